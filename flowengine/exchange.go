@@ -1,0 +1,146 @@
+// Package flowengine is flowproc's flow language runtime: it loads projects
+// (FLAT apps), compiles every flow, template and expression once, and runs
+// them against one HTTP exchange at a time.
+//
+// The engine imports no gRPC and no Envoy types. A host (the ext_proc server,
+// the test runner, the Envoy-faithful client) drives a run through the small
+// Host interface: a flow that reads the request body waits for it, a flow
+// that forwards waits for the upstream's response, and the run ends with an
+// Outcome the host turns into its own messages (DESIGN.md §1).
+package flowengine
+
+import (
+	"context"
+	"errors"
+)
+
+// Header is one HTTP header field. Names are lower-case when they come from
+// a host; flows may set mixed-case names, which hosts lower-case on the wire.
+type Header struct {
+	Name  string
+	Value string
+}
+
+// Request is the client's request as the host received it.
+type Request struct {
+	// Method is the HTTP method, e.g. "GET".
+	Method string
+	// Scheme is "http" or "https".
+	Scheme string
+	// Authority is the Host / :authority value, possibly with a port.
+	Authority string
+	// Path is the request target: path and optional "?query", as sent.
+	Path string
+	// Headers are the non-pseudo request headers in arrival order.
+	Headers []Header
+	// ID is the request ID (Envoy's x-request-id when present). When empty
+	// the engine generates one.
+	ID string
+	// BodyKnownEmpty is true when the host knows the request has no body
+	// (e.g. end_of_stream on the headers); reading the body then needs no I/O.
+	BodyKnownEmpty bool
+}
+
+// Response is an upstream response's head as the host received it.
+type Response struct {
+	// Status is the HTTP status code.
+	Status int
+	// Headers are the non-pseudo response headers in arrival order.
+	Headers []Header
+	// BodyKnownEmpty is true when the response has no body.
+	BodyKnownEmpty bool
+}
+
+// Forward is what a flow asks of the host when it hands the request on to
+// Envoy's upstream: the mutations to apply to the request before it leaves.
+type Forward struct {
+	// SetHeaders are set (replacing existing values) in order.
+	SetHeaders []Header
+	// RemoveHeaders are removed before SetHeaders are applied.
+	RemoveHeaders []string
+	// Path, when non-empty, replaces :path (path and query).
+	Path string
+	// Authority, when non-empty, asks for a new :authority. Envoy ignores it
+	// unless its mutation rules allow routing changes.
+	Authority string
+	// Body, when non-nil, replaces the request body (the host fixes
+	// content-length).
+	Body []byte
+}
+
+// Host is the I/O of one exchange. A run calls its methods from the run's own
+// goroutine and blocks until the host has what was asked for. Every method
+// must return promptly with an error when ctx is cancelled.
+type Host interface {
+	// RequestBody returns the whole request body, asking the host's peer for
+	// it first when needed. Called at most once per run.
+	RequestBody(ctx context.Context) ([]byte, error)
+	// Forward lets the (mutated) request continue upstream and returns the
+	// upstream's response head. Called at most once per run.
+	Forward(ctx context.Context, f *Forward) (*Response, error)
+	// ResponseBody returns the whole upstream response body. Only valid
+	// after Forward; called at most once per run.
+	ResponseBody(ctx context.Context) ([]byte, error)
+}
+
+// ErrBodyUnavailable is returned by a Host when a body cannot be obtained
+// (for example Envoy does not allow a processing-mode override).
+var ErrBodyUnavailable = errors.New("body unavailable from the proxy")
+
+// OutcomeKind says how an exchange ended.
+type OutcomeKind int
+
+const (
+	// Answered means the flow produced the whole response before any forward:
+	// the host sends it as an immediate response.
+	Answered OutcomeKind = iota
+	// Forwarded means the request went upstream and the response to the
+	// client is the upstream's response with the outcome's mutations.
+	Forwarded
+)
+
+func (k OutcomeKind) String() string {
+	if k == Forwarded {
+		return "forwarded"
+	}
+	return "answered"
+}
+
+// Outcome is the result of one run.
+type Outcome struct {
+	Kind OutcomeKind
+
+	// Status is the response status: the answer's status, or for Forwarded
+	// a replacement for the upstream status (0 = keep upstream's).
+	Status int
+	// SetHeaders are response headers to set (replace), in order.
+	SetHeaders []Header
+	// AddHeaders are response headers to append (repeated fields such as
+	// set-cookie), after SetHeaders.
+	AddHeaders []Header
+	// RemoveHeaders are upstream response headers to remove (Forwarded only).
+	RemoveHeaders []string
+	// Body is the answer body, or for Forwarded a replacement body when
+	// BodySet is true.
+	Body    []byte
+	BodySet bool
+
+	// Project and Flow name what ran, for logs and metrics.
+	Project string
+	Flow    string
+	// ErrorCode is the FLAT error code when the exchange ended in an error
+	// document or the error flow (0 otherwise).
+	ErrorCode int
+	// Log holds the access-log fields collected by log actions, as a JSON
+	// object (nil when none).
+	Log []byte
+	// RequestID is the request ID the flows saw.
+	RequestID string
+}
+
+// Runner runs flows on exchanges. Projects implement it.
+type Runner interface {
+	// Run executes the flows for req, doing its I/O through h. It never
+	// panics out: a panic in a flow becomes a 500 outcome.
+	Run(ctx context.Context, req *Request, h Host) *Outcome
+}

@@ -1,0 +1,45 @@
+// Package expr is FLAT's expression layer: XPath 1.0 (evaluated by
+// github.com/antchfx/xpath) plus $variables and extension functions, over
+// dom trees. Expressions are compiled once, at load, and evaluated per
+// request with no parsing.
+package expr
+
+import (
+	"context"
+
+	"github.com/flowproc/flowproc/flowengine/dom"
+)
+
+// Value is the result of an evaluation. It is exactly one of:
+//   - string
+//   - float64
+//   - bool
+//   - NodeSet
+type Value any
+
+// NodeSet is an ordered set of nodes (document order where XPath defines it).
+type NodeSet []*dom.Node
+
+// Scope resolves $variables at evaluation time. A variable that does not
+// exist behaves as an empty node-set (FLAT: false / null / "").
+type Scope interface {
+	// Var returns the value of $name (name without the "$").
+	Var(name string) (Value, bool)
+}
+
+// Context is everything an evaluation may read.
+type Context struct {
+	// Ctx is the request's context (cancellation, deadlines).
+	Ctx context.Context
+	// Scope resolves variables; may be nil (all variables undefined).
+	Scope Scope
+	// Node is the context node ("."); nil means an empty document.
+	Node *dom.Node
+	// Runtime gives extension functions access to the exchange (upstream
+	// bodies, log fields, files relative to the flow). Functions type-assert
+	// it to the interface they need; nil when there is no exchange.
+	Runtime any
+	// Dir is the directory of the file the expression came from, for
+	// functions that read files relative to it.
+	Dir string
+}
