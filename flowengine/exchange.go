@@ -136,6 +136,8 @@ type Outcome struct {
 	Log []byte
 	// RequestID is the request ID the flows saw.
 	RequestID string
+	// Panicked is true when a flow panicked (answered 500).
+	Panicked bool
 }
 
 // Runner runs flows on exchanges. Projects implement it.

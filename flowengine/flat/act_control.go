@@ -1,0 +1,165 @@
+package flat
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/flowproc/flowproc/flowengine/apidef"
+	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/expr"
+)
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// ifAction is <if test>…</if> with its <elseif>/<else> siblings.
+type ifAction struct {
+	branches []ifBranch
+	elseBody []step
+	hasElse  bool
+}
+
+type ifBranch struct {
+	test *expr.Expr
+	body []step
+	// needsBody: the test reads the request body.
+	needsBody bool
+}
+
+func init() {
+	registerAction("if", &actionSpec{attrs: []string{"test"}, compile: compileIf})
+	registerAction("elseif", &actionSpec{attrs: []string{"test"}}) // paired by block()
+	registerAction("else", &actionSpec{})                          // paired by block()
+	registerAction("break", &actionSpec{compile: func(*compiler, *Flow, *xelem) action { return breakAction{} }})
+	registerAction("return", &actionSpec{compile: func(*compiler, *Flow, *xelem) action { return returnAction{} }})
+	registerAction("sub-flow", &actionSpec{attrs: []string{"src"}, compile: compileSubFlow})
+}
+
+func compileIf(c *compiler, f *Flow, e *xelem) action {
+	ia := &ifAction{}
+	a, ok := c.requireAttr(f, e, "test")
+	var t *expr.Expr
+	if ok {
+		t = c.expr(f, a.value, a.line, a.col+len(a.name)+2)
+	}
+	c.nested++
+	body := c.block(f, e.children)
+	c.nested--
+	ia.branches = append(ia.branches, ifBranch{test: t, body: body, needsBody: ok && readsBody(a.value)})
+	return ia
+}
+
+func (c *compiler) elseBranch(f *Flow, ia *ifAction, e *xelem) {
+	for _, a := range e.attrs {
+		if (e.name == "elseif" && a.name == "test") || a.name == "debug" {
+			continue
+		}
+		c.errf(f, a.line, a.col, diag.UnknownAttribute, "<%s> has no attribute %q", e.name, a.name)
+	}
+	if e.name == "else" {
+		ia.hasElse = true
+		c.nested++
+		ia.elseBody = c.block(f, e.children)
+		c.nested--
+		return
+	}
+	a, ok := c.requireAttr(f, e, "test")
+	var t *expr.Expr
+	if ok {
+		t = c.expr(f, a.value, a.line, a.col+len(a.name)+2)
+	}
+	c.nested++
+	body := c.block(f, e.children)
+	c.nested--
+	ia.branches = append(ia.branches, ifBranch{test: t, body: body, needsBody: ok && readsBody(a.value)})
+}
+
+func (a *ifAction) run(r *run, _ *step) (ctrl, error) {
+	for _, b := range a.branches {
+		if b.needsBody {
+			if err := r.ensureBody(); err != nil {
+				return ctrlNext, err
+			}
+		}
+		ok, err := b.test.EvalBool(r.exprCtx(nil))
+		if err != nil {
+			return ctrlNext, err
+		}
+		if ok {
+			return r.steps(b.body)
+		}
+	}
+	if a.hasElse {
+		return r.steps(a.elseBody)
+	}
+	return ctrlNext, nil
+}
+
+type breakAction struct{}
+
+func (breakAction) run(*run, *step) (ctrl, error) { return ctrlBreak, nil }
+
+type returnAction struct{}
+
+func (returnAction) run(*run, *step) (ctrl, error) { return ctrlReturn, nil }
+
+// subFlowAction is <sub-flow src="file.xml"/>.
+type subFlowAction struct {
+	flow *Flow
+}
+
+func compileSubFlow(c *compiler, f *Flow, e *xelem) action {
+	a, ok := c.requireAttr(f, e, "src")
+	if !ok {
+		return nil
+	}
+	path := filepath.Clean(filepath.Join(f.dir, a.value))
+	callee := c.flow(path, apidef.Pos{File: f.path, Line: a.line, Col: a.col})
+	if c.calls == nil {
+		c.calls = map[string][]subEdge{}
+	}
+	_, conditional := e.attr("if")
+	c.calls[f.path] = append(c.calls[f.path], subEdge{callee: path, conditional: conditional || c.nested > 0, at: pos{line: e.line, col: e.col}})
+	return &subFlowAction{flow: callee}
+}
+
+func (a *subFlowAction) run(r *run, s *step) (ctrl, error) {
+	if r.depth >= maxSubFlowDepth {
+		return ctrlNext, fmt.Errorf("%s:%d: sub-flow %s: recursion deeper than %d levels", s.pos.file, s.pos.line, a.flow.File, maxSubFlowDepth)
+	}
+	r.depth++
+	c, err := r.steps(a.flow.body)
+	r.depth--
+	if c == ctrlReturn {
+		c = ctrlNext
+	}
+	return c, err
+}
+
+// steps runs a block.
+func (r *run) steps(body []step) (ctrl, error) {
+	for i := range body {
+		s := &body[i]
+		if err := r.ctx.Err(); err != nil {
+			return ctrlNext, err
+		}
+		if s.needsBody {
+			if err := r.ensureBody(); err != nil {
+				return ctrlNext, err
+			}
+		}
+		if s.cond != nil {
+			ok, err := s.cond.EvalBool(r.exprCtx(nil))
+			if err != nil {
+				return ctrlNext, fmt.Errorf("%s:%d: if=: %w", s.pos.file, s.pos.line, err)
+			}
+			if !ok {
+				continue
+			}
+		}
+		c, err := s.act.run(r, s)
+		if err != nil || c != ctrlNext {
+			return c, err
+		}
+	}
+	return ctrlNext, nil
+}

@@ -1,0 +1,133 @@
+package flat
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/oxn"
+)
+
+func init() {
+	registerAction("error", &actionSpec{attrs: []string{"in", "src", "status"}, compile: compileError})
+}
+
+// errorAction is <error status>{…}</error>: it ends the flow and runs the
+// error flow, or answers FLAT's system error document.
+type errorAction struct {
+	t      *tmpl
+	in     input
+	status value
+}
+
+func compileError(c *compiler, f *Flow, e *xelem) action {
+	a := &errorAction{in: c.input(f, e), t: c.template(f, e, false)}
+	if s, ok := e.attr("status"); ok {
+		a.status = c.statusValue(f, s)
+	}
+	return a
+}
+
+func (a *errorAction) run(r *run, s *step) (ctrl, error) {
+	fe := &flowError{status: 500, code: 5000, message: "FlowError", info: []string{"Flow Error triggered"}}
+	var obj []member
+	if a.t != nil {
+		node, err := a.in.node(r)
+		if err != nil {
+			return ctrlNext, err
+		}
+		out, err := r.execTemplate(a.t, node)
+		if err != nil {
+			return ctrlNext, err
+		}
+		out = bytes.TrimSpace(out)
+		switch {
+		case len(out) > 0 && out[0] == '"':
+			var msg string
+			if err := json.Unmarshal(out, &msg); err != nil {
+				return ctrlNext, fmt.Errorf("%s:%d: error: %w", s.pos.file, s.pos.line, err)
+			}
+			fe.message = msg
+		case len(out) > 0:
+			ms, err := objectMembers(out)
+			if err != nil {
+				return ctrlNext, fmt.Errorf("%s:%d: error: body must be a JSON object or string: %w", s.pos.file, s.pos.line, err)
+			}
+			obj = ms
+		}
+	}
+	for _, m := range obj {
+		switch m.key {
+		case "message":
+			if v, ok := scalarString(m.raw); ok {
+				fe.message = v
+			}
+		case "status":
+			if v, ok := scalarString(m.raw); ok {
+				if n, err := strconv.Atoi(v); err == nil && n >= 100 && n <= 599 {
+					fe.status = n
+				}
+			}
+		case "code":
+			if v, ok := scalarString(m.raw); ok {
+				if n, err := strconv.Atoi(v); err == nil && n >= 0 && n <= 9999 {
+					fe.code = n
+				}
+			}
+		case "info":
+			var info []any
+			if json.Unmarshal(m.raw, &info) == nil {
+				fe.info = fe.info[:0]
+				for _, it := range info {
+					fe.info = append(fe.info, fmt.Sprint(it))
+				}
+			} else if v, ok := scalarString(m.raw); ok {
+				fe.info = []string{v}
+			}
+		}
+	}
+	if !a.status.empty() {
+		st, err := a.status.eval(r)
+		if err != nil {
+			return ctrlNext, err
+		}
+		if n, err := strconv.Atoi(st); err == nil && n >= 100 && n <= 599 {
+			fe.status = n
+		}
+	}
+	fe.extra = errorObject(fe, obj, r.id)
+	r.p.logger().Warn("flat_alert", "type", "flat_alert", "topic", "error", "requestID", r.id, "message", fe.message)
+	return ctrlNext, fe
+}
+
+// errorObject builds $error: the defaults (message, status, requestID,
+// info, code) then the extra properties the flow gave.
+func errorObject(fe *flowError, extra []member, requestID string) *dom.Node {
+	n := oxn.NewObject("error")
+	n.AppendChild(oxn.NewString("message", fe.message))
+	n.AppendChild(oxn.NewNumber("status", float64(fe.status)))
+	n.AppendChild(oxn.NewString("requestID", requestID))
+	info := oxn.NewArray("info")
+	for _, s := range fe.info {
+		info.AppendChild(oxn.NewString("value", s))
+	}
+	n.AppendChild(info)
+	n.AppendChild(oxn.NewNumber("code", float64(fe.code)))
+	for _, m := range extra {
+		switch m.key {
+		case "message", "status", "requestID", "info", "code":
+			continue
+		}
+		doc, err := oxn.Parse(m.raw, 512)
+		if err != nil {
+			continue
+		}
+		v := doc.FirstElement()
+		doc.FirstChild, doc.LastChild, v.Parent = nil, nil, nil
+		v.Name = "json"
+		oxn.AddMember(n, m.key, v)
+	}
+	return n
+}

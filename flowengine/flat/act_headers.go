@@ -1,0 +1,174 @@
+package flat
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/flowproc/flowproc/flowengine"
+)
+
+func init() {
+	registerAction("set-response-headers", &actionSpec{attrs: []string{"in", "src", "status"}, compile: compileSetHeaders})
+	registerAction("log", &actionSpec{attrs: []string{"in", "src"}, compile: compileLog})
+}
+
+// setHeadersAction is <set-response-headers in src status>{…}</…>.
+type setHeadersAction struct {
+	t      *tmpl
+	in     input
+	status value
+}
+
+func compileSetHeaders(c *compiler, f *Flow, e *xelem) action {
+	a := &setHeadersAction{in: c.input(f, e), t: c.template(f, e, true)}
+	if s, ok := e.attr("status"); ok {
+		a.status = c.statusValue(f, s)
+	}
+	if a.t == nil {
+		return nil
+	}
+	return a
+}
+
+func (a *setHeadersAction) run(r *run, s *step) (ctrl, error) {
+	node, err := a.in.node(r)
+	if err != nil {
+		return ctrlNext, err
+	}
+	out, err := r.execTemplate(a.t, node)
+	if err != nil {
+		return ctrlNext, err
+	}
+	ms, err := objectMembers(out)
+	if err != nil {
+		return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: %w", s.pos.file, s.pos.line, err)
+	}
+	for _, m := range ms {
+		if strings.EqualFold(m.key, "status") {
+			v, ok := scalarString(m.raw)
+			if n, err := strconv.Atoi(v); ok && err == nil && n >= 100 && n <= 599 {
+				r.status = n
+			} else {
+				r.status = 500
+			}
+			continue
+		}
+		if !validHeaderName(m.key) {
+			return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: invalid header name %q", s.pos.file, s.pos.line, m.key)
+		}
+		raw := bytes.TrimSpace(m.raw)
+		if len(raw) > 0 && raw[0] == '[' {
+			var items []json.RawMessage
+			if err := json.Unmarshal(raw, &items); err != nil {
+				return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: %q: %w", s.pos.file, s.pos.line, m.key, err)
+			}
+			// The first value replaces, the others are added (set-cookie).
+			first := true
+			for _, it := range items {
+				v, ok := scalarString(it)
+				if !ok {
+					continue
+				}
+				if err := checkHeaderValue(v); err != nil {
+					return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: %q: %w", s.pos.file, s.pos.line, m.key, err)
+				}
+				if first {
+					r.setResponseHeader(m.key, v)
+					first = false
+				} else {
+					r.addHeaders = append(r.addHeaders, flowengine.Header{Name: strings.ToLower(m.key), Value: v})
+				}
+			}
+			continue
+		}
+		v, ok := scalarString(raw)
+		if !ok {
+			continue // null and objects set nothing
+		}
+		if err := checkHeaderValue(v); err != nil {
+			return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: %q: %w", s.pos.file, s.pos.line, m.key, err)
+		}
+		r.setResponseHeader(m.key, v)
+	}
+	if !a.status.empty() {
+		if err := r.applyStatus(a.status); err != nil {
+			return ctrlNext, err
+		}
+	}
+	return ctrlNext, nil
+}
+
+// validHeaderName reports whether s is an RFC 7230 token.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			continue
+		}
+		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkHeaderValue rejects values Envoy would refuse (NUL, CR, LF).
+func checkHeaderValue(v string) error {
+	if strings.ContainsAny(v, "\x00\r\n") {
+		return fmt.Errorf("header value contains NUL, CR or LF")
+	}
+	return nil
+}
+
+// logAction is <log>{…}</log>: custom fields for the access log.
+type logAction struct {
+	t  *tmpl
+	in input
+}
+
+func compileLog(c *compiler, f *Flow, e *xelem) action {
+	a := &logAction{in: c.input(f, e), t: c.template(f, e, true)}
+	if a.t == nil {
+		return nil
+	}
+	return a
+}
+
+// systemLogFields cannot be overridden by <log>.
+var systemLogFields = map[string]bool{"timestamp": true, "type": true, "requestID": true}
+
+func (a *logAction) run(r *run, s *step) (ctrl, error) {
+	node, err := a.in.node(r)
+	if err != nil {
+		return ctrlNext, err
+	}
+	out, err := r.execTemplate(a.t, node)
+	if err != nil {
+		return ctrlNext, err
+	}
+	ms, err := objectMembers(out)
+	if err != nil {
+		return ctrlNext, fmt.Errorf("%s:%d: log: %w", s.pos.file, s.pos.line, err)
+	}
+	for _, m := range ms {
+		if systemLogFields[m.key] {
+			r.p.logger().Warn("log: system field cannot be overridden", "field", m.key, "requestID", r.id)
+		}
+	}
+	if r.logFields == nil {
+		r.logFields = &orderedMap{}
+	}
+	if err := r.logFields.merge(out); err != nil {
+		return ctrlNext, fmt.Errorf("%s:%d: log: %w", s.pos.file, s.pos.line, err)
+	}
+	for k := range systemLogFields {
+		r.logFields.del(k)
+	}
+	return ctrlNext, nil
+}

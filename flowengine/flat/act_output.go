@@ -1,0 +1,276 @@
+package flat
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/expr"
+	"github.com/flowproc/flowproc/flowengine/oxn"
+)
+
+func init() {
+	registerAction("echo", &actionSpec{attrs: []string{"mime", "status"}, compile: compileEcho})
+	registerAction("template", &actionSpec{attrs: []string{"in", "out", "src", "check"}, compile: compileTemplate})
+	registerAction("eval", &actionSpec{attrs: []string{"out"}, compile: compileEval})
+	registerAction("set-status", &actionSpec{attrs: []string{"code"}, compile: compileSetStatus})
+}
+
+// echoAction is <echo mime status>static text</echo>: it answers and ends
+// the request.
+type echoAction struct {
+	body   []byte
+	mime   value
+	status value
+}
+
+func compileEcho(c *compiler, f *Flow, e *xelem) action {
+	a := &echoAction{body: []byte(e.text), mime: value{lit: "text/plain"}}
+	if m, ok := e.attr("mime"); ok {
+		a.mime = c.value(f, m)
+	}
+	if s, ok := e.attr("status"); ok {
+		a.status = c.statusValue(f, s)
+	}
+	if len(e.children) > 0 {
+		c.errf(f, e.children[0].line, e.children[0].col, diag.BadContent, "<echo> takes static text, not elements; use <template> for dynamic output")
+	}
+	return a
+}
+
+func (a *echoAction) run(r *run, _ *step) (ctrl, error) {
+	m, err := a.mime.eval(r)
+	if err != nil {
+		return ctrlNext, err
+	}
+	if !a.status.empty() {
+		if err := r.applyStatus(a.status); err != nil {
+			return ctrlNext, err
+		}
+	}
+	r.setMain(a.body, m)
+	return ctrlTerminate, nil
+}
+
+// statusValue compiles a status attribute, checking literals at load.
+func (c *compiler) statusValue(f *Flow, a xattr) value {
+	v := c.value(f, a)
+	if v.dyn == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(v.lit)); err != nil || n < 100 || n > 599 {
+			c.errf(f, a.line, a.col, diag.BadAttribute, "%s=%q: want an HTTP status 100-599", a.name, a.value)
+		}
+	}
+	return v
+}
+
+// applyStatus sets the response status from a status value; an empty or
+// invalid status gives 500 (FLAT set-status semantics).
+func (r *run) applyStatus(v value) error {
+	s, err := v.eval(r)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 100 || n > 599 {
+		r.status = 500
+		return nil
+	}
+	r.status = n
+	return nil
+}
+
+// setStatusAction is <set-status code="201"/>.
+type setStatusAction struct{ code value }
+
+func compileSetStatus(c *compiler, f *Flow, e *xelem) action {
+	a, ok := c.requireAttr(f, e, "code")
+	if !ok {
+		return nil
+	}
+	return &setStatusAction{code: c.statusValue(f, a)}
+}
+
+func (a *setStatusAction) run(r *run, _ *step) (ctrl, error) {
+	return ctrlNext, r.applyStatus(a.code)
+}
+
+// input is where a template reads its context from (in=).
+type input struct {
+	kind  inputKind
+	name  string    // variable name for inVar
+	fixed *dom.Node // parsed file for inFile
+}
+
+type inputKind uint8
+
+const (
+	inMain inputKind = iota // fit://request/content (default)
+	inNone                  // in=""
+	inVar                   // in="$x"
+	inFile                  // in="file.json"
+)
+
+func (c *compiler) input(f *Flow, e *xelem) input {
+	a, ok := e.attr("in")
+	if !ok || a.value == "fit://request/content" {
+		return input{kind: inMain}
+	}
+	if a.value == "" {
+		return input{kind: inNone}
+	}
+	if strings.HasPrefix(a.value, "$") {
+		if !varName.MatchString(a.value) {
+			c.errf(f, a.line, a.col, diag.BadVariable, "in=%q: not a variable name", a.value)
+		}
+		return input{kind: inVar, name: a.value[1:]}
+	}
+	path := filepath.Join(f.dir, a.value)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		c.errf(f, a.line, a.col, diag.MissingFile, "in=%q: %v", a.value, unwrapPathErr(err))
+		return input{kind: inNone}
+	}
+	doc, err := oxn.Parse(data, c.p.opts.maxDepth())
+	if err != nil {
+		doc, err = dom.ParseXML(data, c.p.opts.maxDepth())
+	}
+	if err != nil {
+		c.errf(f, a.line, a.col, diag.BadContent, "in=%q: neither JSON nor XML: %v", a.value, err)
+		return input{kind: inNone}
+	}
+	return input{kind: inFile, fixed: doc.FirstElement()}
+}
+
+// node returns the context node for a run.
+func (in input) node(r *run) (*dom.Node, error) {
+	switch in.kind {
+	case inMain:
+		return r.mainContext()
+	case inVar:
+		v, ok := r.Var(in.name)
+		if !ok {
+			return nil, nil
+		}
+		return contextOf(v), nil
+	case inFile:
+		return in.fixed, nil
+	}
+	return nil, nil
+}
+
+// contextOf turns a variable value into a template context node.
+func contextOf(v expr.Value) *dom.Node {
+	switch t := v.(type) {
+	case expr.NodeSet:
+		if len(t) == 0 {
+			return nil
+		}
+		if t[0].Type == dom.DocumentNode {
+			return t[0].FirstElement()
+		}
+		return t[0]
+	case string:
+		if doc, err := oxn.Parse([]byte(t), 512); err == nil {
+			return doc.FirstElement()
+		}
+		return oxn.NewString("json", t)
+	case float64:
+		return oxn.NewNumber("json", t)
+	case bool:
+		return oxn.NewBool("json", t)
+	}
+	return nil
+}
+
+// templateAction is <template in out src check>.
+type templateAction struct {
+	t     *tmpl
+	in    input
+	out   string
+	check bool
+}
+
+func compileTemplate(c *compiler, f *Flow, e *xelem) action {
+	a := &templateAction{in: c.input(f, e), out: c.outVar(f, e), check: true}
+	if ch, ok := e.attr("check"); ok {
+		a.check = ch.value != "false"
+	}
+	a.t = c.template(f, e, true)
+	if a.t == nil {
+		return nil
+	}
+	return a
+}
+
+func (a *templateAction) run(r *run, s *step) (ctrl, error) {
+	node, err := a.in.node(r)
+	if err != nil {
+		return ctrlNext, err
+	}
+	out, err := r.execTemplate(a.t, node)
+	if err != nil {
+		return ctrlNext, err
+	}
+	if a.out != "" {
+		r.setVar(a.out, r.typedValue(out, a.check, s))
+		return ctrlNext, nil
+	}
+	if a.check && !json.Valid(out) {
+		r.p.logger().Warn(`Action "template": Output is not valid JSON`, "requestID", r.id, "at", fmt.Sprintf("%s:%d", s.pos.file, s.pos.line))
+	}
+	r.setMain(out, "application/json")
+	return ctrlNext, nil
+}
+
+// execTemplate runs a template with node as its context.
+func (r *run) execTemplate(t *tmpl, node *dom.Node) ([]byte, error) {
+	var b bytes.Buffer
+	if err := t.t.Execute(r.exprCtx(node), &b); err != nil {
+		return nil, fmt.Errorf("%s:%d: template: %w", t.pos.file, t.pos.line, err)
+	}
+	return bytes.TrimSpace(b.Bytes()), nil
+}
+
+// typedValue stores template output as a typed (OXN) value; output that is
+// not JSON is kept as a string.
+func (r *run) typedValue(out []byte, check bool, s *step) expr.Value {
+	doc, err := oxn.Parse(out, r.p.opts.maxDepth())
+	if err != nil {
+		if check {
+			r.p.logger().Warn(`Action "template": Output is not valid JSON`, "requestID", r.id, "at", fmt.Sprintf("%s:%d", s.pos.file, s.pos.line))
+		}
+		return string(out)
+	}
+	return expr.NodeSet{doc.FirstElement()}
+}
+
+// evalAction is <eval out="$x">expression</eval>.
+type evalAction struct {
+	x   *expr.Expr
+	out string
+}
+
+func compileEval(c *compiler, f *Flow, e *xelem) action {
+	x := c.expr(f, strings.TrimSpace(e.text), e.textLine, e.textCol)
+	if x == nil {
+		return nil
+	}
+	return &evalAction{x: x, out: c.outVar(f, e)}
+}
+
+func (a *evalAction) run(r *run, s *step) (ctrl, error) {
+	v, err := a.x.Eval(r.exprCtx(nil))
+	if err != nil {
+		return ctrlNext, fmt.Errorf("%s:%d: eval: %w", s.pos.file, s.pos.line, err)
+	}
+	if a.out != "" {
+		r.setVar(a.out, v)
+	}
+	return ctrlNext, nil
+}

@@ -1,0 +1,277 @@
+package flat
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/apidef"
+	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/expr"
+	"github.com/flowproc/flowproc/flowengine/oxn"
+)
+
+func init() {
+	registerAction("proxy-request", &actionSpec{attrs: []string{"in", "src"}, compile: compileProxy})
+}
+
+// proxyAction is <proxy-request>{…}</proxy-request> or an x-flat-proxy
+// route: it forwards the client request to Envoy's upstream with FLAT's
+// rewrites, then lets the flow continue on the upstream's response.
+type proxyAction struct {
+	t     *tmpl
+	in    input
+	fixed *proxySpec // x-flat-proxy: parsed once at load
+}
+
+// proxySpec is FLAT's proxy-request JSON (reference/flat.md §4.3).
+type proxySpec struct {
+	Origin        string          `json:"origin"`
+	URL           string          `json:"url"`
+	StripEndpoint bool            `json:"stripEndpoint"`
+	AddPrefix     string          `json:"addPrefix"`
+	Query         json.RawMessage `json:"query"`
+	Headers       json.RawMessage `json:"headers"`
+	Options       json.RawMessage `json:"options"`
+
+	headers []member
+}
+
+func compileProxy(c *compiler, f *Flow, e *xelem) action {
+	a := &proxyAction{in: c.input(f, e), t: c.template(f, e, true)}
+	if a.t == nil {
+		return nil
+	}
+	return a
+}
+
+// proxyConfig compiles an x-flat-proxy route.
+func (c *compiler) proxyConfig(px *apidef.Proxy) *proxyAction {
+	spec, err := parseProxySpec(px.JSON)
+	if err != nil {
+		c.errs.Addf(px.At.File, px.At.Line, px.At.Col, diag.BadExtension, "x-flat-proxy: %v", err)
+		return nil
+	}
+	return &proxyAction{fixed: spec}
+}
+
+func parseProxySpec(data []byte) (*proxySpec, error) {
+	var s proxySpec
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&s); err != nil {
+		return nil, fmt.Errorf("invalid proxy configuration: %w", err)
+	}
+	if (s.Origin == "") == (s.URL == "") {
+		return nil, fmt.Errorf("exactly one of \"origin\" or \"url\" is required")
+	}
+	for _, u := range []string{s.Origin, s.URL} {
+		if u == "" {
+			continue
+		}
+		pu, err := url.Parse(u)
+		if err != nil || pu.Host == "" || (pu.Scheme != "http" && pu.Scheme != "https") {
+			return nil, fmt.Errorf("%q is not an absolute http(s) URL", u)
+		}
+	}
+	if len(s.Headers) > 0 && !bytes.Equal(bytes.TrimSpace(s.Headers), []byte("null")) {
+		ms, err := objectMembers(s.Headers)
+		if err != nil {
+			return nil, fmt.Errorf("headers: %w", err)
+		}
+		for _, m := range ms {
+			if !validHeaderName(m.key) {
+				return nil, fmt.Errorf("headers: invalid header name %q", m.key)
+			}
+		}
+		s.headers = ms
+	}
+	return &s, nil
+}
+
+func (a *proxyAction) run(r *run, s *step) (ctrl, error) {
+	spec := a.fixed
+	if spec == nil {
+		node, err := a.in.node(r)
+		if err != nil {
+			return ctrlNext, err
+		}
+		out, err := r.execTemplate(a.t, node)
+		if err != nil {
+			return ctrlNext, err
+		}
+		spec, err = parseProxySpec(out)
+		if err != nil {
+			return ctrlNext, fmt.Errorf("%s:%d: proxy-request: %w", s.pos.file, s.pos.line, err)
+		}
+	}
+	return ctrlNext, r.proxy(spec)
+}
+
+// dropOnProxy are request headers FLAT's proxy-request does not forward.
+var dropOnProxy = []string{"authorization", "cookie"}
+
+// proxy builds the Forward for spec and waits for the upstream response.
+func (r *run) proxy(spec *proxySpec) error {
+	if r.forwarded {
+		return &flowError{status: 500, code: 5002, message: "FlowError", info: []string{"the request was already forwarded; proxy-request can run once per request"}}
+	}
+	f := &r.fwd
+	var target *url.URL
+	path := r.reqPath
+	query := r.reqQuery
+	if spec.URL != "" {
+		target, _ = url.Parse(spec.URL)
+		path = target.EscapedPath()
+		if path == "" {
+			path = "/"
+		}
+		query = target.RawQuery
+	} else {
+		target, _ = url.Parse(spec.Origin)
+		if spec.StripEndpoint && r.endpoint != "" && strings.HasPrefix(path, r.endpoint) {
+			path = path[len(r.endpoint):]
+		}
+		if spec.AddPrefix != "" {
+			path = joinPath(spec.AddPrefix, path)
+		}
+		path = joinPath(strings.TrimSuffix(target.EscapedPath(), "/"), path)
+		if path == "" {
+			path = "/"
+		}
+	}
+	if q, ok, err := queryString(spec.Query); err != nil {
+		return fmt.Errorf("proxy-request: query: %w", err)
+	} else if ok {
+		query = q
+	}
+	f.Path = path
+	if query != "" {
+		f.Path += "?" + query
+	}
+	f.Authority = target.Host
+	explicit := map[string]bool{}
+	for _, m := range spec.headers {
+		name := strings.ToLower(m.key)
+		explicit[name] = true
+		v, ok := scalarString(m.raw)
+		if !ok || v == "" {
+			f.RemoveHeaders = append(f.RemoveHeaders, name)
+			continue
+		}
+		if err := checkHeaderValue(v); err != nil {
+			return fmt.Errorf("proxy-request: header %q: %w", m.key, err)
+		}
+		f.SetHeaders = append(f.SetHeaders, flowengine.Header{Name: name, Value: v})
+	}
+	for _, h := range dropOnProxy {
+		if !explicit[h] && r.header(h) != "" {
+			f.RemoveHeaders = append(f.RemoveHeaders, h)
+		}
+	}
+	scheme := target.Scheme
+	return r.forward(scheme + "://" + target.Host + f.Path)
+}
+
+// forward hands the request to the host and records $upstream/main.
+func (r *run) forward(upstreamURL string) error {
+	resp, err := r.host.Forward(r.ctx, &r.fwd)
+	r.forwarded = true
+	if err != nil {
+		return &flowError{status: 502, code: 3209, message: "Upstream request failed", info: []string{err.Error()}, cause: err}
+	}
+	r.upstream = resp
+	up := oxn.NewObject("upstream")
+	main := oxn.NewObject("main")
+	main.AppendChild(oxn.NewString("url", upstreamURL))
+	main.AppendChild(oxn.NewNumber("status", float64(resp.Status)))
+	main.AppendChild(oxn.NewBool("cacheHit", false))
+	hs := oxn.NewObject("headers")
+	seen := map[string]bool{}
+	for _, h := range resp.Headers {
+		name := strings.ToLower(h.Name)
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		oxn.AddMember(hs, name, oxn.NewString(name, joinValues(resp.Headers, name)))
+	}
+	main.AppendChild(hs)
+	up.AppendChild(main)
+	r.setVar("upstream", expr.NodeSet{up})
+	return nil
+}
+
+func joinValues(hs []flowengine.Header, name string) string {
+	var vals []string
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, name) {
+			vals = append(vals, h.Value)
+		}
+	}
+	return strings.Join(vals, ", ")
+}
+
+// joinPath joins two URL path pieces with exactly one slash.
+func joinPath(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	case strings.HasSuffix(a, "/") && strings.HasPrefix(b, "/"):
+		return a + b[1:]
+	case !strings.HasSuffix(a, "/") && !strings.HasPrefix(b, "/"):
+		return a + "/" + b
+	}
+	return a + b
+}
+
+// queryString renders FLAT's query forms: "a=1&b=2", {a: 37}, or
+// [{name, value}]. ok is false when no query was given.
+func queryString(raw json.RawMessage) (string, bool, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return "", false, nil
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", false, err
+		}
+		return strings.TrimPrefix(s, "?"), true, nil
+	case '{':
+		ms, err := objectMembers(raw)
+		if err != nil {
+			return "", false, err
+		}
+		var parts []string
+		for _, m := range ms {
+			v, ok := scalarString(m.raw)
+			if !ok {
+				continue
+			}
+			parts = append(parts, url.QueryEscape(m.key)+"="+url.QueryEscape(v))
+		}
+		return strings.Join(parts, "&"), true, nil
+	case '[':
+		var items []struct {
+			Name  string          `json:"name"`
+			Value json.RawMessage `json:"value"`
+		}
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return "", false, err
+		}
+		var parts []string
+		for _, it := range items {
+			v, _ := scalarString(it.Value)
+			parts = append(parts, url.QueryEscape(it.Name)+"="+url.QueryEscape(v))
+		}
+		return strings.Join(parts, "&"), true, nil
+	}
+	return "", false, fmt.Errorf("want a string, object or array")
+}

@@ -1,0 +1,469 @@
+package flat
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/diag"
+)
+
+// The language case suite (OPA style): every file in testdata/cases holds
+// cases of project files + a request (+ the upstream's response) → the
+// expected answer or forward, checked exactly. Files given at the top of a
+// file are shared by its cases; a case's own files override them.
+
+var caseFilter = flag.String("case", "", "run only cases whose name contains this")
+
+type caseFile struct {
+	Files map[string]string `json:"files"`
+	Env   map[string]string `json:"env"`
+	Cases []*langCase       `json:"cases"`
+}
+
+type langCase struct {
+	Name     string            `json:"name"`
+	Files    map[string]string `json:"files"`
+	Env      map[string]string `json:"env"`
+	Request  caseRequest       `json:"request"`
+	Upstream *caseResponse     `json:"upstream"`
+	// UpstreamError makes the host's Forward fail with this message.
+	UpstreamError string `json:"upstream_error"`
+	// BodyError makes the host's RequestBody fail with this message.
+	BodyError  string     `json:"body_error"`
+	MaxBody    int64      `json:"max_body"`
+	Want       caseWant   `json:"want"`
+	WantErrors []caseDiag `json:"want_errors"`
+	Skip       string     `json:"skip"`
+	loc        string     // file name for messages
+}
+
+type caseDiag struct {
+	Code string `json:"code"`
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Col  int    `json:"col"`
+	Msg  string `json:"msg"` // substring
+}
+
+type caseRequest struct {
+	Method  string            `json:"method"`
+	Path    string            `json:"path"`
+	Headers map[string]string `json:"headers"`
+	Body    *string           `json:"body"`
+	JSON    any               `json:"json"` // body as JSON (sets content-type)
+}
+
+type caseResponse struct {
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Body    *string           `json:"body"`
+	JSON    any               `json:"json"`
+}
+
+type caseWant struct {
+	// Kind is "answered" or "forwarded".
+	Kind    string            `json:"kind"`
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"` // set headers (exact values; "" = must be absent)
+	Add     []string          `json:"add"`     // added headers "name: value"
+	Remove  []string          `json:"remove"`  // removed response headers
+	Body    *string           `json:"body"`    // exact body
+	JSON    any               `json:"json"`    // body compared as JSON
+	NoBody  bool              `json:"no_body"` // Forwarded: body not replaced
+
+	Forward   *caseForward `json:"forward"`   // the request mutations; nil = must not forward (answered) unless Kind forwarded
+	ReadBody  *bool        `json:"read_body"` // whether the request body was asked for
+	ReadResp  *bool        `json:"read_response_body"`
+	ErrorCode int          `json:"error_code"`
+	Log       any          `json:"log"` // access-log custom fields
+	Flow      string       `json:"flow"`
+}
+
+type caseForward struct {
+	Path      string            `json:"path"`
+	Set       map[string]string `json:"set"`
+	Remove    []string          `json:"remove"`
+	Authority string            `json:"authority"`
+}
+
+// fakeHost is a Host for one exchange with scripted answers.
+type fakeHost struct {
+	body     []byte
+	bodyErr  error
+	resp     *flowengine.Response
+	respBody []byte
+	fwdErr   error
+	readBody int
+	readResp int
+	forwards []*flowengine.Forward
+}
+
+func (h *fakeHost) RequestBody(context.Context) ([]byte, error) {
+	h.readBody++
+	return h.body, h.bodyErr
+}
+
+func (h *fakeHost) Forward(_ context.Context, f *flowengine.Forward) (*flowengine.Response, error) {
+	cp := *f
+	h.forwards = append(h.forwards, &cp)
+	if h.fwdErr != nil {
+		return nil, h.fwdErr
+	}
+	if h.resp == nil {
+		return &flowengine.Response{Status: 200, BodyKnownEmpty: true}, nil
+	}
+	return h.resp, nil
+}
+
+func (h *fakeHost) ResponseBody(context.Context) ([]byte, error) {
+	h.readResp++
+	return h.respBody, nil
+}
+
+func loadCases(t *testing.T) []*langCase {
+	t.Helper()
+	paths, err := filepath.Glob("testdata/cases/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []*langCase
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cf caseFile
+		if err := yaml.UnmarshalStrict(data, &cf); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		for _, c := range cf.Cases {
+			files := map[string]string{}
+			for k, v := range cf.Files {
+				files[k] = v
+			}
+			for k, v := range c.Files {
+				files[k] = v
+			}
+			c.Files = files
+			env := map[string]string{}
+			for k, v := range cf.Env {
+				env[k] = v
+			}
+			for k, v := range c.Env {
+				env[k] = v
+			}
+			c.Env = env
+			c.loc = filepath.Base(p)
+			all = append(all, c)
+		}
+	}
+	return all
+}
+
+func TestCases(t *testing.T) {
+	cases := loadCases(t)
+	if len(cases) == 0 {
+		t.Fatal("no cases found in testdata/cases")
+	}
+	seen := map[string]bool{}
+	for _, c := range cases {
+		name := c.loc + "/" + c.Name
+		if seen[name] {
+			t.Fatalf("duplicate case name %s", name)
+		}
+		seen[name] = true
+		if *caseFilter != "" && !strings.Contains(name, *caseFilter) {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			if c.Skip != "" {
+				t.Skip(c.Skip)
+			}
+			runCase(t, c)
+		})
+	}
+}
+
+func writeProject(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "app")
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func runCase(t *testing.T, c *langCase) {
+	dir := writeProject(t, c.Files)
+	env := []string{}
+	for k, v := range c.Env {
+		env = append(env, k+"="+v)
+	}
+	p, errs := Load(dir, Options{Env: env, MaxBodyBytes: c.MaxBody})
+	if len(c.WantErrors) > 0 {
+		if p != nil {
+			t.Fatalf("project loaded; want errors %v", c.WantErrors)
+		}
+		checkDiags(t, dir, errs, c.WantErrors)
+		return
+	}
+	if p == nil {
+		t.Fatalf("load failed:\n%v", errs)
+	}
+	req := &flowengine.Request{Method: c.Request.Method, Scheme: "http", Authority: "example.com", Path: c.Request.Path, ID: "test-request-id"}
+	if req.Method == "" {
+		req.Method = "GET"
+	}
+	names := make([]string, 0, len(c.Request.Headers))
+	for k := range c.Request.Headers {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		req.Headers = append(req.Headers, flowengine.Header{Name: strings.ToLower(k), Value: c.Request.Headers[k]})
+	}
+	h := &fakeHost{}
+	switch {
+	case c.Request.JSON != nil:
+		b, _ := json.Marshal(c.Request.JSON)
+		h.body = b
+		if c.Request.Headers["content-type"] == "" {
+			req.Headers = append(req.Headers, flowengine.Header{Name: "content-type", Value: "application/json"})
+		}
+	case c.Request.Body != nil:
+		h.body = []byte(*c.Request.Body)
+	default:
+		req.BodyKnownEmpty = true
+	}
+	if c.BodyError != "" {
+		req.BodyKnownEmpty = false
+		h.bodyErr = errors.New(c.BodyError)
+	}
+	if c.UpstreamError != "" {
+		h.fwdErr = errors.New(c.UpstreamError)
+	}
+	if u := c.Upstream; u != nil {
+		h.resp = &flowengine.Response{Status: u.Status}
+		if h.resp.Status == 0 {
+			h.resp.Status = 200
+		}
+		hn := make([]string, 0, len(u.Headers))
+		for k := range u.Headers {
+			hn = append(hn, k)
+		}
+		sort.Strings(hn)
+		for _, k := range hn {
+			h.resp.Headers = append(h.resp.Headers, flowengine.Header{Name: strings.ToLower(k), Value: u.Headers[k]})
+		}
+		switch {
+		case u.JSON != nil:
+			h.respBody, _ = json.Marshal(u.JSON)
+		case u.Body != nil:
+			h.respBody = []byte(*u.Body)
+		default:
+			h.resp.BodyKnownEmpty = true
+		}
+	}
+	out := p.Run(context.Background(), req, h)
+	checkOutcome(t, c, h, out)
+}
+
+// checkDiags compares load diagnostics with the expected ones, in order.
+// File names are compared relative to the project directory.
+func checkDiags(t *testing.T, dir string, errs diag.List, want []caseDiag) {
+	t.Helper()
+	if len(errs) != len(want) {
+		t.Fatalf("got %d diagnostics, want %d:\n%v", len(errs), len(want), errs)
+	}
+	for i, w := range want {
+		e := errs[i]
+		file := e.File
+		if rel, err := filepath.Rel(dir, file); err == nil {
+			file = filepath.ToSlash(rel)
+		}
+		if string(e.Code) != w.Code {
+			t.Errorf("diagnostic %d: code %s, want %s (%v)", i, e.Code, w.Code, e)
+		}
+		if w.File != "" && file != w.File {
+			t.Errorf("diagnostic %d: file %s, want %s (%v)", i, file, w.File, e)
+		}
+		if w.Line != 0 && e.Line != w.Line {
+			t.Errorf("diagnostic %d: line %d, want %d (%v)", i, e.Line, w.Line, e)
+		}
+		if w.Col != 0 && e.Col != w.Col {
+			t.Errorf("diagnostic %d: col %d, want %d (%v)", i, e.Col, w.Col, e)
+		}
+		if w.Msg != "" && !strings.Contains(e.Msg, w.Msg) {
+			t.Errorf("diagnostic %d: message %q does not contain %q", i, e.Msg, w.Msg)
+		}
+	}
+}
+
+func checkOutcome(t *testing.T, c *langCase, h *fakeHost, out *flowengine.Outcome) {
+	t.Helper()
+	w := c.Want
+	dump := func() string {
+		return fmt.Sprintf("outcome: kind=%s status=%d set=%v add=%v remove=%v body=%q bodySet=%v code=%d flow=%q log=%s\nforwards=%s",
+			out.Kind, out.Status, out.SetHeaders, out.AddHeaders, out.RemoveHeaders, out.Body, out.BodySet, out.ErrorCode, out.Flow, out.Log, fmtForwards(h.forwards))
+	}
+	wantKind := w.Kind
+	if wantKind == "" {
+		wantKind = "answered"
+	}
+	if out.Kind.String() != wantKind {
+		t.Fatalf("kind = %s, want %s\n%s", out.Kind, wantKind, dump())
+	}
+	if w.Status != 0 && out.Status != w.Status {
+		t.Errorf("status = %d, want %d\n%s", out.Status, w.Status, dump())
+	}
+	if wantKind == "answered" && w.Status == 0 && out.Status != 200 {
+		t.Errorf("status = %d, want 200\n%s", out.Status, dump())
+	}
+	for name, v := range w.Headers {
+		got, ok := headerValue(out.SetHeaders, strings.ToLower(name))
+		if v == "" {
+			if ok {
+				t.Errorf("header %s = %q, want absent\n%s", name, got, dump())
+			}
+			continue
+		}
+		if got != v {
+			t.Errorf("header %s = %q, want %q\n%s", name, got, v, dump())
+		}
+	}
+	if w.Add != nil {
+		var got []string
+		for _, a := range out.AddHeaders {
+			got = append(got, a.Name+": "+a.Value)
+		}
+		if strings.Join(got, "\n") != strings.Join(w.Add, "\n") {
+			t.Errorf("added headers = %q, want %q", got, w.Add)
+		}
+	}
+	if w.Body != nil && string(out.Body) != *w.Body {
+		t.Errorf("body = %q, want %q\n%s", out.Body, *w.Body, dump())
+	}
+	if w.JSON != nil {
+		var got any
+		if err := json.Unmarshal(out.Body, &got); err != nil {
+			t.Errorf("body is not JSON: %v\n%s", err, dump())
+		} else {
+			wantB, _ := json.Marshal(w.JSON)
+			gotB, _ := json.Marshal(got)
+			if !bytes.Equal(wantB, gotB) {
+				t.Errorf("body JSON = %s, want %s\n%s", gotB, wantB, dump())
+			}
+		}
+	}
+	if w.NoBody && out.BodySet {
+		t.Errorf("body replaced with %q; want the upstream body to pass\n%s", out.Body, dump())
+	}
+	if wantKind == "forwarded" || w.Forward != nil {
+		if len(h.forwards) != 1 {
+			t.Fatalf("forwards = %d, want 1\n%s", len(h.forwards), dump())
+		}
+	}
+	if wantKind == "answered" && w.Forward == nil && len(h.forwards) > 0 && c.Upstream == nil && c.UpstreamError == "" {
+		t.Errorf("forwarded although an answer was expected\n%s", dump())
+	}
+	if f := w.Forward; f != nil {
+		g := h.forwards[0]
+		gotPath := g.Path
+		if gotPath == "" {
+			gotPath = "(unchanged)"
+		}
+		if f.Path != "" && gotPath != f.Path {
+			t.Errorf("forward path = %q, want %q", gotPath, f.Path)
+		}
+		if f.Authority != "" && g.Authority != f.Authority {
+			t.Errorf("forward authority = %q, want %q", g.Authority, f.Authority)
+		}
+		gotSet := map[string]string{}
+		for _, s := range g.SetHeaders {
+			gotSet[s.Name] = s.Value
+		}
+		if f.Set != nil && !equalMaps(gotSet, f.Set) {
+			t.Errorf("forward set headers = %v, want %v", gotSet, f.Set)
+		}
+		if f.Remove != nil {
+			got := append([]string(nil), g.RemoveHeaders...)
+			wantR := append([]string(nil), f.Remove...)
+			sort.Strings(got)
+			sort.Strings(wantR)
+			if strings.Join(got, ",") != strings.Join(wantR, ",") {
+				t.Errorf("forward removed headers = %v, want %v", got, wantR)
+			}
+		}
+	}
+	if w.ReadBody != nil && (h.readBody > 0) != *w.ReadBody {
+		t.Errorf("request body read = %v, want %v", h.readBody > 0, *w.ReadBody)
+	}
+	if h.readBody > 1 {
+		t.Errorf("request body read %d times", h.readBody)
+	}
+	if w.ReadResp != nil && (h.readResp > 0) != *w.ReadResp {
+		t.Errorf("response body read = %v, want %v", h.readResp > 0, *w.ReadResp)
+	}
+	if w.ErrorCode != 0 && out.ErrorCode != w.ErrorCode {
+		t.Errorf("error code = %d, want %d\n%s", out.ErrorCode, w.ErrorCode, dump())
+	}
+	if w.Flow != "" && out.Flow != w.Flow {
+		t.Errorf("flow = %q, want %q", out.Flow, w.Flow)
+	}
+	if w.Log != nil {
+		wantB, _ := json.Marshal(w.Log)
+		var got any
+		_ = json.Unmarshal(out.Log, &got)
+		gotB, _ := json.Marshal(got)
+		if !bytes.Equal(wantB, gotB) {
+			t.Errorf("log = %s, want %s", out.Log, wantB)
+		}
+	}
+}
+
+func fmtForwards(fs []*flowengine.Forward) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "{path=%q authority=%q set=%v remove=%v}", f.Path, f.Authority, f.SetHeaders, f.RemoveHeaders)
+	}
+	return b.String()
+}
+
+func headerValue(hs []flowengine.Header, name string) (string, bool) {
+	for _, h := range hs {
+		if h.Name == name {
+			return h.Value, true
+		}
+	}
+	return "", false
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}

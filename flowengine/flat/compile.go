@@ -1,0 +1,377 @@
+package flat
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/flowproc/flowproc/flowengine/apidef"
+	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/expr"
+	"github.com/flowproc/flowproc/flowengine/template"
+)
+
+// compiler turns flow files into programs, collecting every diagnostic.
+type compiler struct {
+	p    *Project
+	errs diag.List
+	// calls records sub-flow edges for static cycle detection:
+	// caller path → callee paths reached unconditionally.
+	calls map[string][]subEdge
+	// nested counts enclosing <if> blocks while compiling.
+	nested int
+}
+
+type subEdge struct {
+	callee      string
+	conditional bool
+	at          pos
+}
+
+// actionSpec describes an action: its attributes and how to compile it.
+type actionSpec struct {
+	attrs   []string // allowed attributes besides if/debug
+	compile func(c *compiler, f *Flow, e *xelem) action
+}
+
+// actions is the registry of flow elements; each action's file registers
+// itself in init.
+var actions = map[string]*actionSpec{}
+
+func registerAction(name string, s *actionSpec) { actions[name] = s }
+
+// flow compiles the flow file at path (once) and returns it.
+func (c *compiler) flow(path string, at apidef.Pos) *Flow {
+	if f, ok := c.p.flows[path]; ok {
+		return f
+	}
+	f := &Flow{File: c.p.rel(path), path: path, dir: filepath.Dir(path)}
+	c.p.flows[path] = f // before compiling: recursion finds it
+	src, err := os.ReadFile(path)
+	if err != nil {
+		c.errs.Addf(at.File, at.Line, at.Col, diag.MissingFile, "flow file %s: %v", c.p.rel(path), unwrapPathErr(err))
+		return f
+	}
+	root, err := parseXML(path, src)
+	if err != nil {
+		var de *diag.Error
+		if errors.As(err, &de) {
+			c.errs.Add(de)
+		} else {
+			c.errs.Addf(path, 0, 0, diag.XMLSyntax, "%v", err)
+		}
+		return f
+	}
+	if root.name != "flow" {
+		c.errf(f, root.line, root.col, diag.BadRoot, "root element is <%s>, want <flow>", root.name)
+		return f
+	}
+	for _, a := range root.attrs {
+		c.errf(f, a.line, a.col, diag.UnknownAttribute, "<flow> takes no attribute %q", a.name)
+	}
+	f.body = c.block(f, root.children)
+	return f
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func (c *compiler) errf(f *Flow, line, col int, code diag.Code, format string, args ...any) {
+	c.errs.Addf(f.path, line, col, code, format, args...)
+}
+
+// block compiles a sequence of elements, pairing if/elseif/else.
+func (c *compiler) block(f *Flow, els []*xelem) []step {
+	var out []step
+	var lastIf *ifAction
+	for _, e := range els {
+		switch e.name {
+		case "elseif", "else":
+			if lastIf == nil || lastIf.hasElse {
+				c.errf(f, e.line, e.col, diag.MisplacedElse, "<%s> must directly follow <if> or <elseif>", e.name)
+				continue
+			}
+			c.elseBranch(f, lastIf, e)
+			continue
+		}
+		lastIf = nil
+		st, ok := c.step(f, e)
+		if !ok {
+			continue
+		}
+		if ia, isIf := st.act.(*ifAction); isIf {
+			lastIf = ia
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// step compiles one element.
+func (c *compiler) step(f *Flow, e *xelem) (step, bool) {
+	st := step{pos: pos{file: f.File, line: e.line, col: e.col}}
+	spec, ok := actions[e.name]
+	if !ok {
+		c.errf(f, e.line, e.col, diag.UnknownAction, "unknown action <%s>%s", e.name, suggest(e.name))
+		return st, false
+	}
+	allowed := map[string]bool{"if": true, "debug": true}
+	if e.name == "if" || e.name == "break" || e.name == "return" {
+		allowed = map[string]bool{"debug": true}
+	}
+	if e.name == "break" || e.name == "return" {
+		allowed["if"] = true
+	}
+	for _, a := range spec.attrs {
+		allowed[a] = true
+	}
+	for _, a := range e.attrs {
+		if !allowed[a.name] {
+			c.errf(f, a.line, a.col, diag.UnknownAttribute, "<%s> has no attribute %q", e.name, a.name)
+		}
+	}
+	if a, ok := e.attr("if"); ok && e.name != "if" {
+		st.cond = c.expr(f, a.value, a.line, a.col+len(a.name)+2)
+		st.needsBody = st.needsBody || readsBody(a.value)
+	}
+	st.act = spec.compile(c, f, e)
+	if st.act == nil {
+		return st, false
+	}
+	st.needsBody = st.needsBody || stepReadsBody(e)
+	return st, true
+}
+
+var bodyRef = regexp.MustCompile(`\$body\b|\$request\s*/\s*post\b`)
+
+// readsBody reports whether source text refers to the request body.
+func readsBody(s string) bool { return bodyRef.MatchString(s) }
+
+// stepReadsBody scans an element's own attributes and text (not nested
+// steps, which fetch for themselves).
+func stepReadsBody(e *xelem) bool {
+	if e.name == "if" {
+		if a, ok := e.attr("test"); ok {
+			return readsBody(a.value)
+		}
+		return false
+	}
+	for _, a := range e.attrs {
+		if readsBody(a.value) {
+			return true
+		}
+	}
+	return readsBody(e.text)
+}
+
+// expr compiles an XPath expression found at line:col of f.
+func (c *compiler) expr(f *Flow, src string, line, col int) *expr.Expr {
+	if strings.TrimSpace(src) == "" {
+		c.errf(f, line, col, diag.XPathSyntax, "empty expression")
+		return nil
+	}
+	x, err := expr.Compile(src)
+	if err != nil {
+		c.posErr(f, err, line, col, diag.XPathSyntax, "expression %q", src)
+		return nil
+	}
+	return x
+}
+
+// posErr translates an error positioned inside a string that starts at
+// line:col of f into a file diagnostic.
+func (c *compiler) posErr(f *Flow, err error, line, col int, code diag.Code, what string, args ...any) {
+	var pe *diag.PosError
+	if errors.As(err, &pe) {
+		l, cl := line, col
+		if pe.Line > 1 {
+			l = line + pe.Line - 1
+			cl = pe.Col
+		} else if pe.Col > 0 {
+			cl = col + pe.Col - 1
+		}
+		if pe.Code != "" {
+			code = pe.Code
+		}
+		c.errs.Addf(f.path, l, cl, code, "%s: %s", sprintf(what, args...), pe.Msg)
+		return
+	}
+	c.errs.Addf(f.path, line, col, code, "%s: %v", sprintf(what, args...), err)
+}
+
+// template compiles a template from an element's body or src= file.
+func (c *compiler) template(f *Flow, e *xelem, required bool) *tmpl {
+	if a, ok := e.attr("src"); ok {
+		path := filepath.Join(f.dir, a.value)
+		src, err := os.ReadFile(path)
+		if err != nil {
+			c.errf(f, a.line, a.col, diag.MissingFile, "template file %s: %v", a.value, unwrapPathErr(err))
+			return nil
+		}
+		if strings.TrimSpace(e.text) != "" {
+			c.errf(f, e.line, e.col, diag.BadContent, "<%s> has both src= and a body", e.name)
+		}
+		t, err := template.Parse(string(src))
+		if err != nil {
+			c.errs.Add(templateDiag(path, err, 1, 1))
+			return nil
+		}
+		return &tmpl{t: t, pos: pos{file: c.p.rel(path), line: 1, col: 1}}
+	}
+	if strings.TrimSpace(e.text) == "" {
+		if required {
+			c.errf(f, e.line, e.col, diag.BadContent, "<%s> needs a JSON template body or src=", e.name)
+		}
+		return nil
+	}
+	t, err := template.Parse(e.text)
+	if err != nil {
+		c.errs.Add(templateDiag(f.path, err, e.textLine, e.textCol))
+		return nil
+	}
+	return &tmpl{t: t, pos: pos{file: f.File, line: e.textLine, col: e.textCol}}
+}
+
+// templateDiag positions a template error within its file. The template
+// text starts at line:col; pe.Line/Col are relative to the template.
+func templateDiag(file string, err error, line, col int) *diag.Error {
+	var pe *diag.PosError
+	if errors.As(err, &pe) {
+		l, cl := line, pe.Col
+		if pe.Line > 0 {
+			l = line + pe.Line - 1
+		}
+		if pe.Line <= 1 {
+			cl = col + pe.Col - 1
+		}
+		code := pe.Code
+		if code == "" {
+			code = diag.TemplateSyntax
+		}
+		return diag.Errorf(file, l, cl, code, "template: %s", pe.Msg)
+	}
+	return diag.Errorf(file, line, col, diag.TemplateSyntax, "template: %v", err)
+}
+
+// value compiles an attribute that may be a dynamic {expression}.
+func (c *compiler) value(f *Flow, a xattr) value {
+	v := a.value
+	if len(v) >= 2 && v[0] == '{' && v[len(v)-1] == '}' {
+		return value{dyn: c.expr(f, v[1:len(v)-1], a.line, a.col+len(a.name)+3)}
+	}
+	return value{lit: v}
+}
+
+// requireAttr returns a required attribute or records an error.
+func (c *compiler) requireAttr(f *Flow, e *xelem, name string) (xattr, bool) {
+	a, ok := e.attr(name)
+	if !ok {
+		c.errf(f, e.line, e.col, diag.MissingAttribute, "<%s> needs attribute %q", e.name, name)
+	}
+	return a, ok
+}
+
+var varName = regexp.MustCompile(`^\$[A-Za-z_][A-Za-z0-9_-]*$`)
+
+// outVar parses out="$name"; it returns "" for no out attribute.
+func (c *compiler) outVar(f *Flow, e *xelem) string {
+	a, ok := e.attr("out")
+	if !ok {
+		return ""
+	}
+	if a.value == "fit://request/content" {
+		return ""
+	}
+	if !varName.MatchString(a.value) {
+		c.errf(f, a.line, a.col, diag.BadVariable, "out=%q: want a variable like $name or fit://request/content", a.value)
+		return ""
+	}
+	return a.value[1:]
+}
+
+// checkCycles reports sub-flow cycles in which every call is unconditional:
+// they would recurse until the depth limit on every request.
+func (c *compiler) checkCycles() {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var visit func(n string, stack []subEdge)
+	visit = func(n string, stack []subEdge) {
+		color[n] = grey
+		for _, e := range c.calls[n] {
+			if e.conditional {
+				continue
+			}
+			switch color[e.callee] {
+			case white:
+				visit(e.callee, append(stack, e))
+			case grey:
+				chain := []string{}
+				for _, s := range append(stack, e) {
+					chain = append(chain, s.callee)
+				}
+				c.errs.Addf(c.p.flows[n].path, e.at.line, e.at.col, diag.SubFlowCycle,
+					"sub-flow cycle with no condition: %s -> %s (would recurse on every request)",
+					c.p.flows[n].File, strings.Join(relAll(c.p, chain), " -> "))
+			}
+		}
+		color[n] = black
+	}
+	for n := range c.calls {
+		if color[n] == white {
+			visit(n, nil)
+		}
+	}
+}
+
+func relAll(p *Project, paths []string) []string {
+	out := make([]string, len(paths))
+	for i, s := range paths {
+		out[i] = p.rel(s)
+	}
+	return out
+}
+
+// suggest offers the closest known action name.
+func suggest(name string) string {
+	best, bestD := "", 3
+	for k := range actions {
+		if d := editDistance(name, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return " (did you mean <" + best + ">?)"
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

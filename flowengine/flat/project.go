@@ -1,0 +1,196 @@
+package flat
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/flowproc/flowproc/flowengine/apidef"
+	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/oxn"
+)
+
+// Options tune a project's runtime limits.
+type Options struct {
+	// Name is the project name (default: the directory's base name).
+	Name string
+	// MaxBodyBytes bounds request bodies a flow reads (default 1 MiB);
+	// larger bodies are answered 413.
+	MaxBodyBytes int64
+	// MaxJSONDepth bounds nesting of parsed JSON (default 512).
+	MaxJSONDepth int
+	// Env is the environment exposed as $env (default os.Environ at load).
+	Env []string
+	// Logger receives runtime warnings (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// DefaultMaxBodyBytes is the default request body limit.
+const DefaultMaxBodyBytes = 1 << 20
+
+func (o *Options) maxBody() int64 {
+	if o.MaxBodyBytes > 0 {
+		return o.MaxBodyBytes
+	}
+	return DefaultMaxBodyBytes
+}
+
+func (o *Options) maxDepth() int {
+	if o.MaxJSONDepth > 0 {
+		return o.MaxJSONDepth
+	}
+	return 512
+}
+
+// Project is a loaded, fully compiled FLAT app. It is immutable after Load
+// and safe for concurrent runs.
+type Project struct {
+	name string
+	dir  string
+	def  *apidef.Definition
+	opts Options
+
+	flows       map[string]*Flow // by absolute path
+	init        *Flow
+	errorFlow   *Flow
+	defaultFlow *Flow
+	proxies     map[*apidef.Proxy]*proxyAction
+
+	env    *dom.Node
+	server *dom.Node
+}
+
+// Name returns the project's name.
+func (p *Project) Name() string { return p.name }
+
+// Dir returns the project's directory.
+func (p *Project) Dir() string { return p.dir }
+
+// BasePath returns the API base path ("" for none).
+func (p *Project) BasePath() string { return p.def.BasePath }
+
+// Flows returns the relative paths of every compiled flow file, sorted.
+func (p *Project) Flows() []string {
+	out := make([]string, 0, len(p.flows))
+	for _, f := range p.flows {
+		out = append(out, f.File)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (p *Project) logger() *slog.Logger {
+	if p.opts.Logger != nil {
+		return p.opts.Logger
+	}
+	return slog.Default()
+}
+
+// Load reads, validates and compiles the FLAT app in dir. It returns every
+// diagnostic of the project; the project is nil when there is any.
+func Load(dir string, opts Options) (*Project, diag.List) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, diag.List{diag.Errorf(dir, 0, 0, diag.MissingFile, "%v", err)}
+	}
+	def, errs := apidef.Load(abs)
+	if def == nil {
+		return nil, errs
+	}
+	if opts.Name == "" {
+		opts.Name = filepath.Base(abs)
+	}
+	p := &Project{
+		name:    opts.Name,
+		dir:     abs,
+		def:     def,
+		opts:    opts,
+		flows:   map[string]*Flow{},
+		proxies: map[*apidef.Proxy]*proxyAction{},
+	}
+	c := &compiler{p: p, errs: errs}
+	for _, ref := range def.Flows() {
+		c.flow(ref.Path, ref.At)
+	}
+	if def.Init != nil {
+		p.init = p.flows[def.Init.Path]
+	}
+	if def.ErrorFlow != nil {
+		p.errorFlow = p.flows[def.ErrorFlow.Path]
+	}
+	if def.DefaultFlow != nil {
+		p.defaultFlow = p.flows[def.DefaultFlow.Path]
+	}
+	for _, px := range collectProxies(def) {
+		pa := c.proxyConfig(px)
+		if pa != nil {
+			p.proxies[px] = pa
+		}
+	}
+	c.checkCycles()
+	p.env = envNode(opts.Env)
+	p.server = serverNode(p.env)
+	if len(c.errs) > 0 {
+		c.errs.Sort()
+		return nil, c.errs
+	}
+	return p, nil
+}
+
+func collectProxies(def *apidef.Definition) []*apidef.Proxy {
+	var out []*apidef.Proxy
+	if def.FallbackProxy != nil {
+		out = append(out, def.FallbackProxy)
+	}
+	for _, pth := range def.Paths {
+		if pth.Proxy != nil {
+			out = append(out, pth.Proxy)
+		}
+		for _, op := range pth.Ops {
+			if op.Proxy != nil {
+				out = append(out, op.Proxy)
+			}
+		}
+	}
+	return out
+}
+
+func envNode(env []string) *dom.Node {
+	if env == nil {
+		env = os.Environ()
+	}
+	n := oxn.NewObject("env")
+	seen := map[string]bool{}
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		oxn.AddMember(n, k, oxn.NewString(k, v))
+	}
+	return n
+}
+
+func serverNode(env *dom.Node) *dom.Node {
+	role := "devel"
+	for c := env.FirstChild; c != nil; c = c.NextSibling {
+		if memberName(c) == "FLAT_SERVER_ROLE" {
+			role = c.StringValue()
+		}
+	}
+	n := oxn.NewObject("server")
+	n.AppendChild(oxn.NewString("role", role))
+	return n
+}
+
+// rel returns path relative to the project dir for messages.
+func (p *Project) rel(path string) string {
+	if r, err := filepath.Rel(p.dir, path); err == nil && !strings.HasPrefix(r, "..") {
+		return filepath.ToSlash(r)
+	}
+	return path
+}

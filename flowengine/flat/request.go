@@ -1,0 +1,223 @@
+package flat
+
+import (
+	"bytes"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/oxn"
+)
+
+// requestNode builds $request in FLAT's shape (reference/flat.md §3.3) as an
+// OXN object, once per run, on first use.
+func (r *run) requestNode() *dom.Node {
+	if r.reqNode != nil {
+		return r.reqNode
+	}
+	req := r.req
+	n := oxn.NewObject("request")
+	add := func(name, v string) { n.AppendChild(oxn.NewString(name, v)) }
+	add("method", req.Method)
+	add("purpose", "main")
+	n.AppendChild(oxn.NewNull("debug"))
+	host, port := splitHostPort(req.Authority, req.Scheme)
+	add("host", host)
+	if p, err := strconv.Atoi(port); err == nil {
+		n.AppendChild(oxn.NewNumber("port", float64(p)))
+	} else {
+		n.AppendChild(oxn.NewNull("port"))
+	}
+	add("id", r.id)
+	scheme := req.Scheme
+	if scheme == "" {
+		scheme = "http"
+	}
+	add("url", scheme+"://"+req.Authority+req.Path)
+	add("path", r.reqPath)
+	add("query", r.reqQuery)
+
+	headers := oxn.NewObject("headers")
+	if req.Authority != "" && r.header("host") == "" {
+		oxn.AddMember(headers, "host", oxn.NewString("host", req.Authority))
+	}
+	for i, h := range req.Headers {
+		name := strings.ToLower(h.Name)
+		dup := false
+		for _, p := range req.Headers[:i] {
+			if strings.EqualFold(p.Name, name) {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		oxn.AddMember(headers, name, oxn.NewString(name, r.joinedHeader(name)))
+	}
+	n.AppendChild(headers)
+
+	get := oxn.NewObject("get")
+	addForm(get, r.reqQuery)
+	n.AppendChild(get)
+
+	post := oxn.NewObject("post")
+	if r.bodyLoaded && strings.HasPrefix(strings.ToLower(r.header("content-type")), "application/x-www-form-urlencoded") {
+		addForm(post, string(r.body))
+	}
+	n.AppendChild(post)
+
+	cookies := oxn.NewObject("cookies")
+	for _, h := range req.Headers {
+		if !strings.EqualFold(h.Name, "cookie") {
+			continue
+		}
+		for _, part := range strings.Split(h.Value, ";") {
+			k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+			if k == "" {
+				continue
+			}
+			oxn.AddMember(cookies, k, oxn.NewString(k, v))
+		}
+	}
+	n.AppendChild(cookies)
+
+	params := oxn.NewObject("params")
+	for _, p := range r.params {
+		oxn.AddMember(params, p.name, oxn.NewString(p.name, p.value))
+	}
+	n.AppendChild(params)
+	add("endpoint", r.endpoint)
+	r.reqNode = n
+	return n
+}
+
+// joinedHeader returns all values of a header joined as HTTP allows
+// (cookie with "; ", others with ", ").
+func (r *run) joinedHeader(name string) string {
+	var vals []string
+	for _, h := range r.req.Headers {
+		if strings.EqualFold(h.Name, name) {
+			vals = append(vals, h.Value)
+		}
+	}
+	if len(vals) == 1 {
+		return vals[0]
+	}
+	sep := ", "
+	if name == "cookie" {
+		sep = "; "
+	}
+	return strings.Join(vals, sep)
+}
+
+// addForm adds urlencoded pairs as members (repeated keys: the last wins,
+// as PHP's parsing did; keys that are not XML names use json-element).
+func addForm(obj *dom.Node, q string) {
+	if q == "" {
+		return
+	}
+	for _, part := range strings.Split(q, "&") {
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		k = formUnescape(k)
+		v = formUnescape(v)
+		if k == "" {
+			continue
+		}
+		for c := obj.FirstChild; c != nil; c = c.NextSibling {
+			if memberName(c) == k {
+				// replace text
+				c.FirstChild, c.LastChild = nil, nil
+				c.AppendChild(dom.NewText(v))
+				goto next
+			}
+		}
+		oxn.AddMember(obj, k, oxn.NewString(k, v))
+	next:
+	}
+}
+
+func memberName(n *dom.Node) string {
+	if n.Name == "json-element" {
+		v, _ := n.Attr("name")
+		return v
+	}
+	return n.Name
+}
+
+func formUnescape(s string) string {
+	u, err := url.QueryUnescape(s)
+	if err != nil || !utf8.ValidString(u) {
+		return s
+	}
+	return u
+}
+
+// splitHostPort splits an authority into host and port, defaulting the port
+// from the scheme.
+func splitHostPort(authority, scheme string) (string, string) {
+	host := authority
+	port := ""
+	if strings.HasPrefix(host, "[") {
+		if i := strings.Index(host, "]"); i >= 0 {
+			if rest := host[i+1:]; strings.HasPrefix(rest, ":") {
+				port = rest[1:]
+			}
+			host = host[:i+1]
+		}
+	} else if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		port = host[i+1:]
+		host = host[:i]
+	}
+	if port == "" {
+		if scheme == "https" {
+			port = "443"
+		} else {
+			port = "80"
+		}
+	}
+	return host, port
+}
+
+// writeJSONString writes s as a JSON string literal.
+func writeJSONString(b *bytes.Buffer, s string) {
+	const hex = "0123456789abcdef"
+	b.WriteByte('"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case c == '\n':
+				b.WriteString(`\n`)
+			case c == '\r':
+				b.WriteString(`\r`)
+			case c == '\t':
+				b.WriteString(`\t`)
+			case c < 0x20:
+				b.WriteString(`\u00`)
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&0xf])
+			default:
+				b.WriteByte(c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString(`\ufffd`)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	b.WriteByte('"')
+}

@@ -1,0 +1,289 @@
+package flat
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"strings"
+
+	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/expr"
+	"github.com/flowproc/flowproc/flowengine/oxn"
+)
+
+// maxSubFlowDepth bounds sub-flow recursion.
+const maxSubFlowDepth = 64
+
+// run is the state of one exchange: the variables, the response being built
+// and the host I/O. It lives in the run's goroutine only.
+type run struct {
+	p    *Project
+	ctx  context.Context
+	req  *flowengine.Request
+	host flowengine.Host
+	id   string
+
+	vars []varEntry
+
+	// parsed request pieces, built lazily
+	reqNode  *dom.Node
+	reqPath  string // path without query
+	reqQuery string
+	params   []paramKV
+	endpoint string
+
+	body       []byte
+	bodyLoaded bool
+	bodyVal    expr.Value
+
+	// main content: the response body the flow is building
+	content     []byte
+	contentType string
+	contentSet  bool
+
+	status     int
+	setHeaders []flowengine.Header
+	addHeaders []flowengine.Header
+
+	forwarded bool
+	// respBodyLoaded: the upstream body was fetched into the main content;
+	// contentFromUpstream: the main content is still that unmodified body.
+	respBodyLoaded      bool
+	contentFromUpstream bool
+	upstream            *flowengine.Response
+	fwd                 flowengine.Forward
+
+	logFields *orderedMap
+	errorCode int
+	inErrFlow bool
+	depth     int
+	flowName  string
+}
+
+type paramKV struct{ name, value string }
+
+type varEntry struct {
+	name string
+	val  expr.Value
+}
+
+// Var implements expr.Scope.
+func (r *run) Var(name string) (expr.Value, bool) {
+	for i := len(r.vars) - 1; i >= 0; i-- {
+		if r.vars[i].name == name {
+			return r.vars[i].val, true
+		}
+	}
+	switch name {
+	case "request":
+		return expr.NodeSet{r.requestNode()}, true
+	case "body":
+		if r.bodyLoaded && r.bodyVal != nil {
+			return r.bodyVal, true
+		}
+		return nil, false
+	case "env":
+		return expr.NodeSet{r.p.env}, true
+	case "server":
+		return expr.NodeSet{r.p.server}, true
+	}
+	return nil, false
+}
+
+func (r *run) setVar(name string, v expr.Value) {
+	for i := range r.vars {
+		if r.vars[i].name == name {
+			r.vars[i].val = v
+			return
+		}
+	}
+	r.vars = append(r.vars, varEntry{name: name, val: v})
+}
+
+func (r *run) exprCtx(node *dom.Node) *expr.Context {
+	return &expr.Context{Ctx: r.ctx, Scope: r, Node: node, Runtime: r}
+}
+
+// ensureBody fetches and parses the request body once.
+func (r *run) ensureBody() error {
+	if r.bodyLoaded {
+		return nil
+	}
+	r.bodyLoaded = true
+	if r.req.BodyKnownEmpty {
+		r.body = nil
+	} else {
+		b, err := r.host.RequestBody(r.ctx)
+		if err != nil {
+			return &flowError{status: 502, code: 3205, message: "Request body unavailable", info: []string{err.Error()}, cause: err}
+		}
+		r.body = b
+	}
+	if int64(len(r.body)) > r.p.opts.maxBody() {
+		return &flowError{status: 413, code: 3208, message: "Request Entity Too Large",
+			info: []string{fmt.Sprintf("Request body of %d bytes exceeds the limit of %d bytes.", len(r.body), r.p.opts.maxBody())}}
+	}
+	ct := r.header("content-type")
+	if isJSONType(ct) {
+		doc, err := oxn.Parse(r.body, r.p.opts.maxDepth())
+		if err == nil {
+			r.bodyVal = expr.NodeSet{doc}
+		} else {
+			r.p.logger().Warn("request body is not valid JSON", "requestID", r.id, "error", err)
+		}
+	} else if len(r.body) > 0 {
+		r.bodyVal = string(r.body)
+	}
+	return nil
+}
+
+func isJSONType(ct string) bool {
+	if ct == "" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		mt = strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+func (r *run) header(name string) string {
+	for _, h := range r.req.Headers {
+		if strings.EqualFold(h.Name, name) {
+			return h.Value
+		}
+	}
+	return ""
+}
+
+// setMain writes the main content (the response body).
+func (r *run) setMain(b []byte, contentType string) {
+	r.contentFromUpstream = false
+	r.content = b
+	r.contentType = contentType
+	r.contentSet = true
+}
+
+// mainContext returns the main content as a template context node: the
+// OXN root element when it is JSON, nil otherwise. After a forward, the
+// main content is the upstream's response body, fetched on first use.
+func (r *run) mainContext() (*dom.Node, error) {
+	if r.forwarded && !r.contentSet && r.upstream != nil {
+		if err := r.ensureResponseBody(); err != nil {
+			return nil, err
+		}
+	}
+	if !r.contentSet || len(r.content) == 0 {
+		return nil, nil
+	}
+	if !isJSONType(r.contentType) && r.contentType != "" {
+		return oxn.NewString("json", string(r.content)), nil
+	}
+	doc, err := oxn.Parse(r.content, r.p.opts.maxDepth())
+	if err != nil {
+		return nil, nil
+	}
+	return doc.FirstElement(), nil
+}
+
+// ensureResponseBody makes the upstream response body the main content.
+func (r *run) ensureResponseBody() error {
+	if r.respBodyLoaded {
+		return nil
+	}
+	r.respBodyLoaded = true
+	var b []byte
+	if !r.upstream.BodyKnownEmpty {
+		var err error
+		b, err = r.host.ResponseBody(r.ctx)
+		if err != nil {
+			return &flowError{status: 502, code: 3209, message: "Upstream response body unavailable", info: []string{err.Error()}, cause: err}
+		}
+	}
+	ct := ""
+	for _, h := range r.upstream.Headers {
+		if strings.EqualFold(h.Name, "content-type") {
+			ct = h.Value
+		}
+	}
+	r.setMain(b, ct)
+	r.contentFromUpstream = true
+	return nil
+}
+
+// setResponseHeader sets (replaces) a response header.
+func (r *run) setResponseHeader(name, value string) {
+	lname := strings.ToLower(name)
+	out := r.setHeaders[:0]
+	for _, h := range r.setHeaders {
+		if h.Name != lname {
+			out = append(out, h)
+		}
+	}
+	r.setHeaders = append(out, flowengine.Header{Name: lname, Value: value})
+	adds := r.addHeaders[:0]
+	for _, h := range r.addHeaders {
+		if h.Name != lname {
+			adds = append(adds, h)
+		}
+	}
+	r.addHeaders = adds
+}
+
+// flowError is a FLAT error: it becomes the error flow's $error or the
+// system error document.
+type flowError struct {
+	status  int
+	code    int
+	message string
+	info    []string
+	// extra holds the whole $error object when the error action built it.
+	extra *dom.Node
+	cause error
+}
+
+func (e *flowError) Error() string {
+	return fmt.Sprintf("%d %d %s %s", e.status, e.code, e.message, strings.Join(e.info, "; "))
+}
+
+func (e *flowError) Unwrap() error { return e.cause }
+
+// asFlowError turns any run error into a flowError (internal errors → 500).
+func asFlowError(err error) *flowError {
+	var fe *flowError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &flowError{status: 499, code: 5001, message: "Request cancelled", info: []string{err.Error()}, cause: err}
+	}
+	return &flowError{status: 500, code: 5000, message: "FlowError", info: []string{err.Error()}, cause: err}
+}
+
+// errorDocument renders FLAT's system error document.
+func errorDocument(fe *flowError, requestID string) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"error":{"message":`)
+	writeJSONString(&b, fe.message)
+	fmt.Fprintf(&b, `,"status":%d,"requestID":`, fe.status)
+	writeJSONString(&b, requestID)
+	b.WriteString(`,"info":[`)
+	for i, s := range fe.info {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeJSONString(&b, s)
+	}
+	fmt.Fprintf(&b, `],"code":%d}}`, fe.code)
+	return b.Bytes()
+}
+
+// SystemErrorDocument renders FLAT's system error document
+// {"error":{"message","status","requestID","info","code"}}.
+func SystemErrorDocument(status, code int, message, requestID string, info []string) []byte {
+	return errorDocument(&flowError{status: status, code: code, message: message, info: info}, requestID)
+}

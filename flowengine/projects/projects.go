@@ -1,0 +1,149 @@
+// Package projects holds the set of loaded projects a server runs and picks
+// the project for each request (DESIGN.md §2): by the x-flowproc-project
+// name Envoy sends as gRPC metadata, else by the longest matching base
+// path, else the default project.
+package projects
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/apidef"
+	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/flat"
+)
+
+// Entry is one project in a Set.
+type Entry struct {
+	Name     string
+	Dir      string
+	BasePath string
+	Runner   flowengine.Runner
+	// Errors are the load diagnostics of a project that failed to load; its
+	// Runner then answers 503 on every request.
+	Errors diag.List
+}
+
+// Set is an immutable set of projects.
+type Set struct {
+	entries []*Entry          // in load order
+	byName  map[string]*Entry // by name
+	byBase  []*Entry          // non-empty base paths, longest first
+	def     *Entry
+}
+
+// Load loads every directory in dirs as a FLAT project. A project that
+// fails to load is kept as a failing entry (503 on its routes) so one bad
+// project never takes the others down; its diagnostics are in Entry.Errors.
+// defaultName names the default project ("" = the first loaded).
+func Load(dirs []string, defaultName string, opts flat.Options) (*Set, error) {
+	var entries []*Entry
+	for _, dir := range dirs {
+		o := opts
+		o.Name = filepath.Base(filepath.Clean(dir))
+		p, errs := flat.Load(dir, o)
+		if p != nil {
+			entries = append(entries, &Entry{Name: p.Name(), Dir: p.Dir(), BasePath: p.BasePath(), Runner: p})
+			continue
+		}
+		e := &Entry{Name: o.Name, Dir: dir, Errors: errs}
+		if def, _ := apidef.Load(dir); def != nil {
+			e.BasePath = def.BasePath
+		}
+		e.Runner = failing{name: e.Name, errs: errs}
+		entries = append(entries, e)
+	}
+	return New(entries, defaultName)
+}
+
+// New builds a Set from entries.
+func New(entries []*Entry, defaultName string) (*Set, error) {
+	s := &Set{entries: entries, byName: map[string]*Entry{}}
+	for _, e := range entries {
+		if _, dup := s.byName[e.Name]; dup {
+			return nil, fmt.Errorf("two projects are named %q; project names (directory names) must be unique", e.Name)
+		}
+		s.byName[e.Name] = e
+		if e.BasePath != "" {
+			s.byBase = append(s.byBase, e)
+		}
+	}
+	sort.SliceStable(s.byBase, func(i, j int) bool { return len(s.byBase[i].BasePath) > len(s.byBase[j].BasePath) })
+	switch {
+	case defaultName != "":
+		d, ok := s.byName[defaultName]
+		if !ok {
+			return nil, fmt.Errorf("default project %q is not among the loaded projects", defaultName)
+		}
+		s.def = d
+	case len(entries) > 0:
+		s.def = entries[0]
+	}
+	return s, nil
+}
+
+// Entries returns the projects in load order.
+func (s *Set) Entries() []*Entry { return s.entries }
+
+// Resolve picks the project for a request: name (from x-flowproc-project)
+// when non-empty, else the longest base path that prefixes path, else the
+// default. ok is false when nothing matches (including an unknown name).
+func (s *Set) Resolve(name, path string) (flowengine.Runner, string, bool) {
+	if name != "" {
+		e, ok := s.byName[name]
+		if !ok {
+			return nil, "", false
+		}
+		return e.Runner, e.Name, true
+	}
+	for _, e := range s.byBase {
+		if underBase(path, e.BasePath) {
+			return e.Runner, e.Name, true
+		}
+	}
+	if s.def == nil {
+		return nil, "", false
+	}
+	return s.def.Runner, s.def.Name, true
+}
+
+// underBase reports whether path (possibly with a query) lies under base.
+func underBase(path, base string) bool {
+	if !strings.HasPrefix(path, base) {
+		return false
+	}
+	rest := path[len(base):]
+	return rest == "" || rest[0] == '/' || rest[0] == '?'
+}
+
+// failing answers every request of a project that did not load with 503.
+type failing struct {
+	name string
+	errs diag.List
+}
+
+func (f failing) Run(_ context.Context, req *flowengine.Request, _ flowengine.Host) *flowengine.Outcome {
+	info := make([]string, 0, len(f.errs))
+	for i, e := range f.errs {
+		if i == 5 {
+			info = append(info, fmt.Sprintf("… and %d more", len(f.errs)-5))
+			break
+		}
+		info = append(info, e.Error())
+	}
+	body := flat.SystemErrorDocument(503, 5030, "Project "+f.name+" failed to load", req.ID, info)
+	return &flowengine.Outcome{
+		Kind:       flowengine.Answered,
+		Status:     503,
+		SetHeaders: []flowengine.Header{{Name: "content-type", Value: "application/json"}},
+		Body:       body,
+		BodySet:    true,
+		Project:    f.name,
+		ErrorCode:  5030,
+		RequestID:  req.ID,
+	}
+}
