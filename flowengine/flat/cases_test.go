@@ -27,9 +27,11 @@ import (
 var caseFilter = flag.String("case", "", "run only cases whose name contains this")
 
 type caseFile struct {
-	Files map[string]string `json:"files"`
-	Env   map[string]string `json:"env"`
-	Cases []*langCase       `json:"cases"`
+	// Request holds defaults for every case's request (method, path).
+	Request caseRequest       `json:"request"`
+	Files   map[string]string `json:"files"`
+	Env     map[string]string `json:"env"`
+	Cases   []*langCase       `json:"cases"`
 }
 
 type langCase struct {
@@ -165,6 +167,12 @@ func loadCases(t *testing.T) []*langCase {
 				env[k] = v
 			}
 			c.Env = env
+			if c.Request.Path == "" {
+				c.Request.Path = cf.Request.Path
+			}
+			if c.Request.Method == "" {
+				c.Request.Method = cf.Request.Method
+			}
 			c.loc = filepath.Base(p)
 			all = append(all, c)
 		}
@@ -466,4 +474,12 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+func writeFile(dir, name, content string) error {
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, []byte(content), 0o644)
 }

@@ -37,7 +37,9 @@ func (r *run) requestNode() *dom.Node {
 	}
 	add("url", scheme+"://"+req.Authority+req.Path)
 	add("path", r.reqPath)
-	add("query", r.reqQuery)
+	if r.reqQuery != "" {
+		add("query", r.reqQuery) // absent without a query: `$request/query` is false
+	}
 
 	headers := oxn.NewObject("headers")
 	if req.Authority != "" && r.header("host") == "" {

@@ -1,0 +1,107 @@
+package flat
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/flowproc/flowproc/flowengine"
+)
+
+// Engine-only benchmarks on the example project's routes. Goals (issue #2):
+// header-only routes under 10 µs and 50 allocs per exchange; a 4 KiB JSON
+// body read through XPath under 60 µs. Measured, not asserted.
+
+var benchHeaders = []flowengine.Header{
+	{Name: "user-agent", Value: "curl/8.5.0"},
+	{Name: "accept", Value: "*/*"},
+	{Name: "x-forwarded-proto", Value: "http"},
+	{Name: "x-request-id", Value: "2f1b7a34-7f8e-4a39-9a4f-2d3c1e5b6a7c"},
+	{Name: "authorization", Value: "Bearer abc.def.ghi"},
+}
+
+func benchRun(b *testing.B, p *Project, req *flowengine.Request, resp *flowengine.Response, body []byte) {
+	b.Helper()
+	ctx := context.Background()
+	h := &fakeHost{resp: resp, body: body}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		h.forwards = h.forwards[:0]
+		out := p.Run(ctx, req, h)
+		if out.Status >= 400 {
+			b.Fatalf("status %d: %s", out.Status, out.Body)
+		}
+	}
+}
+
+// BenchmarkRunTemplated: GET /api/hello/{name}, answered from a template
+// using $request (init flow + path flow).
+func BenchmarkRunTemplated(b *testing.B) {
+	p := loadExample(b)
+	req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost:10000", Path: "/api/hello/world?lang=de", Headers: benchHeaders, ID: "rid", BodyKnownEmpty: true}
+	benchRun(b, p, req, nil, nil)
+}
+
+// BenchmarkRunProxied: GET /api/upstream/**, proxy-request with rewrites,
+// then post-processing of the upstream status.
+func BenchmarkRunProxied(b *testing.B) {
+	p := loadExample(b)
+	req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost:10000", Path: "/api/upstream/things?x=1", Headers: benchHeaders, ID: "rid", BodyKnownEmpty: true}
+	resp := &flowengine.Response{Status: 200, Headers: []flowengine.Header{{Name: "content-type", Value: "application/json"}, {Name: "content-length", Value: "42"}}}
+	benchRun(b, p, req, resp, nil)
+}
+
+// BenchmarkRunXFlatProxy: an x-flat-proxy route (no flow file).
+func BenchmarkRunXFlatProxy(b *testing.B) {
+	p := loadExample(b)
+	req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost:10000", Path: "/api/status/health", Headers: benchHeaders, ID: "rid", BodyKnownEmpty: true}
+	benchRun(b, p, req, &flowengine.Response{Status: 200}, nil)
+}
+
+// BenchmarkRunNoop: a project whose only flow forwards unchanged — the
+// engine's floor per exchange.
+func BenchmarkRunNoop(b *testing.B) {
+	dir := writeBenchProject(b, map[string]string{
+		"swagger.yaml": "swagger: \"2.0\"\npaths:\n  /**:\n    x-flat-flow: a.xml\n",
+		"a.xml":        "<flow/>",
+	})
+	p, errs := Load(dir, Options{Env: []string{}})
+	if p == nil {
+		b.Fatal(errs)
+	}
+	req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost:10000", Path: "/x", Headers: benchHeaders, ID: "rid", BodyKnownEmpty: true}
+	benchRun(b, p, req, &flowengine.Response{Status: 200}, nil)
+}
+
+// BenchmarkRunJSONBody4K: POST /api/echo with a 4 KiB JSON body read
+// through XPath and a template loop.
+func BenchmarkRunJSONBody4K(b *testing.B) {
+	p := loadExample(b)
+	var sb strings.Builder
+	sb.WriteString(`{"items":[`)
+	for i := 0; sb.Len() < 4000; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"name":"item-%03d","price":%d,"tags":["a","b"]}`, i, i%17)
+	}
+	sb.WriteString(`]}`)
+	body := []byte(sb.String())
+	b.SetBytes(int64(len(body)))
+	req := &flowengine.Request{Method: "POST", Scheme: "http", Authority: "localhost:10000", Path: "/api/echo",
+		Headers: append([]flowengine.Header{{Name: "content-type", Value: "application/json"}}, benchHeaders...), ID: "rid"}
+	benchRun(b, p, req, nil, body)
+}
+
+func writeBenchProject(b *testing.B, files map[string]string) string {
+	b.Helper()
+	dir := b.TempDir()
+	for name, content := range files {
+		if err := writeFile(dir, name, content); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return dir
+}
