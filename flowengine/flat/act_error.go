@@ -2,7 +2,6 @@ package flat
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -43,47 +42,51 @@ func (a *errorAction) run(r *run, s *step) (ctrl, error) {
 			return ctrlNext, err
 		}
 		out = bytes.TrimSpace(out)
-		switch {
-		case len(out) > 0 && out[0] == '"':
-			var msg string
-			if err := json.Unmarshal(out, &msg); err != nil {
-				return ctrlNext, fmt.Errorf("%s:%d: error: %w", s.pos.file, s.pos.line, err)
-			}
-			fe.message = msg
-		case len(out) > 0:
-			ms, err := objectMembers(out)
+		if len(out) > 0 {
+			doc, err := oxn.Parse(out, r.p.opts.maxDepth())
 			if err != nil {
-				return ctrlNext, fmt.Errorf("%s:%d: error: body must be a JSON object or string: %w", s.pos.file, s.pos.line, err)
+				return ctrlNext, fmt.Errorf("%s:%d: error: body is not JSON: %w", s.pos.file, s.pos.line, err)
 			}
-			obj = ms
+			root := doc.FirstElement()
+			switch oxn.TypeOf(root) {
+			case oxn.String:
+				fe.message = root.StringValue()
+			case oxn.Object:
+				for c := root.FirstChild; c != nil; c = c.NextSibling {
+					if c.Type == dom.ElementNode {
+						obj = append(obj, member{key: oxn.Key(c), node: c})
+					}
+				}
+			default:
+				return ctrlNext, fmt.Errorf("%s:%d: error: body must be a JSON object or string", s.pos.file, s.pos.line)
+			}
 		}
 	}
 	for _, m := range obj {
 		switch m.key {
 		case "message":
-			if v, ok := scalarString(m.raw); ok {
+			if v, ok := scalarString(m.node); ok {
 				fe.message = v
 			}
 		case "status":
-			if v, ok := scalarString(m.raw); ok {
+			if v, ok := scalarString(m.node); ok {
 				if n, err := strconv.Atoi(v); err == nil && n >= 100 && n <= 599 {
 					fe.status = n
 				}
 			}
 		case "code":
-			if v, ok := scalarString(m.raw); ok {
+			if v, ok := scalarString(m.node); ok {
 				if n, err := strconv.Atoi(v); err == nil && n >= 0 && n <= 9999 {
 					fe.code = n
 				}
 			}
 		case "info":
-			var info []any
-			if json.Unmarshal(m.raw, &info) == nil {
+			if oxn.TypeOf(m.node) == oxn.Array {
 				fe.info = fe.info[:0]
-				for _, it := range info {
-					fe.info = append(fe.info, fmt.Sprint(it))
+				for _, it := range items(m.node) {
+					fe.info = append(fe.info, it.StringValue())
 				}
-			} else if v, ok := scalarString(m.raw); ok {
+			} else if v, ok := scalarString(m.node); ok {
 				fe.info = []string{v}
 			}
 		}
@@ -120,14 +123,7 @@ func errorObject(fe *flowError, extra []member, requestID string) *dom.Node {
 		case "message", "status", "requestID", "info", "code":
 			continue
 		}
-		doc, err := oxn.Parse(m.raw, 512)
-		if err != nil {
-			continue
-		}
-		v := doc.FirstElement()
-		doc.FirstChild, doc.LastChild, v.Parent = nil, nil, nil
-		v.Name = "json"
-		oxn.AddMember(n, m.key, v)
+		oxn.AddMember(n, m.key, m.node.Clone())
 	}
 	return n
 }

@@ -1,13 +1,12 @@
 package flat
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/oxn"
 )
 
 func init() {
@@ -48,7 +47,7 @@ func (a *setHeadersAction) run(r *run, s *step) (ctrl, error) {
 	}
 	for _, m := range ms {
 		if strings.EqualFold(m.key, "status") {
-			v, ok := scalarString(m.raw)
+			v, ok := scalarString(m.node)
 			if n, err := strconv.Atoi(v); ok && err == nil && n >= 100 && n <= 599 {
 				r.status = n
 			} else {
@@ -59,15 +58,10 @@ func (a *setHeadersAction) run(r *run, s *step) (ctrl, error) {
 		if !validHeaderName(m.key) {
 			return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: invalid header name %q", s.pos.file, s.pos.line, m.key)
 		}
-		raw := bytes.TrimSpace(m.raw)
-		if len(raw) > 0 && raw[0] == '[' {
-			var items []json.RawMessage
-			if err := json.Unmarshal(raw, &items); err != nil {
-				return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: %q: %w", s.pos.file, s.pos.line, m.key, err)
-			}
+		if oxn.TypeOf(m.node) == oxn.Array {
 			// The first value replaces, the others are added (set-cookie).
 			first := true
-			for _, it := range items {
+			for _, it := range items(m.node) {
 				v, ok := scalarString(it)
 				if !ok {
 					continue
@@ -84,7 +78,7 @@ func (a *setHeadersAction) run(r *run, s *step) (ctrl, error) {
 			}
 			continue
 		}
-		v, ok := scalarString(raw)
+		v, ok := scalarString(m.node)
 		if !ok {
 			continue // null and objects set nothing
 		}
@@ -164,9 +158,7 @@ func (a *logAction) run(r *run, s *step) (ctrl, error) {
 	if r.logFields == nil {
 		r.logFields = &orderedMap{}
 	}
-	if err := r.logFields.merge(out); err != nil {
-		return ctrlNext, fmt.Errorf("%s:%d: log: %w", s.pos.file, s.pos.line, err)
-	}
+	r.logFields.merge(ms)
 	for k := range systemLogFields {
 		r.logFields.del(k)
 	}

@@ -1,8 +1,6 @@
 package flat
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -10,6 +8,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/apidef"
 	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
 )
@@ -29,15 +28,12 @@ type proxyAction struct {
 
 // proxySpec is FLAT's proxy-request JSON (reference/flat.md §4.3).
 type proxySpec struct {
-	Origin        string          `json:"origin"`
-	URL           string          `json:"url"`
-	StripEndpoint bool            `json:"stripEndpoint"`
-	AddPrefix     string          `json:"addPrefix"`
-	Query         json.RawMessage `json:"query"`
-	Headers       json.RawMessage `json:"headers"`
-	Options       json.RawMessage `json:"options"`
-
-	headers []member
+	origin        string
+	url           string
+	stripEndpoint bool
+	addPrefix     string
+	query         *dom.Node // string, object or array; nil = keep the client's
+	headers       []member
 }
 
 func compileProxy(c *compiler, f *Flow, e *xelem) action {
@@ -58,17 +54,66 @@ func (c *compiler) proxyConfig(px *apidef.Proxy) *proxyAction {
 	return &proxyAction{fixed: spec}
 }
 
+// parseProxySpec reads proxy-request JSON. Unknown properties are
+// errors; "options" is accepted and ignored (timeouts, TLS and caching are
+// Envoy's job, see docs/flows.md).
 func parseProxySpec(data []byte) (*proxySpec, error) {
-	var s proxySpec
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&s); err != nil {
+	ms, err := objectMembers(data)
+	if err != nil {
 		return nil, fmt.Errorf("invalid proxy configuration: %w", err)
 	}
-	if (s.Origin == "") == (s.URL == "") {
+	var s proxySpec
+	for _, m := range ms {
+		t := oxn.TypeOf(m.node)
+		switch m.key {
+		case "origin", "url", "addPrefix":
+			if t != oxn.String {
+				return nil, fmt.Errorf("%q must be a string", m.key)
+			}
+			switch m.key {
+			case "origin":
+				s.origin = m.node.StringValue()
+			case "url":
+				s.url = m.node.StringValue()
+			default:
+				s.addPrefix = m.node.StringValue()
+			}
+		case "stripEndpoint":
+			if t != oxn.Boolean {
+				return nil, fmt.Errorf("%q must be a boolean", m.key)
+			}
+			s.stripEndpoint = m.node.StringValue() == "true"
+		case "query":
+			if t != oxn.Null {
+				s.query = m.node
+			}
+		case "headers":
+			if t == oxn.Null {
+				continue
+			}
+			if t != oxn.Object {
+				return nil, fmt.Errorf("%q must be an object", m.key)
+			}
+			for c := m.node.FirstChild; c != nil; c = c.NextSibling {
+				if c.Type != dom.ElementNode {
+					continue
+				}
+				k := oxn.Key(c)
+				if !validHeaderName(k) {
+					return nil, fmt.Errorf("headers: invalid header name %q", k)
+				}
+				s.headers = append(s.headers, member{key: k, node: c})
+			}
+		case "options":
+			// accepted, see above
+		default:
+			return nil, fmt.Errorf("unknown property %q (known: origin, url, stripEndpoint, addPrefix, query, headers, options)", m.key)
+		}
+	}
+	if (s.origin == "") == (s.url == "") {
 		return nil, fmt.Errorf("exactly one of \"origin\" or \"url\" is required")
 	}
-	for _, u := range []string{s.Origin, s.URL} {
+	for _, u := range []string{s.origin, s.url} {
 		if u == "" {
 			continue
 		}
@@ -76,18 +121,6 @@ func parseProxySpec(data []byte) (*proxySpec, error) {
 		if err != nil || pu.Host == "" || (pu.Scheme != "http" && pu.Scheme != "https") {
 			return nil, fmt.Errorf("%q is not an absolute http(s) URL", u)
 		}
-	}
-	if len(s.Headers) > 0 && !bytes.Equal(bytes.TrimSpace(s.Headers), []byte("null")) {
-		ms, err := objectMembers(s.Headers)
-		if err != nil {
-			return nil, fmt.Errorf("headers: %w", err)
-		}
-		for _, m := range ms {
-			if !validHeaderName(m.key) {
-				return nil, fmt.Errorf("headers: invalid header name %q", m.key)
-			}
-		}
-		s.headers = ms
 	}
 	return &s, nil
 }
@@ -123,27 +156,27 @@ func (r *run) proxy(spec *proxySpec) error {
 	var target *url.URL
 	path := r.reqPath
 	query := r.reqQuery
-	if spec.URL != "" {
-		target, _ = url.Parse(spec.URL)
+	if spec.url != "" {
+		target, _ = url.Parse(spec.url)
 		path = target.EscapedPath()
 		if path == "" {
 			path = "/"
 		}
 		query = target.RawQuery
 	} else {
-		target, _ = url.Parse(spec.Origin)
-		if spec.StripEndpoint && r.endpoint != "" && strings.HasPrefix(path, r.endpoint) {
+		target, _ = url.Parse(spec.origin)
+		if spec.stripEndpoint && r.endpoint != "" && strings.HasPrefix(path, r.endpoint) {
 			path = path[len(r.endpoint):]
 		}
-		if spec.AddPrefix != "" {
-			path = joinPath(spec.AddPrefix, path)
+		if spec.addPrefix != "" {
+			path = joinPath(spec.addPrefix, path)
 		}
 		path = joinPath(strings.TrimSuffix(target.EscapedPath(), "/"), path)
 		if path == "" {
 			path = "/"
 		}
 	}
-	if q, ok, err := queryString(spec.Query); err != nil {
+	if q, ok, err := queryString(spec.query); err != nil {
 		return fmt.Errorf("proxy-request: query: %w", err)
 	} else if ok {
 		query = q
@@ -157,7 +190,7 @@ func (r *run) proxy(spec *proxySpec) error {
 	for _, m := range spec.headers {
 		name := strings.ToLower(m.key)
 		explicit[name] = true
-		v, ok := scalarString(m.raw)
+		v, ok := scalarString(m.node)
 		if !ok || v == "" {
 			f.RemoveHeaders = append(f.RemoveHeaders, name)
 			continue
@@ -232,46 +265,34 @@ func joinPath(a, b string) string {
 
 // queryString renders FLAT's query forms: "a=1&b=2", {a: 37}, or
 // [{name, value}]. ok is false when no query was given.
-func queryString(raw json.RawMessage) (string, bool, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+func queryString(q *dom.Node) (string, bool, error) {
+	if q == nil {
 		return "", false, nil
 	}
-	switch raw[0] {
-	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", false, err
-		}
-		return strings.TrimPrefix(s, "?"), true, nil
-	case '{':
-		ms, err := objectMembers(raw)
-		if err != nil {
-			return "", false, err
-		}
-		var parts []string
-		for _, m := range ms {
-			v, ok := scalarString(m.raw)
-			if !ok {
-				continue
+	var parts []string
+	switch oxn.TypeOf(q) {
+	case oxn.String:
+		return strings.TrimPrefix(q.StringValue(), "?"), true, nil
+	case oxn.Object:
+		for c := q.FirstChild; c != nil; c = c.NextSibling {
+			if v, ok := scalarString(c); ok {
+				parts = append(parts, url.QueryEscape(oxn.Key(c))+"="+url.QueryEscape(v))
 			}
-			parts = append(parts, url.QueryEscape(m.key)+"="+url.QueryEscape(v))
 		}
-		return strings.Join(parts, "&"), true, nil
-	case '[':
-		var items []struct {
-			Name  string          `json:"name"`
-			Value json.RawMessage `json:"value"`
+	case oxn.Array:
+		for _, it := range items(q) {
+			name, value := it.Child("name"), it.Child("value")
+			if name == nil {
+				return "", false, fmt.Errorf("array items need a \"name\"")
+			}
+			v := ""
+			if value != nil {
+				v, _ = scalarString(value)
+			}
+			parts = append(parts, url.QueryEscape(name.StringValue())+"="+url.QueryEscape(v))
 		}
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return "", false, err
-		}
-		var parts []string
-		for _, it := range items {
-			v, _ := scalarString(it.Value)
-			parts = append(parts, url.QueryEscape(it.Name)+"="+url.QueryEscape(v))
-		}
-		return strings.Join(parts, "&"), true, nil
+	default:
+		return "", false, fmt.Errorf("want a string, object or array")
 	}
-	return "", false, fmt.Errorf("want a string, object or array")
+	return strings.Join(parts, "&"), true, nil
 }

@@ -2,74 +2,65 @@ package flat
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
+
+	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/oxn"
 )
 
-// member is one key of a JSON object in document order.
+// member is one key of a JSON object in document order; node is its OXN
+// element.
 type member struct {
-	key string
-	raw json.RawMessage
+	key  string
+	node *dom.Node
 }
 
-// objectMembers decodes a JSON object keeping key order.
+// objectMembers parses a JSON object (template output) into its members,
+// keeping key order. It uses the OXN parser, which is much cheaper per
+// request than encoding/json.
 func objectMembers(data []byte) ([]member, error) {
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.UseNumber()
-	t, err := d.Token()
+	doc, err := oxn.Parse(data, 512)
 	if err != nil {
 		return nil, fmt.Errorf("not JSON: %w", err)
 	}
-	if delim, ok := t.(json.Delim); !ok || delim != '{' {
+	root := doc.FirstElement()
+	if oxn.TypeOf(root) != oxn.Object {
 		return nil, errors.New("not a JSON object")
 	}
 	var out []member
-	for d.More() {
-		kt, err := d.Token()
-		if err != nil {
-			return nil, fmt.Errorf("not JSON: %w", err)
+	for c := root.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == dom.ElementNode {
+			out = append(out, member{key: oxn.Key(c), node: c})
 		}
-		key, _ := kt.(string)
-		var raw json.RawMessage
-		if err := d.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("not JSON: %w", err)
-		}
-		out = append(out, member{key: key, raw: raw})
-	}
-	if _, err := d.Token(); err != nil {
-		return nil, fmt.Errorf("not JSON: %w", err)
-	}
-	if _, err := d.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("trailing data after JSON object")
 	}
 	return out, nil
 }
 
-// scalarString renders a JSON scalar as header text: strings unquoted,
+// scalarString renders a JSON scalar as header text: strings as they are,
 // numbers and booleans as written. ok is false for null, objects, arrays.
-func scalarString(raw json.RawMessage) (string, bool) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return "", false
+func scalarString(n *dom.Node) (string, bool) {
+	switch oxn.TypeOf(n) {
+	case oxn.String, oxn.Number, oxn.Boolean:
+		return n.StringValue(), true
 	}
-	switch raw[0] {
-	case '"':
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return "", false
-		}
-		return s, true
-	case 'n', '{', '[':
-		return "", false
-	}
-	return string(raw), true
+	return "", false
 }
 
-// orderedMap is a JSON object that keeps insertion order; values are
-// json.RawMessage scalars/arrays or nested *orderedMap.
+// items returns the elements of a JSON array node.
+func items(n *dom.Node) []*dom.Node {
+	var out []*dom.Node
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == dom.ElementNode {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// orderedMap is a JSON object that keeps insertion order; values are OXN
+// nodes (scalars, arrays) or nested *orderedMap.
 type orderedMap struct {
 	keys []string
 	vals map[string]any
@@ -98,32 +89,30 @@ func (m *orderedMap) del(k string) {
 	}
 }
 
-// merge merges a JSON object into m: nested objects merge, null deletes,
-// anything else overwrites.
-func (m *orderedMap) merge(data []byte) error {
-	ms, err := objectMembers(data)
-	if err != nil {
-		return err
-	}
+// merge merges the members of an OXN object into m: nested objects merge,
+// null deletes, anything else overwrites.
+func (m *orderedMap) merge(ms []member) {
 	for _, mem := range ms {
-		raw := bytes.TrimSpace(mem.raw)
-		switch {
-		case bytes.Equal(raw, []byte("null")):
+		switch oxn.TypeOf(mem.node) {
+		case oxn.Null:
 			m.del(mem.key)
-		case len(raw) > 0 && raw[0] == '{':
+		case oxn.Object:
 			sub, ok := m.vals[mem.key].(*orderedMap)
 			if !ok {
 				sub = &orderedMap{}
 			}
-			if err := sub.merge(raw); err != nil {
-				return err
+			var subs []member
+			for c := mem.node.FirstChild; c != nil; c = c.NextSibling {
+				if c.Type == dom.ElementNode {
+					subs = append(subs, member{key: oxn.Key(c), node: c})
+				}
 			}
+			sub.merge(subs)
 			m.set(mem.key, sub)
 		default:
-			m.set(mem.key, json.RawMessage(raw))
+			m.set(mem.key, mem.node)
 		}
 	}
-	return nil
 }
 
 func (m *orderedMap) write(b *bytes.Buffer) {
@@ -137,8 +126,10 @@ func (m *orderedMap) write(b *bytes.Buffer) {
 		switch v := m.vals[k].(type) {
 		case *orderedMap:
 			v.write(b)
-		case json.RawMessage:
-			b.Write(v)
+		case *dom.Node:
+			if err := oxn.Write(b, v); err != nil {
+				b.WriteString("null")
+			}
 		}
 	}
 	b.WriteByte('}')

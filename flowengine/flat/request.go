@@ -18,17 +18,18 @@ func (r *run) requestNode() *dom.Node {
 		return r.reqNode
 	}
 	req := r.req
-	n := oxn.NewObject("request")
-	add := func(name, v string) { n.AppendChild(oxn.NewString(name, v)) }
+	sl := &r.slab
+	n := sl.object("request")
+	add := func(name, v string) { n.AppendChild(sl.str(name, v)) }
 	add("method", req.Method)
 	add("purpose", "main")
-	n.AppendChild(oxn.NewNull("debug"))
+	n.AppendChild(sl.elem("debug", "null"))
 	host, port := splitHostPort(req.Authority, req.Scheme)
 	add("host", host)
-	if p, err := strconv.Atoi(port); err == nil {
-		n.AppendChild(oxn.NewNumber("port", float64(p)))
+	if _, err := strconv.Atoi(port); err == nil {
+		n.AppendChild(sl.scalar("port", "number", port))
 	} else {
-		n.AppendChild(oxn.NewNull("port"))
+		n.AppendChild(sl.elem("port", "null"))
 	}
 	add("id", r.id)
 	scheme := req.Scheme
@@ -41,9 +42,9 @@ func (r *run) requestNode() *dom.Node {
 		add("query", r.reqQuery) // absent without a query: `$request/query` is false
 	}
 
-	headers := oxn.NewObject("headers")
+	headers := sl.object("headers")
 	if req.Authority != "" && r.header("host") == "" {
-		oxn.AddMember(headers, "host", oxn.NewString("host", req.Authority))
+		sl.member(headers, "host", req.Authority)
 	}
 	for i, h := range req.Headers {
 		name := strings.ToLower(h.Name)
@@ -57,21 +58,21 @@ func (r *run) requestNode() *dom.Node {
 		if dup {
 			continue
 		}
-		oxn.AddMember(headers, name, oxn.NewString(name, r.joinedHeader(name)))
+		sl.member(headers, name, r.joinedHeader(name))
 	}
 	n.AppendChild(headers)
 
-	get := oxn.NewObject("get")
+	get := sl.object("get")
 	addForm(get, r.reqQuery)
 	n.AppendChild(get)
 
-	post := oxn.NewObject("post")
+	post := sl.object("post")
 	if r.bodyLoaded && strings.HasPrefix(strings.ToLower(r.header("content-type")), "application/x-www-form-urlencoded") {
 		addForm(post, string(r.body))
 	}
 	n.AppendChild(post)
 
-	cookies := oxn.NewObject("cookies")
+	cookies := sl.object("cookies")
 	for _, h := range req.Headers {
 		if !strings.EqualFold(h.Name, "cookie") {
 			continue
@@ -81,14 +82,14 @@ func (r *run) requestNode() *dom.Node {
 			if k == "" {
 				continue
 			}
-			oxn.AddMember(cookies, k, oxn.NewString(k, v))
+			sl.member(cookies, k, v)
 		}
 	}
 	n.AppendChild(cookies)
 
-	params := oxn.NewObject("params")
+	params := sl.object("params")
 	for _, p := range r.params {
-		oxn.AddMember(params, p.name, oxn.NewString(p.name, p.value))
+		sl.member(params, p.name, p.value)
 	}
 	n.AppendChild(params)
 	add("endpoint", r.endpoint)
@@ -99,6 +100,18 @@ func (r *run) requestNode() *dom.Node {
 // joinedHeader returns all values of a header joined as HTTP allows
 // (cookie with "; ", others with ", ").
 func (r *run) joinedHeader(name string) string {
+	count, first := 0, ""
+	for _, h := range r.req.Headers {
+		if strings.EqualFold(h.Name, name) {
+			if count == 0 {
+				first = h.Value
+			}
+			count++
+		}
+	}
+	if count == 1 {
+		return first
+	}
 	var vals []string
 	for _, h := range r.req.Headers {
 		if strings.EqualFold(h.Name, name) {

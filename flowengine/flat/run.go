@@ -27,6 +27,7 @@ type run struct {
 	id   string
 
 	vars []varEntry
+	slab slab
 
 	// parsed request pieces, built lazily
 	reqNode  *dom.Node

@@ -1,0 +1,64 @@
+package flat
+
+import (
+	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/oxn"
+)
+
+// slab allocates the OXN nodes a run builds ($request, $upstream) in a few
+// large blocks instead of one allocation per node and attribute.
+type slab struct {
+	nodes []dom.Node
+	attrs []dom.Attr
+}
+
+func (s *slab) node() *dom.Node {
+	if len(s.nodes) == cap(s.nodes) {
+		s.nodes = make([]dom.Node, 0, max(32, 2*cap(s.nodes)))
+	}
+	s.nodes = s.nodes[:len(s.nodes)+1]
+	return &s.nodes[len(s.nodes)-1]
+}
+
+func (s *slab) attr(name string) []dom.Attr {
+	if len(s.attrs) == cap(s.attrs) {
+		s.attrs = make([]dom.Attr, 0, max(32, 2*cap(s.attrs)))
+	}
+	s.attrs = append(s.attrs, dom.Attr{Name: name})
+	return s.attrs[len(s.attrs)-1 : len(s.attrs) : len(s.attrs)]
+}
+
+func (s *slab) elem(name, typ string) *dom.Node {
+	n := s.node()
+	n.Type = dom.ElementNode
+	n.Name = name
+	n.Attrs = s.attr(typ)
+	return n
+}
+
+func (s *slab) object(name string) *dom.Node { return s.elem(name, "object") }
+
+func (s *slab) scalar(name, typ, v string) *dom.Node {
+	n := s.elem(name, typ)
+	if v != "" {
+		t := s.node()
+		t.Type = dom.TextNode
+		t.Data = v
+		n.AppendChild(t)
+	}
+	return n
+}
+
+func (s *slab) str(name, v string) *dom.Node { return s.scalar(name, "string", v) }
+
+// member adds a string member to obj, using json-element for keys that are
+// not XML names.
+func (s *slab) member(obj *dom.Node, key, v string) {
+	if oxn.IsXMLName(key) {
+		obj.AppendChild(s.str(key, v))
+		return
+	}
+	n := s.str(key, v)
+	oxn.SetKey(n, key)
+	obj.AppendChild(n)
+}
