@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"sigs.k8s.io/yaml"
+
+	"github.com/flowproc/flowproc/extproc"
+)
+
+func init() {
+	register(&command{
+		name:    "serve",
+		summary: "serve projects to Envoy as an ext_proc gRPC service (production)",
+		run:     runServe,
+	})
+}
+
+// serveConfig is the serve command's configuration: defaults, then the
+// -config YAML file, then flags given on the command line.
+type serveConfig struct {
+	// Listen is the gRPC (ext_proc) listen address.
+	Listen string `json:"listen"`
+	// Admin is the admin HTTP listen address (/metrics, /healthz, /readyz);
+	// "" or "off" disables it.
+	Admin string `json:"admin"`
+	// TLS configures the gRPC listener; empty means plaintext (h2c).
+	TLS tlsFiles `json:"tls"`
+	// BodyLimit is the largest body a flow reads, e.g. "1MiB".
+	BodyLimit string `json:"bodyLimit"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `json:"logLevel"`
+	// DefaultProject serves requests no other rule selects.
+	DefaultProject string `json:"defaultProject"`
+	// ShutdownGrace is how long in-flight streams may run after SIGTERM.
+	ShutdownGrace string `json:"shutdownGrace"`
+	// Projects are the project directories (DIR arguments replace them).
+	Projects []string `json:"projects"`
+}
+
+// tlsFiles are PEM file paths.
+type tlsFiles struct {
+	Cert     string `json:"cert"`
+	Key      string `json:"key"`
+	ClientCA string `json:"clientCA"`
+}
+
+func defaultServeConfig() serveConfig {
+	return serveConfig{Listen: ":50051", Admin: ":9090", BodyLimit: "1MiB", LogLevel: "info", ShutdownGrace: "15s"}
+}
+
+// settings is a serveConfig parsed and checked.
+type settings struct {
+	serveConfig
+	bodyLimit int64
+	grace     time.Duration
+	level     slog.Level
+	tls       *tls.Config
+}
+
+const serveUsage = `Usage: flowproc serve [flags] [DIR...]
+
+Serves the projects in DIR... (or those named in the config file) to Envoy's
+ext_proc filter. Envoy connects as configured in envoy/envoy.yaml.
+Flags override the -config file; SIGTERM/SIGINT drain in-flight streams for
+up to -shutdown-grace, then stop.
+
+Flags:`
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	st, err := parseServeArgs(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "flowproc serve: %v\n", err)
+		return 2
+	}
+	logger := newLogger(stderr, st.level)
+	slog.SetDefault(logger) // the engine's own records (flat_alert …) use the default logger
+	projects, err := loadProjects(st.Projects, st.DefaultProject, func(err error) {
+		logger.Error("project failed to load", "error", err.Error())
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "flowproc serve: %v\n", err)
+		return 1
+	}
+	if err := serve(ctx, st, projects, logger, stdout); err != nil {
+		fmt.Fprintf(stderr, "flowproc serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// parseServeArgs applies defaults, the -config file and flags, in that order.
+func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var fl serveConfig
+	def := defaultServeConfig()
+	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, logLevel, defaultProject, shutdownGrace, projects)")
+	bind := []struct {
+		name, usage string
+		dst         func(*serveConfig) *string
+	}{
+		{"listen", "gRPC ext_proc listen `address`", func(c *serveConfig) *string { return &c.Listen }},
+		{"admin", "admin HTTP `address` for /metrics, /healthz, /readyz (\"off\" disables)", func(c *serveConfig) *string { return &c.Admin }},
+		{"tls-cert", "TLS certificate PEM `file` for the gRPC listener", func(c *serveConfig) *string { return &c.TLS.Cert }},
+		{"tls-key", "TLS private key PEM `file`", func(c *serveConfig) *string { return &c.TLS.Key }},
+		{"tls-client-ca", "client CA PEM `file`: require client certificates (mTLS)", func(c *serveConfig) *string { return &c.TLS.ClientCA }},
+		{"body-limit", "largest request/response body a flow reads (`size`, e.g. 512KiB, 4MiB)", func(c *serveConfig) *string { return &c.BodyLimit }},
+		{"log-level", "log `level`: debug, info, warn, error", func(c *serveConfig) *string { return &c.LogLevel }},
+		{"default-project", "`project` for requests no metadata or base path selects (\"\" = the first)", func(c *serveConfig) *string { return &c.DefaultProject }},
+		{"shutdown-grace", "how long in-flight streams may finish after SIGTERM (`duration`)", func(c *serveConfig) *string { return &c.ShutdownGrace }},
+	}
+	for _, b := range bind {
+		fs.StringVar(b.dst(&fl), b.name, *b.dst(&def), b.usage)
+	}
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, serveUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+
+	cfg := def
+	if *configFile != "" {
+		data, err := os.ReadFile(*configFile)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
+			return nil, fmt.Errorf("config %s: %w", *configFile, err)
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, b := range bind {
+		if set[b.name] {
+			*b.dst(&cfg) = *b.dst(&fl)
+		}
+	}
+	if fs.NArg() > 0 {
+		cfg.Projects = fs.Args()
+	}
+	return cfg.check()
+}
+
+// check parses and validates the configuration.
+func (c serveConfig) check() (*settings, error) {
+	st := &settings{serveConfig: c}
+	var err error
+	if st.bodyLimit, err = parseSize(c.BodyLimit); err != nil {
+		return nil, fmt.Errorf("body limit: %w", err)
+	}
+	if st.grace, err = time.ParseDuration(c.ShutdownGrace); err != nil || st.grace < 0 {
+		return nil, fmt.Errorf("shutdown grace %q: want a duration such as 15s", c.ShutdownGrace)
+	}
+	if err := st.level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.Listen == "" {
+		return nil, errors.New("listen address is empty")
+	}
+	if c.Admin == "off" {
+		st.Admin = ""
+	}
+	switch t := c.TLS; {
+	case t.Cert != "" || t.Key != "":
+		if st.tls, err = extproc.TLSConfig(t.Cert, t.Key, t.ClientCA); err != nil {
+			return nil, err
+		}
+	case t.ClientCA != "":
+		return nil, errors.New("tls: a client CA needs a server certificate and key")
+	}
+	return st, nil
+}
+
+// parseSize parses a byte size: a number with an optional unit B, K/KiB,
+// M/MiB, G/GiB (binary) or KB, MB, GB (decimal).
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := t, ""
+	if i >= 0 {
+		num, unit = t[:i], strings.TrimSpace(t[i:])
+	}
+	mult := map[string]float64{
+		"": 1, "b": 1, "k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gib": 1 << 30,
+		"kb": 1e3, "mb": 1e6, "gb": 1e9,
+	}[strings.ToLower(unit)]
+	n, err := strconv.ParseFloat(num, 64)
+	if err != nil || mult == 0 || n <= 0 {
+		return 0, fmt.Errorf("%q: want a positive size such as 1MiB, 512KiB or 1048576", s)
+	}
+	return int64(n * mult), nil
+}
+
+// newLogger returns the JSON logger: one event per line on w, FLAT's
+// "timestamp" key for the time.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				a.Key = "timestamp"
+			}
+			return a
+		},
+	}))
+}
+
+// serve runs the gRPC and admin servers until ctx ends, then drains.
+func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog.Logger, stdout io.Writer) error {
+	srv := extproc.New(extproc.Options{Resolver: res, Logger: logger, BodyLimit: st.bodyLimit})
+	opts := srv.GRPCOptions()
+	security := "plaintext h2c"
+	if st.tls != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(st.tls)))
+		security = "TLS"
+		if st.TLS.ClientCA != "" {
+			security = "mTLS"
+		}
+	}
+	g := grpc.NewServer(opts...)
+	srv.Register(g)
+	lis, err := net.Listen("tcp", st.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+
+	adminLine, adminAddr := "admin disabled", ""
+	var admin *http.Server
+	adminDone := make(chan error, 1)
+	if st.Admin != "" {
+		alis, err := net.Listen("tcp", st.Admin)
+		if err != nil {
+			_ = lis.Close()
+			return fmt.Errorf("admin listen: %w", err)
+		}
+		admin = &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { adminDone <- admin.Serve(alis) }()
+		adminAddr = alis.Addr().String()
+		adminLine = "admin on http://" + adminAddr + " (/metrics /healthz /readyz)"
+	}
+	fmt.Fprintf(stdout, "flowproc %s: ext_proc gRPC on %s (%s), %s; Envoy connects as configured in envoy/envoy.yaml\n",
+		version, lis.Addr(), security, adminLine)
+	logger.Info("serving", "listen", lis.Addr().String(), "security", security, "admin", adminAddr,
+		"bodyLimit", st.bodyLimit, "shutdownGrace", st.grace.String())
+
+	err = srv.Serve(ctx, g, lis, st.grace)
+	if errors.Is(err, context.DeadlineExceeded) {
+		logger.Warn("shutdown grace period over: remaining streams cancelled", "shutdownGrace", st.grace.String())
+		err = nil
+	}
+	if admin != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = admin.Shutdown(sctx)
+		if aerr := <-adminDone; aerr != nil && !errors.Is(aerr, http.ErrServerClosed) && err == nil {
+			err = fmt.Errorf("admin server: %w", aerr)
+		}
+	}
+	logger.Info("stopped")
+	return err
+}

@@ -1,0 +1,718 @@
+package extproc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	procmodev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/flowproc/flowproc/flowengine"
+)
+
+// Errors a flow can see from the host besides flowengine.ErrBodyUnavailable.
+var (
+	// ErrStreamClosed is returned by Host methods when Envoy closed the
+	// ext_proc stream before the exchange was complete (client gone, Envoy
+	// timeout, or Envoy needing nothing more).
+	ErrStreamClosed = errors.New("ext_proc stream closed by Envoy")
+	// ErrBodyTooLarge is returned when a body exceeds Options.BodyLimit. For
+	// request bodies the exchange is answered 413.
+	ErrBodyTooLarge = errors.New("body exceeds the configured limit")
+	// ErrRequestReleased is returned by Forward when Envoy already let the
+	// request go upstream (for example after a mode_override that was not
+	// honoured), so the flow's request changes can no longer be applied.
+	ErrRequestReleased = errors.New("request already released to the upstream")
+)
+
+type bodyMode = procmodev3.ProcessingMode_BodySendMode
+
+const (
+	modeStreamed = procmodev3.ProcessingMode_STREAMED
+	modeBuffered = procmodev3.ProcessingMode_BUFFERED
+	modeFDS      = procmodev3.ProcessingMode_FULL_DUPLEX_STREAMED
+)
+
+// chunk is a body message whose reply is still owed.
+type chunk struct {
+	data []byte
+	eos  bool
+}
+
+// direction is the state of one HTTP direction (request or response) of the
+// exchange: which replies Envoy is waiting for and what body has arrived.
+//
+// A direction starts "held" when its headers arrive: Envoy waits for the
+// headers reply. While held, body and trailer messages are recorded and
+// their replies deferred until the flow decides (Forward, the outcome).
+// Once released every later message of the direction is answered at once
+// as a pass-through.
+type direction struct {
+	response bool
+	// mode is the effective body mode (protocol_config, then our overrides;
+	// extproc.md §4.5).
+	mode bodyMode
+	// eager: Envoy sends body messages without waiting for the headers reply
+	// (FULL_DUPLEX_STREAMED, or STREAMED with
+	// send_body_without_waiting_for_header_response; extproc.md §4.2, §4.4).
+	eager bool
+
+	seen        bool // headers message received
+	eos         bool // headers had end_of_stream: there is no body
+	headersOwed bool // the headers reply is owed
+	// awaitingBody: the headers reply asked for a BUFFERED body that has not
+	// arrived yet.
+	awaitingBody bool
+	// bodyOwed: the reply to the one BUFFERED body message is owed; Envoy still
+	// holds the headers (extproc.md §3.3 header_mutation in a BodyResponse).
+	bodyOwed     bool
+	held         []chunk // eager: chunks whose replies are owed, in order
+	trailersOwed bool
+	released     bool
+
+	body        []byte // the buffered body (lazy path)
+	size        int64
+	complete    bool   // the whole body has arrived
+	unavailable string // why the body cannot be had; "" when it can
+	tooLarge    bool
+
+	since time.Time // arrival of the message whose reply is owed
+}
+
+// bodyStreams reports whether body messages arrive without a headers reply.
+func (d *direction) bodyStreams() bool { return d.eager && !d.eos }
+
+// name is "request" or "response", for messages.
+func (d *direction) name() string {
+	if d.response {
+		return "response"
+	}
+	return "request"
+}
+
+// recvResult is one stream.Recv result handed over by the receive pump.
+type recvResult struct {
+	msg *extprocv3.ProcessingRequest
+	err error
+}
+
+// exchange is one ext_proc stream: one HTTP exchange, one run. It implements
+// flowengine.Host. All methods run in the stream's goroutine; only Recv runs
+// in a helper goroutine (the pump) so that Host methods can honour their ctx.
+type exchange struct {
+	s      *Server
+	stream extprocv3.ExternalProcessor_ProcessServer
+	msgs   chan recvResult
+	done   chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+	start  time.Time
+
+	request  flowengine.Request
+	response flowengine.Response
+	req      direction
+	resp     direction
+
+	forwarded bool
+	closed    bool  // Envoy closed the stream
+	fatal     error // protocol or transport error: Process returns it
+
+	// result, for the access log and metrics
+	out       *flowengine.Outcome
+	completed bool // the final reply was sent
+	project   string
+	outcome   string
+	status    int
+	errorCode string
+}
+
+// newExchange starts the receive pump for stream.
+func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *exchange {
+	x := &exchange{
+		s:      s,
+		stream: stream,
+		msgs:   make(chan recvResult, 1),
+		done:   make(chan struct{}),
+		start:  time.Now(),
+	}
+	x.resp.response = true
+	x.ctx, x.cancel = context.WithCancel(stream.Context())
+	go x.pump()
+	return x
+}
+
+// pump receives messages until the stream ends. It stops when Process
+// returns (done closed); grpc-go ends a blocked Recv when the handler returns,
+// so the pump never outlives its stream.
+func (x *exchange) pump() {
+	for {
+		m, err := x.stream.Recv()
+		select {
+		case x.msgs <- recvResult{m, err}:
+		case <-x.done:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// close ends the run's context and stops the pump.
+func (x *exchange) close() {
+	x.cancel()
+	close(x.done)
+}
+
+// protocolError records an out-of-order or malformed message: Process will
+// return a non-OK status so that Envoy fails closed (extproc.md §1.4).
+func (x *exchange) protocolError(code codes.Code, format string, args ...any) error {
+	if x.fatal == nil {
+		x.fatal = status.Errorf(code, format, args...)
+		x.errorCode = errCodeProtocol
+		x.cancel()
+	}
+	return x.fatal
+}
+
+// recv returns the next message from Envoy. Envoy ending the stream (EOF or
+// Canceled, extproc.md §1.3) yields ErrStreamClosed.
+func (x *exchange) recv(ctx context.Context) (*extprocv3.ProcessingRequest, error) {
+	if x.fatal != nil {
+		return nil, x.fatal
+	}
+	if x.closed {
+		return nil, ErrStreamClosed
+	}
+	select {
+	case r := <-x.msgs:
+		if r.err == nil {
+			return r.msg, nil
+		}
+		if r.err == io.EOF || status.Code(r.err) == codes.Canceled || status.Code(r.err) == codes.DeadlineExceeded {
+			x.closed = true
+			x.cancel()
+			return nil, ErrStreamClosed
+		}
+		if x.fatal == nil {
+			x.fatal = r.err
+			x.errorCode = errCodeStream
+			x.cancel()
+		}
+		return nil, fmt.Errorf("receive from Envoy: %w", r.err)
+	case <-ctx.Done():
+		if x.stream.Context().Err() != nil {
+			x.closed = true // Envoy went away; the run's ctx followed
+		}
+		return nil, ctx.Err()
+	}
+}
+
+// send writes one reply.
+func (x *exchange) send(r *extprocv3.ProcessingResponse) error {
+	if x.fatal != nil {
+		return x.fatal
+	}
+	if x.closed {
+		return ErrStreamClosed
+	}
+	if err := x.stream.Send(r); err != nil {
+		if x.stream.Context().Err() != nil {
+			x.closed = true
+			x.cancel()
+			return ErrStreamClosed
+		}
+		x.fatal = err
+		x.errorCode = errCodeStream
+		x.cancel()
+		return fmt.Errorf("send to Envoy: %w", err)
+	}
+	return nil
+}
+
+// observe records the duration of a phase that ends now.
+func (x *exchange) observe(phase string, since time.Time) {
+	if !since.IsZero() {
+		x.s.metrics.phaseObs[phase].Observe(time.Since(since).Seconds())
+	}
+}
+
+func (d *direction) headersPhase() string {
+	if d.response {
+		return phaseResponseHeaders
+	}
+	return phaseRequestHeaders
+}
+
+func (d *direction) bodyPhase() string {
+	if d.response {
+		return phaseResponseBody
+	}
+	return phaseRequestBody
+}
+
+// next receives until a message the caller must look at: the response
+// headers, or a body/trailers message of a direction that is still held
+// (recorded in that direction before it is returned). Messages of released
+// directions are answered on the spot, so body and trailer messages of
+// directions the flow never read are answered in any state.
+func (x *exchange) next(ctx context.Context) (*extprocv3.ProcessingRequest, error) {
+	for {
+		m, err := x.recv(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var handled bool
+		switch r := m.Request.(type) {
+		case *extprocv3.ProcessingRequest_RequestHeaders:
+			return nil, x.protocolError(codes.FailedPrecondition, "unexpected second request_headers on one ext_proc stream")
+		case *extprocv3.ProcessingRequest_ResponseHeaders:
+			if x.resp.seen {
+				return nil, x.protocolError(codes.FailedPrecondition, "unexpected second response_headers on one ext_proc stream")
+			}
+			err = x.onResponseHeaders(r.ResponseHeaders)
+		case *extprocv3.ProcessingRequest_RequestBody:
+			handled, err = x.onBody(&x.req, r.RequestBody)
+		case *extprocv3.ProcessingRequest_ResponseBody:
+			handled, err = x.onBody(&x.resp, r.ResponseBody)
+		case *extprocv3.ProcessingRequest_RequestTrailers:
+			handled, err = x.onTrailers(&x.req)
+		case *extprocv3.ProcessingRequest_ResponseTrailers:
+			handled, err = x.onTrailers(&x.resp)
+		case nil:
+			return nil, x.protocolError(codes.InvalidArgument, "ProcessingRequest with no request set")
+		default:
+			return nil, x.protocolError(codes.InvalidArgument, "unsupported ProcessingRequest message %T", r)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !handled {
+			return m, nil
+		}
+	}
+}
+
+// onResponseHeaders records the upstream response head. If the request
+// direction was not released yet, Envoy has moved on without it (the
+// mode_override was not honoured, or Envoy generated a local reply): the
+// request body becomes unavailable and owed request replies are flushed.
+func (x *exchange) onResponseHeaders(h *extprocv3.HttpHeaders) error {
+	d := &x.resp
+	d.seen, d.headersOwed, d.eos, d.since = true, true, h.GetEndOfStream(), time.Now()
+	x.response = flowengine.Response{BodyKnownEmpty: d.eos}
+	hs := h.GetHeaders().GetHeaders()
+	vals := newHeaderValues(hs)
+	x.response.Headers = make([]flowengine.Header, 0, len(hs))
+	for _, hv := range hs {
+		k, v := hv.GetKey(), vals.next(hv)
+		switch {
+		case k == ":status":
+			x.response.Status, _ = strconv.Atoi(v)
+		case len(k) > 0 && k[0] == ':':
+		default:
+			x.response.Headers = append(x.response.Headers, flowengine.Header{Name: k, Value: v})
+		}
+	}
+	if q := &x.req; !q.released {
+		if !q.complete && q.unavailable == "" {
+			q.unavailable = "response_headers arrived before the request body (is allow_mode_override enabled in Envoy?)"
+		}
+		if err := x.passThroughOwed(q); err != nil {
+			return err
+		}
+		q.released = true
+	}
+	return nil
+}
+
+// passThroughOwed answers, unmodified, the body and trailers messages of d
+// whose replies are owed. The headers reply is not sent: a caller uses this
+// only when Envoy no longer waits for it.
+func (x *exchange) passThroughOwed(d *direction) error {
+	if d.bodyOwed {
+		d.bodyOwed = false
+		if err := x.send(bodyReply(d.response, &extprocv3.CommonResponse{})); err != nil {
+			return err
+		}
+	}
+	for _, c := range d.held {
+		if err := x.send(x.passThroughBody(d, c)); err != nil {
+			return err
+		}
+	}
+	d.held = nil
+	if d.trailersOwed {
+		d.trailersOwed = false
+		return x.send(trailersReply(d.response))
+	}
+	return nil
+}
+
+// passThroughBody is the unmodified reply to one body message: an empty
+// BodyResponse, or for FULL_DUPLEX_STREAMED the chunk echoed back as a
+// streamed_response (extproc.md §4.2, §10).
+func (x *exchange) passThroughBody(d *direction, c chunk) *extprocv3.ProcessingResponse {
+	if d.mode == modeFDS {
+		return bodyReply(d.response, &extprocv3.CommonResponse{BodyMutation: streamedBody(c.data, c.eos)})
+	}
+	return bodyReply(d.response, &extprocv3.CommonResponse{})
+}
+
+// onBody handles a body message for d. handled is true when it was answered
+// (released direction).
+func (x *exchange) onBody(d *direction, b *extprocv3.HttpBody) (handled bool, err error) {
+	switch {
+	case !d.seen:
+		return false, x.protocolError(codes.FailedPrecondition, "%s_body before %s_headers", d.name(), d.name())
+	case d.released:
+		return true, x.send(x.passThroughBody(d, chunk{b.GetBody(), b.GetEndOfStream()}))
+	case d.awaitingBody:
+		// The one BUFFERED message: the whole body (end_of_stream is false
+		// when trailers follow; extproc.md §4.2).
+		d.awaitingBody, d.bodyOwed, d.complete = false, true, true
+		d.body, d.size, d.since = b.GetBody(), int64(len(b.GetBody())), time.Now()
+	case d.bodyOwed || d.complete && !d.eager:
+		return false, x.protocolError(codes.FailedPrecondition, "unexpected %s_body after the buffered body", d.name())
+	default:
+		// Body sent without waiting for our headers reply (FDS, STREAMED
+		// with send_body_without_waiting_for_header_response, or a mode
+		// protocol_config did not tell us about): hold it in order.
+		d.eager = true
+		d.held = append(d.held, chunk{b.GetBody(), b.GetEndOfStream()})
+		d.size += int64(len(b.GetBody()))
+		if b.GetEndOfStream() {
+			d.complete, d.since = true, time.Now()
+		}
+	}
+	if lim := x.s.bodyLimit; d.size > lim && !d.tooLarge {
+		d.tooLarge = true
+		x.errorCode = errCodeBodyTooLarge
+	}
+	return false, nil
+}
+
+// onTrailers handles a trailers message for d.
+func (x *exchange) onTrailers(d *direction) (handled bool, err error) {
+	switch {
+	case !d.seen:
+		return false, x.protocolError(codes.FailedPrecondition, "%s_trailers before %s_headers", d.name(), d.name())
+	case d.released:
+		return true, x.send(trailersReply(d.response))
+	}
+	d.trailersOwed = true
+	switch {
+	case d.awaitingBody:
+		d.awaitingBody = false
+		d.unavailable = "trailers arrived instead of the buffered body (mode_override not honoured)"
+	case d.eager && !d.complete:
+		d.complete, d.since = true, time.Now() // trailers end a streamed body
+	}
+	return false, nil
+}
+
+// readBody implements the lazy body read for d (extproc.md §4.5): reply to
+// the held headers with CONTINUE + mode_override BUFFERED and wait for the
+// body, or collect chunks Envoy streams on its own.
+func (x *exchange) readBody(ctx context.Context, d *direction) ([]byte, error) {
+	if !d.complete && d.eos {
+		d.complete = true
+	}
+	for {
+		switch {
+		case d.tooLarge:
+			return nil, fmt.Errorf("%s body over %d bytes: %w", d.name(), x.s.bodyLimit, ErrBodyTooLarge)
+		case d.complete:
+			return d.bytes(), nil
+		case d.unavailable != "":
+			x.bodyUnavailable(d)
+			return nil, fmt.Errorf("%s body: %s: %w", d.name(), d.unavailable, flowengine.ErrBodyUnavailable)
+		case d.released:
+			d.unavailable = "the " + d.name() + " was already released"
+			continue
+		case d.headersOwed && !d.eager:
+			// Body modes in an override are absolute: always set both
+			// (extproc.md §4.5, pitfall 23).
+			var override *procmodev3.ProcessingMode
+			if d.mode != modeBuffered {
+				override = &procmodev3.ProcessingMode{RequestBodyMode: x.req.mode, ResponseBodyMode: x.resp.mode}
+				if d.response {
+					override.ResponseBodyMode = modeBuffered
+				} else {
+					override.RequestBodyMode = modeBuffered
+				}
+			}
+			if err := x.send(headersReply(d.response, &extprocv3.CommonResponse{}, override)); err != nil {
+				return nil, fmt.Errorf("ask Envoy for the %s body: %w", d.name(), err)
+			}
+			x.observe(d.headersPhase(), d.since)
+			d.headersOwed, d.awaitingBody, d.mode = false, true, modeBuffered
+			continue
+		}
+		if _, err := x.next(ctx); err != nil {
+			return nil, fmt.Errorf("wait for the %s body: %w", d.name(), err)
+		}
+	}
+}
+
+// releasedReason says why Envoy no longer holds the direction.
+func (d *direction) releasedReason() string {
+	if d.unavailable != "" {
+		return d.unavailable
+	}
+	return "the " + d.name() + " headers were already answered"
+}
+
+// bytes returns the received body.
+func (d *direction) bytes() []byte {
+	if !d.eager {
+		if d.body == nil {
+			return []byte{}
+		}
+		return d.body
+	}
+	if d.body == nil {
+		d.body = make([]byte, 0, d.size)
+		for _, c := range d.held {
+			d.body = append(d.body, c.data...)
+		}
+	}
+	return d.body
+}
+
+// bodyUnavailable logs and counts a body the proxy did not provide.
+func (x *exchange) bodyUnavailable(d *direction) {
+	if x.errorCode == "" {
+		x.errorCode = errCodeBodyUnavailable
+		x.s.log.Warn("body unavailable from Envoy",
+			"requestID", x.request.ID, "direction", d.name(), "reason", d.unavailable)
+	}
+}
+
+// RequestBody implements flowengine.Host.
+func (x *exchange) RequestBody(ctx context.Context) ([]byte, error) {
+	if x.request.BodyKnownEmpty {
+		return []byte{}, nil
+	}
+	return x.readBody(ctx, &x.req)
+}
+
+// ResponseBody implements flowengine.Host.
+func (x *exchange) ResponseBody(ctx context.Context) ([]byte, error) {
+	if !x.resp.seen {
+		return nil, fmt.Errorf("response body read before the response arrived: %w", flowengine.ErrBodyUnavailable)
+	}
+	if x.response.BodyKnownEmpty {
+		return []byte{}, nil
+	}
+	return x.readBody(ctx, &x.resp)
+}
+
+// Forward implements flowengine.Host: it sends the reply Envoy is waiting
+// for in the request direction with the flow's request mutations, then waits
+// for the upstream's response headers.
+func (x *exchange) Forward(ctx context.Context, f *flowengine.Forward) (*flowengine.Response, error) {
+	if x.forwarded {
+		return nil, errors.New("forward called twice")
+	}
+	x.forwarded = true
+	if f == nil {
+		f = &flowengine.Forward{}
+	}
+	d := &x.req
+	if d.tooLarge {
+		return nil, fmt.Errorf("forward: request body over %d bytes: %w", x.s.bodyLimit, ErrBodyTooLarge)
+	}
+	if !d.released && (d.awaitingBody || f.Body != nil && d.bodyStreams() && !d.complete) {
+		// A BUFFERED body on its way must arrive before its reply; a
+		// streamed body is replaced whole, so collect it first.
+		if _, err := x.readBody(ctx, d); err != nil && !errors.Is(err, flowengine.ErrBodyUnavailable) {
+			return nil, fmt.Errorf("forward: %w", err)
+		}
+	}
+	replace, held := f.Body != nil, false
+	if !d.released {
+		var err error
+		if held, err = x.release(d, requestMutation(f, replace), f.Body, replace); err != nil {
+			return nil, fmt.Errorf("forward: %w", err)
+		}
+	}
+	if !held && changesRequest(f) {
+		// Envoy let the request go without the flow's changes: fail rather
+		// than pass it unchanged.
+		return nil, fmt.Errorf("forward: %s: %w", d.releasedReason(), ErrRequestReleased)
+	}
+	for !x.resp.seen {
+		if _, err := x.next(ctx); err != nil {
+			return nil, fmt.Errorf("wait for the upstream response: %w", err)
+		}
+	}
+	return &x.response, nil
+}
+
+// changesRequest reports whether f asks for any request change.
+func changesRequest(f *flowengine.Forward) bool {
+	return len(f.SetHeaders)+len(f.RemoveHeaders) > 0 || f.Path != "" || f.Authority != "" || f.Body != nil
+}
+
+// release sends the owed replies of d carrying the header mutation hm and,
+// when replace is set, the new body. Where the changes go depends on what
+// Envoy holds (extproc.md §3.3, §4.2, §6.6): the headers reply (CONTINUE,
+// or CONTINUE_AND_REPLACE for an unread body), the headers reply followed by
+// the held chunks' replies (streamed bodies), or the BUFFERED body reply
+// with content-length fixed. held is false when Envoy no longer held
+// anything the changes could apply to.
+func (x *exchange) release(d *direction, hm *extprocv3.HeaderMutation, body []byte, replace bool) (held bool, err error) {
+	held = true
+	switch {
+	case d.headersOwed && d.bodyStreams():
+		if err = x.send(headersReply(d.response, &extprocv3.CommonResponse{HeaderMutation: hm}, nil)); err == nil {
+			x.observe(d.headersPhase(), d.since)
+			err = x.replyHeld(d, body, replace)
+		}
+	case d.headersOwed:
+		err = x.send(headersReply(d.response, replaceInHeaders(hm, body, replace), nil))
+		x.observe(d.headersPhase(), d.since)
+	case d.bodyOwed:
+		c := &extprocv3.CommonResponse{HeaderMutation: hm}
+		if replace {
+			c.HeaderMutation, c.BodyMutation = withContentLength(hm, len(body)), bodyReplacement(body)
+		}
+		d.bodyOwed = false
+		err = x.send(bodyReply(d.response, c))
+		x.observe(d.bodyPhase(), d.since)
+	default:
+		held = false
+	}
+	if err != nil {
+		return held, err
+	}
+	d.headersOwed = false
+	if d.trailersOwed {
+		d.trailersOwed = false
+		if err := x.send(trailersReply(d.response)); err != nil {
+			return held, err
+		}
+	}
+	d.released = true
+	return held, nil
+}
+
+// replaceInHeaders is the CommonResponse of a headers reply that carries the
+// header mutation and, when replace is set, a new body: CONTINUE_AND_REPLACE
+// with body_mutation, content-length removed (extproc.md §3.3, §6.6).
+func replaceInHeaders(hm *extprocv3.HeaderMutation, body []byte, replace bool) *extprocv3.CommonResponse {
+	if !replace {
+		return &extprocv3.CommonResponse{HeaderMutation: hm}
+	}
+	return &extprocv3.CommonResponse{
+		Status:         extprocv3.CommonResponse_CONTINUE_AND_REPLACE,
+		HeaderMutation: withoutContentLength(hm),
+		BodyMutation:   bodyReplacement(body),
+	}
+}
+
+// replyHeld answers the held chunks of an eager direction, after its headers
+// reply. Without replace each chunk passes unchanged (STREAMED: empty reply
+// per chunk in order; FDS: echo). With replace the whole new body goes in
+// the first STREAMED chunk's reply and the other chunks are cleared, or as
+// one FDS streamed_response.
+func (x *exchange) replyHeld(d *direction, body []byte, replace bool) error {
+	held := d.held
+	d.held = nil
+	if !replace {
+		for _, c := range held {
+			if err := x.send(x.passThroughBody(d, c)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	defer x.observe(d.bodyPhase(), d.since)
+	if d.mode == modeFDS {
+		return x.send(bodyReply(d.response, &extprocv3.CommonResponse{BodyMutation: streamedBody(body, !d.trailersOwed)}))
+	}
+	for i := range held {
+		bm := clearBody()
+		if i == 0 {
+			bm = bodyReplacement(body)
+		}
+		if err := x.send(bodyReply(d.response, &extprocv3.CommonResponse{BodyMutation: bm})); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseResponse sends the response direction's owed replies carrying the
+// Forwarded outcome's mutations.
+func (x *exchange) releaseResponse(o *flowengine.Outcome) error {
+	d := &x.resp
+	if o.BodySet && d.bodyStreams() && !d.complete {
+		if _, err := x.readBody(x.ctx, d); err != nil {
+			return err
+		}
+	}
+	hm := responseMutation(o, o.BodySet)
+	held, err := x.release(d, hm, o.Body, o.BodySet)
+	if !held && (hm != nil || o.BodySet) {
+		x.s.log.Warn("response changes dropped: Envoy already released the response headers",
+			"requestID", x.request.ID)
+	}
+	return err
+}
+
+// canAnswer reports whether an ImmediateResponse still replaces the response
+// cleanly: the stream is healthy and the response headers have not been
+// released downstream (extproc.md §3.5, pitfall 18).
+func (x *exchange) canAnswer() bool {
+	return !x.closed && x.fatal == nil && !x.resp.released
+}
+
+// answer sends an ImmediateResponse and records it.
+func (x *exchange) answer(status int, set, add []flowengine.Header, body []byte, project string) error {
+	if status == 0 {
+		status = 200
+	}
+	err := x.send(immediateReply(status, set, add, body, details(project)))
+	switch {
+	case x.resp.seen && x.resp.bodyOwed:
+		x.observe(phaseResponseBody, x.resp.since)
+	case x.resp.seen:
+		x.observe(phaseResponseHeaders, x.resp.since)
+	case x.req.bodyOwed:
+		x.observe(phaseRequestBody, x.req.since)
+	case x.req.headersOwed:
+		x.observe(phaseRequestHeaders, x.req.since)
+	}
+	if err != nil {
+		return err
+	}
+	x.req.released, x.resp.released, x.completed = true, true, true
+	x.status = status
+	x.s.metrics.immediateResponses.WithLabelValues(strconv.Itoa(status)).Inc()
+	return nil
+}
+
+// drain answers pass-through messages until Envoy ends the stream.
+func (x *exchange) drain() error {
+	for {
+		m, err := x.next(x.ctx)
+		switch {
+		case errors.Is(err, ErrStreamClosed):
+			return nil
+		case err != nil:
+			return err
+		case m != nil:
+			return x.protocolError(codes.FailedPrecondition, "unexpected %T after the exchange was complete", m.Request)
+		}
+	}
+}
+
+var _ flowengine.Host = (*exchange)(nil)

@@ -1,0 +1,90 @@
+package extproc
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Phase names used as the phase label of flowproc_phase_duration_seconds.
+// A phase lasts from the arrival of Envoy's message to the reply to it.
+const (
+	phaseRequestHeaders  = "request_headers"
+	phaseRequestBody     = "request_body"
+	phaseResponseHeaders = "response_headers"
+	phaseResponseBody    = "response_body"
+)
+
+// Error codes used as the code label of flowproc_errors_total for errors
+// the server itself detects. Flow errors are counted under their FLAT error
+// code number instead (Outcome.ErrorCode).
+const (
+	errCodeProtocol        = "protocol"         // out-of-order or malformed message from Envoy
+	errCodeBodyUnavailable = "body_unavailable" // mode_override not honoured
+	errCodeBodyTooLarge    = "body_too_large"   // body over Options.BodyLimit
+	errCodeNoProject       = "no_project"       // no project matched the request
+	errCodePanic           = "panic"            // a run or the server panicked
+	errCodeStream          = "stream"           // gRPC send/receive failed
+	errCodeNoOutcome       = "no_outcome"       // a runner returned a nil outcome
+)
+
+// metrics are the server's Prometheus collectors, registered on a dedicated
+// registry.
+type metrics struct {
+	streams            prometheus.Counter
+	streamsActive      prometheus.Gauge
+	exchanges          *prometheus.CounterVec
+	immediateResponses *prometheus.CounterVec
+	errors             *prometheus.CounterVec
+	panics             prometheus.Counter
+	phase              *prometheus.HistogramVec
+	// phaseObs are the four phase observers, resolved once.
+	phaseObs map[string]prometheus.Observer
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		streams: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "flowproc_streams_total",
+			Help: "ext_proc streams (one per HTTP exchange) opened by Envoy.",
+		}),
+		streamsActive: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "flowproc_streams_active",
+			Help: "ext_proc streams currently open.",
+		}),
+		exchanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowproc_exchanges_total",
+			Help: "Exchanges processed, by project, flow and outcome (answered, forwarded, no_project, error, cancelled, panic).",
+		}, []string{"project", "flow", "outcome"}),
+		immediateResponses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowproc_immediate_responses_total",
+			Help: "Responses sent to Envoy as ImmediateResponse, by HTTP status.",
+		}, []string{"status"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowproc_errors_total",
+			Help: "Errors by code: a FLAT error code number, or protocol, body_unavailable, body_too_large, no_project, panic, stream, no_outcome.",
+		}, []string{"code"}),
+		panics: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "flowproc_panics_total",
+			Help: "Panics recovered while processing a stream.",
+		}),
+		phase: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "flowproc_phase_duration_seconds",
+			Help:    "Time from the arrival of an Envoy message to flowproc's reply, by phase.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .2, .5, 1, 2.5, 5},
+		}, []string{"phase"}),
+	}
+	reg.MustRegister(m.streams, m.streamsActive, m.exchanges, m.immediateResponses, m.errors, m.panics, m.phase)
+	m.phaseObs = make(map[string]prometheus.Observer, 4)
+	for _, p := range []string{phaseRequestHeaders, phaseRequestBody, phaseResponseHeaders, phaseResponseBody} {
+		m.phaseObs[p] = m.phase.WithLabelValues(p)
+	}
+	return m
+}
+
+// newRegistry returns a registry with the Go runtime and process collectors,
+// used when Options.Registry is nil.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}

@@ -1,0 +1,277 @@
+package extproc
+
+import (
+	"strconv"
+	"strings"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	procmodev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/flowproc/flowproc/flowengine"
+)
+
+// Shared immutable BoolValues for HeaderValueOption.append. Envoy's ext_proc
+// honours only the deprecated append field (default false = overwrite) and
+// ignores append_action (extproc.md §3.4, pitfall 3).
+var (
+	appendFalse = wrapperspb.Bool(false)
+	appendTrue  = wrapperspb.Bool(true)
+)
+
+// headerOption builds one set_headers entry. Values go in raw_value only:
+// Envoy reads raw_value and rejects messages that set both (extproc.md §3.4,
+// pitfalls 1 and 2). Keys are lower-cased as Envoy would.
+func headerOption(name, value string, appendValue bool) *corev3.HeaderValueOption {
+	a := appendFalse
+	if appendValue {
+		a = appendTrue
+	}
+	return &corev3.HeaderValueOption{
+		Header: &corev3.HeaderValue{Key: lower(name), RawValue: []byte(value)},
+		Append: a,
+	}
+}
+
+// lower lower-cases ASCII header names without allocating when the name is
+// already lower-case (the usual case).
+func lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// isContentLength reports whether name is content-length in any case.
+func isContentLength(name string) bool {
+	return strings.EqualFold(name, "content-length")
+}
+
+// requestMutation turns a flow's Forward into the request header mutation.
+// When replaceBody is set, content-length is dropped from the sets: the caller
+// either sets the new length itself (BUFFERED) or Envoy removes it
+// (CONTINUE_AND_REPLACE, STREAMED, FDS).
+func requestMutation(f *flowengine.Forward, replaceBody bool) *extprocv3.HeaderMutation {
+	n := len(f.SetHeaders)
+	if f.Path != "" {
+		n++
+	}
+	if f.Authority != "" {
+		n++
+	}
+	if n == 0 && len(f.RemoveHeaders) == 0 {
+		return nil
+	}
+	hm := &extprocv3.HeaderMutation{}
+	if n > 0 {
+		hm.SetHeaders = make([]*corev3.HeaderValueOption, 0, n+1)
+	}
+	if f.Path != "" {
+		hm.SetHeaders = append(hm.SetHeaders, headerOption(":path", f.Path, false))
+	}
+	if f.Authority != "" {
+		hm.SetHeaders = append(hm.SetHeaders, headerOption(":authority", f.Authority, false))
+	}
+	for _, h := range f.SetHeaders {
+		if replaceBody && isContentLength(h.Name) {
+			continue
+		}
+		hm.SetHeaders = append(hm.SetHeaders, headerOption(h.Name, h.Value, false))
+	}
+	if len(f.RemoveHeaders) > 0 {
+		hm.RemoveHeaders = make([]string, len(f.RemoveHeaders))
+		for i, name := range f.RemoveHeaders {
+			hm.RemoveHeaders[i] = lower(name)
+		}
+	}
+	return hm
+}
+
+// responseMutation turns a Forwarded outcome into the response header
+// mutation: removals, sets (append=false), adds (append=true) and :status.
+// With replaceBody, content-length sets are dropped as in requestMutation.
+func responseMutation(o *flowengine.Outcome, replaceBody bool) *extprocv3.HeaderMutation {
+	n := len(o.SetHeaders) + len(o.AddHeaders)
+	if o.Status != 0 {
+		n++
+	}
+	if n == 0 && len(o.RemoveHeaders) == 0 {
+		return nil
+	}
+	hm := &extprocv3.HeaderMutation{}
+	if n > 0 {
+		hm.SetHeaders = make([]*corev3.HeaderValueOption, 0, n+1)
+	}
+	if o.Status != 0 {
+		hm.SetHeaders = append(hm.SetHeaders, headerOption(":status", strconv.Itoa(o.Status), false))
+	}
+	for _, h := range o.SetHeaders {
+		if replaceBody && isContentLength(h.Name) {
+			continue
+		}
+		hm.SetHeaders = append(hm.SetHeaders, headerOption(h.Name, h.Value, false))
+	}
+	for _, h := range o.AddHeaders {
+		if replaceBody && isContentLength(h.Name) {
+			continue
+		}
+		hm.SetHeaders = append(hm.SetHeaders, headerOption(h.Name, h.Value, true))
+	}
+	if len(o.RemoveHeaders) > 0 {
+		hm.RemoveHeaders = make([]string, len(o.RemoveHeaders))
+		for i, name := range o.RemoveHeaders {
+			hm.RemoveHeaders[i] = lower(name)
+		}
+	}
+	return hm
+}
+
+// withContentLength returns hm (allocated when nil) with content-length set
+// to n, as a BUFFERED body replacement needs in the same BodyResponse
+// (extproc.md §6.6, pitfall 4).
+func withContentLength(hm *extprocv3.HeaderMutation, n int) *extprocv3.HeaderMutation {
+	if hm == nil {
+		hm = &extprocv3.HeaderMutation{}
+	}
+	hm.SetHeaders = append(hm.SetHeaders, headerOption("content-length", strconv.Itoa(n), false))
+	return hm
+}
+
+// withoutContentLength returns hm (allocated when nil) with content-length
+// removed, for CONTINUE_AND_REPLACE body replacements (extproc.md §3.3).
+func withoutContentLength(hm *extprocv3.HeaderMutation) *extprocv3.HeaderMutation {
+	if hm == nil {
+		hm = &extprocv3.HeaderMutation{}
+	}
+	hm.RemoveHeaders = append(hm.RemoveHeaders, "content-length")
+	return hm
+}
+
+// bodyReplacement is the body_mutation that replaces a body.
+func bodyReplacement(b []byte) *extprocv3.BodyMutation {
+	if b == nil {
+		b = []byte{}
+	}
+	return &extprocv3.BodyMutation{Mutation: &extprocv3.BodyMutation_Body{Body: b}}
+}
+
+// clearBody is the body_mutation that drops a STREAMED chunk.
+func clearBody() *extprocv3.BodyMutation {
+	return &extprocv3.BodyMutation{Mutation: &extprocv3.BodyMutation_ClearBody{ClearBody: true}}
+}
+
+// streamedBody is the FULL_DUPLEX_STREAMED body_mutation carrying b.
+func streamedBody(b []byte, eos bool) *extprocv3.BodyMutation {
+	return &extprocv3.BodyMutation{Mutation: &extprocv3.BodyMutation_StreamedResponse{
+		StreamedResponse: &extprocv3.StreamedBodyResponse{Body: b, EndOfStream: eos},
+	}}
+}
+
+// headersReply is a HeadersResponse for the request or response direction.
+func headersReply(resp bool, c *extprocv3.CommonResponse, override *procmodev3.ProcessingMode) *extprocv3.ProcessingResponse {
+	hr := &extprocv3.HeadersResponse{Response: c}
+	if resp {
+		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseHeaders{ResponseHeaders: hr}, ModeOverride: override}
+	}
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestHeaders{RequestHeaders: hr}, ModeOverride: override}
+}
+
+// bodyReply is a BodyResponse for the request or response direction.
+func bodyReply(resp bool, c *extprocv3.CommonResponse) *extprocv3.ProcessingResponse {
+	br := &extprocv3.BodyResponse{Response: c}
+	if resp {
+		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseBody{ResponseBody: br}}
+	}
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestBody{RequestBody: br}}
+}
+
+// trailersReply is an empty TrailersResponse for the request or response
+// direction.
+func trailersReply(resp bool) *extprocv3.ProcessingResponse {
+	if resp {
+		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseTrailers{ResponseTrailers: &extprocv3.TrailersResponse{}}}
+	}
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestTrailers{RequestTrailers: &extprocv3.TrailersResponse{}}}
+}
+
+// immediateReply builds an ImmediateResponse. Envoy uses 200 for a missing
+// status or one below 200 (extproc.md §3.5); status 0 is sent as 200.
+func immediateReply(status int, set, add []flowengine.Header, body []byte, details string) *extprocv3.ProcessingResponse {
+	if status == 0 {
+		status = 200
+	}
+	ir := &extprocv3.ImmediateResponse{
+		Status:  &typev3.HttpStatus{Code: typev3.StatusCode(status)},
+		Body:    body,
+		Details: details,
+	}
+	if len(set)+len(add) > 0 {
+		hm := &extprocv3.HeaderMutation{SetHeaders: make([]*corev3.HeaderValueOption, 0, len(set)+len(add))}
+		for _, h := range set {
+			hm.SetHeaders = append(hm.SetHeaders, headerOption(h.Name, h.Value, false))
+		}
+		for _, h := range add {
+			hm.SetHeaders = append(hm.SetHeaders, headerOption(h.Name, h.Value, true))
+		}
+		ir.Headers = hm
+	}
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ImmediateResponse{ImmediateResponse: ir}}
+}
+
+// details sanitizes an ImmediateResponse details string the way Envoy would
+// (whitespace becomes "_"), so logs and Envoy agree.
+func details(project string) string {
+	if project == "" {
+		return "flowproc"
+	}
+	return "flowproc_" + strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '\n' || r == '\r' {
+			return '_'
+		}
+		return r
+	}, project)
+}
+
+// headerValues hands out the values of one header map: raw_value, falling
+// back to value for Envoys that run with send_header_raw_value=false
+// (extproc.md §2.2). All values are copied into one string up front, so a
+// message costs one allocation instead of one per header.
+type headerValues struct {
+	all string
+	off int
+}
+
+func newHeaderValues(hs []*corev3.HeaderValue) headerValues {
+	n := 0
+	for _, h := range hs {
+		n += len(h.GetRawValue())
+		if len(h.GetRawValue()) == 0 {
+			n += len(h.GetValue())
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, h := range hs {
+		if raw := h.GetRawValue(); len(raw) > 0 {
+			b.Write(raw)
+		} else {
+			b.WriteString(h.GetValue())
+		}
+	}
+	return headerValues{all: b.String()}
+}
+
+// next returns the value of h, which must be the next header of the map.
+func (v *headerValues) next(h *corev3.HeaderValue) string {
+	n := len(h.GetRawValue())
+	if n == 0 {
+		n = len(h.GetValue())
+	}
+	s := v.all[v.off : v.off+n]
+	v.off += n
+	return s
+}

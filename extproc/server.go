@@ -1,0 +1,254 @@
+// Package extproc is flowproc's production host: the Envoy external
+// processing (ext_proc) gRPC server.
+//
+// Envoy opens one ExternalProcessor.Process stream per HTTP request. The
+// server runs the matched project's flowengine.Runner once per stream, in
+// the stream's goroutine, and turns the run's I/O into ext_proc messages
+// (DESIGN.md §1): reading a body is a CONTINUE + mode_override(BUFFERED)
+// reply followed by waiting for the body message, forwarding is the reply
+// carrying the request mutations followed by waiting for the response
+// headers, and the run's Outcome becomes either an ImmediateResponse or the
+// response-phase reply. docs/server.md describes the mapping in full;
+// /work/shared/reference/extproc.md is the Envoy behaviour it follows.
+package extproc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/flowproc/flowproc/flowengine"
+)
+
+const (
+	// ProjectMetadataKey is the gRPC metadata key (Envoy per-route
+	// grpc_initial_metadata) that names the project for a request.
+	ProjectMetadataKey = "x-flowproc-project"
+	// ServiceName is the ext_proc gRPC service, as reported by health checks.
+	ServiceName = "envoy.service.ext_proc.v3.ExternalProcessor"
+	// DefaultBodyLimit is the body size limit when Options.BodyLimit is 0.
+	DefaultBodyLimit = 1 << 20
+	// messageHeadroom is added to the body limit for the gRPC message size
+	// limits: headers, metadata and attributes travel in the same message.
+	messageHeadroom = 1 << 20
+)
+
+// Resolver picks the runner for a request: by the x-flowproc-project
+// metadata value name ("" when absent), else by the request path, else a
+// default. ok is false when no project matches.
+type Resolver interface {
+	Resolve(name, path string) (runner flowengine.Runner, project string, ok bool)
+}
+
+// Options configure a Server.
+type Options struct {
+	// Resolver selects the project per request. A nil Resolver answers every
+	// request 404.
+	Resolver Resolver
+	// Logger receives the flat_access records and server errors. Nil
+	// discards them.
+	Logger *slog.Logger
+	// Metrics is the registry for the server's metrics and /metrics. Nil
+	// creates a dedicated registry with the Go and process collectors (the
+	// global registry is never used).
+	Metrics *prometheus.Registry
+	// BodyLimit caps request and response bodies a flow reads, in bytes
+	// (default DefaultBodyLimit). A request body over it is answered 413.
+	BodyLimit int64
+}
+
+// Server is the ext_proc server. Create it with New, register it on a
+// grpc.Server with Register (using GRPCOptions for that server), and serve
+// the admin endpoints from AdminHandler.
+type Server struct {
+	extprocv3.UnimplementedExternalProcessorServer
+
+	resolver  Resolver
+	log       *slog.Logger
+	reg       *prometheus.Registry
+	metrics   *metrics
+	bodyLimit int64
+	health    *health.Server
+
+	registered atomic.Bool
+	draining   atomic.Bool
+}
+
+// New returns a Server for opts.
+func New(opts Options) *Server {
+	s := &Server{
+		resolver:  opts.Resolver,
+		log:       opts.Logger,
+		reg:       opts.Metrics,
+		bodyLimit: opts.BodyLimit,
+		health:    health.NewServer(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	if s.reg == nil {
+		s.reg = newRegistry()
+	}
+	if s.bodyLimit <= 0 {
+		s.bodyLimit = DefaultBodyLimit
+	}
+	s.metrics = newMetrics(s.reg)
+	s.health.SetServingStatus("", healthgrpc.HealthCheckResponse_NOT_SERVING)
+	s.health.SetServingStatus(ServiceName, healthgrpc.HealthCheckResponse_NOT_SERVING)
+	return s
+}
+
+// GRPCOptions are the grpc.Server options the ext_proc service needs:
+// message size limits raised to fit a BUFFERED body of BodyLimit bytes plus
+// headroom (grpc-go defaults to 4 MiB; extproc.md §10 rule 9, pitfall 24),
+// and a keepalive policy that tolerates Envoy's HTTP/2 keepalive pings on
+// idle connections instead of closing them with "too_many_pings".
+func (s *Server) GRPCOptions() []grpc.ServerOption {
+	n := int(s.bodyLimit + messageHeadroom)
+	return []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(n),
+		grpc.MaxSendMsgSize(n),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+	}
+}
+
+// Register registers the ext_proc service, gRPC health (services "" and
+// ServiceName) and server reflection on g, and reports SERVING.
+func (s *Server) Register(g *grpc.Server) {
+	extprocv3.RegisterExternalProcessorServer(g, s)
+	healthgrpc.RegisterHealthServer(g, s.health)
+	reflection.Register(g)
+	s.registered.Store(true)
+	if !s.draining.Load() {
+		s.health.SetServingStatus("", healthgrpc.HealthCheckResponse_SERVING)
+		s.health.SetServingStatus(ServiceName, healthgrpc.HealthCheckResponse_SERVING)
+	}
+}
+
+// Registry returns the registry the server's metrics are on.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+// Ready reports whether the server is registered and not draining.
+func (s *Server) Ready() bool { return s.registered.Load() && !s.draining.Load() }
+
+// Drain marks the server as going away: gRPC health turns NOT_SERVING for
+// every service and /readyz fails. In-flight and new streams are still
+// served until the grpc.Server stops.
+func (s *Server) Drain() {
+	s.draining.Store(true)
+	s.health.Shutdown()
+}
+
+// Shutdown drains the server and stops g gracefully: no new connections,
+// in-flight streams run to completion. When ctx ends first the remaining
+// streams are cancelled (g.Stop) and the context's error is returned.
+func (s *Server) Shutdown(ctx context.Context, g *grpc.Server) error {
+	s.Drain()
+	stopped := make(chan struct{})
+	go func() {
+		g.GracefulStop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+		return nil
+	case <-ctx.Done():
+		g.Stop()
+		<-stopped
+		return fmt.Errorf("drain in-flight streams: %w", ctx.Err())
+	}
+}
+
+// Serve serves g on lis until ctx ends, then shuts down with up to grace
+// for in-flight streams (see Shutdown).
+func (s *Server) Serve(ctx context.Context, g *grpc.Server, lis net.Listener, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- g.Serve(lis) }()
+	select {
+	case err := <-errc:
+		if err == nil {
+			return nil
+		}
+		return fmt.Errorf("serve gRPC: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	err := s.Shutdown(sctx, g)
+	if serr := <-errc; serr != nil && !errors.Is(serr, grpc.ErrServerStopped) && err == nil {
+		err = fmt.Errorf("serve gRPC: %w", serr)
+	}
+	return err
+}
+
+// AdminHandler serves /metrics (Prometheus), /healthz (liveness: always
+// 200) and /readyz (200 only while registered and not draining).
+func (s *Server) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		switch {
+		case s.draining.Load():
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "draining\n")
+		case !s.registered.Load():
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "not serving\n")
+		default:
+			_, _ = io.WriteString(w, "ok\n")
+		}
+	})
+	return mux
+}
+
+// Process implements ExternalProcessorServer: one stream, one exchange.
+func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) (err error) {
+	s.metrics.streams.Inc()
+	s.metrics.streamsActive.Inc()
+	x := newExchange(s, stream)
+	defer func() {
+		if r := recover(); r != nil {
+			err = x.panicked(r, debug.Stack())
+		}
+		x.close()
+		s.safeRecord(x)
+		s.metrics.streamsActive.Dec()
+	}()
+	return x.serve()
+}
+
+// safeRecord writes the exchange's log record and metrics; a panic there
+// (e.g. a label value that is not UTF-8) is logged, never propagated: grpc-go
+// does not recover handler panics.
+func (s *Server) safeRecord(x *exchange) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.metrics.panics.Inc()
+			s.log.Error("panic recovered while recording an exchange", "requestID", x.request.ID, "panic", fmt.Sprint(r))
+		}
+	}()
+	x.record()
+}
+
+var _ extprocv3.ExternalProcessorServer = (*Server)(nil)
