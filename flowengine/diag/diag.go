@@ -22,6 +22,7 @@ const (
 	ProxyAndFlow     Code = "FP104" // x-flat-proxy combined with x-flat-flow
 	BadPath          Code = "FP105" // path template not supported
 	DuplicateProject Code = "FP106" // two projects with one name
+	BadConfig        Code = "FP107" // conf/config.xml is malformed or names no usable definition
 
 	// Flow XML (FP2xx).
 	XMLSyntax        Code = "FP200" // flow file is not well-formed XML

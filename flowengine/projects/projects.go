@@ -147,3 +147,12 @@ func (f failing) Run(_ context.Context, req *flowengine.Request, _ flowengine.Ho
 		RequestID:  req.ID,
 	}
 }
+
+// Names returns the project names in load order.
+func (s *Set) Names() []string {
+	out := make([]string, len(s.entries))
+	for i, e := range s.entries {
+		out[i] = e.Name
+	}
+	return out
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/flowproc/flowproc/envoy"
+	"github.com/flowproc/flowproc/internal/devstack"
+)
+
+func init() {
+	register(&command{
+		name:    "dev",
+		summary: "run projects behind a local HTTP proxy that speaks ext_proc like Envoy (no Envoy needed)",
+		run:     runDev,
+	})
+}
+
+const devUsage = `Usage: flowproc dev [flags] [DIR...]
+
+Starts the flowproc ext_proc server in-process on a loopback gRPC port and,
+in front of it, an HTTP listener that drives it exactly as Envoy's ext_proc
+filter does (configured from the Envoy YAML), forwarding to -upstream. With
+no -upstream, a built-in demo upstream answers with the request it received
+as JSON. With no DIR, the embedded example project runs.
+
+Prints one line per request: method, path, project, flow, outcome, status,
+duration.
+
+Flags:
+`
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", ":10000", "HTTP listen address (plays Envoy's listener)")
+	grpcAddr := fs.String("grpc-listen", "127.0.0.1:0", "ext_proc gRPC listen address")
+	admin := fs.String("admin", "", "admin address for /metrics, /healthz, /readyz (off when empty)")
+	upstream := fs.String("upstream", "", "upstream base URL, e.g. http://127.0.0.1:8080 (default: built-in demo upstream)")
+	envoyCfg := fs.String("envoy-config", "", "Envoy YAML holding the ext_proc filter (default: envoy/envoy.yaml, embedded)")
+	defProject := fs.String("default-project", "", "project for requests no other rule selects (default: the first)")
+	bodyLimit := fs.String("body-limit", "1MiB", "largest body a flow may read")
+	logLevel := fs.String("log-level", "warn", "server log level: debug, info, warn, error")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, devUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	limit, err := parseSize(*bodyLimit)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowproc dev: -body-limit: %v\n", err)
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "flowproc dev: -log-level %q: want debug, info, warn or error\n", *logLevel)
+		return 2
+	}
+	cfgYAML := envoy.DefaultConfigYAML
+	if *envoyCfg != "" {
+		if cfgYAML, err = os.ReadFile(*envoyCfg); err != nil {
+			fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
+			return 1
+		}
+	}
+	var up envoy.Upstream
+	if *upstream != "" {
+		u, err := url.Parse(*upstream)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			fmt.Fprintf(stderr, "flowproc dev: -upstream %q: want http(s)://host:port\n", *upstream)
+			return 2
+		}
+		up = &envoy.HTTPUpstream{Addr: u.Host, Scheme: u.Scheme}
+	}
+	projects, err := loadProjects(fs.Args(), *defProject, func(err error) { fmt.Fprintf(stderr, "flowproc dev: %v\n", err) })
+	if err != nil {
+		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
+		return 1
+	}
+	var mu sync.Mutex
+	stack, err := devstack.Start(ctx, devstack.Config{
+		Projects:    projects,
+		EnvoyConfig: cfgYAML,
+		HTTPAddr:    *listen,
+		GRPCAddr:    *grpcAddr,
+		AdminAddr:   *admin,
+		Upstream:    up,
+		BodyLimit:   limit,
+		Logger:      newLogger(stderr, level),
+		OnRequest: func(l devstack.Line) {
+			mu.Lock()
+			fmt.Fprintln(stdout, l.String())
+			mu.Unlock()
+		},
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
+		return 1
+	}
+	target := *upstream
+	if target == "" {
+		target = "demo upstream on " + stack.UpstreamAddr
+	}
+	names := []string{}
+	if ps, ok := projects.(interface{ Names() []string }); ok {
+		names = ps.Names()
+	}
+	fmt.Fprintf(stdout, "flowproc dev: http://%s → ext_proc %s → %s; projects: %s\n",
+		displayAddr(stack.HTTPAddr), stack.GRPCAddr, target, strings.Join(names, ", "))
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "flowproc dev: shutting down")
+	if err := stack.Close(); err != nil {
+		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// displayAddr turns "[::]:10000" into "localhost:10000" for messages.
+func displayAddr(addr string) string {
+	for _, p := range []string{"[::]:", "0.0.0.0:", ":"} {
+		if strings.HasPrefix(addr, p) {
+			return "localhost:" + addr[len(p):]
+		}
+	}
+	return addr
+}

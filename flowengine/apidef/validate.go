@@ -1,0 +1,359 @@
+package apidef
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi2"
+	"github.com/getkin/kin-openapi/openapi2conv"
+	"github.com/getkin/kin-openapi/openapi3"
+	yaml "go.yaml.in/yaml/v4"
+
+	"github.com/flowproc/flowproc/flowengine/diag"
+)
+
+// validate checks the document with kin-openapi, leniently: FLAT's slimline
+// definitions (flat.md §7.1) may omit info, responses, operations and the
+// declaration of path parameters, and wildcard paths are FLAT's own. What
+// apidef checks itself (paths, duplicate paths) is not reported twice.
+func (l *loader) validate() {
+	defer func() {
+		if r := recover(); r != nil { // a validator bug must not take the server down
+			l.errorf(nil, diag.BadDefinition, "the OpenAPI validator failed on this document: %v", r)
+		}
+	}()
+	ldr := openapi3.NewLoader()
+	ldr.IsExternalRefsAllowed = true
+	ldr.ReadFromURIFunc = openapi3.ReadFromFile // local files only, never the network
+	location := &url.URL{Path: filepath.ToSlash(l.file)}
+
+	var doc *openapi3.T
+	if l.v3 {
+		ldr.IncludeOrigin = true
+		var err error
+		doc, err = ldr.LoadFromDataWithPath(l.data, location)
+		if err != nil {
+			l.kinError(fmt.Errorf("OpenAPI %s: %w", l.d.Version, err), false)
+			return
+		}
+	} else {
+		js, err := toJSON(l.sanitized2())
+		if err != nil {
+			l.errorf(nil, diag.BadDefinition, "%v", err)
+			return
+		}
+		var doc2 openapi2.T
+		if err := openapi2.UnmarshalFromData(js, &doc2); err != nil {
+			l.kinError(fmt.Errorf("swagger 2.0: %w", err), false)
+			return
+		}
+		doc, err = openapi2conv.ToV3WithLoader(&doc2, ldr, location)
+		if err != nil {
+			l.kinError(fmt.Errorf("swagger 2.0: %w", err), false)
+			return
+		}
+	}
+	if doc.Info == nil {
+		doc.Info = &openapi3.Info{Title: "FLAT app", Version: "0"} // slimline: no info
+	}
+	err := doc.Validate(context.Background(), openapi3.EnableMultiError(), openapi3.DisableExamplesValidation())
+	if err == nil {
+		return
+	}
+	var me openapi3.MultiError
+	if !errors.As(err, &me) {
+		me = openapi3.MultiError{err}
+	}
+	for _, e := range flatten(me) {
+		if l.lenient(e) {
+			continue
+		}
+		l.kinError(e, l.v3)
+	}
+}
+
+// flatten expands nested MultiErrors.
+func flatten(me openapi3.MultiError) []error {
+	var out []error
+	for _, e := range me {
+		var inner openapi3.MultiError
+		if errors.As(e, &inner) && len(inner) > 0 {
+			out = append(out, flatten(inner)...)
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// lenient reports whether kin-openapi error e is one FLAT tolerates (or
+// one apidef reports itself).
+func (l *loader) lenient(e error) bool {
+	var (
+		respReq   *openapi3.OperationResponsesRequired
+		respEmpty *openapi3.ResponsesNonEmptyRequired
+		infoReq   *openapi3.InfoRequired
+		pathsReq  *openapi3.PathsRequired
+		conflict  *openapi3.ConflictingPathsError
+		slash     *openapi3.PathMustStartWithSlashError
+		params    *openapi3.PathParametersError
+	)
+	switch {
+	case errors.As(e, &respReq), errors.As(e, &respEmpty), errors.As(e, &infoReq), errors.As(e, &pathsReq):
+		return true // slimline (an app without paths serves only its default flow)
+	case errors.As(e, &conflict), errors.As(e, &slash):
+		return true // BadPath from the router
+	case errors.As(e, &params):
+		// Slimline paths need not declare their template parameters; a
+		// declared path parameter missing from the template is an error.
+		segs, _, err := parsePattern(params.Path)
+		if err != nil {
+			return true
+		}
+		inTemplate := map[string]bool{}
+		for _, s := range segs {
+			if s.kind == segParam {
+				inTemplate[s.name] = true
+			}
+		}
+		for _, name := range params.Missing {
+			if !inTemplate[name] {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// kinError adds a BadDefinition for a kin-openapi error, positioned at the
+// element it names (useOrigin: trust kin-openapi's recorded origins, which
+// are only right when it parsed the original file).
+func (l *loader) kinError(e error, useOrigin bool) {
+	var at *yaml.Node
+	if useOrigin {
+		if loc := originOf(e); loc != nil && loc.Line > 0 {
+			at = &yaml.Node{Line: loc.Line, Column: loc.Column}
+		}
+	}
+	if at == nil {
+		at = l.contextNode(e)
+	}
+	code := diag.BadDefinition
+	if errors.Is(e, fs.ErrNotExist) {
+		code = diag.MissingFile // a $ref to a file that does not exist
+	}
+	l.errorf(at, code, "%v", e)
+}
+
+var originType = reflect.TypeFor[*openapi3.Origin]()
+
+// originOf returns the deepest origin recorded in e's chain.
+func originOf(e error) *openapi3.Location {
+	var loc *openapi3.Location
+	for ; e != nil; e = errors.Unwrap(e) {
+		v := reflect.ValueOf(e)
+		for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+			if v.IsNil() {
+				break
+			}
+			v = v.Elem()
+		}
+		if v.Kind() != reflect.Struct {
+			continue
+		}
+		f := v.FieldByName("Origin")
+		if !f.IsValid() || f.Type() != originType || f.IsNil() {
+			continue
+		}
+		o := f.Interface().(*openapi3.Origin)
+		if o.Key != nil && o.Key.Line > 0 {
+			loc = o.Key
+		}
+		var ste *openapi3.SchemaTypeError
+		if errors.As(e, &ste) {
+			if fl, ok := o.Fields.Lookup("type"); ok && fl.Line > 0 {
+				loc = &fl
+			}
+		}
+	}
+	return loc
+}
+
+// componentKeys maps kin-openapi component sections to the 3.x and 2.0
+// keys of the document.
+var componentKeys = map[string][2]string{
+	"schema":          {"schemas", "definitions"},
+	"parameter":       {"parameters", "parameters"},
+	"response":        {"responses", "responses"},
+	"security scheme": {"securitySchemes", "securityDefinitions"},
+	"request body":    {"requestBodies", "parameters"},
+	"header":          {"headers", ""},
+	"example":         {"examples", ""},
+	"link":            {"links", ""},
+	"callback":        {"callbacks", ""},
+}
+
+// contextNode finds the document node named by e's context wrappers (path,
+// operation, component, section), or a $ref that e's message quotes.
+func (l *loader) contextNode(e error) *yaml.Node {
+	var (
+		pve *openapi3.PathValidationError
+		ove *openapi3.OperationValidationError
+		cve *openapi3.ComponentValidationError
+		sve *openapi3.SectionValidationError
+	)
+	var ppe *openapi3.PathParametersError
+	if errors.As(e, &ppe) {
+		if k, _ := lookup(l.root, "paths", ppe.Path, strings.ToLower(ppe.Method)); k != nil {
+			return k
+		}
+	}
+	if errors.As(e, &pve) {
+		k, v := lookup(l.root, "paths", pve.Path)
+		if k == nil {
+			return l.refNode(e)
+		}
+		if errors.As(e, &ove) {
+			if mk, _ := lookup(v, strings.ToLower(ove.Method)); mk != nil {
+				return mk
+			}
+		}
+		return k
+	}
+	if errors.As(e, &cve) {
+		keys, ok := componentKeys[cve.Section]
+		if ok {
+			var k *yaml.Node
+			if l.v3 {
+				k, _ = lookup(l.root, "components", keys[0], cve.Name)
+			} else if keys[1] != "" {
+				k, _ = lookup(l.root, keys[1], cve.Name)
+			}
+			if k != nil {
+				return k
+			}
+		}
+	}
+	if n := l.refNode(e); n != nil {
+		return n
+	}
+	if errors.As(e, &sve) {
+		if k, _ := lookup(l.root, sve.Section); k != nil {
+			return k
+		}
+	}
+	return nil
+}
+
+// lookup follows keys through nested mappings and returns the last key and
+// its value.
+func lookup(n *yaml.Node, keys ...string) (k, v *yaml.Node) {
+	v = n
+	for _, key := range keys {
+		k = nil
+		for _, p := range pairs(v) {
+			if keyText(p.k) == key {
+				k, v = p.k, deref(p.v)
+				break
+			}
+		}
+		if k == nil {
+			return nil, nil
+		}
+	}
+	return k, v
+}
+
+// refNode returns the first $ref value that e's message quotes.
+func (l *loader) refNode(e error) *yaml.Node {
+	msg := e.Error()
+	var found *yaml.Node
+	var visit func(n *yaml.Node, depth int)
+	visit = func(n *yaml.Node, depth int) {
+		if found != nil || n == nil || depth > 200 {
+			return
+		}
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if k.Value == "$ref" && v.Kind == yaml.ScalarNode && v.Value != "" &&
+					(strings.Contains(msg, v.Value) || !l.v3 && strings.Contains(msg, openapi2conv.ToV3Ref(v.Value))) {
+					found = v
+					return
+				}
+				visit(v, depth+1)
+			}
+		case yaml.SequenceNode:
+			for _, c := range n.Content {
+				visit(c, depth+1)
+			}
+		}
+	}
+	visit(l.root, 0)
+	return found
+}
+
+// sanitized2 returns the Swagger 2.0 document as kin-openapi's openapi2
+// types accept it: without the x-* entries directly under paths (FLAT's
+// fallback flow/proxy), with empty objects for slimline null paths and
+// operations.
+func (l *loader) sanitized2() *yaml.Node {
+	root := emptyMap()
+	hasInfo := false
+	for _, p := range pairs(l.root) {
+		v := p.v
+		switch keyText(p.k) {
+		case "paths":
+			v = sanitizePaths(deref(p.v))
+		case "info":
+			hasInfo = true
+		}
+		root.Content = append(root.Content, p.k, v)
+	}
+	if !hasInfo { // slimline
+		root.Content = append(root.Content, str("info"), &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map",
+			Content: []*yaml.Node{str("title"), str("FLAT app"), str("version"), str("0")}})
+	}
+	return root
+}
+
+func str(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+
+func emptyMap() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"} }
+
+func sanitizePaths(paths *yaml.Node) *yaml.Node {
+	if paths == nil || paths.Kind != yaml.MappingNode {
+		return paths
+	}
+	out := emptyMap()
+	for _, p := range pairs(paths) {
+		if strings.HasPrefix(keyText(p.k), "x-") {
+			continue
+		}
+		item := deref(p.v)
+		switch {
+		case isNull(item):
+			item = emptyMap()
+		case item.Kind == yaml.MappingNode:
+			fixed := emptyMap()
+			for _, q := range pairs(item) {
+				v := q.v
+				if methods2[keyText(q.k)] && isNull(v) {
+					v = emptyMap()
+				}
+				fixed.Content = append(fixed.Content, q.k, v)
+			}
+			item = fixed
+		}
+		out.Content = append(out.Content, p.k, item)
+	}
+	return out
+}

@@ -1,0 +1,58 @@
+package expr
+
+import (
+	"github.com/flowproc/flowproc/flowengine/dom"
+)
+
+// This file holds helpers shared by the extension functions (fn_*.go).
+
+// jsonMaxDepth is the nesting limit of JSON parsed by functions.
+const jsonMaxDepth = 512
+
+// argString returns String(args[i]), or "" when there is no such argument.
+func argString(args []Value, i int) string {
+	if i >= len(args) {
+		return ""
+	}
+	return String(args[i])
+}
+
+// argBool returns Bool(args[i]), or def when there is no such argument.
+func argBool(args []Value, i int, def bool) bool {
+	if i >= len(args) {
+		return def
+	}
+	return Bool(args[i])
+}
+
+// firstNode returns the first node of a node-set value, or nil.
+func firstNode(v Value) *dom.Node {
+	if ns, ok := v.(NodeSet); ok && len(ns) > 0 {
+		return ns[0]
+	}
+	return nil
+}
+
+// contextString returns the string-value of the context node ("" without
+// one), for functions that default to the context node.
+func contextString(c *Context) string {
+	if c == nil || c.Node == nil {
+		return ""
+	}
+	return c.Node.StringValue()
+}
+
+// stringFunc registers a function of one string argument returning a
+// string.
+func stringFunc(name string, f func(string) string) *Func {
+	return &Func{Name: name, MinArgs: 1, MaxArgs: 1, Call: func(_ *Context, args []Value) (Value, error) {
+		return f(String(args[0])), nil
+	}}
+}
+
+// alias returns a copy of f registered under another name.
+func alias(name string, f *Func) *Func {
+	g := *f
+	g.Name = name
+	return &g
+}

@@ -1,0 +1,406 @@
+package template
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/expr"
+	"github.com/flowproc/flowproc/flowengine/oxn"
+)
+
+// state is the per-execution scratch space; it is pooled so that Execute
+// allocates nothing of its own.
+type state struct {
+	t     *Template
+	ctx   expr.Context
+	scope locals
+	w     writer
+}
+
+var statePool = sync.Pool{New: func() any { return new(state) }}
+
+// locals is the Scope of one execution: the template's local variables over
+// the caller's scope. A local shadows a global of the same name from its
+// first assignment on.
+type locals struct {
+	parent expr.Scope
+	names  []string
+	vals   []expr.Value
+	set    []bool
+}
+
+// Var implements expr.Scope.
+func (l *locals) Var(name string) (expr.Value, bool) {
+	for i, n := range l.names {
+		if l.set[i] && n == name {
+			return l.vals[i], true
+		}
+	}
+	if l.parent != nil {
+		return l.parent.Var(name)
+	}
+	return nil, false
+}
+
+// emptyContext stands in for a nil *expr.Context.
+var emptyContext expr.Context
+
+// errNilBuffer is returned by Execute when it has nowhere to write.
+var errNilBuffer = errors.New("template: Execute with a nil buffer")
+
+// Execute runs the template against c and appends the JSON text to w. c.Node
+// is the context node "."; c.Scope supplies the global variables, which the
+// template's locals shadow; a nil c is an empty context. Evaluation errors
+// and a cancelled c.Ctx are returned wrapped with the template position (use
+// errors.Is / errors.As); on error w is truncated to its length on entry.
+func (t *Template) Execute(c *expr.Context, w *bytes.Buffer) error {
+	if w == nil {
+		return errNilBuffer
+	}
+	if c == nil {
+		c = &emptyContext
+	}
+	start := w.Len()
+	st := statePool.Get().(*state)
+	st.t = t
+	st.ctx = *c
+	st.w.reset(w)
+	if n := len(t.locals); n > 0 {
+		st.scope.parent = c.Scope
+		st.scope.names = t.locals
+		if cap(st.scope.vals) < n {
+			st.scope.vals = make([]expr.Value, n)
+			st.scope.set = make([]bool, n)
+		}
+		st.scope.vals = st.scope.vals[:n]
+		st.scope.set = st.scope.set[:n]
+		st.ctx.Scope = &st.scope
+	}
+	err := st.checkCtx(0)
+	if err == nil {
+		err = st.run(t.nodes)
+	}
+	if err == nil {
+		st.w.finish()
+	} else {
+		w.Truncate(start)
+	}
+	// Drop references before pooling.
+	clear(st.scope.vals)
+	clear(st.scope.set)
+	st.scope.parent, st.scope.names = nil, nil
+	st.ctx = expr.Context{}
+	st.t = nil
+	st.w.b = nil
+	statePool.Put(st)
+	return err
+}
+
+// checkCtx reports a cancelled or expired request context.
+func (st *state) checkCtx(pos int) error {
+	if st.ctx.Ctx == nil {
+		return nil
+	}
+	if err := st.ctx.Ctx.Err(); err != nil {
+		return st.errorf(pos, err)
+	}
+	return nil
+}
+
+// errorf wraps a runtime error with its template position.
+func (st *state) errorf(pos int, err error) error {
+	line, col := lineCol(st.t.src, pos)
+	return fmt.Errorf("template line %d col %d: %w", line, col, err)
+}
+
+// run executes a node list.
+func (st *state) run(ns []node) error {
+	for i := range ns {
+		n := &ns[i]
+		switch n.kind {
+		case opText:
+			st.w.text(n.text)
+		case opComma:
+			st.w.comma()
+		case opDot:
+			if err := st.node(st.ctx.Node); err != nil {
+				return st.errorf(n.pos, err)
+			}
+		case opValue:
+			v, err := st.eval(n.chain)
+			if err != nil {
+				return err
+			}
+			if err := st.value(v); err != nil {
+				return st.errorf(n.pos, err)
+			}
+		case opSet:
+			v, err := st.eval(n.chain)
+			if err != nil {
+				return err
+			}
+			st.scope.vals[n.slot] = v
+			st.scope.set[n.slot] = true
+		case opPairs:
+			if err := st.pairs(n); err != nil {
+				return err
+			}
+		case opIf:
+			if err := st.ifBlock(n); err != nil {
+				return err
+			}
+		case opLoop:
+			if err := st.loop(n); err != nil {
+				return err
+			}
+		case opWith:
+			if err := st.with(n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// eval evaluates a "??" chain: the first operand whose value is not null.
+// When all are null the last operand's value is returned.
+func (st *state) eval(c chain) (expr.Value, error) {
+	var v expr.Value
+	for i := range c {
+		var err error
+		v, err = c[i].e.Eval(&st.ctx)
+		if err != nil {
+			return nil, st.errorf(c[i].off, err)
+		}
+		if !isNull(v) {
+			return v, nil
+		}
+	}
+	return v, nil
+}
+
+// isNull reports whether v counts as null for "??" and {{with}}: an empty
+// node-set, or a node-set whose first node is an OXN null.
+func isNull(v expr.Value) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case expr.NodeSet:
+		if len(x) == 0 {
+			return true
+		}
+		n := x[0]
+		if n == nil {
+			return true
+		}
+		if n.Type == dom.DocumentNode {
+			n = n.FirstElement()
+			if n == nil {
+				return true
+			}
+		}
+		return n.Type == dom.ElementNode && oxn.TypeOf(n) == oxn.Null
+	}
+	return false
+}
+
+// value writes v as a typed JSON value.
+func (st *state) value(v expr.Value) error {
+	switch x := v.(type) {
+	case string:
+		st.w.string(x)
+	case float64:
+		st.w.number(x)
+	case bool:
+		st.w.bool(x)
+	case expr.NodeSet:
+		if len(x) == 0 {
+			st.w.null()
+			return nil
+		}
+		return st.node(x[0])
+	default:
+		st.w.null()
+	}
+	return nil
+}
+
+// node writes n as a typed JSON value: an OXN element by its type, an
+// untyped element as oxn.Write does, an attribute or text node as a string,
+// a document as its root element.
+func (st *state) node(n *dom.Node) error {
+	if n == nil {
+		st.w.null()
+		return nil
+	}
+	switch n.Type {
+	case dom.TextNode:
+		st.w.string(n.Data)
+		return nil
+	case dom.DocumentNode:
+		n = n.FirstElement()
+		if n == nil {
+			st.w.null()
+			return nil
+		}
+	}
+	st.w.beginValue()
+	st.w.last = 'v'
+	return oxn.Write(st.w.b, n)
+}
+
+// pairs runs a pair producer: `"name":value` for every selected element or
+// attribute, each followed by a pending comma.
+func (st *state) pairs(n *node) error {
+	v, err := st.eval(n.chain)
+	if err != nil {
+		return err
+	}
+	ns, _ := v.(expr.NodeSet)
+	for _, x := range ns {
+		if x == nil {
+			continue
+		}
+		if x.Type == dom.DocumentNode {
+			if x = x.FirstElement(); x == nil {
+				continue
+			}
+		}
+		if x.Name == "" {
+			continue // plain text nodes have no key
+		}
+		name := oxn.Key(x) // json-element: its name attribute
+		st.w.key(name)
+		if err := st.node(x); err != nil {
+			return st.errorf(n.pos, err)
+		}
+		st.w.comma()
+	}
+	return nil
+}
+
+// ifBlock runs the first branch whose condition is true (XPath boolean()),
+// else the else part.
+func (st *state) ifBlock(n *node) error {
+	for i := range n.conds {
+		b := &n.conds[i]
+		v, err := st.eval(b.cond)
+		if err != nil {
+			return err
+		}
+		if expr.Bool(v) {
+			return st.run(b.body)
+		}
+	}
+	return st.run(n.els)
+}
+
+// with runs the body with "." set to the result, or the else part when the
+// result is null (see isNull), false or "".
+func (st *state) with(n *node) error {
+	v, err := st.eval(n.chain)
+	if err != nil {
+		return err
+	}
+	var dot *dom.Node
+	switch x := v.(type) {
+	case expr.NodeSet:
+		if !isNull(x) {
+			dot = x[0]
+		}
+	case bool:
+		if x {
+			dot = oxn.NewBool("value", true)
+		}
+	case string:
+		if x != "" {
+			dot = oxn.NewString("value", x)
+		}
+	case float64:
+		if !math.IsNaN(x) {
+			dot = oxn.NewNumber("value", x)
+		}
+	}
+	if dot == nil {
+		return st.run(n.els)
+	}
+	saved := st.ctx.Node
+	st.ctx.Node = dot
+	err = st.run(n.body)
+	st.ctx.Node = saved
+	return err
+}
+
+// loop runs the body once per item with "." set to the item and a pending
+// comma after each item. Items are: the children of a single OXN array
+// (a document counts as its root element); nothing for a single OXN null;
+// otherwise every node of the node-set. Scalars give no items.
+func (st *state) loop(n *node) error {
+	v, err := st.eval(n.chain)
+	if err != nil {
+		return err
+	}
+	ns, _ := v.(expr.NodeSet)
+	if len(ns) == 0 {
+		return nil
+	}
+	saved := st.ctx.Node
+	err = st.items(n, ns)
+	st.ctx.Node = saved
+	return err
+}
+
+// items runs the loop body for the items of ns (see loop).
+func (st *state) items(n *node, ns expr.NodeSet) error {
+	if len(ns) == 1 && ns[0] != nil {
+		x := ns[0]
+		if x.Type == dom.DocumentNode {
+			if x = x.FirstElement(); x == nil {
+				return nil
+			}
+		}
+		if x.Type == dom.ElementNode {
+			switch oxn.TypeOf(x) {
+			case oxn.Array:
+				for c := x.FirstChild; c != nil; {
+					next := c.NextSibling
+					if c.Type == dom.ElementNode {
+						if err := st.item(n, c); err != nil {
+							return err
+						}
+					}
+					c = next
+				}
+				return nil
+			case oxn.Null:
+				return nil
+			}
+		}
+	}
+	for _, x := range ns {
+		if x == nil {
+			continue
+		}
+		if err := st.item(n, x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// item runs one loop iteration.
+func (st *state) item(n *node, dot *dom.Node) error {
+	if err := st.checkCtx(n.pos); err != nil {
+		return err
+	}
+	st.ctx.Node = dot
+	if err := st.run(n.body); err != nil {
+		return err
+	}
+	st.w.comma()
+	return nil
+}
