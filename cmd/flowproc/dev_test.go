@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the dev command's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestDevServesGoodProjectsAndReportsBrokenOnes: dev with one broken and
+// one good project prints the load errors, serves the good one, answers the
+// broken one's routes 503, and logs one line per request.
+func TestDevServesGoodProjectsAndReportsBrokenOnes(t *testing.T) {
+	root := t.TempDir()
+	write := func(name, content string) {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("good/swagger.yaml", "swagger: \"2.0\"\nbasePath: /good\npaths:\n  /hi:\n    x-flat-flow: hi.xml\n")
+	write("good/hi.xml", "<flow><echo>hi there</echo></flow>")
+	write("broken/swagger.yaml", "swagger: \"2.0\"\nbasePath: /broken\npaths:\n  /x:\n    x-flat-flow: x.xml\n")
+	write("broken/x.xml", "<flow><nope/></flow>")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runDev(ctx, []string{"-listen", "127.0.0.1:0", filepath.Join(root, "good"), filepath.Join(root, "broken")}, &stdout, &stderr)
+	}()
+	addrRe := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)`)
+	var addr string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := addrRe.FindStringSubmatch(stdout.String()); m != nil {
+			addr = m[1]
+			break
+		}
+	}
+	if addr == "" {
+		cancel()
+		t.Fatalf("dev did not start; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "x.xml:1:7: FP202: unknown action <nope>") {
+		t.Errorf("load error not printed; stderr:\n%s", stderr.String())
+	}
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/good/hi"); code != 200 || body != "hi there" {
+		t.Errorf("good project: %d %q", code, body)
+	}
+	if code, body := get("/broken/x"); code != 503 || !strings.Contains(body, `"code":5030`) {
+		t.Errorf("broken project: %d %q, want 503 with code 5030", code, body)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit code %d; stderr:\n%s", code, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"GET /good/hi project=good flow=hi.xml answered 200", "GET /broken/x project=broken flow=- answered 503"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("request line %q missing; stdout:\n%s", want, out)
+		}
+	}
+}
