@@ -103,9 +103,9 @@ var cases = []e2eCase{
 	},
 	{
 		name: "echo: JSON body read lazily", method: "POST", path: "/api/echo",
-		headers: map[string]string{"content-type": "application/json"},
-		body:    `{"items":[{"name":"tea","price":3},{"name":"cake","price":4.5}]}`,
-		status:  201,
+		headers:  map[string]string{"content-type": "application/json"},
+		body:     `{"items":[{"name":"tea","price":3},{"name":"cake","price":4.5}]}`,
+		status:   201,
 		respJSON: `{"count":2,"names":["TEA","CAKE"],"total":7.5}`,
 	},
 	{

@@ -2,6 +2,7 @@ package expr
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -172,6 +173,12 @@ func compileAST(full string, a *ast) (*Expr, error) {
 		return nil, err
 	}
 	e.xsrc = c.b.String()
+	// The engine validates every expression, also those evaluated
+	// directly, so that both evaluators accept the same language.
+	x, err := xpath.Compile(e.xsrc)
+	if err != nil {
+		return nil, posErr(full, a.pos, diag.XPathSyntax, "XPath engine rejected the expression: "+err.Error())
+	}
 	if !useFast {
 		// Tests compare both evaluators.
 	} else if fc := compileFastCmp(a); fc != nil {
@@ -185,10 +192,6 @@ func compileAST(full string, a *ast) (*Expr, error) {
 	e.kind = kXPath
 	e.slots = c.slots
 	e.union = c.union
-	x, err := xpath.Compile(e.xsrc)
-	if err != nil {
-		return nil, posErr(full, a.pos, diag.XPathSyntax, "XPath engine rejected the expression: "+err.Error())
-	}
 	e.pool = &xpool{src: e.xsrc, free: []*xpath.Expr{x}}
 	return e, nil
 }
@@ -265,7 +268,15 @@ func (c *compiler) mountVar(name string) string {
 	if c.varSlot == nil {
 		c.varSlot = map[string]int{}
 	}
+	// Non-ASCII names are numbered instead: the engine's name tables do
+	// not know every letter. A number cannot clash with a name.
 	m := varMountPrefix + name
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 {
+			m = varMountPrefix + strconv.Itoa(len(c.slots))
+			break
+		}
+	}
 	c.varSlot[name] = len(c.slots)
 	c.slots = append(c.slots, slot{mount: m, varName: name})
 	return m
@@ -335,13 +346,7 @@ func (c *compiler) emit(a *ast, inPred bool) error {
 		if err := c.emit(a.kids[0], inPred); err != nil {
 			return err
 		}
-		for _, p := range a.preds {
-			b.WriteByte('[')
-			if err := c.emit(p, true); err != nil {
-				return err
-			}
-			b.WriteByte(']')
-		}
+		return c.emitPreds(a.preds)
 	case nPath:
 		if a.start != nil {
 			if err := c.emit(a.start, inPred); err != nil {
@@ -384,12 +389,20 @@ func (c *compiler) emitStep(s *step) error {
 		}
 		b.WriteByte(')')
 	}
-	for _, p := range s.preds {
-		b.WriteByte('[')
-		if err := c.emit(p, true); err != nil {
+	return c.emitPreds(s.preds)
+}
+
+// emitPreds writes predicates. A number literal that is not an integer
+// never equals a position (the engine would truncate it).
+func (c *compiler) emitPreds(preds []*ast) error {
+	for _, p := range preds {
+		c.b.WriteByte('[')
+		if u := unwrapGroup(p); u.kind == nNumber && u.num != math.Trunc(u.num) {
+			c.b.WriteString("false()")
+		} else if err := c.emit(p, true); err != nil {
 			return err
 		}
-		b.WriteByte(']')
+		c.b.WriteByte(']')
 	}
 	return nil
 }

@@ -508,3 +508,18 @@ func TestComparisons(t *testing.T) {
 		}
 	}
 }
+
+func TestUnicodeNames(t *testing.T) {
+	sc := mapScope{"café": "x", "日本": NodeSet{mustJSON(t, `{"ключ":{"値":1}}`)}}
+	for src, want := range map[string]string{
+		"$café":                      `"x"`,
+		"concat($café, $café)":       `"xx"`,
+		"$日本/json/ключ/値":            "[値=1]",
+		"count($日本/json/ключ/値) = 1": "true",
+	} {
+		v, err := MustCompile(src).Eval(&Context{Scope: sc})
+		if err != nil || show(v) != want {
+			t.Errorf("%s = %s, %v; want %s", src, show(v), err, want)
+		}
+	}
+}

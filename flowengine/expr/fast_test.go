@@ -20,7 +20,7 @@ func TestFastPathMatchesEngine(t *testing.T) {
 	sc, docs := fixture(t)
 	sc["dup"] = NodeSet{docs["cfg"], docs["cfg"]}
 	for _, src := range []string{
-		"$body/json/a/b", "$body/json/a/c/value[2]", "$body/json/a/c/value[4]", "$body/json/a/c/value[0]",
+		"$body/json/a/b", "$body/json/a/c/value[2]", "$body/json/a/c/value[4]", "$body/json/a/c/value[0]", "$body/json/a/c/value[1.5]", "$parts[2.0]",
 "$body/json/*/b", "$body/*/*", "$body/json/a/@object", "$body/json/a/@*",
 		"$cfg/stage", "$cfg/@*", "$parts[2]", "$parts[4]", "$s[1]", "$s[2]", "$n[1]", "$t[1]", "$f[1]",
 		"$undefined/a", "$s/a", "$xml/root/item[2]/@id", "$xml/root/item/@id", "$nodes[2]", "$dup/stage",

@@ -33,12 +33,27 @@ func FuzzCompile(f *testing.F) {
 			}
 			return
 		}
+		var engine *Expr
+		if e.kind == kFastPath || e.kind == kFastCmp {
+			useFast = false
+			engine, err = Compile(src)
+			useFast = true
+			if err != nil {
+				t.Fatalf("Compile(%q) without fast paths: %v", src, err)
+			}
+		}
 		for _, node := range []string{"", "body", "cfg", "xml"} {
 			c := &Context{Scope: sc}
 			if node != "" {
 				c.Node = docs[node]
 			}
 			v, err := e.Eval(c)
+			if engine != nil {
+				w, err2 := engine.Eval(c)
+				if (err == nil) != (err2 == nil) || show(v) != show(w) {
+					t.Fatalf("Eval(%q) at %q: direct %s %v, engine %s %v", src, node, show(v), err, show(w), err2)
+				}
+			}
 			if err != nil {
 				continue
 			}

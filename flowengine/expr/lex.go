@@ -210,7 +210,7 @@ func lex(src string) ([]token, error) {
 			j += size
 			for j < len(src) {
 				r, size = utf8.DecodeRuneInString(src[j:])
-				if r == '_' || r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r) {
+				if r == '_' || r == '-' || unicode.IsLetter(r) || (r >= '0' && r <= '9') {
 					j += size
 					continue
 				}
@@ -307,8 +307,7 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isNameStart(r rune) bool { return r == '_' || unicode.IsLetter(r) }
 
 func isNameChar(r rune) bool {
-	return r == '_' || r == '-' || r == '.' || r == 0xB7 || unicode.IsLetter(r) || unicode.IsDigit(r) ||
-		unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)
+	return r == '_' || r == '-' || r == '.' || r == 0xB7 || (r >= '0' && r <= '9') || unicode.IsLetter(r)
 }
 
 // scanName returns the end of the NCName starting at i.
