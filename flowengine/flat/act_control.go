@@ -127,11 +127,21 @@ func (a *subFlowAction) run(r *run, s *step) (ctrl, error) {
 		return ctrlNext, fmt.Errorf("%s:%d: sub-flow %s: recursion deeper than %d levels", s.pos.file, s.pos.line, a.flow.File, maxSubFlowDepth)
 	}
 	r.depth++
-	c, err := r.steps(a.flow.body)
+	c, err := r.flow(a.flow)
 	r.depth--
 	if c == ctrlReturn {
 		c = ctrlNext
 	}
+	return c, err
+}
+
+// flow runs a whole flow file; expressions inside resolve files relative
+// to it.
+func (r *run) flow(f *Flow) (ctrl, error) {
+	saved := r.dir
+	r.dir = f.dir
+	c, err := r.steps(f.body)
+	r.dir = saved
 	return c, err
 }
 

@@ -61,13 +61,13 @@ func (r *run) main() error {
 			return nil // not an API request and no default flow: pass through
 		}
 		r.flowName = p.defaultFlow.File
-		_, err := r.steps(p.defaultFlow.body)
+		_, err := r.flow(p.defaultFlow)
 		return err
 	case apidef.NotFound:
 		return &flowError{status: 400, code: 3204, message: "Input Validation Failed", info: []string{m.Message}}
 	}
 	if p.init != nil {
-		c, err := r.steps(p.init.body)
+		c, err := r.flow(p.init)
 		if err != nil || c == ctrlBreak || c == ctrlTerminate {
 			return err
 		}
@@ -83,7 +83,7 @@ func (r *run) main() error {
 	case m.Flow != nil:
 		f := p.flows[m.Flow.Path]
 		r.flowName = f.File
-		_, err := r.steps(f.body)
+		_, err := r.flow(f)
 		return err
 	}
 	return nil
@@ -110,7 +110,7 @@ func (r *run) handleError(err error) error {
 	r.setVar("error", expr.NodeSet{fe.extra})
 	r.status = fe.status
 	r.contentSet, r.content = false, nil
-	if _, err2 := r.steps(r.p.errorFlow.body); err2 != nil {
+	if _, err2 := r.flow(r.p.errorFlow); err2 != nil {
 		r.p.logger().Warn("error in error flow", "requestID", r.id, "error", err2.Error())
 		inner := asFlowError(err2)
 		r.errorCode = inner.code

@@ -61,6 +61,7 @@ type run struct {
 	errorCode int
 	inErrFlow bool
 	depth     int
+	dir       string // directory of the flow running now
 	flowName  string
 }
 
@@ -105,7 +106,7 @@ func (r *run) setVar(name string, v expr.Value) {
 }
 
 func (r *run) exprCtx(node *dom.Node) *expr.Context {
-	return &expr.Context{Ctx: r.ctx, Scope: r, Node: node, Runtime: r}
+	return &expr.Context{Ctx: r.ctx, Scope: r, Node: node, Runtime: r, Dir: r.dir}
 }
 
 // ensureBody fetches and parses the request body once.
