@@ -1,0 +1,120 @@
+package envoy
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// addAttributes sets attributes["envoy.filters.http.ext_proc"] on the first
+// message of a direction when request_attributes / response_attributes are
+// configured (§2.1 row 9, §2.5).
+func (x *exchange) addAttributes(s *procState, req *extprocv3.ProcessingRequest) {
+	exprs := x.f.GetRequestAttributes()
+	if s.dir == dirResponse {
+		exprs = x.f.GetResponseAttributes()
+	}
+	if s.sentAttributes || len(exprs) == 0 {
+		return
+	}
+	st := &structpb.Struct{Fields: map[string]*structpb.Value{}}
+	for _, e := range exprs {
+		if v, ok := x.evalAttribute(e); ok {
+			st.Fields[e] = v
+		} else {
+			x.log.Debug("ext_proc client: attribute omitted (unsupported or absent)", "expression", e)
+		}
+	}
+	s.sentAttributes = true
+	req.Attributes = map[string]*structpb.Struct{filterName: st}
+}
+
+var headerAttrRE = regexp.MustCompile(`^(request|response)\.headers\[\s*(?:'([^']*)'|"([^"]*)")\s*\]$`)
+
+// evalAttribute evaluates the simple CEL attribute expressions the client
+// understands. Unknown expressions and absent values are omitted, as Envoy
+// omits expressions that fail to evaluate.
+func (x *exchange) evalAttribute(expr string) (*structpb.Value, bool) {
+	e := strings.TrimSpace(expr)
+	req := x.dec.hmap
+	resp := x.enc.hmap
+	str := func(m *headerMap, key string) (*structpb.Value, bool) {
+		if m == nil {
+			return nil, false
+		}
+		vals := m.get(key)
+		if len(vals) == 0 {
+			return nil, false
+		}
+		return structpb.NewStringValue(strings.Join(vals, ",")), true
+	}
+	if m := headerAttrRE.FindStringSubmatch(e); m != nil {
+		key := lowerASCII(m[2] + m[3])
+		if m[1] == "request" {
+			return str(req, key)
+		}
+		return str(resp, key)
+	}
+	switch e {
+	case "request.path":
+		return str(req, ":path")
+	case "request.url_path":
+		p, ok := req.first(":path")
+		if !ok {
+			return nil, false
+		}
+		if i := strings.IndexByte(p, '?'); i >= 0 {
+			p = p[:i]
+		}
+		return structpb.NewStringValue(p), true
+	case "request.query":
+		p, ok := req.first(":path")
+		if !ok {
+			return nil, false
+		}
+		q := ""
+		if i := strings.IndexByte(p, '?'); i >= 0 {
+			q = p[i+1:]
+		}
+		return structpb.NewStringValue(q), true
+	case "request.host":
+		return str(req, ":authority")
+	case "request.scheme":
+		return str(req, ":scheme")
+	case "request.method":
+		return str(req, ":method")
+	case "request.referer":
+		return str(req, "referer")
+	case "request.useragent":
+		return str(req, "user-agent")
+	case "request.id":
+		return str(req, "x-request-id")
+	case "response.code":
+		if resp == nil {
+			return nil, false
+		}
+		v, ok := resp.first(":status")
+		if !ok {
+			return nil, false
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, false
+		}
+		return structpb.NewNumberValue(float64(n)), true
+	case "xds.route_name":
+		if x.eff.Route == nil {
+			return nil, false
+		}
+		return structpb.NewStringValue(x.eff.Route.Name), true
+	case "xds.virtual_host_name":
+		if x.eff.Route == nil {
+			return nil, false
+		}
+		return structpb.NewStringValue(x.eff.Route.VirtualHost), true
+	}
+	return nil, false
+}
