@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -17,7 +19,7 @@ var exampleDirs = []string{"../examples/hello", "../deploy/projects/example"}
 
 func loadExamples(t *testing.T) *projects.Set {
 	t.Helper()
-	set, err := projects.Load(exampleDirs, "hello", flat.Options{Env: []string{}})
+	set, err := projects.Load(exampleDirs, "hello", flat.Options{Env: []string{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -225,7 +227,7 @@ func runCase(t *testing.T, c *langCase) {
 	for k, v := range c.Env {
 		env = append(env, k+"="+v)
 	}
-	p, errs := Load(dir, Options{Env: env, MaxBodyBytes: c.MaxBody})
+	p, errs := Load(dir, Options{Env: env, MaxBodyBytes: c.MaxBody, Logger: quietLogger})
 	if len(c.WantErrors) > 0 {
 		if p != nil {
 			t.Fatalf("project loaded; want errors %v", c.WantErrors)
@@ -475,6 +477,9 @@ func equalMaps(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// quietLogger keeps flow warnings (flat_alert…) out of test output.
+var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func writeFile(dir, name, content string) error {
 	p := filepath.Join(dir, filepath.FromSlash(name))

@@ -14,7 +14,7 @@ import (
 
 func loadExample(t testing.TB) *Project {
 	t.Helper()
-	p, errs := Load("../../examples/hello", Options{Env: []string{"FLAT_STAGE=test"}})
+	p, errs := Load("../../examples/hello", Options{Env: []string{"FLAT_STAGE=test"}, Logger: quietLogger})
 	if p == nil {
 		t.Fatalf("example does not load:\n%v", errs)
 	}
