@@ -38,4 +38,8 @@ type Context struct {
 	// Dir is the directory of the file the expression came from, for
 	// functions that read files relative to it.
 	Dir string
+
+	// pos and size are the context position and size while a predicate
+	// is evaluated node by node (0 = not in such a predicate).
+	pos, size int
 }

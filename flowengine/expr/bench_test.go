@@ -110,3 +110,35 @@ func BenchmarkCompile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEvalFieldPredicate runs items/value[id = 7]/name, evaluated
+// directly on the tree.
+func BenchmarkEvalFieldPredicate(b *testing.B) {
+	doc, err := oxn.Parse(body4K(), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &Context{Scope: mapScope{"body": NodeSet{doc}}}
+	benchEval(b, "$body/json/items/value[id = 7]/name", c, "item number 7")
+}
+
+// BenchmarkEvalSplitPredicate runs a predicate calling an extension
+// function per node.
+func BenchmarkEvalSplitPredicate(b *testing.B) {
+	doc, err := oxn.Parse(body4K(), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &Context{Scope: mapScope{"body": NodeSet{doc}}}
+	benchEval(b, "$body/json/items/value[toupper(name) = 'ITEM NUMBER 7']/id", c, "7")
+}
+
+// BenchmarkEvalEngine runs an expression that needs the XPath engine.
+func BenchmarkEvalEngine(b *testing.B) {
+	doc, err := oxn.Parse(body4K(), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &Context{Scope: mapScope{"body": NodeSet{doc}}}
+	benchEval(b, "count($body/json/items/value[id > 7 and ok = 'true'])", c, "46")
+}

@@ -28,12 +28,13 @@ const (
 type exprKind uint8
 
 const (
-	kXPath exprKind = iota // rewritten XPath run by antchfx
-	kVar                   // exactly $name
-	kCall                  // exactly one extension call
-	kConst                 // a literal or number
-	kFastPath              // a simple path evaluated on the dom directly
-	kFastCmp               // a simple path compared with a literal
+	kXPath    exprKind = iota // rewritten XPath run by antchfx
+	kVar                      // exactly $name
+	kCall                     // exactly one extension call
+	kConst                    // a literal or number
+	kFastPath                 // a simple path evaluated on the dom directly
+	kFastCmp                  // a simple path compared with a literal
+	kCallCmp                  // an extension call compared with a literal
 )
 
 // Expr is a compiled expression. It is immutable and safe for concurrent
@@ -50,6 +51,7 @@ type Expr struct {
 	union bool      // kXPath: has a union; results are deduplicated
 	fpath *fastPath // kFastPath
 	fcmp  *fastCmp  // kFastCmp
+	ccmp  *callCmp  // kCallCmp
 }
 
 // slot is one mount of a kXPath expression: a variable or a call site.
@@ -143,8 +145,14 @@ func unwrapGroup(a *ast) *ast {
 // compileAST compiles a parsed (sub)expression; full is the whole source
 // the AST positions refer to.
 func compileAST(full string, a *ast) (*Expr, error) {
+	return compileASTMode(full, a, false)
+}
+
+// compileASTMode is compileAST; predMode compiles a predicate evaluated
+// node by node (position() and last() read the Context).
+func compileASTMode(full string, a *ast, predMode bool) (*Expr, error) {
 	e := &Expr{src: full[a.pos:a.end]}
-	c := &compiler{src: full}
+	c := &compiler{src: full, predMode: predMode}
 	switch u := unwrapGroup(a); u.kind {
 	case nVar:
 		e.kind, e.name = kVar, u.name
@@ -159,6 +167,14 @@ func compileAST(full string, a *ast) (*Expr, error) {
 		f, err := c.resolve(u)
 		if err != nil {
 			return nil, err
+		}
+		if f == nil && predMode && (u.name == "position" || u.name == "last") {
+			f = positionFunc
+			if u.name == "last" {
+				f = lastFunc
+			}
+			e.kind, e.site = kCall, &callSite{fn: f, call: f.Call}
+			return e, nil
 		}
 		if f != nil {
 			site, err := c.site(u, f)
@@ -189,6 +205,16 @@ func compileAST(full string, a *ast) (*Expr, error) {
 		e.kind, e.fpath = kFastPath, fp
 		return e, nil
 	}
+	if useFast {
+		cc, err := (&compiler{src: full, predMode: predMode}).compileCallCmp(a)
+		if err != nil {
+			return nil, err
+		}
+		if cc != nil {
+			e.kind, e.ccmp = kCallCmp, cc
+			return e, nil
+		}
+	}
 	e.kind = kXPath
 	e.slots = c.slots
 	e.union = c.union
@@ -197,11 +223,12 @@ func compileAST(full string, a *ast) (*Expr, error) {
 }
 
 type compiler struct {
-	src     string
-	b       strings.Builder
-	slots   []slot
-	varSlot map[string]int
-	union   bool
+	src      string
+	predMode bool // compiling a predicate evaluated node by node
+	b        strings.Builder
+	slots    []slot
+	varSlot  map[string]int
+	union    bool
 }
 
 func (c *compiler) errf(pos int, code diag.Code, format string, args ...any) error {
@@ -236,7 +263,7 @@ func (c *compiler) site(a *ast, f *Func) (*callSite, error) {
 	s := &callSite{fn: f, call: f.Call}
 	var consts []Value
 	for _, arg := range a.kids {
-		x, err := compileAST(c.src, arg)
+		x, err := c.compileWith(arg)
 		if err != nil {
 			return nil, err
 		}
@@ -343,11 +370,19 @@ func (c *compiler) emit(a *ast, inPred bool) error {
 		b.WriteString(c.mountVar(a.name))
 		b.WriteString("/node()")
 	case nFilter:
+		for j, p := range a.preds {
+			if ctxCall(p) {
+				return c.emitSplitFilter(a, j)
+			}
+		}
 		if err := c.emit(a.kids[0], inPred); err != nil {
 			return err
 		}
 		return c.emitPreds(a.preds)
 	case nPath:
+		if si, pj := splitPoint(a); si >= 0 {
+			return c.emitSplitPath(a, si, pj)
+		}
 		if a.start != nil {
 			if err := c.emit(a.start, inPred); err != nil {
 				return err
@@ -426,12 +461,8 @@ func (c *compiler) emitCall(a *ast, inPred bool) error {
 		return c.emitBuiltin(a, inPred)
 	}
 	if inPred && usesContext(a) {
-		if ok, err := c.emitNative(a, f); ok || err != nil {
-			return err
-		}
-		return c.errf(a.pos, diag.Unsupported,
-			"%s() reads the context node inside a predicate, but extension functions are evaluated once per "+
-				"expression, not per node; move the call out of the predicate or bind its input to a variable", a.name)
+		// Unreachable: predicates with such calls are split (emitPreds).
+		return c.errf(a.pos, diag.Unsupported, "%s() cannot be evaluated per node here", a.name)
 	}
 	s, err := c.site(a, f)
 	if err != nil {
@@ -490,6 +521,18 @@ func (c *compiler) emitAs(a *ast, k byte, inPred bool) error {
 func (c *compiler) emitBuiltin(a *ast, inPred bool) error {
 	bi := builtins[a.name]
 	b := &c.b
+	if c.predMode && !inPred && (a.name == "position" || a.name == "last") {
+		// In a predicate evaluated node by node, the position and size
+		// come from the Context.
+		fn := positionFunc
+		if a.name == "last" {
+			fn = lastFunc
+		}
+		b.WriteByte('/')
+		b.WriteString(c.mountCall(&callSite{fn: fn, call: fn.Call}))
+		b.WriteString("/node()")
+		return nil
+	}
 	if a.name == "string-length" && len(a.kids) == 0 {
 		b.WriteString("string-length(string())")
 		return nil
@@ -501,85 +544,6 @@ func (c *compiler) emitBuiltin(a *ast, inPred bool) error {
 	}
 	b.WriteByte(')')
 	return nil
-}
-
-// emitNative writes the XPath engine's own equivalent of an extension call
-// that must run per predicate node, when there is one.
-func (c *compiler) emitNative(a *ast, f *Func) (bool, error) {
-	b := &c.b
-	args := a.kids
-	switch f.Name {
-	case "ends-with":
-		b.WriteString("ends-with(")
-		if err := c.emitArgs(args, "s", true); err != nil {
-			return true, err
-		}
-		b.WriteByte(')')
-		return true, nil
-	case "tolower":
-		b.WriteString("lower-case(")
-		if len(args) == 0 {
-			b.WriteString("string())")
-			return true, nil
-		}
-		if err := c.emitAs(args[0], 's', true); err != nil {
-			return true, err
-		}
-		b.WriteByte(')')
-		return true, nil
-	case "matches", "replace":
-		pi := 1
-		mi := 2
-		if f.Name == "replace" {
-			mi = 3
-		}
-		pat := unwrapGroup(args[pi])
-		var mods *ast
-		if len(args) > mi {
-			mods = unwrapGroup(args[mi])
-		}
-		if pat.kind != nLiteral || (mods != nil && mods.kind != nLiteral) {
-			if mods != nil {
-				return false, nil
-			}
-			// A computed pattern without modifiers: the engine's own
-			// function takes a Go regexp, which is what we compile too.
-			b.WriteString(f.Name)
-			b.WriteByte('(')
-			if err := c.emitArgs(args, "s", true); err != nil {
-				return true, err
-			}
-			b.WriteByte(')')
-			return true, nil
-		}
-		m := ""
-		if mods != nil {
-			m = mods.str
-		}
-		goPat, err := translatePattern(pat.str, m)
-		if err != nil {
-			return true, c.errf(pat.pos, diag.XPathSyntax, "%s(): %v", f.Name, err)
-		}
-		if strings.IndexByte(goPat, '\'') >= 0 && strings.IndexByte(goPat, '"') >= 0 {
-			return false, nil
-		}
-		b.WriteString(f.Name)
-		b.WriteByte('(')
-		if err := c.emitAs(args[0], 's', true); err != nil {
-			return true, err
-		}
-		b.WriteString(", ")
-		writeLiteral(b, goPat)
-		if f.Name == "replace" {
-			b.WriteString(", ")
-			if err := c.emitAs(args[2], 's', true); err != nil {
-				return true, err
-			}
-		}
-		b.WriteByte(')')
-		return true, nil
-	}
-	return false, nil
 }
 
 // usesContext reports whether evaluating a reads the context node (or

@@ -49,6 +49,8 @@ func (e *Expr) Eval(c *Context) (v Value, err error) {
 		return e.fpath.eval(c), nil
 	case kFastCmp:
 		return e.fcmp.eval(c), nil
+	case kCallCmp:
+		return e.ccmp.eval(c)
 	}
 	return e.evalXPath(c)
 }

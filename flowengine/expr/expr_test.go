@@ -289,10 +289,7 @@ func TestCompileErrors(t *testing.T) {
 		{"foo::bar", diag.XPathSyntax, 1, 1},
 		{"namespace::x", diag.Unsupported, 1, 1},
 		{"lang('en')", diag.Unsupported, 1, 1},
-		{"a[json-parse(.)/x]", diag.Unsupported, 3, 1},
-		{"a[toupper() = 'X']", diag.Unsupported, 3, 1},
-		{"a[md5(b) = 'x']", diag.Unsupported, 3, 1},
-		{"a[md5(position()) = 'x']", diag.Unsupported, 3, 1},
+		{"a/following-sibling::b[md5(.) = 'x'][2]", diag.Unsupported, 3, 1},
 		{"matches('a', '(')", diag.XPathSyntax, 1, 1},
 		{"matches('a', 'a', 'q')", diag.XPathSyntax, 1, 1},
 		{"a\n and $", diag.BadVariable, 6, 2},
@@ -521,5 +518,62 @@ func TestUnicodeNames(t *testing.T) {
 		if err != nil || show(v) != want {
 			t.Errorf("%s = %s, %v; want %s", src, show(v), err, want)
 		}
+	}
+}
+
+// TestPredicatesPerNode covers extension calls that read the predicate's
+// node: they are evaluated node by node.
+func TestPredicatesPerNode(t *testing.T) {
+	sc, docs := fixture(t)
+	sc["users"] = NodeSet{mustJSON(t, `[{"id":1,"name":"ALICE"},{"id":2,"name":"Bob"},{"id":3,"name":"carol"},{"id":4,"name":" Dan "},{"id":5,"name":"E F"}]`).FirstChild}
+	sc["files"] = NodeSet{mustJSON(t, `["a.JSON","b.json","c.xml","d.txt"]`).FirstChild}
+	tests := []struct{ src, ctx, want string }{
+		{"count($users/value/name[toupper() = 'BOB'])", "", "1"},
+		{"$users/value[toupper(name) = 'BOB']/id", "", "[id=2]"},
+		{"$users/value[md5(name) = '2fc1c0beb992cd7096975cfebf9d5c3b']/id", "", "[id=2]"},
+		{"$users/value[capitalize-first(name) = 'Carol']/id", "", "[id=3]"},
+		{"$users/value[trim(name) = 'Dan']/id", "", "[id=4]"},
+		{"$users/value[url-encode(name) = 'E%20F']/id", "", "[id=5]"},
+		{"$users/value[replace(name, '\\s', '') = 'EF']/id", "", "[id=5]"},
+		{"join(',', $files/value[matches(., '\\.json$', 'i')])", "", `"a.JSON,b.json"`},
+		{"join(',', $files/value[ends-with(., '.xml')])", "", `"c.xml"`},
+		{"join(',', $files/value[tolower(.) = 'b.json'])", "", `"b.json"`},
+		// Positions count per parent, and after each predicate.
+		{"$users/value[ends-with(name, 'b') or ends-with(name, 'l')][1]/id", "", "[id=2]"},
+		{"$users/value[ends-with(name, 'b') or ends-with(name, 'l')][2]/id", "", "[id=3]"},
+		{"$users/value/name[tolower() = 'carol']/following-sibling::*", "", "[]"},
+		{"$users/value/id[md5(.) != ''][last()]/../name", "", "[name=ALICE name=Bob name=carol name= Dan  name=E F]"},
+		{"$users/value[md5(id) != ''][last()]/name", "", "[name=E F]"},
+		{"$users/value[tolower(name) != 'x'][last()]/id", "", "[id=5]"},
+		{"$users/value[position() > 1 and toupper(name) = name]/id", "", "[id=5]"},
+		{"$users/value[string-length(trim(name)) = 3][2]/id", "", "[id=4]"},
+		{"$users/value/name[tolower() = 'bob']/../id", "", "[id=2]"},
+		{"$body/json/a/c/value[string-length(md5(.)) = position() * 16]", "", "[value=2]"},
+		// Filter expressions and nesting.
+		{"$parts[toupper(.) = 'Y']", "", "[token=y]"},
+		{"$parts[toupper(.) != 'Y'][2]", "", "[token=z]"},
+		{"count($users/value[$parts[toupper(.) = 'Y'] = 'y'])", "", "5"},
+		{"$users/value[name[tolower(.) = 'bob']]/id", "", "[id=2]"},
+		{"$users/value[name[tolower(.) = 'bob'] or id = 1]/id", "", "[id=1 id=2]"},
+		// Relative to the context node.
+		{"*[toupper(.) = 'PROD']", "cfg", "[stage=prod]"},
+		{"list/value[tolower(n) = 'b']/v", "body", "[]"},
+		{"json/list/value[toupper(n) = 'B']/v", "body", "[v=2]"},
+		{"json-stringify(json/list/value[toupper(n) = 'A'])", "body", `"{\"n\":\"a\",\"v\":1}"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.src, func(t *testing.T) {
+			e, err := Compile(tt.src)
+			if err != nil {
+				t.Fatalf("Compile: %v", err)
+			}
+			v, err := e.Eval(&Context{Scope: sc, Node: docs[tt.ctx]})
+			if err != nil {
+				t.Fatalf("Eval: %v (xpath %q)", err, e.XPath())
+			}
+			if got := show(v); got != tt.want {
+				t.Errorf("got %s, want %s (xpath %q)", got, tt.want, e.XPath())
+			}
+		})
 	}
 }

@@ -22,8 +22,9 @@ type fastPath struct {
 }
 
 type fastStep struct {
-	name string // element name or "*"
-	pos  int    // 1-based position among matching children; 0 = all
+	name string   // element name or "*"
+	pos  int      // 1-based position among matching children; 0 = all
+	cond *fastCmp // [relative-path = literal]; nil = none
 }
 
 // fastCmp is fastPath = literal or fastPath != literal.
@@ -85,6 +86,9 @@ func compileFastPath(a *ast) *fastPath {
 		fp.varName, fp.varPos, fp.none = s.varName, s.varPos, s.none
 	}
 	for i, s := range a.steps {
+		if s.abbrev == "." && s.sep != "//" {
+			continue // self::node(): no step
+		}
 		if s.sep == "//" || s.abbrev != "" || s.typ {
 			return nil
 		}
@@ -101,7 +105,13 @@ func compileFastPath(a *ast) *fastPath {
 		st := fastStep{name: s.test}
 		switch p := posPred(s.preds); p {
 		case -1:
-			return nil
+			// [child = 'x'], [@id != 3]: a comparison relative to the
+			// candidate node.
+			fc := compileFastCmp(s.preds[0])
+			if fc == nil || fc.path.varName != "" || fc.path.none || len(s.preds) != 1 {
+				return nil
+			}
+			st.cond = fc
 		case -2:
 			fp.none = true
 		default:
@@ -196,6 +206,9 @@ func (fp *fastPath) walk(n *dom.Node, i int, f func(*dom.Node, int) bool) bool {
 		if ch.Type != dom.ElementNode || (st.name != "*" && ch.Name != st.name) {
 			continue
 		}
+		if st.cond != nil && !st.cond.at(ch) {
+			continue
+		}
 		count++
 		if st.pos > 0 && count != st.pos {
 			continue
@@ -227,25 +240,110 @@ func (fp *fastPath) eval(c *Context) NodeSet {
 // eval compares per XPath 1.0: true when some selected node's
 // string-value (number-value for a number literal) compares as asked.
 func (fc *fastCmp) eval(c *Context) bool {
+	if p := fc.path; p.varName == "" && c.Node == nil && len(p.steps) == 0 && p.attr == "" && !p.none {
+		// "." without a context node is the root of an empty document.
+		return fc.cmp("")
+	}
 	found := false
-	fc.path.each(c, func(n *dom.Node, attr int) bool {
-		var s string
+	fc.path.each(c, fc.visitor(&found))
+	return found
+}
+
+// at evaluates a relative comparison with n as the context node.
+func (fc *fastCmp) at(n *dom.Node) bool {
+	found := false
+	fc.path.walk(n, 0, fc.visitor(&found))
+	return found
+}
+
+func (fc *fastCmp) visitor(found *bool) func(n *dom.Node, attr int) bool {
+	return func(n *dom.Node, attr int) bool {
+		s := ""
 		if attr >= 0 {
 			s = n.Attrs[attr].Value
 		} else {
 			s = n.StringValue()
 		}
-		var eq bool
-		if fc.isN {
-			eq = ParseNumber(s) == fc.num
-		} else {
-			eq = s == fc.str
-		}
-		if eq != fc.ne {
-			found = true
+		if fc.cmp(s) {
+			*found = true
 			return false
 		}
 		return true
-	})
-	return found
+	}
+}
+
+// cmp compares one string-value with the literal.
+func (fc *fastCmp) cmp(s string) bool {
+	if fc.isN {
+		return (ParseNumber(s) == fc.num) != fc.ne
+	}
+	return (s == fc.str) != fc.ne
+}
+
+// callCmp is ext-call = literal or ext-call != literal, evaluated without
+// the engine (with the engine's results): typical of predicates such as
+// [toupper(name) = 'BOB'].
+type callCmp struct {
+	site *callSite
+	ne   bool
+	lit  Value // string or float64
+}
+
+// compileCallCmp returns the direct form of a, or nil. c resolves the call.
+func (c *compiler) compileCallCmp(a *ast) (*callCmp, error) {
+	a = unwrapGroup(a)
+	if a.kind != nBinary || (a.op != "=" && a.op != "!=") {
+		return nil, nil
+	}
+	l, r := unwrapGroup(a.kids[0]), unwrapGroup(a.kids[1])
+	if l.kind == nLiteral || l.kind == nNumber {
+		l, r = r, l
+	}
+	if l.kind != nCall || (r.kind != nLiteral && r.kind != nNumber) {
+		return nil, nil
+	}
+	f, ok := Lookup(l.name)
+	if !ok {
+		return nil, nil
+	}
+	if !arityOK(len(l.kids), f.MinArgs, f.MaxArgs) {
+		return nil, nil // reported by the normal path
+	}
+	site, err := c.site(l, f)
+	if err != nil {
+		return nil, err
+	}
+	cc := &callCmp{site: site, ne: a.op == "!="}
+	if r.kind == nNumber {
+		cc.lit = r.num
+	} else {
+		cc.lit = r.str
+	}
+	return cc, nil
+}
+
+// eval compares like the engine does with the mounted result: some node
+// of the result (a scalar mounts as one text node, false as none) must
+// compare as asked.
+func (cc *callCmp) eval(c *Context) (bool, error) {
+	v, err := cc.site.eval(c)
+	if err != nil {
+		return false, err
+	}
+	if s, ok := v.(string); ok { // the common case, without a mount
+		return cc.cmpString(s), nil
+	}
+	for _, n := range mountNodes(v) {
+		if cc.cmpString(n.StringValue()) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (cc *callCmp) cmpString(s string) bool {
+	if n, ok := cc.lit.(float64); ok {
+		return (ParseNumber(s) == n) != cc.ne
+	}
+	return (s == cc.lit.(string)) != cc.ne
 }

@@ -17,7 +17,7 @@ func init() {
 	}})
 }
 
-func replaceCall(pre *regexpT) CallFunc {
+func replaceCall(pre matcher) CallFunc {
 	return func(_ *Context, args []Value) (Value, error) {
 		re, err := runtimeRegexp(pre, args, 1, 3)
 		if err != nil {
@@ -29,7 +29,7 @@ func replaceCall(pre *regexpT) CallFunc {
 
 // regexpReplace replaces all matches of re in s, expanding PCRE-style
 // group references in repl.
-func regexpReplace(re *regexpT, s, repl string) string {
+func regexpReplace(re matcher, s, repl string) string {
 	matches := re.FindAllStringSubmatchIndex(s, -1)
 	if len(matches) == 0 {
 		return s

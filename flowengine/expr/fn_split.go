@@ -22,7 +22,7 @@ func init() {
 	}})
 }
 
-func splitCall(pre *regexpT) CallFunc {
+func splitCall(pre matcher) CallFunc {
 	return func(_ *Context, args []Value) (Value, error) {
 		s := String(args[0])
 		var parts []string

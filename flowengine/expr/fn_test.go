@@ -2,6 +2,8 @@ package expr
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -211,6 +213,8 @@ func TestFnSplit(t *testing.T) {
 		{"split('')", "[]"},
 		{"count(split('a-b-c', '-'))", "3"},
 		{"split('a1b22c', '[0-9]+')[last()]", "[token=c]"},
+		{"split('A1b2C', '(?x) \\d  # a digit')", "[token=A token=b token=C]"},
+		{"split('AxBXc', '(?ix) x ')", "[token=A token=B token=c]"},
 	})
 }
 
@@ -266,7 +270,7 @@ func TestFnUnixtime(t *testing.T) {
 }
 
 func TestFnRegexpErrors(t *testing.T) {
-	for _, src := range []string{"matches('a', '(')", "replace('a', '[', 'b')", "split('a', '*')", "matches('a', 'a', 'z')", "matches('a', '(?=a)')"} {
+	for _, src := range []string{"matches('a', '(')", "replace('a', '[', 'b')", "split('a', '*')", "matches('a', 'a', 'z')"} {
 		_, err := Compile(src)
 		var pe *diag.PosError
 		if !errors.As(err, &pe) || pe.Code != diag.XPathSyntax {
@@ -291,5 +295,94 @@ func TestRegister(t *testing.T) {
 	}
 	if len(Funcs()) < 20 {
 		t.Errorf("Funcs() = %v", Funcs())
+	}
+}
+
+func TestFnUUID3(t *testing.T) {
+	runFnCases(t, []fnCase{
+		{"uuid3('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'example.com')", `"9073926b-929f-31c2-abc9-fad77ae3e8eb"`},
+		{"uuid3('{6ba7b8109dad11d180b400c04fd430c8}', 'example.com')", `"9073926b-929f-31c2-abc9-fad77ae3e8eb"`},
+		{"uuid3('nope', 'x')", `""`},
+	})
+}
+
+func TestFnArrayReverse(t *testing.T) {
+	runFnCases(t, []fnCase{
+		{"json-stringify(array-reverse(json-parse('[2,1,3]')))", `"[3,1,2]"`},
+		{"json-stringify(array-reverse(json-to-xml('[\"a\",{\"b\":null}]')))", `"[{\"b\":null},\"a\"]"`},
+		{"json-stringify(array-reverse($cfg))", `"[]"`},
+		{"json-stringify(array-reverse($undefined))", `"[]"`},
+	})
+}
+
+func TestFnSort(t *testing.T) {
+	runFnCases(t, []fnCase{
+		{"json-stringify(sort(json-parse('[2,1,10,3]')))", `"[1,2,3,10]"`},
+		{"json-stringify(sort(json-parse('[2,1,3]'), '', true()))", `"[3,2,1]"`},
+		{"json-stringify(sort(json-parse('[\"b\",\"a\",\"10\"]')))", `"[\"10\",\"a\",\"b\"]"`},
+		{"json-stringify(sort(json-parse('[{\"id\":3,\"n\":\"A\"},{\"id\":1,\"n\":\"C\"},{\"id\":2,\"n\":\"B\"}]'), 'id'))", `"[{\"id\":1,\"n\":\"C\"},{\"id\":2,\"n\":\"B\"},{\"id\":3,\"n\":\"A\"}]"`},
+		{"json-stringify(sort(json-parse('[{\"id\":3,\"n\":\"A\"},{\"id\":1,\"n\":\"C\"}]'), concat('', 'n')))", `"[{\"id\":3,\"n\":\"A\"},{\"id\":1,\"n\":\"C\"}]"`},
+		{"json-stringify(sort(json-parse('[{\"k\":1,\"v\":\"x\"},{\"k\":1,\"v\":\"y\"},{\"k\":0,\"v\":\"z\"}]'), 'k'))", `"[{\"k\":0,\"v\":\"z\"},{\"k\":1,\"v\":\"x\"},{\"k\":1,\"v\":\"y\"}]"`},
+		{"json-stringify(sort($undefined))", `"[]"`},
+	})
+	if _, err := Compile("sort($a, 'a[')"); err == nil {
+		t.Error("invalid literal key compiled")
+	}
+}
+
+func TestFnApplyCodecs(t *testing.T) {
+	runFnCases(t, []fnCase{
+		{"apply-codecs('a?b', 'base64-encode', 'url-encode')", `"YT9i"`},
+		{"apply-codecs('YT9i', 'base64-decode')", `"a?b"`},
+		{"apply-codecs('??>', 'base64url-encode')", `"Pz8-"`},
+		{"apply-codecs('Pz8-', 'base64url-decode')", `"??>"`},
+		{"apply-codecs('a b', 'url-encode', 'url-decode')", `"a b"`},
+		{"apply-codecs('my input', 'deflate', 'base64-encode', 'url-encode', 'url-decode', 'base64-decode', 'inflate')", `"my input"`},
+	})
+	if _, err := Compile("apply-codecs('x', 'rot13')"); err == nil {
+		t.Error("unknown literal codec compiled")
+	}
+	if _, err := MustCompile("apply-codecs('x', $c)").Eval(&Context{Scope: mapScope{"c": "rot13"}}); err == nil {
+		t.Error("unknown codec evaluated")
+	}
+	if _, err := MustCompile("apply-codecs('not deflate', 'inflate')").Eval(nil); err == nil {
+		t.Error("inflate of garbage succeeded")
+	}
+}
+
+func TestFnJSONDoc(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "conf"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "conf", "user.json")
+	if err := os.WriteFile(path, []byte(`{"name":"brenda"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := &Context{Dir: dir}
+	for src, want := range map[string]string{
+		"json-doc('conf/user.json')/name":      "[name=brenda]",
+		"name(json-doc('conf/user.json'))":     `"json"`,
+		"count(json-doc('conf/user.json')/..)": "1", // the mount
+	} {
+		v, err := MustCompile(src).Eval(c)
+		if err != nil || show(v) != want {
+			t.Errorf("%s = %s, %v; want %s", src, show(v), err, want)
+		}
+	}
+	// Changes are picked up.
+	if err := os.WriteFile(path, []byte(`{"name":"brendan!"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := MustCompile("json-doc('conf/user.json')/name").EvalString(c); s != "brendan!" {
+		t.Errorf("after change: %q", s)
+	}
+	for _, src := range []string{"json-doc('../x.json')", "json-doc('/etc/passwd')", "json-doc('conf/missing.json')"} {
+		if _, err := MustCompile(src).Eval(c); err == nil {
+			t.Errorf("%s succeeded", src)
+		}
+	}
+	if _, err := MustCompile("json-doc('../x.json')").Eval(c); !errors.Is(err, ErrBadPath) {
+		t.Errorf("err = %v, want ErrBadPath", err)
 	}
 }

@@ -31,16 +31,61 @@ func translatePattern(pattern, modifiers string) (string, error) {
 			return "", fmt.Errorf("unknown regular expression modifier %q (supported: i m s x u U)", m)
 		}
 	}
+	// Leading in-pattern option groups such as (?x) or (?ix): Go has no
+	// x flag, so it is applied here; the others become Go flags.
+	for strings.HasPrefix(pattern, "(?") {
+		end := strings.IndexByte(pattern, ')')
+		opts := ""
+		if end > 2 {
+			opts = pattern[2:end]
+		}
+		if opts == "" || strings.Trim(opts, "imsxuU") != "" {
+			break
+		}
+		for i := 0; i < len(opts); i++ {
+			switch m := opts[i]; m {
+			case 'x':
+				extended = true
+			case 'u':
+			default:
+				if strings.IndexByte(string(flags), m) < 0 {
+					flags = append(flags, m)
+				}
+			}
+		}
+		pattern = pattern[end+1:]
+	}
 	if extended {
 		pattern = stripExtended(pattern)
 	}
 	if len(flags) > 0 {
 		pattern = "(?" + string(flags) + ")" + pattern
 	}
-	if _, err := regexp.Compile(pattern); err != nil {
-		return "", fmt.Errorf("invalid regular expression: %w", err)
+	if _, err := compileMatcher(pattern); err != nil {
+		return "", err
 	}
 	return pattern, nil
+}
+
+// matcher is a compiled regular expression: Go's RE2 regexp, or, for the
+// PCRE features RE2 lacks (backreferences, lookaround, atomic groups),
+// the backtracking engine of pcre.go.
+type matcher interface {
+	MatchString(s string) bool
+	FindAllStringSubmatchIndex(s string, n int) [][]int
+	Split(s string, n int) []string
+}
+
+// compileMatcher compiles a translated pattern, with RE2 when it can.
+func compileMatcher(pattern string) (matcher, error) {
+	re, err := regexp.Compile(pattern)
+	if err == nil {
+		return re, nil
+	}
+	if p, perr := compilePCRE(pattern); perr == nil {
+		return p, nil
+	}
+	return nil, err
 }
 
 // stripExtended removes what PCRE's x modifier ignores: whitespace and
@@ -89,7 +134,7 @@ func stripExtended(p string) string {
 // evaluation time.
 var ErrRegexp = errors.New("invalid regular expression")
 
-// reCache maps modifiers+"\x00"+pattern to *regexp.Regexp for patterns only
+// reCache maps modifiers+"\x00"+pattern to a matcher for patterns only
 // known at evaluation time. It stops growing at reCacheMax entries.
 var (
 	reCache  sync.Map
@@ -99,16 +144,16 @@ var (
 const reCacheMax = 1024
 
 // compileRegexp compiles a PCRE pattern with modifiers, caching the result.
-func compileRegexp(pattern, modifiers string) (*regexp.Regexp, error) {
+func compileRegexp(pattern, modifiers string) (matcher, error) {
 	key := modifiers + "\x00" + pattern
 	if re, ok := reCache.Load(key); ok {
-		return re.(*regexp.Regexp), nil
+		return re.(matcher), nil
 	}
 	goPat, err := translatePattern(pattern, modifiers)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrRegexp, err)
 	}
-	re, err := regexp.Compile(goPat)
+	re, err := compileMatcher(goPat)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrRegexp, err)
 	}
@@ -123,7 +168,7 @@ func compileRegexp(pattern, modifiers string) (*regexp.Regexp, error) {
 // bindRegexp returns the compile-time regexp of a call site whose pattern
 // is argument pi and whose optional modifiers are argument mi: non-nil
 // when both are constant (or the modifiers absent).
-func bindRegexp(consts []Value, pi, mi int) (*regexp.Regexp, error) {
+func bindRegexp(consts []Value, pi, mi int) (matcher, error) {
 	if pi >= len(consts) || consts[pi] == nil {
 		return nil, nil
 	}
@@ -143,7 +188,7 @@ func bindRegexp(consts []Value, pi, mi int) (*regexp.Regexp, error) {
 
 // runtimeRegexp returns the site's pre-compiled regexp or compiles the
 // pattern from the evaluated arguments.
-func runtimeRegexp(pre *regexp.Regexp, args []Value, pi, mi int) (*regexp.Regexp, error) {
+func runtimeRegexp(pre matcher, args []Value, pi, mi int) (matcher, error) {
 	if pre != nil {
 		return pre, nil
 	}
@@ -153,6 +198,3 @@ func runtimeRegexp(pre *regexp.Regexp, args []Value, pi, mi int) (*regexp.Regexp
 	}
 	return compileRegexp(String(args[pi]), mods)
 }
-
-// regexpT abbreviates *regexp.Regexp's type in function signatures.
-type regexpT = regexp.Regexp

@@ -212,13 +212,13 @@ func TestTypeOf(t *testing.T) {
 
 func TestFromGo(t *testing.T) {
 	v := map[string]any{
-		"z": []any{1.0, "two", nil, true, map[string]any{}},
-		"a": json.Number("1.50"),
-		"b": int64(7),
-		"c": map[string]int{"y": 2, "x": 1},
-		"d": []string{"p"},
-		"e": struct{ A int }{1},
-		"f": []byte("raw"),
+		"z":   []any{1.0, "two", nil, true, map[string]any{}},
+		"a":   json.Number("1.50"),
+		"b":   int64(7),
+		"c":   map[string]int{"y": 2, "x": 1},
+		"d":   []string{"p"},
+		"e":   struct{ A int }{1},
+		"f":   []byte("raw"),
 		"x y": uint8(3),
 	}
 	got, err := Marshal(FromGo("json", v))

@@ -59,12 +59,19 @@ type parser struct {
 	attrs []dom.Attr
 }
 
+// Slabs stay below 32 KiB so that they come from the per-P allocation
+// caches: larger objects take the heap lock, which dominated the cost.
+const (
+	maxNodeSlab = 256 // 256 * 104 bytes
+	maxAttrSlab = 512 // 512 * 32 bytes
+)
+
 func (p *parser) grow(n int) {
-	if n > 4096 {
-		n = 4096
+	if n > maxNodeSlab {
+		n = maxNodeSlab
 	}
 	p.nodes = make([]dom.Node, n)
-	p.attrs = make([]dom.Attr, n/2+8)
+	p.attrs = make([]dom.Attr, min(n/2+8, maxAttrSlab))
 }
 
 func (p *parser) node() *dom.Node {
@@ -72,8 +79,8 @@ func (p *parser) node() *dom.Node {
 		// Size the next slab from the input still to parse (about one
 		// node per 6 bytes of typical JSON).
 		n := (len(p.s)-p.i)/6 + 16
-		if n > 4096 {
-			n = 4096
+		if n > maxNodeSlab {
+			n = maxNodeSlab
 		}
 		p.nodes = make([]dom.Node, n)
 	}
@@ -87,8 +94,8 @@ func (p *parser) node() *dom.Node {
 func (p *parser) attrSlice(n int) []dom.Attr {
 	if len(p.attrs) < n {
 		k := (len(p.s)-p.i)/12 + 16
-		if k > 2048 {
-			k = 2048
+		if k > maxAttrSlab {
+			k = maxAttrSlab
 		}
 		p.attrs = make([]dom.Attr, k)
 	}
