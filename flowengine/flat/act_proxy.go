@@ -3,6 +3,7 @@ package flat
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/flowproc/flowproc/flowengine"
@@ -217,20 +218,19 @@ func (r *run) forward(upstreamURL string) error {
 		return &flowError{status: 502, code: 3209, message: "Upstream request failed", info: []string{err.Error()}, cause: err}
 	}
 	r.upstream = resp
-	up := oxn.NewObject("upstream")
-	main := oxn.NewObject("main")
-	main.AppendChild(oxn.NewString("url", upstreamURL))
-	main.AppendChild(oxn.NewNumber("status", float64(resp.Status)))
-	main.AppendChild(oxn.NewBool("cacheHit", false))
-	hs := oxn.NewObject("headers")
-	seen := map[string]bool{}
-	for _, h := range resp.Headers {
+	sl := &r.slab
+	up := sl.object("upstream")
+	main := sl.object("main")
+	main.AppendChild(sl.str("url", upstreamURL))
+	main.AppendChild(sl.scalar("status", "number", strconv.Itoa(resp.Status)))
+	main.AppendChild(sl.scalar("cacheHit", "boolean", "false"))
+	hs := sl.object("headers")
+	for i, h := range resp.Headers {
 		name := strings.ToLower(h.Name)
-		if seen[name] {
+		if seenBefore(resp.Headers[:i], name) {
 			continue
 		}
-		seen[name] = true
-		oxn.AddMember(hs, name, oxn.NewString(name, joinValues(resp.Headers, name)))
+		sl.member(hs, name, joinValues(resp.Headers, name))
 	}
 	main.AppendChild(hs)
 	up.AppendChild(main)
@@ -238,7 +238,29 @@ func (r *run) forward(upstreamURL string) error {
 	return nil
 }
 
+// seenBefore reports whether name occurs in hs (case-insensitively).
+func seenBefore(hs []flowengine.Header, name string) bool {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
 func joinValues(hs []flowengine.Header, name string) string {
+	count, first := 0, ""
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, name) {
+			if count == 0 {
+				first = h.Value
+			}
+			count++
+		}
+	}
+	if count == 1 {
+		return first
+	}
 	var vals []string
 	for _, h := range hs {
 		if strings.EqualFold(h.Name, name) {

@@ -10,6 +10,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/apidef"
 	"github.com/flowproc/flowproc/flowengine/diag"
 	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
 )
 
@@ -59,8 +60,10 @@ type Project struct {
 	defaultFlow *Flow
 	proxies     map[*apidef.Proxy]*proxyAction
 
-	env    *dom.Node
-	server *dom.Node
+	env       *dom.Node
+	server    *dom.Node
+	envSet    expr.NodeSet // $env, shared read-only by all runs
+	serverSet expr.NodeSet // $server
 }
 
 // Name returns the project's name.
@@ -133,6 +136,7 @@ func Load(dir string, opts Options) (*Project, diag.List) {
 	c.checkCycles()
 	p.env = envNode(opts.Env)
 	p.server = serverNode(p.env)
+	p.envSet, p.serverSet = expr.NodeSet{p.env}, expr.NodeSet{p.server}
 	if len(c.errs) > 0 {
 		c.errs.Sort()
 		return nil, c.errs

@@ -31,6 +31,8 @@ type run struct {
 
 	// parsed request pieces, built lazily
 	reqNode  *dom.Node
+	reqSet   expr.NodeSet // $request, built once
+	ectx     expr.Context // reused for every evaluation (never retained)
 	reqPath  string // path without query
 	reqQuery string
 	params   []paramKV
@@ -81,16 +83,19 @@ func (r *run) Var(name string) (expr.Value, bool) {
 	}
 	switch name {
 	case "request":
-		return expr.NodeSet{r.requestNode()}, true
+		if r.reqSet == nil {
+			r.reqSet = expr.NodeSet{r.requestNode()}
+		}
+		return r.reqSet, true
 	case "body":
 		if r.bodyLoaded && r.bodyVal != nil {
 			return r.bodyVal, true
 		}
 		return nil, false
 	case "env":
-		return expr.NodeSet{r.p.env}, true
+		return r.p.envSet, true
 	case "server":
-		return expr.NodeSet{r.p.server}, true
+		return r.p.serverSet, true
 	}
 	return nil, false
 }
@@ -106,7 +111,8 @@ func (r *run) setVar(name string, v expr.Value) {
 }
 
 func (r *run) exprCtx(node *dom.Node) *expr.Context {
-	return &expr.Context{Ctx: r.ctx, Scope: r, Node: node, Runtime: r, Dir: r.dir}
+	r.ectx = expr.Context{Ctx: r.ctx, Scope: r, Node: node, Runtime: r, Dir: r.dir}
+	return &r.ectx
 }
 
 // ensureBody fetches and parses the request body once.
