@@ -33,7 +33,7 @@ type run struct {
 	reqNode  *dom.Node
 	reqSet   expr.NodeSet // $request, built once
 	ectx     expr.Context // reused for every evaluation (never retained)
-	reqPath  string // path without query
+	reqPath  string       // path without query
 	reqQuery string
 	params   []paramKV
 	endpoint string
