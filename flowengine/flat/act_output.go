@@ -102,6 +102,9 @@ func (a *setStatusAction) run(r *run, _ *step) (ctrl, error) {
 
 // input is where a template reads its context from (in=).
 type input struct {
+	// fetch: the default main content may fetch the upstream body after a
+	// forward (template only; other actions use what is already there).
+	fetch bool
 	kind  inputKind
 	name  string    // variable name for inVar
 	fixed *dom.Node // parsed file for inFile
@@ -151,6 +154,9 @@ func (c *compiler) input(f *Flow, e *xelem) input {
 func (in input) node(r *run) (*dom.Node, error) {
 	switch in.kind {
 	case inMain:
+		if !in.fetch && r.forwarded && !r.contentSet {
+			return nil, nil
+		}
 		return r.mainContext()
 	case inVar:
 		v, ok := r.Var(in.name)
@@ -198,6 +204,7 @@ type templateAction struct {
 
 func compileTemplate(c *compiler, f *Flow, e *xelem) action {
 	a := &templateAction{in: c.input(f, e), out: c.outVar(f, e), check: true}
+	a.in.fetch = true
 	if ch, ok := e.attr("check"); ok {
 		a.check = ch.value != "false"
 	}
