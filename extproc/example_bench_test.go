@@ -1,0 +1,78 @@
+package extproc
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"google.golang.org/grpc/metadata"
+
+	"github.com/flowproc/flowproc/extproc/extproctest"
+	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/flat"
+)
+
+// BenchmarkProcessExample measures one header-only exchange of the embedded
+// example project through Process (in-process stream, no transport) next to
+// a no-op project that forwards unchanged, so the flow's own cost is the
+// difference. "proxied" is /api/upstream/** (init flow, proxy-request with
+// rewrites, status post-processing); "templated" is /api/hello/{name}
+// (init flow, template answer → ImmediateResponse).
+func BenchmarkProcessExample(b *testing.B) {
+	example, errs := flat.Load("../examples/hello", flat.Options{Env: []string{}})
+	if example == nil {
+		b.Fatal(errs)
+	}
+	noop := loadNoopProject(b)
+	cases := []struct {
+		name   string
+		runner flowengine.Runner
+		path   string
+		sent   int
+	}{
+		{"noop-project", noop, "/anything/42", 2},
+		{"proxied", example, "/api/upstream/items/42?expand=1", 2},
+		{"templated", example, "/api/hello/world?lang=de", 1},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			s := benchServer(c.runner.Run)
+			ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
+			req := *benchRequest
+			req.Path = c.path
+			msgs := benchScript()
+			msgs[0] = extproctest.RequestHeaders(&req, true)
+			b.ReportAllocs()
+			for b.Loop() {
+				st := &fakeStream{ctx: ctx, script: msgs}
+				if err := s.Process(st); err != nil || st.sent != c.sent {
+					b.Fatalf("process: %v, %d replies", err, st.sent)
+				}
+			}
+		})
+	}
+}
+
+func loadNoopProject(b *testing.B) *flat.Project {
+	b.Helper()
+	dir := b.TempDir()
+	files := map[string]string{
+		"swagger.yaml": "swagger: \"2.0\"\npaths:\n  /**:\n    x-flat-flow: noop.xml\n",
+		"noop.xml":     "<flow/>\n",
+	}
+	for name, content := range files {
+		if err := writeTestFile(dir, name, content); err != nil {
+			b.Fatal(err)
+		}
+	}
+	p, errs := flat.Load(dir, flat.Options{Env: []string{}})
+	if p == nil {
+		b.Fatal(errs)
+	}
+	return p
+}
+
+func writeTestFile(dir, name, content string) error {
+	return os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+}
