@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/flowproc/flowproc/envoy"
+	"github.com/flowproc/flowproc/flowengine/projects"
 	"github.com/flowproc/flowproc/internal/devstack"
 )
 
@@ -35,6 +36,10 @@ as JSON. With no DIR, the embedded example project runs.
 Prints one line per request: method, path, project, flow, outcome, status,
 duration.
 
+Edits under DIR... reload the projects (unless -watch=false), as does SIGHUP;
+each reload prints one line per project, with its load errors. A project
+that fails to reload keeps its last good version.
+
 Flags:
 `
 
@@ -49,6 +54,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defProject := fs.String("default-project", "", "project for requests no other rule selects (default: the first)")
 	bodyLimit := fs.String("body-limit", "1MiB", "largest body a flow may read")
 	logLevel := fs.String("log-level", "warn", "server log level: debug, info, warn, error")
+	watch := fs.Bool("watch", true, "reload the projects when a file under DIR... changes (SIGHUP always reloads)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, devUsage)
 		fs.PrintDefaults()
@@ -85,21 +91,31 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		up = &envoy.HTTPUpstream{Addr: u.Host, Scheme: u.Scheme}
 	}
-	projects, err := loadProjects(fs.Args(), *defProject, func(err error) { fmt.Fprintf(stderr, "flowproc dev: %v\n", err) })
+	logger := newLogger(stderr, level)
+	// writeReload prints the reloads; per-project log records would repeat it.
+	reg, embedded, err := loadRegistry(fs.Args(), projects.RegistryOptions{Default: *defProject, Logger: logger, QuietReloads: true},
+		func(err error) { fmt.Fprintf(stderr, "flowproc dev: %v\n", err) })
 	if err != nil {
 		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
 		return 1
 	}
+	stopReloading, watching := startReloading(ctx, reg, *watch && !embedded, reloadHooks{
+		reloaded: func(trigger string, rep projects.ReloadReport, err error) {
+			writeReload(stderr, "flowproc dev: ", trigger, rep, err)
+		},
+		warn: func(err error) { fmt.Fprintf(stderr, "flowproc dev: %v\n", err) },
+	})
+	defer stopReloading()
 	var mu sync.Mutex
 	stack, err := devstack.Start(ctx, devstack.Config{
-		Projects:    projects,
+		Projects:    reg,
 		EnvoyConfig: cfgYAML,
 		HTTPAddr:    *listen,
 		GRPCAddr:    *grpcAddr,
 		AdminAddr:   *admin,
 		Upstream:    up,
 		BodyLimit:   limit,
-		Logger:      newLogger(stderr, level),
+		Logger:      logger,
 		OnRequest: func(l devstack.Line) {
 			mu.Lock()
 			fmt.Fprintln(stdout, l.String())
@@ -114,12 +130,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if target == "" {
 		target = "demo upstream on " + stack.UpstreamAddr
 	}
-	names := []string{}
-	if ps, ok := projects.(interface{ Names() []string }); ok {
-		names = ps.Names()
+	watchNote := ""
+	if watching {
+		watchNote = " (watching for changes)"
 	}
-	fmt.Fprintf(stdout, "flowproc dev: http://%s → ext_proc %s → %s; projects: %s\n",
-		displayAddr(stack.HTTPAddr), stack.GRPCAddr, target, strings.Join(names, ", "))
+	fmt.Fprintf(stdout, "flowproc dev: http://%s → ext_proc %s → %s; projects: %s%s\n",
+		displayAddr(stack.HTTPAddr), stack.GRPCAddr, target, strings.Join(reg.Names(), ", "), watchNote)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "flowproc dev: shutting down")
 	if err := stack.Close(); err != nil {

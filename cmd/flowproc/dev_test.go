@@ -98,3 +98,92 @@ func TestDevServesGoodProjectsAndReportsBrokenOnes(t *testing.T) {
 		}
 	}
 }
+
+// TestDevReloads: dev watches its project directories unless -watch=false;
+// an edit is served after the reload, a broken edit keeps the last good
+// version and prints the reload outcome with the load error.
+func TestDevReloads(t *testing.T) {
+	tests := []struct {
+		name  string
+		flags []string
+		watch bool
+	}{
+		{"watching by default", nil, true},
+		{"-watch=false", []string{"-watch=false"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			write := func(name, content string) {
+				t.Helper()
+				p := filepath.Join(root, name)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			write("shop/swagger.yaml", "swagger: \"2.0\"\nbasePath: /shop\npaths:\n  /hi:\n    x-flat-flow: flows/hi.xml\n")
+			write("shop/flows/hi.xml", "<flow><echo>v1</echo></flow>")
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var stdout, stderr syncBuffer
+			done := make(chan int, 1)
+			args := append(append([]string{"-listen", "127.0.0.1:0"}, tc.flags...), filepath.Join(root, "shop"))
+			go func() { done <- runDev(ctx, args, &stdout, &stderr) }()
+			startRe := regexp.MustCompile(`http://(127\.0\.0\.1:\d+) .*projects: shop(.*)`)
+			var m []string
+			for deadline := time.Now().Add(10 * time.Second); m == nil; time.Sleep(20 * time.Millisecond) {
+				if m = startRe.FindStringSubmatch(stdout.String()); m == nil && time.Now().After(deadline) {
+					t.Fatalf("dev did not start; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+				}
+			}
+			if got := strings.Contains(m[2], "(watching for changes)"); got != tc.watch {
+				t.Fatalf("startup line %q: watching %v, want %v", m[0], got, tc.watch)
+			}
+			get := func() string {
+				resp, err := http.Get("http://" + m[1] + "/shop/hi")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return string(b)
+			}
+			if body := get(); body != "v1" {
+				t.Fatalf("before any edit: %q", body)
+			}
+			if tc.watch {
+				// waitFor polls until the answer is body and stderr holds line.
+				waitFor := func(body, line string) {
+					t.Helper()
+					for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+						got := get()
+						if got == body && strings.Contains(stderr.String(), line) {
+							return
+						}
+						if time.Now().After(deadline) {
+							t.Fatalf("answer %q (want %q), stderr lacks %q:\n%s", got, body, line, stderr.String())
+						}
+					}
+				}
+				write("shop/flows/hi.xml", "<flow><echo>v2</echo></flow>")
+				waitFor("v2", "flowproc dev: reload (file change): project shop: reloaded\n")
+				write("shop/flows/hi.xml", "<flow><nope/></flow>")
+				waitFor("v2", "flowproc dev: reload (file change): project shop: load failed, keeping the last good version (1 error)\n"+
+					"  "+filepath.Join(root, "shop")+"/flows/hi.xml:1:7: FP202: unknown action <nope>\n")
+			}
+			cancel()
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Errorf("exit code %d; stderr:\n%s", code, stderr.String())
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("dev did not stop")
+			}
+		})
+	}
+}

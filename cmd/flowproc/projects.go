@@ -1,58 +1,162 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/flowproc/flowproc/examples"
-	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/flat"
 	"github.com/flowproc/flowproc/flowengine/projects"
 )
 
-// projectSet is what the serving commands need from loaded projects: pick
-// the runner for a request by explicit project name or by request path.
-type projectSet interface {
-	// Resolve returns the runner and project name for a request. name is the
-	// x-flowproc-project metadata value ("" when absent); path is the
-	// request's :path. ok is false when no project matches.
-	Resolve(name, path string) (runner flowengine.Runner, project string, ok bool)
-}
-
-// loadProjects loads the projects in dirs (the embedded example when dirs is
-// empty). defaultProject names the project for requests no other rule
-// selects ("" = the first). Load errors of individual projects are reported
-// through report; such projects answer 503 on their routes while the others
-// serve.
-func loadProjects(dirs []string, defaultProject string, report func(error)) (projectSet, error) {
-	return loadProjectsWith(dirs, defaultProject, flat.Options{}, report)
-}
-
-// loadProjectsWith is loadProjects with engine options (body limit…).
-func loadProjectsWith(dirs []string, defaultProject string, opts flat.Options, report func(error)) (*projects.Set, error) {
+// projectDirs returns the project directories to load: dirs, or the embedded
+// example extracted to a temporary directory when dirs is empty (embedded is
+// then true). Every directory must exist.
+func projectDirs(dirs []string) (out []string, embedded bool, err error) {
 	if len(dirs) == 0 {
 		dir, err := examples.Extract(examples.Default)
 		if err != nil {
-			return nil, err
+			return nil, false, fmt.Errorf("extract the embedded example: %w", err)
 		}
 		// The extracted copy lives for the process; remove it at exit is
 		// not possible for a long-running server, so it goes in os.TempDir.
-		dirs = []string{dir}
+		return []string{dir}, true, nil
 	}
 	for _, d := range dirs {
 		if st, err := os.Stat(d); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("project directory %s: not a directory", filepath.Clean(d))
+			return nil, false, fmt.Errorf("project directory %s: not a directory", filepath.Clean(d))
 		}
+	}
+	return dirs, false, nil
+}
+
+// reportLoadErrors passes each project that failed to load to report.
+func reportLoadErrors(set *projects.Set, report func(error)) {
+	if report == nil {
+		return
+	}
+	for _, e := range set.Entries() {
+		if len(e.Errors) > 0 {
+			report(fmt.Errorf("project %s failed to load (its routes answer 503):\n%w", e.Name, e.Errors))
+		}
+	}
+}
+
+// loadProjectsWith loads the projects in dirs (the embedded example when
+// dirs is empty) once, with engine options (body limit…). defaultProject
+// names the project for requests no other rule selects ("" = the first).
+// Load errors of individual projects are reported through report; such
+// projects answer 503 on their routes while the others serve.
+func loadProjectsWith(dirs []string, defaultProject string, opts flat.Options, report func(error)) (*projects.Set, error) {
+	dirs, _, err := projectDirs(dirs)
+	if err != nil {
+		return nil, err
 	}
 	set, err := projects.Load(dirs, defaultProject, opts)
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range set.Entries() {
-		if len(e.Errors) > 0 && report != nil {
-			report(fmt.Errorf("project %s failed to load (its routes answer 503):\n%w", e.Name, e.Errors))
+	reportLoadErrors(set, report)
+	return set, nil
+}
+
+// loadRegistry is loadProjectsWith for the serving commands: the projects
+// can be reloaded (startReloading). embedded reports that the embedded
+// example is served, which needs no file watching.
+func loadRegistry(dirs []string, opts projects.RegistryOptions, report func(error)) (reg *projects.Registry, embedded bool, err error) {
+	dirs, embedded, err = projectDirs(dirs)
+	if err != nil {
+		return nil, false, err
+	}
+	reg, err = projects.NewRegistry(dirs, opts)
+	if err != nil {
+		return nil, false, err
+	}
+	reportLoadErrors(reg.Set(), report)
+	return reg, embedded, nil
+}
+
+// reloadHooks say where the serving commands report reloads.
+type reloadHooks struct {
+	// reloaded is called after every reload with what triggered it
+	// ("SIGHUP", "file change") and Reload's results.
+	reloaded func(trigger string, rep projects.ReloadReport, err error)
+	// warn reports a problem with reloading itself (no file watching).
+	warn func(error)
+}
+
+// startReloading makes SIGHUP reload reg and, when watch is set, any change
+// of a file under the project directories. It returns once the SIGHUP
+// handler and the file watches are installed; watching reports whether files
+// are watched. stop removes the handler, ends the watching and waits for a
+// running reload to finish.
+func startReloading(ctx context.Context, reg *projects.Registry, watch bool, hooks reloadHooks) (stop func(), watching bool) {
+	ctx, cancel := context.WithCancel(ctx)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				reloadNow(ctx, reg, "SIGHUP", hooks)
+			}
+		}
+	})
+	if watch {
+		done, err := reg.Watch(ctx, projects.WatchOptions{OnReload: func(rep projects.ReloadReport, err error) {
+			if hooks.reloaded != nil {
+				hooks.reloaded("file change", rep, err)
+			}
+		}})
+		if err != nil && hooks.warn != nil {
+			hooks.warn(fmt.Errorf("file watching is off (reload with SIGHUP): %w", err))
+		}
+		if done != nil {
+			watching = true
+			wg.Go(func() { <-done })
 		}
 	}
-	return set, nil
+	return func() {
+		signal.Stop(hup)
+		cancel()
+		wg.Wait()
+	}, watching
+}
+
+// reloadNow reloads reg and reports the result through hooks; the SIGHUP
+// handler calls it.
+func reloadNow(ctx context.Context, reg *projects.Registry, trigger string, hooks reloadHooks) {
+	rep, err := reg.Reload(ctx)
+	if hooks.reloaded != nil {
+		hooks.reloaded(trigger, rep, err)
+	}
+}
+
+// writeReload prints a reload's outcome for people: one line per project,
+// each load error below it as "file:line:col: CODE: message".
+func writeReload(w io.Writer, prefix, trigger string, rep projects.ReloadReport, err error) {
+	var b strings.Builder
+	if err != nil {
+		fmt.Fprintf(&b, "%sreload (%s) failed, the previous projects keep serving: %v\n", prefix, trigger, err)
+	}
+	for _, p := range rep.Projects {
+		if err != nil {
+			break
+		}
+		fmt.Fprintf(&b, "%sreload (%s): %s\n", prefix, trigger, p)
+		for _, e := range p.Errors {
+			fmt.Fprintf(&b, "  %s\n", e)
+		}
+	}
+	_, _ = io.WriteString(w, b.String()) // one write: lines stay whole next to concurrent output
 }

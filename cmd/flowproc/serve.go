@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flowproc/flowproc/extproc"
+	"github.com/flowproc/flowproc/flowengine/projects"
 )
 
 func init() {
@@ -50,6 +51,9 @@ type serveConfig struct {
 	ShutdownGrace string `json:"shutdownGrace"`
 	// Projects are the project directories (DIR arguments replace them).
 	Projects []string `json:"projects"`
+	// Watch reloads the projects when a file under their directories
+	// changes (SIGHUP always reloads them).
+	Watch bool `json:"watch"`
 }
 
 // tlsFiles are PEM file paths.
@@ -77,7 +81,9 @@ const serveUsage = `Usage: flowproc serve [flags] [DIR...]
 Serves the projects in DIR... (or those named in the config file) to Envoy's
 ext_proc filter. Envoy connects as configured in envoy/envoy.yaml.
 Flags override the -config file; SIGTERM/SIGINT drain in-flight streams for
-up to -shutdown-grace, then stop.
+up to -shutdown-grace, then stop. SIGHUP reloads the projects (as does a file
+change with -watch); a project that fails to reload keeps its last good
+version.
 
 Flags:`
 
@@ -92,18 +98,38 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	logger := newLogger(stderr, st.level)
 	slog.SetDefault(logger) // the engine's own records (flat_alert …) use the default logger
-	projects, err := loadProjects(st.Projects, st.DefaultProject, func(err error) {
+	reg, embedded, err := loadRegistry(st.Projects, projects.RegistryOptions{Default: st.DefaultProject, Logger: logger}, func(err error) {
 		logger.Error("project failed to load", "error", err.Error())
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "flowproc serve: %v\n", err)
 		return 1
 	}
-	if err := serve(ctx, st, projects, logger, stdout); err != nil {
+	stopReloading, watching := startReloading(ctx, reg, st.Watch && !embedded, serveReloadHooks(logger))
+	defer stopReloading()
+	if watching {
+		logger.Info("watching the project directories; a file change reloads the projects", "dirs", reg.Dirs())
+	}
+	if err := serve(ctx, st, reg, logger, stdout); err != nil {
 		fmt.Fprintf(stderr, "flowproc serve: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// serveReloadHooks log reloads: the Registry logs one record per project
+// (errors as "file:line:col: CODE: message"), this one record per reload.
+func serveReloadHooks(logger *slog.Logger) reloadHooks {
+	return reloadHooks{
+		reloaded: func(trigger string, rep projects.ReloadReport, err error) {
+			if err != nil {
+				logger.Error("reload failed; the previous projects keep serving", "trigger", trigger, "error", err.Error())
+				return
+			}
+			logger.Info("projects reloaded", "trigger", trigger, "projects", len(rep.Projects), "allLoaded", rep.OK())
+		},
+		warn: func(err error) { logger.Warn("project reloading", "error", err.Error()) },
+	}
 }
 
 // parseServeArgs applies defaults, the -config file and flags, in that order.
@@ -112,7 +138,8 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	fs.SetOutput(stderr)
 	var fl serveConfig
 	def := defaultServeConfig()
-	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, logLevel, defaultProject, shutdownGrace, projects)")
+	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, logLevel, defaultProject, shutdownGrace, projects, watch)")
+	fs.BoolVar(&fl.Watch, "watch", def.Watch, "reload the projects when a file under their directories changes (SIGHUP always reloads)")
 	bind := []struct {
 		name, usage string
 		dst         func(*serveConfig) *string
@@ -154,6 +181,9 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 		if set[b.name] {
 			*b.dst(&cfg) = *b.dst(&fl)
 		}
+	}
+	if set["watch"] {
+		cfg.Watch = fl.Watch
 	}
 	if fs.NArg() > 0 {
 		cfg.Projects = fs.Args()

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ func TestParseServeArgs(t *testing.T) {
 	full := write("full.yaml", "listen: 127.0.0.1:7000\nadmin: \"off\"\nbodyLimit: 2MiB\nlogLevel: debug\n"+
 		"defaultProject: shop\nshutdownGrace: 3s\nprojects: [a, b]\n")
 	unknown := write("unknown.yaml", "listn: :1\n")
+	watching := write("watch.yaml", "watch: true\n")
 
 	tests := []struct {
 		name    string
@@ -41,7 +43,7 @@ func TestParseServeArgs(t *testing.T) {
 	}{
 		{name: "defaults", check: func(t *testing.T, st *settings) {
 			if st.Listen != ":50051" || st.Admin != ":9090" || st.bodyLimit != 1<<20 || st.grace != 15*time.Second ||
-				st.level.String() != "INFO" || st.tls != nil || len(st.Projects) != 0 {
+				st.level.String() != "INFO" || st.tls != nil || len(st.Projects) != 0 || st.Watch {
 				t.Errorf("defaults = %+v", st)
 			}
 		}},
@@ -58,6 +60,21 @@ func TestParseServeArgs(t *testing.T) {
 					t.Errorf("flags over file = %+v", st)
 				}
 			}},
+		{name: "watch is off by default, on with -watch", args: []string{"-watch"}, check: func(t *testing.T, st *settings) {
+			if !st.Watch {
+				t.Error("-watch did not turn watching on")
+			}
+		}},
+		{name: "watch from the config file", args: []string{"-config", watching}, check: func(t *testing.T, st *settings) {
+			if !st.Watch {
+				t.Error("watch: true in the file did not turn watching on")
+			}
+		}},
+		{name: "-watch=false overrides the file", args: []string{"-config", watching, "-watch=false"}, check: func(t *testing.T, st *settings) {
+			if st.Watch {
+				t.Error("-watch=false did not override the file")
+			}
+		}},
 		{name: "unknown config key", args: []string{"-config", unknown}, wantErr: "unknown field"},
 		{name: "missing config file", args: []string{"-config", filepath.Join(dir, "none.yaml")}, wantErr: "read config"},
 		{name: "bad body limit", args: []string{"-body-limit", "lots"}, wantErr: "body limit"},
@@ -178,5 +195,94 @@ func TestServeLifecycle(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"timestamp"`) || !strings.Contains(logs.String(), `"msg":"stopped"`) {
 		t.Errorf("logs lack timestamp or the stop record:\n%s", logs.String())
+	}
+}
+
+// TestServeReloads runs the serve command on a project directory with
+// -watch: a file edit reloads the project, a broken edit keeps the last good
+// version and logs its errors as file:line:col: CODE: message, and SIGHUP
+// (sent to this process once serve has installed its handler, which it does
+// before printing the startup line) reloads as well.
+func TestServeReloads(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "shop")
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("swagger.yaml", "swagger: \"2.0\"\nbasePath: /shop\npaths:\n  /x:\n    x-flat-flow: flows/x.xml\n")
+	write("flows/x.xml", "<flow><echo>v1</echo></flow>")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, logs lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runServe(ctx, []string{"-listen", "127.0.0.1:0", "-admin", "off", "-watch", dir}, &stdout, &logs)
+	}()
+	// waitLog polls the log until it holds every want, in one record each.
+	waitLog := func(t *testing.T, wants ...*regexp.Regexp) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			missing := ""
+			for _, w := range wants {
+				if !w.MatchString(logs.String()) {
+					missing = w.String()
+					break
+				}
+			}
+			if missing == "" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no log record matching %s; stdout %q; logs:\n%s", missing, stdout.String(), logs.String())
+			}
+		}
+	}
+	waitLog(t, regexp.MustCompile(`"msg":"watching the project directories`))
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(stdout.String(), "ext_proc gRPC on"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no startup line; logs:\n%s", logs.String())
+		}
+	}
+
+	steps := []struct {
+		name   string
+		change func(t *testing.T)
+		wants  []*regexp.Regexp
+	}{
+		{"file edit", func(t *testing.T) { write("flows/x.xml", "<flow><echo>v2</echo></flow>") }, []*regexp.Regexp{
+			regexp.MustCompile(`"msg":"project reloaded","project":"shop".*"outcome":"reloaded"`),
+			regexp.MustCompile(`"msg":"projects reloaded","trigger":"file change","projects":1,"allLoaded":true`),
+		}},
+		{"broken edit", func(t *testing.T) { write("flows/x.xml", "<flow><nope/></flow>") }, []*regexp.Regexp{
+			regexp.MustCompile(`"msg":"project reload failed; keeping the last good version","project":"shop".*"errors":\["[^"]*/shop/flows/x.xml:1:7: FP202: unknown action <nope>"\]`),
+			regexp.MustCompile(`"trigger":"file change","projects":1,"allLoaded":false`),
+		}},
+		{"SIGHUP", func(t *testing.T) {
+			if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+		}, []*regexp.Regexp{regexp.MustCompile(`"msg":"projects reloaded","trigger":"SIGHUP","projects":1,"allLoaded":false`)}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			st.change(t)
+			waitLog(t, st.wants...)
+		})
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exited %d; logs:\n%s", code, logs.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop after cancel")
 	}
 }

@@ -23,10 +23,17 @@ type Entry struct {
 	Dir      string
 	BasePath string
 	Runner   flowengine.Runner
-	// Errors are the load diagnostics of a project that failed to load; its
-	// Runner then answers 503 on every request.
+	// Errors are the load diagnostics of a project that failed to load and
+	// has no good version; its Runner then answers 503 on every request.
 	Errors diag.List
+	// ReloadErrors are the diagnostics of the latest reload when it failed
+	// while an earlier good version is kept: Runner is that version and
+	// Errors is empty (see Registry.Reload).
+	ReloadErrors diag.List
 }
+
+// good reports whether the entry serves a loaded project (not a 503 stub).
+func (e *Entry) good() bool { return len(e.Errors) == 0 }
 
 // Set is an immutable set of projects.
 type Set struct {
@@ -41,23 +48,36 @@ type Set struct {
 // project never takes the others down; its diagnostics are in Entry.Errors.
 // defaultName names the default project ("" = the first loaded).
 func Load(dirs []string, defaultName string, opts flat.Options) (*Set, error) {
-	var entries []*Entry
+	entries := make([]*Entry, 0, len(dirs))
 	for _, dir := range dirs {
-		o := opts
-		o.Name = filepath.Base(filepath.Clean(dir))
-		p, errs := flat.Load(dir, o)
-		if p != nil {
-			entries = append(entries, &Entry{Name: p.Name(), Dir: p.Dir(), BasePath: p.BasePath(), Runner: p})
-			continue
-		}
-		e := &Entry{Name: o.Name, Dir: dir, Errors: errs}
-		if def, _ := apidef.Load(dir); def != nil {
-			e.BasePath = def.BasePath
-		}
-		e.Runner = failing{name: e.Name, errs: errs}
-		entries = append(entries, e)
+		entries = append(entries, loadEntry(dir, opts))
 	}
 	return New(entries, defaultName)
+}
+
+// loadEntry loads the project in dir. A project that does not load becomes a
+// failing entry (503 on its routes). A panic while loading (an engine bug
+// triggered by the project's files) is recovered into a diagnostic so that it
+// fails only this project, at start and on a hot reload alike.
+func loadEntry(dir string, opts flat.Options) (e *Entry) {
+	o := opts
+	o.Name = filepath.Base(filepath.Clean(dir))
+	defer func() {
+		if v := recover(); v != nil {
+			errs := diag.List{{File: dir, Msg: fmt.Sprintf("internal error while loading the project: %v", v)}}
+			e = &Entry{Name: o.Name, Dir: dir, Errors: errs, Runner: failing{name: o.Name, errs: errs}}
+		}
+	}()
+	p, errs := flat.Load(dir, o)
+	if p != nil {
+		return &Entry{Name: p.Name(), Dir: p.Dir(), BasePath: p.BasePath(), Runner: p}
+	}
+	e = &Entry{Name: o.Name, Dir: dir, Errors: errs}
+	if def, _ := apidef.Load(dir); def != nil {
+		e.BasePath = def.BasePath
+	}
+	e.Runner = failing{name: e.Name, errs: errs}
+	return e
 }
 
 // New builds a Set from entries.
