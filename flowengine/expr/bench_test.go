@@ -142,3 +142,33 @@ func BenchmarkEvalEngine(b *testing.B) {
 	c := &Context{Scope: mapScope{"body": NodeSet{doc}}}
 	benchEval(b, "count($body/json/items/value[id > 7 and ok = 'true'])", c, "46")
 }
+
+// BenchmarkEvalDirect: the direct evaluators (concat of paths and calls,
+// count/sum/not of a path, a path compared with a number, EvalString of
+// a path) against the same expressions run by the XPath engine.
+func BenchmarkEvalDirect(b *testing.B) {
+	doc, err := oxn.Parse(body4K(), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &Context{Scope: mapScope{"body": NodeSet{doc}, "request": NodeSet{requestTree(10)}}}
+	for _, tc := range []struct{ src, want string }{
+		{`concat("Hello, ", capitalize-first($request/headers/x-foo), "!")`, "Hello, Bar!"},
+		{"count($body/json/items/value)", "54"},
+		{"sum($body/json/items/value/price)", "4320"},
+		{"not($body/json/items)", "false"},
+		{"$body/json/total >= 3", "true"},
+	} {
+		for _, direct := range []bool{true, false} {
+			name := tc.src
+			if !direct {
+				name += "/engine"
+			}
+			b.Run(name, func(b *testing.B) {
+				useFast = direct
+				defer func() { useFast = true }()
+				benchEval(b, tc.src, c, tc.want)
+			})
+		}
+	}
+}

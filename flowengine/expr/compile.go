@@ -35,6 +35,9 @@ const (
 	kFastPath                 // a simple path evaluated on the dom directly
 	kFastCmp                  // a simple path compared with a literal
 	kCallCmp                  // an extension call compared with a literal
+	kConcat                   // concat() of operands evaluated directly
+	kAgg                      // count(), sum(), not() or boolean() of a simple path
+	kFastRel                  // a simple path compared with a number by <, <=, > or >=
 )
 
 // Expr is a compiled expression. It is immutable and safe for concurrent
@@ -52,6 +55,9 @@ type Expr struct {
 	fpath *fastPath // kFastPath
 	fcmp  *fastCmp  // kFastCmp
 	ccmp  *callCmp  // kCallCmp
+	cat   []catArg  // kConcat
+	agg   *aggFn    // kAgg
+	frel  *fastRel  // kFastRel
 }
 
 // slot is one mount of a kXPath expression: a variable or a call site.
@@ -66,6 +72,10 @@ type callSite struct {
 	fn   *Func
 	call CallFunc
 	args []*Expr
+	// str is the implementation of a one-argument string function
+	// (stringFunc) called with one argument: the argument is evaluated
+	// as a string, without building an argument list.
+	str func(string) string
 }
 
 // Compile compiles an expression: XPath 1.0 with FLAT $variables and
@@ -125,6 +135,12 @@ func (e *Expr) Vars() []string {
 		return []string{e.fpath.varName}
 	case e.kind == kFastCmp && e.fcmp.path.varName != "":
 		return []string{e.fcmp.path.varName}
+	case e.kind == kConcat:
+		return catVars(e.cat, nil)
+	case e.kind == kFastRel && e.frel.path.varName != "":
+		return []string{e.frel.path.varName}
+	case e.kind == kAgg && e.agg.path.varName != "":
+		return []string{e.agg.path.varName}
 	}
 	var out []string
 	for _, s := range e.slots {
@@ -215,6 +231,20 @@ func compileASTMode(full string, a *ast, predMode bool) (*Expr, error) {
 			return e, nil
 		}
 	}
+	if useFast && !predMode {
+		if cat := compileConcat(full, a); cat != nil {
+			e.kind, e.cat = kConcat, cat
+			return e, nil
+		}
+		if fr := compileFastRel(a); fr != nil {
+			e.kind, e.frel = kFastRel, fr
+			return e, nil
+		}
+		if ag := compileAgg(a); ag != nil {
+			e.kind, e.agg = kAgg, ag
+			return e, nil
+		}
+	}
 	e.kind = kXPath
 	e.slots = c.slots
 	e.union = c.union
@@ -284,6 +314,9 @@ func (c *compiler) site(a *ast, f *Func) (*callSite, error) {
 		if call != nil {
 			s.call = call
 		}
+	}
+	if f.str != nil && f.Bind == nil && len(s.args) == 1 {
+		s.str = f.str
 	}
 	return s, nil
 }

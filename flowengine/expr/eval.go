@@ -51,12 +51,67 @@ func (e *Expr) Eval(c *Context) (v Value, err error) {
 		return e.fcmp.eval(c), nil
 	case kCallCmp:
 		return e.ccmp.eval(c)
+	case kConcat:
+		return evalConcat(c, e.cat)
+	case kAgg:
+		return e.agg.eval(c), nil
+	case kFastRel:
+		return e.frel.eval(c), nil
 	}
 	return e.evalXPath(c)
 }
 
+// EvalFirst evaluates e for a caller that reads at most the first node of
+// a node-set result. For a node-set it returns that node (nil when the set
+// is empty) and a nil Value; otherwise it returns a nil node and the
+// scalar result (string, float64 or bool). Simple paths are evaluated
+// without building the node-set. Errors are those of Eval.
+func (e *Expr) EvalFirst(c *Context) (first *dom.Node, scalar Value, err error) {
+	if e.kind == kFastPath {
+		n, err := e.first(c)
+		return n, nil, err
+	}
+	v, err := e.Eval(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ns, ok := v.(NodeSet); ok {
+		if len(ns) > 0 {
+			return ns[0], nil, nil
+		}
+		return nil, nil, nil
+	}
+	return nil, v, nil
+}
+
+// first evaluates a kFastPath expression to its first node, with Eval's
+// cancellation check and panic recovery.
+func (e *Expr) first(c *Context) (n *dom.Node, err error) {
+	if c == nil {
+		c = &emptyContext
+	}
+	if c.Ctx != nil {
+		if err := c.Ctx.Err(); err != nil {
+			return nil, fmt.Errorf("expr: %s: %w", e.src, err)
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = nil, fmt.Errorf("%w: %s: %v", ErrEval, e.src, r)
+		}
+	}()
+	return e.fpath.first(c), nil
+}
+
 // EvalString evaluates e and converts the result with String.
 func (e *Expr) EvalString(c *Context) (string, error) {
+	if e.kind == kFastPath {
+		n, err := e.first(c)
+		if err != nil || n == nil {
+			return "", err
+		}
+		return n.StringValue(), nil
+	}
 	v, err := e.Eval(c)
 	if err != nil {
 		return "", err
@@ -66,6 +121,10 @@ func (e *Expr) EvalString(c *Context) (string, error) {
 
 // EvalBool evaluates e and converts the result with Bool.
 func (e *Expr) EvalBool(c *Context) (bool, error) {
+	if e.kind == kFastPath {
+		n, err := e.first(c)
+		return n != nil, err
+	}
 	v, err := e.Eval(c)
 	if err != nil {
 		return false, err
@@ -131,6 +190,13 @@ func normalize(v Value) Value {
 }
 
 func (s *callSite) eval(c *Context) (Value, error) {
+	if s.str != nil {
+		a, err := s.args[0].EvalString(c)
+		if err != nil {
+			return nil, err
+		}
+		return s.str(a), nil
+	}
 	args := make([]Value, len(s.args))
 	for i, a := range s.args {
 		v, err := a.Eval(c)

@@ -2,6 +2,9 @@ package expr
 
 import (
 	"math"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/flowproc/flowproc/flowengine/dom"
 )
@@ -237,6 +240,21 @@ func (fp *fastPath) eval(c *Context) NodeSet {
 	return out
 }
 
+// first returns the first selected node (nil when none), as eval would
+// return it, without building the node-set.
+func (fp *fastPath) first(c *Context) *dom.Node {
+	var out *dom.Node
+	fp.each(c, func(n *dom.Node, attr int) bool {
+		if attr >= 0 {
+			a := n.Attrs[attr]
+			n = &dom.Node{Type: dom.TextNode, Name: a.Name, Data: a.Value}
+		}
+		out = n
+		return false
+	})
+	return out
+}
+
 // eval compares per XPath 1.0: true when some selected node's
 // string-value (number-value for a number literal) compares as asked.
 func (fc *fastCmp) eval(c *Context) bool {
@@ -346,4 +364,257 @@ func (cc *callCmp) cmpString(s string) bool {
 		return (ParseNumber(s) == n) != cc.ne
 	}
 	return (s == cc.lit.(string)) != cc.ne
+}
+
+// catArg is one operand of a direct concat(): a string literal or an
+// expression whose string form is computed as the engine's concat() would.
+type catArg struct {
+	lit   string
+	x     *Expr // nil for a literal
+	mount bool  // x is a variable or extension call: the engine sees it mounted
+}
+
+// compileConcat returns the direct form of concat(a, b, …) whose operands
+// are string literals, simple paths, comparisons, variables, extension
+// calls or such concats; nil when a is something else.
+func compileConcat(full string, a *ast) []catArg {
+	a = unwrapGroup(a)
+	if a.kind != nCall || a.name != "concat" || len(a.kids) < 2 {
+		return nil
+	}
+	if _, ext := Lookup(a.name); ext {
+		return nil
+	}
+	args := make([]catArg, 0, len(a.kids))
+	for _, k := range a.kids {
+		if u := unwrapGroup(k); u.kind == nLiteral {
+			args = append(args, catArg{lit: u.str})
+			continue
+		}
+		x, err := compileAST(full, k)
+		if err != nil {
+			return nil // the engine's form reports it, if at all
+		}
+		switch x.kind {
+		case kVar, kCall:
+			args = append(args, catArg{x: x, mount: true})
+		case kFastPath, kFastCmp, kCallCmp, kConcat:
+			args = append(args, catArg{x: x})
+		default:
+			return nil
+		}
+	}
+	return args
+}
+
+// catVars appends the variables a direct concat reads directly to out.
+func catVars(args []catArg, out []string) []string {
+	for _, a := range args {
+		if a.x == nil || a.x.kind == kCall || a.x.kind == kCallCmp {
+			continue
+		}
+		for _, v := range a.x.Vars() {
+			if !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// evalConcat concatenates the string forms of args: a node-set gives its
+// first node's string-value; a variable or call gives what its mount shows
+// the engine (false mounts as nothing, so it gives "").
+func evalConcat(c *Context, args []catArg) (Value, error) {
+	var buf [8]string
+	parts := buf[:0]
+	size := 0
+	for i := range args {
+		a := &args[i]
+		var s string
+		switch {
+		case a.x == nil:
+			s = a.lit
+		case !a.mount:
+			var err error
+			if s, err = a.x.EvalString(c); err != nil {
+				return nil, err
+			}
+		default:
+			v, err := a.x.Eval(c)
+			if err != nil {
+				return nil, err
+			}
+			s = mountString(v)
+		}
+		parts = append(parts, s)
+		size += len(s)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, s := range parts {
+		b.WriteString(s)
+	}
+	return b.String(), nil
+}
+
+// mountString is the string-value the engine reads from a mounted value:
+// the first node of a node-set, a scalar as mounted by mountNodes.
+func mountString(v Value) string {
+	switch x := v.(type) {
+	case NodeSet:
+		for _, n := range x {
+			if n != nil {
+				return n.StringValue()
+			}
+		}
+		return ""
+	case bool:
+		if x {
+			return "true"
+		}
+		return ""
+	}
+	return String(v)
+}
+
+// aggFn is count(), sum(), not() or boolean() of a simple path, evaluated
+// directly with the engine's results.
+type aggFn struct {
+	fn   string
+	path *fastPath
+}
+
+// compileAgg returns the direct form of a, or nil.
+func compileAgg(a *ast) *aggFn {
+	a = unwrapGroup(a)
+	if a.kind != nCall || len(a.kids) != 1 {
+		return nil
+	}
+	switch a.name {
+	case "count", "sum", "not", "boolean":
+	default:
+		return nil
+	}
+	if _, ext := Lookup(a.name); ext {
+		return nil
+	}
+	k := unwrapGroup(a.kids[0])
+	if k.kind == nVar {
+		return nil // the variable may hold a scalar
+	}
+	fp := compileFastPath(k)
+	if fp == nil {
+		return nil
+	}
+	return &aggFn{fn: a.name, path: fp}
+}
+
+func (ag *aggFn) eval(c *Context) Value {
+	p := ag.path
+	if p.varName == "" && c.Node == nil && len(p.steps) == 0 && p.attr == "" && !p.none {
+		// "." without a context node is the root of an empty document:
+		// one node, whose string-value is "".
+		switch ag.fn {
+		case "count":
+			return 1.0
+		case "sum":
+			return 0.0
+		case "not":
+			return false
+		}
+		return true
+	}
+	switch ag.fn {
+	case "count":
+		n := 0
+		p.each(c, func(*dom.Node, int) bool { n++; return true })
+		return float64(n)
+	case "sum":
+		var sum float64
+		p.each(c, func(n *dom.Node, attr int) bool {
+			s := ""
+			if attr >= 0 {
+				s = n.Attrs[attr].Value
+			} else {
+				s = n.StringValue()
+			}
+			// As the engine does: values that do not parse are skipped.
+			if v, err := strconv.ParseFloat(s, 64); err == nil {
+				sum += v
+			}
+			return true
+		})
+		return sum
+	}
+	found := false
+	p.each(c, func(*dom.Node, int) bool { found = true; return false })
+	if ag.fn == "not" {
+		return !found
+	}
+	return found
+}
+
+// fastRel is fastPath < number (or <=, >, >=; either order), evaluated
+// directly: true when some selected node's number-value compares as asked.
+type fastRel struct {
+	path *fastPath
+	op   string // as if the path were on the left
+	num  float64
+}
+
+var relOps = map[string]bool{"<": true, "<=": true, ">": true, ">=": true}
+
+// compileFastRel returns the direct form of a, or nil.
+func compileFastRel(a *ast) *fastRel {
+	a = unwrapGroup(a)
+	if a.kind != nBinary || !relOps[a.op] {
+		return nil
+	}
+	l, r, op := unwrapGroup(a.kids[0]), unwrapGroup(a.kids[1]), a.op
+	if l.kind == nNumber {
+		l, r, op = r, l, flipCmp[op]
+	}
+	if r.kind != nNumber || l.kind == nVar {
+		return nil
+	}
+	fp := compileFastPath(l)
+	if fp == nil {
+		return nil
+	}
+	return &fastRel{path: fp, op: op, num: r.num}
+}
+
+func (fr *fastRel) eval(c *Context) bool {
+	if p := fr.path; p.varName == "" && c.Node == nil && len(p.steps) == 0 && p.attr == "" && !p.none {
+		return fr.cmp("") // "." without a context node: an empty root
+	}
+	found := false
+	fr.path.each(c, func(n *dom.Node, attr int) bool {
+		s := ""
+		if attr >= 0 {
+			s = n.Attrs[attr].Value
+		} else {
+			s = n.StringValue()
+		}
+		if fr.cmp(s) {
+			found = true
+			return false
+		}
+		return true
+	})
+	return found
+}
+
+func (fr *fastRel) cmp(s string) bool {
+	x := ParseNumber(s)
+	switch fr.op {
+	case "<":
+		return x < fr.num
+	case "<=":
+		return x <= fr.num
+	case ">":
+		return x > fr.num
+	}
+	return x >= fr.num
 }

@@ -12,5 +12,5 @@ func init() {
 				return strings.ToLower(contextString(c)), nil
 			}
 			return strings.ToLower(String(args[0])), nil
-		}})
+		}, str: strings.ToLower})
 }

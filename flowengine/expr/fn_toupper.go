@@ -11,5 +11,5 @@ func init() {
 				return strings.ToUpper(contextString(c)), nil
 			}
 			return strings.ToUpper(String(args[0])), nil
-		}})
+		}, str: strings.ToUpper})
 }

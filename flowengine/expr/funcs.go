@@ -47,7 +47,7 @@ func contextString(c *Context) string {
 func stringFunc(name string, f func(string) string) *Func {
 	return &Func{Name: name, MinArgs: 1, MaxArgs: 1, Call: func(_ *Context, args []Value) (Value, error) {
 		return f(String(args[0])), nil
-	}}
+	}, str: f}
 }
 
 // alias returns a copy of f registered under another name.

@@ -17,6 +17,8 @@ func FuzzCompile(f *testing.F) {
 		"ancestor-or-self::node()[1]", "array($xml//@*)/value[1]/@name", "substring($s, $n)",
 		"join(',', $arr, 'x')", "base64-decode(base64-encode($s), true())", "p:a/p:*",
 		"string-length()", "'unterminated", "$", "foo(", "a[", "/", "(//*)[3]",
+		"concat('a', $s, $cfg/stage, toupper($n), $t = 'x', concat($f, .))", "concat($parts, @a, $xml/root/item/@id)",
+		"sum($body/json/a/c/value) + count(.)", "not($xml/root/item[@id = 2])", "$body/json/a/c/value >= 2", "1 < @a",
 	} {
 		f.Add(s)
 	}
@@ -34,7 +36,7 @@ func FuzzCompile(f *testing.F) {
 			return
 		}
 		var engine *Expr
-		if e.kind == kFastPath || e.kind == kFastCmp {
+		if e.kind == kFastPath || e.kind == kFastCmp || e.kind == kConcat || e.kind == kAgg || e.kind == kFastRel {
 			useFast = false
 			engine, err = Compile(src)
 			useFast = true
@@ -42,6 +44,7 @@ func FuzzCompile(f *testing.F) {
 				t.Fatalf("Compile(%q) without fast paths: %v", src, err)
 			}
 		}
+		checkEvalForms(t, e, sc, docs)
 		for _, node := range []string{"", "body", "cfg", "xml"} {
 			c := &Context{Scope: sc}
 			if node != "" {

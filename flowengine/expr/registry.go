@@ -31,6 +31,10 @@ type Func struct {
 	// implementation to use for that site, e.g. one with a pre-compiled
 	// regular expression. A Bind error is a compile error at the call.
 	Bind func(consts []Value) (CallFunc, error)
+
+	// str, when set, is Call for exactly one argument as a function of
+	// String(args[0]); call sites with one argument use it directly.
+	str func(string) string
 }
 
 var registry = struct {

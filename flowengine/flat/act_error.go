@@ -43,7 +43,7 @@ func (a *errorAction) run(r *run, s *step) (ctrl, error) {
 		}
 		out = bytes.TrimSpace(out)
 		if len(out) > 0 {
-			doc, err := oxn.Parse(out, r.p.opts.maxDepth())
+			doc, err := r.slab.Parse(out, r.p.opts.maxDepth())
 			if err != nil {
 				return ctrlNext, fmt.Errorf("%s:%d: error: body is not JSON: %w", s.pos.file, s.pos.line, err)
 			}

@@ -41,10 +41,11 @@ func (a *setHeadersAction) run(r *run, s *step) (ctrl, error) {
 	if err != nil {
 		return ctrlNext, err
 	}
-	ms, err := objectMembers(out)
+	ms, err := objectMembers(out, &r.slab.Arena, r.members)
 	if err != nil {
 		return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: %w", s.pos.file, s.pos.line, err)
 	}
+	r.members = ms
 	for _, m := range ms {
 		if strings.EqualFold(m.key, "status") {
 			v, ok := scalarString(m.node)
@@ -146,10 +147,11 @@ func (a *logAction) run(r *run, s *step) (ctrl, error) {
 	if err != nil {
 		return ctrlNext, err
 	}
-	ms, err := objectMembers(out)
+	ms, err := objectMembers(out, &r.slab.Arena, r.members)
 	if err != nil {
 		return ctrlNext, fmt.Errorf("%s:%d: log: %w", s.pos.file, s.pos.line, err)
 	}
+	r.members = ms
 	for _, m := range ms {
 		if systemLogFields[m.key] {
 			r.p.logger().Warn("log: system field cannot be overridden", "field", m.key, "requestID", r.id)

@@ -231,14 +231,17 @@ func (a *templateAction) run(r *run, s *step) (ctrl, error) {
 	if a.check && !json.Valid(out) {
 		r.p.logger().Warn(`Action "template": Output is not valid JSON`, "requestID", r.id, "at", fmt.Sprintf("%s:%d", s.pos.file, s.pos.line))
 	}
-	r.setMain(out, "application/json")
+	r.setMain(bytes.Clone(out), "application/json") // out is scratch space
 	return ctrlNext, nil
 }
 
-// execTemplate runs a template with node as its context.
+// execTemplate runs a template with node as its context. The output lives
+// in the run's scratch buffer: it is valid until the next execTemplate and
+// must be copied to be kept.
 func (r *run) execTemplate(t *tmpl, node *dom.Node) ([]byte, error) {
-	var b bytes.Buffer
-	if err := t.t.Execute(r.exprCtx(node), &b); err != nil {
+	b := &r.scratch
+	b.Reset()
+	if err := t.t.Execute(r.exprCtx(node), b); err != nil {
 		return nil, fmt.Errorf("%s:%d: template: %w", t.pos.file, t.pos.line, err)
 	}
 	return bytes.TrimSpace(b.Bytes()), nil
@@ -247,7 +250,7 @@ func (r *run) execTemplate(t *tmpl, node *dom.Node) ([]byte, error) {
 // typedValue stores template output as a typed (OXN) value; output that is
 // not JSON is kept as a string.
 func (r *run) typedValue(out []byte, check bool, s *step) expr.Value {
-	doc, err := oxn.Parse(out, r.p.opts.maxDepth())
+	doc, err := r.slab.Parse(out, r.p.opts.maxDepth())
 	if err != nil {
 		if check {
 			r.p.logger().Warn(`Action "template": Output is not valid JSON`, "requestID", r.id, "at", fmt.Sprintf("%s:%d", s.pos.file, s.pos.line))

@@ -59,7 +59,13 @@ func (c *compiler) proxyConfig(px *apidef.Proxy) *proxyAction {
 // errors; "options" is accepted and ignored (timeouts, TLS and caching are
 // Envoy's job, see docs/flows.md).
 func parseProxySpec(data []byte) (*proxySpec, error) {
-	ms, err := objectMembers(data)
+	return parseProxySpecIn(data, nil, nil)
+}
+
+// parseProxySpecIn is parseProxySpec with the nodes from arena and ms as
+// scratch space for the members (both may be nil).
+func parseProxySpecIn(data []byte, arena *oxn.Arena, ms []member) (*proxySpec, error) {
+	ms, err := objectMembers(data, arena, ms)
 	if err != nil {
 		return nil, fmt.Errorf("invalid proxy configuration: %w", err)
 	}
@@ -137,7 +143,7 @@ func (a *proxyAction) run(r *run, s *step) (ctrl, error) {
 		if err != nil {
 			return ctrlNext, err
 		}
-		spec, err = parseProxySpec(out)
+		spec, err = parseProxySpecIn(out, &r.slab.Arena, r.members)
 		if err != nil {
 			return ctrlNext, fmt.Errorf("%s:%d: proxy-request: %w", s.pos.file, s.pos.line, err)
 		}

@@ -20,6 +20,8 @@ import (
 // request ID.
 func (p *Project) Run(ctx context.Context, req *flowengine.Request, host flowengine.Host) (out *flowengine.Outcome) {
 	r := &run{p: p, ctx: ctx, req: req, host: host, id: req.ID}
+	r.vars, r.params, r.setHeaders = r.varsBuf[:0], r.paramsBuf[:0], r.headersBuf[:0]
+	r.scratch = *bytes.NewBuffer(r.scratchBuf[:0])
 	if r.id == "" {
 		r.id = newRequestID()
 	}
@@ -151,7 +153,8 @@ func (r *run) outcome() *flowengine.Outcome {
 			return r.errorOutcome(asFlowError(err))
 		}
 	}
-	o := &flowengine.Outcome{
+	o := &r.out
+	*o = flowengine.Outcome{
 		Project:   r.p.name,
 		Flow:      r.flowName,
 		ErrorCode: r.errorCode,
@@ -168,7 +171,11 @@ func (r *run) outcome() *flowengine.Outcome {
 		if ct == "" {
 			ct = "text/plain"
 		}
-		headers = append([]flowengine.Header{{Name: "content-type", Value: ct}}, withoutHeader(headers, "content-type")...)
+		// The run is over: its header list becomes the outcome's.
+		headers = append(withoutHeader(headers, "content-type"), flowengine.Header{})
+		copy(headers[1:], headers)
+		headers[0] = flowengine.Header{Name: "content-type", Value: ct}
+		r.setHeaders = headers
 	}
 	o.SetHeaders = headers
 	o.AddHeaders = r.addHeaders
@@ -189,8 +196,9 @@ func (r *run) outcome() *flowengine.Outcome {
 	return o
 }
 
+// withoutHeader removes the headers named name from hs, in place.
 func withoutHeader(hs []flowengine.Header, name string) []flowengine.Header {
-	out := make([]flowengine.Header, 0, len(hs))
+	out := hs[:0]
 	for _, h := range hs {
 		if h.Name != name {
 			out = append(out, h)

@@ -18,10 +18,17 @@ type member struct {
 }
 
 // objectMembers parses a JSON object (template output) into its members,
-// keeping key order. It uses the OXN parser, which is much cheaper per
-// request than encoding/json.
-func objectMembers(data []byte) ([]member, error) {
-	doc, err := oxn.Parse(data, 512)
+// keeping key order, appended to out[:0]. It uses the OXN parser, which is
+// much cheaper per request than encoding/json; a non-nil arena provides
+// the nodes.
+func objectMembers(data []byte, arena *oxn.Arena, out []member) ([]member, error) {
+	var doc *dom.Node
+	var err error
+	if arena != nil {
+		doc, err = arena.Parse(data, 512)
+	} else {
+		doc, err = oxn.Parse(data, 512)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("not JSON: %w", err)
 	}
@@ -29,7 +36,7 @@ func objectMembers(data []byte) ([]member, error) {
 	if oxn.TypeOf(root) != oxn.Object {
 		return nil, errors.New("not a JSON object")
 	}
-	var out []member
+	out = out[:0]
 	for c := root.FirstChild; c != nil; c = c.NextSibling {
 		if c.Type == dom.ElementNode {
 			out = append(out, member{key: oxn.Key(c), node: c})
@@ -60,32 +67,47 @@ func items(n *dom.Node) []*dom.Node {
 }
 
 // orderedMap is a JSON object that keeps insertion order; values are OXN
-// nodes (scalars, arrays) or nested *orderedMap.
+// nodes (scalars, arrays) or nested *orderedMap. It holds a few keys, so
+// lookups scan a slice.
 type orderedMap struct {
-	keys []string
-	vals map[string]any
+	entries []omEntry
+}
+
+type omEntry struct {
+	key string
+	val any
+}
+
+func (m *orderedMap) index(k string) int {
+	for i := range m.entries {
+		if m.entries[i].key == k {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m *orderedMap) get(k string) any {
+	if i := m.index(k); i >= 0 {
+		return m.entries[i].val
+	}
+	return nil
 }
 
 func (m *orderedMap) set(k string, v any) {
-	if m.vals == nil {
-		m.vals = map[string]any{}
+	if i := m.index(k); i >= 0 {
+		m.entries[i].val = v
+		return
 	}
-	if _, ok := m.vals[k]; !ok {
-		m.keys = append(m.keys, k)
+	if m.entries == nil {
+		m.entries = make([]omEntry, 0, 4)
 	}
-	m.vals[k] = v
+	m.entries = append(m.entries, omEntry{key: k, val: v})
 }
 
 func (m *orderedMap) del(k string) {
-	if _, ok := m.vals[k]; !ok {
-		return
-	}
-	delete(m.vals, k)
-	for i, key := range m.keys {
-		if key == k {
-			m.keys = append(m.keys[:i], m.keys[i+1:]...)
-			break
-		}
+	if i := m.index(k); i >= 0 {
+		m.entries = append(m.entries[:i], m.entries[i+1:]...)
 	}
 }
 
@@ -97,7 +119,7 @@ func (m *orderedMap) merge(ms []member) {
 		case oxn.Null:
 			m.del(mem.key)
 		case oxn.Object:
-			sub, ok := m.vals[mem.key].(*orderedMap)
+			sub, ok := m.get(mem.key).(*orderedMap)
 			if !ok {
 				sub = &orderedMap{}
 			}
@@ -117,13 +139,13 @@ func (m *orderedMap) merge(ms []member) {
 
 func (m *orderedMap) write(b *bytes.Buffer) {
 	b.WriteByte('{')
-	for i, k := range m.keys {
+	for i, e := range m.entries {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		writeJSONString(b, k)
+		writeJSONString(b, e.key)
 		b.WriteByte(':')
-		switch v := m.vals[k].(type) {
+		switch v := e.val.(type) {
 		case *orderedMap:
 			v.write(b)
 		case *dom.Node:

@@ -62,8 +62,8 @@ type Project struct {
 
 	env       *dom.Node
 	server    *dom.Node
-	envSet    expr.NodeSet // $env, shared read-only by all runs
-	serverSet expr.NodeSet // $server
+	envSet    expr.Value // $env as a boxed NodeSet, shared read-only by all runs
+	serverSet expr.Value // $server, boxed likewise
 }
 
 // Name returns the project's name.
@@ -136,7 +136,7 @@ func Load(dir string, opts Options) (*Project, diag.List) {
 	c.checkCycles()
 	p.env = envNode(opts.Env)
 	p.server = serverNode(p.env)
-	p.envSet, p.serverSet = expr.NodeSet{p.env}, expr.NodeSet{p.server}
+	p.envSet, p.serverSet = expr.Value(expr.NodeSet{p.env}), expr.Value(expr.NodeSet{p.server})
 	if len(c.errs) > 0 {
 		c.errs.Sort()
 		return nil, c.errs

@@ -134,7 +134,9 @@ func addForm(obj *dom.Node, q string) {
 	if q == "" {
 		return
 	}
-	for _, part := range strings.Split(q, "&") {
+	for rest := q; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, "&")
 		if part == "" {
 			continue
 		}

@@ -31,7 +31,7 @@ type run struct {
 
 	// parsed request pieces, built lazily
 	reqNode  *dom.Node
-	reqSet   expr.NodeSet // $request, built once
+	reqSet   expr.Value   // $request as a boxed NodeSet, built once
 	ectx     expr.Context // reused for every evaluation (never retained)
 	reqPath  string       // path without query
 	reqQuery string
@@ -60,11 +60,24 @@ type run struct {
 	fwd                 flowengine.Forward
 
 	logFields *orderedMap
+	// scratch holds template output that is parsed, not kept (see
+	// execTemplate); members is scratch space for objectMembers.
+	scratch   bytes.Buffer
+	members   []member
 	errorCode int
 	inErrFlow bool
 	depth     int
 	dir       string // directory of the flow running now
 	flowName  string
+
+	// Initial backing arrays of vars, params and setHeaders, and the
+	// outcome: allocated with the run.
+	varsBuf    [4]varEntry
+	reqArr     [1]*dom.Node // backs reqSet
+	scratchBuf [512]byte    // initial space of scratch
+	paramsBuf  [2]paramKV
+	headersBuf [4]flowengine.Header
+	out        flowengine.Outcome
 }
 
 type paramKV struct{ name, value string }
@@ -84,7 +97,8 @@ func (r *run) Var(name string) (expr.Value, bool) {
 	switch name {
 	case "request":
 		if r.reqSet == nil {
-			r.reqSet = expr.NodeSet{r.requestNode()}
+			r.reqArr[0] = r.requestNode()
+			r.reqSet = expr.NodeSet(r.reqArr[:]) // boxed once per run
 		}
 		return r.reqSet, true
 	case "body":
@@ -136,7 +150,7 @@ func (r *run) ensureBody() error {
 	}
 	ct := r.header("content-type")
 	if isJSONType(ct) {
-		doc, err := oxn.Parse(r.body, r.p.opts.maxDepth())
+		doc, err := r.slab.Parse(r.body, r.p.opts.maxDepth())
 		if err == nil {
 			r.bodyVal = expr.NodeSet{doc}
 		} else {
@@ -191,7 +205,7 @@ func (r *run) mainContext() (*dom.Node, error) {
 	if !isJSONType(r.contentType) && r.contentType != "" {
 		return oxn.NewString("json", string(r.content)), nil
 	}
-	doc, err := oxn.Parse(r.content, r.p.opts.maxDepth())
+	doc, err := r.slab.Parse(r.content, r.p.opts.maxDepth())
 	if err != nil {
 		return nil, nil
 	}

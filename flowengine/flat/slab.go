@@ -5,27 +5,19 @@ import (
 	"github.com/flowproc/flowproc/flowengine/oxn"
 )
 
-// slab allocates the OXN nodes a run builds ($request, $upstream) in a few
-// large blocks instead of one allocation per node and attribute.
+// slab allocates the OXN nodes a run builds ($request, $upstream, parsed
+// template output) in a few large blocks instead of one allocation per
+// node and attribute.
 type slab struct {
-	nodes []dom.Node
-	attrs []dom.Attr
+	oxn.Arena
 }
 
-func (s *slab) node() *dom.Node {
-	if len(s.nodes) == cap(s.nodes) {
-		s.nodes = make([]dom.Node, 0, max(32, 2*cap(s.nodes)))
-	}
-	s.nodes = s.nodes[:len(s.nodes)+1]
-	return &s.nodes[len(s.nodes)-1]
-}
+func (s *slab) node() *dom.Node { return s.Node() }
 
 func (s *slab) attr(name string) []dom.Attr {
-	if len(s.attrs) == cap(s.attrs) {
-		s.attrs = make([]dom.Attr, 0, max(32, 2*cap(s.attrs)))
-	}
-	s.attrs = append(s.attrs, dom.Attr{Name: name})
-	return s.attrs[len(s.attrs)-1 : len(s.attrs) : len(s.attrs)]
+	a := s.Attrs(1)
+	a[0].Name = name
+	return a
 }
 
 func (s *slab) elem(name, typ string) *dom.Node {

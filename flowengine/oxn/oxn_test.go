@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -304,4 +305,53 @@ func decode(t *testing.T, data []byte) any {
 		t.Fatalf("decode %q: %v", data, err)
 	}
 	return v
+}
+
+// TestArenaParse checks that trees parsed through one Arena equal those of
+// Parse and stay intact while the Arena builds more.
+func TestArenaParse(t *testing.T) {
+	var a Arena
+	inputs := []string{`{"a":1,"b":[true,null,"x"],"weird key":{"c":"\u00e9"}}`, `[]`, `"s"`, strings.Repeat(`[`, 40) + strings.Repeat(`]`, 40)}
+	var big strings.Builder
+	big.WriteString(`[`)
+	for i := 0; i < 500; i++ {
+		if i > 0 {
+			big.WriteByte(',')
+		}
+		fmt.Fprintf(&big, `{"n":%d,"s":"v%d"}`, i, i)
+	}
+	big.WriteString(`]`)
+	inputs = append(inputs, big.String())
+	var docs []*dom.Node
+	for _, in := range inputs {
+		doc, err := a.Parse([]byte(in), 0)
+		if err != nil {
+			t.Fatalf("Arena.Parse(%.40q): %v", in, err)
+		}
+		docs = append(docs, doc)
+		if _, err := a.Parse([]byte(`{"bad":`), 0); err == nil {
+			t.Fatal("Arena.Parse accepted invalid JSON")
+		}
+	}
+	for i, in := range inputs {
+		want, err := Parse([]byte(in), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, exp bytes.Buffer
+		if err := Write(&got, docs[i].FirstElement()); err != nil {
+			t.Fatal(err)
+		}
+		if err := Write(&exp, want.FirstElement()); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != exp.String() {
+			t.Errorf("input %d: arena tree %s, Parse tree %s", i, got.String(), exp.String())
+		}
+	}
+	n := a.Node()
+	n.Attrs = append(a.Attrs(1), dom.Attr{Name: "x"})
+	if n.Type != dom.DocumentNode || n.FirstChild != nil || len(n.Attrs) != 2 {
+		t.Errorf("Arena.Node/Attrs: not zeroed: %+v", n)
+	}
 }

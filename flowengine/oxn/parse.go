@@ -28,11 +28,72 @@ func Parse(data []byte, maxDepth int) (*dom.Node, error) {
 // ParseString is Parse for JSON text held in a string; the tree's strings
 // share s's memory where no unescaping was needed.
 func ParseString(s string, maxDepth int) (*dom.Node, error) {
+	return parseString(s, maxDepth, nil)
+}
+
+// Arena hands out nodes and attributes from blocks shared by every tree
+// built through it, so that many small trees (one exchange's template
+// outputs, request and upstream data) cost a few allocations in all.
+// Memory is never reused: a tree stays valid as long as it is referenced.
+// The zero Arena is ready to use; an Arena must not be used concurrently.
+type Arena struct {
+	nodes []dom.Node
+	attrs []dom.Attr
+}
+
+// Arena block sizes: the first blocks are small, later ones grow up to
+// the parser's slab limits.
+const (
+	minArenaNodes = 32
+	minArenaAttrs = 32
+)
+
+// Node returns a zeroed node.
+func (a *Arena) Node() *dom.Node {
+	return a.node(0)
+}
+
+// node returns a zeroed node; hint is how many more nodes are expected.
+func (a *Arena) node(hint int) *dom.Node {
+	if len(a.nodes) == 0 {
+		n := min(max(minArenaNodes, hint, 2*cap(a.nodes)), maxNodeSlab)
+		a.nodes = make([]dom.Node, n)
+	}
+	n := &a.nodes[0]
+	a.nodes = a.nodes[1:]
+	return n
+}
+
+// Attrs returns a zeroed attribute slice of length and capacity n
+// (appending to it copies instead of overwriting a neighbour's attributes).
+func (a *Arena) Attrs(n int) []dom.Attr {
+	return a.attrSlice(n, 0)
+}
+
+func (a *Arena) attrSlice(n, hint int) []dom.Attr {
+	if len(a.attrs) < n {
+		k := min(max(minArenaAttrs, hint, n, 2*cap(a.attrs)), max(n, maxAttrSlab))
+		a.attrs = make([]dom.Attr, k)
+	}
+	s := a.attrs[:n:n]
+	a.attrs = a.attrs[n:]
+	return s
+}
+
+// Parse is the package's Parse with the tree's nodes and attributes taken
+// from a; the text is copied, as Parse does.
+func (a *Arena) Parse(data []byte, maxDepth int) (*dom.Node, error) {
+	return parseString(string(data), maxDepth, a)
+}
+
+func parseString(s string, maxDepth int, a *Arena) (*dom.Node, error) {
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxDepth
 	}
-	p := parser{s: s, max: maxDepth}
-	p.grow(len(s)/6 + 4)
+	p := parser{s: s, max: maxDepth, arena: a}
+	if a == nil {
+		p.grow(len(s)/6 + 4)
+	}
 	doc := p.node()
 	doc.Type = dom.DocumentNode
 	p.skipWS()
@@ -57,6 +118,7 @@ type parser struct {
 	err   error
 	nodes []dom.Node
 	attrs []dom.Attr
+	arena *Arena // when set, nodes and attributes come from it
 }
 
 // Slabs stay below 32 KiB so that they come from the per-P allocation
@@ -75,6 +137,9 @@ func (p *parser) grow(n int) {
 }
 
 func (p *parser) node() *dom.Node {
+	if p.arena != nil {
+		return p.arena.node((len(p.s)-p.i)/6 + 16)
+	}
 	if len(p.nodes) == 0 {
 		// Size the next slab from the input still to parse (about one
 		// node per 6 bytes of typical JSON).
@@ -92,6 +157,9 @@ func (p *parser) node() *dom.Node {
 // attrSlice returns a zeroed attribute slice of length n whose capacity is n
 // (appending copies instead of overwriting a neighbour's attributes).
 func (p *parser) attrSlice(n int) []dom.Attr {
+	if p.arena != nil {
+		return p.arena.attrSlice(n, (len(p.s)-p.i)/12+16)
+	}
 	if len(p.attrs) < n {
 		k := (len(p.s)-p.i)/12 + 16
 		if k > maxAttrSlab {

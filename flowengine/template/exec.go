@@ -131,11 +131,16 @@ func (st *state) run(ns []node) error {
 				return st.errorf(n.pos, err)
 			}
 		case opValue:
-			v, err := st.eval(n.chain)
+			first, v, err := st.evalFirst(n.chain)
 			if err != nil {
 				return err
 			}
-			if err := st.value(v); err != nil {
+			if v != nil {
+				err = st.value(v)
+			} else {
+				err = st.node(first)
+			}
+			if err != nil {
 				return st.errorf(n.pos, err)
 			}
 		case opSet:
@@ -183,6 +188,25 @@ func (st *state) eval(c chain) (expr.Value, error) {
 	return v, nil
 }
 
+// evalFirst is eval for callers that use only the first node of a
+// node-set: it returns that node (nil for an empty set) and a nil Value,
+// or a nil node and the scalar value (see expr.Expr.EvalFirst).
+func (st *state) evalFirst(c chain) (*dom.Node, expr.Value, error) {
+	var n *dom.Node
+	var v expr.Value
+	for i := range c {
+		var err error
+		n, v, err = c[i].e.EvalFirst(&st.ctx)
+		if err != nil {
+			return nil, nil, st.errorf(c[i].off, err)
+		}
+		if v != nil || !isNullNode(n) {
+			return n, v, nil
+		}
+	}
+	return n, v, nil
+}
+
 // isNull reports whether v counts as null for "??" and {{with}}: an empty
 // node-set, or a node-set whose first node is an OXN null.
 func isNull(v expr.Value) bool {
@@ -193,19 +217,24 @@ func isNull(v expr.Value) bool {
 		if len(x) == 0 {
 			return true
 		}
-		n := x[0]
+		return isNullNode(x[0])
+	}
+	return false
+}
+
+// isNullNode reports whether a node-set whose first node is n counts as
+// null (see isNull); n == nil stands for an empty node-set.
+func isNullNode(n *dom.Node) bool {
+	if n == nil {
+		return true
+	}
+	if n.Type == dom.DocumentNode {
+		n = n.FirstElement()
 		if n == nil {
 			return true
 		}
-		if n.Type == dom.DocumentNode {
-			n = n.FirstElement()
-			if n == nil {
-				return true
-			}
-		}
-		return n.Type == dom.ElementNode && oxn.TypeOf(n) == oxn.Null
 	}
-	return false
+	return n.Type == dom.ElementNode && oxn.TypeOf(n) == oxn.Null
 }
 
 // value writes v as a typed JSON value.
@@ -302,15 +331,15 @@ func (st *state) ifBlock(n *node) error {
 // with runs the body with "." set to the result, or the else part when the
 // result is null (see isNull), false or "".
 func (st *state) with(n *node) error {
-	v, err := st.eval(n.chain)
+	first, v, err := st.evalFirst(n.chain)
 	if err != nil {
 		return err
 	}
 	var dot *dom.Node
 	switch x := v.(type) {
-	case expr.NodeSet:
-		if !isNull(x) {
-			dot = x[0]
+	case nil:
+		if !isNullNode(first) {
+			dot = first
 		}
 	case bool:
 		if x {
