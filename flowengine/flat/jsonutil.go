@@ -143,7 +143,7 @@ func (m *orderedMap) write(b *bytes.Buffer) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		writeJSONString(b, e.key)
+		oxn.WriteString(b, e.key)
 		b.WriteByte(':')
 		switch v := e.val.(type) {
 		case *orderedMap:

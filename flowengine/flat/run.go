@@ -290,15 +290,15 @@ func asFlowError(err error) *flowError {
 func errorDocument(fe *flowError, requestID string) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"error":{"message":`)
-	writeJSONString(&b, fe.message)
+	oxn.WriteString(&b, fe.message)
 	fmt.Fprintf(&b, `,"status":%d,"requestID":`, fe.status)
-	writeJSONString(&b, requestID)
+	oxn.WriteString(&b, requestID)
 	b.WriteString(`,"info":[`)
 	for i, s := range fe.info {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		writeJSONString(&b, s)
+		oxn.WriteString(&b, s)
 	}
 	fmt.Fprintf(&b, `],"code":%d}}`, fe.code)
 	return b.Bytes()

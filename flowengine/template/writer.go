@@ -2,9 +2,9 @@ package template
 
 import (
 	"bytes"
+	"github.com/flowproc/flowproc/flowengine/oxn"
 	"math"
 	"strconv"
-	"unicode/utf8"
 )
 
 // writer writes template output and owns comma placement.
@@ -193,61 +193,14 @@ func appendNumber(b []byte, f float64) []byte {
 // string writes s as a JSON string value.
 func (w *writer) string(s string) {
 	w.beginValue()
-	writeJSONString(w.b, s)
+	oxn.WriteString(w.b, s)
 	w.last = '"'
 }
 
 // key writes `"name":` for a member produced by a pair producer.
 func (w *writer) key(name string) {
 	w.beginValue()
-	writeJSONString(w.b, name)
+	oxn.WriteString(w.b, name)
 	w.b.WriteByte(':')
 	w.last = ':'
-}
-
-const hexDigits = "0123456789abcdef"
-
-// writeJSONString writes s quoted and escaped; invalid UTF-8 becomes U+FFFD.
-func writeJSONString(b *bytes.Buffer, s string) {
-	b.WriteByte('"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r != utf8.RuneError || size != 1 {
-				i += size
-				continue
-			}
-			b.WriteString(s[start:i])
-			b.WriteString(`\ufffd`)
-			i++
-			start = i
-			continue
-		}
-		b.WriteString(s[start:i])
-		switch c {
-		case '"', '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			b.WriteString(`\u00`)
-			b.WriteByte(hexDigits[c>>4])
-			b.WriteByte(hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	b.WriteString(s[start:])
-	b.WriteByte('"')
 }
