@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/apidef"
@@ -35,6 +37,34 @@ type proxySpec struct {
 	addPrefix     string
 	query         *dom.Node // string, object or array; nil = keep the client's
 	headers       []member
+	target        *url.URL // origin or url, parsed (shared read-only)
+}
+
+// targetCache remembers parsed origin/url strings: proxy-request templates
+// nearly always yield the same few, and url.Parse allocates on every call.
+// Parsed URLs are never modified. The cache is bounded; past the bound it
+// simply stops adding.
+var targetCache sync.Map // string → *url.URL
+
+const targetCacheMax = 4096
+
+var targetCacheLen atomic.Int64
+
+// parseTarget parses an absolute http(s) URL, from the cache when it can.
+func parseTarget(raw string) (*url.URL, error) {
+	if u, ok := targetCache.Load(raw); ok {
+		return u.(*url.URL), nil
+	}
+	pu, err := url.Parse(raw)
+	if err != nil || pu.Host == "" || (pu.Scheme != "http" && pu.Scheme != "https") {
+		return nil, fmt.Errorf("%q is not an absolute http(s) URL", raw)
+	}
+	if targetCacheLen.Load() < targetCacheMax {
+		if _, loaded := targetCache.LoadOrStore(raw, pu); !loaded {
+			targetCacheLen.Add(1)
+		}
+	}
+	return pu, nil
 }
 
 func compileProxy(c *compiler, f *Flow, e *xelem) action {
@@ -120,15 +150,15 @@ func parseProxySpecIn(data []byte, arena *oxn.Arena, ms []member) (*proxySpec, e
 	if (s.origin == "") == (s.url == "") {
 		return nil, fmt.Errorf("exactly one of \"origin\" or \"url\" is required")
 	}
-	for _, u := range []string{s.origin, s.url} {
-		if u == "" {
-			continue
-		}
-		pu, err := url.Parse(u)
-		if err != nil || pu.Host == "" || (pu.Scheme != "http" && pu.Scheme != "https") {
-			return nil, fmt.Errorf("%q is not an absolute http(s) URL", u)
-		}
+	raw := s.origin
+	if raw == "" {
+		raw = s.url
 	}
+	target, terr := parseTarget(raw)
+	if terr != nil {
+		return nil, terr
+	}
+	s.target = target
 	return &s, nil
 }
 
@@ -160,18 +190,19 @@ func (r *run) proxy(spec *proxySpec) error {
 		return &flowError{status: 500, code: 5002, message: "FlowError", info: []string{"the request was already forwarded; proxy-request can run once per request"}}
 	}
 	f := &r.fwd
+	f.SetHeaders, f.RemoveHeaders = r.fwdSet[:0], r.fwdRemove[:0]
 	var target *url.URL
 	path := r.reqPath
 	query := r.reqQuery
 	if spec.url != "" {
-		target, _ = url.Parse(spec.url)
+		target = spec.target
 		path = target.EscapedPath()
 		if path == "" {
 			path = "/"
 		}
 		query = target.RawQuery
 	} else {
-		target, _ = url.Parse(spec.origin)
+		target = spec.target
 		if spec.stripEndpoint && r.endpoint != "" && strings.HasPrefix(path, r.endpoint) {
 			path = path[len(r.endpoint):]
 		}

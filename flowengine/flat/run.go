@@ -58,6 +58,9 @@ type run struct {
 	contentFromUpstream bool
 	upstream            *flowengine.Response
 	fwd                 flowengine.Forward
+	// backing arrays for fwd's header lists (most forwards change a few)
+	fwdSet    [4]flowengine.Header
+	fwdRemove [4]string
 
 	logFields *orderedMap
 	// scratch holds template output that is parsed, not kept (see
