@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -9,28 +8,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// syncBuffer is a bytes.Buffer safe for the dev command's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestDevServesGoodProjectsAndReportsBrokenOnes: dev with one broken and
 // one good project prints the load errors, serves the good one, answers the
@@ -52,7 +32,7 @@ func TestDevServesGoodProjectsAndReportsBrokenOnes(t *testing.T) {
 	write("broken/x.xml", "<flow><nope/></flow>")
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr lockedBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- runDev(ctx, []string{"-listen", "127.0.0.1:0", filepath.Join(root, "good"), filepath.Join(root, "broken")}, &stdout, &stderr)
@@ -129,7 +109,7 @@ func TestDevReloads(t *testing.T) {
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			var stdout, stderr syncBuffer
+			var stdout, stderr lockedBuffer
 			done := make(chan int, 1)
 			args := append(append([]string{"-listen", "127.0.0.1:0"}, tc.flags...), filepath.Join(root, "shop"))
 			go func() { done <- runDev(ctx, args, &stdout, &stderr) }()
