@@ -106,13 +106,14 @@ type recvResult struct {
 // flowengine.Host. All methods run in the stream's goroutine; only Recv runs
 // in a helper goroutine (the pump) so that Host methods can honour their ctx.
 type exchange struct {
-	s      *Server
-	stream extprocv3.ExternalProcessor_ProcessServer
-	msgs   chan recvResult
-	done   chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
-	start  time.Time
+	s       *Server
+	stream  extprocv3.ExternalProcessor_ProcessServer
+	msgs    chan recvResult
+	done    chan struct{}
+	ctx     context.Context
+	cancel  context.CancelFunc
+	pumping bool // the pump goroutine runs (started by the first waiting recv)
+	start   time.Time
 
 	request  flowengine.Request
 	response flowengine.Response
@@ -143,11 +144,31 @@ func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *e
 	}
 	x.resp.response = true
 	x.ctx, x.cancel = context.WithCancel(stream.Context())
-	go x.pump()
 	return x
 }
 
-// pump receives messages until the stream ends. It stops when Process
+// first reads the stream's first message in the handler goroutine itself:
+// flows that answer at request_headers (the common early-answer case) then
+// never need the pump goroutine at all.
+func (x *exchange) first() (*extprocv3.ProcessingRequest, error) {
+	m, err := x.stream.Recv()
+	if err == nil {
+		return m, nil
+	}
+	if err == io.EOF || status.Code(err) == codes.Canceled || status.Code(err) == codes.DeadlineExceeded {
+		x.closed = true
+		x.cancel()
+		return nil, ErrStreamClosed
+	}
+	x.fatal = err
+	x.errorCode = errCodeStream
+	x.cancel()
+	return nil, fmt.Errorf("receive from Envoy: %w", err)
+}
+
+// pump receives messages until the stream ends. It is started by the first
+// recv that has to wait for a later message, so that a Host call can give up
+// when its own ctx ends while Recv is blocked. It stops when Process
 // returns (done closed); grpc-go ends a blocked Recv when the handler returns,
 // so the pump never outlives its stream.
 func (x *exchange) pump() {
@@ -189,6 +210,10 @@ func (x *exchange) recv(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 	}
 	if x.closed {
 		return nil, ErrStreamClosed
+	}
+	if !x.pumping {
+		x.pumping = true
+		go x.pump()
 	}
 	select {
 	case r := <-x.msgs:

@@ -40,7 +40,7 @@ var jsonHeaders = []flowengine.Header{{Name: "content-type", Value: "application
 // serve runs the exchange: the first message, project selection, the run
 // and the final reply. Its error is Process's result.
 func (x *exchange) serve() error {
-	first, err := x.recv(x.ctx)
+	first, err := x.first()
 	if err != nil {
 		if errors.Is(err, ErrStreamClosed) {
 			return nil
