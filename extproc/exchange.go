@@ -151,7 +151,13 @@ func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *e
 // flows that answer at request_headers (the common early-answer case) then
 // never need the pump goroutine at all.
 func (x *exchange) first() (*extprocv3.ProcessingRequest, error) {
-	m, err := x.stream.Recv()
+	return x.received(x.stream.Recv())
+}
+
+// received handles the result of one Recv: Envoy ending the stream (EOF or
+// Canceled, extproc.md §1.3) yields ErrStreamClosed, any other error is
+// fatal for the exchange.
+func (x *exchange) received(m *extprocv3.ProcessingRequest, err error) (*extprocv3.ProcessingRequest, error) {
 	if err == nil {
 		return m, nil
 	}
@@ -160,9 +166,11 @@ func (x *exchange) first() (*extprocv3.ProcessingRequest, error) {
 		x.cancel()
 		return nil, ErrStreamClosed
 	}
-	x.fatal = err
-	x.errorCode = errCodeStream
-	x.cancel()
+	if x.fatal == nil {
+		x.fatal = err
+		x.errorCode = errCodeStream
+		x.cancel()
+	}
 	return nil, fmt.Errorf("receive from Envoy: %w", err)
 }
 
@@ -212,25 +220,19 @@ func (x *exchange) recv(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 		return nil, ErrStreamClosed
 	}
 	if !x.pumping {
+		if ctx == x.ctx {
+			// The run's own ctx ends only with the stream (whose end also
+			// ends Recv) or through x.cancel, which this goroutine calls:
+			// a blocked Recv needs no watcher, so read in place.
+			m, err := x.stream.Recv()
+			return x.received(m, err)
+		}
 		x.pumping = true
 		go x.pump()
 	}
 	select {
 	case r := <-x.msgs:
-		if r.err == nil {
-			return r.msg, nil
-		}
-		if r.err == io.EOF || status.Code(r.err) == codes.Canceled || status.Code(r.err) == codes.DeadlineExceeded {
-			x.closed = true
-			x.cancel()
-			return nil, ErrStreamClosed
-		}
-		if x.fatal == nil {
-			x.fatal = r.err
-			x.errorCode = errCodeStream
-			x.cancel()
-		}
-		return nil, fmt.Errorf("receive from Envoy: %w", r.err)
+		return x.received(r.msg, r.err)
 	case <-ctx.Done():
 		if x.stream.Context().Err() != nil {
 			x.closed = true // Envoy went away; the run's ctx followed
