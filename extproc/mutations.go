@@ -35,6 +35,40 @@ func headerOption(name, value string, appendValue bool) *corev3.HeaderValueOptio
 	}
 }
 
+// optionBatch allocates the HeaderValueOptions of one mutation in three
+// blocks (options, values, raw bytes) instead of three allocations per
+// header. The messages are written once and never copied afterwards.
+type optionBatch struct {
+	opts []corev3.HeaderValueOption
+	vals []corev3.HeaderValue
+	raw  []byte
+}
+
+func newOptionBatch(n, bytes int) *optionBatch {
+	return &optionBatch{
+		opts: make([]corev3.HeaderValueOption, 0, n),
+		vals: make([]corev3.HeaderValue, 0, n),
+		raw:  make([]byte, 0, bytes),
+	}
+}
+
+// add returns a set_headers entry as headerOption does, from the batch
+// (falling back to headerOption when the batch is full).
+func (b *optionBatch) add(name, value string, appendValue bool) *corev3.HeaderValueOption {
+	if len(b.opts) == cap(b.opts) || len(b.raw)+len(value) > cap(b.raw) {
+		return headerOption(name, value, appendValue)
+	}
+	a := appendFalse
+	if appendValue {
+		a = appendTrue
+	}
+	start := len(b.raw)
+	b.raw = append(b.raw, value...)
+	b.vals = append(b.vals, corev3.HeaderValue{Key: lower(name), RawValue: b.raw[start:len(b.raw):len(b.raw)]})
+	b.opts = append(b.opts, corev3.HeaderValueOption{Header: &b.vals[len(b.vals)-1], Append: a})
+	return &b.opts[len(b.opts)-1]
+}
+
 // lower lower-cases ASCII header names without allocating when the name is
 // already lower-case (the usual case).
 func lower(s string) string {
@@ -70,17 +104,22 @@ func requestMutation(f *flowengine.Forward, replaceBody bool) *extprocv3.HeaderM
 	if n > 0 {
 		hm.SetHeaders = make([]*corev3.HeaderValueOption, 0, n+1)
 	}
+	size := len(f.Path) + len(f.Authority)
+	for _, h := range f.SetHeaders {
+		size += len(h.Value)
+	}
+	b := newOptionBatch(n, size)
 	if f.Path != "" {
-		hm.SetHeaders = append(hm.SetHeaders, headerOption(":path", f.Path, false))
+		hm.SetHeaders = append(hm.SetHeaders, b.add(":path", f.Path, false))
 	}
 	if f.Authority != "" {
-		hm.SetHeaders = append(hm.SetHeaders, headerOption(":authority", f.Authority, false))
+		hm.SetHeaders = append(hm.SetHeaders, b.add(":authority", f.Authority, false))
 	}
 	for _, h := range f.SetHeaders {
 		if replaceBody && isContentLength(h.Name) {
 			continue
 		}
-		hm.SetHeaders = append(hm.SetHeaders, headerOption(h.Name, h.Value, false))
+		hm.SetHeaders = append(hm.SetHeaders, b.add(h.Name, h.Value, false))
 	}
 	if len(f.RemoveHeaders) > 0 {
 		hm.RemoveHeaders = make([]string, len(f.RemoveHeaders))
@@ -106,20 +145,28 @@ func responseMutation(o *flowengine.Outcome, replaceBody bool) *extprocv3.Header
 	if n > 0 {
 		hm.SetHeaders = make([]*corev3.HeaderValueOption, 0, n+1)
 	}
+	size := 3
+	for _, h := range o.SetHeaders {
+		size += len(h.Value)
+	}
+	for _, h := range o.AddHeaders {
+		size += len(h.Value)
+	}
+	b := newOptionBatch(n, size)
 	if o.Status != 0 {
-		hm.SetHeaders = append(hm.SetHeaders, headerOption(":status", strconv.Itoa(o.Status), false))
+		hm.SetHeaders = append(hm.SetHeaders, b.add(":status", strconv.Itoa(o.Status), false))
 	}
 	for _, h := range o.SetHeaders {
 		if replaceBody && isContentLength(h.Name) {
 			continue
 		}
-		hm.SetHeaders = append(hm.SetHeaders, headerOption(h.Name, h.Value, false))
+		hm.SetHeaders = append(hm.SetHeaders, b.add(h.Name, h.Value, false))
 	}
 	for _, h := range o.AddHeaders {
 		if replaceBody && isContentLength(h.Name) {
 			continue
 		}
-		hm.SetHeaders = append(hm.SetHeaders, headerOption(h.Name, h.Value, true))
+		hm.SetHeaders = append(hm.SetHeaders, b.add(h.Name, h.Value, true))
 	}
 	if len(o.RemoveHeaders) > 0 {
 		hm.RemoveHeaders = make([]string, len(o.RemoveHeaders))
@@ -211,11 +258,19 @@ func immediateReply(status int, set, add []flowengine.Header, body []byte, detai
 	}
 	if len(set)+len(add) > 0 {
 		hm := &extprocv3.HeaderMutation{SetHeaders: make([]*corev3.HeaderValueOption, 0, len(set)+len(add))}
+		size := 0
 		for _, h := range set {
-			hm.SetHeaders = append(hm.SetHeaders, headerOption(h.Name, h.Value, false))
+			size += len(h.Value)
 		}
 		for _, h := range add {
-			hm.SetHeaders = append(hm.SetHeaders, headerOption(h.Name, h.Value, true))
+			size += len(h.Value)
+		}
+		b := newOptionBatch(len(set)+len(add), size)
+		for _, h := range set {
+			hm.SetHeaders = append(hm.SetHeaders, b.add(h.Name, h.Value, false))
+		}
+		for _, h := range add {
+			hm.SetHeaders = append(hm.SetHeaders, b.add(h.Name, h.Value, true))
 		}
 		ir.Headers = hm
 	}
