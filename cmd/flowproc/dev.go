@@ -37,9 +37,10 @@ as JSON. With no DIR, the embedded example project runs.
 Prints one line per request: method, path, project, flow, outcome, status,
 duration.
 
-Edits under DIR... reload the projects (unless -watch=false), as does SIGHUP;
-each reload prints one line per project, with its load errors. A project
-that fails to reload keeps its last good version.
+Edits under DIR... reload the projects (unless -watch=false); each reload
+prints one line per project, with its load errors, and a project that fails
+to reload keeps its last good version. Unlike serve, dev leaves SIGHUP alone,
+so closing its terminal stops it.
 
 Flags:
 `
@@ -55,7 +56,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defProject := fs.String("default-project", "", "project for requests no other rule selects (default: the first)")
 	bodyLimit := fs.String("body-limit", "1MiB", "largest body a flow may read")
 	logLevel := fs.String("log-level", "warn", "server log level: debug, info, warn, error")
-	watch := fs.Bool("watch", true, "reload the projects when a file under DIR... changes (SIGHUP always reloads)")
+	watch := fs.Bool("watch", true, "reload the projects when a file under DIR... changes")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, devUsage)
 		fs.PrintDefaults()
@@ -100,7 +101,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
 		return 1
 	}
-	stopReloading, watching := startReloading(ctx, reg, *watch && !embedded, reloadHooks{
+	stopReloading, watching := startReloading(ctx, reg, false, *watch && !embedded, reloadHooks{
 		reloaded: func(trigger string, rep projects.ReloadReport, err error) {
 			writeReload(stderr, "flowproc dev: ", trigger, rep, err)
 		},

@@ -97,10 +97,12 @@ type reloadHooks struct {
 // handler and the file watches are installed; watching reports whether files
 // are watched. stop removes the handler, ends the watching and waits for a
 // running reload to finish.
-func startReloading(ctx context.Context, reg *projects.Registry, watch bool, hooks reloadHooks) (stop func(), watching bool) {
+func startReloading(ctx context.Context, reg *projects.Registry, hupReloads, watch bool, hooks reloadHooks) (stop func(), watching bool) {
 	ctx, cancel := context.WithCancel(ctx)
 	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+	if hupReloads {
+		signal.Notify(hup, syscall.SIGHUP)
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for {

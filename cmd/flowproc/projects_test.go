@@ -114,7 +114,7 @@ func TestStartReloading(t *testing.T) {
 				t.Fatal(err)
 			}
 			triggers := make(chan string, 10)
-			stop, watching := startReloading(context.Background(), reg, tc.watch, reloadHooks{
+			stop, watching := startReloading(context.Background(), reg, true, tc.watch, reloadHooks{
 				reloaded: func(trigger string, _ projects.ReloadReport, _ error) { triggers <- trigger },
 				warn:     func(err error) { t.Errorf("warn: %v", err) },
 			})

@@ -106,7 +106,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "flowproc serve: %v\n", err)
 		return 1
 	}
-	stopReloading, watching := startReloading(ctx, reg, st.Watch && !embedded, serveReloadHooks(logger))
+	stopReloading, watching := startReloading(ctx, reg, true, st.Watch && !embedded, serveReloadHooks(logger))
 	defer stopReloading()
 	if watching {
 		logger.Info("watching the project directories; a file change reloads the projects", "dirs", reg.Dirs())
