@@ -33,11 +33,7 @@ func (a *errorAction) run(r *run, s *step) (ctrl, error) {
 	fe := &flowError{status: 500, code: 5000, message: "FlowError", info: []string{"Flow Error triggered"}}
 	var obj []member
 	if a.t != nil {
-		node, err := a.in.node(r)
-		if err != nil {
-			return ctrlNext, err
-		}
-		out, err := r.execTemplate(a.t, node)
+		out, err := r.render(a.t, a.in)
 		if err != nil {
 			return ctrlNext, err
 		}

@@ -33,19 +33,10 @@ func compileSetHeaders(c *compiler, f *Flow, e *xelem) action {
 }
 
 func (a *setHeadersAction) run(r *run, s *step) (ctrl, error) {
-	node, err := a.in.node(r)
+	ms, err := r.renderObject(a.t, a.in, "set-response-headers", s)
 	if err != nil {
 		return ctrlNext, err
 	}
-	out, err := r.execTemplate(a.t, node)
-	if err != nil {
-		return ctrlNext, err
-	}
-	ms, err := objectMembers(out, &r.slab.Arena, r.members)
-	if err != nil {
-		return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: %w", s.pos.file, s.pos.line, err)
-	}
-	r.members = ms
 	for _, m := range ms {
 		if strings.EqualFold(m.key, "status") {
 			v, ok := scalarString(m.node)
@@ -139,19 +130,10 @@ func compileLog(c *compiler, f *Flow, e *xelem) action {
 var systemLogFields = map[string]bool{"timestamp": true, "type": true, "requestID": true}
 
 func (a *logAction) run(r *run, s *step) (ctrl, error) {
-	node, err := a.in.node(r)
+	ms, err := r.renderObject(a.t, a.in, "log", s)
 	if err != nil {
 		return ctrlNext, err
 	}
-	out, err := r.execTemplate(a.t, node)
-	if err != nil {
-		return ctrlNext, err
-	}
-	ms, err := objectMembers(out, &r.slab.Arena, r.members)
-	if err != nil {
-		return ctrlNext, fmt.Errorf("%s:%d: log: %w", s.pos.file, s.pos.line, err)
-	}
-	r.members = ms
 	for _, m := range ms {
 		if systemLogFields[m.key] {
 			r.p.logger().Warn("log: system field cannot be overridden", "field", m.key, "requestID", r.id)

@@ -216,11 +216,7 @@ func compileTemplate(c *compiler, f *Flow, e *xelem) action {
 }
 
 func (a *templateAction) run(r *run, s *step) (ctrl, error) {
-	node, err := a.in.node(r)
-	if err != nil {
-		return ctrlNext, err
-	}
-	out, err := r.execTemplate(a.t, node)
+	out, err := r.render(a.t, a.in)
 	if err != nil {
 		return ctrlNext, err
 	}
@@ -233,6 +229,30 @@ func (a *templateAction) run(r *run, s *step) (ctrl, error) {
 	}
 	r.setMain(bytes.Clone(out), "application/json") // out is scratch space
 	return ctrlNext, nil
+}
+
+// render runs t with the context in= selects.
+func (r *run) render(t *tmpl, in input) ([]byte, error) {
+	node, err := in.node(r)
+	if err != nil {
+		return nil, err
+	}
+	return r.execTemplate(t, node)
+}
+
+// renderObject renders t and splits the output into JSON object members
+// (set-response-headers, log); what names the action in errors.
+func (r *run) renderObject(t *tmpl, in input, what string, s *step) ([]member, error) {
+	out, err := r.render(t, in)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := objectMembers(out, &r.slab.Arena, r.members)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%d: %s: %w", s.pos.file, s.pos.line, what, err)
+	}
+	r.members = ms
+	return ms, nil
 }
 
 // execTemplate runs a template with node as its context. The output lives

@@ -165,11 +165,7 @@ func parseProxySpecIn(data []byte, arena *oxn.Arena, ms []member) (*proxySpec, e
 func (a *proxyAction) run(r *run, s *step) (ctrl, error) {
 	spec := a.fixed
 	if spec == nil {
-		node, err := a.in.node(r)
-		if err != nil {
-			return ctrlNext, err
-		}
-		out, err := r.execTemplate(a.t, node)
+		out, err := r.render(a.t, a.in)
 		if err != nil {
 			return ctrlNext, err
 		}
@@ -285,6 +281,9 @@ func seenBefore(hs []flowengine.Header, name string) bool {
 	return false
 }
 
+// joinValues returns all values of a header joined as HTTP allows (cookie
+// with "; ", others with ", "); a single value is returned without
+// allocating.
 func joinValues(hs []flowengine.Header, name string) string {
 	count, first := 0, ""
 	for _, h := range hs {
@@ -295,16 +294,20 @@ func joinValues(hs []flowengine.Header, name string) string {
 			count++
 		}
 	}
-	if count == 1 {
+	if count <= 1 {
 		return first
 	}
-	var vals []string
+	vals := make([]string, 0, count)
 	for _, h := range hs {
 		if strings.EqualFold(h.Name, name) {
 			vals = append(vals, h.Value)
 		}
 	}
-	return strings.Join(vals, ", ")
+	sep := ", "
+	if strings.EqualFold(name, "cookie") {
+		sep = "; "
+	}
+	return strings.Join(vals, sep)
 }
 
 // joinPath joins two URL path pieces with exactly one slash.

@@ -57,7 +57,7 @@ func (r *run) requestNode() *dom.Node {
 		if dup {
 			continue
 		}
-		sl.member(headers, name, r.joinedHeader(name))
+		sl.member(headers, name, joinValues(req.Headers, name))
 	}
 	n.AppendChild(headers)
 
@@ -94,37 +94,6 @@ func (r *run) requestNode() *dom.Node {
 	add("endpoint", r.endpoint)
 	r.reqNode = n
 	return n
-}
-
-// joinedHeader returns all values of a header joined as HTTP allows
-// (cookie with "; ", others with ", ").
-func (r *run) joinedHeader(name string) string {
-	count, first := 0, ""
-	for _, h := range r.req.Headers {
-		if strings.EqualFold(h.Name, name) {
-			if count == 0 {
-				first = h.Value
-			}
-			count++
-		}
-	}
-	if count == 1 {
-		return first
-	}
-	var vals []string
-	for _, h := range r.req.Headers {
-		if strings.EqualFold(h.Name, name) {
-			vals = append(vals, h.Value)
-		}
-	}
-	if len(vals) == 1 {
-		return vals[0]
-	}
-	sep := ", "
-	if name == "cookie" {
-		sep = "; "
-	}
-	return strings.Join(vals, sep)
 }
 
 // addForm adds urlencoded pairs as members (repeated keys: the last wins,
