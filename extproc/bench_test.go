@@ -19,24 +19,20 @@ var benchRunners = []struct {
 	run  runnerFunc
 }{
 	{"noop", func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
-		if _, err := h.Forward(ctx, &flowengine.Forward{}); err != nil {
+		if _, err := h.Forward(ctx, &flowengine.Mutation{}); err != nil {
 			return nil
 		}
 		return &flowengine.Outcome{Kind: flowengine.Forwarded}
 	}},
 	{"mutations", func(ctx context.Context, req *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
-		if _, err := h.Forward(ctx, &flowengine.Forward{
+		if _, err := h.Forward(ctx, &flowengine.Mutation{
 			SetHeaders:    []flowengine.Header{{Name: "x-user", Value: "alice"}, {Name: "authorization", Value: "Bearer abc.def.ghi"}},
 			RemoveHeaders: []string{"cookie"},
 			Path:          "/v2" + req.Path,
 		}); err != nil {
 			return nil
 		}
-		return &flowengine.Outcome{Kind: flowengine.Forwarded, Flow: "items",
-			SetHeaders:    []flowengine.Header{{Name: "cache-control", Value: "no-store"}, {Name: "x-request-id", Value: req.ID}},
-			AddHeaders:    []flowengine.Header{{Name: "set-cookie", Value: "s=1"}},
-			RemoveHeaders: []string{"server"},
-		}
+		return &flowengine.Outcome{Kind: flowengine.Forwarded, Mutation: flowengine.Mutation{SetHeaders: []flowengine.Header{{Name: "cache-control", Value: "no-store"}, {Name: "x-request-id", Value: req.ID}}, AddHeaders: []flowengine.Header{{Name: "set-cookie", Value: "s=1"}}, RemoveHeaders: []string{"server"}}, Flow: "items"}
 	}},
 }
 

@@ -544,26 +544,26 @@ func (x *exchange) ResponseBody(ctx context.Context) ([]byte, error) {
 // Forward implements flowengine.Host: it sends the reply Envoy is waiting
 // for in the request direction with the flow's request mutations, then waits
 // for the upstream's response headers.
-func (x *exchange) Forward(ctx context.Context, f *flowengine.Forward) (*flowengine.Response, error) {
+func (x *exchange) Forward(ctx context.Context, f *flowengine.Mutation) (*flowengine.Response, error) {
 	if x.forwarded {
 		return nil, errors.New("forward called twice")
 	}
 	x.forwarded = true
 	if f == nil {
-		f = &flowengine.Forward{}
+		f = &flowengine.Mutation{}
 	}
 	d := &x.req
 	if d.tooLarge {
 		return nil, fmt.Errorf("forward: request body over %d bytes: %w", x.s.bodyLimit, ErrBodyTooLarge)
 	}
-	if !d.released && (d.awaitingBody || f.Body != nil && d.bodyStreams() && !d.complete) {
+	if !d.released && (d.awaitingBody || f.BodySet && d.bodyStreams() && !d.complete) {
 		// A BUFFERED body on its way must arrive before its reply; a
 		// streamed body is replaced whole, so collect it first.
 		if _, err := x.readBody(ctx, d); err != nil && !errors.Is(err, flowengine.ErrBodyUnavailable) {
 			return nil, fmt.Errorf("forward: %w", err)
 		}
 	}
-	replace, held := f.Body != nil, false
+	replace, held := f.BodySet, false
 	if !d.released {
 		var err error
 		if held, err = x.release(d, requestMutation(f, replace), f.Body, replace); err != nil {
@@ -584,9 +584,7 @@ func (x *exchange) Forward(ctx context.Context, f *flowengine.Forward) (*floweng
 }
 
 // changesRequest reports whether f asks for any request change.
-func changesRequest(f *flowengine.Forward) bool {
-	return len(f.SetHeaders)+len(f.RemoveHeaders) > 0 || f.Path != "" || f.Authority != "" || f.Body != nil
-}
+func changesRequest(f *flowengine.Mutation) bool { return !f.Empty() }
 
 // release sends the owed replies of d carrying the header mutation hm and,
 // when replace is set, the new body. Where the changes go depends on what

@@ -30,8 +30,8 @@ func replies(r ...*extprocv3.ProcessingResponse) []*extprocv3.ProcessingResponse
 
 var (
 	forwardPlain = runnerFunc(func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
-		if _, err := h.Forward(ctx, &flowengine.Forward{}); err != nil {
-			return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599, Body: []byte(err.Error())}
+		if _, err := h.Forward(ctx, &flowengine.Mutation{}); err != nil {
+			return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599, Body: []byte(err.Error())}}
 		}
 		return &flowengine.Outcome{Kind: flowengine.Forwarded}
 	})
@@ -55,24 +55,18 @@ func TestExchange(t *testing.T) {
 				if req.Method != "GET" || req.Path != "/items?x=1" || req.Authority != "api.example.com" ||
 					req.Scheme != "https" || req.ID != "req-1" || !req.BodyKnownEmpty ||
 					len(req.Headers) != 3 || req.Headers[1] != (flowengine.Header{Name: "x-remove-me", Value: "1"}) {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 598}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 598}}
 				}
-				resp, err := h.Forward(ctx, &flowengine.Forward{
+				resp, err := h.Forward(ctx, &flowengine.Mutation{
 					SetHeaders:    []flowengine.Header{{Name: "X-Added", Value: "a b"}, {Name: "authorization", Value: "Bearer t"}},
 					RemoveHeaders: []string{"x-remove-me"},
 					Path:          "/v2/items?x=1",
 					Authority:     "internal.example.com",
 				})
 				if err != nil || resp.Status != 200 || resp.Headers[0].Value != "envoy" || !resp.BodyKnownEmpty {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
-				return &flowengine.Outcome{
-					Kind:          flowengine.Forwarded,
-					Status:        201,
-					SetHeaders:    []flowengine.Header{{Name: "x-flow", Value: "yes"}},
-					AddHeaders:    []flowengine.Header{{Name: "set-cookie", Value: "a=1"}, {Name: "set-cookie", Value: "b=2"}},
-					RemoveHeaders: []string{"server"},
-				}
+				return &flowengine.Outcome{Kind: flowengine.Forwarded, Mutation: flowengine.Mutation{Status: 201, SetHeaders: []flowengine.Header{{Name: "x-flow", Value: "yes"}}, AddHeaders: []flowengine.Header{{Name: "set-cookie", Value: "a=1"}, {Name: "set-cookie", Value: "b=2"}}, RemoveHeaders: []string{"server"}}}
 			},
 			steps: []step{
 				{reqHeaders("GET", "/items?x=1", true, nil, "x-request-id", "req-1", "x-remove-me", "1", "accept", "*/*"),
@@ -88,10 +82,7 @@ func TestExchange(t *testing.T) {
 		{
 			name: "early answer becomes an ImmediateResponse",
 			run: func(context.Context, *flowengine.Request, flowengine.Host) *flowengine.Outcome {
-				return &flowengine.Outcome{Kind: flowengine.Answered, Status: 403, Project: "demo",
-					SetHeaders: []flowengine.Header{{Name: "Content-Type", Value: "text/plain"}},
-					AddHeaders: []flowengine.Header{{Name: "set-cookie", Value: "s=1"}},
-					Body:       []byte("denied")}
+				return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 403, SetHeaders: []flowengine.Header{{Name: "Content-Type", Value: "text/plain"}}, AddHeaders: []flowengine.Header{{Name: "set-cookie", Value: "s=1"}}, Body: []byte("denied")}, Project: "demo"}
 			},
 			steps: []step{{reqHeaders("GET", "/", true, nil),
 				replies(wantImmediate(403, mut(nil, set("content-type", "text/plain"), add("set-cookie", "s=1")), "denied", "flowproc_demo"))}},
@@ -102,13 +93,14 @@ func TestExchange(t *testing.T) {
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				b, err := h.RequestBody(ctx)
 				if err != nil {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
-				if _, err := h.Forward(ctx, &flowengine.Forward{
+				if _, err := h.Forward(ctx, &flowengine.Mutation{
+					BodySet:    true,
 					Body:       append([]byte(`{"wrapped":"`), append(upper(b), '"', '}')...),
 					SetHeaders: []flowengine.Header{{Name: "x-seen", Value: string(b)}, {Name: "content-length", Value: "1"}},
 				}); err != nil {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
 				return &flowengine.Outcome{Kind: flowengine.Forwarded}
 			},
@@ -126,8 +118,8 @@ func TestExchange(t *testing.T) {
 		{
 			name: "request body replaced unread: CONTINUE_AND_REPLACE in the headers reply",
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
-				if _, err := h.Forward(ctx, &flowengine.Forward{Body: []byte("new")}); err != nil {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+				if _, err := h.Forward(ctx, &flowengine.Mutation{Body: []byte("new"), BodySet: true}); err != nil {
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
 				return &flowengine.Outcome{Kind: flowengine.Forwarded}
 			},
@@ -145,14 +137,13 @@ func TestExchange(t *testing.T) {
 			name: "response body read and rewritten in the body reply",
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				if _, err := h.Forward(ctx, nil); err != nil {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
 				b, err := h.ResponseBody(ctx)
 				if err != nil {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
-				return &flowengine.Outcome{Kind: flowengine.Forwarded, Status: 202, BodySet: true, Body: append(b, "!!"...),
-					SetHeaders: []flowengine.Header{{Name: "content-type", Value: "text/plain"}}}
+				return &flowengine.Outcome{Kind: flowengine.Forwarded, Mutation: flowengine.Mutation{Status: 202, BodySet: true, Body: append(b, "!!"...), SetHeaders: []flowengine.Header{{Name: "content-type", Value: "text/plain"}}}}
 			},
 			steps: []step{
 				{reqHeaders("GET", "/", true, nil), replies(wantReqHeaders(&extprocv3.CommonResponse{}))},
@@ -168,10 +159,9 @@ func TestExchange(t *testing.T) {
 			name: "response body replaced unread: CONTINUE_AND_REPLACE, content-length removed",
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				if _, err := h.Forward(ctx, nil); err != nil {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
-				return &flowengine.Outcome{Kind: flowengine.Forwarded, BodySet: true, Body: []byte(`{"a":1}`),
-					SetHeaders: []flowengine.Header{{Name: "content-type", Value: "application/json"}, {Name: "content-length", Value: "99"}}}
+				return &flowengine.Outcome{Kind: flowengine.Forwarded, Mutation: flowengine.Mutation{BodySet: true, Body: []byte(`{"a":1}`), SetHeaders: []flowengine.Header{{Name: "content-type", Value: "application/json"}, {Name: "content-length", Value: "99"}}}}
 			},
 			steps: []step{
 				{reqHeaders("GET", "/", true, nil), replies(wantReqHeaders(&extprocv3.CommonResponse{}))},
@@ -212,10 +202,10 @@ func TestExchange(t *testing.T) {
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				b, err := h.RequestBody(ctx)
 				if err != nil {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
-				if _, err := h.Forward(ctx, &flowengine.Forward{Body: upper(b)}); err != nil {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+				if _, err := h.Forward(ctx, &flowengine.Mutation{Body: upper(b), BodySet: true}); err != nil {
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
 				return &flowengine.Outcome{Kind: flowengine.Forwarded}
 			},
@@ -249,10 +239,10 @@ func TestExchange(t *testing.T) {
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				b, err := h.RequestBody(ctx)
 				if err != nil || string(b) != "abc" {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
-				if _, err := h.Forward(ctx, &flowengine.Forward{SetHeaders: []flowengine.Header{{Name: "x-n", Value: "3"}}}); err != nil {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+				if _, err := h.Forward(ctx, &flowengine.Mutation{SetHeaders: []flowengine.Header{{Name: "x-n", Value: "3"}}}); err != nil {
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
 				return &flowengine.Outcome{Kind: flowengine.Forwarded}
 			},
@@ -271,8 +261,8 @@ func TestExchange(t *testing.T) {
 		{
 			name: "FULL_DUPLEX_STREAMED body replaced, trailers end it and are answered after the body",
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
-				if _, err := h.Forward(ctx, &flowengine.Forward{Body: []byte("replaced")}); err != nil {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+				if _, err := h.Forward(ctx, &flowengine.Mutation{Body: []byte("replaced"), BodySet: true}); err != nil {
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
 				return &flowengine.Outcome{Kind: flowengine.Forwarded}
 			},
@@ -292,9 +282,9 @@ func TestExchange(t *testing.T) {
 			name: "FULL_DUPLEX_STREAMED request chunks arriving after the response headers are still echoed",
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				if _, err := h.Forward(ctx, nil); err != nil {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
-				return &flowengine.Outcome{Kind: flowengine.Forwarded, SetHeaders: []flowengine.Header{{Name: "x-r", Value: "1"}}}
+				return &flowengine.Outcome{Kind: flowengine.Forwarded, Mutation: flowengine.Mutation{SetHeaders: []flowengine.Header{{Name: "x-r", Value: "1"}}}}
 			},
 			steps: []step{
 				{reqHeaders("POST", "/", false, modes(fds, none, false)), replies(wantReqHeaders(&extprocv3.CommonResponse{}))},
@@ -307,13 +297,13 @@ func TestExchange(t *testing.T) {
 			name: "FULL_DUPLEX_STREAMED response body read and replaced as one streamed_response",
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				if _, err := h.Forward(ctx, nil); err != nil {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
 				b, err := h.ResponseBody(ctx)
 				if err != nil {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
-				return &flowengine.Outcome{Kind: flowengine.Forwarded, BodySet: true, Body: upper(b)}
+				return &flowengine.Outcome{Kind: flowengine.Forwarded, Mutation: flowengine.Mutation{BodySet: true, Body: upper(b)}}
 			},
 			steps: []step{
 				{reqHeaders("GET", "/", true, modes(none, fds, false)), replies(wantReqHeaders(&extprocv3.CommonResponse{}))},
@@ -329,8 +319,8 @@ func TestExchange(t *testing.T) {
 		{
 			name: "BUFFERED by configuration: unread body gets an empty body reply",
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
-				if _, err := h.Forward(ctx, &flowengine.Forward{SetHeaders: []flowengine.Header{{Name: "x-a", Value: "1"}}}); err != nil {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+				if _, err := h.Forward(ctx, &flowengine.Mutation{SetHeaders: []flowengine.Header{{Name: "x-a", Value: "1"}}}); err != nil {
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
 				return &flowengine.Outcome{Kind: flowengine.Forwarded}
 			},
@@ -347,9 +337,9 @@ func TestExchange(t *testing.T) {
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				b, err := h.RequestBody(ctx)
 				if err != nil {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
-				return &flowengine.Outcome{Kind: flowengine.Answered, Status: 200, Body: b}
+				return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 200, Body: b}}
 			},
 			steps: []step{
 				{reqHeaders("POST", "/", false, modes(buffered, none, false)), replies(wantReqHeaders(&extprocv3.CommonResponse{}))},
@@ -362,9 +352,9 @@ func TestExchange(t *testing.T) {
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				b, err := h.RequestBody(ctx)
 				if err != nil || len(b) != 0 {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
-				return &flowengine.Outcome{Kind: flowengine.Answered, Status: 204}
+				return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 204}}
 			},
 			steps:    []step{{reqHeaders("GET", "/", true, nil), replies(wantImmediate(204, nil, "", "flowproc_demo"))}},
 			wantCode: "OK",
@@ -374,9 +364,9 @@ func TestExchange(t *testing.T) {
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				_, err := h.RequestBody(ctx)
 				if !errors.Is(err, flowengine.ErrBodyUnavailable) {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
-				return &flowengine.Outcome{Kind: flowengine.Answered, Status: 502, Body: []byte("body unavailable")}
+				return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 502, Body: []byte("body unavailable")}}
 			},
 			steps: []step{
 				{reqHeaders("POST", "/", false, nil), replies(withOverride(wantReqHeaders(&extprocv3.CommonResponse{}), buffered, none))},
@@ -389,9 +379,9 @@ func TestExchange(t *testing.T) {
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				_, err := h.RequestBody(ctx)
 				if !errors.Is(err, flowengine.ErrBodyUnavailable) {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
-				return &flowengine.Outcome{Kind: flowengine.Answered, Status: 502}
+				return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 502}}
 			},
 			steps: []step{
 				{reqHeaders("POST", "/", false, nil), replies(withOverride(wantReqHeaders(&extprocv3.CommonResponse{}), buffered, none))},
@@ -403,11 +393,11 @@ func TestExchange(t *testing.T) {
 			name: "forward after the request was released without the flow's changes is refused",
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				_, _ = h.RequestBody(ctx)
-				_, err := h.Forward(ctx, &flowengine.Forward{SetHeaders: []flowengine.Header{{Name: "x-auth", Value: "1"}}})
+				_, err := h.Forward(ctx, &flowengine.Mutation{SetHeaders: []flowengine.Header{{Name: "x-auth", Value: "1"}}})
 				if !errors.Is(err, ErrRequestReleased) {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
-				return &flowengine.Outcome{Kind: flowengine.Answered, Status: 500}
+				return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 500}}
 			},
 			steps: []step{
 				{reqHeaders("POST", "/", false, nil), replies(withOverride(wantReqHeaders(&extprocv3.CommonResponse{}), buffered, none))},
@@ -420,9 +410,9 @@ func TestExchange(t *testing.T) {
 			limit: 4,
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				if _, err := h.RequestBody(ctx); !errors.Is(err, ErrBodyTooLarge) {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
-				return &flowengine.Outcome{Kind: flowengine.Answered, Status: 500}
+				return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 500}}
 			},
 			steps: []step{
 				{reqHeaders("POST", "/", false, nil, "x-request-id", "big-1"), replies(withOverride(wantReqHeaders(&extprocv3.CommonResponse{}), buffered, none))},
@@ -436,9 +426,9 @@ func TestExchange(t *testing.T) {
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				resp, err := h.Forward(ctx, nil)
 				if err != nil || resp.Status != 500 {
-					return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 				}
-				return &flowengine.Outcome{Kind: flowengine.Answered, Status: 502, Body: []byte("upstream failed")}
+				return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 502, Body: []byte("upstream failed")}}
 			},
 			steps: []step{
 				{reqHeaders("GET", "/", true, nil), replies(wantReqHeaders(&extprocv3.CommonResponse{}))},
@@ -449,7 +439,7 @@ func TestExchange(t *testing.T) {
 		{
 			name: "Forwarded outcome without a Forward call forwards unchanged",
 			run: func(context.Context, *flowengine.Request, flowengine.Host) *flowengine.Outcome {
-				return &flowengine.Outcome{Kind: flowengine.Forwarded, SetHeaders: []flowengine.Header{{Name: "x-b", Value: "2"}}}
+				return &flowengine.Outcome{Kind: flowengine.Forwarded, Mutation: flowengine.Mutation{SetHeaders: []flowengine.Header{{Name: "x-b", Value: "2"}}}}
 			},
 			steps: []step{
 				{reqHeaders("GET", "/", true, nil), replies(wantReqHeaders(&extprocv3.CommonResponse{}))},
@@ -559,7 +549,7 @@ func TestExchange(t *testing.T) {
 			if tc.run == nil {
 				answer := func(text string) runnerFunc {
 					return func(context.Context, *flowengine.Request, flowengine.Host) *flowengine.Outcome {
-						return &flowengine.Outcome{Kind: flowengine.Answered, Status: 200, Body: []byte(text)}
+						return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 200, Body: []byte(text)}}
 					}
 				}
 				res = fakeResolver{

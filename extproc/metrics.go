@@ -15,8 +15,8 @@ const (
 )
 
 // Error codes used as the code label of flowproc_errors_total for errors
-// the server itself detects. Flow errors are counted under their FLAT error
-// code number instead (Outcome.ErrorCode).
+// the server itself detects. Flow errors are counted under their front
+// end's code instead (Outcome.Error: a FLAT code, an Apigee fault name).
 const (
 	errCodeProtocol        = "protocol"         // out-of-order or malformed message from Envoy
 	errCodeBodyUnavailable = "body_unavailable" // mode_override not honoured

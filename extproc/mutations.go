@@ -89,8 +89,8 @@ func isContentLength(name string) bool {
 // When replaceBody is set, content-length is dropped from the sets: the caller
 // either sets the new length itself (BUFFERED) or Envoy removes it
 // (CONTINUE_AND_REPLACE, STREAMED, FDS).
-func requestMutation(f *flowengine.Forward, replaceBody bool) *extprocv3.HeaderMutation {
-	n := len(f.SetHeaders)
+func requestMutation(f *flowengine.Mutation, replaceBody bool) *extprocv3.HeaderMutation {
+	n := len(f.SetHeaders) + len(f.AddHeaders)
 	if f.Path != "" {
 		n++
 	}
@@ -108,6 +108,9 @@ func requestMutation(f *flowengine.Forward, replaceBody bool) *extprocv3.HeaderM
 	for _, h := range f.SetHeaders {
 		size += len(h.Value)
 	}
+	for _, h := range f.AddHeaders {
+		size += len(h.Value)
+	}
 	b := newOptionBatch(n, size)
 	if f.Path != "" {
 		hm.SetHeaders = append(hm.SetHeaders, b.add(":path", f.Path, false))
@@ -120,6 +123,12 @@ func requestMutation(f *flowengine.Forward, replaceBody bool) *extprocv3.HeaderM
 			continue
 		}
 		hm.SetHeaders = append(hm.SetHeaders, b.add(h.Name, h.Value, false))
+	}
+	for _, h := range f.AddHeaders {
+		if replaceBody && isContentLength(h.Name) {
+			continue
+		}
+		hm.SetHeaders = append(hm.SetHeaders, b.add(h.Name, h.Value, true))
 	}
 	if len(f.RemoveHeaders) > 0 {
 		hm.RemoveHeaders = make([]string, len(f.RemoveHeaders))

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"time"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -275,19 +274,19 @@ func (x *exchange) record() {
 		outcome = outcomeCancelled
 	}
 	var (
-		flow     string
-		flatCode int
-		fields   []byte
+		flow    string
+		errCode string
+		fields  []byte
 	)
 	id := x.request.ID
 	if o := x.out; o != nil {
-		flow, flatCode, fields = o.Flow, o.ErrorCode, o.Log
+		flow, errCode, fields = o.Flow, o.Error, o.Log
 		if id == "" {
 			id = o.RequestID
 		}
 	}
-	if flatCode != 0 {
-		m.errors.WithLabelValues(strconv.Itoa(flatCode)).Inc()
+	if errCode != "" {
+		m.errors.WithLabelValues(errCode).Inc()
 	}
 	m.exchanges.WithLabelValues(x.project, flow, outcome).Inc()
 
@@ -318,8 +317,8 @@ func (x *exchange) record() {
 	if x.errorCode != "" {
 		attrs = append(attrs, slog.String("error", x.errorCode))
 	}
-	if flatCode != 0 {
-		attrs = append(attrs, slog.Int("code", flatCode))
+	if errCode != "" {
+		attrs = append(attrs, slog.String("code", errCode))
 	}
 	attrs = appendLogFields(attrs, fields)
 	x.s.log.LogAttrs(ctx, slog.LevelInfo, "flat_access", attrs...)

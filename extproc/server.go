@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -88,6 +89,10 @@ type Server struct {
 
 	registered atomic.Bool
 	draining   atomic.Bool
+
+	// post-response hooks in flight (after.go)
+	hooks     sync.WaitGroup
+	hookSlots chan struct{}
 }
 
 // New returns a Server for opts.
@@ -98,6 +103,7 @@ func New(opts Options) *Server {
 		reg:       opts.Metrics,
 		bodyLimit: opts.BodyLimit,
 		health:    health.NewServer(),
+		hookSlots: make(chan struct{}, maxAfterHooks),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -167,7 +173,7 @@ func (s *Server) Shutdown(ctx context.Context, g *grpc.Server) error {
 	}()
 	select {
 	case <-stopped:
-		return nil
+		return s.waitHooks(ctx)
 	case <-ctx.Done():
 		g.Stop()
 		<-stopped
@@ -233,6 +239,7 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) (err 
 		}
 		x.close()
 		s.safeRecord(x)
+		s.afterResponse(x)
 		s.metrics.streamsActive.Dec()
 	}()
 	return x.serve()

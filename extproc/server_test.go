@@ -135,7 +135,7 @@ func TestClientCancel(t *testing.T) {
 			ts := newTestServer(t, one(runnerFunc(func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				err := tc.call(ctx, h)
 				done <- result{err, ctx.Err()}
-				return &flowengine.Outcome{Kind: flowengine.Answered, Status: 500}
+				return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 500}}
 			})), 0)
 			c := ts.open(t, "")
 			c.send(tc.first)
@@ -170,9 +170,9 @@ func TestHostHonoursRunContext(t *testing.T) {
 		tctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 		defer cancel()
 		if _, err := h.Forward(tctx, nil); !errors.Is(err, context.DeadlineExceeded) {
-			return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599}
+			return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
 		}
-		return &flowengine.Outcome{Kind: flowengine.Answered, Status: 504, Body: []byte("upstream timeout")}
+		return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 504, Body: []byte("upstream timeout")}}
 	})), 0)
 	c := ts.open(t, "")
 	c.send(reqHeaders("GET", "/", true, nil))
@@ -244,7 +244,7 @@ func TestMetricsExposed(t *testing.T) {
 	ts := newTestServer(t, resolverFunc(func(_, path string) (flowengine.Runner, string, bool) {
 		if path == "/teapot" {
 			return runnerFunc(func(context.Context, *flowengine.Request, flowengine.Host) *flowengine.Outcome {
-				return &flowengine.Outcome{Kind: flowengine.Answered, Status: 418, Flow: "tea", ErrorCode: 5000}
+				return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 418}, Flow: "tea", Error: "5000"}
 			}), "demo", true
 		}
 		return runnerFunc(func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
@@ -292,8 +292,7 @@ func TestAccessLog(t *testing.T) {
 		if _, err := h.Forward(ctx, nil); err != nil {
 			return nil
 		}
-		return &flowengine.Outcome{Kind: flowengine.Forwarded, Flow: "getItem", Status: 203,
-			Log: []byte(`{"user":"alice","n":3,"status":"shadowed"}`)}
+		return &flowengine.Outcome{Kind: flowengine.Forwarded, Mutation: flowengine.Mutation{Status: 203}, Flow: "getItem", Log: []byte(`{"user":"alice","n":3,"status":"shadowed"}`)}
 	})), 0)
 	_, err := extproctest.Exchange(context.Background(), ts.conn, &extproctest.Request{
 		Method: "GET", Path: "/items/1?x=y", Authority: "api.example.com", Scheme: "https",
@@ -431,9 +430,9 @@ func TestLargeBodyWithinLimit(t *testing.T) {
 	ts := newTestServer(t, one(runnerFunc(func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 		b, err := h.RequestBody(ctx)
 		if err != nil {
-			return &flowengine.Outcome{Kind: flowengine.Answered, Status: 599, Body: []byte(err.Error())}
+			return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599, Body: []byte(err.Error())}}
 		}
-		return &flowengine.Outcome{Kind: flowengine.Answered, Status: 200, Body: []byte(strconv.Itoa(len(b)))}
+		return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 200, Body: []byte(strconv.Itoa(len(b)))}}
 	})), 6<<20)
 	body := make([]byte, 5<<20)
 	res, err := extproctest.Exchange(context.Background(), ts.conn, &extproctest.Request{Method: "POST", Body: body}, nil)

@@ -39,6 +39,10 @@ type Request struct {
 	// BodyKnownEmpty is true when the host knows the request has no body
 	// (e.g. end_of_stream on the headers); reading the body then needs no I/O.
 	BodyKnownEmpty bool
+	// Trace, when non-nil, receives one event per step of the run (see
+	// Tracer). Hosts set it only for exchanges somebody traces: nil costs
+	// nothing.
+	Trace Tracer
 }
 
 // Response is an upstream response's head as the host received it.
@@ -51,21 +55,34 @@ type Response struct {
 	BodyKnownEmpty bool
 }
 
-// Forward is what a flow asks of the host when it hands the request on to
-// Envoy's upstream: the mutations to apply to the request before it leaves.
-type Forward struct {
+// Mutation is a change to an HTTP message. The same shape serves the request
+// a flow forwards (Host.Forward) and the response it answers with or changes
+// (Outcome), for every front end.
+type Mutation struct {
+	// Status, when non-zero, is the response status (responses only).
+	Status int
 	// SetHeaders are set (replacing existing values) in order.
 	SetHeaders []Header
+	// AddHeaders are appended after SetHeaders (repeated fields such as
+	// set-cookie).
+	AddHeaders []Header
 	// RemoveHeaders are removed before SetHeaders are applied.
 	RemoveHeaders []string
-	// Path, when non-empty, replaces :path (path and query).
+	// Path, when non-empty, replaces :path (path and query; requests only).
 	Path string
-	// Authority, when non-empty, asks for a new :authority. Envoy ignores it
-	// unless its mutation rules allow routing changes.
+	// Authority, when non-empty, asks for a new :authority (requests only).
+	// Envoy honours it only when its mutation rules allow routing changes.
 	Authority string
-	// Body, when non-nil, replaces the request body (the host fixes
+	// Body replaces the message body when BodySet is true (the host fixes
 	// content-length).
-	Body []byte
+	Body    []byte
+	BodySet bool
+}
+
+// Empty reports whether m changes nothing.
+func (m *Mutation) Empty() bool {
+	return m.Status == 0 && len(m.SetHeaders)+len(m.AddHeaders)+len(m.RemoveHeaders) == 0 &&
+		m.Path == "" && m.Authority == "" && !m.BodySet
 }
 
 // Host is the I/O of one exchange. A run calls its methods from the run's own
@@ -77,7 +94,7 @@ type Host interface {
 	RequestBody(ctx context.Context) ([]byte, error)
 	// Forward lets the (mutated) request continue upstream and returns the
 	// upstream's response head. Called at most once per run.
-	Forward(ctx context.Context, f *Forward) (*Response, error)
+	Forward(ctx context.Context, m *Mutation) (*Response, error)
 	// ResponseBody returns the whole upstream response body. Only valid
 	// after Forward; called at most once per run.
 	ResponseBody(ctx context.Context) ([]byte, error)
@@ -109,28 +126,17 @@ func (k OutcomeKind) String() string {
 // Outcome is the result of one run.
 type Outcome struct {
 	Kind OutcomeKind
-
-	// Status is the response status: the answer's status, or for Forwarded
-	// a replacement for the upstream status (0 = keep upstream's).
-	Status int
-	// SetHeaders are response headers to set (replace), in order.
-	SetHeaders []Header
-	// AddHeaders are response headers to append (repeated fields such as
-	// set-cookie), after SetHeaders.
-	AddHeaders []Header
-	// RemoveHeaders are upstream response headers to remove (Forwarded only).
-	RemoveHeaders []string
-	// Body is the answer body, or for Forwarded a replacement body when
-	// BodySet is true.
-	Body    []byte
-	BodySet bool
+	// Mutation is, for Answered, the whole response (Status 0 = 200) and,
+	// for Forwarded, the changes to the upstream's response (Status 0 =
+	// keep upstream's; BodySet replaces its body).
+	Mutation
 
 	// Project and Flow name what ran, for logs and metrics.
 	Project string
 	Flow    string
-	// ErrorCode is the FLAT error code when the exchange ended in an error
-	// document or the error flow (0 otherwise).
-	ErrorCode int
+	// Error is the front end's code for the error the exchange ended in
+	// (a FLAT error code such as "3204", an Apigee fault name), "" when none.
+	Error string
 	// Log holds the access-log fields collected by log actions, as a JSON
 	// object (nil when none).
 	Log []byte
@@ -138,6 +144,10 @@ type Outcome struct {
 	RequestID string
 	// Panicked is true when a flow panicked (answered 500).
 	Panicked bool
+	// After, when non-nil, runs once the answer has gone to the client
+	// (Apigee PostClientFlow, logging): the host calls it off the hot path,
+	// after its last reply, with a context of its own.
+	After func(ctx context.Context)
 }
 
 // Runner runs flows on exchanges. Projects implement it.

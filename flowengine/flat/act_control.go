@@ -2,6 +2,7 @@ package flat
 
 import (
 	"fmt"
+	"github.com/flowproc/flowproc/flowengine/runtime"
 	"path/filepath"
 
 	"github.com/flowproc/flowproc/flowengine/apidef"
@@ -73,7 +74,7 @@ func (c *compiler) elseBranch(f *Flow, ia *ifAction, e *xelem) {
 	ia.branches = append(ia.branches, ifBranch{test: t, body: body, needsBody: ok && readsBody(a.value)})
 }
 
-func (a *ifAction) run(r *run, _ *step) (ctrl, error) {
+func (a *ifAction) Run(r *run, _ *step) (ctrl, error) {
 	for _, b := range a.branches {
 		if b.needsBody {
 			if err := r.ensureBody(); err != nil {
@@ -96,11 +97,11 @@ func (a *ifAction) run(r *run, _ *step) (ctrl, error) {
 
 type breakAction struct{}
 
-func (breakAction) run(*run, *step) (ctrl, error) { return ctrlBreak, nil }
+func (breakAction) Run(*run, *step) (ctrl, error) { return ctrlBreak, nil }
 
 type returnAction struct{}
 
-func (returnAction) run(*run, *step) (ctrl, error) { return ctrlReturn, nil }
+func (returnAction) Run(*run, *step) (ctrl, error) { return ctrlReturn, nil }
 
 // subFlowAction is <sub-flow src="file.xml"/>.
 type subFlowAction struct {
@@ -122,9 +123,9 @@ func compileSubFlow(c *compiler, f *Flow, e *xelem) action {
 	return &subFlowAction{flow: callee}
 }
 
-func (a *subFlowAction) run(r *run, s *step) (ctrl, error) {
+func (a *subFlowAction) Run(r *run, s *step) (ctrl, error) {
 	if r.depth >= maxSubFlowDepth {
-		return ctrlNext, fmt.Errorf("%s:%d: sub-flow %s: recursion deeper than %d levels", s.pos.file, s.pos.line, a.flow.File, maxSubFlowDepth)
+		return ctrlNext, fmt.Errorf("%s:%d: sub-flow %s: recursion deeper than %d levels", s.At.File, s.At.Line, a.flow.File, maxSubFlowDepth)
 	}
 	r.depth++
 	c, err := r.flow(a.flow)
@@ -138,38 +139,14 @@ func (a *subFlowAction) run(r *run, s *step) (ctrl, error) {
 // flow runs a whole flow file; expressions inside resolve files relative
 // to it.
 func (r *run) flow(f *Flow) (ctrl, error) {
-	saved := r.dir
-	r.dir = f.dir
+	savedDir, savedFile := r.dir, r.flowFile
+	r.dir, r.flowFile = f.dir, f.File
 	c, err := r.steps(f.body)
-	r.dir = saved
+	r.dir, r.flowFile = savedDir, savedFile
 	return c, err
 }
 
-// steps runs a block.
+// steps runs a block through the shared step loop.
 func (r *run) steps(body []step) (ctrl, error) {
-	for i := range body {
-		s := &body[i]
-		if err := r.ctx.Err(); err != nil {
-			return ctrlNext, err
-		}
-		if s.needsBody {
-			if err := r.ensureBody(); err != nil {
-				return ctrlNext, err
-			}
-		}
-		if s.cond != nil {
-			ok, err := s.cond.EvalBool(r.exprCtx(nil))
-			if err != nil {
-				return ctrlNext, fmt.Errorf("%s:%d: if=: %w", s.pos.file, s.pos.line, err)
-			}
-			if !ok {
-				continue
-			}
-		}
-		c, err := s.act.run(r, s)
-		if err != nil || c != ctrlNext {
-			return c, err
-		}
-	}
-	return ctrlNext, nil
+	return runtime.Run(r, r.flowFile, body)
 }

@@ -29,7 +29,7 @@ func compileError(c *compiler, f *Flow, e *xelem) action {
 	return a
 }
 
-func (a *errorAction) run(r *run, s *step) (ctrl, error) {
+func (a *errorAction) Run(r *run, s *step) (ctrl, error) {
 	fe := &flowError{status: 500, code: 5000, message: "FlowError", info: []string{"Flow Error triggered"}}
 	var obj []member
 	if a.t != nil {
@@ -41,7 +41,7 @@ func (a *errorAction) run(r *run, s *step) (ctrl, error) {
 		if len(out) > 0 {
 			doc, err := r.slab.Parse(out, r.p.opts.maxDepth())
 			if err != nil {
-				return ctrlNext, fmt.Errorf("%s:%d: error: body is not JSON: %w", s.pos.file, s.pos.line, err)
+				return ctrlNext, fmt.Errorf("%s:%d: error: body is not JSON: %w", s.At.File, s.At.Line, err)
 			}
 			root := doc.FirstElement()
 			switch oxn.TypeOf(root) {
@@ -54,7 +54,7 @@ func (a *errorAction) run(r *run, s *step) (ctrl, error) {
 					}
 				}
 			default:
-				return ctrlNext, fmt.Errorf("%s:%d: error: body must be a JSON object or string", s.pos.file, s.pos.line)
+				return ctrlNext, fmt.Errorf("%s:%d: error: body must be a JSON object or string", s.At.File, s.At.Line)
 			}
 		}
 	}
@@ -96,8 +96,8 @@ func (a *errorAction) run(r *run, s *step) (ctrl, error) {
 			fe.status = n
 		}
 	}
-	fe.extra = errorObject(fe, obj, r.id)
-	r.p.logger().Warn("flat_alert", "type", "flat_alert", "topic", "error", "requestID", r.id, "message", fe.message)
+	fe.extra = errorObject(fe, obj, r.x.ID)
+	r.p.logger().Warn("flat_alert", "type", "flat_alert", "topic", "error", "requestID", r.x.ID, "message", fe.message)
 	return ctrlNext, fe
 }
 

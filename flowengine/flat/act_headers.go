@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/oxn"
 )
 
@@ -32,7 +31,7 @@ func compileSetHeaders(c *compiler, f *Flow, e *xelem) action {
 	return a
 }
 
-func (a *setHeadersAction) run(r *run, s *step) (ctrl, error) {
+func (a *setHeadersAction) Run(r *run, s *step) (ctrl, error) {
 	ms, err := r.renderObject(a.t, a.in, "set-response-headers", s)
 	if err != nil {
 		return ctrlNext, err
@@ -41,14 +40,14 @@ func (a *setHeadersAction) run(r *run, s *step) (ctrl, error) {
 		if strings.EqualFold(m.key, "status") {
 			v, ok := scalarString(m.node)
 			if n, err := strconv.Atoi(v); ok && err == nil && n >= 100 && n <= 599 {
-				r.status = n
+				r.x.Resp.Status = n
 			} else {
-				r.status = 500
+				r.x.Resp.Status = 500
 			}
 			continue
 		}
 		if !validHeaderName(m.key) {
-			return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: invalid header name %q", s.pos.file, s.pos.line, m.key)
+			return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: invalid header name %q", s.At.File, s.At.Line, m.key)
 		}
 		if oxn.TypeOf(m.node) == oxn.Array {
 			// The first value replaces, the others are added (set-cookie).
@@ -59,13 +58,13 @@ func (a *setHeadersAction) run(r *run, s *step) (ctrl, error) {
 					continue
 				}
 				if err := checkHeaderValue(v); err != nil {
-					return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: %q: %w", s.pos.file, s.pos.line, m.key, err)
+					return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: %q: %w", s.At.File, s.At.Line, m.key, err)
 				}
 				if first {
 					r.setResponseHeader(m.key, v)
 					first = false
 				} else {
-					r.addHeaders = append(r.addHeaders, flowengine.Header{Name: strings.ToLower(m.key), Value: v})
+					r.x.AddResponseHeader(m.key, v)
 				}
 			}
 			continue
@@ -75,7 +74,7 @@ func (a *setHeadersAction) run(r *run, s *step) (ctrl, error) {
 			continue // null and objects set nothing
 		}
 		if err := checkHeaderValue(v); err != nil {
-			return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: %q: %w", s.pos.file, s.pos.line, m.key, err)
+			return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: %q: %w", s.At.File, s.At.Line, m.key, err)
 		}
 		r.setResponseHeader(m.key, v)
 	}
@@ -129,14 +128,14 @@ func compileLog(c *compiler, f *Flow, e *xelem) action {
 // systemLogFields cannot be overridden by <log>.
 var systemLogFields = map[string]bool{"timestamp": true, "type": true, "requestID": true}
 
-func (a *logAction) run(r *run, s *step) (ctrl, error) {
+func (a *logAction) Run(r *run, s *step) (ctrl, error) {
 	ms, err := r.renderObject(a.t, a.in, "log", s)
 	if err != nil {
 		return ctrlNext, err
 	}
 	for _, m := range ms {
 		if systemLogFields[m.key] {
-			r.p.logger().Warn("log: system field cannot be overridden", "field", m.key, "requestID", r.id)
+			r.p.logger().Warn("log: system field cannot be overridden", "field", m.key, "requestID", r.x.ID)
 		}
 	}
 	if r.logFields == nil {

@@ -44,7 +44,7 @@ func compileEcho(c *compiler, f *Flow, e *xelem) action {
 	return a
 }
 
-func (a *echoAction) run(r *run, _ *step) (ctrl, error) {
+func (a *echoAction) Run(r *run, _ *step) (ctrl, error) {
 	m, err := a.mime.eval(r)
 	if err != nil {
 		return ctrlNext, err
@@ -78,10 +78,10 @@ func (r *run) applyStatus(v value) error {
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n < 100 || n > 599 {
-		r.status = 500
+		r.x.Resp.Status = 500
 		return nil
 	}
-	r.status = n
+	r.x.Resp.Status = n
 	return nil
 }
 
@@ -96,7 +96,7 @@ func compileSetStatus(c *compiler, f *Flow, e *xelem) action {
 	return &setStatusAction{code: c.statusValue(f, a)}
 }
 
-func (a *setStatusAction) run(r *run, _ *step) (ctrl, error) {
+func (a *setStatusAction) Run(r *run, _ *step) (ctrl, error) {
 	return ctrlNext, r.applyStatus(a.code)
 }
 
@@ -154,7 +154,7 @@ func (c *compiler) input(f *Flow, e *xelem) input {
 func (in input) node(r *run) (*dom.Node, error) {
 	switch in.kind {
 	case inMain:
-		if !in.fetch && r.forwarded && !r.contentSet {
+		if !in.fetch && r.x.Forwarded && !r.x.Resp.BodySet {
 			return nil, nil
 		}
 		return r.mainContext()
@@ -215,7 +215,7 @@ func compileTemplate(c *compiler, f *Flow, e *xelem) action {
 	return a
 }
 
-func (a *templateAction) run(r *run, s *step) (ctrl, error) {
+func (a *templateAction) Run(r *run, s *step) (ctrl, error) {
 	out, err := r.render(a.t, a.in)
 	if err != nil {
 		return ctrlNext, err
@@ -225,7 +225,7 @@ func (a *templateAction) run(r *run, s *step) (ctrl, error) {
 		return ctrlNext, nil
 	}
 	if a.check && !json.Valid(out) {
-		r.p.logger().Warn(`Action "template": Output is not valid JSON`, "requestID", r.id, "at", fmt.Sprintf("%s:%d", s.pos.file, s.pos.line))
+		r.p.logger().Warn(`Action "template": Output is not valid JSON`, "requestID", r.x.ID, "at", fmt.Sprintf("%s:%d", s.At.File, s.At.Line))
 	}
 	r.setMain(bytes.Clone(out), "application/json") // out is scratch space
 	return ctrlNext, nil
@@ -249,7 +249,7 @@ func (r *run) renderObject(t *tmpl, in input, what string, s *step) ([]member, e
 	}
 	ms, err := objectMembers(out, &r.slab.Arena, r.members)
 	if err != nil {
-		return nil, fmt.Errorf("%s:%d: %s: %w", s.pos.file, s.pos.line, what, err)
+		return nil, fmt.Errorf("%s:%d: %s: %w", s.At.File, s.At.Line, what, err)
 	}
 	r.members = ms
 	return ms, nil
@@ -273,7 +273,7 @@ func (r *run) typedValue(out []byte, check bool, s *step) expr.Value {
 	doc, err := r.slab.Parse(out, r.p.opts.maxDepth())
 	if err != nil {
 		if check {
-			r.p.logger().Warn(`Action "template": Output is not valid JSON`, "requestID", r.id, "at", fmt.Sprintf("%s:%d", s.pos.file, s.pos.line))
+			r.p.logger().Warn(`Action "template": Output is not valid JSON`, "requestID", r.x.ID, "at", fmt.Sprintf("%s:%d", s.At.File, s.At.Line))
 		}
 		return string(out)
 	}
@@ -294,10 +294,10 @@ func compileEval(c *compiler, f *Flow, e *xelem) action {
 	return &evalAction{x: x, out: c.outVar(f, e)}
 }
 
-func (a *evalAction) run(r *run, s *step) (ctrl, error) {
+func (a *evalAction) Run(r *run, s *step) (ctrl, error) {
 	v, err := a.x.Eval(r.exprCtx(nil))
 	if err != nil {
-		return ctrlNext, fmt.Errorf("%s:%d: eval: %w", s.pos.file, s.pos.line, err)
+		return ctrlNext, fmt.Errorf("%s:%d: eval: %w", s.At.File, s.At.Line, err)
 	}
 	if a.out != "" {
 		r.setVar(a.out, v)

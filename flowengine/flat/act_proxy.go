@@ -162,7 +162,7 @@ func parseProxySpecIn(data []byte, arena *oxn.Arena, ms []member) (*proxySpec, e
 	return &s, nil
 }
 
-func (a *proxyAction) run(r *run, s *step) (ctrl, error) {
+func (a *proxyAction) Run(r *run, s *step) (ctrl, error) {
 	spec := a.fixed
 	if spec == nil {
 		out, err := r.render(a.t, a.in)
@@ -171,7 +171,7 @@ func (a *proxyAction) run(r *run, s *step) (ctrl, error) {
 		}
 		spec, err = parseProxySpecIn(out, &r.slab.Arena, r.members)
 		if err != nil {
-			return ctrlNext, fmt.Errorf("%s:%d: proxy-request: %w", s.pos.file, s.pos.line, err)
+			return ctrlNext, fmt.Errorf("%s:%d: proxy-request: %w", s.At.File, s.At.Line, err)
 		}
 	}
 	return ctrlNext, r.proxy(spec)
@@ -182,10 +182,10 @@ var dropOnProxy = []string{"authorization", "cookie"}
 
 // proxy builds the Forward for spec and waits for the upstream response.
 func (r *run) proxy(spec *proxySpec) error {
-	if r.forwarded {
+	if r.x.Forwarded {
 		return &flowError{status: 500, code: 5002, message: "FlowError", info: []string{"the request was already forwarded; proxy-request can run once per request"}}
 	}
-	f := &r.fwd
+	f := &r.x.Fwd
 	f.SetHeaders, f.RemoveHeaders = r.fwdSet[:0], r.fwdRemove[:0]
 	var target *url.URL
 	path := r.reqPath
@@ -245,12 +245,10 @@ func (r *run) proxy(spec *proxySpec) error {
 
 // forward hands the request to the host and records $upstream/main.
 func (r *run) forward(upstreamURL string) error {
-	resp, err := r.host.Forward(r.ctx, &r.fwd)
-	r.forwarded = true
+	resp, err := r.x.Forward()
 	if err != nil {
 		return &flowError{status: 502, code: 3209, message: "Upstream request failed", info: []string{err.Error()}, cause: err}
 	}
-	r.upstream = resp
 	sl := &r.slab
 	up := sl.object("upstream")
 	main := sl.object("main")

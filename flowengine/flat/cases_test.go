@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -111,7 +112,7 @@ type fakeHost struct {
 	fwdErr   error
 	readBody int
 	readResp int
-	forwards []*flowengine.Forward
+	forwards []*flowengine.Mutation
 }
 
 func (h *fakeHost) RequestBody(context.Context) ([]byte, error) {
@@ -119,7 +120,7 @@ func (h *fakeHost) RequestBody(context.Context) ([]byte, error) {
 	return h.body, h.bodyErr
 }
 
-func (h *fakeHost) Forward(_ context.Context, f *flowengine.Forward) (*flowengine.Response, error) {
+func (h *fakeHost) Forward(_ context.Context, f *flowengine.Mutation) (*flowengine.Response, error) {
 	cp := *f
 	h.forwards = append(h.forwards, &cp)
 	if h.fwdErr != nil {
@@ -331,8 +332,8 @@ func checkOutcome(t *testing.T, c *langCase, h *fakeHost, out *flowengine.Outcom
 	t.Helper()
 	w := c.Want
 	dump := func() string {
-		return fmt.Sprintf("outcome: kind=%s status=%d set=%v add=%v remove=%v body=%q bodySet=%v code=%d flow=%q log=%s\nforwards=%s",
-			out.Kind, out.Status, out.SetHeaders, out.AddHeaders, out.RemoveHeaders, out.Body, out.BodySet, out.ErrorCode, out.Flow, out.Log, fmtForwards(h.forwards))
+		return fmt.Sprintf("outcome: kind=%s status=%d set=%v add=%v remove=%v body=%q bodySet=%v code=%q flow=%q log=%s\nforwards=%s",
+			out.Kind, out.Status, out.SetHeaders, out.AddHeaders, out.RemoveHeaders, out.Body, out.BodySet, out.Error, out.Flow, out.Log, fmtForwards(h.forwards))
 	}
 	wantKind := w.Kind
 	if wantKind == "" {
@@ -432,8 +433,8 @@ func checkOutcome(t *testing.T, c *langCase, h *fakeHost, out *flowengine.Outcom
 	if w.ReadResp != nil && (h.readResp > 0) != *w.ReadResp {
 		t.Errorf("response body read = %v, want %v", h.readResp > 0, *w.ReadResp)
 	}
-	if w.ErrorCode != 0 && out.ErrorCode != w.ErrorCode {
-		t.Errorf("error code = %d, want %d\n%s", out.ErrorCode, w.ErrorCode, dump())
+	if w.ErrorCode != 0 && out.Error != strconv.Itoa(w.ErrorCode) {
+		t.Errorf("error code = %q, want %d\n%s", out.Error, w.ErrorCode, dump())
 	}
 	if w.Flow != "" && out.Flow != w.Flow {
 		t.Errorf("flow = %q, want %q", out.Flow, w.Flow)
@@ -449,7 +450,7 @@ func checkOutcome(t *testing.T, c *langCase, h *fakeHost, out *flowengine.Outcom
 	}
 }
 
-func fmtForwards(fs []*flowengine.Forward) string {
+func fmtForwards(fs []*flowengine.Mutation) string {
 	var b strings.Builder
 	for _, f := range fs {
 		fmt.Fprintf(&b, "{path=%q authority=%q set=%v remove=%v}", f.Path, f.Authority, f.SetHeaders, f.RemoveHeaders)

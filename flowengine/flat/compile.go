@@ -10,6 +10,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/apidef"
 	"github.com/flowproc/flowproc/flowengine/diag"
 	"github.com/flowproc/flowproc/flowengine/expr"
+	"github.com/flowproc/flowproc/flowengine/runtime"
 	"github.com/flowproc/flowproc/flowengine/template"
 )
 
@@ -106,7 +107,7 @@ func (c *compiler) block(f *Flow, els []*xelem) []step {
 		if !ok {
 			continue
 		}
-		if ia, isIf := st.act.(*ifAction); isIf {
+		if ia, isIf := st.Act.(*ifAction); isIf {
 			lastIf = ia
 		}
 		out = append(out, st)
@@ -116,7 +117,7 @@ func (c *compiler) block(f *Flow, els []*xelem) []step {
 
 // step compiles one element.
 func (c *compiler) step(f *Flow, e *xelem) (step, bool) {
-	st := step{pos: pos{file: f.File, line: e.line, col: e.col}}
+	st := step{Name: e.name, At: runtime.Pos{File: f.File, Line: e.line, Col: e.col}}
 	spec, ok := actions[e.name]
 	if !ok {
 		c.errf(f, e.line, e.col, diag.UnknownAction, "unknown action <%s>%s", e.name, suggest(e.name))
@@ -137,15 +138,23 @@ func (c *compiler) step(f *Flow, e *xelem) (step, bool) {
 			c.errf(f, a.line, a.col, diag.UnknownAttribute, "<%s> has no attribute %q", e.name, a.name)
 		}
 	}
+	needsBody := stepReadsBody(e)
+	var cond *flatCond
 	if a, ok := e.attr("if"); ok && e.name != "if" {
-		st.cond = c.expr(f, a.value, a.line, a.col+len(a.name)+2)
-		st.needsBody = st.needsBody || readsBody(a.value)
+		cond = &flatCond{e: c.expr(f, a.value, a.line, a.col+len(a.name)+2), src: a.value}
+		needsBody = needsBody || readsBody(a.value)
+		cond.needsBody = needsBody
+		if cond.e != nil {
+			st.Cond = cond
+		}
 	}
-	st.act = spec.compile(c, f, e)
-	if st.act == nil {
+	st.Act = spec.compile(c, f, e)
+	if st.Act == nil {
 		return st, false
 	}
-	st.needsBody = st.needsBody || stepReadsBody(e)
+	if needsBody {
+		st.Act = bodyFirst{st.Act}
+	}
 	return st, true
 }
 

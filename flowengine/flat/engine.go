@@ -6,7 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"runtime/debug"
+	"github.com/flowproc/flowproc/flowengine/runtime"
+	"strconv"
 	"strings"
 
 	"github.com/flowproc/flowproc/flowengine"
@@ -18,22 +19,21 @@ import (
 // Run executes the project's flows for one exchange (flowengine.Runner).
 // It never panics out: a panic becomes a 500 answer, logged with the
 // request ID.
-func (p *Project) Run(ctx context.Context, req *flowengine.Request, host flowengine.Host) (out *flowengine.Outcome) {
-	r := &run{p: p, ctx: ctx, req: req, host: host, id: req.ID}
-	r.vars, r.params, r.setHeaders = r.varsBuf[:0], r.paramsBuf[:0], r.headersBuf[:0]
+func (p *Project) Run(ctx context.Context, req *flowengine.Request, host flowengine.Host) *flowengine.Outcome {
+	r := &run{p: p}
+	r.x.Reset(ctx, req, host)
+	r.x.Resp.Headers = r.headersBuf[:0]
+	r.vars, r.params = r.varsBuf[:0], r.paramsBuf[:0]
 	r.scratch = *bytes.NewBuffer(r.scratchBuf[:0])
-	if r.id == "" {
-		r.id = newRequestID()
+	if r.x.ID == "" {
+		r.x.ID = newRequestID()
 	}
-	defer func() {
-		if v := recover(); v != nil {
-			p.logger().Error("panic in flow", "requestID", r.id, "project", p.name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			fe := &flowError{status: 500, code: 5003, message: "Internal Server Error", info: []string{"internal error while running the flow"}}
-			out = r.errorOutcome(fe)
-			out.Panicked = true
-		}
-	}()
-	r.reqPath, r.reqQuery, _ = strings.Cut(req.Path, "?")
+	return runtime.Guard(r.run, r.panicked)
+}
+
+// run routes the request, runs its flows and the error flow.
+func (r *run) run() *flowengine.Outcome {
+	r.reqPath, r.reqQuery, _ = strings.Cut(r.x.Req.Path, "?")
 	err := r.main()
 	if err != nil {
 		err = r.handleError(err)
@@ -44,10 +44,17 @@ func (p *Project) Run(ctx context.Context, req *flowengine.Request, host floweng
 	return r.outcome()
 }
 
+// panicked answers a recovered panic with 500 and logs it.
+func (r *run) panicked(v any, stack []byte) *flowengine.Outcome {
+	r.p.logger().Error("panic in flow", "requestID", r.x.ID, "project", r.p.name, "panic", fmt.Sprint(v), "stack", string(stack))
+	fe := &flowError{status: 500, code: 5003, message: "Internal Server Error", info: []string{"internal error while running the flow"}}
+	return r.errorOutcome(fe)
+}
+
 // main routes the request and runs init, path and proxy flows.
 func (r *run) main() error {
 	p := r.p
-	m := p.def.Match(r.req.Method, r.reqPath)
+	m := p.def.Match(r.x.Req.Method, r.reqPath)
 	r.params = r.params[:0]
 	for _, pp := range m.Params {
 		r.params = append(r.params, paramKV{name: pp.Name, value: pp.Value})
@@ -99,7 +106,7 @@ func (r *run) handleError(err error) error {
 		return err
 	}
 	if fe.cause != nil && fe.code == 5000 {
-		r.p.logger().Warn("flow error", "requestID", r.id, "project", r.p.name, "flow", r.flowName, "error", fe.cause.Error())
+		r.p.logger().Warn("flow error", "requestID", r.x.ID, "project", r.p.name, "flow", r.flowName, "error", fe.cause.Error())
 	}
 	r.errorCode = fe.code
 	if r.p.errorFlow == nil || r.inErrFlow {
@@ -107,18 +114,18 @@ func (r *run) handleError(err error) error {
 	}
 	r.inErrFlow = true
 	if fe.extra == nil {
-		fe.extra = errorObject(fe, nil, r.id)
+		fe.extra = errorObject(fe, nil, r.x.ID)
 	}
 	r.setVar("error", expr.NodeSet{fe.extra})
-	r.status = fe.status
-	r.contentSet, r.content = false, nil
+	r.x.Resp.Status = fe.status
+	r.x.Resp.BodySet, r.x.Resp.Body = false, nil
 	if _, err2 := r.flow(r.p.errorFlow); err2 != nil {
-		r.p.logger().Warn("error in error flow", "requestID", r.id, "error", err2.Error())
+		r.p.logger().Warn("error in error flow", "requestID", r.x.ID, "error", err2.Error())
 		inner := asFlowError(err2)
 		r.errorCode = inner.code
 		return inner
 	}
-	if !r.contentSet {
+	if !r.x.Resp.BodySet {
 		return fe // the error flow built no response: send the document
 	}
 	return nil
@@ -131,16 +138,16 @@ func (r *run) errorOutcome(fe *flowError) *flowengine.Outcome {
 		var b bytes.Buffer
 		b.WriteString(`{"error":`)
 		if err := oxn.Write(&b, fe.extra); err != nil {
-			body = errorDocument(fe, r.id)
+			body = errorDocument(fe, r.x.ID)
 		} else {
 			b.WriteByte('}')
 			body = b.Bytes()
 		}
 	} else {
-		body = errorDocument(fe, r.id)
+		body = errorDocument(fe, r.x.ID)
 	}
 	r.errorCode = fe.code
-	r.status = fe.status
+	r.x.Resp.Status = fe.status
 	r.setMain(body, "application/json")
 	return r.outcome()
 }
@@ -148,77 +155,40 @@ func (r *run) errorOutcome(fe *flowError) *flowengine.Outcome {
 // outcome turns the run's state into the host's Outcome, forwarding first
 // when the flows neither answered nor forwarded.
 func (r *run) outcome() *flowengine.Outcome {
-	if !r.forwarded && !r.contentSet && r.status == 0 {
+	x := &r.x
+	if !x.Forwarded && !x.Resp.BodySet && x.Resp.Status == 0 {
 		if err := r.forward(r.upstreamURL()); err != nil {
 			return r.errorOutcome(asFlowError(err))
 		}
 	}
-	o := &r.out
-	*o = flowengine.Outcome{
-		Project:   r.p.name,
-		Flow:      r.flowName,
-		ErrorCode: r.errorCode,
-		RequestID: r.id,
+	if r.contentFromUpstream {
+		x.Resp.BodySet = false // the upstream's body goes to the client as it is
 	}
+	code := ""
+	if r.errorCode != 0 {
+		code = strconv.Itoa(r.errorCode)
+	}
+	o := x.Outcome(r.p.name, r.flowName, code)
 	if r.logFields != nil {
 		var b bytes.Buffer
 		r.logFields.write(&b)
 		o.Log = b.Bytes()
 	}
-	headers := r.setHeaders
-	if r.contentSet && !r.contentFromUpstream {
-		ct := r.contentType
-		if ct == "" {
-			ct = "text/plain"
-		}
-		// The run is over: its header list becomes the outcome's.
-		headers = append(withoutHeader(headers, "content-type"), flowengine.Header{})
-		copy(headers[1:], headers)
-		headers[0] = flowengine.Header{Name: "content-type", Value: ct}
-		r.setHeaders = headers
-	}
-	o.SetHeaders = headers
-	o.AddHeaders = r.addHeaders
-	if r.forwarded && r.upstream != nil {
-		o.Kind = flowengine.Forwarded
-		o.Status = r.status
-		if r.contentSet && !r.contentFromUpstream {
-			o.Body, o.BodySet = r.content, true
-		}
-		return o
-	}
-	o.Kind = flowengine.Answered
-	o.Status = r.status
-	if o.Status == 0 {
-		o.Status = 200
-	}
-	o.Body, o.BodySet = r.content, true
 	return o
-}
-
-// withoutHeader removes the headers named name from hs, in place.
-func withoutHeader(hs []flowengine.Header, name string) []flowengine.Header {
-	out := hs[:0]
-	for _, h := range hs {
-		if h.Name != name {
-			out = append(out, h)
-		}
-	}
-	return out
 }
 
 // upstreamURL is the URL Envoy's route forwards to, as far as flowproc
 // knows it (for $upstream/main/url).
 func (r *run) upstreamURL() string {
-	scheme := r.req.Scheme
+	scheme := r.x.Req.Scheme
 	if scheme == "" {
 		scheme = "http"
 	}
-	path := r.req.Path
-	if r.fwd.Path != "" {
-		path = r.fwd.Path
+	path := r.x.Req.Path
+	if r.x.Fwd.Path != "" {
+		path = r.x.Fwd.Path
 	}
-	return scheme + "://" + r.req.Authority + path
+	return scheme + "://" + r.x.Req.Authority + path
 }
 
 // newRequestID returns a FLAT-style request ID (27 URL-safe characters).

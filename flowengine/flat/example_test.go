@@ -34,7 +34,7 @@ func TestExampleRoutes(t *testing.T) {
 		wantStatus int
 		wantJSON   string
 		wantHeader map[string]string
-		wantFwd    *flowengine.Forward
+		wantFwd    *flowengine.Mutation
 	}{
 		{
 			name: "hello template", method: "GET", path: "/api/hello/world?lang=de",
@@ -69,7 +69,7 @@ func TestExampleRoutes(t *testing.T) {
 			upstream:   &flowengine.Response{Status: 200, Headers: []flowengine.Header{{Name: "content-type", Value: "text/plain"}}},
 			wantKind:   flowengine.Forwarded,
 			wantHeader: map[string]string{"x-upstream-status": "200", "x-request-id": "rid-1"},
-			wantFwd: &flowengine.Forward{Path: "/v2/things?x=1", Authority: "upstream",
+			wantFwd: &flowengine.Mutation{Path: "/v2/things?x=1", Authority: "upstream",
 				SetHeaders:    []flowengine.Header{{Name: "x-flowproc", Value: "1"}, {Name: "x-request-id", Value: "rid-1"}},
 				RemoveHeaders: []string{"authorization"}},
 		},
@@ -84,7 +84,7 @@ func TestExampleRoutes(t *testing.T) {
 			name: "x-flat-proxy route", method: "GET", path: "/api/status/health",
 			upstream: &flowengine.Response{Status: 204},
 			wantKind: flowengine.Forwarded,
-			wantFwd: &flowengine.Forward{Path: "/status/health", Authority: "upstream",
+			wantFwd: &flowengine.Mutation{Path: "/status/health", Authority: "upstream",
 				SetHeaders: []flowengine.Header{{Name: "x-proxied-by", Value: "flowproc"}}},
 		},
 		{
@@ -96,7 +96,7 @@ func TestExampleRoutes(t *testing.T) {
 			name: "outside the base path passes through", method: "GET", path: "/index.html",
 			upstream: &flowengine.Response{Status: 200},
 			wantKind: flowengine.Forwarded,
-			wantFwd:  &flowengine.Forward{},
+			wantFwd:  &flowengine.Mutation{},
 		},
 	}
 	for _, tt := range tests {
@@ -126,7 +126,7 @@ func TestExampleRoutes(t *testing.T) {
 				if g.Path != tt.wantFwd.Path || g.Authority != tt.wantFwd.Authority ||
 					fmtHeaders(g.SetHeaders) != fmtHeaders(tt.wantFwd.SetHeaders) ||
 					strings.Join(g.RemoveHeaders, ",") != strings.Join(tt.wantFwd.RemoveHeaders, ",") {
-					t.Errorf("forward = %s, want %s", fmtForwards([]*flowengine.Forward{g}), fmtForwards([]*flowengine.Forward{tt.wantFwd}))
+					t.Errorf("forward = %s, want %s", fmtForwards([]*flowengine.Mutation{g}), fmtForwards([]*flowengine.Mutation{tt.wantFwd}))
 				}
 			}
 		})

@@ -2,17 +2,18 @@ package flat
 
 import (
 	"github.com/flowproc/flowproc/flowengine/expr"
+	"github.com/flowproc/flowproc/flowengine/runtime"
 	"github.com/flowproc/flowproc/flowengine/template"
 )
 
 // ctrl is how a step ends: go on, leave the current flow, or end every flow.
-type ctrl uint8
+type ctrl = runtime.Ctrl
 
 const (
-	ctrlNext      ctrl = iota // continue with the next step
-	ctrlReturn                // <return/>: leave the current (sub-)flow
-	ctrlBreak                 // <break/>: end all flows, send the response
-	ctrlTerminate             // echo/error/…: the response is final, end all flows
+	ctrlNext      = runtime.Next      // continue with the next step
+	ctrlReturn    = runtime.Return    // <return/>: leave the current (sub-)flow
+	ctrlBreak     = runtime.Break     // <break/>: end all flows, send the response
+	ctrlTerminate = runtime.Terminate // echo/error/…: the response is final, end all flows
 )
 
 // Flow is one compiled flow file.
@@ -25,26 +26,46 @@ type Flow struct {
 }
 
 // step is one compiled element of a flow: an action or a control structure,
-// with its optional if= condition.
-type step struct {
-	pos  pos
-	cond *expr.Expr
-	// needsBody is true when any expression or template of the step reads
-	// $body or $request/post: the run fetches the request body first.
-	needsBody bool
-	act       action
-}
+// with its optional if= condition, run by the shared runtime's step loop.
+type step = runtime.Step[*run]
 
 // action runs one step.
-type action interface {
-	run(r *run, s *step) (ctrl, error)
-}
+type action = runtime.Action[*run]
 
 // pos is a file position for runtime errors and traces.
 type pos struct {
 	file string
 	line int
 	col  int
+}
+
+// flatCond is an if= condition: an XPath expression, evaluated after the
+// request body was fetched when the step reads it.
+type flatCond struct {
+	e         *expr.Expr
+	src       string
+	needsBody bool
+}
+
+func (c *flatCond) Eval(r *run) (bool, error) {
+	if c.needsBody {
+		if err := r.ensureBody(); err != nil {
+			return false, err
+		}
+	}
+	return c.e.EvalBool(r.exprCtx(nil))
+}
+
+func (c *flatCond) Source() string { return c.src }
+
+// bodyFirst fetches the request body before running a step that reads it.
+type bodyFirst struct{ act action }
+
+func (b bodyFirst) Run(r *run, s *step) (ctrl, error) {
+	if err := r.ensureBody(); err != nil {
+		return ctrlNext, err
+	}
+	return b.act.Run(r, s)
 }
 
 // value is an attribute value: a literal or a dynamic {expression}.

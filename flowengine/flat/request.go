@@ -16,7 +16,7 @@ func (r *run) requestNode() *dom.Node {
 	if r.reqNode != nil {
 		return r.reqNode
 	}
-	req := r.req
+	req := r.x.Req
 	sl := &r.slab
 	n := sl.object("request")
 	add := func(name, v string) { n.AppendChild(sl.str(name, v)) }
@@ -30,7 +30,7 @@ func (r *run) requestNode() *dom.Node {
 	} else {
 		n.AppendChild(sl.elem("port", "null"))
 	}
-	add("id", r.id)
+	add("id", r.x.ID)
 	scheme := req.Scheme
 	if scheme == "" {
 		scheme = "http"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flowproc/flowproc/flowengine/runtime"
 	"mime"
 	"strings"
 
@@ -17,14 +18,11 @@ import (
 // maxSubFlowDepth bounds sub-flow recursion.
 const maxSubFlowDepth = 64
 
-// run is the state of one exchange: the variables, the response being built
-// and the host I/O. It lives in the run's goroutine only.
+// run is the FLAT state of one exchange: the shared exchange state, the
+// variables and FLAT's main content. It lives in the run's goroutine only.
 type run struct {
-	p    *Project
-	ctx  context.Context
-	req  *flowengine.Request
-	host flowengine.Host
-	id   string
+	x runtime.Exchange
+	p *Project
 
 	vars []varEntry
 	slab slab
@@ -42,23 +40,13 @@ type run struct {
 	bodyLoaded bool
 	bodyVal    expr.Value
 
-	// main content: the response body the flow is building
-	content     []byte
-	contentType string
-	contentSet  bool
-
-	status     int
-	setHeaders []flowengine.Header
-	addHeaders []flowengine.Header
-
-	forwarded bool
-	// respBodyLoaded: the upstream body was fetched into the main content;
-	// contentFromUpstream: the main content is still that unmodified body.
+	// The main content (the response body the flow is building) is
+	// x.Resp.Body/ContentType/BodySet. respBodyLoaded: the upstream body
+	// was fetched into the main content; contentFromUpstream: the main
+	// content is still that unmodified body.
 	respBodyLoaded      bool
 	contentFromUpstream bool
-	upstream            *flowengine.Response
-	fwd                 flowengine.Forward
-	// backing arrays for fwd's header lists (most forwards change a few)
+	// backing arrays for x.Fwd's header lists (most forwards change a few)
 	fwdSet    [4]flowengine.Header
 	fwdRemove [4]string
 
@@ -71,17 +59,20 @@ type run struct {
 	inErrFlow bool
 	depth     int
 	dir       string // directory of the flow running now
-	flowName  string
+	flowFile  string // the flow running now (for traces)
+	flowName  string // the flow the request was routed to
 
-	// Initial backing arrays of vars, params and setHeaders, and the
-	// outcome: allocated with the run.
+	// Initial backing arrays of vars, params and response headers:
+	// allocated with the run.
 	varsBuf    [4]varEntry
 	reqArr     [1]*dom.Node // backs reqSet
 	scratchBuf [512]byte    // initial space of scratch
 	paramsBuf  [2]paramKV
 	headersBuf [4]flowengine.Header
-	out        flowengine.Outcome
 }
+
+// Exchange implements runtime.State.
+func (r *run) Exchange() *runtime.Exchange { return &r.x }
 
 type paramKV struct{ name, value string }
 
@@ -128,7 +119,7 @@ func (r *run) setVar(name string, v expr.Value) {
 }
 
 func (r *run) exprCtx(node *dom.Node) *expr.Context {
-	r.ectx = expr.Context{Ctx: r.ctx, Scope: r, Node: node, Runtime: r, Dir: r.dir}
+	r.ectx = expr.Context{Ctx: r.x.Ctx, Scope: r, Node: node, Runtime: r, Dir: r.dir}
 	return &r.ectx
 }
 
@@ -138,15 +129,11 @@ func (r *run) ensureBody() error {
 		return nil
 	}
 	r.bodyLoaded = true
-	if r.req.BodyKnownEmpty {
-		r.body = nil
-	} else {
-		b, err := r.host.RequestBody(r.ctx)
-		if err != nil {
-			return &flowError{status: 502, code: 3205, message: "Request body unavailable", info: []string{err.Error()}, cause: err}
-		}
-		r.body = b
+	b, err := r.x.RequestBody()
+	if err != nil {
+		return &flowError{status: 502, code: 3205, message: "Request body unavailable", info: []string{err.Error()}, cause: err}
 	}
+	r.body = b
 	if int64(len(r.body)) > r.p.opts.maxBody() {
 		return &flowError{status: 413, code: 3208, message: "Request Entity Too Large",
 			info: []string{fmt.Sprintf("Request body of %d bytes exceeds the limit of %d bytes.", len(r.body), r.p.opts.maxBody())}}
@@ -157,7 +144,7 @@ func (r *run) ensureBody() error {
 		if err == nil {
 			r.bodyVal = expr.NodeSet{doc}
 		} else {
-			r.p.logger().Warn("request body is not valid JSON", "requestID", r.id, "error", err)
+			r.p.logger().Warn("request body is not valid JSON", "requestID", r.x.ID, "error", err)
 		}
 	} else if len(r.body) > 0 {
 		r.bodyVal = string(r.body)
@@ -176,39 +163,31 @@ func isJSONType(ct string) bool {
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
-func (r *run) header(name string) string {
-	for _, h := range r.req.Headers {
-		if strings.EqualFold(h.Name, name) {
-			return h.Value
-		}
-	}
-	return ""
-}
+func (r *run) header(name string) string { return r.x.Header(name) }
 
 // setMain writes the main content (the response body).
 func (r *run) setMain(b []byte, contentType string) {
 	r.contentFromUpstream = false
-	r.content = b
-	r.contentType = contentType
-	r.contentSet = true
+	r.x.SetBody(b, contentType)
 }
 
 // mainContext returns the main content as a template context node: the
 // OXN root element when it is JSON, nil otherwise. After a forward, the
 // main content is the upstream's response body, fetched on first use.
 func (r *run) mainContext() (*dom.Node, error) {
-	if r.forwarded && !r.contentSet && r.upstream != nil {
+	if r.x.Forwarded && !r.x.Resp.BodySet && r.x.Upstream != nil {
 		if err := r.ensureResponseBody(); err != nil {
 			return nil, err
 		}
 	}
-	if !r.contentSet || len(r.content) == 0 {
+	content := r.x.Resp.Body
+	if !r.x.Resp.BodySet || len(content) == 0 {
 		return nil, nil
 	}
-	if !isJSONType(r.contentType) && r.contentType != "" {
-		return oxn.NewString("json", string(r.content)), nil
+	if !isJSONType(r.x.Resp.ContentType) && r.x.Resp.ContentType != "" {
+		return oxn.NewString("json", string(content)), nil
 	}
-	doc, err := r.slab.Parse(r.content, r.p.opts.maxDepth())
+	doc, err := r.slab.Parse(content, r.p.opts.maxDepth())
 	if err != nil {
 		return nil, nil
 	}
@@ -221,43 +200,17 @@ func (r *run) ensureResponseBody() error {
 		return nil
 	}
 	r.respBodyLoaded = true
-	var b []byte
-	if !r.upstream.BodyKnownEmpty {
-		var err error
-		b, err = r.host.ResponseBody(r.ctx)
-		if err != nil {
-			return &flowError{status: 502, code: 3209, message: "Upstream response body unavailable", info: []string{err.Error()}, cause: err}
-		}
+	b, err := r.x.ResponseBody()
+	if err != nil {
+		return &flowError{status: 502, code: 3209, message: "Upstream response body unavailable", info: []string{err.Error()}, cause: err}
 	}
-	ct := ""
-	for _, h := range r.upstream.Headers {
-		if strings.EqualFold(h.Name, "content-type") {
-			ct = h.Value
-		}
-	}
-	r.setMain(b, ct)
+	r.setMain(b, r.x.UpstreamHeader("content-type"))
 	r.contentFromUpstream = true
 	return nil
 }
 
 // setResponseHeader sets (replaces) a response header.
-func (r *run) setResponseHeader(name, value string) {
-	lname := strings.ToLower(name)
-	out := r.setHeaders[:0]
-	for _, h := range r.setHeaders {
-		if h.Name != lname {
-			out = append(out, h)
-		}
-	}
-	r.setHeaders = append(out, flowengine.Header{Name: lname, Value: value})
-	adds := r.addHeaders[:0]
-	for _, h := range r.addHeaders {
-		if h.Name != lname {
-			adds = append(adds, h)
-		}
-	}
-	r.addHeaders = adds
-}
+func (r *run) setResponseHeader(name, value string) { r.x.SetResponseHeader(name, value) }
 
 // flowError is a FLAT error: it becomes the error flow's $error or the
 // system error document.

@@ -157,14 +157,16 @@ func (f failing) Run(_ context.Context, req *flowengine.Request, _ flowengine.Ho
 	}
 	body := flat.SystemErrorDocument(503, 5030, "Project "+f.name+" failed to load", req.ID, info)
 	return &flowengine.Outcome{
-		Kind:       flowengine.Answered,
-		Status:     503,
-		SetHeaders: []flowengine.Header{{Name: "content-type", Value: "application/json"}},
-		Body:       body,
-		BodySet:    true,
-		Project:    f.name,
-		ErrorCode:  5030,
-		RequestID:  req.ID,
+		Kind: flowengine.Answered,
+		Mutation: flowengine.Mutation{
+			Status:     503,
+			SetHeaders: []flowengine.Header{{Name: "content-type", Value: "application/json"}},
+			Body:       body,
+			BodySet:    true,
+		},
+		Project:   f.name,
+		Error:     "5030",
+		RequestID: req.ID,
 	}
 }
 

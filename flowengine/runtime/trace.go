@@ -1,0 +1,84 @@
+package runtime
+
+import (
+	"time"
+
+	"github.com/flowproc/flowproc/flowengine"
+)
+
+// runTraced is Run's body for one step when the exchange is traced: the
+// same semantics, plus one StepEvent with the condition, the duration, the
+// variables written and the error.
+func runTraced[S State](s S, x *Exchange, flow string, st *Step[S]) (Ctrl, error) {
+	ev := flowengine.Event{Kind: flowengine.StepEvent, Seq: x.seq, Depth: x.depth, Flow: flow,
+		Step: st.Name, At: st.At.String(), Start: time.Now()}
+	x.seq++
+	outer := x.traceVars
+	x.traceVars = nil
+	defer func() { x.traceVars = outer }()
+	ok := true
+	if st.Cond != nil {
+		var err error
+		ev.Cond = st.Cond.Source()
+		ok, err = st.Cond.Eval(s)
+		ev.CondResult = ok
+		if err != nil {
+			ev.Err = &CondError{At: st.At, Source: ev.Cond, Err: err}
+			ev.Duration = time.Since(ev.Start)
+			x.Trace.TraceEvent(ev)
+			return Next, ev.Err
+		}
+	}
+	var (
+		c   Ctrl
+		err error
+	)
+	if ok {
+		x.depth++
+		c, err = st.Act.Run(s, st)
+		x.depth--
+	}
+	ev.Duration = time.Since(ev.Start)
+	ev.Vars, ev.Err = x.traceVars, err
+	x.Trace.TraceEvent(ev)
+	return c, err
+}
+
+// TraceVar records that the running step wrote the variable name. Front
+// ends call it when x.Trace != nil (render only then: it is for the trace).
+func (x *Exchange) TraceVar(name, value string) {
+	if x.Trace != nil {
+		x.traceVars = append(x.traceVars, flowengine.Var{Name: name, Value: value})
+	}
+}
+
+// TraceMessage sends a MessageEvent (FLAT debug/dump, a script's print)
+// when the exchange is traced.
+func (x *Exchange) TraceMessage(flow, step string, at Pos, msg string) {
+	if x.Trace == nil {
+		return
+	}
+	x.Trace.TraceEvent(flowengine.Event{Kind: flowengine.MessageEvent, Seq: x.seq, Depth: x.depth,
+		Flow: flow, Step: step, At: at.String(), Start: time.Now(), Message: msg})
+	x.seq++
+}
+
+func (x *Exchange) traceForward() {
+	m := x.Fwd
+	x.Trace.TraceEvent(flowengine.Event{Kind: flowengine.ForwardEvent, Seq: x.seq, Depth: x.depth,
+		Start: time.Now(), Mutation: &m})
+	x.seq++
+}
+
+func (x *Exchange) traceUpstream() {
+	r := *x.Upstream
+	x.Trace.TraceEvent(flowengine.Event{Kind: flowengine.UpstreamEvent, Seq: x.seq, Depth: x.depth,
+		Start: time.Now(), Response: &r})
+	x.seq++
+}
+
+func (x *Exchange) traceOutcome(o *flowengine.Outcome) {
+	c := *o
+	x.Trace.TraceEvent(flowengine.Event{Kind: flowengine.OutcomeEvent, Seq: x.seq, Start: time.Now(), Outcome: &c})
+	x.seq++
+}
