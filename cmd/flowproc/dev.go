@@ -15,6 +15,7 @@ import (
 	"github.com/flowproc/flowproc/envoy"
 	"github.com/flowproc/flowproc/flowengine/flat"
 	"github.com/flowproc/flowproc/flowengine/projects"
+	"github.com/flowproc/flowproc/flowengine/tracetree"
 	"github.com/flowproc/flowproc/internal/devstack"
 )
 
@@ -57,6 +58,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	bodyLimit := fs.String("body-limit", "1MiB", "largest body a flow may read")
 	logLevel := fs.String("log-level", "warn", "server log level: debug, info, warn, error")
 	watch := fs.Bool("watch", true, "reload the projects when a file under DIR... changes")
+	trace := fs.Bool("trace", false, "print each request's steps (conditions, timings, variables) under its line")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, devUsage)
 		fs.PrintDefaults()
@@ -118,9 +120,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Upstream:    up,
 		BodyLimit:   limit,
 		Logger:      logger,
+		Trace:       *trace,
 		OnRequest: func(l devstack.Line) {
 			mu.Lock()
 			fmt.Fprintln(stdout, l.String())
+			if len(l.Trace) > 0 {
+				_ = tracetree.Write(stdout, l.Trace, tracetree.Options{Durations: true, Indent: "    "})
+			}
 			mu.Unlock()
 		},
 	})

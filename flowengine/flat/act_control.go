@@ -21,6 +21,7 @@ type ifAction struct {
 
 type ifBranch struct {
 	test *expr.Expr
+	src  string // the test as written (for traces)
 	body []step
 	// needsBody: the test reads the request body.
 	needsBody bool
@@ -45,7 +46,7 @@ func compileIf(c *compiler, f *Flow, e *xelem) action {
 	c.nested++
 	body := c.block(f, e.children)
 	c.nested--
-	ia.branches = append(ia.branches, ifBranch{test: t, body: body, needsBody: ok && readsBody(a.value)})
+	ia.branches = append(ia.branches, ifBranch{test: t, src: a.value, body: body, needsBody: ok && readsBody(a.value)})
 	return ia
 }
 
@@ -71,7 +72,7 @@ func (c *compiler) elseBranch(f *Flow, ia *ifAction, e *xelem) {
 	c.nested++
 	body := c.block(f, e.children)
 	c.nested--
-	ia.branches = append(ia.branches, ifBranch{test: t, body: body, needsBody: ok && readsBody(a.value)})
+	ia.branches = append(ia.branches, ifBranch{test: t, src: a.value, body: body, needsBody: ok && readsBody(a.value)})
 }
 
 func (a *ifAction) Run(r *run, _ *step) (ctrl, error) {
@@ -85,11 +86,13 @@ func (a *ifAction) Run(r *run, _ *step) (ctrl, error) {
 		if err != nil {
 			return ctrlNext, err
 		}
+		r.x.TraceCond(b.src, ok)
 		if ok {
 			return r.steps(b.body)
 		}
 	}
 	if a.hasElse {
+		r.x.TraceCond("else", true)
 		return r.steps(a.elseBody)
 	}
 	return ctrlNext, nil

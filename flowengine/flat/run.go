@@ -109,6 +109,10 @@ func (r *run) Var(name string) (expr.Value, bool) {
 }
 
 func (r *run) setVar(name string, v expr.Value) {
+	if r.x.Trace != nil {
+		b, _ := renderValue(v)
+		r.x.TraceVar(name, string(b))
+	}
 	for i := range r.vars {
 		if r.vars[i].name == name {
 			r.vars[i].val = v

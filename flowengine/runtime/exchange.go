@@ -46,6 +46,8 @@ type Exchange struct {
 	seq       int
 	depth     int
 	traceVars []flowengine.Var
+	traceCond string
+	traceOK   bool
 
 	out flowengine.Outcome
 }

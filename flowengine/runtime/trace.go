@@ -13,9 +13,9 @@ func runTraced[S State](s S, x *Exchange, flow string, st *Step[S]) (Ctrl, error
 	ev := flowengine.Event{Kind: flowengine.StepEvent, Seq: x.seq, Depth: x.depth, Flow: flow,
 		Step: st.Name, At: st.At.String(), Start: time.Now()}
 	x.seq++
-	outer := x.traceVars
-	x.traceVars = nil
-	defer func() { x.traceVars = outer }()
+	outer, outerCond, outerOK := x.traceVars, x.traceCond, x.traceOK
+	x.traceVars, x.traceCond = nil, ""
+	defer func() { x.traceVars, x.traceCond, x.traceOK = outer, outerCond, outerOK }()
 	ok := true
 	if st.Cond != nil {
 		var err error
@@ -40,8 +40,25 @@ func runTraced[S State](s S, x *Exchange, flow string, st *Step[S]) (Ctrl, error
 	}
 	ev.Duration = time.Since(ev.Start)
 	ev.Vars, ev.Err = x.traceVars, err
+	if ev.Cond == "" && x.traceCond != "" {
+		ev.Cond, ev.CondResult = x.traceCond, x.traceOK
+	}
 	x.Trace.TraceEvent(ev)
 	return c, err
+}
+
+// TraceCond records a condition the running step evaluated itself (the
+// branches of FLAT's if/elseif): the step's event shows every test that ran
+// and the last result.
+func (x *Exchange) TraceCond(src string, ok bool) {
+	if x.Trace == nil {
+		return
+	}
+	if x.traceCond != "" {
+		x.traceCond += " | "
+	}
+	x.traceCond += src
+	x.traceOK = ok
 }
 
 // TraceVar records that the running step wrote the variable name. Front

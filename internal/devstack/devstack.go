@@ -26,6 +26,7 @@ import (
 	"github.com/flowproc/flowproc/envoy"
 	"github.com/flowproc/flowproc/extproc"
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/tracetree"
 )
 
 // Config configures a Stack.
@@ -50,6 +51,8 @@ type Config struct {
 	Logger *slog.Logger
 	// OnRequest, when set, is called once per HTTP request.
 	OnRequest func(Line)
+	// Trace collects each exchange's trace events into Line.Trace.
+	Trace bool
 }
 
 // Line describes one request that went through the stack.
@@ -62,6 +65,8 @@ type Line struct {
 	Outcome  string
 	Status   int
 	Duration time.Duration
+	// Trace holds the run's trace events when Config.Trace is set.
+	Trace []flowengine.Event
 }
 
 func (l Line) String() string {
@@ -92,7 +97,7 @@ type Stack struct {
 	upstream *http.Server
 	cancel   context.CancelFunc
 	done     chan error
-	outcomes sync.Map // request ID → *flowengine.Outcome
+	outcomes sync.Map // request ID → recorded
 }
 
 // Start starts a stack; Close stops it.
@@ -114,7 +119,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, fmt.Errorf("envoy config: %w", err)
 	}
 	s := &Stack{done: make(chan error, 1)}
-	s.Server = extproc.New(extproc.Options{Resolver: recording{cfg.Projects, &s.outcomes}, Logger: cfg.Logger, BodyLimit: cfg.BodyLimit})
+	s.Server = extproc.New(extproc.Options{Resolver: recording{cfg.Projects, &s.outcomes, cfg.Trace}, Logger: cfg.Logger, BodyLimit: cfg.BodyLimit})
 	s.grpcSrv = grpc.NewServer(s.Server.GRPCOptions()...)
 	s.Server.Register(s.grpcSrv)
 	glis, err := net.Listen("tcp", cfg.GRPCAddr)
@@ -164,8 +169,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 		l := Line{Method: r.Method, Path: r.URL.RequestURI(), Status: resp.Status, Duration: d}
 		if v, ok := s.outcomes.LoadAndDelete(r.Header.Get("x-request-id")); ok {
-			o := v.(*flowengine.Outcome)
+			rec := v.(recorded)
+			o := rec.out
 			l.Project, l.Flow, l.Outcome = o.Project, o.Flow, o.Kind.String()
+			if rec.trace != nil {
+				l.Trace = rec.trace.Events()
+			}
 		}
 		if l.Outcome == "" || (resp.Local && resp.Details != "" && !strings.HasPrefix(resp.Details, "flowproc")) {
 			l.Outcome = "local:" + resp.Details
@@ -222,6 +231,7 @@ func (s *Stack) Close() error {
 type recording struct {
 	next     extproc.Resolver
 	outcomes *sync.Map
+	trace    bool
 }
 
 func (r recording) Resolve(name, path string) (flowengine.Runner, string, bool) {
@@ -229,18 +239,31 @@ func (r recording) Resolve(name, path string) (flowengine.Runner, string, bool) 
 	if !ok {
 		return run, project, ok
 	}
-	return recordingRunner{run, r.outcomes}, project, true
+	return recordingRunner{run, r.outcomes, r.trace}, project, true
 }
 
 type recordingRunner struct {
 	next     flowengine.Runner
 	outcomes *sync.Map
+	trace    bool
+}
+
+// recorded is what the stack keeps of one exchange until its line is
+// printed.
+type recorded struct {
+	out   *flowengine.Outcome
+	trace *tracetree.Collector
 }
 
 func (r recordingRunner) Run(ctx context.Context, req *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
+	var c *tracetree.Collector
+	if r.trace {
+		c = &tracetree.Collector{}
+		req.Trace = c
+	}
 	out := r.next.Run(ctx, req, h)
 	if out != nil && req.ID != "" {
-		r.outcomes.Store(req.ID, out)
+		r.outcomes.Store(req.ID, recorded{out, c})
 	}
 	return out
 }

@@ -1,0 +1,89 @@
+package flat
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/expr"
+)
+
+// <debug channel level in|xpath/> writes a message to the debug output
+// (flat.md §4.12): the value of in= (a location) or of the XPath
+// expression xpath=, rendered as FLAT renders data. flowproc's debug output
+// is the run's tracer (flowproc dev -trace, the trace API) and the server
+// log at the action's level; exactly one of in and xpath is required.
+
+func init() {
+	registerAction("debug", &actionSpec{attrs: []string{"channel", "level", "in", "xpath"}, compile: compileDebug})
+}
+
+type debugAction struct {
+	channel string
+	level   slog.Level
+	in      input
+	xpath   *expr.Expr
+}
+
+// debugLevels maps FLAT's debug levels to log levels.
+var debugLevels = map[string]slog.Level{
+	"verbose": slog.LevelDebug - 4, "debug": slog.LevelDebug, "info": slog.LevelInfo,
+	"warn": slog.LevelWarn, "warning": slog.LevelWarn, "error": slog.LevelError, "alert": slog.LevelError + 4,
+}
+
+func compileDebug(c *compiler, f *Flow, e *xelem) action {
+	a := &debugAction{channel: "user", level: slog.LevelDebug}
+	if ch, ok := e.attr("channel"); ok && ch.value != "" {
+		a.channel = ch.value
+	}
+	if l, ok := e.attr("level"); ok {
+		lv, known := debugLevels[strings.ToLower(l.value)]
+		if !known {
+			c.errf(f, l.line, l.col, diag.BadAttribute, "level=%q: want verbose, debug, info, warning, error or alert", l.value)
+		}
+		a.level = lv
+	}
+	_, hasIn := e.attr("in")
+	xp, hasXPath := e.attr("xpath")
+	switch {
+	case hasIn && hasXPath:
+		c.errf(f, e.line, e.col, diag.BadAttribute, "<debug> takes one of in= and xpath=, not both")
+	case !hasIn && !hasXPath:
+		c.errf(f, e.line, e.col, diag.MissingAttribute, "<debug> needs in= or xpath=")
+	case hasIn:
+		a.in = c.input(f, e)
+	default:
+		a.xpath = c.expr(f, xp.value, xp.line, xp.col+len(xp.name)+2)
+	}
+	return a
+}
+
+func (a *debugAction) Run(r *run, s *step) (ctrl, error) {
+	log := r.p.logger()
+	if r.x.Trace == nil && !log.Enabled(r.x.Ctx, a.level) {
+		return ctrlNext, nil // nobody reads it: do not render
+	}
+	var v expr.Value
+	if a.xpath != nil {
+		var err error
+		if v, err = a.xpath.Eval(r.exprCtx(nil)); err != nil {
+			return ctrlNext, err
+		}
+	} else {
+		switch a.in.kind {
+		case inMain:
+			v = string(r.x.Resp.Body)
+		case inVar:
+			v, _ = r.Var(a.in.name)
+		case inFile:
+			v = nodeSetOf(a.in.fixed)
+		}
+	}
+	body, _ := renderValue(v)
+	msg := string(body)
+	r.x.TraceMessage(r.flowFile, "debug", s.At, msg)
+	log.Log(context.WithoutCancel(r.x.Ctx), a.level, "flat_debug", "type", "flat_debug", "channel", a.channel,
+		"requestID", r.x.ID, "at", s.At.String(), "message", msg)
+	return ctrlNext, nil
+}

@@ -1,0 +1,70 @@
+package flat
+
+// <dump in mime status minify/> ends processing and sends data to the
+// client: the main content by default, or a variable (flat.md §4.11). The
+// data also goes to the run's tracer. flowproc does not minify JS/CSS
+// (minify is accepted; the output is the same program, unminified).
+
+func init() {
+	registerAction("dump", &actionSpec{attrs: []string{"in", "mime", "status", "minify"}, compile: compileDump})
+}
+
+type dumpAction struct {
+	in     input
+	mime   value
+	status value
+	// hasStatus: status= was given (an empty value means 500).
+	hasStatus bool
+}
+
+func compileDump(c *compiler, f *Flow, e *xelem) action {
+	a := &dumpAction{in: c.input(f, e)}
+	a.in.fetch = true
+	if m, ok := e.attr("mime"); ok {
+		a.mime = c.value(f, m)
+	}
+	if s, ok := e.attr("status"); ok {
+		a.hasStatus = true
+		if s.value != "" {
+			a.status = c.statusValue(f, s)
+		}
+	}
+	return a
+}
+
+func (a *dumpAction) Run(r *run, s *step) (ctrl, error) {
+	var (
+		body []byte
+		mime string
+	)
+	switch a.in.kind {
+	case inMain:
+		if r.x.Forwarded && !r.x.Resp.BodySet {
+			if err := r.ensureResponseBody(); err != nil {
+				return ctrlNext, err
+			}
+		}
+		body, mime = r.x.Resp.Body, r.x.Resp.ContentType
+	case inVar:
+		if v, ok := r.Var(a.in.name); ok {
+			body, mime = renderValue(v)
+		}
+	case inFile:
+		body, mime = renderValue(nodeSetOf(a.in.fixed))
+	}
+	if !a.mime.empty() {
+		m, err := a.mime.eval(r)
+		if err != nil {
+			return ctrlNext, err
+		}
+		mime = m
+	}
+	if a.hasStatus {
+		if err := r.applyStatus(a.status); err != nil {
+			return ctrlNext, err
+		}
+	}
+	r.x.TraceMessage(r.flowFile, "dump", s.At, string(body))
+	r.setMain(body, mime)
+	return ctrlTerminate, nil
+}
