@@ -21,7 +21,7 @@ import (
 // request ID.
 func (p *Project) Run(ctx context.Context, req *flowengine.Request, host flowengine.Host) *flowengine.Outcome {
 	r := &run{p: p}
-	r.x.Reset(ctx, req, host)
+	r.x.Start(ctx, req, host)
 	r.x.Resp.Headers = r.headersBuf[:0]
 	r.vars, r.params = r.varsBuf[:0], r.paramsBuf[:0]
 	r.scratch = *bytes.NewBuffer(r.scratchBuf[:0])

@@ -70,7 +70,13 @@ type Reply struct {
 	BodySet     bool
 }
 
-// Reset prepares x for a new run, keeping the capacity of its slices.
+// Start prepares a zero Exchange for a run.
+func (x *Exchange) Start(ctx context.Context, req *flowengine.Request, host flowengine.Host) {
+	x.Ctx, x.Req, x.Host, x.ID, x.Trace = ctx, req, host, req.ID, req.Trace
+}
+
+// Reset prepares a used Exchange for a new run, keeping the capacity of its
+// slices.
 func (x *Exchange) Reset(ctx context.Context, req *flowengine.Request, host flowengine.Host) {
 	headers, added, removed := x.Resp.Headers[:0], x.Resp.Added[:0], x.Resp.Removed[:0]
 	fset, fremove := x.Fwd.SetHeaders[:0], x.Fwd.RemoveHeaders[:0]
