@@ -20,9 +20,10 @@ import (
 // directory, in order, when conf/config.xml names none.
 var definitionNames = []string{"swagger.yaml", "swagger.json", "openapi.yaml", "openapi.yml", "openapi.json"}
 
-// silentExtensions are known x-flat-* extensions that other parts of
-// flowproc (or later versions) handle; apidef accepts them anywhere.
-var silentExtensions = map[string]bool{
+// notEnforced are known x-flat-* extensions flowproc does not enforce yet:
+// enabling one is a load error (notenforced.go), never accepted and
+// ignored.
+var notEnforced = map[string]bool{
 	"x-flat-validate":   true,
 	"x-flat-cors":       true,
 	"x-flat-jwt":        true,
@@ -178,6 +179,13 @@ func (l *loader) configSrc(cfg string) (src string, at Pos, ok bool) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			stack = append(stack, t.Name.Local)
+			if len(stack) == 3 && stack[0] == "config" && stack[1] == "flat" && t.Name.Local != "definition" {
+				line, col := lineCol(data, int(before))
+				if !l.configSetting(cfg, line, col, t) {
+					return "", Pos{}, false
+				}
+				continue
+			}
 			if found || len(stack) != 3 || stack[0] != "config" || stack[1] != "flat" || t.Name.Local != "definition" {
 				continue
 			}
@@ -350,6 +358,7 @@ func (l *loader) walk() {
 		}
 	}
 	l.finish(&top)
+	l.checkNotEnforced(l.root)
 
 	switch {
 	case swagger != nil && openapi != nil:
@@ -585,7 +594,7 @@ func (l *loader) ext(lv level, p pair, h *holder) {
 		}
 		l.errorFlow(p)
 	default:
-		if !silentExtensions[name] {
+		if !notEnforced[name] {
 			l.errorf(p.k, diag.BadExtension, "unknown extension %s (known: %s)", name, knownExtensions)
 		}
 	}

@@ -271,7 +271,7 @@ func TestLoadDefinitionNames(t *testing.T) {
 		{map[string]string{"openapi.yml": doc3}, "openapi.yml"},
 		{map[string]string{"openapi.json": `{"openapi":"3.0.0","info":{"title":"t","version":"1"},"paths":{}}`}, "openapi.json"},
 		{map[string]string{"conf/config.xml": `<config><flat><definition src="../x/def.yaml"/></flat></config>`, "x/def.yaml": doc, "swagger.yaml": "broken: ["}, "x/def.yaml"},
-		{map[string]string{"conf/config.xml": `<config><flat><validation request="true"/></flat></config>`, "swagger.yaml": doc}, "swagger.yaml"},
+		{map[string]string{"conf/config.xml": `<config><flat><validation request="false"/></flat></config>`, "swagger.yaml": doc}, "swagger.yaml"},
 	} {
 		dir := writeProject(t, c.files)
 		d := mustLoad(t, dir)
@@ -357,7 +357,7 @@ func TestLoadPlacements(t *testing.T) {
 		{"operation proxy beats path flow", "paths:\n  /p:\n    x-flat-flow: path.xml\n    get:\n      x-flat-proxy: {origin: \"http://o\"}\n", "", `{"origin":"http://o"}`},
 		{"path flow beats paths proxy", "paths:\n  x-flat-proxy: {origin: \"http://f\"}\n  /p:\n    x-flat-flow: path.xml\n", "path.xml", ""},
 		{"no flow at all", "paths:\n  /p:\n", "", ""},
-		{"silent extensions", "x-flat-validate: {request: true}\nx-flat-cors: {allowed-origins: \"*\"}\npaths:\n  x-flat-validate: {}\n  /p:\n    x-flat-validate: {response: report-only}\n    x-flat-jwt: {}\n    get:\n      x-flat-validate: {request: false}\n      x-flat-cookiename: c\n", "", ""},
+		{"disabled validation and CORS", "x-flat-validate: {request: false, response: false}\nx-flat-cors: false\npaths:\n  x-flat-validate: false\n  /p:\n    x-flat-validate: {response: false}\n    get:\n      x-flat-validate: {request: false}\n", "", ""},
 		{"other x- keys ignored", "x-foo: 1\npaths:\n  x-bar: 2\n  /p:\n    x-baz: 3\n    get:\n      x-qux: 4\n", "", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -422,6 +422,16 @@ func TestLoadErrors(t *testing.T) {
 	flow := "<flow/>"
 	cases := []errorCase{
 		{"no definition", map[string]string{"README": "x"}, []string{".:0:0 FP100"}, "No FLAT app found in "},
+		// Fail closed: features flowproc does not enforce yet are load errors (notenforced.go).
+		{"config validation on", map[string]string{"swagger.yaml": v2, "conf/config.xml": "<config><flat>\n  <validation request=\"true\"/></flat></config>"}, []string{"conf/config.xml:2:3 FP108"}, `<validation request="true"> is not enforced`},
+		{"config cors", map[string]string{"swagger.yaml": v2, "conf/config.xml": "<config><flat><cors allowed-origins=\"*\"/></flat></config>"}, []string{"conf/config.xml:1:15 FP108"}, "<cors> is not enforced"},
+		{"config unknown setting", map[string]string{"swagger.yaml": v2, "conf/config.xml": "<config><flat><collect-request-info/></flat></config>"}, []string{"conf/config.xml:1:15 FP107"}, "unknown setting <collect-request-info>"},
+		{"validation on", map[string]string{"swagger.yaml": v2 + "x-flat-validate: {request: true}\n"}, []string{"swagger.yaml:2:1 FP108"}, "requests and responses would not be validated"},
+		{"validation report-only on an operation", map[string]string{"swagger.yaml": v2 + "paths:\n  /p:\n    get:\n      x-flat-validate: {response: report-only}\n"}, []string{"swagger.yaml:5:7 FP108"}, "x-flat-validate is not enforced"},
+		{"CORS", map[string]string{"swagger.yaml": v2 + "x-flat-cors: {allowed-origins: \"*\"}\n"}, []string{"swagger.yaml:2:1 FP108"}, "CORS headers"},
+		{"JWT in securityDefinitions", map[string]string{"swagger.yaml": v2 + "securityDefinitions:\n  jwt:\n    type: apiKey\n    in: header\n    name: Authorization\n    x-flat-jwt: {key: secret}\n    x-flat-cookiename: t\n"}, []string{"swagger.yaml:7:5 FP108", "swagger.yaml:8:5 FP108"}, "every request would be let in"},
+		{"JWT in OpenAPI 3 securitySchemes", map[string]string{"openapi.yaml": "openapi: \"3.0.3\"\ninfo: {title: t, version: \"1\"}\npaths: {}\ncomponents:\n  securitySchemes:\n    jwt:\n      type: http\n      scheme: bearer\n      x-flat-jwt: {key: secret}\n"}, []string{"openapi.yaml:9:7 FP108"}, "x-flat-jwt is not enforced"},
+		{"JWT false is still a JWT", map[string]string{"swagger.yaml": v2 + "securityDefinitions:\n  jwt:\n    type: apiKey\n    in: header\n    name: Authorization\n    x-flat-jwt: false\n"}, []string{"swagger.yaml:7:5 FP108"}, "x-flat-jwt is not enforced"},
 		{"no definition, config without src", map[string]string{"conf/config.xml": "<config/>"}, []string{".:0:0 FP100"}, "create swagger.yaml to start"},
 		{"broken YAML", map[string]string{"swagger.yaml": v2 + "paths:\n  /a: [1\n  /b: 2\n"}, []string{"swagger.yaml:4:5 FP101"}, "invalid YAML"},
 		{"YAML tab", map[string]string{"swagger.yaml": v2 + "paths:\n\t/a:\n"}, []string{"swagger.yaml:3:1 FP101"}, "invalid YAML"},

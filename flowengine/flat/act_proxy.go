@@ -72,6 +72,14 @@ func compileProxy(c *compiler, f *Flow, e *xelem) action {
 	if a.t == nil {
 		return nil
 	}
+	// A body without template commands is the same on every request:
+	// check it at load, so validate reports what every request would fail.
+	if _, hasSrc := e.attr("src"); !hasSrc && !strings.Contains(e.text, "{{") {
+		if _, err := parseProxySpec([]byte(e.text)); err != nil {
+			c.errf(f, e.line, e.col, diag.BadContent, "proxy-request: %v", err)
+			return nil
+		}
+	}
 	return a
 }
 
@@ -86,8 +94,7 @@ func (c *compiler) proxyConfig(px *apidef.Proxy) *proxyAction {
 }
 
 // parseProxySpec reads proxy-request JSON. Unknown properties are
-// errors; "options" is accepted and ignored (timeouts, TLS and caching are
-// Envoy's job, see docs/flows.md).
+// errors, and so are non-empty "options" (not supported yet).
 func parseProxySpec(data []byte) (*proxySpec, error) {
 	return parseProxySpecIn(data, nil, nil)
 }
@@ -142,7 +149,16 @@ func parseProxySpecIn(data []byte, arena *oxn.Arena, ms []member) (*proxySpec, e
 				s.headers = append(s.headers, member{key: k, node: c})
 			}
 		case "options":
-			// accepted, see above
+			// Fail closed: the options of flat.md §4.1 (timeouts, TLS,
+			// upstream definition and validation, caching) change what
+			// the forward does; until flowproc honours them, only an empty
+			// object is accepted.
+			if t != oxn.Object {
+				return nil, fmt.Errorf("%q must be an object", m.key)
+			}
+			if m.node.HasElementChildren() {
+				return nil, fmt.Errorf("\"options\" are not supported by flowproc's proxy-request yet (timeouts, TLS and upstream validation would be ignored); remove them")
+			}
 		default:
 			return nil, fmt.Errorf("unknown property %q (known: origin, url, stripEndpoint, addPrefix, query, headers, options)", m.key)
 		}
