@@ -42,7 +42,10 @@ func splitCall(pre *regex.Regexp) CallFunc {
 			}
 		}
 		out := make(NodeSet, 0, len(parts))
-		for _, p := range parts {
+		for i, p := range parts {
+			if err := loopCheck(c, i); err != nil {
+				return nil, err
+			}
 			if p == "" {
 				continue
 			}
