@@ -23,6 +23,7 @@ const (
 	BadPath          Code = "FP105" // path template not supported
 	DuplicateProject Code = "FP106" // two projects with one name
 	BadConfig        Code = "FP107" // conf/config.xml is malformed or names no usable definition
+	OutsideProject   Code = "FP108" // a referenced file is outside the project directory (or reached through a symlink leaving it)
 
 	// Flow XML (FP2xx).
 	XMLSyntax        Code = "FP200" // flow file is not well-formed XML

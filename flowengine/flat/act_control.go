@@ -149,7 +149,7 @@ func (r *run) flow(f *Flow) (ctrl, error) {
 func (r *run) steps(body []step) (ctrl, error) {
 	for i := range body {
 		s := &body[i]
-		if err := r.ctx.Err(); err != nil {
+		if err := r.budget.Step(); err != nil {
 			return ctrlNext, err
 		}
 		if s.needsBody {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -134,9 +133,9 @@ func (c *compiler) input(f *Flow, e *xelem) input {
 		return input{kind: inVar, name: a.value[1:]}
 	}
 	path := filepath.Join(f.dir, a.value)
-	data, err := os.ReadFile(path)
+	data, err := c.p.readFile(path)
 	if err != nil {
-		c.errf(f, a.line, a.col, diag.MissingFile, "in=%q: %v", a.value, unwrapPathErr(err))
+		c.errf(f, a.line, a.col, fileCode(err), "in=%q: %v", a.value, unwrapPathErr(err))
 		return input{kind: inNone}
 	}
 	doc, err := oxn.Parse(data, c.p.opts.maxDepth())

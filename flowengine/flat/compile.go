@@ -49,9 +49,9 @@ func (c *compiler) flow(path string, at apidef.Pos) *Flow {
 	}
 	f := &Flow{File: c.p.rel(path), path: path, dir: filepath.Dir(path)}
 	c.p.flows[path] = f // before compiling: recursion finds it
-	src, err := os.ReadFile(path)
+	src, err := c.p.readFile(path)
 	if err != nil {
-		c.errs.Addf(at.File, at.Line, at.Col, diag.MissingFile, "flow file %s: %v", c.p.rel(path), unwrapPathErr(err))
+		c.errs.Addf(at.File, at.Line, at.Col, fileCode(err), "flow file %s: %v", c.p.rel(path), unwrapPathErr(err))
 		return f
 	}
 	root, err := parseXML(path, src)
@@ -210,9 +210,9 @@ func (c *compiler) posErr(f *Flow, err error, line, col int, code diag.Code, wha
 func (c *compiler) template(f *Flow, e *xelem, required bool) *tmpl {
 	if a, ok := e.attr("src"); ok {
 		path := filepath.Join(f.dir, a.value)
-		src, err := os.ReadFile(path)
+		src, err := c.p.readFile(path)
 		if err != nil {
-			c.errf(f, a.line, a.col, diag.MissingFile, "template file %s: %v", a.value, unwrapPathErr(err))
+			c.errf(f, a.line, a.col, fileCode(err), "template file %s: %v", a.value, unwrapPathErr(err))
 			return nil
 		}
 		if strings.TrimSpace(e.text) != "" {

@@ -20,6 +20,7 @@ import (
 // request ID.
 func (p *Project) Run(ctx context.Context, req *flowengine.Request, host flowengine.Host) (out *flowengine.Outcome) {
 	r := &run{p: p, ctx: ctx, req: req, host: host, id: req.ID}
+	r.budget.Reset(ctx, p.opts.Limits)
 	r.vars, r.params, r.setHeaders = r.varsBuf[:0], r.paramsBuf[:0], r.headersBuf[:0]
 	r.scratch = *bytes.NewBuffer(r.scratchBuf[:0])
 	if r.id == "" {
