@@ -14,6 +14,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
+	"github.com/flowproc/flowproc/flowengine/xmlsrc"
 )
 
 func init() {
@@ -67,7 +68,7 @@ func parseTarget(raw string) (*url.URL, error) {
 	return pu, nil
 }
 
-func compileProxy(c *compiler, f *Flow, e *xelem) action {
+func compileProxy(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	a := &proxyAction{in: c.input(f, e), t: c.template(f, e, true)}
 	if a.t == nil {
 		return nil
