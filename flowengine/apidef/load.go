@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/url"
 	"os"
@@ -72,6 +73,11 @@ type loader struct {
 	root   *yaml.Node
 	broken bool // structural errors: skip kin-openapi validation
 	v3     bool
+	// proj is the project directory, opened as a root: the definition
+	// and conf/config.xml are read through it, so they cannot be outside
+	// the project, also not through a symbolic link.
+	proj    *os.Root
+	projDir string
 }
 
 func load(dir string) (*Definition, diag.List) {
@@ -85,15 +91,15 @@ func load(dir string) (*Definition, diag.List) {
 	if file == "" {
 		return nil, l.errs
 	}
-	data, err := os.ReadFile(file)
+	data, err := l.readFile(file)
 	if err != nil {
-		l.errs.Addf(file, 0, 0, diag.MissingFile, "cannot read the definition: %v", err)
+		l.errs.Addf(file, 0, 0, fileCode(err), "cannot read the definition: %v", err)
 		return nil, l.errs
 	}
 	d := &Definition{Dir: abs, File: file}
 	l.d, l.file, l.dir, l.data = d, file, filepath.Dir(file), data
 
-	if flow := filepath.Join(abs, "conf", "flow.xml"); isFile(flow) {
+	if flow := filepath.Join(abs, "conf", "flow.xml"); l.isFile(flow) {
 		d.DefaultFlow = &Ref{Path: flow, At: Pos{File: flow}}
 	}
 	if !l.parse() {
@@ -118,8 +124,14 @@ func (l *loader) findDefinition(dir string) string {
 		l.errs.Addf(dir, 0, 0, diag.NoDefinition, "No FLAT app found in %s: not a directory", dir)
 		return ""
 	}
+	proj, err := os.OpenRoot(dir)
+	if err != nil {
+		l.errs.Addf(dir, 0, 0, diag.NoDefinition, "No FLAT app found in %s: %v", dir, err)
+		return ""
+	}
+	l.proj, l.projDir = proj, dir
 	cfg := filepath.Join(dir, "conf", "config.xml")
-	if isFile(cfg) {
+	if l.isFile(cfg) {
 		src, at, ok := l.configSrc(cfg)
 		if !ok {
 			return ""
@@ -130,7 +142,11 @@ func (l *loader) findDefinition(dir string) string {
 				p = filepath.Join(filepath.Dir(cfg), p)
 			}
 			p = filepath.Clean(p)
-			if !isFile(p) {
+			if _, err := l.projName(p); err != nil {
+				l.errs.Addf(at.File, at.Line, at.Col, diag.OutsideProject, "definition %q is outside the project directory", src)
+				return ""
+			}
+			if !l.isFile(p) {
 				l.errs.Addf(at.File, at.Line, at.Col, diag.MissingFile, "definition %q not found (resolved to %s)", src, p)
 				return ""
 			}
@@ -138,7 +154,7 @@ func (l *loader) findDefinition(dir string) string {
 		}
 	}
 	for _, name := range definitionNames {
-		if p := filepath.Join(dir, name); isFile(p) {
+		if p := filepath.Join(dir, name); l.isFile(p) {
 			return p
 		}
 	}
@@ -152,7 +168,7 @@ var srcAttr = regexp.MustCompile(`\bsrc\s*=\s*["']`)
 // returns the src ("" when there is none) and its position; ok is false
 // after an error.
 func (l *loader) configSrc(cfg string) (src string, at Pos, ok bool) {
-	data, err := os.ReadFile(cfg)
+	data, err := l.readFile(cfg)
 	if err != nil {
 		l.errs.Addf(cfg, 0, 0, diag.BadConfig, "cannot read: %v", err)
 		return "", Pos{}, false
@@ -228,10 +244,53 @@ func lineCol(data []byte, off int) (line, col int) {
 	return line, col
 }
 
-// isFile reports whether p exists and is not a directory.
-func isFile(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && !st.IsDir()
+// errOutside is wrapped by readFile errors for files outside the project
+// directory (also through a symbolic link).
+var errOutside = errors.New("outside the project directory")
+
+// projName returns p's name inside the project root.
+func (l *loader) projName(p string) (string, error) {
+	name, err := filepath.Rel(l.projDir, p)
+	if err != nil || !filepath.IsLocal(name) {
+		return "", errOutside
+	}
+	return name, nil
+}
+
+// readFile reads p through the project root.
+func (l *loader) readFile(p string) ([]byte, error) {
+	name, err := l.projName(p)
+	if err != nil {
+		return nil, err
+	}
+	data, err := l.proj.ReadFile(name)
+	if err != nil && strings.Contains(err.Error(), "escapes") {
+		return nil, fmt.Errorf("%s: %w", name, errOutside)
+	}
+	return data, err
+}
+
+// fileCode is the diagnostic code of a readFile error.
+func fileCode(err error) diag.Code {
+	if errors.Is(err, errOutside) {
+		return diag.OutsideProject
+	}
+	return diag.MissingFile
+}
+
+// isFile reports whether p exists inside the project root and is not a
+// directory. A symbolic link leading out of the root counts as a file, so
+// that reading it reports FP109 rather than a missing file.
+func (l *loader) isFile(p string) bool {
+	name, err := l.projName(p)
+	if err != nil {
+		return false
+	}
+	st, err := l.proj.Stat(name)
+	if err != nil {
+		return strings.Contains(err.Error(), "escapes")
+	}
+	return !st.IsDir()
 }
 
 func (l *loader) pos(n *yaml.Node) Pos {

@@ -24,6 +24,7 @@ const (
 	DuplicateProject Code = "FP106" // two projects with one name
 	BadConfig        Code = "FP107" // conf/config.xml is malformed or names no usable definition
 	NotEnforced      Code = "FP108" // a security, validation or CORS setting flowproc does not enforce yet
+	OutsideProject   Code = "FP109" // a referenced file is outside the project directory (or reached through a symlink leaving it)
 
 	// Flow XML (FP2xx).
 	XMLSyntax        Code = "FP200" // flow file is not well-formed XML

@@ -2,7 +2,9 @@ package expr
 
 import (
 	"context"
+	"os"
 
+	"github.com/flowproc/flowproc/flowengine/budget"
 	"github.com/flowproc/flowproc/flowengine/dom"
 )
 
@@ -38,6 +40,15 @@ type Context struct {
 	// Dir is the directory of the file the expression came from, for
 	// functions that read files relative to it.
 	Dir string
+	// Root confines every file a function reads: the project directory,
+	// opened once by the front end. Dir must lie inside Root.Name(); reads
+	// may not leave the root, also not through symbolic links. When nil,
+	// files are confined to Dir itself.
+	Root *os.Root
+	// Budget is the run's work budget: regular-expression work, decoded
+	// and output bytes, and cancellation. Nil means unlimited (regular
+	// expressions then get a fresh default budget per search).
+	Budget *budget.Budget
 
 	// pos and size are the context position and size while a predicate
 	// is evaluated node by node (0 = not in such a predicate).

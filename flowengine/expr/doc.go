@@ -132,8 +132,9 @@
 //   - Regular expressions run on Go's RE2 engine (linear time). Patterns
 //     using PCRE features RE2 lacks (backreferences, lookahead and
 //     lookbehind, atomic groups, possessive quantifiers) run on a small
-//     backtracking engine (pcre.go) whose matching is bounded (1e6 steps,
-//     bounded recursion): a match over budget fails. Modifiers i, m, s, x,
+//     backtracking engine (package regex) whose work is charged to the
+//     run's budget (Context.Budget): going over it, or a cancelled run, is
+//     an error, never a silent "no match". Modifiers i, m, s, x,
 //     u and U are supported (x, also as a leading (?x), is applied by
 //     stripping whitespace and comments). \w, \d, \s and  are ASCII, as
 //     in PCRE without UCP; recursion, conditionals and \G are not

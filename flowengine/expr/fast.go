@@ -450,6 +450,9 @@ func evalConcat(c *Context, args []catArg) (Value, error) {
 		parts = append(parts, s)
 		size += len(s)
 	}
+	if err := c.Budget.Output(int64(size)); err != nil {
+		return nil, err
+	}
 	var b strings.Builder
 	b.Grow(size)
 	for _, s := range parts {

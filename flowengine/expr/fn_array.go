@@ -15,12 +15,15 @@ func init() {
 	Register(&Func{Name: "array", MinArgs: 0, MaxArgs: -1, Call: array})
 }
 
-func array(_ *Context, args []Value) (Value, error) {
+func array(c *Context, args []Value) (Value, error) {
 	arr := oxn.NewArray(oxn.RootName)
 	for _, a := range args {
 		switch x := a.(type) {
 		case NodeSet:
-			for _, n := range x {
+			for i, n := range x {
+				if err := loopCheck(c, i); err != nil {
+					return nil, err
+				}
 				if item := arrayItem(n); item != nil {
 					oxn.AddValue(arr, item)
 				}

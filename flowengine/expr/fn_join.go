@@ -14,11 +14,13 @@ func init() {
 	Register(&Func{Name: "join", MinArgs: 2, MaxArgs: -1, Call: join})
 }
 
-func join(_ *Context, args []Value) (Value, error) {
+func join(c0 *Context, args []Value) (Value, error) {
 	glue := String(args[0])
 	var b strings.Builder
 	first := true
+	count := 0
 	add := func(s string) {
+		count++
 		if !first {
 			b.WriteString(glue)
 		}
@@ -32,10 +34,16 @@ func join(_ *Context, args []Value) (Value, error) {
 			continue
 		}
 		for _, n := range ns {
+			if err := loopCheck(c0, count); err != nil {
+				return nil, err
+			}
 			if oxn.TypeOf(n) == oxn.Array {
 				for c := n.FirstChild; c != nil; c = c.NextSibling {
 					if c.Type == dom.ElementNode {
 						add(c.StringValue())
+					}
+					if err := loopCheck(c0, count); err != nil {
+						return nil, err
 					}
 				}
 				continue
@@ -43,5 +51,5 @@ func join(_ *Context, args []Value) (Value, error) {
 			add(n.StringValue())
 		}
 	}
-	return b.String(), nil
+	return output(c0, b.String())
 }

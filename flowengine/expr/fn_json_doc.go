@@ -1,10 +1,6 @@
 package expr
 
 import (
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -15,15 +11,14 @@ import (
 // json-doc(path) loads a JSON file and returns its OXN root element (a
 // copy; the parsed file is cached until it changes). path is relative to
 // the directory of the file the expression came from (Context.Dir) and
-// must stay inside it (no absolute paths, no ".."). A missing or invalid
-// file is an evaluation error.
+// must stay inside the project directory (Context.Root; without one,
+// inside Context.Dir): absolute paths, ".." leaving it and symbolic links
+// pointing out of it (and, as os.Root has it, symbolic links with an
+// absolute target) are errors wrapping ErrBadPath. A missing or invalid
+// file is an evaluation error; messages name the file only as written.
 func init() {
 	Register(&Func{Name: "json-doc", MinArgs: 1, MaxArgs: 1, Call: jsonDoc})
 }
-
-// ErrBadPath is wrapped by json-doc errors for paths outside the flow's
-// directory.
-var ErrBadPath = errors.New("path must be relative and stay inside the flow's directory")
 
 type cachedDoc struct {
 	mod  time.Time
@@ -31,34 +26,37 @@ type cachedDoc struct {
 	root *dom.Node
 }
 
-var jsonDocs sync.Map // absolute path -> *cachedDoc
+var jsonDocs sync.Map // root name + "\x00" + name -> *cachedDoc
 
 func jsonDoc(c *Context, args []Value) (Value, error) {
 	rel := String(args[0])
-	if !filepath.IsLocal(rel) {
-		return nil, fmt.Errorf("%q: %w", rel, ErrBadPath)
-	}
-	path := filepath.Join(c.Dir, rel)
-	st, err := os.Stat(path)
+	fail := func(err error) (Value, error) { return nil, &FileError{Func: "json-doc", Name: rel, Err: err} }
+	root, name, closeRoot, err := fileRoot(c, rel)
 	if err != nil {
-		return nil, fmt.Errorf("json-doc: %w", err)
+		return fail(err)
 	}
-	if v, ok := jsonDocs.Load(path); ok {
+	defer closeRoot()
+	st, err := root.Stat(name)
+	if err != nil {
+		return fail(classifyFileErr(err))
+	}
+	key := root.Name() + "\x00" + name
+	if v, ok := jsonDocs.Load(key); ok {
 		d := v.(*cachedDoc)
 		if d.mod.Equal(st.ModTime()) && d.size == st.Size() {
 			return NodeSet{d.root.Clone()}, nil
 		}
 	}
-	data, err := os.ReadFile(path)
+	data, err := root.ReadFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("json-doc: %w", err)
+		return fail(classifyFileErr(err))
 	}
 	doc, err := oxn.Parse(data, jsonMaxDepth)
 	if err != nil {
-		return nil, fmt.Errorf("json-doc %s: %w", rel, err)
+		return fail(errNotJSON)
 	}
-	root := doc.FirstChild
-	root.Detach()
-	jsonDocs.Store(path, &cachedDoc{mod: st.ModTime(), size: st.Size(), root: root})
-	return NodeSet{root.Clone()}, nil
+	top := doc.FirstChild
+	top.Detach()
+	jsonDocs.Store(key, &cachedDoc{mod: st.ModTime(), size: st.Size(), root: top})
+	return NodeSet{top.Clone()}, nil
 }

@@ -16,12 +16,12 @@ func init() {
 	Register(&Func{Name: "json-stringify", MinArgs: 1, MaxArgs: 2, Call: jsonStringify})
 }
 
-func jsonStringify(_ *Context, args []Value) (Value, error) {
+func jsonStringify(c *Context, args []Value) (Value, error) {
 	s, ok := stringifyValue(args[0], argBool(args, 1, false))
 	if !ok {
 		return "", nil
 	}
-	return s, nil
+	return output(c, s)
 }
 
 // stringifyValue serializes a value as JSON; ok is false when a node

@@ -71,6 +71,9 @@ func sortCall(bound *Expr) CallFunc {
 		nums := make([]float64, len(items))
 		numeric := true
 		for i, it := range items {
+			if err := loopCheck(c, i); err != nil {
+				return nil, err
+			}
 			if key == nil {
 				keys[i] = it.StringValue()
 			} else {

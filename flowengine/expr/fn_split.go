@@ -3,6 +3,8 @@ package expr
 import (
 	"strings"
 
+	"github.com/flowproc/flowproc/flowengine/regex"
+
 	"github.com/flowproc/flowproc/flowengine/dom"
 )
 
@@ -22,8 +24,8 @@ func init() {
 	}})
 }
 
-func splitCall(pre matcher) CallFunc {
-	return func(_ *Context, args []Value) (Value, error) {
+func splitCall(pre *regex.Regexp) CallFunc {
+	return func(c *Context, args []Value) (Value, error) {
 		s := String(args[0])
 		var parts []string
 		if len(args) < 2 {
@@ -35,10 +37,15 @@ func splitCall(pre matcher) CallFunc {
 			if err != nil {
 				return nil, err
 			}
-			parts = re.Split(s, -1)
+			if parts, err = re.Split(c.Budget, s, -1); err != nil {
+				return nil, err
+			}
 		}
 		out := make(NodeSet, 0, len(parts))
-		for _, p := range parts {
+		for i, p := range parts {
+			if err := loopCheck(c, i); err != nil {
+				return nil, err
+			}
 			if p == "" {
 				continue
 			}

@@ -50,6 +50,27 @@ func stringFunc(name string, f func(string) string) *Func {
 	}, str: f}
 }
 
+// checkEvery is how many iterations a looping function runs between two
+// checks of the run's context.
+const checkEvery = 1024
+
+// loopCheck returns the run's cancellation error every checkEvery
+// iterations (i counts from 0); it costs a mask test otherwise.
+func loopCheck(c *Context, i int) error {
+	if i&(checkEvery-1) == checkEvery-1 {
+		return c.Budget.Err()
+	}
+	return nil
+}
+
+// output charges a built string to the run's output budget.
+func output(c *Context, s string) (Value, error) {
+	if err := c.Budget.Output(int64(len(s))); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // alias returns a copy of f registered under another name.
 func alias(name string, f *Func) *Func {
 	g := *f

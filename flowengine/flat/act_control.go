@@ -8,6 +8,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/apidef"
 	"github.com/flowproc/flowproc/flowengine/diag"
 	"github.com/flowproc/flowproc/flowengine/expr"
+	"github.com/flowproc/flowproc/flowengine/xmlsrc"
 )
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
@@ -31,48 +32,48 @@ func init() {
 	registerAction("if", &actionSpec{attrs: []string{"test"}, compile: compileIf})
 	registerAction("elseif", &actionSpec{attrs: []string{"test"}}) // paired by block()
 	registerAction("else", &actionSpec{})                          // paired by block()
-	registerAction("break", &actionSpec{compile: func(*compiler, *Flow, *xelem) action { return breakAction{} }})
-	registerAction("return", &actionSpec{compile: func(*compiler, *Flow, *xelem) action { return returnAction{} }})
+	registerAction("break", &actionSpec{compile: func(*compiler, *Flow, *xmlsrc.Element) action { return breakAction{} }})
+	registerAction("return", &actionSpec{compile: func(*compiler, *Flow, *xmlsrc.Element) action { return returnAction{} }})
 	registerAction("sub-flow", &actionSpec{attrs: []string{"src"}, compile: compileSubFlow})
 }
 
-func compileIf(c *compiler, f *Flow, e *xelem) action {
+func compileIf(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	ia := &ifAction{}
 	a, ok := c.requireAttr(f, e, "test")
 	var t *expr.Expr
 	if ok {
-		t = c.expr(f, a.value, a.line, a.col+len(a.name)+2)
+		t = c.expr(f, a.Value, a.Line, a.Col+len(a.Name)+2)
 	}
 	c.nested++
-	body := c.block(f, e.children)
+	body := c.block(f, e.Children)
 	c.nested--
-	ia.branches = append(ia.branches, ifBranch{test: t, src: a.value, body: body, needsBody: ok && readsBody(a.value)})
+	ia.branches = append(ia.branches, ifBranch{test: t, src: a.Value, body: body, needsBody: ok && readsBody(a.Value)})
 	return ia
 }
 
-func (c *compiler) elseBranch(f *Flow, ia *ifAction, e *xelem) {
-	for _, a := range e.attrs {
-		if (e.name == "elseif" && a.name == "test") || a.name == "debug" {
+func (c *compiler) elseBranch(f *Flow, ia *ifAction, e *xmlsrc.Element) {
+	for _, a := range e.Attrs {
+		if (e.Name == "elseif" && a.Name == "test") || a.Name == "debug" {
 			continue
 		}
-		c.errf(f, a.line, a.col, diag.UnknownAttribute, "<%s> has no attribute %q", e.name, a.name)
+		c.errf(f, a.Line, a.Col, diag.UnknownAttribute, "<%s> has no attribute %q", e.Name, a.Name)
 	}
-	if e.name == "else" {
+	if e.Name == "else" {
 		ia.hasElse = true
 		c.nested++
-		ia.elseBody = c.block(f, e.children)
+		ia.elseBody = c.block(f, e.Children)
 		c.nested--
 		return
 	}
 	a, ok := c.requireAttr(f, e, "test")
 	var t *expr.Expr
 	if ok {
-		t = c.expr(f, a.value, a.line, a.col+len(a.name)+2)
+		t = c.expr(f, a.Value, a.Line, a.Col+len(a.Name)+2)
 	}
 	c.nested++
-	body := c.block(f, e.children)
+	body := c.block(f, e.Children)
 	c.nested--
-	ia.branches = append(ia.branches, ifBranch{test: t, src: a.value, body: body, needsBody: ok && readsBody(a.value)})
+	ia.branches = append(ia.branches, ifBranch{test: t, src: a.Value, body: body, needsBody: ok && readsBody(a.Value)})
 }
 
 func (a *ifAction) Run(r *run, _ *step) (ctrl, error) {
@@ -111,18 +112,18 @@ type subFlowAction struct {
 	flow *Flow
 }
 
-func compileSubFlow(c *compiler, f *Flow, e *xelem) action {
+func compileSubFlow(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	a, ok := c.requireAttr(f, e, "src")
 	if !ok {
 		return nil
 	}
-	path := filepath.Clean(filepath.Join(f.dir, a.value))
-	callee := c.flow(path, apidef.Pos{File: f.path, Line: a.line, Col: a.col})
+	path := filepath.Clean(filepath.Join(f.dir, a.Value))
+	callee := c.flow(path, apidef.Pos{File: f.path, Line: a.Line, Col: a.Col})
 	if c.calls == nil {
 		c.calls = map[string][]subEdge{}
 	}
-	_, conditional := e.attr("if")
-	c.calls[f.path] = append(c.calls[f.path], subEdge{callee: path, conditional: conditional || c.nested > 0, at: pos{line: e.line, col: e.col}})
+	_, conditional := e.Attr("if")
+	c.calls[f.path] = append(c.calls[f.path], subEdge{callee: path, conditional: conditional || c.nested > 0, at: pos{line: e.Line, col: e.Col}})
 	return &subFlowAction{flow: callee}
 }
 

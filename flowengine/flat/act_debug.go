@@ -2,6 +2,7 @@ package flat
 
 import (
 	"context"
+	"github.com/flowproc/flowproc/flowengine/xmlsrc"
 	"log/slog"
 	"strings"
 
@@ -32,29 +33,29 @@ var debugLevels = map[string]slog.Level{
 	"warn": slog.LevelWarn, "warning": slog.LevelWarn, "error": slog.LevelError, "alert": slog.LevelError + 4,
 }
 
-func compileDebug(c *compiler, f *Flow, e *xelem) action {
+func compileDebug(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	a := &debugAction{channel: "user", level: slog.LevelDebug}
-	if ch, ok := e.attr("channel"); ok && ch.value != "" {
-		a.channel = ch.value
+	if ch, ok := e.Attr("channel"); ok && ch.Value != "" {
+		a.channel = ch.Value
 	}
-	if l, ok := e.attr("level"); ok {
-		lv, known := debugLevels[strings.ToLower(l.value)]
+	if l, ok := e.Attr("level"); ok {
+		lv, known := debugLevels[strings.ToLower(l.Value)]
 		if !known {
-			c.errf(f, l.line, l.col, diag.BadAttribute, "level=%q: want verbose, debug, info, warning, error or alert", l.value)
+			c.errf(f, l.Line, l.Col, diag.BadAttribute, "level=%q: want verbose, debug, info, warning, error or alert", l.Value)
 		}
 		a.level = lv
 	}
-	_, hasIn := e.attr("in")
-	xp, hasXPath := e.attr("xpath")
+	_, hasIn := e.Attr("in")
+	xp, hasXPath := e.Attr("xpath")
 	switch {
 	case hasIn && hasXPath:
-		c.errf(f, e.line, e.col, diag.BadAttribute, "<debug> takes one of in= and xpath=, not both")
+		c.errf(f, e.Line, e.Col, diag.BadAttribute, "<debug> takes one of in= and xpath=, not both")
 	case !hasIn && !hasXPath:
-		c.errf(f, e.line, e.col, diag.MissingAttribute, "<debug> needs in= or xpath=")
+		c.errf(f, e.Line, e.Col, diag.MissingAttribute, "<debug> needs in= or xpath=")
 	case hasIn:
 		a.in = c.input(f, e)
 	default:
-		a.xpath = c.expr(f, xp.value, xp.line, xp.col+len(xp.name)+2)
+		a.xpath = c.expr(f, xp.Value, xp.Line, xp.Col+len(xp.Name)+2)
 	}
 	return a
 }

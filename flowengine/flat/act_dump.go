@@ -1,5 +1,7 @@
 package flat
 
+import "github.com/flowproc/flowproc/flowengine/xmlsrc"
+
 // <dump in mime status minify/> ends processing and sends data to the
 // client: the main content by default, or a variable (flat.md §4.11). The
 // data also goes to the run's tracer. flowproc does not minify JS/CSS
@@ -17,15 +19,15 @@ type dumpAction struct {
 	hasStatus bool
 }
 
-func compileDump(c *compiler, f *Flow, e *xelem) action {
+func compileDump(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	a := &dumpAction{in: c.input(f, e)}
 	a.in.fetch = true
-	if m, ok := e.attr("mime"); ok {
+	if m, ok := e.Attr("mime"); ok {
 		a.mime = c.value(f, m)
 	}
-	if s, ok := e.attr("status"); ok {
+	if s, ok := e.Attr("status"); ok {
 		a.hasStatus = true
-		if s.value != "" {
+		if s.Value != "" {
 			a.status = c.statusValue(f, s)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/oxn"
+	"github.com/flowproc/flowproc/flowengine/xmlsrc"
 )
 
 func init() {
@@ -21,9 +22,9 @@ type errorAction struct {
 	status value
 }
 
-func compileError(c *compiler, f *Flow, e *xelem) action {
+func compileError(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	a := &errorAction{in: c.input(f, e), t: c.template(f, e, false)}
-	if s, ok := e.attr("status"); ok {
+	if s, ok := e.Attr("status"); ok {
 		a.status = c.statusValue(f, s)
 	}
 	return a

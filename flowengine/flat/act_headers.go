@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/flowproc/flowproc/flowengine/oxn"
+	"github.com/flowproc/flowproc/flowengine/xmlsrc"
 )
 
 func init() {
@@ -20,9 +21,9 @@ type setHeadersAction struct {
 	status value
 }
 
-func compileSetHeaders(c *compiler, f *Flow, e *xelem) action {
+func compileSetHeaders(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	a := &setHeadersAction{in: c.input(f, e), t: c.template(f, e, true)}
-	if s, ok := e.attr("status"); ok {
+	if s, ok := e.Attr("status"); ok {
 		a.status = c.statusValue(f, s)
 	}
 	if a.t == nil {
@@ -117,7 +118,7 @@ type logAction struct {
 	in input
 }
 
-func compileLog(c *compiler, f *Flow, e *xelem) action {
+func compileLog(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	a := &logAction{in: c.input(f, e), t: c.template(f, e, true)}
 	if a.t == nil {
 		return nil

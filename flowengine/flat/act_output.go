@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
+	"github.com/flowproc/flowproc/flowengine/xmlsrc"
 )
 
 func init() {
@@ -30,16 +30,16 @@ type echoAction struct {
 	status value
 }
 
-func compileEcho(c *compiler, f *Flow, e *xelem) action {
-	a := &echoAction{body: []byte(e.text), mime: value{lit: "text/plain"}}
-	if m, ok := e.attr("mime"); ok {
+func compileEcho(c *compiler, f *Flow, e *xmlsrc.Element) action {
+	a := &echoAction{body: []byte(e.Text), mime: value{lit: "text/plain"}}
+	if m, ok := e.Attr("mime"); ok {
 		a.mime = c.value(f, m)
 	}
-	if s, ok := e.attr("status"); ok {
+	if s, ok := e.Attr("status"); ok {
 		a.status = c.statusValue(f, s)
 	}
-	if len(e.children) > 0 {
-		c.errf(f, e.children[0].line, e.children[0].col, diag.BadContent, "<echo> takes static text, not elements; use <template> for dynamic output")
+	if len(e.Children) > 0 {
+		c.errf(f, e.Children[0].Line, e.Children[0].Col, diag.BadContent, "<echo> takes static text, not elements; use <template> for dynamic output")
 	}
 	return a
 }
@@ -59,11 +59,11 @@ func (a *echoAction) Run(r *run, _ *step) (ctrl, error) {
 }
 
 // statusValue compiles a status attribute, checking literals at load.
-func (c *compiler) statusValue(f *Flow, a xattr) value {
+func (c *compiler) statusValue(f *Flow, a xmlsrc.Attr) value {
 	v := c.value(f, a)
 	if v.dyn == nil {
 		if n, err := strconv.Atoi(strings.TrimSpace(v.lit)); err != nil || n < 100 || n > 599 {
-			c.errf(f, a.line, a.col, diag.BadAttribute, "%s=%q: want an HTTP status 100-599", a.name, a.value)
+			c.errf(f, a.Line, a.Col, diag.BadAttribute, "%s=%q: want an HTTP status 100-599", a.Name, a.Value)
 		}
 	}
 	return v
@@ -88,7 +88,7 @@ func (r *run) applyStatus(v value) error {
 // setStatusAction is <set-status code="201"/>.
 type setStatusAction struct{ code value }
 
-func compileSetStatus(c *compiler, f *Flow, e *xelem) action {
+func compileSetStatus(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	a, ok := c.requireAttr(f, e, "code")
 	if !ok {
 		return nil
@@ -119,24 +119,24 @@ const (
 	inFile                  // in="file.json"
 )
 
-func (c *compiler) input(f *Flow, e *xelem) input {
-	a, ok := e.attr("in")
-	if !ok || a.value == "fit://request/content" {
+func (c *compiler) input(f *Flow, e *xmlsrc.Element) input {
+	a, ok := e.Attr("in")
+	if !ok || a.Value == "fit://request/content" {
 		return input{kind: inMain}
 	}
-	if a.value == "" {
+	if a.Value == "" {
 		return input{kind: inNone}
 	}
-	if strings.HasPrefix(a.value, "$") {
-		if !varName.MatchString(a.value) {
-			c.errf(f, a.line, a.col, diag.BadVariable, "in=%q: not a variable name", a.value)
+	if strings.HasPrefix(a.Value, "$") {
+		if !varName.MatchString(a.Value) {
+			c.errf(f, a.Line, a.Col, diag.BadVariable, "in=%q: not a variable name", a.Value)
 		}
-		return input{kind: inVar, name: a.value[1:]}
+		return input{kind: inVar, name: a.Value[1:]}
 	}
-	path := filepath.Join(f.dir, a.value)
-	data, err := os.ReadFile(path)
+	path := filepath.Join(f.dir, a.Value)
+	data, err := c.p.readFile(path)
 	if err != nil {
-		c.errf(f, a.line, a.col, diag.MissingFile, "in=%q: %v", a.value, unwrapPathErr(err))
+		c.errf(f, a.Line, a.Col, fileCode(err), "in=%q: %v", a.Value, unwrapPathErr(err))
 		return input{kind: inNone}
 	}
 	doc, err := oxn.Parse(data, c.p.opts.maxDepth())
@@ -144,7 +144,7 @@ func (c *compiler) input(f *Flow, e *xelem) input {
 		doc, err = dom.ParseXML(data, c.p.opts.maxDepth())
 	}
 	if err != nil {
-		c.errf(f, a.line, a.col, diag.BadContent, "in=%q: neither JSON nor XML: %v", a.value, err)
+		c.errf(f, a.Line, a.Col, diag.BadContent, "in=%q: neither JSON nor XML: %v", a.Value, err)
 		return input{kind: inNone}
 	}
 	return input{kind: inFile, fixed: doc.FirstElement()}
@@ -202,11 +202,11 @@ type templateAction struct {
 	check bool
 }
 
-func compileTemplate(c *compiler, f *Flow, e *xelem) action {
+func compileTemplate(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	a := &templateAction{in: c.input(f, e), out: c.outVar(f, e), check: true}
 	a.in.fetch = true
-	if ch, ok := e.attr("check"); ok {
-		a.check = ch.value != "false"
+	if ch, ok := e.Attr("check"); ok {
+		a.check = ch.Value != "false"
 	}
 	a.t = c.template(f, e, true)
 	if a.t == nil {
@@ -286,8 +286,8 @@ type evalAction struct {
 	out string
 }
 
-func compileEval(c *compiler, f *Flow, e *xelem) action {
-	x := c.expr(f, strings.TrimSpace(e.text), e.textLine, e.textCol)
+func compileEval(c *compiler, f *Flow, e *xmlsrc.Element) action {
+	x := c.expr(f, strings.TrimSpace(e.Text), e.TextLine, e.TextCol)
 	if x == nil {
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
+	"github.com/flowproc/flowproc/flowengine/xmlsrc"
 )
 
 func init() {
@@ -67,16 +68,16 @@ func parseTarget(raw string) (*url.URL, error) {
 	return pu, nil
 }
 
-func compileProxy(c *compiler, f *Flow, e *xelem) action {
+func compileProxy(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	a := &proxyAction{in: c.input(f, e), t: c.template(f, e, true)}
 	if a.t == nil {
 		return nil
 	}
 	// A body without template commands is the same on every request:
 	// check it at load, so validate reports what every request would fail.
-	if _, hasSrc := e.attr("src"); !hasSrc && !strings.Contains(e.text, "{{") {
-		if _, err := parseProxySpec([]byte(e.text)); err != nil {
-			c.errf(f, e.line, e.col, diag.BadContent, "proxy-request: %v", err)
+	if _, hasSrc := e.Attr("src"); !hasSrc && !strings.Contains(e.Text, "{{") {
+		if _, err := parseProxySpec([]byte(e.Text)); err != nil {
+			c.errf(f, e.Line, e.Col, diag.BadContent, "proxy-request: %v", err)
 			return nil
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/runtime"
 	"github.com/flowproc/flowproc/flowengine/template"
+	"github.com/flowproc/flowproc/flowengine/xmlsrc"
 )
 
 // compiler turns flow files into programs, collecting every diagnostic.
@@ -34,7 +35,7 @@ type subEdge struct {
 // actionSpec describes an action: its attributes and how to compile it.
 type actionSpec struct {
 	attrs   []string // allowed attributes besides if/debug
-	compile func(c *compiler, f *Flow, e *xelem) action
+	compile func(c *compiler, f *Flow, e *xmlsrc.Element) action
 }
 
 // actions is the registry of flow elements; each action's file registers
@@ -50,12 +51,12 @@ func (c *compiler) flow(path string, at apidef.Pos) *Flow {
 	}
 	f := &Flow{File: c.p.rel(path), path: path, dir: filepath.Dir(path)}
 	c.p.flows[path] = f // before compiling: recursion finds it
-	src, err := os.ReadFile(path)
+	src, err := c.p.readFile(path)
 	if err != nil {
-		c.errs.Addf(at.File, at.Line, at.Col, diag.MissingFile, "flow file %s: %v", c.p.rel(path), unwrapPathErr(err))
+		c.errs.Addf(at.File, at.Line, at.Col, fileCode(err), "flow file %s: %v", c.p.rel(path), unwrapPathErr(err))
 		return f
 	}
-	root, err := parseXML(path, src)
+	root, err := xmlsrc.Parse(path, src)
 	if err != nil {
 		var de *diag.Error
 		if errors.As(err, &de) {
@@ -65,14 +66,14 @@ func (c *compiler) flow(path string, at apidef.Pos) *Flow {
 		}
 		return f
 	}
-	if root.name != "flow" {
-		c.errf(f, root.line, root.col, diag.BadRoot, "root element is <%s>, want <flow>", root.name)
+	if root.Name != "flow" {
+		c.errf(f, root.Line, root.Col, diag.BadRoot, "root element is <%s>, want <flow>", root.Name)
 		return f
 	}
-	for _, a := range root.attrs {
-		c.errf(f, a.line, a.col, diag.UnknownAttribute, "<flow> takes no attribute %q", a.name)
+	for _, a := range root.Attrs {
+		c.errf(f, a.Line, a.Col, diag.UnknownAttribute, "<flow> takes no attribute %q", a.Name)
 	}
-	f.body = c.block(f, root.children)
+	f.body = c.block(f, root.Children)
 	return f
 }
 
@@ -89,14 +90,14 @@ func (c *compiler) errf(f *Flow, line, col int, code diag.Code, format string, a
 }
 
 // block compiles a sequence of elements, pairing if/elseif/else.
-func (c *compiler) block(f *Flow, els []*xelem) []step {
+func (c *compiler) block(f *Flow, els []*xmlsrc.Element) []step {
 	var out []step
 	var lastIf *ifAction
 	for _, e := range els {
-		switch e.name {
+		switch e.Name {
 		case "elseif", "else":
 			if lastIf == nil || lastIf.hasElse {
-				c.errf(f, e.line, e.col, diag.MisplacedElse, "<%s> must directly follow <if> or <elseif>", e.name)
+				c.errf(f, e.Line, e.Col, diag.MisplacedElse, "<%s> must directly follow <if> or <elseif>", e.Name)
 				continue
 			}
 			c.elseBranch(f, lastIf, e)
@@ -116,33 +117,33 @@ func (c *compiler) block(f *Flow, els []*xelem) []step {
 }
 
 // step compiles one element.
-func (c *compiler) step(f *Flow, e *xelem) (step, bool) {
-	st := step{Name: e.name, At: runtime.Pos{File: f.File, Line: e.line, Col: e.col}}
-	spec, ok := actions[e.name]
+func (c *compiler) step(f *Flow, e *xmlsrc.Element) (step, bool) {
+	st := step{Name: e.Name, At: runtime.Pos{File: f.File, Line: e.Line, Col: e.Col}}
+	spec, ok := actions[e.Name]
 	if !ok {
-		c.errf(f, e.line, e.col, diag.UnknownAction, "unknown action <%s>%s", e.name, suggest(e.name))
+		c.errf(f, e.Line, e.Col, diag.UnknownAction, "unknown action <%s>%s", e.Name, suggest(e.Name))
 		return st, false
 	}
 	allowed := map[string]bool{"if": true, "debug": true}
-	if e.name == "if" || e.name == "break" || e.name == "return" {
+	if e.Name == "if" || e.Name == "break" || e.Name == "return" {
 		allowed = map[string]bool{"debug": true}
 	}
-	if e.name == "break" || e.name == "return" {
+	if e.Name == "break" || e.Name == "return" {
 		allowed["if"] = true
 	}
 	for _, a := range spec.attrs {
 		allowed[a] = true
 	}
-	for _, a := range e.attrs {
-		if !allowed[a.name] {
-			c.errf(f, a.line, a.col, diag.UnknownAttribute, "<%s> has no attribute %q", e.name, a.name)
+	for _, a := range e.Attrs {
+		if !allowed[a.Name] {
+			c.errf(f, a.Line, a.Col, diag.UnknownAttribute, "<%s> has no attribute %q", e.Name, a.Name)
 		}
 	}
 	needsBody := stepReadsBody(e)
 	var cond *flatCond
-	if a, ok := e.attr("if"); ok && e.name != "if" {
-		cond = &flatCond{e: c.expr(f, a.value, a.line, a.col+len(a.name)+2), src: a.value}
-		needsBody = needsBody || readsBody(a.value)
+	if a, ok := e.Attr("if"); ok && e.Name != "if" {
+		cond = &flatCond{e: c.expr(f, a.Value, a.Line, a.Col+len(a.Name)+2), src: a.Value}
+		needsBody = needsBody || readsBody(a.Value)
 		cond.needsBody = needsBody
 		if cond.e != nil {
 			st.Cond = cond
@@ -165,19 +166,19 @@ func readsBody(s string) bool { return bodyRef.MatchString(s) }
 
 // stepReadsBody scans an element's own attributes and text (not nested
 // steps, which fetch for themselves).
-func stepReadsBody(e *xelem) bool {
-	if e.name == "if" {
-		if a, ok := e.attr("test"); ok {
-			return readsBody(a.value)
+func stepReadsBody(e *xmlsrc.Element) bool {
+	if e.Name == "if" {
+		if a, ok := e.Attr("test"); ok {
+			return readsBody(a.Value)
 		}
 		return false
 	}
-	for _, a := range e.attrs {
-		if readsBody(a.value) {
+	for _, a := range e.Attrs {
+		if readsBody(a.Value) {
 			return true
 		}
 	}
-	return readsBody(e.text)
+	return readsBody(e.Text)
 }
 
 // expr compiles an XPath expression found at line:col of f.
@@ -216,16 +217,16 @@ func (c *compiler) posErr(f *Flow, err error, line, col int, code diag.Code, wha
 }
 
 // template compiles a template from an element's body or src= file.
-func (c *compiler) template(f *Flow, e *xelem, required bool) *tmpl {
-	if a, ok := e.attr("src"); ok {
-		path := filepath.Join(f.dir, a.value)
-		src, err := os.ReadFile(path)
+func (c *compiler) template(f *Flow, e *xmlsrc.Element, required bool) *tmpl {
+	if a, ok := e.Attr("src"); ok {
+		path := filepath.Join(f.dir, a.Value)
+		src, err := c.p.readFile(path)
 		if err != nil {
-			c.errf(f, a.line, a.col, diag.MissingFile, "template file %s: %v", a.value, unwrapPathErr(err))
+			c.errf(f, a.Line, a.Col, fileCode(err), "template file %s: %v", a.Value, unwrapPathErr(err))
 			return nil
 		}
-		if strings.TrimSpace(e.text) != "" {
-			c.errf(f, e.line, e.col, diag.BadContent, "<%s> has both src= and a body", e.name)
+		if strings.TrimSpace(e.Text) != "" {
+			c.errf(f, e.Line, e.Col, diag.BadContent, "<%s> has both src= and a body", e.Name)
 		}
 		t, err := template.Parse(string(src))
 		if err != nil {
@@ -234,18 +235,18 @@ func (c *compiler) template(f *Flow, e *xelem, required bool) *tmpl {
 		}
 		return &tmpl{t: t, pos: pos{file: c.p.rel(path), line: 1, col: 1}}
 	}
-	if strings.TrimSpace(e.text) == "" {
+	if strings.TrimSpace(e.Text) == "" {
 		if required {
-			c.errf(f, e.line, e.col, diag.BadContent, "<%s> needs a JSON template body or src=", e.name)
+			c.errf(f, e.Line, e.Col, diag.BadContent, "<%s> needs a JSON template body or src=", e.Name)
 		}
 		return nil
 	}
-	t, err := template.Parse(e.text)
+	t, err := template.Parse(e.Text)
 	if err != nil {
-		c.errs.Add(templateDiag(f.path, err, e.textLine, e.textCol))
+		c.errs.Add(templateDiag(f.path, err, e.TextLine, e.TextCol))
 		return nil
 	}
-	return &tmpl{t: t, pos: pos{file: f.File, line: e.textLine, col: e.textCol}}
+	return &tmpl{t: t, pos: pos{file: f.File, line: e.TextLine, col: e.TextCol}}
 }
 
 // templateDiag positions a template error within its file. The template
@@ -270,19 +271,19 @@ func templateDiag(file string, err error, line, col int) *diag.Error {
 }
 
 // value compiles an attribute that may be a dynamic {expression}.
-func (c *compiler) value(f *Flow, a xattr) value {
-	v := a.value
+func (c *compiler) value(f *Flow, a xmlsrc.Attr) value {
+	v := a.Value
 	if len(v) >= 2 && v[0] == '{' && v[len(v)-1] == '}' {
-		return value{dyn: c.expr(f, v[1:len(v)-1], a.line, a.col+len(a.name)+3)}
+		return value{dyn: c.expr(f, v[1:len(v)-1], a.Line, a.Col+len(a.Name)+3)}
 	}
 	return value{lit: v}
 }
 
 // requireAttr returns a required attribute or records an error.
-func (c *compiler) requireAttr(f *Flow, e *xelem, name string) (xattr, bool) {
-	a, ok := e.attr(name)
+func (c *compiler) requireAttr(f *Flow, e *xmlsrc.Element, name string) (xmlsrc.Attr, bool) {
+	a, ok := e.Attr(name)
 	if !ok {
-		c.errf(f, e.line, e.col, diag.MissingAttribute, "<%s> needs attribute %q", e.name, name)
+		c.errf(f, e.Line, e.Col, diag.MissingAttribute, "<%s> needs attribute %q", e.Name, name)
 	}
 	return a, ok
 }
@@ -290,19 +291,19 @@ func (c *compiler) requireAttr(f *Flow, e *xelem, name string) (xattr, bool) {
 var varName = regexp.MustCompile(`^\$[A-Za-z_][A-Za-z0-9_-]*$`)
 
 // outVar parses out="$name"; it returns "" for no out attribute.
-func (c *compiler) outVar(f *Flow, e *xelem) string {
-	a, ok := e.attr("out")
+func (c *compiler) outVar(f *Flow, e *xmlsrc.Element) string {
+	a, ok := e.Attr("out")
 	if !ok {
 		return ""
 	}
-	if a.value == "fit://request/content" {
+	if a.Value == "fit://request/content" {
 		return ""
 	}
-	if !varName.MatchString(a.value) {
-		c.errf(f, a.line, a.col, diag.BadVariable, "out=%q: want a variable like $name or fit://request/content", a.value)
+	if !varName.MatchString(a.Value) {
+		c.errf(f, a.Line, a.Col, diag.BadVariable, "out=%q: want a variable like $name or fit://request/content", a.Value)
 		return ""
 	}
-	return a.value[1:]
+	return a.Value[1:]
 }
 
 // checkCycles reports sub-flow cycles in which every call is unconditional:

@@ -22,6 +22,8 @@ import (
 func (p *Project) Run(ctx context.Context, req *flowengine.Request, host flowengine.Host) *flowengine.Outcome {
 	r := &run{p: p}
 	r.x.Start(ctx, req, host)
+	r.budget.Reset(ctx, p.opts.Limits)
+	r.x.Budget = &r.budget
 	r.x.Resp.Headers = r.headersBuf[:0]
 	r.vars, r.params = r.varsBuf[:0], r.paramsBuf[:0]
 	r.scratch = *bytes.NewBuffer(r.scratchBuf[:0])

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/flowproc/flowproc/flowengine/apidef"
+	"github.com/flowproc/flowproc/flowengine/budget"
 	"github.com/flowproc/flowproc/flowengine/diag"
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
@@ -27,6 +28,9 @@ type Options struct {
 	Env []string
 	// Logger receives runtime warnings (default slog.Default()).
 	Logger *slog.Logger
+	// Limits bound the work of each run (zero fields: the budget
+	// package's defaults); going over one answers a FLAT error 5010-5013.
+	Limits budget.Limits
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -51,6 +55,7 @@ func (o *Options) maxDepth() int {
 type Project struct {
 	name string
 	dir  string
+	root *os.Root // dir; every file read goes through it
 	def  *apidef.Definition
 	opts Options
 
@@ -106,9 +111,14 @@ func Load(dir string, opts Options) (*Project, diag.List) {
 	if opts.Name == "" {
 		opts.Name = filepath.Base(abs)
 	}
+	root, err := openRoot(abs)
+	if err != nil {
+		return nil, diag.List{diag.Errorf(dir, 0, 0, diag.MissingFile, "%v", err)}
+	}
 	p := &Project{
 		name:    opts.Name,
 		dir:     abs,
+		root:    root,
 		def:     def,
 		opts:    opts,
 		flows:   map[string]*Flow{},

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/budget"
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
@@ -24,8 +25,9 @@ type run struct {
 	x runtime.Exchange
 	p *Project
 
-	vars []varEntry
-	slab slab
+	vars   []varEntry
+	slab   slab
+	budget budget.Budget // this run's limits; Reset in Project.Run
 
 	// parsed request pieces, built lazily
 	reqNode  *dom.Node
@@ -123,7 +125,7 @@ func (r *run) setVar(name string, v expr.Value) {
 }
 
 func (r *run) exprCtx(node *dom.Node) *expr.Context {
-	r.ectx = expr.Context{Ctx: r.x.Ctx, Scope: r, Node: node, Runtime: r, Dir: r.dir}
+	r.ectx = expr.Context{Ctx: r.x.Ctx, Scope: r, Node: node, Runtime: r, Dir: r.dir, Root: r.p.root, Budget: &r.budget}
 	return &r.ectx
 }
 
@@ -238,6 +240,9 @@ func (e *flowError) Unwrap() error { return e.cause }
 func asFlowError(err error) *flowError {
 	var fe *flowError
 	if errors.As(err, &fe) {
+		return fe
+	}
+	if fe := budgetError(err); fe != nil {
 		return fe
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/budget"
 )
 
 // Exchange is the state of one HTTP exchange, shared by every front end.
@@ -20,6 +21,9 @@ type Exchange struct {
 	ID string
 	// Trace is the run's tracer (nil when the exchange is not traced).
 	Trace flowengine.Tracer
+	// Budget is the run's limits (nil = unlimited); the step loop charges
+	// one step per step and stops the run when the context is cancelled.
+	Budget *budget.Budget
 
 	reqBody       []byte
 	reqBodyLoaded bool

@@ -84,13 +84,17 @@ func (e *CondError) Unwrap() error { return e.Err }
 
 // Run runs steps in order against s until one ends the flow (a Ctrl other
 // than Next) or fails. flow names the flow or segment for traces. Before
-// every step it checks the run's context, so a cancelled exchange stops
-// at the next step.
+// every step it charges the run's step budget and checks its context, so a
+// cancelled exchange stops at the next step.
 func Run[S State](s S, flow string, steps []Step[S]) (Ctrl, error) {
 	x := s.Exchange()
 	for i := range steps {
 		st := &steps[i]
-		if err := x.Ctx.Err(); err != nil {
+		if x.Budget != nil {
+			if err := x.Budget.Step(); err != nil {
+				return Next, err
+			}
+		} else if err := x.Ctx.Err(); err != nil {
 			return Next, err
 		}
 		if x.Trace != nil {

@@ -19,6 +19,8 @@ type state struct {
 	ctx   expr.Context
 	scope locals
 	w     writer
+	// mark is the output length already charged to the budget.
+	mark int
 }
 
 var statePool = sync.Pool{New: func() any { return new(state) }}
@@ -57,6 +59,9 @@ var errNilBuffer = errors.New("template: Execute with a nil buffer")
 // template's locals shadow; a nil c is an empty context. Evaluation errors
 // and a cancelled c.Ctx are returned wrapped with the template position (use
 // errors.Is / errors.As); on error w is truncated to its length on entry.
+// The output is charged to c.Budget after every loop iteration and at the
+// end, and every loop iteration checks the budget's context, so a run over
+// its output budget (*budget.ExceededError) or cancelled stops promptly.
 func (t *Template) Execute(c *expr.Context, w *bytes.Buffer) error {
 	if w == nil {
 		return errNilBuffer
@@ -69,6 +74,7 @@ func (t *Template) Execute(c *expr.Context, w *bytes.Buffer) error {
 	st.t = t
 	st.ctx = *c
 	st.w.reset(w)
+	st.mark = start
 	if n := len(t.locals); n > 0 {
 		st.scope.parent = c.Scope
 		st.scope.names = t.locals
@@ -86,7 +92,9 @@ func (t *Template) Execute(c *expr.Context, w *bytes.Buffer) error {
 	}
 	if err == nil {
 		st.w.finish()
-	} else {
+		err = st.chargeOutput(len(t.src))
+	}
+	if err != nil {
 		w.Truncate(start)
 	}
 	// Drop references before pooling.
@@ -100,12 +108,29 @@ func (t *Template) Execute(c *expr.Context, w *bytes.Buffer) error {
 	return err
 }
 
-// checkCtx reports a cancelled or expired request context.
+// checkCtx reports a cancelled or expired request context (c.Ctx or the
+// context of c.Budget).
 func (st *state) checkCtx(pos int) error {
-	if st.ctx.Ctx == nil {
+	if st.ctx.Ctx != nil {
+		if err := st.ctx.Ctx.Err(); err != nil {
+			return st.errorf(pos, err)
+		}
+	}
+	if err := st.ctx.Budget.Err(); err != nil {
+		return st.errorf(pos, err)
+	}
+	return nil
+}
+
+// chargeOutput charges the output written since the last charge to the
+// run's output budget.
+func (st *state) chargeOutput(pos int) error {
+	n := st.w.b.Len() - st.mark
+	if n <= 0 {
 		return nil
 	}
-	if err := st.ctx.Ctx.Err(); err != nil {
+	st.mark = st.w.b.Len()
+	if err := st.ctx.Budget.Output(int64(n)); err != nil {
 		return st.errorf(pos, err)
 	}
 	return nil
@@ -431,5 +456,5 @@ func (st *state) item(n *node, dot *dom.Node) error {
 		return err
 	}
 	st.w.comma()
-	return nil
+	return st.chargeOutput(n.pos)
 }

@@ -1,25 +1,35 @@
-package expr
+package regex
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/flowproc/flowproc/flowengine/budget"
 )
 
 // This file is a small backtracking regular-expression engine for the PCRE
 // features Go's RE2 engine lacks: backreferences (\1, \k<name>),
 // lookahead and lookbehind ((?=…) (?!…) (?<=…) (?<!…)), atomic groups and
 // possessive quantifiers. Patterns RE2 accepts never come here. Matching is
-// bounded (steps and recursion depth): a match that exceeds the budget
-// fails, as PCRE's backtrack limit makes preg functions fail.
+// bounded: every step is charged to the run's budget.Budget (which also
+// observes cancellation), and recursion depth is capped; going over either
+// is an error, never a silent "no match".
 
-const (
-	pcreMaxSteps = 1_000_000
-	pcreMaxDepth = 50_000
-)
+// pcreMaxDepth bounds the recursion of one match attempt.
+const pcreMaxDepth = 50_000
+
+// chargeEvery is how many steps the engine counts locally before charging
+// them to the budget.
+const chargeEvery = 1024
+
+// ErrTooDeep is returned when a match attempt recurses deeper than the
+// engine allows (a pattern such as (a|b)* on a very long input).
+var ErrTooDeep = errors.New("regular expression recursion too deep for the input")
 
 // errPCRE is wrapped by pattern errors of this engine.
 var errPCRE = errors.New("pcre")
@@ -757,13 +767,27 @@ func (p *pparser) classAtom(cls *pclass) (rune, bool, error) {
 	return r, false, nil
 }
 
-// pmatch is the state of one match attempt.
+// pmatch is the state of one search.
 type pmatch struct {
 	in    []rune
 	caps  []int
-	steps int
+	b     *budget.Budget
+	steps int // not yet charged to b
 	depth int
-	fail  bool // budget exceeded
+	fail  bool  // budget exceeded, cancelled or too deep: stop everything
+	err   error // why fail
+}
+
+// charge charges the steps counted so far to the budget.
+func (m *pmatch) charge() {
+	if m.steps == 0 || m.fail {
+		return
+	}
+	n := m.steps
+	m.steps = 0
+	if err := m.b.Regex(int64(n)); err != nil {
+		m.fail, m.err = true, err
+	}
 }
 
 func foldEq(a, b rune) bool {
@@ -781,13 +805,21 @@ func foldEq(a, b rune) bool {
 func (m *pmatch) word(i int) bool { return i >= 0 && i < len(m.in) && isWordASCII(m.in[i]) }
 
 func (m *pmatch) match(n *pnode, i int, k func(int) bool) bool {
-	m.steps++
-	m.depth++
-	defer func() { m.depth-- }()
-	if m.fail || m.steps > pcreMaxSteps || m.depth > pcreMaxDepth {
-		m.fail = true
+	if m.fail {
 		return false
 	}
+	m.steps++
+	if m.steps >= chargeEvery {
+		if m.charge(); m.fail {
+			return false
+		}
+	}
+	if m.depth >= pcreMaxDepth {
+		m.fail, m.err = true, ErrTooDeep
+		return false
+	}
+	m.depth++
+	defer func() { m.depth-- }()
 	in := m.in
 	switch n.kind {
 	case pEmpty:
@@ -943,50 +975,67 @@ func (m *pmatch) repeat(n *pnode, count, i int, k func(int) bool) bool {
 	return !m.fail && more()
 }
 
+// newMatch returns the state of a search of in charged to b; a nil b gets
+// a fresh default budget so that no search is ever unbounded.
+func newMatch(b *budget.Budget, in []rune, ncap int) *pmatch {
+	if b == nil {
+		b = new(budget.Budget)
+		b.Reset(context.Background(), budget.Limits{})
+	}
+	return &pmatch{in: in, caps: make([]int, 2*(ncap+1)), b: b}
+}
+
 // find returns the capture positions (rune offsets) of the leftmost match
-// starting at or after from, or nil.
-func (re *pcre) find(in []rune, from int) []int {
-	m := &pmatch{in: in, caps: make([]int, 2*(re.ncap+1))}
-	for s := from; s <= len(in); s++ {
+// starting at or after from, or nil. The slice is reused by the next find.
+func (re *pcre) find(m *pmatch, from int) ([]int, error) {
+	for s := from; s <= len(m.in); s++ {
 		for i := range m.caps {
 			m.caps[i] = -1
 		}
 		end := -1
 		if m.match(re.prog, s, func(e int) bool { end = e; return true }) {
 			m.caps[0], m.caps[1] = s, end
-			return m.caps
+			m.charge()
+			return m.caps, m.err
 		}
 		if m.fail {
-			return nil
+			return nil, m.err
 		}
 	}
-	return nil
+	m.charge()
+	return nil, m.err
 }
 
-// MatchString reports whether the pattern matches somewhere in s.
-func (re *pcre) MatchString(s string) bool {
-	return re.find([]rune(s), 0) != nil
+// match reports whether the pattern matches somewhere in s.
+func (re *pcre) match(b *budget.Budget, s string) (bool, error) {
+	m := newMatch(b, []rune(s), re.ncap)
+	caps, err := re.find(m, 0)
+	return caps != nil, err
 }
 
-// FindAllStringSubmatchIndex is regexp.Regexp's, with byte offsets.
-func (re *pcre) FindAllStringSubmatchIndex(s string, n int) [][]int {
+// findAll is regexp.Regexp's FindAllStringSubmatchIndex, with byte offsets.
+func (re *pcre) findAll(b *budget.Budget, s string, n int) ([][]int, error) {
 	in := []rune(s)
 	offs := make([]int, len(in)+1)
-	b := 0
+	o := 0
 	for i, r := range in {
-		offs[i] = b
+		offs[i] = o
 		if r == utf8.RuneError {
-			_, size := utf8.DecodeRuneInString(s[b:])
-			b += size
+			_, size := utf8.DecodeRuneInString(s[o:])
+			o += size
 		} else {
-			b += utf8.RuneLen(r)
+			o += utf8.RuneLen(r)
 		}
 	}
-	offs[len(in)] = b
+	offs[len(in)] = o
+	m := newMatch(b, in, re.ncap)
 	var out [][]int
 	prevEnd := -1
 	for pos := 0; pos <= len(in) && (n < 0 || len(out) < n); {
-		caps := re.find(in, pos)
+		caps, err := re.find(m, pos)
+		if err != nil {
+			return nil, err
+		}
 		if caps == nil {
 			break
 		}
@@ -995,14 +1044,14 @@ func (re *pcre) FindAllStringSubmatchIndex(s string, n int) [][]int {
 			pos = caps[0] + 1
 			continue
 		}
-		m := make([]int, len(caps))
+		mm := make([]int, len(caps))
 		for i, c := range caps {
-			m[i] = -1
+			mm[i] = -1
 			if c >= 0 {
-				m[i] = offs[c]
+				mm[i] = offs[c]
 			}
 		}
-		out = append(out, m)
+		out = append(out, mm)
 		prevEnd = caps[1]
 		if caps[1] > caps[0] {
 			pos = caps[1]
@@ -1010,32 +1059,5 @@ func (re *pcre) FindAllStringSubmatchIndex(s string, n int) [][]int {
 			pos = caps[1] + 1
 		}
 	}
-	return out
-}
-
-// Split is regexp.Regexp's Split.
-func (re *pcre) Split(s string, n int) []string {
-	if n == 0 {
-		return nil
-	}
-	if len(s) == 0 {
-		return []string{""}
-	}
-	matches := re.FindAllStringSubmatchIndex(s, n)
-	parts := make([]string, 0, len(matches))
-	beg, end := 0, 0
-	for _, match := range matches {
-		if n > 0 && len(parts) == n-1 {
-			break
-		}
-		end = match[0]
-		if match[1] != 0 {
-			parts = append(parts, s[beg:end])
-		}
-		beg = match[1]
-	}
-	if end != len(s) {
-		parts = append(parts, s[beg:])
-	}
-	return parts
+	return out, nil
 }
