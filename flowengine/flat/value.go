@@ -27,7 +27,7 @@ func renderValue(v expr.Value) (body []byte, mime string) {
 			return []byte(n.StringValue()), "text/plain"
 		}
 		var b bytes.Buffer
-		if isOXN(n) {
+		if oxn.TypeOf(n) != oxn.Untyped {
 			if err := oxn.Write(&b, n); err == nil {
 				return b.Bytes(), "application/json"
 			}
@@ -39,16 +39,6 @@ func renderValue(v expr.Value) (body []byte, mime string) {
 		return nil, "text/plain"
 	}
 	return []byte(expr.String(v)), "text/plain"
-}
-
-// isOXN reports whether n is a JSON document's node (it carries an OXN
-// type attribute).
-func isOXN(n *dom.Node) bool {
-	switch t, _ := n.Attr("type"); t {
-	case "object", "array", "string", "number", "boolean", "null":
-		return true
-	}
-	return false
 }
 
 // nodeSetOf wraps a node as a variable value (nil → empty node-set).
