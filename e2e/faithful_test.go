@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/flowproc/flowproc/envoy"
-	"github.com/flowproc/flowproc/flowengine/flat"
+	_ "github.com/flowproc/flowproc/flowengine/frontends"
 	"github.com/flowproc/flowproc/flowengine/projects"
 	"github.com/flowproc/flowproc/internal/devstack"
 )
@@ -19,7 +19,7 @@ var exampleDirs = []string{"../examples/hello", "../deploy/projects/example"}
 
 func loadExamples(t *testing.T) *projects.Set {
 	t.Helper()
-	set, err := projects.Load(exampleDirs, "hello", flat.Options{Env: []string{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	set, err := projects.Load(exampleDirs, "hello", projects.LoadOptions{Env: []string{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

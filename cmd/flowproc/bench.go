@@ -25,7 +25,7 @@ import (
 	"github.com/flowproc/flowproc/envoy"
 	"github.com/flowproc/flowproc/examples"
 	"github.com/flowproc/flowproc/extproc"
-	"github.com/flowproc/flowproc/flowengine/flat"
+	"github.com/flowproc/flowproc/flowengine/projects"
 	"github.com/flowproc/flowproc/internal/loadgen"
 	"github.com/flowproc/flowproc/internal/noopserver"
 )
@@ -690,7 +690,7 @@ func serveBenchChild(ctx context.Context, noop bool, listen, cpuProfile, bodyLim
 			defer os.RemoveAll(filepath.Dir(dir))
 			dirs = []string{dir}
 		}
-		projects, err := loadProjectsWith(dirs, defProject, flat.Options{}, func(err error) { logger.Error("project failed to load", "error", err.Error()) })
+		projects, err := loadProjectsWith(dirs, defProject, projects.LoadOptions{}, func(err error) { logger.Error("project failed to load", "error", err.Error()) })
 		if err != nil {
 			return err
 		}

@@ -13,7 +13,6 @@ import (
 	"sync"
 
 	"github.com/flowproc/flowproc/envoy"
-	"github.com/flowproc/flowproc/flowengine/flat"
 	"github.com/flowproc/flowproc/flowengine/projects"
 	"github.com/flowproc/flowproc/flowengine/tracetree"
 	"github.com/flowproc/flowproc/internal/devstack"
@@ -97,7 +96,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	logger := newLogger(stderr, level)
 	// writeReload prints the reloads; per-project log records would repeat it.
-	reg, embedded, err := loadRegistry(fs.Args(), projects.RegistryOptions{Default: *defProject, Logger: logger, QuietReloads: true, Flat: flat.Options{MaxBodyBytes: limit, Logger: logger}},
+	reg, embedded, err := loadRegistry(fs.Args(), projects.RegistryOptions{Default: *defProject, Logger: logger, QuietReloads: true, Load: projects.LoadOptions{MaxBodyBytes: limit, Logger: logger}},
 		func(err error) { fmt.Fprintf(stderr, "flowproc dev: %v\n", err) })
 	if err != nil {
 		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)

@@ -12,7 +12,7 @@ import (
 	"syscall"
 
 	"github.com/flowproc/flowproc/examples"
-	"github.com/flowproc/flowproc/flowengine/flat"
+	_ "github.com/flowproc/flowproc/flowengine/frontends" // every front end's loader
 	"github.com/flowproc/flowproc/flowengine/projects"
 )
 
@@ -31,6 +31,9 @@ func projectDirs(dirs []string) (out []string, embedded bool, err error) {
 	}
 	for _, d := range dirs {
 		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			if os.IsNotExist(err) {
+				return nil, false, fmt.Errorf("project directory %s: no such directory", filepath.Clean(d))
+			}
 			return nil, false, fmt.Errorf("project directory %s: not a directory", filepath.Clean(d))
 		}
 	}
@@ -54,7 +57,7 @@ func reportLoadErrors(set *projects.Set, report func(error)) {
 // names the project for requests no other rule selects ("" = the first).
 // Load errors of individual projects are reported through report; such
 // projects answer 503 on their routes while the others serve.
-func loadProjectsWith(dirs []string, defaultProject string, opts flat.Options, report func(error)) (*projects.Set, error) {
+func loadProjectsWith(dirs []string, defaultProject string, opts projects.LoadOptions, report func(error)) (*projects.Set, error) {
 	dirs, _, err := projectDirs(dirs)
 	if err != nil {
 		return nil, err

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/flowproc/flowproc/flowengine"
-	"github.com/flowproc/flowproc/flowengine/flat"
 	"github.com/flowproc/flowproc/flowengine/projects"
 )
 
@@ -39,7 +38,7 @@ func projectFiles(name, basePath, body string) map[string]string {
 	}
 }
 
-var quietFlat = flat.Options{Env: []string{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+var quietFlat = projects.LoadOptions{Env: []string{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 
 // TestReloadNowPrintsEveryProject: the function SIGHUP calls reloads and
 // prints one line per project with its outcome, and each load error below
@@ -51,7 +50,7 @@ func TestReloadNowPrintsEveryProject(t *testing.T) {
 	writeTree(t, root, map[string]string{"bad/swagger.yaml": "swagger: \"2.0\"\npaths:\n  /x:\n    x-flat-flow: x.xml\n", "bad/x.xml": "<flow><nope/></flow>"})
 	var loadErrs []string
 	reg, embedded, err := loadRegistry([]string{filepath.Join(root, "good"), filepath.Join(root, "flaky"), filepath.Join(root, "bad")},
-		projects.RegistryOptions{Flat: quietFlat}, func(err error) { loadErrs = append(loadErrs, err.Error()) })
+		projects.RegistryOptions{Load: quietFlat}, func(err error) { loadErrs = append(loadErrs, err.Error()) })
 	if err != nil || embedded {
 		t.Fatalf("loadRegistry: %v (embedded %v)", err, embedded)
 	}
@@ -109,7 +108,7 @@ func TestStartReloading(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
 			writeTree(t, root, projectFiles("p", "/p", "v1"))
-			reg, _, err := loadRegistry([]string{filepath.Join(root, "p")}, projects.RegistryOptions{Flat: quietFlat}, nil)
+			reg, _, err := loadRegistry([]string{filepath.Join(root, "p")}, projects.RegistryOptions{Load: quietFlat}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

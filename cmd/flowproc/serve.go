@@ -20,7 +20,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flowproc/flowproc/extproc"
-	"github.com/flowproc/flowproc/flowengine/flat"
 	"github.com/flowproc/flowproc/flowengine/projects"
 )
 
@@ -99,7 +98,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	logger := newLogger(stderr, st.level)
 	slog.SetDefault(logger) // the engine's own records (flat_alert …) use the default logger
-	reg, embedded, err := loadRegistry(st.Projects, projects.RegistryOptions{Default: st.DefaultProject, Logger: logger, Flat: flat.Options{MaxBodyBytes: st.bodyLimit, Logger: logger}}, func(err error) {
+	reg, embedded, err := loadRegistry(st.Projects, projects.RegistryOptions{Default: st.DefaultProject, Logger: logger, Load: projects.LoadOptions{MaxBodyBytes: st.bodyLimit, Logger: logger}}, func(err error) {
 		logger.Error("project failed to load", "error", err.Error())
 	})
 	if err != nil {

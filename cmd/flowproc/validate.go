@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/flowproc/flowproc/flowengine/flat"
+	_ "github.com/flowproc/flowproc/flowengine/frontends"
+	"github.com/flowproc/flowproc/flowengine/projects"
 )
 
 func init() {
@@ -30,22 +31,22 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		fs.Usage()
 		return 2
 	}
-	var nerr, nflows, nok int
+	var nerr, nok int
 	for _, dir := range fs.Args() {
-		p, errs := flat.Load(dir, flat.Options{})
+		kind, p, errs := projects.LoadProject(dir, projects.LoadOptions{})
 		for _, e := range errs {
 			fmt.Fprintln(stdout, e.Error())
 		}
 		nerr += len(errs)
 		if p != nil {
 			nok++
-			nflows += len(p.Flows())
+			fmt.Fprintf(stdout, "%s: %s project %s, %s\n", dir, kind, p.Name(), p.Summary())
 		}
 	}
 	if nerr > 0 {
 		fmt.Fprintf(stdout, "%d error(s) in %d of %d project(s)\n", nerr, fs.NArg()-nok, fs.NArg())
 		return 1
 	}
-	fmt.Fprintf(stdout, "ok: %d project(s), %d flow(s) compiled, no errors\n", nok, nflows)
+	fmt.Fprintf(stdout, "ok: %d project(s) compiled, no errors\n", nok)
 	return 0
 }

@@ -757,3 +757,7 @@ func (l *loader) proxy(p pair) *Proxy {
 	}
 	return &Proxy{JSON: js, At: l.pos(p.k)}
 }
+
+// DefinitionNames returns the definition file names a FLAT app directory is
+// searched for, in order.
+func DefinitionNames() []string { return append([]string(nil), definitionNames...) }

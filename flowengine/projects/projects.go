@@ -5,24 +5,30 @@
 package projects
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/flowproc/flowproc/flowengine"
-	"github.com/flowproc/flowproc/flowengine/apidef"
 	"github.com/flowproc/flowproc/flowengine/diag"
-	"github.com/flowproc/flowproc/flowengine/flat"
 )
 
 // Entry is one project in a Set.
 type Entry struct {
-	Name     string
-	Dir      string
-	BasePath string
-	Runner   flowengine.Runner
+	Name string
+	// Kind is the front end that loads the project ("" when none
+	// recognised the directory).
+	Kind      string
+	Dir       string
+	BasePaths []string
+	Runner    flowengine.Runner
+	// Project is the loaded project (nil for a project with no good
+	// version).
+	Project Project
 	// Errors are the load diagnostics of a project that failed to load and
 	// has no good version; its Runner then answers 503 on every request.
 	Errors diag.List
@@ -39,15 +45,21 @@ func (e *Entry) good() bool { return len(e.Errors) == 0 }
 type Set struct {
 	entries []*Entry          // in load order
 	byName  map[string]*Entry // by name
-	byBase  []*Entry          // non-empty base paths, longest first
+	byBase  []baseEntry       // every non-empty base path, longest first
 	def     *Entry
 }
 
-// Load loads every directory in dirs as a FLAT project. A project that
-// fails to load is kept as a failing entry (503 on its routes) so one bad
-// project never takes the others down; its diagnostics are in Entry.Errors.
-// defaultName names the default project ("" = the first loaded).
-func Load(dirs []string, defaultName string, opts flat.Options) (*Set, error) {
+type baseEntry struct {
+	base  string
+	entry *Entry
+}
+
+// Load loads every directory in dirs with the loader of its kind. A
+// project that fails to load is kept as a failing entry (503 on its routes)
+// so one bad project never takes the others down; its diagnostics are in
+// Entry.Errors. defaultName names the default project ("" = the first
+// loaded).
+func Load(dirs []string, defaultName string, opts LoadOptions) (*Set, error) {
 	entries := make([]*Entry, 0, len(dirs))
 	for _, dir := range dirs {
 		entries = append(entries, loadEntry(dir, opts))
@@ -59,25 +71,26 @@ func Load(dirs []string, defaultName string, opts flat.Options) (*Set, error) {
 // failing entry (503 on its routes). A panic while loading (an engine bug
 // triggered by the project's files) is recovered into a diagnostic so that it
 // fails only this project, at start and on a hot reload alike.
-func loadEntry(dir string, opts flat.Options) (e *Entry) {
+func loadEntry(dir string, opts LoadOptions) (e *Entry) {
 	o := opts
-	o.Name = filepath.Base(filepath.Clean(dir))
+	if o.Name == "" {
+		o.Name = filepath.Base(filepath.Clean(dir))
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			errs := diag.List{{File: dir, Msg: fmt.Sprintf("internal error while loading the project: %v", v)}}
-			e = &Entry{Name: o.Name, Dir: dir, Errors: errs, Runner: failing{name: o.Name, errs: errs}}
+			e = &Entry{Name: o.Name, Dir: dir, Errors: errs, Runner: failing{name: o.Name}}
 		}
 	}()
-	p, errs := flat.Load(dir, o)
-	if p != nil {
-		return &Entry{Name: p.Name(), Dir: p.Dir(), BasePath: p.BasePath(), Runner: p}
+	l, derr := Detect(dir)
+	if derr != nil {
+		return &Entry{Name: o.Name, Dir: dir, Errors: diag.List{derr}, Runner: failing{name: o.Name}}
 	}
-	e = &Entry{Name: o.Name, Dir: dir, Errors: errs}
-	if def, _ := apidef.Load(dir); def != nil {
-		e.BasePath = def.BasePath
+	p, errs := l.Load(dir, o)
+	if p != nil && len(errs) == 0 {
+		return &Entry{Name: p.Name(), Kind: l.Kind(), Dir: p.Dir(), BasePaths: p.BasePaths(), Runner: p, Project: p}
 	}
-	e.Runner = failing{name: e.Name, errs: errs}
-	return e
+	return &Entry{Name: o.Name, Kind: l.Kind(), Dir: dir, Errors: errs, BasePaths: l.BasePaths(dir), Runner: failing{name: o.Name}}
 }
 
 // New builds a Set from entries.
@@ -88,11 +101,13 @@ func New(entries []*Entry, defaultName string) (*Set, error) {
 			return nil, fmt.Errorf("two projects are named %q; project names (directory names) must be unique", e.Name)
 		}
 		s.byName[e.Name] = e
-		if e.BasePath != "" {
-			s.byBase = append(s.byBase, e)
+		for _, b := range e.BasePaths {
+			if b != "" {
+				s.byBase = append(s.byBase, baseEntry{b, e})
+			}
 		}
 	}
-	sort.SliceStable(s.byBase, func(i, j int) bool { return len(s.byBase[i].BasePath) > len(s.byBase[j].BasePath) })
+	sort.SliceStable(s.byBase, func(i, j int) bool { return len(s.byBase[i].base) > len(s.byBase[j].base) })
 	switch {
 	case defaultName != "":
 		d, ok := s.byName[defaultName]
@@ -120,9 +135,9 @@ func (s *Set) Resolve(name, path string) (flowengine.Runner, string, bool) {
 		}
 		return e.Runner, e.Name, true
 	}
-	for _, e := range s.byBase {
-		if underBase(path, e.BasePath) {
-			return e.Runner, e.Name, true
+	for _, b := range s.byBase {
+		if underBase(path, b.base) {
+			return b.entry.Runner, b.entry.Name, true
 		}
 	}
 	if s.def == nil {
@@ -141,33 +156,37 @@ func underBase(path, base string) bool {
 }
 
 // failing answers every request of a project that did not load with 503.
+// The answer names the project and nothing else: its diagnostics (file
+// paths, file contents) go to the log and `flowproc validate`, never to
+// clients.
 type failing struct {
 	name string
-	errs diag.List
 }
 
 func (f failing) Run(_ context.Context, req *flowengine.Request, _ flowengine.Host) *flowengine.Outcome {
-	info := make([]string, 0, len(f.errs))
-	for i, e := range f.errs {
-		if i == 5 {
-			info = append(info, fmt.Sprintf("… and %d more", len(f.errs)-5))
-			break
-		}
-		info = append(info, e.Error())
-	}
-	body := flat.SystemErrorDocument(503, 5030, "Project "+f.name+" failed to load", req.ID, info)
+	var b bytes.Buffer
+	b.WriteString(`{"error":{"message":`)
+	writeJSONString(&b, "Project "+f.name+" failed to load")
+	b.WriteString(`,"status":503,"requestID":`)
+	writeJSONString(&b, req.ID)
+	b.WriteString(`,"info":["The project is not available; see the server log."],"code":5030}}`)
 	return &flowengine.Outcome{
 		Kind: flowengine.Answered,
 		Mutation: flowengine.Mutation{
 			Status:     503,
 			SetHeaders: []flowengine.Header{{Name: "content-type", Value: "application/json"}},
-			Body:       body,
+			Body:       b.Bytes(),
 			BodySet:    true,
 		},
 		Project:   f.name,
 		Error:     "5030",
 		RequestID: req.ID,
 	}
+}
+
+func writeJSONString(b *bytes.Buffer, s string) {
+	out, _ := json.Marshal(s)
+	b.Write(out)
 }
 
 // Names returns the project names in load order.

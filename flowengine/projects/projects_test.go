@@ -1,4 +1,4 @@
-package projects
+package projects_test
 
 import (
 	"context"
@@ -10,7 +10,8 @@ import (
 	"testing"
 
 	"github.com/flowproc/flowproc/flowengine"
-	"github.com/flowproc/flowproc/flowengine/flat"
+	_ "github.com/flowproc/flowproc/flowengine/frontends"
+	"github.com/flowproc/flowproc/flowengine/projects"
 )
 
 func writeProject(t *testing.T, root, name, basePath string, flow string) string {
@@ -41,7 +42,7 @@ func TestResolve(t *testing.T) {
 		writeProject(t, root, "site", "", "<flow><echo>site</echo></flow>"),
 		writeProject(t, root, "broken", "/broken", "<flow><nope/></flow>"),
 	}
-	set, err := Load(dirs, "site", flat.Options{Env: []string{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	set, err := projects.Load(dirs, "site", projects.LoadOptions{Env: []string{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,19 +80,19 @@ func TestResolve(t *testing.T) {
 	if got := strings.Join(set.Names(), ","); got != "api,apiv2,site,broken" {
 		t.Errorf("Names = %s", got)
 	}
-	if e := set.Entries()[3]; len(e.Errors) == 0 || e.BasePath != "/broken" {
-		t.Errorf("broken entry: errors %v, base path %q", e.Errors, e.BasePath)
+	if e := set.Entries()[3]; len(e.Errors) == 0 || strings.Join(e.BasePaths, ",") != "/broken" || e.Kind != "flat" {
+		t.Errorf("broken entry: errors %v, base path %q", e.Errors, e.BasePaths)
 	}
 }
 
 func TestNewErrors(t *testing.T) {
-	if _, err := New([]*Entry{{Name: "a"}, {Name: "a"}}, ""); err == nil || !strings.Contains(err.Error(), `two projects are named "a"`) {
+	if _, err := projects.New([]*projects.Entry{{Name: "a"}, {Name: "a"}}, ""); err == nil || !strings.Contains(err.Error(), `two projects are named "a"`) {
 		t.Errorf("duplicate names: %v", err)
 	}
-	if _, err := New([]*Entry{{Name: "a"}}, "b"); err == nil || !strings.Contains(err.Error(), `default project "b"`) {
+	if _, err := projects.New([]*projects.Entry{{Name: "a"}}, "b"); err == nil || !strings.Contains(err.Error(), `default project "b"`) {
 		t.Errorf("unknown default: %v", err)
 	}
-	s, err := New(nil, "")
+	s, err := projects.New(nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,6 @@ import (
 
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/diag"
-	"github.com/flowproc/flowproc/flowengine/flat"
 )
 
 // Registry serves a Set of projects that can be reloaded while requests run
@@ -31,7 +30,7 @@ import (
 type Registry struct {
 	dirs        []string
 	defaultName string
-	opts        flat.Options
+	opts        LoadOptions
 	log         *slog.Logger
 	quiet       bool // no per-project reload records
 
@@ -43,8 +42,8 @@ type Registry struct {
 type RegistryOptions struct {
 	// Default names the default project ("" = the first).
 	Default string
-	// Flat are the engine options every project is loaded with.
-	Flat flat.Options
+	// Load are the options every project is loaded with.
+	Load LoadOptions
 	// Logger receives one record per project and reload (see Reload) and
 	// the file watcher's errors. Nil discards them.
 	Logger *slog.Logger
@@ -59,14 +58,14 @@ type RegistryOptions struct {
 // about the configuration (duplicate project names, an unknown default), not
 // about a project's files.
 func NewRegistry(dirs []string, opts RegistryOptions) (*Registry, error) {
-	set, err := Load(dirs, opts.Default, opts.Flat)
+	set, err := Load(dirs, opts.Default, opts.Load)
 	if err != nil {
 		return nil, err
 	}
 	r := &Registry{
 		dirs:        append([]string(nil), dirs...),
 		defaultName: opts.Default,
-		opts:        opts.Flat,
+		opts:        opts.Load,
 		log:         opts.Logger,
 		quiet:       opts.QuietReloads,
 	}

@@ -1,4 +1,4 @@
-package projects
+package projects_test
 
 import (
 	"bytes"
@@ -14,14 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
-
 	"github.com/flowproc/flowproc/flowengine"
-	"github.com/flowproc/flowproc/flowengine/flat"
+	_ "github.com/flowproc/flowproc/flowengine/frontends"
+	"github.com/flowproc/flowproc/flowengine/projects"
 )
 
 // quiet are engine options for tests: no environment, no log output.
-var quiet = flat.Options{Env: []string{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+var quiet = projects.LoadOptions{Env: []string{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 
 // writeFiles writes files (path relative to root → content) below root; a
 // nil content removes the path.
@@ -79,7 +78,7 @@ func get(t *testing.T, res interface {
 // reload, every project's outcome, its diagnostics and what a request sees.
 func TestRegistryReload(t *testing.T) {
 	type want struct {
-		outcome   Outcome
+		outcome   projects.Outcome
 		errSubstr string // in the report's diagnostics ("" = none expected)
 		status    int
 		body      string // substring of the response
@@ -102,9 +101,9 @@ func TestRegistryReload(t *testing.T) {
 			initial:     map[string]*string{"a/swagger.yaml": swagger("/a", "f.xml"), "a/f.xml": echo("v1")},
 			initialWant: map[string]want{"a": {status: 200, body: "v1"}},
 			steps: []step{
-				{files: map[string]*string{"a/f.xml": echo("v2")}, want: map[string]want{"a": {Reloaded, "", 200, "v2"}}},
+				{files: map[string]*string{"a/f.xml": echo("v2")}, want: map[string]want{"a": {projects.Reloaded, "", 200, "v2"}}},
 				{files: map[string]*string{"a/swagger.yaml": swagger("/a", "g.xml"), "a/g.xml": echo("from g")},
-					want: map[string]want{"a": {Reloaded, "", 200, "from g"}}},
+					want: map[string]want{"a": {projects.Reloaded, "", 200, "from g"}}},
 			},
 		},
 		{
@@ -113,9 +112,9 @@ func TestRegistryReload(t *testing.T) {
 			initial:     map[string]*string{"a/swagger.yaml": swagger("/a", "f.xml"), "a/f.xml": echo("v1")},
 			initialWant: map[string]want{"a": {status: 200, body: "v1"}},
 			steps: []step{
-				{files: map[string]*string{"a/f.xml": broken}, want: map[string]want{"a": {KeptLastGood, "f.xml:1:7: FP202: unknown action <nope>", 200, "v1"}}},
-				{files: map[string]*string{"a/swagger.yaml": str("swagger: [")}, want: map[string]want{"a": {KeptLastGood, "swagger.yaml", 200, "v1"}}},
-				{files: map[string]*string{"a/swagger.yaml": swagger("/a", "f.xml"), "a/f.xml": echo("v3")}, want: map[string]want{"a": {Reloaded, "", 200, "v3"}}},
+				{files: map[string]*string{"a/f.xml": broken}, want: map[string]want{"a": {projects.KeptLastGood, "f.xml:1:7: FP202: unknown action <nope>", 200, "v1"}}},
+				{files: map[string]*string{"a/swagger.yaml": str("swagger: [")}, want: map[string]want{"a": {projects.KeptLastGood, "swagger.yaml", 200, "v1"}}},
+				{files: map[string]*string{"a/swagger.yaml": swagger("/a", "f.xml"), "a/f.xml": echo("v3")}, want: map[string]want{"a": {projects.Reloaded, "", 200, "v3"}}},
 			},
 		},
 		{
@@ -124,7 +123,7 @@ func TestRegistryReload(t *testing.T) {
 			initial:     map[string]*string{"a/swagger.yaml": swagger("/a", "f.xml"), "a/f.xml": echo("v1")},
 			initialWant: map[string]want{"a": {status: 200, body: "v1"}},
 			steps: []step{
-				{files: map[string]*string{"a": nil}, want: map[string]want{"a": {KeptLastGood, "FP100", 200, "v1"}}},
+				{files: map[string]*string{"a": nil}, want: map[string]want{"a": {projects.KeptLastGood, "FP100", 200, "v1"}}},
 			},
 		},
 		{
@@ -133,8 +132,8 @@ func TestRegistryReload(t *testing.T) {
 			initial:     map[string]*string{"a/swagger.yaml": swagger("/a", "f.xml"), "a/f.xml": broken},
 			initialWant: map[string]want{"a": {status: 503, body: `"code":5030`}},
 			steps: []step{
-				{files: map[string]*string{"a/f.xml": str("<flow><nope2/></flow>")}, want: map[string]want{"a": {Failing, "unknown action <nope2>", 503, "nope2"}}},
-				{files: map[string]*string{"a/f.xml": echo("fixed")}, want: map[string]want{"a": {Reloaded, "", 200, "fixed"}}},
+				{files: map[string]*string{"a/f.xml": str("<flow><nope2/></flow>")}, want: map[string]want{"a": {projects.Failing, "unknown action <nope2>", 503, "Project a failed to load"}}},
+				{files: map[string]*string{"a/f.xml": echo("fixed")}, want: map[string]want{"a": {projects.Reloaded, "", 200, "fixed"}}},
 			},
 		},
 		{
@@ -148,9 +147,9 @@ func TestRegistryReload(t *testing.T) {
 			initialWant: map[string]want{"a": {status: 200, body: "a1"}, "b": {status: 200, body: "b1"}, "c": {status: 503, body: "5030"}},
 			steps: []step{
 				{files: map[string]*string{"a/f.xml": echo("a2"), "b/f.xml": broken},
-					want: map[string]want{"a": {Reloaded, "", 200, "a2"}, "b": {KeptLastGood, "FP202", 200, "b1"}, "c": {Failing, "FP202", 503, "5030"}}},
+					want: map[string]want{"a": {projects.Reloaded, "", 200, "a2"}, "b": {projects.KeptLastGood, "FP202", 200, "b1"}, "c": {projects.Failing, "FP202", 503, "5030"}}},
 				{files: map[string]*string{"a/f.xml": broken, "b/f.xml": echo("b2"), "c/f.xml": echo("c1")},
-					want: map[string]want{"a": {KeptLastGood, "FP202", 200, "a2"}, "b": {Reloaded, "", 200, "b2"}, "c": {Reloaded, "", 200, "c1"}}},
+					want: map[string]want{"a": {projects.KeptLastGood, "FP202", 200, "a2"}, "b": {projects.Reloaded, "", 200, "b2"}, "c": {projects.Reloaded, "", 200, "c1"}}},
 			},
 		},
 	}
@@ -163,7 +162,7 @@ func TestRegistryReload(t *testing.T) {
 				dirs[i] = filepath.Join(root, p)
 			}
 			var logs bytes.Buffer
-			reg, err := NewRegistry(dirs, RegistryOptions{Flat: quiet, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			reg, err := projects.NewRegistry(dirs, projects.RegistryOptions{Load: quiet, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,7 +187,7 @@ func TestRegistryReload(t *testing.T) {
 						t.Errorf("step %d: report[%d] is %s, want %s (load order)", i, j, pr.Name, tc.projects[j])
 					}
 					w := st.want[pr.Name]
-					allOK = allOK && w.outcome == Reloaded
+					allOK = allOK && w.outcome == projects.Reloaded
 					if pr.Outcome != w.outcome {
 						t.Errorf("step %d: %s outcome %v, want %v (errors %v)", i, pr.Name, pr.Outcome, w.outcome, pr.Errors)
 					}
@@ -198,16 +197,24 @@ func TestRegistryReload(t *testing.T) {
 					if !strings.Contains(logs.String(), "project="+pr.Name) {
 						t.Errorf("step %d: no log record for %s:\n%s", i, pr.Name, logs.String())
 					}
-					if code, body := get(t, reg, "/"+pr.Name+"/x"); code != w.status || !strings.Contains(body, w.body) {
+					code, body := get(t, reg, "/"+pr.Name+"/x")
+					if code != w.status || !strings.Contains(body, w.body) {
 						t.Errorf("step %d: %s answers %d %s, want %d containing %s", i, pr.Name, code, body, w.status, w.body)
 					}
-					e := reg.Set().byName[pr.Name]
+					// A broken project's answer names it and nothing else:
+					// no diagnostics, no server paths.
+					for _, e := range pr.Errors {
+						if code == 503 && (strings.Contains(body, e.Msg) || strings.Contains(body, root)) {
+							t.Errorf("step %d: %s's 503 shows load details: %s", i, pr.Name, body)
+						}
+					}
+					e := projects.EntryByName(reg.Set(), pr.Name)
 					switch pr.Outcome {
-					case KeptLastGood:
+					case projects.KeptLastGood:
 						if len(e.Errors) != 0 || len(e.ReloadErrors) == 0 {
 							t.Errorf("step %d: kept entry %s: Errors %v, ReloadErrors %v", i, pr.Name, e.Errors, e.ReloadErrors)
 						}
-					case Failing:
+					case projects.Failing:
 						if len(e.Errors) == 0 {
 							t.Errorf("step %d: failing entry %s has no Errors", i, pr.Name)
 						}
@@ -226,7 +233,7 @@ func TestRegistryReload(t *testing.T) {
 func TestReloadInFlightRunKeepsItsVersion(t *testing.T) {
 	root := t.TempDir()
 	writeFiles(t, root, map[string]*string{"a/swagger.yaml": swagger("/a", "f.xml"), "a/f.xml": echo("old")})
-	reg, err := NewRegistry([]string{filepath.Join(root, "a")}, RegistryOptions{Flat: quiet})
+	reg, err := projects.NewRegistry([]string{filepath.Join(root, "a")}, projects.RegistryOptions{Load: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +255,7 @@ func TestReloadInFlightRunKeepsItsVersion(t *testing.T) {
 func TestReloadCancelledSwapsNothing(t *testing.T) {
 	root := t.TempDir()
 	writeFiles(t, root, map[string]*string{"a/swagger.yaml": swagger("/a", "f.xml"), "a/f.xml": echo("v1")})
-	reg, err := NewRegistry([]string{filepath.Join(root, "a")}, RegistryOptions{Flat: quiet})
+	reg, err := projects.NewRegistry([]string{filepath.Join(root, "a")}, projects.RegistryOptions{Load: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +290,7 @@ func TestNewRegistryConfigErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := NewRegistry(tc.dirs, RegistryOptions{Default: tc.def, Flat: quiet}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if _, err := projects.NewRegistry(tc.dirs, projects.RegistryOptions{Default: tc.def, Load: quiet}); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("NewRegistry = %v, want an error containing %q", err, tc.want)
 			}
 		})
@@ -299,7 +306,7 @@ func TestReloadConcurrentResolve(t *testing.T) {
 		"a/swagger.yaml": swagger("/a", "f.xml"), "a/f.xml": echo("v0"),
 		"b/swagger.yaml": swagger("/b", "f.xml"), "b/f.xml": echo("b"),
 	})
-	reg, err := NewRegistry([]string{filepath.Join(root, "a"), filepath.Join(root, "b")}, RegistryOptions{Flat: quiet})
+	reg, err := projects.NewRegistry([]string{filepath.Join(root, "a"), filepath.Join(root, "b")}, projects.RegistryOptions{Load: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,15 +373,15 @@ func TestWatchReloadsOnChange(t *testing.T) {
 		"b/swagger.yaml": swagger("/b", "f.xml"), "b/f.xml": echo("b1"),
 	})
 	var logs syncBuffer
-	reg, err := NewRegistry([]string{filepath.Join(root, "a"), filepath.Join(root, "b")},
-		RegistryOptions{Flat: quiet, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	reg, err := projects.NewRegistry([]string{filepath.Join(root, "a"), filepath.Join(root, "b")},
+		projects.RegistryOptions{Load: quiet, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	reports := make(chan ReloadReport, 100)
-	done, err := reg.Watch(ctx, WatchOptions{Debounce: 20 * time.Millisecond, OnReload: func(r ReloadReport, err error) {
+	reports := make(chan projects.ReloadReport, 100)
+	done, err := reg.Watch(ctx, projects.WatchOptions{Debounce: 20 * time.Millisecond, OnReload: func(r projects.ReloadReport, err error) {
 		if err != nil {
 			t.Errorf("reload: %v", err)
 		}
@@ -386,7 +393,7 @@ func TestWatchReloadsOnChange(t *testing.T) {
 
 	// waitFor polls path until its answer contains body and, when outcome is
 	// given, a reload reported it for project a.
-	waitFor := func(t *testing.T, path, body string, outcome *Outcome) {
+	waitFor := func(t *testing.T, path, body string, outcome *projects.Outcome) {
 		t.Helper()
 		sawOutcome := outcome == nil
 		deadline := time.After(5 * time.Second)
@@ -405,13 +412,13 @@ func TestWatchReloadsOnChange(t *testing.T) {
 			}
 		}
 	}
-	reloaded, kept := Reloaded, KeptLastGood
+	reloaded, kept := projects.Reloaded, projects.KeptLastGood
 	steps := []struct {
 		name    string
 		change  func(t *testing.T)
 		path    string
 		body    string
-		outcome *Outcome
+		outcome *projects.Outcome
 	}{
 		{"edit in a subdirectory", func(t *testing.T) {
 			writeFiles(t, root, map[string]*string{"a/flows/deep/f.xml": echo("v2")})
@@ -463,14 +470,14 @@ func TestWatchReloadsOnChange(t *testing.T) {
 func TestWatchReloadsDuringContinuousChanges(t *testing.T) {
 	root := t.TempDir()
 	writeFiles(t, root, map[string]*string{"a/swagger.yaml": swagger("/a", "f.xml"), "a/f.xml": echo("v0")})
-	reg, err := NewRegistry([]string{filepath.Join(root, "a")}, RegistryOptions{Flat: quiet})
+	reg, err := projects.NewRegistry([]string{filepath.Join(root, "a")}, projects.RegistryOptions{Load: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	reloaded := make(chan struct{}, 10)
-	done, err := reg.Watch(ctx, WatchOptions{Debounce: 100 * time.Millisecond, OnReload: func(ReloadReport, error) { reloaded <- struct{}{} }})
+	done, err := reg.Watch(ctx, projects.WatchOptions{Debounce: 100 * time.Millisecond, OnReload: func(projects.ReloadReport, error) { reloaded <- struct{}{} }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,13 +517,13 @@ func TestQuietReloadsLogNothing(t *testing.T) {
 	}{{false, true}, {true, false}}
 	for _, tc := range tests {
 		var logs bytes.Buffer
-		reg, err := NewRegistry([]string{filepath.Join(root, "a")},
-			RegistryOptions{Flat: quiet, Logger: slog.New(slog.NewTextHandler(&logs, nil)), QuietReloads: tc.quiet})
+		reg, err := projects.NewRegistry([]string{filepath.Join(root, "a")},
+			projects.RegistryOptions{Load: quiet, Logger: slog.New(slog.NewTextHandler(&logs, nil)), QuietReloads: tc.quiet})
 		if err != nil {
 			t.Fatal(err)
 		}
 		rep, err := reg.Reload(context.Background())
-		if err != nil || rep.Projects[0].Outcome != Failing {
+		if err != nil || rep.Projects[0].Outcome != projects.Failing {
 			t.Fatalf("Reload = %+v, %v", rep, err)
 		}
 		if got := strings.Contains(logs.String(), "FP202"); got != tc.wantLog {
@@ -537,7 +544,7 @@ func TestWatchConfigMapUpdate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reg, err := NewRegistry([]string{mount}, RegistryOptions{Flat: quiet})
+	reg, err := projects.NewRegistry([]string{mount}, projects.RegistryOptions{Load: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -546,8 +553,8 @@ func TestWatchConfigMapUpdate(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	reports := make(chan ReloadReport, 10)
-	done, err := reg.Watch(ctx, WatchOptions{Debounce: 20 * time.Millisecond, OnReload: func(r ReloadReport, _ error) { reports <- r }})
+	reports := make(chan projects.ReloadReport, 10)
+	done, err := reg.Watch(ctx, projects.WatchOptions{Debounce: 20 * time.Millisecond, OnReload: func(r projects.ReloadReport, _ error) { reports <- r }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -583,7 +590,7 @@ func TestWatchSurvivesCallbackPanic(t *testing.T) {
 	root := t.TempDir()
 	writeFiles(t, root, map[string]*string{"a/swagger.yaml": swagger("/a", "f.xml"), "a/f.xml": echo("v0")})
 	var logs syncBuffer
-	reg, err := NewRegistry([]string{filepath.Join(root, "a")}, RegistryOptions{Flat: quiet, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	reg, err := projects.NewRegistry([]string{filepath.Join(root, "a")}, projects.RegistryOptions{Load: quiet, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -591,7 +598,7 @@ func TestWatchSurvivesCallbackPanic(t *testing.T) {
 	defer cancel()
 	var calls atomic.Int32
 	second := make(chan struct{})
-	done, err := reg.Watch(ctx, WatchOptions{Debounce: 20 * time.Millisecond, OnReload: func(ReloadReport, error) {
+	done, err := reg.Watch(ctx, projects.WatchOptions{Debounce: 20 * time.Millisecond, OnReload: func(projects.ReloadReport, error) {
 		switch calls.Add(1) {
 		case 1:
 			panic("callback bug")
@@ -622,42 +629,10 @@ func TestWatchSurvivesCallbackPanic(t *testing.T) {
 }
 
 // TestWatchRelevant checks which events lead to a reload.
-func TestWatchRelevant(t *testing.T) {
-	rw := &watch{roots: []string{"/p/shop"}}
-	tests := []struct {
-		name string
-		ev   fsnotify.Event
-		want bool
-	}{
-		{"write in the project", fsnotify.Event{Name: "/p/shop/f.xml", Op: fsnotify.Write}, true},
-		{"create in a subdirectory", fsnotify.Event{Name: "/p/shop/a/b/f.xml", Op: fsnotify.Create}, true},
-		{"remove", fsnotify.Event{Name: "/p/shop/f.xml", Op: fsnotify.Remove}, true},
-		{"rename", fsnotify.Event{Name: "/p/shop/f.xml", Op: fsnotify.Rename}, true},
-		{"the project directory itself (replaced)", fsnotify.Event{Name: "/p/shop", Op: fsnotify.Create}, true},
-		{"kubernetes ConfigMap swap", fsnotify.Event{Name: "/p/shop/..data", Op: fsnotify.Create}, true},
-		{"attribute change only", fsnotify.Event{Name: "/p/shop/f.xml", Op: fsnotify.Chmod}, false},
-		{"write and chmod", fsnotify.Event{Name: "/p/shop/f.xml", Op: fsnotify.Write | fsnotify.Chmod}, true},
-		{"sibling of the project in the parent", fsnotify.Event{Name: "/p/shopping/f.xml", Op: fsnotify.Write}, false},
-		{"another file in the parent", fsnotify.Event{Name: "/p/notes.txt", Op: fsnotify.Write}, false},
-		{"vim swap file", fsnotify.Event{Name: "/p/shop/.f.xml.swp", Op: fsnotify.Write}, false},
-		{"vim backup file", fsnotify.Event{Name: "/p/shop/f.xml~", Op: fsnotify.Create}, false},
-		{"emacs lock file", fsnotify.Event{Name: "/p/shop/.#f.xml", Op: fsnotify.Create}, false},
-		{"emacs auto-save file", fsnotify.Event{Name: "/p/shop/#f.xml#", Op: fsnotify.Write}, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := rw.relevant(tc.ev); got != tc.want {
-				t.Errorf("relevant(%v) = %v, want %v", tc.ev, got, tc.want)
-			}
-		})
-	}
-}
-
-// TestReportStrings checks the one-line report texts.
 func TestReportStrings(t *testing.T) {
 	root := t.TempDir()
 	writeFiles(t, root, map[string]*string{"a/swagger.yaml": swagger("/a", "f.xml"), "a/f.xml": str("<flow><nope/><nope2/></flow>")})
-	reg, err := NewRegistry([]string{filepath.Join(root, "a")}, RegistryOptions{Flat: quiet})
+	reg, err := projects.NewRegistry([]string{filepath.Join(root, "a")}, projects.RegistryOptions{Load: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -669,8 +644,8 @@ func TestReportStrings(t *testing.T) {
 		got, want string
 	}{
 		{rep.Projects[0].String(), "project a: load failed, no good version: its routes answer 503 (2 errors)"},
-		{ProjectReport{Name: "b", Outcome: Reloaded}.String(), "project b: reloaded"},
-		{ProjectReport{Name: "c", Outcome: KeptLastGood, Errors: rep.Projects[0].Errors[:1]}.String(),
+		{projects.ProjectReport{Name: "b", Outcome: projects.Reloaded}.String(), "project b: reloaded"},
+		{projects.ProjectReport{Name: "c", Outcome: projects.KeptLastGood, Errors: rep.Projects[0].Errors[:1]}.String(),
 			"project c: load failed, keeping the last good version (1 error)"},
 	}
 	for _, tc := range tests {

@@ -17,7 +17,7 @@ import (
 	"github.com/flowproc/flowproc/envoy"
 	"github.com/flowproc/flowproc/examples"
 	"github.com/flowproc/flowproc/extproc"
-	"github.com/flowproc/flowproc/flowengine/flat"
+	_ "github.com/flowproc/flowproc/flowengine/frontends"
 	"github.com/flowproc/flowproc/flowengine/projects"
 	"github.com/flowproc/flowproc/internal/noopserver"
 )
@@ -78,7 +78,7 @@ func exampleServer(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(filepath.Dir(dir)) })
-	set, err := projects.Load([]string{dir}, "", flat.Options{Env: []string{}, Logger: slog.New(slog.DiscardHandler)})
+	set, err := projects.Load([]string{dir}, "", projects.LoadOptions{Env: []string{}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

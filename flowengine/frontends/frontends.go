@@ -1,0 +1,10 @@
+// Package frontends links every flow-language front end into a binary: each
+// registers its project loader with flowengine/projects when imported.
+// Hosts (serve, dev, validate, test, bench) import this package and never
+// name a front end themselves.
+package frontends
+
+import (
+	// FLAT apps (OpenAPI + x-flat-* + XML flows).
+	_ "github.com/flowproc/flowproc/flowengine/flat"
+)
