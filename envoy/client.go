@@ -72,6 +72,25 @@ type HTTPRequest struct {
 	// left it; namespaces listed in metadata_options.forwarding_namespaces
 	// are sent in metadata_context (extproc.md §2.1 row 8).
 	DynamicMetadata map[string]*structpb.Struct
+	// Downstream is the client connection the request arrived on (what
+	// Envoy's source.* and connection.* attributes report).
+	Downstream Downstream
+}
+
+// Downstream describes the client connection of a request.
+type Downstream struct {
+	// Address is the client's "ip:port" (Envoy's source.address).
+	Address string
+	// TLSVersion is the negotiated TLS version ("TLSv1.3"), "" for
+	// plaintext; MTLS is true when the client presented a verified
+	// certificate, whose subject, URI SAN and SHA-256 digest follow.
+	TLSVersion     string
+	MTLS           bool
+	PeerSubject    string
+	PeerURISAN     string
+	PeerCertDigest string
+	// SNI is the server name the client asked for.
+	SNI string
 }
 
 // UpstreamResponse is what the upstream answered.

@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -105,6 +106,30 @@ func (x *exchange) evalAttribute(expr string) (*structpb.Value, bool) {
 			return nil, false
 		}
 		return structpb.NewNumberValue(float64(n)), true
+	case "source.address":
+		return strAttr(x.req.Downstream.Address)
+	case "source.port":
+		_, port, err := net.SplitHostPort(x.req.Downstream.Address)
+		if err != nil {
+			return nil, false
+		}
+		n, err := strconv.Atoi(port)
+		if err != nil {
+			return nil, false
+		}
+		return structpb.NewNumberValue(float64(n)), true
+	case "connection.mtls":
+		return structpb.NewBoolValue(x.req.Downstream.MTLS), true
+	case "connection.tls_version":
+		return strAttr(x.req.Downstream.TLSVersion)
+	case "connection.subject_peer_certificate":
+		return strAttr(x.req.Downstream.PeerSubject)
+	case "connection.uri_san_peer_certificate":
+		return strAttr(x.req.Downstream.PeerURISAN)
+	case "connection.sha256_peer_certificate_digest":
+		return strAttr(x.req.Downstream.PeerCertDigest)
+	case "connection.requested_server_name":
+		return strAttr(x.req.Downstream.SNI)
 	case "xds.route_name":
 		if x.eff.Route == nil {
 			return nil, false
@@ -117,4 +142,14 @@ func (x *exchange) evalAttribute(expr string) (*structpb.Value, bool) {
 		return structpb.NewStringValue(x.eff.Route.VirtualHost), true
 	}
 	return nil, false
+}
+
+// strAttr is a string attribute; an empty value is absent (Envoy omits
+// attributes that do not evaluate, e.g. TLS facts of a plaintext
+// connection).
+func strAttr(v string) (*structpb.Value, bool) {
+	if v == "" {
+		return nil, false
+	}
+	return structpb.NewStringValue(v), true
 }

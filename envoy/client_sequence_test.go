@@ -296,11 +296,13 @@ func TestMessageEncoding(t *testing.T) {
 func TestAttributes(t *testing.T) {
 	h := newHarness(t, passThrough)
 	c := h.client(&extprocfilterv3.ExternalProcessor{
-		ProcessingMode:     mode(SEND, SEND, BUFFERED, NONE, DEF, DEF),
-		RequestAttributes:  []string{"request.path", "request.method", "request.headers['x-a']", "source.address", "request.headers['absent']"},
+		ProcessingMode: mode(SEND, SEND, BUFFERED, NONE, DEF, DEF),
+		RequestAttributes: []string{"request.path", "request.method", "request.headers['x-a']", "upstream.address", "request.headers['absent']",
+			"source.address", "source.port", "connection.mtls", "connection.tls_version", "connection.subject_peer_certificate"},
 		ResponseAttributes: []string{"response.code", "request.url_path"},
 	})
-	do(t, c, &HTTPRequest{Method: "PUT", Path: "/p?q=1", Authority: "h", Headers: []Header{{"x-a", "1"}}, Body: []byte("b")}, &captureUpstream{})
+	do(t, c, &HTTPRequest{Method: "PUT", Path: "/p?q=1", Authority: "h", Headers: []Header{{"x-a", "1"}}, Body: []byte("b"),
+		Downstream: Downstream{Address: "192.0.2.1:4242", TLSVersion: "TLSv1.3"}}, &captureUpstream{})
 	reqs := h.onlyStream().requests()
 	if len(reqs) != 3 {
 		t.Fatalf("messages: %v", h.onlyStream().kinds())
@@ -310,8 +312,18 @@ func TestAttributes(t *testing.T) {
 		a["request.headers['x-a']"].GetStringValue() != "1" {
 		t.Errorf("request attributes = %v", a)
 	}
-	if _, ok := a["source.address"]; ok {
+	if _, ok := a["upstream.address"]; ok {
 		t.Errorf("unsupported expression should be omitted: %v", a)
+	}
+	if a["source.address"].GetStringValue() != "192.0.2.1:4242" || a["source.port"].GetNumberValue() != 4242 ||
+		a["connection.tls_version"].GetStringValue() != "TLSv1.3" {
+		t.Errorf("connection attributes = %v", a)
+	}
+	if v, ok := a["connection.mtls"]; !ok || v.GetBoolValue() {
+		t.Errorf("connection.mtls = %v, want false", v)
+	}
+	if _, ok := a["connection.subject_peer_certificate"]; ok {
+		t.Errorf("a peer subject without a client certificate should be omitted: %v", a)
 	}
 	if _, ok := a["request.headers['absent']"]; ok {
 		t.Errorf("absent header should be omitted: %v", a)

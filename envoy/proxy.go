@@ -2,6 +2,9 @@ package envoy
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -74,7 +77,8 @@ func FromHTTPRequest(r *http.Request, maxBody int64) (*HTTPRequest, error) {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	req := &HTTPRequest{Method: r.Method, Scheme: scheme, Authority: r.Host, Path: r.URL.RequestURI()}
+	req := &HTTPRequest{Method: r.Method, Scheme: scheme, Authority: r.Host, Path: r.URL.RequestURI(),
+		Downstream: downstreamOf(r)}
 	for name, vals := range r.Header {
 		lname := strings.ToLower(name)
 		if hopByHop[lname] {
@@ -219,4 +223,25 @@ func (u *HTTPUpstream) RoundTrip(ctx context.Context, req *HTTPRequest) (*Upstre
 		}
 	}
 	return out, nil
+}
+
+// downstreamOf reads the client connection facts of r.
+func downstreamOf(r *http.Request) Downstream {
+	d := Downstream{Address: r.RemoteAddr}
+	if r.TLS == nil {
+		return d
+	}
+	d.SNI = r.TLS.ServerName
+	d.TLSVersion = strings.Replace(tls.VersionName(r.TLS.Version), "TLS 1.", "TLSv1.", 1)
+	if len(r.TLS.VerifiedChains) > 0 && len(r.TLS.PeerCertificates) > 0 {
+		c := r.TLS.PeerCertificates[0]
+		d.MTLS = true
+		d.PeerSubject = c.Subject.String()
+		if len(c.URIs) > 0 {
+			d.PeerURISAN = c.URIs[0].String()
+		}
+		sum := sha256.Sum256(c.Raw)
+		d.PeerCertDigest = hex.EncodeToString(sum[:])
+	}
+	return d
 }

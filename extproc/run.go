@@ -56,6 +56,7 @@ func (x *exchange) serve() error {
 		return x.protocolError(codes.FailedPrecondition, "first message on an ext_proc stream must be request_headers, got %T", first.Request)
 	}
 	x.setup(h.RequestHeaders, first.GetProtocolConfig())
+	x.request.Client = clientFromAttributes(first)
 
 	var name string
 	if v := metadata.ValueFromIncomingContext(x.stream.Context(), ProjectMetadataKey); len(v) > 0 {

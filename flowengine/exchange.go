@@ -39,6 +39,8 @@ type Request struct {
 	// BodyKnownEmpty is true when the host knows the request has no body
 	// (e.g. end_of_stream on the headers); reading the body then needs no I/O.
 	BodyKnownEmpty bool
+	// Client is what the proxy knows of the downstream connection.
+	Client Client
 	// Trace, when non-nil, receives one event per step of the run (see
 	// Tracer). Hosts set it only for exchanges somebody traces: nil costs
 	// nothing.

@@ -1,0 +1,70 @@
+package extproc
+
+import (
+	"net"
+	"strconv"
+	"strings"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/flowproc/flowproc/flowengine"
+)
+
+// attributesKey is the single key Envoy files request attributes under in
+// ProcessingRequest.attributes: the filter's fixed name, not the name of
+// the configured filter instance (Envoy's ext_proc.cc addAttributes,
+// extproc.md §2.1 row 9).
+const attributesKey = "envoy.filters.http.ext_proc"
+
+// AttributeNames are the request attributes flowproc reads; the shipped
+// Envoy configurations ask for them (request_attributes) and
+// envoy/validate_test.go checks that they do.
+var AttributeNames = []string{
+	"source.address", "source.port", "connection.mtls", "connection.tls_version",
+	"connection.subject_peer_certificate", "connection.uri_san_peer_certificate",
+	"connection.sha256_peer_certificate_digest",
+}
+
+// clientFromAttributes reads the downstream connection facts Envoy sent
+// with the first message. Attributes arrive as the CEL expression text
+// mapped to a value: source.address is "ip:port" (a string), source.port a
+// number, connection.mtls a bool; absent ones are omitted (extproc.md §2.5).
+func clientFromAttributes(req *extprocv3.ProcessingRequest) flowengine.Client {
+	var c flowengine.Client
+	st := req.GetAttributes()[attributesKey]
+	if st == nil {
+		return c
+	}
+	f := st.GetFields()
+	str := func(name string) string {
+		if v, ok := f[name]; ok {
+			if s, ok := v.GetKind().(*structpb.Value_StringValue); ok {
+				return s.StringValue
+			}
+		}
+		return ""
+	}
+	if a := str("source.address"); a != "" {
+		if host, port, err := net.SplitHostPort(a); err == nil {
+			c.Address = host
+			c.Port, _ = strconv.Atoi(port)
+		} else {
+			c.Address = strings.Trim(a, "[]")
+		}
+	}
+	if v, ok := f["source.port"]; ok {
+		if n, ok := v.GetKind().(*structpb.Value_NumberValue); ok {
+			c.Port = int(n.NumberValue)
+		}
+	}
+	c.TLSVersion = str("connection.tls_version")
+	c.TLS = c.TLSVersion != ""
+	if v, ok := f["connection.mtls"]; ok {
+		c.MTLS = v.GetBoolValue()
+	}
+	c.PeerSubject = str("connection.subject_peer_certificate")
+	c.PeerURISAN = str("connection.uri_san_peer_certificate")
+	c.PeerCertDigest = str("connection.sha256_peer_certificate_digest")
+	return c
+}
