@@ -19,7 +19,9 @@ type clientRecorder struct {
 	got []flowengine.Client
 }
 
-func (c *clientRecorder) Resolve(string, string) (flowengine.Runner, string, bool) { return c, "rec", true }
+func (c *clientRecorder) Resolve(string, string) (flowengine.Runner, string, bool) {
+	return c, "rec", true
+}
 
 func (c *clientRecorder) Run(_ context.Context, req *flowengine.Request, _ flowengine.Host) *flowengine.Outcome {
 	c.mu.Lock()
