@@ -249,6 +249,9 @@ func (x *exchange) send(r *extprocv3.ProcessingResponse) error {
 	if x.closed {
 		return ErrStreamClosed
 	}
+	if err := checkReplySize(r, x.s.maxReply); err != nil {
+		return err
+	}
 	if err := x.stream.Send(r); err != nil {
 		if x.stream.Context().Err() != nil {
 			x.closed = true

@@ -25,6 +25,7 @@ const (
 	errCodePanic           = "panic"            // a run or the server panicked
 	errCodeStream          = "stream"           // gRPC send/receive failed
 	errCodeNoOutcome       = "no_outcome"       // a runner returned a nil outcome
+	errCodeReplyTooLarge   = "reply_too_large"  // a reply was over Options.MaxReplyBytes
 )
 
 // metrics are the server's Prometheus collectors, registered on a dedicated

@@ -184,12 +184,16 @@ func (x *exchange) result(err error) error {
 		return nil
 	}
 	x.s.log.Error("exchange failed", "requestID", x.request.ID, "project", x.project, "error", err)
+	message := "internal server error"
+	if errors.Is(err, ErrReplyTooLarge) {
+		x.errorCode, message = errCodeReplyTooLarge, "response too large for the proxy"
+	}
 	if x.errorCode == "" {
 		x.errorCode = errCodeStream
 	}
 	if x.canAnswer() {
 		x.outcome = outcomeError
-		return x.answerError(500, "internal server error", 0)
+		return x.answerError(500, message, 0)
 	}
 	return status.Error(codes.Internal, "flowproc: exchange failed (see logs)")
 }

@@ -72,6 +72,12 @@ type Options struct {
 	// BodyLimit caps request and response bodies a flow reads, in bytes
 	// (default DefaultBodyLimit). A request body over it is answered 413.
 	BodyLimit int64
+	// MaxReplyBytes is the largest reply the proxy accepts (Envoy's
+	// envoy_grpc.max_receive_message_length, or the Google gRPC client's
+	// limit); default BodyLimit plus 1 MiB, the server's own send limit.
+	// A larger reply is not sent: the exchange is answered 500
+	// (reply_too_large) while the response can still be replaced.
+	MaxReplyBytes int
 }
 
 // Server is the ext_proc server. Create it with New, register it on a
@@ -85,6 +91,7 @@ type Server struct {
 	reg       *prometheus.Registry
 	metrics   *metrics
 	bodyLimit int64
+	maxReply  int
 	health    *health.Server
 
 	registered atomic.Bool
@@ -113,6 +120,10 @@ func New(opts Options) *Server {
 	}
 	if s.bodyLimit <= 0 {
 		s.bodyLimit = DefaultBodyLimit
+	}
+	s.maxReply = opts.MaxReplyBytes
+	if s.maxReply <= 0 || s.maxReply > int(s.bodyLimit+messageHeadroom) {
+		s.maxReply = int(s.bodyLimit + messageHeadroom)
 	}
 	s.metrics = newMetrics(s.reg)
 	s.health.SetServingStatus("", healthgrpc.HealthCheckResponse_NOT_SERVING)

@@ -43,6 +43,10 @@ type serveConfig struct {
 	TLS tlsFiles `json:"tls"`
 	// BodyLimit is the largest body a flow reads, e.g. "1MiB".
 	BodyLimit string `json:"bodyLimit"`
+	// MaxReply is the largest reply Envoy accepts ("" = body limit + 1MiB):
+	// set it to Envoy's envoy_grpc.max_receive_message_length when that is
+	// configured.
+	MaxReply string `json:"maxReply"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"logLevel"`
 	// DefaultProject serves requests no other rule selects.
@@ -71,6 +75,7 @@ func defaultServeConfig() serveConfig {
 type settings struct {
 	serveConfig
 	bodyLimit int64
+	maxReply  int64
 	grace     time.Duration
 	level     slog.Level
 	tls       *tls.Config
@@ -138,7 +143,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	fs.SetOutput(stderr)
 	var fl serveConfig
 	def := defaultServeConfig()
-	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, logLevel, defaultProject, shutdownGrace, projects, watch)")
+	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, projects, watch)")
 	fs.BoolVar(&fl.Watch, "watch", def.Watch, "reload the projects when a file under their directories changes (SIGHUP always reloads)")
 	bind := []struct {
 		name, usage string
@@ -150,6 +155,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 		{"tls-key", "TLS private key PEM `file`", func(c *serveConfig) *string { return &c.TLS.Key }},
 		{"tls-client-ca", "client CA PEM `file`: require client certificates (mTLS)", func(c *serveConfig) *string { return &c.TLS.ClientCA }},
 		{"body-limit", "largest request/response body a flow reads (`size`, e.g. 512KiB, 4MiB)", func(c *serveConfig) *string { return &c.BodyLimit }},
+		{"max-reply", "largest reply Envoy accepts (`size`; default body limit + 1MiB); set to envoy_grpc.max_receive_message_length", func(c *serveConfig) *string { return &c.MaxReply }},
 		{"log-level", "log `level`: debug, info, warn, error", func(c *serveConfig) *string { return &c.LogLevel }},
 		{"default-project", "`project` for requests no metadata or base path selects (\"\" = the first)", func(c *serveConfig) *string { return &c.DefaultProject }},
 		{"shutdown-grace", "how long in-flight streams may finish after SIGTERM (`duration`)", func(c *serveConfig) *string { return &c.ShutdownGrace }},
@@ -197,6 +203,11 @@ func (c serveConfig) check() (*settings, error) {
 	var err error
 	if st.bodyLimit, err = parseSize(c.BodyLimit); err != nil {
 		return nil, fmt.Errorf("body limit: %w", err)
+	}
+	if c.MaxReply != "" {
+		if st.maxReply, err = parseSize(c.MaxReply); err != nil {
+			return nil, fmt.Errorf("max reply: %w", err)
+		}
 	}
 	if st.grace, err = time.ParseDuration(c.ShutdownGrace); err != nil || st.grace < 0 {
 		return nil, fmt.Errorf("shutdown grace %q: want a duration such as 15s", c.ShutdownGrace)
@@ -257,7 +268,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 // serve runs the gRPC and admin servers until ctx ends, then drains.
 func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog.Logger, stdout io.Writer) error {
-	srv := extproc.New(extproc.Options{Resolver: res, Logger: logger, BodyLimit: st.bodyLimit})
+	srv := extproc.New(extproc.Options{Resolver: res, Logger: logger, BodyLimit: st.bodyLimit, MaxReplyBytes: int(st.maxReply)})
 	opts := srv.GRPCOptions()
 	security := "plaintext h2c"
 	if st.tls != nil {
