@@ -348,6 +348,8 @@ func checkOutcome(t *testing.T, c *langCase, h *fakeHost, out *flowengine.Outcom
 	if wantKind == "answered" && w.Status == 0 && out.Status != 200 {
 		t.Errorf("status = %d, want 200\n%s", out.Status, dump())
 	}
+	// Headers are checked exactly: every header the outcome sets must be
+	// listed with its value, and "" lists a header that must be absent.
 	for name, v := range w.Headers {
 		got, ok := headerValue(out.SetHeaders, strings.ToLower(name))
 		if v == "" {
@@ -360,14 +362,20 @@ func checkOutcome(t *testing.T, c *langCase, h *fakeHost, out *flowengine.Outcom
 			t.Errorf("header %s = %q, want %q\n%s", name, got, v, dump())
 		}
 	}
-	if w.Add != nil {
-		var got []string
-		for _, a := range out.AddHeaders {
-			got = append(got, a.Name+": "+a.Value)
+	for _, h := range out.SetHeaders {
+		if _, listed := lowerKeys(w.Headers)[h.Name]; !listed {
+			t.Errorf("unexpected header %s: %q (want.headers lists every header set)\n%s", h.Name, h.Value, dump())
 		}
-		if strings.Join(got, "\n") != strings.Join(w.Add, "\n") {
-			t.Errorf("added headers = %q, want %q", got, w.Add)
-		}
+	}
+	var gotAdd []string
+	for _, a := range out.AddHeaders {
+		gotAdd = append(gotAdd, a.Name+": "+a.Value)
+	}
+	if strings.Join(gotAdd, "\n") != strings.Join(w.Add, "\n") {
+		t.Errorf("added headers = %q, want %q\n%s", gotAdd, w.Add, dump())
+	}
+	if strings.Join(out.RemoveHeaders, ",") != strings.Join(w.Remove, ",") {
+		t.Errorf("removed response headers = %q, want %q\n%s", out.RemoveHeaders, w.Remove, dump())
 	}
 	if w.Body != nil && string(out.Body) != *w.Body {
 		t.Errorf("body = %q, want %q\n%s", out.Body, *w.Body, dump())
@@ -411,10 +419,10 @@ func checkOutcome(t *testing.T, c *langCase, h *fakeHost, out *flowengine.Outcom
 		for _, s := range g.SetHeaders {
 			gotSet[s.Name] = s.Value
 		}
-		if f.Set != nil && !equalMaps(gotSet, f.Set) {
+		if !equalMaps(gotSet, f.Set) {
 			t.Errorf("forward set headers = %v, want %v", gotSet, f.Set)
 		}
-		if f.Remove != nil {
+		{
 			got := append([]string(nil), g.RemoveHeaders...)
 			wantR := append([]string(nil), f.Remove...)
 			sort.Strings(got)
@@ -488,4 +496,13 @@ func writeFile(dir, name, content string) error {
 		return err
 	}
 	return os.WriteFile(p, []byte(content), 0o644)
+}
+
+// lowerKeys returns m with lower-cased keys.
+func lowerKeys(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	return out
 }
