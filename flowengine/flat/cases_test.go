@@ -20,14 +20,30 @@ import (
 
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/tracetree"
 )
 
 // The language case suite (OPA style): every file in testdata/cases holds
 // cases of project files + a request (+ the upstream's response) → the
 // expected answer or forward, checked exactly. Files given at the top of a
 // file are shared by its cases; a case's own files override them.
+//
+// Exactness: want.headers lists every response header the outcome sets
+// (a "" value lists one that must be absent); want.add and want.remove are
+// the exact appended and removed headers; want.forward.set and .remove are
+// the exact request mutations. Each case runs twice: in the engine with a
+// scripted host, and through the real extproc server driven by the
+// Envoy-faithful client (cases_extproc_test.go), whose answer and upstream
+// request must match the engine's outcome. engine_only: "why" keeps a case
+// out of the second leg (scripted body and forward failures are kept out
+// automatically). trace: true compares the run's step trace with
+// testdata/cases/traces/<file>/<case>.txt; go test ./flowengine/flat -run
+// TestCases -update rewrites those golden files.
 
-var caseFilter = flag.String("case", "", "run only cases whose name contains this")
+var (
+	caseFilter  = flag.String("case", "", "run only cases whose name contains this")
+	updateTrace = flag.Bool("update", false, "rewrite the golden traces of cases with trace: true")
+)
 
 type caseFile struct {
 	// Request holds defaults for every case's request (method, path).
@@ -46,8 +62,13 @@ type langCase struct {
 	// UpstreamError makes the host's Forward fail with this message.
 	UpstreamError string `json:"upstream_error"`
 	// BodyError makes the host's RequestBody fail with this message.
-	BodyError  string     `json:"body_error"`
-	MaxBody    int64      `json:"max_body"`
+	BodyError string `json:"body_error"`
+	MaxBody   int64  `json:"max_body"`
+	// EngineOnly keeps the case out of the extproc leg, saying why.
+	EngineOnly string `json:"engine_only"`
+	// Trace compares the run's trace with the golden file
+	// testdata/cases/traces/<file>/<case>.txt (rewritten by -update).
+	Trace      bool       `json:"trace"`
 	Want       caseWant   `json:"want"`
 	WantErrors []caseDiag `json:"want_errors"`
 	Skip       string     `json:"skip"`
@@ -188,6 +209,7 @@ func TestCases(t *testing.T) {
 	if len(cases) == 0 {
 		t.Fatal("no cases found in testdata/cases")
 	}
+	srv := newCaseServer(t)
 	seen := map[string]bool{}
 	for _, c := range cases {
 		name := c.loc + "/" + c.Name
@@ -202,8 +224,20 @@ func TestCases(t *testing.T) {
 			if c.Skip != "" {
 				t.Skip(c.Skip)
 			}
-			runCase(t, c)
+			runCase(t, srv, c)
 		})
+	}
+	if *caseFilter == "" {
+		runs, loads := extprocLegRuns.Load(), 0
+		for _, c := range cases {
+			if len(c.WantErrors) == 0 && extprocSkip(c) == "" && c.Skip == "" {
+				loads++
+			}
+		}
+		if runs != int64(loads) {
+			t.Errorf("%d cases ran through extproc, want every one of the %d that can", runs, loads)
+		}
+		t.Logf("%d of %d cases also ran through the extproc server and the Envoy-faithful client", runs, len(cases))
 	}
 }
 
@@ -222,7 +256,7 @@ func writeProject(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-func runCase(t *testing.T, c *langCase) {
+func runCase(t *testing.T, srv *caseServer, c *langCase) {
 	dir := writeProject(t, c.Files)
 	env := []string{}
 	for k, v := range c.Env {
@@ -251,21 +285,46 @@ func runCase(t *testing.T, c *langCase) {
 	for _, k := range names {
 		req.Headers = append(req.Headers, flowengine.Header{Name: strings.ToLower(k), Value: c.Request.Headers[k]})
 	}
-	h := &fakeHost{}
 	switch {
 	case c.Request.JSON != nil:
-		b, _ := json.Marshal(c.Request.JSON)
-		h.body = b
 		if c.Request.Headers["content-type"] == "" {
 			req.Headers = append(req.Headers, flowengine.Header{Name: "content-type", Value: "application/json"})
 		}
 	case c.Request.Body != nil:
-		h.body = []byte(*c.Request.Body)
 	default:
 		req.BodyKnownEmpty = true
 	}
 	if c.BodyError != "" {
 		req.BodyKnownEmpty = false
+	}
+	newHost := func() *fakeHost { return caseHost(c) }
+	h := newHost()
+	var traced *tracetree.Collector
+	if c.Trace {
+		traced = &tracetree.Collector{}
+		req.Trace = traced
+	}
+	out := p.Run(context.Background(), req, h)
+	req.Trace = nil
+	checkOutcome(t, c, h, out)
+	if traced != nil {
+		checkTrace(t, c, traced.Events())
+	}
+	if !t.Failed() {
+		runCaseThroughExtproc(t, srv, c, p, req, newHost)
+	}
+}
+
+// caseHost is a fresh host scripted with c's bodies, upstream and errors.
+func caseHost(c *langCase) *fakeHost {
+	h := &fakeHost{}
+	switch {
+	case c.Request.JSON != nil:
+		h.body, _ = json.Marshal(c.Request.JSON)
+	case c.Request.Body != nil:
+		h.body = []byte(*c.Request.Body)
+	}
+	if c.BodyError != "" {
 		h.bodyErr = errors.New(c.BodyError)
 	}
 	if c.UpstreamError != "" {
@@ -293,8 +352,7 @@ func runCase(t *testing.T, c *langCase) {
 			h.resp.BodyKnownEmpty = true
 		}
 	}
-	out := p.Run(context.Background(), req, h)
-	checkOutcome(t, c, h, out)
+	return h
 }
 
 // checkDiags compares load diagnostics with the expected ones, in order.
@@ -505,4 +563,36 @@ func lowerKeys(m map[string]string) map[string]string {
 		out[strings.ToLower(k)] = v
 	}
 	return out
+}
+
+// checkTrace compares a case's trace with its golden file.
+func checkTrace(t *testing.T, c *langCase, events []flowengine.Event) {
+	t.Helper()
+	var b strings.Builder
+	if err := tracetree.Write(&b, events, tracetree.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	name := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '/' {
+			return '_'
+		}
+		return r
+	}, c.Name)
+	golden := filepath.Join("testdata", "cases", "traces", strings.TrimSuffix(c.loc, ".yaml"), name+".txt")
+	if *updateTrace {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("golden trace: %v (run go test ./flowengine/flat -run TestCases -update)", err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("trace differs from %s (-update rewrites it):\n got:\n%s\nwant:\n%s", golden, b.String(), want)
+	}
 }
