@@ -307,6 +307,10 @@ func runCase(t *testing.T, srv *caseServer, c *langCase) {
 	out := p.Run(context.Background(), req, h)
 	req.Trace = nil
 	checkOutcome(t, c, h, out)
+	// Client-visible answers never show server paths (DESIGN §5).
+	if bytes.Contains(out.Body, []byte(dir)) || bytes.Contains(out.Body, []byte(filepath.Dir(dir))) {
+		t.Errorf("the answer shows a server path: %s", out.Body)
+	}
 	if traced != nil {
 		checkTrace(t, c, traced.Events())
 	}
