@@ -67,7 +67,8 @@ func (r *run) requestNode() *dom.Node {
 
 	post := sl.object("post")
 	if r.bodyLoaded && strings.HasPrefix(strings.ToLower(r.header("content-type")), "application/x-www-form-urlencoded") {
-		addForm(post, string(r.body))
+		b, _ := r.x.RequestBody() // loaded: no I/O
+		addForm(post, string(b))
 	}
 	n.AppendChild(post)
 

@@ -38,7 +38,6 @@ type run struct {
 	params   []paramKV
 	endpoint string
 
-	body       []byte
 	bodyLoaded bool
 	bodyVal    expr.Value
 
@@ -68,7 +67,7 @@ type run struct {
 	// allocated with the run.
 	varsBuf    [4]varEntry
 	reqArr     [1]*dom.Node // backs reqSet
-	scratchBuf [512]byte    // initial space of scratch
+	scratchBuf [192]byte    // initial space of scratch (the run stays within a 2 KiB size class)
 	paramsBuf  [2]paramKV
 	headersBuf [4]flowengine.Header
 }
@@ -139,21 +138,20 @@ func (r *run) ensureBody() error {
 	if err != nil {
 		return &flowError{status: 502, code: 3205, message: "Request body unavailable", info: []string{err.Error()}, cause: err}
 	}
-	r.body = b
-	if int64(len(r.body)) > r.p.opts.maxBody() {
+	if int64(len(b)) > r.p.opts.maxBody() {
 		return &flowError{status: 413, code: 3208, message: "Request Entity Too Large",
-			info: []string{fmt.Sprintf("Request body of %d bytes exceeds the limit of %d bytes.", len(r.body), r.p.opts.maxBody())}}
+			info: []string{fmt.Sprintf("Request body of %d bytes exceeds the limit of %d bytes.", len(b), r.p.opts.maxBody())}}
 	}
 	ct := r.header("content-type")
 	if isJSONType(ct) {
-		doc, err := r.slab.Parse(r.body, r.p.opts.maxDepth())
+		doc, err := r.slab.Parse(b, r.p.opts.maxDepth())
 		if err == nil {
 			r.bodyVal = expr.NodeSet{doc}
 		} else {
 			r.p.logger().Warn("request body is not valid JSON", "requestID", r.x.ID, "error", err)
 		}
-	} else if len(r.body) > 0 {
-		r.bodyVal = string(r.body)
+	} else if len(b) > 0 {
+		r.bodyVal = string(b)
 	}
 	return nil
 }

@@ -46,12 +46,8 @@ type Exchange struct {
 
 	after []func(context.Context)
 
-	// tracing state, used only when Trace != nil
-	seq       int
-	depth     int
-	traceVars []flowengine.Var
-	traceCond string
-	traceOK   bool
+	// tr is the tracing state, allocated only when Trace != nil.
+	tr *traceState
 
 	out flowengine.Outcome
 }
@@ -77,6 +73,9 @@ type Reply struct {
 // Start prepares a zero Exchange for a run.
 func (x *Exchange) Start(ctx context.Context, req *flowengine.Request, host flowengine.Host) {
 	x.Ctx, x.Req, x.Host, x.ID, x.Trace = ctx, req, host, req.ID, req.Trace
+	if x.Trace != nil {
+		x.tr = &traceState{}
+	}
 }
 
 // Reset prepares a used Exchange for a new run, keeping the capacity of its
@@ -84,11 +83,12 @@ func (x *Exchange) Start(ctx context.Context, req *flowengine.Request, host flow
 func (x *Exchange) Reset(ctx context.Context, req *flowengine.Request, host flowengine.Host) {
 	headers, added, removed := x.Resp.Headers[:0], x.Resp.Added[:0], x.Resp.Removed[:0]
 	fset, fremove := x.Fwd.SetHeaders[:0], x.Fwd.RemoveHeaders[:0]
-	after, tv := x.after[:0], x.traceVars[:0]
-	*x = Exchange{Ctx: ctx, Req: req, Host: host, ID: req.ID, Trace: req.Trace}
+	after := x.after[:0]
+	*x = Exchange{}
+	x.Start(ctx, req, host)
 	x.Resp.Headers, x.Resp.Added, x.Resp.Removed = headers, added, removed
 	x.Fwd.SetHeaders, x.Fwd.RemoveHeaders = fset, fremove
-	x.after, x.traceVars = after, tv
+	x.after = after
 }
 
 // Header returns the first value of the request header name (any case).

@@ -6,16 +6,24 @@ import (
 	"github.com/flowproc/flowproc/flowengine"
 )
 
+// traceState is an exchange's tracing state.
+type traceState struct {
+	seq, depth int
+	vars       []flowengine.Var
+	cond       string
+	ok         bool
+}
+
 // runTraced is Run's body for one step when the exchange is traced: the
 // same semantics, plus one StepEvent with the condition, the duration, the
 // variables written and the error.
 func runTraced[S State](s S, x *Exchange, flow string, st *Step[S]) (Ctrl, error) {
-	ev := flowengine.Event{Kind: flowengine.StepEvent, Seq: x.seq, Depth: x.depth, Flow: flow,
+	ev := flowengine.Event{Kind: flowengine.StepEvent, Seq: x.tr.seq, Depth: x.tr.depth, Flow: flow,
 		Step: st.Name, At: st.At.String(), Start: time.Now()}
-	x.seq++
-	outer, outerCond, outerOK := x.traceVars, x.traceCond, x.traceOK
-	x.traceVars, x.traceCond = nil, ""
-	defer func() { x.traceVars, x.traceCond, x.traceOK = outer, outerCond, outerOK }()
+	x.tr.seq++
+	outer, outerCond, outerOK := x.tr.vars, x.tr.cond, x.tr.ok
+	x.tr.vars, x.tr.cond = nil, ""
+	defer func() { x.tr.vars, x.tr.cond, x.tr.ok = outer, outerCond, outerOK }()
 	ok := true
 	if st.Cond != nil {
 		var err error
@@ -34,14 +42,14 @@ func runTraced[S State](s S, x *Exchange, flow string, st *Step[S]) (Ctrl, error
 		err error
 	)
 	if ok {
-		x.depth++
+		x.tr.depth++
 		c, err = st.Act.Run(s, st)
-		x.depth--
+		x.tr.depth--
 	}
 	ev.Duration = time.Since(ev.Start)
-	ev.Vars, ev.Err = x.traceVars, err
-	if ev.Cond == "" && x.traceCond != "" {
-		ev.Cond, ev.CondResult = x.traceCond, x.traceOK
+	ev.Vars, ev.Err = x.tr.vars, err
+	if ev.Cond == "" && x.tr.cond != "" {
+		ev.Cond, ev.CondResult = x.tr.cond, x.tr.ok
 	}
 	x.Trace.TraceEvent(ev)
 	return c, err
@@ -54,18 +62,18 @@ func (x *Exchange) TraceCond(src string, ok bool) {
 	if x.Trace == nil {
 		return
 	}
-	if x.traceCond != "" {
-		x.traceCond += " | "
+	if x.tr.cond != "" {
+		x.tr.cond += " | "
 	}
-	x.traceCond += src
-	x.traceOK = ok
+	x.tr.cond += src
+	x.tr.ok = ok
 }
 
 // TraceVar records that the running step wrote the variable name. Front
 // ends call it when x.Trace != nil (render only then: it is for the trace).
 func (x *Exchange) TraceVar(name, value string) {
 	if x.Trace != nil {
-		x.traceVars = append(x.traceVars, flowengine.Var{Name: name, Value: value})
+		x.tr.vars = append(x.tr.vars, flowengine.Var{Name: name, Value: value})
 	}
 }
 
@@ -75,27 +83,27 @@ func (x *Exchange) TraceMessage(flow, step string, at Pos, msg string) {
 	if x.Trace == nil {
 		return
 	}
-	x.Trace.TraceEvent(flowengine.Event{Kind: flowengine.MessageEvent, Seq: x.seq, Depth: x.depth,
+	x.Trace.TraceEvent(flowengine.Event{Kind: flowengine.MessageEvent, Seq: x.tr.seq, Depth: x.tr.depth,
 		Flow: flow, Step: step, At: at.String(), Start: time.Now(), Message: msg})
-	x.seq++
+	x.tr.seq++
 }
 
 func (x *Exchange) traceForward() {
 	m := x.Fwd
-	x.Trace.TraceEvent(flowengine.Event{Kind: flowengine.ForwardEvent, Seq: x.seq, Depth: x.depth,
+	x.Trace.TraceEvent(flowengine.Event{Kind: flowengine.ForwardEvent, Seq: x.tr.seq, Depth: x.tr.depth,
 		Start: time.Now(), Mutation: &m})
-	x.seq++
+	x.tr.seq++
 }
 
 func (x *Exchange) traceUpstream() {
 	r := *x.Upstream
-	x.Trace.TraceEvent(flowengine.Event{Kind: flowengine.UpstreamEvent, Seq: x.seq, Depth: x.depth,
+	x.Trace.TraceEvent(flowengine.Event{Kind: flowengine.UpstreamEvent, Seq: x.tr.seq, Depth: x.tr.depth,
 		Start: time.Now(), Response: &r})
-	x.seq++
+	x.tr.seq++
 }
 
 func (x *Exchange) traceOutcome(o *flowengine.Outcome) {
 	c := *o
-	x.Trace.TraceEvent(flowengine.Event{Kind: flowengine.OutcomeEvent, Seq: x.seq, Start: time.Now(), Outcome: &c})
-	x.seq++
+	x.Trace.TraceEvent(flowengine.Event{Kind: flowengine.OutcomeEvent, Seq: x.tr.seq, Start: time.Now(), Outcome: &c})
+	x.tr.seq++
 }
