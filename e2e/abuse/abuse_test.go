@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/flowproc/flowproc/internal/racecheck"
 	"io"
 	"log/slog"
 	"net/http"
@@ -285,7 +286,7 @@ func TestCancelledStreamStopsLongRegex(t *testing.T) {
 	case ended := <-w.done:
 		d := ended.Sub(cancelled)
 		t.Logf("run stopped %v after the stream was cancelled", d.Round(time.Microsecond))
-		if d > 50*time.Millisecond {
+		if d > racecheck.Scale(50*time.Millisecond) {
 			t.Errorf("run stopped %v after the cancel", d)
 		}
 	case <-time.After(10 * time.Second):

@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"context"
 	"errors"
+	"github.com/flowproc/flowproc/internal/racecheck"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +73,7 @@ func TestDecodedBudget(t *testing.T) {
 			if !errors.As(err, &ee) || ee.Kind != tt.kind {
 				t.Fatalf("err = %v, want a %s budget error", err, tt.kind)
 			}
-			if d := time.Since(start); d > 2*time.Second {
+			if d := time.Since(start); d > racecheck.Scale(2*time.Second) {
 				t.Fatalf("took %v", d)
 			}
 		})
@@ -96,7 +97,7 @@ func TestReplaceLookaheadBudget(t *testing.T) {
 	if !errors.As(err, &ee) || ee.Kind != budget.KindRegex {
 		t.Fatalf("err = %v, want the regex budget error", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > racecheck.Scale(5*time.Second) {
 		t.Fatalf("took %v", d)
 	}
 }
@@ -116,7 +117,7 @@ func TestCancelStopsRegex(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if d := end.Sub(<-cancelled); d > 50*time.Millisecond {
+	if d := end.Sub(<-cancelled); d > racecheck.Scale(50*time.Millisecond) {
 		t.Fatalf("ran %v after cancel", d)
 	}
 }

@@ -2,6 +2,7 @@ package flat
 
 import (
 	"fmt"
+	"github.com/flowproc/flowproc/internal/racecheck"
 	"strings"
 	"testing"
 	"time"
@@ -39,8 +40,8 @@ func bigFlowFile(n int) string {
 // roughly linear (it was quadratic: 18.9 s for 10 MB). The bound is loose,
 // it only catches a return of quadratic behaviour.
 func TestLoadBigFlow(t *testing.T) {
-	if testing.Short() {
-		t.Skip("compiles 11 MB of flow")
+	if testing.Short() || racecheck.Enabled {
+		t.Skip("compiles 11 MB of flow to time it; skipped in -short and under the race detector, which distorts the timing")
 	}
 	load := func(n int) time.Duration {
 		dir := writeProject(t, map[string]string{"swagger.yaml": budgetSwagger, "a.xml": bigFlowFile(n)})

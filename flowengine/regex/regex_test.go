@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flowproc/flowproc/internal/racecheck"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +76,7 @@ func TestLookaheadBudget(t *testing.T) {
 	if !errors.As(err, &ee) || ee.Kind != budget.KindRegex {
 		t.Fatalf("err = %v, want the regex budget error", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > racecheck.Scale(5*time.Second) {
 		t.Fatalf("took %v", d)
 	}
 	// The budget is per run: the next search fails at once.
@@ -106,7 +107,7 @@ func TestCancelStopsSearch(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if d := end.Sub(<-cancelled); d > 50*time.Millisecond {
+	if d := end.Sub(<-cancelled); d > racecheck.Scale(50*time.Millisecond) {
 		t.Fatalf("search ran %v after cancel", d)
 	}
 }
