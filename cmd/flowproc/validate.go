@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 
 	_ "github.com/flowproc/flowproc/flowengine/frontends"
 	"github.com/flowproc/flowproc/flowengine/projects"
@@ -32,6 +33,12 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	var nerr, nok int
+	// The same set serve would build: duplicate names are refused with
+	// serve's message.
+	if _, err := projects.Load(fs.Args(), "", projects.LoadOptions{Logger: slog.New(slog.DiscardHandler)}); err != nil {
+		fmt.Fprintln(stdout, err.Error())
+		nerr++
+	}
 	for _, dir := range fs.Args() {
 		kind, p, errs := projects.LoadProject(dir, projects.LoadOptions{})
 		for _, e := range errs {
@@ -44,7 +51,7 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		}
 	}
 	if nerr > 0 {
-		fmt.Fprintf(stdout, "%d error(s) in %d of %d project(s)\n", nerr, fs.NArg()-nok, fs.NArg())
+		fmt.Fprintf(stdout, "%d error(s) in %d of %d project(s)\n", nerr, max(fs.NArg()-nok, 1), fs.NArg())
 		return 1
 	}
 	fmt.Fprintf(stdout, "ok: %d project(s) compiled, no errors\n", nok)

@@ -37,6 +37,7 @@ func TestValidate(t *testing.T) {
 		}},
 		{"mixed", []string{"../../examples/hello", bad}, 1, []string{"error(s) in 1 of 2 project(s)"}},
 		{"no args", nil, 2, nil},
+		{"duplicate names, as serve says", []string{"../../examples/hello", "../../examples/hello/"}, 1, []string{`two projects are named "hello"`, "1 error(s)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
