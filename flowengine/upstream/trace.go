@@ -21,15 +21,15 @@ var (
 // time-to-first-byte timeouts by cancelling the call's context with a
 // cause. Both are re-armed for every hop of a redirect chain.
 type tracker struct {
-	mu                           sync.Mutex
-	start                        time.Time
+	mu                            sync.Mutex
+	start                         time.Time
 	dnsStart, connStart, tlsStart time.Time
-	t                            Timings
-	reused                       bool
-	connectTO, ttfbTO            time.Duration
-	cancel                       context.CancelCauseFunc
-	connTimer, ttfbTimer         *time.Timer
-	done                         bool
+	t                             Timings
+	reused                        bool
+	connectTO, ttfbTO             time.Duration
+	cancel                        context.CancelCauseFunc
+	connTimer, ttfbTimer          *time.Timer
+	done                          bool
 }
 
 func (k *tracker) clientTrace() *httptrace.ClientTrace {
