@@ -1,0 +1,27 @@
+// Package store holds the small storage interfaces behind state that
+// outlives one request (DESIGN.md §3b): caches now; counters, KV maps and
+// the product store later. Each interface has an embedded in-memory default
+// so one binary works alone; a Redis implementation can replace it for
+// several replicas.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrTooLarge is returned by Cache.Set when one entry can never fit the
+// cache's size bound. The entry is not stored.
+var ErrTooLarge = errors.New("store: entry larger than the cache bound")
+
+// Cache is a byte-value cache with a per-entry time to live.
+//
+// Get returns (nil, false, nil) for a missing or expired key. Set replaces
+// any existing value; a ttl <= 0 stores nothing and deletes the key.
+// Implementations are safe for concurrent use.
+type Cache interface {
+	Get(ctx context.Context, key string) ([]byte, bool, error)
+	Set(ctx context.Context, key string, val []byte, ttl time.Duration) error
+	Delete(ctx context.Context, key string) error
+}
