@@ -75,6 +75,10 @@ type Mutation struct {
 	// Authority, when non-empty, asks for a new :authority (requests only).
 	// Envoy honours it only when its mutation rules allow routing changes.
 	Authority string
+	// Scheme, when non-empty, is the scheme ("http" or "https") of the
+	// upstream that Authority names (requests only). Hosts route on it
+	// together with Authority; it is not a header on the wire.
+	Scheme string
 	// Body replaces the message body when BodySet is true (the host fixes
 	// content-length).
 	Body    []byte
