@@ -11,6 +11,7 @@ package budget
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Default limits, used for a zero field of Limits.
@@ -28,6 +29,9 @@ const (
 	// DefaultOutputBytes is the default number of bytes templates and
 	// string-building functions may produce per run: 16 MiB.
 	DefaultOutputBytes = 16 << 20
+	// DefaultTime is the default wall-clock time a run may spend waiting
+	// for side calls: no side call may outlast it.
+	DefaultTime = 60 * time.Second
 )
 
 // regexCheckEvery is how many regex work units may pass between two
@@ -48,6 +52,9 @@ type Limits struct {
 	// OutputBytes bounds bytes of output produced (default
 	// DefaultOutputBytes).
 	OutputBytes int64
+	// Time bounds the wall-clock time of a run's side calls (default
+	// DefaultTime): each call's timeout is cut to what is left of it.
+	Time time.Duration
 }
 
 // Kinds of exceeded limits, the values of ExceededError.Kind.
@@ -96,6 +103,8 @@ type Budget struct {
 	// exceeded is the first limit hit, returned again by every later
 	// charge so a run cannot carry on after an error was swallowed.
 	exceeded ExceededError
+	// deadline is when the run's time is up (zero: no time limit).
+	deadline time.Time
 }
 
 func resolve(v, def int64) int64 {
@@ -118,6 +127,45 @@ func (b *Budget) Reset(ctx context.Context, l Limits) {
 		decoded: resolve(l.DecodedBytes, DefaultDecodedBytes),
 		output:  resolve(l.OutputBytes, DefaultOutputBytes),
 	}
+	if t := time.Duration(resolve(int64(l.Time), int64(DefaultTime))); t > 0 {
+		b.deadline = time.Now().Add(t)
+	}
+}
+
+// Remaining returns how long the run may still wait, given its own time
+// limit and its context's deadline; ok is false when neither bounds it.
+// A run whose time is up gets a zero duration with ok true.
+func (b *Budget) Remaining() (d time.Duration, ok bool) {
+	if b == nil {
+		return 0, false
+	}
+	var end time.Time
+	if !b.deadline.IsZero() {
+		end, ok = b.deadline, true
+	}
+	if b.ctx != nil {
+		if cd, has := b.ctx.Deadline(); has && (!ok || cd.Before(end)) {
+			end, ok = cd, true
+		}
+	}
+	if !ok {
+		return 0, false
+	}
+	return max(time.Until(end), 0), true
+}
+
+// Cap returns d cut to what is left of the run's time (d itself when the
+// run has no time limit). A non-positive d means "no own limit": the
+// result is then the remaining time, or 0 when nothing bounds the run.
+func (b *Budget) Cap(d time.Duration) time.Duration {
+	left, ok := b.Remaining()
+	if !ok {
+		return d
+	}
+	if d <= 0 || left < d {
+		return left
+	}
+	return d
 }
 
 // Context returns the run's context (context.Background for a nil or

@@ -12,7 +12,6 @@ import (
 	"github.com/flowproc/flowproc/flowengine/apidef"
 	"github.com/flowproc/flowproc/flowengine/diag"
 	"github.com/flowproc/flowproc/flowengine/dom"
-	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
 	"github.com/flowproc/flowproc/flowengine/xmlsrc"
 )
@@ -267,7 +266,6 @@ func (r *run) forward(upstreamURL string) error {
 		return &flowError{status: 502, code: 3209, message: "Upstream request failed", info: []string{err.Error()}, cause: err}
 	}
 	sl := &r.slab
-	up := sl.object("upstream")
 	main := sl.object("main")
 	main.AppendChild(sl.str("url", upstreamURL))
 	main.AppendChild(sl.scalar("status", "number", strconv.Itoa(resp.Status)))
@@ -281,8 +279,7 @@ func (r *run) forward(upstreamURL string) error {
 		sl.member(hs, name, joinValues(resp.Headers, name))
 	}
 	main.AppendChild(hs)
-	up.AppendChild(main)
-	r.setVar("upstream", expr.NodeSet{up})
+	r.setUpstreamEntry("main", main)
 	return nil
 }
 

@@ -59,6 +59,9 @@ type langCase struct {
 	Env      map[string]string `json:"env"`
 	Request  caseRequest       `json:"request"`
 	Upstream *caseResponse     `json:"upstream"`
+	// Side are the routes of a local HTTP server for the case's side
+	// calls (request, requests); its base URL is $env/SIDE.
+	Side []*sideRoute `json:"side"`
 	// UpstreamError makes the host's Forward fail with this message.
 	UpstreamError string `json:"upstream_error"`
 	// BodyError makes the host's RequestBody fail with this message.
@@ -115,6 +118,9 @@ type caseWant struct {
 	ErrorCode int          `json:"error_code"`
 	Log       any          `json:"log"` // access-log custom fields
 	Flow      string       `json:"flow"`
+	// SideCalls are the requests the side server received, sorted by
+	// "METHOD path?query" (concurrent requests arrive in any order).
+	SideCalls []sideCall `json:"side_calls"`
 }
 
 type caseForward struct {
@@ -262,6 +268,11 @@ func runCase(t *testing.T, srv *caseServer, c *langCase) {
 	for k, v := range c.Env {
 		env = append(env, k+"="+v)
 	}
+	var side *sideServer
+	if len(c.Side) > 0 {
+		side = newSideServer(t, c.Side)
+		env = append(env, "SIDE="+side.URL())
+	}
 	p, errs := Load(dir, Options{Env: env, MaxBodyBytes: c.MaxBody, Logger: quietLogger})
 	if len(c.WantErrors) > 0 {
 		if p != nil {
@@ -307,6 +318,13 @@ func runCase(t *testing.T, srv *caseServer, c *langCase) {
 	out := p.Run(context.Background(), req, h)
 	req.Trace = nil
 	checkOutcome(t, c, h, out)
+	if side != nil || len(c.Want.SideCalls) > 0 {
+		var got []sideCall
+		if side != nil {
+			got = side.take()
+		}
+		checkSideCalls(t, c.Want.SideCalls, got)
+	}
 	// Client-visible answers never show server paths (DESIGN §5).
 	if bytes.Contains(out.Body, []byte(dir)) || bytes.Contains(out.Body, []byte(filepath.Dir(dir))) {
 		t.Errorf("the answer shows a server path: %s", out.Body)

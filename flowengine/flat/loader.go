@@ -36,7 +36,7 @@ func (loader) Detect(dir string) bool {
 }
 
 func (loader) Load(dir string, opts projects.LoadOptions) (projects.Project, diag.List) {
-	p, errs := Load(dir, Options{Name: opts.Name, MaxBodyBytes: opts.MaxBodyBytes, Env: opts.Env, Logger: opts.Logger, Limits: opts.Limits})
+	p, errs := Load(dir, Options{Name: opts.Name, MaxBodyBytes: opts.MaxBodyBytes, Env: opts.Env, Logger: opts.Logger, Limits: opts.Limits, Upstream: opts.Upstream})
 	if p == nil {
 		return nil, errs
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
+	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
 // Options tune a project's runtime limits.
@@ -31,6 +32,9 @@ type Options struct {
 	// Limits bound the work of each run (zero fields: the budget
 	// package's defaults); going over one answers a FLAT error 5010-5013.
 	Limits budget.Limits
+	// Upstream makes the flows' side calls (request, requests); nil means
+	// upstream.Shared().
+	Upstream upstream.Client
 }
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -64,6 +68,7 @@ type Project struct {
 	errorFlow   *Flow
 	defaultFlow *Flow
 	proxies     map[*apidef.Proxy]*proxyAction
+	upDefaults  upstream.Defaults // side-call defaults from the FLAT_* variables
 
 	env       *dom.Node
 	server    *dom.Node
@@ -125,6 +130,10 @@ func Load(dir string, opts Options) (*Project, diag.List) {
 		proxies: map[*apidef.Proxy]*proxyAction{},
 	}
 	c := &compiler{p: p, errs: errs}
+	p.upDefaults, err = upstream.DefaultsFromEnv(getenvIn(opts.Env))
+	if err != nil {
+		c.errs.Addf(abs, 0, 0, diag.BadConfig, "environment: %v", err)
+	}
 	for _, ref := range def.Flows() {
 		c.flow(ref.Path, ref.At)
 	}
@@ -170,6 +179,22 @@ func collectProxies(def *apidef.Definition) []*apidef.Proxy {
 		}
 	}
 	return out
+}
+
+// getenvIn looks variables up in env ("K=V" pairs; nil: the process
+// environment).
+func getenvIn(env []string) func(string) string {
+	if env == nil {
+		return os.Getenv
+	}
+	return func(k string) string {
+		for _, kv := range env {
+			if name, v, ok := strings.Cut(kv, "="); ok && name == k {
+				return v
+			}
+		}
+		return ""
+	}
 }
 
 func envNode(env []string) *dom.Node {

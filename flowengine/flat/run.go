@@ -52,6 +52,7 @@ type run struct {
 	fwdRemove [4]string
 
 	logFields *orderedMap
+	side      *sides // side-call state, allocated by the first side call
 	// scratch holds template output that is parsed, not kept (see
 	// execTemplate); members is scratch space for objectMembers.
 	scratch   bytes.Buffer
@@ -67,7 +68,7 @@ type run struct {
 	// allocated with the run.
 	varsBuf    [4]varEntry
 	reqArr     [1]*dom.Node // backs reqSet
-	scratchBuf [192]byte    // initial space of scratch (the run stays within a 2 KiB size class)
+	scratchBuf [144]byte    // initial space of scratch (the run stays within a 2 KiB size class)
 	paramsBuf  [2]paramKV
 	headersBuf [4]flowengine.Header
 }
@@ -114,6 +115,11 @@ func (r *run) setVar(name string, v expr.Value) {
 		b, _ := renderValue(v)
 		r.x.TraceVar(name, string(b))
 	}
+	r.storeVar(name, v)
+}
+
+// storeVar sets a variable without tracing it.
+func (r *run) storeVar(name string, v expr.Value) {
 	for i := range r.vars {
 		if r.vars[i].name == name {
 			r.vars[i].val = v

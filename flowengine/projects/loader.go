@@ -10,6 +10,7 @@ import (
 
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/budget"
+	"github.com/flowproc/flowproc/flowengine/upstream"
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
@@ -44,6 +45,9 @@ type LoadOptions struct {
 	Logger *slog.Logger
 	// Limits bound the work of each run (zero fields: budget defaults).
 	Limits budget.Limits
+	// Upstream makes the side calls of runs (FLAT request/requests); nil
+	// means the process-wide HTTP client (upstream.Shared).
+	Upstream upstream.Client
 }
 
 // Loader loads the projects of one kind. Front ends register one in their
