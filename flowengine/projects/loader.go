@@ -10,8 +10,8 @@ import (
 
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/budget"
-	"github.com/flowproc/flowproc/flowengine/upstream"
 	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
 // Project is one loaded project of any kind (a FLAT app, an Apigee bundle):
