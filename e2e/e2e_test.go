@@ -153,10 +153,9 @@ var cases = []e2eCase{
 		respJSON: `{"error":{"message":"Input Validation Failed","code":3204,"requestID":"e2e-rid"}}`,
 	},
 	{
-		name: "outside every base path: the default project passes it through", method: "GET", path: "/index.html",
-		status:   200,
-		respJSON: `{"upstream":true,"path":"/index.html"}`,
-		upstream: &wantUpstream{method: "GET", path: "/index.html"},
+		name: "outside every base path: the default project finds no flow", method: "GET", path: "/index.html",
+		status:   404,
+		respBody: "e2e-rid: No flow found for GET /index.html\n",
 	},
 	{
 		name: "route with ext_proc disabled goes straight upstream", method: "GET", path: "/healthz",

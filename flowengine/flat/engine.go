@@ -69,7 +69,8 @@ func (r *run) main() error {
 	case apidef.Outside:
 		if p.defaultFlow == nil {
 			r.flowName = ""
-			return nil // not an API request and no default flow: pass through
+			r.noFlow() // outside the base path and no conf/flow.xml
+			return nil
 		}
 		r.flowName = p.defaultFlow.File
 		_, err := r.flow(p.defaultFlow)
@@ -97,6 +98,7 @@ func (r *run) main() error {
 		_, err := r.flow(f)
 		return err
 	}
+	r.noFlow() // a defined path with neither a flow nor a proxy
 	return nil
 }
 
@@ -154,15 +156,12 @@ func (r *run) errorOutcome(fe *flowError) *flowengine.Outcome {
 	return r.outcome()
 }
 
-// outcome turns the run's state into the host's Outcome, forwarding first
-// when the flows neither answered nor forwarded.
+// outcome turns the run's state into the host's Outcome. FLAT is a
+// gateway: a run that did not forward (proxy-request, x-flat-proxy)
+// answers with the response built so far, an empty 200 when the flows
+// built nothing.
 func (r *run) outcome() *flowengine.Outcome {
 	x := &r.x
-	if !x.Forwarded && !x.Resp.BodySet && x.Resp.Status == 0 {
-		if err := r.forward(r.upstreamURL()); err != nil {
-			return r.errorOutcome(asFlowError(err))
-		}
-	}
 	if r.contentFromUpstream {
 		x.Resp.BodySet = false // the upstream's body goes to the client as it is
 	}

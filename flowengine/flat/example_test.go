@@ -93,10 +93,8 @@ func TestExampleRoutes(t *testing.T) {
 			wantJSON: `{"error":{"message":"Input Validation Failed","code":3204,"requestID":"rid-1"}}`,
 		},
 		{
-			name: "outside the base path passes through", method: "GET", path: "/index.html",
-			upstream: &flowengine.Response{Status: 200},
-			wantKind: flowengine.Forwarded,
-			wantFwd:  &flowengine.Mutation{},
+			name: "outside the base path finds no flow", method: "GET", path: "/index.html",
+			wantKind: flowengine.Answered, wantStatus: 404,
 		},
 	}
 	for _, tt := range tests {
