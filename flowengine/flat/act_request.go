@@ -249,6 +249,9 @@ func (r *run) prepareCall(c *upstream.Call) {
 	}
 	// No call may outlast the run: its timeout is cut to what is left.
 	c.Timeout = max(r.budget.Cap(c.Timeout), 1)
+	if r.side != nil && r.side.forceBackendHTTPS && strings.HasPrefix(c.URL, "http://") {
+		c.URL = "https://" + c.URL[len("http://"):]
+	}
 	if c.SendXForwardedFor {
 		c.ClientIP = r.x.Req.Client.Address
 		c.ForwardedFor = r.header("x-forwarded-for")

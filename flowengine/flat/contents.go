@@ -21,6 +21,8 @@ type sides struct {
 	contents map[string]*content
 	// upstream is the $upstream object: one member per request ID.
 	upstream *dom.Node
+	// forceBackendHTTPS: set-config security/force-backend-https.
+	forceBackendHTTPS bool
 }
 
 // content is one stored body with its media type; doc is its parsed form,

@@ -10,14 +10,15 @@ import (
 // Outcome builds the run's outcome from the exchange: Forwarded, with the
 // changes to the upstream's response, when the request went upstream;
 // Answered, with the whole response, otherwise. A body the run set is sent
-// with its content-type (text/plain when none was given). errCode is the
+// with its content-type (text/plain when none was given; an empty body
+// without one gets none, as Envoy's local replies). errCode is the
 // front end's error code ("" when the run did not end in an error).
 // The outcome lives in x: it is valid until x is reset.
 func (x *Exchange) Outcome(project, flow, errCode string) *flowengine.Outcome {
 	o := &x.out
 	*o = flowengine.Outcome{Project: project, Flow: flow, Error: errCode, RequestID: x.ID}
 	headers := x.Resp.Headers
-	if x.Resp.BodySet {
+	if x.Resp.BodySet && (len(x.Resp.Body) > 0 || x.Resp.ContentType != "") {
 		ct := x.Resp.ContentType
 		if ct == "" {
 			ct = "text/plain"
