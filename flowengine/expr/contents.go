@@ -23,3 +23,19 @@ func contents(c *Context) Contents {
 	cs, _ := c.Runtime.(Contents)
 	return cs
 }
+
+// Locations is what fit-document reads through Context.Runtime: any FLAT
+// location (fit://request/content[/<id>], fit://site/…, a project file).
+type Locations interface {
+	// ReadLocation returns the data at loc and its media type.
+	ReadLocation(loc string) (body []byte, mediaType string, err error)
+}
+
+// RunLog is what fit-log and get-log use through Context.Runtime.
+type RunLog interface {
+	// FitLog writes a message of the flow to the server log.
+	FitLog(msg string)
+	// AccessLog returns the access-log fields of the run so far, standard
+	// and custom, as an OXN object.
+	AccessLog() *dom.Node
+}

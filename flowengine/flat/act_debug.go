@@ -79,6 +79,9 @@ func (a *debugAction) Run(r *run, s *step) (ctrl, error) {
 			v, _ = r.Var(a.in.name)
 		case inFile:
 			v = nodeSetOf(a.in.fixed)
+		case inContent:
+			b, _, _ := r.ContentBody(a.in.name)
+			v = string(b)
 		}
 	}
 	body, _ := renderValue(v)

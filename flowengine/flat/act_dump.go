@@ -53,6 +53,8 @@ func (a *dumpAction) Run(r *run, s *step) (ctrl, error) {
 		}
 	case inFile:
 		body, mime = renderValue(nodeSetOf(a.in.fixed))
+	case inContent:
+		body, mime, _ = r.ContentBody(a.in.name)
 	}
 	if !a.mime.empty() {
 		m, err := a.mime.eval(r)

@@ -117,6 +117,7 @@ const (
 	inNone                  // in=""
 	inVar                   // in="$x"
 	inFile                  // in="file.json"
+	inContent               // in="fit://request/content/<id>": a side call's body
 )
 
 func (c *compiler) input(f *Flow, e *xmlsrc.Element) input {
@@ -126,6 +127,9 @@ func (c *compiler) input(f *Flow, e *xmlsrc.Element) input {
 	}
 	if a.Value == "" {
 		return input{kind: inNone}
+	}
+	if id, ok := strings.CutPrefix(a.Value, "fit://request/content/"); ok {
+		return input{kind: inContent, name: id}
 	}
 	if strings.HasPrefix(a.Value, "$") {
 		if !varName.MatchString(a.Value) {
@@ -166,6 +170,12 @@ func (in input) node(r *run) (*dom.Node, error) {
 		return contextOf(v), nil
 	case inFile:
 		return in.fixed, nil
+	case inContent:
+		doc, err := r.ContentDoc(in.name)
+		if doc == nil || err != nil {
+			return nil, err
+		}
+		return doc.FirstElement(), nil
 	}
 	return nil, nil
 }
