@@ -70,8 +70,8 @@ func BenchmarkRunXFlatProxy(b *testing.B) {
 	benchRun(b, p, req, &flowengine.Response{Status: 200}, nil)
 }
 
-// BenchmarkRunNoop: a project whose only flow forwards unchanged — the
-// engine's floor per exchange.
+// BenchmarkRunNoop: a project whose only flow is empty, answered with an
+// empty 200 (FLAT is a gateway) — the engine's floor per exchange.
 func BenchmarkRunNoop(b *testing.B) {
 	dir := writeBenchProject(b, map[string]string{
 		"swagger.yaml": "swagger: \"2.0\"\npaths:\n  /**:\n    x-flat-flow: a.xml\n",
