@@ -300,7 +300,7 @@ func (r *run) recordResult(c *upstream.Call, res *upstream.Result) error {
 	var fe *flowError
 	if res.Err != nil {
 		fe = &flowError{status: 502, code: 3209, message: "Upstream Request Failed",
-			info: []string{fmt.Sprintf("Request %s failed: %s", c.ID, res.Err.Error())}}
+			info: []string{fmt.Sprintf("Request %s failed: %s: %s", c.ID, res.Err.Kind, failureText(res.Err))}}
 		if res.Err.Kind == upstream.KindTimeout {
 			fe.status = 504
 		}
@@ -320,6 +320,28 @@ func (r *run) recordResult(c *upstream.Call, res *upstream.Result) error {
 		return fe
 	}
 	return nil
+}
+
+// failureText describes a failed call for the client without naming the
+// upstream's address (the flat_request log record has the details).
+func failureText(e *upstream.Error) string {
+	switch e.Kind {
+	case upstream.KindTimeout:
+		return "the upstream did not answer in time"
+	case upstream.KindConnect:
+		return "the connection to the upstream failed"
+	case upstream.KindTLS:
+		return "the TLS handshake with the upstream failed"
+	case upstream.KindTooManyRedirects:
+		return "too many redirects"
+	case upstream.KindCanceled:
+		return "cancelled"
+	case upstream.KindHTTP:
+		return "the upstream broke the HTTP exchange"
+	case upstream.KindBodyTooLarge, upstream.KindInvalid, upstream.KindUnmocked:
+		return e.Message
+	}
+	return string(e.Kind)
 }
 
 // sortedHeader yields a response's header fields in name order, so
