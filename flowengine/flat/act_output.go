@@ -113,11 +113,11 @@ type input struct {
 type inputKind uint8
 
 const (
-	inMain inputKind = iota // fit://request/content (default)
-	inNone                  // in=""
-	inVar                   // in="$x"
-	inFile                  // in="file.json"
-	inContent               // in="fit://request/content/<id>": a side call's body
+	inMain    inputKind = iota // fit://request/content (default)
+	inNone                     // in=""
+	inVar                      // in="$x"
+	inFile                     // in="file.json"
+	inContent                  // in="fit://request/content/<id>": a side call's body
 )
 
 func (c *compiler) input(f *Flow, e *xmlsrc.Element) input {
