@@ -24,6 +24,8 @@
 package apidef
 
 import (
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
@@ -71,6 +73,11 @@ type Definition struct {
 	FallbackProxy *Proxy
 	// Paths are the definition's paths in file order.
 	Paths []*Path
+	// Doc is the definition as kin-openapi reads it (Swagger 2.0 converted
+	// to OpenAPI 3): schemas, parameters, security schemes and examples for
+	// validation, JWT checks and mocking. Read-only after Load; nil only
+	// when the definition did not load.
+	Doc *openapi3.T
 
 	r router
 }
