@@ -206,7 +206,7 @@ func (r *run) sideCalls(calls []*upstream.Call) error {
 		}
 		r.prepareCall(c)
 	}
-	client := r.p.client()
+	client := r.client()
 	var results []*upstream.Result
 	if len(calls) == 1 {
 		res, err := client.Do(r.x.Ctx, calls[0])
@@ -387,6 +387,15 @@ func (r *run) logRequest(c *upstream.Call, res *upstream.Result) {
 		attrs = append(attrs, slog.String("error", string(res.Err.Kind)), slog.String("errorMessage", res.Err.Message))
 	}
 	lg.LogAttrs(context.WithoutCancel(r.x.Ctx), slog.LevelInfo, "flat_request", attrs...)
+}
+
+// client is the run's side-call client: the project's, or in a test the
+// backend flows.
+func (r *run) client() upstream.Client {
+	if r.side != nil && r.side.test != nil {
+		return r.side.test.client(r)
+	}
+	return r.p.client()
 }
 
 // client is the project's side-call client.

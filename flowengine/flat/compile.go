@@ -24,6 +24,9 @@ type compiler struct {
 	calls map[string][]subEdge
 	// nested counts enclosing <if> blocks while compiling.
 	nested int
+	// test is set while compiling a <flat-test> file: the test actions
+	// are allowed.
+	test bool
 }
 
 type subEdge struct {
@@ -36,6 +39,9 @@ type subEdge struct {
 type actionSpec struct {
 	attrs   []string // allowed attributes besides if/debug
 	compile func(c *compiler, f *Flow, e *xmlsrc.Element) action
+	// testOnly actions (assert, test-request, backend-flow, set-env) are
+	// allowed only in <flat-test> files.
+	testOnly bool
 }
 
 // actions is the registry of flow elements; each action's file registers
@@ -122,6 +128,10 @@ func (c *compiler) step(f *Flow, e *xmlsrc.Element) (step, bool) {
 	spec, ok := actions[e.Name]
 	if !ok {
 		c.errf(f, e.Line, e.Col, diag.UnknownAction, "unknown action <%s>%s", e.Name, suggest(e.Name))
+		return st, false
+	}
+	if spec.testOnly && !c.test {
+		c.errf(f, e.Line, e.Col, diag.UnknownAction, "<%s> is a test action: it is allowed only in <flat-test> files", e.Name)
 		return st, false
 	}
 	allowed := map[string]bool{"if": true, "debug": true}

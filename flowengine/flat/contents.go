@@ -23,6 +23,9 @@ type sides struct {
 	upstream *dom.Node
 	// forceBackendHTTPS: set-config security/force-backend-https.
 	forceBackendHTTPS bool
+	// test is the state of the flowproc test run this run belongs to
+	// (nil outside tests): assertions, backend flows, set-env.
+	test *testState
 }
 
 // content is one stored body with its media type; doc is its parsed form,

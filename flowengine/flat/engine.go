@@ -20,6 +20,12 @@ import (
 // It never panics out: a panic becomes a 500 answer, logged with the
 // request ID.
 func (p *Project) Run(ctx context.Context, req *flowengine.Request, host flowengine.Host) *flowengine.Outcome {
+	r := p.newRun(ctx, req, host)
+	return runtime.Guard(r.run, r.panicked)
+}
+
+// newRun starts the state of one run.
+func (p *Project) newRun(ctx context.Context, req *flowengine.Request, host flowengine.Host) *run {
 	r := &run{p: p}
 	r.x.Start(ctx, req, host)
 	r.budget.Reset(ctx, p.opts.Limits)
@@ -30,7 +36,7 @@ func (p *Project) Run(ctx context.Context, req *flowengine.Request, host floweng
 	if r.x.ID == "" {
 		r.x.ID = newRequestID()
 	}
-	return runtime.Guard(r.run, r.panicked)
+	return r
 }
 
 // run routes the request, runs its flows and the error flow.

@@ -1,0 +1,406 @@
+package flat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/expr"
+	"github.com/flowproc/flowproc/flowengine/oxn"
+	"github.com/flowproc/flowproc/flowengine/runtime"
+	"github.com/flowproc/flowproc/flowengine/upstream"
+	"github.com/flowproc/flowproc/flowengine/xmlsrc"
+)
+
+// FLAT tests (reference/flat.md §8): a <flat-test> file is a flow with the
+// test actions assert, test-request, backend-flow and set-env. It runs
+// through the same engine as production: test-request runs the app's whole
+// pipeline on a request, and the side calls of every run go to the
+// registered backend flows instead of the network. The test, the app flows
+// and the backend flows share their variables, except $request and $body,
+// which each run has of its own.
+
+// Test is a compiled <flat-test> file.
+type Test struct {
+	// File is the test's path relative to the project directory.
+	File string
+	p    *Project // a copy of the project that also holds the test's flows
+	flow *Flow
+}
+
+// TestOptions configure a test run.
+type TestOptions struct {
+	// Upstream makes the side calls of a test that registers no backend
+	// flow (nil: the project's client).
+	Upstream upstream.Client
+	// Trace receives the events of the test's runs (nil: none).
+	Trace flowengine.Tracer
+}
+
+// TestResult is the outcome of one test file.
+type TestResult struct {
+	// File is the test's path relative to the project directory.
+	File string
+	// Assertions counts the assertions evaluated.
+	Assertions int
+	// Failures are the failed assertions, in order, with file:line.
+	Failures []string
+	// Requests are the test-requests made ("GET /api/x?y=1").
+	Requests []string
+	// Err is set when the test did not run to its end (a flow error in
+	// the test itself, or a test without any assertion).
+	Err error
+}
+
+// OK reports whether the test passed.
+func (r *TestResult) OK() bool { return r.Err == nil && len(r.Failures) == 0 }
+
+// IsTestFile reports whether data is a FLAT test: XML whose root element
+// is <flat-test>.
+func IsTestFile(path string, data []byte) bool {
+	root, err := xmlsrc.Parse(path, data)
+	return err == nil && root.Name == "flat-test"
+}
+
+// LoadTest compiles the <flat-test> file at path (absolute or relative to
+// the working directory) against the project. The project itself is not
+// changed: the test compiles into a copy that shares its flows.
+func (p *Project) LoadTest(path string) (*Test, diag.List) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, diag.List{diag.Errorf(path, 0, 0, diag.MissingFile, "%v", err)}
+	}
+	tp := *p
+	tp.flows = maps.Clone(p.flows)
+	c := &compiler{p: &tp, test: true}
+	f := &Flow{File: tp.rel(abs), path: abs, dir: filepath.Dir(abs)}
+	src, err := tp.readFile(abs)
+	if err != nil {
+		return nil, diag.List{diag.Errorf(abs, 0, 0, fileCode(err), "test file %s: %v", tp.rel(abs), unwrapPathErr(err))}
+	}
+	root, err := xmlsrc.Parse(abs, src)
+	if err != nil {
+		var de *diag.Error
+		if errors.As(err, &de) {
+			return nil, diag.List{de}
+		}
+		return nil, diag.List{diag.Errorf(abs, 0, 0, diag.XMLSyntax, "%v", err)}
+	}
+	if root.Name != "flat-test" {
+		return nil, diag.List{diag.Errorf(abs, root.Line, root.Col, diag.BadRoot, "root element is <%s>, want <flat-test>", root.Name)}
+	}
+	f.body = c.block(f, root.Children)
+	if !hasAssert(root) {
+		c.errf(f, root.Line, root.Col, diag.BadContent, "a test needs at least one <assert>")
+	}
+	c.checkCycles()
+	if len(c.errs) > 0 {
+		c.errs.Sort()
+		return nil, c.errs
+	}
+	return &Test{File: f.File, p: &tp, flow: f}, nil
+}
+
+func hasAssert(e *xmlsrc.Element) bool {
+	for _, c := range e.Children {
+		if c.Name == "assert" || hasAssert(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// testState is shared by the runs of one test: the test itself, its
+// test-requests and the backend flows.
+type testState struct {
+	res  *TestResult
+	opts TestOptions
+	// backends are the registered backend flows by request ID.
+	backends map[string]*Flow
+	// envSet is $env after set-env (nil: the project's).
+	env    *dom.Node
+	envSet expr.Value
+	// mu guards res and backends.
+	mu sync.Mutex
+	// runMu serialises backend flows: requests calls them concurrently,
+	// and they share the test's variables.
+	runMu sync.Mutex
+}
+
+// Run runs the test once. It never panics out: a panic is a failed test.
+func (t *Test) Run(ctx context.Context, opts TestOptions) (res *TestResult) {
+	res = &TestResult{File: t.File}
+	st := &testState{res: res, opts: opts, backends: map[string]*Flow{}}
+	req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost", Path: "/", BodyKnownEmpty: true, Trace: opts.Trace}
+	r := t.p.newRun(ctx, req, &testHost{st: st})
+	r.side = &sides{test: st}
+	r.flowName = t.File
+	defer func() {
+		if v := recover(); v != nil {
+			res.Err = fmt.Errorf("the test panicked: %v", v)
+		}
+	}()
+	if _, err := r.flow(t.flow); err != nil {
+		fe := asFlowError(err)
+		res.Err = fmt.Errorf("%s (status %d, code %d): %s", fe.message, fe.status, fe.code, strings.Join(fe.info, "; "))
+	}
+	return res
+}
+
+// shareVars copies the variables of from into to, except the run's own
+// $request and $body.
+func shareVars(to, from *run) {
+	for _, v := range from.vars {
+		if v.name == "request" || v.name == "body" {
+			continue
+		}
+		to.storeVar(v.name, v.val)
+	}
+}
+
+// testHost is the host of a test's runs: there is no Envoy; a forward
+// goes to the backend flow "main" (or, without any backend flow, to the
+// network).
+type testHost struct {
+	st       *testState
+	run      *run // the run whose request is forwarded (nil for the test itself)
+	body     []byte
+	resp     *flowengine.Response
+	respBody []byte
+}
+
+func (h *testHost) RequestBody(context.Context) ([]byte, error) { return h.body, nil }
+
+func (h *testHost) Forward(ctx context.Context, m *flowengine.Mutation) (*flowengine.Response, error) {
+	if h.run == nil {
+		return nil, errors.New("the test itself has no request to forward; use test-request")
+	}
+	req := h.run.x.Req
+	scheme, authority, path := req.Scheme, req.Authority, req.Path
+	if m.Scheme != "" {
+		scheme = m.Scheme
+	}
+	if m.Authority != "" {
+		authority = m.Authority
+	}
+	if m.Path != "" {
+		path = m.Path
+	}
+	c := &upstream.Call{ID: "main", Method: req.Method, URL: scheme + "://" + authority + path, Body: h.body}
+	removed := map[string]bool{}
+	for _, n := range m.RemoveHeaders {
+		removed[strings.ToLower(n)] = true
+	}
+	set := map[string]bool{}
+	for _, hd := range m.SetHeaders {
+		set[strings.ToLower(hd.Name)] = true
+	}
+	for _, hd := range req.Headers {
+		if !removed[hd.Name] && !set[hd.Name] {
+			c.Headers = append(c.Headers, upstream.Field{Name: hd.Name, Value: hd.Value})
+		}
+	}
+	for _, hd := range m.SetHeaders {
+		c.Headers = append(c.Headers, upstream.Field{Name: hd.Name, Value: hd.Value})
+	}
+	for _, hd := range m.AddHeaders {
+		c.Headers = append(c.Headers, upstream.Field{Name: hd.Name, Value: hd.Value})
+	}
+	if m.BodySet {
+		c.Body = m.Body
+	}
+	res, err := h.st.client(h.run).Do(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	resp := &flowengine.Response{Status: res.Status, BodyKnownEmpty: len(res.Body) == 0}
+	for name, vals := range sortedHeader(res.Header) {
+		for _, v := range vals {
+			resp.Headers = append(resp.Headers, flowengine.Header{Name: strings.ToLower(name), Value: v})
+		}
+	}
+	h.resp, h.respBody = resp, res.Body
+	return resp, nil
+}
+
+func (h *testHost) ResponseBody(context.Context) ([]byte, error) { return h.respBody, nil }
+
+// client is the side-call client of a run in a test: the backend flows
+// when any is registered, the network otherwise.
+func (st *testState) client(r *run) upstream.Client {
+	return backendClient{st: st, r: r}
+}
+
+// backendClient answers side calls with the registered backend flows.
+type backendClient struct {
+	st *testState
+	r  *run // the run making the calls (its variables are shared)
+}
+
+func (b backendClient) Do(ctx context.Context, c *upstream.Call) (*upstream.Result, error) {
+	if c == nil {
+		return nil, upstream.ErrNilCall
+	}
+	st := b.st
+	st.runMu.Lock()
+	defer st.runMu.Unlock()
+	st.mu.Lock()
+	f, ok := st.backends[c.ID]
+	mocked := len(st.backends) > 0
+	st.mu.Unlock()
+	if !mocked {
+		client := st.opts.Upstream
+		if client == nil {
+			client = b.r.p.client()
+		}
+		return client.Do(ctx, c)
+	}
+	if !ok {
+		return &upstream.Result{ID: c.ID, URL: c.URL, Err: &upstream.Error{Kind: upstream.KindUnmocked,
+			Message: fmt.Sprintf("no backend-flow for request %q (with backend flows registered, a test sends no real requests)", c.ID)}}, nil
+	}
+	return st.runBackend(ctx, b.r, f, c), nil
+}
+
+// runBackend runs a backend flow for call c made by run from, as if it
+// were the upstream: $request and $body describe the call, and the
+// response it builds is the call's result.
+func (st *testState) runBackend(ctx context.Context, from *run, f *Flow, c *upstream.Call) *upstream.Result {
+	res := &upstream.Result{ID: c.ID, URL: c.URL, Header: http.Header{}}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		res.Err = &upstream.Error{Kind: upstream.KindInvalid, Message: err.Error()}
+		return res
+	}
+	req := &flowengine.Request{Method: c.Method, Scheme: u.Scheme, Authority: u.Host, Path: u.RequestURI(), BodyKnownEmpty: len(c.Body) == 0, Trace: st.opts.Trace}
+	if q := encodeFields(c.Query); q != "" {
+		if strings.Contains(req.Path, "?") {
+			req.Path += "&" + q
+		} else {
+			req.Path += "?" + q
+		}
+	}
+	for _, h := range c.Headers {
+		if strings.EqualFold(h.Name, "cookie") && len(c.Cookies) > 0 {
+			continue
+		}
+		req.Headers = append(req.Headers, flowengine.Header{Name: strings.ToLower(h.Name), Value: h.Value})
+	}
+	if len(c.Cookies) > 0 {
+		parts := make([]string, len(c.Cookies))
+		for i, ck := range c.Cookies {
+			parts[i] = ck.Name + "=" + ck.Value
+		}
+		req.Headers = append(req.Headers, flowengine.Header{Name: "cookie", Value: strings.Join(parts, "; ")})
+	}
+	if c.ContentType != "" && !hasHeaderName(req.Headers, "content-type") {
+		req.Headers = append(req.Headers, flowengine.Header{Name: "content-type", Value: c.ContentType})
+	}
+	b := from.p.newRun(ctx, req, &testHost{st: st, body: c.Body})
+	b.side = &sides{test: st}
+	b.reqPath, b.reqQuery, _ = strings.Cut(req.Path, "?")
+	b.endpoint = b.reqPath
+	b.flowName = f.File
+	shareVars(b, from)
+	runtime.Guard(func() *flowengine.Outcome {
+		if _, err := b.flow(f); err != nil {
+			return b.errorOutcome(asFlowError(err)) // the error document is the response
+		}
+		return nil
+	}, b.panicked)
+	shareVars(from, b)
+	res.Status = b.x.Resp.Status
+	if res.Status == 0 {
+		res.Status = 200
+	}
+	for _, h := range b.x.Resp.Headers {
+		res.Header.Add(h.Name, h.Value)
+	}
+	for _, h := range b.x.Resp.Added {
+		res.Header.Add(h.Name, h.Value)
+	}
+	if b.x.Resp.BodySet {
+		res.Body = b.x.Resp.Body
+		if b.x.Resp.ContentType != "" {
+			res.Header.Set("Content-Type", b.x.Resp.ContentType)
+		}
+	}
+	return res
+}
+
+func hasHeaderName(hs []flowengine.Header, name string) bool {
+	for _, h := range hs {
+		if h.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func encodeFields(fs []upstream.Field) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = url.QueryEscape(f.Name) + "=" + url.QueryEscape(f.Value)
+	}
+	return strings.Join(parts, "&")
+}
+
+// testFailure records a failed assertion of the test.
+func (st *testState) fail(at runtime.Pos, format string, args ...any) {
+	st.res.Failures = append(st.res.Failures, fmt.Sprintf("%s:%d: ", at.File, at.Line)+fmt.Sprintf(format, args...))
+}
+
+// setEnv applies set-env changes to the test's $env.
+func (st *testState) setEnv(base *dom.Node, ms []member) {
+	env := oxn.NewObject("env")
+	changed := map[string]*dom.Node{}
+	removed := map[string]bool{}
+	for _, m := range ms {
+		if oxn.TypeOf(m.node) == oxn.Null {
+			removed[m.key] = true
+			continue
+		}
+		v, ok := scalarString(m.node)
+		if !ok {
+			var b strings.Builder
+			bb, _ := renderValue(expr.NodeSet{m.node})
+			b.Write(bb)
+			v = b.String()
+		}
+		changed[m.key] = oxn.NewString(m.key, v)
+	}
+	for c := base.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != dom.ElementNode {
+			continue
+		}
+		k := oxn.Key(c)
+		if removed[k] {
+			continue
+		}
+		if n, ok := changed[k]; ok {
+			oxn.AddMember(env, k, n)
+			delete(changed, k)
+			continue
+		}
+		oxn.AddMember(env, k, oxn.NewString(k, c.StringValue()))
+	}
+	for _, m := range ms {
+		if n, ok := changed[m.key]; ok {
+			oxn.AddMember(env, m.key, n)
+			delete(changed, m.key)
+		}
+	}
+	st.env, st.envSet = env, expr.NodeSet{env}
+}
