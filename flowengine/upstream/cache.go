@@ -120,7 +120,7 @@ func (h *HTTP) cached(ctx context.Context, c *Call, req *http.Request, tr *http.
 	e := &entry{URL: r.URL, Status: r.Status, Header: storableHeader(r.Header), Body: r.Body,
 		ReqTime: reqTime, RespTime: respTime, Vary: varyValues(r.Header, req.Header)}
 	if c.Cache.ForceTTL > 0 {
-		if !heuristicStatus[r.Status] {
+		if !heuristicStatus[r.Status] || reqCC.has("no-store") {
 			return r
 		}
 		e.Forced = c.Cache.ForceTTL
@@ -219,8 +219,8 @@ func usable(e *entry, reqCC directives, age, life time.Duration) bool {
 		if cc.has("no-cache") {
 			return false
 		}
-		if s, ok, valid := reqCC.seconds("max-age"); ok && (!valid || age > time.Duration(s)*time.Second) {
-			return false
+		if s, ok, valid := reqCC.seconds("max-age"); ok && (!valid || s == 0 || age > time.Duration(s)*time.Second) {
+			return false // max-age=0 is a client's "revalidate", however young the entry
 		}
 		if s, ok, valid := reqCC.seconds("min-fresh"); ok && (!valid || life-age < time.Duration(s)*time.Second) {
 			return false
@@ -240,7 +240,7 @@ func usable(e *entry, reqCC directives, age, life time.Duration) bool {
 		}
 		return false
 	}
-	if s, ok, valid := reqCC.seconds("max-age"); ok && (!valid || age > time.Duration(s)*time.Second) {
+	if s, ok, valid := reqCC.seconds("max-age"); ok && (!valid || s == 0 || age > time.Duration(s)*time.Second) {
 		return false
 	}
 	return life > age

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"time"
@@ -69,7 +70,11 @@ func NewHTTP(o HTTPOptions) *HTTP {
 	if now == nil {
 		now = time.Now
 	}
-	return &HTTP{defaults: d, cache: o.Cache, transports: newTransports(o.MaxTransports, o.RootCAs), now: now}
+	backstop := 2 * time.Minute
+	if d.MaxTimeout > 0 {
+		backstop = d.MaxTimeout
+	}
+	return &HTTP{defaults: d, cache: o.Cache, transports: newTransports(o.MaxTransports, o.RootCAs, backstop), now: now}
 }
 
 // Defaults returns the resolved defaults the client applies.
@@ -94,7 +99,7 @@ func (h *HTTP) Do(ctx context.Context, c *Call) (*Result, error) {
 	if e != nil {
 		return &Result{ID: c.ID, URL: c.URL, Err: e}, nil
 	}
-	tr, e := h.transports.get(c)
+	tr, e := h.transports.get(c, dialAddr(req))
 	if e != nil {
 		return &Result{ID: c.ID, URL: c.URL, Err: e}, nil
 	}
@@ -117,6 +122,8 @@ func (h *HTTP) send(parent context.Context, c *Call, req *http.Request, tr *http
 	defer cancel(nil)
 
 	k := &tracker{start: time.Now(), connectTO: to.connect, ttfbTO: to.ttfb, cancel: cancel}
+	k.deadline, _ = ctx.Deadline()
+	ctx = context.WithValue(ctx, dialDeadlineKey{}, k)
 	req = req.WithContext(httptrace.WithClientTrace(ctx, k.clientTrace()))
 
 	maxRedirects := c.MaxRedirects
@@ -199,6 +206,18 @@ func readBody(rd io.Reader, size, limit int64) ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// dialAddr is the host:port net/http dials for a request without a proxy.
+func dialAddr(req *http.Request) string {
+	port := req.URL.Port()
+	if port == "" {
+		port = "80"
+		if req.URL.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(req.URL.Hostname(), port)
 }
 
 // unsafeMethod reports whether a method may change the target (RFC 9110

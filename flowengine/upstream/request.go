@@ -56,6 +56,9 @@ func (h *HTTP) buildRequest(c *Call) (*http.Request, *Error) {
 	if c.Cache.ForceTTL < 0 {
 		return nil, invalid("force-cache-ttl must be > 0")
 	}
+	if c.Proxy.Server != "" && (c.ConnectTo.Host != "" || c.ConnectTo.Port != "") {
+		return nil, invalid("proxy-server and transport-server/transport-port cannot be combined")
+	}
 	if len(c.Uploads) > 0 && len(c.Body) > 0 {
 		return nil, invalid("a call has either a body or uploads, not both")
 	}
@@ -119,7 +122,8 @@ func (h *HTTP) buildRequest(c *Call) (*http.Request, *Error) {
 	if len(c.Cookies) > 0 {
 		parts := make([]string, 0, len(c.Cookies))
 		for _, ck := range c.Cookies {
-			if ck.Name == "" || !httpguts.ValidHeaderFieldName(ck.Name) || strings.ContainsAny(ck.Value, ";\r\n") {
+			if ck.Name == "" || !httpguts.ValidHeaderFieldName(ck.Name) ||
+				strings.ContainsAny(ck.Value, ";") || !httpguts.ValidHeaderFieldValue(ck.Value) {
 				return nil, invalid("cookie %q", ck.Name)
 			}
 			parts = append(parts, ck.Name+"="+ck.Value)
