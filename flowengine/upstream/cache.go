@@ -107,7 +107,15 @@ func (h *HTTP) cached(ctx context.Context, c *Call, req *http.Request, tr *http.
 	if validating && r.Status == http.StatusNotModified {
 		freshen(stored, r.Header)
 		stored.ReqTime, stored.RespTime = reqTime, respTime
-		if err := h.save(ctx, key, stored, c, reqCC); err != nil {
+		var err error
+		if cc := parseCacheControl(stored.Header.Values("Cache-Control")); cc.has("no-store") || cc.has("private") || reqCC.has("no-store") {
+			if derr := h.cache.Delete(ctx, key); derr != nil { // the 304 withdrew storability
+				err = fmt.Errorf("upstream cache: %w", derr)
+			}
+		} else {
+			err = h.save(ctx, key, stored)
+		}
+		if err != nil {
 			cacheErr = err.Error()
 		}
 		hr := hit(c, stored, currentAge(stored, h.now()), true, cacheErr)
@@ -130,7 +138,7 @@ func (h *HTTP) cached(ctx context.Context, c *Call, req *http.Request, tr *http.
 	if vs := r.Header.Values("Vary"); hasStar(vs) {
 		return r
 	}
-	if err := h.save(ctx, key, e, c, reqCC); err != nil {
+	if err := h.save(ctx, key, e); err != nil {
 		r.CacheError = err.Error()
 	}
 	return r
@@ -342,10 +350,12 @@ func hasStar(vary []string) bool {
 }
 
 // save stores an entry for as long as it can be served or revalidated.
-func (h *HTTP) save(ctx context.Context, key string, e *entry, c *Call, reqCC directives) error {
+func (h *HTTP) save(ctx context.Context, key string, e *entry) error {
 	life := lifetime(e)
 	ttl := life - currentAge(e, h.now())
-	if e.Forced == 0 && (e.Header.Get("Etag") != "" || e.Header.Get("Last-Modified") != "") {
+	// A stale entry stays for RevalidateGrace: with validators it saves a
+	// full transfer, and a request's max-stale may still accept it.
+	if e.Forced == 0 && (life > 0 || e.Header.Get("Etag") != "" || e.Header.Get("Last-Modified") != "") {
 		ttl = max(ttl, 0) + h.defaults.RevalidateGrace
 	}
 	if ttl <= 0 {
