@@ -204,8 +204,12 @@ func dateOf(e *entry) time.Time {
 	return e.RespTime
 }
 
-// currentAge follows RFC 9111 §4.2.3.
+// currentAge follows RFC 9111 §4.2.3. A force-cache-ttl entry ignores the
+// response's Date and Age: its lifetime runs from when it was received.
 func currentAge(e *entry, now time.Time) time.Duration {
+	if e.Forced > 0 {
+		return max(now.Sub(e.RespTime), 0)
+	}
 	apparent := max(e.RespTime.Sub(dateOf(e)), 0)
 	var ageValue time.Duration
 	if a, err := strconv.ParseInt(strings.TrimSpace(e.Header.Get("Age")), 10, 64); err == nil && a > 0 {

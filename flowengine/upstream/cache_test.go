@@ -282,6 +282,14 @@ func TestCacheRFC9111(t *testing.T) {
 			{advance: 30 * s, wantHit: true, wantHits: 1, wantBody: "v1"},
 			{advance: 31 * s, wantHits: 2, wantBody: "v2"},
 		}},
+		{"force-cache-ttl ignores an upstream Age", func(w http.ResponseWriter, _ *http.Request, n int, _ time.Time) {
+			w.Header().Set("Age", "100000")
+			w.Header().Set("Cache-Control", "max-age=1")
+			fmt.Fprintf(w, "v%d", n)
+		}, Call{URL: "/r", Cache: CacheOptions{ForceTTL: 60 * s}}, []cacheStep{
+			{wantHits: 1},
+			{advance: 30 * s, wantHit: true, wantHits: 1, wantAge: "30"},
+		}},
 		{"force-cache-ttl does not store errors", func(w http.ResponseWriter, _ *http.Request, _ int, _ time.Time) {
 			w.WriteHeader(500)
 		}, Call{URL: "/r", Cache: CacheOptions{ForceTTL: 60 * s}}, []cacheStep{{wantHits: 1}, {wantHits: 2}}},

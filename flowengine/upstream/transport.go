@@ -262,26 +262,6 @@ func proxyURL(p ProxyOptions) (*url.URL, *Error) {
 	return u, nil
 }
 
-// cipherIDs maps IANA suite names to IDs; unknown names are an error.
-func cipherIDs(names []string) ([]uint16, *Error) {
-	known := map[string]uint16{}
-	for _, s := range tls.CipherSuites() {
-		known[s.Name] = s.ID
-	}
-	for _, s := range tls.InsecureCipherSuites() {
-		known[s.Name] = s.ID
-	}
-	ids := make([]uint16, 0, len(names))
-	for _, n := range names {
-		id, ok := known[strings.TrimSpace(n)]
-		if !ok {
-			return nil, invalid("tls: unknown cipher suite %q", n)
-		}
-		ids = append(ids, id)
-	}
-	return ids, nil
-}
-
 // clientCertificate loads the client certificate and key, decrypting a
 // legacy encrypted PEM key with the password.
 func clientCertificate(o TLSOptions) (tls.Certificate, *Error) {

@@ -52,6 +52,8 @@ func TestTLSOptions(t *testing.T) {
 		{"1.2 exactly", h, Call{URL: tls12.URL, TLS: TLSOptions{MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12}}, "", map[string]string{"X-TLS-Version": "TLS 1.2"}},
 		{"cipher chosen", h, Call{URL: tls12.URL, TLS: TLSOptions{Ciphers: []string{"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"}}}, "",
 			map[string]string{"X-TLS-Cipher": "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"}},
+		{"cipher by its OpenSSL name", h, Call{URL: tls12.URL, TLS: TLSOptions{Ciphers: ParseCipherList("ECDHE-RSA-AES128-GCM-SHA256:AES256-SHA")}}, "",
+			map[string]string{"X-TLS-Cipher": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}},
 		{"no common cipher", h, Call{URL: tls12.URL, TLS: TLSOptions{Ciphers: []string{"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"}}}, KindTLS, nil},
 		{"untrusted certificate", untrusted, Call{URL: tls12.URL}, KindTLS, nil},
 		{"ignore-certificate-errors", untrusted, Call{URL: tls12.URL, TLS: TLSOptions{InsecureSkipVerify: true}}, "", map[string]string{"X-TLS-Version": "TLS 1.2"}},
