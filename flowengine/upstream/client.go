@@ -70,7 +70,7 @@ func NewHTTP(o HTTPOptions) *HTTP {
 	if now == nil {
 		now = time.Now
 	}
-	backstop := 2 * time.Minute
+	backstop := 30 * time.Second
 	if d.MaxTimeout > 0 {
 		backstop = d.MaxTimeout
 	}
@@ -160,7 +160,8 @@ func (h *HTTP) send(parent context.Context, c *Call, req *http.Request, tr *http
 	if limit <= 0 {
 		limit = h.defaults.MaxBodyBytes
 	}
-	if resp.ContentLength > limit {
+	// A HEAD, 204 or 304 answer has no body whatever its Content-Length says.
+	if resp.ContentLength > limit && bodyAllowed(req.Method, resp.StatusCode) {
 		r.Timings, r.ConnReused = k.finish()
 		r.Err = &Error{Kind: KindBodyTooLarge, Message: fmt.Sprintf("response body of %d bytes is over the %d-byte limit", resp.ContentLength, limit)}
 		return r
@@ -182,11 +183,18 @@ func (h *HTTP) send(parent context.Context, c *Call, req *http.Request, tr *http
 
 var errBodyTooLarge = errors.New("body too large")
 
+// bodyAllowed reports whether a response to method with status can carry
+// a body (RFC 9110 §6.4.1).
+func bodyAllowed(method string, status int) bool {
+	return method != http.MethodHead && status != http.StatusNoContent && status != http.StatusNotModified &&
+		(status < 100 || status > 199)
+}
+
 // readBody reads at most limit bytes; one more is errBodyTooLarge.
 func readBody(rd io.Reader, size, limit int64) ([]byte, error) {
 	capHint := int64(512)
 	if size > 0 && size <= limit {
-		capHint = size + 1
+		capHint = min(size+1, 1<<20) // a Content-Length is a claim, not bytes received
 	}
 	buf := make([]byte, 0, capHint)
 	lr := &io.LimitedReader{R: rd, N: limit + 1}

@@ -284,6 +284,22 @@ func TestMaxBodyBytes(t *testing.T) {
 	}
 }
 
+func TestMaxBodyBytesHead(t *testing.T) {
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000000")
+		if r.URL.Path == "/304" {
+			w.WriteHeader(http.StatusNotModified)
+		}
+	})
+	h := newClient(t, HTTPOptions{Defaults: Defaults{MaxBodyBytes: 64}})
+	r := do(t, h, &Call{URL: srv.URL, Method: "HEAD"})
+	wantOK(t, r, 200)
+	if r.Header.Get("Content-Length") != "1000000" || len(r.Body) != 0 {
+		t.Errorf("HEAD: header %v body %d bytes", r.Header, len(r.Body))
+	}
+	wantOK(t, do(t, h, &Call{URL: srv.URL + "/304"}), 304)
+}
+
 func TestConnectionReuse(t *testing.T) {
 	var closeSeen atomic.Int64
 	srv := server(t, func(w http.ResponseWriter, r *http.Request) {

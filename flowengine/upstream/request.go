@@ -104,6 +104,9 @@ func (h *HTTP) buildRequest(c *Call) (*http.Request, *Error) {
 		name := textproto.CanonicalMIMEHeaderKey(f.Name)
 		switch {
 		case name == "Host":
+			if !httpguts.ValidHostHeader(f.Value) {
+				return nil, invalid("Host header %q", f.Value)
+			}
 			req.Host = f.Value
 		case connectionHeaders[name]:
 		default:

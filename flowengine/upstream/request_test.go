@@ -228,6 +228,7 @@ func TestRequestInvalid(t *testing.T) {
 		{"bad method", Call{URL: srv.URL, Method: "GE T"}},
 		{"bad header name", Call{URL: srv.URL, Headers: []Field{{"X A", "1"}}}},
 		{"header value with newline", Call{URL: srv.URL, Headers: []Field{{"X-A", "1\r\nX-B: 2"}}}},
+		{"bad Host header", Call{URL: srv.URL, Headers: []Field{{"Host", "a b"}}}},
 		{"cookie with semicolon", Call{URL: srv.URL, Cookies: []Field{{"a", "1; b=2"}}}},
 		{"cookie with control byte", Call{URL: srv.URL, Cookies: []Field{{"a", "\x00"}}}},
 		{"cookie without name", Call{URL: srv.URL, Cookies: []Field{{"", "1"}}}},

@@ -45,8 +45,10 @@ type transports struct {
 	lru     *list.List // of *transportEntry, front = most recent
 	byKey   map[transportKey]*list.Element
 	rootCAs *x509.CertPool
-	// backstop bounds dials and TLS handshakes that outlive the call
-	// that started them (net/http finishes them for the pool).
+	// backstop bounds every dial and TLS handshake (Defaults.MaxTimeout,
+	// else 30 s). net/http finishes a dial for its pool after the call
+	// that started it has gone; the call's connect deadline bounds the TCP
+	// dial, this the TLS handshake.
 	backstop time.Duration
 }
 
