@@ -184,8 +184,8 @@ func (ts *transports) build(c *Call, k transportKey) (*http.Transport, *Error) {
 		// net/http detaches dials from the request's cancellation so a
 		// later request can use the connection; the call's connect
 		// deadline still bounds the dial.
-		if k, ok := ctx.Value(dialDeadlineKey{}).(*tracker); ok {
-			if d := k.dialDeadline(); !d.IsZero() {
+		if call, ok := ctx.Value(dialDeadlineKey{}).(*tracker); ok {
+			if d := call.dialDeadline(); !d.IsZero() {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithDeadline(ctx, d)
 				defer cancel()
