@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"io"
@@ -344,5 +345,41 @@ func TestTransportsBounded(t *testing.T) {
 	h.transports.mu.Unlock()
 	if n != 2 {
 		t.Errorf("%d transports kept, want 2", n)
+	}
+}
+
+func TestDialBoundedByCallDeadline(t *testing.T) {
+	addr := hostPort(server(t, func(w http.ResponseWriter, r *http.Request) {}).URL)
+	ts := newTransports(0, nil, time.Minute)
+	tr, e := ts.get(&Call{}, "")
+	if e != nil {
+		t.Fatal(e)
+	}
+	defer tr.CloseIdleConnections()
+	tests := []struct {
+		name    string
+		k       *tracker
+		wantErr bool
+	}{
+		{"no tracker", nil, false},
+		{"future deadline", &tracker{deadline: time.Now().Add(time.Minute)}, false},
+		{"deadline passed", &tracker{deadline: time.Now().Add(-time.Second)}, true},
+		{"connect timeout of this hop passed", &tracker{connectTO: time.Millisecond, hopStart: time.Now().Add(-time.Second)}, true},
+		{"connect timeout of this hop left", &tracker{connectTO: time.Minute, hopStart: time.Now(), deadline: time.Now().Add(time.Hour)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			if tt.k != nil {
+				ctx = context.WithValue(ctx, dialDeadlineKey{}, tt.k)
+			}
+			conn, err := tr.DialContext(ctx, "tcp", addr)
+			if conn != nil {
+				conn.Close()
+			}
+			if (err != nil) != tt.wantErr {
+				t.Errorf("err %v, want error %v", err, tt.wantErr)
+			}
+		})
 	}
 }
