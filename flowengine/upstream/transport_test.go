@@ -383,3 +383,25 @@ func TestDialBoundedByCallDeadline(t *testing.T) {
 		})
 	}
 }
+
+func TestHTTP2(t *testing.T) {
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Proto", r.Proto)
+		_, _ = io.Copy(w, r.Body)
+	}))
+	s.EnableHTTP2 = true
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	pool := s.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	h := newClient(t, HTTPOptions{RootCAs: pool})
+	for i, disable := range []bool{false, false, true} {
+		r := do(t, h, &Call{URL: s.URL, Body: []byte("h2 body"), DisableConnectionReuse: disable})
+		wantOK(t, r, 200)
+		if r.Header.Get("X-Proto") != "HTTP/2.0" || string(r.Body) != "h2 body" {
+			t.Errorf("call %d: proto %q body %q", i, r.Header.Get("X-Proto"), r.Body)
+		}
+		if i == 1 && !r.ConnReused {
+			t.Error("second HTTP/2 call did not reuse the connection")
+		}
+	}
+}
