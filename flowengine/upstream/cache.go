@@ -83,7 +83,7 @@ func (h *HTTP) cached(ctx context.Context, c *Call, req *http.Request, tr *http.
 		}
 	}
 	if reqCC.has("only-if-cached") {
-		return &Result{ID: c.ID, URL: req.URL.String(), Status: http.StatusGatewayTimeout,
+		return &Result{ID: c.ID, URL: req.URL.Redacted(), Status: http.StatusGatewayTimeout,
 			Header: http.Header{}, Body: []byte{}, CacheError: cacheErr}
 	}
 	validating := false

@@ -97,11 +97,11 @@ func (h *HTTP) Do(ctx context.Context, c *Call) (*Result, error) {
 	}
 	req, e := h.buildRequest(c)
 	if e != nil {
-		return &Result{ID: c.ID, URL: c.URL, Err: e}, nil
+		return &Result{ID: c.ID, URL: redactURL(c.URL), Err: e}, nil
 	}
 	tr, e := h.transports.get(c, dialAddr(req))
 	if e != nil {
-		return &Result{ID: c.ID, URL: c.URL, Err: e}, nil
+		return &Result{ID: c.ID, URL: redactURL(c.URL), Err: e}, nil
 	}
 	if h.cache != nil && c.Cache.enabled() && req.Method == http.MethodGet && req.ContentLength == 0 {
 		return h.cached(ctx, c, req, tr), nil
@@ -145,7 +145,7 @@ func (h *HTTP) send(parent context.Context, c *Call, req *http.Request, tr *http
 		},
 	}
 	resp, err := hc.Do(req)
-	r := &Result{ID: c.ID, URL: req.URL.String()}
+	r := &Result{ID: c.ID, URL: req.URL.Redacted()}
 	if err != nil {
 		r.Timings, r.ConnReused = k.finish()
 		r.Redirects = redirects
@@ -154,7 +154,7 @@ func (h *HTTP) send(parent context.Context, c *Call, req *http.Request, tr *http
 		return r
 	}
 	defer resp.Body.Close()
-	r.URL = resp.Request.URL.String()
+	r.URL = resp.Request.URL.Redacted()
 	r.Redirects = redirects
 	limit := c.MaxBodyBytes
 	if limit <= 0 {

@@ -32,10 +32,10 @@ func (h *HTTP) buildRequest(c *Call) (*http.Request, *Error) {
 		u.Scheme = strings.ToLower(c.ConnectTo.Scheme)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, invalid("url %q: scheme must be http or https", c.URL)
+		return nil, invalid("url %q: scheme must be http or https", redactURL(c.URL))
 	}
 	if u.Host == "" {
-		return nil, invalid("url %q: no host", c.URL)
+		return nil, invalid("url %q: no host", redactURL(c.URL))
 	}
 	if len(c.Query) > 0 {
 		var b strings.Builder

@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -262,6 +263,26 @@ func TestRequestInvalid(t *testing.T) {
 	defer rec.mu.Unlock()
 	if rec.n != 0 {
 		t.Errorf("an invalid call reached the server %d times", rec.n)
+	}
+}
+
+func TestResultURLRedacted(t *testing.T) {
+	rec := &recorder{}
+	srv := server(t, rec.handler)
+	h := newClient(t, HTTPOptions{})
+	u := "http://user:secret@" + hostPort(srv.URL) + "/p"
+	r := do(t, h, &Call{URL: u})
+	wantOK(t, r, 200)
+	if strings.Contains(r.URL, "secret") {
+		t.Errorf("result URL %q shows the password", r.URL)
+	}
+	if user, pass, ok := (&http.Request{Header: rec.get().Header}).BasicAuth(); !ok || user != "user" || pass != "secret" {
+		t.Errorf("URL credentials not sent: %q %q", user, pass)
+	}
+	bad := do(t, h, &Call{URL: "gopher://user:secret@x/"})
+	wantKind(t, bad, KindInvalid)
+	if strings.Contains(bad.URL+bad.Err.Message, "secret") {
+		t.Errorf("failed result URL %q shows the password", bad.URL)
 	}
 }
 
