@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -26,6 +27,10 @@ var connectionHeaders = map[string]bool{
 func (h *HTTP) buildRequest(c *Call) (*http.Request, *Error) {
 	u, err := url.Parse(c.URL)
 	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // the raw URL may hold a password
+		}
 		return nil, invalid("url: %v", err)
 	}
 	if c.ConnectTo.Scheme != "" {
