@@ -83,7 +83,7 @@ func (h *HTTP) cached(ctx context.Context, c *Call, req *http.Request, tr *http.
 		}
 	}
 	if reqCC.has("only-if-cached") {
-		return &Result{ID: c.ID, URL: req.URL.String(), Status: http.StatusGatewayTimeout,
+		return &Result{ID: c.ID, URL: req.URL.Redacted(), Status: http.StatusGatewayTimeout,
 			Header: http.Header{}, Body: []byte{}, CacheError: cacheErr}
 	}
 	validating := false
@@ -107,7 +107,15 @@ func (h *HTTP) cached(ctx context.Context, c *Call, req *http.Request, tr *http.
 	if validating && r.Status == http.StatusNotModified {
 		freshen(stored, r.Header)
 		stored.ReqTime, stored.RespTime = reqTime, respTime
-		if err := h.save(ctx, key, stored, c, reqCC); err != nil {
+		var err error
+		if cc := parseCacheControl(stored.Header.Values("Cache-Control")); cc.has("no-store") || cc.has("private") || reqCC.has("no-store") {
+			if derr := h.cache.Delete(ctx, key); derr != nil { // the 304 withdrew storability
+				err = fmt.Errorf("upstream cache: %w", derr)
+			}
+		} else {
+			err = h.save(ctx, key, stored)
+		}
+		if err != nil {
 			cacheErr = err.Error()
 		}
 		hr := hit(c, stored, currentAge(stored, h.now()), true, cacheErr)
@@ -120,7 +128,7 @@ func (h *HTTP) cached(ctx context.Context, c *Call, req *http.Request, tr *http.
 	e := &entry{URL: r.URL, Status: r.Status, Header: storableHeader(r.Header), Body: r.Body,
 		ReqTime: reqTime, RespTime: respTime, Vary: varyValues(r.Header, req.Header)}
 	if c.Cache.ForceTTL > 0 {
-		if !heuristicStatus[r.Status] {
+		if !heuristicStatus[r.Status] || reqCC.has("no-store") {
 			return r
 		}
 		e.Forced = c.Cache.ForceTTL
@@ -130,7 +138,7 @@ func (h *HTTP) cached(ctx context.Context, c *Call, req *http.Request, tr *http.
 	if vs := r.Header.Values("Vary"); hasStar(vs) {
 		return r
 	}
-	if err := h.save(ctx, key, e, c, reqCC); err != nil {
+	if err := h.save(ctx, key, e); err != nil {
 		r.CacheError = err.Error()
 	}
 	return r
@@ -196,8 +204,12 @@ func dateOf(e *entry) time.Time {
 	return e.RespTime
 }
 
-// currentAge follows RFC 9111 §4.2.3.
+// currentAge follows RFC 9111 §4.2.3. A force-cache-ttl entry ignores the
+// response's Date and Age: its lifetime runs from when it was received.
 func currentAge(e *entry, now time.Time) time.Duration {
+	if e.Forced > 0 {
+		return max(now.Sub(e.RespTime), 0)
+	}
 	apparent := max(e.RespTime.Sub(dateOf(e)), 0)
 	var ageValue time.Duration
 	if a, err := strconv.ParseInt(strings.TrimSpace(e.Header.Get("Age")), 10, 64); err == nil && a > 0 {
@@ -219,8 +231,8 @@ func usable(e *entry, reqCC directives, age, life time.Duration) bool {
 		if cc.has("no-cache") {
 			return false
 		}
-		if s, ok, valid := reqCC.seconds("max-age"); ok && (!valid || age > time.Duration(s)*time.Second) {
-			return false
+		if s, ok, valid := reqCC.seconds("max-age"); ok && (!valid || s == 0 || age > time.Duration(s)*time.Second) {
+			return false // max-age=0 is a client's "revalidate", however young the entry
 		}
 		if s, ok, valid := reqCC.seconds("min-fresh"); ok && (!valid || life-age < time.Duration(s)*time.Second) {
 			return false
@@ -240,7 +252,7 @@ func usable(e *entry, reqCC directives, age, life time.Duration) bool {
 		}
 		return false
 	}
-	if s, ok, valid := reqCC.seconds("max-age"); ok && (!valid || age > time.Duration(s)*time.Second) {
+	if s, ok, valid := reqCC.seconds("max-age"); ok && (!valid || s == 0 || age > time.Duration(s)*time.Second) {
 		return false
 	}
 	return life > age
@@ -342,10 +354,12 @@ func hasStar(vary []string) bool {
 }
 
 // save stores an entry for as long as it can be served or revalidated.
-func (h *HTTP) save(ctx context.Context, key string, e *entry, c *Call, reqCC directives) error {
+func (h *HTTP) save(ctx context.Context, key string, e *entry) error {
 	life := lifetime(e)
 	ttl := life - currentAge(e, h.now())
-	if e.Forced == 0 && (e.Header.Get("Etag") != "" || e.Header.Get("Last-Modified") != "") {
+	// A stale entry stays for RevalidateGrace: with validators it saves a
+	// full transfer, and a request's max-stale may still accept it.
+	if e.Forced == 0 && (life > 0 || e.Header.Get("Etag") != "" || e.Header.Get("Last-Modified") != "") {
 		ttl = max(ttl, 0) + h.defaults.RevalidateGrace
 	}
 	if ttl <= 0 {

@@ -22,7 +22,7 @@ func parseCacheControl(values []string) directives {
 			}
 			val = strings.TrimSpace(val)
 			if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
-				val = val[1 : len(val)-1]
+				val = unquote(val[1 : len(val)-1])
 			}
 			if _, dup := d[name]; !dup { // RFC 9111 §4.2.1: the first occurrence counts
 				d[name] = val
@@ -32,12 +32,31 @@ func parseCacheControl(values []string) directives {
 	return d
 }
 
+// unquote removes the backslashes of quoted-pairs (RFC 9110 §5.6.4).
+func unquote(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
 // splitDirectives splits at commas outside quoted strings.
 func splitDirectives(s string) []string {
 	var out []string
 	quoted, start := false, 0
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
+		case '\\':
+			if quoted {
+				i++ // quoted-pair: the next byte is literal
+			}
 		case '"':
 			quoted = !quoted
 		case ',':

@@ -48,10 +48,11 @@ type TLSOptions struct {
 	// default. See ParseTLSVersion for FLAT's names.
 	MinVersion uint16
 	MaxVersion uint16
-	// Ciphers are IANA cipher suite names (crypto/tls names, e.g.
-	// "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"). They restrict TLS 1.0–1.2;
-	// Go does not make TLS 1.3 suites configurable. Unknown names fail the
-	// call with KindInvalid.
+	// Ciphers are cipher suite names, IANA ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+	// or OpenSSL ("ECDHE-RSA-AES128-GCM-SHA256"); ParseCipherList splits
+	// FLAT's tls-ciphers string. They restrict TLS 1.0–1.2 (as curl's
+	// cipher list did for FLAT); Go does not make TLS 1.3 suites
+	// configurable. Unknown names fail the call with KindInvalid.
 	Ciphers []string
 	// InsecureSkipVerify is FLAT's ignore-certificate-errors.
 	InsecureSkipVerify bool

@@ -43,18 +43,22 @@ func classify(err error, parent, own context.Context) (Kind, string) {
 		dns   *net.DNSError
 		op    *net.OpError
 		nerr  net.Error
+		perr  *proxyConnectError
 	)
 	switch {
 	case errors.As(err, &verr), errors.As(err, &uaerr), errors.As(err, &herr),
 		errors.As(err, &cierr), errors.As(err, &rherr), errors.As(err, &alert):
 		return KindTLS, err.Error()
+	case errors.As(err, &perr):
+		return KindConnect, err.Error()
 	case errors.As(err, &dns):
 		return KindConnect, err.Error()
 	case errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect"):
 		return KindConnect, err.Error()
 	case errors.As(err, &nerr) && nerr.Timeout():
 		return KindTimeout, err.Error()
-	case strings.Contains(err.Error(), "tls: "):
+	case strings.Contains(err.Error(), "tls: "),
+		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return KindTLS, err.Error()
 	}
 	return KindHTTP, err.Error()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"time"
@@ -69,7 +70,11 @@ func NewHTTP(o HTTPOptions) *HTTP {
 	if now == nil {
 		now = time.Now
 	}
-	return &HTTP{defaults: d, cache: o.Cache, transports: newTransports(o.MaxTransports, o.RootCAs), now: now}
+	backstop := 30 * time.Second
+	if d.MaxTimeout > 0 {
+		backstop = d.MaxTimeout
+	}
+	return &HTTP{defaults: d, cache: o.Cache, transports: newTransports(o.MaxTransports, o.RootCAs, backstop), now: now}
 }
 
 // Defaults returns the resolved defaults the client applies.
@@ -92,11 +97,11 @@ func (h *HTTP) Do(ctx context.Context, c *Call) (*Result, error) {
 	}
 	req, e := h.buildRequest(c)
 	if e != nil {
-		return &Result{ID: c.ID, URL: c.URL, Err: e}, nil
+		return &Result{ID: c.ID, URL: redactURL(c.URL), Err: e}, nil
 	}
-	tr, e := h.transports.get(c)
+	tr, e := h.transports.get(c, dialAddr(req))
 	if e != nil {
-		return &Result{ID: c.ID, URL: c.URL, Err: e}, nil
+		return &Result{ID: c.ID, URL: redactURL(c.URL), Err: e}, nil
 	}
 	if h.cache != nil && c.Cache.enabled() && req.Method == http.MethodGet && req.ContentLength == 0 {
 		return h.cached(ctx, c, req, tr), nil
@@ -117,6 +122,8 @@ func (h *HTTP) send(parent context.Context, c *Call, req *http.Request, tr *http
 	defer cancel(nil)
 
 	k := &tracker{start: time.Now(), connectTO: to.connect, ttfbTO: to.ttfb, cancel: cancel}
+	k.deadline, _ = ctx.Deadline()
+	ctx = context.WithValue(ctx, dialDeadlineKey{}, k)
 	req = req.WithContext(httptrace.WithClientTrace(ctx, k.clientTrace()))
 
 	maxRedirects := c.MaxRedirects
@@ -138,7 +145,7 @@ func (h *HTTP) send(parent context.Context, c *Call, req *http.Request, tr *http
 		},
 	}
 	resp, err := hc.Do(req)
-	r := &Result{ID: c.ID, URL: req.URL.String()}
+	r := &Result{ID: c.ID, URL: req.URL.Redacted()}
 	if err != nil {
 		r.Timings, r.ConnReused = k.finish()
 		r.Redirects = redirects
@@ -147,13 +154,14 @@ func (h *HTTP) send(parent context.Context, c *Call, req *http.Request, tr *http
 		return r
 	}
 	defer resp.Body.Close()
-	r.URL = resp.Request.URL.String()
+	r.URL = resp.Request.URL.Redacted()
 	r.Redirects = redirects
 	limit := c.MaxBodyBytes
 	if limit <= 0 {
 		limit = h.defaults.MaxBodyBytes
 	}
-	if resp.ContentLength > limit {
+	// A HEAD, 204 or 304 answer has no body whatever its Content-Length says.
+	if resp.ContentLength > limit && bodyAllowed(req.Method, resp.StatusCode) {
 		r.Timings, r.ConnReused = k.finish()
 		r.Err = &Error{Kind: KindBodyTooLarge, Message: fmt.Sprintf("response body of %d bytes is over the %d-byte limit", resp.ContentLength, limit)}
 		return r
@@ -175,11 +183,18 @@ func (h *HTTP) send(parent context.Context, c *Call, req *http.Request, tr *http
 
 var errBodyTooLarge = errors.New("body too large")
 
+// bodyAllowed reports whether a response to method with status can carry
+// a body (RFC 9110 §6.4.1).
+func bodyAllowed(method string, status int) bool {
+	return method != http.MethodHead && status != http.StatusNoContent && status != http.StatusNotModified &&
+		(status < 100 || status > 199)
+}
+
 // readBody reads at most limit bytes; one more is errBodyTooLarge.
 func readBody(rd io.Reader, size, limit int64) ([]byte, error) {
 	capHint := int64(512)
 	if size > 0 && size <= limit {
-		capHint = size + 1
+		capHint = min(size+1, 1<<20) // a Content-Length is a claim, not bytes received
 	}
 	buf := make([]byte, 0, capHint)
 	lr := &io.LimitedReader{R: rd, N: limit + 1}
@@ -199,6 +214,18 @@ func readBody(rd io.Reader, size, limit int64) ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// dialAddr is the host:port net/http dials for a request without a proxy.
+func dialAddr(req *http.Request) string {
+	port := req.URL.Port()
+	if port == "" {
+		port = "80"
+		if req.URL.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(req.URL.Hostname(), port)
 }
 
 // unsafeMethod reports whether a method may change the target (RFC 9110

@@ -86,7 +86,7 @@ func parseSeconds(s string) (time.Duration, error) {
 	if err != nil {
 		return 0, fmt.Errorf("want seconds: %w", err)
 	}
-	if f < 0 || f > 1e6 {
+	if !(f >= 0 && f <= 1e6) { // also rejects NaN
 		return 0, fmt.Errorf("seconds %q out of range", s)
 	}
 	return time.Duration(f * float64(time.Second)), nil

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -26,16 +27,20 @@ var connectionHeaders = map[string]bool{
 func (h *HTTP) buildRequest(c *Call) (*http.Request, *Error) {
 	u, err := url.Parse(c.URL)
 	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // the raw URL may hold a password
+		}
 		return nil, invalid("url: %v", err)
 	}
 	if c.ConnectTo.Scheme != "" {
 		u.Scheme = strings.ToLower(c.ConnectTo.Scheme)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, invalid("url %q: scheme must be http or https", c.URL)
+		return nil, invalid("url %q: scheme must be http or https", redactURL(c.URL))
 	}
 	if u.Host == "" {
-		return nil, invalid("url %q: no host", c.URL)
+		return nil, invalid("url %q: no host", redactURL(c.URL))
 	}
 	if len(c.Query) > 0 {
 		var b strings.Builder
@@ -55,6 +60,9 @@ func (h *HTTP) buildRequest(c *Call) (*http.Request, *Error) {
 	}
 	if c.Cache.ForceTTL < 0 {
 		return nil, invalid("force-cache-ttl must be > 0")
+	}
+	if c.Proxy.Server != "" && (c.ConnectTo.Host != "" || c.ConnectTo.Port != "") {
+		return nil, invalid("proxy-server and transport-server/transport-port cannot be combined")
 	}
 	if len(c.Uploads) > 0 && len(c.Body) > 0 {
 		return nil, invalid("a call has either a body or uploads, not both")
@@ -101,6 +109,9 @@ func (h *HTTP) buildRequest(c *Call) (*http.Request, *Error) {
 		name := textproto.CanonicalMIMEHeaderKey(f.Name)
 		switch {
 		case name == "Host":
+			if !httpguts.ValidHostHeader(f.Value) {
+				return nil, invalid("Host header %q", f.Value)
+			}
 			req.Host = f.Value
 		case connectionHeaders[name]:
 		default:
@@ -119,7 +130,8 @@ func (h *HTTP) buildRequest(c *Call) (*http.Request, *Error) {
 	if len(c.Cookies) > 0 {
 		parts := make([]string, 0, len(c.Cookies))
 		for _, ck := range c.Cookies {
-			if ck.Name == "" || !httpguts.ValidHeaderFieldName(ck.Name) || strings.ContainsAny(ck.Value, ";\r\n") {
+			if ck.Name == "" || !httpguts.ValidHeaderFieldName(ck.Name) ||
+				strings.ContainsAny(ck.Value, ";") || !httpguts.ValidHeaderFieldValue(ck.Value) {
 				return nil, invalid("cookie %q", ck.Name)
 			}
 			parts = append(parts, ck.Name+"="+ck.Value)

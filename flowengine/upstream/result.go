@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -62,7 +63,8 @@ type Timings struct {
 type Result struct {
 	// ID is the Call's ID.
 	ID string
-	// URL is the final URL, after redirects.
+	// URL is the final URL, after redirects, with any password in it
+	// redacted.
 	URL string
 	// Status is the HTTP status; 0 when Err is set.
 	Status int
@@ -94,7 +96,16 @@ func (r *Result) Failed() bool { return r.Err != nil }
 func failed(c *Call, kind Kind, msg string) *Result {
 	r := &Result{Err: &Error{Kind: kind, Message: msg}}
 	if c != nil {
-		r.ID, r.URL = c.ID, c.URL
+		r.ID, r.URL = c.ID, redactURL(c.URL)
 	}
 	return r
+}
+
+// redactURL hides a password in a URL's userinfo, so Result.URL (which
+// FLAT shows as $upstream/<id>/url and logs) never carries one.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return s
 }

@@ -30,6 +30,23 @@ type tracker struct {
 	cancel                        context.CancelCauseFunc
 	connTimer, ttfbTimer          *time.Timer
 	done                          bool
+	// deadline is the call's overall deadline (total timeout or the
+	// caller's, whichever is first); hopStart the last GetConn.
+	deadline, hopStart time.Time
+}
+
+// dialDeadline is when the current hop's dial must give up: its connect
+// timeout, or the call's deadline.
+func (k *tracker) dialDeadline() time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	d := k.deadline
+	if k.connectTO > 0 && !k.hopStart.IsZero() {
+		if c := k.hopStart.Add(k.connectTO); d.IsZero() || c.Before(d) {
+			d = c
+		}
+	}
+	return d
 }
 
 func (k *tracker) clientTrace() *httptrace.ClientTrace {
@@ -40,6 +57,7 @@ func (k *tracker) clientTrace() *httptrace.ClientTrace {
 			if k.done {
 				return
 			}
+			k.hopStart = time.Now()
 			if k.connectTO > 0 {
 				stopTimer(k.connTimer)
 				k.connTimer = time.AfterFunc(k.connectTO, func() { k.cancel(errConnectTimeout) })

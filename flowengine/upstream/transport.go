@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -20,16 +21,19 @@ import (
 // transportKey identifies everything a shared *http.Transport fixes: calls
 // with equal keys share connections.
 type transportKey struct {
-	minV, maxV   uint16
-	ciphers      string
-	insecure     bool
-	certID       string // sha256 of cert, key and password; "" without one
-	serverName   string
-	proxy        string
-	proxyUser    string
-	proxyPass    string
-	dialHost     string
-	dialPort     string
+	minV, maxV uint16
+	ciphers    string
+	insecure   bool
+	certID     string // sha256 of cert, key and password; "" without one
+	serverName string
+	proxy      string
+	proxyUser  string
+	proxyPass  string
+	dialHost   string
+	dialPort   string
+	// dialFor is the URL authority (host:port) the connect-to override
+	// applies to; other authorities (a redirect elsewhere) dial normally.
+	dialFor      string
 	disableReuse bool
 }
 
@@ -41,22 +45,41 @@ type transports struct {
 	lru     *list.List // of *transportEntry, front = most recent
 	byKey   map[transportKey]*list.Element
 	rootCAs *x509.CertPool
+	// backstop bounds every dial and TLS handshake (Defaults.MaxTimeout,
+	// else 30 s). net/http finishes a dial for its pool after the call
+	// that started it has gone; the call's connect deadline bounds the TCP
+	// dial, this the TLS handshake.
+	backstop time.Duration
 }
+
+// dialDeadlineKey carries a call's *tracker to the dialer, which asks it
+// for the current hop's connect deadline.
+type dialDeadlineKey struct{}
 
 type transportEntry struct {
 	key transportKey
 	tr  *http.Transport
 }
 
-func newTransports(max int, roots *x509.CertPool) *transports {
+func newTransports(max int, roots *x509.CertPool, backstop time.Duration) *transports {
 	if max <= 0 {
 		max = 64
 	}
-	return &transports{max: max, lru: list.New(), byKey: map[transportKey]*list.Element{}, rootCAs: roots}
+	if backstop <= 0 {
+		backstop = time.Minute
+	}
+	return &transports{max: max, lru: list.New(), byKey: map[transportKey]*list.Element{}, rootCAs: roots, backstop: backstop}
 }
 
 // keyFor computes the transport key of a call.
 func keyFor(c *Call) transportKey {
+	return keyForAddr(c, "")
+}
+
+// keyForAddr is keyFor with the call's resolved URL authority (host:port,
+// port defaulted from the scheme), needed when ConnectTo overrides where
+// that authority is dialled.
+func keyForAddr(c *Call, addr string) transportKey {
 	k := transportKey{
 		minV: c.TLS.MinVersion, maxV: c.TLS.MaxVersion,
 		ciphers:      strings.Join(c.TLS.Ciphers, ":"),
@@ -66,6 +89,9 @@ func keyFor(c *Call) transportKey {
 		dialHost:     c.ConnectTo.Host,
 		dialPort:     c.ConnectTo.Port,
 		disableReuse: c.DisableConnectionReuse,
+	}
+	if k.dialHost != "" || k.dialPort != "" {
+		k.dialFor = addr
 	}
 	if c.Proxy.Credentials != nil {
 		k.proxyUser, k.proxyPass = c.Proxy.Credentials.User, c.Proxy.Credentials.Password
@@ -88,8 +114,8 @@ func certID(o TLSOptions) string {
 }
 
 // get returns the transport for c, building and caching it on first use.
-func (ts *transports) get(c *Call) (*http.Transport, *Error) {
-	k := keyFor(c)
+func (ts *transports) get(c *Call, addr string) (*http.Transport, *Error) {
+	k := keyForAddr(c, addr)
 	ts.mu.Lock()
 	if el, ok := ts.byKey[k]; ok {
 		ts.lru.MoveToFront(el)
@@ -153,13 +179,22 @@ func (ts *transports) build(c *Call, k transportKey) (*http.Transport, *Error) {
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	dial := dialer.DialContext
-	if k.dialHost != "" || k.dialPort != "" {
-		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+	dialer := &net.Dialer{Timeout: ts.backstop, KeepAlive: 30 * time.Second}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		// net/http detaches dials from the request's cancellation so a
+		// later request can use the connection; the call's connect
+		// deadline still bounds the dial.
+		if call, ok := ctx.Value(dialDeadlineKey{}).(*tracker); ok {
+			if d := call.dialDeadline(); !d.IsZero() {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithDeadline(ctx, d)
+				defer cancel()
+			}
+		}
+		if k.dialFor != "" && addr == k.dialFor {
 			host, port, err := net.SplitHostPort(addr)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("connect-to: %w", err)
 			}
 			if k.dialHost != "" {
 				host = k.dialHost
@@ -167,11 +202,13 @@ func (ts *transports) build(c *Call, k transportKey) (*http.Transport, *Error) {
 			if k.dialPort != "" {
 				port = k.dialPort
 			}
-			return dialer.DialContext(ctx, network, net.JoinHostPort(host, port))
+			addr = net.JoinHostPort(host, port)
 		}
+		return dialer.DialContext(ctx, network, addr)
 	}
 	tr := &http.Transport{
 		DialContext:           dial,
+		TLSHandshakeTimeout:   ts.backstop,
 		TLSClientConfig:       cfg,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          256,
@@ -186,9 +223,20 @@ func (ts *transports) build(c *Call, k transportKey) (*http.Transport, *Error) {
 			return nil, e
 		}
 		tr.Proxy = http.ProxyURL(pu)
+		tr.OnProxyConnectResponse = func(_ context.Context, _ *url.URL, _ *http.Request, resp *http.Response) error {
+			if resp.StatusCode != http.StatusOK {
+				return &proxyConnectError{status: resp.Status}
+			}
+			return nil
+		}
 	}
 	return tr, nil
 }
+
+// proxyConnectError is a proxy's refusal to open a CONNECT tunnel.
+type proxyConnectError struct{ status string }
+
+func (e *proxyConnectError) Error() string { return "proxy refused CONNECT: " + e.status }
 
 // proxyURL parses FLAT's "host:port" or a URL, adding credentials.
 func proxyURL(p ProxyOptions) (*url.URL, *Error) {
@@ -214,26 +262,6 @@ func proxyURL(p ProxyOptions) (*url.URL, *Error) {
 		u.User = url.UserPassword(p.Credentials.User, p.Credentials.Password)
 	}
 	return u, nil
-}
-
-// cipherIDs maps IANA suite names to IDs; unknown names are an error.
-func cipherIDs(names []string) ([]uint16, *Error) {
-	known := map[string]uint16{}
-	for _, s := range tls.CipherSuites() {
-		known[s.Name] = s.ID
-	}
-	for _, s := range tls.InsecureCipherSuites() {
-		known[s.Name] = s.ID
-	}
-	ids := make([]uint16, 0, len(names))
-	for _, n := range names {
-		id, ok := known[strings.TrimSpace(n)]
-		if !ok {
-			return nil, invalid("tls: unknown cipher suite %q", n)
-		}
-		ids = append(ids, id)
-	}
-	return ids, nil
 }
 
 // clientCertificate loads the client certificate and key, decrypting a
