@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+	"sync"
 )
 
 // This file parses the key forms of the crypto functions (jwt-decode,
@@ -306,4 +307,58 @@ func decryptPKCS8(der []byte, passphrase string) (crypto.Signer, error) {
 		return nil, fmt.Errorf("%w: wrong passphrase", ErrKey)
 	}
 	return k, nil
+}
+
+// keyCacheMax bounds the parsed-key cache; it is emptied when full.
+const keyCacheMax = 64
+
+// keyCache holds parsed keys by a hash of their text and passphrase, so
+// that a flow calling decrypt or calc-signature per request does not pay
+// PEM parsing and PBKDF2 each time. Only successes are cached.
+var keyCache = struct {
+	sync.Mutex
+	m map[[32]byte]any
+}{m: map[[32]byte]any{}}
+
+func keyCacheKey(kind, s, pass string) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(kind))
+	h.Write([]byte{0})
+	h.Write([]byte(pass))
+	h.Write([]byte{0})
+	h.Write([]byte(s))
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+func cachedKey[K any](kind, s, pass string, parse func() (K, error)) (K, error) {
+	ck := keyCacheKey(kind, s, pass)
+	keyCache.Lock()
+	v, ok := keyCache.m[ck]
+	keyCache.Unlock()
+	if ok {
+		return v.(K), nil
+	}
+	k, err := parse()
+	if err != nil {
+		return k, err
+	}
+	keyCache.Lock()
+	if len(keyCache.m) >= keyCacheMax {
+		clear(keyCache.m)
+	}
+	keyCache.m[ck] = k
+	keyCache.Unlock()
+	return k, nil
+}
+
+// publicKeyCached is parsePublicKey with the key cache.
+func publicKeyCached(s string) (crypto.PublicKey, error) {
+	return cachedKey("pub", s, "", func() (crypto.PublicKey, error) { return parsePublicKey(s) })
+}
+
+// privateKeyCached is parsePrivateKey with the key cache.
+func privateKeyCached(s, passphrase string) (crypto.Signer, error) {
+	return cachedKey("priv", s, passphrase, func() (crypto.Signer, error) { return parsePrivateKey(s, passphrase) })
 }
