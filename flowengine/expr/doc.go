@@ -123,9 +123,15 @@
 // array-reverse, sort, split, join, base64-encode, base64-decode,
 // apply-codecs, url-encode/urlencode, url-decode/urldecode, tolower,
 // toupper, trim, capitalize-first, ends-with, matches, replace, md5,
-// uuid3, uuid4, unixtime. Other packages register exchange-aware
-// functions (body, content, jwt-decode, …) the same way and reach the
-// exchange through Context.Runtime.
+// uuid3, uuid4, unixtime, jwt-decode, jwt-encode, xml-parse, html-parse,
+// json-to-csv, calc-signature, verify-signature, encrypt, decrypt,
+// file-exists, lookup, has-class, fit-serialize (docs/functions.md has an
+// example of each, run by TestDocExamples). Other packages register
+// exchange-aware functions (body, content, …) the same way and reach the
+// exchange through Context.Runtime; functions that log and go on
+// (xml-parse, has-class) report through a Runtime implementing Warner,
+// and file-exists asks one implementing FitResolver about
+// fit://request/… resources.
 //
 // # Limitations
 //
