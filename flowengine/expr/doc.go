@@ -125,13 +125,15 @@
 // toupper, trim, capitalize-first, ends-with, matches, replace, md5,
 // uuid3, uuid4, unixtime, jwt-decode, jwt-encode, xml-parse, html-parse,
 // json-to-csv, calc-signature, verify-signature, encrypt, decrypt,
-// file-exists, lookup, has-class, fit-serialize (docs/functions.md has an
-// example of each, run by TestDocExamples). Other packages register
-// exchange-aware functions (body, content, …) the same way and reach the
-// exchange through Context.Runtime; functions that log and go on
-// (xml-parse, has-class) report through a Runtime implementing Warner,
-// and file-exists asks one implementing FitResolver about
-// fit://request/… resources.
+// file-exists, lookup, has-class, fit-serialize, ldap-lookup, ldap-query.
+// docs/functions.md has an example of each, run by TestDocExamples.
+//
+// Other packages register exchange-aware functions (body, content, …) the
+// same way and reach the exchange through Context.Runtime. Functions here
+// use optional Runtime interfaces too: Warner receives the warnings of
+// functions that log and go on (xml-parse, html-parse, has-class,
+// ldap-lookup), LDAPSettings gives the LDAP timeout and TLS roots, and
+// FitResolver answers file-exists for fit://request/… resources.
 //
 // # Limitations
 //

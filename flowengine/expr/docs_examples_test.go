@@ -13,6 +13,7 @@ import (
 var docFuncs = []string{
 	"jwt-decode", "jwt-encode", "xml-parse", "html-parse", "json-to-csv", "calc-signature",
 	"verify-signature", "encrypt", "decrypt", "file-exists", "lookup", "has-class", "fit-serialize",
+	"ldap-lookup", "ldap-query",
 }
 
 var docSection = regexp.MustCompile("(?ms)^## `([a-z0-9-]+)\\(.*?\\n```xpath\\n(.*?)\\n```\\n\\nResult: `(.*?)`$")
@@ -48,7 +49,11 @@ func TestDocExamples(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Compile: %v", err)
 			}
-			v, err := e.Eval(&Context{Root: root, Dir: proj})
+			sc := mapScope{}
+			if strings.HasPrefix(name, "ldap-") {
+				sc["ldap_url"] = startSlapd(t)
+			}
+			v, err := e.Eval(&Context{Root: root, Dir: proj, Scope: sc})
 			if err != nil {
 				t.Fatalf("Eval: %v", err)
 			}
