@@ -125,7 +125,8 @@
 // toupper, trim, capitalize-first, ends-with, matches, replace, md5,
 // uuid3, uuid4, unixtime, jwt-decode, jwt-encode, xml-parse, html-parse,
 // json-to-csv, calc-signature, verify-signature, encrypt, decrypt,
-// file-exists, lookup, has-class, fit-serialize, ldap-lookup, ldap-query.
+// file-exists, lookup, has-class, fit-serialize, ldap-lookup, ldap-query,
+// verify-xmldsig.
 // docs/functions.md has an example of each, run by TestDocExamples.
 //
 // Other packages register exchange-aware functions (body, content, …) the

@@ -13,7 +13,7 @@ import (
 var docFuncs = []string{
 	"jwt-decode", "jwt-encode", "xml-parse", "html-parse", "json-to-csv", "calc-signature",
 	"verify-signature", "encrypt", "decrypt", "file-exists", "lookup", "has-class", "fit-serialize",
-	"ldap-lookup", "ldap-query",
+	"ldap-lookup", "ldap-query", "verify-xmldsig",
 }
 
 var docSection = regexp.MustCompile("(?ms)^## `([a-z0-9-]+)\\(.*?\\n```xpath\\n(.*?)\\n```\\n\\nResult: `(.*?)`$")
