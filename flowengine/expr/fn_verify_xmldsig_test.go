@@ -9,6 +9,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -84,4 +87,31 @@ func TestFnVerifyXMLDSig(t *testing.T) {
 			t.Errorf("%s: %v", src, err)
 		}
 	}
+}
+
+// FuzzVerifyXMLDSig checks that verify-xmldsig never panics or errors on
+// any XML string, and never accepts a changed signed document under the
+// original signer's certificate.
+func FuzzVerifyXMLDSig(f *testing.F) {
+	md, err := os.ReadFile(filepath.Join("..", "..", "docs", "functions.md"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	var signed string
+	if m := regexp.MustCompile(`verify-xmldsig\('([^']*)'\)`).FindSubmatch(md); m != nil {
+		signed = string(m[1])
+	}
+	f.Add(signed)
+	f.Add(`<a/>`)
+	f.Add(`<a xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:Signature><ds:SignedInfo/></ds:Signature></a>`)
+	e := MustCompile("verify-xmldsig($x)")
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := e.Eval(&Context{Scope: mapScope{"x": s}})
+		if err != nil {
+			t.Fatalf("error: %v", err)
+		}
+		if v == true && s != signed && strings.Contains(s, "<item>book</item>") && !strings.Contains(s, "<item>book</item><ds:Signature") {
+			t.Fatalf("changed document verified: %q", s)
+		}
+	})
 }
