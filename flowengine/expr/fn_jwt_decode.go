@@ -51,9 +51,24 @@ func jwtDecode(c *Context, args []Value) (Value, error) {
 	return NodeSet{root}, nil
 }
 
+// jwtVerify is a parsed jwt-decode key argument.
+type jwtVerify struct {
+	keys    []jwkKey
+	allowed []string
+}
+
 // jwtVerifyKeys returns the keys and accepted algorithms for a jwt-decode
-// key and alg argument.
+// key and alg argument (cached, see keyCache).
 func jwtVerifyKeys(keyArg, algArg string) ([]jwkKey, []string, error) {
+	v, err := cachedKey("jwt-verify", keyArg, algArg, func() (jwtVerify, error) {
+		keys, allowed, err := parseJWTVerifyKeys(keyArg, algArg)
+		return jwtVerify{keys, allowed}, err
+	})
+	return v.keys, v.allowed, err
+}
+
+// parseJWTVerifyKeys is jwtVerifyKeys without the cache.
+func parseJWTVerifyKeys(keyArg, algArg string) ([]jwkKey, []string, error) {
 	var allowed []string
 	if algArg != "" {
 		var err error

@@ -77,8 +77,24 @@ func jwtClaims(v Value) (*dom.Node, error) {
 	return n, nil
 }
 
-// jwtSignKey returns the signing key and kid for alg.
+// jwtSigner is a parsed jwt-encode key argument.
+type jwtSigner struct {
+	key any
+	kid string
+}
+
+// jwtSignKey returns the signing key and kid for alg (cached, see
+// keyCache).
 func jwtSignKey(keyArg, alg string) (any, string, error) {
+	v, err := cachedKey("jwt-sign", keyArg, alg, func() (jwtSigner, error) {
+		key, kid, err := parseJWTSignKey(keyArg, alg)
+		return jwtSigner{key, kid}, err
+	})
+	return v.key, v.kid, err
+}
+
+// parseJWTSignKey is jwtSignKey without the cache.
+func parseJWTSignKey(keyArg, alg string) (any, string, error) {
 	if isJSONKey(keyArg) {
 		keys, err := parseJWKs(keyArg)
 		if err != nil {

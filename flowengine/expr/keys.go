@@ -312,9 +312,10 @@ func decryptPKCS8(der []byte, passphrase string) (crypto.Signer, error) {
 // keyCacheMax bounds the parsed-key cache; it is emptied when full.
 const keyCacheMax = 64
 
-// keyCache holds parsed keys by a hash of their text and passphrase, so
-// that a flow calling decrypt or calc-signature per request does not pay
-// PEM parsing and PBKDF2 each time. Only successes are cached.
+// keyCache holds parsed keys by a hash of their kind, text and passphrase
+// (or algorithm), so that a flow calling jwt-decode, decrypt or
+// calc-signature per request does not pay PEM or JWK parsing and PBKDF2
+// each time. Only successes are cached; cached keys are never modified.
 var keyCache = struct {
 	sync.Mutex
 	m map[[32]byte]any

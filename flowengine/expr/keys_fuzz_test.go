@@ -1,6 +1,8 @@
 package expr
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -16,6 +18,14 @@ func FuzzParseKey(f *testing.F) {
 		"MIIB", "", "{", `{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}`,
 	} {
 		f.Add(s, "")
+	}
+	for _, name := range []string{"rsa_enc_aes.pem", "rsa_enc_des3.pem"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "crypto", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b), "secret")
+		f.Add(bare(string(b)), "wrong")
 	}
 	f.Fuzz(func(t *testing.T, s, pass string) {
 		if pub, err := parsePublicKey(s); err == nil && pub == nil {
