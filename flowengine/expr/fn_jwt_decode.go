@@ -17,7 +17,8 @@ import (
 // claims as the OXN root element (<json object="">), or an empty node-set
 // when the token is malformed, its signature or algorithm does not match,
 // it has expired (exp), is not yet valid (nbf) or issued in the future
-// (iat), its payload is not a JSON object, or the key cannot be used.
+// (iat), it has a crit header (no extensions are understood), its payload
+// is not a JSON object, or the key cannot be used.
 //
 // alg is one algorithm (HS256, HS384, HS512, RS256, RS384, RS512, PS256,
 // PS384, PS512, ES256, ES384, ES512, EdDSA) or a family (HS, RS, PS, ES);
@@ -130,6 +131,9 @@ func decodeJWT(token, keyArg, algArg string) (*dom.Node, error) {
 	token = strings.TrimSpace(token)
 	p := jwt.NewParser(jwt.WithValidMethods(allowed), jwt.WithIssuedAt(), jwt.WithTimeFunc(now))
 	_, err = p.Parse(token, func(t *jwt.Token) (any, error) {
+		if _, crit := t.Header["crit"]; crit {
+			return nil, errors.New("jwt-decode: critical header extensions are not supported") // RFC 7515 §4.1.11
+		}
 		alg := t.Method.Alg()
 		kid, _ := t.Header["kid"].(string)
 		var vk []jwt.VerificationKey

@@ -61,6 +61,8 @@ func TestFnJWTDecodeHS(t *testing.T) {
 	sc["notjson"] = signedHS(t, hdr, b64u([]byte(`{"a":`)), "secret")
 	sc["none"] = b64u([]byte(`{"alg":"none"}`)) + "." + b64u([]byte(`{"u":1}`)) + "."
 	sc["hs512"], _ = encodeJWT(`{"u":5}`, secret, 0, "HS512")
+	sc["crit"] = signedHS(t, b64u([]byte(`{"alg":"HS256","crit":["exp"],"exp":1}`)), b64u([]byte(`{"u":1}`)), "secret")
+	sc["nocrit"] = signedHS(t, b64u([]byte(`{"alg":"HS256","x":1}`)), b64u([]byte(`{"u":1}`)), "secret")
 
 	for _, tc := range []fnCase{
 		{"jwt-decode($tok, $key)/name", "[name=John Doe]"},
@@ -76,6 +78,8 @@ func TestFnJWTDecodeHS(t *testing.T) {
 		{"jwt-decode($hs512, $secret, 'HS385')", "[]"},
 		{"jwt-decode($hs512, $secret, 'HS512')/u", "[u=5]"},
 		{"jwt-decode($valid, $secret)/u", "[u=1]"},
+		{"jwt-decode($nocrit, $secret)/u", "[u=1]"},
+		{"jwt-decode($crit, $secret)", "[]"}, // crit is not understood
 		// Failures: empty node-set.
 		{"jwt-decode($tok, $secret)", "[]"},           // wrong secret
 		{"jwt-decode($tok, $key, 'HS512')", "[]"},     // wrong alg
