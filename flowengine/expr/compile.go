@@ -595,8 +595,8 @@ func usesContext(a *ast) bool {
 		return usesContext(a.kids[0])
 	case nCall:
 		if f, ok := Lookup(a.name); ok {
-			if len(a.kids) == 0 {
-				return f.UsesContext
+			if f.UsesContext && len(a.kids) <= f.ContextArity {
+				return true
 			}
 		} else if b, ok := builtins[a.name]; ok {
 			if b.ctx || (len(a.kids) == 0 && b.ctxZero) {

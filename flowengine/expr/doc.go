@@ -123,9 +123,18 @@
 // array-reverse, sort, split, join, base64-encode, base64-decode,
 // apply-codecs, url-encode/urlencode, url-decode/urldecode, tolower,
 // toupper, trim, capitalize-first, ends-with, matches, replace, md5,
-// uuid3, uuid4, unixtime. Other packages register exchange-aware
-// functions (body, content, jwt-decode, …) the same way and reach the
-// exchange through Context.Runtime.
+// uuid3, uuid4, unixtime, jwt-decode, jwt-encode, xml-parse, html-parse,
+// json-to-csv, calc-signature, verify-signature, encrypt, decrypt,
+// file-exists, lookup, has-class, fit-serialize, ldap-lookup, ldap-query,
+// verify-xmldsig.
+// docs/functions.md has an example of each, run by TestDocExamples.
+//
+// Other packages register exchange-aware functions (body, content, …) the
+// same way and reach the exchange through Context.Runtime. Functions here
+// use optional Runtime interfaces too: Warner receives the warnings of
+// functions that log and go on (xml-parse, html-parse, has-class,
+// ldap-lookup), LDAPSettings gives the LDAP timeout and TLS roots, and
+// FitResolver answers file-exists for fit://request/… resources.
 //
 // # Limitations
 //

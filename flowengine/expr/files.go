@@ -43,6 +43,12 @@ func (e *FileError) Error() string {
 		msg = ErrFileNotFound.Error()
 	case errors.Is(e.Err, errNotJSON):
 		msg = errNotJSON.Error()
+	case errors.Is(e.Err, ErrFitURL):
+		msg = ErrFitURL.Error()
+	case errors.Is(e.Err, errUnsupportedDB):
+		msg = errUnsupportedDB.Error()
+	case errors.Is(e.Err, errDBExt):
+		msg = errDBExt.Error()
 	}
 	return e.Func + " " + quote(e.Name) + ": " + msg
 }

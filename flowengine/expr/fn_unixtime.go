@@ -2,7 +2,8 @@ package expr
 
 import "time"
 
-// now is the clock of unixtime(); tests replace it.
+// now is the clock of unixtime() and the JWT functions; tests replace
+// it.
 var now = time.Now
 
 // unixtime() returns the current time in whole seconds since the Unix

@@ -23,6 +23,10 @@ type Func struct {
 	// is called without arguments (tolower()). Such calls cannot appear in
 	// a predicate.
 	UsesContext bool
+	// ContextArity is, for a function with UsesContext, the largest number
+	// of arguments with which it still reads the context node (0: only
+	// when called without arguments; has-class(name) has 1).
+	ContextArity int
 	// Call implements the function.
 	Call CallFunc
 	// Bind, when not nil, is called once per call site at compile time with
