@@ -2,6 +2,8 @@ package flat
 
 import (
 	"bytes"
+	"context"
+	"strings"
 
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
@@ -66,4 +68,29 @@ func (r *run) ReadLocation(loc string) ([]byte, string, error) { return r.readLo
 var (
 	_ expr.RunLog    = (*run)(nil)
 	_ expr.Locations = (*run)(nil)
+)
+
+// Warn implements expr.Warner: a function's "log and continue" warning
+// (xml-parse of bad input …) goes to the project's log with the request.
+func (r *run) Warn(ctx context.Context, fn, msg string) {
+	r.p.logger().Warn("flat_alert", "type", "flat_alert", "topic", fn, "requestID", r.x.ID, "flow", r.flowFile, "message", msg)
+}
+
+// FitExists implements expr.FitResolver for file-exists() on
+// fit://request/… locations.
+func (r *run) FitExists(uri string) bool {
+	switch {
+	case uri == "fit://request/content":
+		_, _, ok := r.ContentBody("")
+		return ok
+	case strings.HasPrefix(uri, "fit://request/content/"):
+		_, _, ok := r.ContentBody(strings.TrimPrefix(uri, "fit://request/content/"))
+		return ok
+	}
+	return false
+}
+
+var (
+	_ expr.Warner      = (*run)(nil)
+	_ expr.FitResolver = (*run)(nil)
 )
