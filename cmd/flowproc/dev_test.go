@@ -29,7 +29,7 @@ func TestDevServesGoodProjectsAndReportsBrokenOnes(t *testing.T) {
 	write("good/swagger.yaml", "swagger: \"2.0\"\nbasePath: /good\npaths:\n  /hi:\n    x-flat-flow: hi.xml\n")
 	write("good/hi.xml", "<flow><echo>hi there</echo></flow>")
 	write("broken/swagger.yaml", "swagger: \"2.0\"\nbasePath: /broken\npaths:\n  /x:\n    x-flat-flow: x.xml\n")
-	write("broken/x.xml", "<flow><nope/></flow>")
+	write("broken/x.xml", "<flow><nosuchaction/></flow>")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr lockedBuffer
@@ -49,7 +49,7 @@ func TestDevServesGoodProjectsAndReportsBrokenOnes(t *testing.T) {
 		cancel()
 		t.Fatalf("dev did not start; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "x.xml:1:7: FP202: unknown action <nope>") {
+	if !strings.Contains(stderr.String(), "x.xml:1:7: FP202: unknown action <nosuchaction>") {
 		t.Errorf("load error not printed; stderr:\n%s", stderr.String())
 	}
 	get := func(path string) (int, string) {
@@ -151,9 +151,9 @@ func TestDevReloads(t *testing.T) {
 				}
 				write("shop/flows/hi.xml", "<flow><echo>v2</echo></flow>")
 				waitFor("v2", "flowproc dev: reload (file change): project shop: reloaded\n")
-				write("shop/flows/hi.xml", "<flow><nope/></flow>")
+				write("shop/flows/hi.xml", "<flow><nosuchaction/></flow>")
 				waitFor("v2", "flowproc dev: reload (file change): project shop: load failed, keeping the last good version (1 error)\n"+
-					"  "+filepath.Join(root, "shop")+"/flows/hi.xml:1:7: FP202: unknown action <nope>\n")
+					"  "+filepath.Join(root, "shop")+"/flows/hi.xml:1:7: FP202: unknown action <nosuchaction>\n")
 			}
 			cancel()
 			select {

@@ -47,7 +47,7 @@ func TestReloadNowPrintsEveryProject(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, projectFiles("good", "/good", "g1"))
 	writeTree(t, root, projectFiles("flaky", "/flaky", "f1"))
-	writeTree(t, root, map[string]string{"bad/swagger.yaml": "swagger: \"2.0\"\npaths:\n  /x:\n    x-flat-flow: x.xml\n", "bad/x.xml": "<flow><nope/></flow>"})
+	writeTree(t, root, map[string]string{"bad/swagger.yaml": "swagger: \"2.0\"\npaths:\n  /x:\n    x-flat-flow: x.xml\n", "bad/x.xml": "<flow><nosuchaction/></flow>"})
 	var loadErrs []string
 	reg, embedded, err := loadRegistry([]string{filepath.Join(root, "good"), filepath.Join(root, "flaky"), filepath.Join(root, "bad")},
 		projects.RegistryOptions{Load: quietFlat}, func(err error) { loadErrs = append(loadErrs, err.Error()) })
@@ -66,7 +66,7 @@ func TestReloadNowPrintsEveryProject(t *testing.T) {
 			"reload (SIGHUP): project good: reloaded",
 			"reload (SIGHUP): project flaky: reloaded",
 			"reload (SIGHUP): project bad: load failed, no good version: its routes answer 503 (1 error)",
-			"  " + filepath.Join(root, "bad") + "/x.xml:1:7: FP202: unknown action <nope>",
+			"  " + filepath.Join(root, "bad") + "/x.xml:1:7: FP202: unknown action <nosuchaction>",
 		}},
 		{"broken edit, fixed project", map[string]string{"flaky/f.xml": "<flow><if/></flow>", "bad/x.xml": "<flow><echo>ok</echo></flow>"}, []string{
 			"reload (SIGHUP): project good: reloaded",

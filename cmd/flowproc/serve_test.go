@@ -260,8 +260,8 @@ func TestServeReloads(t *testing.T) {
 			regexp.MustCompile(`"msg":"project reloaded","project":"shop".*"outcome":"reloaded"`),
 			regexp.MustCompile(`"msg":"projects reloaded","trigger":"file change","projects":1,"allLoaded":true`),
 		}},
-		{"broken edit", func(t *testing.T) { write("flows/x.xml", "<flow><nope/></flow>") }, []*regexp.Regexp{
-			regexp.MustCompile(`"msg":"project reload failed; keeping the last good version","project":"shop".*"errors":\["[^"]*/shop/flows/x.xml:1:7: FP202: unknown action <nope>"\]`),
+		{"broken edit", func(t *testing.T) { write("flows/x.xml", "<flow><nosuchaction/></flow>") }, []*regexp.Regexp{
+			regexp.MustCompile(`"msg":"project reload failed; keeping the last good version","project":"shop".*"errors":\["[^"]*/shop/flows/x.xml:1:7: FP202: unknown action <nosuchaction>"\]`),
 			regexp.MustCompile(`"trigger":"file change","projects":1,"allLoaded":false`),
 		}},
 		{"SIGHUP", func(t *testing.T) {

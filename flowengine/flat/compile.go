@@ -149,6 +149,16 @@ func (c *compiler) step(f *Flow, e *xmlsrc.Element) (step, bool) {
 			c.errf(f, a.Line, a.Col, diag.UnknownAttribute, "<%s> has no attribute %q", e.Name, a.Name)
 		}
 	}
+	if a, ok := e.Attr("debug"); ok && a.Value != "" {
+		if c.p.debug.tags == nil {
+			c.p.debug.tags = map[string][]string{}
+		}
+		for _, t := range strings.Split(a.Value, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				c.p.debug.tags[st.At.String()] = append(c.p.debug.tags[st.At.String()], t)
+			}
+		}
+	}
 	needsBody := stepReadsBody(e)
 	var cond *flatCond
 	if a, ok := e.Attr("if"); ok && e.Name != "if" {

@@ -20,6 +20,11 @@ import (
 // It never panics out: a panic becomes a 500 answer, logged with the
 // request ID.
 func (p *Project) Run(ctx context.Context, req *flowengine.Request, host flowengine.Host) *flowengine.Outcome {
+	if p.debug.global != nil || p.debug.allowHeader || p.debug.auth != "" {
+		if spec := p.requestSpec(req); spec != nil {
+			return p.runDebugged(ctx, req, host, spec)
+		}
+	}
 	r := p.newRun(ctx, req, host)
 	return runtime.Guard(r.run, r.panicked)
 }

@@ -69,6 +69,7 @@ type Project struct {
 	defaultFlow *Flow
 	proxies     map[*apidef.Proxy]*proxyAction
 	upDefaults  upstream.Defaults // side-call defaults from the FLAT_* variables
+	debug       debugConfig       // FLAT_DEBUG, the Debug header, debug="…" tags
 
 	env       *dom.Node
 	server    *dom.Node
@@ -132,6 +133,9 @@ func Load(dir string, opts Options) (*Project, diag.List) {
 	c := &compiler{p: p, errs: errs}
 	p.upDefaults, err = upstream.DefaultsFromEnv(getenvIn(opts.Env))
 	if err != nil {
+		c.errs.Addf(abs, 0, 0, diag.BadConfig, "environment: %v", err)
+	}
+	if err := p.loadDebugConfig(getenvIn(opts.Env)); err != nil {
 		c.errs.Addf(abs, 0, 0, diag.BadConfig, "environment: %v", err)
 	}
 	for _, ref := range def.Flows() {
