@@ -9,13 +9,21 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// Fail closed (DESIGN §5): x-flat-validate, x-flat-cors and x-flat-jwt (with
-// its x-flat-cookiename) are not enforced by this version of flowproc. A
-// JWT requirement or a validation rule that is accepted and then ignored
-// lets every request in, so a definition that turns one of them on does not
-// load (FP108). Turning validation or CORS explicitly off (false, or an
-// object whose switches are all false) is honoured: it is what flowproc
-// does.
+// Fail closed (DESIGN §5): x-flat-cors and x-flat-jwt (with its
+// x-flat-cookiename) are not enforced by this version of flowproc. A JWT
+// requirement that is accepted and then ignored lets every request in, so
+// a definition that turns one of them on does not load (FP108). Turning
+// CORS explicitly off (false) is honoured: it is what flowproc does.
+//
+// x-flat-validate is enforced by package oasvalidate, which checks its
+// values and places when it compiles the definition (oasvalidate.Compile);
+// apidef only accepts the key.
+
+// enforcedElsewhere are x-flat-* extensions another package reads and
+// checks: apidef neither interprets nor rejects them.
+var enforcedElsewhere = map[string]bool{
+	"x-flat-validate": true,
+}
 
 // checkNotEnforced reports every enabled, unenforced extension anywhere in
 // the document (x-flat-jwt sits inside securityDefinitions or
