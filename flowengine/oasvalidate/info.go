@@ -118,6 +118,14 @@ func appendResponseError(out []string, re *openapi3filter.ResponseError) []strin
 		return append(out, contentTypeInfo(ct, allowedTypes))
 	case re.Reason == "failed to decode response body":
 		return append(out, decodeInfo("body", re.Err))
+	case strings.HasPrefix(re.Reason, "unable to decode header "):
+		name := strings.ToLower(quoted(re.Reason))
+		var pe *openapi3filter.ParseError
+		if errors.As(re.Err, &pe) {
+			leaf := leafParseError(pe)
+			return append(out, info("Type", "header", name, quoteValue(str(leaf.Value))+" is "+leaf.Reason))
+		}
+		return append(out, info("Type", "header", name, "Invalid value: "+firstLine(errText(re.Err))))
 	case strings.HasPrefix(re.Reason, "response header "):
 		name := quoted(re.Reason)
 		if strings.HasSuffix(re.Reason, " missing") {
@@ -177,14 +185,7 @@ func decodeInfo(loc string, err error) string {
 		return sentence("Unsupported content type in " + loc + ": its schema cannot be checked")
 	}
 	if pe != nil {
-		leaf := pe
-		for {
-			var inner *openapi3filter.ParseError
-			if leaf.Cause == nil || !errors.As(leaf.Cause, &inner) {
-				break
-			}
-			leaf = inner
-		}
+		leaf := leafParseError(pe)
 		if path := pe.Path(); len(path) > 0 && leaf.Kind == openapi3filter.KindInvalidFormat {
 			keys := make([]string, len(path))
 			for i, k := range path {
@@ -199,6 +200,18 @@ func decodeInfo(loc string, err error) string {
 	return sentence("Syntax error in " + loc + ": " + msg)
 }
 
+// leafParseError returns the innermost ParseError of pe's causes.
+func leafParseError(pe *openapi3filter.ParseError) *openapi3filter.ParseError {
+	for depth := 0; depth < 64; depth++ {
+		var inner *openapi3filter.ParseError
+		if pe.Cause == nil || !errors.As(pe.Cause, &inner) {
+			break
+		}
+		pe = inner
+	}
+	return pe
+}
+
 // parseMessage describes a parameter value that does not parse as its
 // schema's type.
 func parseMessage(pe *openapi3filter.ParseError, p *openapi3.Parameter) string {
@@ -206,14 +219,7 @@ func parseMessage(pe *openapi3filter.ParseError, p *openapi3.Parameter) string {
 	if p.Schema != nil && p.Schema.Value != nil {
 		want = expected(p.Schema.Value)
 	}
-	v := pe
-	for {
-		var inner *openapi3filter.ParseError
-		if v.Cause == nil || !errors.As(v.Cause, &inner) {
-			break
-		}
-		v = inner
-	}
+	v := leafParseError(pe)
 	if want != "" {
 		if s, ok := v.Value.(string); ok {
 			return fmt.Sprintf("%s is not %s", quoteValue(s), want)
