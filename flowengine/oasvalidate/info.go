@@ -22,6 +22,9 @@ import (
 // property is the parameter name or the dotted path to the value inside
 // the body ("items[0].url"), absent for the body itself.
 
+// maxDepth bounds the unwrapping of nested schema errors.
+const maxDepth = 256
+
 // maxValue bounds how much of an offending value an info string quotes.
 const maxValue = 120
 
@@ -292,8 +295,12 @@ func quoted(s string) string {
 // appendSchema appends one info string per leaf schema violation in err.
 // base is the parameter name (or "" for a body).
 func appendSchema(out []string, loc, base string, err error) []string {
-	for _, se := range leaves(nil, err, 0) {
+	found := leaves(nil, err, 0)
+	for _, se := range found {
 		out = append(out, schemaInfo(loc, base, se))
+	}
+	if len(found) == 0 { // never let a violation pass without an info
+		out = append(out, info("Schema", loc, base, "Does not match the schema"))
 	}
 	return out
 }
@@ -302,7 +309,15 @@ func appendSchema(out []string, loc, base string, err error) []string {
 // (allOf, $ref, properties of JSON Schema 2020-12), but oneOf, anyOf and
 // not as themselves (their alternatives all failed or one matched).
 func leaves(out []*openapi3.SchemaError, err error, depth int) []*openapi3.SchemaError {
-	if err == nil || depth > 64 {
+	if err == nil {
+		return out
+	}
+	if depth > maxDepth {
+		// Too deep to unwrap: report the error where it is (never drop it).
+		var se *openapi3.SchemaError
+		if errors.As(err, &se) {
+			out = append(out, se)
+		}
 		return out
 	}
 	if me, ok := err.(openapi3.MultiError); ok {

@@ -60,6 +60,9 @@ func (op *Op) ValidateRequest(ctx context.Context, in RequestInput) (res Result)
 	}
 	if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
 		info = appendInfos(info, err, op.v2, mediaType(in.ContentType))
+		if len(info) == 0 {
+			info = []string{sentence("Invalid request: " + firstLine(err.Error()))}
+		}
 	}
 	if len(info) > 0 {
 		res.Error = &Error{Status: RequestStatus, Code: RequestCode, Message: RequestMessage, Info: info}

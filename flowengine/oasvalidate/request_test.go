@@ -1,6 +1,9 @@
 package oasvalidate
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // requestCase is one client request and the expected describe(Result).
 type requestCase struct {
@@ -80,4 +83,21 @@ func TestValidateRequestOpenAPI31(t *testing.T) {
 		{"required", "POST /items", nil, "application/json", `{"parent":{"name":"A"}}`, `true 400 3204 Input Validation Failed | Required constraint violated in body for parent: The property price is required. | Required constraint violated in body: The property name is required. | Required constraint violated in body: The property price is required.`},
 		{"type list", "POST /items", nil, "application/json", `{"name":5,"price":"1"}`, `true 400 3204 Input Validation Failed | Type constraint violated in body for name: Integer value found, but a string or a null is required. | Type constraint violated in body for price: String value found, but a number is required.`},
 	})
+}
+
+// TestDeepRecursion validates a value nested far deeper than any unwrapping
+// bound through a recursive schema: the violation at the bottom is found
+// and reported, for both schema dialects.
+func TestDeepRecursion(t *testing.T) {
+	for _, c := range []struct{ dir, target, open, leaf, close, want string }{
+		{"testdata/v31", "POST /items", `{"name":"A","price":1,"parent":`, `{"name":"A","price":-1}`, `}`, "Minimum constraint violated in body for "},
+		{"testdata/v2", "POST /api/nodes", `{"next":`, `{"v":"x"}`, `}`, "Type constraint violated in body for "},
+	} {
+		d, v := compileDir(t, c.dir)
+		body := strings.Repeat(c.open, 300) + c.leaf + strings.Repeat(c.close, 300)
+		r := v.ValidateRequest(bg, req(t, d, c.target, nil, "application/json", body))
+		if r.Error == nil || len(r.Error.Info) != 1 || !strings.HasPrefix(r.Error.Info[0], c.want) {
+			t.Errorf("%s: %s", c.dir, describe(r))
+		}
+	}
 }

@@ -50,7 +50,11 @@ func (op *Op) ValidateResponse(ctx context.Context, in ResponseInput) (res Resul
 		Options:                op.respOpts,
 	}
 	if err := openapi3filter.ValidateResponse(ctx, input); err != nil {
-		return fail(appendInfos(nil, err, false, ""))
+		info := appendInfos(nil, err, false, "")
+		if len(info) == 0 {
+			info = []string{sentence("Invalid response: " + firstLine(err.Error()))}
+		}
+		return fail(info)
 	}
 	return res
 }
