@@ -56,31 +56,14 @@ func (l *loader) scanNotEnforced(n *yaml.Node, depth int) {
 }
 
 var notEnforcedWhy = map[string]string{
-	"x-flat-validate":   "requests and responses would not be validated",
 	"x-flat-cors":       "CORS headers and preflight answers would be missing",
 	"x-flat-jwt":        "tokens would not be checked and every request would be let in",
 	"x-flat-cookiename": "it names the cookie of an x-flat-jwt check, which is not enforced",
 }
 
-// disabled reports whether v turns the feature off: false, or (for
-// x-flat-validate) an object whose request and response are both false.
+// disabled reports whether v turns the feature off: x-flat-cors: false.
 func disabled(name string, v *yaml.Node) bool {
-	v = deref(v)
-	if v == nil {
-		return false
-	}
-	if isFalse(v) {
-		return name == "x-flat-validate" || name == "x-flat-cors"
-	}
-	if name != "x-flat-validate" || v.Kind != yaml.MappingNode {
-		return false
-	}
-	for i := 0; i+1 < len(v.Content); i += 2 {
-		if !isFalse(deref(v.Content[i+1])) {
-			return false
-		}
-	}
-	return true
+	return name == "x-flat-cors" && isFalse(deref(v))
 }
 
 func isFalse(v *yaml.Node) bool {
