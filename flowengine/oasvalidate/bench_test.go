@@ -48,3 +48,20 @@ func BenchmarkValidateResponse(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkValidateRequest31 validates a small JSON body against an
+// OpenAPI 3.1 schema (JSON Schema 2020-12).
+func BenchmarkValidateRequest31(b *testing.B) {
+	d, v := compileDir(b, "testdata/v31")
+	in := req(b, d, "POST /items?q=ab", nil, "application/json", `{"name":"A","price":1,"parent":{"name":null,"price":2}}`)
+	if r := v.ValidateRequest(bg, in); r.Error != nil {
+		b.Fatal(describe(r))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r := v.ValidateRequest(bg, in); r.Error != nil {
+			b.Fatal(describe(r))
+		}
+	}
+}

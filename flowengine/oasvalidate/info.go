@@ -296,11 +296,27 @@ func quoted(s string) string {
 // base is the parameter name (or "" for a body).
 func appendSchema(out []string, loc, base string, err error) []string {
 	found := leaves(nil, err, 0)
-	for _, se := range found {
-		out = append(out, schemaInfo(loc, base, se))
-	}
 	if len(found) == 0 { // never let a violation pass without an info
-		out = append(out, info("Schema", loc, base, "Does not match the schema"))
+		return append(out, info("Schema", loc, base, "Does not match the schema"))
+	}
+	// Ordered by the value's position, then text: the same for every run
+	// (the 2020-12 validator reports in map order).
+	type item struct{ ptr, text string }
+	items := make([]item, len(found))
+	for i, se := range found {
+		items[i] = item{strings.Join(se.JSONPointer(), "\x00"), schemaInfo(loc, base, se)}
+	}
+	sort.Slice(items, func(i, j int) bool {
+		if items[i].ptr != items[j].ptr {
+			return items[i].ptr < items[j].ptr
+		}
+		return items[i].text < items[j].text
+	})
+	for i, it := range items {
+		if i > 0 && it == items[i-1] {
+			continue // the same violation reached twice
+		}
+		out = append(out, it.text)
 	}
 	return out
 }
@@ -440,8 +456,10 @@ func schemaMessage(field string, s *openapi3.Schema, se *openapi3.SchemaError) (
 		return "Type", found(v) + " value found, but the value is of another type"
 	case "pattern":
 		return "Pattern", quoteValue(str(v)) + " does not match the pattern " + quoteValue(s.Pattern)
-	case "enum", "const":
+	case "enum":
 		return "Enum", "Does not have a value in the enumeration " + jsonText(s.Enum)
+	case "const":
+		return "Const", "Does not have a value equal to " + jsonText(s.Const)
 	case "minimum", "exclusiveMinimum":
 		if s.ExclusiveMin.Value != nil {
 			return "Minimum", "Must have a minimum value greater than " + num(*s.ExclusiveMin.Value)

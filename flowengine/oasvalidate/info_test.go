@@ -32,7 +32,7 @@ func TestSchemaInfo(t *testing.T) {
 		{"multipleOf", `{"multipleOf":3}`, `4`, []string{"MultipleOf constraint violated in body: Must be a multiple of 3."}},
 		{"format", `{"type":"string","format":"date-time"}`, `"yesterday"`, []string{"Format constraint violated in body: Invalid date-time 'yesterday'."}},
 		{"anyOf", `{"anyOf":[{"type":"string"},{"type":"boolean"}]}`, `1`, []string{"AnyOf constraint violated in body: Failed to match at least one schema."}},
-		{"allOf unwrapped", `{"allOf":[{"minimum":5},{"maximum":1}]}`, `3`, []string{"Minimum constraint violated in body: Must have a minimum value of 5.", "Maximum constraint violated in body: Must have a maximum value of 1."}},
+		{"allOf unwrapped", `{"allOf":[{"minimum":5},{"maximum":1}]}`, `3`, []string{"Maximum constraint violated in body: Must have a maximum value of 1.", "Minimum constraint violated in body: Must have a minimum value of 5."}},
 		{"not", `{"not":{"type":"string"}}`, `"s"`, []string{"Not constraint violated in body: Matched a schema which it should not."}},
 		{"additional properties", `{"properties":{"a":{}},"additionalProperties":false}`, `{"a":1,"b":2}`, []string{"AdditionalProperties constraint violated in body: The property b is not defined and the definition does not allow additional properties."}},
 		{"long value shortened", `{"pattern":"^x"}`, `"` + strings.Repeat("é", 100) + `"`, []string{"Pattern constraint violated in body: '" + strings.Repeat("é", 60) + "…' does not match the pattern '^x'."}},
