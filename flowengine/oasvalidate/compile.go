@@ -220,8 +220,16 @@ func (c *compiler) op(doc *openapi3.T, p *apidef.Path, item *openapi3.PathItem, 
 		op.needsBody = true
 	}
 	for _, pr := range append(append(openapi3.Parameters{}, item.Parameters...), kop.Parameters...) {
-		if pr != nil && pr.Value != nil && pr.Value.In == openapi3.ParameterInQuery {
+		if pr == nil || pr.Value == nil {
+			continue
+		}
+		switch pr.Value.In {
+		case openapi3.ParameterInQuery:
 			op.hasQuery = true
+		case openapi3.ParameterInHeader:
+			op.headers = append(op.headers, strings.ToLower(pr.Value.Name))
+		case openapi3.ParameterInCookie:
+			op.headers = append(op.headers, "cookie")
 		}
 	}
 	op.reqOpts = &openapi3filter.Options{

@@ -125,9 +125,10 @@ type Validator struct {
 type Op struct {
 	req, resp Mode
 	route     *routers.Route
-	needsBody bool // request validation reads a body
-	hasQuery  bool // the operation declares query parameters
-	v2        bool // Swagger 2.0: urlencoded/multipart bodies are formData
+	needsBody bool     // request validation reads a body
+	hasQuery  bool     // the operation declares query parameters
+	headers   []string // lower-case request headers its parameters read
+	v2        bool     // Swagger 2.0: urlencoded/multipart bodies are formData
 	reqOpts   *openapi3filter.Options
 	respOpts  *openapi3filter.Options
 }

@@ -37,7 +37,7 @@ func (op *Op) ValidateRequest(ctx context.Context, in RequestInput) (res Result)
 	req := &http.Request{
 		Method: in.Method,
 		URL:    &url.URL{Path: in.RawPath, RawQuery: in.Query},
-		Header: header(in.Headers, in.ContentType),
+		Header: requestHeader(in.Headers, op.headers, in.ContentType),
 		Body:   http.NoBody,
 	}
 	if op.needsBody && len(in.Body) > 0 {
@@ -77,6 +77,25 @@ func header(hs []Header, ct string) http.Header {
 	for _, f := range hs {
 		k := textproto.CanonicalMIMEHeaderKey(f.Name)
 		h[k] = append(h[k], f.Value)
+	}
+	if ct != "" {
+		h["Content-Type"] = []string{ct}
+	}
+	return h
+}
+
+// requestHeader is header restricted to the names the parameters read
+// (and the Content-Type).
+func requestHeader(hs []Header, names []string, ct string) http.Header {
+	h := make(http.Header, len(names)+1)
+	for _, f := range hs {
+		for _, n := range names {
+			if f.Name == n {
+				k := textproto.CanonicalMIMEHeaderKey(f.Name)
+				h[k] = append(h[k], f.Value)
+				break
+			}
+		}
 	}
 	if ct != "" {
 		h["Content-Type"] = []string{ct}
