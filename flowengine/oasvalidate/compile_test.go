@@ -1,8 +1,11 @@
 package oasvalidate
 
 import (
+	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/flowproc/flowproc/flowengine/apidef"
 )
 
 // TestSchemaDialect checks which validator an OpenAPI 3.1 operation gets:
@@ -48,4 +51,27 @@ func TestConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestCompileApidefFixtures compiles apidef's own fixture apps: every app
+// that loads cleanly must compile cleanly, with one Op per route.
+func TestCompileApidefFixtures(t *testing.T) {
+	for _, dir := range []string{"v2", "v3", "json", "slimline"} {
+		d, errs := apidef.Load(filepath.Join("..", "apidef", "testdata", dir))
+		if len(errs) > 0 {
+			t.Fatalf("%s: load: %v", dir, errs)
+		}
+		v, errs := Compile(d)
+		if len(errs) > 0 {
+			t.Errorf("%s: compile: %v", dir, errs)
+			continue
+		}
+		n := 0
+		for _, p := range d.Paths {
+			n += max(len(p.Ops), 1)
+		}
+		if len(v.ops) != n {
+			t.Errorf("%s: %d ops compiled, want %d", dir, len(v.ops), n)
+		}
+	}
 }

@@ -87,7 +87,7 @@ func appendRequestError(out []string, re *openapi3filter.RequestError, v2 bool, 
 		case errors.Is(re.Err, openapi3filter.ErrInvalidEmptyValue):
 			return append(out, info("Required", p.In, p.Name, "The property "+p.Name+" must not be empty"))
 		case errors.As(re.Err, &pe):
-			return append(out, info("Type", p.In, p.Name, parseMessage(pe, p)))
+			return append(out, parseInfo(pe, p))
 		case hasSchemaError(re.Err):
 			return appendSchema(out, p.In, p.Name, re.Err)
 		}
@@ -215,21 +215,25 @@ func leafParseError(pe *openapi3filter.ParseError) *openapi3filter.ParseError {
 	return pe
 }
 
-// parseMessage describes a parameter value that does not parse as its
-// schema's type.
-func parseMessage(pe *openapi3filter.ParseError, p *openapi3.Parameter) string {
-	want := ""
+// parseInfo describes a parameter value that does not parse as its
+// schema's type: the offending (item) value, named by its position inside
+// the parameter (ids[1]).
+func parseInfo(pe *openapi3filter.ParseError, p *openapi3.Parameter) string {
+	leaf := leafParseError(pe)
+	var keys []string
+	for _, k := range pe.Path() {
+		keys = append(keys, fmt.Sprint(k))
+	}
+	prop := propPath(p.Name, keys)
+	if s, ok := leaf.Value.(string); ok && leaf.Reason != "" {
+		return info("Type", p.In, prop, quoteValue(s)+" is "+leaf.Reason)
+	}
 	if p.Schema != nil && p.Schema.Value != nil {
-		want = expected(p.Schema.Value)
-	}
-	v := leafParseError(pe)
-	if want != "" {
-		if s, ok := v.Value.(string); ok {
-			return fmt.Sprintf("%s is not %s", quoteValue(s), want)
+		if want := expected(p.Schema.Value); want != "" {
+			return info("Type", p.In, prop, "String value found, but "+want+" is required")
 		}
-		return "String value found, but " + want + " is required"
 	}
-	return "Invalid value: " + firstLine(pe.Error())
+	return info("Type", p.In, prop, "Invalid value: "+firstLine(pe.Error()))
 }
 
 func errText(err error) string {
