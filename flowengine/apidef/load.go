@@ -25,7 +25,6 @@ var definitionNames = []string{"swagger.yaml", "swagger.json", "openapi.yaml", "
 // enabling one is a load error (notenforced.go), never accepted and
 // ignored.
 var notEnforced = map[string]bool{
-	"x-flat-validate":   true,
 	"x-flat-cors":       true,
 	"x-flat-jwt":        true,
 	"x-flat-cookiename": true,
@@ -653,7 +652,7 @@ func (l *loader) ext(lv level, p pair, h *holder) {
 		}
 		l.errorFlow(p)
 	default:
-		if !notEnforced[name] {
+		if !notEnforced[name] && !enforcedElsewhere[name] {
 			l.errorf(p.k, diag.BadExtension, "unknown extension %s (known: %s)", name, knownExtensions)
 		}
 	}

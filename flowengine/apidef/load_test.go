@@ -357,6 +357,8 @@ func TestLoadPlacements(t *testing.T) {
 		{"operation proxy beats path flow", "paths:\n  /p:\n    x-flat-flow: path.xml\n    get:\n      x-flat-proxy: {origin: \"http://o\"}\n", "", `{"origin":"http://o"}`},
 		{"path flow beats paths proxy", "paths:\n  x-flat-proxy: {origin: \"http://f\"}\n  /p:\n    x-flat-flow: path.xml\n", "path.xml", ""},
 		{"no flow at all", "paths:\n  /p:\n", "", ""},
+		// x-flat-validate is enforced (and checked) by oasvalidate.
+		{"validation on", "x-flat-validate: {request: true}\npaths:\n  /p:\n    get:\n      x-flat-validate: {response: report-only}\n", "", ""},
 		{"disabled validation and CORS", "x-flat-validate: {request: false, response: false}\nx-flat-cors: false\npaths:\n  x-flat-validate: false\n  /p:\n    x-flat-validate: {response: false}\n    get:\n      x-flat-validate: {request: false}\n", "", ""},
 		{"other x- keys ignored", "x-foo: 1\npaths:\n  x-bar: 2\n  /p:\n    x-baz: 3\n    get:\n      x-qux: 4\n", "", ""},
 	} {
@@ -426,8 +428,6 @@ func TestLoadErrors(t *testing.T) {
 		{"config validation on", map[string]string{"swagger.yaml": v2, "conf/config.xml": "<config><flat>\n  <validation request=\"true\"/></flat></config>"}, []string{"conf/config.xml:2:3 FP108"}, `<validation request="true"> is not enforced`},
 		{"config cors", map[string]string{"swagger.yaml": v2, "conf/config.xml": "<config><flat><cors allowed-origins=\"*\"/></flat></config>"}, []string{"conf/config.xml:1:15 FP108"}, "<cors> is not enforced"},
 		{"config unknown setting", map[string]string{"swagger.yaml": v2, "conf/config.xml": "<config><flat><collect-request-info/></flat></config>"}, []string{"conf/config.xml:1:15 FP107"}, "unknown setting <collect-request-info>"},
-		{"validation on", map[string]string{"swagger.yaml": v2 + "x-flat-validate: {request: true}\n"}, []string{"swagger.yaml:2:1 FP108"}, "requests and responses would not be validated"},
-		{"validation report-only on an operation", map[string]string{"swagger.yaml": v2 + "paths:\n  /p:\n    get:\n      x-flat-validate: {response: report-only}\n"}, []string{"swagger.yaml:5:7 FP108"}, "x-flat-validate is not enforced"},
 		{"CORS", map[string]string{"swagger.yaml": v2 + "x-flat-cors: {allowed-origins: \"*\"}\n"}, []string{"swagger.yaml:2:1 FP108"}, "CORS headers"},
 		{"JWT in securityDefinitions", map[string]string{"swagger.yaml": v2 + "securityDefinitions:\n  jwt:\n    type: apiKey\n    in: header\n    name: Authorization\n    x-flat-jwt: {key: secret}\n    x-flat-cookiename: t\n"}, []string{"swagger.yaml:7:5 FP108", "swagger.yaml:8:5 FP108"}, "every request would be let in"},
 		{"JWT in OpenAPI 3 securitySchemes", map[string]string{"openapi.yaml": "openapi: \"3.0.3\"\ninfo: {title: t, version: \"1\"}\npaths: {}\ncomponents:\n  securitySchemes:\n    jwt:\n      type: http\n      scheme: bearer\n      x-flat-jwt: {key: secret}\n"}, []string{"openapi.yaml:9:7 FP108"}, "x-flat-jwt is not enforced"},

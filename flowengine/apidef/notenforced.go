@@ -9,13 +9,21 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// Fail closed (DESIGN §5): x-flat-validate, x-flat-cors and x-flat-jwt (with
-// its x-flat-cookiename) are not enforced by this version of flowproc. A
-// JWT requirement or a validation rule that is accepted and then ignored
-// lets every request in, so a definition that turns one of them on does not
-// load (FP108). Turning validation or CORS explicitly off (false, or an
-// object whose switches are all false) is honoured: it is what flowproc
-// does.
+// Fail closed (DESIGN §5): x-flat-cors and x-flat-jwt (with its
+// x-flat-cookiename) are not enforced by this version of flowproc. A JWT
+// requirement that is accepted and then ignored lets every request in, so
+// a definition that turns one of them on does not load (FP108). Turning
+// CORS explicitly off (false) is honoured: it is what flowproc does.
+//
+// x-flat-validate is enforced by package oasvalidate, which checks its
+// values and places when it compiles the definition (oasvalidate.Compile);
+// apidef only accepts the key.
+
+// enforcedElsewhere are x-flat-* extensions another package reads and
+// checks: apidef neither interprets nor rejects them.
+var enforcedElsewhere = map[string]bool{
+	"x-flat-validate": true,
+}
 
 // checkNotEnforced reports every enabled, unenforced extension anywhere in
 // the document (x-flat-jwt sits inside securityDefinitions or
@@ -48,31 +56,14 @@ func (l *loader) scanNotEnforced(n *yaml.Node, depth int) {
 }
 
 var notEnforcedWhy = map[string]string{
-	"x-flat-validate":   "requests and responses would not be validated",
 	"x-flat-cors":       "CORS headers and preflight answers would be missing",
 	"x-flat-jwt":        "tokens would not be checked and every request would be let in",
 	"x-flat-cookiename": "it names the cookie of an x-flat-jwt check, which is not enforced",
 }
 
-// disabled reports whether v turns the feature off: false, or (for
-// x-flat-validate) an object whose request and response are both false.
+// disabled reports whether v turns the feature off: x-flat-cors: false.
 func disabled(name string, v *yaml.Node) bool {
-	v = deref(v)
-	if v == nil {
-		return false
-	}
-	if isFalse(v) {
-		return name == "x-flat-validate" || name == "x-flat-cors"
-	}
-	if name != "x-flat-validate" || v.Kind != yaml.MappingNode {
-		return false
-	}
-	for i := 0; i+1 < len(v.Content); i += 2 {
-		if !isFalse(deref(v.Content[i+1])) {
-			return false
-		}
-	}
-	return true
+	return name == "x-flat-cors" && isFalse(deref(v))
 }
 
 func isFalse(v *yaml.Node) bool {
