@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/flowproc/flowproc/flowengine/apidef"
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
@@ -26,6 +27,9 @@ type sides struct {
 	// test is the state of the flowproc test run this run belongs to
 	// (nil outside tests): assertions, backend flows, set-env.
 	test *testState
+	// validated is the match of a request whose operation validates a
+	// direction (x-flat-validate), kept for the response check.
+	validated *apidef.Match
 }
 
 // content is one stored body with its media type; doc is its parsed form,

@@ -48,6 +48,9 @@ func (p *Project) newRun(ctx context.Context, req *flowengine.Request, host flow
 func (r *run) run() *flowengine.Outcome {
 	r.reqPath, r.reqQuery, _ = strings.Cut(r.x.Req.Path, "?")
 	err := r.main()
+	if err == nil && r.p.validating {
+		err = r.validateResponse()
+	}
 	if err != nil {
 		err = r.handleError(err)
 	}
@@ -88,6 +91,11 @@ func (r *run) main() error {
 		return err
 	case apidef.NotFound:
 		return &flowError{status: 400, code: 3204, message: "Input Validation Failed", info: []string{m.Message}}
+	}
+	if p.validating {
+		if err := r.validateRequest(&m); err != nil {
+			return err
+		}
 	}
 	if p.init != nil {
 		c, err := r.flow(p.init)

@@ -12,6 +12,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
+	"github.com/flowproc/flowproc/flowengine/oasvalidate"
 	"github.com/flowproc/flowproc/flowengine/oxn"
 	"github.com/flowproc/flowproc/flowengine/upstream"
 )
@@ -70,6 +71,8 @@ type Project struct {
 	proxies     map[*apidef.Proxy]*proxyAction
 	upDefaults  upstream.Defaults // side-call defaults from the FLAT_* variables
 	debug       debugConfig       // FLAT_DEBUG, the Debug header, debug="…" tags
+	validator   *oasvalidate.Validator
+	validating  bool // some operation validates requests or responses
 
 	env       *dom.Node
 	server    *dom.Node
@@ -156,6 +159,7 @@ func Load(dir string, opts Options) (*Project, diag.List) {
 			p.proxies[px] = pa
 		}
 	}
+	p.compileValidation(c)
 	c.checkCycles()
 	p.env = envNode(opts.Env)
 	p.server = serverNode(p.env)
