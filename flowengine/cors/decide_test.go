@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 
+	"go.yaml.in/yaml/v4"
+
 	"github.com/flowproc/flowproc/flowengine/apidef"
 )
 
@@ -29,23 +31,46 @@ paths:
   /any:
 `
 
-// load writes swagger.yaml into a temporary project and loads it.
-func load(t *testing.T, def string) *apidef.Definition {
+// load writes swagger.yaml into a temporary project, loads it and returns
+// it with its x-flat-cors value decoded as kin-openapi decodes extensions
+// (objects, lists, strings, booleans). x-flat-cors is taken out before
+// apidef.Load: apidef rejects it (FP108) until the engine applies cors
+// decisions; once it does, Doc.Extensions["x-flat-cors"] is this value.
+func load(t *testing.T, def string) (*apidef.Definition, any) {
 	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(def), &doc); err != nil || len(doc.Content) == 0 {
+		t.Fatalf("definition: %v", err)
+	}
+	var ext any
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "x-flat-cors" {
+			if err := root.Content[i+1].Decode(&ext); err != nil {
+				t.Fatal(err)
+			}
+			root.Content = append(root.Content[:i], root.Content[i+2:]...)
+			break
+		}
+	}
+	data, err := yaml.Marshal(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "swagger.yaml"), []byte(def), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "swagger.yaml"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d, errs := apidef.Load(dir)
 	if len(errs) > 0 {
 		t.Fatalf("Load: %v", errs)
 	}
-	return d
+	return d, ext
 }
 
 func TestDecide(t *testing.T) {
-	d := load(t, testDef)
-	p, err := Compile(d.Doc.Extensions["x-flat-cors"], nil)
+	d, ext := load(t, testDef)
+	p, err := Compile(ext, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

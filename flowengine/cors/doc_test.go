@@ -55,8 +55,8 @@ func TestDocExamples(t *testing.T) {
 			} else if lines[0] != "continues" {
 				t.Fatalf("answer line %q", lines[0])
 			}
-			d := load(t, def)
-			p, err := Compile(d.Doc.Extensions["x-flat-cors"], nil)
+			d, ext := load(t, def)
+			p, err := Compile(ext, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
