@@ -9,13 +9,13 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// Fail closed (DESIGN §5): x-flat-validate and x-flat-jwt (with its
-// x-flat-cookiename) are not enforced by this version of flowproc. A JWT
-// requirement or a validation rule that is accepted and then ignored lets
-// every request in, so a definition that turns one of them on does not
-// load (FP108). Turning validation explicitly off (false, or an object
-// whose switches are all false) is honoured: it is what flowproc does.
-// x-flat-cors is enforced by package cors.
+// Fail closed (DESIGN §5): x-flat-validate, x-flat-cors and x-flat-jwt (with
+// its x-flat-cookiename) are not enforced by this version of flowproc. A
+// JWT requirement or a validation rule that is accepted and then ignored
+// lets every request in, so a definition that turns one of them on does not
+// load (FP108). Turning validation or CORS explicitly off (false, or an
+// object whose switches are all false) is honoured: it is what flowproc
+// does.
 
 // checkNotEnforced reports every enabled, unenforced extension anywhere in
 // the document (x-flat-jwt sits inside securityDefinitions or
@@ -49,6 +49,7 @@ func (l *loader) scanNotEnforced(n *yaml.Node, depth int) {
 
 var notEnforcedWhy = map[string]string{
 	"x-flat-validate":   "requests and responses would not be validated",
+	"x-flat-cors":       "CORS headers and preflight answers would be missing",
 	"x-flat-jwt":        "tokens would not be checked and every request would be let in",
 	"x-flat-cookiename": "it names the cookie of an x-flat-jwt check, which is not enforced",
 }
@@ -61,7 +62,7 @@ func disabled(name string, v *yaml.Node) bool {
 		return false
 	}
 	if isFalse(v) {
-		return name == "x-flat-validate"
+		return name == "x-flat-validate" || name == "x-flat-cors"
 	}
 	if name != "x-flat-validate" || v.Kind != yaml.MappingNode {
 		return false
