@@ -36,7 +36,7 @@ paths:
 // (objects, lists, strings, booleans). x-flat-cors is taken out before
 // apidef.Load: apidef rejects it (FP108) until the engine applies cors
 // decisions; once it does, Doc.Extensions["x-flat-cors"] is this value.
-func load(t *testing.T, def string) (*apidef.Definition, any) {
+func load(t testing.TB, def string) (*apidef.Definition, any) {
 	t.Helper()
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(def), &doc); err != nil || len(doc.Content) == 0 {
