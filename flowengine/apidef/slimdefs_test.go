@@ -90,6 +90,9 @@ func TestLoadExampleRefErrors(t *testing.T) {
 			[]string{"swagger.yaml:9:21 FP101"}, `definitions has no entry "Example"`},
 		{"missing file", map[string]string{"swagger.yaml": cookbookMockFile}, []string{"swagger.yaml:9:21 FP103"}, `example file "example.json"`},
 		{"file outside the project", map[string]string{"swagger.yaml": cookbookMockFile[:len(cookbookMockFile)-len("example.json\n")] + "../x.json\n"}, []string{"swagger.yaml:9:21 FP109"}, "outside"},
+		{"file fragment", map[string]string{"swagger.yaml": cookbookMockFile[:len(cookbookMockFile)-len("example.json\n")] + "example.json#/a\n", "example.json": `{"a": 1}`}, []string{"swagger.yaml:9:21 FP101"}, "whole file"},
+		{"remote example", map[string]string{"swagger.yaml": cookbookMockFile[:len(cookbookMockFile)-len("example.json\n")] + "https://example.com/x.json\n"}, []string{"swagger.yaml:9:21 FP101"}, "whole file"},
+		{"other local pointer", map[string]string{"swagger.yaml": cookbookMockFile[:len(cookbookMockFile)-len("example.json\n")] + "\"#/responses/x\"\n"}, []string{"swagger.yaml:9:21 FP101"}, "whole file"},
 		{"bad file", map[string]string{"swagger.yaml": cookbookMockFile, "example.json": "{"}, []string{"swagger.yaml:9:21 FP101"}, `example file "example.json"`},
 		{"example data also used as a schema", map[string]string{"swagger.yaml": cookbookMockDef + `  Other:
     type: object

@@ -461,7 +461,9 @@ func (l *loader) inlineExample(v *yaml.Node, ex *exampleRefs) *yaml.Node {
 		return data
 	}
 	if strings.Contains(ref, "#") || strings.Contains(ref, "://") {
-		return v // a reference kin-openapi resolves (or rejects) itself
+		// kin-openapi would keep it as a literal {"$ref": …} example.
+		l.errorf(refNode, diag.BadDefinition, "example $ref %q: an example may refer to #/definitions/NAME or to a whole file next to the definition", ref)
+		return v
 	}
 	p := filepath.FromSlash(ref)
 	if !filepath.IsAbs(p) {
