@@ -264,6 +264,7 @@ func FuzzLoadYAML(f *testing.F) {
 		"", "swagger: \"2.0\"\npaths:\n  /a/{id}/**:\n", "a: &a [*a]\n", "openapi: 3.1.0\npaths:\n  /a:\n    get:\n      parameters:\n        - {$ref: '#/x'}\n",
 		"swagger: \"2.0\"\nx-flat-error: {flow: a.xml}\nx-flat-init: a.xml\npaths:\n  x-flat-proxy: {origin: o}\n  /a:\n    x-flat-flow: a.xml\n",
 		"{\"swagger\":\"2.0\",\"paths\":{\"/x\":{\"get\":{\"responses\":{\"200\":{\"$ref\":\"#/responses/r\"}}}}}}",
+		cookbookMockDef, cookbookMockFile, // example data references (slimdefs_test.go)
 	} {
 		f.Add([]byte(s))
 	}

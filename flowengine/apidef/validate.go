@@ -305,19 +305,29 @@ func (l *loader) refNode(e error) *yaml.Node {
 // sanitized2 returns the Swagger 2.0 document as kin-openapi's openapi2
 // types accept it: without the x-* entries directly under paths (FLAT's
 // fallback flow/proxy), with empty objects for slimline null paths and
-// operations.
+// operations, and with FLAT's example references resolved (see
+// inlineExample). l.root is never modified: changed levels are copied.
 func (l *loader) sanitized2() *yaml.Node {
+	ex := &exampleRefs{defs: map[string]bool{}, refs: map[*yaml.Node]bool{}}
 	root := emptyMap()
 	hasInfo := false
+	defsAt := -1
 	for _, p := range pairs(l.root) {
 		v := p.v
 		switch keyText(p.k) {
 		case "paths":
-			v = sanitizePaths(deref(p.v))
+			v = l.sanitizePaths(deref(p.v), ex)
+		case "responses":
+			v = l.responsesExamples(deref(p.v), ex)
 		case "info":
 			hasInfo = true
+		case "definitions":
+			defsAt = len(root.Content) + 1
 		}
 		root.Content = append(root.Content, p.k, v)
+	}
+	if defsAt >= 0 && len(ex.defs) > 0 {
+		root.Content[defsAt] = l.withoutDataDefinitions(deref(root.Content[defsAt]), ex)
 	}
 	if !hasInfo { // slimline
 		root.Content = append(root.Content, str("info"), &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map",
@@ -330,7 +340,7 @@ func str(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!
 
 func emptyMap() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"} }
 
-func sanitizePaths(paths *yaml.Node) *yaml.Node {
+func (l *loader) sanitizePaths(paths *yaml.Node, ex *exampleRefs) *yaml.Node {
 	if paths == nil || paths.Kind != yaml.MappingNode {
 		return paths
 	}
@@ -347,14 +357,169 @@ func sanitizePaths(paths *yaml.Node) *yaml.Node {
 			fixed := emptyMap()
 			for _, q := range pairs(item) {
 				v := q.v
-				if methods2[keyText(q.k)] && isNull(v) {
-					v = emptyMap()
+				if methods2[keyText(q.k)] {
+					if isNull(v) {
+						v = emptyMap()
+					} else {
+						v = replaceKey(deref(v), "responses", func(r *yaml.Node) *yaml.Node { return l.responsesExamples(r, ex) })
+					}
 				}
 				fixed.Content = append(fixed.Content, q.k, v)
 			}
 			item = fixed
 		}
 		out.Content = append(out.Content, p.k, item)
+	}
+	return out
+}
+
+// Slimline example data (FLAT cookbook "Using the Built-in Mocking"): a
+// Swagger 2.0 response example may be {$ref: "#/definitions/Name"}, where
+// definitions/Name is the example value itself rather than a schema, or
+// {$ref: "file.json"}, a JSON or YAML file next to the definition. FLAT
+// answers mock requests with the referenced data. kin-openapi keeps such an
+// example as the literal object {"$ref": …} and rejects a data-only
+// definitions entry as a schema with unknown fields, so apidef resolves
+// these references itself and leaves data-only entries out of the schemas
+// kin-openapi validates. Only entries that are referenced from an example
+// and from nowhere else are treated as data: every other definitions entry
+// is still validated as a schema.
+
+// exampleRefs collects the definitions entries used as example data and the
+// $ref nodes that refer to them from examples.
+type exampleRefs struct {
+	defs map[string]bool
+	refs map[*yaml.Node]bool
+}
+
+// replaceKey returns a copy of mapping m whose value for key is replaced
+// by fn(value); m itself when it is not a mapping or has no such key.
+func replaceKey(m *yaml.Node, key string, fn func(*yaml.Node) *yaml.Node) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return m
+	}
+	var out *yaml.Node
+	for i, p := range pairs(m) {
+		if keyText(p.k) != key {
+			continue
+		}
+		if out == nil {
+			cp := *m
+			cp.Content = append([]*yaml.Node(nil), m.Content...)
+			out = &cp
+		}
+		out.Content[2*i+1] = fn(deref(p.v))
+	}
+	if out == nil {
+		return m
+	}
+	return out
+}
+
+// responsesExamples returns responses (a map of response objects) with
+// every examples entry resolved.
+func (l *loader) responsesExamples(responses *yaml.Node, ex *exampleRefs) *yaml.Node {
+	if responses == nil || responses.Kind != yaml.MappingNode {
+		return responses
+	}
+	out := emptyMap()
+	for _, p := range pairs(responses) {
+		v := replaceKey(deref(p.v), "examples", func(examples *yaml.Node) *yaml.Node {
+			if examples == nil || examples.Kind != yaml.MappingNode {
+				return examples
+			}
+			cp := emptyMap()
+			for _, e := range pairs(examples) {
+				cp.Content = append(cp.Content, e.k, l.inlineExample(deref(e.v), ex))
+			}
+			return cp
+		})
+		out.Content = append(out.Content, p.k, v)
+	}
+	return out
+}
+
+// inlineExample returns the data an example value {$ref: …} refers to, or
+// v itself when it is not a reference. An unresolvable reference is a load
+// error.
+func (l *loader) inlineExample(v *yaml.Node, ex *exampleRefs) *yaml.Node {
+	ps := pairs(v)
+	if len(ps) != 1 || keyText(ps[0].k) != "$ref" || !isString(ps[0].v) {
+		return v
+	}
+	refNode := deref(ps[0].v)
+	ref := refNode.Value
+	if name, ok := strings.CutPrefix(ref, "#/definitions/"); ok {
+		name = strings.ReplaceAll(strings.ReplaceAll(name, "~1", "/"), "~0", "~")
+		_, data := lookup(l.root, "definitions", name)
+		if data == nil {
+			l.errorf(refNode, diag.BadDefinition, "example $ref %q: definitions has no entry %q", ref, name)
+			return v
+		}
+		ex.defs[name] = true
+		ex.refs[refNode] = true
+		return data
+	}
+	if strings.Contains(ref, "#") || strings.Contains(ref, "://") {
+		// kin-openapi would keep it as a literal {"$ref": …} example.
+		l.errorf(refNode, diag.BadDefinition, "example $ref %q: an example may refer to #/definitions/NAME or to a whole file next to the definition", ref)
+		return v
+	}
+	p := filepath.FromSlash(ref)
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(l.dir, p)
+	}
+	data, err := l.readFile(filepath.Clean(p))
+	if err != nil {
+		l.errorf(refNode, fileCode(err), "example file %q: %v", ref, err)
+		return v
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		if err == nil {
+			err = errors.New("empty file")
+		}
+		l.errorf(refNode, diag.BadDefinition, "example file %q: %v", ref, err)
+		return v
+	}
+	ex.refs[refNode] = true
+	return doc.Content[0]
+}
+
+// withoutDataDefinitions returns definitions without the entries used only
+// as example data.
+func (l *loader) withoutDataDefinitions(defs *yaml.Node, ex *exampleRefs) *yaml.Node {
+	schemaRefs := map[string]bool{}
+	var visit func(n *yaml.Node, depth int)
+	visit = func(n *yaml.Node, depth int) {
+		if n == nil || depth > 200 {
+			return
+		}
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if k.Value == "$ref" && v.Kind == yaml.ScalarNode && !ex.refs[v] {
+					if name, ok := strings.CutPrefix(v.Value, "#/definitions/"); ok {
+						schemaRefs[strings.ReplaceAll(strings.ReplaceAll(name, "~1", "/"), "~0", "~")] = true
+					}
+				}
+				visit(v, depth+1)
+			}
+		case yaml.SequenceNode:
+			for _, c := range n.Content {
+				visit(c, depth+1)
+			}
+		}
+	}
+	visit(l.root, 0)
+	out := emptyMap()
+	for _, p := range pairs(defs) {
+		name := keyText(p.k)
+		if ex.defs[name] && !schemaRefs[name] {
+			continue
+		}
+		out.Content = append(out.Content, p.k, p.v)
 	}
 	return out
 }
