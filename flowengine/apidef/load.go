@@ -25,7 +25,6 @@ var definitionNames = []string{"swagger.yaml", "swagger.json", "openapi.yaml", "
 // enabling one is a load error (notenforced.go), never accepted and
 // ignored.
 var notEnforced = map[string]bool{
-	"x-flat-cors":       true,
 	"x-flat-jwt":        true,
 	"x-flat-cookiename": true,
 }
@@ -651,6 +650,10 @@ func (l *loader) ext(lv level, p pair, h *holder) {
 			return
 		}
 		l.errorFlow(p)
+	case "x-flat-cors":
+		// Enforced by package cors: its value (Doc.Extensions) is
+		// compiled with cors.Compile when the engine loads the project.
+		allowed("at the top level", lv == levelTop)
 	default:
 		if !notEnforced[name] && !enforcedElsewhere[name] {
 			l.errorf(p.k, diag.BadExtension, "unknown extension %s (known: %s)", name, knownExtensions)

@@ -9,15 +9,14 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// Fail closed (DESIGN §5): x-flat-cors and x-flat-jwt (with its
-// x-flat-cookiename) are not enforced by this version of flowproc. A JWT
-// requirement that is accepted and then ignored lets every request in, so
-// a definition that turns one of them on does not load (FP108). Turning
-// CORS explicitly off (false) is honoured: it is what flowproc does.
+// Fail closed (DESIGN §5): x-flat-jwt (with its x-flat-cookiename) is
+// not enforced by this version of flowproc. A JWT requirement that is
+// accepted and then ignored lets every request in, so a definition that
+// turns one on does not load (FP108).
 //
 // x-flat-validate is enforced by package oasvalidate, which checks its
 // values and places when it compiles the definition (oasvalidate.Compile);
-// apidef only accepts the key.
+// x-flat-cors by package cors (top level only, checked in load.go).
 
 // enforcedElsewhere are x-flat-* extensions another package reads and
 // checks: apidef neither interprets nor rejects them.
@@ -56,15 +55,14 @@ func (l *loader) scanNotEnforced(n *yaml.Node, depth int) {
 }
 
 var notEnforcedWhy = map[string]string{
-	"x-flat-cors":       "CORS headers and preflight answers would be missing",
 	"x-flat-jwt":        "tokens would not be checked and every request would be let in",
 	"x-flat-cookiename": "it names the cookie of an x-flat-jwt check, which is not enforced",
 }
 
-// disabled reports whether v turns the feature off: x-flat-cors: false.
-func disabled(name string, v *yaml.Node) bool {
-	return name == "x-flat-cors" && isFalse(deref(v))
-}
+// disabled reports whether v turns the feature off. Nothing that still
+// fails closed (x-flat-jwt) has an off switch: x-flat-jwt: false is still
+// a JWT scheme.
+func disabled(string, *yaml.Node) bool { return false }
 
 func isFalse(v *yaml.Node) bool {
 	return v != nil && v.Kind == yaml.ScalarNode && strings.EqualFold(v.Value, "false")

@@ -102,3 +102,20 @@ func TestLoadExampleRefErrors(t *testing.T) {
 		{"unreferenced data definition", map[string]string{"swagger.yaml": cookbookMockDef + "  Stray:\n    foo: bar\n"}, []string{"swagger.yaml:14:3 FP101"}, `schema "Stray"`},
 	})
 }
+
+// TestLoadCORSExtension: x-flat-cors loads (package cors enforces it) and
+// reaches Doc.Extensions for Swagger 2.0 and OpenAPI 3.
+func TestLoadCORSExtension(t *testing.T) {
+	for name, files := range map[string]map[string]string{
+		"2.0": {"swagger.yaml": "swagger: \"2.0\"\nx-flat-cors:\n  allowed-origins: [\"https://a.example\"]\n  allow-credentials: true\npaths: {}\n"},
+		"3.x": {"openapi.yaml": "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\nx-flat-cors:\n  allowed-origins: [\"https://a.example\"]\n  allow-credentials: true\npaths: {}\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := mustLoad(t, writeProject(t, files))
+			want := map[string]any{"allowed-origins": []any{"https://a.example"}, "allow-credentials": true}
+			if got := d.Doc.Extensions["x-flat-cors"]; !reflect.DeepEqual(got, want) {
+				t.Fatalf("Doc.Extensions[x-flat-cors] = %#v, want %#v", got, want)
+			}
+		})
+	}
+}
