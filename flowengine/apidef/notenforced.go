@@ -64,10 +64,6 @@ var notEnforcedWhy = map[string]string{
 // a JWT scheme.
 func disabled(string, *yaml.Node) bool { return false }
 
-func isFalse(v *yaml.Node) bool {
-	return v != nil && v.Kind == yaml.ScalarNode && strings.EqualFold(v.Value, "false")
-}
-
 // configSetting checks one setting of conf/config.xml's <flat> other than
 // <definition>: <validation> that turns everything off is accepted; other
 // settings flowproc does not honour yet are load errors (FP108), and
