@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/flowproc/flowproc/flowengine/apidef"
+	"github.com/flowproc/flowproc/flowengine/cors"
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
@@ -30,6 +31,8 @@ type sides struct {
 	// validated is the match of a request whose operation validates a
 	// direction (x-flat-validate), kept for the response check.
 	validated *apidef.Match
+	// corsHeaders go on the response the request ends with (x-flat-cors).
+	corsHeaders []cors.Header
 }
 
 // content is one stored body with its media type; doc is its parsed form,

@@ -79,6 +79,9 @@ func (r *run) main() error {
 	if r.endpoint == "" {
 		r.endpoint = r.reqPath
 	}
+	if p.cors != nil && r.corsDecide(&m) {
+		return nil // a preflight, answered
+	}
 	switch m.Kind {
 	case apidef.Outside:
 		if p.defaultFlow == nil {
@@ -94,6 +97,11 @@ func (r *run) main() error {
 	}
 	if p.validating {
 		if err := r.validateRequest(&m); err != nil {
+			return err
+		}
+	}
+	if p.allowMocking {
+		if mocked, err := r.mockAnswer(&m); mocked || err != nil {
 			return err
 		}
 	}
@@ -181,6 +189,10 @@ func (r *run) errorOutcome(fe *flowError) *flowengine.Outcome {
 // built nothing.
 func (r *run) outcome() *flowengine.Outcome {
 	x := &r.x
+	if r.side != nil && r.side.corsHeaders != nil {
+		applyCORS(r, r.side.corsHeaders)
+		r.side.corsHeaders = nil
+	}
 	if r.contentFromUpstream {
 		x.Resp.BodySet = false // the upstream's body goes to the client as it is
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowproc/flowproc/flowengine/apidef"
 	"github.com/flowproc/flowproc/flowengine/budget"
+	"github.com/flowproc/flowproc/flowengine/cors"
 	"github.com/flowproc/flowproc/flowengine/diag"
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
@@ -73,6 +74,10 @@ type Project struct {
 	debug       debugConfig       // FLAT_DEBUG, the Debug header, debug="…" tags
 	validator   *oasvalidate.Validator
 	validating  bool // some operation validates requests or responses
+	cors        *cors.Policy // x-flat-cors (nil: off)
+	// allowMocking is FLAT_ALLOW_MOCKING=true: "Mock: true" requests are
+	// answered from the definition's examples.
+	allowMocking bool
 
 	env       *dom.Node
 	server    *dom.Node
@@ -160,6 +165,8 @@ func Load(dir string, opts Options) (*Project, diag.List) {
 		}
 	}
 	p.compileValidation(c)
+	p.compileCORS(c)
+	p.allowMocking = getenvIn(opts.Env)("FLAT_ALLOW_MOCKING") == "true"
 	c.checkCycles()
 	p.env = envNode(opts.Env)
 	p.server = serverNode(p.env)
