@@ -73,7 +73,7 @@ type Project struct {
 	upDefaults  upstream.Defaults // side-call defaults from the FLAT_* variables
 	debug       debugConfig       // FLAT_DEBUG, the Debug header, debug="…" tags
 	validator   *oasvalidate.Validator
-	validating  bool // some operation validates requests or responses
+	validating  bool         // some operation validates requests or responses
 	cors        *cors.Policy // x-flat-cors (nil: off)
 	// allowMocking is FLAT_ALLOW_MOCKING=true: "Mock: true" requests are
 	// answered from the definition's examples.
