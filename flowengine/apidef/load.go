@@ -593,6 +593,8 @@ func (l *loader) walkPath(p pair) {
 		switch {
 		case strings.HasPrefix(k, "x-flat-"):
 			l.ext(levelPath, q, &h)
+		case k == "security":
+			path.Security = l.pathSecurity(q.k, q.v)
 		case methods[k]:
 			op := &Operation{Method: strings.ToUpper(k), At: l.pos(q.k)}
 			path.Ops = append(path.Ops, op)
