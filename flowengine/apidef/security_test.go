@@ -29,7 +29,7 @@ func TestPathSecurity(t *testing.T) {
 		// FLAT itself reads only Swagger 2.0; OpenAPI 3 forbids the
 		// extra key and kin-openapi reports it.
 		{name: "openapi 3 rejects it", version: `openapi: "3.0.3"`,
-			path: "    security:\n      - A: []\n    get: {responses: {'200': {description: ok}}}\n",
+			path:    "    security:\n      - A: []\n    get: {responses: {'200': {description: ok}}}\n",
 			wantErr: "extra sibling fields: [security]"},
 		{name: "not a list", version: `swagger: "2.0"`, path: "    security: {A: []}\n", wantErr: "must be a list"},
 		{name: "item not an object", version: `swagger: "2.0"`, path: "    security: [A]\n", wantErr: "must be an object"},
