@@ -23,12 +23,11 @@ var definitionNames = []string{"swagger.yaml", "swagger.json", "openapi.yaml", "
 
 // notEnforced are known x-flat-* extensions flowproc does not enforce yet:
 // enabling one is a load error (notenforced.go), never accepted and
-// ignored.
+// ignored. x-flat-jwt and x-flat-cookiename are enforced by package
+// jwtauth.
 var notEnforced = map[string]bool{
-	"x-flat-validate":   true,
-	"x-flat-cors":       true,
-	"x-flat-jwt":        true,
-	"x-flat-cookiename": true,
+	"x-flat-validate": true,
+	"x-flat-cors":     true,
 }
 
 const knownExtensions = "x-flat-flow, x-flat-init, x-flat-error, x-flat-proxy, x-flat-validate, x-flat-cors, x-flat-jwt, x-flat-cookiename"
@@ -654,6 +653,8 @@ func (l *loader) ext(lv level, p pair, h *holder) {
 			return
 		}
 		l.errorFlow(p)
+	case "x-flat-jwt", "x-flat-cookiename":
+		l.errorf(p.k, diag.BadExtension, "%s belongs in a security scheme (securityDefinitions), not %s", name, lv)
 	default:
 		if !notEnforced[name] {
 			l.errorf(p.k, diag.BadExtension, "unknown extension %s (known: %s)", name, knownExtensions)

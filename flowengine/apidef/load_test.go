@@ -429,9 +429,9 @@ func TestLoadErrors(t *testing.T) {
 		{"validation on", map[string]string{"swagger.yaml": v2 + "x-flat-validate: {request: true}\n"}, []string{"swagger.yaml:2:1 FP108"}, "requests and responses would not be validated"},
 		{"validation report-only on an operation", map[string]string{"swagger.yaml": v2 + "paths:\n  /p:\n    get:\n      x-flat-validate: {response: report-only}\n"}, []string{"swagger.yaml:5:7 FP108"}, "x-flat-validate is not enforced"},
 		{"CORS", map[string]string{"swagger.yaml": v2 + "x-flat-cors: {allowed-origins: \"*\"}\n"}, []string{"swagger.yaml:2:1 FP108"}, "CORS headers"},
-		{"JWT in securityDefinitions", map[string]string{"swagger.yaml": v2 + "securityDefinitions:\n  jwt:\n    type: apiKey\n    in: header\n    name: Authorization\n    x-flat-jwt: {key: secret}\n    x-flat-cookiename: t\n"}, []string{"swagger.yaml:7:5 FP108", "swagger.yaml:8:5 FP108"}, "every request would be let in"},
-		{"JWT in OpenAPI 3 securitySchemes", map[string]string{"openapi.yaml": "openapi: \"3.0.3\"\ninfo: {title: t, version: \"1\"}\npaths: {}\ncomponents:\n  securitySchemes:\n    jwt:\n      type: http\n      scheme: bearer\n      x-flat-jwt: {key: secret}\n"}, []string{"openapi.yaml:9:7 FP108"}, "x-flat-jwt is not enforced"},
-		{"JWT false is still a JWT", map[string]string{"swagger.yaml": v2 + "securityDefinitions:\n  jwt:\n    type: apiKey\n    in: header\n    name: Authorization\n    x-flat-jwt: false\n"}, []string{"swagger.yaml:7:5 FP108"}, "x-flat-jwt is not enforced"},
+		// x-flat-jwt is enforced by jwtauth; apidef only rejects it outside a security scheme.
+		{"JWT at the top level", map[string]string{"swagger.yaml": v2 + "x-flat-jwt: {key: secret}\n"}, []string{"swagger.yaml:2:1 FP102"}, "x-flat-jwt belongs in a security scheme"},
+		{"cookie name on an operation", map[string]string{"swagger.yaml": v2 + "paths:\n  /a:\n    get:\n      x-flat-cookiename: t\n"}, []string{"swagger.yaml:5:7 FP102"}, "x-flat-cookiename belongs in a security scheme"},
 		{"no definition, config without src", map[string]string{"conf/config.xml": "<config/>"}, []string{".:0:0 FP100"}, "create swagger.yaml to start"},
 		{"broken YAML", map[string]string{"swagger.yaml": v2 + "paths:\n  /a: [1\n  /b: 2\n"}, []string{"swagger.yaml:4:5 FP101"}, "invalid YAML"},
 		{"YAML tab", map[string]string{"swagger.yaml": v2 + "paths:\n\t/a:\n"}, []string{"swagger.yaml:3:1 FP101"}, "invalid YAML"},

@@ -9,17 +9,16 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// Fail closed (DESIGN §5): x-flat-validate, x-flat-cors and x-flat-jwt (with
-// its x-flat-cookiename) are not enforced by this version of flowproc. A
-// JWT requirement or a validation rule that is accepted and then ignored
-// lets every request in, so a definition that turns one of them on does not
-// load (FP108). Turning validation or CORS explicitly off (false, or an
-// object whose switches are all false) is honoured: it is what flowproc
-// does.
+// Fail closed (DESIGN §5): x-flat-validate and x-flat-cors are not
+// enforced by this version of flowproc. A validation rule that is accepted
+// and then ignored lets every request in, so a definition that turns one of
+// them on does not load (FP108). Turning validation or CORS explicitly off
+// (false, or an object whose switches are all false) is honoured: it is
+// what flowproc does. (x-flat-jwt and x-flat-cookiename are enforced by
+// package jwtauth.)
 
 // checkNotEnforced reports every enabled, unenforced extension anywhere in
-// the document (x-flat-jwt sits inside securityDefinitions or
-// components.securitySchemes, below the levels walk visits).
+// the document, also below the levels walk visits.
 func (l *loader) checkNotEnforced(n *yaml.Node) {
 	l.scanNotEnforced(n, 0)
 }
@@ -48,10 +47,8 @@ func (l *loader) scanNotEnforced(n *yaml.Node, depth int) {
 }
 
 var notEnforcedWhy = map[string]string{
-	"x-flat-validate":   "requests and responses would not be validated",
-	"x-flat-cors":       "CORS headers and preflight answers would be missing",
-	"x-flat-jwt":        "tokens would not be checked and every request would be let in",
-	"x-flat-cookiename": "it names the cookie of an x-flat-jwt check, which is not enforced",
+	"x-flat-validate": "requests and responses would not be validated",
+	"x-flat-cors":     "CORS headers and preflight answers would be missing",
 }
 
 // disabled reports whether v turns the feature off: false, or (for
