@@ -10,9 +10,12 @@ import (
 func TestResolver(t *testing.T) {
 	dir := writeProject(t, map[string]string{"keys/k.txt": "  value from file\n", "big": strings.Repeat("x", maxValueBytes+1)})
 	r := &resolver{
-		dir:       dir,
-		lookupEnv: func(n string) (string, bool) { v, ok := map[string]string{"A": " from env\n", "EMPTY": ""}[n]; return v, ok },
-		readFile:  projectReader(dir),
+		dir: dir,
+		lookupEnv: func(n string) (string, bool) {
+			v, ok := map[string]string{"A": " from env\n", "EMPTY": ""}[n]
+			return v, ok
+		},
+		readFile: projectReader(dir),
 	}
 	tests := []struct {
 		name   string
