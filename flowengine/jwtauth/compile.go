@@ -284,3 +284,14 @@ func (ck *Checker) For(p *apidef.Path, op *apidef.Operation) Requirements {
 	}
 	return ck.paths[p]
 }
+
+// ForMatch returns the requirements of a routed request: those of its
+// operation (or slimline path) when m.Kind is Matched, else nothing
+// (requests outside basePath are not checked, and NotFound is answered
+// before any check).
+func (ck *Checker) ForMatch(m apidef.Match) Requirements {
+	if m.Kind != apidef.Matched {
+		return Requirements{}
+	}
+	return ck.For(m.Path, m.Op)
+}
