@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -419,5 +420,65 @@ func TestCheckClock(t *testing.T) {
 				t.Fatalf("pass = %v (%v), want %v", fail == nil, fail, tt.pass)
 			}
 		})
+	}
+}
+
+// TestCheckOpenAPI3: components.securitySchemes with OpenAPI 3's
+// http/bearer scheme read the Authorization header.
+func TestCheckOpenAPI3(t *testing.T) {
+	k := tk(t)
+	d, ck := compile(t, map[string]string{"openapi.yaml": `openapi: "3.0.3"
+info: {title: t, version: "1"}
+components:
+  securitySchemes:
+    Bearer:
+      type: http
+      scheme: bearer
+      bearerFormat: JWT
+      x-flat-jwt: {key: ` + b64url(k.hmac) + `}
+security: [{Bearer: []}]
+paths:
+  /a:
+    get:
+      responses: {"200": {description: ok}}
+`}, Options{})
+	req := reqFor(t, d, ck, "/a", "GET")
+	if _, fail := ck.Check(context.Background(), req, bearerH(sign(t, jwt.SigningMethodHS256, k.hmac, jwt.MapClaims{"sub": "a"}, nil))); fail != nil {
+		t.Fatal(fail)
+	}
+	if _, fail := ck.Check(context.Background(), req, nil); fail == nil || fail.Info[0] != "JWT Security (Bearer): No Authorization header sent" {
+		t.Fatalf("no header: %+v", fail)
+	}
+}
+
+// TestCheckConcurrent runs checks of all schemes in parallel (for -race).
+func TestCheckConcurrent(t *testing.T) {
+	k := tk(t)
+	files, opts := checkProject(t)
+	d, ck := compile(t, files, opts)
+	cases := []struct {
+		req Requirements
+		tok string
+	}{
+		{reqFor(t, d, ck, "/hs", "GET"), sign(t, jwt.SigningMethodHS256, k.hmac, jwt.MapClaims{"aud": "api", "iss": "https://issuer.example"}, nil)},
+		{reqFor(t, d, ck, "/rs", "GET"), sign(t, jwt.SigningMethodRS256, k.rsa, jwt.MapClaims{}, nil)},
+		{reqFor(t, d, ck, "/es", "GET"), sign(t, jwt.SigningMethodES256, k.ec256, jwt.MapClaims{}, nil)},
+	}
+	errs := make(chan error, 64)
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := cases[i%len(cases)]
+			if _, fail := ck.Check(context.Background(), c.req, bearerH(c.tok)); fail != nil {
+				errs <- fail
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

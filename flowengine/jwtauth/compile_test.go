@@ -126,6 +126,7 @@ func TestCompileErrors(t *testing.T) {
 		{name: "jwks unknown field", doc: jwtS("key: {jwks: 'https://idp.example/jwks', ttl: 5}\nalg: RS256"), opts: Options{Client: upstream.NewMock()}, code: diag.BadExtension, msg: `unknown field "ttl" next to jwks`},
 		{name: "other header", doc: strings.Replace(jwtS("key: c2VjcmV0"), "name: Authorization", "name: X-Token", 1), code: diag.NotEnforced, msg: `not from "X-Token"`},
 		{name: "query apiKey", doc: strings.Replace(jwtS("key: c2VjcmV0"), "in: header", "in: query", 1), code: diag.NotEnforced, msg: "needs type: apiKey, in: header"},
+		{name: "OpenAPI 3 basic", doc: "openapi: \"3.0.3\"\ninfo: {title: t, version: \"1\"}\npaths: {}\ncomponents:\n  securitySchemes:\n    S: {type: http, scheme: basic, x-flat-jwt: {key: c2VjcmV0}}\n", code: diag.NotEnforced, msg: `not type "http"`},
 		{name: "Cookie without cookie name", doc: strings.Replace(jwtS("key: c2VjcmV0"), "name: Authorization", "name: Cookie", 1), code: diag.BadExtension, msg: "needs x-flat-cookiename"},
 		{name: "cookie name on Authorization", doc: scheme("    x-flat-cookiename: t\n    x-flat-jwt: {key: c2VjcmV0}\n"), code: diag.BadExtension, msg: "x-flat-cookiename needs name: Cookie"},
 		{name: "cookie name without x-flat-jwt", doc: strings.Replace(scheme("    x-flat-cookiename: t\n"), "name: Authorization", "name: Cookie", 1), code: diag.BadExtension, msg: "x-flat-cookiename without x-flat-jwt"},

@@ -18,11 +18,14 @@
 //     empty means no check (FLAT ignores the other schemes).
 //   - A requirement naming several schemes needs all of them (Swagger's
 //     AND); alternatives are tried in order and the first that passes
-//     wins. A failure lists one info line per failed alternative.
+//     wins (its tokens in scheme-name order). A failure lists one info
+//     line per failed alternative.
 //   - The token comes from "Authorization: Bearer <jwt>" (scheme name
 //     case-insensitive, first Authorization header) or from the cookie
 //     named by x-flat-cookiename (first cookie of that name over all Cookie
-//     headers). x-flat-jwt on any other kind of scheme is a load error.
+//     headers). OpenAPI 3's type: http, scheme: bearer also reads the
+//     Authorization header. x-flat-jwt on any other kind of scheme is a
+//     load error.
 //   - Algorithms: HS256/384/512, RS256/384/512 and, beyond FLAT,
 //     ES256/384/512, PS256/384/512 and EdDSA; HS, RS, ES and PS mean any
 //     of that family. Only the configured algorithm (or family) is

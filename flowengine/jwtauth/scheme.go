@@ -58,8 +58,10 @@ func (c *compiler) compileScheme(name string, ss *openapi3.SecurityScheme, ext a
 	// Where the token is sent.
 	cookieName, hasCookie := ss.Extensions["x-flat-cookiename"]
 	switch {
+	case ss.Type == "http" && strings.EqualFold(ss.Scheme, "bearer") && !hasCookie:
+		// OpenAPI 3's bearer scheme: the same Authorization: Bearer token.
 	case ss.Type != "apiKey" || ss.In != "header":
-		return c.notEnforced(name, "x-flat-jwt needs type: apiKey, in: header (got type %q, in %q)", ss.Type, ss.In)
+		return c.notEnforced(name, "x-flat-jwt needs type: apiKey, in: header (or OpenAPI 3 type: http, scheme: bearer), not type %q, in %q", ss.Type, ss.In)
 	case strings.EqualFold(ss.Name, "Authorization") && !hasCookie:
 	case strings.EqualFold(ss.Name, "Cookie") && hasCookie:
 		cn, isStr := cookieName.(string)
