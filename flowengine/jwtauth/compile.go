@@ -195,11 +195,19 @@ func Compile(d *apidef.Definition, opts Options) (*Checker, diag.List) {
 			item = d.Doc.Paths.Value(p.Pattern)
 		}
 		for _, op := range p.Ops {
-			r := def
+			var kop *openapi3.Operation
 			if item != nil {
-				if kop := item.GetOperation(op.Method); kop != nil && kop.Security != nil {
-					r = c.requirements(fmt.Sprintf("the security of %s %s", op.Method, p.Pattern), *kop.Security, ck.schemes, known)
-				}
+				kop = item.GetOperation(op.Method)
+			}
+			if kop == nil {
+				// Fail closed: an operation's own security must never be
+				// lost to a weaker default.
+				c.errs.Addf(op.At.File, op.At.Line, op.At.Col, diag.BadDefinition, "JWT security: %s %s is missing from the parsed definition", op.Method, p.Pattern)
+				continue
+			}
+			r := def
+			if kop.Security != nil {
+				r = c.requirements(fmt.Sprintf("the security of %s %s", op.Method, p.Pattern), *kop.Security, ck.schemes, known)
 			}
 			ck.ops[op] = r
 		}

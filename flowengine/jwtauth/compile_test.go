@@ -48,6 +48,17 @@ paths:
       security:
         - {JWTHeaderAuth: [], ApiKey: []}
         - Basic: []
+  /wild/**:
+    security: []
+    get:
+      security:
+        - JWTCookieAuth: [admin]
+    post: {}
+  /users/{id}:
+    get:
+      parameters: [{name: id, in: path, required: true, type: string}]
+      security:
+        - JWTHeaderAuth: []
 `
 	d, ck := compile(t, map[string]string{"swagger.yaml": doc}, Options{})
 	tests := []struct {
@@ -60,6 +71,9 @@ paths:
 		{"/foo", "DELETE", ""},
 		{"/other", "", ""},
 		{"/mixed", "GET", "JWTHeaderAuth"},
+		{"/wild/**", "GET", "JWTCookieAuth[admin]"},
+		{"/wild/**", "POST", ""},
+		{"/users/{id}", "GET", "JWTHeaderAuth"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+tt.path, func(t *testing.T) {
