@@ -35,7 +35,8 @@
 //     PEM with or without the BEGIN/END lines (PKIX, PKCS#1 or a
 //     certificate). Private keys are refused. {jwks: URL} (a flowproc
 //     extension) fetches a JSON Web Key Set through the upstream client
-//     and caches it for max-age; a fetch that fails, hangs past its timeout
+//     and caches it for max-age (or the response's shorter Cache-Control
+//     max-age, at least 30 s); a fetch that fails, hangs past its timeout
 //     or returns no usable key rejects the request (fail closed), and a
 //     failed fetch is retried at most every 5 s.
 //   - exp, nbf and iat are checked with a leeway (Options.Leeway, default

@@ -8,7 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +54,7 @@ type jwks struct {
 	mu       sync.Mutex
 	keys     []jose.JSONWebKey
 	fetched  time.Time
+	ttl      time.Duration // maxAge, or less when the response says so
 	failErr  error
 	failedAt time.Time
 	inflight chan struct{}
@@ -75,7 +79,7 @@ func (j *jwks) get(ctx context.Context, refresh bool) ([]jose.JSONWebKey, error)
 	now := j.now()
 	if j.keys != nil {
 		age := now.Sub(j.fetched)
-		if age < j.maxAge && !(refresh && age >= jwksMinRefresh) {
+		if age < j.ttl && !(refresh && age >= jwksMinRefresh) {
 			k := j.keys
 			j.mu.Unlock()
 			return k, nil
@@ -109,20 +113,22 @@ func (j *jwks) get(ctx context.Context, refresh bool) ([]jose.JSONWebKey, error)
 func (j *jwks) fetch(done chan struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), j.timeout)
 	defer cancel()
-	keys, err := j.load(ctx)
+	keys, ttl, err := j.load(ctx)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if err != nil {
 		j.failErr, j.failedAt = fmt.Errorf("%w: %w", errJWKS, err), j.now()
 	} else {
-		j.keys, j.fetched, j.failErr = keys, j.now(), nil
+		j.keys, j.fetched, j.ttl, j.failErr = keys, j.now(), ttl, nil
 	}
 	j.inflight = nil
 	close(done)
 }
 
-// load fetches and parses the key set.
-func (j *jwks) load(ctx context.Context) ([]jose.JSONWebKey, error) {
+// load fetches and parses the key set. The set is used for maxAge, or
+// for the response's Cache-Control max-age when that is shorter (but at
+// least jwksMinRefresh, so an upstream cannot make every request fetch).
+func (j *jwks) load(ctx context.Context) ([]jose.JSONWebKey, time.Duration, error) {
 	res, err := j.client.Do(ctx, &upstream.Call{
 		ID:           "jwks",
 		Method:       "GET",
@@ -133,15 +139,44 @@ func (j *jwks) load(ctx context.Context) ([]jose.JSONWebKey, error) {
 	})
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("%s: %w", j.url, err)
+		return nil, 0, fmt.Errorf("%s: %w", j.url, err)
 	case res == nil:
-		return nil, fmt.Errorf("%s: no result", j.url)
+		return nil, 0, fmt.Errorf("%s: no result", j.url)
 	case res.Failed():
-		return nil, fmt.Errorf("%s: %w", j.url, res.Err)
+		return nil, 0, fmt.Errorf("%s: %w", j.url, res.Err)
 	case res.Status != 200:
-		return nil, fmt.Errorf("%s: status %d", j.url, res.Status)
+		return nil, 0, fmt.Errorf("%s: status %d", j.url, res.Status)
 	}
-	return parseJWKS(res.Body)
+	keys, err := parseJWKS(res.Body)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", j.url, err)
+	}
+	ttl := j.maxAge
+	if age, ok := cacheMaxAge(res.Header); ok && age < ttl {
+		ttl = max(age, jwksMinRefresh)
+	}
+	return keys, ttl, nil
+}
+
+// cacheMaxAge returns the max-age of a Cache-Control header (no-store and
+// no-cache count as 0).
+func cacheMaxAge(h http.Header) (time.Duration, bool) {
+	found, age := false, time.Duration(0)
+	for _, v := range h.Values("Cache-Control") {
+		for _, d := range strings.Split(v, ",") {
+			d = strings.ToLower(strings.TrimSpace(d))
+			switch {
+			case d == "no-store" || d == "no-cache":
+				return 0, true
+			case strings.HasPrefix(d, "max-age="):
+				n, err := strconv.ParseInt(strings.Trim(d[len("max-age="):], `"`), 10, 64)
+				if err == nil && n >= 0 && n < 1<<31 {
+					found, age = true, time.Duration(n)*time.Second
+				}
+			}
+		}
+	}
+	return age, found
 }
 
 // parseJWKS reads the public signing keys of a JSON Web Key Set. Keys of

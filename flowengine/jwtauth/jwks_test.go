@@ -243,3 +243,71 @@ func TestJWKSConcurrent(t *testing.T) {
 		t.Fatalf("%d fetches and %d failed requests, want 1 and 0", h, f)
 	}
 }
+
+func TestCacheMaxAge(t *testing.T) {
+	tests := []struct {
+		values []string
+		want   time.Duration
+		ok     bool
+	}{
+		{nil, 0, false},
+		{[]string{"public"}, 0, false},
+		{[]string{"public, max-age=120"}, 120 * time.Second, true},
+		{[]string{"Max-Age=\"60\""}, 60 * time.Second, true},
+		{[]string{"max-age=60", "no-cache"}, 0, true},
+		{[]string{"no-store, max-age=60"}, 0, true},
+		{[]string{"max-age=-5"}, 0, false},
+		{[]string{"max-age=abc"}, 0, false},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		for _, v := range tt.values {
+			h.Add("Cache-Control", v)
+		}
+		if got, ok := cacheMaxAge(h); got != tt.want || ok != tt.ok {
+			t.Errorf("cacheMaxAge(%q) = %v, %v; want %v, %v", tt.values, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestJWKSCacheControl: a shorter Cache-Control max-age of the key set
+// response wins over max-age, but not below 30 s.
+func TestJWKSCacheControl(t *testing.T) {
+	k := tk(t)
+	body := jwksJSON(t, jose.JSONWebKey{Key: &k.rsa.PublicKey})
+	tok := sign(t, jwt.SigningMethodRS256, k.rsa, jwt.MapClaims{}, nil)
+	tests := []struct {
+		cc        string
+		after     time.Duration
+		wantFetch int
+	}{
+		{"max-age=40", 39 * time.Second, 1},
+		{"max-age=40", 41 * time.Second, 2},
+		{"no-store", 29 * time.Second, 1},
+		{"no-store", 31 * time.Second, 2},
+		{"max-age=86400", 601 * time.Second, 2}, // the configured max-age is the upper bound
+	}
+	for _, tt := range tests {
+		t.Run(tt.cc+"/"+tt.after.String(), func(t *testing.T) {
+			mock := upstream.NewMock()
+			mock.AnswerStatus("jwks", 200, http.Header{"Cache-Control": {tt.cc}}, []byte(body))
+			clk := &clock{t: testNow}
+			d, ck := compile(t, map[string]string{"swagger.yaml": `swagger: "2.0"
+securityDefinitions:
+  IdP: {type: apiKey, in: header, name: Authorization, x-flat-jwt: {alg: RS256, key: {jwks: "https://idp.example/jwks", max-age: 600}}}
+security: [{IdP: []}]
+paths: {/a: {get: {}}}
+`}, Options{Client: mock, Now: clk.now})
+			req := reqFor(t, d, ck, "/a", "GET")
+			for _, adv := range []time.Duration{0, tt.after} {
+				clk.add(adv)
+				if _, fail := ck.Check(context.Background(), req, bearerH(tok)); fail != nil {
+					t.Fatal(fail)
+				}
+			}
+			if n := len(mock.Calls()); n != tt.wantFetch {
+				t.Fatalf("%d fetches, want %d", n, tt.wantFetch)
+			}
+		})
+	}
+}
