@@ -316,6 +316,14 @@ func TestCheckSuccess(t *testing.T) {
 		t.Fatalf("Token = %+v (flow %+v), want out-var jwt, no out-header, post-check-flow check.xml", got, got.PostCheckFlow)
 	}
 
+	if flows := ck.PostCheckFlows(); len(flows) != 1 || flows[0].Path != filepath.Join(d.Dir, "check.xml") {
+		t.Fatalf("PostCheckFlows = %v", flows)
+	}
+	var none *Checker
+	if none.PostCheckFlows() != nil {
+		t.Fatal("nil Checker has post-check flows")
+	}
+
 	// Nothing required: an empty success.
 	ok, fail = ck.Check(context.Background(), Requirements{}, nil)
 	if fail != nil || ok == nil || len(ok.Tokens) != 0 {

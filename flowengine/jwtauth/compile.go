@@ -303,3 +303,23 @@ func (ck *Checker) ForMatch(m apidef.Match) Requirements {
 	}
 	return ck.For(m.Path, m.Op)
 }
+
+// PostCheckFlows returns the post-check-flow of every JWT scheme that has
+// one, sorted by path and without duplicates, so that the engine can
+// compile them when the definition loads (apidef's Flows does not list
+// them).
+func (ck *Checker) PostCheckFlows() []*apidef.Ref {
+	if ck == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []*apidef.Ref
+	for _, s := range ck.schemes {
+		if s.postCheck != nil && !seen[s.postCheck.Path] {
+			seen[s.postCheck.Path] = true
+			out = append(out, s.postCheck)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
