@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -98,6 +99,10 @@ func (ck *Checker) checkScheme(ctx context.Context, n need, headers []flowengine
 	if err != nil {
 		return Token{}, s.describe(t, err)
 	}
+	payload, err := compactPayload(raw)
+	if err != nil {
+		return Token{}, "Invalid JWT: Malformed token."
+	}
 	for _, r := range s.claims {
 		if m := r.check(claims); m != "" {
 			return Token{}, "Invalid JWT: " + m + "."
@@ -105,10 +110,6 @@ func (ck *Checker) checkScheme(ctx context.Context, n need, headers []flowengine
 	}
 	if m := missingScopes(claims, s.scopeClaim, n.scopes); m != "" {
 		return Token{}, m
-	}
-	payload, err := compactPayload(raw)
-	if err != nil {
-		return Token{}, "Invalid JWT: Malformed token."
 	}
 	return Token{Scheme: s.name, Claims: payload, OutVar: s.outVar, OutHeader: s.outHeader, PostCheckFlow: s.postCheck}, ""
 }
@@ -172,7 +173,13 @@ func (s *scheme) describe(t *jwt.Token, err error) string {
 	return "Invalid JWT: Invalid claims."
 }
 
-// compactPayload returns the token's payload as compact JSON.
+// errDuplicateKey rejects payloads whose objects repeat a key: the claims
+// checked (the last value wins in Go) could differ from the claims a flow
+// reads.
+var errDuplicateKey = errors.New("duplicate key in the JWT payload")
+
+// compactPayload returns the token's payload as compact JSON, in its
+// original key order.
 func compactPayload(raw string) ([]byte, error) {
 	_, rest, _ := strings.Cut(raw, ".")
 	seg, _, _ := strings.Cut(rest, ".")
@@ -180,9 +187,61 @@ func compactPayload(raw string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := noDuplicateKeys(b); err != nil {
+		return nil, err
+	}
 	var out bytes.Buffer
 	if err := json.Compact(&out, b); err != nil {
 		return nil, err
 	}
 	return out.Bytes(), nil
+}
+
+// noDuplicateKeys walks the JSON document b and fails on an object that
+// repeats a key.
+func noDuplicateKeys(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	type frame struct {
+		keys  map[string]bool
+		isObj bool
+		key   bool // the next token of an object is a key
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			if len(stack) > 0 {
+				return io.ErrUnexpectedEOF
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if n := len(stack); n > 0 && stack[n-1].isObj {
+			top := &stack[n-1]
+			if d, ok := tok.(json.Delim); ok && d == '}' {
+				stack = stack[:n-1]
+				continue
+			}
+			if top.key {
+				k, _ := tok.(string)
+				if top.keys[k] {
+					return errDuplicateKey
+				}
+				top.keys[k] = true
+				top.key = false
+				continue
+			}
+			top.key = true // this token is the value
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{keys: map[string]bool{}, isObj: true, key: true})
+		case json.Delim('['):
+			stack = append(stack, frame{})
+		case json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+	}
 }

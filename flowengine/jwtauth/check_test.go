@@ -132,6 +132,15 @@ func TestCheck(t *testing.T) {
 		}
 		return c
 	}
+	// hs2 signs a raw JSON payload (golang-jwt would re-encode a map).
+	hs2 := func(payload string) string {
+		head := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
+		sig, err := jwt.SigningMethodHS256.Sign(head, k.hmac)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return head + "." + base64.RawURLEncoding.EncodeToString(sig)
+	}
 	valid := hs(good)
 	parts := strings.Split(valid, ".")
 	otherPayload := base64.RawURLEncoding.EncodeToString([]byte(`{"aud":"api","iss":"https://issuer.example","sub":"mallory"}`))
@@ -191,6 +200,8 @@ func TestCheck(t *testing.T) {
 		{name: "padded base64", path: "/hs", headers: bearerH(parts[0] + "=." + parts[1] + "." + parts[2]),
 			wantInfo: []string{"JWT Security (HS): Invalid JWT: Malformed token."}},
 		{name: "two segments", path: "/hs", headers: bearerH(parts[0] + "." + parts[1]),
+			wantInfo: []string{"JWT Security (HS): Invalid JWT: Malformed token."}},
+		{name: "duplicate claim", path: "/hs", headers: bearerH(hs2(`{"aud":"api","iss":"https://issuer.example","aud":"evil"}`)),
 			wantInfo: []string{"JWT Security (HS): Invalid JWT: Malformed token."}},
 		{name: "payload not an object", path: "/hs", headers: bearerH(parts[0] + ".WzFd." + parts[2]),
 			wantInfo: []string{"JWT Security (HS): Invalid JWT: Malformed token."}},

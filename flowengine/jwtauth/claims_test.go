@@ -77,3 +77,23 @@ func TestMissingScopes(t *testing.T) {
 		})
 	}
 }
+
+func TestNoDuplicateKeys(t *testing.T) {
+	tests := []struct {
+		in string
+		ok bool
+	}{
+		{`{}`, true},
+		{`{"a":1,"b":{"a":2},"c":[{"a":1},{"a":2}]}`, true},
+		{`{"a":[1,2,{"b":[]}],"b":"a"}`, true},
+		{`{"aud":"api","aud":"evil"}`, false},
+		{`{"x":{"sub":"a","sub":"b"}}`, false},
+		{`{"x":[{"k":1,"k":2}]}`, false},
+		{`{"a":`, false},
+	}
+	for _, tt := range tests {
+		if err := noDuplicateKeys([]byte(tt.in)); (err == nil) != tt.ok {
+			t.Errorf("noDuplicateKeys(%s) = %v, want ok=%v", tt.in, err, tt.ok)
+		}
+	}
+}

@@ -51,6 +51,9 @@
 //     strings). For an array claim one matching element is enough.
 //   - Tokens longer than Options.MaxTokenBytes (default 8 KiB) are
 //     rejected before any decoding, so the work per request is bounded.
+//   - A payload that repeats a key (at any depth) is malformed: the claims
+//     checked must be the claims a flow sees. Success carries the payload
+//     in its original key order (FLAT's out-header shows it so).
 //
 // A Checker is safe for concurrent use.
 package jwtauth
