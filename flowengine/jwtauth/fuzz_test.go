@@ -97,3 +97,25 @@ func FuzzParseJWKS(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNoDuplicateKeys: the walker never panics, and a document re-encoded
+// from a Go value (which cannot repeat keys) always passes.
+func FuzzNoDuplicateKeys(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":{"a":[1,{"c":2}]}}`))
+	f.Add([]byte(`{"a":1,"a":2}`))
+	f.Add([]byte(`[{"x":1},{"x":2}]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = noDuplicateKeys(b)
+		var v any
+		if json.Unmarshal(b, &v) != nil {
+			return
+		}
+		again, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := noDuplicateKeys(again); err != nil {
+			t.Fatalf("noDuplicateKeys(%s) = %v", again, err)
+		}
+	})
+}
