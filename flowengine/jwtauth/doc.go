@@ -11,6 +11,18 @@
 // ignored. Checker.Check then runs per request and only extracts, parses
 // and verifies the token.
 //
+// An engine uses it so (FLAT's order, flat.md §1 "Request lifecycle"):
+//
+//	ck, errs := jwtauth.Compile(def, jwtauth.Options{Client: sideCalls})
+//	// errs: the project does not load. Compile ck.PostCheckFlows() too.
+//	...
+//	// per request, after routing and request validation:
+//	ok, fail := ck.Check(ctx, ck.ForMatch(match), req.Headers)
+//	// fail: FLAT's error document (fail.Status, fail.Code, fail.Message,
+//	// fail.Info) or the error flow. ok: for each ok.Tokens entry set the
+//	// variable OutVar to Claims, send OutHeader: Claims on upstream
+//	// requests, run PostCheckFlow; then the init flow.
+//
 // Decisions where FLAT's documentation is silent:
 //
 //   - Only schemes with x-flat-jwt count. They are dropped from every
