@@ -92,6 +92,9 @@ type Path struct {
 	Flow *Ref
 	// Proxy is x-flat-proxy on the path.
 	Proxy *Proxy
+	// Security is the path-level security list (a FLAT extension); nil
+	// when the path has none.
+	Security *Security
 	// Ops are the path's operations in file order. Empty means a slimline
 	// path that accepts any method.
 	Ops []*Operation

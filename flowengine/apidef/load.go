@@ -23,10 +23,9 @@ var definitionNames = []string{"swagger.yaml", "swagger.json", "openapi.yaml", "
 
 // notEnforced are known x-flat-* extensions flowproc does not enforce yet:
 // enabling one is a load error (notenforced.go), never accepted and
-// ignored.
+// ignored. x-flat-jwt and x-flat-cookiename are enforced by package
+// jwtauth.
 var notEnforced = map[string]bool{
-	"x-flat-jwt":        true,
-	"x-flat-cookiename": true,
 }
 
 const knownExtensions = "x-flat-flow, x-flat-init, x-flat-error, x-flat-proxy, x-flat-validate, x-flat-cors, x-flat-jwt, x-flat-cookiename"
@@ -591,6 +590,8 @@ func (l *loader) walkPath(p pair) {
 		switch {
 		case strings.HasPrefix(k, "x-flat-"):
 			l.ext(levelPath, q, &h)
+		case k == "security":
+			path.Security = l.pathSecurity(q.k, q.v)
 		case methods[k]:
 			op := &Operation{Method: strings.ToUpper(k), At: l.pos(q.k)}
 			path.Ops = append(path.Ops, op)
@@ -654,6 +655,8 @@ func (l *loader) ext(lv level, p pair, h *holder) {
 		// Enforced by package cors: its value (Doc.Extensions) is
 		// compiled with cors.Compile when the engine loads the project.
 		allowed("at the top level", lv == levelTop)
+	case "x-flat-jwt", "x-flat-cookiename":
+		l.errorf(p.k, diag.BadExtension, "%s belongs in a security scheme (securityDefinitions), not %s", name, lv)
 	default:
 		if !notEnforced[name] && !enforcedElsewhere[name] {
 			l.errorf(p.k, diag.BadExtension, "unknown extension %s (known: %s)", name, knownExtensions)

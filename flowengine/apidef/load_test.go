@@ -429,9 +429,9 @@ func TestLoadErrors(t *testing.T) {
 		{"config cors", map[string]string{"swagger.yaml": v2, "conf/config.xml": "<config><flat><cors allowed-origins=\"*\"/></flat></config>"}, []string{"conf/config.xml:1:15 FP108"}, "<cors> is not enforced"},
 		{"config unknown setting", map[string]string{"swagger.yaml": v2, "conf/config.xml": "<config><flat><collect-request-info/></flat></config>"}, []string{"conf/config.xml:1:15 FP107"}, "unknown setting <collect-request-info>"},
 		{"CORS on a path", map[string]string{"swagger.yaml": v2 + "paths:\n  /p:\n    x-flat-cors: {allowed-origins: \"*\"}\n"}, []string{"swagger.yaml:4:5 FP102"}, "x-flat-cors is not allowed on a path"},
-		{"JWT in securityDefinitions", map[string]string{"swagger.yaml": v2 + "securityDefinitions:\n  jwt:\n    type: apiKey\n    in: header\n    name: Authorization\n    x-flat-jwt: {key: secret}\n    x-flat-cookiename: t\n"}, []string{"swagger.yaml:7:5 FP108", "swagger.yaml:8:5 FP108"}, "every request would be let in"},
-		{"JWT in OpenAPI 3 securitySchemes", map[string]string{"openapi.yaml": "openapi: \"3.0.3\"\ninfo: {title: t, version: \"1\"}\npaths: {}\ncomponents:\n  securitySchemes:\n    jwt:\n      type: http\n      scheme: bearer\n      x-flat-jwt: {key: secret}\n"}, []string{"openapi.yaml:9:7 FP108"}, "x-flat-jwt is not enforced"},
-		{"JWT false is still a JWT", map[string]string{"swagger.yaml": v2 + "securityDefinitions:\n  jwt:\n    type: apiKey\n    in: header\n    name: Authorization\n    x-flat-jwt: false\n"}, []string{"swagger.yaml:7:5 FP108"}, "x-flat-jwt is not enforced"},
+		// x-flat-jwt is enforced by jwtauth; apidef only rejects it outside a security scheme.
+		{"JWT at the top level", map[string]string{"swagger.yaml": v2 + "x-flat-jwt: {key: secret}\n"}, []string{"swagger.yaml:2:1 FP102"}, "x-flat-jwt belongs in a security scheme"},
+		{"cookie name on an operation", map[string]string{"swagger.yaml": v2 + "paths:\n  /a:\n    get:\n      x-flat-cookiename: t\n"}, []string{"swagger.yaml:5:7 FP102"}, "x-flat-cookiename belongs in a security scheme"},
 		{"no definition, config without src", map[string]string{"conf/config.xml": "<config/>"}, []string{".:0:0 FP100"}, "create swagger.yaml to start"},
 		{"broken YAML", map[string]string{"swagger.yaml": v2 + "paths:\n  /a: [1\n  /b: 2\n"}, []string{"swagger.yaml:4:5 FP101"}, "invalid YAML"},
 		{"YAML tab", map[string]string{"swagger.yaml": v2 + "paths:\n\t/a:\n"}, []string{"swagger.yaml:3:1 FP101"}, "invalid YAML"},

@@ -9,14 +9,13 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// Fail closed (DESIGN §5): x-flat-jwt (with its x-flat-cookiename) is
-// not enforced by this version of flowproc. A JWT requirement that is
-// accepted and then ignored lets every request in, so a definition that
-// turns one on does not load (FP108).
-//
-// x-flat-validate is enforced by package oasvalidate, which checks its
-// values and places when it compiles the definition (oasvalidate.Compile);
-// x-flat-cors by package cors (top level only, checked in load.go).
+// Fail closed (DESIGN §5): every x-flat-* security, validation and CORS
+// extension is enforced now — x-flat-validate by package oasvalidate,
+// x-flat-cors by package cors (top level only, checked in load.go),
+// x-flat-jwt and x-flat-cookiename by package jwtauth. The machinery below
+// stays for the next extension that is known but not yet enforced: such
+// an extension goes into notEnforced (load.go) with a reason here, and a
+// definition that turns it on does not load (FP108).
 
 // enforcedElsewhere are x-flat-* extensions another package reads and
 // checks: apidef neither interprets nor rejects them.
@@ -25,8 +24,7 @@ var enforcedElsewhere = map[string]bool{
 }
 
 // checkNotEnforced reports every enabled, unenforced extension anywhere in
-// the document (x-flat-jwt sits inside securityDefinitions or
-// components.securitySchemes, below the levels walk visits).
+// the document, also below the levels walk visits.
 func (l *loader) checkNotEnforced(n *yaml.Node) {
 	l.scanNotEnforced(n, 0)
 }
@@ -55,8 +53,6 @@ func (l *loader) scanNotEnforced(n *yaml.Node, depth int) {
 }
 
 var notEnforcedWhy = map[string]string{
-	"x-flat-jwt":        "tokens would not be checked and every request would be let in",
-	"x-flat-cookiename": "it names the cookie of an x-flat-jwt check, which is not enforced",
 }
 
 // disabled reports whether v turns the feature off. Nothing that still
