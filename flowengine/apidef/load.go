@@ -25,8 +25,7 @@ var definitionNames = []string{"swagger.yaml", "swagger.json", "openapi.yaml", "
 // enabling one is a load error (notenforced.go), never accepted and
 // ignored. x-flat-jwt and x-flat-cookiename are enforced by package
 // jwtauth.
-var notEnforced = map[string]bool{
-}
+var notEnforced = map[string]bool{}
 
 const knownExtensions = "x-flat-flow, x-flat-init, x-flat-error, x-flat-proxy, x-flat-validate, x-flat-cors, x-flat-jwt, x-flat-cookiename"
 

@@ -52,8 +52,7 @@ func (l *loader) scanNotEnforced(n *yaml.Node, depth int) {
 	}
 }
 
-var notEnforcedWhy = map[string]string{
-}
+var notEnforcedWhy = map[string]string{}
 
 // disabled reports whether v turns the feature off. Nothing that still
 // fails closed (x-flat-jwt) has an off switch: x-flat-jwt: false is still

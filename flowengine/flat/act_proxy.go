@@ -250,6 +250,11 @@ func (r *run) proxy(spec *proxySpec) error {
 		}
 		f.SetHeaders = append(f.SetHeaders, flowengine.Header{Name: name, Value: v})
 	}
+	if r.side != nil {
+		for _, h := range r.side.jwtHeaders {
+			f.SetHeaders = append(f.SetHeaders, flowengine.Header{Name: strings.ToLower(h.Name), Value: h.Value})
+		}
+	}
 	for _, h := range dropOnProxy {
 		if !explicit[h] && r.header(h) != "" {
 			f.RemoveHeaders = append(f.RemoveHeaders, h)

@@ -252,6 +252,9 @@ func (r *run) prepareCall(c *upstream.Call) {
 	if r.side != nil && r.side.forceBackendHTTPS && strings.HasPrefix(c.URL, "http://") {
 		c.URL = "https://" + c.URL[len("http://"):]
 	}
+	if r.side != nil {
+		c.Headers = append(c.Headers, r.side.jwtHeaders...)
+	}
 	if c.SendXForwardedFor {
 		c.ClientIP = r.x.Req.Client.Address
 		c.ForwardedFor = r.header("x-forwarded-for")

@@ -14,6 +14,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
+	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
 // sides is the run state that only runs with side calls need; it is
@@ -33,6 +34,9 @@ type sides struct {
 	validated *apidef.Match
 	// corsHeaders go on the response the request ends with (x-flat-cors).
 	corsHeaders []cors.Header
+	// jwtHeaders are the out-headers of verified tokens, sent with every
+	// upstream request.
+	jwtHeaders []upstream.Field
 }
 
 // content is one stored body with its media type; doc is its parsed form,

@@ -100,6 +100,11 @@ func (r *run) main() error {
 			return err
 		}
 	}
+	if p.jwt != nil {
+		if answered, err := r.checkSecurity(&m); answered || err != nil {
+			return err
+		}
+	}
 	if p.allowMocking {
 		if mocked, err := r.mockAnswer(&m); mocked || err != nil {
 			return err

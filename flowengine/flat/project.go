@@ -13,6 +13,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
+	"github.com/flowproc/flowproc/flowengine/jwtauth"
 	"github.com/flowproc/flowproc/flowengine/oasvalidate"
 	"github.com/flowproc/flowproc/flowengine/oxn"
 	"github.com/flowproc/flowproc/flowengine/upstream"
@@ -73,8 +74,9 @@ type Project struct {
 	upDefaults  upstream.Defaults // side-call defaults from the FLAT_* variables
 	debug       debugConfig       // FLAT_DEBUG, the Debug header, debug="…" tags
 	validator   *oasvalidate.Validator
-	validating  bool         // some operation validates requests or responses
-	cors        *cors.Policy // x-flat-cors (nil: off)
+	validating  bool             // some operation validates requests or responses
+	cors        *cors.Policy     // x-flat-cors (nil: off)
+	jwt         *jwtauth.Checker // set when some operation has JWT requirements
 	// allowMocking is FLAT_ALLOW_MOCKING=true: "Mock: true" requests are
 	// answered from the definition's examples.
 	allowMocking bool
@@ -166,6 +168,7 @@ func Load(dir string, opts Options) (*Project, diag.List) {
 	}
 	p.compileValidation(c)
 	p.compileCORS(c)
+	p.compileSecurity(c, getenvIn(opts.Env))
 	p.allowMocking = getenvIn(opts.Env)("FLAT_ALLOW_MOCKING") == "true"
 	c.checkCycles()
 	p.env = envNode(opts.Env)
