@@ -73,6 +73,8 @@ type Definition struct {
 	FallbackProxy *Proxy
 	// Paths are the definition's paths in file order.
 	Paths []*Path
+	// Config are conf/config.xml's settings besides the definition.
+	Config ConfigSettings
 	// Doc is the definition as kin-openapi reads it (Swagger 2.0 converted
 	// to OpenAPI 3): schemas, parameters, security schemes and examples for
 	// validation, JWT checks and mocking. Read-only after Load; nil only
@@ -80,6 +82,39 @@ type Definition struct {
 	Doc *openapi3.T
 
 	r router
+}
+
+// ConfigSettings are the settings of conf/config.xml (reference/flat.md
+// §9.2) that other packages enforce; nil when not given.
+type ConfigSettings struct {
+	// Validation is <validation request response/>: x-flat-validate for
+	// the whole API, read after the definition (it replaces the
+	// definition's top-level x-flat-validate).
+	Validation *ConfigValidation
+	// CORS is <cors allowed-origins allow-credentials/>: it replaces
+	// x-flat-cors.
+	CORS *ConfigCORS
+	// LDAP is <ldap cacert-src timeout/> for ldap-lookup and ldap-query.
+	LDAP *ConfigLDAP
+}
+
+// ConfigValidation is <validation>; empty strings are absent attributes.
+type ConfigValidation struct {
+	Request, Response string
+	At                Pos
+}
+
+// ConfigCORS is <cors>; values as written.
+type ConfigCORS struct {
+	AllowedOrigins, AllowCredentials string
+	At                               Pos
+}
+
+// ConfigLDAP is <ldap>; CACertSrc is relative to config.xml, Timeout in
+// seconds.
+type ConfigLDAP struct {
+	CACertSrc, Timeout string
+	At                 Pos
 }
 
 // Path is one entry of the definition's paths.

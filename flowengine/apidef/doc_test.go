@@ -20,3 +20,25 @@ func TestDefinitionKeepsOpenAPIDoc(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigSettings: conf/config.xml's validation, cors and ldap
+// settings reach Definition.Config for the packages that enforce them.
+func TestConfigSettings(t *testing.T) {
+	d, errs := Load(writeProject(t, map[string]string{
+		"swagger.yaml":    "swagger: \"2.0\"\npaths: {}\n",
+		"conf/config.xml": "<config><flat>\n  <validation request=\"true\" response=\"report-only\"/>\n  <cors allowed-origins=\"http://localhost:9002\" allow-credentials=\"true\"/>\n  <ldap cacert-src=\"ca.pem\" timeout=\"3\"/>\n</flat></config>",
+	}))
+	if d == nil || len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	c := d.Config
+	if c.Validation == nil || c.Validation.Request != "true" || c.Validation.Response != "report-only" || c.Validation.At.Line != 2 {
+		t.Errorf("validation: %+v", c.Validation)
+	}
+	if c.CORS == nil || c.CORS.AllowedOrigins != "http://localhost:9002" || c.CORS.AllowCredentials != "true" {
+		t.Errorf("cors: %+v", c.CORS)
+	}
+	if c.LDAP == nil || c.LDAP.CACertSrc != "ca.pem" || c.LDAP.Timeout != "3" {
+		t.Errorf("ldap: %+v", c.LDAP)
+	}
+}

@@ -61,6 +61,7 @@ var (
 
 // loader holds the state of one Load.
 type loader struct {
+	cfg    ConfigSettings // conf/config.xml's settings, read before the definition
 	d      *Definition
 	errs   diag.List
 	file   string // definition file
@@ -94,6 +95,7 @@ func load(dir string) (*Definition, diag.List) {
 	}
 	d := &Definition{Dir: abs, File: file}
 	l.d, l.file, l.dir, l.data = d, file, filepath.Dir(file), data
+	d.Config = l.cfg
 
 	if flow := filepath.Join(abs, "conf", "flow.xml"); l.isFile(flow) {
 		d.DefaultFlow = &Ref{Path: flow, At: Pos{File: flow}}

@@ -425,8 +425,8 @@ func TestLoadErrors(t *testing.T) {
 	cases := []errorCase{
 		{"no definition", map[string]string{"README": "x"}, []string{".:0:0 FP100"}, "No FLAT app found in "},
 		// Fail closed: features flowproc does not enforce yet are load errors (notenforced.go).
-		{"config validation on", map[string]string{"swagger.yaml": v2, "conf/config.xml": "<config><flat>\n  <validation request=\"true\"/></flat></config>"}, []string{"conf/config.xml:2:3 FP108"}, `<validation request="true"> is not enforced`},
-		{"config cors", map[string]string{"swagger.yaml": v2, "conf/config.xml": "<config><flat><cors allowed-origins=\"*\"/></flat></config>"}, []string{"conf/config.xml:1:15 FP108"}, "<cors> is not enforced"},
+		{"config validation with if", map[string]string{"swagger.yaml": v2, "conf/config.xml": "<config><flat>\n  <validation request=\"true\" if=\"$server/role = 'dev'\"/></flat></config>"}, []string{"conf/config.xml:2:3 FP108"}, `conditional or dynamic config.xml settings are not supported`},
+		{"config cors with an unknown attribute", map[string]string{"swagger.yaml": v2, "conf/config.xml": "<config><flat><cors origins=\"*\"/></flat></config>"}, []string{"conf/config.xml:1:15 FP107"}, `<cors> has no attribute "origins"`},
 		{"config unknown setting", map[string]string{"swagger.yaml": v2, "conf/config.xml": "<config><flat><collect-request-info/></flat></config>"}, []string{"conf/config.xml:1:15 FP107"}, "unknown setting <collect-request-info>"},
 		{"CORS on a path", map[string]string{"swagger.yaml": v2 + "paths:\n  /p:\n    x-flat-cors: {allowed-origins: \"*\"}\n"}, []string{"swagger.yaml:4:5 FP102"}, "x-flat-cors is not allowed on a path"},
 		// x-flat-jwt is enforced by jwtauth; apidef only rejects it outside a security scheme.

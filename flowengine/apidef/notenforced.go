@@ -2,6 +2,7 @@ package apidef
 
 import (
 	"encoding/xml"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v4"
@@ -64,22 +65,46 @@ func disabled(string, *yaml.Node) bool { return false }
 // settings flowproc does not honour yet are load errors (FP108), and
 // unknown ones are FP107. It reports whether loading may go on.
 func (l *loader) configSetting(cfg string, line, col int, el xml.StartElement) bool {
-	switch el.Name.Local {
-	case "validation":
-		for _, a := range el.Attr {
-			if a.Name.Local == "if" || strings.EqualFold(a.Value, "false") {
-				continue
-			}
-			l.errs.Addf(cfg, line, col, diag.NotEnforced, "<validation %s=%q> is not enforced by flowproc yet: requests and responses would not be validated; remove it (or set it to false) until it is", a.Name.Local, a.Value)
+	at := Pos{File: cfg, Line: line, Col: col}
+	attrs := map[string]string{}
+	for _, a := range el.Attr {
+		if a.Name.Local == "if" || strings.Contains(a.Value, "{") {
+			// Fail closed: a setting that depends on the request cannot be
+			// read once at load.
+			l.errs.Addf(cfg, line, col, diag.NotEnforced, "<%s %s=%q>: conditional or dynamic config.xml settings are not supported by flowproc; use a static value", el.Name.Local, a.Name.Local, a.Value)
 			return false
 		}
+		attrs[a.Name.Local] = a.Value
+	}
+	known := func(names ...string) bool {
+		for k := range attrs {
+			if !slices.Contains(names, k) {
+				l.errs.Addf(cfg, line, col, diag.BadConfig, "<%s> has no attribute %q (known: %s)", el.Name.Local, k, strings.Join(names, ", "))
+				return false
+			}
+		}
+		return true
+	}
+	switch el.Name.Local {
+	case "validation":
+		if !known("request", "response") {
+			return false
+		}
+		l.cfg.Validation = &ConfigValidation{Request: attrs["request"], Response: attrs["response"], At: at}
 		return true
 	case "cors":
-		l.errs.Addf(cfg, line, col, diag.NotEnforced, "<cors> is not enforced by flowproc yet: CORS headers and preflight answers would be missing; remove it until it is")
+		if !known("allowed-origins", "allow-credentials") {
+			return false
+		}
+		l.cfg.CORS = &ConfigCORS{AllowedOrigins: attrs["allowed-origins"], AllowCredentials: attrs["allow-credentials"], At: at}
+		return true
 	case "ldap":
-		l.errs.Addf(cfg, line, col, diag.NotEnforced, "<ldap> is not supported by flowproc yet (ldap-lookup and ldap-query are not available)")
-	default:
-		l.errs.Addf(cfg, line, col, diag.BadConfig, "unknown setting <%s> in config.xml (known: definition, validation)", el.Name.Local)
+		if !known("cacert-src", "timeout") {
+			return false
+		}
+		l.cfg.LDAP = &ConfigLDAP{CACertSrc: attrs["cacert-src"], Timeout: attrs["timeout"], At: at}
+		return true
 	}
+	l.errs.Addf(cfg, line, col, diag.BadConfig, "unknown setting <%s> in config.xml (known: definition, validation, cors, ldap)", el.Name.Local)
 	return false
 }

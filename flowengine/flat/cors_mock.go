@@ -28,12 +28,20 @@ func (p *Project) compileCORS(c *compiler) {
 		return
 	}
 	ext, ok := p.def.Doc.Extensions["x-flat-cors"]
-	if !ok {
+	var fromConfig *cors.ConfigCORS
+	if cc := p.def.Config.CORS; cc != nil {
+		fromConfig = &cors.ConfigCORS{AllowedOrigins: cc.AllowedOrigins, AllowCredentials: cc.AllowCredentials}
+	}
+	if !ok && fromConfig == nil {
 		return
 	}
-	pol, err := cors.Compile(ext, nil)
+	pol, err := cors.Compile(ext, fromConfig)
 	if err != nil {
-		c.errs.Add(corsDiag(p.def.File, err))
+		d := corsDiag(p.def.File, err)
+		if cc := p.def.Config.CORS; cc != nil {
+			d.File, d.Line, d.Col = cc.At.File, cc.At.Line, cc.At.Col
+		}
+		c.errs.Add(d)
 		return
 	}
 	p.cors = pol

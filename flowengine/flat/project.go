@@ -77,6 +77,7 @@ type Project struct {
 	validating  bool             // some operation validates requests or responses
 	cors        *cors.Policy     // x-flat-cors (nil: off)
 	jwt         *jwtauth.Checker // set when some operation has JWT requirements
+	ldap        *ldapSettings    // conf/config.xml <ldap>
 	// allowMocking is FLAT_ALLOW_MOCKING=true: "Mock: true" requests are
 	// answered from the definition's examples.
 	allowMocking bool
@@ -168,6 +169,7 @@ func Load(dir string, opts Options) (*Project, diag.List) {
 	}
 	p.compileValidation(c)
 	p.compileCORS(c)
+	p.compileLDAP(c)
 	p.compileSecurity(c, getenvIn(opts.Env))
 	p.allowMocking = getenvIn(opts.Env)("FLAT_ALLOW_MOCKING") == "true"
 	c.checkCycles()

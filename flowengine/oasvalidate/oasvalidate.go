@@ -220,6 +220,27 @@ func Compile(d *apidef.Definition) (*Validator, diag.List) {
 	c := &compiler{d: d, errs: &errs}
 	c.scanMisplaced()
 	top := c.pathsSetting().over(c.setting(d.Doc.Extensions))
+	if cv := d.Config.Validation; cv != nil {
+		// conf/config.xml's <validation> is read after the definition: it
+		// replaces the top level for the directions it names.
+		var cs setting
+		for _, dir := range []struct {
+			v    string
+			mode *Mode
+			has  *bool
+		}{{cv.Request, &cs.req, &cs.hasReq}, {cv.Response, &cs.resp, &cs.hasResp}} {
+			if dir.v == "" {
+				continue
+			}
+			m, err := parseMode(dir.v)
+			if err != nil {
+				errs.Addf(cv.At.File, cv.At.Line, cv.At.Col, diag.BadConfig, "<validation>: %v", err)
+				continue
+			}
+			*dir.mode, *dir.has = m, true
+		}
+		top = cs.over(top)
+	}
 	v := &Validator{ops: make(map[opKey]*Op)}
 	v2 := d.Version == "2.0"
 	for _, p := range d.Paths {
