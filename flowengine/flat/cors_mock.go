@@ -87,11 +87,11 @@ func (r *run) mockAnswer(m *apidef.Match) (bool, error) {
 	op := mock.Operation(r.p.def.Doc, m.Path.Pattern, method)
 	accept := r.header("accept")
 	if op == nil {
-		return true, &flowError{status: 500, code: 3210, message: "Mocking failed", info: []string{"the operation " + method + " " + m.Path.Pattern + " has no definition to mock"}}
+		return true, &flowError{status: 500, code: 3211, message: "Mocking failed", info: []string{"the operation " + method + " " + m.Path.Pattern + " has no definition to mock"}}
 	}
 	status, ct, body, ok := mock.Response(r.p.def.Doc, op, accept)
 	if !ok {
-		return true, &flowError{status: 500, code: 3210, message: "Mocking failed", info: []string{"no example or schema of a 2xx response matches Accept: " + accept}}
+		return true, &flowError{status: 500, code: 3211, message: "Mocking failed", info: []string{"no example or schema of a 2xx response matches Accept: " + accept}}
 	}
 	r.x.Resp.Status = status
 	r.setResponseHeader(mock.Header, "true")

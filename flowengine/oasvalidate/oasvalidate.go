@@ -39,10 +39,10 @@ const (
 	RequestCode    = 3204
 	RequestMessage = "Input Validation Failed"
 	// ResponseStatus, ResponseCode and ResponseMessage form the error of a
-	// response that violates the definition. FLAT documents no code; 3205
-	// is the gap between 3204 (input) and 3206 (security).
+	// response that violates the definition. FLAT documents no code; 3210
+	// is flowproc's (3205 is already "Request body unavailable").
 	ResponseStatus  = 500
-	ResponseCode    = 3205
+	ResponseCode    = 3210
 	ResponseMessage = "Client response validation failed"
 )
 

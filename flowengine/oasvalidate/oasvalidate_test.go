@@ -50,7 +50,7 @@ func TestFailClosed(t *testing.T) {
 		t.Errorf("unknown path:\n got %s\nwant %s", got, want)
 	}
 	r = v.ValidateResponse(bg, ResponseInput{Request: RequestInput{Path: other}, Status: 200})
-	want = "true 500 3205 Client response validation failed | The response could not be validated: path /elsewhere was not compiled for validation."
+	want = "true 500 3210 Client response validation failed | The response could not be validated: path /elsewhere was not compiled for validation."
 	if got := describe(r); got != want {
 		t.Errorf("unknown path response:\n got %s\nwant %s", got, want)
 	}
@@ -95,7 +95,7 @@ func TestUnsupportedBody(t *testing.T) {
 		t.Errorf("request:\n got %s\nwant %s", got, want)
 	}
 	r := v.ValidateResponse(bg, ResponseInput{Request: in, Status: 200, ContentType: "application/xml", Body: []byte("<a/>")})
-	want = "true 500 3205 Client response validation failed | Unsupported content type in body: its schema cannot be checked."
+	want = "true 500 3210 Client response validation failed | Unsupported content type in body: its schema cannot be checked."
 	if got := describe(r); got != want {
 		t.Errorf("response:\n got %s\nwant %s", got, want)
 	}
