@@ -103,8 +103,9 @@ type Budget struct {
 	// exceeded is the first limit hit, returned again by every later
 	// charge so a run cannot carry on after an error was swallowed.
 	exceeded ExceededError
-	// deadline is when the run's time is up (zero: no time limit).
-	deadline time.Time
+	// deadline is when the run's time is up, in Unix nanoseconds (0: no
+	// time limit); an int64 rather than a time.Time keeps runs small.
+	deadline int64
 }
 
 func resolve(v, def int64) int64 {
@@ -128,7 +129,7 @@ func (b *Budget) Reset(ctx context.Context, l Limits) {
 		output:  resolve(l.OutputBytes, DefaultOutputBytes),
 	}
 	if t := time.Duration(resolve(int64(l.Time), int64(DefaultTime))); t > 0 {
-		b.deadline = time.Now().Add(t)
+		b.deadline = time.Now().Add(t).UnixNano()
 	}
 }
 
@@ -140,8 +141,8 @@ func (b *Budget) Remaining() (d time.Duration, ok bool) {
 		return 0, false
 	}
 	var end time.Time
-	if !b.deadline.IsZero() {
-		end, ok = b.deadline, true
+	if b.deadline != 0 {
+		end, ok = time.Unix(0, b.deadline), true
 	}
 	if b.ctx != nil {
 		if cd, has := b.ctx.Deadline(); has && (!ok || cd.Before(end)) {

@@ -22,8 +22,6 @@ import (
 type sides struct {
 	// contents are fit://request/content/<id>: the upstream bodies by ID.
 	contents map[string]*content
-	// upstream is the $upstream object: one member per request ID.
-	upstream *dom.Node
 	// forceBackendHTTPS: set-config security/force-backend-https.
 	forceBackendHTTPS bool
 	// test is the state of the flowproc test run this run belongs to
@@ -56,12 +54,11 @@ func (r *run) sideState() *sides {
 
 // upstreamVar returns the $upstream object, creating it.
 func (r *run) upstreamVar() *dom.Node {
-	s := r.sideState()
-	if s.upstream == nil {
-		s.upstream = r.slab.object("upstream")
-		r.storeVar("upstream", expr.NodeSet{s.upstream}) // traced by setUpstreamEntry
+	if r.upstream == nil {
+		r.upstream = r.slab.object("upstream")
+		r.storeVar("upstream", expr.NodeSet{r.upstream}) // traced by setUpstreamEntry
 	}
-	return s.upstream
+	return r.upstream
 }
 
 // setUpstreamEntry replaces $upstream/<id> with entry.

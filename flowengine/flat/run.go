@@ -48,11 +48,12 @@ type run struct {
 	respBodyLoaded      bool
 	contentFromUpstream bool
 	// backing arrays for x.Fwd's header lists (most forwards change a few)
-	fwdSet    [4]flowengine.Header
+	fwdSet    [3]flowengine.Header
 	fwdRemove [4]string
 
 	logFields *orderedMap
-	side      *sides // side-call state, allocated by the first side call
+	side      *sides    // side-call state, allocated by the first side call
+	upstream  *dom.Node // the $upstream object (forward and side calls)
 	// scratch holds template output that is parsed, not kept (see
 	// execTemplate); members is scratch space for objectMembers.
 	scratch   bytes.Buffer
@@ -68,7 +69,7 @@ type run struct {
 	// allocated with the run.
 	varsBuf    [4]varEntry
 	reqArr     [1]*dom.Node // backs reqSet
-	scratchBuf [144]byte    // initial space of scratch (the run stays within a 2 KiB size class)
+	scratchBuf [184]byte    // initial space of scratch (the run stays within a 2 KiB size class)
 	paramsBuf  [2]paramKV
 	headersBuf [4]flowengine.Header
 }
