@@ -121,8 +121,10 @@ type exchange struct {
 	resp     direction
 
 	forwarded bool
-	closed    bool  // Envoy closed the stream
-	fatal     error // protocol or transport error: Process returns it
+	// schemeIn: the request arrived carrying UpstreamSchemeHeader.
+	schemeIn bool
+	closed   bool  // Envoy closed the stream
+	fatal    error // protocol or transport error: Process returns it
 
 	// result, for the access log and metrics
 	out       *flowengine.Outcome
@@ -566,10 +568,14 @@ func (x *exchange) Forward(ctx context.Context, f *flowengine.Mutation) (*flowen
 			return nil, fmt.Errorf("forward: %w", err)
 		}
 	}
+	scheme, clear, err := routeChange(f, x.request.Scheme, x.schemeIn)
+	if err != nil {
+		return nil, err
+	}
 	replace, held := f.BodySet, false
 	if !d.released {
-		var err error
-		if held, err = x.release(d, requestMutation(f, replace), f.Body, replace); err != nil {
+		hm := withRoute(requestMutation(f, replace), scheme, x.schemeIn && scheme == "")
+		if held, err = x.release(d, hm, f.Body, replace, clear); err != nil {
 			return nil, fmt.Errorf("forward: %w", err)
 		}
 	}
@@ -587,28 +593,30 @@ func (x *exchange) Forward(ctx context.Context, f *flowengine.Mutation) (*flowen
 }
 
 // changesRequest reports whether f asks for any request change.
-func changesRequest(f *flowengine.Mutation) bool { return !f.Empty() }
+func changesRequest(f *flowengine.Mutation) bool { return !f.Empty() || f.Scheme != "" }
 
 // release sends the owed replies of d carrying the header mutation hm and,
 // when replace is set, the new body. Where the changes go depends on what
 // Envoy holds (extproc.md §3.3, §4.2, §6.6): the headers reply (CONTINUE,
 // or CONTINUE_AND_REPLACE for an unread body), the headers reply followed by
 // the held chunks' replies (streamed bodies), or the BUFFERED body reply
-// with content-length fixed. held is false when Envoy no longer held
+// with content-length fixed. clear sets clear_route_cache in the reply that
+// carries hm (request direction only; Envoy honours it only next to a
+// header_mutation, extproc.md §7.1). held is false when Envoy no longer held
 // anything the changes could apply to.
-func (x *exchange) release(d *direction, hm *extprocv3.HeaderMutation, body []byte, replace bool) (held bool, err error) {
+func (x *exchange) release(d *direction, hm *extprocv3.HeaderMutation, body []byte, replace, clear bool) (held bool, err error) {
 	held = true
 	switch {
 	case d.headersOwed && d.bodyStreams():
-		if err = x.send(headersReply(d.response, &extprocv3.CommonResponse{HeaderMutation: hm}, nil)); err == nil {
+		if err = x.send(headersReply(d.response, &extprocv3.CommonResponse{HeaderMutation: hm, ClearRouteCache: clear}, nil)); err == nil {
 			x.observe(d.headersPhase(), d.since)
 			err = x.replyHeld(d, body, replace)
 		}
 	case d.headersOwed:
-		err = x.send(headersReply(d.response, replaceInHeaders(hm, body, replace), nil))
+		err = x.send(headersReply(d.response, replaceInHeaders(hm, body, replace, clear), nil))
 		x.observe(d.headersPhase(), d.since)
 	case d.bodyOwed:
-		c := &extprocv3.CommonResponse{HeaderMutation: hm}
+		c := &extprocv3.CommonResponse{HeaderMutation: hm, ClearRouteCache: clear}
 		if replace {
 			c.HeaderMutation, c.BodyMutation = withContentLength(hm, len(body)), bodyReplacement(body)
 		}
@@ -635,14 +643,16 @@ func (x *exchange) release(d *direction, hm *extprocv3.HeaderMutation, body []by
 // replaceInHeaders is the CommonResponse of a headers reply that carries the
 // header mutation and, when replace is set, a new body: CONTINUE_AND_REPLACE
 // with body_mutation, content-length removed (extproc.md §3.3, §6.6).
-func replaceInHeaders(hm *extprocv3.HeaderMutation, body []byte, replace bool) *extprocv3.CommonResponse {
+// clear sets clear_route_cache.
+func replaceInHeaders(hm *extprocv3.HeaderMutation, body []byte, replace, clear bool) *extprocv3.CommonResponse {
 	if !replace {
-		return &extprocv3.CommonResponse{HeaderMutation: hm}
+		return &extprocv3.CommonResponse{HeaderMutation: hm, ClearRouteCache: clear}
 	}
 	return &extprocv3.CommonResponse{
-		Status:         extprocv3.CommonResponse_CONTINUE_AND_REPLACE,
-		HeaderMutation: withoutContentLength(hm),
-		BodyMutation:   bodyReplacement(body),
+		Status:          extprocv3.CommonResponse_CONTINUE_AND_REPLACE,
+		HeaderMutation:  withoutContentLength(hm),
+		BodyMutation:    bodyReplacement(body),
+		ClearRouteCache: clear,
 	}
 }
 
@@ -688,7 +698,7 @@ func (x *exchange) releaseResponse(o *flowengine.Outcome) error {
 		}
 	}
 	hm := responseMutation(o, o.BodySet)
-	held, err := x.release(d, hm, o.Body, o.BodySet)
+	held, err := x.release(d, hm, o.Body, o.BodySet, false)
 	if !held && (hm != nil || o.BodySet) {
 		x.s.log.Warn("response changes dropped: Envoy already released the response headers",
 			"requestID", x.request.ID)

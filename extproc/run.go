@@ -115,6 +115,9 @@ func (x *exchange) setup(h *extprocv3.HttpHeaders, pc *extprocv3.ProtocolConfigu
 			if k == "x-request-id" && r.ID == "" {
 				r.ID = v
 			}
+			if k == UpstreamSchemeHeader {
+				x.schemeIn = true
+			}
 			r.Headers = append(r.Headers, flowengine.Header{Name: k, Value: v})
 		}
 	}
