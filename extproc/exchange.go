@@ -114,6 +114,9 @@ type exchange struct {
 	cancel  context.CancelFunc
 	pumping bool // the pump goroutine runs (started by the first waiting recv)
 	start   time.Time
+	// wd sends override_message_timeout for slow runs; nil when disabled.
+	// With a watchdog every Send goes through it.
+	wd *watchdog
 
 	request  flowengine.Request
 	response flowengine.Response
@@ -146,6 +149,10 @@ func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *e
 	}
 	x.resp.response = true
 	x.ctx, x.cancel = context.WithCancel(stream.Context())
+	if s.maxMessageTimeout > 0 {
+		deadline, _ := x.ctx.Deadline()
+		x.wd = newWatchdog(s, stream, deadline)
+	}
 	return x
 }
 
@@ -195,10 +202,22 @@ func (x *exchange) pump() {
 	}
 }
 
-// close ends the run's context and stops the pump.
+// close ends the run's context, stops the pump and detaches the watchdog.
 func (x *exchange) close() {
 	x.cancel()
 	close(x.done)
+	if x.wd != nil {
+		x.wd.release()
+		x.wd = nil
+	}
+}
+
+// owe records that Envoy now waits for a reply the run holds: Envoy armed
+// its message timer when it sent the message.
+func (x *exchange) owe(now time.Time) {
+	if x.wd != nil {
+		x.wd.arm(now)
+	}
 }
 
 // protocolError records an out-of-order or malformed message: Process will
@@ -254,7 +273,13 @@ func (x *exchange) send(r *extprocv3.ProcessingResponse) error {
 	if err := checkReplySize(r, x.s.maxReply); err != nil {
 		return err
 	}
-	if err := x.stream.Send(r); err != nil {
+	var err error
+	if x.wd != nil {
+		err = x.wd.send(r)
+	} else {
+		err = x.stream.Send(r)
+	}
+	if err != nil {
 		if x.stream.Context().Err() != nil {
 			x.closed = true
 			x.cancel()
@@ -338,6 +363,7 @@ func (x *exchange) next(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 func (x *exchange) onResponseHeaders(h *extprocv3.HttpHeaders) error {
 	d := &x.resp
 	d.seen, d.headersOwed, d.eos, d.since = true, true, h.GetEndOfStream(), time.Now()
+	x.owe(d.since)
 	x.response = flowengine.Response{BodyKnownEmpty: d.eos}
 	hs := h.GetHeaders().GetHeaders()
 	vals := newHeaderValues(hs)
@@ -410,6 +436,7 @@ func (x *exchange) onBody(d *direction, b *extprocv3.HttpBody) (handled bool, er
 		// when trailers follow; extproc.md §4.2).
 		d.awaitingBody, d.bodyOwed, d.complete = false, true, true
 		d.body, d.size, d.since = b.GetBody(), int64(len(b.GetBody())), time.Now()
+		x.owe(d.since)
 	case d.bodyOwed || d.complete && !d.eager:
 		return false, x.protocolError(codes.FailedPrecondition, "unexpected %s_body after the buffered body", d.name())
 	default:
@@ -419,9 +446,11 @@ func (x *exchange) onBody(d *direction, b *extprocv3.HttpBody) (handled bool, er
 		d.eager = true
 		d.held = append(d.held, chunk{b.GetBody(), b.GetEndOfStream()})
 		d.size += int64(len(b.GetBody()))
+		now := time.Now()
 		if b.GetEndOfStream() {
-			d.complete, d.since = true, time.Now()
+			d.complete, d.since = true, now
 		}
+		x.owe(now)
 	}
 	if lim := x.s.bodyLimit; d.size > lim && !d.tooLarge {
 		d.tooLarge = true
@@ -439,6 +468,7 @@ func (x *exchange) onTrailers(d *direction) (handled bool, err error) {
 		return true, x.send(trailersReply(d.response))
 	}
 	d.trailersOwed = true
+	x.owe(time.Now())
 	switch {
 	case d.awaitingBody:
 		d.awaitingBody = false
