@@ -33,6 +33,9 @@ import (
 	// ErrBootstrapTypeURL naming the URL, so add the import when a shipped
 	// config starts using a new extension.
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/clusters/dynamic_forward_proxy/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/dynamic_forward_proxy/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 )
 
 // Sentinel errors for the kinds of problems ValidateBootstrapYAML reports.
