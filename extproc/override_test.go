@@ -34,7 +34,9 @@ func (r slowRunner) Run(ctx context.Context, _ *flowengine.Request, h flowengine
 
 type oneRunner struct{ r flowengine.Runner }
 
-func (o oneRunner) Resolve(string, string) (flowengine.Runner, string, bool) { return o.r, "slow", true }
+func (o oneRunner) Resolve(string, string) (flowengine.Runner, string, bool) {
+	return o.r, "slow", true
+}
 
 // TestOverrideMessageTimeout runs a flow that holds the request headers
 // past Envoy's message_timeout through the Envoy-faithful client: with the
