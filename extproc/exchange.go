@@ -604,7 +604,7 @@ func (x *exchange) Forward(ctx context.Context, f *flowengine.Mutation) (*flowen
 	}
 	replace, held := f.BodySet, false
 	if !d.released {
-		hm := withRoute(requestMutation(f, replace), scheme, x.schemeIn && scheme == "")
+		hm := requestMutation(f, replace, scheme, x.schemeIn && scheme == "")
 		if held, err = x.release(d, hm, f.Body, replace, clear); err != nil {
 			return nil, fmt.Errorf("forward: %w", err)
 		}

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
-
 	"github.com/flowproc/flowproc/flowengine"
 )
 
@@ -51,22 +49,4 @@ func routeChange(f *flowengine.Mutation, reqScheme string, incoming bool) (schem
 		return "", false, fmt.Errorf("forward: scheme %q: %w", scheme, ErrBadUpstreamScheme)
 	}
 	return scheme, true, nil
-}
-
-// withRoute adds the routing headers to hm (allocated when nil): the
-// upstream scheme header when scheme is set, else the removal of an
-// incoming copy.
-func withRoute(hm *extprocv3.HeaderMutation, scheme string, incoming bool) *extprocv3.HeaderMutation {
-	if scheme == "" && !incoming {
-		return hm
-	}
-	if hm == nil {
-		hm = &extprocv3.HeaderMutation{}
-	}
-	if scheme != "" {
-		hm.SetHeaders = append(hm.SetHeaders, headerOption(UpstreamSchemeHeader, scheme, false))
-	} else {
-		hm.RemoveHeaders = append(hm.RemoveHeaders, UpstreamSchemeHeader)
-	}
-	return hm
 }
