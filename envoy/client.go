@@ -507,6 +507,11 @@ func (c *Client) Do(ctx context.Context, req *HTTPRequest, upstream Upstream) (*
 	if closed {
 		return nil, ErrClientClosed
 	}
+	if len(c.cfg.EarlyRemoveHeaders) > 0 {
+		cp := *req
+		cp.Headers = withoutHeaders(req.Headers, c.cfg.EarlyRemoveHeaders)
+		req = &cp
+	}
 	eff := c.cfg.ForRequest(req.Authority, req.Path, req.Headers)
 	x := newExchange(ctx, c, eff, req, upstream)
 	resp, err := x.run()

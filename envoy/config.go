@@ -79,6 +79,10 @@ type FilterConfig struct {
 	// the dynamic forward proxy HTTP filter (needed by routes to a dynamic
 	// forward proxy cluster).
 	DynamicForwardProxyFilter bool
+	// EarlyRemoveHeaders are the headers the connection manager's
+	// early_header_mutation_extensions remove from every downstream request
+	// before routing and filters (lower-case).
+	EarlyRemoveHeaders []string
 }
 
 // Route is one route of the HTTP connection manager, reduced to what the
@@ -263,6 +267,11 @@ func filterConfigFromHCM(hcm *hcmv3.HttpConnectionManager) (*FilterConfig, error
 	if v := hcm.GetMaxRequestHeadersKb(); v != nil {
 		fc.MaxRequestHeadersKB = int(v.GetValue())
 	}
+	early, err := earlyRemovals(hcm)
+	if err != nil {
+		return nil, err
+	}
+	fc.EarlyRemoveHeaders = early
 	rc := hcm.GetRouteConfig()
 	if rc == nil {
 		return fc, nil

@@ -1,13 +1,16 @@
 package envoy
 
 import (
+	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	earlyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/http/early_header_mutation/header_mutation/v3"
 )
 
 // Names and type URLs of the routing extensions the client models.
@@ -159,4 +162,40 @@ func (fc *FilterConfig) target(r *Route, headers []Header) routeTarget {
 	}
 	t.cluster = c
 	return t
+}
+
+// earlyRemovals returns the header names the HCM's header_mutation early
+// header mutations remove. Other early mutations are not modelled.
+func earlyRemovals(hcm *hcmv3.HttpConnectionManager) ([]string, error) {
+	var out []string
+	for _, e := range hcm.GetEarlyHeaderMutationExtensions() {
+		tc := e.GetTypedConfig()
+		if tc == nil || tc.GetTypeUrl() != "type.googleapis.com/envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation" {
+			continue
+		}
+		m := &earlyv3.HeaderMutation{}
+		if err := tc.UnmarshalTo(m); err != nil {
+			return nil, fmt.Errorf("early header mutation %q: %w", e.GetName(), err)
+		}
+		for _, mu := range m.GetMutations() {
+			if r := mu.GetRemove(); r != "" {
+				out = append(out, lowerASCII(r))
+			}
+		}
+	}
+	return out, nil
+}
+
+// withoutHeaders returns hs without the headers named in names.
+func withoutHeaders(hs []Header, names []string) []Header {
+	if len(names) == 0 {
+		return hs
+	}
+	out := make([]Header, 0, len(hs))
+	for _, h := range hs {
+		if !slices.Contains(names, h.Name) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
