@@ -104,3 +104,30 @@ func TestDevRouter(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDevUpstreamsSet: the -upstream parser never panics, and what it
+// accepts is a valid upstream URL, stored under a lower-case host.
+func FuzzDevUpstreamsSet(f *testing.F) {
+	for _, s := range []string{"http://127.0.0.1:8080", "api.example.com=http://127.0.0.1:9000", "a:443=https://[::1]:9", "=x", "http://a=b", "h=ftp://x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var u devUpstreams
+		if err := u.Set(s); err != nil {
+			return
+		}
+		if u.def != "" {
+			if _, err := upstreamURL(u.def); err != nil {
+				t.Fatalf("accepted default %q: %v", u.def, err)
+			}
+		}
+		for h, v := range u.hosts {
+			if h != strings.ToLower(h) {
+				t.Fatalf("host %q not lower-cased", h)
+			}
+			if _, err := upstreamURL(v); err != nil {
+				t.Fatalf("accepted mapping %q: %v", v, err)
+			}
+		}
+	})
+}
