@@ -75,6 +75,13 @@ type HTTPRequest struct {
 	// Downstream is the client connection the request arrived on (what
 	// Envoy's source.* and connection.* attributes report).
 	Downstream Downstream
+	// Route and Cluster are set by the client on a forwarded request: the
+	// route the router used (the one cached at arrival, or the re-matched
+	// one after the ext_proc server cleared the route cache) and the
+	// cluster it named. Both are nil when the filter configuration has no
+	// routes or clusters (programmatic configs). See Router.
+	Route   *Route
+	Cluster *Cluster
 }
 
 // Downstream describes the client connection of a request.
@@ -499,6 +506,11 @@ func (c *Client) Do(ctx context.Context, req *HTTPRequest, upstream Upstream) (*
 	c.mu.Unlock()
 	if closed {
 		return nil, ErrClientClosed
+	}
+	if len(c.cfg.EarlyRemoveHeaders) > 0 {
+		cp := *req
+		cp.Headers = withoutHeaders(req.Headers, c.cfg.EarlyRemoveHeaders)
+		req = &cp
 	}
 	eff := c.cfg.ForRequest(req.Authority, req.Path, req.Headers)
 	x := newExchange(ctx, c, eff, req, upstream)

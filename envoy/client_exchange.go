@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,14 +55,18 @@ const (
 // codec it talks to. All state is owned by the loop goroutine (run);
 // goroutines for the gRPC stream, timers and the upstream only post events.
 type exchange struct {
-	c        *Client
-	eff      *EffectiveConfig
-	f        *extprocfilterv3.ExternalProcessor
-	v        Version
-	ctx      context.Context
-	req      *HTTPRequest
-	upstream Upstream
-	log      *slog.Logger
+	c   *Client
+	eff *EffectiveConfig
+	// routeCleared: the server cleared the route cache; target is the
+	// router's choice (selectRoute).
+	routeCleared bool
+	target       routeTarget
+	f            *extprocfilterv3.ExternalProcessor
+	v            Version
+	ctx          context.Context
+	req          *HTTPRequest
+	upstream     Upstream
+	log          *slog.Logger
 
 	dec, enc *procState
 
@@ -266,9 +271,7 @@ func (x *exchange) pump() {
 		}
 		if !x.routerStarted && x.dec.headersPassed && !x.dec.aborted {
 			x.routerStarted = true
-			if x.eff.NoRoute {
-				x.log.Debug("ext_proc client: no route matched; router answers 404")
-				x.sendLocalReply(localReply{status: 404, details: "route_not_found", viaChain: true})
+			if x.selectRoute() {
 				continue
 			}
 		}
@@ -1355,10 +1358,50 @@ func (x *exchange) startEncoding(h *headerMap, chunks [][]byte, trailers []Heade
 	x.encodeHeaders(len(s.pending) == 0)
 }
 
+// selectRoute is the router's route and cluster choice when the request
+// headers reach it: the route cached when the request arrived, or, after
+// the ext_proc server cleared the route cache, the route matching the
+// headers as they are now (Envoy re-evaluates a cleared route on the next
+// route() call; extproc.md §7.1). It sends the router's local reply and
+// returns true when the request cannot be forwarded.
+func (x *exchange) selectRoute() bool {
+	cfg := x.c.cfg
+	route, noRoute := x.eff.Route, x.eff.NoRoute
+	headers := x.dec.outHeaders.regular()
+	if x.routeCleared && len(cfg.Routes) > 0 {
+		authority, _ := x.dec.outHeaders.first(":authority")
+		path, _ := x.dec.outHeaders.first(":path")
+		route = cfg.matchRoute(authority, path, headers)
+		noRoute = route == nil
+	}
+	if noRoute {
+		x.log.Debug("ext_proc client: no route matched; router answers 404")
+		x.sendLocalReply(localReply{status: 404, details: "route_not_found", viaChain: true})
+		return true
+	}
+	x.target = cfg.target(route, headers)
+	if x.target.details != "" {
+		x.log.Debug("ext_proc client: router cannot forward", "details", x.target.details)
+		x.sendLocalReply(localReply{status: x.target.status, details: x.target.details, viaChain: true})
+		return true
+	}
+	return false
+}
+
 func (x *exchange) startUpstream() {
 	x.upstreamStarted = true
 	d := x.dec
-	fwd := &HTTPRequest{Headers: d.outHeaders.regular(), Trailers: d.outTrailers.regular()}
+	fwd := &HTTPRequest{Headers: d.outHeaders.regular(), Trailers: d.outTrailers.regular(),
+		Route: x.target.route, Cluster: x.target.cluster}
+	if r := x.target.route; r != nil && len(r.RequestHeadersToRemove) > 0 {
+		kept := fwd.Headers[:0]
+		for _, h := range fwd.Headers {
+			if !slices.Contains(r.RequestHeadersToRemove, h.Name) {
+				kept = append(kept, h)
+			}
+		}
+		fwd.Headers = kept
+	}
 	fwd.Method, _ = d.outHeaders.first(":method")
 	fwd.Scheme, _ = d.outHeaders.first(":scheme")
 	fwd.Authority, _ = d.outHeaders.first(":authority")

@@ -355,8 +355,10 @@ func (s *procState) processHeaderMutationIfAvailable(cr *extprocv3.CommonRespons
 	return nil
 }
 
-// clearRouteCache is DecodingProcessorState::clearRouteCache; the client
-// has no route cache, so only the counters are observable (§7.1).
+// clearRouteCache is DecodingProcessorState::clearRouteCache (§7.1): the
+// route is re-evaluated when the router runs if the reply carries a header
+// mutation and route_cache_action is CLEAR, or DEFAULT with
+// clear_route_cache set.
 func (s *procState) clearRouteCache(cr *extprocv3.CommonResponse) {
 	if s.dir != dirRequest {
 		return
@@ -371,8 +373,13 @@ func (s *procState) clearRouteCache(cr *extprocv3.CommonResponse) {
 	if s.x.f.GetDisableClearRouteCache() {
 		action = extprocfilterv3.ExternalProcessor_RETAIN
 	}
-	if action == extprocfilterv3.ExternalProcessor_RETAIN && cr.GetClearRouteCache() {
-		s.x.c.stats.clearRouteCacheDisabled.Add(1)
+	switch {
+	case action == extprocfilterv3.ExternalProcessor_RETAIN:
+		if cr.GetClearRouteCache() {
+			s.x.c.stats.clearRouteCacheDisabled.Add(1)
+		}
+	case action == extprocfilterv3.ExternalProcessor_CLEAR || cr.GetClearRouteCache():
+		s.x.routeCleared = true
 	}
 }
 

@@ -71,6 +71,18 @@ type FilterConfig struct {
 	// bootstrap names it statically (first endpoint of the envoy_grpc
 	// cluster, or the google_grpc target). Empty when unknown.
 	ProcessorAddress string
+	// Clusters are the bootstrap's static clusters by name; nil for
+	// programmatic configs (the router then sends every request to the
+	// Upstream given to Do, without cluster checks).
+	Clusters map[string]*Cluster
+	// DynamicForwardProxyFilter is true when the connection manager runs
+	// the dynamic forward proxy HTTP filter (needed by routes to a dynamic
+	// forward proxy cluster).
+	DynamicForwardProxyFilter bool
+	// EarlyRemoveHeaders are the headers the connection manager's
+	// early_header_mutation_extensions remove from every downstream request
+	// before routing and filters (lower-case).
+	EarlyRemoveHeaders []string
 }
 
 // Route is one route of the HTTP connection manager, reduced to what the
@@ -90,6 +102,17 @@ type Route struct {
 	// filter's name, least specific first: route configuration, virtual
 	// host, route (extproc.md §7.2 "Merge (less → more specific)").
 	PerFilterConfig []*extprocfilterv3.ExtProcPerRoute
+	// Forwards is true for a route action (route: {...}); false for direct
+	// responses and redirects.
+	Forwards bool
+	// Cluster is the route action's cluster; ClusterHeader, when set, names
+	// the request header holding the cluster name instead.
+	Cluster       string
+	ClusterHeader string
+	// RequestHeadersToRemove are the headers the router removes before
+	// the request goes upstream: the route's, its virtual host's and the
+	// route configuration's request_headers_to_remove.
+	RequestHeadersToRemove []string
 }
 
 // NewFilterConfig wraps a programmatically built ExternalProcessor. The
@@ -212,6 +235,8 @@ func filterConfigFromBootstrap(bs *bootstrapv3.Bootstrap) (*FilterConfig, error)
 					fc.BufferLimit = int(v.GetValue())
 				}
 				fc.ProcessorAddress = processorAddress(fc.Filter.GetGrpcService(), bs.GetStaticResources().GetClusters())
+				fc.Clusters = clustersOf(bs)
+				fc.DynamicForwardProxyFilter = hasDFPFilter(hcm)
 				return fc, nil
 			}
 		}
@@ -242,6 +267,11 @@ func filterConfigFromHCM(hcm *hcmv3.HttpConnectionManager) (*FilterConfig, error
 	if v := hcm.GetMaxRequestHeadersKb(); v != nil {
 		fc.MaxRequestHeadersKB = int(v.GetValue())
 	}
+	early, err := earlyRemovals(hcm)
+	if err != nil {
+		return nil, err
+	}
+	fc.EarlyRemoveHeaders = early
 	rc := hcm.GetRouteConfig()
 	if rc == nil {
 		return fc, nil
@@ -266,12 +296,22 @@ func filterConfigFromHCM(hcm *hcmv3.HttpConnectionManager) (*FilterConfig, error
 					chain = append(chain, c)
 				}
 			}
+			var remove []string
+			for _, l := range [][]string{r.GetRequestHeadersToRemove(), vh.GetRequestHeadersToRemove(), rc.GetRequestHeadersToRemove()} {
+				for _, h := range l {
+					remove = append(remove, lowerASCII(h))
+				}
+			}
 			fc.Routes = append(fc.Routes, Route{
-				Name:            r.GetName(),
-				VirtualHost:     vh.GetName(),
-				Domains:         append([]string(nil), vh.GetDomains()...),
-				Match:           r.GetMatch(),
-				PerFilterConfig: chain,
+				Name:                   r.GetName(),
+				VirtualHost:            vh.GetName(),
+				Domains:                append([]string(nil), vh.GetDomains()...),
+				Match:                  r.GetMatch(),
+				PerFilterConfig:        chain,
+				Forwards:               r.GetRoute() != nil,
+				Cluster:                r.GetRoute().GetCluster(),
+				ClusterHeader:          r.GetRoute().GetClusterHeader(),
+				RequestHeadersToRemove: remove,
 			})
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	dfpfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/dynamic_forward_proxy/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -33,6 +34,9 @@ import (
 	// ErrBootstrapTypeURL naming the URL, so add the import when a shipped
 	// config starts using a new extension.
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/clusters/dynamic_forward_proxy/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/http/early_header_mutation/header_mutation/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 )
 
 // Sentinel errors for the kinds of problems ValidateBootstrapYAML reports.
@@ -471,6 +475,7 @@ func (v *bootstrapValidator) checkBootstrap(b *bootstrapv3.Bootstrap) {
 // route config.
 func (v *bootstrapValidator) checkHCM(p bootstrapPath, h *hcmv3.HttpConnectionManager) {
 	extProcNames := map[string]bool{}
+	dfpFilter := false
 	filters := h.GetHttpFilters()
 	for i, f := range filters {
 		fp := p.key("http_filters").index(i)
@@ -487,6 +492,11 @@ func (v *bootstrapValidator) checkHCM(p bootstrapPath, h *hcmv3.HttpConnectionMa
 		case *extprocv3.ExternalProcessor:
 			extProcNames[f.GetName()] = true
 			v.checkExtProc(fp.key("typed_config"), c)
+		case *dfpfilterv3.FilterConfig:
+			dfpFilter = true
+			if len(extProcNames) == 0 && hasExtProcAfter(filters[i+1:]) {
+				v.addf(fp, ErrBootstrapFilterChain, "dynamic forward proxy filter %q runs before ext_proc: it would resolve the host before flowproc can choose it", f.GetName())
+			}
 		case *routerv3.Router:
 			if i != len(filters)-1 {
 				v.addf(fp, ErrBootstrapFilterChain, "router filter %q must be the last HTTP filter (Envoy rejects a terminal filter in the middle of the chain)", f.GetName())
@@ -513,7 +523,11 @@ func (v *bootstrapValidator) checkHCM(p bootstrapPath, h *hcmv3.HttpConnectionMa
 				continue
 			}
 			if c := ra.GetCluster(); c != "" {
-				v.requireCluster(rtp.key("route").key("cluster"), c, "route")
+				if v.requireCluster(rtp.key("route").key("cluster"), c, "route") && !dfpFilter &&
+					v.clusters[c].GetClusterType().GetName() == dfpClusterName {
+					v.addf(rtp.key("route").key("cluster"), ErrBootstrapFilterChain,
+						"route to dynamic forward proxy cluster %q needs the envoy.filters.http.dynamic_forward_proxy HTTP filter (else Envoy answers 503: no host resolved)", c)
+				}
 			}
 			for wi, wc := range ra.GetWeightedClusters().GetClusters() {
 				wp := rtp.key("route").key("weighted_clusters").key("clusters").index(wi)
@@ -696,4 +710,14 @@ var protojsonPositionRE = regexp.MustCompile(`^proto:[\s\x{00a0}]*(\(line \d+:\d
 // cleanProtojsonError strips protojson's prefix from err's text.
 func cleanProtojsonError(err error) string {
 	return protojsonPositionRE.ReplaceAllString(err.Error(), "")
+}
+
+// hasExtProcAfter reports whether an ext_proc filter is among filters.
+func hasExtProcAfter(filters []*hcmv3.HttpFilter) bool {
+	for _, f := range filters {
+		if f.GetTypedConfig().GetTypeUrl() == extProcTypeURL {
+			return true
+		}
+	}
+	return false
 }

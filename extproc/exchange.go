@@ -114,6 +114,9 @@ type exchange struct {
 	cancel  context.CancelFunc
 	pumping bool // the pump goroutine runs (started by the first waiting recv)
 	start   time.Time
+	// wd sends override_message_timeout for slow runs; nil when disabled.
+	// With a watchdog every Send goes through it.
+	wd *watchdog
 
 	request  flowengine.Request
 	response flowengine.Response
@@ -121,8 +124,10 @@ type exchange struct {
 	resp     direction
 
 	forwarded bool
-	closed    bool  // Envoy closed the stream
-	fatal     error // protocol or transport error: Process returns it
+	// schemeIn: the request arrived carrying UpstreamSchemeHeader.
+	schemeIn bool
+	closed   bool  // Envoy closed the stream
+	fatal    error // protocol or transport error: Process returns it
 
 	// result, for the access log and metrics
 	out       *flowengine.Outcome
@@ -144,6 +149,10 @@ func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *e
 	}
 	x.resp.response = true
 	x.ctx, x.cancel = context.WithCancel(stream.Context())
+	if s.maxMessageTimeout > 0 {
+		deadline, _ := x.ctx.Deadline()
+		x.wd = newWatchdog(s, stream, deadline)
+	}
 	return x
 }
 
@@ -193,10 +202,22 @@ func (x *exchange) pump() {
 	}
 }
 
-// close ends the run's context and stops the pump.
+// close ends the run's context, stops the pump and detaches the watchdog.
 func (x *exchange) close() {
 	x.cancel()
 	close(x.done)
+	if x.wd != nil {
+		x.wd.release()
+		x.wd = nil
+	}
+}
+
+// owe records that Envoy now waits for a reply the run holds: Envoy armed
+// its message timer when it sent the message.
+func (x *exchange) owe(now time.Time) {
+	if x.wd != nil {
+		x.wd.arm(now)
+	}
 }
 
 // protocolError records an out-of-order or malformed message: Process will
@@ -252,7 +273,13 @@ func (x *exchange) send(r *extprocv3.ProcessingResponse) error {
 	if err := checkReplySize(r, x.s.maxReply); err != nil {
 		return err
 	}
-	if err := x.stream.Send(r); err != nil {
+	var err error
+	if x.wd != nil {
+		err = x.wd.send(r)
+	} else {
+		err = x.stream.Send(r)
+	}
+	if err != nil {
 		if x.stream.Context().Err() != nil {
 			x.closed = true
 			x.cancel()
@@ -336,6 +363,7 @@ func (x *exchange) next(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 func (x *exchange) onResponseHeaders(h *extprocv3.HttpHeaders) error {
 	d := &x.resp
 	d.seen, d.headersOwed, d.eos, d.since = true, true, h.GetEndOfStream(), time.Now()
+	x.owe(d.since)
 	x.response = flowengine.Response{BodyKnownEmpty: d.eos}
 	hs := h.GetHeaders().GetHeaders()
 	vals := newHeaderValues(hs)
@@ -408,6 +436,7 @@ func (x *exchange) onBody(d *direction, b *extprocv3.HttpBody) (handled bool, er
 		// when trailers follow; extproc.md §4.2).
 		d.awaitingBody, d.bodyOwed, d.complete = false, true, true
 		d.body, d.size, d.since = b.GetBody(), int64(len(b.GetBody())), time.Now()
+		x.owe(d.since)
 	case d.bodyOwed || d.complete && !d.eager:
 		return false, x.protocolError(codes.FailedPrecondition, "unexpected %s_body after the buffered body", d.name())
 	default:
@@ -417,9 +446,11 @@ func (x *exchange) onBody(d *direction, b *extprocv3.HttpBody) (handled bool, er
 		d.eager = true
 		d.held = append(d.held, chunk{b.GetBody(), b.GetEndOfStream()})
 		d.size += int64(len(b.GetBody()))
+		now := time.Now()
 		if b.GetEndOfStream() {
-			d.complete, d.since = true, time.Now()
+			d.complete, d.since = true, now
 		}
+		x.owe(now)
 	}
 	if lim := x.s.bodyLimit; d.size > lim && !d.tooLarge {
 		d.tooLarge = true
@@ -437,6 +468,7 @@ func (x *exchange) onTrailers(d *direction) (handled bool, err error) {
 		return true, x.send(trailersReply(d.response))
 	}
 	d.trailersOwed = true
+	x.owe(time.Now())
 	switch {
 	case d.awaitingBody:
 		d.awaitingBody = false
@@ -566,10 +598,14 @@ func (x *exchange) Forward(ctx context.Context, f *flowengine.Mutation) (*flowen
 			return nil, fmt.Errorf("forward: %w", err)
 		}
 	}
+	scheme, clear, err := routeChange(f, x.request.Scheme, x.schemeIn)
+	if err != nil {
+		return nil, err
+	}
 	replace, held := f.BodySet, false
 	if !d.released {
-		var err error
-		if held, err = x.release(d, requestMutation(f, replace), f.Body, replace); err != nil {
+		hm := requestMutation(f, replace, scheme, x.schemeIn && scheme == "")
+		if held, err = x.release(d, hm, f.Body, replace, clear); err != nil {
 			return nil, fmt.Errorf("forward: %w", err)
 		}
 	}
@@ -587,28 +623,30 @@ func (x *exchange) Forward(ctx context.Context, f *flowengine.Mutation) (*flowen
 }
 
 // changesRequest reports whether f asks for any request change.
-func changesRequest(f *flowengine.Mutation) bool { return !f.Empty() }
+func changesRequest(f *flowengine.Mutation) bool { return !f.Empty() || f.Scheme != "" }
 
 // release sends the owed replies of d carrying the header mutation hm and,
 // when replace is set, the new body. Where the changes go depends on what
 // Envoy holds (extproc.md §3.3, §4.2, §6.6): the headers reply (CONTINUE,
 // or CONTINUE_AND_REPLACE for an unread body), the headers reply followed by
 // the held chunks' replies (streamed bodies), or the BUFFERED body reply
-// with content-length fixed. held is false when Envoy no longer held
+// with content-length fixed. clear sets clear_route_cache in the reply that
+// carries hm (request direction only; Envoy honours it only next to a
+// header_mutation, extproc.md §7.1). held is false when Envoy no longer held
 // anything the changes could apply to.
-func (x *exchange) release(d *direction, hm *extprocv3.HeaderMutation, body []byte, replace bool) (held bool, err error) {
+func (x *exchange) release(d *direction, hm *extprocv3.HeaderMutation, body []byte, replace, clear bool) (held bool, err error) {
 	held = true
 	switch {
 	case d.headersOwed && d.bodyStreams():
-		if err = x.send(headersReply(d.response, &extprocv3.CommonResponse{HeaderMutation: hm}, nil)); err == nil {
+		if err = x.send(headersReply(d.response, &extprocv3.CommonResponse{HeaderMutation: hm, ClearRouteCache: clear}, nil)); err == nil {
 			x.observe(d.headersPhase(), d.since)
 			err = x.replyHeld(d, body, replace)
 		}
 	case d.headersOwed:
-		err = x.send(headersReply(d.response, replaceInHeaders(hm, body, replace), nil))
+		err = x.send(headersReply(d.response, replaceInHeaders(hm, body, replace, clear), nil))
 		x.observe(d.headersPhase(), d.since)
 	case d.bodyOwed:
-		c := &extprocv3.CommonResponse{HeaderMutation: hm}
+		c := &extprocv3.CommonResponse{HeaderMutation: hm, ClearRouteCache: clear}
 		if replace {
 			c.HeaderMutation, c.BodyMutation = withContentLength(hm, len(body)), bodyReplacement(body)
 		}
@@ -635,14 +673,16 @@ func (x *exchange) release(d *direction, hm *extprocv3.HeaderMutation, body []by
 // replaceInHeaders is the CommonResponse of a headers reply that carries the
 // header mutation and, when replace is set, a new body: CONTINUE_AND_REPLACE
 // with body_mutation, content-length removed (extproc.md §3.3, §6.6).
-func replaceInHeaders(hm *extprocv3.HeaderMutation, body []byte, replace bool) *extprocv3.CommonResponse {
+// clear sets clear_route_cache.
+func replaceInHeaders(hm *extprocv3.HeaderMutation, body []byte, replace, clear bool) *extprocv3.CommonResponse {
 	if !replace {
-		return &extprocv3.CommonResponse{HeaderMutation: hm}
+		return &extprocv3.CommonResponse{HeaderMutation: hm, ClearRouteCache: clear}
 	}
 	return &extprocv3.CommonResponse{
-		Status:         extprocv3.CommonResponse_CONTINUE_AND_REPLACE,
-		HeaderMutation: withoutContentLength(hm),
-		BodyMutation:   bodyReplacement(body),
+		Status:          extprocv3.CommonResponse_CONTINUE_AND_REPLACE,
+		HeaderMutation:  withoutContentLength(hm),
+		BodyMutation:    bodyReplacement(body),
+		ClearRouteCache: clear,
 	}
 }
 
@@ -688,7 +728,7 @@ func (x *exchange) releaseResponse(o *flowengine.Outcome) error {
 		}
 	}
 	hm := responseMutation(o, o.BodySet)
-	held, err := x.release(d, hm, o.Body, o.BodySet)
+	held, err := x.release(d, hm, o.Body, o.BodySet, false)
 	if !held && (hm != nil || o.BodySet) {
 		x.s.log.Warn("response changes dropped: Envoy already released the response headers",
 			"requestID", x.request.ID)

@@ -71,8 +71,9 @@ func TestExchange(t *testing.T) {
 			steps: []step{
 				{reqHeaders("GET", "/items?x=1", true, nil, "x-request-id", "req-1", "x-remove-me", "1", "accept", "*/*"),
 					replies(wantReqHeaders(&extprocv3.CommonResponse{HeaderMutation: mut([]string{"x-remove-me"},
-						set(":path", "/v2/items?x=1"), set(":authority", "internal.example.com"),
-						set("x-added", "a b"), set("authorization", "Bearer t"))}))},
+						set(":path", "/v2/items?x=1"), set(":authority", "internal.example.com"), set(UpstreamSchemeHeader, "https"),
+						set("x-added", "a b"), set("authorization", "Bearer t")),
+						ClearRouteCache: true}))},
 				{respHeaders("200", true, "server", "envoy"),
 					replies(wantRespHeaders(&extprocv3.CommonResponse{HeaderMutation: mut([]string{"server"},
 						set(":status", "201"), set("x-flow", "yes"), add("set-cookie", "a=1"), add("set-cookie", "b=2"))}))},

@@ -37,6 +37,7 @@ type metrics struct {
 	immediateResponses *prometheus.CounterVec
 	errors             *prometheus.CounterVec
 	panics             prometheus.Counter
+	overrides          prometheus.Counter
 	phase              *prometheus.HistogramVec
 	// phaseObs are the four phase observers, resolved once.
 	phaseObs map[string]prometheus.Observer
@@ -68,13 +69,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "flowproc_panics_total",
 			Help: "Panics recovered while processing a stream.",
 		}),
+		overrides: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "flowproc_message_timeout_overrides_total",
+			Help: "override_message_timeout messages sent because a run held a reply past Options.OverrideAfter of Envoy's message_timeout.",
+		}),
 		phase: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "flowproc_phase_duration_seconds",
 			Help:    "Time from the arrival of an Envoy message to flowproc's reply, by phase.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .2, .5, 1, 2.5, 5},
 		}, []string{"phase"}),
 	}
-	reg.MustRegister(m.streams, m.streamsActive, m.exchanges, m.immediateResponses, m.errors, m.panics, m.phase)
+	reg.MustRegister(m.streams, m.streamsActive, m.exchanges, m.immediateResponses, m.errors, m.panics, m.overrides, m.phase)
 	m.phaseObs = make(map[string]prometheus.Observer, 4)
 	for _, p := range []string{phaseRequestHeaders, phaseRequestBody, phaseResponseHeaders, phaseResponseBody} {
 		m.phaseObs[p] = m.phase.WithLabelValues(p)

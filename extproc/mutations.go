@@ -89,7 +89,10 @@ func isContentLength(name string) bool {
 // When replaceBody is set, content-length is dropped from the sets: the caller
 // either sets the new length itself (BUFFERED) or Envoy removes it
 // (CONTINUE_AND_REPLACE, STREAMED, FDS).
-func requestMutation(f *flowengine.Mutation, replaceBody bool) *extprocv3.HeaderMutation {
+//
+// scheme, when set, is the UpstreamSchemeHeader value of an upstream choice
+// (route.go); removeScheme removes a client-sent copy instead.
+func requestMutation(f *flowengine.Mutation, replaceBody bool, scheme string, removeScheme bool) *extprocv3.HeaderMutation {
 	n := len(f.SetHeaders) + len(f.AddHeaders)
 	if f.Path != "" {
 		n++
@@ -97,14 +100,17 @@ func requestMutation(f *flowengine.Mutation, replaceBody bool) *extprocv3.Header
 	if f.Authority != "" {
 		n++
 	}
-	if n == 0 && len(f.RemoveHeaders) == 0 {
+	if scheme != "" {
+		n++
+	}
+	if n == 0 && len(f.RemoveHeaders) == 0 && !removeScheme {
 		return nil
 	}
 	hm := &extprocv3.HeaderMutation{}
 	if n > 0 {
 		hm.SetHeaders = make([]*corev3.HeaderValueOption, 0, n+1)
 	}
-	size := len(f.Path) + len(f.Authority)
+	size := len(f.Path) + len(f.Authority) + len(scheme)
 	for _, h := range f.SetHeaders {
 		size += len(h.Value)
 	}
@@ -118,6 +124,9 @@ func requestMutation(f *flowengine.Mutation, replaceBody bool) *extprocv3.Header
 	if f.Authority != "" {
 		hm.SetHeaders = append(hm.SetHeaders, b.add(":authority", f.Authority, false))
 	}
+	if scheme != "" {
+		hm.SetHeaders = append(hm.SetHeaders, b.add(UpstreamSchemeHeader, scheme, false))
+	}
 	for _, h := range f.SetHeaders {
 		if replaceBody && isContentLength(h.Name) {
 			continue
@@ -130,10 +139,17 @@ func requestMutation(f *flowengine.Mutation, replaceBody bool) *extprocv3.Header
 		}
 		hm.SetHeaders = append(hm.SetHeaders, b.add(h.Name, h.Value, true))
 	}
-	if len(f.RemoveHeaders) > 0 {
-		hm.RemoveHeaders = make([]string, len(f.RemoveHeaders))
-		for i, name := range f.RemoveHeaders {
-			hm.RemoveHeaders[i] = lower(name)
+	if len(f.RemoveHeaders) > 0 || removeScheme {
+		k := len(f.RemoveHeaders)
+		if removeScheme {
+			k++
+		}
+		hm.RemoveHeaders = make([]string, 0, k)
+		for _, name := range f.RemoveHeaders {
+			hm.RemoveHeaders = append(hm.RemoveHeaders, lower(name))
+		}
+		if removeScheme {
+			hm.RemoveHeaders = append(hm.RemoveHeaders, UpstreamSchemeHeader)
 		}
 	}
 	return hm

@@ -86,6 +86,7 @@ func (x *exchange) serve() error {
 // extproc.md §2.1 row 11).
 func (x *exchange) setup(h *extprocv3.HttpHeaders, pc *extprocv3.ProtocolConfiguration) {
 	x.req.seen, x.req.headersOwed, x.req.eos, x.req.since = true, true, h.GetEndOfStream(), time.Now()
+	x.owe(x.req.since)
 	if pc != nil {
 		x.req.mode, x.resp.mode = pc.GetRequestBodyMode(), pc.GetResponseBodyMode()
 		sww := pc.GetSendBodyWithoutWaitingForHeaderResponse()
@@ -114,6 +115,9 @@ func (x *exchange) setup(h *extprocv3.HttpHeaders, pc *extprocv3.ProtocolConfigu
 			}
 			if k == "x-request-id" && r.ID == "" {
 				r.ID = v
+			}
+			if k == UpstreamSchemeHeader {
+				x.schemeIn = true
 			}
 			r.Headers = append(r.Headers, flowengine.Header{Name: k, Value: v})
 		}

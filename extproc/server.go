@@ -78,6 +78,20 @@ type Options struct {
 	// A larger reply is not sent: the exchange is answered 500
 	// (reply_too_large) while the response can still be replaced.
 	MaxReplyBytes int
+	// MessageTimeout is Envoy's ext_proc message_timeout: how long Envoy
+	// waits for each reply before it fails the request with 504 (default
+	// DefaultMessageTimeout, Envoy's default).
+	MessageTimeout time.Duration
+	// MaxMessageTimeout is Envoy's max_message_timeout, the largest
+	// override_message_timeout Envoy accepts. When set (≥ 1 ms), a reply a
+	// run still holds after OverrideAfter × MessageTimeout is preceded by
+	// one override_message_timeout of MaxMessageTimeout (less when the
+	// stream's deadline is nearer), so flows that wait for side calls are
+	// not cut off by Envoy. 0 disables overrides, as in Envoy.
+	MaxMessageTimeout time.Duration
+	// OverrideAfter is the fraction of MessageTimeout (in (0, 1)) after
+	// which the override is sent; default DefaultOverrideAfter.
+	OverrideAfter float64
 }
 
 // Server is the ext_proc server. Create it with New, register it on a
@@ -93,6 +107,10 @@ type Server struct {
 	bodyLimit int64
 	maxReply  int
 	health    *health.Server
+
+	// message timeout overrides (watchdog.go)
+	maxMessageTimeout time.Duration
+	overrideAfter     time.Duration
 
 	registered atomic.Bool
 	draining   atomic.Bool
@@ -126,6 +144,18 @@ func New(opts Options) *Server {
 		s.maxReply = int(s.bodyLimit + messageHeadroom)
 	}
 	s.metrics = newMetrics(s.reg)
+	if opts.MaxMessageTimeout >= time.Millisecond {
+		mt := opts.MessageTimeout
+		if mt <= 0 {
+			mt = DefaultMessageTimeout
+		}
+		frac := opts.OverrideAfter
+		if frac <= 0 || frac >= 1 {
+			frac = DefaultOverrideAfter
+		}
+		s.maxMessageTimeout = min(opts.MaxMessageTimeout, time.Hour)
+		s.overrideAfter = time.Duration(float64(mt) * frac)
+	}
 	s.health.SetServingStatus("", healthgrpc.HealthCheckResponse_NOT_SERVING)
 	s.health.SetServingStatus(ServiceName, healthgrpc.HealthCheckResponse_NOT_SERVING)
 	return s

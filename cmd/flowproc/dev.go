@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -31,8 +30,12 @@ const devUsage = `Usage: flowproc dev [flags] [DIR...]
 Starts the flowproc ext_proc server in-process on a loopback gRPC port and,
 in front of it, an HTTP listener that drives it exactly as Envoy's ext_proc
 filter does (configured from the Envoy YAML), forwarding to -upstream. With
-no -upstream, a built-in demo upstream answers with the request it received
-as JSON. With no DIR, the embedded example project runs.
+no -upstream URL, a built-in demo upstream answers with the request it
+received as JSON. A flow that chooses an origin (FLAT origin, Apigee
+TargetEndpoint) is routed as Envoy routes it (dynamic forward proxy); map
+such origins to local servers with -upstream HOST=URL (repeatable), e.g.
+-upstream api.example.com=http://127.0.0.1:9000. The local server sees the
+origin's Host header. With no DIR, the embedded example project runs.
 
 Prints one line per request: method, path, project, flow, outcome, status,
 duration.
@@ -51,7 +54,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", ":10000", "HTTP listen address (plays Envoy's listener)")
 	grpcAddr := fs.String("grpc-listen", "127.0.0.1:0", "ext_proc gRPC listen address")
 	admin := fs.String("admin", "", "admin address for /metrics, /healthz, /readyz (off when empty)")
-	upstream := fs.String("upstream", "", "upstream base URL, e.g. http://127.0.0.1:8080 (default: built-in demo upstream)")
+	var upstreams devUpstreams
+	fs.Var(&upstreams, "upstream", "upstream base `URL`, e.g. http://127.0.0.1:8080 (default: built-in demo upstream); "+
+		"repeat as HOST=URL (or HOST:PORT=URL) to send requests a flow routes to origin HOST to a local URL")
 	envoyCfg := fs.String("envoy-config", "", "Envoy YAML holding the ext_proc filter (default: envoy/envoy.yaml, embedded)")
 	defProject := fs.String("default-project", "", "project for requests no other rule selects (default: the first)")
 	bodyLimit := fs.String("body-limit", "1MiB", "largest body a flow may read")
@@ -85,14 +90,30 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	var up envoy.Upstream
-	if *upstream != "" {
-		u, err := url.Parse(*upstream)
-		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			fmt.Fprintf(stderr, "flowproc dev: -upstream %q: want http(s)://host:port\n", *upstream)
-			return 2
+	fc, err := envoy.ParseFilterConfig(cfgYAML)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowproc dev: envoy config: %v\n", err)
+		return 1
+	}
+	target := ""
+	var def envoy.Upstream
+	if upstreams.def != "" {
+		u, _ := upstreamURL(upstreams.def) // checked by Set
+		def, target = &envoy.HTTPUpstream{Addr: u.Host, Scheme: u.Scheme}, upstreams.def
+	} else {
+		// The demo upstream, started here so the router can send the
+		// static clusters to it.
+		addr, stop, err := startDemoUpstream()
+		if err != nil {
+			fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
+			return 1
 		}
-		up = &envoy.HTTPUpstream{Addr: u.Host, Scheme: u.Scheme}
+		defer stop()
+		def, target = &envoy.HTTPUpstream{Addr: addr}, "demo upstream on "+addr
+	}
+	router := upstreams.router(fc, def)
+	for h, t := range upstreams.hosts {
+		target += ", " + h + " → " + t
 	}
 	logger := newLogger(stderr, level)
 	// writeReload prints the reloads; per-project log records would repeat it.
@@ -116,7 +137,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		HTTPAddr:    *listen,
 		GRPCAddr:    *grpcAddr,
 		AdminAddr:   *admin,
-		Upstream:    up,
+		Upstream:    router,
 		BodyLimit:   limit,
 		Logger:      logger,
 		Trace:       *trace,
@@ -132,10 +153,6 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
 		return 1
-	}
-	target := *upstream
-	if target == "" {
-		target = "demo upstream on " + stack.UpstreamAddr
 	}
 	watchNote := ""
 	if watching {

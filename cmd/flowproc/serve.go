@@ -58,6 +58,15 @@ type serveConfig struct {
 	// Watch reloads the projects when a file under their directories
 	// changes (SIGHUP always reloads them).
 	Watch bool `json:"watch"`
+	// MessageTimeout and MaxMessageTimeout are Envoy's ext_proc
+	// message_timeout and max_message_timeout (defaults: the shipped
+	// configs' 1s and 10s). "0" for MaxMessageTimeout disables
+	// override_message_timeout.
+	MessageTimeout    string `json:"messageTimeout"`
+	MaxMessageTimeout string `json:"maxMessageTimeout"`
+	// OverrideAfter is the fraction of MessageTimeout a run may hold a
+	// reply before flowproc asks Envoy for more time (default 0.5).
+	OverrideAfter string `json:"overrideAfter"`
 }
 
 // tlsFiles are PEM file paths.
@@ -68,7 +77,8 @@ type tlsFiles struct {
 }
 
 func defaultServeConfig() serveConfig {
-	return serveConfig{Listen: ":50051", Admin: ":9090", BodyLimit: "1MiB", LogLevel: "info", ShutdownGrace: "15s"}
+	return serveConfig{Listen: ":50051", Admin: ":9090", BodyLimit: "1MiB", LogLevel: "info", ShutdownGrace: "15s",
+		MessageTimeout: "1s", MaxMessageTimeout: "10s", OverrideAfter: "0.5"}
 }
 
 // settings is a serveConfig parsed and checked.
@@ -78,7 +88,10 @@ type settings struct {
 	maxReply  int64
 	grace     time.Duration
 	level     slog.Level
-	tls       *tls.Config
+	// message timeouts (extproc.Options)
+	messageTimeout, maxMessageTimeout time.Duration
+	overrideAfter                     float64
+	tls                               *tls.Config
 }
 
 const serveUsage = `Usage: flowproc serve [flags] [DIR...]
@@ -143,7 +156,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	fs.SetOutput(stderr)
 	var fl serveConfig
 	def := defaultServeConfig()
-	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, projects, watch)")
+	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch)")
 	fs.BoolVar(&fl.Watch, "watch", def.Watch, "reload the projects when a file under their directories changes (SIGHUP always reloads)")
 	bind := []struct {
 		name, usage string
@@ -159,6 +172,9 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 		{"log-level", "log `level`: debug, info, warn, error", func(c *serveConfig) *string { return &c.LogLevel }},
 		{"default-project", "`project` for requests no metadata or base path selects (\"\" = the first)", func(c *serveConfig) *string { return &c.DefaultProject }},
 		{"shutdown-grace", "how long in-flight streams may finish after SIGTERM (`duration`)", func(c *serveConfig) *string { return &c.ShutdownGrace }},
+		{"message-timeout", "Envoy's ext_proc message_timeout (`duration`)", func(c *serveConfig) *string { return &c.MessageTimeout }},
+		{"max-message-timeout", "Envoy's max_message_timeout (`duration`): the override_message_timeout sent for slow flows; 0 disables overrides", func(c *serveConfig) *string { return &c.MaxMessageTimeout }},
+		{"override-after", "`fraction` of -message-timeout a flow may hold a reply before flowproc asks Envoy for more time", func(c *serveConfig) *string { return &c.OverrideAfter }},
 	}
 	for _, b := range bind {
 		fs.StringVar(b.dst(&fl), b.name, *b.dst(&def), b.usage)
@@ -211,6 +227,16 @@ func (c serveConfig) check() (*settings, error) {
 	}
 	if st.grace, err = time.ParseDuration(c.ShutdownGrace); err != nil || st.grace < 0 {
 		return nil, fmt.Errorf("shutdown grace %q: want a duration such as 15s", c.ShutdownGrace)
+	}
+	if st.messageTimeout, err = time.ParseDuration(c.MessageTimeout); err != nil || st.messageTimeout <= 0 || st.messageTimeout > time.Hour {
+		return nil, fmt.Errorf("message timeout %q: want a duration in (0, 1h] such as 1s (Envoy's message_timeout)", c.MessageTimeout)
+	}
+	if st.maxMessageTimeout, err = time.ParseDuration(c.MaxMessageTimeout); err != nil || st.maxMessageTimeout < 0 || st.maxMessageTimeout > time.Hour ||
+		st.maxMessageTimeout > 0 && st.maxMessageTimeout < time.Millisecond {
+		return nil, fmt.Errorf("max message timeout %q: want 0 or a duration in [1ms, 1h] such as 10s (Envoy's max_message_timeout)", c.MaxMessageTimeout)
+	}
+	if st.overrideAfter, err = strconv.ParseFloat(c.OverrideAfter, 64); err != nil || !(st.overrideAfter > 0 && st.overrideAfter < 1) {
+		return nil, fmt.Errorf("override after %q: want a fraction between 0 and 1 such as 0.5", c.OverrideAfter)
 	}
 	if err := st.level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
@@ -268,7 +294,8 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 // serve runs the gRPC and admin servers until ctx ends, then drains.
 func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog.Logger, stdout io.Writer) error {
-	srv := extproc.New(extproc.Options{Resolver: res, Logger: logger, BodyLimit: st.bodyLimit, MaxReplyBytes: int(st.maxReply)})
+	srv := extproc.New(extproc.Options{Resolver: res, Logger: logger, BodyLimit: st.bodyLimit, MaxReplyBytes: int(st.maxReply),
+		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter})
 	opts := srv.GRPCOptions()
 	security := "plaintext h2c"
 	if st.tls != nil {

@@ -75,6 +75,21 @@ func TestParseServeArgs(t *testing.T) {
 				t.Error("-watch=false did not override the file")
 			}
 		}},
+		{name: "message timeouts default to the shipped Envoy configs'", check: func(t *testing.T, st *settings) {
+			if st.messageTimeout != time.Second || st.maxMessageTimeout != 10*time.Second || st.overrideAfter != 0.5 {
+				t.Errorf("timeouts = %v %v %v", st.messageTimeout, st.maxMessageTimeout, st.overrideAfter)
+			}
+		}},
+		{name: "message timeout flags", args: []string{"-message-timeout", "200ms", "-max-message-timeout", "0", "-override-after", "0.25"},
+			check: func(t *testing.T, st *settings) {
+				if st.messageTimeout != 200*time.Millisecond || st.maxMessageTimeout != 0 || st.overrideAfter != 0.25 {
+					t.Errorf("timeouts = %v %v %v", st.messageTimeout, st.maxMessageTimeout, st.overrideAfter)
+				}
+			}},
+		{name: "message timeout zero", args: []string{"-message-timeout", "0s"}, wantErr: "message timeout"},
+		{name: "max message timeout over Envoy's limit", args: []string{"-max-message-timeout", "2h"}, wantErr: "max message timeout"},
+		{name: "max message timeout under 1ms", args: []string{"-max-message-timeout", "10us"}, wantErr: "max message timeout"},
+		{name: "override fraction out of range", args: []string{"-override-after", "1"}, wantErr: "override after"},
 		{name: "unknown config key", args: []string{"-config", unknown}, wantErr: "unknown field"},
 		{name: "missing config file", args: []string{"-config", filepath.Join(dir, "none.yaml")}, wantErr: "read config"},
 		{name: "bad body limit", args: []string{"-body-limit", "lots"}, wantErr: "body limit"},
