@@ -88,7 +88,7 @@ type Mutation struct {
 // Empty reports whether m changes nothing.
 func (m *Mutation) Empty() bool {
 	return m.Status == 0 && len(m.SetHeaders)+len(m.AddHeaders)+len(m.RemoveHeaders) == 0 &&
-		m.Path == "" && m.Authority == "" && !m.BodySet
+		m.Path == "" && m.Authority == "" && m.Scheme == "" && !m.BodySet
 }
 
 // Host is the I/O of one exchange. A run calls its methods from the run's own

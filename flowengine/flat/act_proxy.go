@@ -235,7 +235,9 @@ func (r *run) proxy(spec *proxySpec) error {
 	if query != "" {
 		f.Path += "?" + query
 	}
-	f.Authority = target.Host
+	// The origin chooses the upstream (DESIGN §3a): extproc sets
+	// :authority, the scheme Envoy routes on and clear_route_cache.
+	f.Authority, f.Scheme = authorityOf(target), target.Scheme
 	explicit := map[string]bool{}
 	for _, m := range spec.headers {
 		name := strings.ToLower(m.key)
@@ -262,6 +264,16 @@ func (r *run) proxy(spec *proxySpec) error {
 	}
 	scheme := target.Scheme
 	return r.forward(scheme + "://" + target.Host + f.Path)
+}
+
+// authorityOf is a target's host with its port only when the port is not
+// the scheme's default.
+func authorityOf(u *url.URL) string {
+	port := u.Port()
+	if port != "" && (u.Scheme == "http" && port == "80" || u.Scheme == "https" && port == "443") {
+		return strings.TrimSuffix(u.Host, ":"+port) // keeps an IPv6 literal's brackets
+	}
+	return u.Host
 }
 
 // forward hands the request to the host and records $upstream/main.

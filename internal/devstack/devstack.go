@@ -119,7 +119,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, fmt.Errorf("envoy config: %w", err)
 	}
 	s := &Stack{done: make(chan error, 1)}
-	s.Server = extproc.New(extproc.Options{Resolver: recording{cfg.Projects, &s.outcomes, cfg.Trace}, Logger: cfg.Logger, BodyLimit: cfg.BodyLimit})
+	// The server asks for override_message_timeout as the proxy's filter
+	// allows it: the same message_timeout and max_message_timeout the
+	// Envoy-faithful client enforces.
+	s.Server = extproc.New(extproc.Options{Resolver: recording{cfg.Projects, &s.outcomes, cfg.Trace}, Logger: cfg.Logger, BodyLimit: cfg.BodyLimit,
+		MessageTimeout: fc.Filter.GetMessageTimeout().AsDuration(), MaxMessageTimeout: fc.Filter.GetMaxMessageTimeout().AsDuration()})
 	s.grpcSrv = grpc.NewServer(s.Server.GRPCOptions()...)
 	s.Server.Register(s.grpcSrv)
 	glis, err := net.Listen("tcp", cfg.GRPCAddr)
