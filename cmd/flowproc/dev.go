@@ -97,9 +97,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	target := ""
 	var def envoy.Upstream
+	defURL := ""
 	if upstreams.def != "" {
 		u, _ := upstreamURL(upstreams.def) // checked by Set
-		def, target = &envoy.HTTPUpstream{Addr: u.Host, Scheme: u.Scheme}, upstreams.def
+		def, target, defURL = &envoy.HTTPUpstream{Addr: u.Host, Scheme: u.Scheme}, upstreams.def, u.Scheme+"://"+u.Host
 	} else {
 		// The demo upstream, started here so the router can send the
 		// static clusters to it.
@@ -109,9 +110,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer stop()
-		def, target = &envoy.HTTPUpstream{Addr: addr}, "demo upstream on "+addr
+		def, target, defURL = &envoy.HTTPUpstream{Addr: addr}, "demo upstream on "+addr, "http://"+addr
 	}
 	router := upstreams.router(fc, def)
+	// The origin host "upstream" (the example projects' and the compose
+	// demo's name for the service behind Envoy) is the default upstream,
+	// unless -upstream maps it.
+	if _, mapped := router.Hosts[devDefaultHost]; !mapped {
+		router.Hosts[devDefaultHost] = defURL
+	}
 	for h, t := range upstreams.hosts {
 		target += ", " + h + " → " + t
 	}

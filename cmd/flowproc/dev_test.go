@@ -167,3 +167,49 @@ func TestDevReloads(t *testing.T) {
 		})
 	}
 }
+
+// TestDevREADMECommands: the README's first screen — `flowproc dev` on the
+// embedded example and its three curl commands — keeps working. The
+// example's proxy-request origin "upstream" reaches the demo upstream.
+func TestDevREADMECommands(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- runDev(ctx, []string{"-listen", "127.0.0.1:0"}, &stdout, &stderr) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	addrRe := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)`)
+	var addr string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && addr == ""; time.Sleep(20 * time.Millisecond) {
+		if m := addrRe.FindStringSubmatch(stdout.String()); m != nil {
+			addr = m[1]
+		}
+	}
+	if addr == "" {
+		t.Fatalf("dev did not start; stderr:\n%s", stderr.String())
+	}
+	for _, tc := range []struct {
+		method, path, body, want string
+		status                   int
+	}{
+		{"GET", "/api/hello/world?lang=de", "", `"greeting": "Hello, World!"`, 200},
+		{"POST", "/api/echo", `{"items":[{"name":"tea","price":3},{"name":"cake","price":4}]}`, `"total": 7`, 201},
+		{"GET", "/api/upstream/anything", "", `"path":"/v2/anything"`, 200},
+	} {
+		req, _ := http.NewRequest(tc.method, "http://"+addr+tc.path, strings.NewReader(tc.body))
+		if tc.body != "" {
+			req.Header.Set("content-type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || !strings.Contains(string(b), tc.want) {
+			t.Errorf("%s %s: %d %s; want %d with %s", tc.method, tc.path, resp.StatusCode, b, tc.status, tc.want)
+		}
+	}
+}

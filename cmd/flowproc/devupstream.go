@@ -77,6 +77,9 @@ func upstreamURL(s string) (*url.URL, error) {
 // router builds the dev proxy's upstream: static clusters of cfg go to def
 // (the default upstream), origins a flow chooses (dynamic forward proxy
 // clusters) to their -upstream HOST=URL mapping, else to the real host.
+// devDefaultHost is the origin host dev sends to the default upstream.
+const devDefaultHost = "upstream"
+
 func (u *devUpstreams) router(cfg *envoy.FilterConfig, def envoy.Upstream) *envoy.Router {
 	r := &envoy.Router{Hosts: map[string]string{}, Clusters: map[string]envoy.Upstream{}, Default: def}
 	for h, t := range u.hosts {
