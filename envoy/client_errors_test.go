@@ -339,6 +339,7 @@ func TestBufferLimit(t *testing.T) {
 	tests := []struct {
 		name        string
 		pm          *extprocfilterv3.ProcessingMode
+		override    *extprocfilterv3.ProcessingMode // mode_override on the request headers reply
 		resp        *UpstreamResponse
 		wantStatus  int
 		wantDetails string
@@ -353,6 +354,10 @@ func TestBufferLimit(t *testing.T) {
 			resp:       &UpstreamResponse{Status: 200, Body: big},
 			wantStatus: 500, wantDetails: "response_payload_too_large",
 			wantSeq: []string{"request_headers eos=false", "response_headers eos=false"}},
+		{name: "a body over the limit that came during the headers call, then mode_override BUFFERED, gets 413",
+			override:   &extprocfilterv3.ProcessingMode{RequestBodyMode: BUFFERED},
+			wantStatus: 413, wantDetails: "request_payload_too_large",
+			wantSeq: []string{"request_headers eos=false", "response_headers eos=false"}},
 		{name: "STREAMED request is not limited",
 			pm:         mode(SEND, SEND, STREAMED, NONE, DEF, DEF),
 			wantStatus: 200, wantDetails: "via_upstream",
@@ -360,8 +365,20 @@ func TestBufferLimit(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, passThrough)
-			c := h.client(&extprocfilterv3.ExternalProcessor{ProcessingMode: tc.pm}, WithBufferLimit(8))
+			handler := passThrough
+			if tc.override != nil {
+				handler = func(st *fakeStream) error {
+					return respond(st, func(r *extprocv3.ProcessingRequest) []*extprocv3.ProcessingResponse {
+						resp := st.passReply(r)
+						if reqKind(r) == "request_headers" {
+							resp.ModeOverride = tc.override
+						}
+						return []*extprocv3.ProcessingResponse{resp}
+					})
+				}
+			}
+			h := newHarness(t, handler)
+			c := h.client(&extprocfilterv3.ExternalProcessor{ProcessingMode: tc.pm, AllowModeOverride: tc.override != nil}, WithBufferLimit(8))
 			resp := do(t, c, &HTTPRequest{Method: "POST", Path: "/", Authority: "h", BodyChunks: [][]byte{big[:5], big[5:]}}, &captureUpstream{resp: tc.resp})
 			if resp.Status != tc.wantStatus || resp.Details != tc.wantDetails {
 				t.Errorf("response = %d %q, want %d %q", resp.Status, resp.Details, tc.wantStatus, tc.wantDetails)

@@ -434,6 +434,16 @@ func (s *procState) handleHeadersResponse(r *extprocv3.HeadersResponse) *procErr
 			// There never was a body.
 		case s.completeBodyAvailable && s.bodyMode != bodyNone:
 			if s.cb == cbIdle {
+				// Envoy holds body data that arrives during the headers
+				// call with StopIterationAndWatermark: past the buffer
+				// limit it stops reading the downstream, so a body over
+				// the limit is never complete here; reading resumes and
+				// the rest arrives in BUFFERED mode, which overflows (413
+				// for a request, 500 for a response). The client delivers
+				// bodies whole, so it applies that outcome now.
+				if s.bodyMode == bodyBuffered && x.checkOverflow(s) {
+					return nil
+				}
 				if s.hasBuf {
 					// The whole body came in before the headers reply: send
 					// it as one message, processed with BUFFERED semantics.

@@ -76,6 +76,17 @@ func startStack(t *testing.T, res extproc.Resolver, bodyLimit int64) string {
 	if bytes.Equal(cfg, envoy.DefaultConfigYAML) {
 		t.Fatal("envoy.yaml no longer sets message_timeout: 1s; update this test")
 	}
+	if bodyLimit > 1<<20 {
+		// Envoy's own buffer limit (1 MiB in envoy.yaml) would answer 413
+		// before flowproc sees a bigger body: raise it above the server's
+		// limit, as a deployment with a bigger -body-limit must.
+		limited := bytes.Replace(cfg, []byte("per_connection_buffer_limit_bytes: 1048576"),
+			[]byte(fmt.Sprintf("per_connection_buffer_limit_bytes: %d", bodyLimit+(1<<20))), 1)
+		if bytes.Equal(limited, cfg) {
+			t.Fatal("envoy.yaml no longer sets per_connection_buffer_limit_bytes: 1048576; update this test")
+		}
+		cfg = limited
+	}
 	stack, err := devstack.Start(context.Background(), devstack.Config{Projects: res, HTTPAddr: "127.0.0.1:0", BodyLimit: bodyLimit, EnvoyConfig: cfg})
 	if err != nil {
 		t.Fatal(err)

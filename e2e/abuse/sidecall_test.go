@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,6 +22,7 @@ import (
 	"github.com/flowproc/flowproc/extproc"
 	"github.com/flowproc/flowproc/extproc/extproctest"
 	"github.com/flowproc/flowproc/flowengine/budget"
+	"github.com/flowproc/flowproc/flowengine/projects"
 	"github.com/flowproc/flowproc/internal/racecheck"
 )
 
@@ -221,5 +224,39 @@ func TestCancelledStreamStopsSideCall(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the run did not stop after the stream was cancelled")
+	}
+}
+
+// TestValidationOfAHugeBody: a 10 MB body to an operation that validates
+// its body is refused by the body limit (413) before any schema work, and
+// the server goes on answering.
+func TestValidationOfAHugeBody(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"swagger.yaml": "swagger: \"2.0\"\nx-flat-validate: true\npaths:\n  /items:\n    post:\n      x-flat-flow: ok.xml\n" +
+			"      parameters:\n      - name: body\n        in: body\n        required: true\n        schema:\n          type: object\n          properties:\n            items: {type: array, items: {type: string}}\n" +
+			"      responses:\n        \"200\": {description: ok}\n",
+		"ok.xml": `<flow><echo>ok</echo></flow>`,
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set, err := projects.Load([]string{dir}, "", projects.LoadOptions{Env: []string{}, Logger: quiet})
+	if err != nil || len(set.Entries()[0].Errors) > 0 {
+		t.Fatal(err, set.Entries()[0].Errors)
+	}
+	base := startStack(t, set, 0)
+	huge := []byte(`{"items":["` + strings.Repeat("x", 10<<20) + `"]}`)
+	status, body := do(t, "POST", base+"/items", "application/json", huge)
+	if status != 413 {
+		t.Fatalf("status %d, want 413: %.200s", status, body)
+	}
+	if status, body := do(t, "POST", base+"/items", "application/json", []byte(`{"items":["a"]}`)); status != 200 || string(body) != "ok" {
+		t.Errorf("a small valid body: %d %s", status, body)
+	}
+	if status, _ := do(t, "POST", base+"/items", "application/json", []byte(`{"items":[1]}`)); status != 400 {
+		t.Errorf("a small invalid body: %d, want 400", status)
 	}
 }
