@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	procmodev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
@@ -562,7 +563,25 @@ func (x *exchange) RequestBody(ctx context.Context) ([]byte, error) {
 	if x.request.BodyKnownEmpty {
 		return []byte{}, nil
 	}
+	if d := &x.req; !d.complete && !d.tooLarge && x.declaredOver() {
+		// A Content-Length over the limit is refused before the body is
+		// asked for: Envoy would otherwise buffer it (and answer 413 itself
+		// past its own buffer limit) only for flowproc to refuse it.
+		d.tooLarge = true
+	}
 	return x.readBody(ctx, &x.req)
+}
+
+// declaredOver reports whether the request's Content-Length is over the
+// body limit.
+func (x *exchange) declaredOver() bool {
+	for _, h := range x.request.Headers {
+		if h.Name == "content-length" {
+			n, err := strconv.ParseInt(strings.TrimSpace(h.Value), 10, 64)
+			return err == nil && n > int64(x.s.bodyLimit)
+		}
+	}
+	return false
 }
 
 // ResponseBody implements flowengine.Host.

@@ -423,6 +423,21 @@ func TestExchange(t *testing.T) {
 			wantCode: "OK",
 		},
 		{
+			name:  "a declared Content-Length over the limit is answered 413 without asking for the body",
+			limit: 4,
+			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
+				if _, err := h.RequestBody(ctx); !errors.Is(err, ErrBodyTooLarge) {
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
+				}
+				return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 500}}
+			},
+			steps: []step{
+				{reqHeaders("POST", "/", false, nil, "x-request-id", "big-2", "content-length", "10485760"), replies(wantImmediate(413, jsonType,
+					`{"error":{"message":"request body too large","status":413,"requestID":"big-2"}}`, "flowproc_demo"))},
+			},
+			wantCode: "OK",
+		},
+		{
 			name: "answer at the response phase replaces the upstream response",
 			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 				resp, err := h.Forward(ctx, nil)

@@ -28,10 +28,6 @@ const (
 	outcomeError     = "error"
 	outcomeCancelled = "cancelled"
 	outcomePanic     = "panic"
-	// outcomeLocalReply: Envoy answered the request itself before the
-	// flow got it (e.g. 413 for a body over its buffer limit); its reply
-	// went to the client unchanged.
-	outcomeLocalReply = "local_reply"
 )
 
 // FLAT error code for "no project / path not found" (flat.md §11).
@@ -151,19 +147,6 @@ func (x *exchange) finish(o *flowengine.Outcome) error {
 	case x.req.tooLarge && !x.req.released:
 		x.outcome = outcomeAnswered
 		return x.answerError(413, "request body too large", 0)
-	case x.resp.seen && !x.forwarded && x.req.unavailable != "":
-		// Envoy sent response_headers before the request was released:
-		// it answered locally (a body over its buffer limit is 413, as
-		// Envoy's filter manager does). The flow never had its request,
-		// so Envoy's reply stands; answering over it would turn its 413
-		// into the flow's error.
-		x.outcome = outcomeLocalReply
-		x.status = x.response.Status
-		if err := x.releaseResponse(&flowengine.Outcome{Kind: flowengine.Forwarded}); err != nil {
-			return x.result(err)
-		}
-		x.completed = true
-		return x.result(x.drain())
 	case o == nil:
 		x.outcome, x.errorCode = outcomeError, errCodeNoOutcome
 		return x.answerError(500, "internal server error", 0)
