@@ -13,6 +13,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/oxn"
+	"github.com/flowproc/flowproc/flowengine/upstream"
 	"github.com/flowproc/flowproc/flowengine/xmlsrc"
 )
 
@@ -38,6 +39,9 @@ type proxySpec struct {
 	query         *dom.Node // string, object or array; nil = keep the client's
 	headers       []member
 	target        *url.URL // origin or url, parsed (shared read-only)
+	// options are the request options (reference/flat.md §4.1); when
+	// given, flowproc makes the call itself (see proxyByCall).
+	options *dom.Node
 }
 
 // targetCache remembers parsed origin/url strings: proxy-request templates
@@ -93,8 +97,8 @@ func (c *compiler) proxyConfig(px *apidef.Proxy) *proxyAction {
 	return &proxyAction{fixed: spec}
 }
 
-// parseProxySpec reads proxy-request JSON. Unknown properties are
-// errors, and so are non-empty "options" (not supported yet).
+// parseProxySpec reads proxy-request JSON. Unknown properties and
+// options are errors.
 func parseProxySpec(data []byte) (*proxySpec, error) {
 	return parseProxySpecIn(data, nil, nil)
 }
@@ -149,15 +153,17 @@ func parseProxySpecIn(data []byte, arena *oxn.Arena, ms []member) (*proxySpec, e
 				s.headers = append(s.headers, member{key: k, node: c})
 			}
 		case "options":
-			// Fail closed: the options of flat.md §4.1 (timeouts, TLS,
-			// upstream definition and validation, caching) change what
-			// the forward does; until flowproc honours them, only an empty
-			// object is accepted.
 			if t != oxn.Object {
 				return nil, fmt.Errorf("%q must be an object", m.key)
 			}
 			if m.node.HasElementChildren() {
-				return nil, fmt.Errorf("\"options\" are not supported by flowproc's proxy-request yet (timeouts, TLS and upstream validation would be ignored); remove them")
+				// Checked now with a throw-away call (files such as
+				// client certificates are read per request).
+				var raw string
+				if err := (*run)(nil).applyOptions(&upstream.Call{}, m.node, &raw); err != nil {
+					return nil, fmt.Errorf("options: %w", err)
+				}
+				s.options = m.node
 			}
 		default:
 			return nil, fmt.Errorf("unknown property %q (known: origin, url, stripEndpoint, addPrefix, query, headers, options)", m.key)
@@ -263,6 +269,9 @@ func (r *run) proxy(spec *proxySpec) error {
 		}
 	}
 	scheme := target.Scheme
+	if spec.options != nil {
+		return r.proxyByCall(spec, target)
+	}
 	return r.forward(scheme + "://" + target.Host + f.Path)
 }
 

@@ -32,6 +32,8 @@ type sides struct {
 	validated *apidef.Match
 	// corsHeaders go on the response the request ends with (x-flat-cors).
 	corsHeaders []cors.Header
+	// proxied: a proxy-request with options made its call (once only).
+	proxied bool
 	// jwtHeaders are the out-headers of verified tokens, sent with every
 	// upstream request.
 	jwtHeaders []upstream.Field
