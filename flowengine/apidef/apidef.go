@@ -217,6 +217,14 @@ func Load(dir string) (*Definition, diag.List) {
 	return load(dir)
 }
 
+// LoadFile loads the API definition in file, which must lie inside the
+// project directory dir: an upstream API's definition (FLAT's request
+// option "definition", reference/flat.md §7.5). It is routed and validated
+// like a project's definition; x-flat-* flows it names are resolved too.
+func LoadFile(dir, file string) (*Definition, diag.List) {
+	return loadFile(dir, file)
+}
+
 // Flows returns every flow file the definition references (init, error,
 // default, fallback, paths, operations) once each, in that order.
 func (d *Definition) Flows() []*Ref {

@@ -94,12 +94,43 @@ func load(dir string) (*Definition, diag.List) {
 		return nil, l.errs
 	}
 	d := &Definition{Dir: abs, File: file}
-	l.d, l.file, l.dir, l.data = d, file, filepath.Dir(file), data
-	d.Config = l.cfg
-
 	if flow := filepath.Join(abs, "conf", "flow.xml"); l.isFile(flow) {
 		d.DefaultFlow = &Ref{Path: flow, At: Pos{File: flow}}
 	}
+	return l.loadDefinition(d, data)
+}
+
+// loadFile loads the definition in file, inside the project directory dir
+// (an upstream API's definition: FLAT's request option "definition").
+func loadFile(dir, file string) (*Definition, diag.List) {
+	l := &loader{}
+	absDir, err := filepath.Abs(dir)
+	if err == nil {
+		file, err = filepath.Abs(file)
+	}
+	if err != nil {
+		l.errs.Addf(file, 0, 0, diag.MissingFile, "%v", err)
+		return nil, l.errs
+	}
+	proj, err := os.OpenRoot(absDir)
+	if err != nil {
+		l.errs.Addf(absDir, 0, 0, diag.MissingFile, "%v", err)
+		return nil, l.errs
+	}
+	l.proj, l.projDir = proj, absDir
+	data, err := l.readFile(file)
+	if err != nil {
+		l.errs.Addf(file, 0, 0, fileCode(err), "cannot read the definition: %v", err)
+		return nil, l.errs
+	}
+	return l.loadDefinition(&Definition{Dir: absDir, File: file}, data)
+}
+
+// loadDefinition parses, walks, routes and validates the definition d
+// whose file holds data.
+func (l *loader) loadDefinition(d *Definition, data []byte) (*Definition, diag.List) {
+	l.d, l.file, l.dir, l.data = d, d.File, filepath.Dir(d.File), data
+	d.Config = l.cfg
 	if !l.parse() {
 		l.errs.Sort()
 		return d, l.errs

@@ -206,19 +206,40 @@ func (r *run) sideCalls(calls []*upstream.Call) error {
 		}
 		r.prepareCall(c)
 	}
-	client := r.client()
-	var results []*upstream.Result
-	if len(calls) == 1 {
-		res, err := client.Do(r.x.Ctx, calls[0])
+	// Upstream OpenAPI checks first: a mocked or refused call is not sent.
+	results := make([]*upstream.Result, len(calls))
+	var send []*upstream.Call
+	var sendAt []int
+	for i, c := range calls {
+		res, err := r.checkBefore(c)
 		if err != nil {
 			return err
 		}
-		results = []*upstream.Result{res}
-	} else {
-		results = upstream.DoAll(r.x.Ctx, client, calls, requestsConcurrency)
+		if res != nil {
+			results[i] = res
+			continue
+		}
+		send, sendAt = append(send, c), append(sendAt, i)
+	}
+	client := r.client()
+	switch len(send) {
+	case 0:
+	case 1:
+		res, err := client.Do(r.x.Ctx, send[0])
+		if err != nil {
+			return err
+		}
+		results[sendAt[0]] = res
+	default:
+		for j, res := range upstream.DoAll(r.x.Ctx, client, send, requestsConcurrency) {
+			results[sendAt[j]] = res
+		}
 	}
 	if err := r.x.Ctx.Err(); err != nil {
 		return err // Envoy or the client went away: nothing to answer
+	}
+	for i, res := range results {
+		r.checkAfter(calls[i], res)
 	}
 	var first error
 	for i, res := range results {
@@ -249,6 +270,9 @@ func (r *run) prepareCall(c *upstream.Call) {
 	}
 	// No call may outlast the run: its timeout is cut to what is left.
 	c.Timeout = max(r.budget.Cap(c.Timeout), 1)
+	if uc, _ := c.Extra.(*upCheck); uc != nil {
+		uc.dir = r.dir
+	}
 	if r.side != nil && r.side.forceBackendHTTPS && strings.HasPrefix(c.URL, "http://") {
 		c.URL = "https://" + c.URL[len("http://"):]
 	}
@@ -300,8 +324,10 @@ func (r *run) recordResult(c *upstream.Call, res *upstream.Result) error {
 		}
 	}
 	entry.AppendChild(hs)
-	var fe *flowError
-	if res.Err != nil {
+	fe, _ := res.Extra.(*flowError) // an upstream OpenAPI check failed
+	if fe != nil {
+		entry.AppendChild(errorObject(fe, nil, r.x.ID))
+	} else if res.Err != nil {
 		fe = &flowError{status: 502, code: 3209, message: "Upstream Request Failed",
 			info: []string{fmt.Sprintf("Request %s failed: %s: %s", c.ID, res.Err.Kind, failureText(res.Err))}}
 		if res.Err.Kind == upstream.KindTimeout {

@@ -78,6 +78,7 @@ type Project struct {
 	cors        *cors.Policy     // x-flat-cors (nil: off)
 	jwt         *jwtauth.Checker // set when some operation has JWT requirements
 	ldap        *ldapSettings    // conf/config.xml <ldap>
+	upDefs      *upstreamDefs    // upstream definitions of side calls, compiled on first use
 	// allowMocking is FLAT_ALLOW_MOCKING=true: "Mock: true" requests are
 	// answered from the definition's examples.
 	allowMocking bool
@@ -140,6 +141,7 @@ func Load(dir string, opts Options) (*Project, diag.List) {
 		opts:    opts,
 		flows:   map[string]*Flow{},
 		proxies: map[*apidef.Proxy]*proxyAction{},
+		upDefs:  &upstreamDefs{},
 	}
 	c := &compiler{p: p, errs: errs}
 	p.upDefaults, err = upstream.DefaultsFromEnv(getenvIn(opts.Env))

@@ -69,15 +69,37 @@ func (r *run) proxyByCall(spec *proxySpec, target *url.URL) error {
 	}
 	// The forward was not sent through Envoy: nothing of it remains.
 	f.Path, f.Authority, f.Scheme, f.SetHeaders, f.RemoveHeaders = "", "", "", nil, nil
+	if uc, _ := c.Extra.(*upCheck); uc != nil && uc.definition != "" {
+		// With a definition, proxy-request validates both directions and
+		// exits on error unless the options say otherwise (flat-docs
+		// reference/actions/proxy-request.md; CHANGELOG).
+		if !uc.reqSet {
+			uc.req = checkOn
+		}
+		if !uc.respSet {
+			uc.resp = checkOn
+		}
+		if !uc.exitSet {
+			c.ExitOnError = true
+		}
+	}
 	r.prepareCall(c)
-	res, err := r.client().Do(r.x.Ctx, c)
+	res, err := r.checkBefore(c)
 	if err != nil {
 		return err
+	}
+	if res == nil {
+		if res, err = r.client().Do(r.x.Ctx, c); err != nil {
+			return err
+		}
 	}
 	if err := r.x.Ctx.Err(); err != nil {
 		return err
 	}
-	if res.Err == nil {
+	r.checkAfter(c, res)
+	if fe, _ := res.Extra.(*flowError); fe != nil {
+		r.x.Resp.Status = fe.status
+	} else if res.Err == nil {
 		r.x.Resp.Status = res.Status
 		for name, vals := range sortedHeader(res.Header) {
 			lname := strings.ToLower(name)

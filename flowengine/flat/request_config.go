@@ -428,21 +428,50 @@ func (r *run) applyOptions(c *upstream.Call, opts *dom.Node, rawChars *string) e
 			c.DisableConnectionReuse, err = boolean(o)
 		case "exit-on-error":
 			c.ExitOnError, err = boolean(o)
-		case "validate-request", "validate-request-security", "validate-response", "mock-response":
-			// Fail closed: upstream OpenAPI validation and mocking
-			// (reference/flat.md §7.5) are not implemented; "false" is
-			// what not giving the option means.
+			if uc, _ := c.Extra.(*upCheck); uc != nil {
+				uc.exitSet = true
+			} else if err == nil {
+				c.Extra = &upCheck{exitSet: true}
+			}
+		case "validate-request-security":
+			// Fail closed: checking the upstream definition's security
+			// requirements (401/3207) is not implemented; "false" is what
+			// not giving the option means.
 			if v, ok := scalarString(o); !ok || v != "false" {
-				err = fmt.Errorf("is not supported by flowproc yet (upstream OpenAPI validation and mocking); remove it or set it to false")
+				err = fmt.Errorf("is not supported by flowproc yet; remove it or set it to false")
+			}
+		case "validate-request", "validate-response":
+			var m checkMode
+			if m, err = parseCheckMode(o); err == nil {
+				uc := upCheckOf(c)
+				if name == "validate-request" {
+					uc.req, uc.reqSet = m, true
+				} else {
+					uc.resp, uc.respSet = m, true
+				}
+			}
+		case "mock-response":
+			var b bool
+			if b, err = boolean(o); err == nil {
+				upCheckOf(c).mock = b
 			}
 		case "definition":
-			err = fmt.Errorf("is not supported by flowproc yet (upstream OpenAPI validation and mocking); remove it")
+			var v string
+			if v, err = str(o); err == nil {
+				if v == "" {
+					err = fmt.Errorf("must name a file")
+				}
+				upCheckOf(c).definition = v
+			}
 		default:
 			err = fmt.Errorf("unknown option")
 		}
 		if err != nil {
 			return fmt.Errorf("%q: %w", name, err)
 		}
+	}
+	if uc, _ := c.Extra.(*upCheck); uc != nil && uc.definition == "" && (uc.req != checkOff || uc.resp != checkOff || uc.mock) {
+		return fmt.Errorf("\"validate-request\", \"validate-response\" and \"mock-response\" need a \"definition\"")
 	}
 	if c.Cache.UseHTTPCache && c.Cache.ForceTTL > 0 {
 		return fmt.Errorf("\"use-http-cache\" and \"force-cache-ttl\" are mutually exclusive")

@@ -208,6 +208,20 @@ func internalError(request bool, why string) *Error {
 // diagnostics (diag.BadExtension) at the x-flat-validate key; with errors
 // the Validator must not be used.
 func Compile(d *apidef.Definition) (*Validator, diag.List) {
+	return compile(d, false)
+}
+
+// CompileUpstream compiles d, an upstream API's definition, for checking
+// the calls a flow makes to it (FLAT's request options validate-request
+// and validate-response, reference/flat.md §7.5): every operation
+// validates both directions whatever x-flat-validate says; the caller
+// decides per call which directions it checks and whether a violation
+// fails the call.
+func CompileUpstream(d *apidef.Definition) (*Validator, diag.List) {
+	return compile(d, true)
+}
+
+func compile(d *apidef.Definition, all bool) (*Validator, diag.List) {
 	var errs diag.List
 	if d == nil || d.Doc == nil {
 		file := ""
@@ -220,6 +234,9 @@ func Compile(d *apidef.Definition) (*Validator, diag.List) {
 	c := &compiler{d: d, errs: &errs}
 	c.scanMisplaced()
 	top := c.pathsSetting().over(c.setting(d.Doc.Extensions))
+	if all {
+		top = setting{req: On, resp: On, hasReq: true, hasResp: true}
+	}
 	if cv := d.Config.Validation; cv != nil {
 		// conf/config.xml's <validation> is read after the definition: it
 		// replaces the top level for the directions it names.
@@ -253,6 +270,9 @@ func Compile(d *apidef.Definition) (*Validator, diag.List) {
 			continue
 		}
 		ps := c.setting(item.Extensions, "paths", p.Pattern).over(top)
+		if all {
+			ps = top
+		}
 		if len(p.Ops) == 0 {
 			v.ops[opKey{p, nil}] = c.op(d.Doc, p, item, &openapi3.Operation{}, ps, v2)
 			continue
@@ -264,6 +284,9 @@ func Compile(d *apidef.Definition) (*Validator, diag.List) {
 				continue
 			}
 			os := c.setting(kop.Extensions, "paths", p.Pattern, methodKey(o.Method)).over(ps)
+			if all {
+				os = top
+			}
 			v.ops[opKey{p, o}] = c.op(d.Doc, p, item, kop, os, v2)
 		}
 	}

@@ -174,6 +174,9 @@ type Call struct {
 	// Result into its error flow when ExitOnError is set.
 	SetResponseHeaders []Field
 	ExitOnError        bool
+	// Extra is front-end data carried with the call (FLAT's upstream
+	// OpenAPI checks); the client never reads it.
+	Extra any
 }
 
 // ParseTLSVersion maps FLAT's tls-version names ("auto", "TLSv1",

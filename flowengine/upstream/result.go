@@ -87,6 +87,9 @@ type Result struct {
 	CacheError string
 	// Err is set when the call failed.
 	Err *Error
+	// Extra is front-end data about the result (FLAT's upstream OpenAPI
+	// check errors); the client never sets it.
+	Extra any
 }
 
 // Failed reports whether the call produced no response.
