@@ -94,7 +94,7 @@ func Run(ctx context.Context, o Options) ([]*Result, error) {
 			continue
 		}
 		var col *tracetree.Collector
-		opts := flat.TestOptions{Upstream: o.Upstream}
+		opts := flat.TestOptions{Upstream: o.Upstream, NewHost: NewHost}
 		if o.Verbose {
 			col = &tracetree.Collector{}
 			opts.Trace = col

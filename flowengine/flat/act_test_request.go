@@ -94,25 +94,29 @@ func (a *testRequestAction) Run(r *run, s *step) (ctrl, error) {
 	st.res.Requests = append(st.res.Requests, req.Method+" "+req.Path)
 	st.mu.Unlock()
 
-	host := &testHost{st: st, body: call.Body}
-	child := r.p.newRun(r.x.Ctx, req, host)
-	host.run = child
+	if st.opts.NewHost == nil {
+		return ctrlNext, configError(s, "test-request", fmt.Errorf("no test host: run tests with flowproc test"))
+	}
+	child := r.p.newRun(r.x.Ctx, req, nil)
+	host := st.opts.NewHost(req, call.Body, backendClient{st: st, r: child})
+	child.x.Host = host
 	child.side = &sides{test: st}
 	shareVars(child, r)
 	out := runtime.Guard(child.run, child.panicked)
 	shareVars(r, child)
 
+	up, upBody := host.Upstream()
 	body := out.Body
 	if out.Kind == flowengine.Forwarded && !out.BodySet {
-		body = host.respBody
+		body = upBody
 	}
 	status := out.Status
-	if status == 0 && host.resp != nil {
-		status = host.resp.Status
+	if status == 0 && up != nil {
+		status = up.Status
 	}
 	r.setVar("status", float64(status))
 	r.setVar("response", string(body))
-	r.setVar("headers", expr.NodeSet{responseHeaders(out, host.resp)})
+	r.setVar("headers", expr.NodeSet{responseHeaders(out, up)})
 	return ctrlNext, nil
 }
 

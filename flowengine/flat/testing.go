@@ -44,6 +44,20 @@ type TestOptions struct {
 	Upstream upstream.Client
 	// Trace receives the events of the test's runs (nil: none).
 	Trace flowengine.Tracer
+	// NewHost makes the host of one test-request: the exchange of req
+	// (whose body is body) as the proxy would drive it. A forward goes
+	// through calls, the client of the test's backend flows (or the
+	// network), as the side call "main". Required for test-request; the
+	// test runner (package flowtest) provides it.
+	NewHost func(req *flowengine.Request, body []byte, calls upstream.Client) TestHost
+}
+
+// TestHost is the host of a test-request run.
+type TestHost interface {
+	flowengine.Host
+	// Upstream returns the response of the forward, if the run forwarded,
+	// and its body.
+	Upstream() (*flowengine.Response, []byte)
 }
 
 // TestResult is the outcome of one test file.
@@ -141,7 +155,7 @@ func (t *Test) Run(ctx context.Context, opts TestOptions) (res *TestResult) {
 	res = &TestResult{File: t.File}
 	st := &testState{res: res, opts: opts, backends: map[string]*Flow{}}
 	req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost", Path: "/", BodyKnownEmpty: true, Trace: opts.Trace}
-	r := t.p.newRun(ctx, req, &testHost{st: st})
+	r := t.p.newRun(ctx, req, innerHost{})
 	r.side = &sides{test: st}
 	r.flowName = t.File
 	defer func() {
@@ -167,75 +181,20 @@ func shareVars(to, from *run) {
 	}
 }
 
-// testHost is the host of a test's runs: there is no Envoy; a forward
-// goes to the backend flow "main" (or, without any backend flow, to the
-// network).
-type testHost struct {
-	st       *testState
-	run      *run // the run whose request is forwarded (nil for the test itself)
-	body     []byte
-	resp     *flowengine.Response
-	respBody []byte
+// innerHost is the host of the runs inside a test that have no proxy in
+// front of them: the test file itself and backend flows. They have a body
+// and cannot forward.
+type innerHost struct{ body []byte }
+
+func (h innerHost) RequestBody(context.Context) ([]byte, error) { return h.body, nil }
+
+func (innerHost) Forward(context.Context, *flowengine.Mutation) (*flowengine.Response, error) {
+	return nil, errors.New("a test or backend flow has no request to forward; use test-request")
 }
 
-func (h *testHost) RequestBody(context.Context) ([]byte, error) { return h.body, nil }
-
-func (h *testHost) Forward(ctx context.Context, m *flowengine.Mutation) (*flowengine.Response, error) {
-	if h.run == nil {
-		return nil, errors.New("the test itself has no request to forward; use test-request")
-	}
-	req := h.run.x.Req
-	scheme, authority, path := req.Scheme, req.Authority, req.Path
-	if m.Scheme != "" {
-		scheme = m.Scheme
-	}
-	if m.Authority != "" {
-		authority = m.Authority
-	}
-	if m.Path != "" {
-		path = m.Path
-	}
-	c := &upstream.Call{ID: "main", Method: req.Method, URL: scheme + "://" + authority + path, Body: h.body}
-	removed := map[string]bool{}
-	for _, n := range m.RemoveHeaders {
-		removed[strings.ToLower(n)] = true
-	}
-	set := map[string]bool{}
-	for _, hd := range m.SetHeaders {
-		set[strings.ToLower(hd.Name)] = true
-	}
-	for _, hd := range req.Headers {
-		if !removed[hd.Name] && !set[hd.Name] {
-			c.Headers = append(c.Headers, upstream.Field{Name: hd.Name, Value: hd.Value})
-		}
-	}
-	for _, hd := range m.SetHeaders {
-		c.Headers = append(c.Headers, upstream.Field{Name: hd.Name, Value: hd.Value})
-	}
-	for _, hd := range m.AddHeaders {
-		c.Headers = append(c.Headers, upstream.Field{Name: hd.Name, Value: hd.Value})
-	}
-	if m.BodySet {
-		c.Body = m.Body
-	}
-	res, err := h.st.client(h.run).Do(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	if res.Err != nil {
-		return nil, res.Err
-	}
-	resp := &flowengine.Response{Status: res.Status, BodyKnownEmpty: len(res.Body) == 0}
-	for name, vals := range sortedHeader(res.Header) {
-		for _, v := range vals {
-			resp.Headers = append(resp.Headers, flowengine.Header{Name: strings.ToLower(name), Value: v})
-		}
-	}
-	h.resp, h.respBody = resp, res.Body
-	return resp, nil
+func (innerHost) ResponseBody(context.Context) ([]byte, error) {
+	return nil, flowengine.ErrBodyUnavailable
 }
-
-func (h *testHost) ResponseBody(context.Context) ([]byte, error) { return h.respBody, nil }
 
 // client is the side-call client of a run in a test: the backend flows
 // when any is registered, the network otherwise.
@@ -308,7 +267,7 @@ func (st *testState) runBackend(ctx context.Context, from *run, f *Flow, c *upst
 	if c.ContentType != "" && !hasHeaderName(req.Headers, "content-type") {
 		req.Headers = append(req.Headers, flowengine.Header{Name: "content-type", Value: c.ContentType})
 	}
-	b := from.p.newRun(ctx, req, &testHost{st: st, body: c.Body})
+	b := from.p.newRun(ctx, req, innerHost{body: c.Body})
 	b.side = &sides{test: st}
 	b.reqPath, b.reqQuery, _ = strings.Cut(req.Path, "?")
 	b.endpoint = b.reqPath
