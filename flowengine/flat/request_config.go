@@ -433,21 +433,17 @@ func (r *run) applyOptions(c *upstream.Call, opts *dom.Node, rawChars *string) e
 			} else if err == nil {
 				c.Extra = &upCheck{exitSet: true}
 			}
-		case "validate-request-security":
-			// Fail closed: checking the upstream definition's security
-			// requirements (401/3207) is not implemented; "false" is what
-			// not giving the option means.
-			if v, ok := scalarString(o); !ok || v != "false" {
-				err = fmt.Errorf("is not supported by flowproc yet; remove it or set it to false")
-			}
-		case "validate-request", "validate-response":
+		case "validate-request", "validate-response", "validate-request-security":
 			var m checkMode
 			if m, err = parseCheckMode(o); err == nil {
 				uc := upCheckOf(c)
-				if name == "validate-request" {
+				switch name {
+				case "validate-request":
 					uc.req, uc.reqSet = m, true
-				} else {
+				case "validate-response":
 					uc.resp, uc.respSet = m, true
+				default:
+					uc.sec = m
 				}
 			}
 		case "mock-response":
@@ -470,8 +466,8 @@ func (r *run) applyOptions(c *upstream.Call, opts *dom.Node, rawChars *string) e
 			return fmt.Errorf("%q: %w", name, err)
 		}
 	}
-	if uc, _ := c.Extra.(*upCheck); uc != nil && uc.definition == "" && (uc.req != checkOff || uc.resp != checkOff || uc.mock) {
-		return fmt.Errorf("\"validate-request\", \"validate-response\" and \"mock-response\" need a \"definition\"")
+	if uc, _ := c.Extra.(*upCheck); uc != nil && uc.definition == "" && (uc.req != checkOff || uc.resp != checkOff || uc.sec != checkOff || uc.mock) {
+		return fmt.Errorf("\"validate-request\", \"validate-request-security\", \"validate-response\" and \"mock-response\" need a \"definition\"")
 	}
 	if c.Cache.UseHTTPCache && c.Cache.ForceTTL > 0 {
 		return fmt.Errorf("\"use-http-cache\" and \"force-cache-ttl\" are mutually exclusive")

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -62,7 +63,7 @@ func parseCheckMode(n *dom.Node) (checkMode, error) {
 // upCheck is a call's upstream OpenAPI checks (upstream.Call.Extra).
 type upCheck struct {
 	definition      string
-	req, resp       checkMode
+	req, resp, sec  checkMode
 	reqSet, respSet bool
 	mock            bool
 	exitSet         bool
@@ -162,6 +163,14 @@ func (r *run) checkBefore(c *upstream.Call) (*upstream.Result, error) {
 			return &upstream.Result{ID: c.ID, URL: c.URL, Extra: fe}, nil
 		}
 	}
+	if uc.sec != checkOff {
+		if fe := r.upstreamViolation(c, uc, false, func() *oasvalidate.Error {
+			return securityCheck(uc, in)
+		}, 401, 3207, "Upstream Request Security Validation Failed", uc.sec, ""); fe != nil {
+			uc.reqFailed = true
+			return &upstream.Result{ID: c.ID, URL: c.URL, Extra: fe}, nil
+		}
+	}
 	if uc.mock && uc.match.Kind == apidef.Matched {
 		method := c.Method
 		if uc.match.Op != nil {
@@ -240,6 +249,77 @@ func (r *run) upstreamViolation(c *upstream.Call, uc *upCheck, unknownPath bool,
 func hasCheckHeader(hs []oasvalidate.Header, name string) bool {
 	for _, h := range hs {
 		if h.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// securityCheck checks that a call carries what the upstream definition's
+// security requirements ask for (FLAT's validate-request-security): the
+// operation's requirements, else the definition's; one alternative must
+// be met in full. Credentials are only checked for presence — the upstream
+// verifies them.
+func securityCheck(uc *upCheck, in oasvalidate.RequestInput) *oasvalidate.Error {
+	if uc.match.Kind != apidef.Matched {
+		return nil
+	}
+	doc := uc.def.def.Doc
+	method := in.Method
+	if uc.match.Op != nil {
+		method = uc.match.Op.Method
+	}
+	reqs := doc.Security
+	if op := mock.Operation(doc, uc.match.Path.Pattern, method); op != nil && op.Security != nil {
+		reqs = *op.Security
+	}
+	if len(reqs) == 0 {
+		return nil
+	}
+	header := func(name string) string {
+		for _, h := range in.Headers {
+			if strings.EqualFold(h.Name, name) {
+				return h.Value
+			}
+		}
+		return ""
+	}
+	query, _ := url.ParseQuery(in.Query)
+	var info []string
+	for _, alt := range reqs {
+		var missing []string
+		for name := range alt {
+			ref := doc.Components.SecuritySchemes[name]
+			if ref == nil || ref.Value == nil {
+				missing = append(missing, fmt.Sprintf("Security (%s): unknown security scheme", name))
+				continue
+			}
+			s := ref.Value
+			switch {
+			case s.Type == "apiKey" && s.In == "header" && header(s.Name) == "":
+				missing = append(missing, fmt.Sprintf("Header Security (%s): Missing header %s", name, s.Name))
+			case s.Type == "apiKey" && s.In == "query" && !query.Has(s.Name):
+				missing = append(missing, fmt.Sprintf("Query Security (%s): Missing query parameter %s", name, s.Name))
+			case s.Type == "apiKey" && s.In == "cookie" && !hasCookie(header("cookie"), s.Name):
+				missing = append(missing, fmt.Sprintf("Cookie Security (%s): Missing cookie %s", name, s.Name))
+			case s.Type == "http" && !strings.HasPrefix(strings.ToLower(header("authorization")), strings.ToLower(s.Scheme)+" "):
+				missing = append(missing, fmt.Sprintf("HTTP Security (%s): Missing %s credentials in the Authorization header", name, s.Scheme))
+			case (s.Type == "oauth2" || s.Type == "openIdConnect") && !strings.HasPrefix(strings.ToLower(header("authorization")), "bearer "):
+				missing = append(missing, fmt.Sprintf("OAuth2 Security (%s): Missing bearer token in the Authorization header", name))
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		sort.Strings(missing)
+		info = append(info, missing...)
+	}
+	return &oasvalidate.Error{Status: 401, Code: 3207, Message: "Upstream Request Security Validation Failed", Info: info}
+}
+
+func hasCookie(header, name string) bool {
+	for part := range strings.SplitSeq(header, ";") {
+		if k, _, _ := strings.Cut(strings.TrimSpace(part), "="); k == name {
 			return true
 		}
 	}
