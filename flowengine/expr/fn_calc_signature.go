@@ -11,8 +11,8 @@ import (
 // boundaries (PKCS #8, encrypted PKCS #8 with passphrase, PKCS #1, SEC 1).
 // algorithm is the digest, case-insensitive: SHA1 (also SHA and
 // ecdsa-with-SHA1), SHA224, SHA256 (default), SHA384, SHA512, MD5. An
-// unusable key (ErrKey) or an unsupported algorithm such as DSA, MD4 or
-// RIPEMD160 (ErrAlgorithm) is an evaluation error.
+// unusable key (ErrKey) or an unsupported algorithm such as DSA or MD4
+// (ErrAlgorithm) is an evaluation error.
 func init() {
 	Register(&Func{Name: "calc-signature", MinArgs: 2, MaxArgs: 4, Call: calcSignature})
 }

@@ -24,13 +24,14 @@ func TestFnCalcSignature(t *testing.T) {
 		// ECDSA signatures are randomized: check by verifying.
 		{"verify-signature(calc-signature($data, $ec), $data, $ec_pub)", "true"},
 		{"verify-signature(calc-signature($data, $ec, '', 'ecdsa-with-SHA1'), $data, $ec_pub, 'SHA1')", "true"},
+		{"verify-signature(calc-signature($data, $rsa, '', 'RIPEMD160'), $data, $rsa_pub, 'ripemd160')", "true"},
+		{"verify-signature(calc-signature($data, $rsa, '', 'RIPEMD160'), $data, $rsa_pub, 'sha256')", "false"},
 	})
 	for _, tc := range []struct {
 		src  string
 		want error
 	}{
 		{"calc-signature($data, $rsa, '', 'DSA')", ErrAlgorithm},
-		{"calc-signature($data, $rsa, '', 'ripemd160')", ErrAlgorithm},
 		{"calc-signature($data, $rsa, '', 'md4')", ErrAlgorithm},
 		{"calc-signature($data, $rsa_enc_aes, 'wrong')", ErrKey},
 		{"calc-signature($data, $rsa_enc_aes)", ErrKey},

@@ -13,6 +13,8 @@ import (
 	_ "crypto/sha1"
 	_ "crypto/sha256"
 	_ "crypto/sha512"
+
+	_ "golang.org/x/crypto/ripemd160" //nolint:staticcheck // FLAT lists RIPEMD160; OpenSSL still signs with it
 )
 
 // This file holds what calc-signature and verify-signature share: the
@@ -23,12 +25,13 @@ import (
 var sigHashes = map[string]crypto.Hash{
 	"sha": crypto.SHA1, "sha1": crypto.SHA1, "ecdsa-with-sha1": crypto.SHA1,
 	"sha224": crypto.SHA224, "sha256": crypto.SHA256, "sha384": crypto.SHA384, "sha512": crypto.SHA512,
-	"md5": crypto.MD5,
+	"md5": crypto.MD5, "ripemd160": crypto.RIPEMD160,
 }
 
-// sigHash returns the digest of algorithm name (default SHA256). DSA,
-// MD2, MD4 and RIPEMD160, listed by FLAT, are not supported here and give
-// an error wrapping ErrAlgorithm.
+// sigHash returns the digest of algorithm name (default SHA256). DSA, MD2
+// and MD4, listed by FLAT, are not supported (Go's crypto/rsa has no
+// PKCS #1 prefix for MD2/MD4, and DSA keys are deprecated) and give an
+// error wrapping ErrAlgorithm.
 func sigHash(name string) (crypto.Hash, error) {
 	if name == "" {
 		return crypto.SHA256, nil
