@@ -177,6 +177,9 @@ func (p *parser) primary() (*node, error) {
 		p.next()
 		return x, nil
 	case tRParen:
+		if p.depth > 0 {
+			return nil, p.errAt(t, CodeExpectedOperand, "expected a variable, a literal, not or (, found )")
+		}
 		return nil, p.errAt(t, CodeUnexpectedParen, "unexpected ) without a matching (")
 	}
 	a, err := p.operand("a variable, a literal, not or (")
