@@ -1,9 +1,6 @@
 package cond
 
-import (
-	"regexp"
-	"strings"
-)
+import "strings"
 
 // glob is a compiled Matches or MatchesPath pattern.
 //
@@ -26,15 +23,15 @@ import (
 // percent-encoded text such as "%20" stays literal [inferred].
 //
 // Matching is a bit-parallel NFA over the pattern's elements (up to 63):
-// no allocation, linear in the value's length. Longer patterns fall back to
-// an equivalent Go regexp compiled at load.
+// no allocation, linear in the value's length. Longer patterns run the same
+// NFA one element at a time (matchLong), which allocates its state.
 type glob struct {
 	n         int
 	idx       [256]uint8 // byte -> index into masks (0: no literal uses it)
 	masks     []uint64   // positions holding a literal byte
 	starAny   uint64     // positions holding a star that matches any byte
 	starNoSep uint64     // positions holding a star that stops at "/"
-	re        *regexp.Regexp
+	long      []gelem    // set instead when the pattern has more than 63 elements
 }
 
 type gelem struct {
@@ -68,7 +65,7 @@ func compileGlob(pat string, path bool) *glob {
 	el := globElems(pat, path)
 	g := &glob{n: len(el)}
 	if len(el) > 63 {
-		g.re = regexp.MustCompile(globRegexp(el))
+		g.long = el
 		return g
 	}
 	g.masks = []uint64{0}
@@ -90,25 +87,6 @@ func compileGlob(pat string, path bool) *glob {
 	return g
 }
 
-// globRegexp is the regexp equivalent of a pattern's elements; it is the
-// fallback for long patterns and the reference the NFA is tested against.
-func globRegexp(el []gelem) string {
-	var b strings.Builder
-	b.WriteString(`^(?s:`)
-	for _, e := range el {
-		switch e.kind {
-		case 'A':
-			b.WriteString(`.*`)
-		case '*':
-			b.WriteString(`[^/]*`)
-		default:
-			b.WriteString(regexp.QuoteMeta(string([]byte{e.c})))
-		}
-	}
-	b.WriteString(`)\z`)
-	return b.String()
-}
-
 func (g *glob) closure(s uint64) uint64 {
 	stars := g.starAny | g.starNoSep
 	for {
@@ -121,8 +99,8 @@ func (g *glob) closure(s uint64) uint64 {
 }
 
 func (g *glob) match(s string) bool {
-	if g.re != nil {
-		return g.re.MatchString(s)
+	if g.long != nil {
+		return matchLong(g.long, s)
 	}
 	st := g.closure(1)
 	for i := 0; i < len(s); i++ {
@@ -138,4 +116,48 @@ func (g *glob) match(s string) bool {
 		st = g.closure(st)
 	}
 	return st&(uint64(1)<<g.n) != 0
+}
+
+// matchLong simulates the NFA with one bool per pattern position. It is
+// the matcher for long patterns and the reference the bit-parallel matcher
+// is fuzzed against.
+func matchLong(el []gelem, s string) bool {
+	cur := make([]bool, len(el)+1)
+	nxt := make([]bool, len(el)+1)
+	closure := func(st []bool) {
+		for j, e := range el {
+			if st[j] && e.kind != 'l' {
+				st[j+1] = true
+			}
+		}
+	}
+	cur[0] = true
+	closure(cur)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		any := false
+		for j := range nxt {
+			nxt[j] = false
+		}
+		for j, e := range el {
+			if !cur[j] {
+				continue
+			}
+			switch {
+			case e.kind == 'l' && e.c == c:
+				nxt[j+1] = true
+			case e.kind == 'A', e.kind == '*' && c != '/':
+				nxt[j] = true
+			}
+		}
+		closure(nxt)
+		for _, b := range nxt {
+			any = any || b
+		}
+		if !any {
+			return false
+		}
+		cur, nxt = nxt, cur
+	}
+	return cur[len(el)]
 }
