@@ -1,9 +1,12 @@
 package cond
 
 import (
+	"errors"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/flowproc/flowproc/flowengine/apigee/javaregex"
 )
 
 // MaxDepth bounds the nesting of parentheses and not operators.
@@ -220,9 +223,16 @@ func (p *parser) primary() (*node, error) {
 		case opPath:
 			n.glob = compileGlob(b.lit.s, true)
 		default:
-			re, code, msg := compileJavaRegex(b.lit.s)
-			if re == nil {
-				return nil, p.errAt(bt, code, msg)
+			// Apigee matches with Matcher.matches(): the whole value must
+			// match [code: api-platform-samples condition-pattern-matching
+			// README; doc].
+			re, err := javaregex.CompileWhole(b.lit.s)
+			if err != nil {
+				code := CodeRegexInvalid
+				if errors.Is(err, javaregex.ErrUnsupported) {
+					code = CodeRegexUnsupported
+				}
+				return nil, p.errAt(bt, code, "JavaRegex "+err.Error())
 			}
 			n.re = re
 		}

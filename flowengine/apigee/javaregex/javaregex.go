@@ -1,38 +1,83 @@
-package cond
+// Package javaregex compiles java.util.regex patterns (as written in
+// Apigee JavaRegex conditions and replaceAll/replaceFirst template
+// functions) with Go's RE2 engine, refusing the Java constructs RE2 lacks
+// instead of silently matching something else.
+//
+// Refused (ErrUnsupported, the message names the construct):
+// backreferences, lookahead/lookbehind, atomic groups, possessive
+// quantifiers, nested classes and && intersections, inline flags other than
+// i, m and s (Java's U means UNICODE_CHARACTER_CLASS, RE2's U means
+// ungreedy), \G \Z \R \X \h \H \v \V, and Java properties such as
+// \p{javaLowerCase}. Remaining small differences, documented not detected:
+// Java's "." also excludes \r, \u0085, \u2028 and \u2029; Java's \s
+// includes \x0B; Go compares in UTF-8, Java in UTF-16.
+//
+// When flowengine/regex (a bounded backtracking engine) lands on main,
+// refused constructs could be routed there instead.
+package javaregex
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 )
 
-// compileJavaRegex compiles a JavaRegex (~~) pattern with Go's RE2 engine.
-// Apigee matches with java.util.regex Matcher.matches(): the whole value
-// must match, so "/c*t" does not match "/cat" [code: api-platform-samples
-// condition-pattern-matching README; doc]. The pattern is wrapped as
-// ^(?:…)\z.
-//
-// Java constructs RE2 lacks are load errors (CodeRegexUnsupported) naming
-// the construct, and so are constructs both engines accept with different
-// meanings (nested classes, && intersections, flags RE2 reads differently).
-// Remaining small differences, documented not detected: Java's "." also
-// excludes \r, \u0085, \u2028 and \u2029; Java's \s includes \x0B.
-func compileJavaRegex(pat string) (*regexp.Regexp, string, string) {
-	if what := javaOnly(pat); what != "" {
-		return nil, CodeRegexUnsupported, "JavaRegex uses " + what + ", which Go's RE2 engine does not support"
+// ErrUnsupported is wrapped by errors for Java constructs RE2 lacks.
+var ErrUnsupported = errors.New("unsupported Java regex construct")
+
+// ErrInvalid is wrapped by errors for patterns that do not compile.
+var ErrInvalid = errors.New("invalid regex")
+
+// Error is a pattern that cannot be compiled.
+type Error struct {
+	// Unsupported is true for Java-only constructs, false for invalid
+	// patterns.
+	Unsupported bool
+	Msg         string
+}
+
+// Error returns the message.
+func (e *Error) Error() string { return e.Msg }
+
+// Unwrap returns ErrUnsupported or ErrInvalid.
+func (e *Error) Unwrap() error {
+	if e.Unsupported {
+		return ErrUnsupported
 	}
-	re, err := regexp.Compile(`^(?:` + pat + `)\z`)
+	return ErrInvalid
+}
+
+// Compile compiles pat for searching (Matcher.find, String.replaceAll).
+func Compile(pat string) (*regexp.Regexp, error) {
+	return compile(pat, pat)
+}
+
+// CompileWhole compiles pat for Matcher.matches(): the whole input must
+// match, so "/c*t" does not match "/cat". The pattern is wrapped as
+// ^(?:…)\z.
+func CompileWhole(pat string) (*regexp.Regexp, error) {
+	return compile(pat, `^(?:`+pat+`)\z`)
+}
+
+func compile(pat, goPat string) (*regexp.Regexp, error) {
+	if what := javaOnly(pat); what != "" {
+		return nil, &Error{Unsupported: true, Msg: "uses " + what + ", which Go's RE2 engine does not support"}
+	}
+	re, err := regexp.Compile(goPat)
 	if err != nil {
 		msg := err.Error()
 		if strings.Contains(msg, "invalid nested repetition") {
-			return nil, CodeRegexUnsupported, "JavaRegex uses a possessive or nested quantifier, which Go's RE2 engine does not support"
+			return nil, &Error{Unsupported: true, Msg: "uses a possessive or nested quantifier, which Go's RE2 engine does not support"}
 		}
 		if strings.Contains(msg, "invalid or unsupported Perl syntax") {
-			return nil, CodeRegexUnsupported, "JavaRegex: " + msg
+			return nil, &Error{Unsupported: true, Msg: msg}
 		}
-		return nil, CodeRegexInvalid, "JavaRegex pattern does not compile: " + msg
+		return nil, &Error{Msg: "does not compile: " + msg}
 	}
-	return re, "", ""
+	return re, nil
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // javaOnly names the first Java-only construct in pat, or "".
 func javaOnly(pat string) string {
