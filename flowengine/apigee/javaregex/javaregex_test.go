@@ -11,7 +11,8 @@ func TestCompile(t *testing.T) {
 		pat, in     string
 		find, whole bool
 	}{
-		{"/c*t", "/cat", true, false},
+		{"/c*t", "/cat", false, false},
+		{"ca", "/cat", true, false},
 		{"/c.*t", "/cat", true, true},
 		{"a|b", "ab", true, false},
 		{"(?i)get", "GET", true, true},
@@ -53,7 +54,7 @@ func TestRefused(t *testing.T) {
 		{"a++", "possessive", true},
 		{"a?+", "possessive", true},
 		{"a{2,3}+", "possessive", true},
-		{"[a-z&&[^b]]", "nested character class", true},
+		{"[a-z&&[^b]]", "intersection", true},
 		{"[a-z&&b]", "intersection", true},
 		{"[[:alpha:]]", "nested character class", true},
 		{"(?U)a", "inline flag U", true},
