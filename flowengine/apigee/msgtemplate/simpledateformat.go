@@ -9,7 +9,7 @@ import (
 
 // sdf is a compiled java.text.SimpleDateFormat pattern (English locale).
 // Supported letters: G y Y u M L d D E a H k K h m s S z Z X; quoted text
-// in '…' and '' for a quote. Other letters (w W F) are refused, as Java
+// in '…' and ” for a quote. Other letters (w W F) are refused, as Java
 // refuses letters it does not know.
 type sdf []sdfTok
 
