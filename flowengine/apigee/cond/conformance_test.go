@@ -25,7 +25,7 @@ type confCase struct {
 // knownSources are the src keys explained at the top of conformance.yaml.
 var knownSources = map[string]bool{
 	"ref-struct": true, "ref-ops": true, "ref-words": true, "peg": true, "peg-neg": true,
-	"ref-prec": true, "ref-lit": true, "ref-coerce": true, "brief": true, "ref-null": true,
+	"ref-prec": true, "ref-lit": true, "ref-coerce": true, "ref-trap": true, "ref-null": true,
 	"ref-match": true, "ref-regex": true, "ref-path": true, "ref-quoted": true,
 	"samples": true, "so": true, "inferred": true, "flowproc": true,
 }

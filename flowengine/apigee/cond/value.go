@@ -105,6 +105,73 @@ func (v val) str() string {
 	return ""
 }
 
+// appendStr appends v as Java writes it (String.valueOf).
+func (v val) appendStr(buf []byte) []byte {
+	switch v.k {
+	case kString:
+		return append(buf, v.s...)
+	case kBool:
+		return strconv.AppendBool(buf, v.b)
+	case kInt:
+		return strconv.AppendInt(buf, v.i, 10)
+	case kFloat:
+		return flowvar.AppendJavaDouble(buf, v.f, 64)
+	}
+	return buf
+}
+
+// strCmp compares two operands as strings (one of them is a String); a
+// number or boolean is written into a stack buffer, so nothing is
+// allocated. fold compares case-insensitively (equality only).
+func strCmp(a, b val, fold bool) int {
+	if a.k == kString && b.k == kString {
+		if fold {
+			if strings.EqualFold(a.s, b.s) {
+				return 0
+			}
+			return 1
+		}
+		return strings.Compare(a.s, b.s)
+	}
+	var buf [40]byte
+	if a.k == kString {
+		return cmpStrBytes(a.s, b.appendStr(buf[:0]), fold)
+	}
+	return -cmpStrBytes(b.s, a.appendStr(buf[:0]), fold)
+}
+
+// cmpStrBytes compares s with b (byte-wise; fold: ASCII case-insensitive
+// equality, enough for the digits, signs and "true"/"false" b holds).
+func cmpStrBytes(s string, b []byte, fold bool) int {
+	n := min(len(s), len(b))
+	for i := 0; i < n; i++ {
+		x, y := s[i], b[i]
+		if fold {
+			x, y = lowerASCII(x), lowerASCII(y)
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	switch {
+	case len(s) < len(b):
+		return -1
+	case len(s) > len(b):
+		return 1
+	}
+	return 0
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
 // truthy is the value of a bare operand used as a condition: Boolean true,
 // or a string that reads "true" in any case (Java Boolean.parseBoolean);
 // null, numbers and other strings are false [inferred: the reference
@@ -221,32 +288,17 @@ func numCmp(a, b val) int {
 
 // adapt brings two non-null operands to a common type, following the
 // conditions reference's adaptation table (Boolean×Integer→Integer,
-// Integer×Long→Long, …×Double→Double, Boolean×Boolean→Boolean,
-// String×String→String), with one deliberate departure: a String against
-// a number is compared as a number when the string reads as one
-// ("99" > 100 is false), and as a string otherwise. The table says
-// any×String→String, which would make request.header.limit > 100 a
-// lexicographic test; flowproc follows the project brief here (see
-// docs/apigee-conditions.md) [doc + brief].
+// Integer×Long→Long, …×Double→Double, Boolean×Boolean→Boolean, and
+// any×String→String): a String against a number is compared as a string,
+// the number written as Java writes it. So request.header.limit > 100 is a
+// lexicographic test, and "99" > 100 is true — the trap the devrel-data-api
+// bundle falls into, reproduced on purpose (reference/apigee.md §2.5,
+// corpus INDEX) [doc].
 //
-// It returns the operands with numbers parsed; str is true when the pair
-// must be compared as strings (a is a string then; b may need formatting).
+// It returns the operands; str is true when the pair must be compared as
+// strings.
 func adapt(a, b val) (x, y val, str bool) {
-	switch {
-	case a.k == kString && b.k == kString:
-		return a, b, true
-	case a.k == kString && b.isNum():
-		if n, ok := parseNum(a.s); ok {
-			return n, b, false
-		}
-		return a, b, true
-	case b.k == kString && a.isNum():
-		if n, ok := parseNum(b.s); ok {
-			return a, n, false
-		}
-		return a, b, true
-	case a.k == kString || b.k == kString:
-		// String × Boolean → String.
+	if a.k == kString || b.k == kString {
 		return a, b, true
 	}
 	return a, b, false
@@ -256,7 +308,7 @@ func adapt(a, b val) (x, y val, str bool) {
 func cmpVals(a, b val) int {
 	a, b, str := adapt(a, b)
 	if str {
-		return strings.Compare(a.str(), b.str())
+		return strCmp(a, b, false)
 	}
 	if a.k == kBool && b.k == kBool {
 		switch {
@@ -281,10 +333,7 @@ func eqVals(a, b val, fold bool) bool {
 			}
 			return a.s == b.s
 		}
-		if fold {
-			return strings.EqualFold(a.str(), b.str())
-		}
-		return a.str() == b.str()
+		return strCmp(a, b, fold) == 0
 	}
 	if a.k == kBool && b.k == kBool {
 		return a.b == b.b
