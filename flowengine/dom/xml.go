@@ -108,7 +108,7 @@ func WriteXML(b *bytes.Buffer, n *Node) {
 			WriteXML(b, c)
 		}
 	case TextNode:
-		escapeXML(b, n.Data, false)
+		EscapeXML(b, n.Data, false)
 	case ElementNode:
 		name := n.Name
 		if name == "" {
@@ -120,7 +120,7 @@ func WriteXML(b *bytes.Buffer, n *Node) {
 			b.WriteByte(' ')
 			b.WriteString(a.Name)
 			b.WriteString(`="`)
-			escapeXML(b, a.Value, true)
+			EscapeXML(b, a.Value, true)
 			b.WriteByte('"')
 		}
 		if n.FirstChild == nil {
@@ -137,10 +137,10 @@ func WriteXML(b *bytes.Buffer, n *Node) {
 	}
 }
 
-// escapeXML writes s with the XML special characters escaped; in attribute
-// values quotes and whitespace control characters are escaped too. Bytes
-// that are not valid UTF-8 become U+FFFD.
-func escapeXML(b *bytes.Buffer, s string, attr bool) {
+// EscapeXML writes s with the XML special characters escaped; in attribute
+// values (attr) quotes and whitespace control characters are escaped too.
+// Bytes that are not valid UTF-8 become U+FFFD.
+func EscapeXML(b *bytes.Buffer, s string, attr bool) {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]

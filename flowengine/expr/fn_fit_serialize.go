@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/flowproc/flowproc/flowengine/dom"
@@ -23,7 +24,7 @@ func fitSerialize(c *Context, args []Value) (Value, error) {
 		return String(args[0]), nil
 	}
 	pretty := argBool(args, 1, true)
-	var b strings.Builder
+	var b bytes.Buffer
 	for i, n := range ns {
 		if err := loopCheck(c, i); err != nil {
 			return nil, err
@@ -36,7 +37,7 @@ func fitSerialize(c *Context, args []Value) (Value, error) {
 	return output(c, b.String())
 }
 
-func serializeNode(b *strings.Builder, n *dom.Node, pretty bool) {
+func serializeNode(b *bytes.Buffer, n *dom.Node, pretty bool) {
 	switch n.Type {
 	case dom.DocumentNode:
 		b.WriteString("<?xml version=\"1.0\"?>\n")
@@ -54,27 +55,27 @@ func serializeNode(b *strings.Builder, n *dom.Node, pretty bool) {
 	case dom.TextNode:
 		if n.Name != "" { // an attribute
 			b.WriteString(n.Name + `="`)
-			escapeXMLText(b, n.Data, true)
+			dom.EscapeXML(b, n.Data, true)
 			b.WriteByte('"')
 			return
 		}
-		escapeXMLText(b, n.Data, false)
+		dom.EscapeXML(b, n.Data, false)
 	default:
 		writeNodeXML(b, n, pretty, 0)
 	}
 }
 
 // writeNodeXML writes n; pretty indents element-only content.
-func writeNodeXML(b *strings.Builder, n *dom.Node, pretty bool, depth int) {
+func writeNodeXML(b *bytes.Buffer, n *dom.Node, pretty bool, depth int) {
 	if n.Type == dom.TextNode {
-		escapeXMLText(b, n.Data, false)
+		dom.EscapeXML(b, n.Data, false)
 		return
 	}
 	b.WriteByte('<')
 	b.WriteString(n.Name)
 	for _, a := range n.Attrs {
 		b.WriteString(" " + a.Name + `="`)
-		escapeXMLText(b, a.Value, true)
+		dom.EscapeXML(b, a.Value, true)
 		b.WriteByte('"')
 	}
 	if n.FirstChild == nil {
@@ -106,25 +107,4 @@ func writeNodeXML(b *strings.Builder, n *dom.Node, pretty bool, depth int) {
 		b.WriteString(strings.Repeat("  ", depth))
 	}
 	b.WriteString("</" + n.Name + ">")
-}
-
-func escapeXMLText(b *strings.Builder, s string, attr bool) {
-	for _, r := range s {
-		switch {
-		case r == '&':
-			b.WriteString("&amp;")
-		case r == '<':
-			b.WriteString("&lt;")
-		case r == '>':
-			b.WriteString("&gt;")
-		case r == '"' && attr:
-			b.WriteString("&quot;")
-		case (r == '\n' || r == '\t' || r == '\r') && attr:
-			b.WriteString("&#" + map[rune]string{'\n': "10", '\t': "9", '\r': "13"}[r] + ";")
-		case r == '\r':
-			b.WriteString("&#13;")
-		default:
-			b.WriteRune(r)
-		}
-	}
 }
