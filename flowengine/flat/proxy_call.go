@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/flowproc/flowproc/flowengine/oasvalidate"
 	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
@@ -74,10 +75,10 @@ func (r *run) proxyByCall(spec *proxySpec, target *url.URL) error {
 		// exits on error unless the options say otherwise (flat-docs
 		// reference/actions/proxy-request.md; CHANGELOG).
 		if !uc.reqSet {
-			uc.req = checkOn
+			uc.req = oasvalidate.On
 		}
 		if !uc.respSet {
-			uc.resp = checkOn
+			uc.resp = oasvalidate.On
 		}
 		if !uc.exitSet {
 			c.ExitOnError = true

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/oasvalidate"
 	"github.com/flowproc/flowproc/flowengine/oxn"
 	"github.com/flowproc/flowproc/flowengine/upstream"
 )
@@ -434,7 +435,7 @@ func (r *run) applyOptions(c *upstream.Call, opts *dom.Node, rawChars *string) e
 				c.Extra = &upCheck{exitSet: true}
 			}
 		case "validate-request", "validate-response", "validate-request-security":
-			var m checkMode
+			var m oasvalidate.Mode
 			if m, err = parseCheckMode(o); err == nil {
 				uc := upCheckOf(c)
 				switch name {
@@ -466,7 +467,7 @@ func (r *run) applyOptions(c *upstream.Call, opts *dom.Node, rawChars *string) e
 			return fmt.Errorf("%q: %w", name, err)
 		}
 	}
-	if uc, _ := c.Extra.(*upCheck); uc != nil && uc.definition == "" && (uc.req != checkOff || uc.resp != checkOff || uc.sec != checkOff || uc.mock) {
+	if uc, _ := c.Extra.(*upCheck); uc != nil && uc.definition == "" && (uc.req != oasvalidate.Off || uc.resp != oasvalidate.Off || uc.sec != oasvalidate.Off || uc.mock) {
 		return fmt.Errorf("\"validate-request\", \"validate-request-security\", \"validate-response\" and \"mock-response\" need a \"definition\"")
 	}
 	if c.Cache.UseHTTPCache && c.Cache.ForceTTL > 0 {

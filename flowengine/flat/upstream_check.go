@@ -31,39 +31,22 @@ import (
 // directions and exits on error unless told otherwise. A definition that
 // does not load is a 500. Definitions are compiled once per project.
 
-// checkMode is one validate-* option.
-type checkMode uint8
-
-const (
-	checkOff checkMode = iota
-	checkOn
-	checkReport
-)
-
-func parseCheckMode(n *dom.Node) (checkMode, error) {
+// parseCheckMode reads a validate-* option: true, false or "report-only",
+// the switch x-flat-validate uses too.
+func parseCheckMode(n *dom.Node) (oasvalidate.Mode, error) {
 	switch oxn.TypeOf(n) {
 	case oxn.Boolean:
-		if n.StringValue() == "true" {
-			return checkOn, nil
-		}
-		return checkOff, nil
+		return oasvalidate.ParseMode(n.StringValue() == "true")
 	case oxn.String:
-		switch n.StringValue() {
-		case "true":
-			return checkOn, nil
-		case "false":
-			return checkOff, nil
-		case "report-only":
-			return checkReport, nil
-		}
+		return oasvalidate.ParseMode(n.StringValue())
 	}
-	return checkOff, fmt.Errorf("want true, false or \"report-only\"")
+	return oasvalidate.Off, fmt.Errorf("want true, false or \"report-only\"")
 }
 
 // upCheck is a call's upstream OpenAPI checks (upstream.Call.Extra).
 type upCheck struct {
 	definition      string
-	req, resp, sec  checkMode
+	req, resp, sec  oasvalidate.Mode
 	reqSet, respSet bool
 	mock            bool
 	exitSet         bool
@@ -155,7 +138,7 @@ func (r *run) checkBefore(c *upstream.Call) (*upstream.Result, error) {
 		in.Headers = append(in.Headers, oasvalidate.Header{Name: "content-type", Value: in.ContentType})
 	}
 	uc.reqInput = in
-	if uc.req != checkOff {
+	if uc.req != oasvalidate.Off {
 		if fe := r.upstreamViolation(c, uc, uc.match.Kind != apidef.Matched, func() *oasvalidate.Error {
 			return uc.def.val.ValidateRequest(r.x.Ctx, in).Error
 		}, 400, 3202, "Upstream Request Validation Failed", uc.req, ""); fe != nil {
@@ -163,7 +146,7 @@ func (r *run) checkBefore(c *upstream.Call) (*upstream.Result, error) {
 			return &upstream.Result{ID: c.ID, URL: c.URL, Extra: fe}, nil
 		}
 	}
-	if uc.sec != checkOff {
+	if uc.sec != oasvalidate.Off {
 		if fe := r.upstreamViolation(c, uc, false, func() *oasvalidate.Error {
 			return securityCheck(uc, in)
 		}, 401, 3207, "Upstream Request Security Validation Failed", uc.sec, ""); fe != nil {
@@ -200,7 +183,7 @@ func (r *run) checkBefore(c *upstream.Call) (*upstream.Result, error) {
 // replaces the body with the system error document.
 func (r *run) checkAfter(c *upstream.Call, res *upstream.Result) {
 	uc, _ := c.Extra.(*upCheck)
-	if uc == nil || uc.def == nil || uc.def.val == nil || uc.resp == checkOff || res.Err != nil || res.Extra != nil || uc.reqFailed {
+	if uc == nil || uc.def == nil || uc.def.val == nil || uc.resp == oasvalidate.Off || res.Err != nil || res.Extra != nil || uc.reqFailed {
 		return
 	}
 	in := oasvalidate.ResponseInput{Request: uc.reqInput, Status: res.Status, Body: res.Body}
@@ -224,7 +207,7 @@ func (r *run) checkAfter(c *upstream.Call, res *upstream.Result) {
 // upstreamViolation runs a check and returns the error of a violation
 // that counts (nil when valid, or when report-only, which only logs).
 func (r *run) upstreamViolation(c *upstream.Call, uc *upCheck, unknownPath bool, check func() *oasvalidate.Error,
-	status, code int, message string, mode checkMode, extraInfo string) *flowError {
+	status, code int, message string, mode oasvalidate.Mode, extraInfo string) *flowError {
 	var info []string
 	if unknownPath {
 		info = []string{fmt.Sprintf("Operation %s %s not found in the upstream definition.", c.Method, uc.reqInput.RawPath)}
@@ -240,7 +223,7 @@ func (r *run) upstreamViolation(c *upstream.Call, uc *upCheck, unknownPath bool,
 	r.p.logger().LogAttrs(context.WithoutCancel(r.x.Ctx), slog.LevelWarn, "flat_alert",
 		slog.String("type", "flat_alert"), slog.String("topic", "validation"), slog.String("requestID", r.x.ID),
 		slog.String("message", message), slog.String("request", c.ID), slog.Any("info", info))
-	if mode == checkReport {
+	if mode == oasvalidate.ReportOnly {
 		return nil
 	}
 	return &flowError{status: status, code: code, message: message, info: info}

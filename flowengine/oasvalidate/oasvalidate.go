@@ -249,7 +249,7 @@ func compile(d *apidef.Definition, all bool) (*Validator, diag.List) {
 			if dir.v == "" {
 				continue
 			}
-			m, err := parseMode(dir.v)
+			m, err := ParseMode(dir.v)
 			if err != nil {
 				errs.Addf(cv.At.File, cv.At.Line, cv.At.Col, diag.BadConfig, "<validation>: %v", err)
 				continue

@@ -58,7 +58,7 @@ func parseSetting(v any) (setting, error) {
 	if m, ok := v.(map[string]any); ok {
 		var s setting
 		for k, x := range m {
-			mode, err := parseMode(x)
+			mode, err := ParseMode(x)
 			if err != nil {
 				return setting{}, fmt.Errorf("%s: %w", k, err)
 			}
@@ -73,16 +73,17 @@ func parseSetting(v any) (setting, error) {
 		}
 		return s, nil
 	}
-	mode, err := parseMode(v)
+	mode, err := ParseMode(v)
 	if err != nil {
 		return setting{}, err
 	}
 	return setting{req: mode, resp: mode, hasReq: true, hasResp: true}, nil
 }
 
-// parseMode reads one switch: a boolean, "true", "false" or "report-only"
-// (case-insensitive).
-func parseMode(v any) (Mode, error) {
+// ParseMode reads one switch: a boolean, "true", "false" or "report-only"
+// (case-insensitive). FLAT uses the same switch for x-flat-validate and for
+// the validate-* options of side calls.
+func ParseMode(v any) (Mode, error) {
 	switch x := v.(type) {
 	case bool:
 		if x {
