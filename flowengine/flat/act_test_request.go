@@ -71,25 +71,7 @@ func (a *testRequestAction) Run(r *run, s *step) (ctrl, error) {
 	if err != nil {
 		return ctrlNext, configError(s, "test-request", err)
 	}
-	req := &flowengine.Request{Method: call.Method, Scheme: "http", Authority: "localhost", Path: u.RequestURI(),
-		BodyKnownEmpty: len(call.Body) == 0, Trace: st.opts.Trace}
-	for _, h := range call.Headers {
-		name := strings.ToLower(h.Name)
-		if name == "cookie" && len(call.Cookies) > 0 {
-			continue
-		}
-		req.Headers = append(req.Headers, flowengine.Header{Name: name, Value: h.Value})
-	}
-	if len(call.Cookies) > 0 {
-		parts := make([]string, len(call.Cookies))
-		for i, c := range call.Cookies {
-			parts[i] = c.Name + "=" + c.Value
-		}
-		req.Headers = append(req.Headers, flowengine.Header{Name: "cookie", Value: strings.Join(parts, "; ")})
-	}
-	if call.ContentType != "" && !hasHeaderName(req.Headers, "content-type") {
-		req.Headers = append(req.Headers, flowengine.Header{Name: "content-type", Value: call.ContentType})
-	}
+	req := requestOfCall(call, u, st.opts.Trace) // http://localhost<path>
 	st.mu.Lock()
 	st.res.Requests = append(st.res.Requests, req.Method+" "+req.Path)
 	st.mu.Unlock()

@@ -233,17 +233,11 @@ func (b backendClient) Do(ctx context.Context, c *upstream.Call) (*upstream.Resu
 	return st.runBackend(ctx, b.r, f, c), nil
 }
 
-// runBackend runs a backend flow for call c made by run from, as if it
-// were the upstream: $request and $body describe the call, and the
-// response it builds is the call's result.
-func (st *testState) runBackend(ctx context.Context, from *run, f *Flow, c *upstream.Call) *upstream.Result {
-	res := &upstream.Result{ID: c.ID, URL: c.URL, Header: http.Header{}}
-	u, err := url.Parse(c.URL)
-	if err != nil {
-		res.Err = &upstream.Error{Kind: upstream.KindInvalid, Message: err.Error()}
-		return res
-	}
-	req := &flowengine.Request{Method: c.Method, Scheme: u.Scheme, Authority: u.Host, Path: u.RequestURI(), BodyKnownEmpty: len(c.Body) == 0, Trace: st.opts.Trace}
+// requestOfCall is the request a call sends (to the app under test, or to
+// a backend flow) as the engine sees a client's: headers lower-cased, the
+// cookies as one Cookie header, the body's Content-Type.
+func requestOfCall(c *upstream.Call, u *url.URL, trace flowengine.Tracer) *flowengine.Request {
+	req := &flowengine.Request{Method: c.Method, Scheme: u.Scheme, Authority: u.Host, Path: u.RequestURI(), BodyKnownEmpty: len(c.Body) == 0, Trace: trace}
 	if q := encodeFields(c.Query); q != "" {
 		if strings.Contains(req.Path, "?") {
 			req.Path += "&" + q
@@ -267,6 +261,20 @@ func (st *testState) runBackend(ctx context.Context, from *run, f *Flow, c *upst
 	if c.ContentType != "" && !hasHeaderName(req.Headers, "content-type") {
 		req.Headers = append(req.Headers, flowengine.Header{Name: "content-type", Value: c.ContentType})
 	}
+	return req
+}
+
+// runBackend runs a backend flow for call c made by run from, as if it
+// were the upstream: $request and $body describe the call, and the
+// response it builds is the call's result.
+func (st *testState) runBackend(ctx context.Context, from *run, f *Flow, c *upstream.Call) *upstream.Result {
+	res := &upstream.Result{ID: c.ID, URL: c.URL, Header: http.Header{}}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		res.Err = &upstream.Error{Kind: upstream.KindInvalid, Message: err.Error()}
+		return res
+	}
+	req := requestOfCall(c, u, st.opts.Trace)
 	b := from.p.newRun(ctx, req, innerHost{body: c.Body})
 	b.side = &sides{test: st}
 	b.reqPath, b.reqQuery, _ = strings.Cut(req.Path, "?")
