@@ -105,21 +105,21 @@ func xsltInput(v expr.Value, body []byte) []byte {
 			n = t[0]
 		}
 	case nil:
-		if doc, err := oxn.Parse(bytes.TrimSpace(body), 512); err == nil && len(bytes.TrimSpace(body)) > 0 && bytes.TrimSpace(body)[0] != '<' {
-			n = doc
+		if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] != '<' {
+			if doc, err := oxn.Parse(trimmed, 512); err == nil {
+				n = doc
+			}
 		}
 	default:
 		return []byte(expr.String(v))
 	}
+	if n != nil && n.Type == dom.DocumentNode {
+		n = n.FirstElement()
+	}
 	if n == nil {
 		return body
 	}
-	if n.Type == dom.DocumentNode {
-		n = n.FirstElement()
-	}
 	var b bytes.Buffer
-	if n != nil {
-		dom.WriteXML(&b, n)
-	}
+	dom.WriteXML(&b, n)
 	return b.Bytes()
 }
