@@ -1,7 +1,6 @@
 package abuse
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,11 +15,6 @@ import (
 	"testing"
 	"time"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
-
-	"github.com/flowproc/flowproc/extproc"
-	"github.com/flowproc/flowproc/extproc/extproctest"
 	"github.com/flowproc/flowproc/flowengine/budget"
 	"github.com/flowproc/flowproc/flowengine/projects"
 	"github.com/flowproc/flowproc/internal/racecheck"
@@ -188,43 +182,7 @@ func TestCancelledStreamStopsSideCall(t *testing.T) {
 	set := project(t, budget.Limits{}, 0, map[string]string{
 		"/hang": `<flow><request content="x">{"url": "` + up["plain"] + `/slow", "options": {"timeout": 60}}</request><echo>done</echo></flow>`,
 	})
-	w := runWatcher{next: set, done: make(chan time.Time, 1)}
-	srv := extproc.New(extproc.Options{Resolver: w, Logger: quiet})
-	conn := extproctest.Dial(t, srv)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stream, err := extprocv3.NewExternalProcessorClient(conn).Process(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = stream.Send(&extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{
-		EndOfStream: true,
-		Headers: &corev3.HeaderMap{Headers: []*corev3.HeaderValue{
-			{Key: ":method", RawValue: []byte("GET")}, {Key: ":path", RawValue: []byte("/hang")},
-			{Key: ":authority", RawValue: []byte("h")}, {Key: ":scheme", RawValue: []byte("http")},
-		}},
-	}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(100 * time.Millisecond) // the side call is waiting
-	select {
-	case <-w.done:
-		t.Fatal("the run ended before the cancel")
-	default:
-	}
-	cancelled := time.Now()
-	cancel()
-	select {
-	case ended := <-w.done:
-		d := ended.Sub(cancelled)
-		t.Logf("run stopped %v after the stream was cancelled", d.Round(time.Microsecond))
-		if d > racecheck.Scale(50*time.Millisecond) {
-			t.Errorf("run stopped %v after the cancel", d)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the run did not stop after the stream was cancelled")
-	}
+	runStopsOnCancel(t, set, "/hang", "the side call did not wait")
 }
 
 // TestValidationOfAHugeBody: a 10 MB body to an operation that validates
