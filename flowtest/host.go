@@ -3,6 +3,7 @@ package flowtest
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/flowproc/flowproc/flowengine"
@@ -79,7 +80,7 @@ func (h *Host) Forward(ctx context.Context, m *flowengine.Mutation) (*flowengine
 			resp.Headers = append(resp.Headers, flowengine.Header{Name: strings.ToLower(name), Value: v})
 		}
 	}
-	sortHeaders(resp.Headers)
+	slices.SortStableFunc(resp.Headers, func(a, b flowengine.Header) int { return strings.Compare(a.Name, b.Name) })
 	h.resp, h.respBody = resp, res.Body
 	return resp, nil
 }
@@ -94,15 +95,5 @@ func (h *Host) ResponseBody(context.Context) ([]byte, error) {
 
 // Upstream implements flat.TestHost.
 func (h *Host) Upstream() (*flowengine.Response, []byte) { return h.resp, h.respBody }
-
-// sortHeaders orders headers by name (stable), so $headers is the same on
-// every run.
-func sortHeaders(hs []flowengine.Header) {
-	for i := 1; i < len(hs); i++ {
-		for j := i; j > 0 && hs[j].Name < hs[j-1].Name; j-- {
-			hs[j], hs[j-1] = hs[j-1], hs[j]
-		}
-	}
-}
 
 var _ flat.TestHost = (*Host)(nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -312,7 +313,8 @@ func (r *run) recordResult(c *upstream.Call, res *upstream.Result) error {
 	var ct string
 	if res.Header != nil {
 		ct = res.Header.Get("Content-Type")
-		for name, vals := range sortedHeader(res.Header) {
+		for _, name := range sortedHeader(res.Header) {
+			vals := res.Header[name]
 			lname := strings.ToLower(name)
 			if lname == "set-cookie" { // each cookie is its own member
 				for _, v := range vals {
@@ -373,22 +375,9 @@ func failureText(e *upstream.Error) string {
 	return string(e.Kind)
 }
 
-// sortedHeader yields a response's header fields in name order, so
+// sortedHeader returns a response's header names in order, so
 // $upstream/<id>/headers is the same on every run.
-func sortedHeader(h map[string][]string) func(func(string, []string) bool) {
-	return func(yield func(string, []string) bool) {
-		names := make([]string, 0, len(h))
-		for k := range h {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		for _, k := range names {
-			if !yield(k, h[k]) {
-				return
-			}
-		}
-	}
-}
+func sortedHeader(h map[string][]string) []string { return slices.Sorted(maps.Keys(h)) }
 
 // logRequest writes FLAT's flat_request record for one side call
 // (flat-docs administration/logging.md, "Request Log").

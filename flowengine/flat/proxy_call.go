@@ -102,7 +102,8 @@ func (r *run) proxyByCall(spec *proxySpec, target *url.URL) error {
 		r.x.Resp.Status = fe.status
 	} else if res.Err == nil {
 		r.x.Resp.Status = res.Status
-		for name, vals := range sortedHeader(res.Header) {
+		for _, name := range sortedHeader(res.Header) {
+			vals := res.Header[name]
 			lname := strings.ToLower(name)
 			if hopByHop[lname] || lname == "content-type" {
 				continue

@@ -36,7 +36,6 @@ func (r *run) buildCall(cfg *dom.Node, def requestDefaults) (*upstream.Call, err
 		uploads    *dom.Node
 		options    *dom.Node
 		rawChars   string
-		headerSeen = map[string]bool{}
 	)
 	for m := cfg.FirstChild; m != nil; m = m.NextSibling {
 		if m.Type != dom.ElementNode {
@@ -82,7 +81,6 @@ func (r *run) buildCall(cfg *dom.Node, def requestDefaults) (*upstream.Call, err
 				if err := checkHeaderValue(v); err != nil {
 					return nil, fmt.Errorf("headers: %q: %w", name, err)
 				}
-				headerSeen[strings.ToLower(name)] = true
 				c.Headers = append(c.Headers, upstream.Field{Name: name, Value: v})
 			}
 		case "cookies":
