@@ -32,6 +32,9 @@ type sides struct {
 	validated *apidef.Match
 	// corsHeaders go on the response the request ends with (x-flat-cors).
 	corsHeaders []cors.Header
+	// mainDoc is the parsed main content, for mainDocOf (content()).
+	mainDoc   *dom.Node
+	mainDocOf []byte
 	// proxied: a proxy-request with options made its call (once only).
 	proxied bool
 	// jwtHeaders are the out-headers of verified tokens, sent with every
@@ -141,10 +144,20 @@ func (r *run) ContentDoc(id string) (*dom.Node, error) {
 		}
 	}
 	b, mt, ok := r.ContentBody(id)
-	if !ok {
+	if !ok || len(b) == 0 {
 		return nil, nil
 	}
-	return r.parseDoc(b, mt), nil
+	if id != "" {
+		return r.parseDoc(b, mt), nil
+	}
+	// The main content changes as actions run: its parsed form is kept
+	// for as long as the body is the same slice, so content() read many
+	// times in one template is parsed once.
+	s := r.sideState()
+	if s.mainDoc == nil || len(s.mainDocOf) != len(b) || &s.mainDocOf[0] != &b[0] {
+		s.mainDoc, s.mainDocOf = r.parseDoc(b, mt), b
+	}
+	return s.mainDoc, nil
 }
 
 // parseDoc parses a body as JSON (OXN) or XML into a document node; nil
