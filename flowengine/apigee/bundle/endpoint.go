@@ -28,18 +28,30 @@ type RouteRule struct {
 	Line, Col      int
 }
 
+// FaultRule is one <FaultRule> (or the <DefaultFaultRule>, with
+// AlwaysEnforce).
+type FaultRule struct {
+	Name          string
+	Condition     string
+	Steps         []Step
+	AlwaysEnforce bool
+	Line, Col     int
+}
+
 // ProxyEndpoint is one proxies/*.xml file.
 type ProxyEndpoint struct {
-	Name           string
-	File           string
-	BasePath       string
-	VirtualHosts   []string
-	PreFlow        *Flow
-	Flows          []*Flow
-	PostFlow       *Flow
-	PostClientFlow *Flow
-	RouteRules     []*RouteRule
-	Root           *Node
+	Name             string
+	File             string
+	BasePath         string
+	VirtualHosts     []string
+	PreFlow          *Flow
+	Flows            []*Flow
+	PostFlow         *Flow
+	PostClientFlow   *Flow
+	RouteRules       []*RouteRule
+	FaultRules       []*FaultRule
+	DefaultFaultRule *FaultRule
+	Root             *Node
 }
 
 var proxyChildren = map[string]bool{
@@ -69,13 +81,7 @@ func parseProxyEndpoint(file string, root *Node, errs *diag.List) *ProxyEndpoint
 		case "PostClientFlow":
 			pe.PostClientFlow = parseFlow(file, c, errs)
 		case "Flows":
-			for _, f := range c.Children {
-				if f.Name != "Flow" {
-					errs.Addf(file, f.Line, f.Col, diag.APUnknownElement, "<%s> inside <Flows>, want <Flow>", f.Name)
-					continue
-				}
-				pe.Flows = append(pe.Flows, parseFlow(file, f, errs))
-			}
+			pe.Flows = parseFlows(file, c, errs)
 		case "HTTPProxyConnection":
 			for _, h := range c.Children {
 				switch h.Name {
@@ -88,6 +94,10 @@ func parseProxyEndpoint(file string, root *Node, errs *diag.List) *ProxyEndpoint
 					errs.Addf(file, h.Line, h.Col, diag.APUnknownElement, "unknown element <%s> in <HTTPProxyConnection>", h.Name)
 				}
 			}
+		case "FaultRules":
+			pe.FaultRules = parseFaultRules(file, c, errs)
+		case "DefaultFaultRule":
+			pe.DefaultFaultRule = parseFaultRule(file, c, errs)
 		case "RouteRule":
 			rr := &RouteRule{Line: c.Line, Col: c.Col}
 			rr.Name, _ = c.Attr("name")
@@ -111,6 +121,67 @@ func parseProxyEndpoint(file string, root *Node, errs *diag.List) *ProxyEndpoint
 		}
 	}
 	return pe
+}
+
+func parseFaultRules(file string, n *Node, errs *diag.List) []*FaultRule {
+	var out []*FaultRule
+	for _, c := range n.Children {
+		if c.Name != "FaultRule" {
+			errs.Addf(file, c.Line, c.Col, diag.APUnknownElement, "<%s> inside <FaultRules>, want <FaultRule>", c.Name)
+			continue
+		}
+		out = append(out, parseFaultRule(file, c, errs))
+	}
+	return out
+}
+
+// parseFaultRule reads a FaultRule or DefaultFaultRule: its Steps, its
+// Condition and (DefaultFaultRule only) AlwaysEnforce.
+func parseFaultRule(file string, n *Node, errs *diag.List) *FaultRule {
+	fr := &FaultRule{Line: n.Line, Col: n.Col}
+	fr.Name, _ = n.Attr("name")
+	var steps Node
+	for _, c := range n.Children {
+		switch {
+		case c.Name == "Step":
+			steps.Children = append(steps.Children, c)
+		case c.Name == "Condition":
+			fr.Condition = c.Text
+		case c.Name == "AlwaysEnforce" && n.Name == "DefaultFaultRule":
+			b, ok := parseBool(c.Text)
+			if !ok {
+				errs.Addf(file, c.Line, c.Col, diag.APBadPolicy, "AlwaysEnforce %q is not true or false", c.Text)
+			}
+			fr.AlwaysEnforce = b
+		case c.Name == "Description":
+		default:
+			errs.Addf(file, c.Line, c.Col, diag.APUnknownElement, "unknown element <%s> in <%s>", c.Name, n.Name)
+		}
+	}
+	steps.Name = n.Name
+	fr.Steps = parseSteps(file, &steps, errs)
+	return fr
+}
+
+// parseFlows reads <Flows>. Apigee accepts a stray PreFlow or PostFlow
+// inside <Flows> (devrel's threat-protect sample has an empty one) and
+// never runs it: an empty one is accepted here too; one with Steps is an
+// error, since those Steps would silently never run.
+func parseFlows(file string, n *Node, errs *diag.List) []*Flow {
+	var out []*Flow
+	for _, f := range n.Children {
+		switch f.Name {
+		case "Flow":
+			out = append(out, parseFlow(file, f, errs))
+		case "PreFlow", "PostFlow":
+			if fl := parseFlow(file, f, errs); len(fl.Request)+len(fl.Response) > 0 {
+				errs.Addf(file, f.Line, f.Col, diag.APUnknownElement, "<%s> inside <Flows> never runs in Apigee; move its Steps to a <Flow> or the endpoint's <%s>", f.Name, f.Name)
+			}
+		default:
+			errs.Addf(file, f.Line, f.Col, diag.APUnknownElement, "<%s> inside <Flows>, want <Flow>", f.Name)
+		}
+	}
+	return out
 }
 
 func parseFlow(file string, n *Node, errs *diag.List) *Flow {
@@ -160,19 +231,36 @@ func parseSteps(file string, n *Node, errs *diag.List) []Step {
 	return out
 }
 
-// checkSteps reports every step of pe naming a policy not in pols (AP200).
-func checkSteps(pe *ProxyEndpoint, pols map[string]*Policy, errs *diag.List) {
-	flows := append([]*Flow{pe.PreFlow, pe.PostFlow, pe.PostClientFlow}, pe.Flows...)
-	for _, f := range flows {
-		if f == nil {
-			continue
-		}
-		for _, seg := range [][]Step{f.Request, f.Response} {
-			for _, s := range seg {
-				if pols[s.Policy] == nil {
-					errs.Addf(pe.File, s.Line, s.Col, diag.APMissingPolicy, "step names policy %q, which does not exist", s.Policy)
-				}
+// checkSteps reports every step in flows and fault rules naming a policy
+// not in pols (AP200).
+func checkSteps(file string, flows []*Flow, rules []*FaultRule, pols map[string]*Policy, errs *diag.List) {
+	check := func(steps []Step) {
+		for _, s := range steps {
+			if pols[s.Policy] == nil {
+				errs.Addf(file, s.Line, s.Col, diag.APMissingPolicy, "step names policy %q, which does not exist", s.Policy)
 			}
 		}
 	}
+	for _, f := range flows {
+		if f != nil {
+			check(f.Request)
+			check(f.Response)
+		}
+	}
+	for _, r := range rules {
+		if r != nil {
+			check(r.Steps)
+		}
+	}
+}
+
+// AllFlows returns the endpoint's flows: PreFlow, PostFlow, PostClientFlow
+// (nil when absent) and the conditional Flows.
+func (pe *ProxyEndpoint) AllFlows() []*Flow {
+	return append([]*Flow{pe.PreFlow, pe.PostFlow, pe.PostClientFlow}, pe.Flows...)
+}
+
+// AllFaultRules returns the FaultRules and the DefaultFaultRule (nil when absent).
+func (pe *ProxyEndpoint) AllFaultRules() []*FaultRule {
+	return append(append([]*FaultRule{}, pe.FaultRules...), pe.DefaultFaultRule)
 }

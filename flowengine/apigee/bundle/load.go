@@ -9,37 +9,86 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// Bundle is a loaded apiproxy/ directory. TargetEndpoints are only named
-// for now (their content is kept in the Node for the engine to come).
+// Bundle is a loaded apiproxy/ or sharedflowbundle/ directory.
 type Bundle struct {
-	Proxies  []*ProxyEndpoint
-	Targets  map[string]*Node
-	Policies map[string]*Policy
+	// Shared is true for a sharedflowbundle.
+	Shared bool
+	// Name is the manifest's name attribute ("" without a manifest).
+	Name        string
+	Proxies     []*ProxyEndpoint
+	Targets     map[string]*TargetEndpoint
+	SharedFlows map[string]*SharedFlow
+	Policies    map[string]*Policy
+	// FS is the bundle directory (resources are read from it).
+	FS fs.FS
 }
 
-// Load reads the apiproxy directory at root of fsys (paths relative to it)
-// and reports every problem found.
+// SharedFlow is one sharedflows/*.xml file: a list of Steps.
+type SharedFlow struct {
+	Name  string
+	File  string
+	Steps []Step
+}
+
+// Load reads the apiproxy directory at the root of fsys (paths relative to
+// it) and reports every problem found.
 func Load(fsys fs.FS) (*Bundle, diag.List) {
+	return load(fsys, false)
+}
+
+// LoadShared reads a sharedflowbundle directory at the root of fsys.
+func LoadShared(fsys fs.FS) (*Bundle, diag.List) {
+	return load(fsys, true)
+}
+
+func load(fsys fs.FS, shared bool) (*Bundle, diag.List) {
 	var errs diag.List
-	b := &Bundle{Targets: map[string]*Node{}}
+	b := &Bundle{Shared: shared, Targets: map[string]*TargetEndpoint{}, SharedFlows: map[string]*SharedFlow{}, FS: fsys}
+	b.Name = manifestName(fsys, shared, &errs)
 	var pErrs diag.List
 	b.Policies, pErrs = LoadPolicies(fsys, "policies")
 	errs = append(errs, pErrs...)
+	if shared {
+		for _, file := range xmlFiles(fsys, "sharedflows") {
+			root := readXML(fsys, file, &errs)
+			if root == nil {
+				continue
+			}
+			if root.Name != "SharedFlow" {
+				errs.Addf(file, root.Line, root.Col, diag.APBadRoot, "root element <%s>, want <SharedFlow>", root.Name)
+				continue
+			}
+			sf := &SharedFlow{File: file}
+			sf.Name, _ = root.Attr("name")
+			sf.Steps = parseSteps(file, root, &errs)
+			if _, dup := b.SharedFlows[sf.Name]; dup {
+				errs.Addf(file, root.Line, root.Col, diag.APDuplicateName, "SharedFlow %q defined twice", sf.Name)
+				continue
+			}
+			checkSteps(file, []*Flow{{Request: sf.Steps}}, nil, b.Policies, &errs)
+			b.SharedFlows[sf.Name] = sf
+		}
+		if b.SharedFlows["default"] == nil {
+			errs.Addf("sharedflows", 0, 0, diag.APNoBundle, "shared flow bundle has no SharedFlow named \"default\"")
+		}
+		errs.Sort()
+		return b, errs
+	}
 	for _, file := range xmlFiles(fsys, "targets") {
 		root := readXML(fsys, file, &errs)
 		if root == nil {
 			continue
 		}
-		if root.Name != "TargetEndpoint" {
-			errs.Addf(file, root.Line, root.Col, diag.APBadRoot, "root element <%s>, want <TargetEndpoint>", root.Name)
+		te := parseTargetEndpoint(file, root, &errs)
+		if te == nil {
 			continue
 		}
-		name, _ := root.Attr("name")
-		if _, dup := b.Targets[name]; dup {
-			errs.Addf(file, root.Line, root.Col, diag.APDuplicateName, "TargetEndpoint %q defined twice", name)
+		if _, dup := b.Targets[te.Name]; dup {
+			errs.Addf(file, root.Line, root.Col, diag.APDuplicateName, "TargetEndpoint %q defined twice", te.Name)
 			continue
 		}
-		b.Targets[name] = root
+		checkSteps(file, te.AllFlows(), te.AllFaultRules(), b.Policies, &errs)
+		b.Targets[te.Name] = te
 	}
 	for _, file := range xmlFiles(fsys, "proxies") {
 		root := readXML(fsys, file, &errs)
@@ -50,10 +99,18 @@ func Load(fsys fs.FS) (*Bundle, diag.List) {
 		if pe == nil {
 			continue
 		}
-		checkSteps(pe, b.Policies, &errs)
-		for _, rr := range pe.RouteRules {
+		checkSteps(file, pe.AllFlows(), pe.AllFaultRules(), b.Policies, &errs)
+		for i, rr := range pe.RouteRules {
 			if rr.TargetEndpoint != "" && b.Targets[rr.TargetEndpoint] == nil {
 				errs.Addf(file, rr.Line, rr.Col, diag.APMissingTarget, "RouteRule names TargetEndpoint %q, which does not exist", rr.TargetEndpoint)
+			}
+			if rr.Condition == "" && i != len(pe.RouteRules)-1 {
+				errs.Addf(file, rr.Line, rr.Col, diag.APBadRoute, "RouteRule %q has no Condition but is not the last: the rules after it can never be chosen", rr.Name)
+			}
+		}
+		for _, other := range b.Proxies {
+			if other.Name == pe.Name {
+				errs.Addf(file, root.Line, root.Col, diag.APDuplicateName, "ProxyEndpoint %q defined twice", pe.Name)
 			}
 		}
 		b.Proxies = append(b.Proxies, pe)
@@ -65,6 +122,28 @@ func Load(fsys fs.FS) (*Bundle, diag.List) {
 	return b, errs
 }
 
+// manifestName reads the top-level manifest (<APIProxy name=…> or
+// <SharedFlowBundle name=…>); a bundle without one is accepted.
+func manifestName(fsys fs.FS, shared bool, errs *diag.List) string {
+	want := "APIProxy"
+	if shared {
+		want = "SharedFlowBundle"
+	}
+	for _, file := range xmlFiles(fsys, ".") {
+		root := readXML(fsys, file, errs)
+		if root == nil {
+			continue
+		}
+		if root.Name != want {
+			errs.Addf(file, root.Line, root.Col, diag.APBadRoot, "root element <%s>, want <%s>", root.Name, want)
+			continue
+		}
+		name, _ := root.Attr("name")
+		return name
+	}
+	return ""
+}
+
 func xmlFiles(fsys fs.FS, dir string) []string {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
@@ -73,7 +152,7 @@ func xmlFiles(fsys fs.FS, dir string) []string {
 	var out []string
 	for _, e := range entries {
 		if !e.IsDir() && strings.HasSuffix(e.Name(), ".xml") {
-			out = append(out, path.Join(dir, e.Name()))
+			out = append(out, path.Clean(path.Join(dir, e.Name())))
 		}
 	}
 	sort.Strings(out)

@@ -9,15 +9,6 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// SupportedPolicies are the policy root elements flowproc can run. Any
-// other type is a load error (AP400): accepting and skipping a policy could
-// let through what Apigee would stop.
-var SupportedPolicies = map[string]bool{
-	"AssignMessage":    true,
-	"RaiseFault":       true,
-	"ExtractVariables": true,
-}
-
 // Policy is one policies/*.xml file: its type (root element), name and the
 // common attributes; Root keeps the element for the policy compiler.
 type Policy struct {
@@ -65,9 +56,8 @@ func LoadPolicies(fsys fs.FS, dir string) (map[string]*Policy, diag.List) {
 			continue
 		}
 		p.Name = name
-		if base := strings.TrimSuffix(e.Name(), ".xml"); base != name {
-			errs.Addf(file, root.Line, root.Col, diag.APNameMismatch, "policy name %q differs from file name %q", name, base)
-		}
+		// A name differing from the file name is fine: Steps reference
+		// the name attribute (apigeelint PO006 only warns).
 		if v, ok := root.Attr("continueOnError"); ok {
 			b, okb := parseBool(v)
 			if !okb {
@@ -81,9 +71,6 @@ func LoadPolicies(fsys fs.FS, dir string) (map[string]*Policy, diag.List) {
 				errs.Addf(file, root.Line, root.Col, diag.APBadPolicy, "enabled=%q is not true or false", v)
 			}
 			p.Enabled = b
-		}
-		if !SupportedPolicies[root.Name] {
-			errs.Addf(file, root.Line, root.Col, diag.APUnsupportedPolicy, "unsupported policy type %s", root.Name)
 		}
 		if prev, dup := out[name]; dup {
 			errs.Addf(file, root.Line, root.Col, diag.APDuplicateName, "policy %q already defined in %s", name, prev.File)

@@ -19,8 +19,11 @@ type Node struct {
 	Attrs    []xml.Attr
 	Children []*Node
 	Text     string // concatenated character data directly inside the element, trimmed
-	Line     int
-	Col      int
+	// Inner is the element's content as written (child markup included),
+	// for payloads that embed XML.
+	Inner string
+	Line  int
+	Col   int
 }
 
 // Attr returns the value of the attribute named name and whether it exists.
@@ -58,6 +61,7 @@ func ParseXML(src []byte) (*Node, error) {
 	lines := newLineIndex(src)
 	d := xml.NewDecoder(bytes.NewReader(src))
 	var stack []*Node
+	var inner []int64 // offset where each open element's content starts
 	var text [][]byte
 	var root *Node
 	for {
@@ -84,6 +88,7 @@ func ParseXML(src []byte) (*Node, error) {
 				p.Children = append(p.Children, n)
 			}
 			stack = append(stack, n)
+			inner = append(inner, d.InputOffset())
 			text = append(text, nil)
 		case xml.EndElement:
 			if len(stack) == 0 {
@@ -96,6 +101,10 @@ func ParseXML(src []byte) (*Node, error) {
 				return nil, &SyntaxError{l, c, fmt.Sprintf("element <%s> closed by </%s>", n.Name, t.Name.Local)}
 			}
 			n.Text = strings.TrimSpace(string(text[len(text)-1]))
+			if start := inner[len(inner)-1]; start < off {
+				n.Inner = string(src[start:off])
+			}
+			inner = inner[:len(inner)-1]
 			stack = stack[:len(stack)-1]
 			text = text[:len(text)-1]
 		case xml.CharData:

@@ -1,0 +1,30 @@
+package bundle
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestCorpusStructure loads every public corpus bundle tree: the structure
+// of bundles that real Apigee runs must load without a diagnostic (policy
+// support is the engine's business, not this package's).
+func TestCorpusStructure(t *testing.T) {
+	const corpus = "/work/shared/corpus/apigee"
+	if _, err := os.Stat(corpus); err != nil {
+		t.Skipf("Apigee corpus not present at %s: %v", corpus, err)
+	}
+	proxies, _ := filepath.Glob(corpus + "/*/apiproxy")
+	chained, _ := filepath.Glob(corpus + "/*/chained-proxies/*/apiproxy")
+	shared, _ := filepath.Glob(corpus + "/*/sharedflows/*/sharedflowbundle")
+	for _, dir := range append(proxies, chained...) {
+		if _, errs := Load(os.DirFS(dir)); len(errs) > 0 {
+			t.Errorf("%s:\n%v", dir, errs)
+		}
+	}
+	for _, dir := range shared {
+		if _, errs := LoadShared(os.DirFS(dir)); len(errs) > 0 {
+			t.Errorf("%s:\n%v", dir, errs)
+		}
+	}
+}
