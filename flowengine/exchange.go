@@ -55,6 +55,19 @@ type Response struct {
 	Headers []Header
 	// BodyKnownEmpty is true when the response has no body.
 	BodyKnownEmpty bool
+	// CodeDetails is Envoy's response.code_details for the response when
+	// the host knows it: "via_upstream" for a response from the upstream;
+	// otherwise the reason Envoy answered itself, e.g.
+	// "upstream_reset_before_response_started{connection_failure}" when the
+	// upstream could not be reached. "" when the host does not say.
+	CodeDetails string
+}
+
+// LocalReply reports whether Envoy generated the response itself instead
+// of receiving it from the upstream (CodeDetails set and not
+// "via_upstream").
+func (r *Response) LocalReply() bool {
+	return r.CodeDetails != "" && r.CodeDetails != "via_upstream"
 }
 
 // Mutation is a change to an HTTP message. The same shape serves the request

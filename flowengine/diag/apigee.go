@@ -10,14 +10,16 @@ const (
 	APUnknownElement Code = "AP103" // element not allowed at this place
 	APMissingElement Code = "AP104" // required element or attribute absent
 	APDuplicateName  Code = "AP105" // two endpoints or policies with one name
-	APNameMismatch   Code = "AP106" // name attribute differs from the file name
+	APNameMismatch   Code = "AP106" // reserved: a name attribute differing from its file name is accepted (Steps use the name)
 	APBadZip         Code = "AP107" // bundle zip unreadable, or an entry escapes (../) or is a symlink
 
 	// Flows and steps (AP2xx).
-	APMissingPolicy Code = "AP200" // a Step names a policy that does not exist
-	APMissingTarget Code = "AP201" // a RouteRule names a TargetEndpoint that does not exist
-	APBadRoute      Code = "AP202" // RouteRules unusable (e.g. unconditional rule not last)
-	APMissingFlow   Code = "AP203" // a FlowCallout names a shared flow that does not exist
+	APMissingPolicy   Code = "AP200" // a Step names a policy that does not exist
+	APMissingTarget   Code = "AP201" // a RouteRule names a TargetEndpoint that does not exist
+	APBadRoute        Code = "AP202" // RouteRules unusable (e.g. unconditional rule not last)
+	APMissingFlow     Code = "AP203" // a FlowCallout names a shared flow that does not exist
+	APMissingResource Code = "AP204" // a policy references a resource (jsc://, xsl://, …) the bundle lacks
+	APBadDeployment   Code = "AP205" // the deployment settings file is invalid or names a missing TargetServer
 
 	// Conditions (AP3xx).
 	APConditionSyntax Code = "AP300" // a Condition does not compile

@@ -1,0 +1,472 @@
+package engine
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/flowproc/flowproc/flowengine/apigee/bundle"
+	"github.com/flowproc/flowproc/flowengine/apigee/cond"
+	"github.com/flowproc/flowproc/flowengine/budget"
+	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/runtime"
+	"github.com/flowproc/flowproc/flowengine/upstream"
+)
+
+// Options are what a bundle project is loaded with.
+type Options struct {
+	Name         string
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+	Limits       budget.Limits
+	Upstream     upstream.Client
+}
+
+// Project is a compiled Apigee bundle with its shared flows: immutable and
+// safe for concurrent runs.
+type Project struct {
+	name, dir  string
+	bundleName string
+	opts       Options
+	dep        *Deployment
+	prefix     string // bundle directory relative to dir, with a slash
+	proxies    []*proxyEP
+	targets    map[string]*targetEP
+	shared     map[string]*SharedFlow
+	hooks      map[string]*SharedFlow // flow hook name → shared flow
+	basePaths  []string
+	nPolicies  int
+	lbCounter  lbState
+}
+
+// SharedFlow is a compiled shared flow bundle's "default" flow.
+type SharedFlow struct {
+	Name  string
+	steps []runtime.Step[*Run]
+	ready bool
+}
+
+type flow struct {
+	name     string
+	cond     *cond.Expr
+	req      []runtime.Step[*Run]
+	resp     []runtime.Step[*Run]
+	reqName  string // trace labels
+	respName string
+}
+
+type faultRule struct {
+	name   string
+	cond   *cond.Expr
+	steps  []runtime.Step[*Run]
+	always bool
+	label  string
+}
+
+type endpoint struct {
+	name        string
+	pre, post   *flow
+	flows       []*flow
+	faultRules  []*faultRule
+	defaultRule *faultRule
+}
+
+type proxyEP struct {
+	endpoint
+	basePath   string
+	routes     []*route
+	postClient []runtime.Step[*Run]
+}
+
+type route struct {
+	name   string
+	cond   *cond.Expr
+	target *targetEP
+	url    string
+}
+
+type targetEP struct {
+	endpoint
+	url          string
+	path         string
+	servers      []lbServer
+	algorithm    string
+	successCodes codeSet
+	local        bool
+	localProxy   string
+	localPath    string
+}
+
+type lbServer struct {
+	name     string
+	url      string
+	weight   int
+	fallback bool
+}
+
+// condOf adapts a compiled Apigee condition to the runtime's Cond.
+type condOf struct{ e *cond.Expr }
+
+func (c condOf) Eval(r *Run) (bool, error) { return c.e.Eval(r) }
+func (c condOf) Source() string            { return c.e.Source() }
+
+// Load reads and compiles the project in dir: dir/apiproxy (or a bundle
+// zip in dir), dir/sharedflows/*/sharedflowbundle and the deployment
+// settings.
+func Load(dir string, opts Options) (*Project, diag.List) {
+	var errs diag.List
+	p := &Project{name: opts.Name, dir: dir, opts: opts, targets: map[string]*targetEP{}, shared: map[string]*SharedFlow{}, hooks: map[string]*SharedFlow{}}
+	if p.name == "" {
+		p.name = filepath.Base(dir)
+	}
+	if p.opts.Logger == nil {
+		p.opts.Logger = slog.Default()
+	}
+	if p.opts.Upstream == nil {
+		p.opts.Upstream = upstream.Shared()
+	}
+	dep, err := LoadDeployment(filepath.Join(dir, DeploymentFile))
+	if err != nil {
+		errs.Addf(DeploymentFile, 0, 0, diag.APBadDeployment, "%v", err)
+		return nil, errs
+	}
+	p.dep = dep
+	src, closeFn, derr := openBundle(dir)
+	if derr != nil {
+		return nil, diag.List{derr}
+	}
+	if closeFn != nil {
+		defer closeFn()
+	}
+	sharedDirs, _ := filepath.Glob(filepath.Join(dir, "sharedflows", "*", "sharedflowbundle"))
+	sharedBundles := map[string]*bundle.Bundle{}
+	sharedPrefix := map[string]string{}
+	for _, sd := range sharedDirs {
+		sb, serrs := bundle.LoadShared(os.DirFS(sd))
+		rel, _ := filepath.Rel(dir, sd)
+		prefix := filepath.ToSlash(rel) + "/"
+		errs = append(errs, prefixed(prefix, serrs)...)
+		name := filepath.Base(filepath.Dir(sd))
+		if sb.Name != "" {
+			name = sb.Name
+		}
+		sharedBundles[name], sharedPrefix[name] = sb, prefix
+	}
+	if src.fs == nil && len(sharedBundles) == 0 {
+		errs.Addf(".", 0, 0, diag.APNoBundle, "no apiproxy/ directory, bundle zip or sharedflows/*/sharedflowbundle in the project")
+		return nil, errs
+	}
+	// Shared flows compile on first use (a shared flow may call another);
+	// compileShared detects cycles.
+	compiling := map[string]bool{}
+	var compileShared func(name string) *SharedFlow
+	compileShared = func(name string) *SharedFlow {
+		if sf := p.shared[name]; sf != nil {
+			return sf
+		}
+		sb := sharedBundles[name]
+		if sb == nil || compiling[name] || sb.SharedFlows["default"] == nil {
+			return nil
+		}
+		compiling[name] = true
+		c := &Compiler{Bundle: sb, Prefix: sharedPrefix[name], Upstream: p.opts.Upstream, Deployment: dep, Project: p, errs: &errs, shared: compileShared}
+		sf := &SharedFlow{Name: name}
+		pols := c.compilePolicies()
+		sf.steps = c.steps(sb.SharedFlows["default"].File, sb.SharedFlows["default"].Steps, pols)
+		sf.ready = true
+		p.shared[name] = sf
+		return sf
+	}
+	names := make([]string, 0, len(sharedBundles))
+	for n := range sharedBundles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		compileShared(n)
+	}
+	for hook, sfName := range dep.FlowHooks {
+		switch hook {
+		case "PreProxyFlowHook", "PostProxyFlowHook", "PreTargetFlowHook", "PostTargetFlowHook":
+		default:
+			errs.Addf(DeploymentFile, 0, 0, diag.APBadDeployment, "unknown flow hook %q (want PreProxyFlowHook, PostProxyFlowHook, PreTargetFlowHook or PostTargetFlowHook)", hook)
+			continue
+		}
+		sf := compileShared(sfName)
+		if sf == nil {
+			errs.Addf(DeploymentFile, 0, 0, diag.APMissingFlow, "flow hook %s names shared flow %q, which is not in sharedflows/", hook, sfName)
+			continue
+		}
+		p.hooks[hook] = sf
+	}
+	if src.fs != nil {
+		b, berrs := bundle.Load(src.fs)
+		errs = append(errs, prefixed(src.prefix, berrs)...)
+		if len(berrs) == 0 {
+			p.prefix = src.prefix
+			p.bundleName = b.Name
+			c := &Compiler{Bundle: b, Prefix: src.prefix, Upstream: p.opts.Upstream, Deployment: dep, Project: p, errs: &errs, shared: compileShared}
+			c.compileProxy(p, b)
+		}
+	}
+	if p.bundleName == "" {
+		p.bundleName = p.name
+	}
+	errs.Sort()
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return p, nil
+}
+
+type bundleSource struct {
+	fs     fsFS
+	prefix string
+}
+
+// openBundle finds the proxy bundle of dir: dir/apiproxy, or a single
+// *.zip whose entries start with apiproxy/.
+func openBundle(dir string) (bundleSource, func() error, *diag.Error) {
+	if st, err := os.Stat(filepath.Join(dir, "apiproxy")); err == nil && st.IsDir() {
+		return bundleSource{fs: os.DirFS(filepath.Join(dir, "apiproxy")), prefix: "apiproxy/"}, nil, nil
+	}
+	zips, _ := filepath.Glob(filepath.Join(dir, "*.zip"))
+	if len(zips) == 0 {
+		return bundleSource{}, nil, nil
+	}
+	if len(zips) > 1 {
+		return bundleSource{}, nil, diag.Errorf(".", 0, 0, diag.APBadZip, "more than one bundle zip in the project; keep one")
+	}
+	zfs, closeFn, err := bundle.OpenZip(zips[0])
+	if err != nil {
+		return bundleSource{}, nil, diag.Errorf(filepath.Base(zips[0]), 0, 0, diag.APBadZip, "%v", err)
+	}
+	sub, err := subFS(zfs, "apiproxy")
+	if err != nil {
+		closeFn()
+		return bundleSource{}, nil, diag.Errorf(filepath.Base(zips[0]), 0, 0, diag.APBadZip, "zip has no apiproxy/ folder")
+	}
+	return bundleSource{fs: sub, prefix: filepath.Base(zips[0]) + "!/apiproxy/"}, closeFn, nil
+}
+
+func prefixed(prefix string, errs diag.List) diag.List {
+	for _, e := range errs {
+		e.File = path.Join(prefix, e.File)
+	}
+	return errs
+}
+
+func (c *Compiler) compilePolicies() map[string]*compiledPolicy {
+	out := map[string]*compiledPolicy{}
+	names := make([]string, 0, len(c.Bundle.Policies))
+	for n := range c.Bundle.Policies {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if cp := c.compilePolicy(c.Bundle.Policies[n]); cp != nil {
+			out[n] = cp
+		}
+	}
+	return out
+}
+
+// steps compiles Step references of file into runtime steps.
+func (c *Compiler) steps(file string, in []bundle.Step, pols map[string]*compiledPolicy) []runtime.Step[*Run] {
+	out := make([]runtime.Step[*Run], 0, len(in))
+	c.file = file
+	for _, s := range in {
+		cp := pols[s.Policy]
+		if cp == nil {
+			continue // reported by the bundle loader or the policy compiler
+		}
+		st := runtime.Step[*Run]{Name: s.Policy, At: runtime.Pos{File: c.Prefix + file, Line: s.Line, Col: s.Col}, Act: policyStep{cp}}
+		if s.Condition != "" {
+			c.file = file
+			if e := c.Cond(&bundle.Node{Line: s.Line, Col: s.Col}, s.Condition); e != nil {
+				st.Cond = condOf{e}
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+func (c *Compiler) flow(file, endpoint string, f *bundle.Flow, pols map[string]*compiledPolicy) *flow {
+	if f == nil {
+		return nil
+	}
+	out := &flow{name: f.Name}
+	if f.Condition != "" {
+		c.file = file
+		out.cond = c.Cond(&bundle.Node{}, f.Condition)
+	}
+	out.req = c.steps(file, f.Request, pols)
+	out.resp = c.steps(file, f.Response, pols)
+	out.reqName = endpoint + " " + f.Name + " request"
+	out.respName = endpoint + " " + f.Name + " response"
+	return out
+}
+
+func (c *Compiler) endpoint(file, label string, pre, post *bundle.Flow, flows []*bundle.Flow, rules []*bundle.FaultRule, def *bundle.FaultRule, pols map[string]*compiledPolicy) endpoint {
+	ep := endpoint{pre: c.flow(file, label, pre, pols), post: c.flow(file, label, post, pols)}
+	for _, f := range flows {
+		if f.Name == "" {
+			f.Name = "unnamed"
+		}
+		ep.flows = append(ep.flows, c.flow(file, label, f, pols))
+	}
+	fr := func(r *bundle.FaultRule) *faultRule {
+		out := &faultRule{name: r.Name, always: r.AlwaysEnforce, steps: c.steps(file, r.Steps, pols), label: label + " FaultRule " + r.Name}
+		if r.Condition != "" {
+			c.file = file
+			out.cond = c.Cond(&bundle.Node{Line: r.Line, Col: r.Col}, r.Condition)
+		}
+		return out
+	}
+	for _, r := range rules {
+		ep.faultRules = append(ep.faultRules, fr(r))
+	}
+	if def != nil {
+		ep.defaultRule = fr(def)
+		ep.defaultRule.label = label + " DefaultFaultRule"
+	}
+	return ep
+}
+
+func (c *Compiler) compileProxy(p *Project, b *bundle.Bundle) {
+	pols := c.compilePolicies()
+	p.nPolicies = len(b.Policies)
+	for name, te := range b.Targets {
+		t := &targetEP{endpoint: c.endpoint(te.File, "target "+name, te.PreFlow, te.PostFlow, te.Flows, te.FaultRules, te.DefaultFaultRule, pols)}
+		t.name = name
+		t.url, t.path, t.algorithm = te.URL, te.Path, te.Algorithm
+		if u, ok := c.Deployment.TargetURLs[name]; ok {
+			t.url = u
+		}
+		c.file = te.File
+		if t.url != "" {
+			if _, err := parseTargetURL(t.url); err != nil {
+				c.Errorf(&bundle.Node{Line: te.Line, Col: te.Col}, diag.APBadPolicy, "TargetEndpoint %q URL: %v", name, err)
+			}
+		}
+		for _, s := range te.Servers {
+			ts, ok := c.Deployment.TargetServers[s.Name]
+			if !ok {
+				c.Errorf(&bundle.Node{Line: s.Line, Col: s.Col}, diag.APBadDeployment, "LoadBalancer Server %q is not a TargetServer in %s", s.Name, DeploymentFile)
+				continue
+			}
+			if ts.Enabled != nil && !*ts.Enabled {
+				continue
+			}
+			t.servers = append(t.servers, lbServer{name: s.Name, url: ts.URL(), weight: s.Weight, fallback: s.IsFallback})
+		}
+		codes := "1xx,2xx,3xx"
+		if v, ok := te.Properties["success.codes"]; ok {
+			codes = v
+		}
+		sc, err := parseCodeSet(codes)
+		if err != nil {
+			c.Errorf(&bundle.Node{Line: te.Line, Col: te.Col}, diag.APBadPolicy, "success.codes %q: %v", codes, err)
+		}
+		t.successCodes = sc
+		if te.Local {
+			t.local, t.localProxy, t.localPath = true, te.LocalAPIProxy, te.LocalPath
+			c.Errorf(&bundle.Node{Line: te.Line, Col: te.Col}, diag.APUnknownElement, "LocalTargetConnection (proxy chaining) is not supported yet; call the other proxy through Envoy with an HTTPTargetConnection")
+		}
+		if te.Auth != nil {
+			c.Errorf(te.Auth, diag.APUnknownElement, "<Authentication> (Google tokens, Apigee X) is not supported")
+		}
+		p.targets[name] = t
+	}
+	for _, pe := range b.Proxies {
+		x := &proxyEP{endpoint: c.endpoint(pe.File, "proxy "+pe.Name, pe.PreFlow, pe.PostFlow, pe.Flows, pe.FaultRules, pe.DefaultFaultRule, pols)}
+		x.name = pe.Name
+		x.basePath = strings.TrimSuffix(pe.BasePath, "/")
+		if pe.PostClientFlow != nil {
+			if len(pe.PostClientFlow.Request) > 0 {
+				c.file = pe.File
+				c.Errorf(&bundle.Node{Line: pe.PostClientFlow.Request[0].Line, Col: pe.PostClientFlow.Request[0].Col}, diag.APUnknownElement, "PostClientFlow has only a <Response>")
+			}
+			x.postClient = c.steps(pe.File, pe.PostClientFlow.Response, pols)
+		}
+		for _, rr := range pe.RouteRules {
+			rt := &route{name: rr.Name, url: rr.URL, target: p.targets[rr.TargetEndpoint]}
+			if rr.Condition != "" {
+				c.file = pe.File
+				rt.cond = c.Cond(&bundle.Node{Line: rr.Line, Col: rr.Col}, rr.Condition)
+			}
+			if rr.URL != "" {
+				if _, err := parseTargetURL(rr.URL); err != nil {
+					c.file = pe.File
+					c.Errorf(&bundle.Node{Line: rr.Line, Col: rr.Col}, diag.APBadRoute, "RouteRule %q URL: %v", rr.Name, err)
+				}
+			}
+			x.routes = append(x.routes, rt)
+		}
+		p.proxies = append(p.proxies, x)
+		p.basePaths = append(p.basePaths, x.basePath)
+	}
+	// The longest base path wins.
+	sort.SliceStable(p.proxies, func(i, j int) bool { return len(p.proxies[i].basePath) > len(p.proxies[j].basePath) })
+	for i, bp := range p.basePaths {
+		if bp == "" {
+			p.basePaths[i] = "/"
+		}
+	}
+}
+
+// SharedFlow returns the compiled shared flow named name (a shared flow
+// bundle of the project), reporting AP203 at n when there is none.
+func (c *Compiler) SharedFlow(n *bundle.Node, name string) *SharedFlow {
+	if c.shared != nil {
+		if sf := c.shared(name); sf != nil {
+			return sf
+		}
+	}
+	c.Errorf(n, diag.APMissingFlow, "shared flow %q is not in the project's sharedflows/ (or calls itself)", name)
+	return nil
+}
+
+// codeSet is a success.codes list: classes ("2xx") and single codes.
+type codeSet struct {
+	classes [6]bool
+	codes   []int
+}
+
+func (s codeSet) has(code int) bool {
+	if code >= 100 && code < 600 && s.classes[code/100] {
+		return true
+	}
+	for _, c := range s.codes {
+		if c == code {
+			return true
+		}
+	}
+	return false
+}
+
+func parseCodeSet(src string) (codeSet, error) {
+	var s codeSet
+	for _, part := range strings.Split(src, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if len(part) == 3 && part[1] == 'x' && part[2] == 'x' && part[0] >= '1' && part[0] <= '5' {
+			s.classes[part[0]-'0'] = true
+			continue
+		}
+		n, err := strconv.Atoi(part)
+		if err != nil || n < 100 || n > 599 {
+			return s, fmt.Errorf("%q is neither a status class (2xx) nor a status code", part)
+		}
+		s.codes = append(s.codes, n)
+	}
+	return s, nil
+}

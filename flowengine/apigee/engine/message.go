@@ -1,0 +1,372 @@
+package engine
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/flowproc/flowproc/flowengine"
+)
+
+// Param is one query or form parameter.
+type Param struct{ Name, Value string }
+
+// Message is an Apigee message: the request, the response, the error
+// response, or a message variable a policy created (AssignTo createNew,
+// ServiceCallout). Header names compare case-insensitively; a header's
+// value list is split on commas as Apigee does.
+type Message struct {
+	// IsRequest tells a request (verb, path, query) from a response
+	// (status, reason).
+	IsRequest bool
+	Verb      string
+	// Path is the request path without the query string.
+	Path    string
+	Headers []flowengine.Header
+	Status  int
+	Reason  string
+	Version string
+
+	rawQuery    string
+	query       []Param
+	queryParsed bool
+
+	content     []byte
+	loaded      bool
+	load        func() ([]byte, error)
+	loadErr     error
+	contentSet  bool // content replaced by a policy
+	headersSet  bool // headers changed by a policy
+	pathSet     bool // path or query changed by a policy
+	verbSet     bool
+	statusSet   bool
+	formCache   []Param
+	formFor     []byte
+	formCounted bool
+}
+
+// NewRequest returns an empty request message (verb GET, path /).
+func NewRequest() *Message { return &Message{IsRequest: true, Verb: "GET", Path: "/", Version: "1.1", loaded: true} }
+
+// NewResponse returns an empty response message (status 200).
+func NewResponse() *Message { return &Message{Status: 200, Version: "1.1", loaded: true} }
+
+// Clone returns a deep copy of m with its content loaded (the copy never
+// loads lazily).
+func (m *Message) Clone() (*Message, error) {
+	c := *m
+	b, err := m.Content()
+	if err != nil {
+		return nil, err
+	}
+	c.content = append([]byte(nil), b...)
+	c.loaded, c.load = true, nil
+	c.Headers = append([]flowengine.Header(nil), m.Headers...)
+	c.query = append([]Param(nil), m.Query()...)
+	c.queryParsed = true
+	c.formCache, c.formFor, c.formCounted = nil, nil, false
+	return &c, nil
+}
+
+// Content returns the message body, reading it from Envoy on first use for
+// the live request and response.
+func (m *Message) Content() ([]byte, error) {
+	if !m.loaded {
+		m.loaded = true
+		if m.load != nil {
+			m.content, m.loadErr = m.load()
+		}
+	}
+	return m.content, m.loadErr
+}
+
+// ContentLoaded reports whether the content is in memory (set, or read).
+func (m *Message) ContentLoaded() bool { return m.loaded }
+
+// SetContent replaces the body.
+func (m *Message) SetContent(b []byte) {
+	m.content, m.loaded, m.loadErr, m.contentSet = b, true, nil, true
+}
+
+// ContentChanged reports whether a policy replaced the body.
+func (m *Message) ContentChanged() bool { return m.contentSet }
+
+// --- headers ---
+
+// Header returns the first value of header name, Apigee style: the part of
+// the first header line before its first comma, trimmed.
+func (m *Message) Header(name string) (string, bool) {
+	for _, h := range m.Headers {
+		if strings.EqualFold(h.Name, name) {
+			v, _, _ := strings.Cut(h.Value, ",")
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
+}
+
+// HeaderLine returns the whole first line of header name
+// (request.header.X.values.string joins all lines with ", ").
+func (m *Message) HeaderLine(name string) (string, bool) {
+	var b strings.Builder
+	found := false
+	for _, h := range m.Headers {
+		if strings.EqualFold(h.Name, name) {
+			if found {
+				b.WriteString(", ")
+			}
+			b.WriteString(h.Value)
+			found = true
+		}
+	}
+	return b.String(), found
+}
+
+// HeaderValues returns every value of header name: all its lines, each
+// split on commas.
+func (m *Message) HeaderValues(name string) []string {
+	var out []string
+	for _, h := range m.Headers {
+		if strings.EqualFold(h.Name, name) {
+			for _, v := range strings.Split(h.Value, ",") {
+				out = append(out, strings.TrimSpace(v))
+			}
+		}
+	}
+	return out
+}
+
+// HeaderNames returns the distinct header names in first-seen order.
+func (m *Message) HeaderNames() []string {
+	var out []string
+next:
+	for _, h := range m.Headers {
+		for _, n := range out {
+			if strings.EqualFold(n, h.Name) {
+				continue next
+			}
+		}
+		out = append(out, h.Name)
+	}
+	return out
+}
+
+// SetHeader replaces every line of header name with value.
+func (m *Message) SetHeader(name, value string) {
+	m.RemoveHeader(name)
+	m.Headers = append(m.Headers, flowengine.Header{Name: name, Value: value})
+	m.headersSet = true
+}
+
+// AddHeader appends a line to header name.
+func (m *Message) AddHeader(name, value string) {
+	m.Headers = append(m.Headers, flowengine.Header{Name: name, Value: value})
+	m.headersSet = true
+}
+
+// RemoveHeader removes every line of header name.
+func (m *Message) RemoveHeader(name string) {
+	out := m.Headers[:0:0]
+	removed := false
+	for _, h := range m.Headers {
+		if strings.EqualFold(h.Name, name) {
+			removed = true
+			continue
+		}
+		out = append(out, h)
+	}
+	if removed {
+		m.Headers = out
+		m.headersSet = true
+	}
+}
+
+// RemoveAllHeaders removes every header.
+func (m *Message) RemoveAllHeaders() {
+	m.Headers = nil
+	m.headersSet = true
+}
+
+// HeadersChanged reports whether a policy changed a header.
+func (m *Message) HeadersChanged() bool { return m.headersSet }
+
+// --- query parameters ---
+
+// Query returns the query parameters in order.
+func (m *Message) Query() []Param {
+	if !m.queryParsed {
+		m.queryParsed = true
+		m.query = parseParams(m.rawQuery, m.query[:0])
+	}
+	return m.query
+}
+
+// QueryString returns the query string (no "?").
+func (m *Message) QueryString() string {
+	if !m.pathSet {
+		return m.rawQuery
+	}
+	return encodeParams(m.Query())
+}
+
+// SetQueryString replaces the query string.
+func (m *Message) SetQueryString(q string) {
+	m.rawQuery, m.query, m.queryParsed, m.pathSet = q, nil, false, true
+	m.Query()
+}
+
+// QueryParam returns the first value of query parameter name (names are
+// case-sensitive, as in Apigee).
+func (m *Message) QueryParam(name string) (string, bool) {
+	for _, p := range m.Query() {
+		if p.Name == name {
+			return p.Value, true
+		}
+	}
+	return "", false
+}
+
+// QueryValues returns every value of query parameter name.
+func (m *Message) QueryValues(name string) []string {
+	var out []string
+	for _, p := range m.Query() {
+		if p.Name == name {
+			out = append(out, p.Value)
+		}
+	}
+	return out
+}
+
+// SetQueryParam replaces every value of name with value.
+func (m *Message) SetQueryParam(name, value string) {
+	m.RemoveQueryParam(name)
+	m.query = append(m.query, Param{name, value})
+	m.pathSet = true
+}
+
+// AddQueryParam appends a value to name.
+func (m *Message) AddQueryParam(name, value string) {
+	m.Query()
+	m.query = append(m.query, Param{name, value})
+	m.pathSet = true
+}
+
+// RemoveQueryParam removes every value of name.
+func (m *Message) RemoveQueryParam(name string) {
+	q := m.Query()
+	out := q[:0:0]
+	for _, p := range q {
+		if p.Name != name {
+			out = append(out, p)
+		}
+	}
+	m.query = out
+	m.pathSet = true
+}
+
+// SetPath replaces the path (a "?query" part replaces the query).
+func (m *Message) SetPath(p string) {
+	path, q, hasQ := strings.Cut(p, "?")
+	m.Path, m.pathSet = path, true
+	if hasQ {
+		m.SetQueryString(q)
+	}
+}
+
+// PathChanged reports whether a policy changed the path or the query.
+func (m *Message) PathChanged() bool { return m.pathSet }
+
+// URI returns the path with its query string.
+func (m *Message) URI() string {
+	if q := m.QueryString(); q != "" {
+		return m.Path + "?" + q
+	}
+	return m.Path
+}
+
+// SetVerb replaces the request method.
+func (m *Message) SetVerb(v string) { m.Verb, m.verbSet = v, true }
+
+// VerbChanged reports whether a policy changed the method.
+func (m *Message) VerbChanged() bool { return m.verbSet }
+
+// SetStatus replaces the response status.
+func (m *Message) SetStatus(code int) { m.Status, m.statusSet = code, true }
+
+// StatusChanged reports whether a policy changed the status.
+func (m *Message) StatusChanged() bool { return m.statusSet }
+
+// --- form parameters ---
+
+// FormParams returns the body's form parameters when the message is
+// application/x-www-form-urlencoded (nil otherwise).
+func (m *Message) FormParams() []Param {
+	ct, _ := m.Header("content-type")
+	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "application/x-www-form-urlencoded") {
+		return nil
+	}
+	b, err := m.Content()
+	if err != nil {
+		return nil
+	}
+	if m.formCounted && string(m.formFor) == string(b) {
+		return m.formCache
+	}
+	m.formCache, m.formFor, m.formCounted = parseParams(string(b), nil), b, true
+	return m.formCache
+}
+
+// FormParam returns the first value of form parameter name.
+func (m *Message) FormParam(name string) (string, bool) {
+	for _, p := range m.FormParams() {
+		if p.Name == name {
+			return p.Value, true
+		}
+	}
+	return "", false
+}
+
+// SetFormParams replaces the body with the encoded params and sets the
+// form content type.
+func (m *Message) SetFormParams(ps []Param) {
+	m.SetContent([]byte(encodeParams(ps)))
+	if _, ok := m.Header("content-type"); !ok {
+		m.SetHeader("Content-Type", "application/x-www-form-urlencoded")
+	}
+}
+
+func parseParams(s string, out []Param) []Param {
+	for s != "" {
+		var kv string
+		kv, s, _ = strings.Cut(s, "&")
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		if uk, err := url.QueryUnescape(k); err == nil {
+			k = uk
+		}
+		if uv, err := url.QueryUnescape(v); err == nil {
+			v = uv
+		}
+		out = append(out, Param{k, v})
+	}
+	return out
+}
+
+func encodeParams(ps []Param) string {
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(p.Name))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(p.Value))
+	}
+	return b.String()
+}
+
+// javaList renders values as Java's Collection.toString: "[a, b]".
+func javaList(vs []string) string {
+	return "[" + strings.Join(vs, ", ") + "]"
+}

@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/runtime"
+)
+
+// policyStep runs a compiled policy as a runtime action.
+type policyStep struct{ p *compiledPolicy }
+
+// Run implements runtime.Action: a disabled policy is skipped; a failing
+// one sets <prefix>.<name>.failed and either continues
+// (continueOnError="true") or raises its fault.
+func (a policyStep) Run(r *Run, st *runtime.Step[*Run]) (runtime.Ctrl, error) {
+	cp := a.p
+	if !cp.enabled {
+		return runtime.Next, nil
+	}
+	err := cp.impl.Execute(r)
+	if err == nil {
+		return runtime.Next, nil
+	}
+	if errors.Is(err, context.Canceled) || isBudget(err) {
+		return runtime.Next, err
+	}
+	f, ok := err.(*Fault)
+	if !ok && !errors.As(err, &f) {
+		f = &Fault{Name: "ExecutionFailed", Code: "steps." + cp.prefix + ".ExecutionFailed", Status: 500,
+			Message: "Execution of " + cp.name + " failed", Err: err}
+	}
+	if f.Policy == "" {
+		f.Policy = cp.name
+	}
+	r.setVar(cp.failedVar, true)
+	if cp.continueOnError {
+		if r.x.Trace != nil {
+			r.x.TraceVar(cp.failedVar, "true")
+		}
+		return runtime.Next, nil
+	}
+	if r.segment == ErrorFlow {
+		// Inside a FaultRule: a RaiseFault replaces the error response
+		// and stops the DefaultFaultRule; the rule's next Steps run.
+		if f.Response != nil {
+			r.Response = f.Response
+			r.faultRaisedInRule = true
+		}
+	}
+	return runtime.Terminate, f
+}
+
+// RunShared runs a shared flow's steps in this exchange (FlowCallout, flow
+// hooks). Its faults are the caller's.
+func (r *Run) RunShared(sf *SharedFlow) error {
+	if sf == nil || !sf.ready {
+		return errors.New("shared flow not compiled")
+	}
+	return r.runSteps("shared flow "+sf.Name, sf.steps)
+}
+
+// upstreamFailure turns Envoy's local reply for an unreachable or
+// timed-out upstream into Apigee's target faults: ServiceUnavailable (503)
+// and GatewayTimeout (504). Details strings are Envoy's
+// StreamInfo::ResponseCodeDetails (router.cc).
+func upstreamFailure(resp *flowengine.Response) *Fault {
+	if !resp.LocalReply() {
+		return nil
+	}
+	d := resp.CodeDetails
+	switch {
+	case strings.HasPrefix(d, "upstream_response_timeout"), strings.HasPrefix(d, "upstream_per_try_timeout"):
+		return &Fault{Name: "GatewayTimeout", Code: "messaging.adaptors.http.flow.GatewayTimeout", Status: 504, Message: "Gateway Timeout"}
+	case strings.HasPrefix(d, "upstream_reset_before_response_started"), strings.HasPrefix(d, "no_healthy_upstream"),
+		strings.HasPrefix(d, "cluster_not_found"), strings.HasPrefix(d, "maintenance_mode"), strings.HasPrefix(d, "upstream_max_stream_duration_reached"),
+		strings.HasPrefix(d, "overload"), strings.HasPrefix(d, "no_cluster_found"), strings.HasPrefix(d, "route_not_found"):
+		return &Fault{Name: "ServiceUnavailable", Code: "messaging.adaptors.http.flow.ServiceUnavailable", Status: 503, Message: "The Service is temporarily unavailable"}
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+// Package apigee is the Apigee Edge front end: it registers the project
+// loader of kind "apigee" (proxy bundles with their shared flows) and links
+// every policy type flowproc runs.
+package apigee
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/flowproc/flowproc/flowengine/apigee/bundle"
+	"github.com/flowproc/flowproc/flowengine/apigee/engine"
+	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/projects"
+
+	// The policy types.
+	_ "github.com/flowproc/flowproc/flowengine/apigee/policies"
+)
+
+// Kind is the project kind of Apigee bundles.
+const Kind = "apigee"
+
+func init() { projects.Register(loader{}) }
+
+type loader struct{}
+
+func (loader) Kind() string { return Kind }
+
+func (loader) Describe() string {
+	return "an Apigee bundle (apiproxy/, a bundle zip, or sharedflows/*/sharedflowbundle/)"
+}
+
+// Detect reports whether dir holds an Apigee project: an apiproxy/
+// folder, a zip with one, or shared flow bundles.
+func (loader) Detect(dir string) bool {
+	if st, err := os.Stat(filepath.Join(dir, "apiproxy")); err == nil && st.IsDir() {
+		return true
+	}
+	if zips, _ := filepath.Glob(filepath.Join(dir, "*.zip")); len(zips) > 0 {
+		return true
+	}
+	sf, _ := filepath.Glob(filepath.Join(dir, "sharedflows", "*", "sharedflowbundle"))
+	return len(sf) > 0
+}
+
+func (loader) Load(dir string, opts projects.LoadOptions) (projects.Project, diag.List) {
+	p, errs := engine.Load(dir, engine.Options{Name: opts.Name, MaxBodyBytes: opts.MaxBodyBytes, Logger: opts.Logger, Limits: opts.Limits, Upstream: opts.Upstream})
+	if p == nil {
+		return nil, errs
+	}
+	return project{p}, nil
+}
+
+// BasePaths reads the ProxyEndpoints' base paths even when the bundle does
+// not compile, so its routes answer 503 rather than reaching another
+// project.
+func (loader) BasePaths(dir string) []string {
+	b, _ := bundle.Load(os.DirFS(filepath.Join(dir, "apiproxy")))
+	if b == nil {
+		return nil
+	}
+	var out []string
+	for _, pe := range b.Proxies {
+		bp := strings.TrimSuffix(pe.BasePath, "/")
+		if bp == "" {
+			bp = "/"
+		}
+		out = append(out, bp)
+	}
+	return out
+}
+
+// project adapts an engine project to projects.Project.
+type project struct{ *engine.Project }
+
+func (project) Kind() string { return Kind }
+
+var _ projects.Project = project{}
