@@ -45,7 +45,9 @@ type Message struct {
 }
 
 // NewRequest returns an empty request message (verb GET, path /).
-func NewRequest() *Message { return &Message{IsRequest: true, Verb: "GET", Path: "/", Version: "1.1", loaded: true} }
+func NewRequest() *Message {
+	return &Message{IsRequest: true, Verb: "GET", Path: "/", Version: "1.1", loaded: true}
+}
 
 // NewResponse returns an empty response message (status 200).
 func NewResponse() *Message { return &Message{Status: 200, Version: "1.1", loaded: true} }
