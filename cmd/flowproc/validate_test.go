@@ -28,7 +28,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"example is valid", []string{"../../examples/hello"}, 0, []string{"examples/hello: flat project hello, 5 flows", "ok: 1 project(s) compiled, no errors"}},
 		{"missing directory", []string{"../../examples/nope"}, 1, []string{"no such directory", "1 error(s) in 1 of 1 project(s)"}},
-		{"not a project", []string{"../../docs"}, 1, []string{"FP100", "no project found in ../../docs: expected a FLAT app"}},
+		{"not a project", []string{"../../docs"}, 1, []string{"FP100", "no project found in ../../docs: expected an Apigee bundle", "or a FLAT app"}},
 		{"every error reported", []string{bad}, 1, []string{
 			"a.xml:2:", "FP300",
 			"a.xml:3:3: FP202: unknown action <tmplate> (did you mean <template>?)",

@@ -5,6 +5,8 @@
 package frontends
 
 import (
+	// Apigee Edge proxy bundles (apiproxy/ + shared flows).
+	_ "github.com/flowproc/flowproc/flowengine/apigee"
 	// FLAT apps (OpenAPI + x-flat-* + XML flows).
 	_ "github.com/flowproc/flowproc/flowengine/flat"
 )

@@ -67,10 +67,7 @@ func (r *Run) outcome(errCode string) *flowengine.Outcome {
 			if x.Resp.Status == x.Upstream.Status {
 				x.Resp.Status = 0
 			}
-			x.Resp.Body, x.Resp.BodySet = body, true
-			if ct != "" {
-				x.Resp.Headers = append(x.Resp.Headers, flowengine.Header{Name: "content-type", Value: ct})
-			}
+			x.Resp.Body, x.Resp.ContentType, x.Resp.BodySet = body, ct, true
 		} else {
 			x.Resp.Body, x.Resp.ContentType, x.Resp.BodySet = body, ct, true
 		}
