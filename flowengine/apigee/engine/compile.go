@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -58,6 +59,7 @@ type flow struct {
 	resp     []runtime.Step[*Run]
 	reqName  string // trace labels
 	respName string
+	label    string // outcome label "<endpoint>/<flow>"
 }
 
 type faultRule struct {
@@ -88,11 +90,13 @@ type route struct {
 	cond   *cond.Expr
 	target *targetEP
 	url    string
+	u      *url.URL
 }
 
 type targetEP struct {
 	endpoint
 	url          string
+	u            *url.URL
 	path         string
 	servers      []lbServer
 	algorithm    string
@@ -105,6 +109,7 @@ type targetEP struct {
 type lbServer struct {
 	name     string
 	url      string
+	u        *url.URL
 	weight   int
 	fallback bool
 }
@@ -310,6 +315,8 @@ func (c *Compiler) flow(file, endpoint string, f *bundle.Flow, pols map[string]*
 	out.resp = c.steps(file, f.Response, pols)
 	out.reqName = endpoint + " " + f.Name + " request"
 	out.respName = endpoint + " " + f.Name + " response"
+	_, epName, _ := strings.Cut(endpoint, " ")
+	out.label = epName + "/" + f.Name
 	return out
 }
 
@@ -351,9 +358,11 @@ func (c *Compiler) compileProxy(p *Project, b *bundle.Bundle) {
 		}
 		c.file = te.File
 		if t.url != "" {
-			if _, err := parseTargetURL(t.url); err != nil {
+			u, err := parseTargetURL(t.url)
+			if err != nil {
 				c.Errorf(&bundle.Node{Line: te.Line, Col: te.Col}, diag.APBadPolicy, "TargetEndpoint %q URL: %v", name, err)
 			}
+			t.u = u
 		}
 		for _, s := range te.Servers {
 			ts, ok := c.Deployment.TargetServers[s.Name]
@@ -364,7 +373,12 @@ func (c *Compiler) compileProxy(p *Project, b *bundle.Bundle) {
 			if ts.Enabled != nil && !*ts.Enabled {
 				continue
 			}
-			t.servers = append(t.servers, lbServer{name: s.Name, url: ts.URL(), weight: s.Weight, fallback: s.IsFallback})
+			u, err := parseTargetURL(ts.URL() + te.Path)
+			if err != nil {
+				c.Errorf(&bundle.Node{Line: s.Line, Col: s.Col}, diag.APBadDeployment, "TargetServer %q with Path %q: %v", s.Name, te.Path, err)
+				continue
+			}
+			t.servers = append(t.servers, lbServer{name: s.Name, url: ts.URL(), u: u, weight: s.Weight, fallback: s.IsFallback})
 		}
 		codes := "1xx,2xx,3xx"
 		if v, ok := te.Properties["success.codes"]; ok {
@@ -402,10 +416,12 @@ func (c *Compiler) compileProxy(p *Project, b *bundle.Bundle) {
 				rt.cond = c.Cond(&bundle.Node{Line: rr.Line, Col: rr.Col}, rr.Condition)
 			}
 			if rr.URL != "" {
-				if _, err := parseTargetURL(rr.URL); err != nil {
+				u, err := parseTargetURL(rr.URL)
+				if err != nil {
 					c.file = pe.File
 					c.Errorf(&bundle.Node{Line: rr.Line, Col: rr.Col}, diag.APBadRoute, "RouteRule %q URL: %v", rr.Name, err)
 				}
+				rt.u = u
 			}
 			x.routes = append(x.routes, rt)
 		}

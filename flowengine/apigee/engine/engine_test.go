@@ -120,6 +120,11 @@ func project(t *testing.T, files map[string]string) *Project {
 func loadFiles(t *testing.T, files map[string]string) (*Project, diag.List) {
 	t.Helper()
 	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	return Load(dir, Options{})
+}
+
+func writeFiles(t testing.TB, dir string, files map[string]string) {
 	for name, data := range files {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -129,7 +134,15 @@ func loadFiles(t *testing.T, files map[string]string) (*Project, diag.List) {
 			t.Fatal(err)
 		}
 	}
-	return Load(dir, Options{})
+}
+
+func writeAndLoad(t testing.TB, dir string, files map[string]string) *Project {
+	writeFiles(t, dir, files)
+	p, errs := Load(dir, Options{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	return p
 }
 
 func pol(name, body string) string {

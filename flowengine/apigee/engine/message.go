@@ -26,6 +26,11 @@ type Message struct {
 	Reason  string
 	Version string
 
+	// ownHeaders: Headers is this message's own slice (the live request
+	// and response start aliasing Envoy's header list; the first write
+	// copies it).
+	ownHeaders bool
+
 	rawQuery    string
 	query       []Param
 	queryParsed bool
@@ -62,7 +67,7 @@ func (m *Message) Clone() (*Message, error) {
 	}
 	c.content = append([]byte(nil), b...)
 	c.loaded, c.load = true, nil
-	c.Headers = append([]flowengine.Header(nil), m.Headers...)
+	c.Headers, c.ownHeaders = append([]flowengine.Header(nil), m.Headers...), true
 	c.query = append([]Param(nil), m.Query()...)
 	c.queryParsed = true
 	c.formCache, c.formFor, c.formCounted = nil, nil, false
@@ -152,40 +157,69 @@ next:
 	return out
 }
 
-// SetHeader replaces every line of header name with value.
-func (m *Message) SetHeader(name, value string) {
-	m.RemoveHeader(name)
-	m.Headers = append(m.Headers, flowengine.Header{Name: name, Value: value})
+// own makes Headers this message's own slice before a write.
+func (m *Message) own() {
+	if !m.ownHeaders {
+		hs := make([]flowengine.Header, len(m.Headers), len(m.Headers)+4)
+		copy(hs, m.Headers)
+		m.Headers, m.ownHeaders = hs, true
+	}
 	m.headersSet = true
+}
+
+// SetHeader replaces every line of header name with value, in place of
+// the first line when there is one.
+func (m *Message) SetHeader(name, value string) {
+	m.own()
+	at := -1
+	out := m.Headers[:0]
+	for _, h := range m.Headers {
+		if strings.EqualFold(h.Name, name) {
+			if at >= 0 {
+				continue
+			}
+			at = len(out)
+			h.Value = value
+		}
+		out = append(out, h)
+	}
+	if at < 0 {
+		out = append(out, flowengine.Header{Name: name, Value: value})
+	}
+	m.Headers = out
 }
 
 // AddHeader appends a line to header name.
 func (m *Message) AddHeader(name, value string) {
+	m.own()
 	m.Headers = append(m.Headers, flowengine.Header{Name: name, Value: value})
-	m.headersSet = true
 }
 
 // RemoveHeader removes every line of header name.
 func (m *Message) RemoveHeader(name string) {
-	out := m.Headers[:0:0]
-	removed := false
+	found := false
 	for _, h := range m.Headers {
 		if strings.EqualFold(h.Name, name) {
-			removed = true
-			continue
+			found = true
+			break
 		}
-		out = append(out, h)
 	}
-	if removed {
-		m.Headers = out
-		m.headersSet = true
+	if !found {
+		return
 	}
+	m.own()
+	out := m.Headers[:0]
+	for _, h := range m.Headers {
+		if !strings.EqualFold(h.Name, name) {
+			out = append(out, h)
+		}
+	}
+	m.Headers = out
 }
 
 // RemoveAllHeaders removes every header.
 func (m *Message) RemoveAllHeaders() {
-	m.Headers = nil
-	m.headersSet = true
+	m.Headers, m.ownHeaders, m.headersSet = nil, true, true
 }
 
 // HeadersChanged reports whether a policy changed a header.

@@ -75,12 +75,7 @@ func (r *Run) outcome(errCode string) *flowengine.Outcome {
 	return x.Outcome(r.p.name, r.flowLabel(), errCode)
 }
 
-func (r *Run) flowLabel() string {
-	if r.ep == nil {
-		return ""
-	}
-	return r.ep.name + "/" + r.flowName
-}
+func (r *Run) flowLabel() string { return r.flowLbl }
 
 func containsFold(hs []flowengine.Header, name string) bool {
 	for _, h := range hs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,7 @@ type Run struct {
 
 	segment  Segment
 	flowName string
+	flowLbl  string // "<endpoint>/<flow>" of the last flow that ran
 	fault    *Fault
 	// faultRaisedInRule: a RaiseFault ran inside a FaultRule (no
 	// DefaultFaultRule after it).
@@ -59,7 +61,7 @@ type Run struct {
 	basePath   string
 	pathSuffix string
 	targetURL  string // target.url as set by a flow ("" = the endpoint's)
-	chosenURL  string // the URL the target request went to
+	forwarded  bool   // the target request went out (x.Fwd holds where)
 	lbServer   *lbServer
 	copySuffix bool
 	copyQuery  bool
@@ -209,7 +211,7 @@ func (r *Run) run() *flowengine.Outcome {
 		r.Response = f.errorMessage()
 		return r.outcome(f.Name)
 	}
-	r.basePath = r.ep.basePath
+	r.basePath, r.flowLbl = r.ep.basePath, r.ep.name
 	r.pathSuffix = strings.TrimPrefix(path, r.basePath)
 	err := r.main()
 	errCode := ""
@@ -303,6 +305,9 @@ func (r *Run) runSegment(ep *endpoint, response bool) error {
 		}
 		if ok {
 			r.flowName = f.name
+			if r.segment == ProxyRequest {
+				r.flowLbl = f.label
+			}
 			steps, label := pick(f)
 			if err := r.runSteps(label, steps); err != nil {
 				return err
@@ -418,28 +423,38 @@ func (r *Run) newResponse() *Message {
 
 // targetBase returns the target URL before the path suffix and query are
 // copied: target.url when a flow set it, the RouteRule's URL, the
-// endpoint's URL, or the LoadBalancer's pick plus Path.
-func (r *Run) targetBase() (string, error) {
+// endpoint's URL, or the LoadBalancer's pick plus Path. URLs from the
+// bundle are parsed at load; only one a flow sets is parsed here.
+func (r *Run) targetBase() (*url.URL, error) {
 	if r.targetURL != "" {
-		return r.targetURL, nil
+		return parseTargetURL(r.targetURL)
 	}
-	if r.rt != nil && r.rt.url != "" {
-		return r.rt.url, nil
+	if r.rt != nil && r.rt.u != nil {
+		return r.rt.u, nil
 	}
 	te := r.te
 	if te == nil {
-		return "", errors.New("no target")
+		return nil, errors.New("no target")
 	}
-	if te.url != "" {
-		return te.url, nil
+	if te.u != nil {
+		return te.u, nil
 	}
 	if r.lbServer == nil {
 		r.lbServer = r.p.lbCounter.pick(te)
 	}
 	if r.lbServer == nil {
-		return "", errors.New("no enabled TargetServer")
+		return nil, errors.New("no enabled TargetServer")
 	}
-	return r.lbServer.url + te.path, nil
+	return r.lbServer.u, nil
+}
+
+// chosenURL is the URL the target request went to ("" before).
+func (r *Run) chosenURL() string {
+	if !r.forwarded {
+		return ""
+	}
+	f := &r.x.Fwd
+	return f.Scheme + "://" + f.Authority + f.Path
 }
 
 // forward sends the target request: the URL chosen as Apigee does
@@ -447,34 +462,40 @@ func (r *Run) targetBase() (string, error) {
 // request's changes as a mutation. A target status outside success.codes
 // is the ErrorResponseCode fault with the target's response.
 func (r *Run) forward() error {
-	base, err := r.targetBase()
+	u, err := r.targetBase()
 	if err != nil {
 		return &Fault{Name: "ServiceUnavailable", Code: "messaging.adaptors.http.flow.ServiceUnavailable", Status: 503, Message: "The Service is temporarily unavailable", Err: err}
 	}
-	u, err := parseTargetURL(base)
-	if err != nil {
-		return &Fault{Name: "InvalidTargetURL", Code: "messaging.adaptors.http.flow.InvalidTargetURL", Status: 500, Message: "Invalid target URL", Err: err}
-	}
 	path := u.EscapedPath()
-	if r.copySuffix && r.pathSuffix != "" {
-		path = strings.TrimSuffix(path, "/") + r.pathSuffix
-	}
-	if path == "" {
-		path = "/"
-	}
 	q := u.RawQuery
+	rq := ""
 	if r.copyQuery {
-		if rq := r.Request.QueryString(); rq != "" {
-			if q != "" {
-				q += "&"
-			}
-			q += rq
+		rq = r.Request.QueryString()
+	}
+	suffix := r.copySuffix && r.pathSuffix != ""
+	if suffix || q != "" || rq != "" || path == "" {
+		var b strings.Builder
+		b.Grow(len(path) + len(r.pathSuffix) + len(q) + len(rq) + 2)
+		if suffix {
+			b.WriteString(strings.TrimSuffix(path, "/"))
+			b.WriteString(r.pathSuffix)
+		} else {
+			b.WriteString(path)
 		}
+		if b.Len() == 0 {
+			b.WriteByte('/')
+		}
+		if q != "" || rq != "" {
+			b.WriteByte('?')
+			b.WriteString(q)
+			if q != "" && rq != "" {
+				b.WriteByte('&')
+			}
+			b.WriteString(rq)
+		}
+		path = b.String()
 	}
-	if q != "" {
-		path += "?" + q
-	}
-	r.chosenURL = u.Scheme + "://" + u.Host + path
+	r.forwarded = true
 	m := &r.x.Fwd
 	m.Scheme, m.Authority, m.Path = u.Scheme, u.Host, path
 	req := r.Request
@@ -504,49 +525,61 @@ func (r *Run) forward() error {
 }
 
 // headerDiff appends to set the headers of now that differ from was, and
-// to remove the names of was that now lacks.
+// to remove the names of was that now lacks. Several lines of one header
+// are sent joined with ", ", as a proxy may.
 func headerDiff(was, now []flowengine.Header, set []flowengine.Header, remove []string) ([]flowengine.Header, []string) {
-	lineOf := func(hs []flowengine.Header, name string) (string, int) {
-		v, n := "", 0
-		for _, h := range hs {
-			if strings.EqualFold(h.Name, name) {
-				if n > 0 {
-					v += "\x00"
-				}
-				v += h.Value
-				n++
+	for i, h := range now {
+		if seenBefore(now[:i], h.Name) {
+			continue
+		}
+		if sameLines(was, now, h.Name) {
+			continue
+		}
+		v := h.Value
+		for _, o := range now[i+1:] {
+			if strings.EqualFold(o.Name, h.Name) {
+				v += ", " + o.Value
 			}
 		}
-		return v, n
+		set = append(set, flowengine.Header{Name: strings.ToLower(h.Name), Value: v})
 	}
-	done := map[string]bool{}
-	for _, h := range now {
-		ln := strings.ToLower(h.Name)
-		if done[ln] {
+	for i, h := range was {
+		if seenBefore(was[:i], h.Name) || seenBefore(now, h.Name) {
 			continue
 		}
-		done[ln] = true
-		nv, nn := lineOf(now, ln)
-		wv, _ := lineOf(was, ln)
-		if nv == wv {
-			continue
-		}
-		if nn == 1 {
-			set = append(set, flowengine.Header{Name: ln, Value: nv})
-			continue
-		}
-		// Several lines: send them joined, as a proxy may.
-		set = append(set, flowengine.Header{Name: ln, Value: strings.ReplaceAll(nv, "\x00", ", ")})
-	}
-	for _, h := range was {
-		ln := strings.ToLower(h.Name)
-		if done[ln] {
-			continue
-		}
-		done[ln] = true
-		remove = append(remove, ln)
+		remove = append(remove, strings.ToLower(h.Name))
 	}
 	return set, remove
+}
+
+func seenBefore(hs []flowengine.Header, name string) bool {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameLines reports whether header name has the same lines in a and b.
+func sameLines(a, b []flowengine.Header, name string) bool {
+	i, j := 0, 0
+	for {
+		for i < len(a) && !strings.EqualFold(a[i].Name, name) {
+			i++
+		}
+		for j < len(b) && !strings.EqualFold(b[j].Name, name) {
+			j++
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if a[i].Value != b[j].Value {
+			return false
+		}
+		i++
+		j++
+	}
 }
 
 // handleFault runs Apigee's error flow for err and returns the outcome's

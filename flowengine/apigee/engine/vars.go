@@ -60,12 +60,12 @@ func (r *Run) Lookup(name string) (any, bool) {
 			if r.targetURL != "" {
 				return r.targetURL, true
 			}
-			if r.chosenURL != "" {
-				return r.chosenURL, true
+			if u := r.chosenURL(); u != "" {
+				return u, true
 			}
 			if r.segment == TargetRequest || r.te != nil {
 				if b, err := r.targetBase(); err == nil {
-					return b, true
+					return b.String(), true
 				}
 			}
 		case "name":
@@ -77,7 +77,7 @@ func (r *Run) Lookup(name string) (any, bool) {
 		case "copy.queryparams":
 			return r.copyQuery, true
 		case "basepath", "host", "scheme", "port":
-			if u, err := parseTargetURL(r.chosenURL); err == nil {
+			if u, err := parseTargetURL(r.chosenURL()); err == nil {
 				switch rest {
 				case "basepath":
 					return u.Path, true
