@@ -41,6 +41,7 @@ type Project struct {
 	shared     map[string]*SharedFlow
 	hooks      map[string]*SharedFlow // flow hook name → shared flow
 	basePaths  []string
+	chained    map[string]*Project // by manifest name and folder name
 	nPolicies  int
 	lbCounter  lbState
 }
@@ -102,8 +103,8 @@ type targetEP struct {
 	algorithm    string
 	successCodes codeSet
 	local        bool
-	localProxy   string
-	localPath    string
+	chain        *Project // the proxy a LocalTargetConnection runs
+	chainPath    string   // its base path (or the connection's Path)
 }
 
 type lbServer struct {
@@ -124,6 +125,13 @@ func (c condOf) Source() string            { return c.e.Source() }
 // zip in dir), dir/sharedflows/*/sharedflowbundle and the deployment
 // settings.
 func Load(dir string, opts Options) (*Project, diag.List) {
+	return load(dir, opts, nil, 0)
+}
+
+// maxChainDepth bounds proxies chained through LocalTargetConnection.
+const maxChainDepth = 4
+
+func load(dir string, opts Options, parentDep *Deployment, depth int) (*Project, diag.List) {
 	var errs diag.List
 	p := &Project{name: opts.Name, dir: dir, opts: opts, targets: map[string]*targetEP{}, shared: map[string]*SharedFlow{}, hooks: map[string]*SharedFlow{}}
 	if p.name == "" {
@@ -135,12 +143,36 @@ func Load(dir string, opts Options) (*Project, diag.List) {
 	if p.opts.Upstream == nil {
 		p.opts.Upstream = upstream.Shared()
 	}
-	dep, err := LoadDeployment(filepath.Join(dir, DeploymentFile))
-	if err != nil {
-		errs.Addf(DeploymentFile, 0, 0, diag.APBadDeployment, "%v", err)
-		return nil, errs
+	dep := parentDep
+	if dep == nil {
+		var err error
+		dep, err = LoadDeployment(filepath.Join(dir, DeploymentFile))
+		if err != nil {
+			errs.Addf(DeploymentFile, 0, 0, diag.APBadDeployment, "%v", err)
+			return nil, errs
+		}
 	}
 	p.dep = dep
+	// Proxies this one chains to (LocalTargetConnection) live in
+	// chained-proxies/<name>/apiproxy and run in-process.
+	if depth < maxChainDepth {
+		chained, _ := filepath.Glob(filepath.Join(dir, "chained-proxies", "*"))
+		for _, cd := range chained {
+			if st, err := os.Stat(filepath.Join(cd, "apiproxy")); err != nil || !st.IsDir() {
+				continue
+			}
+			sub, serrs := load(cd, Options{Name: filepath.Base(cd), MaxBodyBytes: opts.MaxBodyBytes, Logger: opts.Logger, Limits: opts.Limits, Upstream: opts.Upstream}, dep, depth+1)
+			rel, _ := filepath.Rel(dir, cd)
+			errs = append(errs, prefixed(filepath.ToSlash(rel)+"/", serrs)...)
+			if sub != nil {
+				if p.chained == nil {
+					p.chained = map[string]*Project{}
+				}
+				p.chained[sub.bundleName] = sub
+				p.chained[filepath.Base(cd)] = sub
+			}
+		}
+	}
 	src, closeFn, derr := openBundle(dir)
 	if derr != nil {
 		return nil, diag.List{derr}
@@ -390,8 +422,9 @@ func (c *Compiler) compileProxy(p *Project, b *bundle.Bundle) {
 		}
 		t.successCodes = sc
 		if te.Local {
-			t.local, t.localProxy, t.localPath = true, te.LocalAPIProxy, te.LocalPath
-			c.Errorf(&bundle.Node{Line: te.Line, Col: te.Col}, diag.APUnknownElement, "LocalTargetConnection (proxy chaining) is not supported yet; call the other proxy through Envoy with an HTTPTargetConnection")
+			t.local = true
+			c.file = te.File
+			c.linkLocal(p, t, te)
 		}
 		if te.Auth != nil {
 			c.Errorf(te.Auth, diag.APUnknownElement, "<Authentication> (Google tokens, Apigee X) is not supported")
@@ -435,6 +468,41 @@ func (c *Compiler) compileProxy(p *Project, b *bundle.Bundle) {
 			p.basePaths[i] = "/"
 		}
 	}
+}
+
+// linkLocal resolves a LocalTargetConnection to a chained proxy of the
+// project: by APIProxy (and ProxyEndpoint) name, or by Path against the
+// chained proxies' base paths.
+func (c *Compiler) linkLocal(p *Project, t *targetEP, te *bundle.TargetEndpoint) {
+	at := &bundle.Node{Line: te.Line, Col: te.Col}
+	if te.LocalAPIProxy != "" {
+		sub := p.chained[te.LocalAPIProxy]
+		if sub == nil {
+			c.Errorf(at, diag.APMissingTarget, "LocalTargetConnection names API proxy %q; put it in chained-proxies/%s/apiproxy", te.LocalAPIProxy, te.LocalAPIProxy)
+			return
+		}
+		t.chain = sub
+		for _, ep := range sub.proxies {
+			if te.LocalProxyEndpoint == "" && ep.name == "default" || ep.name == te.LocalProxyEndpoint {
+				t.chainPath = ep.basePath
+				return
+			}
+		}
+		if te.LocalProxyEndpoint == "" && len(sub.proxies) > 0 {
+			t.chainPath = sub.proxies[0].basePath
+			return
+		}
+		c.Errorf(at, diag.APMissingTarget, "LocalTargetConnection names ProxyEndpoint %q, which API proxy %q does not have", te.LocalProxyEndpoint, te.LocalAPIProxy)
+		t.chain = nil
+		return
+	}
+	for _, sub := range p.chained {
+		if sub.endpointFor(te.LocalPath) != nil {
+			t.chain, t.chainPath = sub, strings.TrimSuffix(te.LocalPath, "/")
+			return
+		}
+	}
+	c.Errorf(at, diag.APMissingTarget, "LocalTargetConnection Path %q matches no proxy in chained-proxies/", te.LocalPath)
 }
 
 // SharedFlow returns the compiled shared flow named name (a shared flow

@@ -462,6 +462,9 @@ func (r *Run) chosenURL() string {
 // request's changes as a mutation. A target status outside success.codes
 // is the ErrorResponseCode fault with the target's response.
 func (r *Run) forward() error {
+	if r.te != nil && r.te.local {
+		return r.forwardLocal()
+	}
 	u, err := r.targetBase()
 	if err != nil {
 		return &Fault{Name: "ServiceUnavailable", Code: "messaging.adaptors.http.flow.ServiceUnavailable", Status: 503, Message: "The Service is temporarily unavailable", Err: err}
