@@ -275,7 +275,12 @@ func (r *Run) messageField(m *Message, head, rest string) (any, bool) {
 	}
 	switch {
 	case strings.HasPrefix(rest, "header."):
-		return headerVar(m, rest[len("header."):])
+		v, ok := headerVar(m, rest[len("header."):])
+		if !ok && m == &r.req && strings.EqualFold(rest, "header.host") && r.x.Req.Authority != "" {
+			// Envoy carries Host as :authority.
+			return r.x.Req.Authority, true
+		}
+		return v, ok
 	case strings.HasPrefix(rest, "queryparam."):
 		return paramVar(m.Query(), rest[len("queryparam."):])
 	case strings.HasPrefix(rest, "formparam."):

@@ -39,6 +39,7 @@ func TestLookup(t *testing.T) {
 		{"request.header.accept.2", "application/json"},
 		{"request.header.x-forwarded-for.values.string", "1.1.1.1, 2.2.2.2"},
 		{"request.header.missing", nil},
+		{"request.header.host", "api.example.com"},
 		{"request.headers.count", 3},
 		{"request.formparam.k2", "v 2"},
 		{"request.formparams.count", 2},
