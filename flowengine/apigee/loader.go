@@ -27,14 +27,19 @@ type loader struct{}
 func (loader) Kind() string { return Kind }
 
 func (loader) Describe() string {
-	return "an Apigee bundle (apiproxy/, a bundle zip, or sharedflows/*/sharedflowbundle/)"
+	return "an Apigee bundle (a folder holding apiproxy/, an apiproxy/ or sharedflowbundle/ folder itself, or a bundle zip)"
 }
 
 // Detect reports whether dir holds an Apigee project: an apiproxy/
 // folder, a zip with one, or shared flow bundles.
 func (loader) Detect(dir string) bool {
-	if st, err := os.Stat(filepath.Join(dir, "apiproxy")); err == nil && st.IsDir() {
-		return true
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return strings.HasSuffix(strings.ToLower(dir), ".zip")
+	}
+	for _, sub := range []string{"apiproxy", "proxies", "sharedflows"} {
+		if st, err := os.Stat(filepath.Join(dir, sub)); err == nil && st.IsDir() {
+			return true
+		}
 	}
 	if zips, _ := filepath.Glob(filepath.Join(dir, "*.zip")); len(zips) > 0 {
 		return true
@@ -55,7 +60,11 @@ func (loader) Load(dir string, opts projects.LoadOptions) (projects.Project, dia
 // not compile, so its routes answer 503 rather than reaching another
 // project.
 func (loader) BasePaths(dir string) []string {
-	b, _ := bundle.Load(os.DirFS(filepath.Join(dir, "apiproxy")))
+	root := filepath.Join(dir, "apiproxy")
+	if st, err := os.Stat(filepath.Join(dir, "proxies")); err == nil && st.IsDir() {
+		root = dir
+	}
+	b, _ := bundle.Load(os.DirFS(root))
 	if b == nil {
 		return nil
 	}

@@ -59,7 +59,9 @@ type Loader interface {
 	// Describe says what a project of this kind looks like, for the error
 	// when a directory holds none ("a FLAT app (swagger.yaml, …)").
 	Describe() string
-	// Detect reports whether dir holds a project of this kind.
+	// Detect reports whether dir holds a project of this kind. dir may be
+	// a regular file (a bundle zip); loaders that only take directories
+	// return false for it.
 	Detect(dir string) bool
 	// Load reads and compiles the project in dir. It returns every
 	// diagnostic; the project is nil when there is any.
@@ -107,6 +109,13 @@ func Detect(dir string) (Loader, *diag.Error) {
 	case err != nil:
 		return nil, diag.Errorf(dir, 0, 0, diag.NoDefinition, "cannot read %s: %v", dir, err)
 	case !st.IsDir():
+		// A file is a project only when a loader takes it (an Apigee
+		// bundle zip).
+		for _, l := range Loaders() {
+			if l.Detect(dir) {
+				return l, nil
+			}
+		}
 		return nil, diag.Errorf(dir, 0, 0, diag.NoDefinition, "%s is not a directory", dir)
 	}
 	var found []Loader

@@ -135,7 +135,7 @@ func load(dir string, opts Options, parentDep *Deployment, depth int) (*Project,
 	var errs diag.List
 	p := &Project{name: opts.Name, dir: dir, opts: opts, targets: map[string]*targetEP{}, shared: map[string]*SharedFlow{}, hooks: map[string]*SharedFlow{}}
 	if p.name == "" {
-		p.name = filepath.Base(dir)
+		p.name = strings.TrimSuffix(filepath.Base(dir), ".zip")
 	}
 	if p.opts.Logger == nil {
 		p.opts.Logger = slog.Default()
@@ -146,7 +146,11 @@ func load(dir string, opts Options, parentDep *Deployment, depth int) (*Project,
 	dep := parentDep
 	if dep == nil {
 		var err error
-		dep, err = LoadDeployment(filepath.Join(dir, DeploymentFile))
+		depDir := dir
+		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+			depDir = filepath.Dir(dir) // a bundle zip: the settings sit beside it
+		}
+		dep, err = LoadDeployment(filepath.Join(depDir, DeploymentFile))
 		if err != nil {
 			errs.Addf(DeploymentFile, 0, 0, diag.APBadDeployment, "%v", err)
 			return nil, errs
@@ -181,14 +185,25 @@ func load(dir string, opts Options, parentDep *Deployment, depth int) (*Project,
 		defer closeFn()
 	}
 	sharedDirs, _ := filepath.Glob(filepath.Join(dir, "sharedflows", "*", "sharedflowbundle"))
+	if st, err := os.Stat(filepath.Join(dir, "sharedflows")); err == nil && st.IsDir() && len(sharedDirs) == 0 {
+		if _, err := os.Stat(filepath.Join(dir, "sharedflows", "default.xml")); err == nil {
+			sharedDirs = []string{dir} // dir is a sharedflowbundle folder itself
+		}
+	}
 	sharedBundles := map[string]*bundle.Bundle{}
 	sharedPrefix := map[string]string{}
 	for _, sd := range sharedDirs {
 		sb, serrs := bundle.LoadShared(os.DirFS(sd))
 		rel, _ := filepath.Rel(dir, sd)
 		prefix := filepath.ToSlash(rel) + "/"
+		if rel == "." {
+			prefix = ""
+		}
 		errs = append(errs, prefixed(prefix, serrs)...)
 		name := filepath.Base(filepath.Dir(sd))
+		if sd == dir {
+			name = filepath.Base(dir)
+		}
 		if sb.Name != "" {
 			name = sb.Name
 		}
@@ -269,8 +284,15 @@ type bundleSource struct {
 // openBundle finds the proxy bundle of dir: dir/apiproxy, or a single
 // *.zip whose entries start with apiproxy/.
 func openBundle(dir string) (bundleSource, func() error, *diag.Error) {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return openZip(dir, filepath.Base(dir))
+	}
 	if st, err := os.Stat(filepath.Join(dir, "apiproxy")); err == nil && st.IsDir() {
 		return bundleSource{fs: os.DirFS(filepath.Join(dir, "apiproxy")), prefix: "apiproxy/"}, nil, nil
+	}
+	if st, err := os.Stat(filepath.Join(dir, "proxies")); err == nil && st.IsDir() {
+		// dir is an apiproxy folder itself.
+		return bundleSource{fs: os.DirFS(dir)}, nil, nil
 	}
 	zips, _ := filepath.Glob(filepath.Join(dir, "*.zip"))
 	if len(zips) == 0 {
@@ -279,16 +301,21 @@ func openBundle(dir string) (bundleSource, func() error, *diag.Error) {
 	if len(zips) > 1 {
 		return bundleSource{}, nil, diag.Errorf(".", 0, 0, diag.APBadZip, "more than one bundle zip in the project; keep one")
 	}
-	zfs, closeFn, err := bundle.OpenZip(zips[0])
+	return openZip(zips[0], filepath.Base(zips[0]))
+}
+
+// openZip opens a bundle zip; its entries must sit under apiproxy/.
+func openZip(file, name string) (bundleSource, func() error, *diag.Error) {
+	zfs, closeFn, err := bundle.OpenZip(file)
 	if err != nil {
-		return bundleSource{}, nil, diag.Errorf(filepath.Base(zips[0]), 0, 0, diag.APBadZip, "%v", err)
+		return bundleSource{}, nil, diag.Errorf(name, 0, 0, diag.APBadZip, "%v", err)
 	}
 	sub, err := subFS(zfs, "apiproxy")
 	if err != nil {
 		closeFn()
-		return bundleSource{}, nil, diag.Errorf(filepath.Base(zips[0]), 0, 0, diag.APBadZip, "zip has no apiproxy/ folder")
+		return bundleSource{}, nil, diag.Errorf(name, 0, 0, diag.APBadZip, "zip has no apiproxy/ folder")
 	}
-	return bundleSource{fs: sub, prefix: filepath.Base(zips[0]) + "!/apiproxy/"}, closeFn, nil
+	return bundleSource{fs: sub, prefix: name + "!/apiproxy/"}, closeFn, nil
 }
 
 func prefixed(prefix string, errs diag.List) diag.List {

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -397,4 +399,43 @@ func TestCancelledRunStops(t *testing.T) {
 		t.Errorf("outcome error %q", o.Error)
 	}
 	_ = errors.New
+}
+
+// TestBundleForms loads the same bundle as a project folder, as the
+// apiproxy folder itself, and as a zip (file path and folder holding it).
+func TestBundleForms(t *testing.T) {
+	files := map[string]string{
+		"apiproxy/proxies/default.xml": `<ProxyEndpoint name="default"><HTTPProxyConnection><BasePath>/z</BasePath></HTTPProxyConnection><RouteRule name="n"/></ProxyEndpoint>`,
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	w, _ := zw.Create("apiproxy/proxies/default.xml")
+	w.Write([]byte(files["apiproxy/proxies/default.xml"]))
+	zw.Close()
+	zdir := t.TempDir()
+	zpath := filepath.Join(zdir, "bundle.zip")
+	os.WriteFile(zpath, zbuf.Bytes(), 0o644)
+	for _, d := range []string{dir, filepath.Join(dir, "apiproxy"), zpath, zdir} {
+		p, errs := Load(d, Options{})
+		if len(errs) > 0 {
+			t.Errorf("%s: %v", d, errs)
+			continue
+		}
+		if bp := p.BasePaths(); len(bp) != 1 || bp[0] != "/z" {
+			t.Errorf("%s: base paths %v", d, bp)
+		}
+	}
+	// A zip whose entry escapes is refused.
+	zbuf.Reset()
+	zw = zip.NewWriter(&zbuf)
+	w, _ = zw.Create("apiproxy/../../evil.xml")
+	w.Write([]byte("<x/>"))
+	zw.Close()
+	bad := filepath.Join(t.TempDir(), "evil.zip")
+	os.WriteFile(bad, zbuf.Bytes(), 0o644)
+	if _, errs := Load(bad, Options{}); len(errs) != 1 || errs[0].Code != diag.APBadZip {
+		t.Errorf("evil zip: %v", errs)
+	}
 }
