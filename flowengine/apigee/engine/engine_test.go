@@ -439,3 +439,37 @@ func TestBundleForms(t *testing.T) {
 		t.Errorf("evil zip: %v", errs)
 	}
 }
+
+// TestLoadBalancer spreads requests over the deployment's TargetServers:
+// RoundRobin alternates between the primary servers, never the fallback;
+// Path is appended to the server's URL; disabled servers are skipped.
+func TestLoadBalancer(t *testing.T) {
+	p := project(t, map[string]string{
+		"apiproxy/proxies/default.xml": `<ProxyEndpoint name="default"><HTTPProxyConnection><BasePath>/lb</BasePath></HTTPProxyConnection><RouteRule name="r"><TargetEndpoint>default</TargetEndpoint></RouteRule></ProxyEndpoint>`,
+		"apiproxy/targets/default.xml": `<TargetEndpoint name="default"><HTTPTargetConnection><LoadBalancer>
+  <Server name="a"/><Server name="b"/><Server name="down"/><Server name="fb"><IsFallback>true</IsFallback></Server>
+</LoadBalancer><Path>/v2</Path></HTTPTargetConnection></TargetEndpoint>`,
+		"deployment.yaml": `targetServers:
+  a: {host: a.internal, port: 8080}
+  b: {host: b.internal, port: 443, ssl: true}
+  down: {host: down.internal, enabled: false}
+  fb: {host: fallback.internal}
+`,
+	})
+	seen := map[string]int{}
+	for i := 0; i < 6; i++ {
+		h := &fakeHost{}
+		run(p, h, "GET", "/lb/x")
+		seen[h.fwd.Scheme+"://"+h.fwd.Authority+h.fwd.Path]++
+	}
+	if seen["http://a.internal:8080/v2/x"] != 3 || seen["https://b.internal/v2/x"] != 3 {
+		t.Errorf("spread = %v", seen)
+	}
+	_, errs := loadFiles(t, map[string]string{
+		"apiproxy/proxies/default.xml": `<ProxyEndpoint name="default"><HTTPProxyConnection><BasePath>/lb</BasePath></HTTPProxyConnection><RouteRule name="r"><TargetEndpoint>default</TargetEndpoint></RouteRule></ProxyEndpoint>`,
+		"apiproxy/targets/default.xml": `<TargetEndpoint name="default"><HTTPTargetConnection><LoadBalancer><Server name="nope"/></LoadBalancer></HTTPTargetConnection></TargetEndpoint>`,
+	})
+	if len(errs) != 1 || errs[0].Code != diag.APBadDeployment {
+		t.Errorf("unknown TargetServer: %v", errs)
+	}
+}
