@@ -674,6 +674,13 @@ func (r *Run) postClientFlow(ctx context.Context) {
 	r.x.Ctx = ctx
 	r.budget.Reset(ctx, r.p.opts.Limits)
 	r.segment = PostClient
+	// The exchange with Envoy is over: a body nobody read during it is
+	// gone (as with Apigee's streaming), and must not be waited for.
+	for _, m := range []*Message{r.Request, r.Response} {
+		if m != nil && !m.loaded {
+			m.loaded, m.load = true, nil
+		}
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			r.p.opts.Logger.Error("panic in PostClientFlow", "requestID", r.x.ID, "project", r.p.name, "panic", fmt.Sprint(v))
