@@ -34,7 +34,7 @@ func TestFlowCallout(t *testing.T) {
 					"Copy": setVar("Copy", "response.header.x-after={sf.set}"),
 				})
 				sharedFlowFiles(f, "sf1", []string{"Set"}, map[string]string{
-					"Set": setVar("Set", "response.header.x-seen={p.lit}|{p.ref}|{p.val}|{p.fallback}|{p.unset}"),
+					"Set":  setVar("Set", "response.header.x-seen={p.lit}|{p.ref}|{p.val}|{p.fallback}|{p.unset}"),
 					"Mark": setVar("Mark", "sf.set=yes"),
 				})
 				f["sharedflows/sf1/sharedflowbundle/sharedflows/default.xml"] = `<SharedFlow name="default"><Step><Name>Set</Name></Step><Step><Name>Mark</Name></Step></SharedFlow>`
