@@ -23,14 +23,17 @@ import (
 // become flow variables before the shared flow runs. A fault inside the
 // shared flow is the caller's fault, unchanged: the FaultRules of the
 // calling endpoint handle it (Apigee docs, "Reusable shared flows": a
-// shared flow's errors propagate to the calling proxy).
+// shared flow's faults are handled by the calling proxy's FaultRules).
 func init() {
 	engine.Register(engine.Kind{Type: "FlowCallout", Prefix: "flowcallout", New: newFlowCallout})
 }
 
-// fcParam is one <Parameter>: ref, when set and resolvable, wins over the
-// literal (value attribute or element text), as in Apigee's docs ("If the
-// ref variable is not resolved, the value is used").
+// fcParam is one <Parameter>. Apigee's docs show three forms: ref="var",
+// value="literal" and a literal as element text. When ref and a literal
+// are both given, flowproc uses ref if it resolves and the literal
+// otherwise (the same rule as ExtractVariables/AssignMessage refs with
+// defaults); a ref that resolves to nothing with no literal leaves the
+// variable unset.
 type fcParam struct {
 	name    string
 	ref     string
