@@ -39,10 +39,12 @@ import (
 // The message renders when the policy runs (so it sees the variables of
 // that moment); the send happens after the answer went to the client (at
 // once when the policy runs in the PostClientFlow), bounded by
-// MessageLogTimeout. Apigee sends log messages asynchronously and a
-// delivery failure does not fail the API call (the MessageLogging docs
-// recommend the PostClientFlow so logging never affects the response);
-// flowproc likewise logs failures with slog and never faults.
+// MessageLogTimeout, so logging never delays or changes the response.
+// Apigee's docs recommend the PostClientFlow for the same reason (the
+// "MessageLogging in PostClientFlow" antipattern page) and its syslog
+// delivery is asynchronous [mem]; X's error reference lists
+// steps.messagelogging.StepDefinitionExecutionFailed, which flowproc never
+// raises: a template or delivery failure is logged with slog, not a fault.
 //
 // <CloudLogging> (Apigee X) is refused at load (AP401): flowproc has no
 // Google Cloud Logging client. <SSLInfo> supports <Enabled> and
