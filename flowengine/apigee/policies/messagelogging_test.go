@@ -444,3 +444,55 @@ func TestMessageLoggingErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestMessageLoggingInABundle runs MessageLogging in a proxy's request
+// flow that then faults, and in its PostClientFlow: both messages go out
+// after the answer, in that order, with the variables of the moment each
+// policy ran.
+func TestMessageLoggingInABundle(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	port := strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port)
+	ml := func(name, msg string) string {
+		return `<MessageLogging name="` + name + `"><Syslog><Message>` + msg + `</Message><Host>127.0.0.1</Host><Port>` + port + `</Port></Syslog></MessageLogging>`
+	}
+	files := map[string]string{
+		"apiproxy/p.xml": `<APIProxy name="p"/>`,
+		"apiproxy/proxies/default.xml": `<ProxyEndpoint name="default">
+  <PreFlow name="PreFlow"><Request><Step><Name>Log-Request</Name></Step><Step><Name>Raise</Name></Step></Request></PreFlow>
+  <PostClientFlow name="PostClientFlow"><Response><Step><Name>Log-After</Name></Step></Response></PostClientFlow>
+  <HTTPProxyConnection><BasePath>/v1</BasePath></HTTPProxyConnection>
+  <RouteRule name="noroute"/>
+</ProxyEndpoint>`,
+		"apiproxy/policies/Log-Request.xml": ml("Log-Request", "request {request.verb} {fault.name}"),
+		"apiproxy/policies/Log-After.xml":   ml("Log-After", "after {response.status.code} {fault.name}"),
+		"apiproxy/policies/Raise.xml":       `<TestRaiseFault name="Raise"/>`,
+	}
+	p, errs := loadProject(t, writeProject(t, files), nil)
+	if p == nil {
+		t.Fatalf("load: %v", errs)
+	}
+	o := runGet(t, p, "/v1/x")
+	if o.Status != 418 || o.After == nil {
+		t.Fatalf("status %d, after hook %v", o.Status, o.After != nil)
+	}
+	_ = pc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	buf := make([]byte, 2048)
+	if n, _, err := pc.ReadFrom(buf); err == nil {
+		t.Fatalf("sent before the answer: %q", buf[:n])
+	}
+	o.After(context.Background())
+	for _, want := range []string{"request GET ", "after 418 Boom"} {
+		_ = pc.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("waiting for %q: %v", want, err)
+		}
+		if got := string(buf[:n]); got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+}
