@@ -53,28 +53,28 @@ func syslogPolicy(host string, port int, proto, extra string) string {
 		`</Port><Protocol>` + proto + `</Protocol>` + extra + `</Syslog></MessageLogging>`
 }
 
-// captureLog sends slog's default logger to a buffer for the test.
-func captureLog(t *testing.T) *syncBuffer {
+// mlCaptureLog sends slog's default logger to a buffer for the test.
+func mlCaptureLog(t *testing.T) *mlSyncBuffer {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &mlSyncBuffer{}
 	old := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(buf, nil)))
 	t.Cleanup(func() { slog.SetDefault(old) })
 	return buf
 }
 
-type syncBuffer struct {
+type mlSyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *mlSyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *mlSyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
@@ -144,17 +144,17 @@ func TestMessageLoggingUDP(t *testing.T) {
 	})
 }
 
-// tcpSink is a syslog TCP server collecting lines and counting
+// mlTCPServer is a syslog TCP server collecting lines and counting
 // connections.
-type tcpSink struct {
+type mlTCPServer struct {
 	ln    net.Listener
 	lines chan string
 	mu    sync.Mutex
 	conns int
 }
 
-func newTCPSink(t *testing.T, ln net.Listener) *tcpSink {
-	s := &tcpSink{ln: ln, lines: make(chan string, 16)}
+func newMLTCPServer(t *testing.T, ln net.Listener) *mlTCPServer {
+	s := &mlTCPServer{ln: ln, lines: make(chan string, 16)}
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -177,7 +177,7 @@ func newTCPSink(t *testing.T, ln net.Listener) *tcpSink {
 	return s
 }
 
-func (s *tcpSink) next(t *testing.T) string {
+func (s *mlTCPServer) next(t *testing.T) string {
 	t.Helper()
 	select {
 	case l := <-s.lines:
@@ -193,7 +193,7 @@ func TestMessageLoggingTCP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := newTCPSink(t, ln)
+	srv := newMLTCPServer(t, ln)
 	port := ln.Addr().(*net.TCPAddr).Port
 	src := syslogPolicy("127.0.0.1", port, "TCP", "<FormatMessage>false</FormatMessage>")
 	for i := range 3 {
@@ -265,7 +265,7 @@ func TestMessageLoggingServerClosedPooledConnection(t *testing.T) {
 }
 
 func TestMessageLoggingFailureIsNotAFault(t *testing.T) {
-	logs := captureLog(t)
+	logs := mlCaptureLog(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -298,7 +298,7 @@ func TestMessageLoggingTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := newTCPSink(t, ln)
+	srv := newMLTCPServer(t, ln)
 	port := ln.Addr().(*net.TCPAddr).Port
 
 	t.Run("IgnoreValidationErrors", func(t *testing.T) {
@@ -310,7 +310,7 @@ func TestMessageLoggingTLS(t *testing.T) {
 		}
 	})
 	t.Run("an untrusted certificate is refused", func(t *testing.T) {
-		logs := captureLog(t)
+		logs := mlCaptureLog(t)
 		src := syslogPolicy("127.0.0.1", port, "TCP", "<SSLInfo><Enabled>true</Enabled></SSLInfo>")
 		after, _ := mlRun(t, src, engine.ProxyRequest, map[string]string{"my.var": "secret"})
 		after(context.Background())
@@ -438,7 +438,7 @@ func TestMessageLoggingErrors(t *testing.T) {
 			for _, e := range errs {
 				codes = append(codes, e.Code)
 			}
-			if !sameCodes(codes, tc.want) {
+			if !calloutSameCodes(codes, tc.want) {
 				t.Errorf("errors %v, want %v", errs, tc.want)
 			}
 		})
@@ -469,13 +469,13 @@ func TestMessageLoggingInABundle(t *testing.T) {
 </ProxyEndpoint>`,
 		"apiproxy/policies/Log-Request.xml": ml("Log-Request", "request {request.verb} {fault.name}"),
 		"apiproxy/policies/Log-After.xml":   ml("Log-After", "after {response.status.code} {fault.name}"),
-		"apiproxy/policies/Raise.xml":       `<TestRaiseFault name="Raise"/>`,
+		"apiproxy/policies/Raise.xml":       `<TestCalloutRaiseFault name="Raise"/>`,
 	}
-	p, errs := loadProject(t, writeProject(t, files), nil)
+	p, errs := calloutLoad(t, calloutProject(t, files), nil)
 	if p == nil {
 		t.Fatalf("load: %v", errs)
 	}
-	o := runGet(t, p, "/v1/x")
+	o := calloutGet(t, p, "/v1/x")
 	if o.Status != 418 || o.After == nil {
 		t.Fatalf("status %d, after hook %v", o.Status, o.After != nil)
 	}

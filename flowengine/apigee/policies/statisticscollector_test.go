@@ -176,7 +176,7 @@ func TestStatisticsCollectorErrors(t *testing.T) {
 			for _, e := range errs {
 				codes = append(codes, e.Code)
 			}
-			if !sameCodes(codes, tc.want) {
+			if !calloutSameCodes(codes, tc.want) {
 				t.Errorf("errors %v, want %v", errs, tc.want)
 			}
 		})

@@ -19,34 +19,34 @@ import (
 // Test-only policy types, so these tests do not depend on the policy
 // types other files of this package implement:
 //
-//	<TestSetVariable name="x"><Name>var</Name><Value>{template}</Value></TestSetVariable>
-//	<TestRaiseFault name="x"/>  → fault steps.testraise.Boom, status 418
+//	<TestCalloutSetVariable name="x"><Name>var</Name><Value>{template}</Value></TestCalloutSetVariable>
+//	<TestCalloutRaiseFault name="x"/>  → fault steps.testcalloutraise.Boom, status 418
 func init() {
-	engine.Register(engine.Kind{Type: "TestSetVariable", Prefix: "testset", New: newTestSetVariable})
-	engine.Register(engine.Kind{Type: "TestRaiseFault", Prefix: "testraise", New: func(c *engine.Compiler, p *bundle.Policy) engine.Policy {
-		return testRaise{}
+	engine.Register(engine.Kind{Type: "TestCalloutSetVariable", Prefix: "testcalloutset", New: newCalloutTestSet})
+	engine.Register(engine.Kind{Type: "TestCalloutRaiseFault", Prefix: "testcalloutraise", New: func(c *engine.Compiler, p *bundle.Policy) engine.Policy {
+		return calloutTestRaise{}
 	}})
 }
 
-type testSetVariable struct {
+type calloutTestSet struct {
 	name string
 	val  *msgtemplate.Template
 }
 
-func newTestSetVariable(c *engine.Compiler, p *bundle.Policy) engine.Policy {
+func newCalloutTestSet(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	n, v := p.Root.Child("Name"), p.Root.Child("Value")
 	if n == nil || v == nil {
-		c.Errorf(p.Root, diag.APMissingElement, "TestSetVariable needs <Name> and <Value>")
+		c.Errorf(p.Root, diag.APMissingElement, "TestCalloutSetVariable needs <Name> and <Value>")
 		return nil
 	}
 	t := c.Template(v, v.Text)
 	if t == nil {
 		return nil
 	}
-	return &testSetVariable{name: n.Text, val: t}
+	return &calloutTestSet{name: n.Text, val: t}
 }
 
-func (s *testSetVariable) Execute(r *engine.Run) error {
+func (s *calloutTestSet) Execute(r *engine.Run) error {
 	v, _, err := s.val.String(r)
 	if err != nil {
 		return err
@@ -54,27 +54,27 @@ func (s *testSetVariable) Execute(r *engine.Run) error {
 	return r.Set(s.name, v)
 }
 
-type testRaise struct{}
+type calloutTestRaise struct{}
 
-func (testRaise) Execute(*engine.Run) error {
-	return engine.NewFault("testraise", "Boom", 418, "boom")
+func (calloutTestRaise) Execute(*engine.Run) error {
+	return engine.NewFault("testcalloutraise", "Boom", 418, "boom")
 }
 
-// fakeHost is the Host of the end-to-end tests: no request body, no
+// calloutHost is the Host of the end-to-end tests: no request body, no
 // upstream (the test proxies have no target).
-type fakeHost struct{}
+type calloutHost struct{}
 
-func (fakeHost) RequestBody(context.Context) ([]byte, error) { return nil, nil }
-func (fakeHost) Forward(context.Context, *flowengine.Mutation) (*flowengine.Response, error) {
+func (calloutHost) RequestBody(context.Context) ([]byte, error) { return nil, nil }
+func (calloutHost) Forward(context.Context, *flowengine.Mutation) (*flowengine.Response, error) {
 	return nil, flowengine.ErrBodyUnavailable
 }
-func (fakeHost) ResponseBody(context.Context) ([]byte, error) {
+func (calloutHost) ResponseBody(context.Context) ([]byte, error) {
 	return nil, flowengine.ErrBodyUnavailable
 }
 
-// writeProject writes files (path relative to the project directory →
+// calloutProject writes files (path relative to the project directory →
 // content) into a new temporary directory and returns it.
-func writeProject(t *testing.T, files map[string]string) string {
+func calloutProject(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, data := range files {
@@ -89,9 +89,9 @@ func writeProject(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-// proxyFiles is a no-target proxy at /v1 whose request and response
+// calloutProxyFiles is a no-target proxy at /v1 whose request and response
 // PreFlows run the named policies (each given as its XML).
-func proxyFiles(reqSteps, respSteps []string, policies map[string]string) map[string]string {
+func calloutProxyFiles(reqSteps, respSteps []string, policies map[string]string) map[string]string {
 	steps := func(names []string) string {
 		var b strings.Builder
 		for _, n := range names {
@@ -113,9 +113,9 @@ func proxyFiles(reqSteps, respSteps []string, policies map[string]string) map[st
 	return files
 }
 
-// sharedFlowFiles adds shared flow bundle name, running steps, with its
+// calloutSharedFlow adds shared flow bundle name, running steps, with its
 // policies, to files.
-func sharedFlowFiles(files map[string]string, name string, steps []string, policies map[string]string) {
+func calloutSharedFlow(files map[string]string, name string, steps []string, policies map[string]string) {
 	base := "sharedflows/" + name + "/sharedflowbundle/"
 	files[base+name+".xml"] = `<SharedFlowBundle name="` + name + `"/>`
 	var b strings.Builder
@@ -130,23 +130,23 @@ func sharedFlowFiles(files map[string]string, name string, steps []string, polic
 	}
 }
 
-func loadProject(t *testing.T, dir string, up upstream.Client) (*engine.Project, diag.List) {
+func calloutLoad(t *testing.T, dir string, up upstream.Client) (*engine.Project, diag.List) {
 	t.Helper()
 	return engine.Load(dir, engine.Options{Name: "p", Logger: slog.New(slog.DiscardHandler), Upstream: up})
 }
 
-// runGet runs GET path through p.
-func runGet(t *testing.T, p *engine.Project, path string, headers ...string) *flowengine.Outcome {
+// calloutGet runs GET path through p.
+func calloutGet(t *testing.T, p *engine.Project, path string, headers ...string) *flowengine.Outcome {
 	t.Helper()
 	req := &flowengine.Request{Method: "GET", Scheme: "https", Authority: "api.example.com", Path: path, ID: "rid-1", BodyKnownEmpty: true}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Headers = append(req.Headers, flowengine.Header{Name: headers[i], Value: headers[i+1]})
 	}
-	return p.Run(context.Background(), req, fakeHost{})
+	return p.Run(context.Background(), req, calloutHost{})
 }
 
 // header returns the value of a response header the outcome sets.
-func header(o *flowengine.Outcome, name string) string {
+func calloutHeader(o *flowengine.Outcome, name string) string {
 	for _, h := range append(append([]flowengine.Header{}, o.SetHeaders...), o.AddHeaders...) {
 		if strings.EqualFold(h.Name, name) {
 			return h.Value
@@ -155,6 +155,6 @@ func header(o *flowengine.Outcome, name string) string {
 	return ""
 }
 
-func setVar(name, template string) string {
-	return `<TestSetVariable name="` + name + `"><Name>` + template[:strings.IndexByte(template, '=')] + `</Name><Value>` + template[strings.IndexByte(template, '=')+1:] + `</Value></TestSetVariable>`
+func calloutSetVar(name, template string) string {
+	return `<TestCalloutSetVariable name="` + name + `"><Name>` + template[:strings.IndexByte(template, '=')] + `</Name><Value>` + template[strings.IndexByte(template, '=')+1:] + `</Value></TestCalloutSetVariable>`
 }
