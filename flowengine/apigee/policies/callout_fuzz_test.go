@@ -6,10 +6,10 @@ import (
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
 )
 
-// FuzzCompile feeds policy XML to the compilers of this package's policy
+// FuzzCalloutPoliciesCompile feeds policy XML to the compilers of this package's policy
 // types: whatever the input, compiling reports errors and never panics,
 // and a nil policy always comes with an error.
-func FuzzCompile(f *testing.F) {
+func FuzzCalloutPoliciesCompile(f *testing.F) {
 	for _, s := range []string{
 		`<FlowCallout name="FC"><SharedFlowBundle>sf</SharedFlowBundle><Parameters><Parameter name="a" ref="b">c</Parameter></Parameters></FlowCallout>`,
 		`<MessageLogging name="ML"><Syslog><Message>{a} b</Message><Host>h</Host><Port>514</Port><Protocol>TCP</Protocol><FormatMessage>true</FormatMessage><DateFormat>yyyy</DateFormat><SSLInfo><Enabled>true</Enabled></SSLInfo></Syslog><logLevel>INFO</logLevel></MessageLogging>`,
