@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flowproc/flowproc/extproc"
+	"github.com/flowproc/flowproc/flowengine/frontends"
 	"github.com/flowproc/flowproc/flowengine/projects"
 )
 
@@ -296,6 +297,9 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog.Logger, stdout io.Writer) error {
 	srv := extproc.New(extproc.Options{Resolver: res, Logger: logger, BodyLimit: st.bodyLimit, MaxReplyBytes: int(st.maxReply),
 		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter})
+	if err := frontends.RegisterMetrics(srv.Registry()); err != nil {
+		return fmt.Errorf("register front-end metrics: %w", err)
+	}
 	opts := srv.GRPCOptions()
 	security := "plaintext h2c"
 	if st.tls != nil {

@@ -8,13 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/flowproc/flowproc/flowengine/apigee/bundle"
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
 	"github.com/flowproc/flowproc/flowengine/diag"
 	"github.com/flowproc/flowproc/flowengine/projects"
 
-	// The policy types.
-	_ "github.com/flowproc/flowproc/flowengine/apigee/policies"
+	// The policy types register themselves.
+	"github.com/flowproc/flowproc/flowengine/apigee/policies"
 )
 
 // Kind is the project kind of Apigee bundles.
@@ -85,3 +87,9 @@ type project struct{ *engine.Project }
 func (project) Kind() string { return Kind }
 
 var _ projects.Project = project{}
+
+// RegisterMetrics registers the Apigee front end's Prometheus collectors
+// (StatisticsCollector's metrics) on reg; registering twice is harmless.
+func RegisterMetrics(reg prometheus.Registerer) error {
+	return policies.RegisterStatisticsMetrics(reg)
+}

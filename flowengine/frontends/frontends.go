@@ -5,8 +5,16 @@
 package frontends
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
+
 	// Apigee Edge proxy bundles (apiproxy/ + shared flows).
-	_ "github.com/flowproc/flowproc/flowengine/apigee"
+	"github.com/flowproc/flowproc/flowengine/apigee"
 	// FLAT apps (OpenAPI + x-flat-* + XML flows).
 	_ "github.com/flowproc/flowproc/flowengine/flat"
 )
+
+// RegisterMetrics registers every front end's own Prometheus collectors
+// (Apigee StatisticsCollector) on reg, next to the server's metrics.
+func RegisterMetrics(reg prometheus.Registerer) error {
+	return apigee.RegisterMetrics(reg)
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/flowproc/flowproc/envoy"
 	"github.com/flowproc/flowproc/extproc"
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/frontends"
 	"github.com/flowproc/flowproc/flowengine/tracetree"
 )
 
@@ -124,6 +125,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	// Envoy-faithful client enforces.
 	s.Server = extproc.New(extproc.Options{Resolver: recording{cfg.Projects, &s.outcomes, cfg.Trace}, Logger: cfg.Logger, BodyLimit: cfg.BodyLimit,
 		MessageTimeout: fc.Filter.GetMessageTimeout().AsDuration(), MaxMessageTimeout: fc.Filter.GetMaxMessageTimeout().AsDuration()})
+	if err := frontends.RegisterMetrics(s.Server.Registry()); err != nil {
+		return nil, fmt.Errorf("devstack: register front-end metrics: %w", err)
+	}
 	s.grpcSrv = grpc.NewServer(s.Server.GRPCOptions()...)
 	s.Server.Register(s.grpcSrv)
 	glis, err := net.Listen("tcp", cfg.GRPCAddr)
