@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -60,7 +61,8 @@ func TestClientAddressReachesTheRun(t *testing.T) {
 }
 
 // TestShippedConfigsAskForAttributes: every Envoy configuration in the
-// repository requests the attributes the server reads.
+// repository requests the attributes the server reads, request and
+// response ones.
 func TestShippedConfigsAskForAttributes(t *testing.T) {
 	for _, f := range []string{"../envoy/envoy.yaml", "../envoy/sidecar.yaml", "../deploy/envoy-compose.yaml",
 		"../deploy/kubernetes/envoy-configmap.yaml", "../deploy/istio/envoyfilter.yaml"} {
@@ -68,15 +70,38 @@ func TestShippedConfigsAskForAttributes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, after, ok := strings.Cut(string(data), "request_attributes:")
-		if !ok {
-			t.Errorf("%s: no request_attributes", f)
-			continue
-		}
-		for _, a := range extproc.AttributeNames {
-			if !strings.Contains(after, "- "+a+"\n") {
-				t.Errorf("%s: request_attributes lacks %s", f, a)
+		for _, want := range []struct {
+			field string
+			names []string
+		}{{"request_attributes", extproc.AttributeNames}, {"response_attributes", extproc.ResponseAttributeNames}} {
+			list, ok := yamlList(string(data), want.field)
+			if !ok {
+				t.Errorf("%s: no %s", f, want.field)
+				continue
+			}
+			for _, a := range want.names {
+				if !slices.Contains(list, a) {
+					t.Errorf("%s: %s lacks %s (has %v)", f, want.field, a, list)
+				}
 			}
 		}
 	}
+}
+
+// yamlList returns the items of the block sequence under the first
+// "field:" key of a YAML text ("- item" lines right below it).
+func yamlList(text, field string) ([]string, bool) {
+	_, after, ok := strings.Cut(text, field+":\n")
+	if !ok {
+		return nil, false
+	}
+	var items []string
+	for _, line := range strings.Split(after, "\n") {
+		item, ok := strings.CutPrefix(strings.TrimSpace(line), "- ")
+		if !ok {
+			break
+		}
+		items = append(items, item)
+	}
+	return items, true
 }

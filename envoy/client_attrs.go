@@ -94,18 +94,24 @@ func (x *exchange) evalAttribute(expr string) (*structpb.Value, bool) {
 	case "request.id":
 		return str(req, "x-request-id")
 	case "response.code":
-		if resp == nil {
+		// StreamInfo::responseCode(): the router sets it with the
+		// upstream's headers (onUpstreamHeaders); for a local reply the
+		// HCM sets it only when the headers reach the codec, after the
+		// encoder filters, so ext_proc sees none (context.cc
+		// ResponseWrapper, filter_manager.cc sendLocalReply).
+		if x.respCode == 0 {
 			return nil, false
 		}
-		v, ok := resp.first(":status")
-		if !ok {
-			return nil, false
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return nil, false
-		}
-		return structpb.NewNumberValue(float64(n)), true
+		return structpb.NewNumberValue(float64(x.respCode)), true
+	case "response.code_details":
+		// StreamInfo::responseCodeDetails(): "via_upstream" from
+		// onUpstreamHeaders, or the local reply's details, which
+		// sendLocalReply records before encoding; unset before either.
+		return strAttr(x.respDetails)
+	case "response.flags":
+		// StreamInfo response flags as the integer bit set CEL sees,
+		// always present (0 when none).
+		return structpb.NewNumberValue(float64(x.respFlags)), true
 	case "source.address":
 		return strAttr(x.req.Downstream.Address)
 	case "source.port":
@@ -153,3 +159,15 @@ func strAttr(v string) (*structpb.Value, bool) {
 	}
 	return structpb.NewStringValue(v), true
 }
+
+// Response flags: bit 1<<n for StreamInfo::CoreResponseFlag n
+// (envoy/stream_info/stream_info.h), the integer response.flags
+// evaluates to.
+const (
+	flagNoHealthyUpstream         uint64 = 1 << 1  // UH
+	flagUpstreamRequestTimeout    uint64 = 1 << 2  // UT
+	flagUpstreamConnectionFailure uint64 = 1 << 5  // UF
+	flagNoRouteFound              uint64 = 1 << 8  // NR
+	flagStreamIdleTimeout         uint64 = 1 << 16 // SI
+	flagNoClusterFound            uint64 = 1 << 24 // NC
+)

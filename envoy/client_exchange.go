@@ -40,6 +40,9 @@ type (
 		resp *UpstreamResponse
 		err  error
 	}
+	// evRouteTimeout: the route's timeout elapsed (router.cc
+	// onResponseTimeout).
+	evRouteTimeout struct{}
 )
 
 type openResult int
@@ -97,8 +100,15 @@ type exchange struct {
 	upstreamCancel  context.CancelFunc
 	upstreamDone    chan struct{}
 
+	routeTimer *time.Timer
+
+	// StreamInfo facts the response attributes read: respDetails is
+	// response.code_details, respCode response.code (0: unset), respFlags
+	// response.flags.
 	respLocal   bool
 	respDetails string
+	respCode    int
+	respFlags   uint64
 	finished    bool
 	result      *HTTPResponse
 }
@@ -166,7 +176,7 @@ func (x *exchange) run() (*HTTPResponse, error) {
 			x.handle(ev)
 		case <-idleC:
 			x.log.Warn("ext_proc client: stream idle timeout")
-			x.sendLocalReply(localReply{status: 408, body: []byte("stream timeout"), details: "stream_idle_timeout", viaChain: true})
+			x.sendLocalReply(localReply{status: 408, body: []byte("stream timeout"), details: "stream_idle_timeout", flags: flagStreamIdleTimeout, viaChain: true})
 		case <-x.ctx.Done():
 			return nil, x.ctx.Err()
 		}
@@ -198,6 +208,8 @@ func (x *exchange) handle(ev any) {
 		}
 	case evUpstream:
 		x.onUpstream(e.resp, e.err)
+	case evRouteTimeout:
+		x.onResponseTimeout()
 	}
 }
 
@@ -1250,6 +1262,9 @@ type localReply struct {
 	details    string
 	mutate     func(*headerMap)
 	grpcStatus *uint32
+	// flags are the response flags the sender sets before the reply
+	// (setResponseFlag; response.flags bits, client_attrs.go).
+	flags uint64
 	// viaChain: the reply runs through the encoder filters, ext_proc
 	// included (router/HCM replies); false for ext_proc's own replies.
 	viaChain bool
@@ -1325,6 +1340,8 @@ func (x *exchange) sendLocalReply(lr localReply) {
 	}
 	x.dec.aborted, x.dec.pending = true, nil
 	x.cancelUpstream()
+	x.stopRouteTimer()
+	x.respFlags |= lr.flags
 	if x.enc.headersPassed {
 		x.log.Warn("ext_proc client: local reply after response headers were sent; resetting the stream", "details", lr.details)
 		x.finish(true, lr.details)
@@ -1376,13 +1393,13 @@ func (x *exchange) selectRoute() bool {
 	}
 	if noRoute {
 		x.log.Debug("ext_proc client: no route matched; router answers 404")
-		x.sendLocalReply(localReply{status: 404, details: "route_not_found", viaChain: true})
+		x.sendLocalReply(localReply{status: 404, details: "route_not_found", flags: flagNoRouteFound, viaChain: true})
 		return true
 	}
 	x.target = cfg.target(route, headers)
 	if x.target.details != "" {
 		x.log.Debug("ext_proc client: router cannot forward", "details", x.target.details)
-		x.sendLocalReply(localReply{status: x.target.status, details: x.target.details, viaChain: true})
+		x.sendLocalReply(localReply{status: x.target.status, details: x.target.details, flags: x.target.flags, viaChain: true})
 		return true
 	}
 	return false
@@ -1416,6 +1433,9 @@ func (x *exchange) startUpstream() {
 		}
 		fwd.DynamicMetadata[k] = proto.Clone(v).(*structpb.Struct)
 	}
+	if d := x.routeTimeout(); d > 0 {
+		x.routeTimer = time.AfterFunc(d, func() { x.post(evRouteTimeout{}) })
+	}
 	uctx, cancel := context.WithCancel(x.ctx)
 	x.upstreamCancel = cancel
 	x.upstreamDone = make(chan struct{})
@@ -1432,10 +1452,60 @@ func (x *exchange) cancelUpstream() {
 	}
 }
 
+// routeTimeout is the router's global timeout for the request: the
+// route's (RouteAction.timeout), Envoy's default for a config without
+// routes. Envoy arms it when the request is complete (router.cc
+// onRequestComplete), which is when the client calls the upstream.
+func (x *exchange) routeTimeout() time.Duration {
+	if r := x.target.route; r != nil {
+		return r.Timeout
+	}
+	return DefaultRouteTimeout
+}
+
+func (x *exchange) stopRouteTimer() {
+	if x.routeTimer != nil {
+		x.routeTimer.Stop()
+	}
+}
+
+// onResponseTimeout is router.cc Filter::onResponseTimeout: the upstream
+// request is reset and, the response not having started, the router
+// answers 504 with the body "upstream request timeout" and details
+// StreamInfo::ResponseCodeDetails ResponseTimeout ("response_timeout";
+// older Envoy releases said "upstream_response_timeout"), flag UT
+// (onUpstreamTimeoutAbort → onUpstreamAbort, which sets the flag and sends
+// the local reply through the encoder filters).
+func (x *exchange) onResponseTimeout() {
+	if x.finished || x.dec.aborted || x.enc.started {
+		return
+	}
+	x.log.Warn("ext_proc client: route timeout; router answers 504", "timeout", x.routeTimeout())
+	x.sendLocalReply(localReply{
+		status:   504,
+		body:     []byte("upstream request timeout"),
+		details:  "response_timeout",
+		flags:    flagUpstreamRequestTimeout,
+		viaChain: true,
+	})
+}
+
+// onUpstream handles the upstream's answer. A failed upstream is
+// router.cc onUpstreamReset before the response started: 503 with the
+// body "upstream connect error or disconnect/reset before headers. reset
+// reason: <reason>" and details "upstream_reset_before_response_started{
+// <reason>}" (spaces as "_"), flag UF (streamResetReasonToResponseFlag),
+// sent through the encoder filters. The client does not classify Go
+// errors into Envoy's reset reasons: it reports every failure as the
+// classic "connection failure" (current Envoy says "remote connection
+// failure" plus a transport failure reason for a refused connect).
+// A response is router.cc onUpstreamHeaders: details "via_upstream" and
+// the stream's response code set before the encoder filters run.
 func (x *exchange) onUpstream(resp *UpstreamResponse, err error) {
 	if x.finished || x.dec.aborted || x.enc.started {
 		return
 	}
+	x.stopRouteTimer()
 	if err == nil && resp == nil {
 		err = errors.New("upstream returned no response")
 	}
@@ -1445,6 +1515,7 @@ func (x *exchange) onUpstream(resp *UpstreamResponse, err error) {
 			status:   503,
 			body:     []byte("upstream connect error or disconnect/reset before headers. reset reason: connection failure"),
 			details:  "upstream_reset_before_response_started{connection_failure}",
+			flags:    flagUpstreamConnectionFailure,
 			viaChain: true,
 		})
 		return
@@ -1458,7 +1529,7 @@ func (x *exchange) onUpstream(resp *UpstreamResponse, err error) {
 		}
 		h.add(name, hd.Value)
 	}
-	x.respDetails = "via_upstream"
+	x.respDetails, x.respCode = "via_upstream", resp.Status
 	chunks := resp.BodyChunks
 	if chunks == nil && len(resp.Body) > 0 {
 		chunks = [][]byte{resp.Body}
@@ -1501,6 +1572,7 @@ func (x *exchange) teardown() {
 	x.processingComplete = true
 	x.dec.stopTimer()
 	x.enc.stopTimer()
+	x.stopRouteTimer()
 	close(x.quit)
 	x.cancelUpstream()
 	if x.upstreamDone != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -113,7 +114,16 @@ type Route struct {
 	// the request goes upstream: the route's, its virtual host's and the
 	// route configuration's request_headers_to_remove.
 	RequestHeadersToRemove []string
+	// Timeout is the router's global timeout for a forwarded request:
+	// the route action's timeout, DefaultRouteTimeout when it sets none,
+	// 0 for none at all (timeout: 0s).
+	Timeout time.Duration
 }
+
+// DefaultRouteTimeout is Envoy's route timeout when the route action sets
+// none (RouteAction.timeout: "If not specified, the default is 15s"); the
+// client also applies it to configurations without routes.
+const DefaultRouteTimeout = 15 * time.Second
 
 // NewFilterConfig wraps a programmatically built ExternalProcessor. The
 // result has no routes: every request gets the filter-level configuration.
@@ -312,6 +322,7 @@ func filterConfigFromHCM(hcm *hcmv3.HttpConnectionManager) (*FilterConfig, error
 				Cluster:                r.GetRoute().GetCluster(),
 				ClusterHeader:          r.GetRoute().GetClusterHeader(),
 				RequestHeadersToRemove: remove,
+				Timeout:                routeTimeout(r),
 			})
 		}
 	}
@@ -385,4 +396,12 @@ func lowerASCII(s string) string {
 		}
 	}
 	return s
+}
+
+// routeTimeout is a route's global timeout (Route.Timeout).
+func routeTimeout(r *routev3.Route) time.Duration {
+	if t := r.GetRoute().GetTimeout(); t != nil {
+		return t.AsDuration()
+	}
+	return DefaultRouteTimeout
 }

@@ -118,6 +118,8 @@ type routeTarget struct {
 	// cannot forward ("" when it can).
 	details string
 	status  int
+	// flags are the response flags of that local reply.
+	flags uint64
 }
 
 // target returns where the router sends a request that matched route r
@@ -148,7 +150,7 @@ func (fc *FilterConfig) target(r *Route, headers []Header) routeTarget {
 	c, ok := fc.Clusters[name]
 	switch {
 	case !ok && r.ClusterHeader != "":
-		t.status, t.details = 503, detailsNoCluster
+		t.status, t.details, t.flags = 503, detailsNoCluster, flagNoClusterFound
 		return t
 	case !ok:
 		// Envoy refuses to load a static route to an undefined cluster
@@ -157,7 +159,7 @@ func (fc *FilterConfig) target(r *Route, headers []Header) routeTarget {
 		return t
 	}
 	if c.DynamicForwardProxy && !fc.DynamicForwardProxyFilter {
-		t.status, t.details = 503, "no_healthy_upstream"
+		t.status, t.details, t.flags = 503, "no_healthy_upstream", flagNoHealthyUpstream
 		return t
 	}
 	t.cluster = c

@@ -26,6 +26,29 @@ var AttributeNames = []string{
 	"connection.sha256_peer_certificate_digest",
 }
 
+// ResponseAttributeNames are the response attributes flowproc reads; the
+// shipped Envoy configurations ask for them (response_attributes), and
+// e2e/TestShippedConfigsAskForAttributes checks that they do. Envoy
+// evaluates them when it sends response_headers, so they arrive with that
+// message (extproc.md §2.5).
+var ResponseAttributeNames = []string{"response.code_details"}
+
+// codeDetailsFromAttributes returns Envoy's response.code_details sent
+// with a response_headers message: "via_upstream" for a response from the
+// upstream, else the reason of Envoy's local reply (e.g.
+// "upstream_reset_before_response_started{...}" when the upstream could not
+// be reached). "" when the attribute is absent or not a string.
+func codeDetailsFromAttributes(req *extprocv3.ProcessingRequest) string {
+	v, ok := req.GetAttributes()[attributesKey].GetFields()["response.code_details"]
+	if !ok {
+		return ""
+	}
+	if s, ok := v.GetKind().(*structpb.Value_StringValue); ok {
+		return s.StringValue
+	}
+	return ""
+}
+
 // clientFromAttributes reads the downstream connection facts Envoy sent
 // with the first message. Attributes arrive as the CEL expression text
 // mapped to a value: source.address is "ip:port" (a string), source.port a

@@ -42,3 +42,33 @@ func TestClientFromAttributes(t *testing.T) {
 		})
 	}
 }
+
+func TestCodeDetailsFromAttributes(t *testing.T) {
+	attrs := func(m map[string]any) *extprocv3.ProcessingRequest {
+		st, err := structpb.NewStruct(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &extprocv3.ProcessingRequest{Attributes: map[string]*structpb.Struct{attributesKey: st}}
+	}
+	tests := []struct {
+		name string
+		req  *extprocv3.ProcessingRequest
+		want string
+	}{
+		{"none", &extprocv3.ProcessingRequest{}, ""},
+		{"other key only", &extprocv3.ProcessingRequest{Attributes: map[string]*structpb.Struct{"my-filter": {}}}, ""},
+		{"upstream response", attrs(map[string]any{"response.code_details": "via_upstream", "response.code": 200.0}), "via_upstream"},
+		{"connection failure", attrs(map[string]any{"response.code_details": "upstream_reset_before_response_started{connection_failure}", "response.flags": 32.0}),
+			"upstream_reset_before_response_started{connection_failure}"},
+		{"route timeout", attrs(map[string]any{"response.code_details": "response_timeout"}), "response_timeout"},
+		{"wrong type is ignored", attrs(map[string]any{"response.code_details": 5.0}), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := codeDetailsFromAttributes(tt.req); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -334,7 +334,7 @@ func (x *exchange) next(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 			if x.resp.seen {
 				return nil, x.protocolError(codes.FailedPrecondition, "unexpected second response_headers on one ext_proc stream")
 			}
-			err = x.onResponseHeaders(r.ResponseHeaders)
+			err = x.onResponseHeaders(r.ResponseHeaders, codeDetailsFromAttributes(m))
 		case *extprocv3.ProcessingRequest_RequestBody:
 			handled, err = x.onBody(&x.req, r.RequestBody)
 		case *extprocv3.ProcessingRequest_ResponseBody:
@@ -361,11 +361,13 @@ func (x *exchange) next(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 // direction was not released yet, Envoy has moved on without it (the
 // mode_override was not honoured, or Envoy generated a local reply): the
 // request body becomes unavailable and owed request replies are flushed.
-func (x *exchange) onResponseHeaders(h *extprocv3.HttpHeaders) error {
+// details is Envoy's response.code_details sent with the message ("" when
+// the filter does not ask for it).
+func (x *exchange) onResponseHeaders(h *extprocv3.HttpHeaders, details string) error {
 	d := &x.resp
 	d.seen, d.headersOwed, d.eos, d.since = true, true, h.GetEndOfStream(), time.Now()
 	x.owe(d.since)
-	x.response = flowengine.Response{BodyKnownEmpty: d.eos}
+	x.response = flowengine.Response{BodyKnownEmpty: d.eos, CodeDetails: details}
 	hs := h.GetHeaders().GetHeaders()
 	vals := newHeaderValues(hs)
 	x.response.Headers = make([]flowengine.Header, 0, len(hs))

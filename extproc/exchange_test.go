@@ -453,6 +453,40 @@ func TestExchange(t *testing.T) {
 			wantCode: "OK",
 		},
 		{
+			name: "response.code_details of Envoy's local reply reaches Forward's Response",
+			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
+				resp, err := h.Forward(ctx, nil)
+				if err != nil || resp.Status != 503 || !resp.LocalReply() ||
+					resp.CodeDetails != "upstream_reset_before_response_started{connection_failure}" {
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
+				}
+				return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 503, Body: []byte("target down")}}
+			},
+			steps: []step{
+				{reqHeaders("GET", "/", true, nil), replies(wantReqHeaders(&extprocv3.CommonResponse{}))},
+				{withAttributes(respHeaders("503", false, "content-type", "text/plain"), map[string]any{
+					"response.code_details": "upstream_reset_before_response_started{connection_failure}", "response.flags": 32.0}),
+					replies(wantImmediate(503, nil, "target down", "flowproc_demo"))},
+			},
+			wantCode: "OK",
+		},
+		{
+			name: "via_upstream is not a local reply",
+			run: func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
+				resp, err := h.Forward(ctx, nil)
+				if err != nil || resp.Status != 503 || resp.LocalReply() || resp.CodeDetails != "via_upstream" {
+					return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 599}}
+				}
+				return &flowengine.Outcome{Kind: flowengine.Forwarded}
+			},
+			steps: []step{
+				{reqHeaders("GET", "/", true, nil), replies(wantReqHeaders(&extprocv3.CommonResponse{}))},
+				{withAttributes(respHeaders("503", true), map[string]any{"response.code_details": "via_upstream"}),
+					replies(wantRespHeaders(&extprocv3.CommonResponse{}))},
+			},
+			wantCode: "OK",
+		},
+		{
 			name: "Forwarded outcome without a Forward call forwards unchanged",
 			run: func(context.Context, *flowengine.Request, flowengine.Host) *flowengine.Outcome {
 				return &flowengine.Outcome{Kind: flowengine.Forwarded, Mutation: flowengine.Mutation{SetHeaders: []flowengine.Header{{Name: "x-b", Value: "2"}}}}

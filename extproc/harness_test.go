@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/flowproc/flowproc/extproc/extproctest"
@@ -189,6 +190,18 @@ func respHeaders(code string, eos bool, kv ...string) *extprocv3.ProcessingReque
 		}},
 		MetadataContext: &corev3.Metadata{},
 	}
+}
+
+// withAttributes adds Envoy's attributes (expression text to value) to m
+// under the ext_proc filter's key, as Envoy sends request_attributes and
+// response_attributes with the first message of a direction.
+func withAttributes(m *extprocv3.ProcessingRequest, attrs map[string]any) *extprocv3.ProcessingRequest {
+	st, err := structpb.NewStruct(attrs)
+	if err != nil {
+		panic(err) // test data only
+	}
+	m.Attributes = map[string]*structpb.Struct{attributesKey: st}
+	return m
 }
 
 func reqBody(b string, eos bool) *extprocv3.ProcessingRequest {

@@ -286,10 +286,20 @@ func authorityOf(u *url.URL) string {
 }
 
 // forward hands the request to the host and records $upstream/main.
+// A forward that failed is error 3209: the host's error, or Envoy's local
+// reply for an upstream it could not reach (status 502) or that did not
+// answer in time (504), which is what the host receives from Envoy
+// instead of an upstream response.
 func (r *run) forward(upstreamURL string) error {
 	resp, err := r.x.Forward()
 	if err != nil {
 		return &flowError{status: 502, code: 3209, message: "Upstream request failed", info: []string{err.Error()}, cause: err}
+	}
+	switch resp.UpstreamFailure() {
+	case flowengine.UpstreamUnavailable:
+		return &flowError{status: 502, code: 3209, message: "Upstream request failed", info: []string{resp.CodeDetails}}
+	case flowengine.UpstreamTimeout:
+		return &flowError{status: 504, code: 3209, message: "Upstream request failed", info: []string{resp.CodeDetails}}
 	}
 	sl := &r.slab
 	main := sl.object("main")

@@ -3,6 +3,7 @@ package flat
 import (
 	"bytes"
 	"context"
+	"errors"
 	"slices"
 	"sort"
 	"strings"
@@ -22,6 +23,10 @@ import (
 // the same request. Cases whose host behaviour Envoy cannot produce (a
 // scripted body_error or upstream_error) run in the engine only; a case
 // may also say engine_only: "why".
+
+// connectFailureDetails is the response.code_details of the client's
+// local reply for an upstream it cannot reach.
+const connectFailureDetails = "upstream_reset_before_response_started{connection_failure}"
 
 // caseServer is one extproc server and Envoy-faithful client for all cases.
 type caseServer struct {
@@ -65,6 +70,9 @@ func extprocSkip(c *langCase) string {
 		return "a failing body read is scripted in the host; Envoy has no such failure"
 	case c.UpstreamError != "":
 		return "a failing forward is scripted in the host; Envoy answers a connect failure itself"
+	case c.Upstream != nil && c.Upstream.CodeDetails != "" && c.Upstream.CodeDetails != "via_upstream" &&
+		c.Upstream.CodeDetails != connectFailureDetails:
+		return "the client produces only the connect-failure local reply from a failing upstream"
 	}
 	return ""
 }
@@ -101,6 +109,10 @@ func runCaseThroughExtproc(t *testing.T, s *caseServer, c *langCase, p *Project,
 		h := newHost()
 		if h.resp == nil {
 			return &envoy.UpstreamResponse{Status: 200}, nil
+		}
+		if h.resp.LocalReply() {
+			// Envoy's local reply: the upstream cannot be reached.
+			return nil, errors.New("dial tcp: connection refused")
 		}
 		ur := &envoy.UpstreamResponse{Status: h.resp.Status, Body: h.respBody}
 		for _, x := range h.resp.Headers {

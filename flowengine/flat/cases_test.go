@@ -99,6 +99,9 @@ type caseResponse struct {
 	Headers map[string]string `json:"headers"`
 	Body    *string           `json:"body"`
 	JSON    any               `json:"json"`
+	// CodeDetails is Envoy's response.code_details (flowengine.Response):
+	// a value other than via_upstream scripts Envoy's local reply.
+	CodeDetails string `json:"code_details"`
 }
 
 type caseWant struct {
@@ -353,7 +356,7 @@ func caseHost(c *langCase) *fakeHost {
 		h.fwdErr = errors.New(c.UpstreamError)
 	}
 	if u := c.Upstream; u != nil {
-		h.resp = &flowengine.Response{Status: u.Status}
+		h.resp = &flowengine.Response{Status: u.Status, CodeDetails: u.CodeDetails}
 		if h.resp.Status == 0 {
 			h.resp.Status = 200
 		}
