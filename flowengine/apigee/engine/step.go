@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/runtime"
@@ -64,21 +63,13 @@ func (r *Run) RunShared(sf *SharedFlow) error {
 
 // upstreamFailure turns Envoy's local reply for an unreachable or
 // timed-out upstream into Apigee's target faults: ServiceUnavailable (503)
-// and GatewayTimeout (504). Details strings are Envoy's
-// StreamInfo::ResponseCodeDetails (router.cc); the route timeout is
-// "response_timeout" in current Envoy, "upstream_response_timeout" in
-// older releases.
+// and GatewayTimeout (504) (flowengine.Response.UpstreamFailure knows
+// Envoy's details strings).
 func upstreamFailure(resp *flowengine.Response) *Fault {
-	if !resp.LocalReply() {
-		return nil
-	}
-	d := resp.CodeDetails
-	switch {
-	case d == "response_timeout", strings.HasPrefix(d, "upstream_response_timeout"), strings.HasPrefix(d, "upstream_per_try_timeout"):
+	switch resp.UpstreamFailure() {
+	case flowengine.UpstreamTimeout:
 		return &Fault{Name: "GatewayTimeout", Code: "messaging.adaptors.http.flow.GatewayTimeout", Status: 504, Message: "Gateway Timeout"}
-	case strings.HasPrefix(d, "upstream_reset_before_response_started"), strings.HasPrefix(d, "no_healthy_upstream"),
-		strings.HasPrefix(d, "cluster_not_found"), strings.HasPrefix(d, "maintenance_mode"), strings.HasPrefix(d, "upstream_max_stream_duration_reached"),
-		strings.HasPrefix(d, "overload"), strings.HasPrefix(d, "no_cluster_found"), strings.HasPrefix(d, "route_not_found"):
+	case flowengine.UpstreamUnavailable:
 		return &Fault{Name: "ServiceUnavailable", Code: "messaging.adaptors.http.flow.ServiceUnavailable", Status: 503, Message: "The Service is temporarily unavailable"}
 	}
 	return nil
