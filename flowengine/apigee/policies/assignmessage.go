@@ -66,7 +66,7 @@ func (a *assignMessage) Execute(r *engine.Run) error {
 	if err != nil {
 		return err
 	}
-	e := &opEnv{r: r, dst: dst, src: cur, strict: a.strict,
+	e := &opEnv{r: r, vars: r, dst: dst, src: cur, strict: a.strict,
 		unresolved: func(v string) error {
 			// Fault code and faultstring: Apigee's AssignMessage runtime
 			// error page (research-apigee.md §4).

@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 // ServiceCallout tests: a policy body, the run it executes on, and the
 // expected fault and state. want keys: "request", "response" (dumped
 // messages), "msg:<name>" (a message variable), "var:<name>" (a
-// variable's string form).
+// variable's string form), "faultresponse" (the fault's Response).
 type msgCase struct {
 	name    string
 	policy  string
@@ -54,6 +55,12 @@ func (tc msgCase) run(t *testing.T, root string) *engine.Run {
 			got = dump(r.Request)
 		case k == "response":
 			got = dump(r.Response)
+		case k == "faultresponse":
+			var f *engine.Fault
+			if !errors.As(err, &f) {
+				t.Fatalf("no fault to read the response of")
+			}
+			got = dump(f.Response)
 		case strings.HasPrefix(k, "msg:"):
 			m, ok := r.Message(k[4:])
 			if !ok {

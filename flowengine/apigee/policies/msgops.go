@@ -8,6 +8,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/apigee/bundle"
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
+	"github.com/flowproc/flowproc/flowengine/apigee/flowvar"
 	"github.com/flowproc/flowproc/flowengine/apigee/msgtemplate"
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
@@ -23,6 +24,9 @@ import (
 // opEnv is what the operations of one policy execution work on.
 type opEnv struct {
 	r *engine.Run
+	// vars is what templates and Ref read: the run, or an overlay that
+	// makes the message being built "message" (RaiseFault).
+	vars flowvar.Vars
 	// dst is the message being built or changed.
 	dst *engine.Message
 	// src is the default source of <Copy> without source=: the message of
@@ -89,7 +93,7 @@ func compileOps(c *engine.Compiler, parent *bundle.Node) msgOps {
 // render renders t against the run, charging its output to the budget.
 // An unresolved variable is the policy's fault when e.strict.
 func (e *opEnv) render(t *msgtemplate.Template) (string, error) {
-	s, miss, err := t.String(e.r)
+	s, miss, err := t.String(e.vars)
 	if err != nil {
 		return "", fmt.Errorf("message template %q: %w", t.Source(), err)
 	}
@@ -689,7 +693,7 @@ func compileAssignVariable(c *engine.Compiler, n *bundle.Node) msgOp {
 // like every other template of the policy.
 func (a *assignVar) apply(e *opEnv) error {
 	if a.propSet != nil {
-		key, _, err := a.propSet.String(e.r)
+		key, _, err := a.propSet.String(e.vars)
 		if err != nil {
 			return fmt.Errorf("<PropertySetRef>: %w", err)
 		}
@@ -698,12 +702,12 @@ func (a *assignVar) apply(e *opEnv) error {
 		}
 	}
 	if a.ref != "" {
-		if v, ok := e.r.Lookup(a.ref); ok && v != nil {
+		if v, ok := e.vars.Lookup(a.ref); ok && v != nil {
 			return a.set(e, v)
 		}
 	}
 	if a.tmpl != nil {
-		s, miss, err := a.tmpl.String(e.r)
+		s, miss, err := a.tmpl.String(e.vars)
 		if err != nil {
 			return fmt.Errorf("<Template>: %w", err)
 		}
@@ -728,4 +732,22 @@ func (a *assignVar) set(e *opEnv, v any) error {
 		return e.setFailed(a.name, err)
 	}
 	return nil
+}
+
+// messageOverlay resolves "message" and "message.*" to m and everything
+// else through the run.
+type messageOverlay struct {
+	r *engine.Run
+	m *engine.Message
+}
+
+// Lookup implements flowvar.Vars.
+func (o messageOverlay) Lookup(name string) (any, bool) {
+	if name == "message" {
+		return o.m, true
+	}
+	if rest, ok := strings.CutPrefix(name, "message."); ok {
+		return o.r.MessageVar(o.m, rest)
+	}
+	return o.r.Lookup(name)
 }
