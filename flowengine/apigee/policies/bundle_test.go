@@ -92,7 +92,7 @@ func TestPoliciesInABundle(t *testing.T) {
   <Response>lookup</Response><HTTPTargetConnection><URL>https://users.example.com/u</URL></HTTPTargetConnection></ServiceCallout>`,
 		"policies/SC-Log.xml": `<ServiceCallout name="SC-Log"><Request><Set><Verb>POST</Verb><Payload>{request.uri}</Payload></Set></Request>
   <HTTPTargetConnection><URL>https://log.example.com/</URL></HTTPTargetConnection></ServiceCallout>`,
-		"policies/RF-Deny.xml": `<RaiseFault name="RF-Deny"><FaultResponse><Set><StatusCode>403</StatusCode><ReasonPhrase>Forbidden</ReasonPhrase></Set></FaultResponse></RaiseFault>`,
+		"policies/RF-Deny.xml":  `<RaiseFault name="RF-Deny"><FaultResponse><Set><StatusCode>403</StatusCode><ReasonPhrase>Forbidden</ReasonPhrase></Set></FaultResponse></RaiseFault>`,
 		"policies/AM-Fault.xml": `<AssignMessage name="AM-Fault"><Set><Headers><Header name="X-Fault">{fault.name}</Header></Headers></Set></AssignMessage>`,
 		"policies/AM-Answer.xml": `<AssignMessage name="AM-Answer"><Remove><Headers/></Remove>
   <Set><Payload contentType="application/json">{"who":{lookup.content}}</Payload><StatusCode>201</StatusCode></Set></AssignMessage>`,
