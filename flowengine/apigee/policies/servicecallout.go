@@ -240,7 +240,7 @@ func (sc *serviceCallout) Execute(r *engine.Run) error {
 		if res.Err.Kind == upstream.KindCanceled && r.Ctx().Err() != nil {
 			return r.Ctx().Err()
 		}
-		return sc.failed(calloutReason(res.Err.Kind), res.Err)
+		return sc.failed(sc.reason(res.Err.Kind), res.Err)
 	}
 	resp := engine.NewResponse()
 	resp.Status = res.Status
@@ -271,12 +271,15 @@ func (sc *serviceCallout) failed(reason string, cause error) error {
 		Message: "Execution of ServiceCallout " + sc.name + " failed. Reason: " + reason, Err: cause}
 }
 
-// calloutReason words a side-call failure for the faultstring without
-// leaking addresses; the details go to the log through Fault.Err.
-func calloutReason(k upstream.Kind) string {
+// reason words a side-call failure for the faultstring without leaking
+// addresses; the details go to the log through Fault.Err. The timeout
+// wording is Apigee's ("Execution of ServiceCallout Logging failed.
+// Reason: timeout occurred in Logging", discuss.google.dev thread
+// "ServiceCallout ignore errors"); the others are flowproc's.
+func (sc *serviceCallout) reason(k upstream.Kind) string {
 	switch k {
 	case upstream.KindTimeout:
-		return "timeout occurred"
+		return "timeout occurred in " + sc.name
 	case upstream.KindConnect:
 		return "connection failed"
 	case upstream.KindTLS:

@@ -105,6 +105,16 @@ func TestServiceCallout(t *testing.T) {
 		calls: "GET https://svc.example.com/base?k=v 55s\n\n\n",
 	}, {
 		msgCase: msgCase{
+			name:   "a timeout is ExecutionFailed with Apigee's reason",
+			policy: `<Response>r</Response>` + conn,
+			fault:  "ExecutionFailed|steps.servicecallout.ExecutionFailed|500|Execution of ServiceCallout P-1 failed. Reason: timeout occurred in P-1",
+		},
+		answer: func(m *upstream.Mock) {
+			m.Answer("P-1", &upstream.Result{Err: &upstream.Error{Kind: upstream.KindTimeout, Message: "deadline"}})
+		},
+		calls: "GET https://svc.example.com/base?k=v 55s\n\n\n",
+	}, {
+		msgCase: msgCase{
 			name:    "an existing message variable is the starting point",
 			headers: []string{"Authorization", "Bearer t", "Host", "api.example.com"},
 			policy: `<Request variable="prepared" clearPayload="true"><Copy source="request"><Headers><Header name="authorization"/><Header name="host"/></Headers></Copy></Request>
