@@ -119,6 +119,10 @@ func TestAssignMessage(t *testing.T) {
 		policy: `<Set><Payload contentType="application/json">{"id":"{request.queryparam.a}","n":{ "x": [] }}</Payload></Set>`,
 		want:   map[string]string{"request": "GET /v1/things?a=1\nContent-Type: application/json\n\n{\"id\":\"1\",\"n\":{ \"x\": [] }}"},
 	}, {
+		name:   "CDATA payload",
+		policy: `<Set><Payload contentType="application/json"><![CDATA[{"v":"{request.verb}","lt":"<"}]]></Payload></Set>`,
+		want:   map[string]string{"request": "GET /v1/things?a=1\nContent-Type: application/json\n\n{\"v\":\"GET\",\"lt\":\"<\"}"},
+	}, {
 		name:   "XML payload is the element's markup",
 		policy: `<Set><Payload contentType="text/xml"><root a="1"><v>{request.queryparam.a}</v></root></Payload></Set>`,
 		want:   map[string]string{"request": "GET /v1/things?a=1\nContent-Type: text/xml\n\n<root a=\"1\"><v>1</v></root>"},
