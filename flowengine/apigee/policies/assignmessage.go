@@ -104,7 +104,11 @@ func (a *assignMessage) targetMessage(r *engine.Run, cur *engine.Message) (*engi
 			return nil, "", engine.NewFault("assignmessage", "VariableOfNonMsgType", 500, "AssignMessage[%s]: value of variable %s is not of type Message", a.name, name)
 		}
 	}
-	isReq := a.typ == "request" || a.typ == "" && (r.Segment() == engine.ProxyRequest || r.Segment() == engine.TargetRequest)
+	typ := a.typ
+	if typ == "" && (name == "request" || name == "response") {
+		typ = name
+	}
+	isReq := typ == "request" || typ == "" && (r.Segment() == engine.ProxyRequest || r.Segment() == engine.TargetRequest)
 	var m *engine.Message
 	if isReq {
 		m = engine.NewRequest()

@@ -229,6 +229,10 @@ func TestAssignMessage(t *testing.T) {
 		policy: `<AssignTo createNew="true" type="response"/><Set><Payload>fresh</Payload></Set>`,
 		want:   map[string]string{"response": "200 \n\nfresh"},
 	}, {
+		name:   "createNew named response in the request flow is a response",
+		policy: `<AssignTo createNew="true">response</AssignTo><Set><StatusCode>202</StatusCode><Payload>early</Payload></Set>`,
+		want:   map[string]string{"response": "202 \n\nearly", "request": "GET /v1/things?a=1\n\n"},
+	}, {
 		name:   "status from a template that is no status",
 		seg:    engine.ProxyResponse,
 		resp:   resp(),
