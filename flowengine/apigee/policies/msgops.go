@@ -339,6 +339,13 @@ func compilePayload(c *engine.Compiler, n *bundle.Node) msgOp {
 	vp, hasP := n.Attr("variablePrefix")
 	vs, hasS := n.Attr("variableSuffix")
 	if hasP || hasS {
+		// One attribute alone keeps the other delimiter's default.
+		if !hasP {
+			vp = "{"
+		}
+		if !hasS {
+			vs = "}"
+		}
 		if len(vp) != 1 || len(vs) != 1 {
 			c.Errorf(n, diag.APBadPolicy, "<Payload> variablePrefix %q and variableSuffix %q must both be one character", vp, vs)
 			return nil
