@@ -333,3 +333,26 @@ func FuzzParseCodes(f *testing.F) {
 		}
 	})
 }
+
+// TestServiceCalloutTLS: SSLInfo becomes the side call's TLS options and
+// connect.timeout.millis its connect timeout.
+func TestServiceCalloutTLS(t *testing.T) {
+	p := compile(t, `<ServiceCallout name="P-1"><Response>r</Response><HTTPTargetConnection><URL>https://svc.example.com/</URL>
+		<Properties><Property name="connect.timeout.millis">1500</Property><Property name="io.timeout.millis">4000</Property></Properties>
+		<SSLInfo><Enabled>true</Enabled><IgnoreValidationErrors>true</IgnoreValidationErrors><ClientAuthEnabled>false</ClientAuthEnabled>
+		<Protocols><Protocol>TLSv1.3</Protocol><Protocol>TLSv1.2</Protocol></Protocols>
+		<Ciphers><Cipher>TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256</Cipher></Ciphers></SSLInfo></HTTPTargetConnection></ServiceCallout>`)
+	m := upstream.NewMock()
+	m.AnswerStatus("P-1", 200, nil, nil)
+	r := newRun(engine.ProxyRequest, "GET", "/", "", nil)
+	r.SetTestUpstream(m)
+	if err := p.Execute(r); err != nil {
+		t.Fatalf("Execute: %v", err)
+	}
+	c := m.Calls()[0]
+	got := fmt.Sprintf("%v %v %+v", c.Timeout, c.ConnectTimeout, c.TLS)
+	want := "4s 1.5s {MinVersion:771 MaxVersion:772 Ciphers:[TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] InsecureSkipVerify:true ClientCertPEM:[] ClientKeyPEM:[] ClientKeyPassword: ServerName:}"
+	if got != want {
+		t.Errorf("\n got %s\nwant %s", got, want)
+	}
+}
