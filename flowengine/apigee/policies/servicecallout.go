@@ -323,14 +323,30 @@ var hopHeaders = map[string]bool{"host": true, "content-length": true, "transfer
 // set one, is appended to the URL's path; its query to the URL's query)
 // and sets servicecallout.requesturi and servicecallout.<policy>.target.url.
 func (sc *serviceCallout) buildCall(r *engine.Run, req *engine.Message) (*upstream.Call, error) {
-	raw, miss, err := sc.url.String(r)
-	if err != nil {
-		return nil, sc.failed("invalid URL", err)
+	urlVar := "servicecallout." + sc.name + ".target.url"
+	wroteVar := "flowproc.servicecallout." + sc.name + ".sent.url"
+	raw, overridden := r.Get(urlVar)
+	if overridden {
+		// servicecallout.<policy>.target.url is read/write (Apigee's
+		// variables reference): a value a flow set replaces the URL, as
+		// the corpus's traffic-mirroring shared flow relies on. A value
+		// this policy wrote itself on an earlier run is not an override.
+		if wrote, ok := r.Get(wroteVar); ok && wrote == raw {
+			overridden = false
+		}
 	}
-	if miss != "" {
-		// The URL is always resolved strictly: an empty host or path
-		// part would send the call elsewhere.
-		return nil, unresolvedRuntime(miss)
+	if !overridden {
+		var miss string
+		var err error
+		raw, miss, err = sc.url.String(r)
+		if err != nil {
+			return nil, sc.failed("invalid URL", err)
+		}
+		if miss != "" {
+			// The URL is always resolved strictly: an empty host or
+			// path part would send the call elsewhere.
+			return nil, unresolvedRuntime(miss)
+		}
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" {
@@ -361,7 +377,10 @@ func (sc *serviceCallout) buildCall(r *engine.Run, req *engine.Message) (*upstre
 	if err := r.Set("servicecallout.requesturi", uri); err != nil {
 		return nil, err
 	}
-	if err := r.Set("servicecallout."+sc.name+".target.url", full); err != nil {
+	if err := r.Set(urlVar, full); err != nil {
+		return nil, err
+	}
+	if err := r.Set(wroteVar, full); err != nil {
 		return nil, err
 	}
 	body, err := req.Content()

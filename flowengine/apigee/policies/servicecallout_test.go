@@ -166,6 +166,19 @@ func TestServiceCallout(t *testing.T) {
 		calls:  "GET https://h.example.com:8443/x/1 55s\n\n\n",
 	}, {
 		msgCase: msgCase{
+			name: "servicecallout.<policy>.target.url set by the flow replaces the URL (corpus traffic mirroring)",
+			policy: `<Request clearPayload="false" variable="mirrorRequest"><Set><Path>{request-mirror-uri}</Path></Set></Request>
+				<Response>r</Response><HTTPTargetConnection><Properties/><URL>http://will-be-replaced</URL></HTTPTargetConnection>`,
+			setup: func(r *engine.Run) {
+				_ = r.Set("servicecallout.P-1.target.url", "https://httpbin.org")
+				_ = r.Set("request-mirror-uri", "/delay/2")
+			},
+			want: map[string]string{"var:servicecallout.P-1.target.url": "https://httpbin.org/delay/2", "var:servicecallout.requesturi": "/delay/2"},
+		},
+		answer: ok,
+		calls:  "GET https://httpbin.org/delay/2 55s\n\n\n",
+	}, {
+		msgCase: msgCase{
 			name:   "a URL that is no URL",
 			policy: `<Response>r</Response><HTTPTargetConnection><URL>https://{host}/</URL></HTTPTargetConnection>`,
 			setup:  func(r *engine.Run) { _ = r.Set("host", "") },
@@ -354,5 +367,25 @@ func TestServiceCalloutTLS(t *testing.T) {
 	want := "4s 1.5s {MinVersion:771 MaxVersion:772 Ciphers:[TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] InsecureSkipVerify:true ClientCertPEM:[] ClientKeyPEM:[] ClientKeyPassword: ServerName:}"
 	if got != want {
 		t.Errorf("\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestServiceCalloutRunsTwice: the URL this policy wrote on its first run
+// is not taken for an override on the second.
+func TestServiceCalloutRunsTwice(t *testing.T) {
+	p := compile(t, `<ServiceCallout name="P-1"><Request><Set><Path>/{n}</Path></Set></Request><Response>r</Response>
+		<HTTPTargetConnection><URL>http://svc.example.com/base</URL></HTTPTargetConnection></ServiceCallout>`)
+	m := upstream.NewMock()
+	m.AnswerStatus("P-1", 200, nil, nil)
+	r := newRun(engine.ProxyRequest, "GET", "/", "", nil)
+	r.SetTestUpstream(m)
+	for _, n := range []string{"1", "2"} {
+		_ = r.Set("n", n)
+		if err := p.Execute(r); err != nil {
+			t.Fatalf("Execute: %v", err)
+		}
+	}
+	if got, want := dumpCalls(m.Calls()), "GET http://svc.example.com/base/1 55s\n\n\nGET http://svc.example.com/base/2 55s\n\n\n"; got != want {
+		t.Errorf("calls:\n got %q\nwant %q", got, want)
 	}
 }
