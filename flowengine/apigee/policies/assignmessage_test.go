@@ -233,6 +233,16 @@ func TestAssignMessage(t *testing.T) {
 		policy: `<AssignTo createNew="true">response</AssignTo><Set><StatusCode>202</StatusCode><Payload>early</Payload></Set>`,
 		want:   map[string]string{"response": "202 \n\nearly", "request": "GET /v1/things?a=1\n\n"},
 	}, {
+		name: "empty Verb, Path, QueryParams and FormParams change nothing (corpus aps-pagination)",
+		seg:  engine.ProxyResponse,
+		resp: resp(),
+		policy: `<Remove><Headers><Header name='Content-Type'></Header><Header name='Content-Length'></Header></Headers></Remove>
+			<Set><Headers><Header name='content-type'>text/xml</Header></Headers><QueryParams/><FormParams/><Verb/><Path/>
+			<Payload contentType='text/xml'>{paginatedResponse}</Payload></Set>
+			<IgnoreUnresolvedVariables>true</IgnoreUnresolvedVariables><AssignTo createNew="false" transport="http" type="response"/>`,
+		setup: func(r *engine.Run) { _ = r.Set("paginatedResponse", "<page/>") },
+		want:  map[string]string{"response": "200 \ncontent-type: text/xml\n\n<page/>", "request": "GET /v1/things?a=1\n\n"},
+	}, {
 		name:   "status from a template that is no status",
 		seg:    engine.ProxyResponse,
 		resp:   resp(),

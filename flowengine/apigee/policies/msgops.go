@@ -274,6 +274,11 @@ func compileSet(c *engine.Compiler, n *bundle.Node) msgOps {
 			}
 		case "Verb", "Path", "StatusCode", "ReasonPhrase", "Version":
 			c.Unknown(ch)
+			if ch.Text == "" {
+				// <Verb/>, <Path/>: nothing to set (the corpus's
+				// aps-pagination writes them empty on a response).
+				continue
+			}
 			t := c.Template(ch, ch.Text)
 			if t == nil {
 				continue
