@@ -241,7 +241,7 @@ func TestAssignMessage(t *testing.T) {
 			<Payload contentType='text/xml'>{paginatedResponse}</Payload></Set>
 			<IgnoreUnresolvedVariables>true</IgnoreUnresolvedVariables><AssignTo createNew="false" transport="http" type="response"/>`,
 		setup: func(r *engine.Run) { _ = r.Set("paginatedResponse", "<page/>") },
-		want:  map[string]string{"response": "200 \ncontent-type: text/xml\n\n<page/>", "request": "GET /v1/things?a=1\n\n"},
+		want:  map[string]string{"response": "200 \nContent-Type: text/xml\n\n<page/>", "request": "GET /v1/things?a=1\n\n"},
 	}, {
 		name:   "status from a template that is no status",
 		seg:    engine.ProxyResponse,
