@@ -1,0 +1,88 @@
+package policies
+
+import (
+	"github.com/flowproc/flowproc/flowengine/apigee/bundle"
+	"github.com/flowproc/flowproc/flowengine/apigee/engine"
+)
+
+func init() {
+	engine.Register(engine.Kind{Type: "RaiseFault", Prefix: "raisefault", New: newRaiseFault})
+}
+
+// raiseFault is a compiled RaiseFault policy (reference/apigee.md §4.2).
+// It always fails with fault.name RaiseFault, code
+// steps.raisefault.RaiseFault and faultstring "Raising fault. Fault name
+// : <policy>" (research-apigee.md §4: several real captures, note the
+// space before the colon). With a FaultResponse its operations build a
+// new response message (status 500 unless set) that becomes the error
+// response.
+type raiseFault struct {
+	name        string
+	hasResponse bool
+	ops         msgOps
+	strict      bool
+	short       bool
+}
+
+func newRaiseFault(c *engine.Compiler, p *bundle.Policy) engine.Policy {
+	root := p.Root
+	c.Unknown(root, "DisplayName", "Description", "Properties", "FaultResponse", "IgnoreUnresolvedVariables", "ShortFaultReason")
+	f := &raiseFault{name: p.Name, strict: true}
+	if n := root.Child("IgnoreUnresolvedVariables"); n != nil {
+		f.strict = !c.Bool(n, n.Text, false)
+	}
+	if n := root.Child("ShortFaultReason"); n != nil {
+		c.Unknown(n)
+		f.short = c.Bool(n, n.Text, false)
+	}
+	if n := root.Child("FaultResponse"); n != nil {
+		c.Unknown(n, opElements...)
+		f.hasResponse = true
+		f.ops = compileOps(c, n)
+	}
+	return f
+}
+
+// Execute builds the fault response and returns the fault.
+func (f *raiseFault) Execute(r *engine.Run) error {
+	fault := &engine.Fault{Name: "RaiseFault", Code: "steps.raisefault.RaiseFault", Status: 500,
+		Message: "Raising fault. Fault name : " + f.name}
+	if f.short {
+		// Apigee X <ShortFaultReason>true</ShortFaultReason>: the
+		// faultstring is the policy name alone [mem; not confirmed by a
+		// stored source].
+		fault.Message = f.name
+	}
+	if !f.hasResponse {
+		return fault
+	}
+	m := engine.NewResponse()
+	m.Status = 500
+	e := &opEnv{r: r, vars: messageOverlay{r, m}, dst: m, src: r.Current(), strict: f.strict,
+		unresolved: func(v string) error {
+			// No source names RaiseFault's fault for an unresolved
+			// variable; this mirrors AssignMessage's.
+			return engine.NewFault("raisefault", "UnresolvedVariable", 500, "RaiseFault[%s]: unable to resolve variable %s", f.name, v)
+		},
+		setFailed: func(v string, err error) error {
+			nf := engine.NewFault("raisefault", "SetVariableFailed", 500, "RaiseFault[%s]: unable to set variable %s", f.name, v)
+			nf.Err = err
+			return nf
+		},
+	}
+	if err := f.ops.run(e); err != nil {
+		return err
+	}
+	if !e.contentSet {
+		// A FaultResponse without a payload answers with Apigee's fault
+		// JSON and the FaultResponse's status (research-apigee.md §4: a
+		// capture of a RaiseFault with a 403 StatusCode and the default
+		// body with Content-Type application/json).
+		m.SetHeader("Content-Type", "application/json")
+		m.SetContent(engine.FaultJSON(fault.Message, fault.Code))
+	}
+	fault.Status = m.Status
+	fault.Reason = m.Reason
+	fault.Response = m
+	return fault
+}
