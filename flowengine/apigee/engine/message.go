@@ -167,26 +167,17 @@ func (m *Message) own() {
 	m.headersSet = true
 }
 
-// SetHeader replaces every line of header name with value, in place of
-// the first line when there is one.
+// SetHeader replaces every line of header name with one line, name as
+// given, at the end.
 func (m *Message) SetHeader(name, value string) {
 	m.own()
-	at := -1
 	out := m.Headers[:0]
 	for _, h := range m.Headers {
-		if strings.EqualFold(h.Name, name) {
-			if at >= 0 {
-				continue
-			}
-			at = len(out)
-			h.Value = value
+		if !strings.EqualFold(h.Name, name) {
+			out = append(out, h)
 		}
-		out = append(out, h)
 	}
-	if at < 0 {
-		out = append(out, flowengine.Header{Name: name, Value: value})
-	}
-	m.Headers = out
+	m.Headers = append(out, flowengine.Header{Name: name, Value: value})
 }
 
 // AddHeader appends a line to header name.

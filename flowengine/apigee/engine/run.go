@@ -341,11 +341,15 @@ func (r *Run) main() error {
 	if rt == nil || rt.target == nil && rt.url == "" {
 		// No route: the proxy answers; Apigee's response starts as a copy
 		// of the request's headers and body.
-		resp, err := r.echoResponse()
-		if err != nil {
-			return err
+		// A response a request flow already built (AssignMessage with
+		// AssignTo type="response") is kept as it is.
+		if r.Response == nil {
+			resp, err := r.echoResponse()
+			if err != nil {
+				return err
+			}
+			r.Response = resp
 		}
-		r.Response = resp
 	} else {
 		r.te = rt.target
 		r.segment = TargetRequest
