@@ -192,6 +192,7 @@ func load(dir string, opts Options, parentDep *Deployment, depth int) (*Project,
 	}
 	sharedBundles := map[string]*bundle.Bundle{}
 	sharedPrefix := map[string]string{}
+	sharedAlias := map[string]string{} // manifest name → folder name
 	for _, sd := range sharedDirs {
 		sb, serrs := bundle.LoadShared(os.DirFS(sd))
 		rel, _ := filepath.Rel(dir, sd)
@@ -200,14 +201,17 @@ func load(dir string, opts Options, parentDep *Deployment, depth int) (*Project,
 			prefix = ""
 		}
 		errs = append(errs, prefixed(prefix, serrs)...)
+		// A shared flow is called by the name it is deployed under: its
+		// folder's name (samples deploy it so) or its manifest's name
+		// (which samples sometimes leave copied from another bundle).
 		name := filepath.Base(filepath.Dir(sd))
 		if sd == dir {
 			name = filepath.Base(dir)
 		}
-		if sb.Name != "" {
-			name = sb.Name
-		}
 		sharedBundles[name], sharedPrefix[name] = sb, prefix
+		if sb.Name != "" && sb.Name != name && sharedBundles[sb.Name] == nil {
+			sharedAlias[sb.Name] = name
+		}
 	}
 	if src.fs == nil && len(sharedBundles) == 0 {
 		errs.Addf(".", 0, 0, diag.APNoBundle, "no apiproxy/ directory, bundle zip or sharedflows/*/sharedflowbundle in the project")
@@ -218,6 +222,9 @@ func load(dir string, opts Options, parentDep *Deployment, depth int) (*Project,
 	compiling := map[string]bool{}
 	var compileShared func(name string) *SharedFlow
 	compileShared = func(name string) *SharedFlow {
+		if folder, ok := sharedAlias[name]; ok {
+			name = folder
+		}
 		if sf := p.shared[name]; sf != nil {
 			return sf
 		}
