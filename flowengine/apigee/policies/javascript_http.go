@@ -1,0 +1,151 @@
+package policies
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/flowproc/flowproc/flowengine/apigee/engine"
+	"github.com/flowproc/flowproc/flowengine/upstream"
+)
+
+// httpClient is the object model's httpClient: send(request[, callback])
+// and get(url[, callback]) return an exchange object (isComplete,
+// waitForComplete, isSuccess, isError, getResponse, getError). The call
+// runs through the run's side-call client when the script makes it,
+// bounded by what is left of the script's timeLimit and of the run's time;
+// the callback, when given, is called with (response, error) once it
+// finished.
+func (jr *jsRun) httpClient() *goja.Object {
+	o := jr.vm.NewObject()
+	_ = o.Set("send", jr.fn(func(c goja.FunctionCall) goja.Value {
+		req, ok := c.Argument(0).(*goja.Object)
+		if !ok {
+			jr.throw("httpClient.send needs a Request")
+		}
+		call := jr.callFrom(req)
+		return jr.exchange(call, c.Argument(1))
+	}))
+	_ = o.Set("get", jr.fn(func(c goja.FunctionCall) goja.Value {
+		call := &upstream.Call{ID: jr.j.name, Method: "GET", URL: c.Argument(0).String()}
+		return jr.exchange(call, c.Argument(1))
+	}))
+	return o
+}
+
+// requestConstructor is Request(url, method, headers, body).
+func (jr *jsRun) requestConstructor() goja.Value {
+	vm := jr.vm
+	return vm.ToValue(func(c goja.ConstructorCall) *goja.Object {
+		o := c.This
+		str := func(i int, def string) goja.Value {
+			a := c.Argument(i)
+			if goja.IsUndefined(a) || goja.IsNull(a) {
+				return vm.ToValue(def)
+			}
+			return a
+		}
+		_ = o.Set("url", str(0, ""))
+		_ = o.Set("method", str(1, "GET"))
+		if h, ok := c.Argument(2).(*goja.Object); ok {
+			_ = o.Set("headers", h)
+		} else {
+			_ = o.Set("headers", vm.NewObject())
+		}
+		_ = o.Set("body", str(3, ""))
+		return nil
+	})
+}
+
+// callFrom reads a Request object (url, method, headers, body) into a call.
+func (jr *jsRun) callFrom(req *goja.Object) *upstream.Call {
+	get := func(k string) string {
+		v := req.Get(k)
+		if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+			return ""
+		}
+		return v.String()
+	}
+	call := &upstream.Call{ID: jr.j.name, URL: get("url"), Method: strings.ToUpper(get("method"))}
+	if call.Method == "" {
+		call.Method = "GET"
+	}
+	if b := get("body"); b != "" {
+		jr.charge(len(b))
+		call.Body = []byte(b)
+	}
+	if h, ok := req.Get("headers").(*goja.Object); ok {
+		for _, k := range h.Keys() {
+			for _, v := range jr.values(h.Get(k)) {
+				call.Headers = append(call.Headers, upstream.Field{Name: k, Value: v})
+			}
+		}
+	}
+	return call
+}
+
+// exchange makes the call now and returns the exchange object.
+func (jr *jsRun) exchange(call *upstream.Call, callback goja.Value) goja.Value {
+	vm, r := jr.vm, jr.r
+	if !strings.HasPrefix(call.URL, "http://") && !strings.HasPrefix(call.URL, "https://") {
+		jr.throw("httpClient: URL %q is not absolute http(s)", call.URL)
+	}
+	left := time.Until(jr.deadline)
+	if left <= 0 {
+		left = time.Millisecond
+	}
+	left = r.Budget().Cap(left)
+	ctx, cancel := context.WithTimeout(r.Ctx(), left)
+	call.Timeout = left
+	res, err := r.Upstream().Do(ctx, call)
+	cancel()
+	if r.Ctx().Err() != nil {
+		jr.fail(r.Ctx().Err())
+	}
+	var resp *engine.Message
+	errText := ""
+	switch {
+	case err != nil:
+		errText = err.Error()
+	case res == nil:
+		errText = "no result"
+	case res.Failed():
+		errText = res.Err.Error()
+	default:
+		jr.charge(len(res.Body))
+		resp = engine.NewResponse()
+		resp.Status = res.Status
+		for name, vs := range res.Header {
+			for _, v := range vs {
+				resp.AddHeader(name, v)
+			}
+		}
+		resp.SetContent(res.Body)
+	}
+	var respVal, errVal goja.Value = goja.Undefined(), goja.Undefined()
+	if resp != nil {
+		respVal = jr.message(resp, true)
+	} else {
+		errVal = vm.ToValue(errText)
+	}
+	ex := vm.NewObject()
+	yes := jr.fn(func(goja.FunctionCall) goja.Value { return vm.ToValue(true) })
+	_ = ex.Set("isComplete", yes)
+	_ = ex.Set("waitForComplete", jr.fn(func(goja.FunctionCall) goja.Value { return goja.Undefined() }))
+	_ = ex.Set("isSuccess", jr.fn(func(goja.FunctionCall) goja.Value { return vm.ToValue(resp != nil) }))
+	_ = ex.Set("isError", jr.fn(func(goja.FunctionCall) goja.Value { return vm.ToValue(resp == nil) }))
+	_ = ex.Set("getResponse", jr.fn(func(goja.FunctionCall) goja.Value { return respVal }))
+	_ = ex.Set("getError", jr.fn(func(goja.FunctionCall) goja.Value { return errVal }))
+	if fn, ok := goja.AssertFunction(callback); ok {
+		if _, err := fn(goja.Undefined(), respVal, errVal); err != nil {
+			if ex, isEx := err.(*goja.Exception); isEx {
+				panic(ex)
+			}
+			// Interrupted (timeLimit, cancellation) inside the callback.
+			jr.fail(jr.j.fault(err, ""))
+		}
+	}
+	return ex
+}
