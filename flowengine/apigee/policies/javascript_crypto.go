@@ -17,18 +17,25 @@ import (
 // getSHA512 and getHash(name) return hash objects with update(value),
 // digest() (lower-case hex) and digest64() (base64).
 func (jr *jsRun) crypto() *goja.Object {
-	vm := jr.vm
-	o := vm.NewObject()
+	return jr.lazy(jr.cryptoMember, "getMD5", "getSHA1", "getSHA256", "getSHA512", "getHash")
+}
+
+func (jr *jsRun) cryptoMember(name string) goja.Value {
 	mk := func(newHash func() hash.Hash) goja.Value {
 		return jr.fn(func(goja.FunctionCall) goja.Value { return jr.hashObject(newHash()) })
 	}
-	_ = o.Set("getMD5", mk(md5.New))
-	_ = o.Set("getSHA1", mk(sha1.New))
-	_ = o.Set("getSHA256", mk(sha256.New))
-	_ = o.Set("getSHA512", mk(sha512.New))
-	_ = o.Set("getHash", jr.fn(func(c goja.FunctionCall) goja.Value {
-		name := strings.ToUpper(strings.ReplaceAll(c.Argument(0).String(), "-", ""))
-		switch name {
+	switch name {
+	case "getMD5":
+		return mk(md5.New)
+	case "getSHA1":
+		return mk(sha1.New)
+	case "getSHA256":
+		return mk(sha256.New)
+	case "getSHA512":
+		return mk(sha512.New)
+	}
+	return jr.fn(func(c goja.FunctionCall) goja.Value {
+		switch strings.ToUpper(strings.ReplaceAll(c.Argument(0).String(), "-", "")) {
 		case "MD5":
 			return jr.hashObject(md5.New())
 		case "SHA1":
@@ -40,8 +47,7 @@ func (jr *jsRun) crypto() *goja.Object {
 		}
 		jr.throw("crypto.getHash: unsupported algorithm %q", c.Argument(0).String())
 		return nil
-	}))
-	return o
+	})
 }
 
 func (jr *jsRun) hashObject(h hash.Hash) *goja.Object {

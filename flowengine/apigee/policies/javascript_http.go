@@ -19,20 +19,21 @@ import (
 // the callback, when given, is called with (response, error) once it
 // finished.
 func (jr *jsRun) httpClient() *goja.Object {
-	o := jr.vm.NewObject()
-	_ = o.Set("send", jr.fn(func(c goja.FunctionCall) goja.Value {
-		req, ok := c.Argument(0).(*goja.Object)
-		if !ok {
-			jr.throw("httpClient.send needs a Request")
+	return jr.lazy(func(name string) goja.Value {
+		if name == "send" {
+			return jr.fn(func(c goja.FunctionCall) goja.Value {
+				req, ok := c.Argument(0).(*goja.Object)
+				if !ok {
+					jr.throw("httpClient.send needs a Request")
+				}
+				return jr.exchange(jr.callFrom(req), c.Argument(1))
+			})
 		}
-		call := jr.callFrom(req)
-		return jr.exchange(call, c.Argument(1))
-	}))
-	_ = o.Set("get", jr.fn(func(c goja.FunctionCall) goja.Value {
-		call := &upstream.Call{ID: jr.j.name, Method: "GET", URL: c.Argument(0).String()}
-		return jr.exchange(call, c.Argument(1))
-	}))
-	return o
+		return jr.fn(func(c goja.FunctionCall) goja.Value {
+			call := &upstream.Call{ID: jr.j.name, Method: "GET", URL: c.Argument(0).String()}
+			return jr.exchange(call, c.Argument(1))
+		})
+	}, "send", "get")
 }
 
 // requestConstructor is Request(url, method, headers, body).

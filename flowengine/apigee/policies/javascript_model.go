@@ -94,42 +94,129 @@ func (jr *jsRun) accessor(o *goja.Object, name string, get func() goja.Value, se
 	_ = o.DefineAccessorProperty(name, g, s, goja.FLAG_FALSE, goja.FLAG_TRUE)
 }
 
+// jsLazy is a host object whose members are built on first access, so an
+// execution pays only for the parts of the object model it uses. Scripts
+// may add, replace and delete members.
+type jsLazy struct {
+	names []string
+	build func(name string) goja.Value
+	vals  map[string]goja.Value
+	gone  map[string]bool
+}
+
+func (l *jsLazy) member(k string) bool {
+	for _, n := range l.names {
+		if n == k {
+			return !l.gone[k]
+		}
+	}
+	return false
+}
+
+func (l *jsLazy) Get(k string) goja.Value {
+	if v, ok := l.vals[k]; ok {
+		return v
+	}
+	if !l.member(k) {
+		return nil
+	}
+	v := l.build(k)
+	l.Set(k, v)
+	return v
+}
+
+func (l *jsLazy) Set(k string, v goja.Value) bool {
+	if l.vals == nil {
+		l.vals = make(map[string]goja.Value, 4)
+	}
+	l.vals[k] = v
+	return true
+}
+
+func (l *jsLazy) Has(k string) bool {
+	_, ok := l.vals[k]
+	return ok || l.member(k)
+}
+
+func (l *jsLazy) Delete(k string) bool {
+	delete(l.vals, k)
+	if l.member(k) {
+		if l.gone == nil {
+			l.gone = map[string]bool{}
+		}
+		l.gone[k] = true
+	}
+	return true
+}
+
+func (l *jsLazy) Keys() []string {
+	out := make([]string, 0, len(l.names)+len(l.vals))
+	for _, n := range l.names {
+		if !l.gone[n] {
+			out = append(out, n)
+		}
+	}
+	for k := range l.vals {
+		if !l.member(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func (jr *jsRun) lazy(build func(string) goja.Value, names ...string) *goja.Object {
+	return jr.vm.NewDynamicObject(&jsLazy{names: names, build: build})
+}
+
+var jsContextMembers = []string{"getVariable", "setVariable", "removeVariable", "flow",
+	"proxyRequest", "targetRequest", "targetResponse", "proxyResponse", "session"}
+
+// contextMember builds one member of the context object.
+func (jr *jsRun) contextMember(name string) goja.Value {
+	r := jr.r
+	msg := func(name string, ok bool) goja.Value {
+		if !ok {
+			return goja.Undefined()
+		}
+		m, has := r.Message(name)
+		if !has || m == nil {
+			return goja.Undefined()
+		}
+		return jr.message(m, false)
+	}
+	seg := r.Segment()
+	switch name {
+	case "getVariable":
+		return jr.fn(jr.getVariable)
+	case "setVariable":
+		return jr.fn(jr.setVariable)
+	case "removeVariable":
+		return jr.fn(func(c goja.FunctionCall) goja.Value {
+			r.Remove(c.Argument(0).String())
+			return goja.Undefined()
+		})
+	case "flow":
+		return jr.vm.ToValue(string(seg))
+	case "proxyRequest":
+		// One request object serves proxy and target flows in flowproc:
+		// the target request is the proxy request as the flows changed it.
+		return msg("request", true)
+	case "targetRequest":
+		return msg("request", seg == engine.TargetRequest || seg == engine.TargetResponse)
+	case "targetResponse":
+		return msg("response", seg == engine.TargetResponse)
+	case "proxyResponse":
+		return msg("response", seg == engine.ProxyResponse || seg == engine.ErrorFlow || seg == engine.PostClient)
+	case "session":
+		return jr.session()
+	}
+	return goja.Undefined()
+}
+
 // install sets the object model's globals.
 func (jr *jsRun) install() error {
 	vm, r := jr.vm, jr.r
-	ctx := vm.NewObject()
-	_ = ctx.Set("getVariable", jr.fn(jr.getVariable))
-	_ = ctx.Set("setVariable", jr.fn(jr.setVariable))
-	_ = ctx.Set("removeVariable", jr.fn(func(c goja.FunctionCall) goja.Value {
-		r.Remove(c.Argument(0).String())
-		return goja.Undefined()
-	}))
-	_ = ctx.Set("flow", string(r.Segment()))
-	msg := func(name string, ok func(engine.Segment) bool) func() goja.Value {
-		return func() goja.Value {
-			if !ok(r.Segment()) {
-				return goja.Undefined()
-			}
-			m, has := r.Message(name)
-			if !has || m == nil {
-				return goja.Undefined()
-			}
-			return jr.message(m, false)
-		}
-	}
-	always := func(engine.Segment) bool { return true }
-	target := func(s engine.Segment) bool { return s == engine.TargetRequest || s == engine.TargetResponse }
-	// One request object serves proxy and target flows in flowproc: the
-	// target request is the proxy request as the flows changed it.
-	jr.accessor(ctx, "proxyRequest", msg("request", always), nil)
-	jr.accessor(ctx, "targetRequest", msg("request", target), nil)
-	jr.accessor(ctx, "targetResponse", msg("response", func(s engine.Segment) bool { return s == engine.TargetResponse }), nil)
-	jr.accessor(ctx, "proxyResponse", msg("response", func(s engine.Segment) bool {
-		return s == engine.ProxyResponse || s == engine.ErrorFlow || s == engine.PostClient
-	}), nil)
-	_ = ctx.Set("session", jr.session())
-	_ = vm.Set("context", ctx)
-
+	_ = vm.Set("context", jr.lazy(jr.contextMember, jsContextMembers...))
 	if m, ok := r.Message("request"); ok && m != nil {
 		_ = vm.Set("request", jr.message(m, false))
 	} else {
@@ -151,11 +238,7 @@ func (jr *jsRun) install() error {
 
 	print := jr.fn(jr.print)
 	_ = vm.Set("print", print)
-	console := vm.NewObject()
-	for _, k := range []string{"log", "info", "warn", "error", "debug"} {
-		_ = console.Set(k, print)
-	}
-	_ = vm.Set("console", console)
+	_ = vm.Set("console", jr.lazy(func(string) goja.Value { return print }, "log", "info", "warn", "error", "debug"))
 	_ = vm.Set("crypto", jr.crypto())
 	_ = vm.Set("httpClient", jr.httpClient())
 	_ = vm.Set("Request", jr.requestConstructor())
@@ -290,44 +373,101 @@ func (jr *jsRun) message(m *engine.Message, callout bool) *goja.Object {
 	if o := jr.wrapped[m]; o != nil {
 		return o
 	}
-	vm := jr.vm
-	o := vm.NewObject()
+	o := jr.vm.NewDynamicObject(&jsMessage{jr: jr, m: m, callout: callout})
 	jr.wrapped[m] = o
 	jr.msgOf[o] = m
-	_ = o.Set("headers", vm.NewDynamicObject(&jsHeaders{jr: jr, m: m}))
-	_ = o.Set("queryParams", vm.NewDynamicObject(&jsParams{jr: jr, m: m}))
-	_ = o.Set("formParams", vm.NewDynamicObject(&jsParams{jr: jr, m: m, form: true}))
-	jr.accessor(o, "content", func() goja.Value {
-		b, err := m.Content()
-		if err != nil {
-			jr.fail(fmt.Errorf("read message content: %w", err))
+	return o
+}
+
+// jsMessage is a message object: headers, queryParams, formParams,
+// content, body; method and url for requests; status for responses.
+type jsMessage struct {
+	jr      *jsRun
+	m       *engine.Message
+	callout bool
+	cache   map[string]goja.Value // headers, queryParams, formParams, status
+	extra   map[string]goja.Value // members a script added
+}
+
+func (o *jsMessage) names() []string {
+	if o.m.IsRequest {
+		return []string{"headers", "queryParams", "formParams", "content", "body", "method", "url"}
+	}
+	return []string{"headers", "queryParams", "formParams", "content", "body", "status"}
+}
+
+func (o *jsMessage) cached(k string, build func() goja.Value) goja.Value {
+	if v, ok := o.cache[k]; ok {
+		return v
+	}
+	if o.cache == nil {
+		o.cache = make(map[string]goja.Value, 2)
+	}
+	v := build()
+	o.cache[k] = v
+	return v
+}
+
+func (o *jsMessage) content() string {
+	b, err := o.m.Content()
+	if err != nil {
+		o.jr.fail(fmt.Errorf("read message content: %w", err))
+	}
+	return string(b)
+}
+
+func (o *jsMessage) Get(k string) goja.Value {
+	jr, m, vm := o.jr, o.m, o.jr.vm
+	switch k {
+	case "headers":
+		return o.cached(k, func() goja.Value { return vm.NewDynamicObject(&jsHeaders{jr: jr, m: m}) })
+	case "queryParams":
+		return o.cached(k, func() goja.Value { return vm.NewDynamicObject(&jsParams{jr: jr, m: m}) })
+	case "formParams":
+		return o.cached(k, func() goja.Value { return vm.NewDynamicObject(&jsParams{jr: jr, m: m, form: true}) })
+	case "content":
+		if o.callout {
+			return jr.contentString(o.content())
 		}
-		if callout {
-			return jr.contentString(string(b))
-		}
-		return vm.ToValue(string(b))
-	}, func(v goja.Value) {
-		s := v.String()
-		jr.charge(len(s))
-		m.SetContent([]byte(s))
-	})
-	jr.accessor(o, "body", func() goja.Value {
-		b, err := m.Content()
-		if err != nil {
-			jr.fail(fmt.Errorf("read message content: %w", err))
-		}
-		return jr.contentString(string(b))
-	}, nil)
+		return vm.ToValue(o.content())
+	case "body":
+		return jr.contentString(o.content())
+	}
 	if m.IsRequest {
-		jr.accessor(o, "method", func() goja.Value { return vm.ToValue(m.Verb) }, func(v goja.Value) { m.SetVerb(strings.ToUpper(v.String())) })
-		jr.accessor(o, "url", func() goja.Value {
+		switch k {
+		case "method":
+			return vm.ToValue(m.Verb)
+		case "url":
 			if m == jr.r.Request {
 				if s, ok := jr.r.Get("request.url"); ok {
 					return vm.ToValue(s)
 				}
 			}
 			return vm.ToValue(m.URI())
-		}, func(v goja.Value) {
+		}
+	} else if k == "status" {
+		return o.cached(k, func() goja.Value { return vm.NewDynamicObject(&jsStatus{jr: jr, m: m}) })
+	}
+	return o.extra[k]
+}
+
+func (o *jsMessage) Set(k string, v goja.Value) bool {
+	jr, m := o.jr, o.m
+	switch k {
+	case "content", "body":
+		s := v.String()
+		jr.charge(len(s))
+		m.SetContent([]byte(s))
+		return true
+	case "headers", "queryParams", "formParams":
+		jr.throw("%s cannot be replaced; set its members", k)
+	}
+	if m.IsRequest {
+		switch k {
+		case "method":
+			m.SetVerb(strings.ToUpper(v.String()))
+			return true
+		case "url":
 			// Setting the target request's URL is setting target.url.
 			if m != jr.r.Request || jr.r.Segment() != engine.TargetRequest {
 				jr.throw("url is read-only here")
@@ -335,22 +475,82 @@ func (jr *jsRun) message(m *engine.Message, callout bool) *goja.Object {
 			if err := jr.r.Set("target.url", v.String()); err != nil {
 				jr.throw("url: %v", err)
 			}
-		})
-	} else {
-		status := vm.NewObject()
-		jr.accessor(status, "code", func() goja.Value { return vm.ToValue(m.Status) }, func(v goja.Value) { jr.setStatus(m, v) })
-		jr.accessor(status, "message", func() goja.Value {
-			if m.Reason != "" {
-				return vm.ToValue(m.Reason)
-			}
-			return vm.ToValue(http.StatusText(m.Status))
-		}, func(v goja.Value) { m.Reason = v.String() })
-		_ = status.Set("toString", jr.fn(func(goja.FunctionCall) goja.Value { return vm.ToValue(fmt.Sprint(m.Status)) }))
-		_ = status.Set("valueOf", jr.fn(func(goja.FunctionCall) goja.Value { return vm.ToValue(m.Status) }))
-		jr.accessor(o, "status", func() goja.Value { return status }, func(v goja.Value) { jr.setStatus(m, v) })
+			return true
+		}
+	} else if k == "status" {
+		jr.setStatus(m, v)
+		return true
 	}
-	return o
+	if o.extra == nil {
+		o.extra = map[string]goja.Value{}
+	}
+	o.extra[k] = v
+	return true
 }
+
+func (o *jsMessage) Has(k string) bool {
+	for _, n := range o.names() {
+		if n == k {
+			return true
+		}
+	}
+	_, ok := o.extra[k]
+	return ok
+}
+
+func (o *jsMessage) Delete(k string) bool {
+	delete(o.extra, k)
+	return !o.Has(k)
+}
+
+func (o *jsMessage) Keys() []string {
+	out := o.names()
+	for k := range o.extra {
+		out = append(out, k)
+	}
+	return out
+}
+
+// jsStatus is response.status: code and message, comparing and printing
+// as the status code.
+type jsStatus struct {
+	jr *jsRun
+	m  *engine.Message
+}
+
+func (s *jsStatus) Get(k string) goja.Value {
+	vm, m := s.jr.vm, s.m
+	switch k {
+	case "code":
+		return vm.ToValue(m.Status)
+	case "message":
+		if m.Reason != "" {
+			return vm.ToValue(m.Reason)
+		}
+		return vm.ToValue(http.StatusText(m.Status))
+	case "toString":
+		return s.jr.fn(func(goja.FunctionCall) goja.Value { return vm.ToValue(fmt.Sprint(m.Status)) })
+	case "valueOf":
+		return s.jr.fn(func(goja.FunctionCall) goja.Value { return vm.ToValue(m.Status) })
+	}
+	return nil
+}
+
+func (s *jsStatus) Set(k string, v goja.Value) bool {
+	switch k {
+	case "code":
+		s.jr.setStatus(s.m, v)
+	case "message":
+		s.m.Reason = v.String()
+	default:
+		return false
+	}
+	return true
+}
+
+func (s *jsStatus) Has(k string) bool    { return k == "code" || k == "message" }
+func (s *jsStatus) Delete(k string) bool { return !s.Has(k) }
+func (s *jsStatus) Keys() []string       { return []string{"code", "message"} }
 
 func (jr *jsRun) setStatus(m *engine.Message, v goja.Value) {
 	n := v.ToInteger()
