@@ -218,6 +218,7 @@ func (j *javascript) Execute(r *engine.Run) (err error) {
 	jr.deadline = deadline
 	timer := time.AfterFunc(limit, func() { vm.Interrupt(errJSTimeLimit) })
 	stopCtx := context.AfterFunc(r.Ctx(), func() { vm.Interrupt(jsCancelled{r.Ctx().Err()}) })
+	unwatch := watchMemory(vm)
 	var runErr error
 	var failedIn string
 	for _, s := range j.scripts {
@@ -228,6 +229,7 @@ func (j *javascript) Execute(r *engine.Run) (err error) {
 	}
 	timer.Stop()
 	stopCtx()
+	unwatch()
 	if runErr == nil && jr.err == nil {
 		j.recycle(vm, jr)
 		return nil
@@ -291,6 +293,11 @@ func (j *javascript) fault(err error, file string) error {
 				return engine.NewFault("javascript", "ScriptExecutionFailed", 500,
 					"Execution of %s failed with error: Javascript runtime error: \"Script execution exceeded timeLimit of %d ms. (%s)\"",
 					j.name, j.timeLimit.Milliseconds(), jsWhere(ie.Stack(), file))
+			}
+			if errors.Is(v, errJSMemory) {
+				return engine.NewFault("javascript", "ScriptExecutionFailed", 500,
+					"Execution of %s failed with error: Javascript runtime error: \"InternalError: script memory limit exceeded. (%s)\"",
+					j.name, jsWhere(ie.Stack(), file))
 			}
 		}
 	}

@@ -349,12 +349,53 @@ func (o *jsSessionObj) Get(k string) goja.Value {
 	return o.jr.vm.ToValue(v)
 }
 
+// Set stores plain data only (primitives, arrays and objects of them):
+// functions and host objects belong to one runtime and must not reach the
+// next policy's; they are stored as their string form.
 func (o *jsSessionObj) Set(k string, v goja.Value) bool {
-	if s, ok := v.Export().(string); ok {
-		o.jr.charge(len(s))
-	}
-	o.s.m[k] = v.Export()
+	x, n := jsPlain(v.Export(), 0)
+	o.jr.charge(n)
+	o.s.m[k] = x
 	return true
+}
+
+// jsPlain returns v if it is plain data (and its approximate size), else
+// its string form.
+func jsPlain(v any, depth int) (any, int) {
+	switch x := v.(type) {
+	case nil, bool, int64, float64:
+		return x, 8
+	case string:
+		return x, len(x)
+	case []any:
+		if depth < 32 {
+			out, n := make([]any, len(x)), 0
+			for i, e := range x {
+				var k int
+				out[i], k = jsPlain(e, depth+1)
+				n += k
+			}
+			return out, n
+		}
+	case map[string]any:
+		if depth < 32 {
+			out, n := make(map[string]any, len(x)), 0
+			for key, e := range x {
+				var k int
+				out[key], k = jsPlain(e, depth+1)
+				n += k + len(key)
+			}
+			return out, n
+		}
+	}
+	switch x := v.(type) {
+	case func(goja.FunctionCall) goja.Value:
+		return "[function]", 10
+	case time.Time:
+		s := x.UTC().Format(time.RFC3339Nano)
+		return s, len(s)
+	}
+	return "[object Object]", 15
 }
 func (o *jsSessionObj) Has(k string) bool    { _, ok := o.s.m[k]; return ok }
 func (o *jsSessionObj) Delete(k string) bool { delete(o.s.m, k); return true }

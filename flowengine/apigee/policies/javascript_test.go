@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -514,4 +515,34 @@ func TestJavascriptIsolation(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func TestJavascriptSessionKeepsPlainData(t *testing.T) {
+	a := jsPolicy(t, inlineJS(`context.session.obj = {a: [1, "x"], f: function() { return 1; }}; context.session.fn = function() {}; context.session.msg = request;`), nil)
+	b := jsPolicy(t, `<Javascript name="JS-2"><Source>context.setVariable("s", JSON.stringify(context.session.obj.a) + " " + context.session.obj.f + " " + typeof context.session.fn + " " + typeof context.session.msg);</Source></Javascript>`, nil)
+	r := engine.TestRun(context.Background(), engine.ProxyRequest, "GET", "/", nil, nil)
+	for _, p := range []engine.Policy{a, b} {
+		if err := p.Execute(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := get(t, r, "s"); got != `[1,"x"] [function] string string` {
+		t.Errorf("session = %q", got)
+	}
+}
+
+func TestJavascriptMemoryCeiling(t *testing.T) {
+	old := jsHeapCeiling
+	defer func() { jsHeapCeiling = old }()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	jsHeapCeiling = func() uint64 { return ms.HeapAlloc + 16<<20 }
+	p := jsPolicy(t, `<Javascript name="JS-Mem" timeLimit="20000"><Source>var s = "x"; while (true) { s += s; }</Source></Javascript>`, nil)
+	start := time.Now()
+	err := p.Execute(engine.TestRun(context.Background(), engine.ProxyRequest, "GET", "/", nil, nil))
+	t.Logf("stopped after %v", time.Since(start))
+	var f *engine.Fault
+	if !errors.As(err, &f) || !strings.Contains(f.Message, "memory limit") {
+		t.Fatalf("err = %v, want the memory fault", err)
+	}
 }
