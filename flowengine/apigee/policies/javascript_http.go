@@ -89,7 +89,7 @@ func (jr *jsRun) callFrom(req *goja.Object) *upstream.Call {
 
 // exchange makes the call now and returns the exchange object.
 func (jr *jsRun) exchange(call *upstream.Call, callback goja.Value) goja.Value {
-	vm, r := jr.vm, jr.r
+	r := jr.r
 	if !strings.HasPrefix(call.URL, "http://") && !strings.HasPrefix(call.URL, "https://") {
 		jr.throw("httpClient: URL %q is not absolute http(s)", call.URL)
 	}
@@ -125,21 +125,10 @@ func (jr *jsRun) exchange(call *upstream.Call, callback goja.Value) goja.Value {
 		}
 		resp.SetContent(res.Body)
 	}
-	var respVal, errVal goja.Value = goja.Undefined(), goja.Undefined()
-	if resp != nil {
-		respVal = jr.message(resp, true)
-	} else {
-		errVal = vm.ToValue(errText)
-	}
-	ex := vm.NewObject()
-	yes := jr.fn(func(goja.FunctionCall) goja.Value { return vm.ToValue(true) })
-	_ = ex.Set("isComplete", yes)
-	_ = ex.Set("waitForComplete", jr.fn(func(goja.FunctionCall) goja.Value { return goja.Undefined() }))
-	_ = ex.Set("isSuccess", jr.fn(func(goja.FunctionCall) goja.Value { return vm.ToValue(resp != nil) }))
-	_ = ex.Set("isError", jr.fn(func(goja.FunctionCall) goja.Value { return vm.ToValue(resp == nil) }))
-	_ = ex.Set("getResponse", jr.fn(func(goja.FunctionCall) goja.Value { return respVal }))
-	_ = ex.Set("getError", jr.fn(func(goja.FunctionCall) goja.Value { return errVal }))
+	st := &jsExchangeState{resp: resp, errText: errText}
+	ex := jr.exchangeObject(st)
 	if fn, ok := goja.AssertFunction(callback); ok {
+		respVal, errVal := st.values(jr)
 		if _, err := fn(goja.Undefined(), respVal, errVal); err != nil {
 			if ex, isEx := err.(*goja.Exception); isEx {
 				panic(ex)
@@ -150,3 +139,67 @@ func (jr *jsRun) exchange(call *upstream.Call, callback goja.Value) goja.Value {
 	}
 	return ex
 }
+
+// jsExchangeState is the outcome of one httpClient call: a response or an
+// error text. It outlives the execution when a script keeps the exchange
+// in context.session.
+type jsExchangeState struct {
+	resp    *engine.Message
+	errText string
+}
+
+// values are the response (undefined on error) and the error (undefined
+// on success) as script values.
+func (st *jsExchangeState) values(jr *jsRun) (goja.Value, goja.Value) {
+	if st.resp != nil {
+		return jr.message(st.resp), goja.Undefined()
+	}
+	return goja.Undefined(), jr.vm.ToValue(st.errText)
+}
+
+// jsExchange is the exchange object httpClient returns.
+type jsExchange struct {
+	jr *jsRun
+	st *jsExchangeState
+}
+
+func (jr *jsRun) exchangeObject(st *jsExchangeState) *goja.Object {
+	return jr.vm.NewDynamicObject(&jsExchange{jr: jr, st: st})
+}
+
+var jsExchangeMembers = []string{"isComplete", "waitForComplete", "isSuccess", "isError", "getResponse", "getError"}
+
+func (e *jsExchange) Get(k string) goja.Value {
+	jr, st := e.jr, e.st
+	var f func() goja.Value
+	switch k {
+	case "isComplete":
+		f = func() goja.Value { return jr.vm.ToValue(true) }
+	case "waitForComplete":
+		// The call finished when it was made.
+		f = goja.Undefined
+	case "isSuccess":
+		f = func() goja.Value { return jr.vm.ToValue(st.resp != nil) }
+	case "isError":
+		f = func() goja.Value { return jr.vm.ToValue(st.resp == nil) }
+	case "getResponse":
+		f = func() goja.Value { v, _ := st.values(jr); return v }
+	case "getError":
+		f = func() goja.Value { _, v := st.values(jr); return v }
+	default:
+		return nil
+	}
+	return jr.fn(func(goja.FunctionCall) goja.Value { return f() })
+}
+
+func (e *jsExchange) Set(string, goja.Value) bool { return false }
+func (e *jsExchange) Has(k string) bool {
+	for _, n := range jsExchangeMembers {
+		if n == k {
+			return true
+		}
+	}
+	return false
+}
+func (e *jsExchange) Delete(k string) bool { return !e.Has(k) }
+func (e *jsExchange) Keys() []string       { return jsExchangeMembers }

@@ -182,7 +182,7 @@ func (jr *jsRun) contextMember(name string) goja.Value {
 		if !has || m == nil {
 			return goja.Undefined()
 		}
-		return jr.message(m, false)
+		return jr.message(m)
 	}
 	seg := r.Segment()
 	switch name {
@@ -218,13 +218,13 @@ func (jr *jsRun) install() error {
 	vm, r := jr.vm, jr.r
 	_ = vm.Set("context", jr.lazy(jr.contextMember, jsContextMembers...))
 	if m, ok := r.Message("request"); ok && m != nil {
-		_ = vm.Set("request", jr.message(m, false))
+		_ = vm.Set("request", jr.message(m))
 	} else {
 		_ = vm.Set("request", goja.Undefined())
 	}
 	if s := r.Segment(); s != engine.ProxyRequest && s != engine.TargetRequest {
 		if m, ok := r.Message("response"); ok && m != nil {
-			_ = vm.Set("response", jr.message(m, false))
+			_ = vm.Set("response", jr.message(m))
 		}
 	} else {
 		_ = vm.Set("response", goja.Undefined())
@@ -276,7 +276,7 @@ func (jr *jsRun) toJS(v any) goja.Value {
 	case []byte:
 		return jr.vm.ToValue(string(x))
 	case *engine.Message:
-		return jr.message(x, false)
+		return jr.message(x)
 	case fmt.Stringer:
 		return jr.vm.ToValue(x.String())
 	}
@@ -346,13 +346,30 @@ func (o *jsSessionObj) Get(k string) goja.Value {
 	if !ok {
 		return nil
 	}
+	switch x := v.(type) {
+	case *engine.Message:
+		return o.jr.message(x)
+	case *jsExchangeState:
+		return o.jr.exchangeObject(x)
+	}
 	return o.jr.vm.ToValue(v)
 }
 
-// Set stores plain data only (primitives, arrays and objects of them):
-// functions and host objects belong to one runtime and must not reach the
-// next policy's; they are stored as their string form.
+// Set stores messages, httpClient exchanges and plain data (primitives,
+// arrays and objects of them) by their Go values: functions and other
+// objects belong to one runtime and must not reach the next policy's, so
+// they are stored as their string form.
 func (o *jsSessionObj) Set(k string, v goja.Value) bool {
+	switch h := v.Export().(type) {
+	case *jsMessage:
+		o.s.m[k] = h.m
+		return true
+	case *jsExchange:
+		// An httpClient exchange kept for a later policy (the documented
+		// "send in one policy, wait in another" pattern).
+		o.s.m[k] = h.st
+		return true
+	}
 	x, n := jsPlain(v.Export(), 0)
 	o.jr.charge(n)
 	o.s.m[k] = x
@@ -408,13 +425,12 @@ func (o *jsSessionObj) Keys() []string {
 }
 
 // message returns the script object of m, the same object for the same
-// message within one execution. callout marks an httpClient response,
-// whose content carries asJSON.
-func (jr *jsRun) message(m *engine.Message, callout bool) *goja.Object {
+// message within one execution.
+func (jr *jsRun) message(m *engine.Message) *goja.Object {
 	if o := jr.wrapped[m]; o != nil {
 		return o
 	}
-	o := jr.vm.NewDynamicObject(&jsMessage{jr: jr, m: m, callout: callout})
+	o := jr.vm.NewDynamicObject(&jsMessage{jr: jr, m: m})
 	jr.wrapped[m] = o
 	jr.msgOf[o] = m
 	return o
@@ -423,9 +439,8 @@ func (jr *jsRun) message(m *engine.Message, callout bool) *goja.Object {
 // jsMessage is a message object: headers, queryParams, formParams,
 // content, body; method and url for requests; status for responses.
 type jsMessage struct {
-	jr      *jsRun
-	m       *engine.Message
-	callout bool
+	jr    *jsRun
+	m     *engine.Message
 	cache   map[string]goja.Value // headers, queryParams, formParams, status
 	extra   map[string]goja.Value // members a script added
 }
@@ -466,12 +481,9 @@ func (o *jsMessage) Get(k string) goja.Value {
 		return o.cached(k, func() goja.Value { return vm.NewDynamicObject(&jsParams{jr: jr, m: m}) })
 	case "formParams":
 		return o.cached(k, func() goja.Value { return vm.NewDynamicObject(&jsParams{jr: jr, m: m, form: true}) })
-	case "content":
-		if o.callout {
-			return jr.contentString(o.content())
-		}
-		return vm.ToValue(o.content())
-	case "body":
+	case "content", "body":
+		// Apigee's content is a host object, not a JavaScript string:
+		// scripts read content.asJSON as well as use it as a string.
 		return jr.contentString(o.content())
 	}
 	if m.IsRequest {

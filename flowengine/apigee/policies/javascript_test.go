@@ -105,14 +105,15 @@ context.setVariable("url", request.url);
 var names = []; for (var n in request.headers) names.push(n.toLowerCase());
 context.setVariable("names", names.join(" "));
 request.content = JSON.stringify({a: JSON.parse(request.content).a + 1});
-context.setVariable("same", String(request === context.proxyRequest));`,
+context.setVariable("same", String(request === context.proxyRequest));
+context.setVariable("json", String(request.content.asJSON.a) + " " + (request.content == '{"a":2}'));`,
 			method:  "POST",
 			path:    "/p?q=1&q=2",
 			body:    `{"a":1}`,
 			headers: []string{"X-A", "1, 2", "x-drop", "d"},
 			check: func(t *testing.T, r *engine.Run) {
 				want := map[string]string{"a": "1,2", "alen": "2.0", "a0": "1", "missing": "undefined", "q": "1,2",
-					"method": "POST", "url": "https://api.example.com/p?q=1&q=2&added=yes", "names": "x-a x-new", "same": "true"}
+					"method": "POST", "url": "https://api.example.com/p?q=1&q=2&added=yes", "names": "x-a x-new", "same": "true", "json": "2 true"}
 				for k, v := range want {
 					if got := get(t, r, k); got != v {
 						t.Errorf("%s = %q, want %q", k, got, v)
@@ -517,6 +518,24 @@ func TestJavascriptIsolation(t *testing.T) {
 	wg.Wait()
 }
 
+func TestJavascriptSessionKeepsExchange(t *testing.T) {
+	mock := upstream.NewMock()
+	mock.AnswerStatus("JS-Send", 200, nil, []byte(`{"token":"t1"}`))
+	a := jsPolicy(t, `<Javascript name="JS-Send"><Source>context.session['ex'] = httpClient.get("https://auth.example/token");</Source></Javascript>`, nil)
+	b := jsPolicy(t, `<Javascript name="JS-Wait"><Source>var ex = context.session['ex']; ex.waitForComplete(1000);
+context.setVariable("tok", ex.isSuccess() ? ex.getResponse().content.asJSON.token : "none");</Source></Javascript>`, nil)
+	r := engine.TestRun(context.Background(), engine.ProxyRequest, "GET", "/", nil, nil)
+	r.SetTestUpstream(mock)
+	for _, p := range []engine.Policy{a, b} {
+		if err := p.Execute(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := get(t, r, "tok"); got != "t1" {
+		t.Errorf("tok = %q", got)
+	}
+}
+
 func TestJavascriptSessionKeepsPlainData(t *testing.T) {
 	a := jsPolicy(t, inlineJS(`context.session.obj = {a: [1, "x"], f: function() { return 1; }}; context.session.fn = function() {}; context.session.msg = request;`), nil)
 	b := jsPolicy(t, `<Javascript name="JS-2"><Source>context.setVariable("s", JSON.stringify(context.session.obj.a) + " " + context.session.obj.f + " " + typeof context.session.fn + " " + typeof context.session.msg);</Source></Javascript>`, nil)
@@ -526,7 +545,7 @@ func TestJavascriptSessionKeepsPlainData(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := get(t, r, "s"); got != `[1,"x"] [function] string string` {
+	if got := get(t, r, "s"); got != `[1,"x"] [function] string object` {
 		t.Errorf("session = %q", got)
 	}
 }
