@@ -441,8 +441,8 @@ func (jr *jsRun) message(m *engine.Message) *goja.Object {
 type jsMessage struct {
 	jr    *jsRun
 	m     *engine.Message
-	cache   map[string]goja.Value // headers, queryParams, formParams, status
-	extra   map[string]goja.Value // members a script added
+	cache map[string]goja.Value // headers, queryParams, formParams, status
+	extra map[string]goja.Value // members a script added
 }
 
 func (o *jsMessage) names() []string {
