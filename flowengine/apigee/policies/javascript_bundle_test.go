@@ -21,7 +21,9 @@ func (noTargetHost) RequestBody(context.Context) ([]byte, error) { return nil, n
 func (noTargetHost) Forward(context.Context, *flowengine.Mutation) (*flowengine.Response, error) {
 	return nil, flowengine.ErrBodyUnavailable
 }
-func (noTargetHost) ResponseBody(context.Context) ([]byte, error) { return nil, flowengine.ErrBodyUnavailable }
+func (noTargetHost) ResponseBody(context.Context) ([]byte, error) {
+	return nil, flowengine.ErrBodyUnavailable
+}
 
 // TestJavascriptInBundle runs Javascript policies inside a proxy: a
 // script that throws becomes Apigee's fault response, a DefaultFaultRule
