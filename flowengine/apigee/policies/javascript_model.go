@@ -283,9 +283,12 @@ func (jr *jsRun) toJS(v any) goja.Value {
 	return jr.vm.ToValue(fmt.Sprint(v))
 }
 
-// setVariable writes a flow variable. JavaScript numbers are stored as
-// doubles (Rhino hands Apigee a java.lang.Double, so 5 renders "5.0" in
-// templates); objects other than messages are stored as their string form.
+// setVariable writes a flow variable. Integral numbers are stored as
+// integers, so context.setVariable("response.status.code", 404) sets the
+// status and {n} renders "5" (Rhino may hand Apigee a java.lang.Double,
+// rendering "5.0"; bundles commonly rely on integral numbers working as
+// status codes, which decides it); other numbers are doubles; objects other
+// than messages are stored as their string form.
 func (jr *jsRun) setVariable(c goja.FunctionCall) goja.Value {
 	name := c.Argument(0).String()
 	val := c.Argument(1)
@@ -304,7 +307,7 @@ func (jr *jsRun) setVariable(c goja.FunctionCall) goja.Value {
 		case bool:
 			gv = x
 		case int64:
-			gv = float64(x)
+			gv = x
 		case float64:
 			gv = x
 		default:

@@ -68,6 +68,7 @@ func TestJavascriptObjectModel(t *testing.T) {
 			src: `var v = context.getVariable("request.header.x-in");
 context.setVariable("out", v + "!");
 context.setVariable("n", 5);
+context.setVariable("half", 5 / 2);
 context.setVariable("b", true);
 context.setVariable("typ", typeof context.getVariable("n"));
 context.setVariable("btyp", typeof context.getVariable("b"));
@@ -77,7 +78,7 @@ context.setVariable("gone", "x"); context.removeVariable("gone");
 context.setVariable("flow", context.flow);`,
 			headers: []string{"x-in", "abc"},
 			check: func(t *testing.T, r *engine.Run) {
-				want := map[string]string{"out": "abc!", "n": "5.0", "b": "true", "typ": "number", "btyp": "boolean",
+				want := map[string]string{"out": "abc!", "n": "5", "half": "2.5", "b": "true", "typ": "number", "btyp": "boolean",
 					"isnull": "true", "count": "number", "flow": "PROXY_REQ_FLOW"}
 				for k, v := range want {
 					if got := get(t, r, k); got != v {
@@ -112,7 +113,7 @@ context.setVariable("json", String(request.content.asJSON.a) + " " + (request.co
 			body:    `{"a":1}`,
 			headers: []string{"X-A", "1, 2", "x-drop", "d"},
 			check: func(t *testing.T, r *engine.Run) {
-				want := map[string]string{"a": "1,2", "alen": "2.0", "a0": "1", "missing": "undefined", "q": "1,2",
+				want := map[string]string{"a": "1,2", "alen": "2", "a0": "1", "missing": "undefined", "q": "1,2",
 					"method": "POST", "url": "https://api.example.com/p?q=1&q=2&added=yes", "names": "x-a x-new", "same": "true", "json": "2 true"}
 				for k, v := range want {
 					if got := get(t, r, k); got != v {
@@ -136,6 +137,8 @@ context.setVariable("json", String(request.content.asJSON.a) + " " + (request.co
 		{
 			name: "response status, headers and shortcuts in the response flow",
 			src: `context.setVariable("before", String(response.status.code) + " " + (response.status == 200));
+context.setVariable("response.status.code", 404);
+context.setVariable("mid", response.status.code);
 response.status.code = 201;
 response.headers['x-multi'] = ['a', 'b'];
 context.proxyResponse.content = "done";
@@ -144,6 +147,9 @@ context.setVariable("req", typeof request);`,
 			seg:  engine.ProxyResponse,
 			resp: engine.NewResponse(),
 			check: func(t *testing.T, r *engine.Run) {
+				if got := get(t, r, "mid"); got != "404" {
+					t.Errorf("status after setVariable = %q", got)
+				}
 				if got := get(t, r, "before"); got != "200 true" {
 					t.Errorf("before = %q", got)
 				}
