@@ -215,7 +215,7 @@ func (j *javascript) Execute(r *engine.Run) (err error) {
 		limit = left
 	}
 	deadline := time.Now().Add(limit)
-	jr.deadline = deadline
+	jr.deadline, jr.limit = deadline, limit
 	timer := time.AfterFunc(limit, func() { vm.Interrupt(errJSTimeLimit) })
 	stopCtx := context.AfterFunc(r.Ctx(), func() { vm.Interrupt(jsCancelled{r.Ctx().Err()}) })
 	unwatch := watchMemory(vm)
@@ -240,7 +240,7 @@ func (j *javascript) Execute(r *engine.Run) (err error) {
 		// model wins over the JavaScript error it was turned into.
 		return jr.err
 	}
-	return j.fault(runErr, failedIn)
+	return j.fault(runErr, failedIn, limit)
 }
 
 // runtime returns a runtime for one execution.
@@ -264,7 +264,10 @@ func (j *javascript) recycle(vm *goja.Runtime, jr *jsRun) {
 	g := vm.GlobalObject()
 	for _, k := range g.Keys() {
 		if _, base := jsBaseGlobals[k]; !base {
-			_ = g.Delete(k)
+			if g.Delete(k) != nil {
+				// Declared with var: not deletable.
+				_ = g.Set(k, goja.Undefined())
+			}
 		}
 	}
 	vm.ClearInterrupt()
@@ -280,7 +283,7 @@ var jsBaseGlobals = map[string]struct{}{
 
 // fault turns a script failure into Apigee's ScriptExecutionFailed fault,
 // or returns the run's cancellation.
-func (j *javascript) fault(err error, file string) error {
+func (j *javascript) fault(err error, file string, limit time.Duration) error {
 	var ie *goja.InterruptedError
 	if errors.As(err, &ie) {
 		switch v := ie.Value().(type) {
@@ -289,10 +292,11 @@ func (j *javascript) fault(err error, file string) error {
 		case error:
 			if errors.Is(v, errJSTimeLimit) {
 				// Apigee's exact timeout string is not documented; the
-				// fault name and prefix are the playbook's.
+				// fault name and prefix are the playbook's. limit is below
+				// timeLimit when the run's own time was nearly up.
 				return engine.NewFault("javascript", "ScriptExecutionFailed", 500,
 					"Execution of %s failed with error: Javascript runtime error: \"Script execution exceeded timeLimit of %d ms. (%s)\"",
-					j.name, j.timeLimit.Milliseconds(), jsWhere(ie.Stack(), file))
+					j.name, limit.Milliseconds(), jsWhere(ie.Stack(), file))
 			}
 			if errors.Is(v, errJSMemory) {
 				return engine.NewFault("javascript", "ScriptExecutionFailed", 500,

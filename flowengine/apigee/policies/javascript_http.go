@@ -134,7 +134,7 @@ func (jr *jsRun) exchange(call *upstream.Call, callback goja.Value) goja.Value {
 				panic(ex)
 			}
 			// Interrupted (timeLimit, cancellation) inside the callback.
-			jr.fail(jr.j.fault(err, ""))
+			jr.fail(jr.j.fault(err, "", jr.limit))
 		}
 	}
 	return ex

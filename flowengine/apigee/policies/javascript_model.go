@@ -42,6 +42,7 @@ type jsRun struct {
 	msgOf    map[*goja.Object]*engine.Message
 	err      error // a Go-side failure that must end the run
 	deadline time.Time
+	limit    time.Duration // the execution's time limit
 }
 
 var jsRunPool = sync.Pool{New: func() any {
@@ -57,7 +58,7 @@ func newJSRun(j *javascript, r *engine.Run, vm *goja.Runtime) *jsRun {
 func (jr *jsRun) release() {
 	clear(jr.wrapped)
 	clear(jr.msgOf)
-	jr.j, jr.r, jr.vm, jr.err, jr.deadline = nil, nil, nil, nil, time.Time{}
+	jr.j, jr.r, jr.vm, jr.err, jr.deadline, jr.limit = nil, nil, nil, nil, time.Time{}, 0
 	jsRunPool.Put(jr)
 }
 

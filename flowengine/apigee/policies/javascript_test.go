@@ -571,3 +571,25 @@ func TestJavascriptMemoryCeiling(t *testing.T) {
 		t.Fatalf("err = %v, want the memory fault", err)
 	}
 }
+
+// TestJavascriptSlowSideCall: a side call gets what is left of timeLimit,
+// and the script still ends in the timeLimit fault.
+func TestJavascriptSlowSideCall(t *testing.T) {
+	mock := upstream.NewMock()
+	mock.Func = func(ctx context.Context, c *upstream.Call) (*upstream.Result, error) {
+		<-ctx.Done()
+		return &upstream.Result{Err: &upstream.Error{Kind: upstream.KindTimeout, Message: ctx.Err().Error()}}, nil
+	}
+	p := jsPolicy(t, `<Javascript name="JS-Slow" timeLimit="100"><Source>var ex = httpClient.get("https://slow.example/"); ex.waitForComplete(); while (true) {}</Source></Javascript>`, nil)
+	r := engine.TestRun(context.Background(), engine.ProxyRequest, "GET", "/", nil, nil)
+	r.SetTestUpstream(mock)
+	start := time.Now()
+	err := p.Execute(r)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+	var f *engine.Fault
+	if !errors.As(err, &f) || !strings.Contains(f.Message, "timeLimit of 100 ms") {
+		t.Fatalf("err = %v", err)
+	}
+}
