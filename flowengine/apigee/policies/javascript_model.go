@@ -12,6 +12,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
+	"github.com/flowproc/flowproc/flowengine/apigee/flowvar"
 	"github.com/flowproc/flowproc/flowengine/budget"
 )
 
@@ -280,6 +281,9 @@ func (jr *jsRun) toJS(v any) goja.Value {
 		return jr.message(x)
 	case fmt.Stringer:
 		return jr.vm.ToValue(x.String())
+	}
+	if s, ok := flowvar.String(v); ok {
+		return jr.vm.ToValue(s)
 	}
 	return jr.vm.ToValue(fmt.Sprint(v))
 }
