@@ -196,8 +196,12 @@ type jsCancelled struct{ err error }
 func (j *javascript) Execute(r *engine.Run) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = engine.NewFault("javascript", "ScriptExecutionFailed", 500,
-				"Execution of %s failed with error: Javascript runtime error: \"InternalError: %v\"", j.name, v)
+			// A bug in the object model: the panic is logged with the fault
+			// (Err), never sent to the client.
+			f := engine.NewFault("javascript", "ScriptExecutionFailed", 500,
+				"Execution of %s failed with error: Javascript runtime error: \"InternalError: internal error\"", j.name)
+			f.Err = fmt.Errorf("panic: %v", v)
+			err = f
 		}
 	}()
 	if err := r.Ctx().Err(); err != nil {
@@ -216,20 +220,7 @@ func (j *javascript) Execute(r *engine.Run) (err error) {
 	}
 	deadline := time.Now().Add(limit)
 	jr.deadline, jr.limit = deadline, limit
-	timer := time.AfterFunc(limit, func() { vm.Interrupt(errJSTimeLimit) })
-	stopCtx := context.AfterFunc(r.Ctx(), func() { vm.Interrupt(jsCancelled{r.Ctx().Err()}) })
-	unwatch := watchMemory(vm)
-	var runErr error
-	var failedIn string
-	for _, s := range j.scripts {
-		if _, runErr = vm.RunProgram(s.prog); runErr != nil {
-			failedIn = s.file
-			break
-		}
-	}
-	timer.Stop()
-	stopCtx()
-	unwatch()
+	failedIn, runErr := j.run(vm, r, limit)
 	if runErr == nil && jr.err == nil {
 		j.recycle(vm, jr)
 		return nil
@@ -241,6 +232,23 @@ func (j *javascript) Execute(r *engine.Run) (err error) {
 		return jr.err
 	}
 	return j.fault(runErr, failedIn, limit)
+}
+
+// run runs the scripts in order under the time limit, the run's context
+// and the memory watchdog; it returns the file of the first error and the
+// error.
+func (j *javascript) run(vm *goja.Runtime, r *engine.Run, limit time.Duration) (string, error) {
+	timer := time.AfterFunc(limit, func() { vm.Interrupt(errJSTimeLimit) })
+	defer timer.Stop()
+	stopCtx := context.AfterFunc(r.Ctx(), func() { vm.Interrupt(jsCancelled{r.Ctx().Err()}) })
+	defer stopCtx()
+	defer watchMemory(vm)()
+	for _, s := range j.scripts {
+		if _, err := vm.RunProgram(s.prog); err != nil {
+			return s.file, err
+		}
+	}
+	return "", nil
 }
 
 // runtime returns a runtime for one execution.
