@@ -14,17 +14,6 @@ import (
 	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
-// noTargetHost is a Host for bundles that answer without a target.
-type noTargetHost struct{}
-
-func (noTargetHost) RequestBody(context.Context) ([]byte, error) { return nil, nil }
-func (noTargetHost) Forward(context.Context, *flowengine.Mutation) (*flowengine.Response, error) {
-	return nil, flowengine.ErrBodyUnavailable
-}
-func (noTargetHost) ResponseBody(context.Context) ([]byte, error) {
-	return nil, flowengine.ErrBodyUnavailable
-}
-
 // TestJavascriptInBundle runs Javascript policies inside a proxy: a
 // script that throws becomes Apigee's fault response, a DefaultFaultRule
 // script sees the fault, and a response-flow script sets a header.

@@ -45,7 +45,7 @@ func (t *recorder) TraceEvent(e flowengine.Event) {
 	}
 }
 
-func get(t *testing.T, r *engine.Run, name string) string {
+func jsGet(t *testing.T, r *engine.Run, name string) string {
 	t.Helper()
 	s, _ := r.Get(name)
 	return s
@@ -81,7 +81,7 @@ context.setVariable("flow", context.flow);`,
 				want := map[string]string{"out": "abc!", "n": "5", "half": "2.5", "b": "true", "typ": "number", "btyp": "boolean",
 					"isnull": "true", "count": "number", "flow": "PROXY_REQ_FLOW"}
 				for k, v := range want {
-					if got := get(t, r, k); got != v {
+					if got := jsGet(t, r, k); got != v {
 						t.Errorf("%s = %q, want %q", k, got, v)
 					}
 				}
@@ -116,7 +116,7 @@ context.setVariable("json", String(request.content.asJSON.a) + " " + (request.co
 				want := map[string]string{"a": "1,2", "alen": "2", "a0": "1", "missing": "undefined", "q": "1,2",
 					"method": "POST", "url": "https://api.example.com/p?q=1&q=2&added=yes", "names": "x-a x-new", "same": "true", "json": "2 true"}
 				for k, v := range want {
-					if got := get(t, r, k); got != v {
+					if got := jsGet(t, r, k); got != v {
 						t.Errorf("%s = %q, want %q", k, got, v)
 					}
 				}
@@ -147,10 +147,10 @@ context.setVariable("req", typeof request);`,
 			seg:  engine.ProxyResponse,
 			resp: engine.NewResponse(),
 			check: func(t *testing.T, r *engine.Run) {
-				if got := get(t, r, "mid"); got != "404" {
+				if got := jsGet(t, r, "mid"); got != "404" {
 					t.Errorf("status after setVariable = %q", got)
 				}
-				if got := get(t, r, "before"); got != "200 true" {
+				if got := jsGet(t, r, "before"); got != "200 true" {
 					t.Errorf("before = %q", got)
 				}
 				if r.Response.Status != 201 {
@@ -162,10 +162,10 @@ context.setVariable("req", typeof request);`,
 				if b, _ := r.Response.Content(); string(b) != "done" {
 					t.Errorf("content = %q", b)
 				}
-				if got := get(t, r, "tr"); got != "undefined" {
+				if got := jsGet(t, r, "tr"); got != "undefined" {
 					t.Errorf("targetResponse in proxy response flow = %q", got)
 				}
-				if got := get(t, r, "req"); got != "object" {
+				if got := jsGet(t, r, "req"); got != "object" {
 					t.Errorf("request = %q", got)
 				}
 			},
@@ -176,10 +176,10 @@ context.setVariable("req", typeof request);`,
 context.targetRequest.url = "https://backend.example/v2";`,
 			seg: engine.TargetRequest,
 			check: func(t *testing.T, r *engine.Run) {
-				if got := get(t, r, "resp"); got != "undefined" {
+				if got := jsGet(t, r, "resp"); got != "undefined" {
 					t.Errorf("response = %q", got)
 				}
-				if got := get(t, r, "target.url"); got != "https://backend.example/v2" {
+				if got := jsGet(t, r, "target.url"); got != "https://backend.example/v2" {
 					t.Errorf("target.url = %q", got)
 				}
 			},
@@ -192,7 +192,7 @@ request.formParams.extra = "x y";`,
 			body:    "user=bob&pw=1",
 			headers: []string{"content-type", "application/x-www-form-urlencoded"},
 			check: func(t *testing.T, r *engine.Run) {
-				if got := get(t, r, "u"); got != "bob" {
+				if got := jsGet(t, r, "u"); got != "bob" {
 					t.Errorf("u = %q", got)
 				}
 				if v, _ := r.Request.FormParam("extra"); v != "x y" {
@@ -209,7 +209,7 @@ var s = crypto.getHash("SHA-1"); s.update("abc"); context.setVariable("sha1", s.
 				want := map[string]string{"sha": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
 					"md5": "kAFQmDzST7DWlj99KOF/cg==", "sha1": "a9993e364706816aba3e25717850c26c9cd0d89d"}
 				for k, v := range want {
-					if got := get(t, r, k); got != v {
+					if got := jsGet(t, r, k); got != v {
 						t.Errorf("%s = %q, want %q", k, got, v)
 					}
 				}
@@ -220,7 +220,7 @@ var s = crypto.getHash("SHA-1"); s.update("abc"); context.setVariable("sha1", s.
 			src:  `context.setVariable("copy", context.getVariable("request")); context.setVariable("ct", context.getVariable("copy.content"));`,
 			body: "payload", method: "POST",
 			check: func(t *testing.T, r *engine.Run) {
-				if got := get(t, r, "ct"); got != "payload" {
+				if got := jsGet(t, r, "ct"); got != "payload" {
 					t.Errorf("copy.content = %q", got)
 				}
 			},
@@ -230,7 +230,7 @@ var s = crypto.getHash("SHA-1"); s.update("abc"); context.setVariable("sha1", s.
 			src: `context.setVariable("g", [typeof require, typeof load, typeof fs, typeof process, typeof java,
   typeof Packages, typeof readFile, typeof importPackage, typeof module, typeof exports].join(","));`,
 			check: func(t *testing.T, r *engine.Run) {
-				if got := get(t, r, "g"); got != strings.TrimSuffix(strings.Repeat("undefined,", 10), ",") {
+				if got := jsGet(t, r, "g"); got != strings.TrimSuffix(strings.Repeat("undefined,", 10), ",") {
 					t.Errorf("globals = %q", got)
 				}
 			},
@@ -322,10 +322,10 @@ context.setVariable("greeting", properties.greeting);`,
 	if err := p.Execute(r); err != nil {
 		t.Fatal(err)
 	}
-	if got := get(t, r, "order"); got != "lib1,lib2,main" {
+	if got := jsGet(t, r, "order"); got != "lib1,lib2,main" {
 		t.Errorf("order = %q", got)
 	}
-	if got := get(t, r, "greeting"); got != "hello" {
+	if got := jsGet(t, r, "greeting"); got != "hello" {
 		t.Errorf("greeting = %q", got)
 	}
 }
@@ -347,8 +347,8 @@ func TestJavascriptPrintAndSession(t *testing.T) {
 	if got := strings.Join(tr.msgs, "|"); got != "JS-1: hello 2|JS-1: via console" {
 		t.Errorf("trace messages = %q", got)
 	}
-	if get(t, r, "k") != "v1" || get(t, r, "has") != "true" {
-		t.Errorf("session k = %q has = %q", get(t, r, "k"), get(t, r, "has"))
+	if jsGet(t, r, "k") != "v1" || jsGet(t, r, "has") != "true" {
+		t.Errorf("session k = %q has = %q", jsGet(t, r, "k"), jsGet(t, r, "has"))
 	}
 }
 
@@ -387,7 +387,7 @@ context.setVariable("cb", got);`
 	}
 	want := map[string]string{"st": "200", "n": "3", "up": "1", "bad": "true connect: refused", "cb": "200"}
 	for k, v := range want {
-		if got := get(t, r, k); got != v {
+		if got := jsGet(t, r, k); got != v {
 			t.Errorf("%s = %q, want %q", k, got, v)
 		}
 	}
@@ -537,7 +537,7 @@ context.setVariable("tok", ex.isSuccess() ? ex.getResponse().content.asJSON.toke
 			t.Fatal(err)
 		}
 	}
-	if got := get(t, r, "tok"); got != "t1" {
+	if got := jsGet(t, r, "tok"); got != "t1" {
 		t.Errorf("tok = %q", got)
 	}
 }
@@ -551,7 +551,7 @@ func TestJavascriptSessionKeepsPlainData(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := get(t, r, "s"); got != `[1,"x"] [function] string object` {
+	if got := jsGet(t, r, "s"); got != `[1,"x"] [function] string object` {
 		t.Errorf("session = %q", got)
 	}
 }
