@@ -42,6 +42,15 @@ func (c *checker) check(e *Expectations, resp *clientResponse, target *sentReque
 	}
 	c.headers("response header", e.Headers, resp.headers)
 	c.body("response body", e.Body, e.JSON, resp.body)
+	if e.Forwarded != nil {
+		if *e.Forwarded {
+			c.assert(target != nil, "forwarded: the bundle did not call its target")
+		} else if target != nil {
+			c.assert(false, "forwarded: the bundle called its target (%s %s), want an answer without one", target.Method, target.URL)
+		} else {
+			c.assert(true, "")
+		}
+	}
 	if tr := e.TargetRequest; tr != nil {
 		if target == nil {
 			c.res.Assertions += tr.count()

@@ -85,6 +85,9 @@ type Expectations struct {
 	// by subset (every expected member must be there and match), arrays
 	// and scalars exactly.
 	JSON JSONBody `yaml:"json"`
+	// Forwarded: true means the bundle must have called its target,
+	// false that it must have answered without one.
+	Forwarded *bool `yaml:"forwarded"`
 	// TargetRequest is the request the target received.
 	TargetRequest *TargetRequestExpect `yaml:"target_request"`
 	// Variables maps a flow variable to its string value after the run
@@ -293,6 +296,9 @@ func (e *Expectations) count() int {
 		}
 	}
 	if e.Callouts != nil {
+		n++
+	}
+	if e.Forwarded != nil {
 		n++
 	}
 	return n

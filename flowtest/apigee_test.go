@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowproc/flowproc/flowengine/apigee/engine"
 )
 
 func TestBundleTestsPass(t *testing.T) {
@@ -16,8 +18,8 @@ func TestBundleTestsPass(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, out.String())
 	}
-	if len(results) != 7 {
-		t.Fatalf("got %d results, want 7\n%s", len(results), out.String())
+	if len(results) != 8 {
+		t.Fatalf("got %d results, want 8\n%s", len(results), out.String())
 	}
 	for _, r := range results {
 		if !r.OK() {
@@ -31,9 +33,9 @@ func TestBundleTestsPass(t *testing.T) {
 		t.Log(out.String())
 	}
 	for _, want := range []string{
-		"1..7\n",
+		"1..8\n",
 		"ok 1 no-target answer with PostClientFlow (tests/basic.yaml): 10 assertions\n",
-		"passed: 7, failed: 0\n",
+		"passed: 8, failed: 0\n",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("TAP lacks %q:\n%s", want, out.String())
@@ -58,8 +60,8 @@ func TestBundleTestsFail(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if !Failed(results) || len(results) != 4 {
-		t.Fatalf("want 4 failing results, got %d:\n%s", len(results), out.String())
+	if !Failed(results) || len(results) != 5 {
+		t.Fatalf("want 5 failing results, got %d:\n%s", len(results), out.String())
 	}
 	want := map[string][]string{
 		"forward without a target mock": {
@@ -78,6 +80,9 @@ func TestBundleTestsFail(t *testing.T) {
 			`variable unset.var: unset, want "x"`,
 			"callouts: got [http://log.example.com/log], want none",
 			"target_request: the bundle did not call its target",
+		},
+		"forwarded false but the target was called": {
+			"forwarded: the bundle called its target (GET http://backend.example.com/api/orders), want an answer without one",
 		},
 		"body mismatch": {
 			`response body: got "{\"greeting\":\"hello bob\",\"items\":[1,2]}", want "nope"`,
@@ -189,4 +194,27 @@ func FuzzParseBundleTests(f *testing.F) {
 			t.Fatal("no error and no tests")
 		}
 	})
+}
+
+// TestApigeeHelloExample runs examples/apigee-hello's tests (what
+// `flowproc test examples/apigee-hello` runs) once the policy types it
+// uses are registered.
+func TestApigeeHelloExample(t *testing.T) {
+	var missing []string
+	for _, typ := range []string{"AssignMessage", "ExtractVariables", "RaiseFault"} {
+		if _, ok := engine.KindOf(typ); !ok {
+			missing = append(missing, typ)
+		}
+	}
+	if len(missing) > 0 {
+		t.Skipf("examples/apigee-hello needs policy types not registered yet: %s", strings.Join(missing, ", "))
+	}
+	var out strings.Builder
+	results, err := Run(context.Background(), Options{Dir: "../examples/apigee-hello", Out: &out, Verbose: true})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	if len(results) < 8 || Failed(results) {
+		t.Errorf("want 8 passing tests:\n%s", out.String())
+	}
 }
