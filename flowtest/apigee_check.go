@@ -42,6 +42,9 @@ func (c *checker) check(e *Expectations, resp *clientResponse, target *sentReque
 	}
 	c.headers("response header", e.Headers, resp.headers)
 	c.body("response body", e.Body, e.JSON, resp.body)
+	for _, sub := range e.BodyContains {
+		c.assert(strings.Contains(string(resp.body), sub), "response body: %q not found in %s", sub, quoteBody(resp.body))
+	}
 	if e.Forwarded != nil {
 		if *e.Forwarded {
 			c.assert(target != nil, "forwarded: the bundle did not call its target")

@@ -81,6 +81,9 @@ type Expectations struct {
 	Headers map[string]*string `yaml:"headers"`
 	// Body is the exact response body.
 	Body *string `yaml:"body"`
+	// BodyContains are substrings the response body must contain (for
+	// HTML, XML and other bodies compared loosely).
+	BodyContains []string `yaml:"body_contains"`
 	// JSON is matched against the response body parsed as JSON: objects
 	// by subset (every expected member must be there and match), arrays
 	// and scalars exactly.
@@ -277,7 +280,7 @@ func (m *MockResponse) validate(where string, needURL bool) error {
 
 // count is the number of assertions the expectations make.
 func (e *Expectations) count() int {
-	n := len(e.Headers) + len(e.Variables)
+	n := len(e.Headers) + len(e.Variables) + len(e.BodyContains)
 	if e.Status != 0 {
 		n++
 	}

@@ -34,7 +34,7 @@ func TestBundleTestsPass(t *testing.T) {
 	}
 	for _, want := range []string{
 		"1..8\n",
-		"ok 1 no-target answer with PostClientFlow (tests/basic.yaml): 10 assertions\n",
+		"ok 1 no-target answer with PostClientFlow (tests/basic.yaml): 11 assertions\n",
 		"passed: 8, failed: 0\n",
 	} {
 		if !strings.Contains(out.String(), want) {
@@ -86,6 +86,7 @@ func TestBundleTestsFail(t *testing.T) {
 		},
 		"body mismatch": {
 			`response body: got "{\"greeting\":\"hello bob\",\"items\":[1,2]}", want "nope"`,
+			`response body: "absent-text" not found in`,
 		},
 	}
 	for _, r := range results {
