@@ -1,6 +1,7 @@
 package flowtest
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
@@ -53,6 +54,9 @@ func newFlowtestSet(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 		case "Callout":
 			a.arg, _ = ch.Attr("url")
 			a.name, _ = ch.Attr("variable")
+			if v, _ := ch.Attr("async"); v == "true" {
+				a.kind = "AsyncCallout"
+			}
 		case "Fault":
 			st, _ := ch.Attr("status")
 			a.status, _ = strconv.Atoi(st)
@@ -96,6 +100,9 @@ func (s *flowtestSet) Execute(r *engine.Run) error {
 			if err := r.Set(a.name, out); err != nil {
 				return err
 			}
+		case "AsyncCallout":
+			up, call := r.Upstream(), &upstream.Call{ID: "async", Method: "POST", URL: a.arg, Body: []byte("log")}
+			r.AfterResponse(func(ctx context.Context) { _, _ = up.Do(ctx, call) })
 		case "Fault":
 			return engine.NewFault("flowtestset", a.name, a.status, "%s raised", a.name)
 		default:

@@ -78,7 +78,7 @@ func TestBundleTestsFail(t *testing.T) {
 			"response body: $.greeting does not match",
 			`variable seen.name: got "bob", want "ann"`,
 			`variable unset.var: unset, want "x"`,
-			"callouts: got [http://log.example.com/log], want none",
+			"callouts: got [http://log.example.com/log, http://log.example.com/async], want none",
 			"target_request: the bundle did not call its target",
 		},
 		"forwarded false but the target was called": {
