@@ -174,6 +174,10 @@ func ParseBundleTests(data []byte) (*BundleTestFile, error) {
 	var errs []error
 	names := map[string]int{}
 	for _, item := range list.Content {
+		if item.Kind != yaml.MappingNode {
+			errs = append(errs, fmt.Errorf("line %d: a test is a mapping (name, request, expect …)", item.Line))
+			continue
+		}
 		t := &BundleTest{Line: item.Line}
 		if err := item.Load(t, yaml.WithKnownFields()); err != nil {
 			errs = append(errs, fmt.Errorf("test at line %d: %w", item.Line, err))
@@ -256,6 +260,9 @@ func (t *BundleTest) validate() error {
 }
 
 func (m *MockResponse) validate(where string, needURL bool) error {
+	if m == nil {
+		return fmt.Errorf("%s is empty", where)
+	}
 	var errs []error
 	if needURL && m.URL == "" {
 		errs = append(errs, fmt.Errorf("%s: \"url\" (a URL prefix) is required", where))
