@@ -219,3 +219,21 @@ func TestApigeeHelloExample(t *testing.T) {
 		t.Errorf("want 8 passing tests:\n%s", out.String())
 	}
 }
+
+func TestBundleTestFileDoesNotLoad(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("tests:\n  - name: a\n    request: {path: /t/answer}\n    expect: {stauts: 200}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	results, err := Run(context.Background(), Options{Dir: "testdata/apigee-bundle", Files: []string{bad}, Out: &out})
+	if err == nil || !strings.Contains(err.Error(), "stauts") {
+		t.Errorf("err = %v, want the unknown field named", err)
+	}
+	if len(results) != 1 || results[0].OK() {
+		t.Fatalf("want one failed result:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "not ok 1 ") || !strings.Contains(out.String(), "# the test file does not load: ") {
+		t.Errorf("TAP:\n%s", out.String())
+	}
+}
