@@ -65,7 +65,7 @@ var entries = []corpusEntry{
 	{name: "gcs-apiproduct-operations", tree: "gcs-apiproduct-operations",
 		types: []string{"AssignMessage", "OAuthV2", "RaiseFault", "VerifyAPIKey"}},
 	{name: "gcs-authorize-idp-access-tokens", tree: "gcs-authorize-idp-access-tokens",
-		types: []string{"FlowCallout", "VerifyAPIKey", "VerifyJWT"},
+		types:   []string{"FlowCallout", "VerifyAPIKey", "VerifyJWT"},
 		blocked: "its shared flow under the name of its directory and the FlowCallout (authorize-idp-access-tokens); its manifest says sample-hello-cicd-sf, and flowproc names shared flows by their manifest (Apigee by the name given at deploy time)"},
 	{name: "devrel-proxy-endpoint-unifier-test-proxy", tree: "devrel-proxy-endpoint-unifier-test-proxy",
 		types: []string{"ExtractVariables", "MessageLogging", "PopulateCache", "Quota", "StatisticsCollector"}},
