@@ -37,7 +37,7 @@ type ftAction struct {
 type flowtestSet struct{ actions []ftAction }
 
 func newFlowtestSet(c *engine.Compiler, p *bundle.Policy) engine.Policy {
-	c.Unknown(p.Root, "Header", "Variable", "Status", "Content", "Callout", "Fault")
+	c.Unknown(p.Root, "Header", "Variable", "Status", "Verb", "Content", "Callout", "Fault")
 	s := &flowtestSet{}
 	for _, ch := range p.Root.Children {
 		a := ftAction{kind: ch.Name}
@@ -45,6 +45,8 @@ func newFlowtestSet(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 		switch ch.Name {
 		case "Header", "Variable", "Content":
 			a.tmpl = c.Template(ch, ch.Text)
+		case "Verb":
+			a.arg = ch.Text
 		case "Status":
 			n, err := strconv.Atoi(ch.Text)
 			if err != nil {
@@ -88,6 +90,8 @@ func (s *flowtestSet) Execute(r *engine.Run) error {
 			r.Current().SetContent([]byte(val))
 		case "Status":
 			r.Current().SetStatus(a.status)
+		case "Verb":
+			r.Current().SetVerb(a.arg)
 		case "Callout":
 			res, err := r.Upstream().Do(r.Ctx(), &upstream.Call{ID: "callout", Method: "POST", URL: a.arg, Body: []byte("log")})
 			if err != nil {

@@ -18,8 +18,8 @@ func TestBundleTestsPass(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, out.String())
 	}
-	if len(results) != 8 {
-		t.Fatalf("got %d results, want 8\n%s", len(results), out.String())
+	if len(results) != 9 {
+		t.Fatalf("got %d results, want 9\n%s", len(results), out.String())
 	}
 	for _, r := range results {
 		if !r.OK() {
@@ -33,9 +33,9 @@ func TestBundleTestsPass(t *testing.T) {
 		t.Log(out.String())
 	}
 	for _, want := range []string{
-		"1..8\n",
+		"1..9\n",
 		"ok 1 no-target answer with PostClientFlow (tests/basic.yaml): 11 assertions\n",
-		"passed: 8, failed: 0\n",
+		"passed: 9, failed: 0\n",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("TAP lacks %q:\n%s", want, out.String())
