@@ -1,7 +1,10 @@
 // Package flowtest is flowproc's test runner host (DESIGN.md §4): it finds
 // a project's FLAT tests (<flat-test> files), runs each through the engine
 // with the side calls mocked by the tests' backend flows, and reports the
-// results as TAP (as `flat test` prints them) and JUnit XML.
+// results as TAP (as `flat test` prints them) and JUnit XML. An Apigee
+// bundle project (apiproxy/, sharedflows/) runs its YAML tests instead
+// (tests/*.yaml, docs/apigee-testing.md), with the target and side calls
+// mocked by the tests.
 package flowtest
 
 import (
@@ -24,7 +27,8 @@ import (
 
 // Options configure a test run.
 type Options struct {
-	// Dir is the project (FLAT app) directory.
+	// Dir is the project directory: a FLAT app, or an Apigee bundle
+	// project (apiproxy/ and/or sharedflows/, tests in tests/*.yaml).
 	Dir string
 	// Files are the test files to run (relative to the working
 	// directory, or to Dir when they do not exist there); empty means
@@ -38,8 +42,9 @@ type Options struct {
 	Verbose bool
 	// Env is the environment tests see as $env (nil: the process's).
 	Env []string
-	// Upstream makes the side calls of tests that register no backend
-	// flow (nil: the real network).
+	// Upstream makes the side calls of FLAT tests that register no
+	// backend flow (nil: the real network). Bundle tests never use it:
+	// their side calls go to their callouts: mocks only.
 	Upstream upstream.Client
 	// Logger receives the engine's records (nil: discarded).
 	Logger *slog.Logger
@@ -48,6 +53,9 @@ type Options struct {
 // Result is one test file's outcome.
 type Result struct {
 	flat.TestResult
+	// Name is the test's name within its file (Apigee bundle tests,
+	// several per YAML file); "" for FLAT tests, one per file.
+	Name string
 	// Duration is how long the test took.
 	Duration time.Duration
 	// Trace is the test's trace when Verbose is set and the test failed.
@@ -64,6 +72,9 @@ func Run(ctx context.Context, o Options) ([]*Result, error) {
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	if isBundleProject(o.Dir) {
+		return runBundle(ctx, o, logger)
 	}
 	p, errs := flat.Load(o.Dir, flat.Options{Env: o.Env, Logger: logger})
 	if p == nil {

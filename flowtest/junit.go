@@ -43,6 +43,9 @@ func junitReport(results []*Result) junitSuites {
 	var total float64
 	for _, r := range results {
 		c := junitCase{Name: r.File, ClassName: "flat", Time: fmt.Sprintf("%.3f", r.Duration.Seconds()), SystemOut: r.Trace}
+		if r.Name != "" {
+			c.Name, c.ClassName = r.File+": "+r.Name, "apigee"
+		}
 		total += r.Duration.Seconds()
 		switch {
 		case r.Err != nil:

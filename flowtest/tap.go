@@ -18,7 +18,9 @@ func writeTAP(w io.Writer, results []*Result) {
 	passed, failed := 0, 0
 	for i, r := range results {
 		name := r.File
-		if len(r.Requests) > 0 {
+		if r.Name != "" {
+			name = r.Name + " (" + r.File + ")"
+		} else if len(r.Requests) > 0 {
 			name = r.Requests[0] + " (" + r.File + ")"
 		}
 		status := "ok"

@@ -13,15 +13,16 @@ import (
 func init() {
 	register(&command{
 		name:    "test",
-		summary: "run a FLAT app's <flat-test> files (TAP output, --junit FILE); exit 1 on any failure",
+		summary: "run a project's tests: a FLAT app's <flat-test> files or an Apigee bundle's tests/*.yaml (TAP output, --junit FILE); exit 1 on any failure",
 		run:     runTest,
 	})
 }
 
 // runTest is `flowproc test [-v] [--junit FILE] [TESTFILE...] [DIR]`,
-// FLAT's `flat test`: the app directory is the last argument when it is a
-// directory, else the working directory; without test files every
-// <flat-test> file under it runs.
+// FLAT's `flat test`: the project directory is the last argument when it
+// is a directory, else the working directory; without test files every
+// <flat-test> file under it runs (for an Apigee bundle project, every
+// tests/*.yaml file: docs/apigee-testing.md).
 func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -30,7 +31,9 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: flowproc test [-v] [--junit FILE] [TESTFILE...] [DIR]\n\n"+
 			"Runs the app's FLAT tests through the engine. Side calls go to the tests' backend\n"+
-			"flows (real requests only when a test registers none). Prints TAP; exit 1 on failure.")
+			"flows (real requests only when a test registers none). For an Apigee bundle project\n"+
+			"(apiproxy/, sharedflows/) it runs the YAML tests in tests/*.yaml, with the target and\n"+
+			"side calls mocked by the tests. Prints TAP; exit 1 on failure.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -49,7 +52,7 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if len(results) == 0 {
-		fmt.Fprintf(stderr, "flowproc test: no <flat-test> files found in %s\n", dir)
+		fmt.Fprintf(stderr, "flowproc test: no tests found in %s (<flat-test> files, or tests/*.yaml for an Apigee bundle)\n", dir)
 		return 1
 	}
 	if flowtest.Failed(results) {

@@ -164,7 +164,15 @@ func (r *Run) SetMessage(name string, m *Message) {
 }
 
 // AfterResponse registers f to run after the answer went to the client.
-func (r *Run) AfterResponse(f func(ctx context.Context)) { r.x.AfterResponse(f) }
+// In the PostClientFlow, which itself runs after the answer, f runs at
+// once (a hook registered there would otherwise never run).
+func (r *Run) AfterResponse(f func(ctx context.Context)) {
+	if r.segment == PostClient {
+		f(r.x.Ctx)
+		return
+	}
+	r.x.AfterResponse(f)
+}
 
 // Print writes a message to the trace (JavaScript print, MessageLogging
 // to the trace).
