@@ -133,8 +133,8 @@ func TestExtractVariables(t *testing.T) {
 			vars: map[string]string{"n": "Ann", "request.content": ""},
 		},
 		{
-			name:   "set variable failed on a read-only name",
-			policy: `<ExtractVariables name="EV"><VariablePrefix>proxy</VariablePrefix><Header name="h"><Pattern>{pathsuffix}</Pattern></Header></ExtractVariables>`,
+			name:    "set variable failed on a read-only name",
+			policy:  `<ExtractVariables name="EV"><VariablePrefix>proxy</VariablePrefix><Header name="h"><Pattern>{pathsuffix}</Pattern></Header></ExtractVariables>`,
 			headers: []string{"h", "x"},
 			fault:   "steps.extractvariables.SetVariableFailed",
 		},
