@@ -7,9 +7,11 @@ var commonChildren = []string{"DisplayName", "Description", "Properties"}
 
 func allowed(own ...string) []string { return append(own, commonChildren...) }
 
-// contentTypeIs reports whether a Content-Type names a JSON or XML media
-// type: kind "json" matches application/json, text/json and any
-// "+json" suffix; "xml" matches text/xml, application/xml and "+xml".
+// contentTypeIs reports whether a Content-Type is one Apigee parses as
+// JSON or XML. Apigee's runtime-error pages say payload extraction and
+// conversion run only for application/json (kind "json") and for
+// application/xml, text/xml or application/*+xml (kind "xml"); flowproc
+// also takes application/*+json as JSON.
 func contentTypeIs(ct, kind string) bool {
 	mt, _, _ := strings.Cut(ct, ";")
 	mt = strings.ToLower(strings.TrimSpace(mt))
@@ -17,8 +19,11 @@ func contentTypeIs(ct, kind string) bool {
 	if !ok {
 		return false
 	}
-	if sub == kind || strings.HasSuffix(sub, "+"+kind) {
-		return typ == "application" || typ == "text" || strings.HasSuffix(sub, "+"+kind)
+	switch {
+	case typ == "application":
+		return sub == kind || strings.HasSuffix(sub, "+"+kind)
+	case typ == "text":
+		return kind == "xml" && sub == "xml"
 	}
 	return false
 }

@@ -25,38 +25,42 @@ import (
 // JSONPayload (JSONPath) and XMLPayload (XPath). Variables are named
 // "<VariablePrefix>.<name>", or "<name>" without a prefix.
 //
-// What flowproc relies on (Apigee's policy reference and runtime-error
-// pages, docs.apigee.com/api-platform/reference/policies/extract-variables-policy
-// and …/troubleshoot/policies/runtime/extract-variables-runtime-errors):
-//   - Source (default "message") must be a message in scope, else
-//     steps.extractvariables.SourceMessageNotAvailable, "<source> message
-//     is not available for ExtractVariable: <policy>". clearPayload="true"
-//     empties the source's content after extraction.
+// What flowproc relies on (Apigee's policy reference and its runtime-error
+// page, docs.apigee.com/api-platform/troubleshoot/policies/runtime/
+// extract-variables-runtime-errors; fault strings are quoted from there):
+//   - Source (default "message") is a message, or a string variable whose
+//     text is parsed as the JSON or XML payload. A message not in scope is
+//     SourceMessageNotAvailable, "<source> message is not available for
+//     ExtractVariable: <policy>"; another unresolvable Source with a
+//     JSONPayload is JsonPathParsingFailure, "ExtractVariables <policy>:
+//     Json path parsing failed for for flow variables <source>" (sic).
+//     clearPayload="true" empties the source message's content afterwards.
 //   - URIPath matches proxy.pathsuffix (the path without the base path) for
 //     the proxy request; another request message matches its own path; on
 //     a response it does nothing. QueryParam on a response does nothing.
 //     A parameter or header name "x.N" selects the N-th value of x.
-//   - JSONPayload runs only when the source's Content-Type is JSON, and
-//     XMLPayload only when it is XML (as Apigee, which ignores payloads of
-//     other types; apigeelint ST003-ST005). An empty or malformed payload
-//     is steps.extractvariables.ExecutionFailed, "Failed to execute the
-//     ExtractVariables: <policy>", status 500.
-//   - A pattern, JSONPath or XPath that matches nothing leaves its
-//     variable unset.
-//   - IgnoreUnresolvedVariables (default false) [inferred: Apigee
-//     documents it as "treat unresolvable variables as empty rather than
-//     fail"]: when true an empty or malformed payload leaves the payload's
-//     variables unset instead of faulting.
+//   - JSONPayload runs only when the message's Content-Type is
+//     application/json (flowproc: also application/*+json), XMLPayload
+//     only for application/xml, text/xml and application/*+xml. An empty
+//     or malformed payload is ExecutionFailed, "Failed to execute the
+//     ExtractVariables: <policy>". All faults have status 500.
+//   - A definite JSONPath that matches nothing is InvalidJSONPath, "Invalid
+//     JSON path <path> in policy <policy>.", unless
+//     IgnoreUnresolvedVariables is true (then the variable stays unset);
+//     an indefinite path (wildcards, deep scan) gives a JSON array, "[]"
+//     when nothing matches. A JSON null leaves the variable unset.
+//   - Patterns and XPaths that match nothing leave their variables unset
+//     (no documented fault).
 //   - type= casts the value (string, boolean, integer, long, float,
 //     double; nodeset in XMLPayload keeps the matched nodes as XML text,
 //     in JSONPayload the JSON text); a value that does not cast is
-//     steps.extractvariables.UnableToCast, "Unable to cast value <v> as
-//     <type>.". A variable that cannot be written (read-only) is
-//     steps.extractvariables.SetVariableFailed.
+//     UnableToCast, "Unable to cast value <v> as <TYPE>.". A variable that
+//     cannot be written (read-only) is SetVariableFailed, "Failed to set
+//     variable <name> value <v> from ExtractVariables: <policy>".
 //   - stopPayloadProcessing="true" on XMLPayload stops after the first
 //     variable it sets.
-//   - JSONPaths and XPaths are compiled at load: a bad one is a load error
-//     (AP401) rather than Apigee's runtime InvalidJSONPath.
+//   - JSONPaths and XPaths are compiled at load: one that does not parse is
+//     a load error (AP401).
 func init() {
 	engine.Register(engine.Kind{Type: "ExtractVariables", Prefix: "extractvariables", New: newExtractVariables})
 }
@@ -83,6 +87,7 @@ type evPatternSource struct {
 
 type evPayloadVar struct {
 	name, typ string
+	path      string // the JSONPath as written
 	json      *jsonpath.Path
 	xpathSrc  string
 	xpool     *sync.Pool
@@ -135,7 +140,7 @@ func newExtractVariables(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 						c.Errorf(v, diag.APBadPolicy, "ExtractVariables %s: %v", p.Name, err)
 						continue
 					}
-					pv.json = jp
+					pv.json, pv.path = jp, path
 					ev.jsonVars = append(ev.jsonVars, pv)
 				}
 			}
@@ -268,7 +273,7 @@ func (ev *extractVariables) failed() *engine.Fault {
 func (ev *extractVariables) Execute(r *engine.Run) error {
 	m, ok := r.Message(ev.source)
 	if !ok || m == nil {
-		return engine.NewFault(evPrefix, "SourceMessageNotAvailable", 500, "%s message is not available for ExtractVariable: %s", ev.source, ev.name)
+		return ev.fromVariable(r)
 	}
 	for i := range ev.sources {
 		if err := ev.runPatterns(r, m, &ev.sources[i]); err != nil {
@@ -290,6 +295,49 @@ func (ev *extractVariables) Execute(r *engine.Run) error {
 		m.SetContent(nil)
 	}
 	return nil
+}
+
+// fromVariable runs the policy on a Source that is not a message: a
+// string variable is parsed as the JSON or XML payload (no Content-Type
+// to check); patterns on message parts extract nothing.
+func (ev *extractVariables) fromVariable(r *engine.Run) error {
+	v, ok := r.Lookup(ev.source)
+	s, isString := v.(string)
+	if !ok || v == nil || !isString {
+		switch {
+		case isMessageName(ev.source):
+			return engine.NewFault(evPrefix, "SourceMessageNotAvailable", 500, "%s message is not available for ExtractVariable: %s", ev.source, ev.name)
+		case ev.hasJSON:
+			return engine.NewFault(evPrefix, "JsonPathParsingFailure", 500, "ExtractVariables %s: Json path parsing failed for for flow variables %s", ev.name, ev.source)
+		}
+		return engine.NewFault(evPrefix, "SourceMessageNotAvailable", 500, "%s message is not available for ExtractVariable: %s", ev.source, ev.name)
+	}
+	for i := range ev.sources {
+		if ev.sources[i].kind == evVariable {
+			if err := ev.runPatterns(r, nil, &ev.sources[i]); err != nil {
+				return err
+			}
+		}
+	}
+	if ev.hasJSON {
+		if err := ev.jsonFrom(r, []byte(s)); err != nil {
+			return err
+		}
+	}
+	if ev.hasXML {
+		if err := ev.xmlFrom(r, []byte(s)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isMessageName(name string) bool {
+	switch name {
+	case "request", "response", "message", "error":
+		return true
+	}
+	return false
 }
 
 func (ev *extractVariables) isProxyRequest(r *engine.Run, m *engine.Message) bool {
@@ -335,7 +383,12 @@ func formValues(m *engine.Message) func(string) []string {
 	}
 }
 
+// runPatterns applies one pattern source; m is nil for a string Source,
+// where only <Variable> sources apply.
 func (ev *extractVariables) runPatterns(r *engine.Run, m *engine.Message, s *evPatternSource) error {
+	if m == nil && s.kind != evVariable {
+		return nil
+	}
 	var value string
 	var ok bool
 	switch s.kind {
@@ -399,17 +452,24 @@ func (ev *extractVariables) extractJSON(r *engine.Run, m *engine.Message) error 
 	if err != nil {
 		return err
 	}
+	return ev.jsonFrom(r, doc)
+}
+
+func (ev *extractVariables) jsonFrom(r *engine.Run, doc []byte) error {
 	if len(bytes.TrimSpace(doc)) == 0 || !json.Valid(doc) {
-		if ev.ignore {
-			return nil
-		}
 		return ev.failed()
 	}
 	for _, v := range ev.jsonVars {
 		res := v.json.Eval(doc)
 		var s string
 		if v.json.Definite() {
-			if len(res) == 0 || string(bytes.TrimSpace(res[0])) == "null" {
+			if len(res) == 0 {
+				if ev.ignore {
+					continue
+				}
+				return engine.NewFault(evPrefix, "InvalidJSONPath", 500, "Invalid JSON path %s in policy %s.", v.path, ev.name)
+			}
+			if string(bytes.TrimSpace(res[0])) == "null" {
 				continue
 			}
 			s = jsonpath.Scalar(res[0])
@@ -432,11 +492,12 @@ func (ev *extractVariables) extractXML(r *engine.Run, m *engine.Message) error {
 	if err != nil {
 		return err
 	}
+	return ev.xmlFrom(r, b)
+}
+
+func (ev *extractVariables) xmlFrom(r *engine.Run, b []byte) error {
 	doc, perr := xmltree.Parse(b, ev.maxXMLDepth)
 	if perr != nil {
-		if ev.ignore {
-			return nil
-		}
 		f := ev.failed()
 		f.Err = perr
 		return f
@@ -515,7 +576,7 @@ func xpathNumber(f float64) string {
 
 func (ev *extractVariables) cast(s, typ string) (any, error) {
 	bad := func() error {
-		return engine.NewFault(evPrefix, "UnableToCast", 500, "Unable to cast value %s as %s.", s, typ)
+		return engine.NewFault(evPrefix, "UnableToCast", 500, "Unable to cast value %s as %s.", s, strings.ToUpper(typ))
 	}
 	t := strings.TrimSpace(s)
 	switch typ {

@@ -53,7 +53,7 @@ func TestExtractVariables(t *testing.T) {
 		},
 		{
 			name: "json payload with types",
-			policy: `<ExtractVariables name="EV"><Source>request</Source><VariablePrefix>j</VariablePrefix><JSONPayload>
+			policy: `<ExtractVariables name="EV"><Source>request</Source><VariablePrefix>j</VariablePrefix><IgnoreUnresolvedVariables>true</IgnoreUnresolvedVariables><JSONPayload>
 				<Variable name="name"><JSONPath>$.user.name</JSONPath></Variable>
 				<Variable name="age" type="integer"><JSONPath>$.user.age</JSONPath></Variable>
 				<Variable name="admin" type="boolean"><JSONPath>$.user.admin</JSONPath></Variable>
@@ -62,9 +62,10 @@ func TestExtractVariables(t *testing.T) {
 				<Variable name="none"><JSONPath>$.user.none</JSONPath></Variable>
 				<Variable name="missing"><JSONPath>$.user.nope</JSONPath></Variable>
 				<Variable name="d" type="double"><JSONPath>$.user.age</JSONPath></Variable>
+				<Variable name="deep"><JSONPath>$..nope</JSONPath></Variable>
 				</JSONPayload></ExtractVariables>`,
 			method: "POST", body: jsonBody, headers: []string{"Content-Type", "application/json; charset=utf-8"},
-			vars: map[string]string{"j.name": "Ann", "j.age": "41", "j.admin": "true", "j.tags": `["a","b"]`, "j.ids": "[1,2]", "j.none": unset, "j.missing": unset, "j.d": "41.0"},
+			vars: map[string]string{"j.name": "Ann", "j.age": "41", "j.admin": "true", "j.tags": `["a","b"]`, "j.ids": "[1,2]", "j.none": unset, "j.missing": unset, "j.d": "41.0", "j.deep": "[]"},
 		},
 		{
 			name:   "json payload skipped for other content types",
@@ -85,16 +86,46 @@ func TestExtractVariables(t *testing.T) {
 			fault: "steps.extractvariables.ExecutionFailed",
 		},
 		{
-			name:   "IgnoreUnresolvedVariables tolerates a malformed body",
+			name:   "unresolved JSONPath is InvalidJSONPath",
+			policy: `<ExtractVariables name="EV-J"><JSONPayload><Variable name="a"><JSONPath>$.user.name</JSONPath></Variable><Variable name="n"><JSONPath>$.Name</JSONPath></Variable></JSONPayload></ExtractVariables>`,
+			method: "POST", body: jsonBody, headers: []string{"Content-Type", "application/json"},
+			fault: "steps.extractvariables.InvalidJSONPath", faultMsg: "Invalid JSON path $.Name in policy EV-J.",
+			vars: map[string]string{"a": "Ann"},
+		},
+		{
+			name:   "IgnoreUnresolvedVariables does not excuse a malformed body",
 			policy: `<ExtractVariables name="EV"><JSONPayload><Variable name="n"><JSONPath>$.a</JSONPath></Variable></JSONPayload><IgnoreUnresolvedVariables>true</IgnoreUnresolvedVariables></ExtractVariables>`,
 			method: "POST", body: "{", headers: []string{"Content-Type", "application/json"},
-			vars: map[string]string{"n": unset},
+			fault: "steps.extractvariables.ExecutionFailed",
+		},
+		{
+			name:    "string variable source",
+			policy:  `<ExtractVariables name="EV"><Source>flow.doc</Source><JSONPayload><Variable name="n"><JSONPath>$.user.name</JSONPath></Variable></JSONPayload><Header name="h"><Pattern>{h}</Pattern></Header><Variable name="flow.doc"><Pattern>{whole}</Pattern></Variable></ExtractVariables>`,
+			headers: []string{"h", "x"},
+			setup:   func(r *engine.Run) { _ = r.Set("flow.doc", jsonBody) },
+			vars:    map[string]string{"n": "Ann", "h": unset, "whole": jsonBody},
+		},
+		{
+			name:   "string variable source with XML",
+			policy: `<ExtractVariables name="EV"><Source>flow.doc</Source><XMLPayload><Variable name="n"><XPath>//Name</XPath></Variable></XMLPayload></ExtractVariables>`,
+			setup:  func(r *engine.Run) { _ = r.Set("flow.doc", xmlBody) },
+			vars:   map[string]string{"n": "Shop"},
+		},
+		{
+			name:   "unresolvable variable source with JSONPayload",
+			policy: `<ExtractVariables name="EV-2"><Source>flow.none</Source><JSONPayload><Variable name="n"><JSONPath>$.a</JSONPath></Variable></JSONPayload></ExtractVariables>`,
+			fault:  "steps.extractvariables.JsonPathParsingFailure", faultMsg: "ExtractVariables EV-2: Json path parsing failed for for flow variables flow.none",
+		},
+		{
+			name:   "unresolvable variable source without payload",
+			policy: `<ExtractVariables name="EV-3"><Source>flow.none</Source><Variable name="x"><Pattern>{y}</Pattern></Variable></ExtractVariables>`,
+			fault:  "steps.extractvariables.SourceMessageNotAvailable", faultMsg: "flow.none message is not available for ExtractVariable: EV-3",
 		},
 		{
 			name:   "unable to cast",
 			policy: `<ExtractVariables name="EV"><JSONPayload><Variable name="n" type="integer"><JSONPath>$.user.name</JSONPath></Variable></JSONPayload></ExtractVariables>`,
 			method: "POST", body: jsonBody, headers: []string{"Content-Type", "application/json"},
-			fault: "steps.extractvariables.UnableToCast", faultMsg: "Unable to cast value Ann as integer.",
+			fault: "steps.extractvariables.UnableToCast", faultMsg: "Unable to cast value Ann as INTEGER.",
 		},
 		{
 			name:   "source not in scope",
