@@ -91,8 +91,13 @@ func JSONToXML(jsonText []byte, o *JSONOptions, limit int64) ([]byte, error) {
 	return c.w.b, nil
 }
 
-// parseJSON reads one JSON value keeping member order.
+// parseJSON reads one JSON object or array keeping member order. Like
+// Apigee, it wants an object or an array at the top ("Expecting { or [ at
+// line 1", the reason Apigee's runtime-error page quotes).
 func parseJSON(b []byte) (*jv, error) {
+	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' && t[0] != '[' {
+		return nil, errors.New("Expecting { or [ at line 1")
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	v, err := readValue(d, 0)

@@ -106,7 +106,6 @@ func TestJSONToXMLGolden(t *testing.T) {
 		{"order-options", order, JSONOptions{NullValue: "NULL", NamespaceBlockName: "#namespaces", NamespaceSeparator: "***", TextNodeName: "#text", AttributeBlockName: "ATT", AttributePrefix: "@", InvalidCharsReplacement: "-"}},
 		{"multi-root", `{"a":1,"b":[true,"x"]}`, JSONOptions{ObjectRootElementName: "Top"}},
 		{"top-array", `[1,{"a":2},[3,4]]`, JSONOptions{ArrayRootElementName: "List", ArrayItemElementName: "Entry"}},
-		{"scalar", `"just text"`, JSONOptions{}},
 		{"root-array-member", `{"a":[1,2]}`, JSONOptions{}},
 	}
 	for _, c := range cases {
@@ -126,7 +125,7 @@ func TestJSONToXMLGolden(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	o := JSONOptions{}.WithDefaults()
-	for _, in := range []string{``, `{`, `{"a":1} x`, `[1,]`, strings.Repeat("[", MaxDepth+2) + strings.Repeat("]", MaxDepth+2)} {
+	for _, in := range []string{``, `{`, `{"a":1} x`, `"text"`, `12`, `[1,]`, strings.Repeat("[", MaxDepth+2) + strings.Repeat("]", MaxDepth+2)} {
 		if _, err := JSONToXML([]byte(in), &o, 0); err == nil {
 			t.Errorf("JSONToXML(%.20q): no error", in)
 		}
@@ -135,6 +134,17 @@ func TestErrors(t *testing.T) {
 		if _, err := XMLToJSON([]byte(in), &XMLOptions{}, 0); err == nil {
 			t.Errorf("XMLToJSON(%.20q): no error", in)
 		}
+	}
+	for in, want := range map[string]string{
+		"": "Premature end of document while parsing at line 1(possibly  around char 0)",
+		"<?xml version=\"1.0\"?>\n<root>\n<a>1</a>\n": "Premature end of document while parsing at line 4(possibly  around char 0)",
+	} {
+		if _, err := XMLToJSON([]byte(in), &XMLOptions{}, 0); err == nil || err.Error() != want {
+			t.Errorf("XMLToJSON(%q) error %v, want %q", in, err, want)
+		}
+	}
+	if _, err := JSONToXML([]byte(` 5`), &o, 0); err == nil || err.Error() != "Expecting { or [ at line 1" {
+		t.Errorf("JSONToXML scalar: %v", err)
 	}
 	big := `{"a":"` + strings.Repeat("x", 1000) + `"}`
 	if _, err := JSONToXML([]byte(big), &o, 100); !errors.Is(err, ErrTooLarge) {

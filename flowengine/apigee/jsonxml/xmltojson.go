@@ -3,6 +3,7 @@ package jsonxml
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,7 +19,7 @@ type XMLOptions struct {
 	RecognizeBoolean bool
 	// RecognizeNull turns empty elements, and elements whose text is
 	// NullValue, into null [inferred: Apigee documents "convert empty
-	// values to null"].
+	// values to null"]. Without it an empty element is {}.
 	RecognizeNull bool
 	// NullValue is text that means null when RecognizeNull is set ("":
 	// only empty elements).
@@ -117,7 +118,7 @@ func (v *jv) set(k string, x *jv) {
 func XMLToJSON(xmlText []byte, o *XMLOptions, limit int64) ([]byte, error) {
 	doc, err := xmltree.Parse(xmlText, 0)
 	if err != nil {
-		return nil, err
+		return nil, xmlError(xmlText, err)
 	}
 	root := doc.Root()
 	c := &x2j{o: o}
@@ -148,6 +149,21 @@ func XMLToJSON(xmlText []byte, o *XMLOptions, limit int64) ([]byte, error) {
 		return []byte(o.OutputPrefix + b.String() + o.OutputSuffix), nil
 	}
 	return w.b, nil
+}
+
+// xmlError words a parse error as Apigee does for a truncated or empty
+// document ("Premature end of document while parsing at line N(possibly
+// around char M)", from its runtime-error page); other errors keep
+// xmltree's text.
+func xmlError(in []byte, err error) error {
+	msg := err.Error()
+	if len(bytes.TrimSpace(in)) == 0 {
+		return errors.New("Premature end of document while parsing at line 1(possibly  around char 0)")
+	}
+	if strings.Contains(msg, "unexpected EOF") || strings.Contains(msg, "unexpected end of document") {
+		return fmt.Errorf("Premature end of document while parsing at line %d(possibly  around char 0)", bytes.Count(in, []byte("\n"))+1)
+	}
+	return err
 }
 
 type x2j struct{ o *XMLOptions }
@@ -220,6 +236,9 @@ func (c *x2j) element(e *xmltree.Node, path []string) *jv {
 	hasNS := o.NamespaceBlockName != "" && len(e.NS) > 0
 	if len(kids) == 0 && len(e.Attrs) == 0 && !hasNS && len(texts) <= 1 {
 		text := strings.Join(texts, "")
+		if text == "" && !o.RecognizeNull {
+			return &jv{kind: 'o'} // an empty element is {} (Apigee's RecognizeNull example)
+		}
 		v := c.scalar(text)
 		if o.TextAlwaysAsProperty && o.TextNodeName != "" && text != "" {
 			obj := &jv{kind: 'o'}

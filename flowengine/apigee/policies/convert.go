@@ -14,30 +14,39 @@ import (
 // OutputVariable handling, content-type gating, faults and output bounds
 // (reference/apigee.md §4.8).
 //
-// Relied on [Apigee's XMLToJSON/JSONToXML references and runtime-error
-// pages; InCompatibleType(s) spelling and faultstrings from memory of
-// those pages]:
+// Relied on: Apigee's runtime-error pages for both policies
+// (docs.apigee.com/api-platform/troubleshoot/policies/runtime/
+// jsontoxml-runtime-errors and xmltojson-runtime-errors), which give the
+// fault codes as steps.json2xml.* and steps.xml2json.* (the failed flag
+// stays jsontoxml.<policy>.failed / xmltojson.<policy>.failed) and the
+// fault strings quoted below:
 //   - Source defaults to "message"; a message source is converted only
 //     when its Content-Type is XML (XMLToJSON) or JSON (JSONToXML),
-//     otherwise the policy does nothing. A string variable is converted
+//     otherwise the policy is skipped. A string variable is converted
 //     whatever it holds.
 //   - An unresolvable Source is SourceUnavailable ("<Type>[<policy>]:
 //     Source <src> is not available"); a Source of another type is
-//     InvalidSourceType.
+//     InvalidSourceType ("<Type>[class java.lang.Integer]: Invalid source
+//     type class java.lang.Integer. Valid source types are [message,
+//     string]." — Apigee puts the class where the policy name goes).
 //   - OutputVariable defaults to the Source when that is a message (the
 //     message's content and Content-Type are replaced); a string Source
 //     needs one (OutputVariableIsNotAvailable). A message converted into
 //     an existing string variable, or a string into a message, is
-//     InCompatibleType(s). A new name gets a new message (message source)
-//     or a string (string source).
-//   - Empty or malformed input is ExecutionFailed, status 500.
+//     InCompatibleTypes ("String can not be assigned to message type."). A
+//     new name gets a new message (message source) or a string (string
+//     source).
+//   - Empty or malformed input is ExecutionFailed ("JSONToXML[<policy>]:
+//     Execution failed due to reason: Expecting { or [ at line 1",
+//     "XMLToJSON[<policy>]: Execution failed. reason: Premature end of
+//     document while parsing at line 1(possibly  around char 0)"). All
+//     faults have status 500.
 type conversion struct {
-	typ, prefix    string // "XMLToJSON", "xmltojson"
+	typ, prefix    string // "XMLToJSON", "xml2json" (the fault code prefix)
 	policy         string
 	source, output string
 	inKind         string // "xml" or "json": the Content-Type the input needs
 	outCT          string
-	incompatible   string // fault name for mismatched Source/Output types
 	failedFmt      string // ExecutionFailed faultstring after "<Type>[<policy>]: "
 	convert        func(in []byte, limit int64) ([]byte, error)
 }
@@ -71,7 +80,7 @@ func (cv *conversion) run(r *engine.Run) error {
 			return nil
 		}
 		if v, ok := r.Lookup(name); ok && v != nil {
-			return cv.fault(cv.incompatible, "String can not be assigned to message type.")
+			return cv.fault("InCompatibleTypes", "String can not be assigned to message type.")
 		}
 		nm, err := m.Clone()
 		if err != nil {
@@ -88,13 +97,14 @@ func (cv *conversion) run(r *engine.Run) error {
 	}
 	s, isString := v.(string)
 	if !isString {
-		return cv.fault("InvalidSourceType", "Invalid source type %T. Valid source types are [message, string].", v)
+		class := javaClass(v)
+		return engine.NewFault(cv.prefix, "InvalidSourceType", 500, "%s[%s]: Invalid source type %s. Valid source types are [message, string].", cv.typ, class, class)
 	}
 	if cv.output == "" {
 		return cv.fault("OutputVariableIsNotAvailable", "Output variable is not available.")
 	}
 	if m, ok := r.Message(cv.output); ok && m != nil {
-		return cv.fault(cv.incompatible, "String can not be assigned to message type.")
+		return cv.fault("InCompatibleTypes", "String can not be assigned to message type.")
 	}
 	out, err := cv.do(r, []byte(s))
 	if err != nil {
@@ -105,9 +115,6 @@ func (cv *conversion) run(r *engine.Run) error {
 
 // do converts in, bounded by the body limit and charged to the budget.
 func (cv *conversion) do(r *engine.Run, in []byte) ([]byte, error) {
-	if strings.TrimSpace(string(in)) == "" {
-		return nil, cv.fault("ExecutionFailed", cv.failedFmt, "empty input")
-	}
 	limit := r.MaxBodyBytes()
 	if limit <= 0 {
 		limit = budget.DefaultOutputBytes
@@ -134,4 +141,22 @@ func compileSourceOutput(cv *conversion, srcText, outText string) {
 		cv.source = "message"
 	}
 	cv.output = strings.TrimSpace(outText)
+}
+
+// javaClass names v's type as Apigee's Java runtime would ("class
+// java.lang.Integer").
+func javaClass(v any) string {
+	switch v.(type) {
+	case bool:
+		return "class java.lang.Boolean"
+	case int, int32, int16, int8, uint8, uint16:
+		return "class java.lang.Integer"
+	case int64, uint32, uint64, uint:
+		return "class java.lang.Long"
+	case float32:
+		return "class java.lang.Float"
+	case float64:
+		return "class java.lang.Double"
+	}
+	return fmt.Sprintf("class %T", v)
 }

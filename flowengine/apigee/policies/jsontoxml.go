@@ -8,8 +8,8 @@ import (
 
 // JSONToXML converts a JSON message or string to XML (reference/apigee.md
 // §4.8) with the <Options> of package jsonxml. Source, output and faults:
-// see conversion. Fault codes are steps.jsontoxml.*; a mismatch of Source
-// and OutputVariable types is InCompatibleTypes.
+// see conversion; fault codes are steps.json2xml.*, the failed flag
+// jsontoxml.<policy>.failed.
 func init() {
 	engine.Register(engine.Kind{Type: "JSONToXML", Prefix: "jsontoxml", New: newJSONToXML})
 }
@@ -50,9 +50,9 @@ func newJSONToXML(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 		}
 	}
 	o = o.WithDefaults()
-	cv := &conversion{typ: "JSONToXML", prefix: "jsontoxml", policy: p.Name, inKind: "json", outCT: "application/xml",
-		incompatible: "InCompatibleTypes", failedFmt: "Execution failed due to reason: %v",
-		convert: func(in []byte, limit int64) ([]byte, error) { return jsonxml.JSONToXML(in, &o, limit) }}
+	cv := &conversion{typ: "JSONToXML", prefix: "json2xml", policy: p.Name, inKind: "json", outCT: "application/xml",
+		failedFmt: "Execution failed due to reason: %v",
+		convert:   func(in []byte, limit int64) ([]byte, error) { return jsonxml.JSONToXML(in, &o, limit) }}
 	compileSourceOutput(cv, textOf(root.Child("Source")), textOf(root.Child("OutputVariable")))
 	return &jsonToXML{cv}
 }

@@ -13,8 +13,8 @@ import (
 // XMLToJSON converts an XML message or string to JSON (reference/apigee.md
 // §4.8) with the options of package jsonxml, given in <Options> or as a
 // <Format> preset (xml.com, yahoo, google, badgerFish). Source, output and
-// faults: see conversion. Fault codes are steps.xmltojson.*; a mismatch of
-// Source and OutputVariable types is InCompatibleType.
+// faults: see conversion; fault codes are steps.xml2json.*, the failed
+// flag xmltojson.<policy>.failed.
 func init() {
 	engine.Register(engine.Kind{Type: "XMLToJSON", Prefix: "xmltojson", New: newXMLToJSON})
 }
@@ -93,9 +93,9 @@ func newXMLToJSON(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 			}
 		}
 	}
-	cv := &conversion{typ: "XMLToJSON", prefix: "xmltojson", policy: p.Name, inKind: "xml", outCT: "application/json",
-		incompatible: "InCompatibleType", failedFmt: "Execution failed. reason: %v",
-		convert: func(in []byte, limit int64) ([]byte, error) { return jsonxml.XMLToJSON(in, &o, limit) }}
+	cv := &conversion{typ: "XMLToJSON", prefix: "xml2json", policy: p.Name, inKind: "xml", outCT: "application/json",
+		failedFmt: "Execution failed. reason: %v",
+		convert:   func(in []byte, limit int64) ([]byte, error) { return jsonxml.XMLToJSON(in, &o, limit) }}
 	compileSourceOutput(cv, textOf(root.Child("Source")), textOf(root.Child("OutputVariable")))
 	return &xmlToJSON{cv}
 }
