@@ -17,20 +17,26 @@ import (
 // libxslt needs cgo: flowproc built without the "xslt" build tag cannot
 // load a bundle with an XSL policy (AP400, as FLAT's FP202).
 //
-// Relied on [Apigee's XSL policy reference and runtime-error page]:
+// Relied on [Apigee's XSL policy reference; fault strings from the error
+// table of SAP API Management's XSL Transform page, an Apigee Edge
+// derivative]:
 //   - Source (default "message") must be a message in scope, else
 //     steps.xsl.XSLSourceMessageNotAvailable, "<source> message is not
 //     available for XSL: <policy>".
+//   - ResourceURL must be xsl://<file> of the bundle (load error
+//     otherwise).
 //   - <Parameters ignoreUnresolvedVariables="…"><Parameter name="p"
 //     ref="var"/> or value="literal"> become global xsl:params (strings). An
-//     unresolved ref fails (steps.xsl.XSLEvaluationFailed) unless
-//     ignoreUnresolvedVariables="true", when the parameter is left out.
-//   - OutputVariable receives the result as a string; without one the
-//     result replaces the source message's content.
+//     unresolved ref is steps.xsl.XSLVariableResolutionFailed, "Failed to
+//     resolve variable <var>", unless ignoreUnresolvedVariables="true",
+//     when the parameter is left out.
+//   - OutputVariable receives the result as a string and may not name a
+//     message (message, request, response, error: load error); without one
+//     the result replaces the source message's content.
 //   - A failing transformation (malformed input included) is
 //     steps.xsl.XSLEvaluationFailed, "Evaluation of XSL <file> failed with
-//     reason: …", status 500. Input with a DOCTYPE is refused the same way
-//     so that entities are never expanded.
+//     reason: "<reason>"". Input with a DOCTYPE is refused the same way so
+//     that entities are never expanded. All faults have status 500.
 func init() {
 	engine.Register(engine.Kind{Type: "XSL", Prefix: "xsl", New: newXSL})
 }
@@ -58,6 +64,14 @@ func newXSL(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	ru := root.Child("ResourceURL")
 	if ru == nil || strings.TrimSpace(ru.Text) == "" {
 		c.Errorf(root, diag.APMissingElement, "XSL %s needs a <ResourceURL>xsl://file.xsl</ResourceURL>", p.Name)
+		return nil
+	}
+	if scheme, _, _ := strings.Cut(strings.TrimSpace(ru.Text), "://"); scheme != "xsl" {
+		c.Errorf(ru, diag.APBadPolicy, "XSL %s: resource type must be xsl (%q)", p.Name, ru.Text)
+		return nil
+	}
+	if isMessageName(x.output) {
+		c.Errorf(root.Child("OutputVariable"), diag.APBadPolicy, "XSL %s: <OutputVariable> cannot be the message %q; leave it out to replace the message content", p.Name, x.output)
 		return nil
 	}
 	if !xslt.Available() {
@@ -107,7 +121,7 @@ func (x *xslPolicy) Execute(r *engine.Run) error {
 		return fmt.Errorf("XSL %s: reading %s: %w", x.name, x.source, err)
 	}
 	failed := func(reason string, cause error) error {
-		f := engine.NewFault("xsl", "XSLEvaluationFailed", 500, "Evaluation of XSL %s failed with reason: %s", x.file, reason)
+		f := engine.NewFault("xsl", "XSLEvaluationFailed", 500, "Evaluation of XSL %s failed with reason: %q", x.file, reason)
 		f.Err = cause
 		return f
 	}
@@ -123,7 +137,7 @@ func (x *xslPolicy) Execute(r *engine.Run) error {
 				if x.ignore {
 					continue
 				}
-				return failed("unresolved variable "+p.ref+" for parameter "+p.name, nil)
+				return engine.NewFault("xsl", "XSLVariableResolutionFailed", 500, "Failed to resolve variable %s", p.ref)
 			}
 			v = s
 		}

@@ -42,7 +42,7 @@ func TestXSL(t *testing.T) {
 			name:      "unresolved parameter fails",
 			policy:    `<XSL name="X"><ResourceURL>xsl://t.xsl</ResourceURL><Parameters><Parameter name="uid" ref="flow.nope"/></Parameters></XSL>`,
 			resources: res, method: "POST", body: order,
-			fault: "steps.xsl.XSLEvaluationFailed",
+			fault: "steps.xsl.XSLVariableResolutionFailed", faultMsg: "Failed to resolve variable flow.nope",
 		},
 		{
 			name:      "unresolved parameter ignored",
@@ -54,7 +54,7 @@ func TestXSL(t *testing.T) {
 			name:      "malformed input",
 			policy:    `<XSL name="X"><ResourceURL>xsl://t.xsl</ResourceURL></XSL>`,
 			resources: res, method: "POST", body: "<order>",
-			fault: "steps.xsl.XSLEvaluationFailed",
+			fault: "steps.xsl.XSLEvaluationFailed", faultMsg: `Evaluation of XSL t.xsl failed with reason: "the input is not well-formed XML"`,
 		},
 		{
 			name:      "entity bomb refused",
@@ -70,6 +70,8 @@ func TestXSL(t *testing.T) {
 		},
 		{name: "missing resource", policy: `<XSL name="X"><ResourceURL>xsl://none.xsl</ResourceURL></XSL>`, resources: res, loadErr: "AP204"},
 		{name: "bad stylesheet", policy: `<XSL name="X"><ResourceURL>xsl://bad.xsl</ResourceURL></XSL>`, resources: res, loadErr: "AP401"},
+		{name: "output cannot be a message", policy: `<XSL name="X"><ResourceURL>xsl://t.xsl</ResourceURL><OutputVariable>response</OutputVariable></XSL>`, resources: res, loadErr: "AP401"},
+		{name: "resource must be xsl", policy: `<XSL name="X"><ResourceURL>jsc://t.xsl</ResourceURL></XSL>`, resources: res, loadErr: "AP401"},
 		{name: "parameter needs ref or value", policy: `<XSL name="X"><ResourceURL>xsl://t.xsl</ResourceURL><Parameters><Parameter name="p"/></Parameters></XSL>`, resources: res, loadErr: "AP401"},
 	})
 }
