@@ -94,19 +94,18 @@ type evPayloadVar struct {
 }
 
 type extractVariables struct {
-	name        string
-	source      string
-	clear       bool
-	prefix      string
-	ignore      bool
-	sources     []evPatternSource
-	jsonVars    []evPayloadVar
-	xmlVars     []evPayloadVar
-	xmlStop     bool
-	hasJSON     bool
-	hasXML      bool
-	namespaces  map[string]string
-	maxXMLDepth int
+	name       string
+	source     string
+	clear      bool
+	prefix     string
+	ignore     bool
+	sources    []evPatternSource
+	jsonVars   []evPayloadVar
+	xmlVars    []evPayloadVar
+	xmlStop    bool
+	hasJSON    bool
+	hasXML     bool
+	namespaces map[string]string
 }
 
 var evTypes = map[string]bool{"string": true, "boolean": true, "integer": true, "long": true, "float": true, "double": true, "nodeset": true}
@@ -496,7 +495,7 @@ func (ev *extractVariables) extractXML(r *engine.Run, m *engine.Message) error {
 }
 
 func (ev *extractVariables) xmlFrom(r *engine.Run, b []byte) error {
-	doc, perr := xmltree.Parse(b, ev.maxXMLDepth)
+	doc, perr := xmltree.Parse(b, 0)
 	if perr != nil {
 		f := ev.failed()
 		f.Err = perr

@@ -115,3 +115,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func FuzzXPath(f *testing.F) {
+	f.Add([]byte(`<s:E xmlns:s="urn:s"><s:B a="1"><n>x</n><!--c--><?pi d?></s:B></s:E>`))
+	exprs := []string{"//*", "//@*", "//text()", "/soap:E//n[last()]", "count(//node())", "//*[@a]/..", "string(/)", "//n/preceding::*", "//n/following-sibling::*", "//comment()"}
+	compiled := make([]*xpath.Expr, len(exprs))
+	for i, e := range exprs {
+		compiled[i] = xpath.MustCompile(strings.ReplaceAll(e, "soap:", ""))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		doc, err := Parse(in, 64)
+		if err != nil {
+			return
+		}
+		for _, x := range compiled {
+			if it, ok := x.Evaluate(NewNavigator(doc)).(*xpath.NodeIterator); ok {
+				for n := 0; it.MoveNext() && n < 1000; n++ {
+					_ = it.Current().Value()
+				}
+			}
+		}
+	})
+}
