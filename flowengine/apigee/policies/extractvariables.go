@@ -22,7 +22,8 @@ import (
 // ExtractVariables (reference/apigee.md §4.3) sets flow variables from
 // parts of a message: URIPath, QueryParam, Header, FormParam, Variable
 // (each with one or more <Pattern>s tried in order, see evPattern),
-// JSONPayload (JSONPath) and XMLPayload (XPath). Variables are named
+// JSONPayload (JSONPath) and XMLPayload (XPath); patterns run in document
+// order, so a later extraction overwrites an earlier one. Variables are named
 // "<VariablePrefix>.<name>", or "<name>" without a prefix.
 //
 // What flowproc relies on (Apigee's policy reference and its runtime-error
@@ -205,10 +206,6 @@ func (ev *extractVariables) compilePatternSource(c *engine.Compiler, n *bundle.N
 		text := pn.Text
 		if src.kind == evURIPath {
 			text = strings.TrimSpace(text)
-			if strings.Contains(text, "*") {
-				c.Errorf(pn, diag.APBadPolicy, "URIPath pattern %q: wildcards are not supported by flowproc", text)
-				continue
-			}
 		}
 		pat, err := compileEVPattern(text, c.Bool(pn, ic, false), src.kind == evURIPath)
 		if err != nil {
@@ -420,17 +417,28 @@ func (ev *extractVariables) runPatterns(r *engine.Run, m *engine.Message, s *evP
 	if !ok {
 		return nil
 	}
+	// All patterns are tried; the match with the most path segments wins,
+	// the first of equals (Apigee's "Specifying multiple patterns").
+	var best *evPattern
+	var bestVals []string
 	for _, p := range s.patterns {
-		vals, matched := p.match(value)
-		if !matched {
-			continue
+		vals, matched, err := p.match(value)
+		if err != nil {
+			f := ev.failed()
+			f.Err = err
+			return f
 		}
-		for i, name := range p.vars {
-			if err := ev.set(r, name, vals[i]); err != nil {
-				return err
-			}
+		if matched && (best == nil || p.segments > best.segments) {
+			best, bestVals = p, vals
 		}
+	}
+	if best == nil {
 		return nil
+	}
+	for i, name := range best.vars {
+		if err := ev.set(r, name, bestVals[i]); err != nil {
+			return err
+		}
 	}
 	return nil
 }

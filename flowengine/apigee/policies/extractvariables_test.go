@@ -33,6 +33,24 @@ func TestExtractVariables(t *testing.T) {
 			vars:   map[string]string{"id": "12", "other": unset},
 		},
 		{
+			name:   "the pattern with most segments wins (Apigee's example)",
+			policy: `<ExtractVariables name="EV"><URIPath><Pattern ignoreCase="true">/a/{pathSeg}</Pattern><Pattern ignoreCase="true">/a/b/{pathSeg}</Pattern><Pattern ignoreCase="true">/a/{pathSeg1}/c/{pathSeg2}</Pattern></URIPath><VariablePrefix>urirequest</VariablePrefix></ExtractVariables>`,
+			suffix: "/a/b/c/d",
+			vars:   map[string]string{"urirequest.pathSeg1": "b", "urirequest.pathSeg2": "d", "urirequest.pathSeg": unset},
+		},
+		{
+			name:   "first of equally long patterns wins",
+			policy: `<ExtractVariables name="EV"><URIPath><Pattern>/a/{x}</Pattern><Pattern>/{y}/b</Pattern></URIPath></ExtractVariables>`,
+			suffix: "/a/b",
+			vars:   map[string]string{"x": "b", "y": unset},
+		},
+		{
+			name:   "wildcards and later extractions overwrite earlier ones",
+			policy: `<ExtractVariables name="EV"><URIPath><Pattern>/a/**/{id}</Pattern></URIPath><QueryParam name="token"><Pattern>{tok}</Pattern></QueryParam><Header name="Token"><Pattern>{tok}</Pattern></Header><Header name="Content-Type"><Pattern>*;charset={enc}</Pattern></Header></ExtractVariables>`,
+			path: "/base/a/x/y/z?token=q", suffix: "/a/x/y/z", headers: []string{"Token", "h", "Content-Type", "text/xml;charset=UTF-16"},
+			vars: map[string]string{"id": "z", "tok": "h", "enc": "UTF-16"},
+		},
+		{
 			name:   "uripath does nothing on a response",
 			policy: `<ExtractVariables name="EV"><Source>response</Source><URIPath><Pattern>/a/{id}</Pattern></URIPath></ExtractVariables>`,
 			seg:    engine.ProxyResponse, suffix: "/a/1", response: xmlResponse("", ""),
