@@ -3,6 +3,7 @@ package policies
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
 	"github.com/flowproc/flowproc/flowengine/apigee/flowvar"
 	"github.com/flowproc/flowproc/flowengine/apigee/jsonpath"
+	"github.com/flowproc/flowproc/flowengine/apigee/msgtemplate"
 	"github.com/flowproc/flowproc/flowengine/apigee/xmltree"
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
@@ -60,8 +62,14 @@ import (
 //     variable <name> value <v> from ExtractVariables: <policy>".
 //   - stopPayloadProcessing="true" on XMLPayload stops after the first
 //     variable it sets.
-//   - JSONPaths and XPaths are compiled at load: one that does not parse is
-//     a load error (AP401).
+//   - A JSONPath may be a message template ("$.{field}"), resolved and
+//     parsed per request (one that does not parse is InvalidJSONPath);
+//     literal JSONPaths and XPaths are compiled at load, and one that does
+//     not compile is a load error (AP401), as are Apigee's deployment
+//     errors: nothing to extract, a pattern without a {variable}, a
+//     payload without variables, a duplicate or empty namespace, an XPath
+//     prefix not declared in <Namespaces>.
+//   - A Header name "x.values" gives all values of x as "[v1, v2]".
 func init() {
 	engine.Register(engine.Kind{Type: "ExtractVariables", Prefix: "extractvariables", New: newExtractVariables})
 }
@@ -88,7 +96,8 @@ type evPatternSource struct {
 
 type evPayloadVar struct {
 	name, typ string
-	path      string // the JSONPath as written
+	path      string                // the JSONPath as written
+	pathTmpl  *msgtemplate.Template // a JSONPath with {variables}
 	json      *jsonpath.Path
 	xpathSrc  string
 	xpool     *sync.Pool
@@ -132,15 +141,26 @@ func newExtractVariables(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 		case "JSONPayload":
 			ev.hasJSON = true
 			c.Unknown(n, "Variable")
+			if len(n.Children) == 0 {
+				c.Errorf(n, diag.APMissingElement, "<JSONPayload> needs a <Variable> with a <JSONPath>")
+			}
 			for _, v := range n.Children {
 				if pv, ok := compilePayloadVar(c, v, "JSONPath"); ok {
 					path := strings.TrimSpace(v.Child("JSONPath").Text)
-					jp, err := jsonpath.Parse(path)
-					if err != nil {
-						c.Errorf(v, diag.APBadPolicy, "ExtractVariables %s: %v", p.Name, err)
-						continue
+					pv.path = path
+					if strings.Contains(path, "{") {
+						// A message template, resolved per request.
+						if pv.pathTmpl = c.Template(v.Child("JSONPath"), path); pv.pathTmpl == nil {
+							continue
+						}
+					} else {
+						jp, err := jsonpath.Parse(path)
+						if err != nil {
+							c.Errorf(v, diag.APBadPolicy, "ExtractVariables %s: %v", p.Name, err)
+							continue
+						}
+						pv.json = jp
 					}
-					pv.json, pv.path = jp, path
 					ev.jsonVars = append(ev.jsonVars, pv)
 				}
 			}
@@ -149,17 +169,28 @@ func newExtractVariables(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 			s, _ := n.Attr("stopPayloadProcessing")
 			ev.xmlStop = c.Bool(n, s, false)
 			c.Unknown(n, "Namespaces", "Variable")
+			// A non-nil map makes undeclared prefixes fail to compile
+			// (Apigee: XPathCompilationFailed).
+			ev.namespaces = map[string]string{}
 			if ns := n.Child("Namespaces"); ns != nil {
 				c.Unknown(ns, "Namespace")
-				ev.namespaces = map[string]string{}
 				for _, x := range ns.Children {
 					prefix, ok := x.Attr("prefix")
-					if !ok || prefix == "" {
+					uri := strings.TrimSpace(x.Text)
+					switch _, dup := ev.namespaces[prefix]; {
+					case !ok || prefix == "":
 						c.Errorf(x, diag.APMissingElement, "<Namespace> needs a prefix attribute")
-						continue
+					case uri == "":
+						c.Errorf(x, diag.APBadPolicy, "<Namespace prefix=%q> has no URI", prefix)
+					case dup:
+						c.Errorf(x, diag.APBadPolicy, "namespace prefix %q is declared twice", prefix)
+					default:
+						ev.namespaces[prefix] = uri
 					}
-					ev.namespaces[prefix] = strings.TrimSpace(x.Text)
 				}
+			}
+			if n.Child("Variable") == nil {
+				c.Errorf(n, diag.APMissingElement, "<XMLPayload> needs a <Variable> with an <XPath>")
 			}
 			for _, v := range n.Children {
 				if v.Name != "Variable" {
@@ -183,6 +214,9 @@ func newExtractVariables(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 				}
 			}
 		}
+	}
+	if len(ev.sources) == 0 && !ev.hasJSON && !ev.hasXML {
+		c.Errorf(root, diag.APMissingElement, "ExtractVariables %s has nothing to extract (want URIPath, QueryParam, Header, FormParam, Variable, JSONPayload or XMLPayload)", p.Name)
 	}
 	return ev
 }
@@ -208,6 +242,9 @@ func (ev *extractVariables) compilePatternSource(c *engine.Compiler, n *bundle.N
 			text = strings.TrimSpace(text)
 		}
 		pat, err := compileEVPattern(text, c.Bool(pn, ic, false), src.kind == evURIPath)
+		if err == nil && len(pat.vars) == 0 {
+			err = errors.New("it has no {variable} to set")
+		}
 		if err != nil {
 			c.Errorf(pn, diag.APBadPolicy, "<%s> pattern %q: %v", n.Name, text, err)
 			continue
@@ -405,6 +442,11 @@ func (ev *extractVariables) runPatterns(r *engine.Run, m *engine.Message, s *evP
 		value, ok = pick(m.QueryValues(s.name), s.name, m.QueryValues)
 	case evHeader:
 		value, ok = m.Header(s.name)
+		if base, isValues := strings.CutSuffix(s.name, ".values"); !ok && isValues {
+			if vs := m.HeaderValues(base); len(vs) > 0 {
+				value, ok = "["+strings.Join(vs, ", ")+"]", true
+			}
+		}
 		if !ok {
 			value, ok = pick(nil, s.name, m.HeaderValues)
 		}
@@ -467,21 +509,33 @@ func (ev *extractVariables) jsonFrom(r *engine.Run, doc []byte) error {
 		return ev.failed()
 	}
 	for _, v := range ev.jsonVars {
-		res := v.json.Eval(doc)
+		jp, path := v.json, v.path
+		if jp == nil {
+			var err error
+			if path, _, err = v.pathTmpl.String(r); err == nil {
+				jp, err = jsonpath.Parse(path)
+			}
+			if err != nil {
+				f := engine.NewFault(evPrefix, "InvalidJSONPath", 500, "Invalid JSON path %s in policy %s.", path, ev.name)
+				f.Err = err
+				return f
+			}
+		}
+		res := jp.Eval(doc)
 		var s string
-		if v.json.Definite() {
+		if jp.Definite() {
 			if len(res) == 0 {
 				if ev.ignore {
 					continue
 				}
-				return engine.NewFault(evPrefix, "InvalidJSONPath", 500, "Invalid JSON path %s in policy %s.", v.path, ev.name)
+				return engine.NewFault(evPrefix, "InvalidJSONPath", 500, "Invalid JSON path %s in policy %s.", path, ev.name)
 			}
 			if string(bytes.TrimSpace(res[0])) == "null" {
 				continue
 			}
 			s = jsonpath.Scalar(res[0])
 		} else {
-			s = v.json.Render(doc, false)
+			s = jp.Render(doc, false)
 		}
 		val, err := ev.cast(s, v.typ)
 		if err != nil {
