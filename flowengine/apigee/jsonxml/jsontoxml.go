@@ -42,6 +42,11 @@ type JSONOptions struct {
 	// members (default "Item").
 	ArrayRootElementName string
 	ArrayItemElementName string
+	// OmitXMLDeclaration leaves out the <?xml …?> declaration.
+	OmitXMLDeclaration bool
+	// Indent puts each element on its own line, indented by two spaces
+	// per level [inferred: Apigee does not document the indentation].
+	Indent bool
 }
 
 // WithDefaults returns o with Apigee's default names filled in.
@@ -72,7 +77,9 @@ func JSONToXML(jsonText []byte, o *JSONOptions, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	c := &j2x{o: o, w: &limitedBuf{limit: limit}}
-	c.w.str(`<?xml version="1.0" encoding="UTF-8"?>`)
+	if !o.OmitXMLDeclaration {
+		c.w.str(`<?xml version="1.0" encoding="UTF-8"?>`)
+	}
 	switch {
 	case v.kind == 'o' && len(v.keys) == 1 && !c.special(v.keys[0]) && v.vals[0].kind != 'a':
 		c.element(v.keys[0], v.vals[0])
@@ -170,8 +177,21 @@ func readValue(d *json.Decoder, depth int) (*jv, error) {
 }
 
 type j2x struct {
-	o *JSONOptions
-	w *limitedBuf
+	o     *JSONOptions
+	w     *limitedBuf
+	stack []bool // per open element: whether it has child elements
+}
+
+// nl starts a line for an element when indenting, and marks the parent
+// as having child elements.
+func (c *j2x) nl() {
+	if n := len(c.stack); n > 0 {
+		c.stack[n-1] = true
+	}
+	if c.o.Indent && len(c.w.b) > 0 {
+		c.w.byte('\n')
+		c.w.str(strings.Repeat("  ", len(c.stack)))
+	}
 }
 
 type xattr struct{ name, value string }
@@ -233,6 +253,8 @@ func nameChar(r rune, first bool) bool {
 }
 
 func (c *j2x) open(name string, attrs []xattr) {
+	c.nl()
+	c.stack = append(c.stack, false)
 	c.w.byte('<')
 	c.w.str(name)
 	for _, a := range attrs {
@@ -245,7 +267,16 @@ func (c *j2x) open(name string, attrs []xattr) {
 	c.w.byte('>')
 }
 
-func (c *j2x) close(name string) { c.w.str("</" + name + ">") }
+func (c *j2x) close(name string) {
+	n := len(c.stack) - 1
+	kids := c.stack[n]
+	c.stack = c.stack[:n]
+	if kids && c.o.Indent {
+		c.w.byte('\n')
+		c.w.str(strings.Repeat("  ", n))
+	}
+	c.w.str("</" + name + ">")
+}
 
 var (
 	textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#xD;")
@@ -330,6 +361,7 @@ func (c *j2x) element(key string, v *jv) {
 	default:
 		t := c.text(v)
 		if t == "" {
+			c.nl()
 			c.w.str("<" + name + "/>")
 			return
 		}

@@ -107,6 +107,7 @@ func TestJSONToXMLGolden(t *testing.T) {
 		{"multi-root", `{"a":1,"b":[true,"x"]}`, JSONOptions{ObjectRootElementName: "Top"}},
 		{"top-array", `[1,{"a":2},[3,4]]`, JSONOptions{ArrayRootElementName: "List", ArrayItemElementName: "Entry"}},
 		{"root-array-member", `{"a":[1,2]}`, JSONOptions{}},
+		{"indent", `{"a":{"b":[1,{"c":null}],"d":"x","#text":"t"}}`, JSONOptions{Indent: true, OmitXMLDeclaration: true, TextNodeName: "#text"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -21,7 +21,7 @@ func newJSONToXML(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	if opts := root.Child("Options"); opts != nil {
 		c.Unknown(opts, "NullValue", "NamespaceBlockName", "DefaultNamespaceNodeName", "NamespaceSeparator", "TextNodeName",
 			"AttributeBlockName", "AttributePrefix", "InvalidCharsReplacement", "ObjectRootElementName",
-			"ArrayRootElementName", "ArrayItemElementName")
+			"ArrayRootElementName", "ArrayItemElementName", "OmitXmlDeclaration", "Indent")
 		for _, n := range opts.Children {
 			switch n.Name {
 			case "NullValue":
@@ -46,6 +46,10 @@ func newJSONToXML(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 				o.ArrayRootElementName = n.Text
 			case "ArrayItemElementName":
 				o.ArrayItemElementName = n.Text
+			case "OmitXmlDeclaration":
+				o.OmitXMLDeclaration = c.Bool(n, n.Text, false)
+			case "Indent":
+				o.Indent = c.Bool(n, n.Text, false)
 			}
 		}
 	}

@@ -73,6 +73,12 @@ func TestJSONToXML(t *testing.T) {
 			setup:  func(r *engine.Run) { _ = r.Set("flow.j", "["+strings.Repeat("1,", 100000)+"1]") },
 			fault:  "steps.json2xml.ExecutionFailed", vars: map[string]string{"flow.x": unset},
 		},
-		{name: "unknown option", policy: `<JSONToXML name="J2X"><Options><Indent>true</Indent></Options></JSONToXML>`, loadErr: "AP103"},
+		{
+			name:   "indent without declaration",
+			policy: `<JSONToXML name="J2X"><Options><Indent>true</Indent><OmitXmlDeclaration>true</OmitXmlDeclaration></Options><Source>flow.j</Source><OutputVariable>flow.x</OutputVariable></JSONToXML>`,
+			setup:  func(r *engine.Run) { _ = r.Set("flow.j", `{"a":{"b":1}}`) },
+			vars:   map[string]string{"flow.x": "<a>\n  <b>1</b>\n</a>"},
+		},
+		{name: "unknown option", policy: `<JSONToXML name="J2X"><Options><Pretty>true</Pretty></Options></JSONToXML>`, loadErr: "AP103"},
 	})
 }
