@@ -99,7 +99,6 @@ type evPayloadVar struct {
 	path      string                // the JSONPath as written
 	pathTmpl  *msgtemplate.Template // a JSONPath with {variables}
 	json      *jsonpath.Path
-	xpathSrc  string
 	xpool     *sync.Pool
 }
 
@@ -203,7 +202,6 @@ func newExtractVariables(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 						c.Errorf(v.Child("XPath"), diag.APBadPolicy, "XPath %q does not compile: %v", src, err)
 						continue
 					}
-					pv.xpathSrc = src
 					ns := ev.namespaces
 					pv.xpool = &sync.Pool{New: func() any {
 						x, _ := xpath.CompileWithNS(src, ns) // compiled once above
