@@ -2,8 +2,10 @@ package policies
 
 import "strings"
 
-// commonChildren are the elements every policy may have besides its own.
-var commonChildren = []string{"DisplayName", "Description", "Properties"}
+// commonChildren are the elements every policy may have besides its own
+// (<FaultRules/> is what the old Edge UI wrote into every policy; real
+// bundles carry it, empty).
+var commonChildren = []string{"DisplayName", "Description", "Properties", "FaultRules"}
 
 func allowed(own ...string) []string { return append(own, commonChildren...) }
 

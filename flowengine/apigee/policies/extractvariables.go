@@ -67,8 +67,10 @@ import (
 //     literal JSONPaths and XPaths are compiled at load, and one that does
 //     not compile is a load error (AP401), as are Apigee's deployment
 //     errors: nothing to extract, a pattern without a {variable}, a
-//     payload without variables, a duplicate or empty namespace, an XPath
-//     prefix not declared in <Namespaces>.
+//     <Variable> without its path, a duplicate or empty namespace, an
+//     XPath prefix not declared in <Namespaces>. An empty <JSONPayload/>
+//     or <XMLPayload/> is accepted and extracts nothing (real bundles have
+//     them).
 //   - A Header name "x.values" gives all values of x as "[v1, v2]".
 func init() {
 	engine.Register(engine.Kind{Type: "ExtractVariables", Prefix: "extractvariables", New: newExtractVariables})
@@ -138,11 +140,8 @@ func newExtractVariables(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 		case "URIPath", "QueryParam", "Header", "FormParam", "Variable":
 			ev.compilePatternSource(c, n)
 		case "JSONPayload":
-			ev.hasJSON = true
+			ev.hasJSON = ev.hasJSON || len(n.Children) > 0
 			c.Unknown(n, "Variable")
-			if len(n.Children) == 0 {
-				c.Errorf(n, diag.APMissingElement, "<JSONPayload> needs a <Variable> with a <JSONPath>")
-			}
 			for _, v := range n.Children {
 				if pv, ok := compilePayloadVar(c, v, "JSONPath"); ok {
 					path := strings.TrimSpace(v.Child("JSONPath").Text)
@@ -164,7 +163,7 @@ func newExtractVariables(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 				}
 			}
 		case "XMLPayload":
-			ev.hasXML = true
+			ev.hasXML = ev.hasXML || n.Child("Variable") != nil
 			s, _ := n.Attr("stopPayloadProcessing")
 			ev.xmlStop = c.Bool(n, s, false)
 			c.Unknown(n, "Namespaces", "Variable")
@@ -187,9 +186,6 @@ func newExtractVariables(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 						ev.namespaces[prefix] = uri
 					}
 				}
-			}
-			if n.Child("Variable") == nil {
-				c.Errorf(n, diag.APMissingElement, "<XMLPayload> needs a <Variable> with an <XPath>")
 			}
 			for _, v := range n.Children {
 				if v.Name != "Variable" {

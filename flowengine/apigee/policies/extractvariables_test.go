@@ -205,7 +205,12 @@ func TestExtractVariables(t *testing.T) {
 		{name: "pattern without a variable", policy: `<ExtractVariables name="EV"><Header name="h"><Pattern>Bearer</Pattern></Header></ExtractVariables>`, loadErr: "no {variable}"},
 		{name: "undeclared XPath prefix", policy: `<ExtractVariables name="EV"><XMLPayload><Variable name="n"><XPath>/p:a</XPath></Variable></XMLPayload></ExtractVariables>`, loadErr: "AP401"},
 		{name: "duplicate namespace prefix", policy: `<ExtractVariables name="EV"><XMLPayload><Namespaces><Namespace prefix="p">u1</Namespace><Namespace prefix="p">u2</Namespace></Namespaces><Variable name="n"><XPath>/p:a</XPath></Variable></XMLPayload></ExtractVariables>`, loadErr: "twice"},
-		{name: "payload without variables", policy: `<ExtractVariables name="EV"><XMLPayload/></ExtractVariables>`, loadErr: "AP104"},
+		{
+			name:   "empty payload elements extract nothing",
+			policy: `<ExtractVariables name="EV"><FaultRules/><JSONPayload/><XMLPayload/><QueryParam name="q"><Pattern>{q}</Pattern></QueryParam></ExtractVariables>`,
+			method: "POST", path: "/?q=1", body: "{", headers: []string{"Content-Type", "application/json"},
+			vars: map[string]string{"q": "1"},
+		},
 		{name: "bad JSONPath is a load error", policy: `<ExtractVariables name="EV"><JSONPayload><Variable name="n"><JSONPath>user.name</JSONPath></Variable></JSONPayload></ExtractVariables>`, loadErr: "AP401"},
 		{name: "bad XPath is a load error", policy: `<ExtractVariables name="EV"><XMLPayload><Variable name="n"><XPath>//[</XPath></Variable></XMLPayload></ExtractVariables>`, loadErr: "AP401"},
 		{name: "unknown element", policy: `<ExtractVariables name="EV"><Bogus/></ExtractVariables>`, loadErr: "AP103"},
