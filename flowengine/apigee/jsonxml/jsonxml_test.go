@@ -185,7 +185,7 @@ func FuzzJSONToXML(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte, rich bool) {
 		o := JSONOptions{}
 		if rich {
-			o = JSONOptions{TextNodeName: "#text", AttributePrefix: "@", AttributeBlockName: "A", NamespaceBlockName: "N"}
+			o = JSONOptions{TextNodeName: "#text", AttributePrefix: "@", AttributeBlockName: "A", NamespaceBlockName: "N", Indent: true, OmitXMLDeclaration: true}
 		}
 		o = o.WithDefaults()
 		out, err := JSONToXML(in, &o, 1<<20)
