@@ -11,6 +11,7 @@ package xslt
 #include <libxslt/xslt.h>
 #include <libxslt/xsltInternals.h>
 #include <libxslt/transform.h>
+#include <libxslt/variables.h>
 #include <libxslt/xsltutils.h>
 #include <libxslt/security.h>
 
@@ -26,10 +27,14 @@ static xsltSecurityPrefsPtr newPrefs(void) {
 	return p;
 }
 
-static xmlDocPtr applyStyle(xsltStylesheetPtr style, xmlDocPtr doc, xsltSecurityPrefsPtr prefs) {
+static xmlDocPtr applyStyle(xsltStylesheetPtr style, xmlDocPtr doc, xsltSecurityPrefsPtr prefs, const char **params) {
 	xsltTransformContextPtr ctxt = xsltNewTransformContext(style, doc);
 	if (ctxt == NULL) return NULL;
 	xsltSetCtxtSecurityPrefs(prefs, ctxt);
+	if (params != NULL && xsltQuoteUserParams(ctxt, params) != 0) {
+		xsltFreeTransformContext(ctxt);
+		return NULL;
+	}
 	xmlDocPtr res = xsltApplyStylesheetUser(style, doc, NULL, NULL, NULL, ctxt);
 	int failed = ctxt->state != XSLT_STATE_OK;
 	xsltFreeTransformContext(ctxt);
@@ -88,13 +93,33 @@ func Compile(name string, src []byte) (*Stylesheet, error) {
 
 // Transform applies the stylesheet to input (an XML document). A runtime
 // error of the transformation is an error; nothing is produced then.
-func (s *Stylesheet) Transform(input []byte) (*Output, error) {
+func (s *Stylesheet) Transform(input []byte) (*Output, error) { return s.TransformWith(input, nil) }
+
+// TransformWith is Transform with global stylesheet parameters, each
+// passed as a string (name, value pairs: params[2k] is a name,
+// params[2k+1] its value).
+func (s *Stylesheet) TransformWith(input []byte, params []string) (*Output, error) {
+	if len(params)%2 != 0 {
+		return nil, errors.New("parameters must be name, value pairs")
+	}
 	doc := parse(input)
 	if doc == nil {
 		return nil, errors.New("the input is not well-formed XML")
 	}
 	defer C.xmlFreeDoc(doc)
-	res := C.applyStyle(s.style, doc, securityPrefs())
+	var cparams **C.char
+	if len(params) > 0 {
+		arr := C.malloc(C.size_t(len(params)+1) * C.size_t(unsafe.Sizeof(uintptr(0))))
+		defer C.free(arr)
+		slots := unsafe.Slice((**C.char)(arr), len(params)+1)
+		for i, p := range params {
+			slots[i] = C.CString(p)
+			defer C.free(unsafe.Pointer(slots[i]))
+		}
+		slots[len(params)] = nil
+		cparams = (**C.char)(arr)
+	}
+	res := C.applyStyle(s.style, doc, securityPrefs(), cparams)
 	if res == nil {
 		return nil, errors.New("the transformation failed")
 	}

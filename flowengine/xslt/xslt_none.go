@@ -13,3 +13,6 @@ func Compile(string, []byte) (*Stylesheet, error) { return nil, ErrUnavailable }
 
 // Transform fails: this binary has no XSLT processor.
 func (*Stylesheet) Transform([]byte) (*Output, error) { return nil, ErrUnavailable }
+
+// TransformWith fails: this binary has no XSLT processor.
+func (*Stylesheet) TransformWith([]byte, []string) (*Output, error) { return nil, ErrUnavailable }

@@ -111,3 +111,21 @@ func TestUnavailable(t *testing.T) {
 		t.Errorf("err = %v, want ErrUnavailable", err)
 	}
 }
+
+func TestTransformWith(t *testing.T) {
+	needXSLT(t)
+	s, err := Compile("p.xsl", []byte(`<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:output method="text"/><xsl:param name="who"/><xsl:param name="q"/><xsl:template match="/">hi <xsl:value-of select="$who"/>/<xsl:value-of select="$q"/>/<xsl:value-of select="/a"/></xsl:template></xsl:stylesheet>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.TransformWith([]byte("<a>doc</a>"), []string{"who", `O'Brien "x"`, "q", "1+1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(out.Data), `hi O'Brien "x"/1+1/doc`; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if _, err := s.TransformWith([]byte("<a/>"), []string{"odd"}); err == nil {
+		t.Error("odd parameter list accepted")
+	}
+}

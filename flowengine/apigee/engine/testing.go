@@ -80,3 +80,7 @@ func (h staticHost) Forward(context.Context, *flowengine.Mutation) (*flowengine.
 func (h staticHost) ResponseBody(context.Context) ([]byte, error) {
 	return nil, flowengine.ErrBodyUnavailable
 }
+
+// SetTestProxyPath sets proxy.basepath and proxy.pathsuffix of a TestRun
+// (a TestRun has no ProxyEndpoint to derive them from).
+func (r *Run) SetTestProxyPath(basePath, suffix string) { r.basePath, r.pathSuffix = basePath, suffix }
