@@ -1,5 +1,5 @@
 // Package apigee runs YAML bundle tests (docs/apigee-testing.md) against
-// the public Apigee corpus (/work/shared/corpus/apigee, or
+// the public Apigee corpus (../shared/corpus/apigee beside the repository, or
 // $FLOWPROC_APIGEE_CORPUS): each corpus bundle, with the tests and
 // deployment settings kept in testdata/<entry>/, runs through `flowproc
 // test`'s runner. An entry whose bundle uses a policy type flowproc does
@@ -8,6 +8,8 @@
 package apigee
 
 import (
+	"github.com/flowproc/flowproc/internal/corpus"
+
 	"slices"
 
 	"bytes"
@@ -76,11 +78,8 @@ var entries = []corpusEntry{
 
 // corpusRoot returns the corpus directory, or "" when it is absent.
 func corpusRoot() string {
-	root := os.Getenv("FLOWPROC_APIGEE_CORPUS")
-	if root == "" {
-		root = "/work/shared/corpus/apigee"
-	}
-	if st, err := os.Stat(root); err != nil || !st.IsDir() {
+	root, ok := corpus.ApigeeDir()
+	if !ok {
 		return ""
 	}
 	return root
@@ -89,7 +88,7 @@ func corpusRoot() string {
 func TestCorpusBundles(t *testing.T) {
 	root := corpusRoot()
 	if root == "" {
-		t.Skip("the Apigee corpus is not on this machine (/work/shared/corpus/apigee; set FLOWPROC_APIGEE_CORPUS)")
+		t.Skip("the Apigee corpus is not on this machine (../shared/corpus/apigee beside the repository; or set FLOWPROC_APIGEE_CORPUS)")
 	}
 	for _, e := range entries {
 		t.Run(e.name, func(t *testing.T) {

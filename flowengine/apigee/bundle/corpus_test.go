@@ -1,6 +1,8 @@
 package bundle
 
 import (
+	corpusdir "github.com/flowproc/flowproc/internal/corpus"
+
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,9 +12,9 @@ import (
 // of bundles that real Apigee runs must load without a diagnostic (policy
 // support is the engine's business, not this package's).
 func TestCorpusStructure(t *testing.T) {
-	const corpus = "/work/shared/corpus/apigee"
-	if _, err := os.Stat(corpus); err != nil {
-		t.Skipf("Apigee corpus not present at %s: %v", corpus, err)
+	corpus, ok := corpusdir.ApigeeDir()
+	if !ok {
+		t.Skip("Apigee corpus not present (../shared/corpus/apigee beside the repository, or $FLOWPROC_APIGEE_CORPUS)")
 	}
 	proxies, _ := filepath.Glob(corpus + "/*/apiproxy")
 	chained, _ := filepath.Glob(corpus + "/*/chained-proxies/*/apiproxy")

@@ -1,6 +1,10 @@
 package bundle
 
 import (
+	"path/filepath"
+
+	corpusdir "github.com/flowproc/flowproc/internal/corpus"
+
 	"os"
 	"testing"
 	"testing/fstest"
@@ -21,9 +25,10 @@ func TestLoadMissingTarget(t *testing.T) {
 
 // TestCorpusPagination loads a real bundle: its structure must check out.
 func TestCorpusPagination(t *testing.T) {
-	root := "/work/shared/corpus/apigee/aps-pagination/apiproxy"
-	if _, err := os.Stat(root); err != nil {
-		t.Skipf("corpus bundle aps-pagination not present: %v", err)
+	dir, ok := corpusdir.ApigeeDir()
+	root := filepath.Join(dir, "aps-pagination", "apiproxy")
+	if _, err := os.Stat(root); !ok || err != nil {
+		t.Skip("corpus bundle aps-pagination not present (../shared/corpus/apigee beside the repository, or $FLOWPROC_APIGEE_CORPUS)")
 	}
 	b, errs := Load(os.DirFS(root))
 	if len(errs) != 0 {

@@ -1,6 +1,8 @@
 package policies
 
 import (
+	corpusdir "github.com/flowproc/flowproc/internal/corpus"
+
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,9 +18,9 @@ import (
 // and XSL policy of the public Apigee corpus: policies real bundles deploy
 // must load (XSL only where this binary has libxslt).
 func TestCorpusExtractPolicies(t *testing.T) {
-	const corpus = "/work/shared/corpus/apigee"
-	if _, err := os.Stat(corpus); err != nil {
-		t.Skipf("Apigee corpus not present at %s: %v", corpus, err)
+	corpus, ok := corpusdir.ApigeeDir()
+	if !ok {
+		t.Skip("Apigee corpus not present (../shared/corpus/apigee beside the repository, or $FLOWPROC_APIGEE_CORPUS)")
 	}
 	root := regexp.MustCompile(`<(ExtractVariables|JSONToXML|XMLToJSON|XSL)[\s>]`)
 	n := 0

@@ -1,6 +1,8 @@
 package policies
 
 import (
+	corpusdir "github.com/flowproc/flowproc/internal/corpus"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,9 +20,9 @@ var corpusExpected = map[string]string{}
 // TestCorpusPolicies compiles every AssignMessage, RaiseFault and
 // ServiceCallout policy of the public Apigee corpus.
 func TestCorpusPolicies(t *testing.T) {
-	const corpus = "/work/shared/corpus/apigee"
-	if _, err := os.Stat(corpus); err != nil {
-		t.Skipf("Apigee corpus not present at %s: %v", corpus, err)
+	corpus, ok := corpusdir.ApigeeDir()
+	if !ok {
+		t.Skip("Apigee corpus not present (../shared/corpus/apigee beside the repository, or $FLOWPROC_APIGEE_CORPUS)")
 	}
 	var files []string
 	_ = filepath.WalkDir(corpus, func(p string, d os.DirEntry, err error) error {
