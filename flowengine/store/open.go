@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"strings"
 	"time"
@@ -20,6 +21,8 @@ type Config struct {
 	Prefix    string
 	OpTimeout time.Duration
 	Now       func() time.Time
+	// TLS: see RedisOptions.TLS.
+	TLS *tls.Config
 }
 
 // Stores is the set of shared stores one flowproc process uses.
@@ -64,7 +67,7 @@ func OpenConfig(ctx context.Context, c Config) (*Stores, error) {
 			Tokens:  NewMemoryTokens(c.Now),
 		}, nil
 	case strings.HasPrefix(c.URL, "redis://") || strings.HasPrefix(c.URL, "rediss://"):
-		r, err := NewRedis(c.URL, RedisOptions{Prefix: c.Prefix, OpTimeout: c.OpTimeout, Now: c.Now})
+		r, err := NewRedis(c.URL, RedisOptions{Prefix: c.Prefix, OpTimeout: c.OpTimeout, Now: c.Now, TLS: c.TLS})
 		if err != nil {
 			return nil, err
 		}

@@ -35,7 +35,10 @@ func ParseRate(s string) (Rate, error) {
 		return Rate{}, fmt.Errorf("rate %q (want a positive integer before ps/pm): %w", s, ErrInvalid)
 	}
 	r := Rate{Count: n, Per: per, Burst: 1}
-	return r, r.Validate()
+	if err := r.Validate(); err != nil {
+		return Rate{}, err
+	}
+	return r, nil
 }
 
 // Validate reports a rate that cannot be honoured: the interval between two

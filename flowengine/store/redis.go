@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
@@ -21,6 +22,10 @@ type RedisOptions struct {
 	// Now is the clock windows are computed with (nil means time.Now).
 	// Replicas sharing counters need synchronised clocks (NTP).
 	Now func() time.Time
+	// TLS replaces the TLS configuration of a rediss:// URL (private CA,
+	// client certificate). Its ServerName defaults to the URL's host. It
+	// is an error with a redis:// URL.
+	TLS *tls.Config
 }
 
 // Redis is a connection to one Redis server (or a Sentinel-managed
@@ -43,7 +48,19 @@ type Redis struct {
 func NewRedis(rawURL string, o RedisOptions) (*Redis, error) {
 	opt, err := redis.ParseURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("store: redis url: %w: %w", ErrInvalid, err)
+		// The parser's message quotes the URL, password included.
+		msg := strings.ReplaceAll(err.Error(), rawURL, redactURL(rawURL))
+		return nil, fmt.Errorf("store: redis url %q: %s: %w", redactURL(rawURL), msg, ErrInvalid)
+	}
+	if o.TLS != nil {
+		if opt.TLSConfig == nil {
+			return nil, fmt.Errorf("store: redis url: TLS settings need a rediss:// URL: %w", ErrInvalid)
+		}
+		t := o.TLS.Clone()
+		if t.ServerName == "" {
+			t.ServerName = opt.TLSConfig.ServerName
+		}
+		opt.TLSConfig = t
 	}
 	if o.Prefix == "" {
 		o.Prefix = "flowproc:"
@@ -66,6 +83,7 @@ func NewRedis(rawURL string, o RedisOptions) (*Redis, error) {
 	if !strings.Contains(rawURL, "max_retries=") {
 		opt.MaxRetries = 1 // an outage must surface fast so policies can fail open or closed
 	}
+	opt.DialerRetries = 1 // go-redis would otherwise retry a refused dial 5 times
 	opt.ContextTimeoutEnabled = true
 	return &Redis{client: redis.NewClient(opt), prefix: o.Prefix, timeout: o.OpTimeout, now: o.Now}, nil
 }

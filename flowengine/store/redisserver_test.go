@@ -82,6 +82,22 @@ func (s *redisServer) waitReady(extra []string) error {
 	return fmt.Errorf("%w; output: %s", err, s.out.String())
 }
 
+// startRedisServerArgs starts redis-server with exactly these arguments
+// (after --dir and persistence off) and does not wait for it.
+func startRedisServerArgs(dir string, args ...string) (*redisServer, error) {
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, err
+	}
+	all := append([]string{"--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"}, args...)
+	s := &redisServer{cmd: exec.Command(path, all...), out: &bytes.Buffer{}}
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // stop kills the server and waits for it.
 func (s *redisServer) stop() {
 	s.once.Do(func() {
