@@ -99,16 +99,24 @@ func TestRedisUnavailable(t *testing.T) {
 	srv.stop()
 	scope := Scope{Kind: Organization}
 	ops := map[string]func() error{
-		"ping":       func() error { return r.Ping(ctx) },
-		"incr":       func() error { _, err := r.Counter().Incr(ctx, "k", 1, w); return err },
-		"rolling":    func() error { _, err := r.Counter().Take(ctx, "k", 1, 5, Window{Kind: Rolling, Interval: 1, Unit: Minute}); return err },
-		"reset":      func() error { return r.Counter().Reset(ctx, "k") },
-		"rate":       func() error { _, err := r.RateLimiter().TryAcquire(ctx, "k", 1, Rate{Count: 1, Per: time.Second}); return err },
-		"kv get":     func() error { _, _, err := r.KV().Get(ctx, scope, "m", "k"); return err },
-		"kv put":     func() error { return r.KV().Put(ctx, scope, "m", "k", "v", 0, true) },
-		"kv delete":  func() error { return r.KV().Delete(ctx, scope, "m", "k") },
-		"token get":  func() error { _, _, err := r.Tokens().Get(ctx, AccessToken, "t"); return err },
-		"token put":  func() error { return r.Tokens().Put(ctx, Token{Kind: AccessToken, Value: "t", ClientID: "c", ExpiresAt: time.Now().Add(time.Hour)}) },
+		"ping": func() error { return r.Ping(ctx) },
+		"incr": func() error { _, err := r.Counter().Incr(ctx, "k", 1, w); return err },
+		"rolling": func() error {
+			_, err := r.Counter().Take(ctx, "k", 1, 5, Window{Kind: Rolling, Interval: 1, Unit: Minute})
+			return err
+		},
+		"reset": func() error { return r.Counter().Reset(ctx, "k") },
+		"rate": func() error {
+			_, err := r.RateLimiter().TryAcquire(ctx, "k", 1, Rate{Count: 1, Per: time.Second})
+			return err
+		},
+		"kv get":    func() error { _, _, err := r.KV().Get(ctx, scope, "m", "k"); return err },
+		"kv put":    func() error { return r.KV().Put(ctx, scope, "m", "k", "v", 0, true) },
+		"kv delete": func() error { return r.KV().Delete(ctx, scope, "m", "k") },
+		"token get": func() error { _, _, err := r.Tokens().Get(ctx, AccessToken, "t"); return err },
+		"token put": func() error {
+			return r.Tokens().Put(ctx, Token{Kind: AccessToken, Value: "t", ClientID: "c", ExpiresAt: time.Now().Add(time.Hour)})
+		},
 		"revoke":     func() error { return r.Tokens().Revoke(ctx, AccessToken, "t") },
 		"revoke app": func() error { _, err := r.Tokens().RevokeApp(ctx, "c"); return err },
 		"cache get":  func() error { _, _, err := r.Cache(1024).Get(ctx, "k"); return err },
