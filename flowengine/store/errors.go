@@ -15,3 +15,6 @@ var ErrInvalid = errors.New("store: invalid argument")
 // ErrNotFound is returned by lookups (products, apps, keys) that found
 // nothing.
 var ErrNotFound = errors.New("store: not found")
+
+// asErr is errors.As, kept short for the decoders.
+func asErr[T error](err error, target *T) bool { return errors.As(err, target) }
