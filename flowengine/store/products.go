@@ -206,29 +206,30 @@ func splitPath(p string) []string {
 	return strings.Split(p, "/")
 }
 
+// matchSegments matches pattern segments against path segments by
+// dynamic programming (O(len(pat)*len(segs)), no backtracking blow-up
+// whatever the number of "**"): ok[j] says whether pat[i:] matches segs[j:].
 func matchSegments(pat, segs []string) bool {
-	for len(pat) > 0 {
-		switch pat[0] {
-		case "**":
-			// one or more segments, then the rest of the pattern
-			for i := 1; i <= len(segs); i++ {
-				if matchSegments(pat[1:], segs[i:]) {
-					return true
-				}
-			}
-			return false
-		case "*":
-			if len(segs) == 0 {
-				return false
-			}
-		default:
-			if len(segs) == 0 || segs[0] != pat[0] {
-				return false
+	n := len(segs)
+	ok := make([]bool, n+1)
+	ok[n] = true // empty pattern matches empty rest
+	next := make([]bool, n+1)
+	for i := len(pat) - 1; i >= 0; i-- {
+		for j := n; j >= 0; j-- {
+			switch {
+			case j == n:
+				next[j] = false // every segment kind needs at least one path segment
+			case pat[i] == "**":
+				next[j] = ok[j+1] || next[j+1] // this segment ends the run, or the run goes on
+			case pat[i] == "*" || pat[i] == segs[j]:
+				next[j] = ok[j+1]
+			default:
+				next[j] = false
 			}
 		}
-		pat, segs = pat[1:], segs[1:]
+		ok, next = next, ok
 	}
-	return len(segs) == 0
+	return ok[0]
 }
 
 func contains(list []string, s string, fold bool) bool {

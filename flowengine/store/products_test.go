@@ -319,3 +319,19 @@ func TestFileProductsWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMatchResourceNoBlowUp: many "**" against a long path stays linear
+// in each (a backtracking matcher would take O(n^k)).
+func TestMatchResourceNoBlowUp(t *testing.T) {
+	path := strings.Repeat("/s", 5000)
+	start := time.Now()
+	if MatchResource("/**/**/**/**/**/**/x", path) {
+		t.Fatal("matched a path without x")
+	}
+	if !MatchResource("/**/**/**/**/**/**/s", path) {
+		t.Fatal("did not match")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("took %s", d)
+	}
+}
