@@ -23,9 +23,10 @@ type Usage struct {
 // Counter counts weighted events per key over a Window (Apigee Quota).
 //
 // Calendar and Flexi windows are exact. Rolling windows are a bucketed
-// sliding window: the interval is cut into 60 buckets and a Rolling count
-// is the sum of the current bucket and the 60 before it, so it covers
-// between one interval and one interval plus one bucket. It therefore
+// sliding window: the interval is cut into 60 buckets of whole
+// milliseconds and a Rolling count is the sum of the current bucket and as
+// many earlier ones as cover at least one interval, so it spans between
+// one interval and one interval plus one bucket. It therefore
 // never under-counts (a limit is never exceeded over any true sliding
 // interval) and may over-count by at most one bucket (1/60 of the
 // interval) of old traffic, refusing slightly early after a burst. A

@@ -93,7 +93,7 @@ func (m *MemoryCounter) do(ctx context.Context, op, key string, o counterOp, w W
 	}
 	var start, end time.Time
 	if w.Kind == Calendar {
-		start, end = w.CalendarBounds(now)
+		start, end = w.calendarBounds(now)
 		if e != nil && e.start.Before(start) {
 			e = nil
 		}

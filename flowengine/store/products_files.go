@@ -73,8 +73,10 @@ type kvSeed struct {
 	key, value string
 }
 
-// LoadFileProducts reads the store from dir. An error means no data could
-// be loaded at all.
+// LoadFileProducts reads the store from dir. If the files cannot be
+// loaded it returns a nil store and the error. If only the KVM seeding
+// failed (the KV is unavailable) it returns the usable store together with
+// that error; Watch retries the seeding.
 func LoadFileProducts(ctx context.Context, dir string, o FileOptions) (*FileProducts, error) {
 	if o.Debounce <= 0 {
 		o.Debounce = 250 * time.Millisecond
@@ -85,8 +87,11 @@ func LoadFileProducts(ctx context.Context, dir string, o FileOptions) (*FileProd
 		return nil, fmt.Errorf("store: products: %s is not a directory: %w", dir, ErrInvalid)
 	}
 	p := &FileProducts{dir: dir, opts: o}
-	if err := p.Reload(ctx); err != nil && p.data.Load() == nil {
-		return nil, err
+	if err := p.Reload(ctx); err != nil {
+		if p.data.Load() == nil {
+			return nil, err
+		}
+		return p, err
 	}
 	return p, nil
 }
@@ -160,9 +165,14 @@ func (p *FileProducts) Product(ctx context.Context, name string) (*APIProduct, e
 	return nil, fmt.Errorf("store: API product %q: %w", name, ErrNotFound)
 }
 
+// seedRetry is how long Watch waits before reloading again after a reload
+// failed only because the KV store was unavailable.
+var seedRetry = 5 * time.Second
+
 // Watch reloads the store when files under the directory change, waiting
-// Debounce after the last event, until ctx is done. It returns an error
-// only if watching cannot start.
+// Debounce after the last event, until ctx is done. A reload that failed
+// because the KV store was unavailable is retried every few seconds. It
+// returns an error only if watching cannot start.
 func (p *FileProducts) Watch(ctx context.Context) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -173,6 +183,9 @@ func (p *FileProducts) Watch(ctx context.Context) error {
 		return err
 	}
 	var timer <-chan time.Time
+	if errors.Is(p.Err(), ErrUnavailable) {
+		timer = time.After(seedRetry)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -197,6 +210,9 @@ func (p *FileProducts) Watch(ctx context.Context) error {
 			}
 			if p.opts.OnReload != nil {
 				p.opts.OnReload(err)
+			}
+			if errors.Is(err, ErrUnavailable) {
+				timer = time.After(seedRetry)
 			}
 		}
 	}

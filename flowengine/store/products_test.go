@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -333,5 +334,55 @@ func TestMatchResourceNoBlowUp(t *testing.T) {
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("took %s", d)
+	}
+}
+
+// downKV fails every Put as an unavailable shared store would, until up.
+type downKV struct {
+	*MemoryKV
+	up chan struct{}
+}
+
+func (d downKV) Put(ctx context.Context, s Scope, m, k, v string, ttl time.Duration, override bool) error {
+	select {
+	case <-d.up:
+		return d.MemoryKV.Put(ctx, s, m, k, v, ttl, override)
+	default:
+		return fmt.Errorf("test: %w", ErrUnavailable)
+	}
+}
+
+func TestFileProductsSeedRetry(t *testing.T) {
+	old := seedRetry
+	seedRetry = 50 * time.Millisecond
+	defer func() { seedRetry = old }()
+	kv := downKV{MemoryKV: NewMemoryKV(nil), up: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reloads := make(chan error, 64)
+	p, err := LoadFileProducts(ctx, "testdata/apigee-config", FileOptions{Org: "acme", KV: kv, OnReload: func(err error) { reloads <- err }})
+	if p == nil || !errors.Is(err, ErrUnavailable) || !errors.Is(p.Err(), ErrUnavailable) {
+		t.Fatalf("load with the KV down: %v, %v", p, err)
+	}
+	if _, err := p.LookupKey(ctx, "ada-key-1"); err != nil {
+		t.Fatalf("products unusable while the KV is down: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Watch(ctx) }()
+	if err := <-reloads; !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("first retry: %v", err)
+	}
+	close(kv.up)
+	for err := range reloads {
+		if err == nil {
+			break
+		}
+	}
+	if v, ok, _ := kv.Get(ctx, Scope{Kind: Organization, Org: "acme"}, "settings", "mode"); !ok || v != "org" {
+		t.Fatalf("seed not applied after the KV came back: %q %v", v, ok)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -144,7 +144,7 @@ func (c *RedisCounter) do(ctx context.Context, op, key string, o counterOp, w Wi
 	mode, start, end := "f", now, w.flexiEnd(now)
 	if w.Kind == Calendar {
 		mode = "c"
-		start, end = w.CalendarBounds(now)
+		start, end = w.calendarBounds(now)
 	}
 	v, err := counterScript.Run(ctx, c.r.client, []string{c.key(w.Kind, key)},
 		mode, o.n, o.limit, get, nowMs, start.UnixMilli(), end.UnixMilli()).Result()

@@ -148,9 +148,18 @@ func (w Window) Duration() (d time.Duration, ok bool) {
 // weekOrigin is a Monday at 00:00 UTC: default alignment for week windows.
 var weekOrigin = time.Date(1970, 1, 5, 0, 0, 0, 0, time.UTC)
 
-// CalendarBounds returns the Calendar window [start, end) holding now. The
-// window must be valid.
-func (w Window) CalendarBounds(now time.Time) (start, end time.Time) {
+// CalendarBounds returns the Calendar window [start, end) holding now,
+// or the Validate error of an invalid window.
+func (w Window) CalendarBounds(now time.Time) (start, end time.Time, err error) {
+	if err := w.Validate(); err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	start, end = w.calendarBounds(now)
+	return start, end, nil
+}
+
+// calendarBounds is CalendarBounds for a valid window.
+func (w Window) calendarBounds(now time.Time) (start, end time.Time) {
 	if w.Unit == Month {
 		origin := w.Start
 		if origin.IsZero() {

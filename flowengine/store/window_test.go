@@ -36,10 +36,10 @@ func TestCalendarBounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.w.Validate(); err != nil {
+			s, e, err := tt.w.CalendarBounds(ts(tt.now))
+			if err != nil {
 				t.Fatal(err)
 			}
-			s, e := tt.w.CalendarBounds(ts(tt.now))
 			if !s.Equal(ts(tt.start)) || !e.Equal(ts(tt.end)) {
 				t.Fatalf("got [%s, %s), want [%s, %s)", s.Format(time.RFC3339), e.Format(time.RFC3339), tt.start, tt.end)
 			}
@@ -66,6 +66,9 @@ func TestWindowValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.w.Validate()
+			if _, _, berr := tt.w.CalendarBounds(time.Now()); (berr == nil) != (err == nil) {
+				t.Fatalf("CalendarBounds error %v, Validate %v", berr, err)
+			}
 			if tt.ok != (err == nil) {
 				t.Fatalf("Validate() = %v, want ok=%v", err, tt.ok)
 			}
