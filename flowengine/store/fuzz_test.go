@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"strings"
+	"time"
 	"testing"
 )
 
@@ -70,6 +71,31 @@ func FuzzMatchResource(f *testing.F) {
 		}
 		if strings.Trim(pattern, "/") == strings.Trim(path, "/") && !strings.Contains(pattern, "*") && pattern != "" && !got {
 			t.Fatalf("literal %q refused itself", pattern)
+		}
+	})
+}
+
+// FuzzCalendarBounds checks start <= now < end and that the next window
+// starts where this one ends, for any window and instant.
+func FuzzCalendarBounds(f *testing.F) {
+	f.Add(int64(1), uint8(2), int64(1_700_000_000), int64(0))
+	f.Add(int64(3), uint8(6), int64(1_772_000_000), int64(1_769_860_800))
+	f.Fuzz(func(t *testing.T, interval int64, unit uint8, nowSec, startSec int64) {
+		w := Window{Kind: Calendar, Interval: interval, Unit: TimeUnit(unit)}
+		if startSec != 0 {
+			w.Start = time.Unix(startSec%(1<<33), 0).UTC()
+		}
+		now := time.Unix(nowSec%(1<<33), 0).UTC()
+		s, e, err := w.CalendarBounds(now)
+		if err != nil {
+			return
+		}
+		if now.Before(s) || !now.Before(e) {
+			t.Fatalf("%+v at %s: [%s, %s) does not hold now", w, now, s, e)
+		}
+		s2, _, _ := w.CalendarBounds(e)
+		if !s2.Equal(e) {
+			t.Fatalf("%+v: window after [%s, %s) starts at %s", w, s, e, s2)
 		}
 	})
 }

@@ -287,3 +287,23 @@ func TestRedisCacheEntryBound(t *testing.T) {
 		t.Fatalf("ttl 0 did not delete: %v %v", ok, err)
 	}
 }
+
+// TestRedisScriptsReloaded flushes the server's script cache: the next
+// operations re-send their scripts (EVALSHA falls back to EVAL).
+func TestRedisScriptsReloaded(t *testing.T) {
+	r := testRedis(t, nil)
+	ctx := context.Background()
+	if err := r.LoadScripts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.client.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	w := Window{Kind: Rolling, Interval: 1, Unit: Minute}
+	if u, err := r.Counter().Incr(ctx, "k", 2, w); err != nil || u.Count != 2 {
+		t.Fatalf("after SCRIPT FLUSH: %+v %v", u, err)
+	}
+	if d, err := r.RateLimiter().TryAcquire(ctx, "k", 1, Rate{Count: 1, Per: time.Second}); err != nil || !d.Allowed {
+		t.Fatalf("rate after SCRIPT FLUSH: %+v %v", d, err)
+	}
+}
