@@ -3,8 +3,8 @@ package store
 import (
 	"encoding/json"
 	"strings"
-	"time"
 	"testing"
+	"time"
 )
 
 func FuzzParseRate(f *testing.F) {
