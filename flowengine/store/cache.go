@@ -1,8 +1,9 @@
 // Package store holds the small storage interfaces behind state that
-// outlives one request (DESIGN.md §3b): caches now; counters, KV maps and
-// the product store later. Each interface has an embedded in-memory default
-// so one binary works alone; a Redis implementation can replace it for
-// several replicas.
+// outlives one request (DESIGN.md §3b): caches, counters and rate limiters,
+// key value maps, OAuth tokens and the developer/app/API product store.
+// Each interface has an embedded default (memory, or files for products)
+// so one binary works alone, and a Redis implementation, selected by Open,
+// for several replicas. docs/state.md describes semantics and outages.
 package store
 
 import (
