@@ -101,6 +101,10 @@ type exchange struct {
 	upstreamDone    chan struct{}
 
 	routeTimer *time.Timer
+	// rqTimeout replaces the route timeout when the request carried
+	// x-envoy-upstream-rq-timeout-ms (rqTimeoutSet).
+	rqTimeout    time.Duration
+	rqTimeoutSet bool
 
 	// StreamInfo facts the response attributes read: respDetails is
 	// response.code_details, respCode response.code (0: unset), respFlags
@@ -1408,6 +1412,15 @@ func (x *exchange) selectRoute() bool {
 func (x *exchange) startUpstream() {
 	x.upstreamStarted = true
 	d := x.dec
+	// The router consumes x-envoy-upstream-rq-timeout-ms: it replaces the
+	// route's timeout and is not sent upstream (router.cc
+	// FilterUtility::finalTimeout, removeEnvoyUpstreamRequestTimeoutMs).
+	if v, ok := d.outHeaders.first("x-envoy-upstream-rq-timeout-ms"); ok {
+		if ms, err := strconv.ParseUint(v, 10, 63); err == nil {
+			x.rqTimeout, x.rqTimeoutSet = time.Duration(ms)*time.Millisecond, true
+		}
+		d.outHeaders.remove("x-envoy-upstream-rq-timeout-ms")
+	}
 	fwd := &HTTPRequest{Headers: d.outHeaders.regular(), Trailers: d.outTrailers.regular(),
 		Route: x.target.route, Cluster: x.target.cluster}
 	if r := x.target.route; r != nil && len(r.RequestHeadersToRemove) > 0 {
@@ -1457,6 +1470,9 @@ func (x *exchange) cancelUpstream() {
 // routes. Envoy arms it when the request is complete (router.cc
 // onRequestComplete), which is when the client calls the upstream.
 func (x *exchange) routeTimeout() time.Duration {
+	if x.rqTimeoutSet {
+		return x.rqTimeout // 0 disables the timeout, as the route's 0s does
+	}
 	if r := x.target.route; r != nil {
 		return r.Timeout
 	}

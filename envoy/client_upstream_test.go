@@ -211,3 +211,36 @@ func TestRouteTimeoutNotHit(t *testing.T) {
 		t.Errorf("response attributes = %v", a)
 	}
 }
+
+// TestUpstreamRqTimeoutHeader: x-envoy-upstream-rq-timeout-ms (set by the
+// client or by an ext_proc mutation) replaces the route's timeout and is
+// consumed by the router, not sent upstream.
+func TestUpstreamRqTimeoutHeader(t *testing.T) {
+	h := newHarness(t, passThrough)
+	fc, err := ParseFilterConfig([]byte(fmt.Sprintf(routeTimeoutYAML, ", timeout: 10s")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := h.clientFor(fc)
+	up := &captureUpstream{hook: func(ctx context.Context, _ *HTTPRequest) {
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Second):
+		}
+	}}
+	start := time.Now()
+	resp := do(t, c, &HTTPRequest{Method: "GET", Path: "/", Authority: "h", Headers: []Header{{Name: "x-envoy-upstream-rq-timeout-ms", Value: "50"}}}, up)
+	if resp.Status != 504 || resp.Details != "response_timeout" {
+		t.Errorf("response = %d %q", resp.Status, resp.Details)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %v; the header asked for 50ms", d)
+	}
+	for _, r := range up.got {
+		for _, hd := range r.Headers {
+			if hd.Name == "x-envoy-upstream-rq-timeout-ms" {
+				t.Errorf("the router sent %s upstream", hd.Name)
+			}
+		}
+	}
+}

@@ -102,6 +102,7 @@ type targetEP struct {
 	servers      []lbServer
 	algorithm    string
 	successCodes codeSet
+	ioTimeout    string // io.timeout.millis, sent as x-envoy-upstream-rq-timeout-ms
 	local        bool
 	chain        *Project // the proxy a LocalTargetConnection runs
 	chainPath    string   // its base path (or the connection's Path)
@@ -455,6 +456,11 @@ func (c *Compiler) compileProxy(p *Project, b *bundle.Bundle) {
 			c.Errorf(&bundle.Node{Line: te.Line, Col: te.Col}, diag.APBadPolicy, "success.codes %q: %v", codes, err)
 		}
 		t.successCodes = sc
+		c.file = te.File
+		c.targetProperties(t, te)
+		if te.SSLInfo != nil {
+			c.targetSSLInfo(te.SSLInfo)
+		}
 		if te.Local {
 			t.local = true
 			c.file = te.File
@@ -500,6 +506,63 @@ func (c *Compiler) compileProxy(p *Project, b *bundle.Bundle) {
 	for i, bp := range p.basePaths {
 		if bp == "" {
 			p.basePaths[i] = "/"
+		}
+	}
+}
+
+// Target properties Envoy takes care of by itself (connection handling on
+// its cluster, streaming, which Envoy always does): accepted without
+// effect on flowproc. Any other property is refused, since Apigee would act
+// on it.
+var envoyTargetProperties = map[string]bool{
+	"connect.timeout.millis": true, "keepalive.timeout.millis": true,
+	"request.streaming.enabled": true, "response.streaming.enabled": true,
+	"supports.http10": true, "supports.http11": true, "use.proxy": true,
+}
+
+// targetProperties checks a TargetEndpoint's Properties: success.codes
+// (read by the caller), io.timeout.millis (Envoy's route timeout for this
+// request, through x-envoy-upstream-rq-timeout-ms), the ones Envoy's
+// cluster handles, and nothing else.
+func (c *Compiler) targetProperties(t *targetEP, te *bundle.TargetEndpoint) {
+	at := &bundle.Node{Line: te.Line, Col: te.Col}
+	names := make([]string, 0, len(te.Properties))
+	for k := range te.Properties {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		v := strings.TrimSpace(te.Properties[k])
+		switch {
+		case k == "success.codes":
+		case k == "io.timeout.millis":
+			if n, err := strconv.ParseUint(v, 10, 31); err != nil || n == 0 {
+				c.Errorf(at, diag.APBadPolicy, "TargetEndpoint %q: io.timeout.millis %q is not a positive number of milliseconds", te.Name, v)
+			}
+			t.ioTimeout = v
+		case envoyTargetProperties[k]:
+		default:
+			c.Errorf(at, diag.APUnknownElement, "TargetEndpoint %q: property %q is not supported (flowproc honours success.codes and io.timeout.millis; connection settings belong to Envoy's cluster)", te.Name, k)
+		}
+	}
+}
+
+// targetSSLInfo accepts an SSLInfo that only says TLS is on or off (the
+// target URL's scheme decides it here; Envoy's origin_https cluster
+// verifies the server). Trust stores, client certificates and skipped
+// validation are Envoy cluster settings flowproc cannot apply per target:
+// refused rather than silently dropped.
+func (c *Compiler) targetSSLInfo(n *bundle.Node) {
+	for _, ch := range n.Children {
+		switch ch.Name {
+		case "Enabled":
+			c.Bool(ch, ch.Text, false)
+		case "IgnoreValidationErrors", "ClientAuthEnabled":
+			if c.Bool(ch, ch.Text, false) {
+				c.Errorf(ch, diag.APUnknownElement, "SSLInfo <%s>true</%s> cannot be honoured per target; configure TLS for this upstream on Envoy's cluster", ch.Name, ch.Name)
+			}
+		default:
+			c.Errorf(ch, diag.APUnknownElement, "SSLInfo <%s> cannot be honoured per target; configure TLS for this upstream on Envoy's cluster", ch.Name)
 		}
 	}
 }

@@ -473,3 +473,36 @@ func TestLoadBalancer(t *testing.T) {
 		t.Errorf("unknown TargetServer: %v", errs)
 	}
 }
+
+// TestTargetPropertiesAndSSLInfo: io.timeout.millis becomes Envoy's
+// per-request timeout header; properties and SSLInfo settings flowproc
+// cannot honour are load errors.
+func TestTargetPropertiesAndSSLInfo(t *testing.T) {
+	proxy := `<ProxyEndpoint name="default"><HTTPProxyConnection><BasePath>/p</BasePath></HTTPProxyConnection><RouteRule name="r"><TargetEndpoint>default</TargetEndpoint></RouteRule></ProxyEndpoint>`
+	p := project(t, map[string]string{
+		"apiproxy/proxies/default.xml": proxy,
+		"apiproxy/targets/default.xml": `<TargetEndpoint name="default"><HTTPTargetConnection><URL>https://b.example</URL>
+  <SSLInfo><Enabled>true</Enabled></SSLInfo>
+  <Properties><Property name="io.timeout.millis">2500</Property><Property name="connect.timeout.millis">1000</Property></Properties>
+</HTTPTargetConnection></TargetEndpoint>`,
+	})
+	h := &fakeHost{}
+	run(p, h, "GET", "/p/x")
+	if !hasHeader(h.fwd.SetHeaders, "x-envoy-upstream-rq-timeout-ms", "2500") {
+		t.Errorf("forward headers %v", h.fwd.SetHeaders)
+	}
+	for _, bad := range []string{
+		`<Properties><Property name="retain.magic">true</Property></Properties>`,
+		`<Properties><Property name="io.timeout.millis">soon</Property></Properties>`,
+		`<SSLInfo><Enabled>true</Enabled><IgnoreValidationErrors>true</IgnoreValidationErrors></SSLInfo>`,
+		`<SSLInfo><Enabled>true</Enabled><KeyStore>ks</KeyStore></SSLInfo>`,
+	} {
+		_, errs := loadFiles(t, map[string]string{
+			"apiproxy/proxies/default.xml": proxy,
+			"apiproxy/targets/default.xml": `<TargetEndpoint name="default"><HTTPTargetConnection><URL>https://b.example</URL>` + bad + `</HTTPTargetConnection></TargetEndpoint>`,
+		})
+		if len(errs) != 1 {
+			t.Errorf("%s: errors %v", bad, errs)
+		}
+	}
+}

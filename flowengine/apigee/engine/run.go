@@ -523,6 +523,11 @@ func (r *Run) forward() error {
 	if req.contentSet {
 		m.Body, m.BodySet = req.content, true
 	}
+	if r.te != nil && r.te.ioTimeout != "" {
+		// Envoy's router takes the header as this request's timeout and
+		// does not send it upstream.
+		m.SetHeaders = append(m.SetHeaders, flowengine.Header{Name: "x-envoy-upstream-rq-timeout-ms", Value: r.te.ioTimeout})
+	}
 	resp, err := r.x.Forward()
 	if err != nil {
 		return &Fault{Name: "ServiceUnavailable", Code: "messaging.adaptors.http.flow.ServiceUnavailable", Status: 503, Message: "The Service is temporarily unavailable", Err: err}
