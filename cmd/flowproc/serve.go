@@ -22,6 +22,7 @@ import (
 	"github.com/flowproc/flowproc/extproc"
 	"github.com/flowproc/flowproc/flowengine/frontends"
 	"github.com/flowproc/flowproc/flowengine/projects"
+	"github.com/flowproc/flowproc/flowengine/store"
 )
 
 func init() {
@@ -59,6 +60,11 @@ type serveConfig struct {
 	// Watch reloads the projects when a file under their directories
 	// changes (SIGHUP always reloads them).
 	Watch bool `json:"watch"`
+	// Store is where state that outlives a request lives (Apigee quotas,
+	// spike arrests, KVMs, caches, OAuth tokens): "" or "memory://" for
+	// this process only, redis://[user:pass@]host:port[/db] or rediss://
+	// to share it between replicas (docs/state.md).
+	Store string `json:"store"`
 	// MessageTimeout and MaxMessageTimeout are Envoy's ext_proc
 	// message_timeout and max_message_timeout (defaults: the shipped
 	// configs' 1s and 10s). "0" for MaxMessageTimeout disables
@@ -117,7 +123,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	logger := newLogger(stderr, st.level)
 	slog.SetDefault(logger) // the engine's own records (flat_alert …) use the default logger
-	reg, embedded, err := loadRegistry(st.Projects, projects.RegistryOptions{Default: st.DefaultProject, Logger: logger, Load: projects.LoadOptions{MaxBodyBytes: st.bodyLimit, Logger: logger}}, func(err error) {
+	state, err := openState(ctx, st.Store)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowproc serve: %v\n", err)
+		return 1
+	}
+	defer state.Close()
+	reg, embedded, err := loadRegistry(st.Projects, projects.RegistryOptions{Default: st.DefaultProject, Logger: logger, Load: projects.LoadOptions{MaxBodyBytes: st.bodyLimit, Logger: logger, State: state}}, func(err error) {
 		logger.Error("project failed to load", "error", err.Error())
 	})
 	if err != nil {
@@ -157,7 +169,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	fs.SetOutput(stderr)
 	var fl serveConfig
 	def := defaultServeConfig()
-	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch)")
+	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store)")
 	fs.BoolVar(&fl.Watch, "watch", def.Watch, "reload the projects when a file under their directories changes (SIGHUP always reloads)")
 	bind := []struct {
 		name, usage string
@@ -176,6 +188,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 		{"message-timeout", "Envoy's ext_proc message_timeout (`duration`)", func(c *serveConfig) *string { return &c.MessageTimeout }},
 		{"max-message-timeout", "Envoy's max_message_timeout (`duration`): the override_message_timeout sent for slow flows; 0 disables overrides", func(c *serveConfig) *string { return &c.MaxMessageTimeout }},
 		{"override-after", "`fraction` of -message-timeout a flow may hold a reply before flowproc asks Envoy for more time", func(c *serveConfig) *string { return &c.OverrideAfter }},
+		{"store", "state store `URL`: memory:// (this process) or redis://host:port / rediss:// (shared by replicas)", func(c *serveConfig) *string { return &c.Store }},
 	}
 	for _, b := range bind {
 		fs.StringVar(b.dst(&fl), b.name, *b.dst(&def), b.usage)
@@ -350,4 +363,18 @@ func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog
 	}
 	logger.Info("stopped")
 	return err
+}
+
+// openState opens the state store the settings name: the process's memory
+// stores for "" and memory://, Redis otherwise. An unreachable Redis stops
+// the start: running with a quota nobody shares would let replicas exceed it.
+func openState(ctx context.Context, url string) (*store.Stores, error) {
+	if url == "" || url == "memory://" {
+		return store.MemoryStores(), nil
+	}
+	s, err := store.OpenConfig(ctx, store.Config{URL: url})
+	if err != nil {
+		return nil, fmt.Errorf("state store: %w", err)
+	}
+	return s, nil
 }

@@ -51,7 +51,7 @@ func (loader) Detect(dir string) bool {
 }
 
 func (loader) Load(dir string, opts projects.LoadOptions) (projects.Project, diag.List) {
-	p, errs := engine.Load(dir, engine.Options{Name: opts.Name, MaxBodyBytes: opts.MaxBodyBytes, Logger: opts.Logger, Limits: opts.Limits, Upstream: opts.Upstream})
+	p, errs := engine.Load(dir, engine.Options{Name: opts.Name, MaxBodyBytes: opts.MaxBodyBytes, Logger: opts.Logger, Limits: opts.Limits, Upstream: opts.Upstream, State: opts.State})
 	if p == nil {
 		return nil, errs
 	}

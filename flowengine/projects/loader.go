@@ -11,6 +11,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/budget"
 	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/store"
 	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
@@ -48,6 +49,10 @@ type LoadOptions struct {
 	// Upstream makes the side calls of runs (FLAT request/requests); nil
 	// means the process-wide HTTP client (upstream.Shared).
 	Upstream upstream.Client
+	// State is the state that outlives a request (counters, KV maps,
+	// caches, tokens), shared by every project of the process: memory or
+	// Redis (store.OpenConfig). nil means the process-wide memory stores.
+	State *store.Stores
 }
 
 // Loader loads the projects of one kind. Front ends register one in their

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/budget"
 	"github.com/flowproc/flowproc/flowengine/diag"
 	"github.com/flowproc/flowproc/flowengine/runtime"
+	"github.com/flowproc/flowproc/flowengine/store"
 	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
@@ -26,6 +28,9 @@ type Options struct {
 	Logger       *slog.Logger
 	Limits       budget.Limits
 	Upstream     upstream.Client
+	// State holds counters, KV maps, caches and tokens (nil: the
+	// process-wide memory stores, store.MemoryStores()).
+	State *store.Stores
 }
 
 // Project is a compiled Apigee bundle with its shared flows: immutable and
@@ -42,6 +47,7 @@ type Project struct {
 	hooks      map[string]*SharedFlow // flow hook name → shared flow
 	basePaths  []string
 	chained    map[string]*Project // by manifest name and folder name
+	products   store.Products      // developers, apps, API products (deployment.yaml products:)
 	nPolicies  int
 	lbCounter  lbState
 }
@@ -144,6 +150,9 @@ func load(dir string, opts Options, parentDep *Deployment, depth int) (*Project,
 	if p.opts.Upstream == nil {
 		p.opts.Upstream = upstream.Shared()
 	}
+	if p.opts.State == nil {
+		p.opts.State = store.MemoryStores()
+	}
 	dep := parentDep
 	if dep == nil {
 		var err error
@@ -158,6 +167,18 @@ func load(dir string, opts Options, parentDep *Deployment, depth int) (*Project,
 		}
 	}
 	p.dep = dep
+	if dep.Products != "" && parentDep == nil {
+		pdir := dep.Products
+		if !filepath.IsAbs(pdir) {
+			pdir = filepath.Join(dir, pdir)
+		}
+		prods, err := store.LoadFileProducts(context.Background(), pdir, store.FileOptions{Org: dep.Organization, KV: p.opts.State.KV})
+		if err != nil {
+			errs.Addf(DeploymentFile, 0, 0, diag.APBadDeployment, "products: %v", err)
+			return nil, errs
+		}
+		p.products = prods
+	}
 	// Proxies this one chains to (LocalTargetConnection) live in
 	// chained-proxies/<name>/apiproxy and run in-process.
 	if depth < maxChainDepth {
@@ -166,7 +187,10 @@ func load(dir string, opts Options, parentDep *Deployment, depth int) (*Project,
 			if st, err := os.Stat(filepath.Join(cd, "apiproxy")); err != nil || !st.IsDir() {
 				continue
 			}
-			sub, serrs := load(cd, Options{Name: filepath.Base(cd), MaxBodyBytes: opts.MaxBodyBytes, Logger: opts.Logger, Limits: opts.Limits, Upstream: opts.Upstream}, dep, depth+1)
+			sub, serrs := load(cd, Options{Name: filepath.Base(cd), MaxBodyBytes: opts.MaxBodyBytes, Logger: opts.Logger, Limits: opts.Limits, Upstream: opts.Upstream, State: p.opts.State}, dep, depth+1)
+			if sub != nil {
+				sub.products = p.products
+			}
 			rel, _ := filepath.Rel(dir, cd)
 			errs = append(errs, prefixed(filepath.ToSlash(rel)+"/", serrs)...)
 			if sub != nil {

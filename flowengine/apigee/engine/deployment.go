@@ -26,6 +26,10 @@ type Deployment struct {
 	// PreProxyFlowHook, PostProxyFlowHook, PreTargetFlowHook and
 	// PostTargetFlowHook.
 	FlowHooks map[string]string `json:"flowHooks"`
+	// Products is the directory (relative to the project) of developers,
+	// apps, API products and KVM seeds in the Apigee config layout
+	// (docs/state.md); "" for none.
+	Products string `json:"products"`
 	// Properties are environment-wide values read as propertyset.<set>.<key>.
 	Properties map[string]map[string]string `json:"propertySets"`
 }

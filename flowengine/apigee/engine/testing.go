@@ -10,6 +10,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/apigee/bundle"
 	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/store"
 	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
@@ -32,7 +33,8 @@ func TestPolicy(src string, resources map[string]string, up upstream.Client) (Po
 		bp = p
 	}
 	dep, _ := LoadDeployment("")
-	c := &Compiler{Bundle: &bundle.Bundle{FS: fs.FS(fsys), Policies: pols}, Upstream: up, Deployment: dep, errs: &errs}
+	proj := &Project{name: "test", bundleName: "test", dep: dep, opts: Options{Logger: slog.New(slog.DiscardHandler), Upstream: up, State: store.MemoryStores()}}
+	c := &Compiler{Bundle: &bundle.Bundle{FS: fs.FS(fsys), Policies: pols}, Upstream: up, Deployment: dep, Project: proj, errs: &errs}
 	cp := c.compilePolicy(bp)
 	if cp == nil {
 		return nil, errs
@@ -51,7 +53,7 @@ func TestRun(ctx context.Context, seg Segment, method, path string, body []byte,
 	}
 	req.BodyKnownEmpty = len(body) == 0
 	dep, _ := LoadDeployment("")
-	p := &Project{name: "test", bundleName: "test", dep: dep, opts: Options{Logger: slog.New(slog.DiscardHandler), Upstream: upstream.NewMock()}}
+	p := &Project{name: "test", bundleName: "test", dep: dep, opts: Options{Logger: slog.New(slog.DiscardHandler), Upstream: upstream.NewMock(), State: store.MemoryStores()}}
 	r := &Run{p: p}
 	r.x.Start(ctx, req, staticHost{body: body})
 	r.budget.Reset(ctx, p.opts.Limits)
@@ -84,3 +86,6 @@ func (h staticHost) ResponseBody(context.Context) ([]byte, error) {
 // SetTestProxyPath sets proxy.basepath and proxy.pathsuffix of a TestRun
 // (a TestRun has no ProxyEndpoint to derive them from).
 func (r *Run) SetTestProxyPath(basePath, suffix string) { r.basePath, r.pathSuffix = basePath, suffix }
+
+// SetTestProducts gives a TestRun a developer/app/product store.
+func (r *Run) SetTestProducts(p store.Products) { r.p.products = p }
