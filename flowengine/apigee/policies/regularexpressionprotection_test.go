@@ -2,8 +2,11 @@ package policies
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -210,4 +213,40 @@ func TestCorpusRegexProtection(t *testing.T) {
 			t.Errorf("query=%s: error %q, want ThreatDetected", c.query, out.Error)
 		}
 	}
+}
+
+// TestCorpusThreatPolicies compiles every RegularExpressionProtection,
+// JSONThreatProtection and XMLThreatProtection policy of the public
+// corpus (bundles and apigeelint's samples).
+func TestCorpusThreatPolicies(t *testing.T) {
+	corpus, ok := corpusdir.ApigeeDir()
+	if !ok {
+		t.Skip("Apigee corpus not present (../shared/corpus/apigee beside the repository, or $FLOWPROC_APIGEE_CORPUS)")
+	}
+	root := regexp.MustCompile(`<(RegularExpressionProtection|JSONThreatProtection|XMLThreatProtection)[\s>]`)
+	n := 0
+	err := filepath.WalkDir(corpus, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".xml") || filepath.Base(filepath.Dir(path)) != "policies" {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if !root.Match(src) {
+			return nil
+		}
+		n++
+		if _, errs := engine.TestPolicy(string(src), nil, nil); len(errs) > 0 {
+			t.Errorf("%s:\n%v", path, errs)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no threat-protection policies found in the corpus")
+	}
+	t.Logf("%d corpus policies compiled", n)
 }
