@@ -2,12 +2,10 @@ package policies
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/flowproc/flowproc/flowengine/apigee/bundle"
@@ -45,10 +43,12 @@ import (
 //     jsonattack.failed that bundles test (devrel threat-protect) are set
 //     to true; the engine also sets jsonthreatprotection.<p>.failed.
 //
-// The payload is checked by streaming encoding/json tokens with an
-// explicit stack (no tree, no recursion): a 10,000-deep document is
-// rejected at depth ContainerDepth+1 and an unlimited one costs one stack
-// entry per level, bounded by the body size.
+// The payload is checked in one pass over its bytes with an explicit
+// container stack (no tree, no recursion, no allocation per token): a
+// 10,000-deep document is rejected at depth ContainerDepth+1 and an
+// unlimited one costs one stack entry per level, bounded by the body size.
+// The scanner is fuzzed against encoding/json (json.Valid and a Decoder
+// token walk applying the same limits).
 func init() {
 	engine.Register(engine.Kind{Type: "JSONThreatProtection", Prefix: jtpPrefix, New: newJSONThreat})
 }
@@ -113,73 +113,280 @@ type jtpFrame struct {
 	wantKey bool
 }
 
+// jtpScanner is a single-pass JSON syntax and limit check over a byte
+// slice with an explicit container stack: no tree, no recursion, no
+// allocation per token.
+type jtpScanner struct {
+	doc   []byte
+	i     int
+	lim   jtpLimits
+	stack []jtpFrame
+}
+
+func (s *jtpScanner) line() int { return 1 + bytes.Count(s.doc[:s.i], []byte{'\n'}) }
+
+func (s *jtpScanner) fail(what string) *jtpViolation {
+	return &jtpViolation{what: what, line: s.line()}
+}
+
+func (s *jtpScanner) invalid(what string) *jtpViolation {
+	if s.i >= len(s.doc) {
+		return s.fail("Invalid JSON: unexpected end of input")
+	}
+	return s.fail("Invalid JSON: " + what)
+}
+
+func (s *jtpScanner) ws() {
+	for s.i < len(s.doc) {
+		switch s.doc[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func isHexDigit(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// str reads a string starting at its opening quote and returns its
+// length in characters (runes, as encoding/json would decode it).
+func (s *jtpScanner) str() (int, bool) {
+	s.i++ // the opening quote
+	n := 0
+	for s.i < len(s.doc) {
+		c := s.doc[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			return n, true
+		case c < 0x20:
+			return 0, false
+		case c == '\\':
+			if s.i+1 >= len(s.doc) {
+				return 0, false
+			}
+			switch s.doc[s.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.i += 2
+			case 'u':
+				r, ok := s.hex4(s.i + 2)
+				if !ok {
+					return 0, false
+				}
+				s.i += 6
+				// A surrogate pair decodes to one character.
+				if utf16.IsSurrogate(r) && s.i+1 < len(s.doc) && s.doc[s.i] == '\\' && s.doc[s.i+1] == 'u' {
+					if r2, ok := s.hex4(s.i + 2); ok && utf16.DecodeRune(r, r2) != utf8.RuneError {
+						s.i += 6
+					}
+				}
+			default:
+				return 0, false
+			}
+			n++
+		case c < utf8.RuneSelf:
+			s.i++
+			n++
+		default:
+			_, size := utf8.DecodeRune(s.doc[s.i:])
+			s.i += size
+			n++
+		}
+	}
+	return 0, false
+}
+
+func (s *jtpScanner) hex4(at int) (rune, bool) {
+	if at+4 > len(s.doc) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.doc[at : at+4] {
+		if !isHexDigit(c) {
+			return 0, false
+		}
+		v := rune(c - '0')
+		switch {
+		case c >= 'a':
+			v = rune(c-'a') + 10
+		case c >= 'A':
+			v = rune(c-'A') + 10
+		}
+		r = r<<4 | v
+	}
+	return r, true
+}
+
+func (s *jtpScanner) digits() int {
+	start := s.i
+	for s.i < len(s.doc) && s.doc[s.i] >= '0' && s.doc[s.i] <= '9' {
+		s.i++
+	}
+	return s.i - start
+}
+
+// number reads -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?.
+func (s *jtpScanner) number() bool {
+	if s.doc[s.i] == '-' {
+		s.i++
+	}
+	if s.i < len(s.doc) && s.doc[s.i] == '0' {
+		s.i++
+	} else if s.digits() == 0 {
+		return false
+	}
+	if s.i < len(s.doc) && s.doc[s.i] == '.' {
+		s.i++
+		if s.digits() == 0 {
+			return false
+		}
+	}
+	if s.i < len(s.doc) && (s.doc[s.i] == 'e' || s.doc[s.i] == 'E') {
+		s.i++
+		if s.i < len(s.doc) && (s.doc[s.i] == '+' || s.doc[s.i] == '-') {
+			s.i++
+		}
+		if s.digits() == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// value reads the value starting at s.i (after whitespace): a scalar
+// whole, a container's opening bracket (pushed on the stack).
+func (s *jtpScanner) value() *jtpViolation {
+	if s.i >= len(s.doc) {
+		return s.invalid("")
+	}
+	if n := len(s.stack); n > 0 && !s.stack[n-1].object {
+		top := &s.stack[n-1]
+		top.n++
+		if s.lim.arrayElements >= 0 && top.n > s.lim.arrayElements {
+			s.i++ // report after the element's first byte, as the decoder does
+			return s.fail("Exceeded array element count")
+		}
+	}
+	switch c := s.doc[s.i]; {
+	case c == '{' || c == '[':
+		s.i++
+		s.stack = append(s.stack, jtpFrame{object: c == '{', wantKey: c == '{'})
+		if s.lim.depth >= 0 && len(s.stack) > s.lim.depth {
+			return s.fail("Exceeded container depth")
+		}
+	case c == '"':
+		n, ok := s.str()
+		if !ok {
+			return s.invalid("malformed string")
+		}
+		if s.lim.stringLength >= 0 && n > s.lim.stringLength {
+			return s.fail("Exceeded string value length")
+		}
+	case c == '-' || c >= '0' && c <= '9':
+		if !s.number() {
+			return s.invalid("malformed number")
+		}
+	default:
+		for _, lit := range []string{"true", "false", "null"} {
+			if bytes.HasPrefix(s.doc[s.i:], []byte(lit)) {
+				s.i += len(lit)
+				return nil
+			}
+		}
+		return s.invalid(fmt.Sprintf("unexpected character %q", c))
+	}
+	return nil
+}
+
 // jtpScan checks doc against lim. It returns nil when doc is one JSON
 // value within the limits.
 func jtpScan(doc []byte, lim jtpLimits) *jtpViolation {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	line := func() int { return 1 + bytes.Count(doc[:min(int(dec.InputOffset()), len(doc))], []byte{'\n'}) }
-	fail := func(what string) *jtpViolation { return &jtpViolation{what: what, line: line()} }
-	var stack []jtpFrame
-	started := false
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			if !started || len(stack) > 0 {
-				return fail("Invalid JSON: unexpected end of input")
-			}
-			return nil
+	s := &jtpScanner{doc: doc, lim: lim}
+	s.ws()
+	if v := s.value(); v != nil {
+		return v
+	}
+	for len(s.stack) > 0 {
+		top := &s.stack[len(s.stack)-1]
+		s.ws()
+		if s.i >= len(s.doc) {
+			return s.invalid("")
 		}
-		if err != nil {
-			var se *json.SyntaxError
-			if errors.As(err, &se) {
-				return &jtpViolation{what: "Invalid JSON: " + se.Error(), line: 1 + bytes.Count(doc[:min(int(se.Offset), len(doc))], []byte{'\n'})}
-			}
-			return fail("Invalid JSON: " + err.Error())
-		}
-		if started && len(stack) == 0 {
-			return fail("Invalid JSON: data after the top-level value")
-		}
-		started = true
-		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
-			stack = stack[:len(stack)-1]
-			continue
-		}
-		if n := len(stack); n > 0 {
-			top := &stack[n-1]
-			if top.object && top.wantKey {
-				key, _ := tok.(string) // the decoder only yields string keys
-				top.n++
-				if lim.objectEntries >= 0 && top.n > lim.objectEntries {
-					return fail("Exceeded object entry count")
-				}
-				if lim.nameLength >= 0 && utf8.RuneCountInString(key) > lim.nameLength {
-					return fail("Exceeded object entry name length")
-				}
-				top.wantKey = false
+		c := s.doc[s.i]
+		switch {
+		case top.object && top.wantKey:
+			if c == '}' && top.n == 0 {
+				s.i++
+				s.stack = s.stack[:len(s.stack)-1]
 				continue
 			}
+			if c != '"' {
+				return s.invalid("object key expected")
+			}
+			n, ok := s.str()
+			if !ok {
+				return s.invalid("malformed string")
+			}
+			top.n++
+			if lim.objectEntries >= 0 && top.n > lim.objectEntries {
+				return s.fail("Exceeded object entry count")
+			}
+			if lim.nameLength >= 0 && n > lim.nameLength {
+				return s.fail("Exceeded object entry name length")
+			}
+			top.wantKey = false
+			s.ws()
+			if s.i >= len(s.doc) || s.doc[s.i] != ':' {
+				return s.invalid("':' expected after an object key")
+			}
+			s.i++
+			s.ws()
+			if v := s.value(); v != nil {
+				return v
+			}
+		case !top.object && top.n == 0 && c == ']':
+			s.i++
+			s.stack = s.stack[:len(s.stack)-1]
+		case !top.object && top.n == 0:
+			if v := s.value(); v != nil {
+				return v
+			}
+		default: // after a value: ',' or the closing bracket
+			closing := byte(']')
 			if top.object {
-				top.wantKey = true
-			} else {
-				top.n++
-				if lim.arrayElements >= 0 && top.n > lim.arrayElements {
-					return fail("Exceeded array element count")
+				closing = '}'
+			}
+			switch c {
+			case closing:
+				s.i++
+				s.stack = s.stack[:len(s.stack)-1]
+			case ',':
+				s.i++
+				if top.object {
+					top.wantKey = true
+					s.ws()
+					if s.i >= len(s.doc) || s.doc[s.i] != '"' {
+						return s.invalid("object key expected after ','")
+					}
+					continue
 				}
-			}
-		}
-		switch v := tok.(type) {
-		case json.Delim: // '{' or '['
-			stack = append(stack, jtpFrame{object: v == '{', wantKey: v == '{'})
-			if lim.depth >= 0 && len(stack) > lim.depth {
-				return fail("Exceeded container depth")
-			}
-		case string:
-			if lim.stringLength >= 0 && utf8.RuneCountInString(v) > lim.stringLength {
-				return fail("Exceeded string value length")
+				s.ws()
+				if v := s.value(); v != nil {
+					return v
+				}
+			default:
+				return s.invalid(fmt.Sprintf("',' or '%c' expected", closing))
 			}
 		}
 	}
+	s.ws()
+	if s.i < len(s.doc) {
+		return s.fail("Invalid JSON: data after the top-level value")
+	}
+	return nil
 }
 
 func (jt *jsonThreat) fail(r *engine.Run, f *engine.Fault) *engine.Fault {

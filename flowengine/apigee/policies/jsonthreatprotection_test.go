@@ -1,11 +1,15 @@
 package policies
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
 )
@@ -168,5 +172,83 @@ func FuzzJSONThreatScan(f *testing.F) {
 		if unl == nil && v != nil && strings.HasPrefix(v.what, "Invalid JSON") {
 			t.Fatalf("valid document reported invalid under limits: %q %+v", doc, v)
 		}
+		if ref := tpDecoderScan(doc, jtpLimits{-1, -1, -1, -1, -1}); (ref == nil) != (unl == nil) {
+			t.Fatalf("decoder %+v, scanner %+v for %q", ref, unl, doc)
+		}
+		if unl == nil { // on a valid document both find the same first violation
+			ref := tpDecoderScan(doc, jtpLimits{depth: n % 8, objectEntries: n % 5, arrayElements: n % 6, nameLength: n % 4, stringLength: n % 7})
+			if (ref == nil) != (v == nil) || ref != nil && (ref.what != v.what || ref.line != v.line) {
+				t.Fatalf("decoder %+v, scanner %+v for %q", ref, v, doc)
+			}
+		}
 	})
+}
+
+// tpDecoderScan is the reference for jtpScan: the same limits applied
+// to an encoding/json Decoder token walk.
+func tpDecoderScan(doc []byte, lim jtpLimits) *jtpViolation {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	line := func() int { return 1 + bytes.Count(doc[:min(int(dec.InputOffset()), len(doc))], []byte{'\n'}) }
+	fail := func(what string) *jtpViolation { return &jtpViolation{what: what, line: line()} }
+	var stack []jtpFrame
+	started := false
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			if !started || len(stack) > 0 {
+				return fail("Invalid JSON: unexpected end of input")
+			}
+			return nil
+		}
+		if err != nil {
+			var se *json.SyntaxError
+			if errors.As(err, &se) {
+				return &jtpViolation{what: "Invalid JSON: " + se.Error(), line: 1 + bytes.Count(doc[:min(int(se.Offset), len(doc))], []byte{'\n'})}
+			}
+			return fail("Invalid JSON: " + err.Error())
+		}
+		if started && len(stack) == 0 {
+			return fail("Invalid JSON: data after the top-level value")
+		}
+		started = true
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if n := len(stack); n > 0 {
+			top := &stack[n-1]
+			if top.object && top.wantKey {
+				key, _ := tok.(string) // the decoder only yields string keys
+				top.n++
+				if lim.objectEntries >= 0 && top.n > lim.objectEntries {
+					return fail("Exceeded object entry count")
+				}
+				if lim.nameLength >= 0 && utf8.RuneCountInString(key) > lim.nameLength {
+					return fail("Exceeded object entry name length")
+				}
+				top.wantKey = false
+				continue
+			}
+			if top.object {
+				top.wantKey = true
+			} else {
+				top.n++
+				if lim.arrayElements >= 0 && top.n > lim.arrayElements {
+					return fail("Exceeded array element count")
+				}
+			}
+		}
+		switch v := tok.(type) {
+		case json.Delim: // '{' or '['
+			stack = append(stack, jtpFrame{object: v == '{', wantKey: v == '{'})
+			if lim.depth >= 0 && len(stack) > lim.depth {
+				return fail("Exceeded container depth")
+			}
+		case string:
+			if lim.stringLength >= 0 && utf8.RuneCountInString(v) > lim.stringLength {
+				return fail("Exceeded string value length")
+			}
+		}
+	}
 }
