@@ -51,9 +51,11 @@ func TestLoadBigFlow(t *testing.T) {
 		}
 		return time.Since(start)
 	}
-	small, big := load(1<<20), load(10<<20)
+	// The best of two loads each, and a bound between linear (10×) and
+	// quadratic (100×), so a busy machine does not fail it.
+	small, big := min(load(1<<20), load(1<<20)), min(load(10<<20), load(10<<20))
 	t.Logf("1 MB: %v, 10 MB: %v (ratio %.1f)", small, big, float64(big)/float64(small))
-	if big > 20*small && big > 2*time.Second {
+	if big > 40*small && big > 4*time.Second {
 		t.Fatalf("10 MB took %v, 1 MB %v: not linear", big, small)
 	}
 }

@@ -49,6 +49,7 @@ import "C"
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -85,6 +86,13 @@ func Compile(name string, src []byte) (*Stylesheet, error) {
 	if style == nil {
 		C.xmlFreeDoc(doc)
 		return nil, errors.New("the stylesheet does not compile")
+	}
+	if n := int(style.errors); n > 0 {
+		// libxslt returns a stylesheet even when parts did not compile
+		// (e.g. XSLT 2.0 instructions): running it would silently skip
+		// them.
+		C.xsltFreeStylesheet(style)
+		return nil, fmt.Errorf("the stylesheet does not compile (%d error(s); libxslt runs XSLT 1.0: XSLT 2.0 instructions such as xsl:namespace are not supported)", n)
 	}
 	s := &Stylesheet{style: style}
 	runtime.SetFinalizer(s, func(s *Stylesheet) { C.xsltFreeStylesheet(s.style) })
