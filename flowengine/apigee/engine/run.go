@@ -69,6 +69,8 @@ type Run struct {
 
 	budget   budget.Budget
 	req, rsp Message // storage for Request and Response
+
+	respHooks []func(*Message) // OnResponse (answer.go)
 }
 
 // Exchange implements runtime.State.
@@ -223,12 +225,16 @@ func (r *Run) run() *flowengine.Outcome {
 	r.pathSuffix = strings.TrimPrefix(path, r.basePath)
 	err := r.main()
 	errCode := ""
+	if a, ok := asAnswered(err); ok {
+		r.Response, err = a.Response, nil
+	}
 	if err != nil {
 		if stopped(err) {
 			return r.stoppedOutcome(err)
 		}
 		errCode = r.handleFault(err)
 	}
+	r.applyResponseHooks()
 	o := r.outcome(errCode)
 	if len(r.ep.postClient) > 0 {
 		// PostClientFlow runs after the answer (also after a fault).
