@@ -1,0 +1,122 @@
+package policies
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/flowproc/flowproc/flowengine/apigee/engine"
+	corpusdir "github.com/flowproc/flowproc/internal/corpus"
+)
+
+// secClient sets client.ip of a test run.
+func secClient(ip string) func(r *engine.Run) { return func(r *engine.Run) { r.SetTestClient(ip) } }
+
+func TestAccessControl(t *testing.T) {
+	const denyOne = `<AccessControl name="ACL">
+  <IPRules noRuleMatchAction = "ALLOW">
+    <MatchRule action = "DENY"><SourceAddress mask="32">198.51.100.1</SourceAddress></MatchRule>
+  </IPRules>
+</AccessControl>`
+	const allowNet = `<AccessControl name="ACL">
+  <IPRules noRuleMatchAction="DENY">
+    <MatchRule action="ALLOW"><SourceAddress mask="24">198.51.100.0</SourceAddress><SourceAddress mask="64">2001:db8:1::</SourceAddress></MatchRule>
+  </IPRules>
+  <ValidateBasedOn>%s</ValidateBasedOn>
+</AccessControl>`
+	allow := func(mode string) string { return secSprintf(allowNet, mode) }
+	const denied = "steps.accesscontrol.IPDeniedAccess"
+	runCases(t, []pcase{
+		{name: "deny listed client", policy: denyOne, setup: secClient("198.51.100.1"), fault: denied,
+			faultMsg: "Access Denied for client ip : 198.51.100.1"},
+		{name: "allow other client", policy: denyOne, setup: secClient("198.51.100.2")},
+		{name: "no address at all is denied", policy: denyOne, fault: denied, faultMsg: "Access Denied for client ip : "},
+		{name: "net allowed", policy: allow("X_FORWARDED_FOR_ALL_IP"), setup: secClient("198.51.100.77")},
+		{name: "outside net denied", policy: allow("X_FORWARDED_FOR_ALL_IP"), setup: secClient("198.51.101.1"), fault: denied},
+		{name: "ipv6 in net", policy: allow("X_FORWARDED_FOR_ALL_IP"), setup: secClient("2001:db8:1::42")},
+		{name: "ipv6 outside", policy: allow("X_FORWARDED_FOR_ALL_IP"), setup: secClient("2001:db8:2::1"), fault: denied,
+			faultMsg: "Access Denied for client ip : 2001:db8:2::1"},
+		{name: "ipv4-mapped ipv6 compares as ipv4", policy: allow("X_FORWARDED_FOR_ALL_IP"), setup: secClient("::ffff:198.51.100.9")},
+		// X-Forwarded-For: the client claims 198.51.100.5, connects from 203.0.113.9.
+		{name: "all: any denied address denies", policy: allow("X_FORWARDED_FOR_ALL_IP"),
+			headers: []string{"X-Forwarded-For", "198.51.100.5"}, setup: secClient("203.0.113.9"), fault: denied,
+			faultMsg: "Access Denied for client ip : 203.0.113.9"},
+		{name: "first: the claimed address", policy: allow("X_FORWARDED_FOR_FIRST_IP"),
+			headers: []string{"X-Forwarded-For", "198.51.100.5"}, setup: secClient("203.0.113.9")},
+		{name: "last: the connecting address", policy: allow("X_FORWARDED_FOR_LAST_IP"),
+			headers: []string{"X-Forwarded-For", "198.51.100.5"}, setup: secClient("203.0.113.9"), fault: denied},
+		{name: "client.ip not appended twice", policy: allow("X_FORWARDED_FOR_ALL_IP"),
+			headers: []string{"X-Forwarded-For", "198.51.100.5, 198.51.100.6", "X-Forwarded-For", "198.51.100.7"}, setup: secClient("198.51.100.7")},
+		{name: "xff entries with ports", policy: allow("X_FORWARDED_FOR_ALL_IP"),
+			headers: []string{"X-Forwarded-For", "198.51.100.5:1234, [2001:db8:1::1]:443"}},
+		{name: "xff garbage goes to noRuleMatchAction", policy: allow("X_FORWARDED_FOR_FIRST_IP"),
+			headers: []string{"X-Forwarded-For", "unknown"}, fault: denied, faultMsg: "Access Denied for client ip : unknown"},
+		{name: "true-client-ip wins", policy: denyOne, headers: []string{"True-Client-IP", "198.51.100.1"}, setup: secClient("10.0.0.1"), fault: denied},
+		{name: "true-client-ip ignored", policy: `<AccessControl name="A"><IgnoreTrueClientIPHeader>true</IgnoreTrueClientIPHeader>
+  <IPRules noRuleMatchAction="ALLOW"><MatchRule action="DENY"><SourceAddress>198.51.100.1</SourceAddress></MatchRule></IPRules></AccessControl>`,
+			headers: []string{"True-Client-IP", "198.51.100.1"}, setup: secClient("10.0.0.1")},
+		{name: "client ip variable", policy: `<AccessControl name="A"><ClientIPVariable>my.ip</ClientIPVariable>
+  <IPRules noRuleMatchAction="ALLOW"><MatchRule action="DENY"><SourceAddress mask="16">10.1.0.0</SourceAddress></MatchRule></IPRules></AccessControl>`,
+			setup: func(r *engine.Run) { r.SetTestClient("192.0.2.1"); _ = r.Set("my.ip", "10.1.2.3") }, fault: denied,
+			faultMsg: "Access Denied for client ip : 10.1.2.3"},
+		{name: "client ip variable unresolved denies", policy: `<AccessControl name="A"><ClientIPVariable>my.ip</ClientIPVariable>
+  <IPRules noRuleMatchAction="ALLOW"/></AccessControl>`, setup: secClient("192.0.2.1"), fault: denied},
+		{name: "first matching rule decides", policy: `<AccessControl name="A"><IPRules noRuleMatchAction="DENY">
+  <MatchRule action="ALLOW"><SourceAddress mask="32">10.0.0.5</SourceAddress></MatchRule>
+  <MatchRule action="DENY"><SourceAddress mask="8">10.0.0.0</SourceAddress></MatchRule>
+  <MatchRule action="ALLOW"><SourceAddress mask="0">0.0.0.0</SourceAddress></MatchRule></IPRules></AccessControl>`,
+			setup: secClient("10.0.0.5")},
+		{name: "first matching rule denies", policy: `<AccessControl name="A"><IPRules noRuleMatchAction="DENY">
+  <MatchRule action="ALLOW"><SourceAddress mask="32">10.0.0.5</SourceAddress></MatchRule>
+  <MatchRule action="DENY"><SourceAddress mask="8">10.0.0.0</SourceAddress></MatchRule>
+  <MatchRule action="ALLOW"><SourceAddress mask="0">0.0.0.0</SourceAddress></MatchRule></IPRules></AccessControl>`,
+			setup: secClient("10.9.0.5"), fault: denied},
+		{name: "template address and mask", policy: `<AccessControl name="A"><IPRules noRuleMatchAction="ALLOW">
+  <MatchRule action="DENY"><SourceAddress mask="{kvm.mask.value}">{kvm.ip.value}</SourceAddress></MatchRule></IPRules></AccessControl>`,
+			setup: func(r *engine.Run) {
+				r.SetTestClient("198.51.100.200")
+				_ = r.Set("kvm.mask.value", "24")
+				_ = r.Set("kvm.ip.value", "198.51.100.1")
+			}, fault: denied},
+		{name: "no IPRules", policy: `<AccessControl name="A"/>`, loadErr: "no <IPRules>"},
+		{name: "bad action", policy: `<AccessControl name="A"><IPRules noRuleMatchAction="MAYBE"/></AccessControl>`, loadErr: "want ALLOW or DENY"},
+		{name: "bad address", policy: `<AccessControl name="A"><IPRules><MatchRule action="DENY"><SourceAddress>10.0.0.300</SourceAddress></MatchRule></IPRules></AccessControl>`, loadErr: "is not an IP address"},
+		{name: "bad mask", policy: `<AccessControl name="A"><IPRules><MatchRule action="DENY"><SourceAddress mask="33">10.0.0.1</SourceAddress></MatchRule></IPRules></AccessControl>`, loadErr: "want 0 to 32"},
+		{name: "empty rule", policy: `<AccessControl name="A"><IPRules><MatchRule action="DENY"/></IPRules></AccessControl>`, loadErr: "no <SourceAddress>"},
+		{name: "bad ValidateBasedOn", policy: `<AccessControl name="A"><IPRules/><ValidateBasedOn>MIDDLE</ValidateBasedOn></AccessControl>`, loadErr: "want X_FORWARDED_FOR_ALL_IP"},
+	})
+}
+
+// TestAccessControlTemplateUnresolved checks the fail-closed error of an
+// unresolvable SourceAddress template: an ExecutionFailed error, not an
+// allow.
+func TestAccessControlTemplateUnresolved(t *testing.T) {
+	pol := compile(t, `<AccessControl name="A"><IPRules noRuleMatchAction="ALLOW">
+  <MatchRule action="DENY"><SourceAddress mask="24">{kvm.ip.value}</SourceAddress></MatchRule></IPRules></AccessControl>`)
+	r := newRun(engine.ProxyRequest, "GET", "/", "", nil)
+	r.SetTestClient("198.51.100.200")
+	err := pol.Execute(r)
+	if err == nil || faultOf(err) != "error: "+err.Error() {
+		t.Fatalf("got %v (%s), want a plain error (ExecutionFailed)", err, faultOf(err))
+	}
+}
+
+// TestSecCorpusAccessControl compiles the apigeelint AccessControl example.
+func TestSecCorpusAccessControl(t *testing.T) {
+	dir, ok := corpusdir.ApigeeDir()
+	if !ok {
+		t.Skip("Apigee corpus not present")
+	}
+	src, err := os.ReadFile(filepath.Join(dir, "_supplements/apigeelint-policy-types/policies/AC-Basic.xml"))
+	if err != nil {
+		t.Skip("AC-Basic.xml not in the corpus: ", err)
+	}
+	pol := compile(t, string(src))
+	r := newRun(engine.ProxyRequest, "GET", "/", "", nil)
+	if err := r.Set("VARIABLE_NAME", "198.51.100.1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := faultOf(pol.Execute(r)); got != "IPDeniedAccess|steps.accesscontrol.IPDeniedAccess|403|Access Denied for client ip : 198.51.100.1" {
+		t.Fatalf("got %q", got)
+	}
+}
