@@ -43,7 +43,7 @@ func TestBasicAuthentication(t *testing.T) {
 			vars: map[string]string{"inbound_username": "MyUsername", "inbound_password": "MyPassword"}},
 		{name: "decode password with colon, lower-case scheme, unpadded", policy: decode("false"),
 			headers: []string{"Authorization", "basic dTpwOnE"}, // u:p:q
-			vars: map[string]string{"inbound_username": "u", "inbound_password": "p:q"}},
+			vars:    map[string]string{"inbound_username": "u", "inbound_password": "p:q"}},
 		{name: "decode missing header", policy: decode("false"),
 			fault: "steps.basicauthentication.UnresolvedVariable", faultMsg: "Unresolved variable : request.header.Authorization"},
 		{name: "decode missing header ignored", policy: decode("true"), vars: map[string]string{"inbound_username": unset}},

@@ -1,0 +1,210 @@
+package policies
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/apigee/engine"
+	corpusdir "github.com/flowproc/flowproc/internal/corpus"
+)
+
+const secCORSPolicy = `<CORS continueOnError="false" enabled="true" name="CORS-CheckCORS">
+  <DisplayName>CORS-CheckCORS</DisplayName>
+  <AllowOrigins>{request.header.origin}</AllowOrigins>
+  <AllowMethods>GET, PUT, POST, DELETE</AllowMethods>
+  <AllowHeaders>origin, x-requested-with, accept, content-type</AllowHeaders>
+  <ExposeHeaders>*</ExposeHeaders>
+  <MaxAge>3628800</MaxAge>
+  <AllowCredentials>false</AllowCredentials>
+  <GeneratePreflightResponse>true</GeneratePreflightResponse>
+  <IgnoreUnresolvedVariables>true</IgnoreUnresolvedVariables>
+</CORS>`
+
+// secCORSHeaders renders the Access-Control-* headers of m, one a line.
+func secCORSHeaders(m *engine.Message) string {
+	var b strings.Builder
+	for _, h := range m.Headers {
+		if strings.HasPrefix(strings.ToLower(h.Name), "access-control-") {
+			b.WriteString(h.Name + ": " + h.Value + "\n")
+		}
+	}
+	return b.String()
+}
+
+func TestCORS(t *testing.T) {
+	const preflightUA = "https://app.example.com"
+	cases := []struct {
+		name, policy, method string
+		headers              []string
+		setup                func(r *engine.Run)
+		answered             bool   // a preflight answer
+		want                 string // CORS headers of the answer or the final response
+		fault                string
+		loadErr              string
+	}{
+		{name: "preflight answered", policy: secCORSPolicy, method: "OPTIONS", answered: true,
+			headers: []string{"Origin", preflightUA, "Access-Control-Request-Method", "PUT"},
+			want: "Access-Control-Allow-Origin: https://app.example.com\n" +
+				"Access-Control-Allow-Methods: GET, PUT, POST, DELETE\n" +
+				"Access-Control-Allow-Headers: origin, x-requested-with, accept, content-type\n" +
+				"Access-Control-Max-Age: 3628800\n"},
+		{name: "simple request gets headers on the response", policy: secCORSPolicy, method: "GET",
+			headers: []string{"Origin", preflightUA},
+			want:    "Access-Control-Allow-Origin: https://app.example.com\nAccess-Control-Expose-Headers: *\n"},
+		{name: "OPTIONS without request method is no preflight", policy: secCORSPolicy, method: "OPTIONS",
+			headers: []string{"Origin", preflightUA},
+			want:    "Access-Control-Allow-Origin: https://app.example.com\nAccess-Control-Expose-Headers: *\n"},
+		{name: "no origin, no headers", policy: secCORSPolicy, method: "GET", want: ""},
+		{name: "origin list", policy: `<CORS name="C"><AllowOrigins>https://a.example, https://b.example</AllowOrigins><AllowCredentials>true</AllowCredentials></CORS>`,
+			method: "GET", headers: []string{"Origin", "https://b.example"},
+			want: "Access-Control-Allow-Origin: https://b.example\nAccess-Control-Allow-Credentials: true\n"},
+		{name: "origin not listed", policy: `<CORS name="C"><AllowOrigins>https://a.example</AllowOrigins></CORS>`,
+			method: "GET", headers: []string{"Origin", "https://evil.example"}, want: ""},
+		{name: "preflight from a disallowed origin answered bare", policy: `<CORS name="C"><AllowOrigins>https://a.example</AllowOrigins></CORS>`,
+			method: "OPTIONS", headers: []string{"Origin", "https://evil.example", "Access-Control-Request-Method", "GET"},
+			answered: true, want: ""},
+		{name: "star without credentials", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins><MaxAge>-1</MaxAge></CORS>`,
+			method: "OPTIONS", headers: []string{"Origin", "https://x.example", "Access-Control-Request-Method", "GET"}, answered: true,
+			want: "Access-Control-Allow-Origin: *\nAccess-Control-Allow-Methods: GET, PUT, POST, DELETE\n" +
+				"Access-Control-Allow-Headers: origin, x-requested-with, accept, content-type\n"},
+		{name: "star with credentials echoes", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins><AllowMethods>*</AllowMethods><AllowHeaders>*</AllowHeaders><AllowCredentials>true</AllowCredentials></CORS>`,
+			method: "OPTIONS", headers: []string{"Origin", "https://x.example", "Access-Control-Request-Method", "PATCH", "Access-Control-Request-Headers", "x-a, x-b"}, answered: true,
+			want: "Access-Control-Allow-Origin: https://x.example\nAccess-Control-Allow-Credentials: true\n" +
+				"Access-Control-Allow-Methods: PATCH\nAccess-Control-Allow-Headers: x-a, x-b\nAccess-Control-Max-Age: 1800\n"},
+		{name: "preflight passed on when not generated", policy: `<CORS name="C"><AllowOrigins>{request.header.origin}</AllowOrigins><GeneratePreflightResponse>false</GeneratePreflightResponse></CORS>`,
+			method: "OPTIONS", headers: []string{"Origin", "https://x.example", "Access-Control-Request-Method", "GET"},
+			want: "Access-Control-Allow-Origin: https://x.example\nAccess-Control-Allow-Methods: GET, PUT, POST, DELETE\n" +
+				"Access-Control-Allow-Headers: origin, x-requested-with, accept, content-type\nAccess-Control-Max-Age: 1800\n"},
+		{name: "origins from a variable", policy: `<CORS name="C"><AllowOrigins>{allowed.origins}</AllowOrigins></CORS>`,
+			method: "GET", headers: []string{"Origin", "https://b.example"},
+			setup: func(r *engine.Run) { _ = r.Set("allowed.origins", "https://a.example,https://b.example") },
+			want:  "Access-Control-Allow-Origin: https://b.example\n"},
+		{name: "unresolved ignored", policy: `<CORS name="C"><AllowOrigins>{allowed.origins}</AllowOrigins></CORS>`,
+			method: "GET", headers: []string{"Origin", "https://b.example"}, want: ""},
+		{name: "unresolved fault", policy: `<CORS name="C"><AllowOrigins>{allowed.origins}</AllowOrigins><IgnoreUnresolvedVariables>false</IgnoreUnresolvedVariables></CORS>`,
+			method: "GET", headers: []string{"Origin", "https://b.example"}, fault: "UnresolvedVariable|steps.cors.UnresolvedVariable|500|Unresolved variable : allowed.origins"},
+		{name: "no AllowOrigins", policy: `<CORS name="C"/>`, loadErr: "no <AllowOrigins>"},
+		{name: "bad MaxAge", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins><MaxAge>soon</MaxAge></CORS>`, loadErr: "<MaxAge>"},
+		{name: "bad bool", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins><AllowCredentials>yes</AllowCredentials></CORS>`, loadErr: "is not true or false"},
+		{name: "unknown element", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins><AllowPrivateNetwork/></CORS>`, loadErr: "AP103"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pol, errs := engine.TestPolicy(c.policy, nil, nil)
+			if c.loadErr != "" {
+				if len(errs) == 0 || !strings.Contains(errs.Error(), c.loadErr) {
+					t.Fatalf("load errors %v, want %q", errs, c.loadErr)
+				}
+				return
+			}
+			if len(errs) > 0 {
+				t.Fatalf("load: %v", errs)
+			}
+			r := engine.TestRun(context.Background(), engine.ProxyRequest, c.method, "/v1/x", nil, nil, c.headers...)
+			if c.setup != nil {
+				c.setup(r)
+			}
+			err := pol.Execute(r)
+			if c.fault != "" {
+				if got := faultOf(err); got != c.fault {
+					t.Fatalf("fault %q, want %q", got, c.fault)
+				}
+				return
+			}
+			var a *engine.Answered
+			answered := errors.As(err, &a)
+			if answered != c.answered || err != nil && !answered {
+				t.Fatalf("Execute = %v, want answered %v", err, c.answered)
+			}
+			var m *engine.Message
+			if answered {
+				m = a.Response
+				if m.Status != 200 {
+					t.Errorf("status %d", m.Status)
+				}
+			} else {
+				r.ApplyResponseHooksForTest()
+				if m, _ = r.Message("response"); m == nil {
+					m = engine.NewResponse() // no hook ran: no response yet
+				}
+			}
+			if got := secCORSHeaders(m); got != c.want {
+				t.Errorf("headers:\n%s\nwant:\n%s", got, c.want)
+			}
+		})
+	}
+}
+
+// TestCORSInABundle runs the CORS policy in a proxy: the preflight is
+// answered before the later request steps, the target and the response
+// flow; an actual request gets the headers on its (here error) response.
+func TestCORSInABundle(t *testing.T) {
+	p := loadBundle(t, nil, map[string]string{
+		"p.xml": `<APIProxy name="p"/>`,
+		"proxies/default.xml": `<ProxyEndpoint name="default">
+  <PreFlow name="PreFlow"><Request><Step><Name>CORS-CheckCORS</Name></Step><Step><Name>RF</Name>
+    <Condition>request.header.fail = "yes"</Condition></Step></Request>
+  <Response><Step><Name>AM-Resp</Name></Step></Response></PreFlow>
+  <HTTPProxyConnection><BasePath>/v1</BasePath></HTTPProxyConnection>
+  <RouteRule name="noroute"/>
+</ProxyEndpoint>`,
+		"policies/CORS-CheckCORS.xml": secCORSPolicy,
+		"policies/RF.xml":             `<RaiseFault name="RF"><FaultResponse><Set><StatusCode>418</StatusCode></Set></FaultResponse></RaiseFault>`,
+		"policies/AM-Resp.xml":        `<AssignMessage name="AM-Resp"><Set><Headers><Header name="x-resp">ran</Header></Headers></Set></AssignMessage>`,
+	})
+	run := func(method string, headers ...string) *flowengine.Outcome {
+		req := &flowengine.Request{Method: method, Scheme: "https", Authority: "api.example.com", Path: "/v1/x", ID: "r", BodyKnownEmpty: true}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Headers = append(req.Headers, flowengine.Header{Name: headers[i], Value: headers[i+1]})
+		}
+		return p.Run(context.Background(), req, noTargetHost{})
+	}
+	o := run("OPTIONS", "Origin", "https://app.example", "Access-Control-Request-Method", "POST", "fail", "yes")
+	if o.Status != 200 || o.Error != "" || calloutHeader(o, "access-control-allow-origin") != "https://app.example" ||
+		calloutHeader(o, "access-control-max-age") != "3628800" || calloutHeader(o, "x-resp") != "" {
+		t.Errorf("preflight: %s", answer(o))
+	}
+	o = run("GET", "Origin", "https://app.example")
+	if o.Status != 200 || calloutHeader(o, "access-control-allow-origin") != "https://app.example" ||
+		calloutHeader(o, "access-control-expose-headers") != "*" || calloutHeader(o, "x-resp") != "ran" ||
+		calloutHeader(o, "access-control-max-age") != "" {
+		t.Errorf("simple request: %s", answer(o))
+	}
+	o = run("GET", "Origin", "https://app.example", "fail", "yes")
+	if o.Status != 418 || calloutHeader(o, "access-control-allow-origin") != "https://app.example" {
+		t.Errorf("error response: %d %s", o.Status, answer(o))
+	}
+}
+
+// TestSecCorpusCORS compiles the corpus CORS policies.
+func TestSecCorpusCORS(t *testing.T) {
+	dir, ok := corpusdir.ApigeeDir()
+	if !ok {
+		t.Skip("Apigee corpus not present")
+	}
+	n := 0
+	for _, rel := range []string{
+		"gcs-monolith-to-microservices-based-on-paths/apiproxy/policies/CORS-CheckCORS.xml",
+		"devrel-data-api/apiproxy/policies/CO-cors-headers.xml",
+		"_supplements/apigeelint-policy-types/policies/CORS.xml",
+		"_supplements/apigeelint-policy-types/policies/BA-Decode.xml",
+		"_supplements/apigeelint-policy-types/policies/Assert-1.xml",
+	} {
+		src, err := os.ReadFile(filepath.Join(dir, rel))
+		if err != nil {
+			continue
+		}
+		n++
+		if _, errs := engine.TestPolicy(string(src), nil, nil); len(errs) > 0 {
+			t.Errorf("%s: %v", rel, errs)
+		}
+	}
+	if n == 0 {
+		t.Skip("no CORS policy in the corpus")
+	}
+}
