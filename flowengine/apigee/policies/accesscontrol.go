@@ -201,7 +201,7 @@ func acPrefix(addr, mask string) (netip.Prefix, error) {
 	if err != nil {
 		return netip.Prefix{}, fmt.Errorf("%q is not an IP address", addr)
 	}
-	a = a.Unmap()
+	a = a.Unmap().WithZone("")
 	bits := a.BitLen()
 	if m := strings.TrimSpace(mask); m != "" {
 		n, err := strconv.Atoi(m)
@@ -214,14 +214,15 @@ func acPrefix(addr, mask string) (netip.Prefix, error) {
 }
 
 // acParse reads one address as found in X-Forwarded-For or a variable:
-// bare, or with a port ("1.2.3.4:80", "[::1]:80").
+// bare, or with a port ("1.2.3.4:80", "[::1]:80"); an IPv6 zone is
+// dropped.
 func acParse(s string) (netip.Addr, bool) {
 	s = strings.TrimSpace(s)
 	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap(), true
+		return a.Unmap().WithZone(""), true
 	}
 	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap(), true
+		return ap.Addr().Unmap().WithZone(""), true
 	}
 	return netip.Addr{}, false
 }

@@ -120,3 +120,27 @@ func TestSecCorpusAccessControl(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// FuzzSecAccessControlAddress checks that address parsing never panics
+// and that a parsed address lies in its own host network.
+func FuzzSecAccessControlAddress(f *testing.F) {
+	for _, s := range []string{"198.51.100.1", "[2001:db8::1]:443", "::ffff:10.0.0.1", "10.0.0.1:80", "unknown", "fe80::1%eth0", ""} {
+		f.Add(s, "24")
+	}
+	f.Fuzz(func(t *testing.T, s, mask string) {
+		a, ok := acParse(s)
+		if !ok {
+			return
+		}
+		host, err := acPrefix(a.String(), "")
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		if !host.Contains(a) {
+			t.Fatalf("%q not in %v", s, host)
+		}
+		if p, err := acPrefix(a.String(), mask); err == nil && !p.Contains(a) {
+			t.Fatalf("%q not in %v (mask %q)", s, p, mask)
+		}
+	})
+}

@@ -208,3 +208,50 @@ func TestSecCorpusCORS(t *testing.T) {
 		t.Skip("no CORS policy in the corpus")
 	}
 }
+
+// secFailHost fails the test when the target is called.
+type secFailHost struct{ t *testing.T }
+
+func (h secFailHost) RequestBody(context.Context) ([]byte, error) { return nil, nil }
+func (h secFailHost) Forward(context.Context, *flowengine.Mutation) (*flowengine.Response, error) {
+	h.t.Error("the target was called")
+	return nil, flowengine.ErrBodyUnavailable
+}
+func (h secFailHost) ResponseBody(context.Context) ([]byte, error) {
+	return nil, flowengine.ErrBodyUnavailable
+}
+
+// TestCORSPreflightSkipsTarget: a preflight answered by the policy never
+// reaches the TargetEndpoint, while the PostClientFlow still runs.
+func TestCORSPreflightSkipsTarget(t *testing.T) {
+	p := loadBundle(t, nil, map[string]string{
+		"p.xml": `<APIProxy name="p"/>`,
+		"proxies/default.xml": `<ProxyEndpoint name="default">
+  <PreFlow name="PreFlow"><Request><Step><Name>CORS-CheckCORS</Name></Step></Request></PreFlow>
+  <PostClientFlow><Response><Step><Name>AM-Post</Name></Step></Response></PostClientFlow>
+  <HTTPProxyConnection><BasePath>/v1</BasePath></HTTPProxyConnection>
+  <RouteRule name="t"><TargetEndpoint>default</TargetEndpoint></RouteRule>
+</ProxyEndpoint>`,
+		"targets/default.xml": `<TargetEndpoint name="default">
+  <PreFlow name="PreFlow"><Request><Step><Name>AM-Post</Name></Step></Request></PreFlow>
+  <HTTPTargetConnection><URL>http://backend.internal</URL></HTTPTargetConnection></TargetEndpoint>`,
+		"policies/CORS-CheckCORS.xml": secCORSPolicy,
+		"policies/AM-Post.xml":        `<AssignMessage name="AM-Post"><AssignVariable><Name>post.ran</Name><Value>yes</Value></AssignVariable></AssignMessage>`,
+	})
+	req := &flowengine.Request{Method: "OPTIONS", Scheme: "https", Authority: "api.example.com", Path: "/v1/x", ID: "r", BodyKnownEmpty: true,
+		Headers: []flowengine.Header{{Name: "Origin", Value: "https://app.example"}, {Name: "Access-Control-Request-Method", Value: "DELETE"}}}
+	o, get := p.RunForTest(context.Background(), req, secFailHost{t})
+	if o.Status != 200 || o.Error != "" || calloutHeader(o, "access-control-allow-methods") != "GET, PUT, POST, DELETE" {
+		t.Fatalf("preflight: %s", answer(o))
+	}
+	if v, _ := get("post.ran"); v != "" {
+		t.Fatalf("a request step after the answer ran (post.ran=%q)", v)
+	}
+	if o.After == nil {
+		t.Fatal("no PostClientFlow after the answer")
+	}
+	o.After(context.Background())
+	if v, _ := get("post.ran"); v != "yes" {
+		t.Fatalf("PostClientFlow did not run (post.ran=%q)", v)
+	}
+}
