@@ -3,11 +3,14 @@ package engine
 import "errors"
 
 // Answered is the error a policy returns (via Run.Answer) to end the
-// request flow with a response that is not a fault: the CORS policy's
-// preflight answer. The rest of the request flow, the target and the
-// proxy response flow are skipped; the response hooks (OnResponse) and
-// the PostClientFlow still run. It never becomes a fault, is never
-// counted as a policy failure, and continueOnError does not apply.
+// request side with a response that is not a fault: the CORS policy's
+// preflight answer. As Apigee documents for CORS, the rest of the request
+// flows and the target are skipped and execution continues with the proxy
+// response flow (PreFlow, PostFlow, PostProxyFlowHook) on that response;
+// the response hooks (OnResponse) and the PostClientFlow run as usual.
+// Returned from a response flow, it replaces the response and ends that
+// flow. It never becomes a fault, is never counted as a policy failure,
+// and continueOnError does not apply.
 type Answered struct {
 	// Response is the answer sent to the client.
 	Response *Message

@@ -226,6 +226,7 @@ func (r *Run) run() *flowengine.Outcome {
 	err := r.main()
 	errCode := ""
 	if a, ok := asAnswered(err); ok {
+		// Answered in a response flow: that answer is sent.
 		r.Response, err = a.Response, nil
 	}
 	if err != nil {
@@ -338,8 +339,26 @@ func (r *Run) runSegment(ep *endpoint, response bool) error {
 	return nil
 }
 
-// main runs the normal path: proxy request, route, target, response.
+// main runs the normal path: proxy request, route, target, response. A
+// policy's Answer (answer.go) ends the request side: its response goes
+// through the proxy response flow.
 func (r *Run) main() error {
+	if err := r.requestSide(); err != nil {
+		a, ok := asAnswered(err)
+		if !ok {
+			return err
+		}
+		r.Response, r.targetSide = a.Response, false
+	}
+	r.segment = ProxyResponse
+	if err := r.runSegment(&r.ep.endpoint, true); err != nil {
+		return err
+	}
+	return r.runHook("PostProxyFlowHook")
+}
+
+// requestSide runs the proxy request flow, the route and the target.
+func (r *Run) requestSide() error {
 	r.segment = ProxyRequest
 	if err := r.runHook("PreProxyFlowHook"); err != nil {
 		return err
@@ -390,11 +409,7 @@ func (r *Run) main() error {
 		}
 		r.targetSide = false
 	}
-	r.segment = ProxyResponse
-	if err := r.runSegment(&r.ep.endpoint, true); err != nil {
-		return err
-	}
-	return r.runHook("PostProxyFlowHook")
+	return nil
 }
 
 func (r *Run) chooseRoute() (*route, error) {

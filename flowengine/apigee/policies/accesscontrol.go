@@ -25,15 +25,19 @@ import (
 //	</AccessControl>
 //
 // A denied client gets the IPDeniedAccess fault: 403, "Access Denied for
-// client ip : <ip>" (Apigee's AccessControl runtime error page).
+// client ip : <ip>" (Apigee's AccessControl page); a failure sets
+// acl.<policy>.failed, as that page's fault variables say.
 //
 // Which addresses are checked (Apigee's AccessControl pages, Edge and X;
 // where they are silent flowproc's choice is marked):
 //  1. <ClientIPVariable>, when given: the address in that variable, only.
-//     If it does not resolve to an address the request is denied
-//     (flowproc: fail closed).
+//     If it is unset or not an IPv4/IPv6 address the policy fails with
+//     InvalidIPAddressInVariable (500), as Apigee X documents.
 //  2. Else, unless <IgnoreTrueClientIPHeader> is true (default false), a
-//     True-Client-IP request header: that address, only.
+//     True-Client-IP request header: that address, only. (Apigee X notes
+//     that without IgnoreTrueClientIPHeader=true multiple X-Forwarded-For
+//     addresses are not evaluated and that the header is not handled
+//     correctly; flowproc gives it a defined meaning instead.)
 //  3. Else the X-Forwarded-For addresses (all lines, comma separated) in
 //     order, followed by the connecting client's address (client.ip from
 //     Envoy's source.address) unless it already is the last entry. Apigee's
@@ -50,7 +54,9 @@ import (
 // One address is checked against the MatchRules in order; the first rule
 // with a SourceAddress whose network (address and mask) contains it
 // decides (its action, default ALLOW); with no matching rule
-// noRuleMatchAction decides (default ALLOW). mask defaults to 32 for IPv4
+// noRuleMatchAction decides (default ALLOW) — Apigee: "When a rule
+// matches, the corresponding action is executed and following match
+// rules are skipped". mask defaults to 32 for IPv4
 // and 128 for IPv6 addresses; IPv4-mapped IPv6 addresses compare as IPv4.
 // An address or mask given as a template ({kvm.ip.value}) is resolved per
 // request; one that does not resolve or parse makes the policy fail
@@ -58,7 +64,7 @@ import (
 // X-Forwarded-For entry that is not an address (an "unknown" token) goes
 // to noRuleMatchAction. With no address at all the request is denied.
 func init() {
-	engine.Register(engine.Kind{Type: "AccessControl", Prefix: "accesscontrol", New: newAccessControl})
+	engine.Register(engine.Kind{Type: "AccessControl", Prefix: "accesscontrol", FailedPrefix: "acl", New: newAccessControl})
 }
 
 type acMode int
@@ -230,6 +236,15 @@ func acParse(s string) (netip.Addr, bool) {
 // Execute implements engine.Policy.
 func (ac *accessControl) Execute(r *engine.Run) error {
 	addrs := ac.addresses(r)
+	if ac.clientVar != "" {
+		if _, ok := acParse(addrs[0]); !ok {
+			// Apigee: "If the flow variable does not contain a valid IP
+			// address (ipv4 or ipv6), then the policy throws an error";
+			// the faultstring is not documented.
+			return engine.NewFault("accesscontrol", "InvalidIPAddressInVariable", 500,
+				"Invalid IP address in variable %s : %q", ac.clientVar, addrs[0])
+		}
+	}
 	if len(addrs) == 0 {
 		return engine.NewFault("accesscontrol", "IPDeniedAccess", 403, "Access Denied for client ip : %s", "")
 	}
@@ -248,10 +263,8 @@ func (ac *accessControl) Execute(r *engine.Run) error {
 // addresses returns the addresses to check, as strings.
 func (ac *accessControl) addresses(r *engine.Run) []string {
 	if ac.clientVar != "" {
-		if v, ok := secVar(r, ac.clientVar); ok && strings.TrimSpace(v) != "" {
-			return []string{strings.TrimSpace(v)}
-		}
-		return nil
+		v, _ := secVar(r, ac.clientVar)
+		return []string{strings.TrimSpace(v)}
 	}
 	req := r.Request
 	if !ac.ignoreTrueIP {

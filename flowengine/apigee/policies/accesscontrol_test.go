@@ -1,10 +1,12 @@
 package policies
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
 	corpusdir "github.com/flowproc/flowproc/internal/corpus"
 )
@@ -59,8 +61,11 @@ func TestAccessControl(t *testing.T) {
   <IPRules noRuleMatchAction="ALLOW"><MatchRule action="DENY"><SourceAddress mask="16">10.1.0.0</SourceAddress></MatchRule></IPRules></AccessControl>`,
 			setup: func(r *engine.Run) { r.SetTestClient("192.0.2.1"); _ = r.Set("my.ip", "10.1.2.3") }, fault: denied,
 			faultMsg: "Access Denied for client ip : 10.1.2.3"},
-		{name: "client ip variable unresolved denies", policy: `<AccessControl name="A"><ClientIPVariable>my.ip</ClientIPVariable>
-  <IPRules noRuleMatchAction="ALLOW"/></AccessControl>`, setup: secClient("192.0.2.1"), fault: denied},
+		{name: "client ip variable unset", policy: `<AccessControl name="A"><ClientIPVariable>my.ip</ClientIPVariable>
+  <IPRules noRuleMatchAction="ALLOW"/></AccessControl>`, setup: secClient("192.0.2.1"), fault: "steps.accesscontrol.InvalidIPAddressInVariable"},
+		{name: "client ip variable not an address", policy: `<AccessControl name="A"><ClientIPVariable>my.ip</ClientIPVariable>
+  <IPRules noRuleMatchAction="ALLOW"/></AccessControl>`, setup: func(r *engine.Run) { _ = r.Set("my.ip", "pwned") },
+			fault: "steps.accesscontrol.InvalidIPAddressInVariable"},
 		{name: "first matching rule decides", policy: `<AccessControl name="A"><IPRules noRuleMatchAction="DENY">
   <MatchRule action="ALLOW"><SourceAddress mask="32">10.0.0.5</SourceAddress></MatchRule>
   <MatchRule action="DENY"><SourceAddress mask="8">10.0.0.0</SourceAddress></MatchRule>
@@ -143,4 +148,30 @@ func FuzzSecAccessControlAddress(f *testing.F) {
 			t.Fatalf("%q not in %v (mask %q)", s, p, mask)
 		}
 	})
+}
+
+// TestAccessControlFailedVariable: a denial sets acl.<policy>.failed, the
+// name Apigee documents (not accesscontrol.<policy>.failed).
+func TestAccessControlFailedVariable(t *testing.T) {
+	p := loadBundle(t, nil, map[string]string{
+		"p.xml": `<APIProxy name="p"/>`,
+		"proxies/default.xml": `<ProxyEndpoint name="default">
+  <PreFlow name="PreFlow"><Request><Step><Name>AC</Name></Step></Request></PreFlow>
+  <HTTPProxyConnection><BasePath>/v1</BasePath></HTTPProxyConnection>
+  <RouteRule name="noroute"/>
+</ProxyEndpoint>`,
+		"policies/AC.xml": `<AccessControl name="AC" continueOnError="true"><IPRules noRuleMatchAction="DENY"/></AccessControl>`,
+	})
+	req := &flowengine.Request{Method: "GET", Scheme: "https", Authority: "api.example.com", Path: "/v1", ID: "r", BodyKnownEmpty: true,
+		Client: flowengine.Client{Address: "192.0.2.7"}}
+	o, get := p.RunForTest(context.Background(), req, noTargetHost{})
+	if o.Status != 200 {
+		t.Fatalf("continueOnError: %s", answer(o))
+	}
+	if v, _ := get("acl.AC.failed"); v != "true" {
+		t.Errorf("acl.AC.failed = %q", v)
+	}
+	if v, ok := get("accesscontrol.AC.failed"); ok {
+		t.Errorf("accesscontrol.AC.failed = %q, want unset", v)
+	}
 }

@@ -30,10 +30,10 @@ import (
 //     SourceRequired): all are load errors here.
 //   - Encode writes "Basic " + base64(user ":" password) to the AssignTo
 //     variable. With createNew="false" (the default) the variable is only
-//     assigned when it has no value yet; createNew="true" always assigns.
+//     assigned when it is unset (null); createNew="true" always assigns.
 //   - An unresolved User/Password (Encode) or Source (Decode) is the
 //     UnresolvedVariable fault (500, "Unresolved variable : <name>")
-//     unless IgnoreUnresolvedVariables is true (default false); then
+//     unless IgnoreUnresolvedVariables is true (the default); then
 //     Encode uses the element's text (or "") for the missing value and
 //     Decode does nothing.
 //   - A Source that is not "Basic <base64 of user:password>" is the
@@ -41,8 +41,10 @@ import (
 //     <name> for basic authentication decode policy is not valid").
 //     flowproc takes the scheme case-insensitively, padded or unpadded
 //     base64, and splits at the first colon (a password may contain ':').
+//   - A failure sets BasicAuthentication.<policy>.failed (the page's
+//     fault variables), not basicauthentication.<policy>.failed.
 func init() {
-	engine.Register(engine.Kind{Type: "BasicAuthentication", Prefix: "basicauthentication", New: newBasicAuthentication})
+	engine.Register(engine.Kind{Type: "BasicAuthentication", Prefix: "basicauthentication", FailedPrefix: "BasicAuthentication", New: newBasicAuthentication})
 }
 
 type basicAuthentication struct {
@@ -56,7 +58,7 @@ type basicAuthentication struct {
 func newBasicAuthentication(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	root := p.Root
 	c.Unknown(root, allowed("Operation", "User", "Password", "AssignTo", "Source", "IgnoreUnresolvedVariables")...)
-	ba := &basicAuthentication{}
+	ba := &basicAuthentication{ignoreU: true}
 	op := root.Child("Operation")
 	switch {
 	case op == nil:
@@ -94,7 +96,7 @@ func newBasicAuthentication(c *engine.Compiler, p *bundle.Policy) engine.Policy 
 	ba.user, ba.userDef, ok1 = ref("User")
 	ba.pass, ba.passDef, ok2 = ref("Password")
 	if n := root.Child("IgnoreUnresolvedVariables"); n != nil {
-		ba.ignoreU = c.Bool(n, n.Text, false)
+		ba.ignoreU = c.Bool(n, n.Text, true)
 	}
 	if ba.encode {
 		n := root.Child("AssignTo")
@@ -163,7 +165,7 @@ func (ba *basicAuthentication) doEncode(r *engine.Run) error {
 		pass = ba.passDef
 	}
 	if !ba.createNew {
-		if cur, set := secVar(r, ba.assignTo); set && cur != "" {
+		if _, set := secVar(r, ba.assignTo); set {
 			return nil
 		}
 	}

@@ -47,6 +47,10 @@ func TestBasicAuthentication(t *testing.T) {
 		{name: "decode missing header", policy: decode("false"),
 			fault: "steps.basicauthentication.UnresolvedVariable", faultMsg: "Unresolved variable : request.header.Authorization"},
 		{name: "decode missing header ignored", policy: decode("true"), vars: map[string]string{"inbound_username": unset}},
+		{name: "IgnoreUnresolvedVariables defaults to true", policy: `<BasicAuthentication name="B"><Operation>Decode</Operation>
+  <User ref="u"/><Password ref="p"/><Source>request.header.Authorization</Source></BasicAuthentication>`, vars: map[string]string{"u": unset}},
+		{name: "encode createNew=false keeps a present empty header", policy: encode("false"), setup: setCred,
+			headers: []string{"Authorization", ""}, vars: map[string]string{"request.header.Authorization": ""}},
 		{name: "decode bearer", policy: decode("true"), headers: []string{"Authorization", "Bearer abc"},
 			fault:    "steps.basicauthentication.InvalidBasicAuthenticationSource",
 			faultMsg: "Source variable : request.header.Authorization for basic authentication decode policy is not valid"},
