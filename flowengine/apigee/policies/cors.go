@@ -18,57 +18,82 @@ import (
 //	  <ExposeHeaders>*</ExposeHeaders><MaxAge>3628800</MaxAge><AllowCredentials>false</AllowCredentials>
 //	  <GeneratePreflightResponse>true</GeneratePreflightResponse><IgnoreUnresolvedVariables>true</IgnoreUnresolvedVariables></CORS>
 //
-// What flowproc relies on (Apigee X's CORS policy page; marked where it is
-// flowproc's reading):
-//   - <AllowOrigins> is required: a message template giving a comma list
-//     of origins, or "*". Defaults: AllowMethods "GET, PUT, POST, DELETE",
-//     AllowHeaders "origin, x-requested-with, accept, content-type",
-//     ExposeHeaders none, MaxAge 1800 (-1: no Access-Control-Max-Age),
-//     AllowCredentials false, GeneratePreflightResponse true,
-//     IgnoreUnresolvedVariables true. All list elements are templates.
-//   - A request without an Origin header is not a CORS request: nothing
-//     happens. Otherwise the origin is allowed when it equals (ignoring
-//     case) one of the listed origins or the list holds "*".
-//   - A preflight is an OPTIONS request with Origin and
-//     Access-Control-Request-Method. With GeneratePreflightResponse the
-//     policy answers it at once (engine.Run.Answer): status 200, no body,
-//     the CORS headers; the rest of the request flow, the target and the
-//     response flows do not run (the PostClientFlow does). flowproc
-//     answers a preflight from a disallowed origin too, without CORS
-//     headers, so the browser refuses it and the target never sees it.
-//   - On any other request the policy remembers the headers and adds them
-//     to the final response (engine.Run.OnResponse) — the target's, the
-//     proxy's or an error response — as Apigee applies CORS headers at
-//     the end of the flow: Access-Control-Allow-Origin,
-//     Access-Control-Allow-Credentials (when true) and
-//     Access-Control-Expose-Headers (when set); a preflight the proxy
-//     answers itself (GeneratePreflightResponse false) also gets
-//     Access-Control-Allow-Methods, -Allow-Headers and -Max-Age.
-//   - Access-Control-Allow-Origin is "*" when the origin matched only the
-//     "*" entry and credentials are not allowed, the request's origin
-//     otherwise (browsers reject "*" with credentials). AllowMethods and
-//     AllowHeaders "*" with credentials echo the preflight's requested
-//     method and headers, for the same reason (flowproc's reading).
-//   - An unresolved variable in a template is the UnresolvedVariable
-//     fault (500, "Unresolved variable : <name>") when
-//     IgnoreUnresolvedVariables is false; with true it renders as empty.
-//
-// flowproc sets no cors.* flow variables (none verified in Apigee's docs).
+// What flowproc relies on (Apigee X's CORS policy page; flowproc's own
+// reading is marked):
+//   - <AllowOrigins> is required (deployment error MissingAllowOrigins); it
+//     and AllowMethods, AllowHeaders and ExposeHeaders are message
+//     templates giving comma lists. Defaults: AllowMethods "GET, POST,
+//     HEAD, OPTIONS", AllowHeaders "Origin, Accept, X-Requested-With,
+//     Content-Type, Access-Control-Request-Method,
+//     Access-Control-Request-Headers", ExposeHeaders and AllowCredentials
+//     none (no header), MaxAge 1800 (-1 is sent as -1: no caching),
+//     GeneratePreflightResponse true, IgnoreUnresolvedVariables true.
+//     A MaxAge that is not a number (InvalidMaxAge) and a literal
+//     AllowMethods entry that is not a method or * (InvalidHTTPMethods)
+//     fail the load.
+//   - The origin (Origin header) is allowed when it equals one of the
+//     listed origins (flowproc: ignoring case) or the list holds "*";
+//     Access-Control-Allow-Origin is then "set to the origin as provided
+//     by the client". A request without Origin is not a CORS request:
+//     flowproc adds no headers to its response.
+//   - The policy sets the cross_origin_resource_sharing.* variables
+//     (allow.credentials, allow.headers, allow.methods, allow.origin —
+//     the allowed origin or "" —, allow.origins.list, expose.headers,
+//     max.age, preflight.accepted, request.headers, request.method,
+//     request.origin, request.type ACTUAL or PRE_FLIGHT). A preflight is
+//     accepted when its origin, requested method and every requested
+//     header are allowed (flowproc's reading of "accepted").
+//   - A preflight (OPTIONS with Origin and Access-Control-Request-Method)
+//     with GeneratePreflightResponse true is answered (engine.Run.Answer):
+//     status 200, Access-Control-Allow-Methods, -Allow-Headers and
+//     -Max-Age when accepted; "proxy flow execution transfers directly to
+//     the Proxy Response PreFlow, skipping the request flows".
+//     With false, no answer: the flow goes on with the variables set.
+//   - "During the final response flow just before Response Sent to
+//     Client" (also in the error flow) Apigee sets
+//     Access-Control-Allow-Credentials, Access-Control-Allow-Origin and
+//     Access-Control-Expose-Headers: flowproc registers that step with
+//     engine.Run.OnResponse and takes the values from the variables then
+//     (they are read/write), so a flow that changes them changes the
+//     headers.
+//   - An unresolved variable with IgnoreUnresolvedVariables false is the
+//     UnresolvedVariable fault (500, "CORS[<policy>]: unable to resolve
+//     variable <name>"); with true it renders as empty. Not done: Apigee's
+//     note that an error during a generated preflight answers at once
+//     without the error flow (flowproc runs the error flow).
+//   - A failure sets cors.<policy>.failed.
 func init() {
 	engine.Register(engine.Kind{Type: "CORS", Prefix: "cors", New: newCORS})
 }
 
+const corsVar = "cross_origin_resource_sharing."
+
 type corsPolicy struct {
+	name                              string
 	origins, methods, headers, expose *msgtemplate.Template
-	maxAge                            string // "" = no header
-	credentials, preflight, ignoreU   bool
+	maxAge                            int
+	credentials                       string // "", "true" or "false"
+	preflight, ignoreU                bool
+}
+
+// corsMethod reports whether s is an HTTP method token.
+func corsMethod(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", c)) {
+			return false
+		}
+	}
+	return true
 }
 
 func newCORS(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	root := p.Root
 	c.Unknown(root, allowed("AllowOrigins", "AllowMethods", "AllowHeaders", "ExposeHeaders", "MaxAge",
 		"AllowCredentials", "GeneratePreflightResponse", "IgnoreUnresolvedVariables")...)
-	cp := &corsPolicy{maxAge: "1800", preflight: true, ignoreU: true}
+	cp := &corsPolicy{name: p.Name, maxAge: 1800, preflight: true, ignoreU: true}
 	tmpl := func(name, def string) *msgtemplate.Template {
 		n := root.Child(name)
 		src := def
@@ -83,26 +108,33 @@ func newCORS(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	}
 	n := root.Child("AllowOrigins")
 	if n == nil || strings.TrimSpace(n.Text) == "" {
-		c.Errorf(root, diag.APMissingElement, "CORS %s has no <AllowOrigins>", p.Name)
+		c.Errorf(root, diag.APMissingElement, "CORS %s has no <AllowOrigins> (MissingAllowOrigins)", p.Name)
 		return nil
 	}
 	cp.origins = tmpl("AllowOrigins", "")
-	cp.methods = tmpl("AllowMethods", "GET, PUT, POST, DELETE")
-	cp.headers = tmpl("AllowHeaders", "origin, x-requested-with, accept, content-type")
+	cp.methods = tmpl("AllowMethods", "GET, POST, HEAD, OPTIONS")
+	cp.headers = tmpl("AllowHeaders", "Origin, Accept, X-Requested-With, Content-Type, Access-Control-Request-Method, Access-Control-Request-Headers")
 	cp.expose = tmpl("ExposeHeaders", "")
-	if n := root.Child("MaxAge"); n != nil {
-		v, err := strconv.Atoi(strings.TrimSpace(n.Text))
-		switch {
-		case err != nil || v < -1:
-			c.Errorf(n, diag.APBadPolicy, "<MaxAge> %q: want a number of seconds, or -1", n.Text)
-		case v == -1:
-			cp.maxAge = ""
-		default:
-			cp.maxAge = strconv.Itoa(v)
+	if cp.methods != nil && cp.methods.IsLiteral() {
+		for _, m := range corsList(cp.methods.Source()) {
+			if m != "*" && !corsMethod(m) {
+				c.Errorf(root.Child("AllowMethods"), diag.APBadPolicy, "<AllowMethods>: %q is not an HTTP method (InvalidHTTPMethods)", m)
+			}
 		}
 	}
+	if n := root.Child("MaxAge"); n != nil {
+		v, err := strconv.Atoi(strings.TrimSpace(n.Text))
+		if err != nil || v < -1 {
+			c.Errorf(n, diag.APBadPolicy, "<MaxAge> %q: want a number of seconds, or -1 (InvalidMaxAge)", n.Text)
+		}
+		cp.maxAge = v
+	}
 	if n := root.Child("AllowCredentials"); n != nil {
-		cp.credentials = c.Bool(n, n.Text, false)
+		if c.Bool(n, n.Text, false) {
+			cp.credentials = "true"
+		} else {
+			cp.credentials = "false"
+		}
 	}
 	if n := root.Child("GeneratePreflightResponse"); n != nil {
 		cp.preflight = c.Bool(n, n.Text, true)
@@ -126,7 +158,7 @@ func (cp *corsPolicy) render(r *engine.Run, t *msgtemplate.Template) (string, er
 		return "", err
 	}
 	if miss != "" && !cp.ignoreU {
-		return "", engine.NewFault("cors", "UnresolvedVariable", 500, "Unresolved variable : %s", miss)
+		return "", engine.NewFault("cors", "UnresolvedVariable", 500, "CORS[%s]: unable to resolve variable %s", cp.name, miss)
 	}
 	return s, nil
 }
@@ -142,108 +174,103 @@ func corsList(s string) []string {
 	return out
 }
 
+// corsHas reports whether list holds v or "*" (ignoring case).
+func corsHas(list []string, v string) bool {
+	for _, x := range list {
+		if x == "*" || strings.EqualFold(x, v) {
+			return true
+		}
+	}
+	return false
+}
+
 // Execute implements engine.Policy.
 func (cp *corsPolicy) Execute(r *engine.Run) error {
 	req := r.Request
-	origin, ok := req.Header("Origin")
-	if !ok || origin == "" {
-		return nil
-	}
-	// Origin is one value; Header stops at a comma, which an origin has
-	// not, so HeaderLine is not needed.
+	origin, _ := req.HeaderLine("Origin")
 	reqMethod, hasReqMethod := req.Header("Access-Control-Request-Method")
-	isPreflight := strings.EqualFold(req.Verb, "OPTIONS") && hasReqMethod && reqMethod != ""
+	reqHeaders, _ := req.HeaderLine("Access-Control-Request-Headers")
+	isPreflight := strings.EqualFold(req.Verb, "OPTIONS") && origin != "" && hasReqMethod && reqMethod != ""
 
-	origins, err := cp.render(r, cp.origins)
-	if err != nil {
-		return err
+	var vals [4]string
+	for i, t := range []*msgtemplate.Template{cp.origins, cp.methods, cp.headers, cp.expose} {
+		v, err := cp.render(r, t)
+		if err != nil {
+			return err
+		}
+		vals[i] = strings.Join(corsList(v), ", ")
 	}
+	origins, methods, headers, expose := vals[0], vals[1], vals[2], vals[3]
 	allowOrigin := ""
-	for _, o := range corsList(origins) {
-		if o == "*" {
-			if allowOrigin == "" {
-				allowOrigin = "*"
-			}
-			continue
-		}
-		if strings.EqualFold(o, origin) {
-			allowOrigin = origin
-			break
-		}
-	}
-	if allowOrigin == "*" && cp.credentials {
+	if origin != "" && corsHas(corsList(origins), origin) {
 		allowOrigin = origin
 	}
-
-	var hs [][2]string
-	if allowOrigin != "" {
-		hs = append(hs, [2]string{"Access-Control-Allow-Origin", allowOrigin})
-		if cp.credentials {
-			hs = append(hs, [2]string{"Access-Control-Allow-Credentials", "true"})
-		}
-		if isPreflight {
-			pre, err := cp.preflightHeaders(r, req, reqMethod)
-			if err != nil {
-				return err
-			}
-			hs = append(hs, pre...)
-		} else if cp.expose != nil {
-			exp, err := cp.render(r, cp.expose)
-			if err != nil {
-				return err
-			}
-			if l := corsList(exp); len(l) > 0 {
-				hs = append(hs, [2]string{"Access-Control-Expose-Headers", strings.Join(l, ", ")})
+	accepted := false
+	if isPreflight && allowOrigin != "" && corsHas(corsList(methods), reqMethod) {
+		accepted = true
+		hl := corsList(headers)
+		for _, h := range corsList(reqHeaders) {
+			if !corsHas(hl, h) {
+				accepted = false
+				break
 			}
 		}
 	}
-	if isPreflight && cp.preflight {
-		m := engine.NewResponse()
-		m.SetStatus(200)
-		for _, h := range hs {
-			m.SetHeader(h[0], h[1])
+	typ := "ACTUAL"
+	if isPreflight {
+		typ = "PRE_FLIGHT"
+	}
+	set := []struct {
+		name string
+		v    any
+	}{
+		{"allow.headers", headers}, {"allow.methods", methods}, {"allow.origin", allowOrigin},
+		{"allow.origins.list", origins}, {"expose.headers", expose}, {"max.age", cp.maxAge},
+		{"preflight.accepted", accepted}, {"request.headers", reqHeaders}, {"request.method", reqMethod},
+		{"request.origin", origin}, {"request.type", typ},
+	}
+	if cp.credentials != "" {
+		set = append(set, struct {
+			name string
+			v    any
+		}{"allow.credentials", cp.credentials == "true"})
+	}
+	for _, kv := range set {
+		if err := r.Set(corsVar+kv.name, kv.v); err != nil {
+			return err
 		}
-		return r.Answer(m)
 	}
-	if len(hs) > 0 {
-		r.OnResponse(func(m *engine.Message) {
-			for _, h := range hs {
-				m.SetHeader(h[0], h[1])
-			}
-		})
+	r.OnResponse(func(m *engine.Message) { corsResponseHeaders(r, m) })
+	if !isPreflight || !cp.preflight {
+		return nil
 	}
-	return nil
+	m := engine.NewResponse()
+	m.SetStatus(200)
+	if accepted {
+		if methods != "" {
+			m.SetHeader("Access-Control-Allow-Methods", methods)
+		}
+		if headers != "" {
+			m.SetHeader("Access-Control-Allow-Headers", headers)
+		}
+		m.SetHeader("Access-Control-Max-Age", strconv.Itoa(cp.maxAge))
+	}
+	return r.Answer(m)
 }
 
-// preflightHeaders are the headers only a preflight answer carries.
-func (cp *corsPolicy) preflightHeaders(r *engine.Run, req *engine.Message, reqMethod string) ([][2]string, error) {
-	var hs [][2]string
-	methods, err := cp.render(r, cp.methods)
-	if err != nil {
-		return nil, err
+// corsResponseHeaders is Apigee's final CORS step: the
+// Access-Control-Allow-Origin, -Allow-Credentials and -Expose-Headers
+// headers from the variables as they are when the response leaves.
+func corsResponseHeaders(r *engine.Run, m *engine.Message) {
+	origin, _ := r.Get(corsVar + "allow.origin")
+	if origin == "" {
+		return
 	}
-	if l := corsList(methods); len(l) > 0 {
-		v := strings.Join(l, ", ")
-		if v == "*" && cp.credentials {
-			v = reqMethod
-		}
-		hs = append(hs, [2]string{"Access-Control-Allow-Methods", v})
+	m.SetHeader("Access-Control-Allow-Origin", origin)
+	if v, ok := r.Get(corsVar + "allow.credentials"); ok && v != "" {
+		m.SetHeader("Access-Control-Allow-Credentials", v)
 	}
-	headers, err := cp.render(r, cp.headers)
-	if err != nil {
-		return nil, err
+	if v, ok := r.Get(corsVar + "expose.headers"); ok && v != "" {
+		m.SetHeader("Access-Control-Expose-Headers", v)
 	}
-	if l := corsList(headers); len(l) > 0 {
-		v := strings.Join(l, ", ")
-		if v == "*" && cp.credentials {
-			v, _ = req.HeaderLine("Access-Control-Request-Headers")
-		}
-		if v != "" {
-			hs = append(hs, [2]string{"Access-Control-Allow-Headers", v})
-		}
-	}
-	if cp.maxAge != "" {
-		hs = append(hs, [2]string{"Access-Control-Max-Age", cp.maxAge})
-	}
-	return hs, nil
 }

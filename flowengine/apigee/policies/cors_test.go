@@ -43,53 +43,74 @@ func TestCORS(t *testing.T) {
 		headers              []string
 		setup                func(r *engine.Run)
 		answered             bool   // a preflight answer
-		want                 string // CORS headers of the answer or the final response
+		want                 string // CORS headers of the final response
+		vars                 map[string]string
 		fault                string
 		loadErr              string
 	}{
 		{name: "preflight answered", policy: secCORSPolicy, method: "OPTIONS", answered: true,
-			headers: []string{"Origin", preflightUA, "Access-Control-Request-Method", "PUT"},
-			want: "Access-Control-Allow-Origin: https://app.example.com\n" +
-				"Access-Control-Allow-Methods: GET, PUT, POST, DELETE\n" +
+			headers: []string{"Origin", preflightUA, "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "Content-Type"},
+			want: "Access-Control-Allow-Methods: GET, PUT, POST, DELETE\n" +
 				"Access-Control-Allow-Headers: origin, x-requested-with, accept, content-type\n" +
-				"Access-Control-Max-Age: 3628800\n"},
+				"Access-Control-Max-Age: 3628800\n" +
+				"Access-Control-Allow-Origin: https://app.example.com\n" +
+				"Access-Control-Allow-Credentials: false\n" +
+				"Access-Control-Expose-Headers: *\n",
+			vars: map[string]string{"cross_origin_resource_sharing.request.type": "PRE_FLIGHT", "cross_origin_resource_sharing.preflight.accepted": "true",
+				"cross_origin_resource_sharing.request.method": "PUT", "cross_origin_resource_sharing.max.age": "3628800",
+				"cross_origin_resource_sharing.allow.origins.list": preflightUA, "cross_origin_resource_sharing.allow.credentials": "false"}},
+		{name: "preflight with a header not allowed is not accepted", policy: secCORSPolicy, method: "OPTIONS", answered: true,
+			headers: []string{"Origin", preflightUA, "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "x-secret"},
+			want:    "Access-Control-Allow-Origin: https://app.example.com\nAccess-Control-Allow-Credentials: false\nAccess-Control-Expose-Headers: *\n",
+			vars:    map[string]string{"cross_origin_resource_sharing.preflight.accepted": "false", "cross_origin_resource_sharing.request.headers": "x-secret"}},
+		{name: "preflight with a method not allowed is not accepted", policy: secCORSPolicy, method: "OPTIONS", answered: true,
+			headers: []string{"Origin", preflightUA, "Access-Control-Request-Method", "PATCH"},
+			want:    "Access-Control-Allow-Origin: https://app.example.com\nAccess-Control-Allow-Credentials: false\nAccess-Control-Expose-Headers: *\n",
+			vars:    map[string]string{"cross_origin_resource_sharing.preflight.accepted": "false"}},
 		{name: "simple request gets headers on the response", policy: secCORSPolicy, method: "GET",
 			headers: []string{"Origin", preflightUA},
-			want:    "Access-Control-Allow-Origin: https://app.example.com\nAccess-Control-Expose-Headers: *\n"},
+			want:    "Access-Control-Allow-Origin: https://app.example.com\nAccess-Control-Allow-Credentials: false\nAccess-Control-Expose-Headers: *\n",
+			vars:    map[string]string{"cross_origin_resource_sharing.request.type": "ACTUAL", "cross_origin_resource_sharing.preflight.accepted": "false"}},
 		{name: "OPTIONS without request method is no preflight", policy: secCORSPolicy, method: "OPTIONS",
 			headers: []string{"Origin", preflightUA},
-			want:    "Access-Control-Allow-Origin: https://app.example.com\nAccess-Control-Expose-Headers: *\n"},
-		{name: "no origin, no headers", policy: secCORSPolicy, method: "GET", want: ""},
-		{name: "origin list", policy: `<CORS name="C"><AllowOrigins>https://a.example, https://b.example</AllowOrigins><AllowCredentials>true</AllowCredentials></CORS>`,
-			method: "GET", headers: []string{"Origin", "https://b.example"},
-			want: "Access-Control-Allow-Origin: https://b.example\nAccess-Control-Allow-Credentials: true\n"},
+			want:    "Access-Control-Allow-Origin: https://app.example.com\nAccess-Control-Allow-Credentials: false\nAccess-Control-Expose-Headers: *\n"},
+		{name: "no origin, no headers", policy: secCORSPolicy, method: "GET", want: "",
+			vars: map[string]string{"cross_origin_resource_sharing.allow.origin": "", "cross_origin_resource_sharing.request.origin": ""}},
+		{name: "origin list, defaults", policy: `<CORS name="C"><AllowOrigins>https://a.example, https://b.example</AllowOrigins></CORS>`,
+			method: "OPTIONS", headers: []string{"Origin", "https://b.example", "Access-Control-Request-Method", "HEAD"}, answered: true,
+			want: "Access-Control-Allow-Methods: GET, POST, HEAD, OPTIONS\n" +
+				"Access-Control-Allow-Headers: Origin, Accept, X-Requested-With, Content-Type, Access-Control-Request-Method, Access-Control-Request-Headers\n" +
+				"Access-Control-Max-Age: 1800\nAccess-Control-Allow-Origin: https://b.example\n",
+			vars: map[string]string{"cross_origin_resource_sharing.allow.origin": "https://b.example", "cross_origin_resource_sharing.allow.credentials": unset}},
 		{name: "origin not listed", policy: `<CORS name="C"><AllowOrigins>https://a.example</AllowOrigins></CORS>`,
-			method: "GET", headers: []string{"Origin", "https://evil.example"}, want: ""},
+			method: "GET", headers: []string{"Origin", "https://evil.example"}, want: "",
+			vars: map[string]string{"cross_origin_resource_sharing.allow.origin": ""}},
 		{name: "preflight from a disallowed origin answered bare", policy: `<CORS name="C"><AllowOrigins>https://a.example</AllowOrigins></CORS>`,
 			method: "OPTIONS", headers: []string{"Origin", "https://evil.example", "Access-Control-Request-Method", "GET"},
 			answered: true, want: ""},
-		{name: "star without credentials", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins><MaxAge>-1</MaxAge></CORS>`,
-			method: "OPTIONS", headers: []string{"Origin", "https://x.example", "Access-Control-Request-Method", "GET"}, answered: true,
-			want: "Access-Control-Allow-Origin: *\nAccess-Control-Allow-Methods: GET, PUT, POST, DELETE\n" +
-				"Access-Control-Allow-Headers: origin, x-requested-with, accept, content-type\n"},
-		{name: "star with credentials echoes", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins><AllowMethods>*</AllowMethods><AllowHeaders>*</AllowHeaders><AllowCredentials>true</AllowCredentials></CORS>`,
-			method: "OPTIONS", headers: []string{"Origin", "https://x.example", "Access-Control-Request-Method", "PATCH", "Access-Control-Request-Headers", "x-a, x-b"}, answered: true,
-			want: "Access-Control-Allow-Origin: https://x.example\nAccess-Control-Allow-Credentials: true\n" +
-				"Access-Control-Allow-Methods: PATCH\nAccess-Control-Allow-Headers: x-a, x-b\nAccess-Control-Max-Age: 1800\n"},
+		{name: "star echoes the origin, MaxAge -1 sent", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins><AllowMethods>*</AllowMethods><MaxAge>-1</MaxAge><AllowCredentials>true</AllowCredentials></CORS>`,
+			method: "OPTIONS", headers: []string{"Origin", "https://x.example", "Access-Control-Request-Method", "PATCH"}, answered: true,
+			want: "Access-Control-Allow-Methods: *\n" +
+				"Access-Control-Allow-Headers: Origin, Accept, X-Requested-With, Content-Type, Access-Control-Request-Method, Access-Control-Request-Headers\n" +
+				"Access-Control-Max-Age: -1\nAccess-Control-Allow-Origin: https://x.example\nAccess-Control-Allow-Credentials: true\n"},
 		{name: "preflight passed on when not generated", policy: `<CORS name="C"><AllowOrigins>{request.header.origin}</AllowOrigins><GeneratePreflightResponse>false</GeneratePreflightResponse></CORS>`,
 			method: "OPTIONS", headers: []string{"Origin", "https://x.example", "Access-Control-Request-Method", "GET"},
-			want: "Access-Control-Allow-Origin: https://x.example\nAccess-Control-Allow-Methods: GET, PUT, POST, DELETE\n" +
-				"Access-Control-Allow-Headers: origin, x-requested-with, accept, content-type\nAccess-Control-Max-Age: 1800\n"},
+			want: "Access-Control-Allow-Origin: https://x.example\n",
+			vars: map[string]string{"cross_origin_resource_sharing.preflight.accepted": "true", "cross_origin_resource_sharing.allow.methods": "GET, POST, HEAD, OPTIONS"}},
 		{name: "origins from a variable", policy: `<CORS name="C"><AllowOrigins>{allowed.origins}</AllowOrigins></CORS>`,
 			method: "GET", headers: []string{"Origin", "https://b.example"},
 			setup: func(r *engine.Run) { _ = r.Set("allowed.origins", "https://a.example,https://b.example") },
 			want:  "Access-Control-Allow-Origin: https://b.example\n"},
+		{name: "flow changes the variables", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins></CORS>`,
+			method: "GET", headers: []string{"Origin", "https://b.example"},
+			setup: nil, want: "Access-Control-Allow-Origin: https://changed.example\nAccess-Control-Expose-Headers: x-a\n"},
 		{name: "unresolved ignored", policy: `<CORS name="C"><AllowOrigins>{allowed.origins}</AllowOrigins></CORS>`,
 			method: "GET", headers: []string{"Origin", "https://b.example"}, want: ""},
-		{name: "unresolved fault", policy: `<CORS name="C"><AllowOrigins>{allowed.origins}</AllowOrigins><IgnoreUnresolvedVariables>false</IgnoreUnresolvedVariables></CORS>`,
-			method: "GET", headers: []string{"Origin", "https://b.example"}, fault: "UnresolvedVariable|steps.cors.UnresolvedVariable|500|Unresolved variable : allowed.origins"},
-		{name: "no AllowOrigins", policy: `<CORS name="C"/>`, loadErr: "no <AllowOrigins>"},
-		{name: "bad MaxAge", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins><MaxAge>soon</MaxAge></CORS>`, loadErr: "<MaxAge>"},
+		{name: "unresolved fault", policy: `<CORS name="AddCORS"><AllowOrigins>{allowed.origins}</AllowOrigins><IgnoreUnresolvedVariables>false</IgnoreUnresolvedVariables></CORS>`,
+			method: "GET", headers: []string{"Origin", "https://b.example"}, fault: "UnresolvedVariable|steps.cors.UnresolvedVariable|500|CORS[AddCORS]: unable to resolve variable allowed.origins"},
+		{name: "no AllowOrigins", policy: `<CORS name="C"/>`, loadErr: "MissingAllowOrigins"},
+		{name: "bad MaxAge", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins><MaxAge>soon</MaxAge></CORS>`, loadErr: "InvalidMaxAge"},
+		{name: "bad method", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins><AllowMethods>GET, PO ST</AllowMethods></CORS>`, loadErr: "InvalidHTTPMethods"},
 		{name: "bad bool", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins><AllowCredentials>yes</AllowCredentials></CORS>`, loadErr: "is not true or false"},
 		{name: "unknown element", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins><AllowPrivateNetwork/></CORS>`, loadErr: "AP103"},
 	}
@@ -110,6 +131,10 @@ func TestCORS(t *testing.T) {
 				c.setup(r)
 			}
 			err := pol.Execute(r)
+			if c.name == "flow changes the variables" {
+				_ = r.Set("cross_origin_resource_sharing.allow.origin", "https://changed.example")
+				_ = r.Set("cross_origin_resource_sharing.expose.headers", "x-a")
+			}
 			if c.fault != "" {
 				if got := faultOf(err); got != c.fault {
 					t.Fatalf("fault %q, want %q", got, c.fault)
@@ -121,16 +146,21 @@ func TestCORS(t *testing.T) {
 			if answered != c.answered || err != nil && !answered {
 				t.Fatalf("Execute = %v, want answered %v", err, c.answered)
 			}
-			var m *engine.Message
 			if answered {
-				m = a.Response
-				if m.Status != 200 {
-					t.Errorf("status %d", m.Status)
+				if a.Response.Status != 200 {
+					t.Errorf("status %d", a.Response.Status)
 				}
-			} else {
-				r.ApplyResponseHooksForTest()
-				if m, _ = r.Message("response"); m == nil {
-					m = engine.NewResponse() // no hook ran: no response yet
+				r.SetMessage("response", a.Response)
+			}
+			r.ApplyResponseHooksForTest()
+			m, _ := r.Message("response")
+			if m == nil {
+				m = engine.NewResponse() // no hook ran: no response yet
+			}
+			for name, want := range c.vars {
+				got, ok := r.Get(name)
+				if want == unset && ok || want != unset && got != want {
+					t.Errorf("%s = %q (set %v), want %q", name, got, ok, want)
 				}
 			}
 			if got := secCORSHeaders(m); got != c.want {
@@ -141,8 +171,9 @@ func TestCORS(t *testing.T) {
 }
 
 // TestCORSInABundle runs the CORS policy in a proxy: the preflight is
-// answered before the later request steps, the target and the response
-// flow; an actual request gets the headers on its (here error) response.
+// answered before the later request steps and goes through the proxy
+// response flow; an actual request gets the headers on its response and
+// on an error response.
 func TestCORSInABundle(t *testing.T) {
 	p := loadBundle(t, nil, map[string]string{
 		"p.xml": `<APIProxy name="p"/>`,
@@ -166,7 +197,7 @@ func TestCORSInABundle(t *testing.T) {
 	}
 	o := run("OPTIONS", "Origin", "https://app.example", "Access-Control-Request-Method", "POST", "fail", "yes")
 	if o.Status != 200 || o.Error != "" || calloutHeader(o, "access-control-allow-origin") != "https://app.example" ||
-		calloutHeader(o, "access-control-max-age") != "3628800" || calloutHeader(o, "x-resp") != "" {
+		calloutHeader(o, "access-control-max-age") != "3628800" || calloutHeader(o, "x-resp") != "ran" {
 		t.Errorf("preflight: %s", answer(o))
 	}
 	o = run("GET", "Origin", "https://app.example")
