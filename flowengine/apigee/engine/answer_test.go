@@ -32,7 +32,7 @@ func TestAnswerSkipsToProxyResponse(t *testing.T) {
   <HTTPProxyConnection><BasePath>/api</BasePath></HTTPProxyConnection>
   <RouteRule name="default"><TargetEndpoint>default</TargetEndpoint></RouteRule>
 </ProxyEndpoint>`,
-		"apiproxy/targets/default.xml": `<TargetEndpoint name="default"><HTTPTargetConnection><URL>https://backend.example.com</URL></HTTPTargetConnection></TargetEndpoint>`,
+		"apiproxy/targets/default.xml":  `<TargetEndpoint name="default"><HTTPTargetConnection><URL>https://backend.example.com</URL></HTTPTargetConnection></TargetEndpoint>`,
 		"apiproxy/policies/Ans.xml":     `<TestAnswer name="Ans"/>`,
 		"apiproxy/policies/After.xml":   pol("After", `<Set name="flow.after">ran</Set>`),
 		"apiproxy/policies/RespHdr.xml": pol("RespHdr", `<Set name="response.header.x-resp">ran</Set><Set name="response.header.x-after">{flow.after}</Set>`),
