@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -58,9 +59,11 @@ import (
 //     headers.
 //   - An unresolved variable with IgnoreUnresolvedVariables false is the
 //     UnresolvedVariable fault (500, "CORS[<policy>]: unable to resolve
-//     variable <name>"); with true it renders as empty. Not done: Apigee's
-//     note that an error during a generated preflight answers at once
-//     without the error flow (flowproc runs the error flow).
+//     variable <name>"); with true it renders as empty. On a preflight
+//     with GeneratePreflightResponse, Apigee answers such an error at once,
+//     skipping the error flow and the fault variables: flowproc answers
+//     the fault JSON (500) through engine.Run.Answer (so the proxy
+//     response flow still runs).
 //   - A failure sets cors.<policy>.failed.
 func init() {
 	engine.Register(engine.Kind{Type: "CORS", Prefix: "cors", New: newCORS})
@@ -196,6 +199,17 @@ func (cp *corsPolicy) Execute(r *engine.Run) error {
 	for i, t := range []*msgtemplate.Template{cp.origins, cp.methods, cp.headers, cp.expose} {
 		v, err := cp.render(r, t)
 		if err != nil {
+			var f *engine.Fault
+			if isPreflight && cp.preflight && errors.As(err, &f) {
+				// Apigee: with GeneratePreflightResponse an error answers
+				// the client at once; the error flow is skipped and the
+				// fault variables are not set.
+				m := engine.NewResponse()
+				m.SetStatus(f.Status)
+				m.SetHeader("Content-Type", "application/json")
+				m.SetContent(engine.FaultJSON(f.Message, f.Code))
+				return r.Answer(m)
+			}
 			return err
 		}
 		vals[i] = strings.Join(corsList(v), ", ")

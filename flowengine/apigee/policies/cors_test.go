@@ -43,6 +43,8 @@ func TestCORS(t *testing.T) {
 		headers              []string
 		setup                func(r *engine.Run)
 		answered             bool   // a preflight answer
+		status               int    // of the answer (0: 200)
+		body                 string // of the answer
 		want                 string // CORS headers of the final response
 		vars                 map[string]string
 		fault                string
@@ -108,6 +110,9 @@ func TestCORS(t *testing.T) {
 			method: "GET", headers: []string{"Origin", "https://b.example"}, want: ""},
 		{name: "unresolved fault", policy: `<CORS name="AddCORS"><AllowOrigins>{allowed.origins}</AllowOrigins><IgnoreUnresolvedVariables>false</IgnoreUnresolvedVariables></CORS>`,
 			method: "GET", headers: []string{"Origin", "https://b.example"}, fault: "UnresolvedVariable|steps.cors.UnresolvedVariable|500|CORS[AddCORS]: unable to resolve variable allowed.origins"},
+		{name: "unresolved on a generated preflight answers the fault", policy: `<CORS name="AddCORS"><AllowOrigins>{allowed.origins}</AllowOrigins><IgnoreUnresolvedVariables>false</IgnoreUnresolvedVariables></CORS>`,
+			method: "OPTIONS", headers: []string{"Origin", "https://b.example", "Access-Control-Request-Method", "GET"}, answered: true, status: 500,
+			body: `{"fault":{"faultstring":"CORS[AddCORS]: unable to resolve variable allowed.origins","detail":{"errorcode":"steps.cors.UnresolvedVariable"}}}`},
 		{name: "no AllowOrigins", policy: `<CORS name="C"/>`, loadErr: "MissingAllowOrigins"},
 		{name: "bad MaxAge", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins><MaxAge>soon</MaxAge></CORS>`, loadErr: "InvalidMaxAge"},
 		{name: "bad method", policy: `<CORS name="C"><AllowOrigins>*</AllowOrigins><AllowMethods>GET, PO ST</AllowMethods></CORS>`, loadErr: "InvalidHTTPMethods"},
@@ -147,8 +152,15 @@ func TestCORS(t *testing.T) {
 				t.Fatalf("Execute = %v, want answered %v", err, c.answered)
 			}
 			if answered {
-				if a.Response.Status != 200 {
-					t.Errorf("status %d", a.Response.Status)
+				want := c.status
+				if want == 0 {
+					want = 200
+				}
+				if a.Response.Status != want {
+					t.Errorf("status %d, want %d", a.Response.Status, want)
+				}
+				if b, _ := a.Response.Content(); string(b) != c.body {
+					t.Errorf("body %s, want %s", b, c.body)
 				}
 				r.SetMessage("response", a.Response)
 			}
