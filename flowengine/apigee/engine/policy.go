@@ -34,6 +34,10 @@ type Kind struct {
 	// and in the "<Prefix>.<policy>.failed" variable
 	// ("assignmessage").
 	Prefix string
+	// FailedPrefix, when set, replaces Prefix in the
+	// "<FailedPrefix>.<policy>.failed" variable (AccessControl's is
+	// "acl").
+	FailedPrefix string
 	// New compiles a policy of this type.
 	New Factory
 }
@@ -210,6 +214,10 @@ func (c *Compiler) compilePolicy(p *bundle.Policy) *compiledPolicy {
 		}
 		return nil
 	}
+	fp := k.Prefix
+	if k.FailedPrefix != "" {
+		fp = k.FailedPrefix
+	}
 	return &compiledPolicy{name: p.Name, typ: p.Type, impl: impl, enabled: p.Enabled, continueOnError: p.ContinueOnError,
-		failedVar: k.Prefix + "." + p.Name + ".failed", prefix: k.Prefix}
+		failedVar: fp + "." + p.Name + ".failed", prefix: k.Prefix}
 }

@@ -69,6 +69,8 @@ type Run struct {
 
 	budget   budget.Budget
 	req, rsp Message // storage for Request and Response
+
+	respHooks []func(*Message) // OnResponse (answer.go)
 }
 
 // Exchange implements runtime.State.
@@ -223,12 +225,17 @@ func (r *Run) run() *flowengine.Outcome {
 	r.pathSuffix = strings.TrimPrefix(path, r.basePath)
 	err := r.main()
 	errCode := ""
+	if a, ok := asAnswered(err); ok {
+		// Answered in a response flow: that answer is sent.
+		r.Response, err = a.Response, nil
+	}
 	if err != nil {
 		if stopped(err) {
 			return r.stoppedOutcome(err)
 		}
 		errCode = r.handleFault(err)
 	}
+	r.applyResponseHooks()
 	o := r.outcome(errCode)
 	if len(r.ep.postClient) > 0 {
 		// PostClientFlow runs after the answer (also after a fault).
@@ -332,8 +339,26 @@ func (r *Run) runSegment(ep *endpoint, response bool) error {
 	return nil
 }
 
-// main runs the normal path: proxy request, route, target, response.
+// main runs the normal path: proxy request, route, target, response. A
+// policy's Answer (answer.go) ends the request side: its response goes
+// through the proxy response flow.
 func (r *Run) main() error {
+	if err := r.requestSide(); err != nil {
+		a, ok := asAnswered(err)
+		if !ok {
+			return err
+		}
+		r.Response, r.targetSide = a.Response, false
+	}
+	r.segment = ProxyResponse
+	if err := r.runSegment(&r.ep.endpoint, true); err != nil {
+		return err
+	}
+	return r.runHook("PostProxyFlowHook")
+}
+
+// requestSide runs the proxy request flow, the route and the target.
+func (r *Run) requestSide() error {
 	r.segment = ProxyRequest
 	if err := r.runHook("PreProxyFlowHook"); err != nil {
 		return err
@@ -384,11 +409,7 @@ func (r *Run) main() error {
 		}
 		r.targetSide = false
 	}
-	r.segment = ProxyResponse
-	if err := r.runSegment(&r.ep.endpoint, true); err != nil {
-		return err
-	}
-	return r.runHook("PostProxyFlowHook")
+	return nil
 }
 
 func (r *Run) chooseRoute() (*route, error) {

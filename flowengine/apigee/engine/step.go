@@ -26,6 +26,9 @@ func (a policyStep) Run(r *Run, st *runtime.Step[*Run]) (runtime.Ctrl, error) {
 	if errors.Is(err, context.Canceled) || isBudget(err) {
 		return runtime.Next, err
 	}
+	if _, ok := asAnswered(err); ok {
+		return runtime.Terminate, err
+	}
 	f, ok := err.(*Fault)
 	if !ok && !errors.As(err, &f) {
 		f = &Fault{Name: "ExecutionFailed", Code: "steps." + cp.prefix + ".ExecutionFailed", Status: 500,
