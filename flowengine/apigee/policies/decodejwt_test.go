@@ -22,7 +22,7 @@ func TestDecodeJWT(t *testing.T) {
 			"jwt.DJ.claim.audience": "x,y", "jwt.DJ.decoded.claim.aud": `["x","y"]`, "jwt.DJ.decoded.claim.obj": `{"a":true}`,
 			"jwt.DJ.is_expired": "true", "jwt.DJ.time_remaining_formatted": "00:00:00.000",
 			"jwt.DJ.expiry_formatted": time.Unix(exp, 0).UTC().Format("2006-01-02T15:04:05.000-0700"),
-			"jwt.DJ.claim.names": "aud,exp,iss,obj"}},
+			"jwt.DJ.claim.names":      "aud,exp,iss,obj"}},
 		{name: "alg none decodes", src: `<DecodeJWT name="DJ"><Source>t</Source></DecodeJWT>`, token: jwtRaw(`{"alg":"none"}`, `{"sub":"s"}`, ""),
 			want: map[string]string{"jwt.DJ.header.algorithm": "none", "jwt.DJ.claim.subject": "s", "jwt.DJ.payload-json": `{"sub":"s"}`, "jwt.DJ.header-json": `{"alg":"none"}`}},
 		{name: "two parts", src: `<DecodeJWT name="DJ"><Source>t</Source></DecodeJWT>`, token: "a.b", fault: "FailedToDecode"},
