@@ -255,7 +255,7 @@ func (g *generateJWT) Execute(r *engine.Run) error {
 		if err != nil {
 			return err
 		}
-		if err := keyFits(g.name, g.alg, s); err != nil {
+		if err := g.keys.keyFits(g.alg, s); err != nil {
 			return err
 		}
 		key = s

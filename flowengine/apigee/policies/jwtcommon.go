@@ -64,8 +64,13 @@ var jwtNow = time.Now
 // jwtFault is a steps.jwt.<name> fault whose faultstring ends in the
 // policy name, as Apigee's do.
 func jwtFault(policy, name, format string, args ...any) *engine.Fault {
+	return joseFault(jwtPrefix, policy, name, format, args...)
+}
+
+// joseFault is a steps.<prefix>.<name> fault (prefix jwt or jws).
+func joseFault(prefix, policy, name, format string, args ...any) *engine.Fault {
 	msg := fmt.Sprintf(format, args...)
-	return engine.NewFault(jwtPrefix, name, jwtStatus, "%s: policy(%s)", msg, policy)
+	return engine.NewFault(prefix, name, jwtStatus, "%s: policy(%s)", msg, policy)
 }
 
 // jwtRegistered are the claim names AdditionalClaims may not use
@@ -162,6 +167,7 @@ func jwtAlgorithms(c *engine.Compiler, p *bundle.Policy, list bool) ([]string, j
 
 // jwtKeyConf is the key configuration of a JWT policy.
 type jwtKeyConf struct {
+	prefix string
 	policy string
 	// SecretKey (HS*).
 	secret    jwtValue
@@ -184,7 +190,10 @@ type jwtKeyConf struct {
 // jwtKeys compiles the key elements for an algorithm family; sign says
 // whether the policy signs (PrivateKey) or verifies (PublicKey).
 func jwtKeys(c *engine.Compiler, p *bundle.Policy, fam jwtAlgFamily, sign bool) (*jwtKeyConf, bool) {
-	k := &jwtKeyConf{policy: p.Name}
+	k := &jwtKeyConf{prefix: jwtPrefix, policy: p.Name}
+	if strings.HasSuffix(p.Type, "JWS") {
+		k.prefix = jwsPrefix
+	}
 	root := p.Root
 	if n := root.Child("PasswordKey"); n != nil {
 		c.Errorf(n, diag.APBadPolicy, "<PasswordKey> (encrypted JWT, JWE) is not supported")
@@ -286,7 +295,7 @@ func jwtKeys(c *engine.Compiler, p *bundle.Policy, fam jwtAlgFamily, sign bool) 
 func (k *jwtKeyConf) secretBytes(r *engine.Run, alg string) ([]byte, error) {
 	s, ok := k.secret.resolve(r)
 	if !ok {
-		return nil, jwtFault(k.policy, "FailedToResolveVariable", "Failed to resolve variable %s", k.secret.ref)
+		return nil, k.fault("FailedToResolveVariable", "Failed to resolve variable %s", k.secret.ref)
 	}
 	var key []byte
 	var err error
@@ -301,12 +310,12 @@ func (k *jwtKeyConf) secretBytes(r *engine.Run, alg string) ([]byte, error) {
 		key = []byte(s)
 	}
 	if err != nil {
-		return nil, jwtFault(k.policy, "KeyParsingFailed", "Failed to decode the secret key as %s", k.secretEnc)
+		return nil, k.fault("KeyParsingFailed", "Failed to decode the secret key as %s", k.secretEnc)
 	}
 	// Apigee requires an HMAC key at least as long as the hash [mem].
 	need := map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}[alg]
 	if len(key) < need {
-		return nil, jwtFault(k.policy, "InsufficientKeyLength", "Key is too short for algorithm %s", alg)
+		return nil, k.fault("InsufficientKeyLength", "Key is too short for algorithm %s", alg)
 	}
 	return key, nil
 }
@@ -326,26 +335,26 @@ func pemBlock(s string) *pem.Block {
 func (k *jwtKeyConf) privateKey(r *engine.Run) (crypto.Signer, error) {
 	s, ok := k.private.resolve(r)
 	if !ok {
-		return nil, jwtFault(k.policy, "FailedToResolveVariable", "Failed to resolve variable %s", k.private.ref)
+		return nil, k.fault("FailedToResolveVariable", "Failed to resolve variable %s", k.private.ref)
 	}
 	b := pemBlock(s)
 	if b == nil {
-		return nil, jwtFault(k.policy, "InvalidPrivateKey", "Invalid private key")
+		return nil, k.fault("InvalidPrivateKey", "Invalid private key")
 	}
 	der := b.Bytes
 	//lint:ignore SA1019 legacy encrypted PEM is what <Password> decrypts.
 	if x509.IsEncryptedPEMBlock(b) { //nolint:staticcheck
 		pw, ok := k.password.resolve(r)
 		if !ok {
-			return nil, jwtFault(k.policy, "InvalidPasswordForPrivateKey", "Private key is encrypted and no password resolved")
+			return nil, k.fault("InvalidPasswordForPrivateKey", "Private key is encrypted and no password resolved")
 		}
 		var err error
 		der, err = x509.DecryptPEMBlock(b, []byte(pw)) //nolint:staticcheck
 		if err != nil {
-			return nil, jwtFault(k.policy, "InvalidPasswordForPrivateKey", "Invalid password for private key")
+			return nil, k.fault("InvalidPasswordForPrivateKey", "Invalid password for private key")
 		}
 	} else if b.Type == "ENCRYPTED PRIVATE KEY" {
-		return nil, jwtFault(k.policy, "InvalidPrivateKey", "Encrypted PKCS#8 private keys are not supported")
+		return nil, k.fault("InvalidPrivateKey", "Encrypted PKCS#8 private keys are not supported")
 	}
 	if key, err := x509.ParsePKCS8PrivateKey(der); err == nil {
 		if s, ok := key.(crypto.Signer); ok {
@@ -358,7 +367,7 @@ func (k *jwtKeyConf) privateKey(r *engine.Run) (crypto.Signer, error) {
 	if key, err := x509.ParseECPrivateKey(der); err == nil {
 		return key, nil
 	}
-	return nil, jwtFault(k.policy, "InvalidPrivateKey", "Invalid private key")
+	return nil, k.fault("InvalidPrivateKey", "Invalid private key")
 }
 
 // publicFromPEM parses a PEM public key or certificate.
@@ -380,19 +389,24 @@ func publicFromPEM(s string) (crypto.PublicKey, error) {
 	return x509.ParsePKIXPublicKey(b.Bytes)
 }
 
+// fault is a fault of the policy the keys belong to.
+func (k *jwtKeyConf) fault(name, format string, args ...any) *engine.Fault {
+	return joseFault(k.prefix, k.policy, name, format, args...)
+}
+
 // keyFits checks that a key suits the algorithm (type and curve).
-func keyFits(policy, alg string, key any) error {
+func (k *jwtKeyConf) keyFits(alg string, key any) error {
 	switch jwtAlgs[alg] {
 	case famRSA:
 		switch kk := key.(type) {
 		case *rsa.PublicKey:
 			if kk.N.BitLen() < 2048 {
-				return jwtFault(policy, "InsufficientKeyLength", "Key is too short for algorithm %s", alg)
+				return k.fault("InsufficientKeyLength", "Key is too short for algorithm %s", alg)
 			}
 			return nil
 		case *rsa.PrivateKey:
 			if kk.N.BitLen() < 2048 {
-				return jwtFault(policy, "InsufficientKeyLength", "Key is too short for algorithm %s", alg)
+				return k.fault("InsufficientKeyLength", "Key is too short for algorithm %s", alg)
 			}
 			return nil
 		}
@@ -404,11 +418,11 @@ func keyFits(policy, alg string, key any) error {
 		case *ecdsa.PrivateKey:
 			curve = kk.Curve
 		default:
-			return jwtFault(policy, "WrongKeyType", "Wrong key type for algorithm %s", alg)
+			return k.fault("WrongKeyType", "Wrong key type for algorithm %s", alg)
 		}
 		want := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}[alg]
 		if curve != want {
-			return jwtFault(policy, "InvalidCurve", "Key curve does not match algorithm %s", alg)
+			return k.fault("InvalidCurve", "Key curve does not match algorithm %s", alg)
 		}
 		return nil
 	case famEd:
@@ -417,7 +431,7 @@ func keyFits(policy, alg string, key any) error {
 			return nil
 		}
 	}
-	return jwtFault(policy, "WrongKeyType", "Wrong key type for algorithm %s", alg)
+	return k.fault("WrongKeyType", "Wrong key type for algorithm %s", alg)
 }
 
 // publicKey finds the verification key for a token with header kid.
@@ -430,13 +444,13 @@ func (k *jwtKeyConf) publicKey(r *engine.Run, alg, kid string) (any, error) {
 		}
 		s, ok := v.resolve(r)
 		if !ok {
-			return nil, jwtFault(k.policy, "FailedToResolveVariable", "Failed to resolve variable %s", v.ref)
+			return nil, k.fault("FailedToResolveVariable", "Failed to resolve variable %s", v.ref)
 		}
 		key, err := publicFromPEM(s)
 		if err != nil {
-			return nil, jwtFault(k.policy, "KeyParsingFailed", "Failed to parse the public key")
+			return nil, k.fault("KeyParsingFailed", "Failed to parse the public key")
 		}
-		return key, keyFits(k.policy, alg, key)
+		return key, k.keyFits(alg, key)
 	}
 	var set jwk.Set
 	var err error
@@ -445,31 +459,31 @@ func (k *jwtKeyConf) publicKey(r *engine.Run, alg, kid string) (any, error) {
 	} else {
 		s, ok := k.jwks.resolve(r)
 		if !ok {
-			return nil, jwtFault(k.policy, "FailedToResolveVariable", "Failed to resolve variable %s", k.jwks.ref)
+			return nil, k.fault("FailedToResolveVariable", "Failed to resolve variable %s", k.jwks.ref)
 		}
 		set, err = parseJWKS([]byte(s))
 		if err != nil {
-			err = jwtFault(k.policy, "KeyParsingFailed", "Failed to parse the JWKS")
+			err = k.fault("KeyParsingFailed", "Failed to parse the JWKS")
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	if kid == "" {
-		return nil, jwtFault(k.policy, "KeyIdMissing", "The token has no kid header; a JWKS needs one")
+		return nil, k.fault("KeyIdMissing", "The token has no kid header; a JWKS needs one")
 	}
 	jk, ok := set.LookupKeyID(kid)
 	if !ok {
-		return nil, jwtFault(k.policy, "NoMatchingPublicKey", "No public key in the JWKS matches kid %s", kid)
+		return nil, k.fault("NoMatchingPublicKey", "No public key in the JWKS matches kid %s", kid)
 	}
 	var raw any
 	if err := jwk.Export(jk, &raw); err != nil {
-		return nil, jwtFault(k.policy, "KeyParsingFailed", "Failed to parse the JWKS key %s", kid)
+		return nil, k.fault("KeyParsingFailed", "Failed to parse the JWKS key %s", kid)
 	}
 	if a, ok := jk.Algorithm(); ok && a.String() != alg {
-		return nil, jwtFault(k.policy, "AlgorithmMismatch", "JWKS key %s is for algorithm %s, not %s", kid, a.String(), alg)
+		return nil, k.fault("AlgorithmMismatch", "JWKS key %s is for algorithm %s, not %s", kid, a.String(), alg)
 	}
-	return raw, keyFits(k.policy, alg, raw)
+	return raw, k.keyFits(alg, raw)
 }
 
 func parseJWKS(b []byte) (jwk.Set, error) {
@@ -501,13 +515,13 @@ func (k *jwtKeyConf) fetchJWKS(r *engine.Run) (jwk.Set, error) {
 	if k.jwksURI != nil {
 		s, unresolved, err := k.jwksURI.String(r)
 		if err != nil || unresolved != "" {
-			return nil, jwtFault(k.policy, "FailedToResolveVariable", "Failed to resolve the JWKS uri")
+			return nil, k.fault("FailedToResolveVariable", "Failed to resolve the JWKS uri")
 		}
 		uri = s
 	} else {
 		s, ok := r.Get(k.jwksRef)
 		if !ok {
-			return nil, jwtFault(k.policy, "FailedToResolveVariable", "Failed to resolve variable %s", k.jwksRef)
+			return nil, k.fault("FailedToResolveVariable", "Failed to resolve variable %s", k.jwksRef)
 		}
 		uri = s
 	}
@@ -519,17 +533,17 @@ func (k *jwtKeyConf) fetchJWKS(r *engine.Run) (jwk.Set, error) {
 		return e.set, nil
 	}
 	if !strings.HasPrefix(uri, "https://") && !strings.HasPrefix(uri, "http://") {
-		return nil, jwtFault(k.policy, "KeyParsingFailed", "JWKS uri %q is not http(s)", uri)
+		return nil, k.fault("KeyParsingFailed", "JWKS uri %q is not http(s)", uri)
 	}
 	res, err := r.Upstream().Do(r.Ctx(), &upstream.Call{ID: "jwks", Method: "GET", URL: uri, MaxBodyBytes: maxJWKSBytes})
 	if err != nil || res == nil || res.Err != nil || res.Status != 200 {
-		f := jwtFault(k.policy, "KeyParsingFailed", "Failed to fetch the JWKS from %s", uri)
+		f := k.fault("KeyParsingFailed", "Failed to fetch the JWKS from %s", uri)
 		f.Err = err
 		return nil, f
 	}
 	set, err := parseJWKS(res.Body)
 	if err != nil {
-		f := jwtFault(k.policy, "KeyParsingFailed", "Failed to parse the JWKS from %s", uri)
+		f := k.fault("KeyParsingFailed", "Failed to parse the JWKS from %s", uri)
 		f.Err = err
 		return nil, f
 	}

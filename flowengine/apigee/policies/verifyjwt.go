@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v3/jws"
 
 	"github.com/flowproc/flowproc/flowengine/apigee/bundle"
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
@@ -44,8 +43,7 @@ func init() {
 
 type verifyJWT struct {
 	name        string
-	algs        []string
-	keys        *jwtKeyConf
+	sig         joseSig
 	src         jwtSource
 	iss, sub    jwtValue
 	aud, id     jwtValue
@@ -53,9 +51,7 @@ type verifyJWT struct {
 	headers     []jwtClaim
 	allowance   time.Duration
 	ignoreUnres bool
-	ignoreCrit  bool
 	ignoreIat   bool
-	known       map[string]bool
 }
 
 func newVerifyJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
@@ -78,9 +74,9 @@ func newVerifyJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	if !ok {
 		return nil
 	}
-	v := &verifyJWT{name: p.Name, algs: algs, keys: keys, src: jwtSourceOf(p),
+	v := &verifyJWT{name: p.Name, sig: joseSig{algs: algs, keys: keys, known: map[string]bool{}}, src: jwtSourceOf(p),
 		iss: jwtVal(root.Child("Issuer")), sub: jwtVal(root.Child("Subject")),
-		aud: jwtVal(root.Child("Audience")), id: jwtVal(root.Child("Id")), known: map[string]bool{}}
+		aud: jwtVal(root.Child("Audience")), id: jwtVal(root.Child("Id"))}
 	if n := root.Child("TimeAllowance"); n != nil {
 		d, err := jwtDuration(n.Text)
 		if err != nil {
@@ -98,19 +94,24 @@ func newVerifyJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	for _, el := range []struct {
 		name string
 		dst  *bool
-	}{{"IgnoreUnresolvedVariables", &v.ignoreUnres}, {"IgnoreCriticalHeaders", &v.ignoreCrit}, {"IgnoreIssuedAt", &v.ignoreIat}} {
+	}{{"IgnoreUnresolvedVariables", &v.ignoreUnres}, {"IgnoreCriticalHeaders", &v.sig.ignoreCrit}, {"IgnoreIssuedAt", &v.ignoreIat}} {
 		if n := root.Child(el.name); n != nil {
 			*el.dst = c.Bool(n, n.Text, false)
 		}
 	}
+	jwtKnownHeaders(root, v.sig.known)
+	return v
+}
+
+// jwtKnownHeaders reads <KnownHeaders>a,b</KnownHeaders> into known.
+func jwtKnownHeaders(root *bundle.Node, known map[string]bool) {
 	if n := root.Child("KnownHeaders"); n != nil {
 		for _, h := range strings.Split(n.Text, ",") {
 			if h = strings.TrimSpace(h); h != "" {
-				v.known[h] = true
+				known[h] = true
 			}
 		}
 	}
-	return v
 }
 
 // jwtSignedType accepts <Type>Signed</Type> (or none) and reports
@@ -162,54 +163,8 @@ func (v *verifyJWT) verify(r *engine.Run) (*jwtParts, error) {
 		f.Err = err
 		return nil, f
 	}
-	alg, ok := t.header["alg"].(string)
-	if !ok || alg == "" {
-		return nil, jwtFault(v.name, "NoAlgorithmFoundInHeader", "No algorithm found in header")
-	}
-	allowedAlg := false
-	for _, a := range v.algs {
-		allowedAlg = allowedAlg || a == alg
-	}
-	if !allowedAlg {
-		return nil, jwtFault(v.name, "AlgorithmMismatch", "Algorithm in header (%s) does not match the algorithm in policy (%s)", alg, strings.Join(v.algs, ","))
-	}
-	var crit []string
-	if raw, has := t.header["crit"]; has {
-		list, isList := raw.([]any)
-		if !isList || len(list) == 0 {
-			return nil, jwtFault(v.name, "InvalidToken", "Invalid token")
-		}
-		for _, e := range list {
-			name, _ := e.(string)
-			if !v.ignoreCrit && !v.known[name] {
-				return nil, jwtFault(v.name, "UnhandledCriticalHeader", "Critical header not handled: %s", name)
-			}
-			crit = append(crit, name)
-		}
-	}
-	kid, _ := t.header["kid"].(string)
-	var key any
-	if jwtAlgs[alg] == famHMAC {
-		b, err := v.keys.secretBytes(r, alg)
-		if err != nil {
-			return nil, err
-		}
-		key = b
-	} else {
-		key, err = v.keys.publicKey(r, alg, kid)
-		if err != nil {
-			return nil, err
-		}
-	}
-	if crit == nil {
-		_, err = jws.VerifyCompactFast(key, []byte(tok), jwtAlgOf(alg))
-	} else {
-		_, err = jws.Verify([]byte(tok), jws.WithKey(jwtAlgOf(alg), key), jws.WithCritExtension(crit...), jws.WithCompact())
-	}
-	if err != nil {
-		f := jwtFault(v.name, "InvalidSignature", "Signature could not be verified")
-		f.Err = err
-		return nil, f
+	if err := v.sig.check(r, tok, t.header); err != nil {
+		return nil, err
 	}
 	if err := v.checkTimes(t); err != nil {
 		return nil, err
