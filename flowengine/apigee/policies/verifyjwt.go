@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/flowproc/flowproc/flowengine/apigee/bundle"
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
 	"github.com/flowproc/flowproc/flowengine/diag"
