@@ -19,6 +19,14 @@ var jwtCorpusJWE = map[string]bool{
 	"_supplements/apigeelint-policy-types/policies/GJWT-1.xml":        true,
 }
 
+// jwtCorpusRejected are corpus JWT/JWS policies that carry an element
+// flowproc cannot honour, with the expected diagnostic. The apigeelint
+// sample VJWS-1 puts a claim check (<Issuer>) on a JWS, which has no
+// claims: rejected rather than silently ignored.
+var jwtCorpusRejected = map[string]string{
+	"_supplements/apigeelint-policy-types/policies/VJWS-1.xml": "AP103: unknown element <Issuer> in <VerifyJWS>",
+}
+
 // TestJWTCorpusPolicies compiles every JWT and JWS policy of the public
 // corpus (dino-jwt-verify, gcs-json-web-tokens, the apigeelint samples).
 func TestJWTCorpusPolicies(t *testing.T) {
@@ -49,6 +57,12 @@ func TestJWTCorpusPolicies(t *testing.T) {
 		if jwtCorpusJWE[rel] {
 			if pol != nil || !strings.Contains(errs.Error(), "JWE") || !strings.Contains(errs.Error(), "AP401") {
 				t.Errorf("%s: want an AP401 error naming JWE, got %q", rel, errs.Error())
+			}
+			return nil
+		}
+		if want, ok := jwtCorpusRejected[rel]; ok {
+			if !strings.Contains(errs.Error(), want) {
+				t.Errorf("%s: want %q, got %q", rel, want, errs.Error())
 			}
 			return nil
 		}
