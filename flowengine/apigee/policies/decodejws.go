@@ -35,7 +35,11 @@ func newDecodeJWS(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	if n := p.Root.Child("IgnoreUnresolvedVariables"); n != nil {
 		c.Bool(n, n.Text, false)
 	}
-	return &decodeJWSPolicy{name: p.Name, src: jwtSourceOf(p)}
+	src, ok := jwtSourceOf(c, p)
+	if !ok {
+		return nil
+	}
+	return &decodeJWSPolicy{name: p.Name, src: src}
 }
 
 // Execute implements engine.Policy.

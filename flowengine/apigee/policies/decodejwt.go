@@ -32,11 +32,23 @@ func newDecodeJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	if n := p.Root.Child("IgnoreUnresolvedVariables"); n != nil {
 		c.Bool(n, n.Text, false)
 	}
-	return &decodeJWTPolicy{name: p.Name, src: jwtSourceOf(p)}
+	src, ok := jwtSourceOf(c, p)
+	if !ok {
+		return nil
+	}
+	return &decodeJWTPolicy{name: p.Name, src: src}
 }
 
 // Execute implements engine.Policy.
 func (d *decodeJWTPolicy) Execute(r *engine.Run) error {
+	err := d.decode(r)
+	if err != nil {
+		_ = r.Set("JWT.failed", true)
+	}
+	return err
+}
+
+func (d *decodeJWTPolicy) decode(r *engine.Run) error {
 	tok, ok := d.src.token(r)
 	if !ok {
 		return jwtFault(d.name, "FailedToResolveVariable", "Failed to resolve variable %s", d.src.name)

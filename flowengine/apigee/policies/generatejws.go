@@ -24,7 +24,7 @@ import (
 // header..signature. The token
 // goes to OutputVariable, by default jws.<policy>.generated_jws [mem].
 // Faults (steps.jws.*, 401): FailedToResolveVariable, the key faults,
-// InvalidClaim, SigningFailed.
+// InvalidClaim, GenerationFailed.
 func init() {
 	engine.Register(engine.Kind{Type: "GenerateJWS", Prefix: jwsPrefix, New: newGenerateJWS})
 }
@@ -65,7 +65,7 @@ func newGenerateJWS(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	if n := root.Child("DetachContent"); n != nil {
 		g.detach = c.Bool(n, n.Text, false)
 	}
-	if g.headers, _, ok = jwtClaims(c, root.Child("AdditionalHeaders"), true); !ok {
+	if g.headers, _, ok = jwtClaims(c, root.Child("AdditionalHeaders"), true, "alg", "crit"); !ok {
 		return nil
 	}
 	if n := root.Child("CriticalHeaders"); n != nil {
@@ -92,7 +92,7 @@ func (g *generateJWS) Execute(r *engine.Run) error {
 		return fault("FailedToResolveVariable", "Failed to resolve variable %s", g.payload.ref)
 	}
 	if len(payload) > int(r.MaxBodyBytes()) && r.MaxBodyBytes() > 0 {
-		return fault("SigningFailed", "Payload larger than %d bytes", r.MaxBodyBytes())
+		return fault("GenerationFailed", "Payload larger than %d bytes", r.MaxBodyBytes())
 	}
 	hdr := jws.NewHeaders()
 	for _, cl := range g.headers {
@@ -137,7 +137,7 @@ func (g *generateJWS) Execute(r *engine.Run) error {
 	}
 	tok, err := jws.Sign([]byte(payload), jws.WithKey(jwtAlgOf(g.alg), key, jws.WithProtectedHeaders(hdr)))
 	if err != nil {
-		f := fault("SigningFailed", "Failed to sign the content")
+		f := fault("GenerationFailed", "Failed to sign the content")
 		f.Err = err
 		return f
 	}

@@ -33,8 +33,8 @@ import (
 // OutputVariable, by default jwt.<policy>.generated_jwt [mem]. Faults
 // (401 [mem]): FailedToResolveVariable (a ref that does not resolve,
 // unless IgnoreUnresolvedVariables), InvalidPrivateKey,
-// InvalidPasswordForPrivateKey, InsufficientKeyLength, WrongKeyType,
-// InvalidCurve, InvalidClaim, SigningFailed. Encrypted JWTs are a load
+// InsufficientKeyLength, WrongKeyType,
+// InvalidCurve, InvalidClaim, GenerationFailed. Encrypted JWTs are a load
 // error (AP401).
 func init() {
 	engine.Register(engine.Kind{Type: "GenerateJWT", Prefix: jwtPrefix, New: newGenerateJWT})
@@ -88,10 +88,16 @@ func newGenerateJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 			return nil
 		}
 	}
+	if n := root.Child("NotBefore"); n != nil && n.Text != "" {
+		if _, err := jwtNotBefore(n.Text, jwtNow()); err != nil {
+			c.Errorf(n, diag.APBadPolicy, "<NotBefore>: %v (InvalidTimeFormat)", err)
+			return nil
+		}
+	}
 	if g.claims, g.claimsRef, ok = jwtClaims(c, root.Child("AdditionalClaims"), false); !ok {
 		return nil
 	}
-	if g.headers, _, ok = jwtClaims(c, root.Child("AdditionalHeaders"), true); !ok {
+	if g.headers, _, ok = jwtClaims(c, root.Child("AdditionalHeaders"), true, "alg", "typ", "crit"); !ok {
 		return nil
 	}
 	if n := root.Child("OutputVariable"); n != nil && strings.TrimSpace(n.Text) != "" {
@@ -119,8 +125,16 @@ func (g *generateJWT) value(r *engine.Run, v jwtValue) (string, bool, error) {
 	return s, false, nil
 }
 
-// Execute implements engine.Policy.
+// Execute implements engine.Policy; a fault sets JWT.failed = true.
 func (g *generateJWT) Execute(r *engine.Run) error {
+	err := g.generate(r)
+	if err != nil {
+		_ = r.Set("JWT.failed", true)
+	}
+	return err
+}
+
+func (g *generateJWT) generate(r *engine.Run) error {
 	now := jwtNow()
 	payload := map[string]any{}
 	if g.claimsRef != "" {
@@ -204,13 +218,7 @@ func (g *generateJWT) Execute(r *engine.Run) error {
 		}
 		nbf := now.Unix()
 		if !skip && s != "" {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 1e9 {
-				nbf = n
-			} else if d, err := jwtDuration(s); err == nil {
-				nbf = now.Add(d).Unix()
-			} else if t, err := time.Parse(time.RFC3339, s); err == nil {
-				nbf = t.Unix()
-			} else {
+			if nbf, err = jwtNotBefore(s, now); err != nil {
 				return jwtFault(g.name, "InvalidClaim", "Invalid NotBefore %q", s)
 			}
 		}
@@ -266,11 +274,27 @@ func (g *generateJWT) Execute(r *engine.Run) error {
 	}
 	tok, err := jws.Sign(body, jws.WithKey(jwtAlgOf(g.alg), key, jws.WithProtectedHeaders(hdr)))
 	if err != nil {
-		f := jwtFault(g.name, "SigningFailed", "Failed to sign the token")
+		f := jwtFault(g.name, "GenerationFailed", "Failed to sign the token")
 		f.Err = err
 		return f
 	}
 	return r.Set(g.out, string(tok))
+}
+
+// jwtNotBefore reads a NotBefore value: epoch seconds, a time span from
+// now, or an RFC 3339 time.
+func jwtNotBefore(s string, now time.Time) (int64, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 1e9 {
+		return n, nil
+	}
+	if d, err := jwtDuration(s); err == nil {
+		return now.Add(d).Unix(), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.Unix(), nil
+	}
+	return 0, fmt.Errorf("%q is not epoch seconds, a time span or an RFC 3339 time", s)
 }
 
 // jwtUUID is a random (version 4) UUID for jti.

@@ -74,8 +74,8 @@ func TestGenerateJWT(t *testing.T) {
 	}{
 		{name: "default output variable", src: rs + `</GenerateJWT>`, vars: map[string]string{"private.key": k.privPEM["rsa"]}, out: "jwt.GJ.generated_jwt"},
 		{name: "encrypted PEM with password", src: rs + `</GenerateJWT>`, vars: map[string]string{"private.key": encrypted, "private.pw": "pw"}, out: "jwt.GJ.generated_jwt"},
-		{name: "wrong password", src: rs + `</GenerateJWT>`, vars: map[string]string{"private.key": encrypted, "private.pw": "nope"}, fault: "InvalidPasswordForPrivateKey"},
-		{name: "no password", src: rs + `</GenerateJWT>`, vars: map[string]string{"private.key": encrypted}, fault: "InvalidPasswordForPrivateKey"},
+		{name: "wrong password", src: rs + `</GenerateJWT>`, vars: map[string]string{"private.key": encrypted, "private.pw": "nope"}, fault: "InvalidPrivateKey"},
+		{name: "no password", src: rs + `</GenerateJWT>`, vars: map[string]string{"private.key": encrypted}, fault: "InvalidPrivateKey"},
 		{name: "bad private key", src: rs + `</GenerateJWT>`, vars: map[string]string{"private.key": "junk"}, fault: "InvalidPrivateKey"},
 		{name: "EC key for RS256", src: rs + `</GenerateJWT>`, vars: map[string]string{"private.key": k.privPEM["p256"]}, fault: "WrongKeyType"},
 		{name: "key unresolved", src: rs + `</GenerateJWT>`, fault: "FailedToResolveVariable"},
@@ -83,9 +83,9 @@ func TestGenerateJWT(t *testing.T) {
 		{name: "subject unresolved ignored", src: rs + `<Subject ref="nope"/><IgnoreUnresolvedVariables>true</IgnoreUnresolvedVariables></GenerateJWT>`, vars: map[string]string{"private.key": k.privPEM["rsa"]}, out: "jwt.GJ.generated_jwt"},
 		{name: "number claim not a number", src: rs + `<AdditionalClaims><Claim name="n" type="number">x</Claim></AdditionalClaims></GenerateJWT>`, vars: map[string]string{"private.key": k.privPEM["rsa"]}, fault: "InvalidClaim"},
 		{name: "claims ref not JSON", src: rs + `<AdditionalClaims ref="cl"/></GenerateJWT>`, vars: map[string]string{"private.key": k.privPEM["rsa"], "cl": "nope"}, fault: "InvalidClaim"},
-		{name: "HS key too short", src: `<GenerateJWT name="GJ"><Algorithm>HS512</Algorithm><SecretKey><Value ref="s"/></SecretKey></GenerateJWT>`, vars: map[string]string{"s": strings.Repeat("k", 63)}, fault: "InsufficientKeyLength"},
-		{name: "HS hex key", src: `<GenerateJWT name="GJ"><Algorithm>HS256</Algorithm><SecretKey><Value encoding="hex" ref="s"/></SecretKey></GenerateJWT>`, vars: map[string]string{"s": strings.Repeat("ab", 32)}, out: "jwt.GJ.generated_jwt"},
-		{name: "HS bad hex key", src: `<GenerateJWT name="GJ"><Algorithm>HS256</Algorithm><SecretKey><Value encoding="hex" ref="s"/></SecretKey></GenerateJWT>`, vars: map[string]string{"s": "zz"}, fault: "KeyParsingFailed"},
+		{name: "HS key too short", src: `<GenerateJWT name="GJ"><Algorithm>HS512</Algorithm><SecretKey><Value ref="private.s"/></SecretKey></GenerateJWT>`, vars: map[string]string{"private.s": strings.Repeat("k", 63)}, fault: "InsufficientKeyLength"},
+		{name: "HS hex key", src: `<GenerateJWT name="GJ"><Algorithm>HS256</Algorithm><SecretKey><Value encoding="hex" ref="private.s"/></SecretKey></GenerateJWT>`, vars: map[string]string{"private.s": strings.Repeat("ab", 32)}, out: "jwt.GJ.generated_jwt"},
+		{name: "HS bad hex key", src: `<GenerateJWT name="GJ"><Algorithm>HS256</Algorithm><SecretKey><Value encoding="hex" ref="private.s"/></SecretKey></GenerateJWT>`, vars: map[string]string{"private.s": "zz"}, fault: "InvalidSecretKey"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := jwtRun(t, tc.vars)
@@ -108,9 +108,9 @@ func TestGenerateJWT(t *testing.T) {
 
 func TestGenerateJWTClaimsRefAndTimes(t *testing.T) {
 	k := jwtTestKeys(t)
-	g := jwtPolicy(t, `<GenerateJWT name="GJ"><Algorithm>HS256</Algorithm><SecretKey><Value ref="s"/></SecretKey>
+	g := jwtPolicy(t, `<GenerateJWT name="GJ"><Algorithm>HS256</Algorithm><SecretKey><Value ref="private.s"/></SecretKey>
 	  <ExpiresIn ref="exp">10m</ExpiresIn><NotBefore>1700000000</NotBefore><Id ref="jti"/><AdditionalClaims ref="cl"/></GenerateJWT>`)
-	r := jwtRun(t, map[string]string{"s": k.secret, "exp": "90s", "jti": "id-1", "cl": `{"x":[1,2],"y":"z"}`})
+	r := jwtRun(t, map[string]string{"private.s": k.secret, "exp": "90s", "jti": "id-1", "cl": `{"x":[1,2],"y":"z"}`})
 	before := time.Now().Unix()
 	if err := g.Execute(r); err != nil {
 		t.Fatal(faultOf(err))
@@ -119,7 +119,7 @@ func TestGenerateJWTClaimsRefAndTimes(t *testing.T) {
 	if err := d.Execute(r); err != nil {
 		t.Fatal(faultOf(err))
 	}
-	if got := get(r, "jwt.DJ.claim.notbefore"); got != "1700000000" {
+	if got := get(r, "jwt.DJ.claim.notbefore"); got != "1700000000000" {
 		t.Errorf("nbf = %s", got)
 	}
 	if got := get(r, "jwt.DJ.claim.id"); got != "id-1" {
@@ -128,7 +128,7 @@ func TestGenerateJWTClaimsRefAndTimes(t *testing.T) {
 	if got := get(r, "jwt.DJ.decoded.claim.x"); got != "[1,2]" {
 		t.Errorf("x = %s", got)
 	}
-	exp, iat := get(r, "jwt.DJ.claim.expiry"), get(r, "jwt.DJ.claim.issuedat")
+	exp, iat := get(r, "jwt.DJ.decoded.claim.exp"), get(r, "jwt.DJ.decoded.claim.iat")
 	var e, i int64
 	if _, err := fmtSscan(exp, &e); err != nil || e-before < 89 || e-before > 91 {
 		t.Errorf("exp %s, now %d", exp, before)
@@ -142,11 +142,12 @@ func TestGenerateJWTLoadErrors(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{`<GenerateJWT name="G"><Algorithms><Key>RSA-OAEP-256</Key><Content>A128GCM</Content></Algorithms><PublicKey><Value ref="k"/></PublicKey></GenerateJWT>`, "JWE"},
 		{`<GenerateJWT name="G"><Algorithm>RS256</Algorithm><PublicKey><Value ref="k"/></PublicKey></GenerateJWT>`, "PrivateKey"},
-		{`<GenerateJWT name="G"><Algorithm>RS256,RS512</Algorithm><PrivateKey><Value ref="k"/></PrivateKey></GenerateJWT>`, "one algorithm"},
-		{`<GenerateJWT name="G"><Algorithm>RS256</Algorithm><PrivateKey><Value ref="k"/></PrivateKey><ExpiresIn>forever</ExpiresIn></GenerateJWT>`, "ExpiresIn"},
-		{`<GenerateJWT name="G"><Algorithm>RS256</Algorithm><PrivateKey><Value ref="k"/></PrivateKey><AdditionalClaims><Claim name="exp">1</Claim></AdditionalClaims></GenerateJWT>`, "Invalid name for additional claim"},
-		{`<GenerateJWT name="G"><Algorithm>RS256</Algorithm><PrivateKey><Value ref="k"/></PrivateKey><AdditionalHeaders><Claim name="alg">none</Claim></AdditionalHeaders></GenerateJWT>`, "not allowed"},
-		{`<GenerateJWT name="G"><Algorithm>RS256</Algorithm><PrivateKey><Value ref="k"/></PrivateKey><AdditionalClaims><Claim name="c" type="date">1</Claim></AdditionalClaims></GenerateJWT>`, "type"},
+		{`<GenerateJWT name="G"><Algorithm>RS256,RS512</Algorithm><PrivateKey><Value ref="private.k"/></PrivateKey></GenerateJWT>`, "one algorithm"},
+		{`<GenerateJWT name="G"><Algorithm>RS256</Algorithm><PrivateKey><Value ref="private.k"/></PrivateKey><ExpiresIn>forever</ExpiresIn></GenerateJWT>`, "ExpiresIn"},
+		{`<GenerateJWT name="G"><Algorithm>RS256</Algorithm><PrivateKey><Value ref="private.k"/></PrivateKey><AdditionalClaims><Claim name="exp">1</Claim></AdditionalClaims></GenerateJWT>`, "Invalid name for additional claim"},
+		{`<GenerateJWT name="G"><Algorithm>RS256</Algorithm><PrivateKey><Value ref="private.k"/></PrivateKey><AdditionalHeaders><Claim name="typ">x</Claim></AdditionalHeaders></GenerateJWT>`, "Invalid name for additional header : header(typ)"},
+		{`<GenerateJWT name="G"><Algorithm>RS256</Algorithm><PrivateKey><Value ref="private.k"/></PrivateKey><NotBefore>someday</NotBefore></GenerateJWT>`, "InvalidTimeFormat"},
+		{`<GenerateJWT name="G"><Algorithm>RS256</Algorithm><PrivateKey><Value ref="private.k"/></PrivateKey><AdditionalClaims><Claim name="c" type="date">1</Claim></AdditionalClaims></GenerateJWT>`, "type"},
 		{`<GenerateJWT name="G"><Algorithm>HS256</Algorithm><SecretKey/></GenerateJWT>`, "Value"},
 	} {
 		if got := loadErrors(tc.src); !strings.Contains(got, tc.want) {

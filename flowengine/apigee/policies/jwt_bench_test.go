@@ -15,7 +15,7 @@ func BenchmarkVerifyJWT(b *testing.B) {
 			name := jwtKeyFor(alg)
 			key, vars := `<PublicKey><Value ref="pk"/></PublicKey>`, map[string]string{"pk": k.pubPEM[name]}
 			if name == "secret" {
-				key, vars = `<SecretKey><Value ref="pk"/></SecretKey>`, map[string]string{"pk": k.secret}
+				key, vars = `<SecretKey><Value ref="private.pk"/></SecretKey>`, map[string]string{"private.pk": k.secret}
 			}
 			vars["in"] = jwtSign(b, alg, name, nil, claims)
 			p := jwtPolicy(b, `<VerifyJWT name="VJ"><Algorithm>`+alg+`</Algorithm><Source>in</Source>`+key+`<Issuer>i</Issuer><Audience>a</Audience></VerifyJWT>`)

@@ -25,7 +25,7 @@ func TestJWTInABundle(t *testing.T) {
   <FaultRules>
     <FaultRule name="sig">
       <Step><Name>AM-Fault</Name></Step>
-      <Condition>fault.name = "InvalidSignature"</Condition>
+      <Condition>fault.name = "InvalidToken"</Condition>
     </FaultRule>
   </FaultRules>
   <HTTPProxyConnection><BasePath>/v1</BasePath></HTTPProxyConnection>
@@ -53,7 +53,7 @@ func TestJWTInABundle(t *testing.T) {
 		t.Errorf("expired:\n got %q\nwant %q", got, want)
 	}
 	forged := jwtSignSecret(t, "HS256", strings.Repeat("z", 32), map[string]any{"sub": "ann", "aud": "urn://apigee"})
-	if got := run(forged); !strings.HasPrefix(got, "InvalidSignature|401\n") || !strings.Contains(got, "x-err: Signature could not be verified: policy(VJ)") {
+	if got := run(forged); !strings.HasPrefix(got, "InvalidToken|401\n") || !strings.Contains(got, "x-err: Invalid token: signature could not be verified: policy(VJ)") {
 		t.Errorf("forged: %q", got)
 	}
 }

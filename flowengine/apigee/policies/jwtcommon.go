@@ -25,6 +25,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -216,6 +217,9 @@ func jwtKeys(c *engine.Compiler, p *bundle.Policy, fam jwtAlgFamily, sign bool) 
 			c.Errorf(sk, diag.APMissingElement, "<SecretKey> needs <Value>")
 			return nil, false
 		}
+		if !jwtPrivateRef(c, sk, v) {
+			return nil, false
+		}
 		k.secret = jwtVal(v)
 		enc, _ := v.Attr("encoding")
 		enc = strings.ToLower(strings.TrimSpace(enc))
@@ -242,6 +246,9 @@ func jwtKeys(c *engine.Compiler, p *bundle.Policy, fam jwtAlgFamily, sign bool) 
 		v := pk.Child("Value")
 		if v == nil {
 			c.Errorf(pk, diag.APMissingElement, "<PrivateKey> needs <Value>")
+			return nil, false
+		}
+		if !jwtPrivateRef(c, pk, v) {
 			return nil, false
 		}
 		k.private = jwtVal(v)
@@ -291,6 +298,26 @@ func jwtKeys(c *engine.Compiler, p *bundle.Policy, fam jwtAlgFamily, sign bool) 
 	return k, true
 }
 
+// jwtPrivateRef enforces Apigee's deployment rules for secret key
+// material: <Value> takes a ref (InvalidSecretInConfig for a literal,
+// EmptyElementForKeyConfiguration for none) naming a private.* variable
+// (InvalidVariableNameForSecret).
+func jwtPrivateRef(c *engine.Compiler, parent, v *bundle.Node) bool {
+	ref, _ := v.Attr("ref")
+	ref = strings.TrimSpace(ref)
+	switch {
+	case ref == "" && v.Text != "":
+		c.Errorf(v, diag.APBadPolicy, "<%s><Value> must not hold the key itself; use ref=\"private.…\" (InvalidSecretInConfig)", parent.Name)
+	case ref == "":
+		c.Errorf(v, diag.APMissingElement, "<%s><Value> needs a ref (EmptyElementForKeyConfiguration)", parent.Name)
+	case !strings.HasPrefix(ref, "private."):
+		c.Errorf(v, diag.APBadPolicy, "<%s><Value ref=%q>: the variable must be private.* (InvalidVariableNameForSecret)", parent.Name, ref)
+	default:
+		return true
+	}
+	return false
+}
+
 // secretBytes decodes the HMAC secret.
 func (k *jwtKeyConf) secretBytes(r *engine.Run, alg string) ([]byte, error) {
 	s, ok := k.secret.resolve(r)
@@ -310,7 +337,7 @@ func (k *jwtKeyConf) secretBytes(r *engine.Run, alg string) ([]byte, error) {
 		key = []byte(s)
 	}
 	if err != nil {
-		return nil, k.fault("KeyParsingFailed", "Failed to decode the secret key as %s", k.secretEnc)
+		return nil, k.fault("InvalidSecretKey", "Failed to decode the secret key as %s", k.secretEnc)
 	}
 	// Apigee requires an HMAC key at least as long as the hash [mem].
 	need := map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}[alg]
@@ -346,12 +373,12 @@ func (k *jwtKeyConf) privateKey(r *engine.Run) (crypto.Signer, error) {
 	if x509.IsEncryptedPEMBlock(b) { //nolint:staticcheck
 		pw, ok := k.password.resolve(r)
 		if !ok {
-			return nil, k.fault("InvalidPasswordForPrivateKey", "Private key is encrypted and no password resolved")
+			return nil, k.fault("InvalidPrivateKey", "Private key is encrypted and no password resolved")
 		}
 		var err error
 		der, err = x509.DecryptPEMBlock(b, []byte(pw)) //nolint:staticcheck
 		if err != nil {
-			return nil, k.fault("InvalidPasswordForPrivateKey", "Invalid password for private key")
+			return nil, k.fault("InvalidPrivateKey", "Invalid password for private key")
 		}
 	} else if b.Type == "ENCRYPTED PRIVATE KEY" {
 		return nil, k.fault("InvalidPrivateKey", "Encrypted PKCS#8 private keys are not supported")
@@ -578,11 +605,16 @@ type jwtSource struct {
 	name string
 }
 
-func jwtSourceOf(p *bundle.Policy) jwtSource {
-	if n := p.Root.Child("Source"); n != nil && strings.TrimSpace(n.Text) != "" {
-		return jwtSource{name: strings.TrimSpace(n.Text)}
+func jwtSourceOf(c *engine.Compiler, p *bundle.Policy) (jwtSource, bool) {
+	n := p.Root.Child("Source")
+	if n == nil {
+		return jwtSource{name: "request.header.authorization"}, true
 	}
-	return jwtSource{name: "request.header.authorization"}
+	if strings.TrimSpace(n.Text) == "" {
+		c.Errorf(n, diag.APMissingElement, "<Source> is empty (InvalidEmptyElement)")
+		return jwtSource{}, false
+	}
+	return jwtSource{name: strings.TrimSpace(n.Text)}, true
 }
 
 // token reads the token, stripping a Bearer scheme.
@@ -606,7 +638,10 @@ type jwtParts struct {
 }
 
 // errTooLong and friends classify decode failures.
-var errJWE = errors.New("token has five parts (encrypted JWT)")
+var (
+	errJWE  = errors.New("token has five parts (encrypted JWT)")
+	errJSON = errors.New("not a JSON object")
+)
 
 // decodeJWT splits and decodes a compact JWT without verifying it.
 func decodeJWT(tok string) (*jwtParts, error) {
@@ -629,10 +664,10 @@ func decodeJWT(tok string) (*jwtParts, error) {
 		d := json.NewDecoder(strings.NewReader(string(raw)))
 		d.UseNumber()
 		if err := d.Decode(dst); err != nil || *dst == nil {
-			return nil, fmt.Errorf("part %d is not a JSON object", i+1)
+			return nil, fmt.Errorf("part %d: %w", i+1, errJSON)
 		}
 		if d.More() {
-			return nil, fmt.Errorf("part %d has trailing data", i+1)
+			return nil, fmt.Errorf("part %d has trailing data: %w", i+1, errJSON)
 		}
 		if i == 0 {
 			out.headerJSON = string(raw)
@@ -730,10 +765,22 @@ func jwtSetVars(r *engine.Run, policy string, t *jwtParts) {
 	sort.Strings(names)
 	set("claim.names", strings.Join(names, ","))
 	set("payload-claim-names", strings.Join(names, ","))
-	friendly := map[string]string{"iss": "issuer", "sub": "subject", "aud": "audience", "jti": "id", "exp": "expiry", "iat": "issuedat", "nbf": "notbefore"}
+	// claim.expiry, issuedat and notbefore are milliseconds since the
+	// epoch (DecodeJWT reference, Flow variables); decoded.claim.* keep
+	// the token's seconds.
+	friendly := map[string]string{"iss": "issuer", "sub": "subject", "aud": "audience", "jti": "id"}
 	for c, f := range friendly {
 		if v, ok := t.payload[c]; ok {
 			set("claim."+f, jwtString(v))
+		}
+	}
+	for c, f := range map[string]string{"exp": "expiry", "iat": "issuedat", "nbf": "notbefore"} {
+		if v, ok := t.payload[c]; ok {
+			if secs, isDate := jwtNumericDate(v); isDate {
+				set("claim."+f, strconv.FormatInt(secs*1000, 10))
+			} else {
+				set("claim."+f, jwtString(v))
+			}
 		}
 	}
 	if exp, ok := jwtNumericDate(t.payload["exp"]); ok {
@@ -781,10 +828,12 @@ type jwtClaim struct {
 	val   jwtValue
 }
 
-// jwtClaims compiles <AdditionalClaims> or <AdditionalHeaders>; headers
-// says which (registered names are only banned for claims). A ref on
-// the element itself names a variable holding a JSON object.
-func jwtClaims(c *engine.Compiler, n *bundle.Node, headers bool) ([]jwtClaim, string, bool) {
+// jwtClaims compiles <AdditionalClaims> (headers false: the registered
+// claim names are refused, InvalidNameForAdditionalClaim) or
+// <AdditionalHeaders> (the names in bannedHeaders are refused,
+// InvalidNameForAdditionalHeader). A ref on the element itself names a
+// variable holding a JSON object.
+func jwtClaims(c *engine.Compiler, n *bundle.Node, headers bool, bannedHeaders ...string) ([]jwtClaim, string, bool) {
 	if n == nil {
 		return nil, "", true
 	}
@@ -808,8 +857,8 @@ func jwtClaims(c *engine.Compiler, n *bundle.Node, headers bool) ([]jwtClaim, st
 			ok = false
 			continue
 		}
-		if headers && (name == "alg" || name == "crit") {
-			c.Errorf(ch, diag.APBadPolicy, "additional header %q is not allowed", name)
+		if headers && slices.Contains(bannedHeaders, name) {
+			c.Errorf(ch, diag.APBadPolicy, "Invalid name for additional header : header(%s)", name)
 			ok = false
 			continue
 		}

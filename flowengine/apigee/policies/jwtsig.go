@@ -24,8 +24,9 @@ type joseSig struct {
 
 // check verifies the compact token tok whose decoded protected header is
 // hdr. Faults: NoAlgorithmFoundInHeader, AlgorithmMismatch,
-// UnhandledCriticalHeader, InvalidToken (bad crit), the key faults and
-// InvalidSignature.
+// AlgorithmInTokenNotPresentInConfiguration (several configured),
+// UnhandledCriticalHeader, the key faults and InvalidToken (bad crit, b64,
+// or a signature that does not verify).
 func (s *joseSig) check(r *engine.Run, tok string, hdr map[string]any) error {
 	k := s.keys
 	alg, ok := hdr["alg"].(string)
@@ -37,6 +38,9 @@ func (s *joseSig) check(r *engine.Run, tok string, hdr map[string]any) error {
 		allowedAlg = allowedAlg || a == alg
 	}
 	if !allowedAlg {
+		if len(s.algs) > 1 {
+			return k.fault("AlgorithmInTokenNotPresentInConfiguration", "Algorithm in header (%s) is not one of the algorithms in policy (%s)", alg, strings.Join(s.algs, ","))
+		}
 		return k.fault("AlgorithmMismatch", "Algorithm in header (%s) does not match the algorithm in policy (%s)", alg, strings.Join(s.algs, ","))
 	}
 	if _, b64 := hdr["b64"]; b64 {
@@ -77,7 +81,9 @@ func (s *joseSig) check(r *engine.Run, tok string, hdr map[string]any) error {
 		_, err = jws.Verify([]byte(tok), jws.WithKey(jwtAlgOf(alg), key), jws.WithCritExtension(crit...), jws.WithCompact())
 	}
 	if err != nil {
-		f := k.fault("InvalidSignature", "Signature could not be verified")
+		// Apigee's error table: InvalidToken "occurs when the JWT
+		// signature verification fails" (there is no InvalidSignature).
+		f := k.fault("InvalidToken", "Invalid token: signature could not be verified")
 		f.Err = err
 		return f
 	}

@@ -18,7 +18,7 @@ import (
 //
 // Checks and faults are VerifyJWT's signature part under steps.jws.*
 // (FailedToDecode, NoAlgorithmFoundInHeader, AlgorithmMismatch,
-// UnhandledCriticalHeader, the key faults, InvalidSignature), then
+// UnhandledCriticalHeader, the key faults, InvalidToken), then
 // AdditionalHeaders (InvalidClaim). A detached token without
 // DetachedContent is InvalidToken. Variables: jws.<policy>.valid, error,
 // and the DecodeJWS ones on success.
@@ -50,11 +50,15 @@ func newVerifyJWS(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	if !ok {
 		return nil
 	}
-	v := &verifyJWS{name: p.Name, sig: joseSig{algs: algs, keys: keys, known: map[string]bool{}}, src: jwtSourceOf(p)}
+	src, ok := jwtSourceOf(c, p)
+	if !ok {
+		return nil
+	}
+	v := &verifyJWS{name: p.Name, sig: joseSig{algs: algs, keys: keys, known: map[string]bool{}}, src: src}
 	if n := root.Child("DetachedContent"); n != nil {
 		v.detached = strings.TrimSpace(n.Text)
 	}
-	if v.headers, _, ok = jwtClaims(c, root.Child("AdditionalHeaders"), true); !ok {
+	if v.headers, _, ok = jwtClaims(c, root.Child("AdditionalHeaders"), true, "alg"); !ok {
 		return nil
 	}
 	if n := root.Child("IgnoreCriticalHeaders"); n != nil {

@@ -76,13 +76,13 @@ func TestVerifyJWS(t *testing.T) {
 	}{
 		{name: "ok", policy: pol(""), token: signed},
 		{name: "detached ok", policy: pol("<DetachedContent>c</DetachedContent>"), token: p[0] + ".." + p[2], vars: map[string]string{"c": `{"x":1}`}},
-		{name: "detached wrong content", policy: pol("<DetachedContent>c</DetachedContent>"), token: p[0] + ".." + p[2], vars: map[string]string{"c": `{"x":2}`}, fault: "InvalidSignature"},
+		{name: "detached wrong content", policy: pol("<DetachedContent>c</DetachedContent>"), token: p[0] + ".." + p[2], vars: map[string]string{"c": `{"x":2}`}, fault: "InvalidToken"},
 		{name: "detached without content", policy: pol(""), token: p[0] + ".." + p[2], fault: "InvalidToken"},
 		{name: "detached content unresolved", policy: pol("<DetachedContent>nope</DetachedContent>"), token: p[0] + ".." + p[2], fault: "FailedToResolveVariable"},
 		{name: "alg none", policy: pol(""), token: jwtRaw(`{"alg":"none"}`, "x", ""), fault: "AlgorithmMismatch"},
 		{name: "HS with public key as secret", policy: pol(""), token: jwtSignSecret(t, "HS256", k.pubPEM["rsa"], map[string]any{}), fault: "AlgorithmMismatch"},
 		{name: "b64 false", policy: pol(""), token: jwtRaw(`{"alg":"RS256","b64":false,"crit":["b64"]}`, "x", "s"), fault: "InvalidToken"},
-		{name: "wrong key", policy: pol(""), token: jwtSign(t, "RS256", "rsa2", nil, map[string]any{}), fault: "InvalidSignature"},
+		{name: "wrong key", policy: pol(""), token: jwtSign(t, "RS256", "rsa2", nil, map[string]any{}), fault: "InvalidToken"},
 		{name: "header mismatch", policy: pol(`<AdditionalHeaders><Claim name="typ">JOSE</Claim></AdditionalHeaders>`), token: signed, fault: "InvalidClaim"},
 		{name: "malformed", policy: pol(""), token: "x", fault: "FailedToDecode"},
 	} {
@@ -112,7 +112,7 @@ func TestVerifyJWS(t *testing.T) {
 
 func TestJWSLoadErrors(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
-		{`<GenerateJWS name="G"><Algorithm>RS256</Algorithm><PrivateKey><Value ref="k"/></PrivateKey></GenerateJWS>`, "Payload"},
+		{`<GenerateJWS name="G"><Algorithm>RS256</Algorithm><PrivateKey><Value ref="private.k"/></PrivateKey></GenerateJWS>`, "Payload"},
 		{`<VerifyJWS name="V"><Algorithm>ES256</Algorithm><SecretKey><Value ref="k"/></SecretKey></VerifyJWS>`, "PublicKey"},
 		{`<DecodeJWS name="D"><Source>x</Source><Algorithm>RS256</Algorithm></DecodeJWS>`, "AP103"},
 	} {

@@ -22,15 +22,19 @@ import (
 //
 // The algorithm comes from the policy only: a token whose alg header is
 // not a configured one (alg "none", an HS token against an RSA key, …)
-// fails with AlgorithmMismatch before any key is used. The order of checks
-// is: decode (FailedToDecode), alg (NoAlgorithmFoundInHeader,
-// AlgorithmMismatch), crit (UnhandledCriticalHeader), key
-// (FailedToResolveVariable, KeyParsingFailed, KeyIdMissing,
-// NoMatchingPublicKey, InsufficientKeyLength, WrongKeyType, InvalidCurve),
-// signature (InvalidSignature), times (TokenExpired, TokenNotYetValid,
-// with TimeAllowance), then Issuer/Audience/Subject (JwtIssuerMismatch,
-// JwtAudienceMismatch, JwtSubjectMismatch) and Id/AdditionalClaims/
-// AdditionalHeaders (InvalidClaim). Every fault is 401.
+// fails with AlgorithmMismatch (AlgorithmInTokenNotPresentInConfiguration
+// when <Algorithm> lists several) before any key is used. The order of
+// checks is: Source (FailedToResolveVariable), decode (FailedToDecode,
+// InvalidJsonFormat; InvalidToken for a five-part JWE), alg
+// (NoAlgorithmFoundInHeader, AlgorithmMismatch), crit
+// (UnhandledCriticalHeader), key (FailedToResolveVariable,
+// KeyParsingFailed, InvalidSecretKey, KeyIdMissing, NoMatchingPublicKey,
+// InsufficientKeyLength, WrongKeyType, InvalidCurve), signature
+// (InvalidToken), times (TokenExpired, TokenNotYetValid; iat in the future
+// unless IgnoreIssuedAt; all with TimeAllowance), then Issuer, Subject,
+// Audience, Id, AdditionalClaims and AdditionalHeaders (InvalidClaim).
+// Every fault is 401 and sets JWT.failed = true. Sources: the GenerateJWT
+// and DecodeJWT reference pages (error and variable tables).
 //
 // Variables: jwt.<policy>.valid ("true"/"false") and, on failure,
 // jwt.<policy>.error (the faultstring); on success the jwtSetVars set.
@@ -73,7 +77,11 @@ func newVerifyJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	if !ok {
 		return nil
 	}
-	v := &verifyJWT{name: p.Name, sig: joseSig{algs: algs, keys: keys, known: map[string]bool{}}, src: jwtSourceOf(p),
+	src, ok := jwtSourceOf(c, p)
+	if !ok {
+		return nil
+	}
+	v := &verifyJWT{name: p.Name, sig: joseSig{algs: algs, keys: keys, known: map[string]bool{}}, src: src,
 		iss: jwtVal(root.Child("Issuer")), sub: jwtVal(root.Child("Subject")),
 		aud: jwtVal(root.Child("Audience")), id: jwtVal(root.Child("Id"))}
 	if n := root.Child("TimeAllowance"); n != nil {
@@ -87,7 +95,7 @@ func newVerifyJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	if v.claims, _, ok = jwtClaims(c, root.Child("AdditionalClaims"), false); !ok {
 		return nil
 	}
-	if v.headers, _, ok = jwtClaims(c, root.Child("AdditionalHeaders"), true); !ok {
+	if v.headers, _, ok = jwtClaims(c, root.Child("AdditionalHeaders"), true, "alg"); !ok {
 		return nil
 	}
 	for _, el := range []struct {
@@ -141,6 +149,7 @@ func (v *verifyJWT) Execute(r *engine.Run) error {
 		if errors.As(err, &f) {
 			_ = r.Set(pre+"error", f.Message)
 		}
+		_ = r.Set("JWT.failed", true)
 		return err
 	}
 	jwtSetVars(r, v.name, t)
@@ -156,8 +165,11 @@ func (v *verifyJWT) verify(r *engine.Run) (*jwtParts, error) {
 	t, err := decodeJWT(tok)
 	if err != nil {
 		f := jwtFault(v.name, "FailedToDecode", "Failed to Decode Token")
-		if errors.Is(err, errJWE) {
+		switch {
+		case errors.Is(err, errJWE):
 			f = jwtFault(v.name, "InvalidToken", "Invalid token")
+		case errors.Is(err, errJSON):
+			f = jwtFault(v.name, "InvalidJsonFormat", "Invalid JSON in the header or payload")
 		}
 		f.Err = err
 		return nil, f
@@ -230,7 +242,7 @@ func (v *verifyJWT) checkClaims(r *engine.Run, t *jwtParts) error {
 		claim string
 		fault string
 		label string
-	}{{v.iss, "iss", "JwtIssuerMismatch", "Issuer"}, {v.sub, "sub", "JwtSubjectMismatch", "Subject"}, {v.id, "jti", "InvalidClaim", "Id"}} {
+	}{{v.iss, "iss", "InvalidClaim", "iss"}, {v.sub, "sub", "InvalidClaim", "sub"}, {v.id, "jti", "InvalidClaim", "jti"}} {
 		want, skip, err := v.want(r, c.val)
 		if err != nil {
 			return err
@@ -239,7 +251,7 @@ func (v *verifyJWT) checkClaims(r *engine.Run, t *jwtParts) error {
 			continue
 		}
 		if got, _ := t.payload[c.claim].(string); got != want {
-			return jwtFault(v.name, c.fault, "%s mismatch", c.label)
+			return jwtClaimFault(v.name, c.label)
 		}
 	}
 	want, skip, err := v.want(r, v.aud)
@@ -247,7 +259,7 @@ func (v *verifyJWT) checkClaims(r *engine.Run, t *jwtParts) error {
 		return err
 	}
 	if !skip && !jwtAudienceHas(t.payload["aud"], want) {
-		return jwtFault(v.name, "JwtAudienceMismatch", "Audience mismatch")
+		return jwtClaimFault(v.name, "aud")
 	}
 	for _, group := range []struct {
 		list []jwtClaim
@@ -263,14 +275,23 @@ func (v *verifyJWT) checkClaims(r *engine.Run, t *jwtParts) error {
 			}
 			wantV, err := jwtClaimValue(cl, s)
 			if err != nil {
-				return jwtFault(v.name, "InvalidClaim", "Invalid Claim: %s", cl.name)
+				return jwtClaimFault(v.name, cl.name)
 			}
 			if !jwtClaimMatches(group.in[cl.name], wantV) {
-				return jwtFault(v.name, "InvalidClaim", "Invalid Claim: policy claim(%s)", cl.name)
+				return jwtClaimFault(v.name, cl.name)
 			}
 		}
 	}
 	return nil
+}
+
+// jwtClaimFault is InvalidClaim for a missing or mismatching claim or
+// header. Apigee's table also lists JwtIssuerMismatch,
+// JwtAudienceMismatch and JwtSubjectMismatch, but Apigee X was observed
+// answering steps.jwt.InvalidClaim to a wrong audience, and the table
+// describes InvalidClaim as "a missing claim or claim mismatch".
+func jwtClaimFault(policy, claim string) *engine.Fault {
+	return engine.NewFault(jwtPrefix, "InvalidClaim", jwtStatus, "Invalid Claim: policy(%s), claim(%s)", policy, claim)
 }
 
 // jwtAudienceHas: aud is a string or an array of strings; the policy's
