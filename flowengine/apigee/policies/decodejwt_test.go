@@ -88,3 +88,28 @@ func FuzzJWTDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzJWSDecode: decodeJWS never panics; detached content is put back
+// into the compact form.
+func FuzzJWSDecode(f *testing.F) {
+	f.Add("eyJhbGciOiJIUzI1NiJ9..c2ln", "content")
+	f.Add("eyJhbGciOiJIUzI1NiJ9.eA.c2ln", "")
+	f.Fuzz(func(t *testing.T, tok, detached string) {
+		p, err := decodeJWS(tok, []byte(detached))
+		if err == nil && (p.header == nil || len(tok) > MaxJWTBytes || strings.Count(p.compact, ".") != 2) {
+			t.Fatalf("accepted %q", tok)
+		}
+	})
+}
+
+// FuzzJWTDuration: time spans parse without panics and never overflow.
+func FuzzJWTDuration(f *testing.F) {
+	for _, s := range []string{"30s", "1h", "1d", "500ms", "99999999999999999d", "-1s", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if d, err := jwtDuration(s); err == nil && d < 0 {
+			t.Fatalf("%q = %v", s, d)
+		}
+	})
+}

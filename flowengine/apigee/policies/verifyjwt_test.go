@@ -135,6 +135,9 @@ func TestVerifyJWT(t *testing.T) {
 				if v := get(r, "jwt.VJ.error"); !strings.Contains(v, "policy(VJ)") {
 					t.Errorf("error = %q", v)
 				}
+				if v := get(r, "JWT.failed"); v != "true" {
+					t.Errorf("JWT.failed = %s", v)
+				}
 				if v := get(r, "jwt.VJ.claim.subject"); v != "<null>" {
 					t.Errorf("claims set after a fault: subject = %s", v)
 				}
