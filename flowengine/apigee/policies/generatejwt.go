@@ -30,11 +30,11 @@ import (
 // time span from now or epoch seconds), jti (Id: empty = a random UUID),
 // iss, sub, aud (comma-separated = array) and AdditionalClaims (and
 // the JSON object a ref on AdditionalClaims names). The token goes to
-// OutputVariable, by default jwt.<policy>.generated_jwt [mem]. Faults
-// (401 [mem]): FailedToResolveVariable (a ref that does not resolve,
+// OutputVariable, by default jwt.<policy>.generated_jwt. Faults (401;
+// each sets JWT.failed): FailedToResolveVariable (a ref that does not resolve,
 // unless IgnoreUnresolvedVariables), InvalidPrivateKey,
-// InsufficientKeyLength, WrongKeyType,
-// InvalidCurve, InvalidClaim, GenerationFailed. Encrypted JWTs are a load
+// InvalidSecretKey, InsufficientKeyLength, WrongKeyType, InvalidCurve,
+// InvalidClaim, GenerationFailed. Encrypted JWTs are a load
 // error (AP401).
 func init() {
 	engine.Register(engine.Kind{Type: "GenerateJWT", Prefix: jwtPrefix, New: newGenerateJWT})

@@ -4,13 +4,21 @@ package policies
 // DecodeJWT; reference §4.13): configuration values, algorithms, keys,
 // token splitting, output variables and faults.
 //
-// Sources: the Apigee policy reference pages "GenerateJWT policy",
-// "VerifyJWT policy", "DecodeJWT policy" and the JWT troubleshooting pages
-// (FailedToDecode: "Failed to Decode Token: policy({0})"; the deployment
-// error InvalidNameForAdditionalClaim for registered claim names). Fault
-// names and strings not on a page flowproc could read are from memory of
-// the Apigee error tables and marked [mem]; every JWT fault has status 401
-// [mem: the JWT error tables list 401 throughout].
+// Sources: the Apigee X reference pages "GenerateJWT policy" (runtime
+// error table: every steps.jwt.* fault is 401; deployment errors
+// InvalidNameForAdditionalClaim, InvalidNameForAdditionalHeader,
+// InvalidVariableNameForSecret, InvalidSecretInConfig, InvalidTimeFormat;
+// OutputVariable default jwt.POLICYNAME.generated_jwt; JWT.failed) and
+// "DecodeJWT policy" (flow variable table: claim.expiry/issuedat/notbefore
+// in milliseconds, expiry_formatted 2017-09-28T21:30:45.000+0000,
+// time_remaining_formatted 00:59:59.926, seconds_remaining negative once
+// expired; default Source request.header.authorization with Bearer), the
+// "Decode JWT runtime error troubleshooting" page (FailedToDecode: "Failed
+// to Decode Token: policy({0})"), and a field report of Apigee X answering
+// steps.jwt.InvalidClaim to a wrong audience. Faultstrings other than
+// FailedToDecode's are flowproc's own wording, ending like Apigee's in
+// ": policy(<name>)". The JWS policies use the same codes under
+// steps.jws.* and variables under jws.<policy>.* [inferred].
 
 import (
 	"crypto"
