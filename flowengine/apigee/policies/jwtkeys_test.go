@@ -63,3 +63,27 @@ func TestJWTKeySources(t *testing.T) {
 		t.Errorf("1024-bit RSA: %s", got)
 	}
 }
+
+// TestVerifyJWTConcurrent shares one compiled policy (and its JWKS cache)
+// between goroutines; run with -race.
+func TestVerifyJWTConcurrent(t *testing.T) {
+	mock := upstream.NewMock()
+	mock.Func = func(_ context.Context, c *upstream.Call) (*upstream.Result, error) {
+		return &upstream.Result{Status: 200, Header: http.Header{}, Body: []byte(jwtJWKS(t, "rsa"))}, nil
+	}
+	p := jwtPolicy(t, `<VerifyJWT name="VJ"><Algorithm>RS256</Algorithm><Source>in</Source><PublicKey><JWKS uri="https://idp.example/keys"/></PublicKey></VerifyJWT>`)
+	tok := jwtSign(t, "RS256", "rsa", map[string]any{"kid": "rsa"}, map[string]any{"sub": "s"})
+	errs := make(chan string, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			r := jwtRun(t, map[string]string{"in": tok})
+			r.SetTestUpstream(mock)
+			errs <- faultOf(p.Execute(r))
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+}
