@@ -194,7 +194,15 @@ type jwtKeyConf struct {
 	jwksURI *msgtemplate.Template
 	jwksRef string
 	cache   *jwksCache
+	// static is a PEM key or certificate written in the policy, parsed
+	// at load time; pems caches keys parsed from variables (bounded).
+	static crypto.PublicKey
+	pemMu  sync.Mutex
+	pems   map[string]crypto.PublicKey
 }
+
+// maxCachedPEMs bounds the parsed keys one policy keeps.
+const maxCachedPEMs = 8
 
 // jwtKeys compiles the key elements for an algorithm family; sign says
 // whether the policy signs (PrivateKey) or verifies (PublicKey).
@@ -301,6 +309,16 @@ func jwtKeys(c *engine.Compiler, p *bundle.Policy, fam jwtAlgFamily, sign bool) 
 		if n != 1 {
 			c.Errorf(pub, diag.APBadPolicy, "<PublicKey> needs exactly one of <Value>, <Certificate>, <JWKS>")
 			return nil, false
+		}
+		for _, v := range []jwtValue{k.public, k.cert} {
+			if v.set && v.ref == "" {
+				key, err := publicFromPEM(v.text)
+				if err != nil {
+					c.Errorf(pub, diag.APBadPolicy, "<PublicKey>: the key written in the policy does not parse: %v", err)
+					return nil, false
+				}
+				k.static = key
+			}
 		}
 	}
 	return k, true
@@ -477,11 +495,14 @@ func (k *jwtKeyConf) publicKey(r *engine.Run, alg, kid string) (any, error) {
 		if k.cert.set {
 			v = k.cert
 		}
+		if k.static != nil {
+			return k.static, k.keyFits(alg, k.static)
+		}
 		s, ok := v.resolve(r)
 		if !ok {
 			return nil, k.fault("FailedToResolveVariable", "Failed to resolve variable %s", v.ref)
 		}
-		key, err := publicFromPEM(s)
+		key, err := k.cachedPEM(s)
 		if err != nil {
 			return nil, k.fault("KeyParsingFailed", "Failed to parse the public key")
 		}
@@ -519,6 +540,28 @@ func (k *jwtKeyConf) publicKey(r *engine.Run, alg, kid string) (any, error) {
 		return nil, k.fault("AlgorithmMismatch", "JWKS key %s is for algorithm %s, not %s", kid, a.String(), alg)
 	}
 	return raw, k.keyFits(alg, raw)
+}
+
+// cachedPEM parses a PEM key or certificate from a variable, reusing the
+// parse of the same text (at most maxCachedPEMs texts per policy).
+func (k *jwtKeyConf) cachedPEM(s string) (crypto.PublicKey, error) {
+	k.pemMu.Lock()
+	key, ok := k.pems[s]
+	k.pemMu.Unlock()
+	if ok {
+		return key, nil
+	}
+	key, err := publicFromPEM(s)
+	if err != nil {
+		return nil, err
+	}
+	k.pemMu.Lock()
+	if k.pems == nil || len(k.pems) >= maxCachedPEMs {
+		k.pems = map[string]crypto.PublicKey{}
+	}
+	k.pems[s] = key
+	k.pemMu.Unlock()
+	return key, nil
 }
 
 func parseJWKS(b []byte) (jwk.Set, error) {

@@ -218,6 +218,9 @@ func TestVerifyJWTLoadErrors(t *testing.T) {
 		{`<VerifyJWT name="V"><Algorithm>RS256</Algorithm><PublicKey><Value ref="k"/></PublicKey><TimeAllowance>soon</TimeAllowance></VerifyJWT>`, "TimeAllowance"},
 		{`<VerifyJWT name="V"><Algorithm>RS256</Algorithm><PublicKey><Value ref="k"/></PublicKey><Bogus/></VerifyJWT>`, "AP103"},
 		{`<VerifyJWT name="V"><Algorithm>HS256</Algorithm><SecretKey><Value ref="secret"/></SecretKey></VerifyJWT>`, "InvalidVariableNameForSecret"},
+		{`<VerifyJWT name="V"><Algorithm>RS256</Algorithm><PublicKey><Value>-----BEGIN PUBLIC KEY-----
+bm9wZQ==
+-----END PUBLIC KEY-----</Value></PublicKey></VerifyJWT>`, "does not parse"},
 		{`<VerifyJWT name="V"><Algorithm>HS256</Algorithm><SecretKey><Value>literal</Value></SecretKey></VerifyJWT>`, "InvalidSecretInConfig"},
 		{`<VerifyJWT name="V"><Algorithm>RS256</Algorithm><Source/><PublicKey><Value ref="k"/></PublicKey></VerifyJWT>`, "InvalidEmptyElement"},
 		{`<VerifyJWT name="V"><Algorithm>HS256</Algorithm><SecretKey><Value encoding="rot13" ref="private.k"/></SecretKey></VerifyJWT>`, "encoding"},
