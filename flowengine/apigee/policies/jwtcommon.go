@@ -217,6 +217,12 @@ func jwtKeys(c *engine.Compiler, p *bundle.Policy, fam jwtAlgFamily, sign bool) 
 		return nil, false
 	}
 	sk, pk, pub := root.Child("SecretKey"), root.Child("PrivateKey"), root.Child("PublicKey")
+	// A verifier with a private key, or a generator with a public key,
+	// is an encrypted JWT.
+	if n := map[bool]*bundle.Node{true: pub, false: pk}[sign]; n != nil && fam != famHMAC {
+		c.Errorf(n, diag.APBadPolicy, "<%s> in <%s> means an encrypted JWT (JWE), which is not supported", n.Name, root.Name)
+		return nil, false
+	}
 	switch {
 	case fam == famHMAC:
 		if sk == nil {

@@ -209,6 +209,7 @@ func TestVerifyJWTLoadErrors(t *testing.T) {
 		{`<VerifyJWT name="V"><Algorithms><Key>RSA-OAEP-256</Key></Algorithms><PrivateKey><Value ref="k"/></PrivateKey></VerifyJWT>`, "JWE"},
 		{`<VerifyJWT name="V"><Type>Encrypted</Type><Algorithm>RS256</Algorithm><PublicKey><Value ref="k"/></PublicKey></VerifyJWT>`, "JWE"},
 		{`<VerifyJWT name="V"><PublicKey><Value ref="k"/></PublicKey></VerifyJWT>`, "AP104"},
+		{`<VerifyJWT name="V"><Algorithm>RS256</Algorithm><PrivateKey><Value ref="private.k"/></PrivateKey></VerifyJWT>`, "JWE"},
 		{`<VerifyJWT name="V"><Algorithm>none</Algorithm><PublicKey><Value ref="k"/></PublicKey></VerifyJWT>`, "not supported"},
 		{`<VerifyJWT name="V"><Algorithm>HS256,RS256</Algorithm><SecretKey><Value ref="private.k"/></SecretKey></VerifyJWT>`, "mix"},
 		{`<VerifyJWT name="V"><Algorithm>HS256</Algorithm><PublicKey><Value ref="k"/></PublicKey></VerifyJWT>`, "SecretKey"},
