@@ -393,3 +393,60 @@ func TestKeyValueMapOperationsCorpus(t *testing.T) {
 		t.Errorf("%d KeyValueMapOperations policies in the corpus, want at least 5", n)
 	}
 }
+
+// FuzzKeyValueMapOperations: any key parts and value round-trip through
+// Put and Get (or are skipped as a whole), never panicking.
+func FuzzKeyValueMapOperations(f *testing.F) {
+	f.Add("a", "b", "v")
+	f.Add("", "x", "")
+	f.Add("a__b", "", "ü\x00")
+	put := `<KeyValueMapOperations name="P" mapIdentifier="fz"><Put override="true"><Key><Parameter ref="k1"/><Parameter ref="k2"/></Key><Value ref="v"/></Put>
+  <Get assignTo="out"><Key><Parameter ref="k1"/><Parameter ref="k2"/></Key></Get></KeyValueMapOperations>`
+	pol, errs := engine.TestPolicy(put, nil, nil)
+	if len(errs) > 0 {
+		f.Fatal(errs)
+	}
+	st, err := store.OpenConfig(context.Background(), store.Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, k1, k2, v string) {
+		r := engine.TestRun(context.Background(), engine.ProxyRequest, "GET", "/", nil, nil)
+		r.SetTestState(st)
+		_ = r.Set("k1", k1)
+		_ = r.Set("k2", k2)
+		_ = r.Set("v", v)
+		if err := pol.Execute(r); err != nil {
+			t.Fatalf("%q %q %q: %v", k1, k2, v, err)
+		}
+		got, ok := r.Get("out")
+		if len(k1)+len(k2)+2 <= kvmMaxKeyBytes && (!ok || got != v) {
+			t.Fatalf("%q %q: got %q (%v), want %q", k1, k2, got, ok, v)
+		}
+	})
+}
+
+// BenchmarkKeyValueMapOperationsGet is a Get of a composite key served
+// from the in-process cache (memory store behind it).
+func BenchmarkKeyValueMapOperationsGet(b *testing.B) {
+	ctx := context.Background()
+	st, err := store.OpenConfig(ctx, store.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := st.KV.Put(ctx, kvmEnv, "m", "a__GET", "v", 0, true); err != nil {
+		b.Fatal(err)
+	}
+	pol, errs := engine.TestPolicy(`<KeyValueMapOperations name="K" mapIdentifier="m"><Get assignTo="out"><Key><Parameter>a</Parameter><Parameter ref="request.verb"/></Key></Get></KeyValueMapOperations>`, nil, nil)
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		r := engine.TestRun(ctx, engine.ProxyRequest, "GET", "/", nil, nil)
+		r.SetTestState(st)
+		if err := pol.Execute(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -249,3 +249,76 @@ func TestVerifyAPIKeyCorpus(t *testing.T) {
 		t.Error("no VerifyAPIKey policy in the corpus")
 	}
 }
+
+// FuzzVerifyAPIKeyKey: whatever the client sends as a key, the policy
+// answers without panicking, and anything but a known key is
+// InvalidApiKey.
+func FuzzVerifyAPIKeyKey(f *testing.F) {
+	for _, s := range []string{"good-key", "", "' OR 1=1 --", ".*", "good-key\x00", "GOOD-KEY", strings.Repeat("k", 4096)} {
+		f.Add(s)
+	}
+	dir := f.TempDir()
+	for name, data := range vakFiles {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			f.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			f.Fatal(err)
+		}
+	}
+	prods, err := store.LoadFileProducts(context.Background(), dir, store.FileOptions{Org: "local"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	pol, errs := engine.TestPolicy(vakPolicy, nil, nil)
+	if len(errs) > 0 {
+		f.Fatal(errs)
+	}
+	known := map[string]bool{}
+	for _, k := range []string{"good-key", "revoked-key", "expired-key", "pending-key", "other-key", "ops-key", "revoked-app-key", "noid-key", "bob-key"} {
+		known[k] = true
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		r := engine.TestRun(context.Background(), engine.ProxyRequest, "GET", "/current", nil, nil)
+		r.SetTestProxyPath("/v1", "/current")
+		r.SetTestProducts(prods)
+		if err := r.Set("request.queryparam.apikey", key); err != nil {
+			t.Skip()
+		}
+		got := kvmFaultCode(pol.Execute(r))
+		if !known[key] && got != "oauth.v2.InvalidApiKey" {
+			t.Fatalf("key %q: %q, want oauth.v2.InvalidApiKey", key, got)
+		}
+	})
+}
+
+// BenchmarkVerifyAPIKey is one successful verification (lookup, checks,
+// product match, variables).
+func BenchmarkVerifyAPIKey(b *testing.B) {
+	dir := b.TempDir()
+	for name, data := range vakFiles {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		_ = os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	prods, err := store.LoadFileProducts(context.Background(), dir, store.FileOptions{Org: "local"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pol, errs := engine.TestPolicy(vakPolicy, nil, nil)
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		r := engine.TestRun(context.Background(), engine.ProxyRequest, "GET", "/forecast/today?apikey=good-key", nil, nil)
+		r.SetTestProxyPath("/v1", "/forecast/today")
+		r.SetTestProducts(prods)
+		if err := pol.Execute(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
