@@ -450,3 +450,41 @@ func BenchmarkKeyValueMapOperationsGet(b *testing.B) {
 		}
 	}
 }
+
+// TestKeyValueMapOperationsConcurrent runs Puts and cached Gets of one key
+// from several goroutines (go test -race): every Get sees a value some
+// Put wrote.
+func TestKeyValueMapOperationsConcurrent(t *testing.T) {
+	ctx := context.Background()
+	st := kvmFreshStores(t)
+	kPut := compile(t, `<KeyValueMapOperations name="P" mapIdentifier="c"><Put override="true"><Key><Parameter>k</Parameter></Key><Value ref="v"/></Put></KeyValueMapOperations>`)
+	kGet := compile(t, `<KeyValueMapOperations name="G" mapIdentifier="c"><InitialEntries><Entry><Key><Parameter>k</Parameter></Key><Value>w0</Value></Entry></InitialEntries>
+  <Get assignTo="out"><Key><Parameter>k</Parameter></Key></Get></KeyValueMapOperations>`)
+	errc := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			var err error
+			for i := range 100 {
+				r := engine.TestRun(ctx, engine.ProxyRequest, "GET", "/", nil, nil)
+				r.SetTestState(st)
+				if g%2 == 0 {
+					_ = r.Set("v", fmt.Sprintf("w%d", i))
+					err = kPut.Execute(r)
+				} else if err = kGet.Execute(r); err == nil {
+					if v := get(r, "out"); !strings.HasPrefix(v, "w") {
+						err = fmt.Errorf("get = %q", v)
+					}
+				}
+				if err != nil {
+					break
+				}
+			}
+			errc <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	}
+}
