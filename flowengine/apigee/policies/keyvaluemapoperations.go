@@ -63,9 +63,11 @@ import (
 //     store.ErrUnavailable) fail closed with the 500 fault
 //     steps.keyvaluemapoperations.ExecutionFailed.
 //   - Encrypted maps: seeds flagged encrypted are stored as given
-//     (docs/state.md); the SetVariableFailed fault (an encrypted value read
-//     into a non-private variable) is therefore never raised. Read secrets
-//     into private.* variables anyway.
+//     (docs/state.md), so Apigee's SetVariableFailed for an encrypted value
+//     read into a non-private variable does not arise; flowproc raises
+//     steps.keyvaluemapoperations.SetVariableFailed (500, Apigee's
+//     faultstring) when assignTo cannot be written (a read-only variable).
+//     Read secrets into private.* variables anyway.
 func init() {
 	engine.Register(engine.Kind{Type: "KeyValueMapOperations", Prefix: kvmPrefix, New: newKeyValueMapOperations})
 }
@@ -375,7 +377,11 @@ func (k *keyValueMapOperations) Execute(r *engine.Run) error {
 				continue
 			}
 			if err := r.Set(op.assignTo, v); err != nil {
-				return engine.NewFault(kvmPrefix, "SetVariableFailed", 500, "Failed to set variable %s: %v", op.assignTo, err)
+				// Apigee's faultstring (Key Value Map Operations runtime
+				// error troubleshooting, SetVariableFailed).
+				f := engine.NewFault(kvmPrefix, "SetVariableFailed", 500, "Failed to set variable %s in KeyValueMapStepDefinition %s", op.assignTo, k.name)
+				f.Err = err
+				return f
 			}
 		case kvmPut:
 			v, ok := op.value.resolve(r)

@@ -233,6 +233,10 @@ func TestKeyValueMapOperations(t *testing.T) {
 			policy: `<KeyValueMapOperations name="K" mapIdentifier="m"><Put><Key><Parameter>k</Parameter></Key><Value>v</Value></Put></KeyValueMapOperations>`,
 			kv:     &kvmDownKV{},
 			fault:  "steps.keyvaluemapoperations.ExecutionFailed"},
+		{name: "assignTo a read-only variable",
+			policy: `<KeyValueMapOperations name="K" mapIdentifier="m"><Get assignTo="proxy.pathsuffix"><Key><Parameter>k</Parameter></Key></Get></KeyValueMapOperations>`,
+			store:  []kvmStored{{kvmEnv, "m", "k", "v"}},
+			fault:  "steps.keyvaluemapoperations.SetVariableFailed"},
 		{name: "accepted settings",
 			policy: `<KeyValueMapOperations name="K" mapIdentifier="m" async="false" continueOnError="false" enabled="true"><DisplayName>K</DisplayName><Properties/>
   <ExclusiveCache>false</ExclusiveCache><ExpiryTimeInSecs>-1</ExpiryTimeInSecs><Delete><Key><Parameter>k</Parameter></Key></Delete></KeyValueMapOperations>`},
