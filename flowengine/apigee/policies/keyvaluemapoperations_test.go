@@ -492,3 +492,35 @@ func TestKeyValueMapOperationsConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyValueMapOperationsRedisDown: with the Redis KV and nothing
+// listening, every operation fails closed (ExecutionFailed wrapping
+// store.ErrUnavailable) within the store's operation timeout.
+func TestKeyValueMapOperationsRedisDown(t *testing.T) {
+	rd, err := store.NewRedis("redis://127.0.0.1:1/0", store.RedisOptions{OpTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	st := kvmFreshStores(t)
+	st.KV = rd.KV()
+	for _, src := range []string{
+		`<KeyValueMapOperations name="K" mapIdentifier="m"><Get assignTo="out"><Key><Parameter>k</Parameter></Key></Get></KeyValueMapOperations>`,
+		`<KeyValueMapOperations name="K" mapIdentifier="m"><Put><Key><Parameter>k</Parameter></Key><Value>v</Value></Put></KeyValueMapOperations>`,
+		`<KeyValueMapOperations name="K" mapIdentifier="m"><Delete><Key><Parameter>k</Parameter></Key></Delete></KeyValueMapOperations>`,
+	} {
+		r := engine.TestRun(context.Background(), engine.ProxyRequest, "GET", "/", nil, nil)
+		r.SetTestState(st)
+		start := time.Now()
+		err := compile(t, src).Execute(r)
+		if got := kvmFaultCode(err); got != "steps.keyvaluemapoperations.ExecutionFailed" || !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s: %v, want ExecutionFailed wrapping ErrUnavailable", src, err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("took %v", d)
+		}
+		if _, ok := r.Get("out"); ok {
+			t.Error("out set although the store is down")
+		}
+	}
+}
