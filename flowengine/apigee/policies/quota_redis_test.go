@@ -1,0 +1,70 @@
+package policies
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/flowproc/flowproc/flowengine/store"
+)
+
+// quotaRedis starts a throw-away redis-server on a free loopback port and
+// returns stores on it; the test is skipped when redis-server is not on
+// PATH (as the store package's Redis tests are).
+func quotaRedis(t *testing.T) *store.Stores {
+	t.Helper()
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not on PATH: Redis quota test skipped")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", t.TempDir(),
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		// Dial first so that the Redis client does not log refused
+		// connections while the server starts.
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
+		if err != nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("redis-server did not start: %v", err)
+			}
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		_ = c.Close()
+		st, err := store.OpenConfig(context.Background(), store.Config{URL: url, Prefix: "quotatest:"})
+		if err == nil {
+			t.Cleanup(func() { _ = st.Close() })
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server did not start: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestQuotaConcurrentRedis(t *testing.T) {
+	st := quotaRedis(t)
+	if n := quotaHammer(t, st); n != 100 {
+		t.Fatalf("allowed %d of 400 with a limit of 100", n)
+	}
+}
