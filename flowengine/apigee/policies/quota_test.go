@@ -402,3 +402,9 @@ func BenchmarkQuotaMemory(b *testing.B) {
 		}
 	}
 }
+
+// quotaPolicyInErrors is engine.TestPolicyIn with the diagnostics as text.
+func quotaPolicyInErrors(files map[string]string, name string) (engine.Policy, string) {
+	p, errs := engine.TestPolicyIn(files, name)
+	return p, errs.Error()
+}

@@ -24,7 +24,8 @@ import (
 // the window ends. flowproc choices:
 //   - <Allow> absent forgets the counter (count 0).
 //   - A <Quota name=> that is not a Quota policy of the bundle is a load
-//     error; <Quota ref=> resolving to no Quota policy is the runtime
+//     error, unless it contains a dot: Edge's samples put a flow variable
+//     there, so it is then read as ref=; <Quota ref=> resolving to no Quota policy is the runtime
 //     fault InvalidRLPolicy (policies.resetquota.InvalidRLPolicy, 500,
 //     "Invalid rate limit policy <name>").
 //   - An <Identifier ref=> that does not resolve addresses "_default",
@@ -45,7 +46,8 @@ type resetTarget struct {
 	quotaRef string       // dynamic target (ref=)
 	idName   string
 	idRef    string
-	allow    quotaIntRef // set: subtract; else forget
+	allow    quotaIntRef // the amount to subtract
+	hasAllow bool        // false: forget the counter
 }
 
 type resetQuota struct {
@@ -88,6 +90,13 @@ func newResetQuota(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 			continue
 		case name != "":
 			static = rq.quotas[name]
+			if static == nil && strings.Contains(name, ".") {
+				// Edge's ResetQuota examples put a flow variable in
+				// name= ("request.header.quotapolicy"): a name that is no
+				// Quota of the bundle but looks like a variable is one.
+				ref = name
+				break
+			}
 			if static == nil {
 				c.Errorf(qn, diag.APMissingPolicy, "Invalid rate limit policy %s (ResetQuota %s names no valid Quota policy of this bundle)", name, p.Name)
 				ok = false
@@ -102,12 +111,24 @@ func newResetQuota(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 			ids++
 			c.Unknown(in, "Allow")
 			t := resetTarget{quota: static, quotaRef: ref, idName: quotaAttr(in, "name"), idRef: strings.TrimSpace(quotaAttr(in, "ref"))}
-			if a := in.Child("Allow"); a != nil {
-				t.allow = parseQuotaInt(a, "Allow", p.Name, func(n *bundle.Node, code diag.Code, f string, args ...any) {
+			// Several <Allow> elements (Edge's sample has <Allow>100</Allow>
+			// and <Allow ref=…/>) merge as one <Allow ref=…>100</Allow>:
+			// the reference wins when it resolves.
+			for _, a := range in.Children {
+				if a.Name != "Allow" {
+					continue
+				}
+				v := parseQuotaInt(a, "Allow", p.Name, func(n *bundle.Node, code diag.Code, f string, args ...any) {
 					c.Errorf(n, code, f, args...)
 					ok = false
 				})
-				t.allow.set = t.allow.set || t.allow.ref != ""
+				if v.ref != "" {
+					t.allow.ref = v.ref
+				}
+				if v.set {
+					t.allow.val, t.allow.set = v.val, true
+				}
+				t.hasAllow = true
 			}
 			rq.targets = append(rq.targets, t)
 		}
@@ -159,7 +180,7 @@ func (rq *resetQuota) Execute(r *engine.Run) error {
 // lower subtracts the target's Allow from the counter at key, or forgets
 // it when there is no Allow.
 func (rq *resetQuota) lower(r *engine.Run, c store.Counter, q *quotaPolicy, t resetTarget, key string) error {
-	if !t.allow.set {
+	if !t.hasAllow {
 		return c.Reset(r.Ctx(), key)
 	}
 	n, ok, err := resolveQuotaInt(r, t.allow)
