@@ -15,7 +15,7 @@ import (
 // quotaRedis starts a throw-away redis-server on a free loopback port and
 // returns stores on it; the test is skipped when redis-server is not on
 // PATH (as the store package's Redis tests are).
-func quotaRedis(t *testing.T) *store.Stores {
+func quotaRedis(t *testing.T, now func() time.Time) *store.Stores {
 	t.Helper()
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -50,7 +50,7 @@ func quotaRedis(t *testing.T) *store.Stores {
 			continue
 		}
 		_ = c.Close()
-		st, err := store.OpenConfig(context.Background(), store.Config{URL: url, Prefix: "quotatest:"})
+		st, err := store.OpenConfig(context.Background(), store.Config{URL: url, Prefix: "quotatest:", Now: now})
 		if err == nil {
 			t.Cleanup(func() { _ = st.Close() })
 			return st
@@ -63,8 +63,16 @@ func quotaRedis(t *testing.T) *store.Stores {
 }
 
 func TestQuotaConcurrentRedis(t *testing.T) {
-	st := quotaRedis(t)
+	st := quotaRedis(t, nil)
 	if n := quotaHammer(t, st); n != 100 {
 		t.Fatalf("allowed %d of 400 with a limit of 100", n)
+	}
+}
+
+func TestSpikeArrestConcurrentRedis(t *testing.T) {
+	clk := &quotaClock{t: time.Date(2026, 1, 7, 10, 0, 0, 0, time.UTC)}
+	st := quotaRedis(t, clk.Now)
+	if n := spikeHammer(t, st, clk); n != 10 {
+		t.Fatalf("allowed %d requests in 10 steps of 100 ms at 10ps, want 10", n)
 	}
 }

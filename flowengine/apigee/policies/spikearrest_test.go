@@ -1,9 +1,14 @@
 package policies
 
 import (
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/flowproc/flowproc/flowengine/apigee/engine"
+	"github.com/flowproc/flowproc/flowengine/store"
 )
 
 const spikeViolation = "policies.ratelimit.SpikeArrestViolation"
@@ -85,5 +90,47 @@ func TestSpikeArrestLoadErrors(t *testing.T) {
 				t.Fatalf("load errors %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+// spikeHammer sends 10 bursts of 8 concurrent requests, 100 ms apart,
+// through a 10ps SpikeArrest on st and returns how many passed: one per
+// burst when the limiter is atomic.
+func spikeHammer(t *testing.T, st *store.Stores, clk *quotaClock) int {
+	t.Helper()
+	pol := compile(t, `<SpikeArrest name="SH"><Rate>10ps</Rate></SpikeArrest>`)
+	var mu sync.Mutex
+	n := 0
+	for burst := 0; burst < 10; burst++ {
+		var wg sync.WaitGroup
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := newRun(engine.ProxyRequest, "GET", "/", "", nil)
+				r.SetTestState(st)
+				err := pol.Execute(r)
+				var f *engine.Fault
+				switch {
+				case err == nil:
+					mu.Lock()
+					n++
+					mu.Unlock()
+				case errors.As(err, &f) && f.Code == spikeViolation:
+				default:
+					t.Errorf("unexpected error %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		clk.Add(100 * time.Millisecond)
+	}
+	return n
+}
+
+func TestSpikeArrestConcurrentMemory(t *testing.T) {
+	st, clk := quotaStores(t)
+	if n := spikeHammer(t, st, clk); n != 10 {
+		t.Fatalf("allowed %d requests in 10 steps of 100 ms at 10ps, want 10", n)
 	}
 }
