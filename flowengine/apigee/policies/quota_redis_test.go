@@ -17,6 +17,23 @@ import (
 // PATH (as the store package's Redis tests are).
 func quotaRedis(t *testing.T, now func() time.Time) *store.Stores {
 	t.Helper()
+	return quotaRedisStores(t, quotaRedisURL(t), "quotatest:", now)
+}
+
+// quotaRedisStores opens stores with key prefix on the server at url.
+func quotaRedisStores(t *testing.T, url, prefix string, now func() time.Time) *store.Stores {
+	t.Helper()
+	st, err := store.OpenConfig(context.Background(), store.Config{URL: url, Prefix: prefix, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// quotaRedisURL starts redis-server (see quotaRedis) and returns its URL.
+func quotaRedisURL(t *testing.T) string {
+	t.Helper()
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Skip("redis-server not on PATH: Redis quota test skipped")
@@ -50,10 +67,10 @@ func quotaRedis(t *testing.T, now func() time.Time) *store.Stores {
 			continue
 		}
 		_ = c.Close()
-		st, err := store.OpenConfig(context.Background(), store.Config{URL: url, Prefix: "quotatest:", Now: now})
+		st, err := store.OpenConfig(context.Background(), store.Config{URL: url})
 		if err == nil {
-			t.Cleanup(func() { _ = st.Close() })
-			return st
+			_ = st.Close()
+			return url
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("redis-server did not start: %v", err)
@@ -74,5 +91,22 @@ func TestSpikeArrestConcurrentRedis(t *testing.T) {
 	st := quotaRedis(t, clk.Now)
 	if n := spikeHammer(t, st, clk); n != 10 {
 		t.Fatalf("allowed %d requests in 10 steps of 100 ms at 10ps, want 10", n)
+	}
+}
+
+// TestQuotaRedis runs the Quota, SpikeArrest and ResetQuota scenarios on
+// Redis (each with its own key prefix and fake clock).
+func TestQuotaRedis(t *testing.T) {
+	url := quotaRedisURL(t)
+	var all []quotaScenario
+	all = append(all, quotaCases()...)
+	all = append(all, spikeCases()...)
+	all = append(all, resetQuotaCases()...)
+	for i, sc := range all {
+		t.Run(sc.name, func(t *testing.T) {
+			clk := &quotaClock{t: time.Date(2026, 1, 7, 10, 0, 30, 0, time.UTC)}
+			st := quotaRedisStores(t, url, fmt.Sprintf("quotatest%d:", i), clk.Now)
+			quotaRunScenario(t, sc, st, clk)
+		})
 	}
 }

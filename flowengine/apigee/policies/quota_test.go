@@ -66,6 +66,9 @@ type quotaScenario struct {
 // policy compiled from sc.files, and checks faults and variables.
 func quotaRunScenario(t *testing.T, sc quotaScenario, st *store.Stores, clk *quotaClock) {
 	t.Helper()
+	if sc.policy == "" {
+		sc.policy = "Q"
+	}
 	pols := map[string]engine.Policy{}
 	for i, rq := range sc.reqs {
 		clk.Add(rq.advance)
@@ -120,13 +123,14 @@ func quotaXML(attrs, body string) map[string]string {
 	return map[string]string{"Q.xml": `<Quota name="Q"` + attrs + `>` + body + `</Quota>`}
 }
 
-func TestQuota(t *testing.T) {
+// quotaCases are the Quota scenarios, run on memory and on Redis.
+func quotaCases() []quotaScenario {
 	minute := `<Allow count="2"/><Interval>1</Interval><TimeUnit>minute</TimeUnit>`
 	va := `<VerifyAPIKey name="VA"><APIKey ref="request.header.apikey"/></VerifyAPIKey>`
 	oa := `<OAuthV2 name="OA"><Operation>VerifyAccessToken</Operation></OAuthV2>`
 	// 2026-01-07 10:01:00 UTC in milliseconds: the end of the first minute.
 	endMinute := fmt.Sprint(time.Date(2026, 1, 7, 10, 1, 0, 0, time.UTC).UnixMilli())
-	cases := []quotaScenario{
+	return []quotaScenario{
 		{name: "default type counts per calendar minute", files: quotaXML("", minute), reqs: []quotaReq{
 			{vars: map[string]string{"ratelimit.Q.allowed.count": "2", "ratelimit.Q.used.count": "1", "ratelimit.Q.available.count": "1",
 				"ratelimit.Q.exceed.count": "0", "ratelimit.Q.total.exceed.count": "0", "ratelimit.Q.expiry.time": endMinute,
@@ -225,11 +229,11 @@ func TestQuota(t *testing.T) {
 				{fault: quotaViolation},
 			}},
 	}
-	for _, sc := range cases {
+}
+
+func TestQuota(t *testing.T) {
+	for _, sc := range quotaCases() {
 		t.Run(sc.name, func(t *testing.T) {
-			if sc.policy == "" {
-				sc.policy = "Q"
-			}
 			st, clk := quotaStores(t)
 			quotaRunScenario(t, sc, st, clk)
 		})

@@ -5,7 +5,8 @@ import (
 	"testing"
 )
 
-func TestResetQuota(t *testing.T) {
+// resetQuotaCases are the ResetQuota scenarios, run on memory and Redis.
+func resetQuotaCases() []quotaScenario {
 	q := `<Quota name="Q"><Allow count="2"/><Interval>1</Interval><TimeUnit>minute</TimeUnit><Identifier ref="request.header.client"/></Quota>`
 	q2 := `<Quota name="Q2"><Allow count="1"/><Interval>1</Interval><TimeUnit>hour</TimeUnit></Quota>`
 	files := func(r string) map[string]string {
@@ -43,7 +44,11 @@ func TestResetQuota(t *testing.T) {
 				{headers: []string{"q", "Nope"}, fault: "policies.resetquota.InvalidRLPolicy", msg: "Invalid rate limit policy Nope"}},
 		},
 	}
-	for _, sc := range cases {
+	return cases
+}
+
+func TestResetQuota(t *testing.T) {
+	for _, sc := range resetQuotaCases() {
 		t.Run(sc.name, func(t *testing.T) {
 			st, clk := quotaStores(t)
 			quotaRunScenario(t, sc, st, clk)

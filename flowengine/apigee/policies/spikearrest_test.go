@@ -18,7 +18,8 @@ func spikeXML(body string) map[string]string {
 	return map[string]string{"S.xml": `<SpikeArrest name="S">` + body + `</SpikeArrest>`}
 }
 
-func TestSpikeArrest(t *testing.T) {
+// spikeCases are the SpikeArrest scenarios, run on memory and on Redis.
+func spikeCases() []quotaScenario {
 	cases := []quotaScenario{
 		{name: "10pm allows one request every 6 s", files: spikeXML(`<Rate>10pm</Rate>`), reqs: []quotaReq{
 			{},
@@ -64,9 +65,15 @@ func TestSpikeArrest(t *testing.T) {
 			{},
 		}},
 	}
-	for _, sc := range cases {
+	for i := range cases {
+		cases[i].policy = "S"
+	}
+	return cases
+}
+
+func TestSpikeArrest(t *testing.T) {
+	for _, sc := range spikeCases() {
 		t.Run(sc.name, func(t *testing.T) {
-			sc.policy = "S"
 			st, clk := quotaStores(t)
 			quotaRunScenario(t, sc, st, clk)
 		})
