@@ -51,6 +51,8 @@ type corpusEntry struct {
 // RegularExpressionProtection, OAuthV2, VerifyAPIKey, SpikeArrest, Quota,
 // PopulateCache) come in part 2, and their entries skip until then.
 var entries = []corpusEntry{
+	{name: "dino-jwt-verify", tree: "dino-jwt-verify",
+		types: []string{"AssignMessage", "ExtractVariables", "Javascript", "KeyValueMapOperations", "RaiseFault", "VerifyJWT"}},
 	{name: "aps-condition-pattern-matching", tree: "aps-condition-pattern-matching",
 		types: []string{"AssignMessage", "Javascript"}},
 	{name: "aps-jira-release-notes", tree: "aps-jira-release-notes",
