@@ -51,6 +51,8 @@ type corpusEntry struct {
 // RegularExpressionProtection, OAuthV2, VerifyAPIKey, SpikeArrest, Quota,
 // PopulateCache) come in part 2, and their entries skip until then.
 var entries = []corpusEntry{
+	{name: "gcs-monolith-to-microservices-based-on-paths", tree: "gcs-monolith-to-microservices-based-on-paths",
+		types: []string{"AssignMessage", "CORS", "Javascript", "KeyValueMapOperations", "RaiseFault"}},
 	{name: "dino-jwt-verify", tree: "dino-jwt-verify",
 		types: []string{"AssignMessage", "ExtractVariables", "Javascript", "KeyValueMapOperations", "RaiseFault", "VerifyJWT"}},
 	{name: "aps-condition-pattern-matching", tree: "aps-condition-pattern-matching",
@@ -273,6 +275,22 @@ func project(t *testing.T, src, data string) string {
 	}
 	if err := os.Symlink(tests, filepath.Join(dir, "tests")); err != nil {
 		t.Fatal(err)
+	}
+	// Other files beside the tests (a products: directory with apps,
+	// API products and KVM seeds) are linked into the project as they are.
+	extra, _ := os.ReadDir(data)
+	for _, e := range extra {
+		switch e.Name() {
+		case "tests", engine.DeploymentFile, "substitutions.yaml":
+			continue
+		}
+		abs, err := filepath.Abs(filepath.Join(data, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(abs, filepath.Join(dir, e.Name())); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if b, err := os.ReadFile(filepath.Join(data, engine.DeploymentFile)); err == nil {
 		if err := os.WriteFile(filepath.Join(dir, engine.DeploymentFile), b, 0o644); err != nil {
