@@ -14,6 +14,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
 	"github.com/flowproc/flowproc/flowengine/store"
+	corpusdir "github.com/flowproc/flowproc/internal/corpus"
 )
 
 // cacheRC is a ResponseCache keyed by request.uri with extra elements.
@@ -239,5 +240,59 @@ func TestResponseCacheInABundle(t *testing.T) {
 	run("/v1/items?x=2")
 	if calls.Load() != 2 {
 		t.Errorf("another key: %d target calls, want 2", calls.Load())
+	}
+}
+
+// TestResponseCacheCorpus compiles the corpus's ResponseCache policies and
+// runs each once around a target response: a miss, then a hit.
+func TestResponseCacheCorpus(t *testing.T) {
+	corpus, ok := corpusdir.ApigeeDir()
+	if !ok {
+		t.Skip("Apigee corpus not present (../shared/corpus/apigee beside the repository, or $FLOWPROC_APIGEE_CORPUS)")
+	}
+	for _, c := range []struct {
+		file, path string
+		skipHdr    []string // headers that make the lookup skip ("": none)
+	}{
+		{"aps-pagination/apiproxy/policies/ResponseCache-1.xml", "/v1/restaurants?session_id=abc", nil},
+		{"devrel-data-api/apiproxy/policies/RC-response-cache.xml", "/v1/data?limit=5", []string{"cache-control", "no-cache"}},
+	} {
+		t.Run(filepath.Base(c.file), func(t *testing.T) {
+			src, err := os.ReadFile(filepath.Join(corpus, c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pol, errs := engine.TestPolicy(string(src), nil, nil)
+			if len(errs) > 0 || pol == nil {
+				t.Fatalf("compile: %v", errs)
+			}
+			name := strings.TrimSuffix(filepath.Base(c.file), ".xml")
+			st, _ := cacheStores(t, 0)
+			r := cacheRun(st, engine.ProxyRequest, c.path, nil)
+			if err := pol.Execute(r); err != nil {
+				t.Fatalf("first lookup: %v", err)
+			}
+			if got := get(r, "responsecache."+name+".cachehit"); got != "false" {
+				t.Fatalf("first lookup cachehit %s", got)
+			}
+			r2 := cacheRun(st, engine.TargetResponse, c.path, cacheTargetResponse(200, "page"))
+			if err := r2.Set("responsecache."+name+".cachekey", get(r, "responsecache."+name+".cachekey")); err != nil {
+				t.Fatal(err)
+			}
+			if err := pol.Execute(r2); err != nil {
+				t.Fatalf("populate: %v", err)
+			}
+			r3 := cacheRun(st, engine.ProxyRequest, c.path, nil)
+			var a *engine.Answered
+			if err := pol.Execute(r3); !errors.As(err, &a) || dump(a.Response) != "200 \n\npage" {
+				t.Fatalf("second lookup: %v", err)
+			}
+			if c.skipHdr != nil {
+				r4 := cacheRun(st, engine.ProxyRequest, c.path, nil, c.skipHdr...)
+				if err := pol.Execute(r4); err != nil {
+					t.Fatalf("skipped lookup answered: %v", err)
+				}
+			}
+		})
 	}
 }
