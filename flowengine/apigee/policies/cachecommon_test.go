@@ -103,3 +103,23 @@ func TestCacheStoreKeySeparatesResources(t *testing.T) {
 		t.Errorf("store keys of different caches collide: %q", a)
 	}
 }
+
+// FuzzCacheExpiryParse: any ExpirySettings value parses to a duration or
+// errCacheExpiry, never panics, and a timeout is never negative.
+func FuzzCacheExpiryParse(f *testing.F) {
+	for _, s := range []string{"300", "-1", "01-08-2026", "12:30:00", "99:99:99", "", "1e9", "12-31-9999"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 1, 7, 10, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, k := range []cacheExpiryKind{cacheExpiryTimeout, cacheExpiryDate, cacheExpiryTimeOfDay} {
+			d, err := cacheExpiry{kind: k}.parse(s, now)
+			if err != nil && !errors.Is(err, errCacheExpiry) {
+				t.Fatalf("parse(%d, %q): unexpected error %v", k, s, err)
+			}
+			if err == nil && k != cacheExpiryDate && d < 0 {
+				t.Fatalf("parse(%d, %q) = %v < 0", k, s, d)
+			}
+		}
+	})
+}
