@@ -296,3 +296,26 @@ func TestResponseCacheCorpus(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkCacheResponseCacheHit measures a request-side hit: key build,
+// memory store read, decode of a 4 KiB response and the answer.
+func BenchmarkCacheResponseCacheHit(b *testing.B) {
+	st, _ := cacheStores(b, 0)
+	p, errs := engine.TestPolicy(cacheRC(""), nil, nil)
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	r := cacheRun(st, engine.TargetResponse, "/x?a=1", cacheTargetResponse(200, strings.Repeat("z", 4096), "Content-Type", "text/plain"))
+	if err := p.Execute(r); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := cacheRun(st, engine.ProxyRequest, "/x?a=1", nil)
+		var a *engine.Answered
+		if err := p.Execute(r); !errors.As(err, &a) {
+			b.Fatalf("miss: %v", err)
+		}
+	}
+}
