@@ -55,8 +55,9 @@ import (
 //     <ExpirySettings>, in that order of precedence.
 //   - <CacheLookupTimeoutInSeconds>: a slower lookup is a miss; negative
 //     is the deployment error InvalidTimeout.
-//   - A response whose body exceeds the body limit (r.MaxBodyBytes), or
-//     whose entry exceeds the cache store's bound, is not cached (traced;
+//   - A response whose body exceeds the body limit (r.MaxBodyBytes) or
+//     cannot be read, or whose entry exceeds the cache store's bound, is
+//     not cached (traced;
 //     Apigee raises no runtime fault for ResponseCache). Connection,
 //     Content-Length and Transfer-Encoding are not stored.
 //   - On a hit the response side's policy does not store again.
@@ -208,7 +209,10 @@ func (rc *responseCache) populate(r *engine.Run) error {
 	}
 	body, err := m.Content()
 	if err != nil {
-		return err
+		// A body that cannot be read (above the budget, or not buffered)
+		// cannot be cached; the response itself is not at fault.
+		r.Print(rc.name, "response body unreadable; not cached: "+err.Error())
+		return nil
 	}
 	if max := r.MaxBodyBytes(); max > 0 && int64(len(body)) > max {
 		r.Print(rc.name, "response body above the body limit; not cached")
