@@ -272,6 +272,15 @@ func project(t *testing.T, src, data string) string {
 	if err := os.Symlink(tests, filepath.Join(dir, "tests")); err != nil {
 		t.Fatal(err)
 	}
+	// A products/ directory (developers, apps, API products) is the
+	// deployment's products: store when deployment.yaml names it.
+	if products, err := filepath.Abs(filepath.Join(data, "products")); err == nil {
+		if _, err := os.Stat(products); err == nil {
+			if err := os.Symlink(products, filepath.Join(dir, "products")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	if b, err := os.ReadFile(filepath.Join(data, engine.DeploymentFile)); err == nil {
 		if err := os.WriteFile(filepath.Join(dir, engine.DeploymentFile), b, 0o644); err != nil {
 			t.Fatal(err)
