@@ -20,10 +20,11 @@ import (
 //
 //   - GenerateAccessToken: grant types client_credentials and password
 //     (oauthv2_generate.go);
+//   - RefreshAccessToken (oauthv2_refresh.go);
 //   - VerifyAccessToken (oauthv2_verify.go);
 //   - InvalidateToken (oauthv2_invalidate.go).
 //
-// Any other operation (GenerateAuthorizationCode, RefreshAccessToken,
+// Any other operation (GenerateAuthorizationCode,
 // GenerateAccessTokenImplicitGrant, ValidateToken, the JWT operations) is
 // the load error AP401 naming it, as is <ExternalAuthorization>true: a
 // bundle that needs them does not deploy rather than run half-checked.
@@ -72,6 +73,10 @@ type oauthV2 struct {
 	accessTokenRef string   // "" = Authorization: Bearer
 	scopes         []string // required, any of them
 
+	// RefreshAccessToken.
+	refreshTokenRef string
+	reuseRefresh    bool
+
 	// InvalidateToken.
 	tokens []oauthTokenRef
 }
@@ -101,7 +106,7 @@ type oauthTokenRef struct {
 var oauthChildren = allowed("Operation", "ExpiresIn", "RefreshTokenExpiresIn", "SupportedGrantTypes", "GrantType",
 	"UserName", "PassWord", "ClientId", "ClientSecret", "Scope", "GenerateResponse", "GenerateErrorResponse",
 	"RFCCompliantRequestResponse", "Attributes", "AccessToken", "Tokens", "ExternalAuthorization", "StoreToken",
-	"ReuseRefreshToken", "AppEndUser", "CacheExpiryInSeconds")
+	"ReuseRefreshToken", "RefreshToken", "AppEndUser", "CacheExpiryInSeconds")
 
 func newOAuthV2(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	root := p.Root
@@ -145,10 +150,12 @@ func newOAuthV2(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 		if n := root.Child("Scope"); n != nil {
 			o.scopes = strings.Fields(n.Text)
 		}
+	case "RefreshAccessToken":
+		ok = o.compileRefresh(c, root, fail) && ok
 	case "InvalidateToken":
 		ok = o.compileInvalidate(c, root, fail) && ok
 	default:
-		fail(opn, "<Operation>%s is not supported (flowproc runs GenerateAccessToken, VerifyAccessToken and InvalidateToken)", o.op)
+		fail(opn, "<Operation>%s is not supported (flowproc runs GenerateAccessToken, RefreshAccessToken, VerifyAccessToken and InvalidateToken)", o.op)
 	}
 	if !ok {
 		return nil
@@ -276,6 +283,8 @@ func (o *oauthV2) Execute(r *engine.Run) error {
 		return o.generateAccessToken(r)
 	case "VerifyAccessToken":
 		return o.verifyAccessToken(r)
+	case "RefreshAccessToken":
+		return o.refreshAccessToken(r)
 	case "InvalidateToken":
 		return o.invalidate(r)
 	}

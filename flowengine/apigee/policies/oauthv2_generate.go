@@ -73,8 +73,7 @@ func (o *oauthV2) generateAccessToken(r *engine.Run) error {
 	if subtle.ConstantTimeCompare([]byte(secret), []byte(m.Credential.ConsumerSecret)) != 1 {
 		return invalid(errors.New("client secret does not match"))
 	}
-	now := time.Now()
-	if err := m.Check(now); err != nil {
+	if err := m.Check(time.Now()); err != nil {
 		return invalid(err)
 	}
 	if grant == "password" {
@@ -92,6 +91,43 @@ func (o *oauthV2) generateAccessToken(r *engine.Run) error {
 		return o.genFault("invalid_scope", 400, "Invalid scope", err)
 	}
 
+	attrs, shown := o.tokenAttributes(r)
+	return o.issue(r, oauthIssue{m: m, clientID: id, products: products, scope: scope, grant: grant,
+		attrs: attrs, shown: shown, refresh: grant != "client_credentials"})
+}
+
+// oauthIssue is what a new access token is issued for.
+type oauthIssue struct {
+	m                *store.KeyMatch
+	clientID         string
+	products         []string
+	scope, grant     string
+	attrs, shown     map[string]string
+	refresh          bool   // issue a refresh token with it
+	reuseRefresh     string // keep this refresh token instead of a new one
+	refreshExpiresAt time.Time
+	refreshCount     int
+}
+
+// oauthRefreshCountAttr is the token attribute counting refreshes; it is
+// internal and never shown.
+const oauthRefreshCountAttr = "flowproc.refresh_count"
+
+// issue stores a new access token (and refresh token) and answers or sets
+// oauthv2accesstoken.<policy>.*.
+func (o *oauthV2) issue(r *engine.Run, in oauthIssue) error {
+	now := time.Now()
+	m, id, products, scope, grant, shown := in.m, in.clientID, in.products, in.scope, in.grant, in.shown
+	attrs := map[string]string{}
+	for k, v := range in.attrs {
+		attrs[k] = v
+	}
+	if in.refreshCount > 0 {
+		attrs[oauthRefreshCountAttr] = strconv.Itoa(in.refreshCount)
+	}
+	if len(attrs) == 0 {
+		attrs = nil
+	}
 	access, err := oauthNewToken()
 	if err != nil {
 		return o.storeFault(err)
@@ -100,14 +136,18 @@ func (o *oauthV2) generateAccessToken(r *engine.Run) error {
 	if expiresIn <= 0 {
 		expiresIn = oauthDefaultExpiresIn
 	}
-	attrs, shown := o.tokenAttributes(r)
 	tok := store.Token{
 		Kind: store.AccessToken, Value: access, ClientID: id, AppName: m.App.Name, DeveloperEmail: m.Developer.Email,
 		APIProducts: products, Scope: scope, GrantType: grant, Attributes: attrs, IssuedAt: now, ExpiresAt: now.Add(expiresIn),
 	}
 	var refresh string
 	var refreshTTL time.Duration
-	if grant != "client_credentials" {
+	switch {
+	case in.reuseRefresh != "":
+		refresh = in.reuseRefresh
+		tok.RefreshToken = refresh
+		refreshTTL = in.refreshExpiresAt.Sub(now)
+	case in.refresh:
 		if refresh, err = oauthNewToken(); err != nil {
 			return o.storeFault(err)
 		}
@@ -143,7 +183,7 @@ func (o *oauthV2) generateAccessToken(r *engine.Run) error {
 		"application_name":         m.App.Name,
 		"scope":                    scope,
 		"expires_in":               strconv.FormatInt(secs, 10),
-		"refresh_count":            "0",
+		"refresh_count":            strconv.Itoa(in.refreshCount),
 		"status":                   "approved",
 	}
 	if refresh != "" {

@@ -164,8 +164,10 @@ func TestOAuthV2Load(t *testing.T) {
 		{name: "no Operation", policy: `<OAuthV2 name="O"/>`, loadErr: "has no <Operation>"},
 		{name: "authorization code not run", policy: `<OAuthV2 name="O"><Operation>GenerateAuthorizationCode</Operation></OAuthV2>`,
 			loadErr: "<Operation>GenerateAuthorizationCode is not supported"},
-		{name: "refresh not run", policy: `<OAuthV2 name="O"><Operation>RefreshAccessToken</Operation></OAuthV2>`,
-			loadErr: "<Operation>RefreshAccessToken is not supported"},
+		{name: "implicit grant not run", policy: `<OAuthV2 name="O"><Operation>GenerateAccessTokenImplicitGrant</Operation></OAuthV2>`,
+			loadErr: "<Operation>GenerateAccessTokenImplicitGrant is not supported"},
+		{name: "refresh: bad RefreshTokenExpiresIn", policy: `<OAuthV2 name="O"><Operation>RefreshAccessToken</Operation><RefreshTokenExpiresIn>-1</RefreshTokenExpiresIn></OAuthV2>`,
+			loadErr: "not a number of milliseconds"},
 		{name: "unsupported grant type", policy: `<OAuthV2 name="O"><Operation>GenerateAccessToken</Operation>
   <SupportedGrantTypes><GrantType>authorization_code</GrantType></SupportedGrantTypes></OAuthV2>`, loadErr: `grant type "authorization_code"`},
 		{name: "bad ExpiresIn", policy: `<OAuthV2 name="O"><Operation>GenerateAccessToken</Operation><ExpiresIn>soon</ExpiresIn></OAuthV2>`,
@@ -392,4 +394,60 @@ func TestOAuthV2Invalidate(t *testing.T) {
 	if !errors.As(err, &f) || f.Code != "steps.oauth.v2.FailedToResolveToken" {
 		t.Errorf("missing token variable: %v", err)
 	}
+}
+
+// TestOAuthV2Refresh issues a password-grant token, refreshes it and
+// checks the new tokens, the revocation of the old refresh token and the
+// refusals.
+func TestOAuthV2Refresh(t *testing.T) {
+	prods := oauthProducts(t)
+	r, err := oauthExec(t, prods, oauthGenPolicy, "POST", "/token", "/token", "grant_type=password&username=u&password=p&scope=read",
+		"Content-Type", oauthFormCT, "Authorization", oauthBasicHeader("ada-id", "ada-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refresh, _ := r.Get("oauthv2accesstoken.G.refresh_token")
+	const ref = `<OAuthV2 name="R"><Operation>RefreshAccessToken</Operation><ExpiresIn>60000</ExpiresIn><GenerateResponse enabled="false"/></OAuthV2>`
+	form := []string{"Content-Type", oauthFormCT}
+	r, err = oauthExec(t, prods, ref, "POST", "/token", "/token", "grant_type=refresh_token&refresh_token="+refresh, form...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"client_id": "ada-id", "scope": "read", "expires_in": "60", "refresh_count": "1", "api_product_list": "[weather]"}
+	for k, v := range want {
+		if got, _ := r.Get("oauthv2accesstoken.R." + k); got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+	access, _ := r.Get("oauthv2accesstoken.R.access_token")
+	refresh2, _ := r.Get("oauthv2accesstoken.R.refresh_token")
+	if refresh2 == "" || refresh2 == refresh {
+		t.Fatalf("new refresh token %q", refresh2)
+	}
+	if _, err := oauthExec(t, prods, oauthVerifyPolicy, "GET", "/forecast", "/forecast", "", "Authorization", "Bearer "+access); err != nil {
+		t.Errorf("refreshed access token: %v", err)
+	}
+	r, err = oauthExec(t, prods, ref, "POST", "/token", "/token", "grant_type=refresh_token&refresh_token="+refresh2, form...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.Get("oauthv2accesstoken.R.refresh_count"); got != "2" {
+		t.Errorf("second refresh_count = %q", got)
+	}
+	refresh3, _ := r.Get("oauthv2accesstoken.R.refresh_token")
+	fault := func(name, body string, headers ...string) {
+		t.Helper()
+		_, err := oauthExec(t, prods, ref, "POST", "/token", "/token", body, append(form, headers...)...)
+		var f *engine.Fault
+		if !errors.As(err, &f) || f.Code != "steps.oauth.v2."+name {
+			t.Errorf("%s: %v, want %s", body, err, name)
+		}
+	}
+	fault("invalid_request", "grant_type=refresh_token&refresh_token="+refresh) // used: revoked
+	fault("invalid_request", "grant_type=refresh_token&refresh_token=nope")
+	fault("invalid_request", "grant_type=refresh_token")
+	fault("invalid_request", "refresh_token="+refresh2)
+	fault("invalid_request", "grant_type=refresh_token&refresh_token="+refresh2) // used by the second refresh
+	fault("unsupported_grant_type", "grant_type=client_credentials&refresh_token="+refresh3)
+	fault("invalid_client", "grant_type=refresh_token&refresh_token="+refresh3, "Authorization", oauthBasicHeader("other-id", "s"))
 }

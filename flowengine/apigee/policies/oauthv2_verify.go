@@ -134,6 +134,9 @@ func (o *oauthV2) setVerifyVars(r *engine.Run, token string, tok store.Token, m 
 		set("apiproduct."+n, v)
 	}
 	for n, v := range tok.Attributes {
+		if n == oauthRefreshCountAttr {
+			continue
+		}
 		set("accesstoken."+n, v)
 	}
 	org, _ := r.Get("organization.name")
