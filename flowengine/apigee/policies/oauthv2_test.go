@@ -260,6 +260,13 @@ func TestOAuthV2Verify(t *testing.T) {
 // products of oauthFiles.
 func oauthExec(t *testing.T, prods store.Products, src, method, path, suffix, body string, headers ...string) (*engine.Run, error) {
 	t.Helper()
+	return oauthExecIn(t, nil, prods, src, method, path, suffix, body, headers...)
+}
+
+// oauthExecIn is oauthExec on the state stores st (nil: the process-wide
+// memory stores).
+func oauthExecIn(t *testing.T, st *store.Stores, prods store.Products, src, method, path, suffix, body string, headers ...string) (*engine.Run, error) {
+	t.Helper()
 	pol, errs := engine.TestPolicy(src, nil, nil)
 	if len(errs) > 0 || pol == nil {
 		t.Fatalf("load: %v", errs)
@@ -267,6 +274,9 @@ func oauthExec(t *testing.T, prods store.Products, src, method, path, suffix, bo
 	r := engine.TestRun(context.Background(), engine.ProxyRequest, method, path, []byte(body), nil, headers...)
 	r.SetTestProxyPath("/base", suffix)
 	r.SetTestProducts(prods)
+	if st != nil {
+		r.SetTestState(st)
+	}
 	return r, pol.Execute(r)
 }
 
