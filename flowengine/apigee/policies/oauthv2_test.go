@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -42,10 +44,18 @@ var oauthFiles = map[string]string{
 }
 
 // oauthProducts loads oauthFiles from a temp directory.
-func oauthProducts(t *testing.T) *store.FileProducts {
+func oauthProducts(t testing.TB) *store.FileProducts {
 	t.Helper()
 	dir := t.TempDir()
-	kvmWrite(t, dir, oauthFiles)
+	for name, data := range oauthFiles {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	p, err := store.LoadFileProducts(context.Background(), dir, store.FileOptions{Org: "local"})
 	if err != nil {
 		t.Fatal(err)
