@@ -32,7 +32,8 @@ import (
 // Faults (Apigee's GetOAuthV2Info error reference, status 500): a variable
 // that does not resolve steps.oauth.v2.FailedToResolve{AccessToken,
 // RefreshToken,ClientId}; an unknown, expired or revoked token
-// steps.oauth.v2.invalid_access_token "Invalid Access Token" /
+// steps.oauth.v2.invalid_access_token "Invalid Access Token" (an expired
+// one steps.oauth.v2.access_token_expired "Access Token expired") /
 // steps.oauth.v2.invalid_refresh_token "Invalid Refresh Token"; an
 // unknown client steps.oauth.v2.invalid_client-invalid_client_id
 // "ClientId is Invalid".
@@ -106,14 +107,24 @@ func (g *getOAuthV2Info) token(r *engine.Run, kind store.TokenKind, v, prefix st
 		return oauthFault("steps.oauth.v2.ExecutionFailed", 500, "Execution of GetOAuthV2Info "+g.name+" failed: token store unavailable", err)
 	}
 	now := time.Now()
-	if !found || !now.Before(tok.ExpiresAt) {
+	if !found {
+		return invalid
+	}
+	expiry := tok.ExpiresAt
+	if kind == store.AccessToken {
+		expiry = oauthExpiry(tok)
+	}
+	if !now.Before(expiry) {
+		if kind == store.AccessToken {
+			return oauthFault("steps.oauth.v2.access_token_expired", 500, "Access Token expired", nil)
+		}
 		return invalid
 	}
 	p := prefix + g.name + "."
 	set := func(n, val string) { _ = r.Set(p+n, val) }
 	if kind == store.AccessToken {
 		for n, val := range tok.Attributes {
-			if n != oauthRefreshCountAttr {
+			if !oauthInternal(n) {
 				set("accesstoken."+n, val)
 			}
 		}
@@ -124,7 +135,7 @@ func (g *getOAuthV2Info) token(r *engine.Run, kind store.TokenKind, v, prefix st
 	}
 	set("client_id", tok.ClientID)
 	set("scope", tok.Scope)
-	set("expires_in", strconv.FormatInt(int64(tok.ExpiresAt.Sub(now)/time.Second), 10))
+	set("expires_in", strconv.FormatInt(int64(expiry.Sub(now)/time.Second), 10))
 	set("issued_at", strconv.FormatInt(tok.IssuedAt.UnixMilli(), 10))
 	set("status", "approved")
 	set("developer.email", tok.DeveloperEmail)

@@ -26,6 +26,8 @@ func TestGetOAuthV2Info(t *testing.T) {
 		}},
 		{name: "unknown access token", policy: byToken, headers: []string{"tok", "nope"}, setup: ok,
 			fault: "steps.oauth.v2.invalid_access_token", faultMsg: "Invalid Access Token", vars: map[string]string{"oauthv2accesstoken.GI.client_id": unset}},
+		{name: "expired access token", policy: byToken, headers: []string{"tok", oauthPutExpired(t)}, setup: ok,
+			fault: "steps.oauth.v2.access_token_expired", faultMsg: "Access Token expired"},
 		{name: "token variable absent", policy: byToken, setup: ok, fault: "steps.oauth.v2.FailedToResolveAccessToken"},
 		{name: "unknown refresh token", policy: `<GetOAuthV2Info name="GR"><RefreshToken ref="request.header.tok"/></GetOAuthV2Info>`,
 			headers: []string{"tok", tok}, setup: ok, fault: "steps.oauth.v2.invalid_refresh_token"},

@@ -109,9 +109,33 @@ type oauthIssue struct {
 	refreshCount     int
 }
 
-// oauthRefreshCountAttr is the token attribute counting refreshes; it is
-// internal and never shown.
+// oauthRefreshCountAttr is the token attribute counting refreshes.
+// Attributes starting with "flowproc." are internal: never shown, never
+// settable by SetOAuthV2Info.
 const oauthRefreshCountAttr = "flowproc.refresh_count"
+
+// oauthExpiresAttr is the token attribute holding an access token's real
+// expiry (Unix milliseconds). The store keeps the token oauthExpiredGrace
+// longer, so that VerifyAccessToken can answer access_token_expired, as
+// Apigee does for a token it still holds, instead of
+// invalid_access_token.
+const oauthExpiresAttr = "flowproc.expires_at"
+
+// oauthExpiredGrace is how long an expired access token stays in the
+// store.
+const oauthExpiredGrace = time.Hour
+
+// oauthInternal reports whether a token attribute is flowproc's own.
+func oauthInternal(name string) bool { return strings.HasPrefix(name, "flowproc.") }
+
+// oauthExpiry is when an access token expires: its real expiry when
+// recorded, else the store's.
+func oauthExpiry(t store.Token) time.Time {
+	if ms, err := strconv.ParseInt(t.Attributes[oauthExpiresAttr], 10, 64); err == nil {
+		return time.UnixMilli(ms)
+	}
+	return t.ExpiresAt
+}
 
 // issue stores a new access token (and refresh token) and answers or sets
 // oauthv2accesstoken.<policy>.*.
@@ -125,9 +149,6 @@ func (o *oauthV2) issue(r *engine.Run, in oauthIssue) error {
 	if in.refreshCount > 0 {
 		attrs[oauthRefreshCountAttr] = strconv.Itoa(in.refreshCount)
 	}
-	if len(attrs) == 0 {
-		attrs = nil
-	}
 	access, err := oauthNewToken()
 	if err != nil {
 		return o.storeFault(err)
@@ -138,8 +159,9 @@ func (o *oauthV2) issue(r *engine.Run, in oauthIssue) error {
 	}
 	tok := store.Token{
 		Kind: store.AccessToken, Value: access, ClientID: id, AppName: m.App.Name, DeveloperEmail: m.Developer.Email,
-		APIProducts: products, Scope: scope, GrantType: grant, Attributes: attrs, IssuedAt: now, ExpiresAt: now.Add(expiresIn),
+		APIProducts: products, Scope: scope, GrantType: grant, Attributes: attrs, IssuedAt: now, ExpiresAt: now.Add(expiresIn + oauthExpiredGrace),
 	}
+	attrs[oauthExpiresAttr] = strconv.FormatInt(now.Add(expiresIn).UnixMilli(), 10)
 	var refresh string
 	var refreshTTL time.Duration
 	switch {
@@ -159,6 +181,12 @@ func (o *oauthV2) issue(r *engine.Run, in oauthIssue) error {
 		tok.RefreshToken = refresh
 		rt := tok
 		rt.Kind, rt.Value, rt.RefreshToken, rt.ExpiresAt = store.RefreshToken, refresh, "", now.Add(keep)
+		rt.Attributes = map[string]string{}
+		for k, v := range attrs {
+			if k != oauthExpiresAttr {
+				rt.Attributes[k] = v
+			}
+		}
 		if err := r.State().Tokens.Put(r.Ctx(), rt); err != nil {
 			return o.storeFault(err)
 		}

@@ -103,7 +103,7 @@ func (o *oauthV2) refreshAccessToken(r *engine.Run) error {
 	count, _ := strconv.Atoi(old.Attributes[oauthRefreshCountAttr])
 	attrs, shown := map[string]string{}, map[string]string{}
 	for k, v := range old.Attributes {
-		if k != oauthRefreshCountAttr {
+		if !oauthInternal(k) {
 			attrs[k], shown[k] = v, v
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,24 @@ func oauthPutToken(t *testing.T, id, scope string) string {
 	err = store.MemoryStores().Tokens.Put(context.Background(), store.Token{Kind: store.AccessToken, Value: v, ClientID: id,
 		AppName: "ada-app", Scope: scope, GrantType: "client_credentials", Attributes: map[string]string{"tenant": "t1"},
 		IssuedAt: now, ExpiresAt: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// oauthPutExpired stores an access token of ada-id that expired a
+// minute ago and is still in its grace period.
+func oauthPutExpired(t *testing.T) string {
+	t.Helper()
+	v, err := oauthNewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	err = store.MemoryStores().Tokens.Put(context.Background(), store.Token{Kind: store.AccessToken, Value: v, ClientID: "ada-id",
+		Attributes: map[string]string{oauthExpiresAttr: strconv.FormatInt(now.Add(-time.Minute).UnixMilli(), 10)},
+		IssuedAt:   now.Add(-time.Hour), ExpiresAt: now.Add(oauthExpiredGrace - time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,6 +222,14 @@ func TestOAuthV2Verify(t *testing.T) {
 	bearer := func(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
 	const invalid = "keymanagement.service.invalid_access_token"
 	cases := []pcase{
+		{name: "issued token: internal attributes hidden", policy: oauthVerifyPolicy, path: "/forecast", suffix: "/forecast", setup: ok,
+			headers: []string{"Authorization", "Bearer " + oauthIssued(t, prods)},
+			vars:    map[string]string{"accesstoken.flowproc.expires_at": unset},
+			check: func(t *testing.T, r *engine.Run) {
+				if v, _ := r.Get("expires_in"); v != "1799" && v != "1800" {
+					t.Errorf("expires_in = %q, want the real 30 minutes, not the grace period", v)
+				}
+			}},
 		{name: "valid token: variables", policy: oauthVerifyPolicy, path: "/forecast/today", suffix: "/forecast/today", headers: bearer(good), setup: ok,
 			vars: map[string]string{
 				"access_token":                        good,
@@ -244,6 +271,8 @@ func TestOAuthV2Verify(t *testing.T) {
 			headers: []string{"Authorization", oauthBasicHeader("ada-id", "ada-secret")}, fault: "oauth.v2.InvalidAccessToken"},
 		{name: "unknown token", policy: oauthVerifyPolicy, path: "/forecast", suffix: "/forecast", headers: bearer("foobar"), setup: ok,
 			fault: invalid, faultMsg: "Invalid Access Token"},
+		{name: "expired token", policy: oauthVerifyPolicy, path: "/forecast", suffix: "/forecast", headers: bearer(oauthPutExpired(t)), setup: ok,
+			fault: "keymanagement.service.access_token_expired", faultMsg: "Access Token expired", vars: map[string]string{"client_id": unset}},
 		{name: "empty token", policy: oauthVerifyPolicy, path: "/forecast", suffix: "/forecast", headers: bearer(""), setup: ok, fault: "oauth.v2.InvalidAccessToken"},
 		{name: "token with a character changed", policy: oauthVerifyPolicy, path: "/forecast", suffix: "/forecast",
 			headers: bearer(good[:31] + string(rune('A'+(good[31]+1)%26))), setup: ok, fault: invalid},
@@ -470,4 +499,17 @@ func TestOAuthV2Refresh(t *testing.T) {
 	fault("invalid_request", "grant_type=refresh_token&refresh_token="+refresh2) // used by the second refresh
 	fault("unsupported_grant_type", "grant_type=client_credentials&refresh_token="+refresh3)
 	fault("invalid_client", "grant_type=refresh_token&refresh_token="+refresh3, "Authorization", oauthBasicHeader("other-id", "s"))
+}
+
+// oauthIssued issues a client_credentials token of ada-id with
+// oauthGenPolicy (30 minutes).
+func oauthIssued(t *testing.T, prods store.Products) string {
+	t.Helper()
+	r, err := oauthExec(t, prods, oauthGenPolicy, "POST", "/token", "/token", "grant_type=client_credentials",
+		"Content-Type", oauthFormCT, "Authorization", oauthBasicHeader("ada-id", "ada-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := r.Get("oauthv2accesstoken.G.access_token")
+	return v
 }

@@ -19,7 +19,8 @@ import (
 //
 //	no Authorization header, not Bearer   oauth.v2.InvalidAccessToken       "Invalid access token"
 //	<AccessToken> variable absent         steps.oauth.v2.FailedToResolveAccessToken (500)
-//	unknown, expired or revoked token     keymanagement.service.invalid_access_token "Invalid Access Token"
+//	unknown or revoked token              keymanagement.service.invalid_access_token "Invalid Access Token"
+//	expired token                         keymanagement.service.access_token_expired "Access Token expired"
 //	client's credential revoked/expired   keymanagement.service.access_token_not_approved "Access Token not approved"
 //	app revoked                           keymanagement.service.invalid_client-app_not_approved
 //	developer inactive                    keymanagement.service.DeveloperStatusNotActive "Developer Status is not Active"
@@ -28,9 +29,9 @@ import (
 //	token has none of <Scope>'s scopes    steps.oauth.v2.InsufficientScope (403) "Required scope(s) : <Scope>"
 //	store unavailable                     steps.oauth.v2.ExecutionFailed (500)
 //
-// The token store drops a token when it expires, so an expired token is
-// invalid_access_token (Apigee answers access_token_expired only while it
-// still keeps the expired token). <Scope> is satisfied when the token has
+// An expired token is access_token_expired for an hour after its expiry
+// (oauthExpiredGrace: the store keeps it that long), then
+// invalid_access_token, as on Apigee once it purges the token. <Scope> is satisfied when the token has
 // at least one of the listed scopes (Apigee's documented rule).
 //
 // On success it sets the un-prefixed variables Apigee documents:
@@ -68,7 +69,7 @@ func (o *oauthV2) verifyAccessToken(r *engine.Run) error {
 	if !found {
 		return invalid
 	}
-	if !now.Before(tok.ExpiresAt) {
+	if !now.Before(oauthExpiry(tok)) {
 		return oauthFault("keymanagement.service.access_token_expired", 401, "Access Token expired", nil)
 	}
 	prods, err := r.Products()
@@ -134,7 +135,7 @@ func (o *oauthV2) setVerifyVars(r *engine.Run, token string, tok store.Token, m 
 		set("apiproduct."+n, v)
 	}
 	for n, v := range tok.Attributes {
-		if n == oauthRefreshCountAttr {
+		if oauthInternal(n) {
 			continue
 		}
 		set("accesstoken."+n, v)
@@ -150,7 +151,7 @@ func (o *oauthV2) setVerifyVars(r *engine.Run, token string, tok store.Token, m 
 	set("token_type", "BearerToken")
 	set("access_token", token)
 	set("issued_at", strconv.FormatInt(tok.IssuedAt.UnixMilli(), 10))
-	set("expires_in", strconv.FormatInt(int64(tok.ExpiresAt.Sub(now)/time.Second), 10))
+	set("expires_in", strconv.FormatInt(int64(oauthExpiry(tok).Sub(now)/time.Second), 10))
 	set("status", "approved")
 	set("scope", tok.Scope)
 	set("apiproduct.name", prod.Name)

@@ -22,9 +22,10 @@ import (
 // client_id, scope, expires_in, issued_at, status and
 // accesstoken.<attribute> describe the updated token. Faults (Apigee's
 // SetOAuthV2Info error reference, status 500): the variable does not
-// resolve steps.oauth.v2.FailedToResolveAccessToken; unknown, expired or
-// revoked token steps.oauth.v2.invalid_access_token "Invalid Access
-// Token".
+// resolve steps.oauth.v2.FailedToResolveAccessToken; unknown or revoked
+// token steps.oauth.v2.invalid_access_token "Invalid Access Token";
+// expired token steps.oauth.v2.access_token_expired "Access Token
+// expired".
 func init() {
 	engine.Register(engine.Kind{Type: "SetOAuthV2Info", Prefix: "oauthV2", New: newSetOAuthV2Info})
 }
@@ -55,8 +56,8 @@ func newSetOAuthV2Info(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 			c.Errorf(a, diag.APBadPolicy, "SetOAuthV2Info %s: <Attributes> holds <Attribute name=…> elements", p.Name)
 			return nil
 		}
-		if name == oauthRefreshCountAttr {
-			c.Errorf(a, diag.APBadPolicy, "SetOAuthV2Info %s: attribute name %s is reserved", p.Name, name)
+		if oauthInternal(name) {
+			c.Errorf(a, diag.APBadPolicy, "SetOAuthV2Info %s: attribute names starting with flowproc. are reserved (%s)", p.Name, name)
 			return nil
 		}
 		ref, _ := a.Attr("ref")
@@ -85,8 +86,11 @@ func (s *setOAuthV2Info) Execute(r *engine.Run) error {
 		return unavailable(err)
 	}
 	now := time.Now()
-	if !found || !now.Before(tok.ExpiresAt) {
+	if !found {
 		return invalid
+	}
+	if !now.Before(oauthExpiry(tok)) {
+		return oauthFault("steps.oauth.v2.access_token_expired", 500, "Access Token expired", nil)
 	}
 	attrs := map[string]string{}
 	for k, val := range tok.Attributes {
@@ -108,14 +112,14 @@ func (s *setOAuthV2Info) Execute(r *engine.Run) error {
 	p := "oauthv2accesstoken." + s.name + "."
 	set := func(n, val string) { _ = r.Set(p+n, val) }
 	for n, val := range attrs {
-		if n != oauthRefreshCountAttr {
+		if !oauthInternal(n) {
 			set("accesstoken."+n, val)
 		}
 	}
 	set("access_token", v)
 	set("client_id", tok.ClientID)
 	set("scope", tok.Scope)
-	set("expires_in", strconv.FormatInt(int64(tok.ExpiresAt.Sub(now)/time.Second), 10))
+	set("expires_in", strconv.FormatInt(int64(oauthExpiry(tok).Sub(now)/time.Second), 10))
 	set("issued_at", strconv.FormatInt(tok.IssuedAt.UnixMilli(), 10))
 	set("status", "approved")
 	return nil

@@ -23,6 +23,9 @@ func TestSetOAuthV2Info(t *testing.T) {
 				}
 			}},
 		{name: "unknown token", policy: policy, headers: []string{"tok", "nope"}, fault: "steps.oauth.v2.invalid_access_token", faultMsg: "Invalid Access Token"},
+		{name: "expired token", policy: policy, headers: []string{"tok", oauthPutExpired(t)}, fault: "steps.oauth.v2.access_token_expired"},
+		{name: "reserved attribute", policy: `<SetOAuthV2Info name="S"><AccessToken ref="a"/><Attributes><Attribute name="flowproc.expires_at">9</Attribute></Attributes></SetOAuthV2Info>`,
+			loadErr: "reserved"},
 		{name: "token variable absent", policy: policy, fault: "steps.oauth.v2.FailedToResolveAccessToken"},
 
 		{name: "no AccessToken", policy: `<SetOAuthV2Info name="S"><Attributes><Attribute name="a">1</Attribute></Attributes></SetOAuthV2Info>`, loadErr: "needs <AccessToken"},
