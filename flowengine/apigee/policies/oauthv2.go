@@ -18,14 +18,14 @@ import (
 // deployment's developer / app / API product store (engine.Run.Products).
 // <Operation> selects what it does; flowproc runs:
 //
-//   - GenerateAccessToken: grant types client_credentials and password
-//     (oauthv2_generate.go);
+//   - GenerateAccessToken: grant types client_credentials, password and
+//     authorization_code (oauthv2_generate.go);
+//   - GenerateAuthorizationCode (oauthv2_authcode.go);
 //   - RefreshAccessToken (oauthv2_refresh.go);
 //   - VerifyAccessToken (oauthv2_verify.go);
 //   - InvalidateToken (oauthv2_invalidate.go).
 //
-// Any other operation (GenerateAuthorizationCode,
-// GenerateAccessTokenImplicitGrant, ValidateToken, the JWT operations) is
+// Any other operation (GenerateAccessTokenImplicitGrant, ValidateToken, the JWT operations) is
 // the load error AP401 naming it, as is <ExternalAuthorization>true: a
 // bundle that needs them does not deploy rather than run half-checked.
 //
@@ -73,6 +73,12 @@ type oauthV2 struct {
 	accessTokenRef string   // "" = Authorization: Bearer
 	scopes         []string // required, any of them
 
+	// GenerateAuthorizationCode and the authorization_code grant.
+	redirectRef     string
+	responseTypeRef string
+	stateRef        string
+	codeRef         string
+
 	// RefreshAccessToken.
 	refreshTokenRef string
 	reuseRefresh    bool
@@ -106,7 +112,7 @@ type oauthTokenRef struct {
 var oauthChildren = allowed("Operation", "ExpiresIn", "RefreshTokenExpiresIn", "SupportedGrantTypes", "GrantType",
 	"UserName", "PassWord", "ClientId", "ClientSecret", "Scope", "GenerateResponse", "GenerateErrorResponse",
 	"RFCCompliantRequestResponse", "Attributes", "AccessToken", "Tokens", "ExternalAuthorization", "StoreToken",
-	"ReuseRefreshToken", "RefreshToken", "AppEndUser", "CacheExpiryInSeconds")
+	"ReuseRefreshToken", "RefreshToken", "RedirectUri", "ResponseType", "State", "Code", "AppEndUser", "CacheExpiryInSeconds")
 
 func newOAuthV2(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	root := p.Root
@@ -150,12 +156,14 @@ func newOAuthV2(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 		if n := root.Child("Scope"); n != nil {
 			o.scopes = strings.Fields(n.Text)
 		}
+	case "GenerateAuthorizationCode":
+		ok = o.compileAuthCode(root, fail) && ok
 	case "RefreshAccessToken":
 		ok = o.compileRefresh(c, root, fail) && ok
 	case "InvalidateToken":
 		ok = o.compileInvalidate(c, root, fail) && ok
 	default:
-		fail(opn, "<Operation>%s is not supported (flowproc runs GenerateAccessToken, RefreshAccessToken, VerifyAccessToken and InvalidateToken)", o.op)
+		fail(opn, "<Operation>%s is not supported (flowproc runs GenerateAccessToken, GenerateAuthorizationCode, RefreshAccessToken, VerifyAccessToken and InvalidateToken)", o.op)
 	}
 	if !ok {
 		return nil
@@ -186,16 +194,16 @@ func (o *oauthV2) compileGenerate(c *engine.Compiler, root *bundle.Node, fail fu
 			}
 			gt := strings.TrimSpace(g.Text)
 			switch gt {
-			case "client_credentials", "password":
+			case "client_credentials", "password", "authorization_code":
 				o.supported = append(o.supported, gt)
 			default:
-				fail(g, "grant type %q is not supported (flowproc issues client_credentials and password tokens)", gt)
+				fail(g, "grant type %q is not supported (flowproc issues client_credentials, password and authorization_code tokens)", gt)
 				ok = false
 			}
 		}
 	}
 	if len(o.supported) == 0 && ok {
-		o.supported = []string{"client_credentials", "password"}
+		o.supported = []string{"client_credentials", "password", "authorization_code"}
 	}
 	o.userRef, o.passRef = "request.formparam.username", "request.formparam.password"
 	if n := root.Child("UserName"); n != nil && oauthRefOf(n) != "" {
@@ -212,6 +220,13 @@ func (o *oauthV2) compileGenerate(c *engine.Compiler, root *bundle.Node, fail fu
 	}
 	if n := root.Child("Scope"); n != nil && oauthRefOf(n) != "" {
 		o.scopeRef = oauthRefOf(n)
+	}
+	o.codeRef, o.redirectRef = "request.formparam.code", "request.formparam.redirect_uri"
+	if n := root.Child("Code"); n != nil && oauthRefOf(n) != "" {
+		o.codeRef = oauthRefOf(n)
+	}
+	if n := root.Child("RedirectUri"); n != nil && oauthRefOf(n) != "" {
+		o.redirectRef = oauthRefOf(n)
 	}
 	var good bool
 	if o.expiresIn, good = oauthCompileDuration(root.Child("ExpiresIn"), oauthDefaultExpiresIn, fail); !good {
@@ -283,6 +298,8 @@ func (o *oauthV2) Execute(r *engine.Run) error {
 		return o.generateAccessToken(r)
 	case "VerifyAccessToken":
 		return o.verifyAccessToken(r)
+	case "GenerateAuthorizationCode":
+		return o.generateAuthorizationCode(r)
 	case "RefreshAccessToken":
 		return o.refreshAccessToken(r)
 	case "InvalidateToken":

@@ -15,6 +15,10 @@ import (
 
 // generateAccessToken runs <Operation>GenerateAccessToken.
 //
+// The authorization_code grant redeems a code of
+// GenerateAuthorizationCode (oauthv2_authcode.go: redeemCode, whose
+// faults come after the client checks); the token gets the code's scope.
+//
 // Order of checks and their faults (code, status, the "Error" text of the
 // response Apigee writes with GenerateResponse; Apigee's OAuth HTTP error
 // reference and OAuthV2 runtime error reference):
@@ -84,11 +88,19 @@ func (o *oauthV2) generateAccessToken(r *engine.Run) error {
 			return o.genFault("invalid_request", 400, "Required param : password", nil)
 		}
 	}
-	products, allowedScopes := oauthGrants(m)
-	requested, _ := r.Get(o.scopeRef)
-	scope, err := oauthScope(requested, allowedScopes)
-	if err != nil {
-		return o.genFault("invalid_scope", 400, "Invalid scope", err)
+	var products []string
+	var scope string
+	if grant == "authorization_code" {
+		if products, scope, err = o.redeemCode(r, id); err != nil {
+			return err
+		}
+	} else {
+		var allowedScopes []string
+		products, allowedScopes = oauthGrants(m)
+		requested, _ := r.Get(o.scopeRef)
+		if scope, err = oauthScope(requested, allowedScopes); err != nil {
+			return o.genFault("invalid_scope", 400, "Invalid scope", err)
+		}
 	}
 
 	attrs, shown := o.tokenAttributes(r)

@@ -30,12 +30,13 @@ var oauthFiles = map[string]string{
 ]`,
 	"org/developerApps.json": `{
   "ada@example.com": [
-    {"name": "ada-app", "appId": "app-1", "attributes": [{"name": "team", "value": "blue"}],
+    {"name": "ada-app", "appId": "app-1", "callbackUrl": "https://ada.example.com/cb", "attributes": [{"name": "team", "value": "blue"}],
      "credentials": [
        {"consumerKey": "ada-id", "consumerSecret": "ada-secret", "apiProducts": [{"apiproduct": "weather"}, {"apiproduct": "elsewhere", "status": "revoked"}]},
        {"consumerKey": "revoked-id", "consumerSecret": "s", "status": "revoked", "apiProducts": [{"apiproduct": "weather"}]},
        {"consumerKey": "other-id", "consumerSecret": "s", "apiProducts": [{"apiproduct": "elsewhere"}]}
      ]},
+    {"name": "ada-nocb", "credentials": [{"consumerKey": "nocb-id", "consumerSecret": "s", "apiProducts": [{"apiproduct": "weather"}]}]},
     {"name": "ada-revoked", "status": "revoked", "credentials": [{"consumerKey": "revoked-app-id", "consumerSecret": "s", "apiProducts": [{"apiproduct": "weather"}]}]}
   ],
   "bob@example.com": [
@@ -191,14 +192,14 @@ func TestOAuthV2Generate(t *testing.T) {
 func TestOAuthV2Load(t *testing.T) {
 	cases := []pcase{
 		{name: "no Operation", policy: `<OAuthV2 name="O"/>`, loadErr: "has no <Operation>"},
-		{name: "authorization code not run", policy: `<OAuthV2 name="O"><Operation>GenerateAuthorizationCode</Operation></OAuthV2>`,
-			loadErr: "<Operation>GenerateAuthorizationCode is not supported"},
+		{name: "JWT access tokens not run", policy: `<OAuthV2 name="O"><Operation>GenerateJWTAccessToken</Operation></OAuthV2>`,
+			loadErr: "<Operation>GenerateJWTAccessToken is not supported"},
 		{name: "implicit grant not run", policy: `<OAuthV2 name="O"><Operation>GenerateAccessTokenImplicitGrant</Operation></OAuthV2>`,
 			loadErr: "<Operation>GenerateAccessTokenImplicitGrant is not supported"},
 		{name: "refresh: bad RefreshTokenExpiresIn", policy: `<OAuthV2 name="O"><Operation>RefreshAccessToken</Operation><RefreshTokenExpiresIn>-1</RefreshTokenExpiresIn></OAuthV2>`,
 			loadErr: "not a number of milliseconds"},
 		{name: "unsupported grant type", policy: `<OAuthV2 name="O"><Operation>GenerateAccessToken</Operation>
-  <SupportedGrantTypes><GrantType>authorization_code</GrantType></SupportedGrantTypes></OAuthV2>`, loadErr: `grant type "authorization_code"`},
+  <SupportedGrantTypes><GrantType>implicit</GrantType></SupportedGrantTypes></OAuthV2>`, loadErr: `grant type "implicit"`},
 		{name: "bad ExpiresIn", policy: `<OAuthV2 name="O"><Operation>GenerateAccessToken</Operation><ExpiresIn>soon</ExpiresIn></OAuthV2>`,
 			loadErr: "not a number of milliseconds"},
 		{name: "external authorization", policy: `<OAuthV2 name="O"><Operation>VerifyAccessToken</Operation><ExternalAuthorization>true</ExternalAuthorization></OAuthV2>`,
