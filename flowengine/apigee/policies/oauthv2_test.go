@@ -26,7 +26,8 @@ var oauthFiles = map[string]string{
 	"org/apiProducts.json": `[
   {"name": "weather", "environments": ["test"], "proxies": ["test"], "apiResources": ["/forecast", "/forecast/**"], "scopes": ["read", "write"],
    "quota": "100", "quotaInterval": "1", "quotaTimeUnit": "hour", "attributes": [{"name": "tier", "value": "gold"}]},
-  {"name": "elsewhere", "proxies": ["other-proxy"], "scopes": ["admin"]}
+  {"name": "elsewhere", "proxies": ["other-proxy"], "scopes": ["admin"]},
+  {"name": "ops", "operationGroup": {"operationConfigs": [{"apiSource": "test", "operations": [{"resource": "/alerts/*", "methods": ["GET"]}]}]}}
 ]`,
 	"org/developerApps.json": `{
   "ada@example.com": [
@@ -34,7 +35,8 @@ var oauthFiles = map[string]string{
      "credentials": [
        {"consumerKey": "ada-id", "consumerSecret": "ada-secret", "apiProducts": [{"apiproduct": "weather"}, {"apiproduct": "elsewhere", "status": "revoked"}]},
        {"consumerKey": "revoked-id", "consumerSecret": "s", "status": "revoked", "apiProducts": [{"apiproduct": "weather"}]},
-       {"consumerKey": "other-id", "consumerSecret": "s", "apiProducts": [{"apiproduct": "elsewhere"}]}
+       {"consumerKey": "other-id", "consumerSecret": "s", "apiProducts": [{"apiproduct": "elsewhere"}]},
+       {"consumerKey": "ops-id", "consumerSecret": "s", "apiProducts": [{"apiproduct": "ops"}]}
      ]},
     {"name": "ada-nocb", "credentials": [{"consumerKey": "nocb-id", "consumerSecret": "s", "apiProducts": [{"apiproduct": "weather"}]}]},
     {"name": "ada-revoked", "status": "revoked", "credentials": [{"consumerKey": "revoked-app-id", "consumerSecret": "s", "apiProducts": [{"apiproduct": "weather"}]}]}
@@ -256,6 +258,11 @@ func TestOAuthV2Verify(t *testing.T) {
 					t.Errorf("expires_in = %q", v)
 				}
 			}},
+		{name: "operation group: the matched operation", policy: oauthVerifyPolicy, path: "/alerts/storm", suffix: "/alerts/storm",
+			headers: bearer(oauthPutToken(t, "ops-id", "")), setup: ok,
+			vars: map[string]string{"apiproduct.name": "ops", "apiproduct.operation.resource": "/alerts/*"}},
+		{name: "operation group: other method", policy: oauthVerifyPolicy, method: "DELETE", path: "/alerts/storm", suffix: "/alerts/storm",
+			headers: bearer(oauthPutToken(t, "ops-id", "")), setup: ok, fault: "oauth.v2.InvalidApiCallAsNoApiProductMatchFound"},
 		{name: "lower-case bearer", policy: oauthVerifyPolicy, path: "/forecast", suffix: "/forecast", headers: []string{"Authorization", "bearer " + good}, setup: ok},
 		{name: "token from a variable", policy: `<OAuthV2 name="V"><Operation>VerifyAccessToken</Operation><AccessToken>request.header.token</AccessToken></OAuthV2>`,
 			path: "/forecast", suffix: "/forecast", headers: []string{"token", good}, setup: ok, vars: map[string]string{"client_id": "ada-id"}},

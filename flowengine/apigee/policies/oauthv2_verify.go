@@ -38,7 +38,8 @@ import (
 // organization_name, developer.id, developer.email, developer.app.name,
 // developer.app.id, client_id, grant_type, token_type, access_token,
 // accesstoken.<attribute>, issued_at, expires_in (seconds left), status,
-// scope, apiproduct.name, apiproduct.<attribute>, app.<attribute> and,
+// scope, apiproduct.name, apiproduct.<attribute>, app.<attribute>,
+// apiproduct.operation.resource (operation-group products) and,
 // for Quota policies, apiproduct.developer.quota.limit / .interval /
 // .timeunit.
 func (o *oauthV2) verifyAccessToken(r *engine.Run) error {
@@ -155,6 +156,11 @@ func (o *oauthV2) setVerifyVars(r *engine.Run, token string, tok store.Token, m 
 	set("status", "approved")
 	set("scope", tok.Scope)
 	set("apiproduct.name", prod.Name)
+	suffix, _ := r.Get("proxy.pathsuffix")
+	verb, _ := r.Get("request.verb")
+	if op, ok := prod.Operation(r.ProxyName(), suffix, verb); ok {
+		set("apiproduct.operation.resource", op.Resource)
+	}
 	if q != nil {
 		set("apiproduct.developer.quota.limit", strconv.FormatInt(q.Limit, 10))
 		set("apiproduct.developer.quota.interval", strconv.FormatInt(q.Interval, 10))
