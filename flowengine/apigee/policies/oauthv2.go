@@ -71,6 +71,7 @@ type oauthV2 struct {
 
 	// VerifyAccessToken.
 	accessTokenRef string   // "" = Authorization: Bearer
+	tokenPrefix    string   // <AccessTokenPrefix>: stripped from accessTokenRef's value
 	scopes         []string // required, any of them
 
 	// GenerateAuthorizationCode and the authorization_code grant.
@@ -111,7 +112,7 @@ type oauthTokenRef struct {
 // oauthChildren are the elements an OAuthV2 policy may have.
 var oauthChildren = allowed("Operation", "ExpiresIn", "RefreshTokenExpiresIn", "SupportedGrantTypes", "GrantType",
 	"UserName", "PassWord", "ClientId", "ClientSecret", "Scope", "GenerateResponse", "GenerateErrorResponse",
-	"RFCCompliantRequestResponse", "Attributes", "AccessToken", "Tokens", "ExternalAuthorization", "StoreToken",
+	"RFCCompliantRequestResponse", "Attributes", "AccessToken", "AccessTokenPrefix", "Tokens", "ExternalAuthorization", "StoreToken",
 	"ReuseRefreshToken", "RefreshToken", "RedirectUri", "ResponseType", "State", "Code", "AppEndUser", "CacheExpiryInSeconds")
 
 func newOAuthV2(c *engine.Compiler, p *bundle.Policy) engine.Policy {
@@ -152,6 +153,12 @@ func newOAuthV2(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	case "VerifyAccessToken":
 		if n := root.Child("AccessToken"); n != nil {
 			o.accessTokenRef = oauthRefOf(n)
+		}
+		if n := root.Child("AccessTokenPrefix"); n != nil {
+			o.tokenPrefix = strings.TrimSpace(n.Text)
+			if o.accessTokenRef == "" {
+				fail(n, "<AccessTokenPrefix> needs <AccessToken> (the Authorization header's Bearer is always stripped)")
+			}
 		}
 		if n := root.Child("Scope"); n != nil {
 			o.scopes = strings.Fields(n.Text)

@@ -14,7 +14,8 @@ import (
 // verifyAccessToken runs <Operation>VerifyAccessToken.
 //
 // The token is the Authorization: Bearer header's (default) or the value
-// of <AccessToken> (a variable name, or ref=). Checks and faults, in
+// of <AccessToken> (a variable name, or ref=), less <AccessTokenPrefix>
+// and a space when that is set. Checks and faults, in
 // order (status 401 unless said; faultstrings as Apigee sends them):
 //
 //	no Authorization header, not Bearer   oauth.v2.InvalidAccessToken       "Invalid access token"
@@ -50,6 +51,15 @@ func (o *oauthV2) verifyAccessToken(r *engine.Run) error {
 			return oauthFault("steps.oauth.v2.FailedToResolveAccessToken", 500, "Failed to resolve access token variable "+o.accessTokenRef, nil)
 		}
 		token = strings.TrimSpace(v)
+		if o.tokenPrefix != "" {
+			// <AccessTokenPrefix>Bearer</AccessTokenPrefix>: the value is
+			// "Bearer <token>".
+			p := o.tokenPrefix + " "
+			if len(token) < len(p) || !strings.EqualFold(token[:len(p)], p) {
+				return oauthFault("oauth.v2.InvalidAccessToken", 401, "Invalid access token", nil)
+			}
+			token = strings.TrimSpace(token[len(p):])
+		}
 	} else {
 		h, _ := r.Get("request.header.authorization")
 		const p = "bearer "
