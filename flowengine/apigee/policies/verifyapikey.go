@@ -47,7 +47,8 @@ import (
 // developer.email, developer.firstName, developer.lastName,
 // developer.userName, developer.status, developer.<attribute>,
 // apiproduct.name, apiproduct.<attribute>,
-// apiproduct.developer.quota.limit / .interval / .timeunit (when the
+// apiproduct.operation.resource (the matched operation of an operation
+// group), apiproduct.developer.quota.limit / .interval / .timeunit (when the
 // product, or the matched operation, has a quota), and the un-prefixed
 // analytics variables client_id, developer.id, developer.email,
 // developer.app.name, developer.app.id, apiproduct.name and
@@ -207,6 +208,11 @@ func (v *verifyAPIKey) setVars(r *engine.Run, m *store.KeyMatch, prod *store.API
 	set("developer.app.name", app.Name)
 	set("developer.app.id", appID)
 	set("apiproduct.name", prod.Name)
+	suffix, _ := r.Get("proxy.pathsuffix")
+	verb, _ := r.Get("request.verb")
+	if op, ok := prod.Operation(r.ProxyName(), suffix, verb); ok {
+		set(p+"apiproduct.operation.resource", op.Resource)
+	}
 	if q != nil {
 		for _, pre := range []string{p, ""} {
 			set(pre+"apiproduct.developer.quota.limit", strconv.FormatInt(q.Limit, 10))

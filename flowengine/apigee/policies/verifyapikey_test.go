@@ -132,7 +132,7 @@ func TestVerifyAPIKey(t *testing.T) {
 				"verifyapikey.VA.apiproduct.name": "noquota", "verifyapikey.VA.apiproduct.developer.quota.limit": unset}},
 		{name: "operation group: allowed operation and its quota", policy: vakPolicy, path: "/alerts/storm?apikey=ops-key", suffix: "/alerts/storm", setup: ok,
 			vars: map[string]string{"verifyapikey.VA.apiproduct.name": "ops", "verifyapikey.VA.apiproduct.developer.quota.limit": "10",
-				"verifyapikey.VA.apiproduct.developer.quota.timeunit": "minute"}},
+				"verifyapikey.VA.apiproduct.developer.quota.timeunit": "minute", "verifyapikey.VA.apiproduct.operation.resource": "/alerts/*"}},
 		{name: "operation group: other method", policy: vakPolicy, method: "POST", path: "/alerts/storm?apikey=ops-key", suffix: "/alerts/storm", setup: ok,
 			fault: resource, faultMsg: "Invalid ApiKey for given resource"},
 		{name: "missing key variable", policy: vakPolicy, path: "/current", suffix: "/current", setup: ok,
