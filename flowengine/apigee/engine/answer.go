@@ -30,6 +30,12 @@ func (r *Run) Answer(m *Message) error {
 
 // asAnswered reports whether err is an Answered.
 func asAnswered(err error) (*Answered, bool) {
+	if err == nil {
+		return nil, false
+	}
+	if a, ok := err.(*Answered); ok {
+		return a, true
+	}
 	var a *Answered
 	if errors.As(err, &a) {
 		return a, true

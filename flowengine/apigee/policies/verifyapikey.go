@@ -65,7 +65,17 @@ const vakMaxKeyBytes = 2048
 type verifyAPIKey struct {
 	name string
 	ref  string
+	// full maps a variable suffix to "verifyapikey.<name>.<suffix>",
+	// built at load so that a run concatenates no names.
+	full map[string]string
 }
+
+// vakSuffixes are the fixed verifyapikey.<policy>.* variables.
+var vakSuffixes = []string{"client_id", "client_secret", "redirection_uris", "status", "developer.app.name",
+	"developer.app.id", "app.name", "app.id", "app.status", "app.callbackUrl", "developer.id", "developer.email",
+	"developer.firstName", "developer.lastName", "developer.userName", "developer.status", "apiproduct.name",
+	"apiproduct.operation.resource", "apiproduct.developer.quota.limit", "apiproduct.developer.quota.interval",
+	"apiproduct.developer.quota.timeunit"}
 
 func newVerifyAPIKey(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	root := p.Root
@@ -91,7 +101,11 @@ func newVerifyAPIKey(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 			}
 		}
 	}
-	return &verifyAPIKey{name: p.Name, ref: ref}
+	v := &verifyAPIKey{name: p.Name, ref: ref, full: make(map[string]string, len(vakSuffixes))}
+	for _, sfx := range vakSuffixes {
+		v.full[sfx] = "verifyapikey." + p.Name + "." + sfx
+	}
+	return v
 }
 
 // vakFault is a VerifyAPIKey fault: code as Apigee spells it, name its
@@ -185,23 +199,23 @@ func (v *verifyAPIKey) setVars(r *engine.Run, m *store.KeyMatch, prod *store.API
 	for n, val := range prod.Attributes {
 		set(p+"apiproduct."+n, val)
 	}
-	set(p+"client_id", cred.ConsumerKey)
-	set(p+"client_secret", cred.ConsumerSecret)
-	set(p+"redirection_uris", app.CallbackURL)
-	set(p+"status", strings.ToLower(cred.Status))
-	set(p+"developer.app.name", app.Name)
-	set(p+"developer.app.id", appID)
-	set(p+"app.name", app.Name)
-	set(p+"app.id", appID)
-	set(p+"app.status", strings.ToLower(app.Status))
-	set(p+"app.callbackUrl", app.CallbackURL)
-	set(p+"developer.id", devID)
-	set(p+"developer.email", dev.Email)
-	set(p+"developer.firstName", dev.FirstName)
-	set(p+"developer.lastName", dev.LastName)
-	set(p+"developer.userName", dev.UserName)
-	set(p+"developer.status", strings.ToLower(dev.Status))
-	set(p+"apiproduct.name", prod.Name)
+	set(v.full["client_id"], cred.ConsumerKey)
+	set(v.full["client_secret"], cred.ConsumerSecret)
+	set(v.full["redirection_uris"], app.CallbackURL)
+	set(v.full["status"], strings.ToLower(cred.Status))
+	set(v.full["developer.app.name"], app.Name)
+	set(v.full["developer.app.id"], appID)
+	set(v.full["app.name"], app.Name)
+	set(v.full["app.id"], appID)
+	set(v.full["app.status"], strings.ToLower(app.Status))
+	set(v.full["app.callbackUrl"], app.CallbackURL)
+	set(v.full["developer.id"], devID)
+	set(v.full["developer.email"], dev.Email)
+	set(v.full["developer.firstName"], dev.FirstName)
+	set(v.full["developer.lastName"], dev.LastName)
+	set(v.full["developer.userName"], dev.UserName)
+	set(v.full["developer.status"], strings.ToLower(dev.Status))
+	set(v.full["apiproduct.name"], prod.Name)
 	set("client_id", cred.ConsumerKey)
 	set("developer.id", devID)
 	set("developer.email", dev.Email)
@@ -211,13 +225,15 @@ func (v *verifyAPIKey) setVars(r *engine.Run, m *store.KeyMatch, prod *store.API
 	suffix, _ := r.Get("proxy.pathsuffix")
 	verb, _ := r.Get("request.verb")
 	if op, ok := prod.Operation(r.ProxyName(), suffix, verb); ok {
-		set(p+"apiproduct.operation.resource", op.Resource)
+		set(v.full["apiproduct.operation.resource"], op.Resource)
 	}
 	if q != nil {
-		for _, pre := range []string{p, ""} {
-			set(pre+"apiproduct.developer.quota.limit", strconv.FormatInt(q.Limit, 10))
-			set(pre+"apiproduct.developer.quota.interval", strconv.FormatInt(q.Interval, 10))
-			set(pre+"apiproduct.developer.quota.timeunit", q.TimeUnit.String())
-		}
+		limit, interval, unit := strconv.FormatInt(q.Limit, 10), strconv.FormatInt(q.Interval, 10), q.TimeUnit.String()
+		set(v.full["apiproduct.developer.quota.limit"], limit)
+		set(v.full["apiproduct.developer.quota.interval"], interval)
+		set(v.full["apiproduct.developer.quota.timeunit"], unit)
+		set("apiproduct.developer.quota.limit", limit)
+		set("apiproduct.developer.quota.interval", interval)
+		set("apiproduct.developer.quota.timeunit", unit)
 	}
 }
