@@ -75,6 +75,9 @@ type loader struct {
 	// the project, also not through a symbolic link.
 	proj    *os.Root
 	projDir string
+	// noFiles: the definition was given as bytes (Parse); file
+	// references are errors.
+	noFiles bool
 }
 
 func load(dir string) (*Definition, diag.List) {
@@ -713,6 +716,10 @@ func (l *loader) flowRef(what string, n *yaml.Node) *Ref {
 // fileRef resolves the file named by string node v relative to the
 // definition file.
 func (l *loader) fileRef(v *yaml.Node) *Ref {
+	if l.noFiles {
+		l.errorf(v, diag.MissingFile, "flow file %q: a definition given as bytes cannot reference files", v.Value)
+		return nil
+	}
 	p := v.Value
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(l.dir, p)

@@ -31,6 +31,14 @@ func (l *loader) validate() {
 	ldr := openapi3.NewLoader()
 	ldr.IsExternalRefsAllowed = true
 	ldr.ReadFromURIFunc = openapi3.ReadFromFile // local files only, never the network
+	if l.noFiles {
+		// Parse: there is no directory that external $refs could be
+		// read from.
+		ldr.IsExternalRefsAllowed = false
+		ldr.ReadFromURIFunc = func(*openapi3.Loader, *url.URL) ([]byte, error) {
+			return nil, errNoFiles
+		}
+	}
 	location := &url.URL{Path: filepath.ToSlash(l.file)}
 
 	var doc *openapi3.T

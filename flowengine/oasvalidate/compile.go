@@ -243,6 +243,9 @@ func (c *compiler) op(doc *openapi3.T, p *apidef.Path, item *openapi3.PathItem, 
 		SkipSettingDefaults: true,
 		AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
 	}
+	reqNoBody, respNoBody := *op.reqOpts, *op.respOpts
+	reqNoBody.ExcludeRequestBody, respNoBody.ExcludeResponseBody = true, true
+	op.reqNoBody, op.respNoBody = &reqNoBody, &respNoBody
 	return op
 }
 

@@ -94,6 +94,9 @@ type RequestInput struct {
 	// fails closed.
 	Body     []byte
 	BodyRead bool
+	// SkipBody: the caller does not want the body checked (Apigee's
+	// OASValidation without ValidateMessageBody); parameters still are.
+	SkipBody bool
 }
 
 // ResponseInput is one response to a client request.
@@ -108,6 +111,8 @@ type ResponseInput struct {
 	ContentType string
 	// Body is the complete response body.
 	Body []byte
+	// SkipBody: check status and headers only, not the body.
+	SkipBody bool
 }
 
 // opKey identifies a routed operation.
@@ -131,6 +136,10 @@ type Op struct {
 	v2        bool     // Swagger 2.0: urlencoded/multipart bodies are formData
 	reqOpts   *openapi3filter.Options
 	respOpts  *openapi3filter.Options
+	// reqNoBody and respNoBody are reqOpts and respOpts without body
+	// checks (SkipBody).
+	reqNoBody  *openapi3filter.Options
+	respNoBody *openapi3filter.Options
 }
 
 // Lookup returns the compiled operation for a match (nil when p is not a

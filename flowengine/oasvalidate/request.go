@@ -25,7 +25,11 @@ func (op *Op) ValidateRequest(ctx context.Context, in RequestInput) (res Result)
 			res.Error = internalError(true, fmt.Sprintf("the validator failed: %v", r))
 		}
 	}()
-	if op.needsBody && !in.BodyRead {
+	needsBody, opts := op.needsBody, op.reqOpts
+	if in.SkipBody {
+		needsBody, opts = false, op.reqNoBody
+	}
+	if needsBody && !in.BodyRead {
 		res.Error = internalError(true, "the request body was not read")
 		return res
 	}
@@ -40,7 +44,7 @@ func (op *Op) ValidateRequest(ctx context.Context, in RequestInput) (res Result)
 		Header: requestHeader(in.Headers, op.headers, in.ContentType),
 		Body:   http.NoBody,
 	}
-	if op.needsBody && len(in.Body) > 0 {
+	if needsBody && len(in.Body) > 0 {
 		req.Body = io.NopCloser(bytes.NewReader(in.Body))
 		req.ContentLength = int64(len(in.Body))
 	}
@@ -56,7 +60,7 @@ func (op *Op) ValidateRequest(ctx context.Context, in RequestInput) (res Result)
 		PathParams:  params,
 		QueryParams: query,
 		Route:       op.route,
-		Options:     op.reqOpts,
+		Options:     opts,
 	}
 	if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
 		info = appendInfos(info, err, op.v2, mediaType(in.ContentType))

@@ -36,6 +36,10 @@ func (op *Op) ValidateResponse(ctx context.Context, in ResponseInput) (res Resul
 	if in.Request.Method == http.MethodHead || in.Status < 200 || in.Status == http.StatusNoContent || in.Status == http.StatusNotModified {
 		return res
 	}
+	opts := op.respOpts
+	if in.SkipBody {
+		opts = op.respNoBody
+	}
 	req := &http.Request{
 		Method: in.Request.Method,
 		URL:    &url.URL{Path: in.Request.RawPath, RawQuery: in.Request.Query},
@@ -43,11 +47,11 @@ func (op *Op) ValidateResponse(ctx context.Context, in ResponseInput) (res Resul
 		Body:   http.NoBody,
 	}
 	input := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: op.route, Options: op.respOpts},
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: op.route, Options: opts},
 		Status:                 in.Status,
 		Header:                 header(in.Headers, in.ContentType),
 		Body:                   io.NopCloser(bytes.NewReader(in.Body)),
-		Options:                op.respOpts,
+		Options:                opts,
 	}
 	if err := openapi3filter.ValidateResponse(ctx, input); err != nil {
 		info := appendInfos(nil, err, false, "")

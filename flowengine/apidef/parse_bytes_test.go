@@ -1,0 +1,38 @@
+package apidef
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	cases := []struct {
+		name, src string
+		wantErr   string // substring of the diagnostics ("" = must load)
+	}{
+		{name: "openapi 3", src: "openapi: 3.0.3\ninfo: {title: t, version: '1'}\nservers: [{url: /v1}]\npaths:\n  /a/{id}:\n    get:\n      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n      responses: {'200': {description: ok}}\n"},
+		{name: "external ref", src: "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses: {'200': {$ref: 'other.yaml#/r'}}\n", wantErr: "cannot reference other files"},
+		{name: "flow reference", src: "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    x-flat-flow: flow.xml\n    get:\n      responses: {'200': {description: ok}}\n", wantErr: "cannot reference files"},
+		{name: "not yaml", src: "paths: [\n", wantErr: "invalid YAML"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, errs := Parse("mem.yaml", []byte(c.src))
+			if c.wantErr != "" {
+				if !strings.Contains(errs.Error(), c.wantErr) {
+					t.Fatalf("errors %v, want %q", errs, c.wantErr)
+				}
+				return
+			}
+			if len(errs) > 0 || d == nil || d.Doc == nil {
+				t.Fatalf("Parse: %v", errs)
+			}
+			if d.BasePath != "/v1" {
+				t.Errorf("BasePath %q, want /v1", d.BasePath)
+			}
+			if m := d.Match("GET", "/v1/a/7"); m.Kind != Matched || len(m.Params) != 1 || m.Params[0].Value != "7" {
+				t.Errorf("Match = %+v", m)
+			}
+		})
+	}
+}
