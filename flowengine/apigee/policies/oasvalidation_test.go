@@ -142,19 +142,19 @@ func TestOASValidation(t *testing.T) {
 		{
 			name: "unspecified query parameter rejected", resources: oasResources,
 			policy: oasPolicy(`<OASResource>oas://pets.yaml</OASResource><Options><AllowUnspecifiedParameters><Query>false</Query></AllowUnspecifiedParameters></Options>`),
-			path: "/base/pets?limit=1&extra=2", suffix: "/pets",
+			path:   "/base/pets?limit=1&extra=2", suffix: "/pets",
 			fault: failed, faultMsg: oasFault("Query parameter 'extra' is unexpected on path '/pets'."),
 		},
 		{
 			name: "unspecified header rejected, declared and standard headers pass", resources: oasResources,
 			policy: oasPolicy(`<OASResource>oas://pets.yaml</OASResource><Options><AllowUnspecifiedParameters><Header>false</Header></AllowUnspecifiedParameters></Options>`),
-			path: "/base/pets?limit=1", suffix: "/pets", headers: []string{"X-Trace", "a", "Accept", "*/*", "X-Other", "b"},
+			path:   "/base/pets?limit=1", suffix: "/pets", headers: []string{"X-Trace", "a", "Accept", "*/*", "X-Other", "b"},
 			fault: failed, faultMsg: oasFault("Header parameter 'X-Other' is unexpected on path '/pets'."),
 		},
 		{
 			name: "unspecified cookie rejected", resources: oasResources,
 			policy: oasPolicy(`<OASResource>oas://pets.yaml</OASResource><Options><AllowUnspecifiedParameters><Cookie>false</Cookie></AllowUnspecifiedParameters></Options>`),
-			path: "/base/pets?limit=1", suffix: "/pets", headers: []string{"Cookie", "session=1; tracker=2"},
+			path:   "/base/pets?limit=1", suffix: "/pets", headers: []string{"Cookie", "session=1; tracker=2"},
 			fault: failed, faultMsg: oasFault("Cookie parameter 'tracker' is unexpected on path '/pets'."),
 		},
 		{
@@ -166,7 +166,7 @@ func TestOASValidation(t *testing.T) {
 			name: "response body violates the schema", policy: oasBody(`<Source>response</Source>`), resources: oasResources,
 			seg: engine.ProxyResponse, path: "/base/pets?limit=1", suffix: "/pets",
 			response: oasResponse(200, "application/json", `[{"name":1}]`, "x-rate", "10"),
-			fault: failed, check: oasStatus(oasBody(`<Source>response</Source>`), 500, "name"),
+			fault:    failed, check: oasStatus(oasBody(`<Source>response</Source>`), 500, "name"),
 		},
 		{
 			name: "response status not defined", policy: oasPolicy(`<OASResource>oas://pets.yaml</OASResource>`), resources: oasResources,
@@ -200,17 +200,17 @@ func TestOASValidation(t *testing.T) {
 		{
 			name: "invalid spec", policy: oasPolicy(`<OASResource>oas://bad.yaml</OASResource>`),
 			resources: map[string]string{"resources/oas/bad.yaml": "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses: {'200': {description: ok, content: {application/json: {schema: {type: nonsense}}}}}\n"},
-			loadErr: `unsupported 'type' value "nonsense"`,
+			loadErr:   `unsupported 'type' value "nonsense"`,
 		},
 		{
 			name: "external reference refused", policy: oasPolicy(`<OASResource>oas://ext.yaml</OASResource>`),
 			resources: map[string]string{"resources/oas/ext.yaml": "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses: {'200': {$ref: 'other.yaml#/r'}}\n"},
-			loadErr: "cannot reference other files",
+			loadErr:   "cannot reference other files",
 		},
 		{
 			name: "swagger 2.0 refused", policy: oasPolicy(`<OASResource>oas://s2.yaml</OASResource>`),
 			resources: map[string]string{"resources/oas/s2.yaml": "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses: {'200': {description: ok}}\n"},
-			loadErr: "OpenAPI 3",
+			loadErr:   "OpenAPI 3",
 		},
 		{name: "unknown option", policy: oasPolicy(`<OASResource>oas://pets.yaml</OASResource><Options><Strict>true</Strict></Options>`), resources: oasResources, loadErr: "AP103"},
 		{name: "bad boolean", policy: oasPolicy(`<OASResource>oas://pets.yaml</OASResource><Options><ValidateMessageBody>yes please</ValidateMessageBody></Options>`), resources: oasResources, loadErr: `"yes please" is not true or false`},
