@@ -36,3 +36,26 @@ func TestParse(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParse checks that Parse never panics, never reads files and reports
+// complete diagnostics.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a/{id}:\n    get:\n      responses: {'200': {description: ok}}\n",
+		"openapi: 3.0.3\npaths:\n  /a:\n    get:\n      responses: {'200': {$ref: '/etc/passwd#/x'}}\n",
+		"swagger: '2.0'\npaths:\n  /a:\n    x-flat-flow: ../../flow.xml\n", "a: &a [*a]\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, errs := Parse("mem.yaml", data)
+		for _, e := range errs {
+			if e.Code == "" || e.Msg == "" {
+				t.Fatalf("incomplete diagnostic %+v", e)
+			}
+		}
+		if d != nil && len(errs) == 0 && d.Flows() != nil {
+			t.Fatalf("a parsed definition references files: %v", d.Flows())
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -233,6 +234,24 @@ func oasStatus(src string, status int, want string) func(t *testing.T, r *engine
 		}
 		if f.Status != status || !strings.Contains(f.Message, want) || !strings.HasPrefix(f.Message, `OASValidation OAS with resource "oas://pets.yaml": failed with reason: "[ERROR - `) {
 			t.Errorf("fault %d %q, want status %d naming %q", f.Status, f.Message, status, want)
+		}
+	}
+}
+
+// BenchmarkOASValidation measures one request validation with its body
+// (the run's construction included).
+func BenchmarkOASValidation(b *testing.B) {
+	pol, errs := engine.TestPolicy(oasBody(""), oasResources, nil)
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	body := []byte(`{"name":"rex","age":3}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		r := engine.TestRun(context.Background(), engine.ProxyRequest, "POST", "/base/pets", body, nil, "Content-Type", "application/json")
+		r.SetTestProxyPath("/base", "/pets")
+		if err := pol.Execute(r); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
