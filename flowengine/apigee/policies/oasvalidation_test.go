@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
 )
 
@@ -253,5 +254,42 @@ func BenchmarkOASValidation(b *testing.B) {
 		if err := pol.Execute(r); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestOASValidationInABundle runs the policy through the engine: a valid
+// request reaches the response flow, an invalid one answers 400 with
+// Apigee's fault body after a FaultRule saw oasvalidation.<p>.failed.
+func TestOASValidationInABundle(t *testing.T) {
+	p := loadBundle(t, nil, map[string]string{
+		"proxies/default.xml": `<ProxyEndpoint name="default">
+  <PreFlow name="PreFlow">
+    <Request><Step><Name>OAS</Name></Step></Request>
+    <Response><Step><Name>AM-Answer</Name></Step></Response>
+  </PreFlow>
+  <FaultRules>
+    <FaultRule name="bad">
+      <Step><Name>AM-Fault</Name></Step>
+      <Condition>oasvalidation.OAS.failed = true</Condition>
+    </FaultRule>
+  </FaultRules>
+  <HTTPProxyConnection><BasePath>/v1</BasePath></HTTPProxyConnection>
+  <RouteRule name="noroute"/>
+</ProxyEndpoint>`,
+		"policies/OAS.xml":        oasPolicy(`<OASResource>oas://pets.yaml</OASResource><Source>request</Source>`),
+		"resources/oas/pets.yaml": oasSpec,
+		"policies/AM-Fault.xml":   `<AssignMessage name="AM-Fault"><Set><Headers><Header name="X-Fault">{fault.name}</Header></Headers></Set></AssignMessage>`,
+		"policies/AM-Answer.xml":  `<AssignMessage name="AM-Answer"><Remove><Headers/></Remove><Set><Payload contentType="text/plain">ok</Payload></Set></AssignMessage>`,
+	})
+	run := func(path string) string {
+		return answer(p.Run(context.Background(), &flowengine.Request{Method: "GET", Scheme: "https", Authority: "api.example.com", Path: path, ID: "r1", BodyKnownEmpty: true}, noTargetHost{}))
+	}
+	if got, want := run("/v1/pets?limit=3"), "|200\ncontent-type: text/plain\n\nok"; got != want {
+		t.Errorf("valid:\n got %q\nwant %q", got, want)
+	}
+	want := "Failed|400\ncontent-type: application/json\nx-fault: Failed\n\n" +
+		`{"fault":{"faultstring":"OASValidation OAS with resource \"oas://pets.yaml\": failed with reason: \"[ERROR - No API path found that matches request '/cats'.: []]\"","detail":{"errorcode":"steps.oasvalidation.Failed"}}}`
+	if got := run("/v1/cats"); got != want {
+		t.Errorf("invalid:\n got %q\nwant %q", got, want)
 	}
 }
