@@ -29,7 +29,9 @@ import (
 //   - The proxy's base path counts, the spec's servers/basePath is
 //     ignored: proxy.pathsuffix is matched against the spec's paths
 //     (the request's verb selects the operation; for a response, the
-//     request's verb and path suffix).
+//     request's verb and path suffix). A request message that a policy
+//     built (Source naming a message variable) is matched by its own path
+//     (flowproc's reading: it has no proxy path suffix).
 //   - Parameters (path, query, header, cookie) are always checked.
 //     <Options><ValidateMessageBody> (default false) adds the body schema,
 //     and only for a JSON Content-Type (application/json, flowproc also
@@ -245,6 +247,9 @@ func (o *oasValidation) Execute(r *engine.Run) error {
 		req = r.Request
 	}
 	suffix, _ := r.Get("proxy.pathsuffix")
+	if m.IsRequest && m != r.Request {
+		suffix = m.Path // a request message a policy built: its own path
+	}
 	if suffix == "" {
 		suffix = "/"
 	}

@@ -190,6 +190,15 @@ func TestOASValidation(t *testing.T) {
 			path: "/base/pets?limit=1", suffix: "/pets", setup: func(r *engine.Run) { _ = r.Set("myvar", "text") },
 			fault: "steps.oasvalidation.NotMessageVariable", faultMsg: "Variable myvar does not resolve to a Message",
 		},
+		{
+			name: "a built request message is matched by its own path", policy: oasPolicy(`<OASResource>oas://pets.yaml</OASResource><Source>myreq</Source>`), resources: oasResources,
+			path: "/base/pets?limit=1", suffix: "/pets", setup: func(r *engine.Run) {
+				m := engine.NewRequest()
+				m.SetPath("/pets/x")
+				r.SetMessage("myreq", m)
+			},
+			fault: failed, faultMsg: oasFault("Type constraint violated in path for id: 'x' is an invalid integer."),
+		},
 		{name: "missing OASResource element", policy: oasPolicy(``), loadErr: "AP104"},
 		{name: "missing resource file", policy: oasPolicy(`<OASResource>oas://nope.yaml</OASResource>`), resources: oasResources, loadErr: "AP204"},
 		{name: "dynamic resource", policy: oasPolicy(`<OASResource>oas://{spec}.yaml</OASResource>`), resources: oasResources, loadErr: "variable is not supported"},
