@@ -21,7 +21,7 @@ func quotaRedis(t *testing.T, now func() time.Time) *store.Stores {
 }
 
 // quotaRedisStores opens stores with key prefix on the server at url.
-func quotaRedisStores(t *testing.T, url, prefix string, now func() time.Time) *store.Stores {
+func quotaRedisStores(t testing.TB, url, prefix string, now func() time.Time) *store.Stores {
 	t.Helper()
 	st, err := store.OpenConfig(context.Background(), store.Config{URL: url, Prefix: prefix, Now: now})
 	if err != nil {
@@ -32,7 +32,7 @@ func quotaRedisStores(t *testing.T, url, prefix string, now func() time.Time) *s
 }
 
 // quotaRedisURL starts redis-server (see quotaRedis) and returns its URL.
-func quotaRedisURL(t *testing.T) string {
+func quotaRedisURL(t testing.TB) string {
 	t.Helper()
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
