@@ -23,6 +23,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/frontends"
 	"github.com/flowproc/flowproc/flowengine/projects"
 	"github.com/flowproc/flowproc/flowengine/store"
+	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
 func init() {
@@ -129,7 +130,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	defer state.Close()
-	reg, embedded, err := loadRegistry(st.Projects, projects.RegistryOptions{Default: st.DefaultProject, Logger: logger, Load: projects.LoadOptions{MaxBodyBytes: st.bodyLimit, Logger: logger, State: state}}, func(err error) {
+	// Side calls share one client; with Redis its HTTP cache is the shared
+	// store's, like Apigee's cache policies.
+	var side upstream.Client
+	if state.Redis != nil {
+		side = upstream.NewSharedWith(state.Cache)
+	}
+	reg, embedded, err := loadRegistry(st.Projects, projects.RegistryOptions{Default: st.DefaultProject, Logger: logger, Load: projects.LoadOptions{MaxBodyBytes: st.bodyLimit, Logger: logger, State: state, Upstream: side}}, func(err error) {
 		logger.Error("project failed to load", "error", err.Error())
 	})
 	if err != nil {
