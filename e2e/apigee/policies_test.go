@@ -1,0 +1,46 @@
+package apigee
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"github.com/flowproc/flowproc/flowtest"
+)
+
+// policiesDir is the per-policy example project: one conditional Flow per
+// policy type and one tests/<policy>.yaml per type. It needs no corpus.
+const policiesDir = "policies"
+
+// policiesRan records that TestPolicyExamples has run in this process.
+var policiesRan atomic.Bool
+
+// TestPolicyExamples runs the YAML bundle tests of testdata/policies and
+// fails on any failing test, so every example there stays true.
+func TestPolicyExamples(t *testing.T) {
+	// The tests count quotas and fill caches in the process-wide memory
+	// store (store.MemoryStores), which outlives one run: a second run in
+	// the same process (go test -count=2) would start from the first
+	// one's state, as a second `flowproc test` never does.
+	if policiesRan.Swap(true) {
+		t.Skip("runs once per process: the memory store keeps the first run's quota counts and cache entries")
+	}
+	var out bytes.Buffer
+	results, err := flowtest.Run(context.Background(), flowtest.Options{Dir: filepath.Join("testdata", policiesDir), Out: &out, Verbose: true})
+	if err != nil {
+		t.Fatalf("flowtest.Run: %v\n%s", err, out.String())
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", policiesDir, "tests", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every file holds at least one passing and one failing case.
+	if len(results) < 2*len(files) || len(files) == 0 {
+		t.Fatalf("%d tests from %d files\n%s", len(results), len(files), out.String())
+	}
+	if flowtest.Failed(results) {
+		t.Errorf("policy example tests failed:\n%s", out.String())
+	}
+}
