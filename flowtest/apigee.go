@@ -13,6 +13,7 @@ import (
 
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
+	"github.com/flowproc/flowproc/flowengine/store"
 	"github.com/flowproc/flowproc/flowengine/tracetree"
 
 	// The Apigee policy types a bundle under test may use.
@@ -38,7 +39,15 @@ func isBundleProject(dir string) bool {
 // runBundle runs the YAML tests of the Apigee bundle project o.Dir.
 func runBundle(ctx context.Context, o Options, logger *slog.Logger) ([]*Result, error) {
 	calls := &switchClient{}
-	p, errs := engine.Load(o.Dir, engine.Options{Logger: logger, Upstream: calls})
+	// Each run gets its own memory state (quotas, KVMs, caches, tokens),
+	// as a fresh `flowproc test` process has: tests within a run share it,
+	// runs do not.
+	state, err := store.OpenConfig(ctx, store.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("test state store: %w", err)
+	}
+	defer state.Close()
+	p, errs := engine.Load(o.Dir, engine.Options{Logger: logger, Upstream: calls, State: state})
 	if p == nil {
 		fmt.Fprintf(o.Out, "1..1\nnot ok 1 %s: the bundle does not load\n", o.Dir)
 		for _, e := range errs {

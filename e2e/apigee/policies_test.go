@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 
 	"github.com/flowproc/flowproc/flowtest"
@@ -14,19 +13,12 @@ import (
 // policy type and one tests/<policy>.yaml per type. It needs no corpus.
 const policiesDir = "policies"
 
-// policiesRan records that TestPolicyExamples has run in this process.
-var policiesRan atomic.Bool
-
 // TestPolicyExamples runs the YAML bundle tests of testdata/policies and
 // fails on any failing test, so every example there stays true.
 func TestPolicyExamples(t *testing.T) {
-	// The tests count quotas and fill caches in the process-wide memory
-	// store (store.MemoryStores), which outlives one run: a second run in
-	// the same process (go test -count=2) would start from the first
-	// one's state, as a second `flowproc test` never does.
-	if policiesRan.Swap(true) {
-		t.Skip("runs once per process: the memory store keeps the first run's quota counts and cache entries")
-	}
+	// Quota counts, KVM values, cache entries and tokens live in the run's
+	// own memory store (flowtest gives each run a fresh one), so the file
+	// order within a run matters and runs are independent.
 	var out bytes.Buffer
 	results, err := flowtest.Run(context.Background(), flowtest.Options{Dir: filepath.Join("testdata", policiesDir), Out: &out, Verbose: true})
 	if err != nil {
