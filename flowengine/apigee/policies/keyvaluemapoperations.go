@@ -32,8 +32,9 @@ import (
 //   - The map is mapIdentifier, else <MapName> (literal, or ref= read at run
 //     time with the literal as fallback), else "kvmap" (Edge's default). An
 //     empty name (mapIdentifier="" or a MapName resolving to "") is the
-//     runtime fault steps.keyvaluemapoperations.UnsupportedOperationException
-//     (500), as on Apigee.
+//     runtime fault UnsupportedOperationException (500) with Apigee's exact
+//     body: faultstring "java.lang.UnsupportedOperationException", errorcode
+//     "Internal Server Error" (the KVM runtime-error troubleshooting page).
 //   - <Scope> defaults to environment. The scope's names come from the
 //     deployment (organization, environment), the proxy (apiproxy, also
 //     for shared flows) and the policy name (policy).
@@ -337,7 +338,8 @@ func (k *keyValueMapOperations) Execute(r *engine.Run) error {
 		}
 	}
 	if k.mapEmpty || mapName == "" {
-		return engine.NewFault(kvmPrefix, "UnsupportedOperationException", 500, "java.lang.UnsupportedOperationException")
+		return &engine.Fault{Name: "UnsupportedOperationException", Code: "Internal Server Error", Status: 500,
+			Message: "java.lang.UnsupportedOperationException"}
 	}
 	st := r.State()
 	if st == nil || st.KV == nil {

@@ -212,11 +212,11 @@ func TestKeyValueMapOperations(t *testing.T) {
 			want:   map[string]string{"out": "d"}},
 		{name: "empty mapIdentifier faults at run time",
 			policy: `<KeyValueMapOperations name="K" mapIdentifier=""><Get assignTo="out"><Key><Parameter>k</Parameter></Key></Get></KeyValueMapOperations>`,
-			fault:  "steps.keyvaluemapoperations.UnsupportedOperationException"},
+			fault:  "Internal Server Error"},
 		{name: "MapName ref resolving to empty faults",
 			policy: `<KeyValueMapOperations name="K"><MapName ref="which"/><Get assignTo="out"><Key><Parameter>k</Parameter></Key></Get></KeyValueMapOperations>`,
 			vars:   map[string]string{"which": ""},
-			fault:  "steps.keyvaluemapoperations.UnsupportedOperationException"},
+			fault:  "Internal Server Error"},
 		{name: "initial entries never override",
 			policy: `<KeyValueMapOperations name="K" mapIdentifier="m"><InitialEntries>
   <Entry><Key><Parameter>a</Parameter></Key><Value>seed-a</Value></Entry>
