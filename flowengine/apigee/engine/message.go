@@ -328,7 +328,7 @@ func (m *Message) StatusChanged() bool { return m.statusSet }
 // application/x-www-form-urlencoded (nil otherwise).
 func (m *Message) FormParams() []Param {
 	ct, _ := m.Header("content-type")
-	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "application/x-www-form-urlencoded") {
+	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), formType) {
 		return nil
 	}
 	b, err := m.Content()
@@ -352,13 +352,36 @@ func (m *Message) FormParam(name string) (string, bool) {
 	return "", false
 }
 
-// SetFormParams replaces the body with the encoded params and sets the
-// form content type.
+const formType = "application/x-www-form-urlencoded"
+
+// SetFormParams replaces the body with the encoded params and makes the
+// message a form (its content type, unless it is one already: a body of
+// another type has no form parameters to keep).
 func (m *Message) SetFormParams(ps []Param) {
 	m.SetContent([]byte(encodeParams(ps)))
-	if _, ok := m.Header("content-type"); !ok {
-		m.SetHeader("Content-Type", "application/x-www-form-urlencoded")
+	if ct, _ := m.Header("content-type"); !strings.HasPrefix(strings.ToLower(ct), formType) {
+		m.SetHeader("Content-Type", formType)
 	}
+}
+
+// SetFormParam replaces every value of form parameter name with value.
+func (m *Message) SetFormParam(name, value string) { m.putFormParam(name, value, false) }
+
+// AddFormParam appends a value to form parameter name.
+func (m *Message) AddFormParam(name, value string) { m.putFormParam(name, value, true) }
+
+func (m *Message) putFormParam(name, value string, add bool) {
+	ps := append([]Param(nil), m.FormParams()...)
+	if !add {
+		out := ps[:0]
+		for _, p := range ps {
+			if p.Name != name {
+				out = append(out, p)
+			}
+		}
+		ps = out
+	}
+	m.SetFormParams(append(ps, Param{name, value}))
 }
 
 func parseParams(s string, out []Param) []Param {

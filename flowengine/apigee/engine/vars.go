@@ -564,15 +564,7 @@ func setMessageField(m *Message, rest string, v any) error {
 		m.SetQueryParam(rest[len("queryparam."):], s)
 		return nil
 	case strings.HasPrefix(rest, "formparam."):
-		ps := append([]Param(nil), m.FormParams()...)
-		name := rest[len("formparam."):]
-		out := ps[:0]
-		for _, p := range ps {
-			if p.Name != name {
-				out = append(out, p)
-			}
-		}
-		m.SetFormParams(append(out, Param{name, s}))
+		m.SetFormParam(rest[len("formparam."):], s)
 		return nil
 	}
 	return fmt.Errorf("%s: %w", rest, ErrReadOnly)

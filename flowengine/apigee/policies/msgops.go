@@ -114,6 +114,21 @@ type namedTemplate struct {
 
 // compileNamed compiles the <child name="…">template</child> elements of
 // a Headers/QueryParams/FormParams list.
+// eachNamed is the operation that renders each named template and applies
+// its value to the message being built.
+func eachNamed(items []namedTemplate, apply func(m *engine.Message, name, value string)) msgOp {
+	return func(e *opEnv) error {
+		for _, it := range items {
+			v, err := e.render(it.t)
+			if err != nil {
+				return err
+			}
+			apply(e.dst, it.name, v)
+		}
+		return nil
+	}
+}
+
 func compileNamed(c *engine.Compiler, list *bundle.Node, child string) []namedTemplate {
 	c.Unknown(list, child)
 	var out []namedTemplate
@@ -151,32 +166,6 @@ func names(c *engine.Compiler, list *bundle.Node, child string) []string {
 	return out
 }
 
-const formType = "application/x-www-form-urlencoded"
-
-// ensureForm makes m a form message: the form content type (a message
-// with another body type has no form parameters to keep).
-func ensureForm(m *engine.Message) {
-	ct, _ := m.Header("Content-Type")
-	if !strings.HasPrefix(strings.ToLower(ct), formType) {
-		m.SetHeader("Content-Type", formType)
-	}
-}
-
-func setFormParam(m *engine.Message, name, value string, add bool) {
-	ps := append([]engine.Param(nil), m.FormParams()...)
-	if !add {
-		out := ps[:0]
-		for _, p := range ps {
-			if p.Name != name {
-				out = append(out, p)
-			}
-		}
-		ps = out
-	}
-	ensureForm(m)
-	m.SetFormParams(append(ps, engine.Param{Name: name, Value: value}))
-}
-
 // --- Add ---
 
 func compileAdd(c *engine.Compiler, n *bundle.Node) msgOps {
@@ -185,41 +174,11 @@ func compileAdd(c *engine.Compiler, n *bundle.Node) msgOps {
 	for _, ch := range n.Children {
 		switch ch.Name {
 		case "Headers":
-			hs := compileNamed(c, ch, "Header")
-			ops = append(ops, func(e *opEnv) error {
-				for _, h := range hs {
-					v, err := e.render(h.t)
-					if err != nil {
-						return err
-					}
-					e.dst.AddHeader(h.name, v)
-				}
-				return nil
-			})
+			ops = append(ops, eachNamed(compileNamed(c, ch, "Header"), (*engine.Message).AddHeader))
 		case "QueryParams":
-			qs := compileNamed(c, ch, "QueryParam")
-			ops = append(ops, func(e *opEnv) error {
-				for _, q := range qs {
-					v, err := e.render(q.t)
-					if err != nil {
-						return err
-					}
-					e.dst.AddQueryParam(q.name, v)
-				}
-				return nil
-			})
+			ops = append(ops, eachNamed(compileNamed(c, ch, "QueryParam"), (*engine.Message).AddQueryParam))
 		case "FormParams":
-			fs := compileNamed(c, ch, "FormParam")
-			ops = append(ops, func(e *opEnv) error {
-				for _, f := range fs {
-					v, err := e.render(f.t)
-					if err != nil {
-						return err
-					}
-					setFormParam(e.dst, f.name, v, true)
-				}
-				return nil
-			})
+			ops = append(ops, eachNamed(compileNamed(c, ch, "FormParam"), (*engine.Message).AddFormParam))
 		}
 	}
 	return ops
@@ -233,41 +192,11 @@ func compileSet(c *engine.Compiler, n *bundle.Node) msgOps {
 	for _, ch := range n.Children {
 		switch ch.Name {
 		case "Headers":
-			hs := compileNamed(c, ch, "Header")
-			ops = append(ops, func(e *opEnv) error {
-				for _, h := range hs {
-					v, err := e.render(h.t)
-					if err != nil {
-						return err
-					}
-					e.dst.SetHeader(h.name, v)
-				}
-				return nil
-			})
+			ops = append(ops, eachNamed(compileNamed(c, ch, "Header"), (*engine.Message).SetHeader))
 		case "QueryParams":
-			qs := compileNamed(c, ch, "QueryParam")
-			ops = append(ops, func(e *opEnv) error {
-				for _, q := range qs {
-					v, err := e.render(q.t)
-					if err != nil {
-						return err
-					}
-					e.dst.SetQueryParam(q.name, v)
-				}
-				return nil
-			})
+			ops = append(ops, eachNamed(compileNamed(c, ch, "QueryParam"), (*engine.Message).SetQueryParam))
 		case "FormParams":
-			fs := compileNamed(c, ch, "FormParam")
-			ops = append(ops, func(e *opEnv) error {
-				for _, f := range fs {
-					v, err := e.render(f.t)
-					if err != nil {
-						return err
-					}
-					setFormParam(e.dst, f.name, v, false)
-				}
-				return nil
-			})
+			ops = append(ops, eachNamed(compileNamed(c, ch, "FormParam"), (*engine.Message).SetFormParam))
 		case "Payload":
 			if op := compilePayload(c, ch); op != nil {
 				ops = append(ops, op)
@@ -574,7 +503,6 @@ func (s *copySpec) apply(e *opEnv) error {
 					}
 				}
 			}
-			ensureForm(dst)
 			dst.SetFormParams(ps)
 		}
 	}
