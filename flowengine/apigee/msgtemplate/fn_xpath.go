@@ -2,13 +2,13 @@ package msgtemplate
 
 import (
 	"errors"
-	"math"
 	"strconv"
 	"sync"
 
 	"github.com/antchfx/xpath"
 
 	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/expr"
 )
 
 // xPath(expression, xml [, namespace…]) (also spelled xpath): evaluates an
@@ -120,22 +120,7 @@ func callXPath(st any, a []value) (string, error) {
 	case bool:
 		return strconv.FormatBool(r), nil
 	case float64:
-		return xpathNumber(r), nil
+		return expr.FormatNumber(r), nil
 	}
 	return "", nil
-}
-
-// xpathNumber is XPath 1.0's string() of a number.
-func xpathNumber(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == math.Trunc(f) && math.Abs(f) < 1e15:
-		return strconv.FormatInt(int64(f), 10)
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
 }

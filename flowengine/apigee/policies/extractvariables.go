@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/apigee/msgtemplate"
 	"github.com/flowproc/flowproc/flowengine/apigee/xmltree"
 	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/expr"
 )
 
 // ExtractVariables (reference/apigee.md §4.3) sets flow variables from
@@ -610,23 +610,9 @@ func evalXPath(v evPayloadVar, doc *xmltree.Node) (string, bool) {
 	case bool:
 		return strconv.FormatBool(res), true
 	case float64:
-		return xpathNumber(res), true
+		return expr.FormatNumber(res), true
 	}
 	return "", false
-}
-
-func xpathNumber(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == math.Trunc(f) && math.Abs(f) < 1e15:
-		return strconv.FormatInt(int64(f), 10)
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 func (ev *extractVariables) cast(s, typ string) (any, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/apigee/jsonpath"
 	"github.com/flowproc/flowproc/flowengine/apigee/xmltree"
 	"github.com/flowproc/flowproc/flowengine/diag"
+	"github.com/flowproc/flowproc/flowengine/expr"
 )
 
 // RegularExpressionProtection (reference/apigee.md §4.9) rejects a message
@@ -446,7 +447,7 @@ func repXPath(x repXML, doc *xmltree.Node) []string {
 		}
 		return []string{"false"}
 	case float64:
-		return []string{xpathNumber(res)}
+		return []string{expr.FormatNumber(res)}
 	}
 	return nil
 }
