@@ -38,20 +38,57 @@ type FaultRule struct {
 	Line, Col     int
 }
 
-// ProxyEndpoint is one proxies/*.xml file.
-type ProxyEndpoint struct {
-	Name             string
-	File             string
-	BasePath         string
-	VirtualHosts     []string
+// EndpointFlows are what ProxyEndpoints and TargetEndpoints both hold:
+// PreFlow, the conditional Flows, PostFlow and the fault rules.
+type EndpointFlows struct {
 	PreFlow          *Flow
 	Flows            []*Flow
 	PostFlow         *Flow
-	PostClientFlow   *Flow
-	RouteRules       []*RouteRule
 	FaultRules       []*FaultRule
 	DefaultFaultRule *FaultRule
-	Root             *Node
+}
+
+// parseChild reads c when it is one of the shared endpoint elements and
+// reports whether it was.
+func (ef *EndpointFlows) parseChild(file string, c *Node, errs *diag.List) bool {
+	switch c.Name {
+	case "PreFlow":
+		ef.PreFlow = parseFlow(file, c, errs)
+	case "PostFlow":
+		ef.PostFlow = parseFlow(file, c, errs)
+	case "Flows":
+		ef.Flows = parseFlows(file, c, errs)
+	case "FaultRules":
+		ef.FaultRules = parseFaultRules(file, c, errs)
+	case "DefaultFaultRule":
+		ef.DefaultFaultRule = parseFaultRule(file, c, errs)
+	default:
+		return false
+	}
+	return true
+}
+
+// AllFlows returns PreFlow and PostFlow (nil when absent) and the
+// conditional Flows.
+func (ef *EndpointFlows) AllFlows() []*Flow {
+	return append([]*Flow{ef.PreFlow, ef.PostFlow}, ef.Flows...)
+}
+
+// AllFaultRules returns the FaultRules and the DefaultFaultRule (nil when absent).
+func (ef *EndpointFlows) AllFaultRules() []*FaultRule {
+	return append(append([]*FaultRule{}, ef.FaultRules...), ef.DefaultFaultRule)
+}
+
+// ProxyEndpoint is one proxies/*.xml file.
+type ProxyEndpoint struct {
+	EndpointFlows
+	Name           string
+	File           string
+	BasePath       string
+	VirtualHosts   []string
+	PostClientFlow *Flow
+	RouteRules     []*RouteRule
+	Root           *Node
 }
 
 var proxyChildren = map[string]bool{
@@ -73,15 +110,12 @@ func parseProxyEndpoint(file string, root *Node, errs *diag.List) *ProxyEndpoint
 		errs.Addf(file, root.Line, root.Col, diag.APMissingElement, "ProxyEndpoint has no name attribute")
 	}
 	for _, c := range root.Children {
+		if pe.parseChild(file, c, errs) {
+			continue
+		}
 		switch c.Name {
-		case "PreFlow":
-			pe.PreFlow = parseFlow(file, c, errs)
-		case "PostFlow":
-			pe.PostFlow = parseFlow(file, c, errs)
 		case "PostClientFlow":
 			pe.PostClientFlow = parseFlow(file, c, errs)
-		case "Flows":
-			pe.Flows = parseFlows(file, c, errs)
 		case "HTTPProxyConnection":
 			for _, h := range c.Children {
 				switch h.Name {
@@ -94,10 +128,6 @@ func parseProxyEndpoint(file string, root *Node, errs *diag.List) *ProxyEndpoint
 					errs.Addf(file, h.Line, h.Col, diag.APUnknownElement, "unknown element <%s> in <HTTPProxyConnection>", h.Name)
 				}
 			}
-		case "FaultRules":
-			pe.FaultRules = parseFaultRules(file, c, errs)
-		case "DefaultFaultRule":
-			pe.DefaultFaultRule = parseFaultRule(file, c, errs)
 		case "RouteRule":
 			rr := &RouteRule{Line: c.Line, Col: c.Col}
 			rr.Name, _ = c.Attr("name")
@@ -257,10 +287,5 @@ func checkSteps(file string, flows []*Flow, rules []*FaultRule, pols map[string]
 // AllFlows returns the endpoint's flows: PreFlow, PostFlow, PostClientFlow
 // (nil when absent) and the conditional Flows.
 func (pe *ProxyEndpoint) AllFlows() []*Flow {
-	return append([]*Flow{pe.PreFlow, pe.PostFlow, pe.PostClientFlow}, pe.Flows...)
-}
-
-// AllFaultRules returns the FaultRules and the DefaultFaultRule (nil when absent).
-func (pe *ProxyEndpoint) AllFaultRules() []*FaultRule {
-	return append(append([]*FaultRule{}, pe.FaultRules...), pe.DefaultFaultRule)
+	return append(pe.EndpointFlows.AllFlows(), pe.PostClientFlow)
 }

@@ -14,13 +14,9 @@ type TargetServerRef struct {
 
 // TargetEndpoint is one targets/*.xml file.
 type TargetEndpoint struct {
-	Name             string
-	File             string
-	PreFlow          *Flow
-	Flows            []*Flow
-	PostFlow         *Flow
-	FaultRules       []*FaultRule
-	DefaultFaultRule *FaultRule
+	EndpointFlows
+	Name string
+	File string
 	// HTTPTargetConnection: URL, or a LoadBalancer over TargetServers
 	// (with Path); Properties such as success.codes.
 	HTTP       bool
@@ -41,17 +37,6 @@ type TargetEndpoint struct {
 	Root               *Node
 }
 
-// AllFlows returns the target's PreFlow, PostFlow (nil when absent) and its
-// conditional Flows.
-func (te *TargetEndpoint) AllFlows() []*Flow {
-	return append([]*Flow{te.PreFlow, te.PostFlow}, te.Flows...)
-}
-
-// AllFaultRules returns the FaultRules and the DefaultFaultRule (nil when absent).
-func (te *TargetEndpoint) AllFaultRules() []*FaultRule {
-	return append(append([]*FaultRule{}, te.FaultRules...), te.DefaultFaultRule)
-}
-
 func parseTargetEndpoint(file string, root *Node, errs *diag.List) *TargetEndpoint {
 	if root.Name != "TargetEndpoint" {
 		errs.Addf(file, root.Line, root.Col, diag.APBadRoot, "root element <%s>, want <TargetEndpoint>", root.Name)
@@ -63,18 +48,11 @@ func parseTargetEndpoint(file string, root *Node, errs *diag.List) *TargetEndpoi
 		errs.Addf(file, root.Line, root.Col, diag.APMissingElement, "TargetEndpoint has no name attribute")
 	}
 	for _, c := range root.Children {
+		if te.parseChild(file, c, errs) {
+			continue
+		}
 		switch c.Name {
 		case "Description":
-		case "PreFlow":
-			te.PreFlow = parseFlow(file, c, errs)
-		case "PostFlow":
-			te.PostFlow = parseFlow(file, c, errs)
-		case "Flows":
-			te.Flows = parseFlows(file, c, errs)
-		case "FaultRules":
-			te.FaultRules = parseFaultRules(file, c, errs)
-		case "DefaultFaultRule":
-			te.DefaultFaultRule = parseFaultRule(file, c, errs)
 		case "HTTPTargetConnection":
 			te.HTTP = true
 			parseHTTPTarget(file, te, c, errs)

@@ -411,9 +411,9 @@ func (c *Compiler) flow(file, endpoint string, f *bundle.Flow, pols map[string]*
 	return out
 }
 
-func (c *Compiler) endpoint(file, label string, pre, post *bundle.Flow, flows []*bundle.Flow, rules []*bundle.FaultRule, def *bundle.FaultRule, pols map[string]*compiledPolicy) endpoint {
-	ep := endpoint{pre: c.flow(file, label, pre, pols), post: c.flow(file, label, post, pols)}
-	for _, f := range flows {
+func (c *Compiler) endpoint(file, label string, ef *bundle.EndpointFlows, pols map[string]*compiledPolicy) endpoint {
+	ep := endpoint{pre: c.flow(file, label, ef.PreFlow, pols), post: c.flow(file, label, ef.PostFlow, pols)}
+	for _, f := range ef.Flows {
 		if f.Name == "" {
 			f.Name = "unnamed"
 		}
@@ -427,10 +427,10 @@ func (c *Compiler) endpoint(file, label string, pre, post *bundle.Flow, flows []
 		}
 		return out
 	}
-	for _, r := range rules {
+	for _, r := range ef.FaultRules {
 		ep.faultRules = append(ep.faultRules, fr(r))
 	}
-	if def != nil {
+	if def := ef.DefaultFaultRule; def != nil {
 		ep.defaultRule = fr(def)
 		ep.defaultRule.label = label + " DefaultFaultRule"
 	}
@@ -441,7 +441,7 @@ func (c *Compiler) compileProxy(p *Project, b *bundle.Bundle) {
 	pols := c.compilePolicies()
 	p.nPolicies = len(b.Policies)
 	for name, te := range b.Targets {
-		t := &targetEP{endpoint: c.endpoint(te.File, "target "+name, te.PreFlow, te.PostFlow, te.Flows, te.FaultRules, te.DefaultFaultRule, pols)}
+		t := &targetEP{endpoint: c.endpoint(te.File, "target "+name, &te.EndpointFlows, pols)}
 		t.name = name
 		t.url, t.path, t.algorithm = te.URL, te.Path, te.Algorithm
 		if u, ok := c.Deployment.TargetURLs[name]; ok {
@@ -496,7 +496,7 @@ func (c *Compiler) compileProxy(p *Project, b *bundle.Bundle) {
 		p.targets[name] = t
 	}
 	for _, pe := range b.Proxies {
-		x := &proxyEP{endpoint: c.endpoint(pe.File, "proxy "+pe.Name, pe.PreFlow, pe.PostFlow, pe.Flows, pe.FaultRules, pe.DefaultFaultRule, pols)}
+		x := &proxyEP{endpoint: c.endpoint(pe.File, "proxy "+pe.Name, &pe.EndpointFlows, pols)}
 		x.name = pe.Name
 		x.basePath = strings.TrimSuffix(pe.BasePath, "/")
 		if pe.PostClientFlow != nil {
