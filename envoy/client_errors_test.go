@@ -85,7 +85,10 @@ func TestMessageTimeout(t *testing.T) {
 			want: Stats{StreamsStarted: 1, StreamMsgsSent: 1, StreamsClosed: 1, MessageTimeouts: 1,
 				OverrideMessageTimeoutReceived: 1, OverrideMessageTimeoutIgnored: 1}},
 		{name: "response direction timeout",
-			filter: &extprocfilterv3.ExternalProcessor{MessageTimeout: ms(30)},
+			// 300 ms, not 30: the request phase must answer within it even
+			// on a loaded machine under the race detector (30 ms made the
+			// request direction time out instead).
+			filter: &extprocfilterv3.ExternalProcessor{MessageTimeout: ms(300)},
 			handler: func(st *fakeStream) error {
 				st.send(st.passReply(st.expect("request_headers")))
 				st.expect("response_headers")
