@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -245,8 +246,10 @@ type deploymentSpec struct {
 }
 
 type podSpec struct {
-	Containers []k8sContainer `json:"containers"`
-	Volumes    []struct {
+	TerminationGracePeriodSeconds *int             `json:"terminationGracePeriodSeconds"`
+	SecurityContext               *securityContext `json:"securityContext"`
+	Containers                    []k8sContainer   `json:"containers"`
+	Volumes                       []struct {
 		Name      string `json:"name"`
 		ConfigMap *struct {
 			Name string `json:"name"`
@@ -273,6 +276,21 @@ type k8sContainer struct {
 		Name      string `json:"name"`
 		MountPath string `json:"mountPath"`
 	} `json:"volumeMounts"`
+	SecurityContext *securityContext `json:"securityContext"`
+	Resources       struct {
+		Requests map[string]string `json:"requests"`
+		Limits   map[string]string `json:"limits"`
+	} `json:"resources"`
+	Lifecycle *struct {
+		PreStop *struct {
+			Exec *struct {
+				Command []string `json:"command"`
+			} `json:"exec"`
+			Sleep *struct {
+				Seconds int `json:"seconds"`
+			} `json:"sleep"`
+		} `json:"preStop"`
+	} `json:"lifecycle"`
 }
 
 type k8sProbe struct {
@@ -280,6 +298,7 @@ type k8sProbe struct {
 		Port int `json:"port"`
 	} `json:"grpc"`
 	HTTPGet *struct {
+		Path string      `json:"path"`
 		Port intOrString `json:"port"`
 	} `json:"httpGet"`
 	TCPSocket *struct {
@@ -365,23 +384,71 @@ func loadManifests(t *testing.T, dir string) []k8sObject {
 	}
 	var out []k8sObject
 	for _, f := range files {
-		for _, doc := range docSeparator.Split(string(mustRead(t, f)), -1) {
-			if strings.TrimSpace(doc) == "" {
-				continue
-			}
-			o := k8sObject{file: f}
-			mustYAML(t, f, []byte(doc), &o)
-			if o.Kind == "" {
-				t.Errorf("%s: a document without kind", f)
-				continue
-			}
-			out = append(out, o)
-		}
+		out = append(out, splitManifests(t, f, mustRead(t, f))...)
 	}
 	if len(out) == 0 {
 		t.Fatalf("no manifests in %s", dir)
 	}
 	return out
+}
+
+// splitManifests parses the YAML documents of one file (or of one rendered
+// Helm chart, named file).
+func splitManifests(t *testing.T, file string, data []byte) []k8sObject {
+	t.Helper()
+	var out []k8sObject
+	for _, doc := range docSeparator.Split(string(data), -1) {
+		if strings.TrimSpace(doc) == "" {
+			continue
+		}
+		o := k8sObject{file: file}
+		mustYAML(t, file, []byte(doc), &o)
+		if o.Kind == "" {
+			if strings.TrimSpace(stripComments(doc)) != "" {
+				t.Errorf("%s: a document without kind", file)
+			}
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// stripComments drops the YAML comment lines of doc.
+func stripComments(doc string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(doc, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "#") {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+// manifestSet is one way the sidecar pod is shipped: the raw manifests of
+// deploy/kubernetes, or the Helm chart rendered with its default values.
+type manifestSet struct {
+	name    string
+	objects []k8sObject
+}
+
+// manifestSets are the raw manifests and the rendered Helm chart: every
+// Kubernetes validation runs on both.
+func manifestSets(t *testing.T) []manifestSet {
+	t.Helper()
+	return []manifestSet{
+		{name: "kubernetes", objects: loadManifests(t, k8sDir)},
+		{name: "helm", objects: splitManifests(t, helmChartDir, renderChart(t, helmChartDir, nil))},
+	}
+}
+
+// forEachPod runs check as a subtest on the sidecar pod of every manifest
+// set.
+func forEachPod(t *testing.T, check func(t *testing.T, p sidecarPod)) {
+	t.Helper()
+	for _, set := range manifestSets(t) {
+		t.Run(set.name, func(t *testing.T) { check(t, loadSidecarPodFrom(t, set.objects)) })
+	}
 }
 
 // sidecarPod is the parsed Kubernetes sidecar deployment.
@@ -397,8 +464,15 @@ type sidecarPod struct {
 
 func loadSidecarPod(t *testing.T) sidecarPod {
 	t.Helper()
+	return loadSidecarPodFrom(t, loadManifests(t, k8sDir))
+}
+
+// loadSidecarPodFrom finds the sidecar Deployment, its ConfigMaps and
+// Services in objs.
+func loadSidecarPodFrom(t *testing.T, objs []k8sObject) sidecarPod {
+	t.Helper()
 	p := sidecarPod{configMaps: map[string]k8sObject{}, containers: map[string]k8sContainer{}, volumes: map[string]string{}}
-	p.objects = loadManifests(t, k8sDir)
+	p.objects = objs
 	deployments := 0
 	for _, o := range p.objects {
 		switch o.Kind {
@@ -414,7 +488,7 @@ func loadSidecarPod(t *testing.T) sidecarPod {
 		}
 	}
 	if deployments != 1 || len(p.services) == 0 {
-		t.Fatalf("%s: want one Deployment and a Service, got %d Deployments and %d Services", k8sDir, deployments, len(p.services))
+		t.Fatalf("want one Deployment and a Service, got %d Deployments and %d Services", deployments, len(p.services))
 	}
 	for _, c := range p.deployment.Template.Spec.Containers {
 		p.containers[c.Name] = c
@@ -584,8 +658,20 @@ func (f envoyFacts) extProcCluster(t *testing.T) envoyCluster {
 // serveArgs is a parsed `flowproc serve [-listen addr] [-admin addr]
 // [-config file] [DIR...]` command line.
 type serveArgs struct {
+	listenHost, adminHost string
 	listenPort, adminPort int
-	dirs                  []string
+	// adminSet: -admin was given (its default is loopback, so a probe or a
+	// published port needs it set).
+	adminSet bool
+	watch    bool
+	grace    time.Duration
+	dirs     []string
+}
+
+// listenLoopback reports whether ext_proc listens on loopback only.
+func (a serveArgs) listenLoopback() bool {
+	ip := net.ParseIP(a.listenHost)
+	return a.listenHost == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 func parseServeArgs(t *testing.T, args []string) serveArgs {
@@ -596,12 +682,19 @@ func parseServeArgs(t *testing.T, args []string) serveArgs {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	listen := fs.String("listen", ":50051", "")
-	admin := fs.String("admin", ":9090", "")
+	admin := fs.String("admin", "127.0.0.1:9090", "")
+	watch := fs.Bool("watch", false, "")
+	grace := fs.Duration("shutdown-grace", 15*time.Second, "")
 	fs.String("config", "", "")
+	fs.String("log-level", "", "")
 	if err := fs.Parse(args[1:]); err != nil {
 		t.Fatalf("flowproc arguments %q: %v", args, err)
 	}
-	return serveArgs{listenPort: addrPort(t, *listen), adminPort: addrPort(t, *admin), dirs: fs.Args()}
+	a := serveArgs{listenPort: addrPort(t, *listen), adminPort: addrPort(t, *admin), watch: *watch, grace: *grace, dirs: fs.Args()}
+	a.listenHost, _, _ = net.SplitHostPort(*listen)
+	a.adminHost, _, _ = net.SplitHostPort(*admin)
+	fs.Visit(func(f *flag.Flag) { a.adminSet = a.adminSet || f.Name == "admin" })
+	return a
 }
 
 func addrPort(t *testing.T, addr string) int {
@@ -845,7 +938,10 @@ func TestKubernetesKustomizationListsEveryManifest(t *testing.T) {
 }
 
 func TestKubernetesPortsProbesAndVolumesAgree(t *testing.T) {
-	p := loadSidecarPod(t)
+	forEachPod(t, checkPortsProbesAndVolumes)
+}
+
+func checkPortsProbesAndVolumes(t *testing.T, p sidecarPod) {
 	labels := p.deployment.Template.Metadata.Labels
 	if !subset(p.deployment.Selector.MatchLabels, labels) {
 		t.Errorf("Deployment selector %v does not match its pod labels %v", p.deployment.Selector.MatchLabels, labels)
@@ -906,7 +1002,10 @@ func TestKubernetesPortsProbesAndVolumesAgree(t *testing.T) {
 }
 
 func TestKubernetesEnvoySidecarConfig(t *testing.T) {
-	p := loadSidecarPod(t)
+	forEachPod(t, checkEnvoySidecarConfig)
+}
+
+func checkEnvoySidecarConfig(t *testing.T, p sidecarPod) {
 	ec := p.containers["envoy"]
 	cfgPath := flagValue(ec.Args, "-c")
 	if cfgPath == "" {
@@ -945,6 +1044,11 @@ func TestKubernetesEnvoySidecarConfig(t *testing.T) {
 					owner = c.Name
 				}
 			}
+			// flowproc's ext_proc port may be a loopback listener, which
+			// declares no container port.
+			if fp := parseServeArgs(t, p.containers["flowproc"].Args); owner == "" && fp.listenPort == ep.port {
+				owner = "flowproc"
+			}
 			if owner == "" {
 				t.Errorf("cluster %s endpoint port %d is no port of another container in the pod", name, ep.port)
 			}
@@ -965,21 +1069,19 @@ func TestKubernetesEnvoySidecarConfig(t *testing.T) {
 }
 
 func TestKubernetesFlowprocContainer(t *testing.T) {
-	p := loadSidecarPod(t)
+	forEachPod(t, checkFlowprocContainer)
+}
+
+func checkFlowprocContainer(t *testing.T, p sidecarPod) {
 	fc := p.containers["flowproc"]
 	args := parseServeArgs(t, fc.Args)
-	for what, port := range map[string]int{"-listen": args.listenPort, "-admin": args.adminPort} {
-		if !fc.hasPort(port) {
-			t.Errorf("flowproc %s port %d is not a container port", what, port)
-		}
+	if !args.listenLoopback() && !fc.hasPort(args.listenPort) {
+		t.Errorf("flowproc -listen port %d is not a container port", args.listenPort)
 	}
-	for kind, pr := range map[string]*k8sProbe{"readiness": fc.ReadinessProbe, "liveness": fc.LivenessProbe} {
-		if pr == nil || pr.GRPC == nil {
-			t.Errorf("flowproc needs a grpc %s probe", kind)
-		} else if pr.GRPC.Port != args.listenPort {
-			t.Errorf("%s grpc probe port %d, flowproc listens on %d", kind, pr.GRPC.Port, args.listenPort)
-		}
+	if !fc.hasPort(args.adminPort) {
+		t.Errorf("flowproc -admin port %d is not a container port", args.adminPort)
 	}
+	checkFlowprocProbes(t, fc, args)
 	df := parseDockerfile(t, mustRead(t, dockerfilePath))
 	for _, port := range []int{args.listenPort, args.adminPort} {
 		if !slices.Contains(df.expose, port) {
