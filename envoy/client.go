@@ -28,7 +28,7 @@ type Header struct {
 // Arrival says when the body chunks and trailers of a message reach the
 // ext_proc filter, relative to the filter's exchanges with the server. It
 // reproduces the timing that decides, e.g., whether a STREAMED body is sent
-// as one message or one per chunk (extproc.md §4.2, §4.7).
+// as one message or one per chunk (Envoy's ext_proc: what Envoy sends and expects in each body mode; the message sequence of each processing mode).
 type Arrival int
 
 const (
@@ -70,7 +70,7 @@ type HTTPRequest struct {
 	Arrival Arrival
 	// DynamicMetadata is the stream's dynamic metadata as earlier filters
 	// left it; namespaces listed in metadata_options.forwarding_namespaces
-	// are sent in metadata_context (extproc.md §2.1 row 8).
+	// are sent in metadata_context (Envoy's ext_proc: metadata_context is set on every message).
 	DynamicMetadata map[string]*structpb.Struct
 	// Downstream is the client connection the request arrived on (what
 	// Envoy's source.* and connection.* attributes report).
@@ -156,12 +156,12 @@ type HTTPResponse struct {
 	Reset bool
 	// DynamicMetadata is the stream's dynamic metadata at the end of the
 	// exchange, including what the server wrote into receiving namespaces
-	// (extproc.md §3.7).
+	// (Envoy's ext_proc: dynamic metadata reaches Envoy only for configured receiving namespaces).
 	DynamicMetadata map[string]*structpb.Struct
 }
 
 // Version is the Envoy release whose ext_proc behaviour the client
-// reproduces where releases differ (extproc.md §0.1).
+// reproduces where releases differ (Envoy's ext_proc: what each Envoy release supports).
 type Version struct {
 	Major, Minor int
 }
@@ -189,7 +189,7 @@ func (v Version) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor)
 
 func (v Version) atLeast(minor int) bool { return v.Major > 1 || v.Minor >= minor }
 
-// Feature gates by release (extproc.md §0.1).
+// Feature gates by release (Envoy's ext_proc: what each Envoy release supports).
 func (v Version) protocolConfig() bool      { return v.atLeast(34) }
 func (v Version) spuriousFailClose() bool   { return v.atLeast(35) }
 func (v Version) perRouteFailureMode() bool { return v.atLeast(35) }
@@ -202,7 +202,7 @@ func (v Version) grpcErrorMessage() bool     { return v.atLeast(36) }
 func (v Version) earlyClose() bool           { return v.atLeast(37) }
 func (v Version) allowContentLength() bool   { return v.atLeast(38) }
 
-// Stats are the filter's counters (extproc.md §8), summed over all
+// Stats are the filter's counters (Envoy's ext_proc: the filter's counters), summed over all
 // exchanges of a Client.
 type Stats struct {
 	StreamsStarted                 uint64
@@ -298,7 +298,7 @@ func WithHCMHeaders() Option { return func(o *clientOptions) { o.hcmHeaders = tr
 
 // WithGracefulClose emulates runtime ext_proc_graceful_grpc_close=true:
 // the client half-closes and waits up to wait (default 1 s) for the server
-// to end the stream before cancelling it (extproc.md §1.3).
+// to end the stream before cancelling it (Envoy's ext_proc: Envoy ends a stream by half-closing and then cancelling it).
 func WithGracefulClose(wait time.Duration) Option {
 	return func(o *clientOptions) { o.graceful, o.remoteCloseWait = true, wait }
 }
@@ -329,8 +329,7 @@ type Client struct {
 }
 
 // NewClient returns a Client that opens its streams on conn. The filter
-// configuration is checked the way Envoy checks it at load (extproc.md
-// §4.1) for the emulated version.
+// configuration is checked the way Envoy checks it at load (Envoy's ext_proc: the processing-mode rules Envoy enforces when it loads the config) for the emulated version.
 func NewClient(conn grpc.ClientConnInterface, cfg *FilterConfig, opts ...Option) (*Client, error) {
 	if conn == nil {
 		return nil, errors.New("envoy: NewClient: nil connection")
@@ -402,7 +401,7 @@ func NewClientFromProcessor(api extprocv3.ExternalProcessorClient, cfg *FilterCo
 var ErrInvalidConfig = errors.New("invalid ext_proc config")
 
 // validateFilter applies the config-load checks of Envoy's config.cc that
-// matter to the client (extproc.md §4.1).
+// matter to the client (Envoy's ext_proc: the processing-mode rules Envoy enforces when it loads the config).
 func validateFilter(f *extprocfilterv3.ExternalProcessor, v Version) error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("envoy: %w: "+format, append([]any{ErrInvalidConfig}, a...)...)
@@ -468,7 +467,7 @@ func (c *Client) Stats() Stats {
 }
 
 // Close ends the streams whose close is deferred (observability mode keeps
-// each stream open for deferred_close_timeout after its exchange, §4.6)
+// each stream open for deferred_close_timeout after its exchange, observability mode)
 // and waits for them. The Client must not be used afterwards.
 func (c *Client) Close() error {
 	c.mu.Lock()

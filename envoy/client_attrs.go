@@ -12,7 +12,7 @@ import (
 
 // addAttributes sets attributes["envoy.filters.http.ext_proc"] on the first
 // message of a direction when request_attributes / response_attributes are
-// configured (§2.1 row 9, §2.5).
+// configured (attributes are sent only when configured; the request attributes Envoy evaluates (request_attributes / response_attributes)).
 func (x *exchange) addAttributes(s *procState, req *extprocv3.ProcessingRequest) {
 	exprs := x.f.GetRequestAttributes()
 	if s.dir == dirResponse {

@@ -22,7 +22,7 @@ import (
 )
 
 // TestMessageTimeout covers the per-message timer, failure_mode_allow on
-// expiry and override_message_timeout (extproc.md §5.3, §5.4, §12 #14).
+// expiry and override_message_timeout (Envoy's ext_proc: the per-message timeout (message_timeout, 200 ms by default), re-armed on every message; the local replies the filter sends when it fails closed; the default 200 ms message_timeout fires under load).
 // Timeouts are 30–400 ms; servers that must beat an extended timer answer
 // after 1.5 s (timer extended to 8 s), those that must miss it answer after
 // 1.5 s (timer 300–400 ms).
@@ -131,7 +131,7 @@ func TestMessageTimeout(t *testing.T) {
 
 // TestServerClose covers the server ending the stream: OK → continue
 // unmodified regardless of failure_mode_allow; non-OK → status_on_error
-// with gRPC details, or fail-open (extproc.md §1.4, §5.4, §5.5, §12 #21).
+// with gRPC details, or fail-open (Envoy's ext_proc: a server that ends the stream with OK lets the request through unprocessed; a non-OK status fails closed; the local replies the filter sends when it fails closed; failure_mode_allow; returning OK after an internal error lets the request through).
 func TestServerClose(t *testing.T) {
 	closeAfterHeaders := func(err error) func(st *fakeStream) error {
 		return func(st *fakeStream) error {
@@ -222,8 +222,7 @@ func TestServerClose(t *testing.T) {
 	}
 }
 
-// TestSpurious covers replies Envoy did not expect (extproc.md §5.1, §5.2,
-// §12 #7, #10).
+// TestSpurious covers replies Envoy did not expect (Envoy's ext_proc: which reply Envoy accepts in each state; replies Envoy did not expect (spurious) fail the request; a FULL_DUPLEX_STREAMED server must answer with streamed_response, not body or clear_body; a reply of the wrong type or direction is spurious: Envoy up to 1.34 let the request through, 1.35 and later answer 500).
 func TestSpurious(t *testing.T) {
 	answer := func(kind string, rs ...*extprocv3.ProcessingResponse) func(*fakeStream) error {
 		return replyTo(kind, rs...)
@@ -296,7 +295,7 @@ func TestSpurious(t *testing.T) {
 }
 
 // TestStartFailure: a stream that cannot be opened is a gRPC error
-// (extproc.md §1.2, §5.4).
+// (Envoy's ext_proc: one stream per HTTP request, opened with the first message; the local replies the filter sends when it fails closed).
 func TestStartFailure(t *testing.T) {
 	ign := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ign) })
@@ -336,7 +335,7 @@ func TestStartFailure(t *testing.T) {
 }
 
 // TestBufferLimit: BUFFERED bodies over the buffer limit get Envoy's
-// filter-manager replies; streaming modes do not (extproc.md §4.2, §12 #24).
+// filter-manager replies; streaming modes do not (Envoy's ext_proc: what Envoy sends and expects in each body mode; a BUFFERED body over the buffer limit (1 MiB) fails with 413 or 500, and grpc-go's 4 MiB message limit needs raising too).
 func TestBufferLimit(t *testing.T) {
 	big := []byte("0123456789")
 	tests := []struct {
@@ -400,7 +399,7 @@ func TestBufferLimit(t *testing.T) {
 }
 
 // TestModeOverride covers when mode_override is honoured and how the new
-// mode is computed (extproc.md §4.5, §12 #23).
+// mode is computed (Envoy's ext_proc: mode_override is honoured only with allow_mode_override and only in a headers reply).
 func TestModeOverride(t *testing.T) {
 	withOverride := func(kind string, mo *extprocfilterv3.ProcessingMode) func(*fakeStream) error {
 		return func(st *fakeStream) error {
@@ -482,7 +481,7 @@ func TestModeOverride(t *testing.T) {
 
 // TestEarlyClose: 1.37 closes the stream right after the last expected
 // response; earlier releases keep it until the response headers
-// (extproc.md §1.3, §11 step 8). The server sees the end as EOF/Canceled.
+// (Envoy's ext_proc: Envoy ends a stream by half-closing and then cancelling it; a client closes by half-closing, then cancelling). The server sees the end as EOF/Canceled.
 func TestEarlyClose(t *testing.T) {
 	tests := []struct {
 		version       Version
@@ -520,7 +519,7 @@ func TestEarlyClose(t *testing.T) {
 }
 
 // TestGracefulClose: with the graceful-close knob the client half-closes
-// and waits, so the server sees EOF and ends the RPC itself (§1.3).
+// and waits, so the server sees EOF and ends the RPC itself (Envoy ends a stream by half-closing and then cancelling it).
 func TestGracefulClose(t *testing.T) {
 	h := newHarness(t, passThrough)
 	c := h.client(nil, WithGracefulClose(2*time.Second))
@@ -531,7 +530,7 @@ func TestGracefulClose(t *testing.T) {
 }
 
 // TestUpstreamFailure: a failed upstream is the router's 503 local reply,
-// which does go through response processing (extproc.md §2.1 row 3, §11
+// which does go through response processing (Envoy's ext_proc: response_headers are sent also for a local reply the router makes; how an Envoy-emulating client behaves
 // step 10).
 func TestUpstreamFailure(t *testing.T) {
 	h := newHarness(t, replyTo("response_headers", respHeadersResp(&extprocv3.CommonResponse{HeaderMutation: mutation(nil, setH("x-seen", "1"))})))
@@ -549,7 +548,7 @@ func TestUpstreamFailure(t *testing.T) {
 }
 
 // TestStreamIdleTimeout: with FULL_DUPLEX_STREAMED there is no message
-// timer, so a silent server is only ended by the HCM idle timeout (§12 #6).
+// timer, so a silent server is only ended by the HCM idle timeout (FULL_DUPLEX_STREAMED needs trailer mode SEND).
 func TestStreamIdleTimeout(t *testing.T) {
 	h := newHarness(t, func(st *fakeStream) error {
 		_ = st.drain()

@@ -25,7 +25,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
-// filterName is the fixed key of ProcessingRequest.attributes (§2.1 row 9).
+// filterName is the fixed key of ProcessingRequest.attributes (attributes are sent only when configured).
 const filterName = "envoy.filters.http.ext_proc"
 
 // Events delivered to an exchange's loop.
@@ -390,7 +390,7 @@ func (x *exchange) deliverTrailers(s *procState, t *headerMap) {
 }
 
 // checkOverflow is the filter manager's buffer limit for
-// StopIterationAndBuffer data: 413 for requests, 500 for responses (§4.2).
+// StopIterationAndBuffer data: 413 for requests, 500 for responses (what Envoy sends and expects in each body mode).
 func (x *exchange) checkOverflow(s *procState) bool {
 	if len(s.buf) <= x.c.opts.bufferLimit {
 		return false
@@ -792,7 +792,7 @@ func (x *exchange) encodeProtocolConfig(req *extprocv3.ProcessingRequest) {
 	x.protocolConfigEncoded = true
 }
 
-// addDynamicMetadata fills metadata_context (always present, §2.1).
+// addDynamicMetadata fills metadata_context (always present, the fields of a ProcessingRequest).
 func (x *exchange) addDynamicMetadata(req *extprocv3.ProcessingRequest) {
 	md := &corev3.Metadata{}
 	for _, ns := range x.eff.UntypedForwardingNamespaces {
@@ -807,7 +807,7 @@ func (x *exchange) addDynamicMetadata(req *extprocv3.ProcessingRequest) {
 }
 
 // setDynamicMetadata keeps the namespaces listed in
-// receiving_namespaces.untyped (§3.7); StreamInfo::setDynamicMetadata
+// receiving_namespaces.untyped (dynamic metadata reaches Envoy only for configured receiving namespaces); StreamInfo::setDynamicMetadata
 // merges the struct into the namespace (MergeFrom).
 func (x *exchange) setDynamicMetadata(r *extprocv3.ProcessingResponse) {
 	dm := r.GetDynamicMetadata()
@@ -919,7 +919,7 @@ func (x *exchange) openStream() openResult {
 	return openOK
 }
 
-// closeStream is Filter::closeStream: half-close then cancel (§1.3).
+// closeStream is Filter::closeStream: half-close then cancel (Envoy ends a stream by half-closing and then cancelling it).
 func (x *exchange) closeStream() {
 	if !x.streamOpen {
 		return
@@ -1054,7 +1054,7 @@ func (x *exchange) inHeaderProcessState() bool {
 }
 
 // effectiveModeOverride: DEFAULT header/trailer modes keep the configured
-// value; body modes are always taken from the override (§4.5).
+// value; body modes are always taken from the override (mode_override is honoured only with allow_mode_override and only in a headers reply).
 func effectiveModeOverride(target, configured *extprocfilterv3.ProcessingMode) *extprocfilterv3.ProcessingMode {
 	m := &extprocfilterv3.ProcessingMode{
 		RequestHeaderMode:   configured.GetRequestHeaderMode(),
@@ -1122,7 +1122,7 @@ func (x *exchange) applyModeOverride(r *extprocv3.ProcessingResponse) {
 	x.enc.setProcessingMode(m)
 }
 
-// onReceiveMessage is Filter::onReceiveMessage (§3.2).
+// onReceiveMessage is Filter::onReceiveMessage (the order in which Envoy handles each reply).
 func (x *exchange) onReceiveMessage(r *extprocv3.ProcessingResponse) {
 	if x.observability {
 		return
@@ -1230,7 +1230,7 @@ func (x *exchange) handleErrorResponse(msg string) {
 	x.sendImmediateResponse(&extprocv3.ImmediateResponse{Status: &typev3.HttpStatus{Code: typev3.StatusCode(x.statusOnError())}, Details: msg})
 }
 
-// closeGrpcStreamIfLastRespReceived is the 1.37 early close (§1.3 table).
+// closeGrpcStreamIfLastRespReceived is the 1.37 early close (Envoy ends a stream by half-closing and then cancelling it table).
 func (x *exchange) closeGrpcStreamIfLastRespReceived(r *extprocv3.ProcessingResponse, isLastBody bool) {
 	if !x.streamOpen || !x.v.earlyClose() {
 		return
@@ -1274,7 +1274,7 @@ type localReply struct {
 	viaChain bool
 }
 
-// sendImmediateResponse is Filter::sendImmediateResponse (§3.5).
+// sendImmediateResponse is Filter::sendImmediateResponse (an ImmediateResponse status below 200 is sent as 200).
 func (x *exchange) sendImmediateResponse(ir *extprocv3.ImmediateResponse) {
 	code := 200
 	if ir.GetStatus() != nil {
@@ -1383,7 +1383,7 @@ func (x *exchange) startEncoding(h *headerMap, chunks [][]byte, trailers []Heade
 // headers reach it: the route cached when the request arrived, or, after
 // the ext_proc server cleared the route cache, the route matching the
 // headers as they are now (Envoy re-evaluates a cleared route on the next
-// route() call; extproc.md §7.1). It sends the router's local reply and
+// route() call; Envoy's ext_proc: clear_route_cache and the route cache). It sends the router's local reply and
 // returns true when the request cannot be forwarded.
 func (x *exchange) selectRoute() bool {
 	cfg := x.c.cfg
@@ -1617,7 +1617,7 @@ func (x *exchange) teardown() {
 }
 
 // deferredClose keeps an observability-mode stream open for
-// deferred_close_timeout after the exchange (§4.6).
+// deferred_close_timeout after the exchange (observability mode).
 func (x *exchange) deferredClose() {
 	c := x.c
 	d := 5 * time.Second

@@ -29,7 +29,7 @@ func (nopProcessor) Process(context.Context, ...grpc.CallOption) (extprocv3.Exte
 func wrapBool(b bool) *wrapperspb.BoolValue { return wrapperspb.Bool(b) }
 
 // TestConcurrentDo: one Client, many exchanges in parallel, one stream
-// each (extproc.md §1.2).
+// each (Envoy's ext_proc: one stream per HTTP request, opened with the first message).
 func TestConcurrentDo(t *testing.T) {
 	h := newHarness(t, func(st *fakeStream) error {
 		return respond(st, func(r *extprocv3.ProcessingRequest) []*extprocv3.ProcessingResponse {
@@ -83,7 +83,7 @@ func TestConcurrentDo(t *testing.T) {
 }
 
 // TestOnMessageAndStats: the latency hook sees every accepted reply and
-// the counters carry Envoy's names (extproc.md §8).
+// the counters carry Envoy's names (Envoy's ext_proc: the filter's counters).
 func TestOnMessageAndStats(t *testing.T) {
 	h := newHarness(t, passThrough)
 	var mu sync.Mutex
@@ -114,7 +114,7 @@ func TestOnMessageAndStats(t *testing.T) {
 
 // TestDynamicMetadata: only receiving namespaces are kept; forwarding
 // namespaces are sent in metadata_context, including what the server wrote
-// earlier (extproc.md §2.1 row 8, §3.7, §12 #19).
+// earlier (Envoy's ext_proc: metadata_context is set on every message; dynamic metadata reaches Envoy only for configured receiving namespaces; dynamic metadata needs receiving_namespaces).
 func TestDynamicMetadata(t *testing.T) {
 	dm, _ := structpb.NewStruct(map[string]any{"ext_proc": map[string]any{"k": "v"}, "dropped": map[string]any{"x": 1.0}})
 	tests := []struct {
@@ -203,7 +203,7 @@ func TestDoMisuse(t *testing.T) {
 
 // TestMisbehavingServerNeverCrashes feeds every processing mode with
 // replies drawn (seeded) from a set of malformed, out-of-order and hostile
-// messages: each exchange must end with a response (extproc.md §5; the
+// messages: each exchange must end with a response (Envoy's ext_proc: every message needs its reply; the
 // client turns every violation into Envoy's answer) and nothing may leak.
 func TestMisbehavingServerNeverCrashes(t *testing.T) {
 	hostile := []func(r *extprocv3.ProcessingRequest) *extprocv3.ProcessingResponse{

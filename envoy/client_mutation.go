@@ -103,7 +103,7 @@ func (h *headerMap) byteSize() int {
 }
 
 // toProto encodes the map as Envoy sends it: raw_value only, every entry in
-// order, filtered by the forwarding rules (extproc.md §2.2).
+// order, filtered by the forwarding rules (Envoy's ext_proc: headers are sent as raw_value with lower-case keys, pseudo-headers first).
 func (h *headerMap) toProto(canForward func(string) bool) *corev3.HeaderMap {
 	out := &corev3.HeaderMap{Headers: make([]*corev3.HeaderValue, 0, len(h.entries))}
 	for _, e := range h.entries {
@@ -307,7 +307,7 @@ type mutationLimits struct {
 }
 
 // applyHeaderMutations is MutationUtils::applyHeaderMutations, bit for bit
-// (extproc.md §3.4): count check, remove_headers first, then set_headers
+// (Envoy's ext_proc: header mutations: removals first, then sets; raw_value only; append, not append_action): count check, remove_headers first, then set_headers
 // (raw_value only, append BoolValue, append_action/keep_empty_value
 // ignored), then the result size check. rejected is called once per
 // rejected entry. Mutations applied before an error stay applied.

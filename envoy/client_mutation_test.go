@@ -35,7 +35,7 @@ func baseReq() *HTTPRequest {
 
 // TestHeaderMutations applies request-headers replies and checks what the
 // upstream sees, the local reply on errors and rejected_header_mutations
-// (extproc.md §3.4, §6.1, §6.2, §12 #1–#3, #16).
+// (Envoy's ext_proc: header mutations: removals first, then sets; raw_value only; append, not append_action; mutation_rules decide which headers may change; invalid header names or values are errors; setting value instead of raw_value leaves the header empty; setting both value and raw_value is rejected; append_action is ignored; only append works; :authority, host, :method, :scheme and x-envoy-* changes are ignored unless mutation_rules allow them).
 func TestHeaderMutations(t *testing.T) {
 	type upCheck func(t *testing.T, up *HTTPRequest)
 	hasHeaders := func(want ...Header) upCheck {
@@ -188,7 +188,7 @@ func headerValues(hs []Header, name string) []string {
 }
 
 // TestStatusMutation: :status may be set in a response headers reply when
-// numeric and ≥ 200; invalid values are ignored (extproc.md §12 #17).
+// numeric and ≥ 200; invalid values are ignored (Envoy's ext_proc: a :status mutation must be numeric and at least 200).
 func TestStatusMutation(t *testing.T) {
 	tests := []struct {
 		value      string
@@ -208,7 +208,7 @@ func TestStatusMutation(t *testing.T) {
 }
 
 // TestContentLength covers the content-length rules per body mode and the
-// BUFFERED validation (extproc.md §6.6, §12 #4, #5).
+// BUFFERED validation (Envoy's ext_proc: content-length after a body mutation; a replaced BUFFERED body needs a matching content-length in the same reply; content-length set in STREAMED or FULL_DUPLEX_STREAMED mode is skipped).
 func TestContentLength(t *testing.T) {
 	post := func() *HTTPRequest {
 		return &HTTPRequest{Method: "POST", Path: "/", Authority: "h", Headers: []Header{{"content-length", "2"}}, Body: []byte("ab")}
@@ -291,7 +291,7 @@ func TestContentLength(t *testing.T) {
 			if string(fwd.Body) != tc.wantBody {
 				t.Errorf("upstream body = %q, want %q", fwd.Body, tc.wantBody)
 			}
-			// The server always sees the original content-length (§2.2).
+			// The server always sees the original content-length (headers are sent as raw_value with lower-case keys, pseudo-headers first).
 			if pm := tc.pm; pm.GetRequestHeaderMode() != SKIP {
 				if got := headersOf(h.onlyStream().requests()[0]); !slices.Contains(got, "content-length=2") {
 					t.Errorf("server saw %v, want the original content-length", got)
@@ -302,7 +302,7 @@ func TestContentLength(t *testing.T) {
 }
 
 // TestContinueAndReplace covers CONTINUE_AND_REPLACE in a headers reply
-// (extproc.md §3.3).
+// (Envoy's ext_proc: CommonResponse: CONTINUE_AND_REPLACE and the header and body mutations).
 func TestContinueAndReplace(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -361,8 +361,7 @@ func TestContinueAndReplace(t *testing.T) {
 	}
 }
 
-// TestImmediateResponse covers ImmediateResponse handling (extproc.md
-// §3.5, §11 step 10).
+// TestImmediateResponse covers ImmediateResponse handling (Envoy's ext_proc: an ImmediateResponse status below 200 is sent as 200; how an Envoy-emulating client behaves).
 func TestImmediateResponse(t *testing.T) {
 	deny := immediate(typev3.StatusCode_Forbidden, "denied", "policy denied")
 	deny.GetImmediateResponse().Headers = mutation(nil, setH("x-r", "1"), setH("x-envoy-z", "1"))

@@ -18,8 +18,7 @@ func post2(arrival Arrival) *HTTPRequest {
 }
 
 // TestCanonicalSequences checks the exact ProcessingRequest sequence per
-// processing mode against a pass-through server (extproc.md §4.7, §4.2,
-// §4.3, §11 step 3).
+// processing mode against a pass-through server (Envoy's ext_proc: the message sequence of each processing mode; what Envoy sends and expects in each body mode; trailers are sent only in mode SEND and only when the message has them; how an Envoy-emulating client behaves).
 func TestCanonicalSequences(t *testing.T) {
 	trailers := []Header{{"x-t", "1"}}
 	tests := []struct {
@@ -34,47 +33,47 @@ func TestCanonicalSequences(t *testing.T) {
 		wantUpTrail []Header
 	}{
 		{
-			// §4.7 "Default mode": headers only, both directions.
+			// the message sequence of each processing mode "Default mode": headers only, both directions.
 			name: "default mode POST",
 			req:  post2(ArrivalImmediate),
 			want: []string{"request_headers eos=false", "response_headers eos=false"}, wantUpBody: "AB",
 		},
 		{
-			// §2.2: end_of_stream=true iff the headers end the message.
+			// headers are sent as raw_value with lower-case keys, pseudo-headers first: end_of_stream=true iff the headers end the message.
 			name: "GET without body",
 			req:  &HTTPRequest{Method: "GET", Path: "/", Authority: "h"},
 			want: []string{"request_headers eos=true", "response_headers eos=false"},
 		},
 		{
-			// §4.7 "BUFFERED request": one message with the whole body.
+			// the message sequence of each processing mode "BUFFERED request": one message with the whole body.
 			name: "BUFFERED request",
 			pm:   mode(SEND, SEND, BUFFERED, NONE, DEF, DEF),
 			req:  post2(ArrivalImmediate),
 			want: []string{"request_headers eos=false", `request_body "AB" eos=true`, "response_headers eos=false"}, wantUpBody: "AB",
 		},
 		{
-			// §4.7 STREAMED, data before the headers reply: one chunk.
+			// the message sequence of each processing mode STREAMED, data before the headers reply: one chunk.
 			name: "STREAMED request data before headers reply",
 			pm:   mode(SEND, SEND, STREAMED, NONE, DEF, DEF),
 			req:  post2(ArrivalImmediate),
 			want: []string{"request_headers eos=false", `request_body "AB" eos=true`, "response_headers eos=false"}, wantUpBody: "AB",
 		},
 		{
-			// §4.7 STREAMED, headers reply before data: one message per chunk.
+			// the message sequence of each processing mode STREAMED, headers reply before data: one message per chunk.
 			name: "STREAMED request data after headers reply",
 			pm:   mode(SEND, SEND, STREAMED, NONE, DEF, DEF),
 			req:  post2(ArrivalAfterHeaders),
 			want: []string{"request_headers eos=false", `request_body "A" eos=false`, `request_body "B" eos=true`, "response_headers eos=false"}, wantUpBody: "AB",
 		},
 		{
-			// §4.2 STREAMED with one message in flight at a time.
+			// what Envoy sends and expects in each body mode STREAMED with one message in flight at a time.
 			name: "STREAMED request lockstep",
 			pm:   mode(SEND, SEND, STREAMED, NONE, DEF, DEF),
 			req:  post2(ArrivalLockstep),
 			want: []string{"request_headers eos=false", `request_body "A" eos=false`, `request_body "B" eos=true`, "response_headers eos=false"}, wantUpBody: "AB",
 		},
 		{
-			// §4.7 FDS: chunks sent without waiting for the headers reply;
+			// the message sequence of each processing mode FDS: chunks sent without waiting for the headers reply;
 			// the upstream gets what the server streams back.
 			name: "FULL_DUPLEX_STREAMED request",
 			pm:   mode(SEND, SEND, FDS, NONE, SEND, DEF),
@@ -82,7 +81,7 @@ func TestCanonicalSequences(t *testing.T) {
 			want: []string{"request_headers eos=false", `request_body "A" eos=false`, `request_body "B" eos=true`, "response_headers eos=false"}, wantUpBody: "AB",
 		},
 		{
-			// §4.7 FDS with trailers: bodies eos=false, trailers sent at once,
+			// the message sequence of each processing mode FDS with trailers: bodies eos=false, trailers sent at once,
 			// the TrailersResponse ends the direction.
 			name: "FULL_DUPLEX_STREAMED request with trailers",
 			pm:   mode(SEND, SEND, FDS, NONE, SEND, DEF),
@@ -93,7 +92,7 @@ func TestCanonicalSequences(t *testing.T) {
 			wantUpBody: "AB", wantUpTrail: trailers,
 		},
 		{
-			// §4.2 FDS response direction.
+			// what Envoy sends and expects in each body mode FDS response direction.
 			name: "FULL_DUPLEX_STREAMED response",
 			pm:   mode(SEND, SEND, NONE, FDS, DEF, SEND),
 			req:  &HTTPRequest{Method: "GET", Path: "/", Authority: "h"},
@@ -101,7 +100,7 @@ func TestCanonicalSequences(t *testing.T) {
 			want: []string{"request_headers eos=true", "response_headers eos=false", `response_body "x" eos=false`, `response_body "y" eos=true`},
 		},
 		{
-			// §4.4: STREAMED chunks go out while the headers reply is pending.
+			// send_body_without_waiting_for_header_response: STREAMED chunks go out while the headers reply is pending.
 			name: "STREAMED with send_body_without_waiting_for_header_response",
 			pm:   mode(SEND, SEND, STREAMED, NONE, DEF, DEF),
 			sbw:  true,
@@ -109,7 +108,7 @@ func TestCanonicalSequences(t *testing.T) {
 			want: []string{"request_headers eos=false", `request_body "A" eos=false`, `request_body "B" eos=true`, "response_headers eos=false"}, wantUpBody: "AB",
 		},
 		{
-			// §4.7 trailers: the last body message has eos=false, then trailers.
+			// the message sequence of each processing mode trailers: the last body message has eos=false, then trailers.
 			name: "STREAMED request with trailers SEND",
 			pm:   mode(SEND, SEND, STREAMED, NONE, SEND, DEF),
 			req: &HTTPRequest{Method: "POST", Path: "/t", Authority: "h", BodyChunks: [][]byte{[]byte("A"), []byte("B")},
@@ -119,7 +118,7 @@ func TestCanonicalSequences(t *testing.T) {
 			wantUpBody: "AB", wantUpTrail: trailers,
 		},
 		{
-			// §4.2 BUFFERED + trailers: body eos=false, trailers after the body reply.
+			// what Envoy sends and expects in each body mode BUFFERED + trailers: body eos=false, trailers after the body reply.
 			name: "BUFFERED request with trailers SEND",
 			pm:   mode(SEND, SEND, BUFFERED, NONE, SEND, DEF),
 			req: &HTTPRequest{Method: "POST", Path: "/t", Authority: "h", BodyChunks: [][]byte{[]byte("A"), []byte("B")},
@@ -128,7 +127,7 @@ func TestCanonicalSequences(t *testing.T) {
 			wantUpBody: "AB", wantUpTrail: trailers,
 		},
 		{
-			// §4.3: trailers SKIP → never sent, but still forwarded.
+			// trailers are sent only in mode SEND and only when the message has them: trailers SKIP → never sent, but still forwarded.
 			name: "STREAMED request with trailers SKIP",
 			pm:   mode(SEND, SEND, STREAMED, NONE, SKIP, DEF),
 			req: &HTTPRequest{Method: "POST", Path: "/t", Authority: "h", BodyChunks: [][]byte{[]byte("A")},
@@ -137,7 +136,7 @@ func TestCanonicalSequences(t *testing.T) {
 			wantUpBody: "A", wantUpTrail: trailers,
 		},
 		{
-			// §4.2 BUFFERED_PARTIAL: sent as soon as the queue exceeds the
+			// what Envoy sends and expects in each body mode BUFFERED_PARTIAL: sent as soon as the queue exceeds the
 			// limit (eos=false); later data passes unmodified.
 			name: "BUFFERED_PARTIAL over the limit",
 			pm:   mode(SEND, SEND, PARTIAL, NONE, DEF, DEF),
@@ -148,14 +147,14 @@ func TestCanonicalSequences(t *testing.T) {
 			wantUpBody: "abcdefgh",
 		},
 		{
-			// §4.2 BUFFERED_PARTIAL under the limit behaves like BUFFERED.
+			// what Envoy sends and expects in each body mode BUFFERED_PARTIAL under the limit behaves like BUFFERED.
 			name: "BUFFERED_PARTIAL under the limit",
 			pm:   mode(SEND, SEND, PARTIAL, NONE, DEF, DEF),
 			req:  post2(ArrivalAfterHeaders),
 			want: []string{"request_headers eos=false", `request_body "AB" eos=true`, "response_headers eos=false"}, wantUpBody: "AB",
 		},
 		{
-			// §4.2 response direction is symmetric.
+			// what Envoy sends and expects in each body mode response direction is symmetric.
 			name: "BUFFERED response",
 			pm:   mode(SEND, SEND, NONE, BUFFERED, DEF, DEF),
 			req:  &HTTPRequest{Method: "GET", Path: "/", Authority: "h"},
@@ -169,7 +168,7 @@ func TestCanonicalSequences(t *testing.T) {
 			want: []string{"request_headers eos=true", "response_headers eos=false", `response_body "x" eos=false`, `response_body "y" eos=true`},
 		},
 		{
-			// §1.2: with request headers SKIP the stream opens at the body.
+			// one stream per HTTP request, opened with the first message: with request headers SKIP the stream opens at the body.
 			name: "request headers SKIP, BUFFERED body",
 			pm:   mode(SKIP, SEND, BUFFERED, NONE, DEF, DEF),
 			req:  post2(ArrivalImmediate),
@@ -183,7 +182,7 @@ func TestCanonicalSequences(t *testing.T) {
 			want: []string{"request_headers eos=true", "response_headers eos=false", "response_trailers grpc-status=0"},
 		},
 		{
-			// §1.2: nothing to send → no stream at all.
+			// one stream per HTTP request, opened with the first message: nothing to send → no stream at all.
 			name: "everything SKIP",
 			pm:   mode(SKIP, SKIP, NONE, NONE, SKIP, SKIP),
 			req:  post2(ArrivalImmediate),
@@ -230,8 +229,7 @@ func TestCanonicalSequences(t *testing.T) {
 	}
 }
 
-// TestMessageEncoding checks how messages are built (extproc.md §2.1,
-// §2.2, §11 step 2): raw_value only, lower-case keys, pseudo-headers first,
+// TestMessageEncoding checks how messages are built (Envoy's ext_proc: the fields of a ProcessingRequest; headers are sent as raw_value with lower-case keys, pseudo-headers first; how an Envoy-emulating client behaves): raw_value only, lower-case keys, pseudo-headers first,
 // metadata_context on every message, protocol_config on the first message
 // only (1.34+).
 func TestMessageEncoding(t *testing.T) {
@@ -292,7 +290,7 @@ func TestMessageEncoding(t *testing.T) {
 
 // TestAttributes checks attributes["envoy.filters.http.ext_proc"] on the
 // first message of each direction, keyed by expression text, unknown
-// expressions omitted (extproc.md §2.1 row 9, §2.5).
+// expressions omitted (Envoy's ext_proc: attributes are sent only when configured; the request attributes Envoy evaluates (request_attributes / response_attributes)).
 func TestAttributes(t *testing.T) {
 	h := newHarness(t, passThrough)
 	c := h.client(&extprocfilterv3.ExternalProcessor{
@@ -339,7 +337,7 @@ func TestAttributes(t *testing.T) {
 
 // TestObservabilityMode: every message flagged, no protocol_config, no
 // waiting for replies, stream close deferred by deferred_close_timeout
-// (extproc.md §4.6).
+// (Envoy's ext_proc: observability mode).
 func TestObservabilityMode(t *testing.T) {
 	h := newHarness(t, func(st *fakeStream) error {
 		// A server that never answers: the client must not wait.
@@ -376,7 +374,7 @@ func TestObservabilityMode(t *testing.T) {
 }
 
 // TestTrailerMutation: a TrailersResponse mutation applies to the
-// forwarded trailers (extproc.md §4.3, §6.4).
+// forwarded trailers (Envoy's ext_proc: trailers are sent only in mode SEND and only when the message has them; where mutations apply).
 func TestTrailerMutation(t *testing.T) {
 	h := newHarness(t, func(st *fakeStream) error {
 		return respond(st, func(r *extprocv3.ProcessingRequest) []*extprocv3.ProcessingResponse {
@@ -402,7 +400,7 @@ func TestTrailerMutation(t *testing.T) {
 // TestBodyReplyHeaderMutation: a body reply's header_mutation applies only
 // while the headers are still held — BUFFERED with header SEND, the
 // whole-body STREAMED chunk, BUFFERED_PARTIAL — and is ignored otherwise
-// (extproc.md §3.3 header_mutation row, §4.2, §6.4).
+// (Envoy's ext_proc: CommonResponse: CONTINUE_AND_REPLACE and the header and body mutations header_mutation row, what Envoy sends and expects in each body mode; where mutations apply).
 func TestBodyReplyHeaderMutation(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -441,7 +439,7 @@ func TestBodyReplyHeaderMutation(t *testing.T) {
 }
 
 // TestClearRouteCache: the counters for clear_route_cache requests the
-// filter does not honour (extproc.md §7.1, §12 #15).
+// filter does not honour (Envoy's ext_proc: clear_route_cache and the route cache; clear_route_cache without a header mutation is ignored).
 func TestClearRouteCache(t *testing.T) {
 	tests := []struct {
 		name                  string

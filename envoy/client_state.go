@@ -22,7 +22,7 @@ func (d direction) String() string {
 	return "response"
 }
 
-// cbState is ProcessorState::CallbackState (extproc.md §5.1).
+// cbState is ProcessorState::CallbackState (Envoy's ext_proc: which reply Envoy accepts in each state).
 type cbState int
 
 const (
@@ -187,7 +187,7 @@ func (s *procState) noExternalProcess() bool {
 }
 
 // shouldRemoveContentLength is ProcessorState::shouldRemoveContentLength
-// (extproc.md §6.6).
+// (Envoy's ext_proc: content-length after a body mutation).
 func (s *procState) shouldRemoveContentLength() bool {
 	switch s.bodyMode {
 	case bodyStreamed, bodyPartial:
@@ -201,7 +201,7 @@ func (s *procState) shouldRemoveContentLength() bool {
 }
 
 // onStartProcessorCall sets the callback state and (re)arms the message
-// timer, except for FULL_DUPLEX_STREAMED (extproc.md §5.3).
+// timer, except for FULL_DUPLEX_STREAMED (Envoy's ext_proc: the per-message timeout (message_timeout, 200 ms by default), re-armed on every message).
 func (s *procState) onStartProcessorCall(next cbState) {
 	s.cb = next
 	if s.bodyMode != bodyFDS {
@@ -355,7 +355,7 @@ func (s *procState) processHeaderMutationIfAvailable(cr *extprocv3.CommonRespons
 	return nil
 }
 
-// clearRouteCache is DecodingProcessorState::clearRouteCache (§7.1): the
+// clearRouteCache is DecodingProcessorState::clearRouteCache (clear_route_cache and the route cache): the
 // route is re-evaluated when the router runs if the reply carries a header
 // mutation and route_cache_action is CLEAR, or DEFAULT with
 // clear_route_cache set.
@@ -542,7 +542,7 @@ func (s *procState) handleBufferedBodyCallback(cr *extprocv3.CommonResponse) (bo
 	return true, nil
 }
 
-// validateContentLength is ProcessorState::validateContentLength (§6.6).
+// validateContentLength is ProcessorState::validateContentLength (content-length after a body mutation).
 func (s *procState) validateContentLength(bm *extprocv3.BodyMutation) *procErr {
 	if s.headers == nil {
 		return nil

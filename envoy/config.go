@@ -48,10 +48,10 @@ const DefaultFilterName = "envoy.filters.http.ext_proc"
 // FilterConfig is one ext_proc HTTP filter as Envoy would load it: the
 // filter-level ExternalProcessor, the routes of its HTTP connection manager
 // with the ExtProcPerRoute overrides that apply to each, and the listener /
-// HCM limits that shape the filter's behaviour (extproc.md §7, §7.2).
+// HCM limits that shape the filter's behaviour (Envoy's ext_proc: the filter's configuration; per-route ExtProcPerRoute settings merge from less to more specific).
 type FilterConfig struct {
 	// Name is the http_filters[].name of the filter; per-route configs are
-	// looked up under this key (extproc.md §12 #20).
+	// looked up under this key (Envoy's ext_proc: the per-route key must equal the filter's name, or the per-route config is ignored).
 	Name string
 	// Filter is the filter-level configuration. Never nil.
 	Filter *extprocfilterv3.ExternalProcessor
@@ -101,7 +101,7 @@ type Route struct {
 	Match *routev3.RouteMatch
 	// PerFilterConfig lists the ExtProcPerRoute configs found under the
 	// filter's name, least specific first: route configuration, virtual
-	// host, route (extproc.md §7.2 "Merge (less → more specific)").
+	// host, route (Envoy's ext_proc: per-route ExtProcPerRoute settings merge from less to more specific "Merge (less → more specific)").
 	PerFilterConfig []*extprocfilterv3.ExtProcPerRoute
 	// Forwards is true for a route action (route: {...}); false for direct
 	// responses and redirects.

@@ -14,7 +14,7 @@ import (
 
 // EffectiveConfig is the ext_proc configuration in force for one HTTP
 // request after the per-route configs of the matched route were merged
-// (extproc.md §7.2, Envoy's mergePerRouteConfig).
+// (Envoy's ext_proc: per-route ExtProcPerRoute settings merge from less to more specific, Envoy's mergePerRouteConfig).
 type EffectiveConfig struct {
 	// Filter is the filter-level configuration (never nil).
 	Filter *extprocfilterv3.ExternalProcessor

@@ -16,7 +16,7 @@ import (
 )
 
 // perRouteYAML is a bootstrap exercising per-route ext_proc configs
-// (extproc.md §7.2, §9).
+// (Envoy's ext_proc: per-route ExtProcPerRoute settings merge from less to more specific; a minimal Envoy config).
 const perRouteYAML = `
 static_resources:
   listeners:
@@ -136,7 +136,7 @@ func metadataOf(eff *EffectiveConfig) []string {
 }
 
 // TestLoadFilterConfig checks what the loader extracts from a bootstrap
-// and how ForRequest merges per-route configs (extproc.md §7.2).
+// and how ForRequest merges per-route configs (Envoy's ext_proc: per-route ExtProcPerRoute settings merge from less to more specific).
 func TestLoadFilterConfig(t *testing.T) {
 	fc, err := LoadFilterConfig(writeYAML(t, perRouteYAML))
 	if err != nil {
@@ -209,7 +209,7 @@ func TestLoadFilterConfig(t *testing.T) {
 
 // TestPerRouteEndToEnd drives a client built from YAML: disabled routes
 // open no stream, overrides change the mode and the gRPC metadata, the
-// per-route failure_mode_allow applies from 1.35 (extproc.md §5.5, §7.2).
+// per-route failure_mode_allow applies from 1.35 (Envoy's ext_proc: failure_mode_allow; per-route ExtProcPerRoute settings merge from less to more specific).
 func TestPerRouteEndToEnd(t *testing.T) {
 	fc, err := ParseFilterConfig([]byte(perRouteYAML))
 	if err != nil {
@@ -270,7 +270,7 @@ func TestPerRouteEndToEnd(t *testing.T) {
 }
 
 // TestLoadShippedConfigs: the loader parses the repository's Envoy configs
-// and their per-route configs are consistent with ForPath (extproc.md §9).
+// and their per-route configs are consistent with ForPath (Envoy's ext_proc: a minimal Envoy config).
 func TestLoadShippedConfigs(t *testing.T) {
 	for _, name := range []string{"envoy.yaml", "sidecar.yaml"} {
 		t.Run(name, func(t *testing.T) {
@@ -371,7 +371,7 @@ func TestNewFilterConfig(t *testing.T) {
 	}
 }
 
-// TestValidateFilter: config-load checks (extproc.md §4.1, §0.1).
+// TestValidateFilter: config-load checks (Envoy's ext_proc: the processing-mode rules Envoy enforces when it loads the config; what each Envoy release supports).
 func TestValidateFilter(t *testing.T) {
 	fds := mode(SEND, SEND, FDS, NONE, SEND, DEF)
 	tests := []struct {

@@ -58,8 +58,8 @@ var (
 	// ErrBootstrapConstraint: a protoc-gen-validate rule (ValidateAll) failed.
 	ErrBootstrapConstraint = errors.New("constraint violation")
 	// ErrBootstrapExtProc: a rule the ext_proc filter enforces when Envoy
-	// loads its config (extproc.md §4.1), or an ext_proc wiring mistake that
-	// Envoy accepts but that silently breaks processing (extproc.md §12).
+	// loads its config (Envoy's ext_proc: the processing-mode rules Envoy enforces when it loads the config), or an ext_proc wiring mistake that
+	// Envoy accepts but that silently breaks processing (the pitfalls ext_proc server authors keep reporting: a per-route key that is not the filter's name, mode_override without allow_mode_override, and the like).
 	ErrBootstrapExtProc = errors.New("ext_proc rule violated")
 	// ErrBootstrapReference: a name that refers to nothing, e.g. a route or
 	// gRPC service naming a cluster that static_resources does not define.
@@ -128,7 +128,7 @@ func ValidateBootstrapFile(path string) error {
 //     a route_cache_action; message_timeout ≤ 3600s is a PGV rule);
 //   - every ExtProcPerRoute in typed_per_filter_config is keyed by the name of
 //     an ext_proc filter of its HTTP connection manager (Envoy silently
-//     ignores a mismatched key, extproc.md §12 #20);
+//     ignores a mismatched key, Envoy's ext_proc: the per-route key must equal the filter's name, or the per-route config is ignored);
 //   - clusters named by routes and by ext_proc grpc_service exist among
 //     static_resources.clusters (skipped when clusters come from CDS), and
 //     the ext_proc cluster enables HTTP/2;
@@ -540,7 +540,7 @@ func (v *bootstrapValidator) checkHCM(p bootstrapPath, h *hcmv3.HttpConnectionMa
 	}
 }
 
-// checkExtProc enforces the ext_proc config-load rules (extproc.md §4.1).
+// checkExtProc enforces the ext_proc config-load rules (Envoy's ext_proc: the processing-mode rules Envoy enforces when it loads the config).
 func (v *bootstrapValidator) checkExtProc(p bootstrapPath, c *extprocv3.ExternalProcessor) {
 	hasGRPC, hasHTTP := c.GetGrpcService() != nil, c.GetHttpService() != nil
 	switch {
@@ -560,10 +560,10 @@ func (v *bootstrapValidator) checkExtProc(p bootstrapPath, c *extprocv3.External
 		}
 	}
 	if pm.GetRequestBodyMode() == extprocv3.ProcessingMode_FULL_DUPLEX_STREAMED && pm.GetRequestTrailerMode() != extprocv3.ProcessingMode_SEND {
-		v.addf(mp.key("request_trailer_mode"), ErrBootstrapExtProc, "request_body_mode FULL_DUPLEX_STREAMED requires request_trailer_mode SEND (extproc.md §12 #6)")
+		v.addf(mp.key("request_trailer_mode"), ErrBootstrapExtProc, "request_body_mode FULL_DUPLEX_STREAMED requires request_trailer_mode SEND (Envoy's ext_proc: FULL_DUPLEX_STREAMED needs trailer mode SEND)")
 	}
 	if pm.GetResponseBodyMode() == extprocv3.ProcessingMode_FULL_DUPLEX_STREAMED && pm.GetResponseTrailerMode() != extprocv3.ProcessingMode_SEND {
-		v.addf(mp.key("response_trailer_mode"), ErrBootstrapExtProc, "response_body_mode FULL_DUPLEX_STREAMED requires response_trailer_mode SEND (extproc.md §12 #6)")
+		v.addf(mp.key("response_trailer_mode"), ErrBootstrapExtProc, "response_body_mode FULL_DUPLEX_STREAMED requires response_trailer_mode SEND (Envoy's ext_proc: FULL_DUPLEX_STREAMED needs trailer mode SEND)")
 	}
 	if c.GetDisableClearRouteCache() && c.GetRouteCacheAction() != extprocv3.ExternalProcessor_DEFAULT {
 		v.addf(p.key("route_cache_action"), ErrBootstrapExtProc, "disable_clear_route_cache cannot be combined with route_cache_action %s", c.GetRouteCacheAction())
@@ -599,7 +599,7 @@ func (v *bootstrapValidator) checkPerFilterConfigs(p bootstrapPath, m map[string
 			continue
 		}
 		if !extProcNames[k] {
-			v.addf(kp, ErrBootstrapExtProc, "typed_per_filter_config key %q holds an ExtProcPerRoute, but no ext_proc filter in http_filters is named %q (ext_proc filters: %s); the key must equal the filter name or Envoy silently ignores the override (extproc.md §7.2, §12 #20)",
+			v.addf(kp, ErrBootstrapExtProc, "typed_per_filter_config key %q holds an ExtProcPerRoute, but no ext_proc filter in http_filters is named %q (ext_proc filters: %s); the key must equal the filter name or Envoy silently ignores the override (Envoy's ext_proc: per-route ExtProcPerRoute settings merge from less to more specific; the per-route key must equal the filter's name, or the per-route config is ignored)",
 				k, k, sortedNames(extProcNames))
 		}
 		if name := per.GetOverrides().GetGrpcService().GetEnvoyGrpc().GetClusterName(); name != "" {

@@ -14,7 +14,7 @@ import (
 // attributesKey is the single key Envoy files request attributes under in
 // ProcessingRequest.attributes: the filter's fixed name, not the name of
 // the configured filter instance (Envoy's ext_proc.cc addAttributes,
-// extproc.md §2.1 row 9).
+// Envoy's ext_proc: attributes are sent only when configured).
 const attributesKey = "envoy.filters.http.ext_proc"
 
 // AttributeNames are the request attributes flowproc reads; the shipped
@@ -30,7 +30,7 @@ var AttributeNames = []string{
 // shipped Envoy configurations ask for them (response_attributes), and
 // e2e/TestShippedConfigsAskForAttributes checks that they do. Envoy
 // evaluates them when it sends response_headers, so they arrive with that
-// message (extproc.md §2.5).
+// message (Envoy's ext_proc: the request attributes Envoy evaluates (request_attributes / response_attributes)).
 var ResponseAttributeNames = []string{"response.code_details"}
 
 // codeDetailsFromAttributes returns Envoy's response.code_details sent
@@ -52,7 +52,7 @@ func codeDetailsFromAttributes(req *extprocv3.ProcessingRequest) string {
 // clientFromAttributes reads the downstream connection facts Envoy sent
 // with the first message. Attributes arrive as the CEL expression text
 // mapped to a value: source.address is "ip:port" (a string), source.port a
-// number, connection.mtls a bool; absent ones are omitted (extproc.md §2.5).
+// number, connection.mtls a bool; absent ones are omitted (Envoy's ext_proc: the request attributes Envoy evaluates (request_attributes / response_attributes)).
 func clientFromAttributes(req *extprocv3.ProcessingRequest) flowengine.Client {
 	var c flowengine.Client
 	st := req.GetAttributes()[attributesKey]

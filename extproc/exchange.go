@@ -57,11 +57,11 @@ type chunk struct {
 type direction struct {
 	response bool
 	// mode is the effective body mode (protocol_config, then our overrides;
-	// extproc.md §4.5).
+	// Envoy's ext_proc: mode_override is honoured only with allow_mode_override and only in a headers reply).
 	mode bodyMode
 	// eager: Envoy sends body messages without waiting for the headers reply
 	// (FULL_DUPLEX_STREAMED, or STREAMED with
-	// send_body_without_waiting_for_header_response; extproc.md §4.2, §4.4).
+	// send_body_without_waiting_for_header_response; Envoy's ext_proc: what Envoy sends and expects in each body mode; send_body_without_waiting_for_header_response).
 	eager bool
 
 	seen        bool // headers message received
@@ -71,7 +71,7 @@ type direction struct {
 	// arrived yet.
 	awaitingBody bool
 	// bodyOwed: the reply to the one BUFFERED body message is owed; Envoy still
-	// holds the headers (extproc.md §3.3 header_mutation in a BodyResponse).
+	// holds the headers (Envoy's ext_proc: CommonResponse: CONTINUE_AND_REPLACE and the header and body mutations header_mutation in a BodyResponse).
 	bodyOwed     bool
 	held         []chunk // eager: chunks whose replies are owed, in order
 	trailersOwed bool
@@ -165,7 +165,7 @@ func (x *exchange) first() (*extprocv3.ProcessingRequest, error) {
 }
 
 // received handles the result of one Recv: Envoy ending the stream (EOF or
-// Canceled, extproc.md §1.3) yields ErrStreamClosed, any other error is
+// Canceled, Envoy's ext_proc: Envoy ends a stream by half-closing and then cancelling it) yields ErrStreamClosed, any other error is
 // fatal for the exchange.
 func (x *exchange) received(m *extprocv3.ProcessingRequest, err error) (*extprocv3.ProcessingRequest, error) {
 	if err == nil {
@@ -222,7 +222,7 @@ func (x *exchange) owe(now time.Time) {
 }
 
 // protocolError records an out-of-order or malformed message: Process will
-// return a non-OK status so that Envoy fails closed (extproc.md §1.4).
+// return a non-OK status so that Envoy fails closed (Envoy's ext_proc: a server that ends the stream with OK lets the request through unprocessed; a non-OK status fails closed).
 func (x *exchange) protocolError(code codes.Code, format string, args ...any) error {
 	if x.fatal == nil {
 		x.fatal = status.Errorf(code, format, args...)
@@ -233,7 +233,7 @@ func (x *exchange) protocolError(code codes.Code, format string, args ...any) er
 }
 
 // recv returns the next message from Envoy. Envoy ending the stream (EOF or
-// Canceled, extproc.md §1.3) yields ErrStreamClosed.
+// Canceled, Envoy's ext_proc: Envoy ends a stream by half-closing and then cancelling it) yields ErrStreamClosed.
 func (x *exchange) recv(ctx context.Context) (*extprocv3.ProcessingRequest, error) {
 	if x.fatal != nil {
 		return nil, x.fatal
@@ -418,7 +418,7 @@ func (x *exchange) passThroughOwed(d *direction) error {
 
 // passThroughBody is the unmodified reply to one body message: an empty
 // BodyResponse, or for FULL_DUPLEX_STREAMED the chunk echoed back as a
-// streamed_response (extproc.md §4.2, §10).
+// streamed_response (Envoy's ext_proc: what Envoy sends and expects in each body mode).
 func (x *exchange) passThroughBody(d *direction, c chunk) *extprocv3.ProcessingResponse {
 	if d.mode == modeFDS {
 		return bodyReply(d.response, &extprocv3.CommonResponse{BodyMutation: streamedBody(c.data, c.eos)})
@@ -436,7 +436,7 @@ func (x *exchange) onBody(d *direction, b *extprocv3.HttpBody) (handled bool, er
 		return true, x.send(x.passThroughBody(d, chunk{b.GetBody(), b.GetEndOfStream()}))
 	case d.awaitingBody:
 		// The one BUFFERED message: the whole body (end_of_stream is false
-		// when trailers follow; extproc.md §4.2).
+		// when trailers follow; Envoy's ext_proc: what Envoy sends and expects in each body mode).
 		d.awaitingBody, d.bodyOwed, d.complete = false, true, true
 		d.body, d.size, d.since = b.GetBody(), int64(len(b.GetBody())), time.Now()
 		x.owe(d.since)
@@ -482,7 +482,7 @@ func (x *exchange) onTrailers(d *direction) (handled bool, err error) {
 	return false, nil
 }
 
-// readBody implements the lazy body read for d (extproc.md §4.5): reply to
+// readBody implements the lazy body read for d (Envoy's ext_proc: mode_override is honoured only with allow_mode_override and only in a headers reply): reply to
 // the held headers with CONTINUE + mode_override BUFFERED and wait for the
 // body, or collect chunks Envoy streams on its own.
 func (x *exchange) readBody(ctx context.Context, d *direction) ([]byte, error) {
@@ -503,7 +503,7 @@ func (x *exchange) readBody(ctx context.Context, d *direction) ([]byte, error) {
 			continue
 		case d.headersOwed && !d.eager:
 			// Body modes in an override are absolute: always set both
-			// (extproc.md §4.5, pitfall 23).
+			// (Envoy's ext_proc: mode_override is honoured only with allow_mode_override and only in a headers reply).
 			var override *procmodev3.ProcessingMode
 			if d.mode != modeBuffered {
 				override = &procmodev3.ProcessingMode{RequestBodyMode: x.req.mode, ResponseBodyMode: x.resp.mode}
@@ -648,12 +648,12 @@ func changesRequest(f *flowengine.Mutation) bool { return !f.Empty() || f.Scheme
 
 // release sends the owed replies of d carrying the header mutation hm and,
 // when replace is set, the new body. Where the changes go depends on what
-// Envoy holds (extproc.md §3.3, §4.2, §6.6): the headers reply (CONTINUE,
+// Envoy holds (Envoy's ext_proc: CommonResponse: CONTINUE_AND_REPLACE and the header and body mutations; what Envoy sends and expects in each body mode; content-length after a body mutation): the headers reply (CONTINUE,
 // or CONTINUE_AND_REPLACE for an unread body), the headers reply followed by
 // the held chunks' replies (streamed bodies), or the BUFFERED body reply
 // with content-length fixed. clear sets clear_route_cache in the reply that
 // carries hm (request direction only; Envoy honours it only next to a
-// header_mutation, extproc.md §7.1). held is false when Envoy no longer held
+// header_mutation, Envoy's ext_proc: clear_route_cache and the route cache). held is false when Envoy no longer held
 // anything the changes could apply to.
 func (x *exchange) release(d *direction, hm *extprocv3.HeaderMutation, body []byte, replace, clear bool) (held bool, err error) {
 	held = true
@@ -693,7 +693,7 @@ func (x *exchange) release(d *direction, hm *extprocv3.HeaderMutation, body []by
 
 // replaceInHeaders is the CommonResponse of a headers reply that carries the
 // header mutation and, when replace is set, a new body: CONTINUE_AND_REPLACE
-// with body_mutation, content-length removed (extproc.md §3.3, §6.6).
+// with body_mutation, content-length removed (Envoy's ext_proc: CommonResponse: CONTINUE_AND_REPLACE and the header and body mutations; content-length after a body mutation).
 // clear sets clear_route_cache.
 func replaceInHeaders(hm *extprocv3.HeaderMutation, body []byte, replace, clear bool) *extprocv3.CommonResponse {
 	if !replace {
@@ -759,7 +759,7 @@ func (x *exchange) releaseResponse(o *flowengine.Outcome) error {
 
 // canAnswer reports whether an ImmediateResponse still replaces the response
 // cleanly: the stream is healthy and the response headers have not been
-// released downstream (extproc.md §3.5, pitfall 18).
+// released downstream (Envoy's ext_proc: an ImmediateResponse status below 200 is sent as 200; an ImmediateResponse cannot replace a response whose headers went out).
 func (x *exchange) canAnswer() bool {
 	return !x.closed && x.fatal == nil && !x.resp.released
 }

@@ -15,15 +15,14 @@ import (
 
 // Shared immutable BoolValues for HeaderValueOption.append. Envoy's ext_proc
 // honours only the deprecated append field (default false = overwrite) and
-// ignores append_action (extproc.md §3.4, pitfall 3).
+// ignores append_action (Envoy's ext_proc: header mutations: removals first, then sets; raw_value only; append, not append_action; append_action is ignored; only append works).
 var (
 	appendFalse = wrapperspb.Bool(false)
 	appendTrue  = wrapperspb.Bool(true)
 )
 
 // headerOption builds one set_headers entry. Values go in raw_value only:
-// Envoy reads raw_value and rejects messages that set both (extproc.md §3.4,
-// pitfalls 1 and 2). Keys are lower-cased as Envoy would.
+// Envoy reads raw_value and rejects messages that set both (Envoy's ext_proc: header mutations: removals first, then sets; raw_value only; append, not append_action; setting value instead of raw_value leaves the header empty; setting both value and raw_value is rejected). Keys are lower-cased as Envoy would.
 func headerOption(name, value string, appendValue bool) *corev3.HeaderValueOption {
 	a := appendFalse
 	if appendValue {
@@ -204,7 +203,7 @@ func responseMutation(o *flowengine.Outcome, replaceBody bool) *extprocv3.Header
 
 // withContentLength returns hm (allocated when nil) with content-length set
 // to n, as a BUFFERED body replacement needs in the same BodyResponse
-// (extproc.md §6.6, pitfall 4).
+// (Envoy's ext_proc: content-length after a body mutation; a replaced BUFFERED body needs a matching content-length in the same reply).
 func withContentLength(hm *extprocv3.HeaderMutation, n int) *extprocv3.HeaderMutation {
 	if hm == nil {
 		hm = &extprocv3.HeaderMutation{}
@@ -214,7 +213,7 @@ func withContentLength(hm *extprocv3.HeaderMutation, n int) *extprocv3.HeaderMut
 }
 
 // withoutContentLength returns hm (allocated when nil) with content-length
-// removed, for CONTINUE_AND_REPLACE body replacements (extproc.md §3.3).
+// removed, for CONTINUE_AND_REPLACE body replacements (Envoy's ext_proc: CommonResponse: CONTINUE_AND_REPLACE and the header and body mutations).
 func withoutContentLength(hm *extprocv3.HeaderMutation) *extprocv3.HeaderMutation {
 	if hm == nil {
 		hm = &extprocv3.HeaderMutation{}
@@ -271,7 +270,7 @@ func trailersReply(resp bool) *extprocv3.ProcessingResponse {
 }
 
 // immediateReply builds an ImmediateResponse. Envoy uses 200 for a missing
-// status or one below 200 (extproc.md §3.5); status 0 is sent as 200.
+// status or one below 200 (Envoy's ext_proc: an ImmediateResponse status below 200 is sent as 200); status 0 is sent as 200.
 func immediateReply(status int, set, add []flowengine.Header, body []byte, details string) *extprocv3.ProcessingResponse {
 	if status == 0 {
 		status = 200
@@ -318,7 +317,7 @@ func details(project string) string {
 
 // headerValues hands out the values of one header map: raw_value, falling
 // back to value for Envoys that run with send_header_raw_value=false
-// (extproc.md §2.2). All values are copied into one string up front, so a
+// (Envoy's ext_proc: headers are sent as raw_value with lower-case keys, pseudo-headers first). All values are copied into one string up front, so a
 // message costs one allocation instead of one per header.
 type headerValues struct {
 	all string

@@ -30,7 +30,7 @@ const (
 	outcomePanic     = "panic"
 )
 
-// FLAT error code for "no project / path not found" (flat.md §11).
+// FLAT error code for "no project / path not found" (FLAT docs: error codes).
 const codeNotFound = 3204
 
 // jsonHeaders are the headers of flowproc's own JSON error answers.
@@ -83,7 +83,7 @@ func (x *exchange) serve() error {
 
 // setup records the request headers message: the exchange's Request and the
 // effective body modes from protocol_config (NONE/NONE when absent;
-// extproc.md §2.1 row 11).
+// Envoy's ext_proc: protocol_config is set only on the first message of a stream).
 func (x *exchange) setup(h *extprocv3.HttpHeaders, pc *extprocv3.ProtocolConfiguration) {
 	x.req.seen, x.req.headersOwed, x.req.eos, x.req.since = true, true, h.GetEndOfStream(), time.Now()
 	x.owe(x.req.since)
@@ -218,7 +218,7 @@ func (x *exchange) answerError(code int, message string, flatCode int) error {
 }
 
 // errorDoc is flowproc's own error response body, in FLAT's client-visible
-// format (flat.md §11).
+// format (FLAT docs: error codes).
 type errorDoc struct {
 	Error errorBody `json:"error"`
 }

@@ -4,12 +4,13 @@
 // Envoy opens one ExternalProcessor.Process stream per HTTP request. The
 // server runs the matched project's flowengine.Runner once per stream, in
 // the stream's goroutine, and turns the run's I/O into ext_proc messages
-// (DESIGN.md §1): reading a body is a CONTINUE + mode_override(BUFFERED)
+// (a flow is one sequential program whose I/O is the ext_proc stream):
+// reading a body is a CONTINUE + mode_override(BUFFERED)
 // reply followed by waiting for the body message, forwarding is the reply
 // carrying the request mutations followed by waiting for the response
 // headers, and the run's Outcome becomes either an ImmediateResponse or the
-// response-phase reply. docs/server.md describes the mapping in full;
-// /work/shared/reference/extproc.md is the Envoy behaviour it follows.
+// response-phase reply. docs/server.md describes the mapping in full, and
+// docs/envoy-client.md the Envoy behaviour it follows.
 package extproc
 
 import (
@@ -163,7 +164,7 @@ func New(opts Options) *Server {
 
 // GRPCOptions are the grpc.Server options the ext_proc service needs:
 // message size limits raised to fit a BUFFERED body of BodyLimit bytes plus
-// headroom (grpc-go defaults to 4 MiB; extproc.md §10 rule 9, pitfall 24),
+// headroom (grpc-go defaults to 4 MiB; Envoy's ext_proc: grpc-go's default 4 MiB message limit must be raised for larger bodies; a BUFFERED body over the buffer limit (1 MiB) fails with 413 or 500, and grpc-go's 4 MiB message limit needs raising too),
 // and a keepalive policy that tolerates Envoy's HTTP/2 keepalive pings on
 // idle connections instead of closing them with "too_many_pings".
 func (s *Server) GRPCOptions() []grpc.ServerOption {

@@ -8,7 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
-// Envoy's defaults and the server's, for the message timeout (extproc.md §5.3).
+// Envoy's defaults and the server's, for the message timeout (Envoy's ext_proc: the per-message timeout (message_timeout, 200 ms by default), re-armed on every message).
 const (
 	// DefaultMessageTimeout is Envoy's default ext_proc message_timeout.
 	DefaultMessageTimeout = 200 * time.Millisecond

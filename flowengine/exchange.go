@@ -6,7 +6,7 @@
 // the test runner, the Envoy-faithful client) drives a run through the small
 // Host interface: a flow that reads the request body waits for it, a flow
 // that forwards waits for the upstream's response, and the run ends with an
-// Outcome the host turns into its own messages (DESIGN.md §1).
+// Outcome the host turns into its own messages.
 package flowengine
 
 import (

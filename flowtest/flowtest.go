@@ -1,4 +1,4 @@
-// Package flowtest is flowproc's test runner host (DESIGN.md §4): it finds
+// Package flowtest is flowproc's test runner host: it finds
 // a project's FLAT tests (<flat-test> files), runs each through the engine
 // with the side calls mocked by the tests' backend flows, and reports the
 // results as TAP (as `flat test` prints them) and JUnit XML. An Apigee

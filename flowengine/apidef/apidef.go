@@ -1,6 +1,6 @@
 // Package apidef loads a FLAT app's API definition (Swagger 2.0 or OpenAPI
 // 3.x with x-flat-* extensions) and routes requests to its paths and
-// operations exactly as FLAT does (reference/flat.md §7.1–§7.2).
+// operations exactly as FLAT does (FLAT docs: OpenAPI integration, routing).
 //
 // Load finds and validates the definition, resolves every referenced flow
 // file and precomputes a router; Definition.Match then runs once per request
@@ -47,7 +47,7 @@ type Ref struct {
 // Proxy is an x-flat-proxy configuration.
 type Proxy struct {
 	// JSON is the x-flat-proxy value re-encoded as compact JSON: the same
-	// shape as FLAT's proxy-request JSON (flat.md §4.3).
+	// shape as FLAT's proxy-request JSON (FLAT docs: proxy-request).
 	JSON []byte
 	// At is the position of the x-flat-proxy key.
 	At Pos
@@ -84,8 +84,7 @@ type Definition struct {
 	r router
 }
 
-// ConfigSettings are the settings of conf/config.xml (reference/flat.md
-// §9.2) that other packages enforce; nil when not given.
+// ConfigSettings are the settings of conf/config.xml (FLAT docs: conf/config.xml) that other packages enforce; nil when not given.
 type ConfigSettings struct {
 	// Validation is <validation request response/>: x-flat-validate for
 	// the whole API, read after the definition (it replaces the
@@ -194,7 +193,7 @@ type Match struct {
 	// Params are the templated path parameters in template order, with
 	// percent-decoded values.
 	Params []Param
-	// Endpoint is FLAT's $request/endpoint (flat.md §3.3): the full request
+	// Endpoint is FLAT's $request/endpoint (FLAT docs: $request): the full request
 	// path including BasePath, or for a /** match the part before the
 	// wildcard. It is always a prefix of the path given to Match.
 	Endpoint string
@@ -219,7 +218,7 @@ func Load(dir string) (*Definition, diag.List) {
 
 // LoadFile loads the API definition in file, which must lie inside the
 // project directory dir: an upstream API's definition (FLAT's request
-// option "definition", reference/flat.md §7.5). It is routed and validated
+// option "definition", FLAT docs: upstream API definitions). It is routed and validated
 // like a project's definition; x-flat-* flows it names are resolved too.
 func LoadFile(dir, file string) (*Definition, diag.List) {
 	return loadFile(dir, file)

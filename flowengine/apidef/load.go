@@ -52,7 +52,7 @@ func (l level) String() string {
 	}
 }
 
-// Operations by version (flat.md §7.1: only OpenAPI 2.0 operations; 3.x
+// Operations by version (FLAT docs: OpenAPI integration: only OpenAPI 2.0 operations; 3.x
 // adds trace).
 var (
 	methods2 = map[string]bool{"get": true, "put": true, "post": true, "delete": true, "options": true, "head": true, "patch": true}
@@ -417,7 +417,7 @@ type holder struct {
 	proxyK  *yaml.Node
 }
 
-// finish checks the combination rule (flat.md §7.1: x-flat-proxy cannot be
+// finish checks the combination rule (FLAT docs: OpenAPI integration: x-flat-proxy cannot be
 // combined with x-flat-flow).
 func (l *loader) finish(h *holder) {
 	if h.flowKey != nil && h.proxyK != nil {
@@ -496,7 +496,7 @@ func (l *loader) walk() {
 		l.walkPaths(paths.v)
 	}
 	if d.Fallback == nil && d.FallbackProxy == nil {
-		// flat.md §7.1 lists x-flat-flow as recognized at the top level
+		// FLAT docs: OpenAPI integration lists x-flat-flow as recognized at the top level
 		// too; it acts as the fallback unless paths has its own.
 		d.Fallback = top.flow
 	}

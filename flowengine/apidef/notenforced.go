@@ -10,7 +10,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// Fail closed (DESIGN §5): every x-flat-* security, validation and CORS
+// Fail closed: every x-flat-* security, validation and CORS
 // extension is enforced now — x-flat-validate by package oasvalidate,
 // x-flat-cors by package cors (top level only, checked in load.go),
 // x-flat-jwt and x-flat-cookiename by package jwtauth. The machinery below

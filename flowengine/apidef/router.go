@@ -8,7 +8,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// Routing (flat.md §7.1 "Wildcard paths", §7.2, OpenAPI/differences.md):
+// Routing (FLAT docs: OpenAPI integration "Wildcard paths", FLAT docs: routing, OpenAPI/differences.md):
 //
 //   - A request is routed only when its path is BasePath itself or lies
 //     below it ("/api" and "/api/…", never "/apix"); otherwise the kind is
@@ -284,7 +284,7 @@ func (n *tnode) search(rest string, depth, nsegs, lits int, best *candidate) {
 	}
 }
 
-// Match routes a request (flat.md §7.1–§7.2).
+// Match routes a request (FLAT docs: OpenAPI integration, routing).
 //
 // Precedence: exact paths, then templated paths (most literal segments;
 // on a tie the earliest literal segment, then the parameter with the longer

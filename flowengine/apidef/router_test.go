@@ -60,7 +60,7 @@ func runRoutes(t *testing.T, d *Definition, cases []routeCase) {
 	}
 }
 
-// TestRouteEndpointTable is flat.md §3.3's $request/endpoint table.
+// TestRouteEndpointTable is FLAT docs: $request's $request/endpoint table.
 func TestRouteEndpointTable(t *testing.T) {
 	d := defFrom(t, "basePath: /api", "paths:", "  /foo/qux:", "  /foo/{p1}:", "  /foo/**:", "  /**:")
 	runRoutes(t, d, []routeCase{

@@ -19,7 +19,7 @@ import (
 )
 
 // validate checks the document with kin-openapi, leniently: FLAT's slimline
-// definitions (flat.md §7.1) may omit info, responses, operations and the
+// definitions (FLAT docs: OpenAPI integration) may omit info, responses, operations and the
 // declaration of path parameters, and wildcard paths are FLAT's own. What
 // apidef checks itself (paths, duplicate paths) is not reported twice.
 func (l *loader) validate() {

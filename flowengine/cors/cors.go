@@ -1,4 +1,4 @@
-// Package cors implements FLAT's CORS handling (reference/flat.md §7.6):
+// Package cors implements FLAT's CORS handling (FLAT docs: CORS):
 // the x-flat-cors extension of the API definition, or conf/config.xml's
 // <cors> element, compiled into a Policy that decides, per request, whether
 // FLAT answers a preflight itself and which headers every other response

@@ -6,7 +6,7 @@
 // # Compiling
 //
 // Compile tokenizes and parses an expression itself (string literals
-// respected, XPath 1.0 §3.7 disambiguation), checks every function name and
+// respected, XPath 1.0 FLAT docs: JSON as XML (OXN) disambiguation), checks every function name and
 // arity, and reports errors as *diag.PosError with a stable code
 // (XPathSyntax, UnknownFunction, BadArity, BadVariable, Unsupported) and a
 // 1-based line and column (counted in characters). It then rewrites the
@@ -56,7 +56,7 @@
 //     or call is an empty node-set and false in conditions (not($f),
 //     $f = false() and boolean($f) behave as for a boolean);
 //   - an undefined variable: nothing (the empty node-set: false, "" and
-//     null, flat.md §3.1).
+//     null, FLAT docs: variable scope).
 //
 // Because variables and call results reach the engine as nodes, they
 // compare by string-value: with $n = 42, $n = '42.0' is false and with

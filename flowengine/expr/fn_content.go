@@ -5,7 +5,7 @@ package expr
 // upstream request with that ID; an empty node-set when there is none or
 // it is neither JSON nor XML. content() and content('main') differ: the
 // main content starts as a copy of request main's body, but actions change
-// it (reference/flat.md §3.8).
+// it (FLAT docs: fit:// locations).
 func init() {
 	Register(&Func{Name: "content", MinArgs: 0, MaxArgs: 1, Call: contentFn})
 }

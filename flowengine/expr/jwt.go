@@ -16,7 +16,7 @@ import (
 )
 
 // This file holds what jwt-decode and jwt-encode share: the algorithm
-// names (flat.md §7.4, plus PS*, ES* and EdDSA) and the key forms (an
+// names (FLAT docs: JWT security, plus PS*, ES* and EdDSA) and the key forms (an
 // HMAC secret as Base64URL, PEM with or without boundaries, a JWK or a
 // JWK set as JSON).
 

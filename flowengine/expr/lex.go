@@ -106,7 +106,7 @@ func lineCol(src string, off int) (line, col int) {
 	return line, utf8.RuneCountInString(src[start:off]) + 1
 }
 
-// lex splits src into tokens, applying the XPath 1.0 §3.7 disambiguation
+// lex splits src into tokens, applying the XPath 1.0 FLAT docs: JSON as XML (OXN) disambiguation
 // rules (operator names, '*', function names, axis names).
 func lex(src string) ([]token, error) {
 	var toks []token
@@ -281,7 +281,7 @@ func lex(src string) ([]token, error) {
 }
 
 // precedesOperand reports whether a token of kind k leaves the lexer
-// expecting an operand (XPath 1.0 §3.7): then '*' is a name test and a name
+// expecting an operand (XPath 1.0 FLAT docs: JSON as XML (OXN)): then '*' is a name test and a name
 // is not an operator.
 func precedesOperand(k tokKind) bool {
 	switch k {

@@ -17,7 +17,7 @@ import (
 )
 
 // <assert>[[expression, expected?, message?], …]</assert> checks values in
-// a test (reference/flat.md §8.2). The body is a JSON template of an array
+// a test (FLAT docs: assert). The body is a JSON template of an array
 // of assertions: an XPath expression (evaluated like eval), the expected
 // value (default true) and a message shown on failure. expected is a
 // literal — a boolean compares the expression's boolean value, a number its

@@ -10,7 +10,7 @@ import (
 )
 
 // <auth><user name pass/>…</auth> is HTTP Basic authentication between
-// the client and flowproc (reference/flat.md §4.17). Without credentials
+// the client and flowproc (FLAT docs: auth). Without credentials
 // matching a user, the answer is 401 with a Basic challenge and the flow
 // stops. A repeated user name counts only once (the first); an auth without
 // users or a user without a non-empty pass is a load error.

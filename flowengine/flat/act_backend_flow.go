@@ -7,7 +7,7 @@ import (
 
 // <backend-flow request="id">…</backend-flow> registers a mock upstream
 // for the side calls (and, for "main", the forward) with that request ID
-// (reference/flat.md §8.4). It only registers: it must come before the
+// (FLAT docs: backend-flow). It only registers: it must come before the
 // test-request or code that makes the call. Once any backend flow is
 // registered, the test sends no real requests; a call without a backend
 // flow fails (unmocked). Inside it, $request and $body describe the

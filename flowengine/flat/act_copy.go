@@ -2,7 +2,7 @@ package flat
 
 import "github.com/flowproc/flowproc/flowengine/xmlsrc"
 
-// <copy in out/> copies data unchanged (reference/flat.md §4.10): from
+// <copy in out/> copies data unchanged (FLAT docs: copy): from
 // in= (default: the main content) to out= (default: the main content).
 // A file's extension gives its media type; a JSON file copied to a
 // variable is a typed (OXN) value, anything else a string. A missing input

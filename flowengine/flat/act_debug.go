@@ -11,7 +11,7 @@ import (
 )
 
 // <debug channel level in|xpath/> writes a message to the debug output
-// (flat.md §4.12): the value of in= (a location) or of the XPath
+// (FLAT docs: debug): the value of in= (a location) or of the XPath
 // expression xpath=, rendered as FLAT renders data. flowproc's debug output
 // is the run's tracer (flowproc dev -trace, the trace API) and the server
 // log at the action's level; exactly one of in and xpath is required.

@@ -3,7 +3,7 @@ package flat
 import "github.com/flowproc/flowproc/flowengine/xmlsrc"
 
 // <dump in mime status minify/> ends processing and sends data to the
-// client: the main content by default, or a variable (flat.md §4.11). The
+// client: the main content by default, or a variable (FLAT docs: dump). The
 // data also goes to the run's tracer. flowproc does not minify JS/CSS
 // (minify is accepted; the output is the same program, unminified).
 

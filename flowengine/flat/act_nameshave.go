@@ -9,7 +9,7 @@ import (
 )
 
 // <nameshave in out/> removes every XML namespace from a document
-// (reference/flat.md §4.20): elements and attributes keep their local
+// (FLAT docs: nameshave): elements and attributes keep their local
 // names, namespace declarations go, and same-named attributes overwrite
 // each other (the last wins), as FLAT warns. Input that is not XML is left
 // where it is and logged.

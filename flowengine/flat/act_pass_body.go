@@ -3,7 +3,7 @@ package flat
 import "github.com/flowproc/flowproc/flowengine/xmlsrc"
 
 // <pass-body request mime status/> makes the unmodified body of a side
-// call the response body (reference/flat.md §4.15): request= names the
+// call the response body (FLAT docs: pass-body): request= names the
 // request ID (default main), mime= the Content-Type (default text/plain,
 // as FLAT documents it, not the upstream's), status= the status. The flow
 // goes on; a later action may still change the response.

@@ -30,7 +30,7 @@ type proxyAction struct {
 	fixed *proxySpec // x-flat-proxy: parsed once at load
 }
 
-// proxySpec is FLAT's proxy-request JSON (reference/flat.md §4.3).
+// proxySpec is FLAT's proxy-request JSON (FLAT docs: proxy-request).
 type proxySpec struct {
 	origin        string
 	url           string
@@ -39,7 +39,7 @@ type proxySpec struct {
 	query         *dom.Node // string, object or array; nil = keep the client's
 	headers       []member
 	target        *url.URL // origin or url, parsed (shared read-only)
-	// options are the request options (reference/flat.md §4.1); when
+	// options are the request options (FLAT docs: the request action); when
 	// given, flowproc makes the call itself (see proxyByCall).
 	options *dom.Node
 }
@@ -241,7 +241,7 @@ func (r *run) proxy(spec *proxySpec) error {
 	if query != "" {
 		f.Path += "?" + query
 	}
-	// The origin chooses the upstream (DESIGN §3a): extproc sets
+	// The origin chooses the upstream: extproc sets
 	// :authority, the scheme Envoy routes on and clear_route_cache.
 	f.Authority, f.Scheme = authorityOf(target), target.Scheme
 	explicit := map[string]bool{}

@@ -10,7 +10,7 @@ import (
 )
 
 // <regex pattern replace in out/> is a PCRE search and replace on text
-// (reference/flat.md §4.18): pattern= carries delimiters and modifiers
+// (FLAT docs: regex): pattern= carries delimiters and modifiers
 // ("/foo/i", "|20(\d\d)|"), replace= may use $1 backreferences; a DOM input
 // is serialised first and the output is always a string. An invalid
 // pattern is a load error (a run-time error when the pattern is dynamic);

@@ -25,7 +25,7 @@ func init() {
 const requestsConcurrency = upstream.DefaultConcurrency
 
 // requestAction is <request content url method>{…}</request>: one side call
-// made by flowproc itself while Envoy waits (reference/flat.md §4.1).
+// made by flowproc itself while Envoy waits (FLAT docs: the request action).
 type requestAction struct {
 	t               *tmpl
 	id, url, method value
@@ -114,7 +114,7 @@ func configError(s *step, what string, err error) error {
 
 // requestsAction is <requests>{"id": {…}, …}</requests>: several side
 // calls run concurrently, at most requestsConcurrency at a time
-// (reference/flat.md §4.2). The configuration may also come from
+// (FLAT docs: the requests action). The configuration may also come from
 // src="file.json" or src="$variable".
 type requestsAction struct {
 	t      *tmpl

@@ -14,7 +14,7 @@ import (
 )
 
 // <serve dir fallback-doc terminate out/> is a static file server
-// (reference/flat.md §4.16): $request/path is resolved inside dir= (relative
+// (FLAT docs: serve): $request/path is resolved inside dir= (relative
 // to the flow, inside the project). A directory serves its index.html, and
 // a directory path without a trailing slash is redirected (301) to the
 // path with one. A found file is answered 200 with Content-Type (from its

@@ -6,7 +6,7 @@ import (
 )
 
 // <set-config>…</set-config> overrides configuration for the rest of the
-// request (reference/flat.md §4.21); enable="true" is implied. flowproc
+// request (FLAT docs: set-config); enable="true" is implied. flowproc
 // knows one setting that acts during a flow: security/force-backend-https,
 // which sends the side calls made after it over https. Any other setting
 // is a load error, never silently ignored.

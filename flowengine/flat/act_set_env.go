@@ -3,7 +3,7 @@ package flat
 import "github.com/flowproc/flowproc/flowengine/xmlsrc"
 
 // <set-env>{"NAME": value, …}</set-env> overrides $env for the rest of the
-// test (reference/flat.md §8.5): the body is a JSON template object;
+// test (FLAT docs: set-env): the body is a JSON template object;
 // non-strings are cast to strings and null unsets a variable. Test files
 // only.
 

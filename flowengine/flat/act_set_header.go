@@ -9,7 +9,7 @@ import (
 
 // <set-header name value/> is FIT's legacy form of set-response-headers,
 // undocumented in FLAT but used by flat-cli's own test app
-// (reference/flat.md §4, "FIT legacy"): it sets one response header; the
+// (FLAT docs: actions, "FIT legacy"): it sets one response header; the
 // name Status sets the status instead.
 
 func init() {

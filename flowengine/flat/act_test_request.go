@@ -16,7 +16,7 @@ import (
 // <test-request>{"path": "/api/x?y=1", "method", "headers", …}</test-request>
 // sends a request through the app under test — routing, validation,
 // security, the init, path and error flows — exactly as a production
-// exchange runs (reference/flat.md §8.3). It takes the request action's
+// exchange runs (FLAT docs: test-request). It takes the request action's
 // properties with "path" (and an optional query string) instead of "url".
 // Afterwards $status is the response status (a number), $response its body
 // (a string) and $headers its headers (lower-case names). A forward goes to

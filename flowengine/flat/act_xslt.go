@@ -13,7 +13,7 @@ import (
 )
 
 // <xslt src in out cache/> is an XSLT 1.0 transformation
-// (reference/flat.md §4.19) run by libxslt (package flowengine/xslt). The
+// (FLAT docs: xslt) run by libxslt (package flowengine/xslt). The
 // stylesheet (src=, relative to the flow) is compiled at load; a missing,
 // empty or uncompilable stylesheet is a load error, and so is a binary
 // built without XSLT support (the default build: libxslt needs cgo, see

@@ -328,7 +328,7 @@ func runCase(t *testing.T, srv *caseServer, c *langCase) {
 		}
 		checkSideCalls(t, c.Want.SideCalls, got)
 	}
-	// Client-visible answers never show server paths (DESIGN §5).
+	// Client-visible answers never show server paths.
 	if bytes.Contains(out.Body, []byte(dir)) || bytes.Contains(out.Body, []byte(filepath.Dir(dir))) {
 		t.Errorf("the answer shows a server path: %s", out.Body)
 	}

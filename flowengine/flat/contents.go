@@ -185,7 +185,7 @@ var _ expr.Contents = (*run)(nil)
 // errNoContent is returned for a location that holds nothing.
 var errNoContent = errors.New("no such content")
 
-// readLocation reads what a FLAT location names (reference/flat.md §3.8):
+// readLocation reads what a FLAT location names (FLAT docs: fit:// locations):
 // a $variable, fit://request/content[/<id>], fit://request/request/body,
 // fit://site/… or fit://project/… (project files), or a file relative to
 // the running flow. Files never leave the project directory.

@@ -11,12 +11,12 @@ import (
 	"github.com/flowproc/flowproc/flowengine/mock"
 )
 
-// CORS (x-flat-cors, reference/flat.md §7.6) through flowengine/cors: a
+// CORS (x-flat-cors, FLAT docs: CORS) through flowengine/cors: a
 // preflight is answered before anything else runs (OPTIONS outside the
 // base path gets 405); every other response — flow, proxy, error — gets
 // the Allow-* headers for an allowed origin and "Vary: Origin".
 //
-// Built-in mocking (§7.7) through flowengine/mock: with
+// Built-in mocking (FLAT docs: built-in mocking) through flowengine/mock: with
 // FLAT_ALLOW_MOCKING=true, a request with "Mock: true" is answered from the
 // operation's 2xx examples (or its schema) after validation, with the
 // header "Mock: true"; the response is validated when response validation

@@ -14,7 +14,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/runtime"
 )
 
-// FLAT's debug output (reference/flat.md §10.1). A debug spec is
+// FLAT's debug output (FLAT docs: debug configuration). A debug spec is
 // "topic:level:sink": topics are "*" or a comma-separated list of action
 // names, system topics or debug="tag" values of actions; the level is a
 // threshold (verbose, debug, info, warn/warning, error, alert); the sink is

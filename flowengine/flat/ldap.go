@@ -12,7 +12,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/expr"
 )
 
-// conf/config.xml's <ldap cacert-src timeout/> (reference/flat.md §9.2)
+// conf/config.xml's <ldap cacert-src timeout/> (FLAT docs: conf/config.xml)
 // configures ldap-lookup() and ldap-query(): the CA certificate that
 // verifies ldaps:// servers (relative to config.xml) and the timeout in
 // seconds. Both are read at load; a bad value is a load error (FP107).

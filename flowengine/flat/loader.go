@@ -25,7 +25,7 @@ func (loader) Describe() string {
 }
 
 // Detect reports whether dir holds a FLAT app: an API definition or a
-// conf/config.xml, as the flat CLI decides (flat.md §1).
+// conf/config.xml, as the flat CLI decides (FLAT docs: project layout and request lifecycle).
 func (loader) Detect(dir string) bool {
 	for _, name := range append(apidef.DefinitionNames(), filepath.Join("conf", "config.xml")) {
 		if st, err := os.Stat(filepath.Join(dir, name)); err == nil && !st.IsDir() {

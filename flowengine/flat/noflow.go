@@ -11,7 +11,7 @@ import (
 // base path when there is no conf/flow.xml. FLAT answers
 // "<requestID>: No flow found for GET /" (flat-docs tutorial/README.md),
 // as plain text, or as an HTML error page when the client accepts HTML
-// (reference/flat.md §1). The documentation shows no status; flowproc
+// (FLAT docs: project layout and request lifecycle). The documentation shows no status; flowproc
 // sends 404, the status of a resource the server has nothing for.
 func (r *run) noFlow() {
 	msg := r.x.ID + ": No flow found for " + r.x.Req.Method + " " + r.reqPath

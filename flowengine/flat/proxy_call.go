@@ -10,7 +10,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
-// proxy-request with "options" (reference/flat.md §4.3: the same options
+// proxy-request with "options" (FLAT docs: proxy-request: the same options
 // as request — timeouts, TLS, client certificates, proxies, transport
 // overrides, redirects, the HTTP cache, exit-on-error …). Envoy's forward
 // cannot honour per-request TLS, proxy or cache settings, so flowproc

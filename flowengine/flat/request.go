@@ -10,7 +10,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/oxn"
 )
 
-// requestNode builds $request in FLAT's shape (reference/flat.md §3.3) as an
+// requestNode builds $request in FLAT's shape (FLAT docs: $request) as an
 // OXN object, once per run, on first use.
 func (r *run) requestNode() *dom.Node {
 	if r.reqNode != nil {

@@ -21,7 +21,7 @@ type requestDefaults struct {
 	id, url, method string
 }
 
-// buildCall turns one request configuration (reference/flat.md §4.1) into a
+// buildCall turns one request configuration (FLAT docs: the request action) into a
 // side call. r supplies variables, files and the client's address; it may
 // be nil when a static configuration is checked at load, and then every
 // reference to run state is accepted unchecked.
@@ -322,7 +322,7 @@ func (r *run) bodySource(n *dom.Node, what string) ([]byte, string, error) {
 	return data, mt, nil
 }
 
-// applyOptions reads the options object of §4.1 into c. Options flowproc
+// applyOptions reads the options object of FLAT docs: the request action into c. Options flowproc
 // cannot honour (upstream OpenAPI validation and mocking) are errors, not
 // ignored.
 func (r *run) applyOptions(c *upstream.Call, opts *dom.Node, rawChars *string) error {

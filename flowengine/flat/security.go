@@ -7,7 +7,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
-// JWT security (security + x-flat-jwt, reference/flat.md §7.4) through
+// JWT security (security + x-flat-jwt, FLAT docs: JWT security) through
 // flowengine/jwtauth: after request validation and before mocking and the
 // init flow, a request to an operation with JWT requirements must carry a
 // valid token; otherwise it is answered 403 (code 3206) through the error

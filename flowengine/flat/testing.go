@@ -21,7 +21,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/xmlsrc"
 )
 
-// FLAT tests (reference/flat.md §8): a <flat-test> file is a flow with the
+// FLAT tests (FLAT docs: testing): a <flat-test> file is a flow with the
 // test actions assert, test-request, backend-flow and set-env. It runs
 // through the same engine as production: test-request runs the app's whole
 // pipeline on a request, and the side calls of every run go to the

@@ -19,7 +19,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
-// Upstream OpenAPI checks (reference/flat.md §7.5): a side call with the
+// Upstream OpenAPI checks (FLAT docs: upstream API definitions): a side call with the
 // options "definition" and validate-request / validate-response /
 // mock-response is checked against the upstream API's definition. A
 // request that violates it is not sent (400, code 3202); a response that

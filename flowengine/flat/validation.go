@@ -9,7 +9,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/oasvalidate"
 )
 
-// x-flat-validate (reference/flat.md §7.3), through flowengine/oasvalidate:
+// x-flat-validate (FLAT docs: request validation), through flowengine/oasvalidate:
 // a routed request is validated after routing and before the security
 // check and the flows (a failure answers 400, code 3204, through the error
 // flow); the response is validated after the flows (500). report-only logs

@@ -15,7 +15,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/apidef"
 )
 
-// FLAT's answer to a failed security check (flat.md §7.4, §11).
+// FLAT's answer to a failed security check (FLAT docs: JWT security, error codes).
 const (
 	FailureStatus  = 403
 	FailureCode    = 3206

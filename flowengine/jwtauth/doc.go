@@ -1,4 +1,4 @@
-// Package jwtauth enforces FLAT's JWT security (reference/flat.md §7.4,
+// Package jwtauth enforces FLAT's JWT security (FLAT docs: JWT security,
 // FLAT's reference/OpenAPI/security.md): security schemes with an
 // x-flat-jwt extension, required by the definition's `security` lists at
 // the top level, per path (a FLAT extension) or per operation.
@@ -11,7 +11,7 @@
 // ignored. Checker.Check then runs per request and only extracts, parses
 // and verifies the token.
 //
-// An engine uses it so (FLAT's order, flat.md §1 "Request lifecycle"):
+// An engine uses it so (FLAT's order, FLAT docs: project layout and request lifecycle "Request lifecycle"):
 //
 //	ck, errs := jwtauth.Compile(def, jwtauth.Options{Client: sideCalls})
 //	// errs: the project does not load. Compile ck.PostCheckFlows() too.

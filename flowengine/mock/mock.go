@@ -1,6 +1,6 @@
 // Package mock answers requests from an OpenAPI definition's examples, as
-// FLAT's built-in mocking does (reference/flat.md §7.7 for the client's
-// "Mock: true" header with FLAT_ALLOW_MOCKING=true, §7.5 for the upstream
+// FLAT's built-in mocking does (FLAT docs: built-in mocking for the client's
+// "Mock: true" header with FLAT_ALLOW_MOCKING=true, FLAT docs: upstream API definitions for the upstream
 // request option mock-response).
 //
 // Response picks the operation's 200 response (else the lowest 2xx), the

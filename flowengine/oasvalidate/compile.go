@@ -186,7 +186,7 @@ func (c *compiler) scanMisplaced() {
 // op compiles one operation with its effective setting s.
 func (c *compiler) op(doc *openapi3.T, p *apidef.Path, item *openapi3.PathItem, kop *openapi3.Operation, s setting, v2 bool) *Op {
 	// A shallow copy without security requirements: the security check is
-	// the engine's next step (flat.md §1), not part of validation.
+	// the engine's next step (FLAT docs: project layout and request lifecycle), not part of validation.
 	opCopy := *kop
 	opCopy.Security = &openapi3.SecurityRequirements{}
 	// kin-openapi checks OpenAPI 3.1 schemas with a JSON Schema 2020-12

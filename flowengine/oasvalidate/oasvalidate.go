@@ -1,5 +1,4 @@
-// Package oasvalidate enforces FLAT's x-flat-validate (reference/flat.md
-// §7.3, §11): requests and responses of an API path are checked against the
+// Package oasvalidate enforces FLAT's x-flat-validate (FLAT docs: request validation, error codes): requests and responses of an API path are checked against the
 // app's OpenAPI definition (Swagger 2.0, converted to OpenAPI 3 by apidef,
 // or OpenAPI 3.x; 3.1 schemas are checked as JSON Schema 2020-12, 3.0 and
 // 2.0 schemas as the OpenAPI 3.0 schema dialect).
@@ -31,7 +30,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// FLAT's error codes and messages for client validation (flat.md §7.3, §11).
+// FLAT's error codes and messages for client validation (FLAT docs: request validation, error codes).
 const (
 	// RequestStatus, RequestCode and RequestMessage form the error of a
 	// request that violates the definition.
@@ -169,7 +168,7 @@ func (v *Validator) Modes(p *apidef.Path, o *apidef.Operation) (req, resp Mode) 
 	return Off, Off
 }
 
-// ValidateRequest validates a routed client request (flat.md §1 step 4).
+// ValidateRequest validates a routed client request (FLAT docs: project layout and request lifecycle step 4).
 // A request that is not under a path of the definition (in.Path nil) is
 // not validated (Mode Off). A path that the Validator does not know fails
 // closed.
@@ -185,7 +184,7 @@ func (v *Validator) ValidateRequest(ctx context.Context, in RequestInput) Result
 }
 
 // ValidateResponse validates the response to a routed client request
-// (flat.md §1 step 9). Unknown paths behave as in ValidateRequest.
+// (FLAT docs: project layout and request lifecycle step 9). Unknown paths behave as in ValidateRequest.
 func (v *Validator) ValidateResponse(ctx context.Context, in ResponseInput) Result {
 	if in.Request.Path == nil {
 		return Result{}
@@ -222,7 +221,7 @@ func Compile(d *apidef.Definition) (*Validator, diag.List) {
 
 // CompileUpstream compiles d, an upstream API's definition, for checking
 // the calls a flow makes to it (FLAT's request options validate-request
-// and validate-response, reference/flat.md §7.5): every operation
+// and validate-response, FLAT docs: upstream API definitions): every operation
 // validates both directions whatever x-flat-validate says; the caller
 // decides per call which directions it checks and whether a violation
 // fails the call.

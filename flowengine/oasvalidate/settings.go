@@ -8,7 +8,7 @@ import (
 // Mode is how one direction (request or response) is validated.
 type Mode uint8
 
-// Modes. The zero value is Off, FLAT's default (flat.md §7.3).
+// Modes. The zero value is Off, FLAT's default (FLAT docs: request validation).
 const (
 	// Off: no schema checks (paths must still exist; routing checks that).
 	Off Mode = iota

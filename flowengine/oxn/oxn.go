@@ -1,6 +1,6 @@
 // Package oxn maps JSON to FLAT's Object XML Notation (OXN) and back.
 //
-// OXN represents a JSON value as a dom tree (flat.md §3.7):
+// OXN represents a JSON value as a dom tree (FLAT docs: JSON as XML (OXN)):
 //
 //   - the root value is an element named "json";
 //   - an object member is an element named after its key; a key that is not

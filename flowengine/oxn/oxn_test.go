@@ -17,7 +17,7 @@ func TestParseMapping(t *testing.T) {
 	tests := []struct {
 		in, want string
 	}{
-		// The example of flat.md §3.7.
+		// The example of FLAT docs: JSON as XML (OXN).
 		{`{"Object":{"String":"foo","Number":-1234.56,"Boolean":true,"Null":null,"Array":["bar",42]},"Empty Object":{}}`,
 			`<json object=""><Object object=""><String string="">foo</String><Number number="">-1234.56</Number>` +
 				`<Boolean boolean="">true</Boolean><Null null=""/><Array array=""><value string="">bar</value>` +

@@ -1,5 +1,5 @@
 // Package projects holds the set of loaded projects a server runs and picks
-// the project for each request (DESIGN.md §2): by the x-flowproc-project
+// the project for each request: by the x-flowproc-project
 // name Envoy sends as gRPC metadata, else by the longest matching base
 // path, else the default project.
 package projects

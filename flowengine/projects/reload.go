@@ -21,7 +21,7 @@ import (
 )
 
 // Registry serves a Set of projects that can be reloaded while requests run
-// (DESIGN.md §5): Reload loads every project directory again and swaps the
+// (a failed project keeps serving its last good version): Reload loads every project directory again and swaps the
 // new Set in atomically. Resolve always reads the current Set; a request
 // keeps the Runner it resolved (Runners are immutable), so in-flight runs
 // finish on the version they started with.

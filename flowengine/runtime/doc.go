@@ -1,5 +1,5 @@
 // Package runtime is the front-end-neutral layer every flow language runs
-// on (DESIGN.md §2): the state of one exchange (the request, its lazily read
+// on: the state of one exchange (the request, its lazily read
 // body, the forward, the upstream response and the response being built),
 // the step loop with its conditions, tracing and cancellation checks,
 // outcome building, panic recovery and the post-response hook.

@@ -1,5 +1,5 @@
 // Package store holds the small storage interfaces behind state that
-// outlives one request (DESIGN.md §3b): caches, counters and rate limiters,
+// outlives one request: caches, counters and rate limiters,
 // key value maps, OAuth tokens and the developer/app/API product store.
 // Each interface has an embedded default (memory, or files for products)
 // so one binary works alone, and a Redis implementation, selected by Open,

@@ -161,7 +161,7 @@ func TestExecute(t *testing.T) {
 		{"else", `{{if missing}}1{{elseif nope}}2{{else}}3{{end}}`, `3`, true},
 		{"if ??", `{{if missing ?? t}}1{{end}}`, `1`, true},
 		{"if var", `{{if $yes}}1{{end}}{{if $flag}}2{{end}}`, `1`, true},
-		{"flat.md example", `{
+		{"FLAT docs example", `{
   "user":  {{ account/name }},
   "admin": {{ account/id = 0 }},
   "name":  {{ user/name ?? user/mail ?? "unknown" }},

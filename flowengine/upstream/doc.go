@@ -1,4 +1,4 @@
-// Package upstream is flowproc's side-call client (DESIGN.md §3a): the HTTP
+// Package upstream is flowproc's side-call client: the HTTP
 // calls a flow makes itself — FLAT request/requests, later Apigee
 // ServiceCallout and JWKS fetches — as opposed to the forward that Envoy
 // performs.

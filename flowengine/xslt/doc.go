@@ -1,5 +1,5 @@
 // Package xslt runs XSLT 1.0 transformations for FLAT's <xslt> action
-// (reference/flat.md §4.19) with libxslt, the XSLT 1.0 processor FLAT
+// (FLAT docs: xslt) with libxslt, the XSLT 1.0 processor FLAT
 // itself uses. No maintained pure-Go XSLT 1.0 engine exists, so the
 // processor needs cgo and libxslt; it is built only with the build tag
 // "xslt" (go build -tags xslt, with libxslt1-dev installed), and

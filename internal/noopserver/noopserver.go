@@ -1,8 +1,8 @@
 // Package noopserver is the baseline ext_proc server of `flowproc bench`:
 // it answers every message with CONTINUE in the reply type that matches the
 // request (request_headers → HeadersResponse, bodies → BodyResponse,
-// trailers → TrailersResponse) and changes nothing — the passThrough of
-// extproc.md §10. Whatever it costs is the floor set by gRPC, protobuf and
+// trailers → TrailersResponse) and changes nothing: the smallest server that
+// follows the protocol. Whatever it costs is the floor set by gRPC, protobuf and
 // the stream protocol; flowproc's cost above it is the flows'.
 //
 // FULL_DUPLEX_STREAMED bodies (announced in protocol_config) cannot be

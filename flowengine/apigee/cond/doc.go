@@ -7,8 +7,7 @@
 // without parsing and, for the common operators on string and number
 // values, without allocating.
 //
-// The semantics follow the project reference (shared/reference/apigee.md
-// §2), which cites the Apigee conditions reference and pattern-matching
+// The semantics follow the project reference (shared/Apigee docs: conditions), which cites the Apigee conditions reference and pattern-matching
 // pages, and the grammar of apigee/apigeelint
 // (lib/peggy/Apigee-Condition.pegjs, read, not copied). Where those sources
 // are silent the choice is marked [inferred] in the code and listed in

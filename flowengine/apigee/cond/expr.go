@@ -119,8 +119,9 @@ func typeName(x any) string {
 }
 
 // compare applies n.op to non-negated operands, including the null
-// behaviour of the conditions reference's null-operand table (§2.6 of the
-// project reference; the "true" cells were reconstructed there):
+// behaviour of the null-operand table of Apigee's conditions reference
+// (some copies of that page lost its "true" cells; they are reconstructed
+// from the operators' documented meaning):
 //
 //	op        LHS null  RHS null  both null
 //	= == :=   false     false     true

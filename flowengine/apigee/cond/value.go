@@ -292,7 +292,7 @@ func numCmp(a, b val) int {
 // any×String→String): a String against a number is compared as a string,
 // the number written as Java writes it. So request.header.limit > 100 is a
 // lexicographic test, and "99" > 100 is true — the trap the devrel-data-api
-// bundle falls into, reproduced on purpose (reference/apigee.md §2.5,
+// bundle falls into, reproduced on purpose (Apigee docs: condition literals and typing,
 // corpus INDEX) [doc].
 //
 // It returns the operands; str is true when the pair must be compared as

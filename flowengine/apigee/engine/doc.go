@@ -3,7 +3,7 @@
 // runtime.Steps, keeps each exchange's Apigee state (messages, flow
 // variables, the fault), and runs ProxyEndpoint and TargetEndpoint flows,
 // RouteRules, FaultRules and PostClientFlow in Apigee's order
-// (reference/apigee.md §1.5, §5).
+// (Apigee docs: execution order, fault handling).
 //
 // Policies live in package policies, one file each; they register a
 // Factory here by their root element name and receive a *Run while they

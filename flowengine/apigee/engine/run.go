@@ -630,7 +630,7 @@ func sameLines(a, b []flowengine.Header, name string) bool {
 // proxy-side fault runs the ProxyEndpoint's FaultRules (bottom to top,
 // last match) and its DefaultFaultRule when none ran or it has
 // AlwaysEnforce. A RaiseFault inside a FaultRule stops the DefaultFaultRule
-// (reference/apigee.md §5.2; research notes in docs/apigee.md).
+// (Apigee docs: FaultRule evaluation; research notes in docs/apigee.md).
 func (r *Run) handleFault(err error) string {
 	f, ok := err.(*Fault)
 	if !ok && !errors.As(err, &f) {

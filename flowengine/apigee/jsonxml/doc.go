@@ -1,5 +1,5 @@
 // Package jsonxml converts between JSON and XML as Apigee's XMLToJSON and
-// JSONToXML policies do (reference/apigee.md §4.8), with their options.
+// JSONToXML policies do (Apigee docs: JSONToXML, XMLToJSON and XSL), with their options.
 // The mapping follows Apigee's policy reference and its option examples
 // (docs.apigee.com/api-platform/reference/policies/xml-json-policy and
 // json-xml-policy); where the reference is silent the choice is marked

@@ -3,7 +3,7 @@
 // {function(args)} calls, as used in AssignMessage, RaiseFault,
 // MessageLogging, ServiceCallout and other policy elements.
 //
-// Semantics (project reference shared/reference/apigee.md §3.4, citing the
+// Semantics (project reference shared/Apigee docs: message templates, citing the
 // Apigee message-template page; apigeelint's template validator
 // lib/package/plugins/_pluginUtil.js and test/specs/testTemplateCheck.js,
 // read, not copied):

@@ -15,7 +15,7 @@ import (
 
 // hmacMd5, hmacSha1, hmacSha224, hmacSha256, hmacSha384, hmacSha512
 // (key, value [, keyencoding [, outputencoding]]) per the Apigee
-// message-template reference [doc, from memory; reference §3.4 lists the
+// message-template reference [doc, from memory; Apigee docs: message templates lists the
 // signature]: keyencoding utf8 (default; also utf-8), hex (= base16) or
 // base64 says how to decode key; outputencoding base64 (default), hex
 // (= base16) or base64url encodes the MAC. Encoding names are

@@ -35,7 +35,7 @@ func (f *function) arity() string {
 
 // functions are Apigee's message-template functions, as listed by the
 // Apigee message-template reference and apigeelint's _pluginUtil.js
-// FUNCTION_NAMES (project reference §3.4). Names are case-sensitive;
+// FUNCTION_NAMES (project Apigee docs: message templates). Names are case-sensitive;
 // xPath also answers to xpath. Each lives in its fn_*.go file.
 var functions = map[string]*function{}
 

@@ -158,7 +158,7 @@ func TestVariablesAndLiteral(t *testing.T) {
 }
 
 // TestFunctionList: every function apigeelint's _pluginUtil.js knows
-// (reference §3.4) is implemented, and nothing else.
+// (Apigee docs: message templates) is implemented, and nothing else.
 func TestFunctionList(t *testing.T) {
 	want := strings.Fields(`sha1Hex sha1Base64 sha256Hex sha256Base64 sha384Hex sha384Base64 sha512Hex sha512Base64
 		md5Hex md5Base64 xPath xpath jsonPath substring firstnonnull replaceAll replaceFirst createUuid randomLong

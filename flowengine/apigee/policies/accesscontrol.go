@@ -12,7 +12,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// AccessControl (reference §4.11) allows or denies the client by IP
+// AccessControl (Apigee docs: AccessControl) allows or denies the client by IP
 // address:
 //
 //	<AccessControl name="AC">

@@ -10,7 +10,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// AssertCondition (Apigee X; reference §4.21) evaluates one condition and
+// AssertCondition (Apigee X; Apigee docs: AssertCondition) evaluates one condition and
 // stores the result:
 //
 //	<AssertCondition name="Assert-1"><Condition>request.header.sha256 = null</Condition></AssertCondition>

@@ -12,8 +12,7 @@ func init() {
 	engine.Register(engine.Kind{Type: "AssignMessage", Prefix: "assignmessage", New: newAssignMessage})
 }
 
-// assignMessage is a compiled AssignMessage policy (reference/apigee.md
-// §4.1).
+// assignMessage is a compiled AssignMessage policy (Apigee docs: AssignMessage).
 type assignMessage struct {
 	name   string
 	ops    msgOps
@@ -69,7 +68,7 @@ func (a *assignMessage) Execute(r *engine.Run) error {
 	e := &opEnv{r: r, vars: r, dst: dst, src: cur, strict: a.strict,
 		unresolved: func(v string) error {
 			// Fault code and faultstring: Apigee's AssignMessage runtime
-			// error page (research-apigee.md §4).
+			// error page (Apigee's documented behaviour: the default fault bodies and status codes).
 			return engine.NewFault("assignmessage", "UnresolvedVariable", 500, "AssignMessage[%s]: unable to resolve variable %s", a.name, v)
 		},
 		setFailed: func(v string, err error) error {
@@ -99,7 +98,7 @@ func (a *assignMessage) targetMessage(r *engine.Run, cur *engine.Message) (*engi
 			return m, "", nil
 		}
 		if v, ok := r.Lookup(name); ok && v != nil {
-			// Fault name from reference §4.1 (VariableOfNonMsgType);
+			// Fault name from Apigee docs: AssignMessage (VariableOfNonMsgType);
 			// the faultstring wording is flowproc's.
 			return nil, "", engine.NewFault("assignmessage", "VariableOfNonMsgType", 500, "AssignMessage[%s]: value of variable %s is not of type Message", a.name, name)
 		}

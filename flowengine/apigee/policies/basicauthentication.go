@@ -10,7 +10,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// BasicAuthentication (reference §4.10) encodes a user name and password
+// BasicAuthentication (Apigee docs: BasicAuthentication) encodes a user name and password
 // into an HTTP Basic credential, or decodes one:
 //
 //	<BasicAuthentication name="BA"><Operation>Encode|Decode</Operation>

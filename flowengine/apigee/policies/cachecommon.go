@@ -15,7 +15,7 @@ import (
 )
 
 // What the four cache policies (PopulateCache, LookupCache,
-// InvalidateCache, ResponseCache; reference §4.7) share, and what it
+// InvalidateCache, ResponseCache; Apigee docs: the cache policies) share, and what it
 // relies on (Apigee's policy reference pages for the four policies):
 //
 //   - <CacheResource> names a cache. Apigee needs the cache declared in the

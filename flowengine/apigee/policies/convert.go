@@ -12,7 +12,7 @@ import (
 
 // conversion is what XMLToJSON and JSONToXML share: Source and
 // OutputVariable handling, content-type gating, faults and output bounds
-// (reference/apigee.md §4.8).
+// (Apigee docs: JSONToXML, XMLToJSON and XSL).
 //
 // Relied on: Apigee's runtime-error pages for both policies
 // (docs.apigee.com/api-platform/troubleshoot/policies/runtime/

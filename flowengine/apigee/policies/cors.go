@@ -11,7 +11,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// CORS (Apigee X; reference §4.12) answers CORS preflights and adds CORS
+// CORS (Apigee X; Apigee docs: CORS) answers CORS preflights and adds CORS
 // headers to the response:
 //
 //	<CORS name="CORS"><AllowOrigins>{request.header.origin}</AllowOrigins>

@@ -5,7 +5,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
 )
 
-// DecodeJWT (reference §4.13; Apigee "DecodeJWT policy") decodes a JWT
+// DecodeJWT (Apigee docs: the JWT policies; Apigee "DecodeJWT policy") decodes a JWT
 // without verifying its signature, whatever its algorithm:
 //
 //	<DecodeJWT name="DJ"><Source>var.jwt</Source></DecodeJWT>

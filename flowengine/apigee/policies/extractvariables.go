@@ -21,7 +21,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/expr"
 )
 
-// ExtractVariables (reference/apigee.md §4.3) sets flow variables from
+// ExtractVariables (Apigee docs: ExtractVariables) sets flow variables from
 // parts of a message: URIPath, QueryParam, Header, FormParam, Variable
 // (each with one or more <Pattern>s tried in order, see evPattern),
 // JSONPayload (JSONPath) and XMLPayload (XPath); patterns run in document

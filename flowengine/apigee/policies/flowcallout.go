@@ -7,7 +7,7 @@ import (
 )
 
 // FlowCallout runs a shared flow bundle of the project inline, in the
-// caller's message context (reference §4.16, §7):
+// caller's message context (Apigee docs: FlowCallout, shared flows and flow hooks):
 //
 //	<FlowCallout name="FC-Auth">
 //	  <SharedFlowBundle>auth</SharedFlowBundle>

@@ -15,7 +15,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// GenerateJWT (reference §4.13; Apigee "GenerateJWT policy") signs a JWT:
+// GenerateJWT (Apigee docs: the JWT policies; Apigee "GenerateJWT policy") signs a JWT:
 //
 //	<GenerateJWT name="GJ"><Algorithm>RS256</Algorithm>
 //	  <PrivateKey><Value ref="private.key"/><Password ref="private.pw"/><Id>kid1</Id></PrivateKey>

@@ -12,7 +12,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/store"
 )
 
-// GetOAuthV2Info (reference §4.14) reads what the token store knows of
+// GetOAuthV2Info (Apigee docs: OAuthV2) reads what the token store knows of
 // an access token, a refresh token or a client id into variables:
 //
 //	<GetOAuthV2Info name="G"><AccessToken ref="request.header.t"/></GetOAuthV2Info>

@@ -9,7 +9,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/store"
 )
 
-// InvalidateCache (reference §4.7) removes a cache entry:
+// InvalidateCache (Apigee docs: the cache policies) removes a cache entry:
 //
 //	<InvalidateCache name="IC">
 //	  <CacheResource>mycache</CacheResource>

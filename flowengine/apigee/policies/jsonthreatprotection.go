@@ -13,7 +13,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// JSONThreatProtection (reference/apigee.md §4.9) rejects a JSON payload
+// JSONThreatProtection (Apigee docs: threat protection) rejects a JSON payload
 // whose structure exceeds the configured limits: container depth, entries
 // per object, elements per array, entry name length and string value
 // length.

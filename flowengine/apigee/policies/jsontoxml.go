@@ -6,8 +6,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/apigee/jsonxml"
 )
 
-// JSONToXML converts a JSON message or string to XML (reference/apigee.md
-// §4.8) with the <Options> of package jsonxml. Source, output and faults:
+// JSONToXML converts a JSON message or string to XML (Apigee docs: JSONToXML, XMLToJSON and XSL) with the <Options> of package jsonxml. Source, output and faults:
 // see conversion; fault codes are steps.json2xml.*, the failed flag
 // jsontoxml.<policy>.failed.
 func init() {

@@ -1,7 +1,7 @@
 package policies
 
 // Shared parts of the JWT policy family (GenerateJWT, VerifyJWT,
-// DecodeJWT; reference §4.13): configuration values, algorithms, keys,
+// DecodeJWT; Apigee docs: the JWT policies): configuration values, algorithms, keys,
 // token splitting, output variables and faults.
 //
 // Sources: the Apigee X reference pages "GenerateJWT policy" (runtime

@@ -14,7 +14,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/store"
 )
 
-// KeyValueMapOperations (reference §4.18) reads, writes and deletes
+// KeyValueMapOperations (Apigee docs: KeyValueMapOperations) reads, writes and deletes
 // entries of a key value map in the state store (store.KV):
 //
 //	<KeyValueMapOperations name="KVM" mapIdentifier="settings">   <!-- X: <MapName ref="var">literal</MapName> -->

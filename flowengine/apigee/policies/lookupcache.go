@@ -10,7 +10,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// LookupCache (reference §4.7) reads a cache entry PopulateCache wrote
+// LookupCache (Apigee docs: the cache policies) reads a cache entry PopulateCache wrote
 // into a variable:
 //
 //	<LookupCache name="LC">

@@ -16,7 +16,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// MessageLogging (reference §4.17) sends a message template to syslog or
+// MessageLogging (Apigee docs: MessageLogging) sends a message template to syslog or
 // appends it to a local file:
 //
 //	<MessageLogging name="ML">

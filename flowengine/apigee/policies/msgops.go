@@ -17,9 +17,9 @@ import (
 // FaultResponse and ServiceCallout's Request share: Add, Set, Copy,
 // Remove and AssignVariable, compiled at load time into a list of
 // functions that run in the order the elements appear in the XML
-// (reference/apigee.md §4.1: the X docs say the operations run in
+// (Apigee docs: AssignMessage: the X docs say the operations run in
 // document order). The children each action accepts are apigeelint's
-// PO034 lists (reference §4.1).
+// PO034 lists (Apigee docs: AssignMessage).
 
 // opEnv is what the operations of one policy execution work on.
 type opEnv struct {
@@ -626,7 +626,7 @@ func compileAssignVariable(c *engine.Compiler, n *bundle.Node) msgOp {
 }
 
 // apply assigns the first of PropertySetRef, Ref and Template that
-// resolves, else Value (reference §4.1: Value is the fallback when
+// resolves, else Value (Apigee docs: AssignMessage: Value is the fallback when
 // Ref/Template resolve to null). When nothing resolves and there is no
 // Value, the variable is left unchanged; a Template with unresolved
 // variables and no Value faults under IgnoreUnresolvedVariables=false

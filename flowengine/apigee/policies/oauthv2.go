@@ -13,7 +13,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// OAuthV2 (reference §4.14) issues and checks opaque OAuth 2.0 tokens kept
+// OAuthV2 (Apigee docs: OAuthV2) issues and checks opaque OAuth 2.0 tokens kept
 // in the run's token store (engine.Run.State().Tokens) against the
 // deployment's developer / app / API product store (engine.Run.Products).
 // <Operation> selects what it does; flowproc runs:

@@ -10,7 +10,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/store"
 )
 
-// PopulateCache (reference §4.7) writes a variable's value into a cache:
+// PopulateCache (Apigee docs: the cache policies) writes a variable's value into a cache:
 //
 //	<PopulateCache name="PC">
 //	  <CacheResource>mycache</CacheResource>     <!-- optional: the shared cache -->

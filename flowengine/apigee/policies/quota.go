@@ -13,7 +13,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/store"
 )
 
-// Quota (reference §4.5) counts requests per identifier over an interval
+// Quota (Apigee docs: Quota) counts requests per identifier over an interval
 // in the state store's Counter and raises QuotaViolation beyond the
 // allowed count:
 //

@@ -9,10 +9,10 @@ func init() {
 	engine.Register(engine.Kind{Type: "RaiseFault", Prefix: "raisefault", New: newRaiseFault})
 }
 
-// raiseFault is a compiled RaiseFault policy (reference/apigee.md §4.2).
+// raiseFault is a compiled RaiseFault policy (Apigee docs: RaiseFault).
 // It always fails with fault.name RaiseFault, code
 // steps.raisefault.RaiseFault and faultstring "Raising fault. Fault name
-// : <policy>" (research-apigee.md §4: several real captures, note the
+// : <policy>" (Apigee's documented behaviour: the default fault bodies and status codes: several real captures, note the
 // space before the colon). With a FaultResponse its operations build a
 // new response message (status 500 unless set) that becomes the error
 // response.
@@ -75,7 +75,7 @@ func (f *raiseFault) Execute(r *engine.Run) error {
 	}
 	if !e.contentSet {
 		// A FaultResponse without a payload answers with Apigee's fault
-		// JSON and the FaultResponse's status (research-apigee.md §4: a
+		// JSON and the FaultResponse's status (Apigee's documented behaviour: the default fault bodies and status codes: a
 		// capture of a RaiseFault with a 403 StatusCode and the default
 		// body with Content-Type application/json).
 		m.SetHeader("Content-Type", "application/json")

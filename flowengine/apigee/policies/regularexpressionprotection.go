@@ -19,7 +19,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/expr"
 )
 
-// RegularExpressionProtection (reference/apigee.md §4.9) rejects a message
+// RegularExpressionProtection (Apigee docs: threat protection) rejects a message
 // when a Java regular expression is found in one of its parts: the URI
 // path, named query parameters, headers, form parameters, flow variables,
 // values selected by JSONPath from a JSON payload or by XPath from an XML

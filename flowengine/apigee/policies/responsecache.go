@@ -15,7 +15,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/store"
 )
 
-// ResponseCache (reference §4.7) caches whole responses. The same policy
+// ResponseCache (Apigee docs: the cache policies) caches whole responses. The same policy
 // is attached twice: in a request flow it looks the response up, and a
 // hit answers the client with the cached status, headers and body
 // without calling the target (the proxy response flow still runs on it,

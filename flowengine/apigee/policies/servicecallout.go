@@ -25,8 +25,7 @@ func init() {
 // Apigee's documented default for the policy.
 const defaultCalloutTimeout = 55 * time.Second
 
-// serviceCallout is a compiled ServiceCallout policy (reference/apigee.md
-// §4.15). It builds a request message with the AssignMessage operations,
+// serviceCallout is a compiled ServiceCallout policy (Apigee docs: ServiceCallout). It builds a request message with the AssignMessage operations,
 // sends it to HTTPTargetConnection/URL through the side-call client and
 // stores the answer as the <Response> message variable. Without
 // <Response> the call is fire-and-forget: it is sent after the client's
@@ -257,7 +256,7 @@ func (sc *serviceCallout) Execute(r *engine.Run) error {
 	resp.SetContent(res.Body)
 	r.SetMessage(sc.respVar, resp)
 	if !sc.success.has(res.Status) {
-		// Faultstring: research-apigee.md §4 ("many captures").
+		// Faultstring: Apigee's documented behaviour: the default fault bodies and status codes ("many captures").
 		return sc.failed("ResponseCode "+strconv.Itoa(res.Status)+" is treated as error", nil)
 	}
 	return nil
@@ -265,7 +264,7 @@ func (sc *serviceCallout) Execute(r *engine.Run) error {
 
 // failed is ServiceCallout's one runtime fault, ExecutionFailed (500):
 // Apigee reports both non-success answers and network failures with it
-// (research-apigee.md §2, §4).
+// (Apigee's documented behaviour: a backend 4xx/5xx without custom fault handling, the default fault bodies and status codes).
 func (sc *serviceCallout) failed(reason string, cause error) error {
 	return &engine.Fault{Name: "ExecutionFailed", Code: "steps.servicecallout.ExecutionFailed", Status: 500,
 		Message: "Execution of ServiceCallout " + sc.name + " failed. Reason: " + reason, Err: cause}
@@ -291,7 +290,7 @@ func (sc *serviceCallout) reason(k upstream.Kind) string {
 }
 
 // unresolvedRuntime is Apigee's fault for a variable a ServiceCallout
-// cannot resolve (research-apigee.md §4: messaging.runtime.UnresolvedVariable,
+// cannot resolve (Apigee's documented behaviour: the default fault bodies and status codes: messaging.runtime.UnresolvedVariable,
 // "Unresolved variable : realm", seen with a ServiceCallout).
 func unresolvedRuntime(v string) error {
 	return &engine.Fault{Name: "UnresolvedVariable", Code: "messaging.runtime.UnresolvedVariable", Status: 500, Message: "Unresolved variable : " + v}
@@ -405,7 +404,7 @@ type codeSet struct {
 	codes   []int
 }
 
-// defaultSuccess is 1xx, 2xx and 3xx (research-apigee.md §2).
+// defaultSuccess is 1xx, 2xx and 3xx (Apigee's documented behaviour: a backend 4xx/5xx without custom fault handling).
 var defaultSuccess = codeSet{classes: [6]bool{1: true, 2: true, 3: true}}
 
 func (s codeSet) has(code int) bool {

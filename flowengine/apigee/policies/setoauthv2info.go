@@ -11,7 +11,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/store"
 )
 
-// SetOAuthV2Info (reference §4.14) adds or changes custom attributes of
+// SetOAuthV2Info (Apigee docs: OAuthV2) adds or changes custom attributes of
 // an access token in the token store:
 //
 //	<SetOAuthV2Info name="S"><AccessToken ref="request.formparam.token"/>

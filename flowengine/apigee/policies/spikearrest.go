@@ -12,7 +12,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/store"
 )
 
-// SpikeArrest (reference §4.6) protects against traffic spikes:
+// SpikeArrest (Apigee docs: SpikeArrest) protects against traffic spikes:
 //
 //	<SpikeArrest name="SA"><Rate ref="var">30ps</Rate><Identifier ref="client_id"/>
 //	  <MessageWeight ref="request.header.weight"/><UseEffectiveCount>false</UseEffectiveCount></SpikeArrest>

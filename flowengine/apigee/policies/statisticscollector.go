@@ -14,7 +14,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// StatisticsCollector (Edge; reference §4.20) feeds custom analytics
+// StatisticsCollector (Edge; Apigee docs: StatisticsCollector) feeds custom analytics
 // dimensions:
 //
 //	<StatisticsCollector name="SC"><Statistics>

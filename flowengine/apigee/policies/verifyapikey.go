@@ -12,7 +12,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/store"
 )
 
-// VerifyAPIKey (reference §4.4) checks an API key against the
+// VerifyAPIKey (Apigee docs: VerifyAPIKey) checks an API key against the
 // deployment's developer / app / API product store (engine.Run.Products,
 // docs/state.md):
 //

@@ -12,7 +12,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// VerifyJWT (reference §4.13; Apigee "VerifyJWT policy") verifies a
+// VerifyJWT (Apigee docs: the JWT policies; Apigee "VerifyJWT policy") verifies a
 // signed JWT and exposes its header and claims:
 //
 //	<VerifyJWT name="VJ"><Algorithm>RS256</Algorithm><Source>inbound.jwt</Source>

@@ -13,7 +13,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
 )
 
-// XMLThreatProtection (reference/apigee.md §4.9) rejects an XML payload
+// XMLThreatProtection (Apigee docs: threat protection) rejects an XML payload
 // whose names, structure or values exceed the configured limits.
 //
 // What flowproc relies on (Apigee's XMLThreatProtection policy reference

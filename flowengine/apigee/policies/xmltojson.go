@@ -10,8 +10,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/diag"
 )
 
-// XMLToJSON converts an XML message or string to JSON (reference/apigee.md
-// §4.8) with the options of package jsonxml, given in <Options> or as a
+// XMLToJSON converts an XML message or string to JSON (Apigee docs: JSONToXML, XMLToJSON and XSL) with the options of package jsonxml, given in <Options> or as a
 // <Format> preset (xml.com, yahoo, google, badgerFish). Source, output and
 // faults: see conversion; fault codes are steps.xml2json.*, the failed
 // flag xmltojson.<policy>.failed.
