@@ -126,4 +126,3 @@ func TestTracingRecordsExchange(t *testing.T) {
 		t.Fatal("no trace")
 	}
 }
-
