@@ -376,4 +376,3 @@ func TestKeepsOtherTracer(t *testing.T) {
 type counter struct{ n int }
 
 func (c *counter) TraceEvent(flowengine.Event) { c.n++ }
-
