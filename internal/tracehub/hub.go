@@ -19,6 +19,8 @@ package tracehub
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -97,13 +99,22 @@ func New(opts Options) (*Hub, error) {
 			Help: "Trace sessions open."}),
 	}
 	if opts.Metrics != nil {
-		for _, c := range []prometheus.Collector{h.dropped, h.gauge} {
-			if err := opts.Metrics.Register(c); err != nil {
-				return nil, err
-			}
+		if err := h.RegisterMetrics(opts.Metrics); err != nil {
+			return nil, err
 		}
 	}
 	return h, nil
+}
+
+// RegisterMetrics registers flowproc_trace_dropped_total and
+// flowproc_trace_sessions on reg (New does when Options.Metrics is set).
+func (h *Hub) RegisterMetrics(reg prometheus.Registerer) error {
+	for _, c := range []prometheus.Collector{h.dropped, h.gauge} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("trace hub metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // Session is one open trace session.
@@ -211,7 +222,7 @@ func (s *Session) deliver(t *flowprocv1.ExchangeTrace) {
 	drops := s.pending.Swap(0)
 	if drops > 0 {
 		t = proto.CloneOf(t)
-		t.Dropped = drops
+		t.Dropped = uint32(min(drops, math.MaxUint32))
 	}
 	select {
 	case s.ch <- t:

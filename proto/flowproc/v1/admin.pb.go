@@ -133,7 +133,7 @@ type ExchangeTrace struct {
 	Flow string `protobuf:"bytes,15,opt,name=flow,proto3" json:"flow,omitempty"`
 	// dropped is how many exchanges this session selected but dropped since
 	// the previous message because the client read too slowly.
-	Dropped       uint64 `protobuf:"varint,16,opt,name=dropped,proto3" json:"dropped,omitempty"`
+	Dropped       uint32 `protobuf:"varint,16,opt,name=dropped,proto3" json:"dropped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -273,7 +273,7 @@ func (x *ExchangeTrace) GetFlow() string {
 	return ""
 }
 
-func (x *ExchangeTrace) GetDropped() uint64 {
+func (x *ExchangeTrace) GetDropped() uint32 {
 	if x != nil {
 		return x.Dropped
 	}
@@ -1213,7 +1213,7 @@ const file_flowproc_v1_admin_proto_rawDesc = "" +
 	"\aforward\x18\r \x01(\v2\x14.flowproc.v1.ForwardR\aforward\x12'\n" +
 	"\x05steps\x18\x0e \x03(\v2\x11.flowproc.v1.StepR\x05steps\x12\x12\n" +
 	"\x04flow\x18\x0f \x01(\tR\x04flow\x12\x18\n" +
-	"\adropped\x18\x10 \x01(\x04R\adropped\"\xbc\x01\n" +
+	"\adropped\x18\x10 \x01(\rR\adropped\"\xbc\x01\n" +
 	"\x05Phase\x12\x14\n" +
 	"\x05phase\x18\x01 \x01(\tR\x05phase\x12-\n" +
 	"\aheaders\x18\x02 \x03(\v2\x13.flowproc.v1.HeaderR\aheaders\x12\x12\n" +
