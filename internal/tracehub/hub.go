@@ -75,8 +75,9 @@ type Hub struct {
 	sessions atomic.Pointer[[]*Session]
 	open     atomic.Int32
 
-	dropped prometheus.Counter
-	gauge   prometheus.Gauge
+	dropped      prometheus.Counter
+	droppedTotal atomic.Uint64
+	gauge        prometheus.Gauge
 }
 
 // New returns a Hub. It fails only when its metrics cannot be registered.
@@ -170,6 +171,9 @@ func (h *Hub) Subscribe(ctx context.Context, req *flowprocv1.TraceRequest) (<-ch
 	return s.C, s.Close, nil
 }
 
+// Dropped returns how many traces the hub dropped, over all sessions.
+func (h *Hub) Dropped() uint64 { return h.droppedTotal.Load() }
+
 // Sessions returns how many sessions are open.
 func (h *Hub) Sessions() int { return int(h.open.Load()) }
 
@@ -230,6 +234,7 @@ func (s *Session) deliver(t *flowprocv1.ExchangeTrace) {
 		s.pending.Add(drops + 1)
 		s.total.Add(1)
 		s.hub.dropped.Inc()
+		s.hub.droppedTotal.Add(1)
 	}
 }
 
