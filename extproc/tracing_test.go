@@ -6,7 +6,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/flowproc/flowproc/extproc/extproctest"
+	"github.com/flowproc/flowproc/flowengine/flat"
 	"github.com/flowproc/flowproc/internal/tracehub"
 	flowprocv1 "github.com/flowproc/flowproc/proto/flowproc/v1"
 )
@@ -124,5 +127,57 @@ func TestTracingRecordsExchange(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no trace")
+	}
+}
+
+// BenchmarkProcessTracingExample measures the example project's proxied
+// exchange (init flow, proxy-request, status check) with no tracing, with a
+// hub and no session, and with one session sampling 1 % and 100 % of the
+// exchanges (drained by a reader that keeps up).
+func BenchmarkProcessTracingExample(b *testing.B) {
+	example, errs := flat.Load("../examples/hello", flat.Options{Env: []string{}})
+	if example == nil {
+		b.Fatal(errs)
+	}
+	for _, c := range []struct {
+		name   string
+		hub    bool
+		sample float64 // 0: no session
+	}{{"none", false, 0}, {"off", true, 0}, {"sample-1pct", true, 0.01}, {"sample-all", true, 1}} {
+		b.Run(c.name, func(b *testing.B) {
+			opts := Options{Resolver: one(example)}
+			if c.hub {
+				h, err := tracehub.New(tracehub.Options{Buffer: 1024})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if c.sample > 0 {
+					s, err := h.Open(b.Context(), &flowprocv1.TraceRequest{Sample: c.sample})
+					if err != nil {
+						b.Fatal(err)
+					}
+					go func() {
+						for t := range s.C {
+							_, _ = proto.Marshal(t) // what the API's gRPC stream does
+						}
+					}()
+					defer s.Close()
+				}
+				opts.Tracing = h
+			}
+			s := New(opts)
+			ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
+			req := *benchRequest
+			req.Path = "/api/upstream/items/42?expand=1"
+			msgs := benchScript()
+			msgs[0] = extproctest.RequestHeaders(&req, true)
+			b.ReportAllocs()
+			for b.Loop() {
+				st := &fakeStream{ctx: ctx, script: msgs}
+				if err := s.Process(st); err != nil || st.sent != 2 {
+					b.Fatalf("process: %v, %d replies", err, st.sent)
+				}
+			}
+		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/flowproc/flowproc/extproc"
 	"github.com/flowproc/flowproc/internal/tracehub"
 	flowprocv1 "github.com/flowproc/flowproc/proto/flowproc/v1"
@@ -15,8 +17,8 @@ var benchTraceSample string
 
 // benchTracing returns the server child's Tracing for -trace-sample: a hub
 // with one session sampling that fraction of the exchanges, drained by a
-// goroutine that encodes every trace as `flowproc trace -json` would (so
-// the measured cost includes building and serialising the documents).
+// goroutine that encodes every trace as the API's gRPC stream does (so the
+// measured cost includes building and serialising the documents).
 // nil without -trace-sample or for the no-op server (res nil).
 func benchTracing(ctx context.Context, res extproc.Resolver) (extproc.Tracing, error) {
 	if benchTraceSample == "" || res == nil {
@@ -36,7 +38,7 @@ func benchTracing(ctx context.Context, res extproc.Resolver) (extproc.Tracing, e
 	}
 	go func() {
 		for t := range sess.C {
-			_, _ = traceJSON.Marshal(t)
+			_, _ = proto.Marshal(t)
 		}
 	}()
 	return hub, nil
