@@ -2,6 +2,7 @@
 GO      ?= go
 PKGS    ?= ./...
 FUZZTIME ?= 60s
+PROTO_OUT ?= proto
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
@@ -47,3 +48,10 @@ validate: ## Validate the example projects.
 .PHONY: dev
 dev: ## Run flowproc dev on the embedded example (HTTP on :10000).
 	$(GO) run ./cmd/flowproc dev
+
+.PHONY: proto
+proto: ## Regenerate proto/ Go code (protoc from Debian; protoc-gen-go v1.36.12, protoc-gen-go-grpc v1.6.2 via go install).
+	PATH="$$($(GO) env GOPATH)/bin:$$PATH" protoc -I proto -I /usr/include \
+	  --go_out=$(PROTO_OUT) --go_opt=paths=source_relative \
+	  --go-grpc_out=$(PROTO_OUT) --go-grpc_opt=paths=source_relative \
+	  proto/flowproc/v1/*.proto

@@ -74,7 +74,7 @@ func (x *exchange) serve() error {
 		x.outcome, x.errorCode = outcomeNoProject, errCodeNoProject
 		return x.answerError(404, "no project for this request", codeNotFound)
 	}
-	o, p, stack := x.run(runner)
+	o, p, stack := x.run(x.traced(runner))
 	if p != nil {
 		return x.panicked(p, stack)
 	}

@@ -93,6 +93,9 @@ type Options struct {
 	// OverrideAfter is the fraction of MessageTimeout (in (0, 1)) after
 	// which the override is sent; default DefaultOverrideAfter.
 	OverrideAfter float64
+	// Tracing, when set, selects the exchanges to trace (the trace API's
+	// sessions) and records them.
+	Tracing Tracing
 }
 
 // Server is the ext_proc server. Create it with New, register it on a
@@ -119,6 +122,8 @@ type Server struct {
 	// post-response hooks in flight (after.go)
 	hooks     sync.WaitGroup
 	hookSlots chan struct{}
+
+	tracing Tracing
 }
 
 // New returns a Server for opts.
@@ -130,6 +135,7 @@ func New(opts Options) *Server {
 		bodyLimit: opts.BodyLimit,
 		health:    health.NewServer(),
 		hookSlots: make(chan struct{}, maxAfterHooks),
+		tracing:   opts.Tracing,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewJSONHandler(io.Discard, nil))

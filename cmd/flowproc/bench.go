@@ -102,6 +102,7 @@ type benchOptions struct {
 	bodyLimit      string
 	defaultProject string
 	dirs           []string
+	traceSample    string
 }
 
 // listFlag is a repeatable string flag.
@@ -181,6 +182,7 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 	fs.StringVar(&o.serverLogLevel, "server-log-level", "warn", "log level of the flowproc server child (info includes the per-request access log)")
 	fs.StringVar(&o.bodyLimit, "body-limit", "1MiB", "largest body a flow reads (server child)")
 	fs.StringVar(&o.defaultProject, "default-project", "", "project for requests no other rule selects (server child)")
+	fs.StringVar(&o.traceSample, "trace-sample", "", "open a trace session on the server child sampling this `fraction` of exchanges, read by a client that keeps up (docs/trace.md)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, benchUsage)
 		fs.PrintDefaults()
@@ -477,6 +479,9 @@ func startServerChild(ctx context.Context, label string, o *benchOptions, stderr
 		if o.defaultProject != "" {
 			args = append(args, "-default-project", o.defaultProject)
 		}
+		if o.traceSample != "" {
+			args = append(args, "-trace-sample", o.traceSample)
+		}
 		args = append(args, "--")
 		args = append(args, o.dirs...)
 	}
@@ -655,6 +660,7 @@ func runBenchServer(ctx context.Context, args []string, stdout, stderr io.Writer
 	bodyLimit := fs.String("body-limit", "1MiB", "largest body a flow reads")
 	logLevel := fs.String("log-level", "warn", "log level")
 	defProject := fs.String("default-project", "", "default project")
+	fs.StringVar(&benchTraceSample, "trace-sample", "", "trace session sampling rate")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -696,7 +702,11 @@ func serveBenchChild(ctx context.Context, noop bool, listen, cpuProfile, bodyLim
 		}
 		resolver = projects
 	}
-	srv := extproc.New(extproc.Options{Resolver: resolver, Logger: logger, BodyLimit: limit})
+	tracing, err := benchTracing(ctx, resolver)
+	if err != nil {
+		return err
+	}
+	srv := extproc.New(extproc.Options{Resolver: resolver, Logger: logger, BodyLimit: limit, Tracing: tracing})
 	g := grpc.NewServer(srv.GRPCOptions()...)
 	if noop {
 		(&noopserver.Server{}).Register(g)

@@ -14,6 +14,7 @@ import (
 	"github.com/flowproc/flowproc/envoy"
 	"github.com/flowproc/flowproc/flowengine/projects"
 	"github.com/flowproc/flowproc/flowengine/tracetree"
+	"github.com/flowproc/flowproc/internal/adminapi"
 	"github.com/flowproc/flowproc/internal/devstack"
 )
 
@@ -63,6 +64,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logLevel := fs.String("log-level", "warn", "server log level: debug, info, warn, error")
 	watch := fs.Bool("watch", true, "reload the projects when a file under DIR... changes")
 	trace := fs.Bool("trace", false, "print each request's steps (conditions, timings, variables) under its line")
+	apiAddr := fs.String("api", DefaultAPIAddr, "flowproc API `address` for flowproc trace, status and reload (loopback unless mTLS; a free port when the default is taken; \"off\" disables)")
+	maskHeaders := fs.String("trace-mask-headers", "", "extra header `names` (comma-separated) whose values read *** in traces")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, devUsage)
 		fs.PrintDefaults()
@@ -137,8 +140,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		warn: func(err error) { fmt.Fprintf(stderr, "flowproc dev: %v\n", err) },
 	})
 	defer stopReloading()
+	api, err := newAPIStack(apiOptions{listen: adminapi.Config{Addr: *apiAddr}, maskHeaders: *maskHeaders}, reg)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
+		return 2
+	}
+	api.anyPortIfDefault(fs)
 	var mu sync.Mutex
 	stack, err := devstack.Start(ctx, devstack.Config{
+		Tracing:     api.tracing(),
 		Projects:    reg,
 		EnvoyConfig: cfgYAML,
 		HTTPAddr:    *listen,
@@ -161,6 +171,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
 		return 1
 	}
+	if err := api.start(stack.Server.Registry(), stdout, "flowproc dev: "); err != nil {
+		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
+		_ = stack.Close()
+		return 1
+	}
+	defer api.stop()
 	watchNote := ""
 	if watching {
 		watchNote = " (watching for changes)"

@@ -75,6 +75,18 @@ type serveConfig struct {
 	// OverrideAfter is the fraction of MessageTimeout a run may hold a
 	// reply before flowproc asks Envoy for more time (default 0.5).
 	OverrideAfter string `json:"overrideAfter"`
+	// API is the listen address of flowproc's API (trace, status, reload;
+	// docs/trace.md): "" or "off" disables it, a port alone binds
+	// loopback. A non-loopback address needs APITLS with a client CA or
+	// APITokenFile.
+	API          string   `json:"api"`
+	APITLS       tlsFiles `json:"apiTLS"`
+	APITokenFile string   `json:"apiTokenFile"`
+	// TraceMaskHeaders are extra header names (comma-separated) whose
+	// values read "***" in traces; TraceMaxSessions bounds the trace
+	// sessions open at once (default 16).
+	TraceMaskHeaders string `json:"traceMaskHeaders"`
+	TraceMaxSessions string `json:"traceMaxSessions"`
 }
 
 // tlsFiles are PEM file paths.
@@ -176,7 +188,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	fs.SetOutput(stderr)
 	var fl serveConfig
 	def := defaultServeConfig()
-	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store)")
+	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store, api, apiTLS{cert,key,clientCA}, apiTokenFile, traceMaskHeaders, traceMaxSessions)")
 	fs.BoolVar(&fl.Watch, "watch", def.Watch, "reload the projects when a file under their directories changes (SIGHUP always reloads)")
 	bind := []struct {
 		name, usage string
@@ -196,6 +208,13 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 		{"max-message-timeout", "Envoy's max_message_timeout (`duration`): the override_message_timeout sent for slow flows; 0 disables overrides", func(c *serveConfig) *string { return &c.MaxMessageTimeout }},
 		{"override-after", "`fraction` of -message-timeout a flow may hold a reply before flowproc asks Envoy for more time", func(c *serveConfig) *string { return &c.OverrideAfter }},
 		{"store", "state store `URL`: memory:// (this process) or redis://host:port / rediss:// (shared by replicas)", func(c *serveConfig) *string { return &c.Store }},
+		{"api", "flowproc API `address` (trace, status, reload; off by default; a port alone binds loopback; docs/trace.md)", func(c *serveConfig) *string { return &c.API }},
+		{"api-tls-cert", "TLS certificate PEM `file` for the API listener", func(c *serveConfig) *string { return &c.APITLS.Cert }},
+		{"api-tls-key", "TLS private key PEM `file` for the API listener", func(c *serveConfig) *string { return &c.APITLS.Key }},
+		{"api-tls-client-ca", "client CA PEM `file`: the API requires client certificates (mTLS)", func(c *serveConfig) *string { return &c.APITLS.ClientCA }},
+		{"api-token-file", "`file` holding the bearer token API clients must send", func(c *serveConfig) *string { return &c.APITokenFile }},
+		{"trace-mask-headers", "extra header `names` (comma-separated) whose values read *** in traces", func(c *serveConfig) *string { return &c.TraceMaskHeaders }},
+		{"trace-max-sessions", "most trace sessions open at once (`n`, default 16)", func(c *serveConfig) *string { return &c.TraceMaxSessions }},
 	}
 	for _, b := range bind {
 		fs.StringVar(b.dst(&fl), b.name, *b.dst(&def), b.usage)
@@ -315,8 +334,12 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 // serve runs the gRPC and admin servers until ctx ends, then drains.
 func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog.Logger, stdout io.Writer) error {
+	api, err := newAPIStack(st.apiOptions(), registryOf(res))
+	if err != nil {
+		return err
+	}
 	srv := extproc.New(extproc.Options{Resolver: res, Logger: logger, BodyLimit: st.bodyLimit, MaxReplyBytes: int(st.maxReply),
-		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter})
+		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter, Tracing: api.tracing()})
 	if err := frontends.RegisterMetrics(srv.Registry()); err != nil {
 		return fmt.Errorf("register front-end metrics: %w", err)
 	}
@@ -335,6 +358,11 @@ func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if err := api.start(srv.Registry(), stdout, "flowproc: "); err != nil {
+		_ = lis.Close()
+		return err
+	}
+	defer api.stop()
 
 	adminLine, adminAddr := "admin disabled", ""
 	var admin *http.Server

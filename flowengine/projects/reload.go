@@ -34,8 +34,9 @@ type Registry struct {
 	log         *slog.Logger
 	quiet       bool // no per-project reload records
 
-	mu  sync.Mutex // serialises Reload
-	cur atomic.Pointer[Set]
+	mu   sync.Mutex // serialises Reload
+	cur  atomic.Pointer[Set]
+	last atomic.Pointer[LastReload]
 }
 
 // RegistryOptions configure a Registry.
@@ -168,12 +169,13 @@ func (r ReloadReport) OK() bool {
 // The error is non-nil only when nothing was swapped in: ctx ended before
 // every project was loaded, or the new set is inconsistent. The previous Set
 // then keeps serving.
-func (r *Registry) Reload(ctx context.Context) (ReloadReport, error) {
+func (r *Registry) Reload(ctx context.Context) (rep ReloadReport, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	defer func() { r.noteReload(rep, err) }()
 	old := r.cur.Load()
 	entries := make([]*Entry, 0, len(r.dirs))
-	rep := ReloadReport{Projects: make([]ProjectReport, 0, len(r.dirs))}
+	rep = ReloadReport{Projects: make([]ProjectReport, 0, len(r.dirs))}
 	for _, dir := range r.dirs {
 		if err := ctx.Err(); err != nil {
 			return ReloadReport{}, fmt.Errorf("reload cancelled: %w", err)

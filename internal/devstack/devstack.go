@@ -54,6 +54,8 @@ type Config struct {
 	OnRequest func(Line)
 	// Trace collects each exchange's trace events into Line.Trace.
 	Trace bool
+	// Tracing is the server's trace hub (extproc.Options.Tracing).
+	Tracing extproc.Tracing
 }
 
 // Line describes one request that went through the stack.
@@ -124,7 +126,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	// allows it: the same message_timeout and max_message_timeout the
 	// Envoy-faithful client enforces.
 	s.Server = extproc.New(extproc.Options{Resolver: recording{cfg.Projects, &s.outcomes, cfg.Trace}, Logger: cfg.Logger, BodyLimit: cfg.BodyLimit,
-		MessageTimeout: fc.Filter.GetMessageTimeout().AsDuration(), MaxMessageTimeout: fc.Filter.GetMaxMessageTimeout().AsDuration()})
+		MessageTimeout: fc.Filter.GetMessageTimeout().AsDuration(), MaxMessageTimeout: fc.Filter.GetMaxMessageTimeout().AsDuration(), Tracing: cfg.Tracing})
 	if err := frontends.RegisterMetrics(s.Server.Registry()); err != nil {
 		return nil, fmt.Errorf("devstack: register front-end metrics: %w", err)
 	}
@@ -267,7 +269,7 @@ func (r recordingRunner) Run(ctx context.Context, req *flowengine.Request, h flo
 	var c *tracetree.Collector
 	if r.trace {
 		c = &tracetree.Collector{}
-		req.Trace = c
+		req.Trace = flowengine.MultiTracer(req.Trace, c)
 	}
 	out := r.next.Run(ctx, req, h)
 	if out != nil && req.ID != "" {
