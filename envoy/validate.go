@@ -560,10 +560,10 @@ func (v *bootstrapValidator) checkExtProc(p bootstrapPath, c *extprocv3.External
 		}
 	}
 	if pm.GetRequestBodyMode() == extprocv3.ProcessingMode_FULL_DUPLEX_STREAMED && pm.GetRequestTrailerMode() != extprocv3.ProcessingMode_SEND {
-		v.addf(mp.key("request_trailer_mode"), ErrBootstrapExtProc, "request_body_mode FULL_DUPLEX_STREAMED requires request_trailer_mode SEND (Envoy's ext_proc: FULL_DUPLEX_STREAMED needs trailer mode SEND)")
+		v.addf(mp.key("request_trailer_mode"), ErrBootstrapExtProc, "request_body_mode FULL_DUPLEX_STREAMED requires request_trailer_mode SEND (Envoy rejects the config at load)")
 	}
 	if pm.GetResponseBodyMode() == extprocv3.ProcessingMode_FULL_DUPLEX_STREAMED && pm.GetResponseTrailerMode() != extprocv3.ProcessingMode_SEND {
-		v.addf(mp.key("response_trailer_mode"), ErrBootstrapExtProc, "response_body_mode FULL_DUPLEX_STREAMED requires response_trailer_mode SEND (Envoy's ext_proc: FULL_DUPLEX_STREAMED needs trailer mode SEND)")
+		v.addf(mp.key("response_trailer_mode"), ErrBootstrapExtProc, "response_body_mode FULL_DUPLEX_STREAMED requires response_trailer_mode SEND (Envoy rejects the config at load)")
 	}
 	if c.GetDisableClearRouteCache() && c.GetRouteCacheAction() != extprocv3.ExternalProcessor_DEFAULT {
 		v.addf(p.key("route_cache_action"), ErrBootstrapExtProc, "disable_clear_route_cache cannot be combined with route_cache_action %s", c.GetRouteCacheAction())
@@ -599,7 +599,7 @@ func (v *bootstrapValidator) checkPerFilterConfigs(p bootstrapPath, m map[string
 			continue
 		}
 		if !extProcNames[k] {
-			v.addf(kp, ErrBootstrapExtProc, "typed_per_filter_config key %q holds an ExtProcPerRoute, but no ext_proc filter in http_filters is named %q (ext_proc filters: %s); the key must equal the filter name or Envoy silently ignores the override (Envoy's ext_proc: per-route ExtProcPerRoute settings merge from less to more specific; the per-route key must equal the filter's name, or the per-route config is ignored)",
+			v.addf(kp, ErrBootstrapExtProc, "typed_per_filter_config key %q holds an ExtProcPerRoute, but no ext_proc filter in http_filters is named %q (ext_proc filters: %s); the key must equal the filter name or Envoy silently ignores the override",
 				k, k, sortedNames(extProcNames))
 		}
 		if name := per.GetOverrides().GetGrpcService().GetEnvoyGrpc().GetClusterName(); name != "" {
