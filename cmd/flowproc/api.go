@@ -33,13 +33,16 @@ type apiOptions struct {
 	listen      adminapi.Config
 	maskHeaders string // comma-separated header names
 	maxSessions string // "" = default
+	// ui keeps the trace hub when the API listener is off: the trace web
+	// page on the admin listener needs it (traceui.go).
+	ui bool
 }
 
 // newAPIStack checks the settings and builds the hub; nil when the API is
 // off. reg, when non-nil, backs Status, Reload and the project filter.
 func newAPIStack(o apiOptions, reg *projects.Registry) (*apiStack, error) {
 	l, err := o.listen.Check()
-	if err != nil || l == nil {
+	if err != nil || (l == nil && !o.ui) {
 		return nil, err
 	}
 	hopts := tracehub.Options{}
@@ -90,6 +93,9 @@ func (a *apiStack) start(metrics prometheus.Registerer, stdout io.Writer, prefix
 	if err := a.hub.RegisterMetrics(metrics); err != nil {
 		return err
 	}
+	if a.l == nil {
+		return nil // the hub serves only the trace web page
+	}
 	svc := adminapi.NewService(a.hub, a.reg)
 	srv, err := a.l.Serve(svc)
 	if err != nil && a.anyPort {
@@ -127,6 +133,7 @@ func (st *settings) apiOptions() apiOptions {
 			TokenFile: st.APITokenFile, ExtProcAddr: st.Listen},
 		maskHeaders: st.TraceMaskHeaders,
 		maxSessions: st.TraceMaxSessions,
+		ui:          st.TraceUI,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -54,7 +55,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", ":10000", "HTTP listen address (plays Envoy's listener)")
 	grpcAddr := fs.String("grpc-listen", "127.0.0.1:0", "ext_proc gRPC listen address")
-	admin := fs.String("admin", "", "admin address for /metrics, /healthz, /readyz (off when empty)")
+	admin := fs.String("admin", DefaultDevAdminAddr, "admin `address` for /metrics, /healthz, /readyz and the trace web page /trace/ (a free port when the default is taken; \"off\" disables)")
 	var upstreams devUpstreams
 	fs.Var(&upstreams, "upstream", "upstream base `URL`, e.g. http://127.0.0.1:8080 (default: built-in demo upstream); "+
 		"repeat as HOST=URL (or HOST:PORT=URL) to send requests a flow routes to origin HOST to a local URL")
@@ -140,24 +141,31 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		warn: func(err error) { fmt.Fprintf(stderr, "flowproc dev: %v\n", err) },
 	})
 	defer stopReloading()
-	api, err := newAPIStack(apiOptions{listen: adminapi.Config{Addr: *apiAddr}, maskHeaders: *maskHeaders}, reg)
+	api, err := newAPIStack(apiOptions{listen: adminapi.Config{Addr: *apiAddr}, maskHeaders: *maskHeaders, ui: *admin != "off"}, reg)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
 		return 2
 	}
 	api.anyPortIfDefault(fs)
+	adminAddr, adminDefault := *admin, true
+	fs.Visit(func(f *flag.Flag) { adminDefault = adminDefault && f.Name != "admin" })
+	if adminAddr == "off" {
+		adminAddr = ""
+	}
 	var mu sync.Mutex
 	stack, err := devstack.Start(ctx, devstack.Config{
-		Tracing:     api.tracing(),
-		Projects:    reg,
-		EnvoyConfig: cfgYAML,
-		HTTPAddr:    *listen,
-		GRPCAddr:    *grpcAddr,
-		AdminAddr:   *admin,
-		Upstream:    router,
-		BodyLimit:   limit,
-		Logger:      logger,
-		Trace:       *trace,
+		AdminAnyPort: adminDefault,
+		WrapAdmin:    func(h http.Handler) http.Handler { return withTraceUI(h, api) },
+		Tracing:      api.tracing(),
+		Projects:     reg,
+		EnvoyConfig:  cfgYAML,
+		HTTPAddr:     *listen,
+		GRPCAddr:     *grpcAddr,
+		AdminAddr:    adminAddr,
+		Upstream:     router,
+		BodyLimit:    limit,
+		Logger:       logger,
+		Trace:        *trace,
 		OnRequest: func(l devstack.Line) {
 			mu.Lock()
 			fmt.Fprintln(stdout, l.String())
@@ -183,6 +191,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "flowproc dev: http://%s → ext_proc %s → %s; projects: %s%s\n",
 		displayAddr(stack.HTTPAddr), stack.GRPCAddr, target, strings.Join(reg.Names(), ", "), watchNote)
+	if stack.AdminAddr != "" && api != nil {
+		fmt.Fprintf(stdout, "flowproc dev: trace page: http://%s%s\n", stack.AdminAddr, TraceUIPath)
+	}
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "flowproc dev: shutting down")
 	if err := stack.Close(); err != nil {

@@ -61,6 +61,9 @@ type serveConfig struct {
 	// Watch reloads the projects when a file under their directories
 	// changes (SIGHUP always reloads them).
 	Watch bool `json:"watch"`
+	// TraceUI serves the trace web page at /trace/ on the admin listener
+	// (docs/trace.md); off by default.
+	TraceUI bool `json:"traceUI"`
 	// Store is where state that outlives a request lives (Apigee quotas,
 	// spike arrests, KVMs, caches, OAuth tokens): "" or "memory://" for
 	// this process only, redis://[user:pass@]host:port[/db] or rediss://
@@ -190,6 +193,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	def := defaultServeConfig()
 	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store, api, apiTLS{cert,key,clientCA}, apiTokenFile, traceMaskHeaders, traceMaxSessions)")
 	fs.BoolVar(&fl.Watch, "watch", def.Watch, "reload the projects when a file under their directories changes (SIGHUP always reloads)")
+	fs.BoolVar(&fl.TraceUI, "trace-ui", def.TraceUI, "serve the trace web page at /trace/ on the admin listener (docs/trace.md)")
 	bind := []struct {
 		name, usage string
 		dst         func(*serveConfig) *string
@@ -247,6 +251,9 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	if set["watch"] {
 		cfg.Watch = fl.Watch
 	}
+	if set["trace-ui"] {
+		cfg.TraceUI = fl.TraceUI
+	}
 	if fs.NArg() > 0 {
 		cfg.Projects = fs.Args()
 	}
@@ -286,6 +293,9 @@ func (c serveConfig) check() (*settings, error) {
 	}
 	if c.Admin == "off" {
 		st.Admin = ""
+	}
+	if st.TraceUI && st.Admin == "" {
+		return nil, errors.New("trace-ui needs the admin listener: set -admin")
 	}
 	switch t := c.TLS; {
 	case t.Cert != "" || t.Key != "":
@@ -373,7 +383,7 @@ func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog
 			_ = lis.Close()
 			return fmt.Errorf("admin listen: %w", err)
 		}
-		admin = &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		admin = &http.Server{Handler: withTraceUI(srv.AdminHandler(), api), ReadHeaderTimeout: 10 * time.Second}
 		go func() { adminDone <- admin.Serve(alis) }()
 		adminAddr = alis.Addr().String()
 		adminLine = "admin on http://" + adminAddr + " (/metrics /healthz /readyz)"

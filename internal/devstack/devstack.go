@@ -43,6 +43,11 @@ type Config struct {
 	GRPCAddr string
 	// AdminAddr, when set, serves /metrics, /healthz, /readyz.
 	AdminAddr string
+	// AdminAnyPort binds a free loopback port when AdminAddr is taken.
+	AdminAnyPort bool
+	// WrapAdmin, when set, wraps the admin handler (dev adds the trace
+	// web page).
+	WrapAdmin func(http.Handler) http.Handler
 	// Upstream receives forwarded requests; nil starts the demo upstream,
 	// which answers with the request it received as JSON.
 	Upstream envoy.Upstream
@@ -202,12 +207,19 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 
 	if cfg.AdminAddr != "" {
 		alis, err := net.Listen("tcp", cfg.AdminAddr)
+		if err != nil && cfg.AdminAnyPort {
+			alis, err = net.Listen("tcp", "127.0.0.1:0")
+		}
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("listen admin: %w", err)
 		}
 		s.AdminAddr = alis.Addr().String()
-		s.admin = &http.Server{Handler: s.Server.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		var h http.Handler = s.Server.AdminHandler()
+		if cfg.WrapAdmin != nil {
+			h = cfg.WrapAdmin(h)
+		}
+		s.admin = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = s.admin.Serve(alis) }()
 	}
 	return s, nil
