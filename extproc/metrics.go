@@ -26,6 +26,7 @@ const (
 	errCodeStream          = "stream"           // gRPC send/receive failed
 	errCodeNoOutcome       = "no_outcome"       // a runner returned a nil outcome
 	errCodeReplyTooLarge   = "reply_too_large"  // a reply was over Options.MaxReplyBytes
+	errCodeWaitTimeout     = "wait_timeout"     // no message from Envoy within Options.StreamWaitTimeout
 )
 
 // metrics are the server's Prometheus collectors, registered on a dedicated

@@ -31,7 +31,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
 	"github.com/flowproc/flowproc/flowengine"
@@ -92,6 +91,19 @@ type Options struct {
 	// OverrideAfter is the fraction of MessageTimeout (in (0, 1)) after
 	// which the override is sent; default DefaultOverrideAfter.
 	OverrideAfter float64
+	// Limits are the gRPC serving limits (limits.go); zero fields take
+	// their defaults.
+	Limits Limits
+	// StreamWaitTimeout bounds every wait for Envoy's next message on a
+	// stream (the first message, a body asked for with mode_override, the
+	// response headers after forwarding). When it expires the run's context
+	// is cancelled and the stream ends with gRPC DEADLINE_EXCEEDED (error
+	// code wait_timeout). 0 derives it from MessageTimeout
+	// (StreamWaitTimeout); negative disables it.
+	StreamWaitTimeout time.Duration
+	// Reflection registers gRPC server reflection (off by default: it tells
+	// anyone who can connect every service and message the server has).
+	Reflection bool
 }
 
 // Server is the ext_proc server. Create it with New, register it on a
@@ -107,6 +119,10 @@ type Server struct {
 	bodyLimit int64
 	maxReply  int
 	health    *health.Server
+	limits    Limits
+	// waitTimeout bounds each wait for Envoy's next message (0: none).
+	waitTimeout time.Duration
+	reflection  bool
 
 	// message timeout overrides (watchdog.go)
 	maxMessageTimeout time.Duration
@@ -123,12 +139,20 @@ type Server struct {
 // New returns a Server for opts.
 func New(opts Options) *Server {
 	s := &Server{
-		resolver:  opts.Resolver,
-		log:       opts.Logger,
-		reg:       opts.Metrics,
-		bodyLimit: opts.BodyLimit,
-		health:    health.NewServer(),
-		hookSlots: make(chan struct{}, maxAfterHooks),
+		resolver:   opts.Resolver,
+		log:        opts.Logger,
+		reg:        opts.Metrics,
+		bodyLimit:  opts.BodyLimit,
+		health:     health.NewServer(),
+		hookSlots:  make(chan struct{}, maxAfterHooks),
+		limits:     opts.Limits.withDefaults(),
+		reflection: opts.Reflection,
+	}
+	switch {
+	case opts.StreamWaitTimeout == 0:
+		s.waitTimeout = StreamWaitTimeout(opts.MessageTimeout)
+	case opts.StreamWaitTimeout > 0:
+		s.waitTimeout = opts.StreamWaitTimeout
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -164,23 +188,25 @@ func New(opts Options) *Server {
 // GRPCOptions are the grpc.Server options the ext_proc service needs:
 // message size limits raised to fit a BUFFERED body of BodyLimit bytes plus
 // headroom (grpc-go defaults to 4 MiB; extproc.md §10 rule 9, pitfall 24),
-// and a keepalive policy that tolerates Envoy's HTTP/2 keepalive pings on
-// idle connections instead of closing them with "too_many_pings".
+// and the serving limits and keepalive settings of Options.Limits
+// (limitOptions).
 func (s *Server) GRPCOptions() []grpc.ServerOption {
 	n := int(s.bodyLimit + messageHeadroom)
-	return []grpc.ServerOption{
+	return append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(n),
 		grpc.MaxSendMsgSize(n),
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
-	}
+	}, s.limitOptions()...)
 }
 
 // Register registers the ext_proc service, gRPC health (services "" and
-// ServiceName) and server reflection on g, and reports SERVING.
+// ServiceName) and, with Options.Reflection, server reflection on g, and
+// reports SERVING.
 func (s *Server) Register(g *grpc.Server) {
 	extprocv3.RegisterExternalProcessorServer(g, s)
 	healthgrpc.RegisterHealthServer(g, s.health)
-	reflection.Register(g)
+	if s.reflection {
+		reflection.Register(g)
+	}
 	s.registered.Store(true)
 	if !s.draining.Load() {
 		s.health.SetServingStatus("", healthgrpc.HealthCheckResponse_SERVING)
