@@ -104,6 +104,9 @@ type Options struct {
 	// Reflection registers gRPC server reflection (off by default: it tells
 	// anyone who can connect every service and message the server has).
 	Reflection bool
+	// ReadyWhen is the readiness rule once the projects' states are known
+	// (SetProjects): ReadyAll (default) or ReadyAny.
+	ReadyWhen ReadyRule
 }
 
 // Server is the ext_proc server. Create it with New, register it on a
@@ -123,6 +126,7 @@ type Server struct {
 	// waitTimeout bounds each wait for Envoy's next message (0: none).
 	waitTimeout time.Duration
 	reflection  bool
+	ready       readiness
 
 	// message timeout overrides (watchdog.go)
 	maxMessageTimeout time.Duration
@@ -148,6 +152,7 @@ func New(opts Options) *Server {
 		limits:     opts.Limits.withDefaults(),
 		reflection: opts.Reflection,
 	}
+	s.ready.rule = opts.ReadyWhen
 	switch {
 	case opts.StreamWaitTimeout == 0:
 		s.waitTimeout = StreamWaitTimeout(opts.MessageTimeout)
@@ -167,7 +172,7 @@ func New(opts Options) *Server {
 	if s.maxReply <= 0 || s.maxReply > int(s.bodyLimit+messageHeadroom) {
 		s.maxReply = int(s.bodyLimit + messageHeadroom)
 	}
-	s.metrics = newMetrics(s.reg)
+	s.metrics = newMetrics(s.reg, s)
 	if opts.MaxMessageTimeout >= time.Millisecond {
 		mt := opts.MessageTimeout
 		if mt <= 0 {
@@ -208,17 +213,16 @@ func (s *Server) Register(g *grpc.Server) {
 		reflection.Register(g)
 	}
 	s.registered.Store(true)
-	if !s.draining.Load() {
-		s.health.SetServingStatus("", healthgrpc.HealthCheckResponse_SERVING)
-		s.health.SetServingStatus(ServiceName, healthgrpc.HealthCheckResponse_SERVING)
-	}
+	s.updateHealth()
 }
 
 // Registry returns the registry the server's metrics are on.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
-// Ready reports whether the server is registered and not draining.
-func (s *Server) Ready() bool { return s.registered.Load() && !s.draining.Load() }
+// Ready reports whether the server is registered, not draining and, once
+// the projects' states are known (SetProjects), whether they satisfy
+// Options.ReadyWhen.
+func (s *Server) Ready() bool { return s.notReady() == "" }
 
 // Drain marks the server as going away: gRPC health turns NOT_SERVING for
 // every service and /readyz fails. In-flight and new streams are still
@@ -271,7 +275,8 @@ func (s *Server) Serve(ctx context.Context, g *grpc.Server, lis net.Listener, gr
 }
 
 // AdminHandler serves /metrics (Prometheus), /healthz (liveness: always
-// 200) and /readyz (200 only while registered and not draining).
+// 200) and /readyz (200 only while Ready; otherwise 503 with the reason:
+// "draining", "not serving", or the projects that have never loaded).
 func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
@@ -281,16 +286,12 @@ func (s *Server) AdminHandler() http.Handler {
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		switch {
-		case s.draining.Load():
+		if reason := s.notReady(); reason != "" {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, "draining\n")
-		case !s.registered.Load():
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, "not serving\n")
-		default:
-			_, _ = io.WriteString(w, "ok\n")
+			_, _ = io.WriteString(w, reason+"\n")
+			return
 		}
+		_, _ = io.WriteString(w, "ok\n")
 	})
 	return mux
 }

@@ -75,6 +75,9 @@ type serveConfig struct {
 	// OverrideAfter is the fraction of MessageTimeout a run may hold a
 	// reply before flowproc asks Envoy for more time (default 0.5).
 	OverrideAfter string `json:"overrideAfter"`
+	// netConfig are the gRPC serving limits, the stream wait timeout,
+	// reflection, the readiness rule and TLS reloading (serve_net.go).
+	netConfig
 }
 
 // tlsFiles are PEM file paths.
@@ -85,8 +88,8 @@ type tlsFiles struct {
 }
 
 func defaultServeConfig() serveConfig {
-	return serveConfig{Listen: ":50051", Admin: ":9090", BodyLimit: "1MiB", LogLevel: "info", ShutdownGrace: "15s",
-		MessageTimeout: "1s", MaxMessageTimeout: "10s", OverrideAfter: "0.5"}
+	return serveConfig{Listen: ":50051", Admin: "127.0.0.1:9090", BodyLimit: "1MiB", LogLevel: "info", ShutdownGrace: "15s",
+		MessageTimeout: "1s", MaxMessageTimeout: "10s", OverrideAfter: "0.5", netConfig: defaultNetConfig()}
 }
 
 // settings is a serveConfig parsed and checked.
@@ -100,6 +103,7 @@ type settings struct {
 	messageTimeout, maxMessageTimeout time.Duration
 	overrideAfter                     float64
 	tls                               *tls.Config
+	net                               netSettings
 }
 
 const serveUsage = `Usage: flowproc serve [flags] [DIR...]
@@ -176,8 +180,9 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	fs.SetOutput(stderr)
 	var fl serveConfig
 	def := defaultServeConfig()
-	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store)")
+	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store, maxConcurrentStreams, maxConnectionIdle, maxConnectionAge, maxConnectionAgeGrace, keepaliveTime, keepaliveTimeout, streamWaitTimeout, reflection, readyWhen, tlsReloadInterval)")
 	fs.BoolVar(&fl.Watch, "watch", def.Watch, "reload the projects when a file under their directories changes (SIGHUP always reloads)")
+	fs.BoolVar(&fl.netConfig.Reflection, "reflection", def.netConfig.Reflection, "register gRPC server reflection (off: it lists every service to anyone who connects)")
 	bind := []struct {
 		name, usage string
 		dst         func(*serveConfig) *string
@@ -196,6 +201,15 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 		{"max-message-timeout", "Envoy's max_message_timeout (`duration`): the override_message_timeout sent for slow flows; 0 disables overrides", func(c *serveConfig) *string { return &c.MaxMessageTimeout }},
 		{"override-after", "`fraction` of -message-timeout a flow may hold a reply before flowproc asks Envoy for more time", func(c *serveConfig) *string { return &c.OverrideAfter }},
 		{"store", "state store `URL`: memory:// (this process) or redis://host:port / rediss:// (shared by replicas)", func(c *serveConfig) *string { return &c.Store }},
+		{"max-concurrent-streams", "most ext_proc streams per gRPC connection (`n`); more wait in Envoy", func(c *serveConfig) *string { return &c.netConfig.MaxConcurrentStreams }},
+		{"max-connection-idle", "close a gRPC connection without streams after this `duration` (0 = never)", func(c *serveConfig) *string { return &c.netConfig.MaxConnectionIdle }},
+		{"max-connection-age", "send GOAWAY to a gRPC connection this old (`duration`, 0 = never)", func(c *serveConfig) *string { return &c.netConfig.MaxConnectionAge }},
+		{"max-connection-age-grace", "how long streams of an aged connection may finish (`duration`, 0 = forever)", func(c *serveConfig) *string { return &c.netConfig.MaxConnectionAgeGrace }},
+		{"keepalive-time", "ping a silent gRPC connection after this `duration` (0 = never)", func(c *serveConfig) *string { return &c.netConfig.KeepaliveTime }},
+		{"keepalive-timeout", "close the connection when a ping is not answered within this `duration`", func(c *serveConfig) *string { return &c.netConfig.KeepaliveTimeout }},
+		{"stream-wait-timeout", "longest wait for Envoy's next message on a stream (`duration`; auto = 60 × message-timeout in [60s, 5m]; 0 = none)", func(c *serveConfig) *string { return &c.netConfig.StreamWaitTimeout }},
+		{"ready-when", "readiness `rule`: all (every project loaded at least once) or any (one did)", func(c *serveConfig) *string { return &c.netConfig.ReadyWhen }},
+		{"tls-reload-interval", "how often the TLS files are checked for changes (`duration`; 0 = SIGHUP only)", func(c *serveConfig) *string { return &c.netConfig.TLSReloadInterval }},
 	}
 	for _, b := range bind {
 		fs.StringVar(b.dst(&fl), b.name, *b.dst(&def), b.usage)
@@ -227,6 +241,9 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	}
 	if set["watch"] {
 		cfg.Watch = fl.Watch
+	}
+	if set["reflection"] {
+		cfg.netConfig.Reflection = fl.netConfig.Reflection
 	}
 	if fs.NArg() > 0 {
 		cfg.Projects = fs.Args()
@@ -261,6 +278,9 @@ func (c serveConfig) check() (*settings, error) {
 	}
 	if err := st.level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if st.net, err = c.netConfig.check(); err != nil {
+		return nil, err
 	}
 	if c.Listen == "" {
 		return nil, errors.New("listen address is empty")
