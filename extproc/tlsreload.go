@@ -36,6 +36,9 @@ type CertReloader struct {
 // NewCertReloader loads the files (see TLSConfig) and returns a reloader
 // serving them.
 func NewCertReloader(cert, key, clientCA string) (*CertReloader, error) {
+	if _, err := TLSConfig(cert, key, clientCA); err != nil {
+		return nil, err // TLSConfig's errors say which file is wrong and how
+	}
 	r := &CertReloader{cert: cert, key: key, clientCA: clientCA}
 	if _, err := r.Reload(); err != nil {
 		return nil, err

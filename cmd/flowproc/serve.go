@@ -147,7 +147,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "flowproc serve: %v\n", err)
 		return 1
 	}
-	stopReloading, watching := startReloading(ctx, reg, true, st.Watch && !embedded, serveReloadHooks(logger))
+	hooks, tracker := serveReloadHooks(logger), &projectTracker{reg: reg}
+	hooks.reloaded, st.net.attach = tracker.wrap(hooks.reloaded), tracker.attach
+	stopReloading, watching := startReloading(ctx, reg, true, st.Watch && !embedded, hooks)
 	defer stopReloading()
 	if watching {
 		logger.Info("watching the project directories; a file change reloads the projects", "dirs", reg.Dirs())
@@ -201,15 +203,15 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 		{"max-message-timeout", "Envoy's max_message_timeout (`duration`): the override_message_timeout sent for slow flows; 0 disables overrides", func(c *serveConfig) *string { return &c.MaxMessageTimeout }},
 		{"override-after", "`fraction` of -message-timeout a flow may hold a reply before flowproc asks Envoy for more time", func(c *serveConfig) *string { return &c.OverrideAfter }},
 		{"store", "state store `URL`: memory:// (this process) or redis://host:port / rediss:// (shared by replicas)", func(c *serveConfig) *string { return &c.Store }},
-		{"max-concurrent-streams", "most ext_proc streams per gRPC connection (`n`); more wait in Envoy", func(c *serveConfig) *string { return &c.netConfig.MaxConcurrentStreams }},
-		{"max-connection-idle", "close a gRPC connection without streams after this `duration` (0 = never)", func(c *serveConfig) *string { return &c.netConfig.MaxConnectionIdle }},
-		{"max-connection-age", "send GOAWAY to a gRPC connection this old (`duration`, 0 = never)", func(c *serveConfig) *string { return &c.netConfig.MaxConnectionAge }},
-		{"max-connection-age-grace", "how long streams of an aged connection may finish (`duration`, 0 = forever)", func(c *serveConfig) *string { return &c.netConfig.MaxConnectionAgeGrace }},
-		{"keepalive-time", "ping a silent gRPC connection after this `duration` (0 = never)", func(c *serveConfig) *string { return &c.netConfig.KeepaliveTime }},
-		{"keepalive-timeout", "close the connection when a ping is not answered within this `duration`", func(c *serveConfig) *string { return &c.netConfig.KeepaliveTimeout }},
-		{"stream-wait-timeout", "longest wait for Envoy's next message on a stream (`duration`; auto = 60 × message-timeout in [60s, 5m]; 0 = none)", func(c *serveConfig) *string { return &c.netConfig.StreamWaitTimeout }},
-		{"ready-when", "readiness `rule`: all (every project loaded at least once) or any (one did)", func(c *serveConfig) *string { return &c.netConfig.ReadyWhen }},
-		{"tls-reload-interval", "how often the TLS files are checked for changes (`duration`; 0 = SIGHUP only)", func(c *serveConfig) *string { return &c.netConfig.TLSReloadInterval }},
+		{"max-concurrent-streams", "most ext_proc streams per gRPC connection (`n`); more wait in Envoy", func(c *serveConfig) *string { return (*string)(&c.netConfig.MaxConcurrentStreams) }},
+		{"max-connection-idle", "close a gRPC connection without streams after this `duration` (0 = never)", func(c *serveConfig) *string { return (*string)(&c.netConfig.MaxConnectionIdle) }},
+		{"max-connection-age", "send GOAWAY to a gRPC connection this old (`duration`, 0 = never)", func(c *serveConfig) *string { return (*string)(&c.netConfig.MaxConnectionAge) }},
+		{"max-connection-age-grace", "how long streams of an aged connection may finish (`duration`, 0 = forever)", func(c *serveConfig) *string { return (*string)(&c.netConfig.MaxConnectionAgeGrace) }},
+		{"keepalive-time", "ping a silent gRPC connection after this `duration` (0 = never)", func(c *serveConfig) *string { return (*string)(&c.netConfig.KeepaliveTime) }},
+		{"keepalive-timeout", "close the connection when a ping is not answered within this `duration`", func(c *serveConfig) *string { return (*string)(&c.netConfig.KeepaliveTimeout) }},
+		{"stream-wait-timeout", "longest wait for Envoy's next message on a stream (`duration`; auto = 60 × message-timeout in [60s, 5m]; 0 = none)", func(c *serveConfig) *string { return (*string)(&c.netConfig.StreamWaitTimeout) }},
+		{"ready-when", "readiness `rule`: all (every project loaded at least once) or any (one did)", func(c *serveConfig) *string { return (*string)(&c.netConfig.ReadyWhen) }},
+		{"tls-reload-interval", "how often the TLS files are checked for changes (`duration`; 0 = SIGHUP only)", func(c *serveConfig) *string { return (*string)(&c.netConfig.TLSReloadInterval) }},
 	}
 	for _, b := range bind {
 		fs.StringVar(b.dst(&fl), b.name, *b.dst(&def), b.usage)
@@ -290,9 +292,10 @@ func (c serveConfig) check() (*settings, error) {
 	}
 	switch t := c.TLS; {
 	case t.Cert != "" || t.Key != "":
-		if st.tls, err = extproc.TLSConfig(t.Cert, t.Key, t.ClientCA); err != nil {
+		if st.net.certs, err = extproc.NewCertReloader(t.Cert, t.Key, t.ClientCA); err != nil {
 			return nil, err
 		}
+		st.tls = st.net.certs.Config()
 	case t.ClientCA != "":
 		return nil, errors.New("tls: a client CA needs a server certificate and key")
 	}
@@ -336,7 +339,12 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 // serve runs the gRPC and admin servers until ctx ends, then drains.
 func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog.Logger, stdout io.Writer) error {
 	srv := extproc.New(extproc.Options{Resolver: res, Logger: logger, BodyLimit: st.bodyLimit, MaxReplyBytes: int(st.maxReply),
-		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter})
+		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter,
+		Limits: st.net.limits, StreamWaitTimeout: st.net.wait, Reflection: st.net.reflection, ReadyWhen: st.net.ready})
+	if st.net.attach != nil {
+		st.net.attach(srv)
+	}
+	defer startCertReloading(ctx, st.net.certs, st.net.tlsReloadInterval, logger)()
 	if err := frontends.RegisterMetrics(srv.Registry()); err != nil {
 		return fmt.Errorf("register front-end metrics: %w", err)
 	}
