@@ -47,6 +47,12 @@ func (r ReadyRule) String() string {
 // project serves, NOT_SERVING while its routes answer 503.
 const ProjectHealthPrefix = "flowproc.project/"
 
+// LivenessService is a gRPC health service name that is SERVING while the
+// server runs (until Drain), whatever the projects' states: the one for
+// liveness probes, which must not restart a replica whose project is broken
+// (readiness, service "" and ServiceName, keeps it out of traffic instead).
+const LivenessService = "flowproc.liveness"
+
 // ProjectState is one project's load state, as readiness and the metrics see
 // it.
 type ProjectState struct {
@@ -175,6 +181,7 @@ func (s *Server) updateHealth() {
 	}
 	s.health.SetServingStatus("", st)
 	s.health.SetServingStatus(ServiceName, st)
+	s.health.SetServingStatus(LivenessService, healthgrpc.HealthCheckResponse_SERVING)
 	s.ready.mu.Lock()
 	ps := s.ready.projects
 	s.ready.mu.Unlock()

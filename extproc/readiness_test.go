@@ -57,6 +57,7 @@ func TestReadinessFollowsProjects(t *testing.T) {
 			}
 			for svc, w := range map[string]healthgrpc.HealthCheckResponse_ServingStatus{
 				"": want, ServiceName: want, ProjectHealthPrefix + "billing": tc.billingSvc,
+				LivenessService: healthgrpc.HealthCheckResponse_SERVING,
 			} {
 				r, err := hc.Check(context.Background(), &healthgrpc.HealthCheckRequest{Service: svc})
 				if err != nil || r.GetStatus() != w {
