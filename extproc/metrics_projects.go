@@ -92,7 +92,8 @@ func (m *metrics) recordReload(at time.Time, result string) {
 // countProjectError counts an exchange of a known project that ended in an
 // error: answered with status ≥ 400, or failed without an answer. failed
 // reports that the exchange recorded an error (a server error code, a
-// flow error code, or an error/panic outcome).
+// flow error code, or an error/panic outcome); one answered below 400 is
+// not counted.
 func (m *metrics) countProjectError(project string, status int, completed, failed bool) {
 	if project == "" {
 		return // no_project: counted in flowproc_errors_total{code="no_project"}
@@ -105,10 +106,8 @@ func (m *metrics) countProjectError(project string, status int, completed, faile
 		class = errClassClient
 	case failed && !completed:
 		class = errClassStream
-	case failed:
-		class = errClassServer
 	default:
-		return
+		return // answered below 400: the client saw no error
 	}
 	m.project.errors.WithLabelValues(project, class).Inc()
 }

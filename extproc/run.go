@@ -312,8 +312,8 @@ func (x *exchange) record() {
 	attrs := make([]slog.Attr, 0, 16)
 	attrs = append(attrs,
 		slog.String("type", "flat_access"),
-		slog.String("requestID", id),
-		slog.String("method", x.request.Method),
+		slog.String("requestID", truncate(id, LogFieldLimit)),
+		slog.String("method", truncate(x.request.Method, LogFieldLimit)),
 		slog.String("url", truncate(scheme+"://"+x.request.Authority+x.request.Path, LogFieldLimit)),
 		slog.String("path", truncate(x.request.Path, LogFieldLimit)),
 		slog.Int("status", x.status),
