@@ -115,6 +115,9 @@ type exchange struct {
 	cancel  context.CancelFunc
 	pumping bool // the pump goroutine runs (started by the first waiting recv)
 	start   time.Time
+	// waitTimer bounds waits for Envoy's next message (Options.
+	// StreamWaitTimeout); created by the first wait.
+	waitTimer *time.Timer
 	// wd sends override_message_timeout for slow runs; nil when disabled.
 	// With a watchdog every Send goes through it.
 	wd *watchdog
@@ -160,7 +163,13 @@ func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *e
 // first reads the stream's first message in the handler goroutine itself:
 // flows that answer at request_headers (the common early-answer case) then
 // never need the pump goroutine at all.
+//
+// With a stream wait timeout the first message too is read through the pump,
+// so that a stream that never sends one is ended (waitExpired).
 func (x *exchange) first() (*extprocv3.ProcessingRequest, error) {
+	if x.s.waitTimeout > 0 {
+		return x.recv(x.ctx)
+	}
 	return x.received(x.stream.Recv())
 }
 
@@ -242,7 +251,7 @@ func (x *exchange) recv(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 		return nil, ErrStreamClosed
 	}
 	if !x.pumping {
-		if ctx == x.ctx {
+		if ctx == x.ctx && x.s.waitTimeout <= 0 {
 			// The run's own ctx ends only with the stream (whose end also
 			// ends Recv) or through x.cancel, which this goroutine calls:
 			// a blocked Recv needs no watcher, so read in place.
@@ -252,6 +261,16 @@ func (x *exchange) recv(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 		x.pumping = true
 		go x.pump()
 	}
+	var expired <-chan time.Time
+	if x.s.waitTimeout > 0 {
+		if x.waitTimer == nil {
+			x.waitTimer = time.NewTimer(x.s.waitTimeout)
+		} else {
+			x.waitTimer.Reset(x.s.waitTimeout)
+		}
+		defer x.waitTimer.Stop()
+		expired = x.waitTimer.C
+	}
 	select {
 	case r := <-x.msgs:
 		return x.received(r.msg, r.err)
@@ -260,7 +279,28 @@ func (x *exchange) recv(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 			x.closed = true // Envoy went away; the run's ctx followed
 		}
 		return nil, ctx.Err()
+	case <-expired:
+		return nil, x.waitExpired()
 	}
+}
+
+// waitExpired ends an exchange whose wait for Envoy's next message outlasted
+// the stream wait timeout: the run's context is cancelled and Process
+// returns DEADLINE_EXCEEDED (Envoy fails the request as configured by
+// failure_mode_allow / status_on_error). After the final reply nothing is
+// owed any more, so the stream just ends (OK).
+func (x *exchange) waitExpired() error {
+	if x.completed {
+		x.closed = true
+		x.cancel()
+		return ErrStreamClosed
+	}
+	if x.fatal == nil {
+		x.fatal = status.Errorf(codes.DeadlineExceeded, "flowproc: no message from Envoy within the stream wait timeout (%s)", x.s.waitTimeout)
+		x.errorCode = errCodeWaitTimeout
+		x.cancel()
+	}
+	return x.fatal
 }
 
 // send writes one reply.

@@ -26,6 +26,7 @@ const (
 	errCodeStream          = "stream"           // gRPC send/receive failed
 	errCodeNoOutcome       = "no_outcome"       // a runner returned a nil outcome
 	errCodeReplyTooLarge   = "reply_too_large"  // a reply was over Options.MaxReplyBytes
+	errCodeWaitTimeout     = "wait_timeout"     // no message from Envoy within Options.StreamWaitTimeout
 )
 
 // metrics are the server's Prometheus collectors, registered on a dedicated
@@ -41,9 +42,12 @@ type metrics struct {
 	phase              *prometheus.HistogramVec
 	// phaseObs are the four phase observers, resolved once.
 	phaseObs map[string]prometheus.Observer
+	// project are the load, reload and per-project error metrics
+	// (metrics_projects.go).
+	project projectMetrics
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer, s *Server) *metrics {
 	m := &metrics{
 		streams: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "flowproc_streams_total",
@@ -63,7 +67,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"status"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "flowproc_errors_total",
-			Help: "Errors by code: a FLAT error code number, or protocol, body_unavailable, body_too_large, no_project, panic, stream, no_outcome.",
+			Help: "Errors by code: a FLAT error code number, or protocol, body_unavailable, body_too_large, no_project, panic, stream, no_outcome, reply_too_large, wait_timeout.",
 		}, []string{"code"}),
 		panics: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "flowproc_panics_total",
@@ -80,6 +84,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"phase"}),
 	}
 	reg.MustRegister(m.streams, m.streamsActive, m.exchanges, m.immediateResponses, m.errors, m.panics, m.overrides, m.phase)
+	m.project = newProjectMetrics(reg, s)
 	m.phaseObs = make(map[string]prometheus.Observer, 4)
 	for _, p := range []string{phaseRequestHeaders, phaseRequestBody, phaseResponseHeaders, phaseResponseBody} {
 		m.phaseObs[p] = m.phase.WithLabelValues(p)

@@ -298,6 +298,8 @@ func (x *exchange) record() {
 		m.errors.WithLabelValues(errCode).Inc()
 	}
 	m.exchanges.WithLabelValues(x.project, flow, outcome).Inc()
+	m.countProjectError(x.project, x.status, x.completed,
+		x.errorCode != "" || errCode != "" || outcome == outcomeError || outcome == outcomePanic)
 
 	ctx := context.Background()
 	if !x.s.log.Enabled(ctx, slog.LevelInfo) {
@@ -310,10 +312,10 @@ func (x *exchange) record() {
 	attrs := make([]slog.Attr, 0, 16)
 	attrs = append(attrs,
 		slog.String("type", "flat_access"),
-		slog.String("requestID", id),
-		slog.String("method", x.request.Method),
-		slog.String("url", scheme+"://"+x.request.Authority+x.request.Path),
-		slog.String("path", x.request.Path),
+		slog.String("requestID", truncate(id, LogFieldLimit)),
+		slog.String("method", truncate(x.request.Method, LogFieldLimit)),
+		slog.String("url", truncate(scheme+"://"+x.request.Authority+x.request.Path, LogFieldLimit)),
+		slog.String("path", truncate(x.request.Path, LogFieldLimit)),
 		slog.Int("status", x.status),
 		slog.String("project", x.project),
 	)
@@ -334,7 +336,8 @@ func (x *exchange) record() {
 }
 
 // appendLogFields merges the Outcome.Log JSON object into attrs, keys
-// sorted. A value that is not a JSON object is logged under logError.
+// sorted, each bounded by customAttr and all together by LogCustomLimit. A
+// value that is not a JSON object is logged under logError.
 func appendLogFields(attrs []slog.Attr, fields []byte) []slog.Attr {
 	if len(bytes.TrimSpace(fields)) == 0 {
 		return attrs
@@ -350,12 +353,22 @@ func appendLogFields(attrs []slog.Attr, fields []byte) []slog.Attr {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	total, dropped := 0, 0
 	for _, k := range keys {
 		name := k
 		if reservedLogKeys[k] {
 			name = "log_" + k
 		}
-		attrs = append(attrs, slog.Any(name, m[k]))
+		a, n := customAttr(name, m[k])
+		if total+n > LogCustomLimit {
+			dropped++
+			continue
+		}
+		total += n
+		attrs = append(attrs, a)
+	}
+	if dropped > 0 {
+		attrs = append(attrs, slog.Int("log_dropped_fields", dropped))
 	}
 	return attrs
 }

@@ -32,7 +32,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
 	"github.com/flowproc/flowproc/flowengine"
@@ -96,6 +95,22 @@ type Options struct {
 	// Tracing, when set, selects the exchanges to trace (the trace API's
 	// sessions) and records them.
 	Tracing Tracing
+	// Limits are the gRPC serving limits (limits.go); zero fields take
+	// their defaults.
+	Limits Limits
+	// StreamWaitTimeout bounds every wait for Envoy's next message on a
+	// stream (the first message, a body asked for with mode_override, the
+	// response headers after forwarding). When it expires the run's context
+	// is cancelled and the stream ends with gRPC DEADLINE_EXCEEDED (error
+	// code wait_timeout). 0 derives it from MessageTimeout
+	// (StreamWaitTimeout); negative disables it.
+	StreamWaitTimeout time.Duration
+	// Reflection registers gRPC server reflection (off by default: it tells
+	// anyone who can connect every service and message the server has).
+	Reflection bool
+	// ReadyWhen is the readiness rule once the projects' states are known
+	// (SetProjects): ReadyAll (default) or ReadyAny.
+	ReadyWhen ReadyRule
 }
 
 // Server is the ext_proc server. Create it with New, register it on a
@@ -111,6 +126,11 @@ type Server struct {
 	bodyLimit int64
 	maxReply  int
 	health    *health.Server
+	limits    Limits
+	// waitTimeout bounds each wait for Envoy's next message (0: none).
+	waitTimeout time.Duration
+	reflection  bool
+	ready       readiness
 
 	// message timeout overrides (watchdog.go)
 	maxMessageTimeout time.Duration
@@ -129,13 +149,22 @@ type Server struct {
 // New returns a Server for opts.
 func New(opts Options) *Server {
 	s := &Server{
-		resolver:  opts.Resolver,
-		log:       opts.Logger,
-		reg:       opts.Metrics,
-		bodyLimit: opts.BodyLimit,
-		health:    health.NewServer(),
-		hookSlots: make(chan struct{}, maxAfterHooks),
-		tracing:   opts.Tracing,
+		resolver:   opts.Resolver,
+		log:        opts.Logger,
+		reg:        opts.Metrics,
+		bodyLimit:  opts.BodyLimit,
+		health:     health.NewServer(),
+		hookSlots:  make(chan struct{}, maxAfterHooks),
+		limits:     opts.Limits.withDefaults(),
+		reflection: opts.Reflection,
+		tracing:    opts.Tracing,
+	}
+	s.ready.rule = opts.ReadyWhen
+	switch {
+	case opts.StreamWaitTimeout == 0:
+		s.waitTimeout = StreamWaitTimeout(opts.MessageTimeout)
+	case opts.StreamWaitTimeout > 0:
+		s.waitTimeout = opts.StreamWaitTimeout
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -150,7 +179,7 @@ func New(opts Options) *Server {
 	if s.maxReply <= 0 || s.maxReply > int(s.bodyLimit+messageHeadroom) {
 		s.maxReply = int(s.bodyLimit + messageHeadroom)
 	}
-	s.metrics = newMetrics(s.reg)
+	s.metrics = newMetrics(s.reg, s)
 	if opts.MaxMessageTimeout >= time.Millisecond {
 		mt := opts.MessageTimeout
 		if mt <= 0 {
@@ -170,36 +199,37 @@ func New(opts Options) *Server {
 
 // GRPCOptions are the grpc.Server options the ext_proc service needs:
 // message size limits raised to fit a BUFFERED body of BodyLimit bytes plus
-// headroom (grpc-go defaults to 4 MiB; Envoy's ext_proc: grpc-go's default 4 MiB message limit must be raised for larger bodies; a BUFFERED body over the buffer limit (1 MiB) fails with 413 or 500, and grpc-go's 4 MiB message limit needs raising too),
-// and a keepalive policy that tolerates Envoy's HTTP/2 keepalive pings on
-// idle connections instead of closing them with "too_many_pings".
+// headroom (grpc-go's default is 4 MiB; a BUFFERED body Envoy sends whole
+// must fit in one message), and the serving limits and keepalive settings
+// of Options.Limits (limitOptions).
 func (s *Server) GRPCOptions() []grpc.ServerOption {
 	n := int(s.bodyLimit + messageHeadroom)
-	return []grpc.ServerOption{
+	return append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(n),
 		grpc.MaxSendMsgSize(n),
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
-	}
+	}, s.limitOptions()...)
 }
 
 // Register registers the ext_proc service, gRPC health (services "" and
-// ServiceName) and server reflection on g, and reports SERVING.
+// ServiceName) and, with Options.Reflection, server reflection on g, and
+// reports SERVING.
 func (s *Server) Register(g *grpc.Server) {
 	extprocv3.RegisterExternalProcessorServer(g, s)
 	healthgrpc.RegisterHealthServer(g, s.health)
-	reflection.Register(g)
-	s.registered.Store(true)
-	if !s.draining.Load() {
-		s.health.SetServingStatus("", healthgrpc.HealthCheckResponse_SERVING)
-		s.health.SetServingStatus(ServiceName, healthgrpc.HealthCheckResponse_SERVING)
+	if s.reflection {
+		reflection.Register(g)
 	}
+	s.registered.Store(true)
+	s.updateHealth()
 }
 
 // Registry returns the registry the server's metrics are on.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
-// Ready reports whether the server is registered and not draining.
-func (s *Server) Ready() bool { return s.registered.Load() && !s.draining.Load() }
+// Ready reports whether the server is registered, not draining and, once
+// the projects' states are known (SetProjects), whether they satisfy
+// Options.ReadyWhen.
+func (s *Server) Ready() bool { return s.notReady() == "" }
 
 // Drain marks the server as going away: gRPC health turns NOT_SERVING for
 // every service and /readyz fails. In-flight and new streams are still
@@ -252,7 +282,8 @@ func (s *Server) Serve(ctx context.Context, g *grpc.Server, lis net.Listener, gr
 }
 
 // AdminHandler serves /metrics (Prometheus), /healthz (liveness: always
-// 200) and /readyz (200 only while registered and not draining).
+// 200) and /readyz (200 only while Ready; otherwise 503 with the reason:
+// "draining", "not serving", or the projects that have never loaded).
 func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
@@ -262,16 +293,12 @@ func (s *Server) AdminHandler() http.Handler {
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		switch {
-		case s.draining.Load():
+		if reason := s.notReady(); reason != "" {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, "draining\n")
-		case !s.registered.Load():
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, "not serving\n")
-		default:
-			_, _ = io.WriteString(w, "ok\n")
+			_, _ = io.WriteString(w, reason+"\n")
+			return
 		}
+		_, _ = io.WriteString(w, "ok\n")
 	})
 	return mux
 }

@@ -20,7 +20,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
-	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/flowproc/flowproc/extproc/extproctest"
@@ -183,7 +182,7 @@ func TestHostHonoursRunContext(t *testing.T) {
 	}
 }
 
-func TestHealthReadinessAndReflection(t *testing.T) {
+func TestHealthReadiness(t *testing.T) {
 	ts := newTestServer(t, nil, 0)
 	ctx := context.Background()
 	hc := healthgrpc.NewHealthClient(ts.conn)
@@ -217,26 +216,6 @@ func TestHealthReadinessAndReflection(t *testing.T) {
 	}
 	if got := get("/healthz"); got != 200 {
 		t.Errorf("/healthz while draining = %d, want 200", got)
-	}
-
-	rs, err := reflectionpb.NewServerReflectionClient(ts.conn).ServerReflectionInfo(ctx)
-	if err != nil {
-		t.Fatalf("reflection: %v", err)
-	}
-	if err := rs.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
-		t.Fatalf("reflection send: %v", err)
-	}
-	r, err := rs.Recv()
-	if err != nil {
-		t.Fatalf("reflection recv: %v", err)
-	}
-	_ = rs.CloseSend()
-	var names []string
-	for _, s := range r.GetListServicesResponse().GetService() {
-		names = append(names, s.GetName())
-	}
-	if !strings.Contains(strings.Join(names, ","), ServiceName) {
-		t.Errorf("reflection lists %v, want %s among them", names, ServiceName)
 	}
 }
 

@@ -90,6 +90,9 @@ type serveConfig struct {
 	// sessions open at once (default 16).
 	TraceMaskHeaders string `json:"traceMaskHeaders"`
 	TraceMaxSessions string `json:"traceMaxSessions"`
+	// netConfig are the gRPC serving limits, the stream wait timeout,
+	// reflection, the readiness rule and TLS reloading (serve_net.go).
+	netConfig
 }
 
 // tlsFiles are PEM file paths.
@@ -100,8 +103,8 @@ type tlsFiles struct {
 }
 
 func defaultServeConfig() serveConfig {
-	return serveConfig{Listen: ":50051", Admin: ":9090", BodyLimit: "1MiB", LogLevel: "info", ShutdownGrace: "15s",
-		MessageTimeout: "1s", MaxMessageTimeout: "10s", OverrideAfter: "0.5"}
+	return serveConfig{Listen: ":50051", Admin: "127.0.0.1:9090", BodyLimit: "1MiB", LogLevel: "info", ShutdownGrace: "15s",
+		MessageTimeout: "1s", MaxMessageTimeout: "10s", OverrideAfter: "0.5", netConfig: defaultNetConfig()}
 }
 
 // settings is a serveConfig parsed and checked.
@@ -115,6 +118,7 @@ type settings struct {
 	messageTimeout, maxMessageTimeout time.Duration
 	overrideAfter                     float64
 	tls                               *tls.Config
+	net                               netSettings
 }
 
 const serveUsage = `Usage: flowproc serve [flags] [DIR...]
@@ -158,7 +162,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "flowproc serve: %v\n", err)
 		return 1
 	}
-	stopReloading, watching := startReloading(ctx, reg, true, st.Watch && !embedded, serveReloadHooks(logger))
+	hooks, tracker := serveReloadHooks(logger), &projectTracker{reg: reg}
+	hooks.reloaded, st.net.attach = tracker.wrap(hooks.reloaded), tracker.attach
+	stopReloading, watching := startReloading(ctx, reg, true, st.Watch && !embedded, hooks)
 	defer stopReloading()
 	if watching {
 		logger.Info("watching the project directories; a file change reloads the projects", "dirs", reg.Dirs())
@@ -191,9 +197,10 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	fs.SetOutput(stderr)
 	var fl serveConfig
 	def := defaultServeConfig()
-	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store, api, apiTLS{cert,key,clientCA}, apiTokenFile, traceMaskHeaders, traceMaxSessions)")
+	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store, api, apiTLS{cert,key,clientCA}, apiTokenFile, traceMaskHeaders, traceMaxSessions, traceUI, maxConcurrentStreams, maxConnectionIdle, maxConnectionAge, maxConnectionAgeGrace, keepaliveTime, keepaliveTimeout, streamWaitTimeout, reflection, readyWhen, tlsReloadInterval)")
 	fs.BoolVar(&fl.Watch, "watch", def.Watch, "reload the projects when a file under their directories changes (SIGHUP always reloads)")
 	fs.BoolVar(&fl.TraceUI, "trace-ui", def.TraceUI, "serve the trace web page at /trace/ on the admin listener (docs/trace.md)")
+	fs.BoolVar(&fl.netConfig.Reflection, "reflection", def.netConfig.Reflection, "register gRPC server reflection (off: it lists every service to anyone who connects)")
 	bind := []struct {
 		name, usage string
 		dst         func(*serveConfig) *string
@@ -219,6 +226,15 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 		{"api-token-file", "`file` holding the bearer token API clients must send", func(c *serveConfig) *string { return &c.APITokenFile }},
 		{"trace-mask-headers", "extra header `names` (comma-separated) whose values read *** in traces", func(c *serveConfig) *string { return &c.TraceMaskHeaders }},
 		{"trace-max-sessions", "most trace sessions open at once (`n`, default 16)", func(c *serveConfig) *string { return &c.TraceMaxSessions }},
+		{"max-concurrent-streams", "most ext_proc streams per gRPC connection (`n`); more wait in Envoy", func(c *serveConfig) *string { return (*string)(&c.netConfig.MaxConcurrentStreams) }},
+		{"max-connection-idle", "close a gRPC connection without streams after this `duration` (0 = never)", func(c *serveConfig) *string { return (*string)(&c.netConfig.MaxConnectionIdle) }},
+		{"max-connection-age", "send GOAWAY to a gRPC connection this old (`duration`, 0 = never)", func(c *serveConfig) *string { return (*string)(&c.netConfig.MaxConnectionAge) }},
+		{"max-connection-age-grace", "how long streams of an aged connection may finish (`duration`, 0 = forever)", func(c *serveConfig) *string { return (*string)(&c.netConfig.MaxConnectionAgeGrace) }},
+		{"keepalive-time", "ping a silent gRPC connection after this `duration` (0 = never)", func(c *serveConfig) *string { return (*string)(&c.netConfig.KeepaliveTime) }},
+		{"keepalive-timeout", "close the connection when a ping is not answered within this `duration`", func(c *serveConfig) *string { return (*string)(&c.netConfig.KeepaliveTimeout) }},
+		{"stream-wait-timeout", "longest wait for Envoy's next message on a stream (`duration`; auto = 60 × message-timeout in [60s, 5m]; 0 = none)", func(c *serveConfig) *string { return (*string)(&c.netConfig.StreamWaitTimeout) }},
+		{"ready-when", "readiness `rule`: all (every project loaded at least once) or any (one did)", func(c *serveConfig) *string { return (*string)(&c.netConfig.ReadyWhen) }},
+		{"tls-reload-interval", "how often the TLS files are checked for changes (`duration`; 0 = SIGHUP only)", func(c *serveConfig) *string { return (*string)(&c.netConfig.TLSReloadInterval) }},
 	}
 	for _, b := range bind {
 		fs.StringVar(b.dst(&fl), b.name, *b.dst(&def), b.usage)
@@ -254,6 +270,9 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	if set["trace-ui"] {
 		cfg.TraceUI = fl.TraceUI
 	}
+	if set["reflection"] {
+		cfg.netConfig.Reflection = fl.netConfig.Reflection
+	}
 	if fs.NArg() > 0 {
 		cfg.Projects = fs.Args()
 	}
@@ -288,6 +307,9 @@ func (c serveConfig) check() (*settings, error) {
 	if err := st.level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
 	}
+	if st.net, err = c.netConfig.check(); err != nil {
+		return nil, err
+	}
 	if c.Listen == "" {
 		return nil, errors.New("listen address is empty")
 	}
@@ -299,9 +321,10 @@ func (c serveConfig) check() (*settings, error) {
 	}
 	switch t := c.TLS; {
 	case t.Cert != "" || t.Key != "":
-		if st.tls, err = extproc.TLSConfig(t.Cert, t.Key, t.ClientCA); err != nil {
+		if st.net.certs, err = extproc.NewCertReloader(t.Cert, t.Key, t.ClientCA); err != nil {
 			return nil, err
 		}
+		st.tls = st.net.certs.Config()
 	case t.ClientCA != "":
 		return nil, errors.New("tls: a client CA needs a server certificate and key")
 	}
@@ -349,7 +372,12 @@ func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog
 		return err
 	}
 	srv := extproc.New(extproc.Options{Resolver: res, Logger: logger, BodyLimit: st.bodyLimit, MaxReplyBytes: int(st.maxReply),
-		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter, Tracing: api.tracing()})
+		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter,
+		Tracing: api.tracing(), Limits: st.net.limits, StreamWaitTimeout: st.net.wait, Reflection: st.net.reflection, ReadyWhen: st.net.ready})
+	if st.net.attach != nil {
+		st.net.attach(srv)
+	}
+	defer startCertReloading(ctx, st.net.certs, st.net.tlsReloadInterval, logger)()
 	if err := frontends.RegisterMetrics(srv.Registry()); err != nil {
 		return fmt.Errorf("register front-end metrics: %w", err)
 	}

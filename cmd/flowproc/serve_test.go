@@ -42,7 +42,7 @@ func TestParseServeArgs(t *testing.T) {
 		wantErr string
 	}{
 		{name: "defaults", check: func(t *testing.T, st *settings) {
-			if st.Listen != ":50051" || st.Admin != ":9090" || st.bodyLimit != 1<<20 || st.grace != 15*time.Second ||
+			if st.Listen != ":50051" || st.Admin != "127.0.0.1:9090" || st.bodyLimit != 1<<20 || st.grace != 15*time.Second ||
 				st.level.String() != "INFO" || st.tls != nil || len(st.Projects) != 0 || st.Watch {
 				t.Errorf("defaults = %+v", st)
 			}
