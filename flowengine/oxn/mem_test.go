@@ -62,12 +62,13 @@ func jsonDoc(shape string, size int) []byte {
 	return []byte(b.String())
 }
 
-// walk visits every node and attribute of doc through the XPath
-// navigator, as an expression like //* or string(.) does, and returns how
-// many it saw.
-func walk(doc *dom.Node) int {
-	expr := xpath.MustCompile(`count(//node()) + count(//@*)`)
-	return int(expr.Evaluate(dom.NewNavigator(doc)).(float64))
+// walkExpr visits every node and attribute through the XPath navigator,
+// as an expression like //* or string(.) does.
+var walkExpr = xpath.MustCompile(`count(//node()) + count(//@*) + string-length(string(/json))`)
+
+// walk evaluates walkExpr over nav and returns the count it saw.
+func walk(nav xpath.NodeNavigator) int {
+	return int(walkExpr.Evaluate(nav).(float64))
 }
 
 // liveHeap returns the live heap after a full collection.
@@ -79,30 +80,65 @@ func liveHeap() uint64 {
 	return m.HeapAlloc
 }
 
-// parsedCost measures what the raw body, its parsed tree and an XPath walk
-// over it keep live, as a multiple of the body's size.
-func parsedCost(t testing.TB, data []byte) float64 {
+// parsedCost measures what the raw body, its parsed form and an XPath
+// walk over it keep live, as a multiple of the body's size: the live heap
+// after a collection, with everything still referenced, minus the live heap
+// before the body was read. tree selects ParseTree instead of Parse.
+func parsedCost(t testing.TB, data []byte, tree bool) float64 {
 	t.Helper()
 	before := liveHeap()
 	raw := append([]byte(nil), data...)
-	doc, err := Parse(raw, 0)
-	if err != nil {
-		t.Fatal(err)
+	var nav xpath.NodeNavigator
+	var kept any
+	if tree {
+		tr, err := ParseTree(raw, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nav, kept = tr.Navigator(), tr
+	} else {
+		doc, err := Parse(raw, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nav, kept = dom.NewNavigator(doc), doc
 	}
-	if walk(doc) == 0 {
+	if walk(nav) == 0 {
 		t.Fatal("walk saw no nodes")
 	}
 	after := liveHeap()
 	runtime.KeepAlive(raw)
-	runtime.KeepAlive(doc)
-	return float64(after-before) / float64(len(data))
+	runtime.KeepAlive(kept)
+	return float64(int64(after)-int64(before)) / float64(len(data))
 }
 
+// TestParsedCostReport logs the live-heap ratio of both representations
+// for every shape and size (go test -run ParsedCostReport -v).
 func TestParsedCostReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the report parses 12 MiB twice")
+	}
 	for _, shape := range []string{shapeTypical, shapeTiny, shapeDeep, shapeKeys} {
 		for _, size := range []int{1 << 10, 64 << 10, 1 << 20} {
 			data := jsonDoc(shape, size)
-			t.Logf("%s %d: %.2f", shape, size, parsedCost(t, data))
+			t.Logf("%-8s %8d bytes: Parse %6.2fx  ParseTree %6.2fx", shape, len(data), parsedCost(t, data, false), parsedCost(t, data, true))
+		}
+	}
+}
+
+// TestParsedCostBound asserts the goal of issue #12: a 1 MiB typical JSON
+// body, kept raw, parsed into a Tree and walked by XPath, holds at most
+// 8 times its size live, and every shape stays within ParsedCostFactor.
+func TestParsedCostBound(t *testing.T) {
+	data := jsonDoc(shapeTypical, 1<<20)
+	if got := parsedCost(t, data, true); got > 8 {
+		t.Errorf("typical 1 MiB: ParseTree costs %.2fx its size, want <= 8", got)
+	}
+	for _, shape := range []string{shapeTypical, shapeTiny, shapeDeep, shapeKeys} {
+		data := jsonDoc(shape, 256<<10)
+		got := parsedCost(t, data, true)
+		if est := ParsedCost(int64(len(data))); float64(est) < got*float64(len(data)) {
+			t.Errorf("%s: ParseTree costs %.2fx, more than ParsedCost's %dx", shape, got, ParsedCostFactor)
 		}
 	}
 }
@@ -130,4 +166,56 @@ func BenchmarkParseJSON(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkParseJSONTree is BenchmarkParseJSON for ParseTree.
+func BenchmarkParseJSONTree(b *testing.B) {
+	for _, shape := range []string{shapeTypical, shapeTiny, shapeDeep, shapeKeys} {
+		for _, size := range []struct {
+			name string
+			n    int
+		}{{"1KiB", 1 << 10}, {"64KiB", 64 << 10}, {"1MiB", 1 << 20}} {
+			data := jsonDoc(shape, size.n)
+			b.Run(shape+"/"+size.name, func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				b.ReportAllocs()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				start := ms.TotalAlloc
+				for i := 0; i < b.N; i++ {
+					if _, err := ParseTree(data, 0); err != nil {
+						b.Fatal(err)
+					}
+				}
+				runtime.ReadMemStats(&ms)
+				b.ReportMetric(float64(ms.TotalAlloc-start)/float64(b.N)/float64(len(data)), "bytes/inputbyte")
+			})
+		}
+	}
+}
+
+// BenchmarkXPathWalkJSON evaluates an XPath that visits every node of a
+// parsed 64 KiB typical body, over both representations.
+func BenchmarkXPathWalkJSON(b *testing.B) {
+	data := jsonDoc(shapeTypical, 64<<10)
+	doc, err := Parse(data, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tree, err := ParseTree(data, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("dom", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			walk(dom.NewNavigator(doc))
+		}
+	})
+	b.Run("tree", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			walk(tree.Navigator())
+		}
+	})
 }
