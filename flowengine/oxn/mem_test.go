@@ -128,17 +128,24 @@ func TestParsedCostReport(t *testing.T) {
 
 // TestParsedCostBound asserts the goal of issue #12: a 1 MiB typical JSON
 // body, kept raw, parsed into a Tree and walked by XPath, holds at most
-// 8 times its size live, and every shape stays within ParsedCostFactor.
+// 8 times its size live; and every shape, small or large, stays within
+// ParsedCost (Parse) and TreeCost (ParseTree).
 func TestParsedCostBound(t *testing.T) {
 	data := jsonDoc(shapeTypical, 1<<20)
 	if got := parsedCost(t, data, true); got > 8 {
 		t.Errorf("typical 1 MiB: ParseTree costs %.2fx its size, want <= 8", got)
 	}
+	docs := [][]byte{[]byte(`1`), []byte(`[1]`), []byte(`{"a":[{}]}`)}
 	for _, shape := range []string{shapeTypical, shapeTiny, shapeDeep, shapeKeys} {
-		data := jsonDoc(shape, 256<<10)
-		got := parsedCost(t, data, true)
-		if est := ParsedCost(int64(len(data))); float64(est) < got*float64(len(data)) {
-			t.Errorf("%s: ParseTree costs %.2fx, more than ParsedCost's %dx", shape, got, ParsedCostFactor)
+		docs = append(docs, jsonDoc(shape, 1<<10), jsonDoc(shape, 256<<10))
+	}
+	for _, data := range docs {
+		n := float64(len(data))
+		if got := parsedCost(t, data, false) * n; got > float64(ParsedCost(int64(len(data)))) {
+			t.Errorf("%.20q… (%d bytes): Parse costs %.0f bytes, more than ParsedCost's %d", data, len(data), got, ParsedCost(int64(len(data))))
+		}
+		if got := parsedCost(t, data, true) * n; got > float64(TreeCost(int64(len(data)))) {
+			t.Errorf("%.20q… (%d bytes): ParseTree costs %.0f bytes, more than TreeCost's %d", data, len(data), got, TreeCost(int64(len(data))))
 		}
 	}
 }

@@ -47,7 +47,7 @@ const (
 	flagValAux                    // val is in aux
 )
 
-// tnodeSize is the size of one compact node in bytes (see ParsedCostFactor).
+// tnodeSize is the size of one compact node in bytes (see TreeCostFactor).
 const tnodeSize = 36
 
 // ParseTree parses the JSON text data like Parse (same syntax, limits and

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/antchfx/xpath"
 
@@ -173,4 +174,12 @@ func FuzzParseTree(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTreeNodeSize keeps tnodeSize, which Size and TreeCostFactor rely on,
+// equal to the real node size.
+func TestTreeNodeSize(t *testing.T) {
+	if got := unsafe.Sizeof(tnode{}); got != tnodeSize {
+		t.Errorf("tnode is %d bytes, tnodeSize says %d", got, tnodeSize)
+	}
 }
