@@ -56,11 +56,17 @@ func (n *Node) AppendChild(c *Node) {
 	n.LastChild = c
 }
 
-// SetAttr sets attribute name to value, replacing an existing one.
+// SetAttr sets attribute name to value, replacing an existing one. It
+// never writes into the existing attribute array (parsers may share it
+// between nodes): a changed value goes into a copy.
 func (n *Node) SetAttr(name, value string) {
 	for i := range n.Attrs {
 		if n.Attrs[i].Name == name {
-			n.Attrs[i].Value = value
+			if n.Attrs[i].Value != value {
+				a := append([]Attr(nil), n.Attrs...)
+				a[i].Value = value
+				n.Attrs = a
+			}
 			return
 		}
 	}

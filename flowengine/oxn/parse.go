@@ -133,7 +133,6 @@ func (p *parser) grow(n int) {
 		n = maxNodeSlab
 	}
 	p.nodes = make([]dom.Node, n)
-	p.attrs = make([]dom.Attr, min(n/2+8, maxAttrSlab))
 }
 
 func (p *parser) node() *dom.Node {
@@ -194,11 +193,21 @@ func (p *parser) skipWS() {
 func (p *parser) elem(t Type) *dom.Node {
 	n := p.node()
 	n.Type = dom.ElementNode
-	a := p.attrSlice(1)
-	a[0].Name = typeNames[t]
-	n.Attrs = a
+	n.Attrs = typeAttrs(t)
 	return n
 }
+
+// sharedTypeAttrs back the type attribute of every parsed element: the
+// attribute never changes (dom.Node.SetAttr copies before it writes), so
+// one array per type saves an attribute per node.
+var sharedTypeAttrs = [...][1]dom.Attr{
+	Object: {{Name: "object"}}, Array: {{Name: "array"}}, String: {{Name: "string"}},
+	Number: {{Name: "number"}}, Boolean: {{Name: "boolean"}}, Null: {{Name: "null"}},
+}
+
+// typeAttrs returns the shared attribute slice of type t; its capacity is
+// 1, so appending to it copies.
+func typeAttrs(t Type) []dom.Attr { return sharedTypeAttrs[t][:1:1] }
 
 func (p *parser) text(parent *dom.Node, s string) {
 	if s == "" {
