@@ -92,6 +92,12 @@ type Options struct {
 	// OverrideAfter is the fraction of MessageTimeout (in (0, 1)) after
 	// which the override is sent; default DefaultOverrideAfter.
 	OverrideAfter float64
+	// Tracing, when non-nil, traces exchanges with OpenTelemetry (see
+	// TracingFromEnv). Nil is off and costs nothing.
+	Tracing *Tracing
+	// StepMetrics times every flow step of every exchange for
+	// flowproc_step_duration_seconds (docs/server.md: it has a cost).
+	StepMetrics bool
 }
 
 // Server is the ext_proc server. Create it with New, register it on a
@@ -114,6 +120,12 @@ type Server struct {
 
 	registered atomic.Bool
 	draining   atomic.Bool
+
+	// observability (otel.go, stepmetrics.go)
+	tracing     *Tracing
+	stepMetrics bool
+	sideCalls   *sideCallMetrics
+	stepHist    *prometheus.HistogramVec
 
 	// post-response hooks in flight (after.go)
 	hooks     sync.WaitGroup
@@ -144,6 +156,7 @@ func New(opts Options) *Server {
 		s.maxReply = int(s.bodyLimit + messageHeadroom)
 	}
 	s.metrics = newMetrics(s.reg)
+	s.newObservability(opts)
 	if opts.MaxMessageTimeout >= time.Millisecond {
 		mt := opts.MessageTimeout
 		if mt <= 0 {
