@@ -75,6 +75,9 @@ type serveConfig struct {
 	// OverrideAfter is the fraction of MessageTimeout a run may hold a
 	// reply before flowproc asks Envoy for more time (default 0.5).
 	OverrideAfter string `json:"overrideAfter"`
+	// StepMetrics times every flow step for flowproc_step_duration_seconds
+	// (off by default: it costs per step; docs/server.md).
+	StepMetrics bool `json:"stepMetrics"`
 }
 
 // tlsFiles are PEM file paths.
@@ -176,8 +179,9 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	fs.SetOutput(stderr)
 	var fl serveConfig
 	def := defaultServeConfig()
-	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store)")
+	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store, stepMetrics)")
 	fs.BoolVar(&fl.Watch, "watch", def.Watch, "reload the projects when a file under their directories changes (SIGHUP always reloads)")
+	fs.BoolVar(&fl.StepMetrics, "step-metrics", def.StepMetrics, "time every flow step for flowproc_step_duration_seconds (costs per step)")
 	bind := []struct {
 		name, usage string
 		dst         func(*serveConfig) *string
@@ -227,6 +231,9 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	}
 	if set["watch"] {
 		cfg.Watch = fl.Watch
+	}
+	if set["step-metrics"] {
+		cfg.StepMetrics = fl.StepMetrics
 	}
 	if fs.NArg() > 0 {
 		cfg.Projects = fs.Args()
@@ -315,8 +322,14 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 // serve runs the gRPC and admin servers until ctx ends, then drains.
 func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog.Logger, stdout io.Writer) error {
+	tracing, err := extproc.TracingFromEnv(ctx)
+	if err != nil {
+		return err
+	}
+	defer flushTracing(ctx, tracing, logger)
 	srv := extproc.New(extproc.Options{Resolver: res, Logger: logger, BodyLimit: st.bodyLimit, MaxReplyBytes: int(st.maxReply),
-		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter})
+		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter,
+		Tracing: tracing, StepMetrics: st.StepMetrics})
 	if err := frontends.RegisterMetrics(srv.Registry()); err != nil {
 		return fmt.Errorf("register front-end metrics: %w", err)
 	}
@@ -353,7 +366,7 @@ func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog
 	fmt.Fprintf(stdout, "flowproc %s: ext_proc gRPC on %s (%s), %s; Envoy connects as configured in envoy/envoy.yaml\n",
 		version, lis.Addr(), security, adminLine)
 	logger.Info("serving", "listen", lis.Addr().String(), "security", security, "admin", adminAddr,
-		"bodyLimit", st.bodyLimit, "shutdownGrace", st.grace.String())
+		"bodyLimit", st.bodyLimit, "shutdownGrace", st.grace.String(), "openTelemetry", tracing != nil, "stepMetrics", st.StepMetrics)
 
 	err = srv.Serve(ctx, g, lis, st.grace)
 	if errors.Is(err, context.DeadlineExceeded) {
