@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -46,7 +47,11 @@ func (o *stepObserver) TraceEvent(e flowengine.Event) {
 	if e.Kind != flowengine.StepEvent {
 		return
 	}
-	o.hist.WithLabelValues(o.project, e.Flow, e.Type).Observe(e.Duration.Seconds())
+	// GetMetricWithLabelValues, not WithLabelValues: a label that is not
+	// UTF-8 must not panic inside the run.
+	if h, err := o.hist.GetMetricWithLabelValues(o.project, e.Flow, e.Type); err == nil {
+		h.Observe(e.Duration.Seconds())
+	}
 }
 
 // sideCallMetrics counts side calls (upstream.Observer): duration by target
@@ -90,15 +95,21 @@ func (m *sideCallMetrics) ObserveCall(c *upstream.Call, r *upstream.Result, d ti
 	m.duration.WithLabelValues(host, class).Observe(d.Seconds())
 }
 
+// The labels above are always valid UTF-8: host() checks the host, kinds
+// and classes are constants.
+
 // host is the bounded host label of a call's URL: host[:port] of the
 // first maxHosts targets, otherHost past them and for URLs that do not
-// parse.
+// parse or whose host is not UTF-8 (a label that is not panics).
 func (m *sideCallMetrics) host(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return otherHost
 	}
 	h := u.Host
+	if !utf8.ValidString(h) {
+		return otherHost
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.hosts[h] {
