@@ -38,13 +38,10 @@ type Tracing struct {
 }
 
 // NewTracing returns a Tracing that starts spans from tp and reads the W3C
-// trace context (traceparent, tracestate) and baggage from request
-// headers. The caller owns tp (and shuts it down).
+// trace context (traceparent, tracestate) from request headers. The caller
+// owns tp (and shuts it down).
 func NewTracing(tp trace.TracerProvider) *Tracing {
-	return &Tracing{
-		tracer: tp.Tracer(instrumentationName),
-		prop:   propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
-	}
+	return &Tracing{tracer: tp.Tracer(instrumentationName), prop: propagation.TraceContext{}}
 }
 
 // ErrTracingConfig is wrapped by TracingFromEnv's errors about the OTEL_*
