@@ -40,8 +40,9 @@ func (p projectResolver) Resolve(string, string) (flowengine.Runner, string, boo
 // receives.
 type sideServer struct {
 	*httptest.Server
-	mu   sync.Mutex
-	seen []string
+	mu     sync.Mutex
+	seen   []string
+	states []string // tracestate headers
 }
 
 func newSideServer(t *testing.T) *sideServer {
@@ -49,6 +50,7 @@ func newSideServer(t *testing.T) *sideServer {
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.seen = append(s.seen, r.Header.Get("traceparent"))
+		s.states = append(s.states, r.Header.Get("tracestate"))
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"name":"ann"}`)
@@ -152,7 +154,7 @@ func TestOpenTelemetryExchange(t *testing.T) {
 	})
 	c := envoyClient(t, srv)
 	resp, err := c.Do(context.Background(), &envoy.HTTPRequest{Method: "GET", Scheme: "http", Authority: "gw.local:8080", Path: "/user?x=1",
-		Headers: []envoy.Header{{Name: "traceparent", Value: "00-" + incomingTraceID + "-" + incomingSpanID + "-01"}, {Name: "user-agent", Value: "test/1"}}}, noUpstream(t))
+		Headers: []envoy.Header{{Name: "traceparent", Value: "00-" + incomingTraceID + "-" + incomingSpanID + "-01"}, {Name: "tracestate", Value: "vendor=abc"}, {Name: "user-agent", Value: "test/1"}}}, noUpstream(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +217,11 @@ func TestOpenTelemetryExchange(t *testing.T) {
 	if len(tps) != 1 || tps[0] != "00-"+incomingTraceID+"-"+call.SpanContext().SpanID().String()+"-01" {
 		t.Errorf("side target got traceparent %q, want the side-call span's in trace %s", tps, incomingTraceID)
 	}
+	side.mu.Lock()
+	if len(side.states) != 1 || side.states[0] != "vendor=abc" {
+		t.Errorf("side target got tracestate %q, want the incoming vendor=abc", side.states)
+	}
+	side.mu.Unlock()
 	host := strings.TrimPrefix(side.URL, "http://")
 	if n := histogramCount(t, reg, "flowproc_side_call_duration_seconds", map[string]string{"host": host, "status_class": "2xx"}); n != 1 {
 		t.Errorf("side call duration count = %d, want 1", n)
