@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
 // Errors a flow can see from the host besides flowengine.ErrBodyUnavailable.
@@ -140,6 +141,11 @@ type exchange struct {
 	outcome   string
 	status    int
 	errorCode string
+
+	// observability (otel.go, stepmetrics.go)
+	octx  upstream.ObservedContext
+	otel  *exchangeSpan
+	steps stepObserver
 }
 
 // newExchange starts the receive pump for stream.
@@ -153,6 +159,8 @@ func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *e
 	}
 	x.resp.response = true
 	x.ctx, x.cancel = context.WithCancel(stream.Context())
+	x.octx = upstream.ObservedContext{Context: x.ctx, Observer: s.sideCalls}
+	x.ctx = &x.octx
 	if s.maxMessageTimeout > 0 {
 		deadline, _ := x.ctx.Deadline()
 		x.wd = newWatchdog(s, stream, deadline)

@@ -127,6 +127,7 @@ func (x *exchange) setup(h *extprocv3.HttpHeaders, pc *extprocv3.ProtocolConfigu
 // run calls the runner, recovering a panic (the engine recovers its own;
 // this guards the server against any runner).
 func (x *exchange) run(runner flowengine.Runner) (o *flowengine.Outcome, p any, stack []byte) {
+	x.observeRun()
 	defer func() {
 		if r := recover(); r != nil {
 			p, stack = r, debug.Stack()
@@ -300,6 +301,7 @@ func (x *exchange) record() {
 	m.exchanges.WithLabelValues(x.project, flow, outcome).Inc()
 	m.countProjectError(x.project, x.status, x.completed,
 		x.errorCode != "" || errCode != "" || outcome == outcomeError || outcome == outcomePanic)
+	x.endSpan(outcome)
 
 	ctx := context.Background()
 	if !x.s.log.Enabled(ctx, slog.LevelInfo) {

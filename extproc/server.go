@@ -111,6 +111,12 @@ type Options struct {
 	// ReadyWhen is the readiness rule once the projects' states are known
 	// (SetProjects): ReadyAll (default) or ReadyAny.
 	ReadyWhen ReadyRule
+	// OTel, when non-nil, traces exchanges with OpenTelemetry (see
+	// OTelFromEnv). Nil is off and costs nothing.
+	OTel *OTel
+	// StepMetrics times every flow step of every exchange for
+	// flowproc_step_duration_seconds (docs/server.md: it has a cost).
+	StepMetrics bool
 }
 
 // Server is the ext_proc server. Create it with New, register it on a
@@ -138,6 +144,12 @@ type Server struct {
 
 	registered atomic.Bool
 	draining   atomic.Bool
+
+	// observability (otel.go, stepmetrics.go)
+	otel        *OTel
+	stepMetrics bool
+	sideCalls   *sideCallMetrics
+	stepHist    *prometheus.HistogramVec
 
 	// post-response hooks in flight (after.go)
 	hooks     sync.WaitGroup
@@ -180,6 +192,7 @@ func New(opts Options) *Server {
 		s.maxReply = int(s.bodyLimit + messageHeadroom)
 	}
 	s.metrics = newMetrics(s.reg, s)
+	s.newObservability(opts)
 	if opts.MaxMessageTimeout >= time.Millisecond {
 		mt := opts.MessageTimeout
 		if mt <= 0 {

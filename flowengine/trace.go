@@ -59,6 +59,10 @@ type Event struct {
 	// position as "file:line:col" (empty when unknown).
 	Step string
 	At   string
+	// Type is the step's kind, a bounded set fit for metric labels: the
+	// action name for FLAT (e.g. "request", "set-env"), the policy type for
+	// Apigee (e.g. "AssignMessage"; Step is then the policy's name).
+	Type string
 	// Cond is the source of the step's condition ("" when it has none) and
 	// CondResult its value; a step whose condition was false did not run.
 	Cond       string

@@ -1,10 +1,9 @@
 package flowengine
 
-// MultiTracer returns a Tracer that hands every event to a and then to b.
-// A nil argument is left out: MultiTracer(nil, b) is b itself, so hosts
-// that add a tracer of their own (the trace hub, OpenTelemetry, `dev
-// -trace`) next to one already set pay nothing extra when the other is
-// absent. Both nil gives nil.
+// MultiTracer returns a Tracer that hands every event to a, then to b. It
+// is nil-safe: when one of them is nil it returns the other (nil when both
+// are), so a host that combines an optional trace session with an optional
+// OpenTelemetry tracer pays nothing for the one that is off.
 func MultiTracer(a, b Tracer) Tracer {
 	switch {
 	case a == nil:
@@ -15,8 +14,10 @@ func MultiTracer(a, b Tracer) Tracer {
 	return multiTracer{a, b}
 }
 
+// multiTracer is two tracers in order.
 type multiTracer struct{ a, b Tracer }
 
+// TraceEvent implements Tracer.
 func (m multiTracer) TraceEvent(e Event) {
 	m.a.TraceEvent(e)
 	m.b.TraceEvent(e)

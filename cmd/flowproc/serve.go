@@ -93,6 +93,9 @@ type serveConfig struct {
 	// netConfig are the gRPC serving limits, the stream wait timeout,
 	// reflection, the readiness rule and TLS reloading (serve_net.go).
 	netConfig
+	// StepMetrics times every flow step for flowproc_step_duration_seconds
+	// (off by default: it costs per step; docs/server.md).
+	StepMetrics bool `json:"stepMetrics"`
 }
 
 // tlsFiles are PEM file paths.
@@ -197,10 +200,11 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	fs.SetOutput(stderr)
 	var fl serveConfig
 	def := defaultServeConfig()
-	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store, api, apiTLS{cert,key,clientCA}, apiTokenFile, traceMaskHeaders, traceMaxSessions, traceUI, maxConcurrentStreams, maxConnectionIdle, maxConnectionAge, maxConnectionAgeGrace, keepaliveTime, keepaliveTimeout, streamWaitTimeout, reflection, readyWhen, tlsReloadInterval)")
+	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store, api, apiTLS{cert,key,clientCA}, apiTokenFile, traceMaskHeaders, traceMaxSessions, traceUI, maxConcurrentStreams, maxConnectionIdle, maxConnectionAge, maxConnectionAgeGrace, keepaliveTime, keepaliveTimeout, streamWaitTimeout, reflection, readyWhen, tlsReloadInterval, stepMetrics)")
 	fs.BoolVar(&fl.Watch, "watch", def.Watch, "reload the projects when a file under their directories changes (SIGHUP always reloads)")
 	fs.BoolVar(&fl.TraceUI, "trace-ui", def.TraceUI, "serve the trace web page at /trace/ on the admin listener (docs/trace.md)")
 	fs.BoolVar(&fl.netConfig.Reflection, "reflection", def.netConfig.Reflection, "register gRPC server reflection (off: it lists every service to anyone who connects)")
+	fs.BoolVar(&fl.StepMetrics, "step-metrics", def.StepMetrics, "time every flow step for flowproc_step_duration_seconds (costs per step)")
 	bind := []struct {
 		name, usage string
 		dst         func(*serveConfig) *string
@@ -272,6 +276,9 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	}
 	if set["reflection"] {
 		cfg.netConfig.Reflection = fl.netConfig.Reflection
+	}
+	if set["step-metrics"] {
+		cfg.StepMetrics = fl.StepMetrics
 	}
 	if fs.NArg() > 0 {
 		cfg.Projects = fs.Args()
@@ -367,13 +374,19 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 // serve runs the gRPC and admin servers until ctx ends, then drains.
 func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog.Logger, stdout io.Writer) error {
+	otel, err := extproc.OTelFromEnv(ctx)
+	if err != nil {
+		return err
+	}
+	defer flushOTel(ctx, otel, logger)
 	api, err := newAPIStack(st.apiOptions(), registryOf(res))
 	if err != nil {
 		return err
 	}
 	srv := extproc.New(extproc.Options{Resolver: res, Logger: logger, BodyLimit: st.bodyLimit, MaxReplyBytes: int(st.maxReply),
 		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter,
-		Tracing: api.tracing(), Limits: st.net.limits, StreamWaitTimeout: st.net.wait, Reflection: st.net.reflection, ReadyWhen: st.net.ready})
+		Tracing: api.tracing(), Limits: st.net.limits, StreamWaitTimeout: st.net.wait, Reflection: st.net.reflection, ReadyWhen: st.net.ready,
+		OTel: otel, StepMetrics: st.StepMetrics})
 	if st.net.attach != nil {
 		st.net.attach(srv)
 	}
@@ -419,7 +432,7 @@ func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog
 	fmt.Fprintf(stdout, "flowproc %s: ext_proc gRPC on %s (%s), %s; Envoy connects as configured in envoy/envoy.yaml\n",
 		version, lis.Addr(), security, adminLine)
 	logger.Info("serving", "listen", lis.Addr().String(), "security", security, "admin", adminAddr,
-		"bodyLimit", st.bodyLimit, "shutdownGrace", st.grace.String())
+		"bodyLimit", st.bodyLimit, "shutdownGrace", st.grace.String(), "openTelemetry", otel != nil, "stepMetrics", st.StepMetrics)
 
 	err = srv.Serve(ctx, g, lis, st.grace)
 	if errors.Is(err, context.DeadlineExceeded) {

@@ -43,7 +43,7 @@ func TestParseServeArgs(t *testing.T) {
 	}{
 		{name: "defaults", check: func(t *testing.T, st *settings) {
 			if st.Listen != ":50051" || st.Admin != "127.0.0.1:9090" || st.bodyLimit != 1<<20 || st.grace != 15*time.Second ||
-				st.level.String() != "INFO" || st.tls != nil || len(st.Projects) != 0 || st.Watch {
+				st.level.String() != "INFO" || st.tls != nil || len(st.Projects) != 0 || st.Watch || st.StepMetrics {
 				t.Errorf("defaults = %+v", st)
 			}
 		}},
@@ -73,6 +73,16 @@ func TestParseServeArgs(t *testing.T) {
 		{name: "-watch=false overrides the file", args: []string{"-config", watching, "-watch=false"}, check: func(t *testing.T, st *settings) {
 			if st.Watch {
 				t.Error("-watch=false did not override the file")
+			}
+		}},
+		{name: "step metrics are off by default, on with -step-metrics", args: []string{"-step-metrics"}, check: func(t *testing.T, st *settings) {
+			if !st.StepMetrics {
+				t.Error("-step-metrics did not turn step metrics on")
+			}
+		}},
+		{name: "step metrics from the config file", args: []string{"-config", write("steps.yaml", "stepMetrics: true\n")}, check: func(t *testing.T, st *settings) {
+			if !st.StepMetrics {
+				t.Error("stepMetrics: true in the file did not turn step metrics on")
 			}
 		}},
 		{name: "message timeouts default to the shipped Envoy configs'", check: func(t *testing.T, st *settings) {

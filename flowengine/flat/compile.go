@@ -124,7 +124,7 @@ func (c *compiler) block(f *Flow, els []*xmlsrc.Element) []step {
 
 // step compiles one element.
 func (c *compiler) step(f *Flow, e *xmlsrc.Element) (step, bool) {
-	st := step{Name: e.Name, At: runtime.Pos{File: f.File, Line: e.Line, Col: e.Col}}
+	st := step{Name: e.Name, Type: e.Name, At: runtime.Pos{File: f.File, Line: e.Line, Col: e.Col}}
 	spec, ok := actions[e.Name]
 	if !ok {
 		c.errf(f, e.Line, e.Col, diag.UnknownAction, "unknown action <%s>%s", e.Name, suggest(e.Name))

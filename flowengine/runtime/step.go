@@ -63,6 +63,9 @@ func (p Pos) String() string {
 type Step[S any] struct {
 	// Name is the action's or policy's name (for traces).
 	Name string
+	// Type is the step's kind for traces and metrics (Event.Type): the
+	// action name for FLAT, the policy type for Apigee. Empty means Name.
+	Type string
 	At   Pos
 	// Cond, when non-nil, must be true for the step to run.
 	Cond Cond[S]

@@ -19,7 +19,10 @@ type traceState struct {
 // variables written and the error.
 func runTraced[S State](s S, x *Exchange, flow string, st *Step[S]) (Ctrl, error) {
 	ev := flowengine.Event{Kind: flowengine.StepEvent, Seq: x.tr.seq, Depth: x.tr.depth, Flow: flow,
-		Step: st.Name, At: st.At.String(), Start: time.Now()}
+		Step: st.Name, Type: st.Type, At: st.At.String(), Start: time.Now()}
+	if ev.Type == "" {
+		ev.Type = st.Name
+	}
 	x.tr.seq++
 	outer, outerCond, outerOK := x.tr.vars, x.tr.cond, x.tr.ok
 	x.tr.vars, x.tr.cond = nil, ""

@@ -83,34 +83,53 @@ func (h *HTTP) Defaults() Defaults { return h.defaults }
 // CloseIdleConnections closes idle connections of all shared transports.
 func (h *HTTP) CloseIdleConnections() { h.transports.closeIdle() }
 
-// Do performs one call. It returns promptly when ctx is cancelled.
+// Do performs one call. It returns promptly when ctx is cancelled. When
+// ctx carries an OpenTelemetry span the call gets a client span and sends
+// traceparent; when it carries an Observer (ObservedContext) the call is
+// reported to it.
 func (h *HTTP) Do(ctx context.Context, c *Call) (*Result, error) {
 	if c == nil {
 		return nil, ErrNilCall
 	}
+	obs := observerFrom(ctx)
+	if obs == nil {
+		return h.do(ctx, c), nil
+	}
+	start := time.Now()
+	r := h.do(ctx, c)
+	obs.ObserveCall(c, r, time.Since(start))
+	return r, nil
+}
+
+// do is Do for a non-nil call.
+func (h *HTTP) do(ctx context.Context, c *Call) (r *Result) {
 	if err := ctx.Err(); err != nil {
 		kind := KindCanceled
 		if errors.Is(err, context.DeadlineExceeded) {
 			kind = KindTimeout
 		}
-		return failed(c, kind, err.Error()), nil
+		return failed(c, kind, err.Error())
 	}
 	req, e := h.buildRequest(c)
 	if e != nil {
-		return &Result{ID: c.ID, URL: redactURL(c.URL), Err: e}, nil
+		return &Result{ID: c.ID, URL: redactURL(c.URL), Err: e}
+	}
+	ctx, sp := startCallSpan(ctx, c, req)
+	if sp != nil {
+		defer func() { endCallSpan(sp, r) }()
 	}
 	tr, e := h.transports.get(c, dialAddr(req))
 	if e != nil {
-		return &Result{ID: c.ID, URL: redactURL(c.URL), Err: e}, nil
+		return &Result{ID: c.ID, URL: redactURL(c.URL), Err: e}
 	}
 	if h.cache != nil && c.Cache.enabled() && req.Method == http.MethodGet && req.ContentLength == 0 {
-		return h.cached(ctx, c, req, tr), nil
+		return h.cached(ctx, c, req, tr)
 	}
-	r := h.send(ctx, c, req, tr)
+	r = h.send(ctx, c, req, tr)
 	if h.cache != nil && !r.Failed() && r.Status < 400 && unsafeMethod(req.Method) {
 		h.invalidate(ctx, c, req, r)
 	}
-	return r, nil
+	return r
 }
 
 // send performs the network exchange for an already built request.

@@ -381,7 +381,7 @@ func (c *Compiler) steps(file string, in []bundle.Step, pols map[string]*compile
 		if cp == nil {
 			continue // reported by the bundle loader or the policy compiler
 		}
-		st := runtime.Step[*Run]{Name: s.Policy, At: runtime.Pos{File: c.Prefix + file, Line: s.Line, Col: s.Col}, Act: policyStep{cp}}
+		st := runtime.Step[*Run]{Name: s.Policy, Type: cp.typ, At: runtime.Pos{File: c.Prefix + file, Line: s.Line, Col: s.Col}, Act: policyStep{cp}}
 		if s.Condition != "" {
 			c.file = file
 			if e := c.Cond(&bundle.Node{Line: s.Line, Col: s.Col}, s.Condition); e != nil {
