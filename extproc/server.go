@@ -168,11 +168,12 @@ func New(opts Options) *Server {
 // idle connections instead of closing them with "too_many_pings".
 func (s *Server) GRPCOptions() []grpc.ServerOption {
 	n := int(s.bodyLimit + messageHeadroom)
-	return []grpc.ServerOption{
+	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(n),
 		grpc.MaxSendMsgSize(n),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 	}
+	return append(opts, transportOptions()...) // grpcopts.go
 }
 
 // Register registers the ext_proc service, gRPC health (services "" and
