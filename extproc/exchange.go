@@ -447,7 +447,7 @@ func (x *exchange) onResponseHeaders(h *extprocv3.HttpHeaders, details string) e
 func (x *exchange) passThroughOwed(d *direction) error {
 	if d.bodyOwed {
 		d.bodyOwed = false
-		if err := x.send(bodyReply(d.response, &extprocv3.CommonResponse{})); err != nil {
+		if err := x.send(bodyReply(d.response, nil)); err != nil {
 			return err
 		}
 	}
@@ -471,7 +471,7 @@ func (x *exchange) passThroughBody(d *direction, c chunk) *extprocv3.ProcessingR
 	if d.mode == modeFDS {
 		return bodyReply(d.response, &extprocv3.CommonResponse{BodyMutation: streamedBody(c.data, c.eos)})
 	}
-	return bodyReply(d.response, &extprocv3.CommonResponse{})
+	return bodyReply(d.response, nil)
 }
 
 // onBody handles a body message for d. handled is true when it was answered
@@ -561,7 +561,7 @@ func (x *exchange) readBody(ctx context.Context, d *direction) ([]byte, error) {
 					override.RequestBodyMode = modeBuffered
 				}
 			}
-			if err := x.send(headersReply(d.response, &extprocv3.CommonResponse{}, override)); err != nil {
+			if err := x.send(continueHeaders(d.response, nil, false, override)); err != nil {
 				return nil, fmt.Errorf("ask Envoy for the %s body: %w", d.name(), err)
 			}
 			x.observe(d.headersPhase(), d.since)
@@ -707,10 +707,13 @@ func (x *exchange) release(d *direction, hm *extprocv3.HeaderMutation, body []by
 	held = true
 	switch {
 	case d.headersOwed && d.bodyStreams():
-		if err = x.send(headersReply(d.response, &extprocv3.CommonResponse{HeaderMutation: hm, ClearRouteCache: clear}, nil)); err == nil {
+		if err = x.send(continueHeaders(d.response, hm, clear, nil)); err == nil {
 			x.observe(d.headersPhase(), d.since)
 			err = x.replyHeld(d, body, replace)
 		}
+	case d.headersOwed && !replace:
+		err = x.send(continueHeaders(d.response, hm, clear, nil))
+		x.observe(d.headersPhase(), d.since)
 	case d.headersOwed:
 		err = x.send(headersReply(d.response, replaceInHeaders(hm, body, replace, clear), nil))
 		x.observe(d.headersPhase(), d.since)

@@ -34,20 +34,29 @@ func headerOption(name, value string, appendValue bool) *corev3.HeaderValueOptio
 	}
 }
 
-// optionBatch allocates the HeaderValueOptions of one mutation in three
-// blocks (options, values, raw bytes) instead of three allocations per
-// header. The messages are written once and never copied afterwards.
+// option is one set_headers entry with the HeaderValue it points to, so
+// that the two are one allocation.
+type option struct {
+	opt corev3.HeaderValueOption
+	val corev3.HeaderValue
+}
+
+// optionBatch allocates the HeaderValueOptions of one mutation in two
+// blocks (options with their values, raw bytes) instead of three
+// allocations per header. The messages are written once and never copied
+// afterwards.
 type optionBatch struct {
-	opts []corev3.HeaderValueOption
-	vals []corev3.HeaderValue
+	opts []option
 	raw  []byte
 }
 
-func newOptionBatch(n, bytes int) *optionBatch {
-	return &optionBatch{
-		opts: make([]corev3.HeaderValueOption, 0, n),
-		vals: make([]corev3.HeaderValue, 0, n),
-		raw:  make([]byte, 0, bytes),
+// init sizes the batch for n options with bytes of values in all.
+func (b *optionBatch) init(n, bytes int) {
+	if n > 0 {
+		b.opts = make([]option, 0, n)
+	}
+	if bytes > 0 {
+		b.raw = make([]byte, 0, bytes)
 	}
 }
 
@@ -63,9 +72,51 @@ func (b *optionBatch) add(name, value string, appendValue bool) *corev3.HeaderVa
 	}
 	start := len(b.raw)
 	b.raw = append(b.raw, value...)
-	b.vals = append(b.vals, corev3.HeaderValue{Key: lower(name), RawValue: b.raw[start:len(b.raw):len(b.raw)]})
-	b.opts = append(b.opts, corev3.HeaderValueOption{Header: &b.vals[len(b.vals)-1], Append: a})
-	return &b.opts[len(b.opts)-1]
+	b.opts = append(b.opts, option{})
+	o := &b.opts[len(b.opts)-1]
+	o.val.Key, o.val.RawValue = lower(name), b.raw[start:len(b.raw):len(b.raw)]
+	o.opt.Header, o.opt.Append = &o.val, a
+	return &o.opt
+}
+
+// inlineSets and inlineRemoves are how many set_headers entries (one more
+// than the mutation's own, for a content-length added later) and
+// remove_headers names a mutationBlock holds without another allocation.
+const (
+	inlineSets    = 8
+	inlineRemoves = 2
+)
+
+// mutationBlock is a HeaderMutation allocated together with its batch and
+// the backing arrays of its usual-sized lists: a reply's header mutation is
+// three allocations (block, options, raw values) instead of seven.
+type mutationBlock struct {
+	hm      extprocv3.HeaderMutation
+	batch   optionBatch
+	sets    [inlineSets]*corev3.HeaderValueOption
+	removes [inlineRemoves]string
+}
+
+// newMutation returns a HeaderMutation with room for n set_headers entries
+// (plus one) whose values take bytes in all, and k remove_headers names.
+func newMutation(n, bytes, k int) (*extprocv3.HeaderMutation, *optionBatch) {
+	m := &mutationBlock{}
+	switch {
+	case n == 0:
+	case n < inlineSets:
+		m.hm.SetHeaders = m.sets[:0]
+	default:
+		m.hm.SetHeaders = make([]*corev3.HeaderValueOption, 0, n+1)
+	}
+	switch {
+	case k == 0:
+	case k <= inlineRemoves:
+		m.hm.RemoveHeaders = m.removes[:0]
+	default:
+		m.hm.RemoveHeaders = make([]string, 0, k)
+	}
+	m.batch.init(n, bytes)
+	return &m.hm, &m.batch
 }
 
 // lower lower-cases ASCII header names without allocating when the name is
@@ -105,10 +156,6 @@ func requestMutation(f *flowengine.Mutation, replaceBody bool, scheme string, re
 	if n == 0 && len(f.RemoveHeaders) == 0 && !removeScheme {
 		return nil
 	}
-	hm := &extprocv3.HeaderMutation{}
-	if n > 0 {
-		hm.SetHeaders = make([]*corev3.HeaderValueOption, 0, n+1)
-	}
 	size := len(f.Path) + len(f.Authority) + len(scheme)
 	for _, h := range f.SetHeaders {
 		size += len(h.Value)
@@ -116,7 +163,11 @@ func requestMutation(f *flowengine.Mutation, replaceBody bool, scheme string, re
 	for _, h := range f.AddHeaders {
 		size += len(h.Value)
 	}
-	b := newOptionBatch(n, size)
+	k := len(f.RemoveHeaders)
+	if removeScheme {
+		k++
+	}
+	hm, b := newMutation(n, size, k)
 	if f.Path != "" {
 		hm.SetHeaders = append(hm.SetHeaders, b.add(":path", f.Path, false))
 	}
@@ -138,18 +189,11 @@ func requestMutation(f *flowengine.Mutation, replaceBody bool, scheme string, re
 		}
 		hm.SetHeaders = append(hm.SetHeaders, b.add(h.Name, h.Value, true))
 	}
-	if len(f.RemoveHeaders) > 0 || removeScheme {
-		k := len(f.RemoveHeaders)
-		if removeScheme {
-			k++
-		}
-		hm.RemoveHeaders = make([]string, 0, k)
-		for _, name := range f.RemoveHeaders {
-			hm.RemoveHeaders = append(hm.RemoveHeaders, lower(name))
-		}
-		if removeScheme {
-			hm.RemoveHeaders = append(hm.RemoveHeaders, UpstreamSchemeHeader)
-		}
+	for _, name := range f.RemoveHeaders {
+		hm.RemoveHeaders = append(hm.RemoveHeaders, lower(name))
+	}
+	if removeScheme {
+		hm.RemoveHeaders = append(hm.RemoveHeaders, UpstreamSchemeHeader)
 	}
 	return hm
 }
@@ -165,10 +209,6 @@ func responseMutation(o *flowengine.Outcome, replaceBody bool) *extprocv3.Header
 	if n == 0 && len(o.RemoveHeaders) == 0 {
 		return nil
 	}
-	hm := &extprocv3.HeaderMutation{}
-	if n > 0 {
-		hm.SetHeaders = make([]*corev3.HeaderValueOption, 0, n+1)
-	}
 	size := 3
 	for _, h := range o.SetHeaders {
 		size += len(h.Value)
@@ -176,7 +216,7 @@ func responseMutation(o *flowengine.Outcome, replaceBody bool) *extprocv3.Header
 	for _, h := range o.AddHeaders {
 		size += len(h.Value)
 	}
-	b := newOptionBatch(n, size)
+	hm, b := newMutation(n, size, len(o.RemoveHeaders))
 	if o.Status != 0 {
 		hm.SetHeaders = append(hm.SetHeaders, b.add(":status", strconv.Itoa(o.Status), false))
 	}
@@ -192,11 +232,8 @@ func responseMutation(o *flowengine.Outcome, replaceBody bool) *extprocv3.Header
 		}
 		hm.SetHeaders = append(hm.SetHeaders, b.add(h.Name, h.Value, true))
 	}
-	if len(o.RemoveHeaders) > 0 {
-		hm.RemoveHeaders = make([]string, len(o.RemoveHeaders))
-		for i, name := range o.RemoveHeaders {
-			hm.RemoveHeaders[i] = lower(name)
-		}
+	for _, name := range o.RemoveHeaders {
+		hm.RemoveHeaders = append(hm.RemoveHeaders, lower(name))
 	}
 	return hm
 }
@@ -242,22 +279,73 @@ func streamedBody(b []byte, eos bool) *extprocv3.BodyMutation {
 	}}
 }
 
-// headersReply is a HeadersResponse for the request or response direction.
-func headersReply(resp bool, c *extprocv3.CommonResponse, override *procmodev3.ProcessingMode) *extprocv3.ProcessingResponse {
-	hr := &extprocv3.HeadersResponse{Response: c}
-	if resp {
-		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseHeaders{ResponseHeaders: hr}, ModeOverride: override}
-	}
-	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestHeaders{RequestHeaders: hr}, ModeOverride: override}
+// headersBlock is a HeadersResponse reply in one allocation.
+type headersBlock struct {
+	pr  extprocv3.ProcessingResponse
+	req extprocv3.ProcessingResponse_RequestHeaders
+	rsp extprocv3.ProcessingResponse_ResponseHeaders
+	hr  extprocv3.HeadersResponse
+	c   extprocv3.CommonResponse
 }
 
-// bodyReply is a BodyResponse for the request or response direction.
-func bodyReply(resp bool, c *extprocv3.CommonResponse) *extprocv3.ProcessingResponse {
-	br := &extprocv3.BodyResponse{Response: c}
+// continueHeaders is the CONTINUE HeadersResponse carrying hm (nil for
+// none) and clear_route_cache, with the CommonResponse in the same
+// allocation as the rest of the reply.
+func continueHeaders(resp bool, hm *extprocv3.HeaderMutation, clear bool, override *procmodev3.ProcessingMode) *extprocv3.ProcessingResponse {
+	r, b := newHeadersReply(resp, override)
+	b.c.HeaderMutation, b.c.ClearRouteCache = hm, clear
+	b.hr.Response = &b.c
+	return r
+}
+
+// headersReply is a HeadersResponse for the request or response direction.
+func headersReply(resp bool, c *extprocv3.CommonResponse, override *procmodev3.ProcessingMode) *extprocv3.ProcessingResponse {
+	r, b := newHeadersReply(resp, override)
+	b.hr.Response = c
+	return r
+}
+
+// newHeadersReply allocates a HeadersResponse reply whose CommonResponse
+// is still to be set.
+func newHeadersReply(resp bool, override *procmodev3.ProcessingMode) (*extprocv3.ProcessingResponse, *headersBlock) {
+	b := &headersBlock{}
+	b.pr.ModeOverride = override
 	if resp {
-		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseBody{ResponseBody: br}}
+		b.rsp.ResponseHeaders = &b.hr
+		b.pr.Response = &b.rsp
+	} else {
+		b.req.RequestHeaders = &b.hr
+		b.pr.Response = &b.req
 	}
-	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestBody{RequestBody: br}}
+	return &b.pr, b
+}
+
+// bodyBlock is a BodyResponse reply in one allocation.
+type bodyBlock struct {
+	pr  extprocv3.ProcessingResponse
+	req extprocv3.ProcessingResponse_RequestBody
+	rsp extprocv3.ProcessingResponse_ResponseBody
+	br  extprocv3.BodyResponse
+	c   extprocv3.CommonResponse
+}
+
+// bodyReply is a BodyResponse for the request or response direction; a nil
+// c is an empty CommonResponse (CONTINUE, unchanged), allocated with the
+// reply.
+func bodyReply(resp bool, c *extprocv3.CommonResponse) *extprocv3.ProcessingResponse {
+	b := &bodyBlock{}
+	if c == nil {
+		c = &b.c
+	}
+	b.br.Response = c
+	if resp {
+		b.rsp.ResponseBody = &b.br
+		b.pr.Response = &b.rsp
+	} else {
+		b.req.RequestBody = &b.br
+		b.pr.Response = &b.req
+	}
+	return &b.pr
 }
 
 // trailersReply is an empty TrailersResponse for the request or response
@@ -269,19 +357,25 @@ func trailersReply(resp bool) *extprocv3.ProcessingResponse {
 	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestTrailers{RequestTrailers: &extprocv3.TrailersResponse{}}}
 }
 
+// immediateBlock is an ImmediateResponse reply in one allocation.
+type immediateBlock struct {
+	pr     extprocv3.ProcessingResponse
+	w      extprocv3.ProcessingResponse_ImmediateResponse
+	ir     extprocv3.ImmediateResponse
+	status typev3.HttpStatus
+}
+
 // immediateReply builds an ImmediateResponse. Envoy uses 200 for a missing
 // status or one below 200 (Envoy's ext_proc: an ImmediateResponse status below 200 is sent as 200); status 0 is sent as 200.
 func immediateReply(status int, set, add []flowengine.Header, body []byte, details string) *extprocv3.ProcessingResponse {
 	if status == 0 {
 		status = 200
 	}
-	ir := &extprocv3.ImmediateResponse{
-		Status:  &typev3.HttpStatus{Code: typev3.StatusCode(status)},
-		Body:    body,
-		Details: details,
-	}
+	blk := &immediateBlock{}
+	blk.status.Code = typev3.StatusCode(status)
+	ir := &blk.ir
+	ir.Status, ir.Body, ir.Details = &blk.status, body, details
 	if len(set)+len(add) > 0 {
-		hm := &extprocv3.HeaderMutation{SetHeaders: make([]*corev3.HeaderValueOption, 0, len(set)+len(add))}
 		size := 0
 		for _, h := range set {
 			size += len(h.Value)
@@ -289,7 +383,7 @@ func immediateReply(status int, set, add []flowengine.Header, body []byte, detai
 		for _, h := range add {
 			size += len(h.Value)
 		}
-		b := newOptionBatch(len(set)+len(add), size)
+		hm, b := newMutation(len(set)+len(add), size, 0)
 		for _, h := range set {
 			hm.SetHeaders = append(hm.SetHeaders, b.add(h.Name, h.Value, false))
 		}
@@ -298,7 +392,9 @@ func immediateReply(status int, set, add []flowengine.Header, body []byte, detai
 		}
 		ir.Headers = hm
 	}
-	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ImmediateResponse{ImmediateResponse: ir}}
+	blk.w.ImmediateResponse = ir
+	blk.pr.Response = &blk.w
+	return &blk.pr
 }
 
 // details sanitizes an ImmediateResponse details string the way Envoy would

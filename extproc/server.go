@@ -217,10 +217,11 @@ func New(opts Options) *Server {
 // of Options.Limits (limitOptions).
 func (s *Server) GRPCOptions() []grpc.ServerOption {
 	n := int(s.bodyLimit + messageHeadroom)
-	return append([]grpc.ServerOption{
+	opts := append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(n),
 		grpc.MaxSendMsgSize(n),
 	}, s.limitOptions()...)
+	return append(opts, transportOptions()...) // grpcopts.go
 }
 
 // Register registers the ext_proc service, gRPC health (services "" and
