@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/budget"
 )
 
 // Errors a flow can see from the host besides flowengine.ErrBodyUnavailable.
@@ -82,6 +83,10 @@ type direction struct {
 	complete    bool   // the whole body has arrived
 	unavailable string // why the body cannot be had; "" when it can
 	tooLarge    bool
+	// body admission (admission.go): the budget reservation held for the
+	// body until the exchange ends, or the refusal
+	admitted, refused bool
+	reservation       budget.Reservation
 
 	since time.Time // arrival of the message whose reply is owed
 }
@@ -206,6 +211,7 @@ func (x *exchange) pump() {
 // close ends the run's context, stops the pump and detaches the watchdog.
 func (x *exchange) close() {
 	x.cancel()
+	x.releaseBodies()
 	close(x.done)
 	if x.wd != nil {
 		x.wd.release()
@@ -489,11 +495,17 @@ func (x *exchange) readBody(ctx context.Context, d *direction) ([]byte, error) {
 	if !d.complete && d.eos {
 		d.complete = true
 	}
+	if !d.tooLarge && !d.eos {
+		if err := x.admit(d); err != nil {
+			return nil, err
+		}
+	}
 	for {
 		switch {
 		case d.tooLarge:
 			return nil, fmt.Errorf("%s body over %d bytes: %w", d.name(), x.s.bodyLimit, ErrBodyTooLarge)
 		case d.complete:
+			x.admittedBody(d)
 			return d.bytes(), nil
 		case d.unavailable != "":
 			x.bodyUnavailable(d)

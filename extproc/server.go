@@ -35,6 +35,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/budget"
 )
 
 const (
@@ -92,6 +93,14 @@ type Options struct {
 	// OverrideAfter is the fraction of MessageTimeout (in (0, 1)) after
 	// which the override is sent; default DefaultOverrideAfter.
 	OverrideAfter float64
+	// BodyBudget, when set, is the server-wide budget every body read
+	// reserves its estimated peak cost from (admission.go): size ×
+	// BodyCostFactor. A read the budget cannot hold now is refused and the
+	// exchange answered 503 (code CodeBodyBudget). Nil admits every body.
+	BodyBudget *budget.Bytes
+	// BodyCostFactor is the estimated peak heap cost of a body byte
+	// (default budget.BodyCostFactor).
+	BodyCostFactor float64
 }
 
 // Server is the ext_proc server. Create it with New, register it on a
@@ -114,6 +123,10 @@ type Server struct {
 
 	registered atomic.Bool
 	draining   atomic.Bool
+
+	// body admission (admission.go); bodyBudget nil admits everything
+	bodyBudget *budget.Bytes
+	costFactor float64
 
 	// post-response hooks in flight (after.go)
 	hooks     sync.WaitGroup
@@ -144,6 +157,13 @@ func New(opts Options) *Server {
 		s.maxReply = int(s.bodyLimit + messageHeadroom)
 	}
 	s.metrics = newMetrics(s.reg)
+	s.bodyBudget, s.costFactor = opts.BodyBudget, opts.BodyCostFactor
+	if s.costFactor <= 0 {
+		s.costFactor = budget.BodyCostFactor
+	}
+	if s.bodyBudget != nil {
+		registerBudgetMetrics(s.reg, s.bodyBudget)
+	}
 	if opts.MaxMessageTimeout >= time.Millisecond {
 		mt := opts.MessageTimeout
 		if mt <= 0 {

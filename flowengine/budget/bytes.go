@@ -11,9 +11,9 @@ import (
 // gRPC receive buffer and the message's body field, 2×) plus the parsed
 // form. MeasureParseCost measured JSON parsed by flowengine/oxn at 21–22×
 // its size (allocated bytes, 4 KiB to 1 MiB documents of small objects,
-// 2026-12-05;
-// TestBodyCostFactorCoversJSON), so 26 covers it with a little slack. When the parse gets
-// cheaper, lower this constant: the test says by how much.
+// 2026-12-05, TestBodyCostFactorCoversJSON), so 26 covers it with a little
+// slack. When the parse gets cheaper, lower this constant: the test says
+// by how much.
 const BodyCostFactor = 26
 
 // Bytes is a budget of bytes shared by concurrent users, such as every
@@ -131,4 +131,16 @@ func MeasureParseCost(sample []byte, parse func([]byte) (any, error)) (allocated
 	ret := int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	size := float64(len(sample))
 	return float64(alloc) / size, float64(max(ret, 0)) / size, nil
+}
+
+// Shrink lowers the reservation to n bytes, giving the rest back (a
+// reservation made for an estimate, once the real size is known). It never
+// grows a reservation: n at or above Size does nothing.
+func (r *Reservation) Shrink(n int64) {
+	if r.b == nil || n >= r.n {
+		return
+	}
+	n = max(n, 0)
+	r.b.used.Add(n - r.n)
+	r.n = n
 }

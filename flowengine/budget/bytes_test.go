@@ -52,6 +52,16 @@ func TestReservationRelease(t *testing.T) {
 	if b.InUse() != 0 || r.Size() != 0 {
 		t.Fatalf("after Release: InUse %d, Size %d", b.InUse(), r.Size())
 	}
+	r2, _ := b.Reserve(60)
+	r2.Shrink(100) // never grows
+	r2.Shrink(25)
+	if b.InUse() != 25 || r2.Size() != 25 {
+		t.Fatalf("after Shrink(25): InUse %d, Size %d", b.InUse(), r2.Size())
+	}
+	r2.Release()
+	if b.InUse() != 0 {
+		t.Fatalf("after releasing a shrunk reservation: InUse %d", b.InUse())
+	}
 	if b.Peak() != 70 {
 		t.Errorf("Peak = %d, want 70", b.Peak())
 	}
