@@ -75,6 +75,13 @@ type serveConfig struct {
 	// OverrideAfter is the fraction of MessageTimeout a run may hold a
 	// reply before flowproc asks Envoy for more time (default 0.5).
 	OverrideAfter string `json:"overrideAfter"`
+	// MemoryLimit is the Go runtime's soft memory limit (a size, or "off");
+	// "" is GOMEMLIMIT if set, else 90% of the cgroup limit, else none
+	// (docs/server.md, Memory).
+	MemoryLimit string `json:"memoryLimit"`
+	// BodyBudget is the server-wide budget of estimated body cost (a size,
+	// or "off"); "" is half the memory limit, none without one.
+	BodyBudget string `json:"bodyBudget"`
 }
 
 // tlsFiles are PEM file paths.
@@ -100,6 +107,8 @@ type settings struct {
 	messageTimeout, maxMessageTimeout time.Duration
 	overrideAfter                     float64
 	tls                               *tls.Config
+	// memory (servemem.go): 0 = automatic, -1 = off
+	memoryLimit, bodyBudget int64
 }
 
 const serveUsage = `Usage: flowproc serve [flags] [DIR...]
@@ -176,7 +185,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	fs.SetOutput(stderr)
 	var fl serveConfig
 	def := defaultServeConfig()
-	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store)")
+	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store, memoryLimit, bodyBudget)")
 	fs.BoolVar(&fl.Watch, "watch", def.Watch, "reload the projects when a file under their directories changes (SIGHUP always reloads)")
 	bind := []struct {
 		name, usage string
@@ -195,6 +204,8 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 		{"message-timeout", "Envoy's ext_proc message_timeout (`duration`)", func(c *serveConfig) *string { return &c.MessageTimeout }},
 		{"max-message-timeout", "Envoy's max_message_timeout (`duration`): the override_message_timeout sent for slow flows; 0 disables overrides", func(c *serveConfig) *string { return &c.MaxMessageTimeout }},
 		{"override-after", "`fraction` of -message-timeout a flow may hold a reply before flowproc asks Envoy for more time", func(c *serveConfig) *string { return &c.OverrideAfter }},
+		{"memory-limit", "Go soft memory limit (`size`, or off; default GOMEMLIMIT, else 90% of the cgroup limit, else none)", func(c *serveConfig) *string { return &c.MemoryLimit }},
+		{"body-budget", "server-wide budget of estimated body cost (`size`, or off; default half the memory limit): reads beyond it are answered 503", func(c *serveConfig) *string { return &c.BodyBudget }},
 		{"store", "state store `URL`: memory:// (this process) or redis://host:port / rediss:// (shared by replicas)", func(c *serveConfig) *string { return &c.Store }},
 	}
 	for _, b := range bind {
@@ -245,6 +256,9 @@ func (c serveConfig) check() (*settings, error) {
 		if st.maxReply, err = parseSize(c.MaxReply); err != nil {
 			return nil, fmt.Errorf("max reply: %w", err)
 		}
+	}
+	if st.memoryLimit, st.bodyBudget, err = parseMemorySettings(c.MemoryLimit, c.BodyBudget); err != nil {
+		return nil, err
 	}
 	if st.grace, err = time.ParseDuration(c.ShutdownGrace); err != nil || st.grace < 0 {
 		return nil, fmt.Errorf("shutdown grace %q: want a duration such as 15s", c.ShutdownGrace)
@@ -315,8 +329,13 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 // serve runs the gRPC and admin servers until ctx ends, then drains.
 func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog.Logger, stdout io.Writer) error {
+	mem, err := applyMemorySettings(st, logger, stdout)
+	if err != nil {
+		return err
+	}
 	srv := extproc.New(extproc.Options{Resolver: res, Logger: logger, BodyLimit: st.bodyLimit, MaxReplyBytes: int(st.maxReply),
-		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter})
+		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter,
+		BodyBudget: mem.bodyBudget})
 	if err := frontends.RegisterMetrics(srv.Registry()); err != nil {
 		return fmt.Errorf("register front-end metrics: %w", err)
 	}
