@@ -258,3 +258,26 @@ func TestBodyAdmissionOff(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBodyAdmissionNoForwardAfterRefusal: a flow that ignores the refusal
+// and forwards anyway sends nothing upstream; the exchange is answered 503.
+func TestBodyAdmissionNoForwardAfterRefusal(t *testing.T) {
+	forwardErr := make(chan error, 1)
+	run := runnerFunc(func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
+		_, _ = h.RequestBody(ctx)
+		_, err := h.Forward(ctx, nil)
+		forwardErr <- err
+		return &flowengine.Outcome{Kind: flowengine.Forwarded}
+	})
+	ts, b := budgetServer(t, one(run), 10, 1000)
+	c := ts.open(t, "")
+	c.send(reqHeaders("POST", "/x", false, modes(none, none, false), "content-length", "500"))
+	c.expect(wantImmediate(503, jsonType, refusal503, "flowproc_demo"))
+	if err := c.end(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-forwardErr; !errors.Is(err, ErrBodyBudget) {
+		t.Errorf("Forward after the refusal: %v, want ErrBodyBudget", err)
+	}
+	waitInUse(t, b, 0)
+}

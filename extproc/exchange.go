@@ -624,6 +624,9 @@ func (x *exchange) Forward(ctx context.Context, f *flowengine.Mutation) (*flowen
 	if d.tooLarge {
 		return nil, fmt.Errorf("forward: request body over %d bytes: %w", x.s.bodyLimit, ErrBodyTooLarge)
 	}
+	if d.refused { // answered 503 by finish; nothing goes upstream
+		return nil, fmt.Errorf("forward: %w", ErrBodyBudget)
+	}
 	if !d.released && (d.awaitingBody || f.BodySet && d.bodyStreams() && !d.complete) {
 		// A BUFFERED body on its way must arrive before its reply; a
 		// streamed body is replaced whole, so collect it first.

@@ -96,7 +96,8 @@ func DetectMemoryLimit(explicit int64, env MemoryEnv) (MemoryLimit, error) {
 	if limit <= 0 {
 		return MemoryLimit{Source: SourceNone}, nil
 	}
-	return MemoryLimit{Bytes: int64(float64(limit) * CgroupFraction), Source: source, File: file, Container: limit}, nil
+	// at least a byte: a (nonsensical) 1-byte cgroup limit is still a limit
+	return MemoryLimit{Bytes: max(int64(float64(limit)*CgroupFraction), 1), Source: source, File: file, Container: limit}, nil
 }
 
 // ApplyMemoryLimit detects the limit in the process's environment and, when

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
@@ -197,7 +198,13 @@ func parseCounter(r io.Reader, name string) (int64, error) {
 			continue
 		}
 		f := strings.Fields(rest)
+		if len(f) == 0 {
+			return 0, fmt.Errorf("metric %s: no value", name)
+		}
 		v, err := strconv.ParseFloat(f[0], 64)
+		if err == nil && (v < 0 || v > math.MaxInt64 || v != v) {
+			err = fmt.Errorf("%v is not a byte count", v)
+		}
 		if err != nil {
 			return 0, fmt.Errorf("metric %s: %w", name, err)
 		}
