@@ -48,15 +48,19 @@ const benchUsage = `Usage: flowproc bench [flags] [DIR...]
 Drives an ext_proc server with the Envoy-faithful client (the processing
 mode of envoy/envoy.yaml unless -mode or -envoy-config say otherwise) and
 reports exchanges/s, exchange and per-message latency percentiles, errors,
-immediate responses and the server's CPU time per exchange. The upstream is
-in-process (a fixed response), so only ext_proc is measured.
+immediate responses, the server's CPU time per exchange, its peak RSS and
+its heap bytes allocated per exchange. The upstream is in-process (a fixed
+response), so only ext_proc is measured. It exits 1 when any exchange
+failed (client error or Envoy local reply).
 
 The server runs in a child process (this binary again), serving DIR... (the
-embedded example project when none), so its CPU time can be read from /proc
-apart from the load generator's. -target ADDR measures a running server
-instead (its CPU too when -pid is given). -baseline also runs the no-op
-ext_proc server (answers CONTINUE to everything) under the same load,
-alternating rounds, and prints flowproc/no-op ratios.
+embedded example project when none; -example apigee for the Apigee one), so
+its CPU time and memory can be read from /proc apart from the load
+generator's. -target ADDR measures any running ext_proc server instead (its
+CPU and RSS too when -pid is given, its allocations with -metrics).
+-baseline also runs the no-op ext_proc server (answers CONTINUE to
+everything) under the same load, alternating rounds, and prints
+flowproc/no-op ratios.
 
 -rate 0 (default) is saturation: -workers closed-loop workers. -rate N is an
 open-loop schedule of N exchanges/s; latency is measured from each
@@ -68,7 +72,9 @@ Examples:
   flowproc bench -baseline
   flowproc bench -baseline -rate 2000 -path /api/upstream/x
   flowproc bench -baseline -path /api/echo -body-size 1KiB -mode request_body=BUFFERED
-  flowproc bench -target 127.0.0.1:50051 -pid $(pgrep -n flowproc) -json
+  flowproc bench -target 127.0.0.1:50051 -pid $(pgrep -n flowproc) -metrics http://127.0.0.1:9090/metrics -json
+  flowproc bench -baseline -example apigee -path /v1/orders/42
+  flowproc bench -server-env GOGC=200 -server-env GOMEMLIMIT=256MiB -path /api/echo -body-size 4KiB -mode request_body=BUFFERED
 
 Flags:
 `
