@@ -12,7 +12,7 @@ import (
 
 // FS holds the example projects, one directory each.
 //
-//go:embed hello
+//go:embed hello apigee-hello
 var FS embed.FS
 
 // Default is the name of the project flowproc runs when given none.

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/budget"
 	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
@@ -83,6 +84,10 @@ type direction struct {
 	complete    bool   // the whole body has arrived
 	unavailable string // why the body cannot be had; "" when it can
 	tooLarge    bool
+	// body admission (admission.go): the budget reservation held for the
+	// body until the exchange ends, or the refusal
+	admitted, refused bool
+	reservation       budget.Reservation
 
 	since time.Time // arrival of the message whose reply is owed
 }
@@ -223,6 +228,7 @@ func (x *exchange) pump() {
 // close ends the run's context, stops the pump and detaches the watchdog.
 func (x *exchange) close() {
 	x.cancel()
+	x.releaseBodies()
 	close(x.done)
 	if x.wd != nil {
 		x.wd.release()
@@ -537,11 +543,17 @@ func (x *exchange) readBody(ctx context.Context, d *direction) ([]byte, error) {
 	if !d.complete && d.eos {
 		d.complete = true
 	}
+	if !d.tooLarge && !d.eos {
+		if err := x.admit(d); err != nil {
+			return nil, err
+		}
+	}
 	for {
 		switch {
 		case d.tooLarge:
 			return nil, fmt.Errorf("%s body over %d bytes: %w", d.name(), x.s.bodyLimit, ErrBodyTooLarge)
 		case d.complete:
+			x.admittedBody(d)
 			return d.bytes(), nil
 		case d.unavailable != "":
 			x.bodyUnavailable(d)
@@ -659,6 +671,9 @@ func (x *exchange) Forward(ctx context.Context, f *flowengine.Mutation) (*flowen
 	d := &x.req
 	if d.tooLarge {
 		return nil, fmt.Errorf("forward: request body over %d bytes: %w", x.s.bodyLimit, ErrBodyTooLarge)
+	}
+	if d.refused { // answered 503 by finish; nothing goes upstream
+		return nil, fmt.Errorf("forward: %w", ErrBodyBudget)
 	}
 	if !d.released && (d.awaitingBody || f.BodySet && d.bodyStreams() && !d.complete) {
 		// A BUFFERED body on its way must arrive before its reply; a

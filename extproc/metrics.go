@@ -27,6 +27,7 @@ const (
 	errCodeNoOutcome       = "no_outcome"       // a runner returned a nil outcome
 	errCodeReplyTooLarge   = "reply_too_large"  // a reply was over Options.MaxReplyBytes
 	errCodeWaitTimeout     = "wait_timeout"     // no message from Envoy within Options.StreamWaitTimeout
+	// errCodeBodyBudget ("body_budget", admission.go): a body read refused by Options.BodyBudget
 )
 
 // metrics are the server's Prometheus collectors, registered on a dedicated
@@ -39,6 +40,7 @@ type metrics struct {
 	errors             *prometheus.CounterVec
 	panics             prometheus.Counter
 	overrides          prometheus.Counter
+	bodyRefusals       *prometheus.CounterVec
 	phase              *prometheus.HistogramVec
 	// phaseObs are the four phase observers, resolved once.
 	phaseObs map[string]prometheus.Observer
@@ -77,13 +79,17 @@ func newMetrics(reg prometheus.Registerer, s *Server) *metrics {
 			Name: "flowproc_message_timeout_overrides_total",
 			Help: "override_message_timeout messages sent because a run held a reply past Options.OverrideAfter of Envoy's message_timeout.",
 		}),
+		bodyRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowproc_body_admission_refusals_total",
+			Help: "Body reads refused because the server's body budget could not hold their estimated cost (answered 503, code 5031), by direction.",
+		}, []string{"direction"}),
 		phase: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "flowproc_phase_duration_seconds",
 			Help:    "Time from the arrival of an Envoy message to flowproc's reply, by phase.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .2, .5, 1, 2.5, 5},
 		}, []string{"phase"}),
 	}
-	reg.MustRegister(m.streams, m.streamsActive, m.exchanges, m.immediateResponses, m.errors, m.panics, m.overrides, m.phase)
+	reg.MustRegister(m.streams, m.streamsActive, m.exchanges, m.immediateResponses, m.errors, m.panics, m.overrides, m.bodyRefusals, m.phase)
 	m.project = newProjectMetrics(reg, s)
 	m.phaseObs = make(map[string]prometheus.Observer, 4)
 	for _, p := range []string{phaseRequestHeaders, phaseRequestBody, phaseResponseHeaders, phaseResponseBody} {

@@ -148,6 +148,9 @@ func (x *exchange) finish(o *flowengine.Outcome) error {
 	case x.req.tooLarge && !x.req.released:
 		x.outcome = outcomeAnswered
 		return x.answerError(413, "request body too large", 0)
+	case x.refusedBody():
+		x.outcome = outcomeError
+		return x.answerError(503, bodyBudgetMessage, CodeBodyBudget)
 	case o == nil:
 		x.outcome, x.errorCode = outcomeError, errCodeNoOutcome
 		return x.answerError(500, "internal server error", 0)
@@ -187,6 +190,10 @@ func (x *exchange) result(err error) error {
 		return x.fatal
 	case err == nil || x.closed || errors.Is(err, ErrStreamClosed):
 		return nil
+	}
+	if x.refusedBody() {
+		x.outcome = outcomeError
+		return x.answerError(503, bodyBudgetMessage, CodeBodyBudget)
 	}
 	x.s.log.Error("exchange failed", "requestID", x.request.ID, "project", x.project, "error", err)
 	message := "internal server error"

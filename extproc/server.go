@@ -35,6 +35,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/budget"
 )
 
 const (
@@ -117,6 +118,14 @@ type Options struct {
 	// StepMetrics times every flow step of every exchange for
 	// flowproc_step_duration_seconds (docs/server.md: it has a cost).
 	StepMetrics bool
+	// BodyBudget, when set, is the server-wide budget every body read
+	// reserves its estimated peak cost from (admission.go): size ×
+	// BodyCostFactor. A read the budget cannot hold now is refused and the
+	// exchange answered 503 (code CodeBodyBudget). Nil admits every body.
+	BodyBudget *budget.Bytes
+	// BodyCostFactor is the estimated peak heap cost of a body byte
+	// (default budget.BodyCostFactor).
+	BodyCostFactor float64
 }
 
 // Server is the ext_proc server. Create it with New, register it on a
@@ -150,6 +159,9 @@ type Server struct {
 	stepMetrics bool
 	sideCalls   *sideCallMetrics
 	stepHist    *prometheus.HistogramVec
+	// body admission (admission.go); bodyBudget nil admits everything
+	bodyBudget *budget.Bytes
+	costFactor float64
 
 	// post-response hooks in flight (after.go)
 	hooks     sync.WaitGroup
@@ -193,6 +205,13 @@ func New(opts Options) *Server {
 	}
 	s.metrics = newMetrics(s.reg, s)
 	s.newObservability(opts)
+	s.bodyBudget, s.costFactor = opts.BodyBudget, opts.BodyCostFactor
+	if s.costFactor <= 0 {
+		s.costFactor = budget.BodyCostFactor
+	}
+	if s.bodyBudget != nil {
+		registerBudgetMetrics(s.reg, s.bodyBudget)
+	}
 	if opts.MaxMessageTimeout >= time.Millisecond {
 		mt := opts.MessageTimeout
 		if mt <= 0 {

@@ -48,15 +48,19 @@ const benchUsage = `Usage: flowproc bench [flags] [DIR...]
 Drives an ext_proc server with the Envoy-faithful client (the processing
 mode of envoy/envoy.yaml unless -mode or -envoy-config say otherwise) and
 reports exchanges/s, exchange and per-message latency percentiles, errors,
-immediate responses and the server's CPU time per exchange. The upstream is
-in-process (a fixed response), so only ext_proc is measured.
+immediate responses, the server's CPU time per exchange, its peak RSS and
+its heap bytes allocated per exchange. The upstream is in-process (a fixed
+response), so only ext_proc is measured. It exits 1 when any exchange
+failed (client error or Envoy local reply).
 
 The server runs in a child process (this binary again), serving DIR... (the
-embedded example project when none), so its CPU time can be read from /proc
-apart from the load generator's. -target ADDR measures a running server
-instead (its CPU too when -pid is given). -baseline also runs the no-op
-ext_proc server (answers CONTINUE to everything) under the same load,
-alternating rounds, and prints flowproc/no-op ratios.
+embedded example project when none; -example apigee for the Apigee one), so
+its CPU time and memory can be read from /proc apart from the load
+generator's. -target ADDR measures any running ext_proc server instead (its
+CPU and RSS too when -pid is given, its allocations with -metrics).
+-baseline also runs the no-op ext_proc server (answers CONTINUE to
+everything) under the same load, alternating rounds, and prints
+flowproc/no-op ratios.
 
 -rate 0 (default) is saturation: -workers closed-loop workers. -rate N is an
 open-loop schedule of N exchanges/s; latency is measured from each
@@ -68,7 +72,9 @@ Examples:
   flowproc bench -baseline
   flowproc bench -baseline -rate 2000 -path /api/upstream/x
   flowproc bench -baseline -path /api/echo -body-size 1KiB -mode request_body=BUFFERED
-  flowproc bench -target 127.0.0.1:50051 -pid $(pgrep -n flowproc) -json
+  flowproc bench -target 127.0.0.1:50051 -pid $(pgrep -n flowproc) -metrics http://127.0.0.1:9090/metrics -json
+  flowproc bench -baseline -example apigee -path /v1/orders/42
+  flowproc bench -server-env GOGC=200 -server-env GOMEMLIMIT=256MiB -path /api/echo -body-size 4KiB -mode request_body=BUFFERED
 
 Flags:
 `
@@ -103,6 +109,10 @@ type benchOptions struct {
 	defaultProject string
 	dirs           []string
 	traceSample    string
+	// memory and examples (benchmem.go)
+	metricsURL string
+	serverEnv  []string
+	example    string
 }
 
 // listFlag is a repeatable string flag.
@@ -140,10 +150,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintf(stderr, "flowproc bench: %v\n", err)
 			return 1
 		}
-		return 0
+		return benchExitCode(rep, stderr)
 	}
 	writeBenchTable(stdout, rep)
-	return 0
+	return benchExitCode(rep, stderr)
 }
 
 // parseBenchArgs parses and checks the flags.
@@ -183,6 +193,8 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 	fs.StringVar(&o.bodyLimit, "body-limit", "1MiB", "largest body a flow reads (server child)")
 	fs.StringVar(&o.defaultProject, "default-project", "", "project for requests no other rule selects (server child)")
 	fs.StringVar(&o.traceSample, "trace-sample", "", "open a trace session on the server child sampling this `fraction` of exchanges, read by a client that keeps up (docs/trace.md)")
+	var serverEnv listFlag
+	addMemoryFlags(fs, o, &serverEnv)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, benchUsage)
 		fs.PrintDefaults()
@@ -192,6 +204,9 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 	}
 	o.dirs = fs.Args()
 	o.paths = paths
+	if err := checkMemoryFlags(o, serverEnv, len(o.paths) > 0); err != nil {
+		return nil, err
+	}
 	if len(o.paths) == 0 {
 		o.paths = []string{"/api/hello/world"}
 	}
@@ -349,6 +364,7 @@ type benchTarget struct {
 	label string
 	addr  string
 	cpu   func() (time.Duration, error)
+	mem   loadgen.MemoryProbe
 	child *loadgen.Child
 }
 
@@ -385,6 +401,9 @@ func runBenchmark(ctx context.Context, o *benchOptions, stderr io.Writer) (rep *
 				return nil, fmt.Errorf("-pid: %w", err)
 			}
 		}
+		if o.pid > 0 || o.metricsURL != "" {
+			t.mem = &loadgen.ProcMemory{Pid: o.pid, MetricsURL: o.metricsURL}
+		}
 		targets = append(targets, t)
 	} else {
 		t, err := startServerChild(ctx, "flowproc", o, stderr)
@@ -412,7 +431,7 @@ func runBenchmark(ctx context.Context, o *benchOptions, stderr io.Writer) (rep *
 		for _, t := range order {
 			res, err := loadgen.Run(ctx, loadgen.Config{
 				Target: t.addr, Conns: o.conns, Workers: o.workers, Duration: o.duration, Count: o.count,
-				Warmup: o.warmup, Rate: o.rate, Filter: o.filter, ExchangeTimeout: o.timeout, ServerCPU: t.cpu,
+				Warmup: o.warmup, Rate: o.rate, Filter: o.filter, ExchangeTimeout: o.timeout, ServerCPU: t.cpu, ServerMemory: t.mem,
 				Request:  loadgen.Request{Method: o.method, Paths: o.paths, Authority: o.authority, Headers: o.headers, Body: o.body},
 				Response: loadgen.Response{Status: o.responseStatus, Body: o.responseBody},
 			})
@@ -465,7 +484,7 @@ func startServerChild(ctx context.Context, label string, o *benchOptions, stderr
 	if err != nil {
 		return nil, fmt.Errorf("locate own binary for the server child: %w", err)
 	}
-	args := []string{"bench", serverChildFlag, "-body-limit", o.bodyLimit}
+	args := []string{"bench", serverChildFlag, "-body-limit", o.bodyLimit, "-example", o.example}
 	if label == "noop" {
 		args = append(args, "-noop")
 		if o.cpuProfile != "" {
@@ -485,7 +504,7 @@ func startServerChild(ctx context.Context, label string, o *benchOptions, stderr
 		args = append(args, "--")
 		args = append(args, o.dirs...)
 	}
-	var env []string
+	env := append([]string(nil), o.serverEnv...)
 	if o.serverProcs > 0 {
 		env = append(env, "GOMAXPROCS="+strconv.Itoa(o.serverProcs))
 	}
@@ -493,7 +512,7 @@ func startServerChild(ctx context.Context, label string, o *benchOptions, stderr
 	if err != nil {
 		return nil, fmt.Errorf("%s server: %w", label, err)
 	}
-	return &benchTarget{label: label, addr: child.Addr, cpu: child.CPU, child: child}, nil
+	return &benchTarget{label: label, addr: child.Addr, cpu: child.CPU, mem: child.Memory(), child: child}, nil
 }
 
 // ratios divides flowproc's totals f by the no-op's n.
@@ -554,16 +573,17 @@ func writeBenchTable(w io.Writer, rep *benchReport) {
 		load, s.Workers, s.Conns, length, s.WarmupS, s.Rounds)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "server\tround\texch/s\tp50\tp90\tp99\tp99.9\tmax\tsrv CPU/exch\tgen CPU/exch\tmsgs/exch\tclient err\tnon-2xx\tlocal\timmediate\t")
+	fmt.Fprintln(tw, "server\tround\texch/s\tp50\tp90\tp99\tp99.9\tmax\tsrv CPU/exch\tgen CPU/exch\tsrv RSS peak\talloc/exch\tmsgs/exch\tclient err\tnon-2xx\tlocal\timmediate\t")
 	row := func(r *loadgen.Result, round string) {
 		cpu := "-"
 		if r.ServerCPUMeasured {
 			cpu = fmt.Sprintf("%.1fµs", r.ServerCPUPerExchangeUS)
 		}
 		l := r.Latency
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%.1fµs\t%.2f\t%d\t%d\t%d\t%d\t\n", r.Label, round, r.Throughput,
+		rss, alloc := memoryCells(r)
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%.1fµs\t%s\t%s\t%.2f\t%d\t%d\t%d\t%d\t\n", r.Label, round, r.Throughput,
 			loadgen.FormatUS(l.P50US), loadgen.FormatUS(l.P90US), loadgen.FormatUS(l.P99US), loadgen.FormatUS(l.P999US), loadgen.FormatUS(l.MaxUS),
-			cpu, r.ClientCPUPerExchangeUS, r.MessagesPerExchange, r.ClientErrors, r.Non2xx, r.LocalReplies, r.Immediate)
+			cpu, r.ClientCPUPerExchangeUS, rss, alloc, r.MessagesPerExchange, r.ClientErrors, r.Non2xx, r.LocalReplies, r.Immediate)
 	}
 	for _, r := range rep.Rounds {
 		row(r, strconv.Itoa(r.Round))
@@ -661,10 +681,11 @@ func runBenchServer(ctx context.Context, args []string, stdout, stderr io.Writer
 	logLevel := fs.String("log-level", "warn", "log level")
 	defProject := fs.String("default-project", "", "default project")
 	fs.StringVar(&benchTraceSample, "trace-sample", "", "trace session sampling rate")
+	example := fs.String("example", examples.Default, "embedded example served when no DIR is given")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := serveBenchChild(ctx, *noop, *listen, *cpuProfile, *bodyLimit, *logLevel, *defProject, fs.Args(), stdout, stderr); err != nil {
+	if err := serveBenchChild(ctx, *noop, *listen, *cpuProfile, *bodyLimit, *logLevel, *defProject, *example, fs.Args(), stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "flowproc bench server: %v\n", err)
 		return 1
 	}
@@ -673,7 +694,7 @@ func runBenchServer(ctx context.Context, args []string, stdout, stderr io.Writer
 
 // serveBenchChild serves until stdin closes or ctx ends, then stops the
 // gRPC server (gracefully for up to 5 s) and writes the CPU profile.
-func serveBenchChild(ctx context.Context, noop bool, listen, cpuProfile, bodyLimit, logLevel, defProject string, dirs []string, stdout, stderr io.Writer) error {
+func serveBenchChild(ctx context.Context, noop bool, listen, cpuProfile, bodyLimit, logLevel, defProject, example string, dirs []string, stdout, stderr io.Writer) error {
 	limit, err := parseSize(bodyLimit)
 	if err != nil {
 		return fmt.Errorf("-body-limit: %w", err)
@@ -689,7 +710,7 @@ func serveBenchChild(ctx context.Context, noop bool, listen, cpuProfile, bodyLim
 	var resolver extproc.Resolver
 	if !noop {
 		if len(dirs) == 0 {
-			dir, err := examples.Extract(examples.Default)
+			dir, err := examples.Extract(example)
 			if err != nil {
 				return err
 			}
@@ -706,7 +727,12 @@ func serveBenchChild(ctx context.Context, noop bool, listen, cpuProfile, bodyLim
 	if err != nil {
 		return err
 	}
-	srv := extproc.New(extproc.Options{Resolver: resolver, Logger: logger, BodyLimit: limit, Tracing: tracing})
+
+	mem, err := applyMemorySettings(&settings{bodyLimit: limit}, logger, io.Discard)
+	if err != nil {
+		return err
+	}
+	srv := extproc.New(extproc.Options{Resolver: resolver, Logger: logger, BodyLimit: limit, BodyBudget: mem.bodyBudget, Tracing: tracing})
 	g := grpc.NewServer(srv.GRPCOptions()...)
 	if noop {
 		(&noopserver.Server{}).Register(g)
@@ -733,6 +759,12 @@ func serveBenchChild(ctx context.Context, noop bool, listen, cpuProfile, bodyLim
 			_ = f.Close()
 		}()
 	}
+	stopMetrics, err := serveChildMetrics(srv, noop, stdout)
+	if err != nil {
+		_ = lis.Close()
+		return err
+	}
+	defer stopMetrics()
 	served := make(chan error, 1)
 	go func() { served <- g.Serve(lis) }()
 	fmt.Fprintf(stdout, "%s%s\n", loadgen.AddrPrefix, lis.Addr())

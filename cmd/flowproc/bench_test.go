@@ -273,7 +273,9 @@ func TestBenchEndToEnd(t *testing.T) {
 	t.Run("no server at the target", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		code := dispatch(ctx, []string{"bench", "-target", "127.0.0.1:1", "-count", "5", "-warmup", "0", "-workers", "1", "-conns", "1"}, &stdout, &stderr)
-		if code != 0 || !strings.Contains(stdout.String(), "warning: target: 0 client errors and 5 Envoy local replies") {
+		// Failed exchanges make bench exit 1 (docs/bench.md).
+		if code != 1 || !strings.Contains(stdout.String(), "warning: target: 0 client errors and 5 Envoy local replies") ||
+			!strings.Contains(stderr.String(), "target: 5 exchange(s) failed") {
 			t.Errorf("exit %d, output:\n%s%s", code, stdout.String(), stderr.String())
 		}
 	})

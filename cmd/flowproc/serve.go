@@ -96,6 +96,13 @@ type serveConfig struct {
 	// StepMetrics times every flow step for flowproc_step_duration_seconds
 	// (off by default: it costs per step; docs/server.md).
 	StepMetrics bool `json:"stepMetrics"`
+	// MemoryLimit is the Go runtime's soft memory limit (a size, or "off");
+	// "" is GOMEMLIMIT if set, else 90% of the cgroup limit, else none
+	// (docs/server.md, Memory).
+	MemoryLimit string `json:"memoryLimit"`
+	// BodyBudget is the server-wide budget of estimated body cost (a size,
+	// or "off"); "" is half the memory limit, none without one.
+	BodyBudget string `json:"bodyBudget"`
 }
 
 // tlsFiles are PEM file paths.
@@ -122,6 +129,8 @@ type settings struct {
 	overrideAfter                     float64
 	tls                               *tls.Config
 	net                               netSettings
+	// memory (servemem.go): 0 = automatic, -1 = off
+	memoryLimit, bodyBudget int64
 }
 
 const serveUsage = `Usage: flowproc serve [flags] [DIR...]
@@ -200,7 +209,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	fs.SetOutput(stderr)
 	var fl serveConfig
 	def := defaultServeConfig()
-	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store, api, apiTLS{cert,key,clientCA}, apiTokenFile, traceMaskHeaders, traceMaxSessions, traceUI, maxConcurrentStreams, maxConnectionIdle, maxConnectionAge, maxConnectionAgeGrace, keepaliveTime, keepaliveTimeout, streamWaitTimeout, reflection, readyWhen, tlsReloadInterval, stepMetrics)")
+	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store, api, apiTLS{cert,key,clientCA}, apiTokenFile, traceMaskHeaders, traceMaxSessions, traceUI, maxConcurrentStreams, maxConnectionIdle, maxConnectionAge, maxConnectionAgeGrace, keepaliveTime, keepaliveTimeout, streamWaitTimeout, reflection, readyWhen, tlsReloadInterval, stepMetrics, memoryLimit, bodyBudget)")
 	fs.BoolVar(&fl.Watch, "watch", def.Watch, "reload the projects when a file under their directories changes (SIGHUP always reloads)")
 	fs.BoolVar(&fl.TraceUI, "trace-ui", def.TraceUI, "serve the trace web page at /trace/ on the admin listener (docs/trace.md)")
 	fs.BoolVar(&fl.netConfig.Reflection, "reflection", def.netConfig.Reflection, "register gRPC server reflection (off: it lists every service to anyone who connects)")
@@ -222,6 +231,8 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 		{"message-timeout", "Envoy's ext_proc message_timeout (`duration`)", func(c *serveConfig) *string { return &c.MessageTimeout }},
 		{"max-message-timeout", "Envoy's max_message_timeout (`duration`): the override_message_timeout sent for slow flows; 0 disables overrides", func(c *serveConfig) *string { return &c.MaxMessageTimeout }},
 		{"override-after", "`fraction` of -message-timeout a flow may hold a reply before flowproc asks Envoy for more time", func(c *serveConfig) *string { return &c.OverrideAfter }},
+		{"memory-limit", "Go soft memory limit (`size`, or off; default GOMEMLIMIT, else 90% of the cgroup limit, else none)", func(c *serveConfig) *string { return &c.MemoryLimit }},
+		{"body-budget", "server-wide budget of estimated body cost (`size`, or off; default half the memory limit): reads beyond it are answered 503", func(c *serveConfig) *string { return &c.BodyBudget }},
 		{"store", "state store `URL`: memory:// (this process) or redis://host:port / rediss:// (shared by replicas)", func(c *serveConfig) *string { return &c.Store }},
 		{"api", "flowproc API `address` (trace, status, reload; off by default; a port alone binds loopback; docs/trace.md)", func(c *serveConfig) *string { return &c.API }},
 		{"api-tls-cert", "TLS certificate PEM `file` for the API listener", func(c *serveConfig) *string { return &c.APITLS.Cert }},
@@ -297,6 +308,9 @@ func (c serveConfig) check() (*settings, error) {
 		if st.maxReply, err = parseSize(c.MaxReply); err != nil {
 			return nil, fmt.Errorf("max reply: %w", err)
 		}
+	}
+	if st.memoryLimit, st.bodyBudget, err = parseMemorySettings(c.MemoryLimit, c.BodyBudget); err != nil {
+		return nil, err
 	}
 	if st.grace, err = time.ParseDuration(c.ShutdownGrace); err != nil || st.grace < 0 {
 		return nil, fmt.Errorf("shutdown grace %q: want a duration such as 15s", c.ShutdownGrace)
@@ -383,10 +397,14 @@ func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog
 	if err != nil {
 		return err
 	}
+	mem, err := applyMemorySettings(st, logger, stdout)
+	if err != nil {
+		return err
+	}
 	srv := extproc.New(extproc.Options{Resolver: res, Logger: logger, BodyLimit: st.bodyLimit, MaxReplyBytes: int(st.maxReply),
 		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter,
 		Tracing: api.tracing(), Limits: st.net.limits, StreamWaitTimeout: st.net.wait, Reflection: st.net.reflection, ReadyWhen: st.net.ready,
-		OTel: otel, StepMetrics: st.StepMetrics})
+		OTel: otel, StepMetrics: st.StepMetrics, BodyBudget: mem.bodyBudget})
 	if st.net.attach != nil {
 		st.net.attach(srv)
 	}

@@ -65,6 +65,9 @@ type Config struct {
 	// ServerCPU, when set, returns the server's CPU time so far; it is
 	// sampled at the start and the end of the measured window.
 	ServerCPU func() (time.Duration, error)
+	// ServerMemory, when set, measures the server's peak RSS and heap
+	// allocations over the measured window (memory.go).
+	ServerMemory MemoryProbe
 	// ClientOptions are added to the envoy.Client options.
 	ClientOptions []envoy.Option
 }
@@ -160,6 +163,19 @@ type Result struct {
 	ClientCPUS float64 `json:"client_cpu_s"`
 	// ClientCPUPerExchangeUS is ClientCPUS per exchange, in microseconds.
 	ClientCPUPerExchangeUS float64 `json:"client_cpu_us_per_exchange"`
+	// ServerPeakRSSBytes is the server's peak resident set size in the
+	// window (the largest of the rounds' for merged results; 0 when not
+	// measured), measured as ServerRSSSource says (MemoryWindow.RSSSource).
+	ServerPeakRSSBytes int64  `json:"server_peak_rss_bytes,omitempty"`
+	ServerRSSSource    string `json:"server_rss_source,omitempty"`
+	// ServerAllocMeasured says whether the server's heap allocations were
+	// read; ServerAllocBytes is their total in the window and
+	// ServerAllocPerExchange that per exchange, in bytes.
+	ServerAllocMeasured    bool    `json:"server_alloc_measured"`
+	ServerAllocBytes       int64   `json:"server_alloc_bytes,omitempty"`
+	ServerAllocPerExchange float64 `json:"server_alloc_bytes_per_exchange,omitempty"`
+	// MemoryError is why the memory measurement failed, if it did.
+	MemoryError string `json:"memory_error,omitempty"`
 
 	// Hist is the exchange latency histogram (for Merge).
 	Hist *Histogram `json:"-"`
@@ -334,6 +350,9 @@ type runner struct {
 	firstMeasured         int64 // fixed rate: first measured index
 	stopIndex             int64 // fixed rate with Count: first index not run
 	claimed               atomic.Int64
+
+	// memBeginErr is the ServerMemory.Begin error (memory.go)
+	memBeginErr error
 }
 
 // newRunner dials the connections, builds the clients, the request
@@ -478,6 +497,9 @@ type sample struct {
 	serverErr error
 	client    time.Duration
 	clientErr error
+	// at the window's end only
+	mem    MemoryWindow
+	memErr error
 }
 
 // snapshot samples the server's and this process's CPU time.
@@ -515,6 +537,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	var before sample
 	if cfg.Warmup == 0 {
 		before = r.snapshot()
+		r.memBegin()
 		r.msgs.on.Store(true)
 	}
 	workers := make([]*worker, cfg.Workers)
@@ -547,6 +570,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		}
 		t.Stop()
 		before = r.snapshot()
+		r.memBegin()
 		r.msgs.on.Store(true)
 	}
 	select {
@@ -555,6 +579,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		<-done
 	}
 	after := r.snapshot()
+	after.mem, after.memErr = r.memEnd()
 	r.msgs.on.Store(false)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("loadgen: run interrupted: %w", err)
@@ -700,6 +725,15 @@ func (r *runner) result(workers []*worker, before, after sample) *Result {
 	if before.clientErr == nil && after.clientErr == nil {
 		res.ClientCPU = after.client - before.client
 	}
+	if r.cfg.ServerMemory != nil {
+		res.ServerPeakRSSBytes, res.ServerRSSSource = after.mem.PeakRSS, after.mem.RSSSource
+		if after.mem.Allocated >= 0 {
+			res.ServerAllocMeasured, res.ServerAllocBytes = true, after.mem.Allocated
+		}
+		if after.memErr != nil {
+			res.MemoryError = after.memErr.Error()
+		}
+	}
 	res.finish()
 	return res
 }
@@ -718,6 +752,10 @@ func (res *Result) finish() {
 		res.MessagesPerExchange = float64(res.msgsSent) / n
 		res.ServerCPUPerExchangeUS = float64(res.ServerCPU) / 1e3 / n
 		res.ClientCPUPerExchangeUS = float64(res.ClientCPU) / 1e3 / n
+		res.ServerAllocPerExchange = 0
+		if res.ServerAllocMeasured {
+			res.ServerAllocPerExchange = float64(res.ServerAllocBytes) / n
+		}
 	}
 	if res.Hist != nil {
 		res.Latency = res.Hist.Summary()
@@ -749,7 +787,7 @@ func Merge(results ...*Result) *Result {
 	m := &Result{
 		Label: first.Label, Target: first.Target, Rate: first.Rate, Workers: first.Workers, Conns: first.Conns,
 		Hist: NewHistogram(), MessageHists: map[string]*Histogram{}, Statuses: map[int]uint64{}, LocalDetails: map[string]uint64{},
-		ServerCPUMeasured: true,
+		ServerCPUMeasured: true, ServerAllocMeasured: true,
 	}
 	seen := map[string]bool{}
 	for _, r := range results {
@@ -764,6 +802,14 @@ func Merge(results ...*Result) *Result {
 		m.ClientCPU += r.ClientCPU
 		m.msgsSent += r.msgsSent
 		m.ServerCPUMeasured = m.ServerCPUMeasured && r.ServerCPUMeasured
+		m.ServerAllocMeasured = m.ServerAllocMeasured && r.ServerAllocMeasured
+		m.ServerAllocBytes += r.ServerAllocBytes
+		if r.ServerPeakRSSBytes > m.ServerPeakRSSBytes {
+			m.ServerPeakRSSBytes, m.ServerRSSSource = r.ServerPeakRSSBytes, r.ServerRSSSource
+		}
+		if r.MemoryError != "" && m.MemoryError == "" {
+			m.MemoryError = r.MemoryError
+		}
 		m.Hist.Merge(r.Hist)
 		if r.LagHist != nil {
 			if m.LagHist == nil {
@@ -792,6 +838,9 @@ func Merge(results ...*Result) *Result {
 	}
 	if !m.ServerCPUMeasured {
 		m.ServerCPU = 0
+	}
+	if !m.ServerAllocMeasured {
+		m.ServerAllocBytes = 0
 	}
 	m.finish()
 	return m

@@ -101,6 +101,11 @@ func LoadAvg() [3]float64 {
 // listens: "ADDR host:port".
 const AddrPrefix = "ADDR "
 
+// MetricsPrefix starts the optional line a server child prints on stdout
+// before the ADDR line: "METRICS http://host:port/metrics", a Prometheus
+// endpoint with the Go collector's AllocMetric (for Child.Memory).
+const MetricsPrefix = "METRICS "
+
 // Child is a server running in a child process, so that its CPU time can be
 // read apart from the load generator's.
 type Child struct {
@@ -108,6 +113,8 @@ type Child struct {
 	Addr string
 	// Pid is the child's process ID.
 	Pid int
+	// MetricsURL is the Prometheus endpoint the child printed ("" if none).
+	MetricsURL string
 
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
@@ -146,15 +153,22 @@ func StartChild(ctx context.Context, name string, args, env []string, stderr io.
 		c.err = cmd.Wait()
 		close(c.done)
 	}()
-	addr := make(chan string, 1)
+	type announced struct{ addr, metrics string }
+	addr := make(chan announced, 1)
 	go func() {
 		defer close(addr)
 		sc := bufio.NewScanner(pr)
 		found := false
+		var metrics string
 		for sc.Scan() { // read to the end: a full pipe would block the child
-			if line := sc.Text(); !found && strings.HasPrefix(line, AddrPrefix) {
+			line := sc.Text()
+			switch {
+			case found:
+			case strings.HasPrefix(line, MetricsPrefix):
+				metrics = strings.TrimSpace(strings.TrimPrefix(line, MetricsPrefix))
+			case strings.HasPrefix(line, AddrPrefix):
 				found = true
-				addr <- strings.TrimSpace(strings.TrimPrefix(line, AddrPrefix))
+				addr <- announced{strings.TrimSpace(strings.TrimPrefix(line, AddrPrefix)), metrics}
 			}
 		}
 	}()
@@ -167,11 +181,11 @@ func StartChild(ctx context.Context, name string, args, env []string, stderr io.
 			_ = pr.Close()
 			return nil, fmt.Errorf("server child exited before listening: %w", errOrExit(c.err))
 		}
-		if a == "" {
+		if a.addr == "" {
 			_ = c.Kill()
 			return nil, errors.New("server child printed an empty address")
 		}
-		c.Addr = a
+		c.Addr, c.MetricsURL = a.addr, a.metrics
 		return c, nil
 	case <-timer.C:
 		_ = c.Kill()
@@ -192,6 +206,10 @@ func errOrExit(err error) error {
 
 // CPU returns the child's CPU time so far (ProcCPU).
 func (c *Child) CPU() (time.Duration, error) { return ProcCPU(c.Pid) }
+
+// Memory returns a probe of the child's peak RSS and, when it printed a
+// metrics URL, its heap allocations.
+func (c *Child) Memory() MemoryProbe { return &ProcMemory{Pid: c.Pid, MetricsURL: c.MetricsURL} }
 
 // Stop closes the child's stdin, which asks it to shut down (and write its
 // CPU profile, if any), and waits up to timeout before killing it.
