@@ -364,6 +364,13 @@ func (t *Tree) appendText(b *strings.Builder, i int32) {
 // same text: a DocumentNode whose only child is the json element. The
 // tree's strings are shared, not copied.
 func (t *Tree) Materialize() *dom.Node {
+	doc, _ := t.materialize()
+	return doc
+}
+
+// materialize is Materialize that also returns the element built for each
+// tree index (els[i] is the element of t.nodes[i]).
+func (t *Tree) materialize() (*dom.Node, []*dom.Node) {
 	nodes := make([]dom.Node, 1, len(t.nodes)*2+1)
 	nodes[0].Type = dom.DocumentNode
 	keyAttrs := 0
@@ -400,5 +407,5 @@ func (t *Tree) Materialize() *dom.Node {
 			el.AppendChild(&nodes[len(nodes)-1])
 		}
 	}
-	return &nodes[0]
+	return &nodes[0], els
 }
