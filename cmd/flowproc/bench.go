@@ -185,7 +185,7 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 		fmt.Fprint(stderr, benchUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseInterspersed(fs, args); err != nil {
 		return nil, err
 	}
 	o.dirs = fs.Args()
@@ -655,8 +655,8 @@ func runBenchServer(ctx context.Context, args []string, stdout, stderr io.Writer
 	bodyLimit := fs.String("body-limit", "1MiB", "largest body a flow reads")
 	logLevel := fs.String("log-level", "warn", "log level")
 	defProject := fs.String("default-project", "", "default project")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if err := parseInterspersed(fs, args); err != nil {
+		return parseExit(err)
 	}
 	if err := serveBenchChild(ctx, *noop, *listen, *cpuProfile, *bodyLimit, *logLevel, *defProject, fs.Args(), stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "flowproc bench server: %v\n", err)

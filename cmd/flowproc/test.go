@@ -36,8 +36,8 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			"side calls mocked by the tests. Prints TAP; exit 1 on failure.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if err := parseInterspersed(fs, args); err != nil {
+		return parseExit(err)
 	}
 	files := fs.Args()
 	dir := "."
