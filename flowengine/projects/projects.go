@@ -127,17 +127,33 @@ func (s *Set) Entries() []*Entry { return s.entries }
 // Resolve picks the project for a request: name (from x-flowproc-project)
 // when non-empty, else the longest base path that prefixes path, else the
 // default. ok is false when nothing matches (including an unknown name).
+// Base paths match case-sensitively; a path that lies under a base path
+// only when case is ignored gets a runner that answers 400 (code 3213,
+// docs/security.md "Request paths") instead of reaching any project's flows
+// or the upstream. path must be normalized (package pathnorm; the ext_proc
+// server refuses other paths before it resolves).
 func (s *Set) Resolve(name, path string) (flowengine.Runner, string, bool) {
 	if name != "" {
 		e, ok := s.byName[name]
 		if !ok {
 			return nil, "", false
 		}
+		if caseOnly(e.BasePaths, path) {
+			return caseMismatch{name: e.Name}, e.Name, true
+		}
 		return e.Runner, e.Name, true
 	}
 	for _, b := range s.byBase {
 		if underBase(path, b.base) {
 			return b.entry.Runner, b.entry.Name, true
+		}
+	}
+	// A path under a base path only when letter case is ignored ("/T/x"
+	// for base "/t") is refused: routing is case-sensitive, but an
+	// upstream that is not would serve it without the project's flows.
+	for _, b := range s.byBase {
+		if underBaseFold(path, b.base) {
+			return caseMismatch{name: b.entry.Name}, b.entry.Name, true
 		}
 	}
 	if s.def == nil {
