@@ -66,4 +66,3 @@ func findHCMs(doc any, out []map[string]any) []map[string]any {
 	}
 	return out
 }
-
