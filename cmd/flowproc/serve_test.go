@@ -179,6 +179,10 @@ func TestServeLifecycle(t *testing.T) {
 			t.Fatalf("no startup line; stdout %q, logs %s", stdout.String(), logs.String())
 		}
 	}
+	// The banner carries the version and revision, never "flowproc dev:".
+	if banner := stdout.String(); !strings.HasPrefix(banner, "flowproc serve "+currentStamp().String()+": ") || strings.Contains(banner, "flowproc dev") {
+		t.Errorf("startup banner %q", banner)
+	}
 	conn, err := grpc.NewClient(m[1], grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
