@@ -93,12 +93,14 @@ func loadEntry(dir string, opts LoadOptions) (e *Entry) {
 	return &Entry{Name: o.Name, Kind: l.Kind(), Dir: dir, Errors: errs, BasePaths: l.BasePaths(dir), Runner: failing{name: o.Name}}
 }
 
-// New builds a Set from entries.
+// New builds a Set from entries. Two entries with one name are an error
+// (a *diag.Error with code FP106, the same for serve, dev, reload and
+// validate).
 func New(entries []*Entry, defaultName string) (*Set, error) {
 	s := &Set{entries: entries, byName: map[string]*Entry{}}
 	for _, e := range entries {
-		if _, dup := s.byName[e.Name]; dup {
-			return nil, fmt.Errorf("two projects are named %q; project names (directory names) must be unique", e.Name)
+		if prev, dup := s.byName[e.Name]; dup {
+			return nil, duplicateName(prev, e)
 		}
 		s.byName[e.Name] = e
 		for _, b := range e.BasePaths {
@@ -212,4 +214,11 @@ func (s *Set) Names() []string {
 		out[i] = e.Name
 	}
 	return out
+}
+
+// duplicateName is the FP106 error for two projects named alike, at the
+// second one's directory.
+func duplicateName(first, second *Entry) error {
+	return diag.Errorf(second.Dir, 0, 0, diag.DuplicateProject,
+		"two projects are named %q (%s and %s); project names (directory names) must be unique", second.Name, first.Dir, second.Dir)
 }
