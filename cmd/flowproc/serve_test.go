@@ -90,7 +90,7 @@ func TestParseServeArgs(t *testing.T) {
 		{name: "max message timeout over Envoy's limit", args: []string{"-max-message-timeout", "2h"}, wantErr: "max message timeout"},
 		{name: "max message timeout under 1ms", args: []string{"-max-message-timeout", "10us"}, wantErr: "max message timeout"},
 		{name: "override fraction out of range", args: []string{"-override-after", "1"}, wantErr: "override after"},
-		{name: "unknown config key", args: []string{"-config", unknown}, wantErr: "unknown field"},
+		{name: "unknown config key", args: []string{"-config", unknown}, wantErr: `unknown.yaml:1:1: unknown key "listn"`},
 		{name: "missing config file", args: []string{"-config", filepath.Join(dir, "none.yaml")}, wantErr: "read config"},
 		{name: "bad body limit", args: []string{"-body-limit", "lots"}, wantErr: "body limit"},
 		{name: "bad grace", args: []string{"-shutdown-grace", "soon"}, wantErr: "shutdown grace"},
