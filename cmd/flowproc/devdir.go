@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/flowproc/flowproc/flowengine/projects"
 )
@@ -30,4 +33,11 @@ func devDirs(args []string, w io.Writer) []string {
 	// The absolute path names the project after the directory, not ".".
 	fmt.Fprintf(w, "flowproc dev: no DIR given; serving the %s project in the current directory %s\n", l.Kind(), cwd)
 	return []string{cwd}
+}
+
+// missingDir reports whether arg, which os.Stat answered with err, names a
+// directory that does not exist: it does not exist and has no file
+// extension (test files end in .xml or .yaml).
+func missingDir(arg string, err error) bool {
+	return errors.Is(err, fs.ErrNotExist) && filepath.Ext(filepath.Clean(arg)) == ""
 }

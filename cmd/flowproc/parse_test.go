@@ -160,3 +160,10 @@ func TestServeConfigErrors(t *testing.T) {
 		t.Errorf("settings %+v", st.serveConfig)
 	}
 }
+
+func TestTestMissingDirectory(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := dispatch(context.Background(), []string{"test", "./no-such-app", "-v"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "./no-such-app: no such directory") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+}
