@@ -1246,6 +1246,11 @@ func TestIstioEnvoyFilterMatchesSidecarDeployment(t *testing.T) {
 				t.Errorf("configPatches[%d]: context %s, want SIDECAR_INBOUND", i, cp.Match.Context)
 			}
 			filterJSON = cp.Patch.Value
+		case cp.ApplyTo == "NETWORK_FILTER" && cp.Patch.Operation == "MERGE":
+			// The HCM's path options: TestEnvoyConfigsNormalizePaths.
+			if l := cp.Match.Listener; l == nil || l.FilterChain.Filter.Name != "envoy.filters.network.http_connection_manager" || cp.Match.Context != "SIDECAR_INBOUND" {
+				t.Errorf("configPatches[%d]: want a SIDECAR_INBOUND match on the HCM", i)
+			}
 		default:
 			t.Errorf("configPatches[%d]: unexpected %s %s", i, cp.ApplyTo, cp.Patch.Operation)
 		}

@@ -153,6 +153,7 @@ func shippedEnvoyFilterBootstrap(obj map[string]any) ([]byte, error) {
 		return nil, errors.New("EnvoyFilter has no configPatches")
 	}
 	var filters, clusters []any
+	hcmMerge := map[string]any{} // NETWORK_FILTER MERGE patches of the HCM
 	for i, p := range patches {
 		pm, _ := p.(map[string]any)
 		patch, _ := pm["patch"].(map[string]any)
@@ -163,6 +164,17 @@ func shippedEnvoyFilterBootstrap(obj map[string]any) ([]byte, error) {
 			filters = append(filters, value)
 		case applyTo == "CLUSTER" && op == "ADD":
 			clusters = append(clusters, value)
+		case applyTo == "NETWORK_FILTER" && op == "MERGE":
+			vm, _ := value.(map[string]any)
+			tc, _ := vm["typed_config"].(map[string]any)
+			if vm["name"] != "envoy.filters.network.http_connection_manager" || tc == nil {
+				return nil, fmt.Errorf("configPatches[%d]: NETWORK_FILTER MERGE must patch the http_connection_manager's typed_config", i)
+			}
+			for k, v := range tc {
+				if k != "@type" {
+					hcmMerge[k] = v
+				}
+			}
 		default:
 			return nil, fmt.Errorf("configPatches[%d]: applyTo %s with operation %s is not supported by the test's assembler", i, applyTo, op)
 		}
@@ -191,6 +203,10 @@ func shippedEnvoyFilterBootstrap(obj map[string]any) ([]byte, error) {
 			}},
 			"clusters": clusters,
 		},
+	}
+	hcm := b["static_resources"].(map[string]any)["listeners"].([]any)[0].(map[string]any)["filter_chains"].([]any)[0].(map[string]any)["filters"].([]any)[0].(map[string]any)["typed_config"].(map[string]any)
+	for k, v := range hcmMerge {
+		hcm[k] = v
 	}
 	return json.Marshal(b)
 }

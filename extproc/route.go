@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/pathnorm"
 )
 
 // UpstreamSchemeHeader is the internal request header through which a flow's
@@ -49,4 +50,29 @@ func routeChange(f *flowengine.Mutation, reqScheme string, incoming bool) (schem
 		return "", false, fmt.Errorf("forward: scheme %q: %w", scheme, ErrBadUpstreamScheme)
 	}
 	return scheme, true, nil
+}
+
+// codePathNotNormal is the FLAT error code of a request whose :path is not
+// in its normal form (docs/security.md, "Request paths").
+const codePathNotNormal = 3212
+
+// errCodePathNotNormal is the error label of such a request in metrics and
+// flat_access.
+const errCodePathNotNormal = "path_not_normalized"
+
+// checkPath answers 400 (code 3212) when the request's :path is not in the
+// normal form pathnorm defines, and reports whether it did. Envoy sends
+// only normal paths when its HttpConnectionManager sets normalize_path,
+// merge_slashes and path_with_escaped_slashes_action, as the shipped
+// configs do. Without them "//t/hello", "/t/../t/hello" or "/t%2Fhello"
+// would be routed as lying outside the base path "/t" while the upstream
+// may read them as "/t/hello": no flow (and so no authentication) would run
+// for it. flowproc never forwards such a path; it does not rewrite it
+// either, because the upstream would still receive Envoy's spelling.
+func (x *exchange) checkPath() (answered bool, err error) {
+	if pathnorm.IsNormal(x.request.Path) {
+		return false, nil
+	}
+	x.outcome, x.errorCode = outcomeAnswered, errCodePathNotNormal
+	return true, x.answerError(400, "request path is not normalized", codePathNotNormal)
 }

@@ -57,6 +57,9 @@ func (x *exchange) serve() error {
 	}
 	x.setup(h.RequestHeaders, first.GetProtocolConfig())
 	x.request.Client = clientFromAttributes(first)
+	if answered, err := x.checkPath(); answered {
+		return err
+	}
 
 	var name string
 	if v := metadata.ValueFromIncomingContext(x.stream.Context(), ProjectMetadataKey); len(v) > 0 {

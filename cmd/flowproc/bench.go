@@ -199,7 +199,7 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 		fmt.Fprint(stderr, benchUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseInterspersed(fs, args); err != nil {
 		return nil, err
 	}
 	o.dirs = fs.Args()
@@ -682,8 +682,8 @@ func runBenchServer(ctx context.Context, args []string, stdout, stderr io.Writer
 	defProject := fs.String("default-project", "", "default project")
 	fs.StringVar(&benchTraceSample, "trace-sample", "", "trace session sampling rate")
 	example := fs.String("example", examples.Default, "embedded example served when no DIR is given")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if err := parseInterspersed(fs, args); err != nil {
+		return parseExit(err)
 	}
 	if err := serveBenchChild(ctx, *noop, *listen, *cpuProfile, *bodyLimit, *logLevel, *defProject, *example, fs.Args(), stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "flowproc bench server: %v\n", err)

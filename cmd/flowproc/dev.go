@@ -37,7 +37,8 @@ received as JSON. A flow that chooses an origin (FLAT origin, Apigee
 TargetEndpoint) is routed as Envoy routes it (dynamic forward proxy); map
 such origins to local servers with -upstream HOST=URL (repeatable), e.g.
 -upstream api.example.com=http://127.0.0.1:9000. The local server sees the
-origin's Host header. With no DIR, the embedded example project runs.
+origin's Host header. With no DIR, the project in the current directory runs
+(a FLAT app or an Apigee layout), else the embedded example project.
 
 Prints one line per request: method, path, project, flow, outcome, status,
 duration.
@@ -71,7 +72,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, devUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseInterspersed(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -128,7 +129,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	logger := newLogger(stderr, level)
 	// writeReload prints the reloads; per-project log records would repeat it.
-	reg, embedded, err := loadRegistry(fs.Args(), projects.RegistryOptions{Default: *defProject, Logger: logger, QuietReloads: true, Load: projects.LoadOptions{MaxBodyBytes: limit, Logger: logger}},
+	reg, embedded, err := loadRegistry(devDirs(fs.Args(), stdout), projects.RegistryOptions{Default: *defProject, Logger: logger, QuietReloads: true, Load: projects.LoadOptions{MaxBodyBytes: limit, Logger: logger}},
 		func(err error) { fmt.Fprintf(stderr, "flowproc dev: %v\n", err) })
 	if err != nil {
 		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)

@@ -43,8 +43,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Usage: flowproc eval [-in FILE] EXPRESSION\n       flowproc eval -t [-in FILE] TEMPLATE_FILE")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if err := parseInterspersed(fs, args); err != nil {
+		return parseExit(err)
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
@@ -145,12 +145,18 @@ func render(v expr.Value) string {
 
 // runCheckTemplate is FLAT's check-template: it parses a template file.
 func runCheckTemplate(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "Usage: flowproc check-template FILE...")
+	fs := flag.NewFlagSet("check-template", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, "Usage: flowproc check-template FILE...") }
+	if err := parseInterspersed(fs, args); err != nil {
+		return parseExit(err)
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
 		return 2
 	}
 	bad := 0
-	for _, file := range args {
+	for _, file := range fs.Args() {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			fmt.Fprintln(stdout, file+":", err)

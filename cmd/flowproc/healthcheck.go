@@ -42,7 +42,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintln(stderr, "Usage: flowproc healthcheck [-addr host:port] [-service name] [-timeout d] [-tls] [-tls-ca file] [-tls-cert file -tls-key file] [-tls-server-name name]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseInterspersed(fs, args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
 		}

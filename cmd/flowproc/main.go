@@ -35,12 +35,15 @@ func main() {
 }
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	switch {
+	case len(args) == 0:
+		usage(stderr)
+		return 2
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "-help":
 		usage(stdout)
-		if len(args) == 0 {
-			return 2
-		}
 		return 0
+	case args[0] == "help":
+		return runHelp(ctx, args[1:], stdout, stderr)
 	}
 	c, ok := commands[args[0]]
 	if !ok {
@@ -62,5 +65,6 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun \"flowproc <command> -h\" for a command's flags.")
+	fmt.Fprintln(w, "\nRun \"flowproc help <command>\" (or \"flowproc <command> -h\") for a command's flags.")
+	fmt.Fprintln(w, "Flags may come before or after the arguments, with one dash or two (-watch, --watch).")
 }

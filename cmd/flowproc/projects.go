@@ -18,7 +18,8 @@ import (
 
 // projectDirs returns the project directories to load: dirs, or the embedded
 // example extracted to a temporary directory when dirs is empty (embedded is
-// then true). Every directory must exist.
+// then true). Every directory must exist; a file is taken only when a
+// front end loads projects from such files (an Apigee bundle zip).
 func projectDirs(dirs []string) (out []string, embedded bool, err error) {
 	if len(dirs) == 0 {
 		dir, err := examples.Extract(examples.Default)
@@ -34,7 +35,13 @@ func projectDirs(dirs []string) (out []string, embedded bool, err error) {
 			if os.IsNotExist(err) {
 				return nil, false, fmt.Errorf("project directory %s: no such directory", filepath.Clean(d))
 			}
-			return nil, false, fmt.Errorf("project directory %s: not a directory", filepath.Clean(d))
+			if err == nil {
+				if _, derr := projects.Detect(d); derr == nil {
+					continue // a project file, such as an Apigee bundle zip
+				}
+				return nil, false, fmt.Errorf("project directory %s: is a file, not a directory", filepath.Clean(d))
+			}
+			return nil, false, fmt.Errorf("project directory %s: %w", filepath.Clean(d), err)
 		}
 	}
 	return dirs, false, nil

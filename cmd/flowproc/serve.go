@@ -17,7 +17,6 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-	"sigs.k8s.io/yaml"
 
 	"github.com/flowproc/flowproc/extproc"
 	"github.com/flowproc/flowproc/flowengine/frontends"
@@ -258,7 +257,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 		fmt.Fprintln(stderr, serveUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseInterspersed(fs, args); err != nil {
 		return nil, err
 	}
 
@@ -268,8 +267,8 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read config: %w", err)
 		}
-		if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
-			return nil, fmt.Errorf("config %s: %w", *configFile, err)
+		if err := loadServeConfig(*configFile, data, &cfg); err != nil {
+			return nil, fmt.Errorf("config %w", err)
 		}
 	}
 	set := map[string]bool{}
@@ -447,9 +446,10 @@ func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog
 		adminAddr = alis.Addr().String()
 		adminLine = "admin on http://" + adminAddr + " (/metrics /healthz /readyz)"
 	}
-	fmt.Fprintf(stdout, "flowproc %s: ext_proc gRPC on %s (%s), %s; Envoy connects as configured in envoy/envoy.yaml\n",
-		version, lis.Addr(), security, adminLine)
-	logger.Info("serving", "listen", lis.Addr().String(), "security", security, "admin", adminAddr,
+	stamp := currentStamp()
+	fmt.Fprintf(stdout, "flowproc serve %s: ext_proc gRPC on %s (%s), %s; Envoy connects as configured in envoy/envoy.yaml\n",
+		stamp, lis.Addr(), security, adminLine)
+	logger.Info("serving", "version", stamp.Version, "revision", stamp.Revision, "listen", lis.Addr().String(), "security", security, "admin", adminAddr,
 		"bodyLimit", st.bodyLimit, "shutdownGrace", st.grace.String(), "openTelemetry", otel != nil, "stepMetrics", st.StepMetrics)
 
 	err = srv.Serve(ctx, g, lis, st.grace)

@@ -100,7 +100,7 @@ func TestParseServeArgs(t *testing.T) {
 		{name: "max message timeout over Envoy's limit", args: []string{"-max-message-timeout", "2h"}, wantErr: "max message timeout"},
 		{name: "max message timeout under 1ms", args: []string{"-max-message-timeout", "10us"}, wantErr: "max message timeout"},
 		{name: "override fraction out of range", args: []string{"-override-after", "1"}, wantErr: "override after"},
-		{name: "unknown config key", args: []string{"-config", unknown}, wantErr: "unknown field"},
+		{name: "unknown config key", args: []string{"-config", unknown}, wantErr: `unknown.yaml:1:1: unknown key "listn"`},
 		{name: "missing config file", args: []string{"-config", filepath.Join(dir, "none.yaml")}, wantErr: "read config"},
 		{name: "bad body limit", args: []string{"-body-limit", "lots"}, wantErr: "body limit"},
 		{name: "bad grace", args: []string{"-shutdown-grace", "soon"}, wantErr: "shutdown grace"},
@@ -188,6 +188,10 @@ func TestServeLifecycle(t *testing.T) {
 		if m = line.FindStringSubmatch(stdout.String()); m == nil && time.Now().After(deadline) {
 			t.Fatalf("no startup line; stdout %q, logs %s", stdout.String(), logs.String())
 		}
+	}
+	// The banner carries the version and revision, never "flowproc dev:".
+	if banner := stdout.String(); !strings.HasPrefix(banner, "flowproc serve "+currentStamp().String()+": ") || strings.Contains(banner, "flowproc dev") {
+		t.Errorf("startup banner %q", banner)
 	}
 	conn, err := grpc.NewClient(m[1], grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {

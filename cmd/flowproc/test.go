@@ -36,14 +36,17 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			"side calls mocked by the tests. Prints TAP; exit 1 on failure.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if err := parseInterspersed(fs, args); err != nil {
+		return parseExit(err)
 	}
 	files := fs.Args()
 	dir := "."
 	if n := len(files); n > 0 {
 		if st, err := os.Stat(files[n-1]); err == nil && st.IsDir() {
 			dir, files = files[n-1], files[:n-1]
+		} else if missingDir(files[n-1], err) {
+			fmt.Fprintf(stderr, "flowproc test: %s: no such directory\n", files[n-1])
+			return 1
 		}
 	}
 	results, err := flowtest.Run(ctx, flowtest.Options{Dir: dir, Files: files, Out: stdout, JUnit: *junit, Verbose: *verbose})

@@ -25,8 +25,8 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: flowproc validate DIR...\n\nLoads and compiles every project; exit 1 if any has an error.")
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if err := parseInterspersed(fs, args); err != nil {
+		return parseExit(err)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()

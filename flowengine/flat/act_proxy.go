@@ -3,6 +3,7 @@ package flat
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,11 +79,22 @@ func compileProxy(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	}
 	// A body without template commands is the same on every request:
 	// check it at load, so validate reports what every request would fail.
-	if _, hasSrc := e.Attr("src"); !hasSrc && !strings.Contains(e.Text, "{{") {
-		if _, err := parseProxySpec([]byte(e.Text)); err != nil {
-			c.errf(f, e.Line, e.Col, diag.BadContent, "proxy-request: %v", err)
-			return nil
+	// A body with commands is checked where its static parts allow
+	// (proxy_static.go). Either may come from a src= file.
+	src := a.t.t.Source()
+	var err error
+	if strings.Contains(src, "{{") {
+		_, err = checkProxySkeleton(src)
+	} else {
+		_, err = parseProxySpec([]byte(src))
+	}
+	if err != nil {
+		file, line, col := f.path, e.Line, e.Col
+		if at, ok := e.Attr("src"); ok {
+			file, line, col = filepath.Join(f.dir, at.Value), 1, 1
 		}
+		c.errs.Addf(file, line, col, diag.BadContent, "proxy-request: %v", err)
+		return nil
 	}
 	return a
 }

@@ -93,12 +93,14 @@ func loadEntry(dir string, opts LoadOptions) (e *Entry) {
 	return &Entry{Name: o.Name, Kind: l.Kind(), Dir: dir, Errors: errs, BasePaths: l.BasePaths(dir), Runner: failing{name: o.Name}}
 }
 
-// New builds a Set from entries.
+// New builds a Set from entries. Two entries with one name are an error
+// (a *diag.Error with code FP106, the same for serve, dev, reload and
+// validate).
 func New(entries []*Entry, defaultName string) (*Set, error) {
 	s := &Set{entries: entries, byName: map[string]*Entry{}}
 	for _, e := range entries {
-		if _, dup := s.byName[e.Name]; dup {
-			return nil, fmt.Errorf("two projects are named %q; project names (directory names) must be unique", e.Name)
+		if prev, dup := s.byName[e.Name]; dup {
+			return nil, duplicateName(prev, e)
 		}
 		s.byName[e.Name] = e
 		for _, b := range e.BasePaths {
@@ -127,17 +129,33 @@ func (s *Set) Entries() []*Entry { return s.entries }
 // Resolve picks the project for a request: name (from x-flowproc-project)
 // when non-empty, else the longest base path that prefixes path, else the
 // default. ok is false when nothing matches (including an unknown name).
+// Base paths match case-sensitively; a path that lies under a base path
+// only when case is ignored gets a runner that answers 400 (code 3213,
+// docs/security.md "Request paths") instead of reaching any project's flows
+// or the upstream. path must be normalized (package pathnorm; the ext_proc
+// server refuses other paths before it resolves).
 func (s *Set) Resolve(name, path string) (flowengine.Runner, string, bool) {
 	if name != "" {
 		e, ok := s.byName[name]
 		if !ok {
 			return nil, "", false
 		}
+		if caseOnly(e.BasePaths, path) {
+			return caseMismatch{name: e.Name}, e.Name, true
+		}
 		return e.Runner, e.Name, true
 	}
 	for _, b := range s.byBase {
 		if underBase(path, b.base) {
 			return b.entry.Runner, b.entry.Name, true
+		}
+	}
+	// A path under a base path only when letter case is ignored ("/T/x"
+	// for base "/t") is refused: routing is case-sensitive, but an
+	// upstream that is not would serve it without the project's flows.
+	for _, b := range s.byBase {
+		if underBaseFold(path, b.base) {
+			return caseMismatch{name: b.entry.Name}, b.entry.Name, true
 		}
 	}
 	if s.def == nil {
@@ -196,4 +214,11 @@ func (s *Set) Names() []string {
 		out[i] = e.Name
 	}
 	return out
+}
+
+// duplicateName is the FP106 error for two projects named alike, at the
+// second one's directory.
+func duplicateName(first, second *Entry) error {
+	return diag.Errorf(second.Dir, 0, 0, diag.DuplicateProject,
+		"two projects are named %q (%s and %s); project names (directory names) must be unique", second.Name, first.Dir, second.Dir)
 }
