@@ -54,8 +54,8 @@ func TestLimitsDefaults(t *testing.T) {
 	if infinite(l.MaxConnectionAge) != time.Duration(math.MaxInt64) {
 		t.Errorf("a negative MaxConnectionAge must disable the limit, got %v", infinite(l.MaxConnectionAge))
 	}
-	if n := len(New(Options{}).GRPCOptions()); n != 5 {
-		t.Errorf("GRPCOptions has %d options, want 5 (message sizes, streams, keepalive, enforcement)", n)
+	if n := len(New(Options{}).GRPCOptions()); n != 5+len(transportOptions()) {
+		t.Errorf("GRPCOptions has %d options, want 5 (message sizes, streams, keepalive, enforcement) and the transport options", n)
 	}
 }
 

@@ -47,7 +47,7 @@ func TestBashCompletion(t *testing.T) {
 		{[]string{"flowproc", "v"}, "validate version"},
 		{[]string{"flowproc", "help", "he"}, "healthcheck help"},
 		{[]string{"flowproc", "dev", "--wa"}, "--watch"},
-		{[]string{"flowproc", "dev", "-tr"}, "-trace"},
+		{[]string{"flowproc", "dev", "-tr"}, "-trace -trace-mask-headers"},
 		{[]string{"flowproc", "dev", "apps/"}, "apps/blog apps/shop"},
 		{[]string{"flowproc", "dev", "apps/shop", "-upstream", ""}, ""},
 		{[]string{"flowproc", "serve", "-config", "apps/no"}, "apps/notes.txt"},

@@ -190,7 +190,9 @@ func TestServeLifecycle(t *testing.T) {
 		}
 	}
 	// The banner carries the version and revision, never "flowproc dev:".
-	if banner := stdout.String(); !strings.HasPrefix(banner, "flowproc serve "+currentStamp().String()+": ") || strings.Contains(banner, "flowproc dev") {
+	// (The memory settings line comes before it.)
+	banner := regexp.MustCompile(`(?m)^.*ext_proc gRPC on .*$`).FindString(stdout.String())
+	if !strings.HasPrefix(banner, "flowproc serve "+currentStamp().String()+": ") || strings.Contains(stdout.String(), "flowproc dev") {
 		t.Errorf("startup banner %q", banner)
 	}
 	conn, err := grpc.NewClient(m[1], grpc.WithTransportCredentials(insecure.NewCredentials()))
