@@ -42,7 +42,7 @@ var proxyRunner = runnerFunc(func(ctx context.Context, req *flowengine.Request, 
 		return nil
 	}
 	if req.Trace != nil {
-		req.Trace.TraceEvent(flowengine.Event{Kind: flowengine.StepEvent, Seq: 0, Flow: "flows/main.xml", Step: "AssignMessage",
+		req.Trace.TraceEvent(flowengine.Event{Kind: flowengine.StepEvent, Seq: 0, Flow: "flows/main.xml", Step: "AM-SetUser", Type: "AssignMessage",
 			At: "flows/main.xml:3:5", Cond: "request.verb = \"POST\"", CondResult: true, Start: start, Duration: 1500 * time.Microsecond,
 			Vars: []flowengine.Var{{Name: "private.secret", Value: "s3cret"}, {Name: "request.header.authorization", Value: "Bearer x"}, {Name: "user", Value: "alice"}}})
 		req.Trace.TraceEvent(flowengine.Event{Kind: flowengine.MessageEvent, Seq: 1, Flow: "flows/main.xml", Step: "debug", Start: start, Message: "hello"})
@@ -128,7 +128,7 @@ func TestTraceDocument(t *testing.T) {
 		t.Fatalf("steps: %v", d.Steps)
 	}
 	st := d.Steps[0]
-	if st.Step != "AssignMessage" || !st.Ran || st.DurationUs != 1500 || st.Kind != "step" || st.Condition == "" || !st.ConditionResult {
+	if st.Step != "AM-SetUser" || st.Type != "AssignMessage" || !st.Ran || st.DurationUs != 1500 || st.Kind != "step" || st.Condition == "" || !st.ConditionResult {
 		t.Errorf("step 0: %v", st)
 	}
 	vars := map[string]string{}

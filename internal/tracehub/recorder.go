@@ -153,7 +153,7 @@ func (r *recorder) step(e *flowengine.Event) *flowprocv1.Step {
 		return nil
 	}
 	s := &flowprocv1.Step{
-		Seq: uint32(max(e.Seq, 0)), Depth: uint32(max(e.Depth, 0)), Flow: text(e.Flow), Step: text(e.Step), At: text(e.At),
+		Seq: uint32(max(e.Seq, 0)), Depth: uint32(max(e.Depth, 0)), Flow: text(e.Flow), Step: text(e.Step), Type: text(e.Type), At: text(e.At),
 		Condition: text(e.Cond), ConditionResult: e.CondResult, Ran: e.Cond == "" || e.CondResult,
 		DurationUs: micros(e.Duration), Kind: e.Kind.String(), Message: text(e.Message),
 	}
