@@ -124,6 +124,7 @@ func TestOTelFromEnvOTLP(t *testing.T) {
 	if err != nil || resp.Status != 200 {
 		t.Fatalf("got %v %v", resp, err)
 	}
+	waitStreamsDone(t, srv)
 	if err := tr.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}

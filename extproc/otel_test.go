@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -161,6 +162,7 @@ func TestOpenTelemetryExchange(t *testing.T) {
 	if resp.Status != 200 || string(resp.Body) != "done" {
 		t.Fatalf("got %d %q, want 200 done", resp.Status, resp.Body)
 	}
+	waitStreamsDone(t, srv)
 	spans := exp.Ended()
 	byName := map[string]sdktrace.ReadOnlySpan{}
 	for _, s := range spans {
@@ -246,6 +248,7 @@ func TestOpenTelemetryNotSampled(t *testing.T) {
 	if err != nil || resp.Status != 200 {
 		t.Fatalf("got %v %v", resp, err)
 	}
+	waitStreamsDone(t, srv)
 	if s := exp.Ended(); len(s) != 0 {
 		t.Errorf("unsampled exchange recorded spans %v", names(s))
 	}
@@ -336,4 +339,30 @@ func names(spans []sdktrace.ReadOnlySpan) []string {
 		out[i] = s.Name()
 	}
 	return out
+}
+
+// waitStreamsDone waits until srv has finished every stream. The client has
+// its response once the last reply is sent, a moment before the server
+// records the exchange and ends its span, so a test that reads spans must
+// wait for this first.
+func waitStreamsDone(t *testing.T, srv *extproc.Server) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		mfs, err := srv.Registry().Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		active := -1.0
+		for _, mf := range mfs {
+			if mf.GetName() == "flowproc_streams_active" && len(mf.GetMetric()) == 1 {
+				active = mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		if active == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("streams still active after 5s (flowproc_streams_active = %v)", active)
+		}
+	}
 }
