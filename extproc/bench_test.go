@@ -91,7 +91,8 @@ func BenchmarkProcessHandler(b *testing.B) {
 			msgs := benchScript()
 			b.ReportAllocs()
 			for b.Loop() {
-				st := &fakeStream{ctx: ctx, script: msgs}
+				// WithStreamCancel: what GRPCOptions' tap gives every stream.
+				st := &fakeStream{ctx: WithStreamCancel(ctx), script: msgs}
 				if err := s.Process(st); err != nil || st.sent != 2 {
 					b.Fatalf("process: %v, %d replies", err, st.sent)
 				}

@@ -122,8 +122,13 @@ type exchange struct {
 	pumping bool // the pump goroutine runs (started by the first waiting recv)
 	start   time.Time
 	// waitTimer bounds waits for Envoy's next message (Options.
-	// StreamWaitTimeout); created by the first wait.
+	// StreamWaitTimeout) through the pump; created by the first wait.
 	waitTimer *time.Timer
+	// wait bounds the same waits for in-place reads when the stream's
+	// context is cancellable (streamwait.go); guarded says it is set up
+	// (not without the tap or a timeout).
+	wait    waitGuard
+	guarded bool
 	// wd sends override_message_timeout for slow runs; nil when disabled.
 	// With a watchdog every Send goes through it.
 	wd *watchdog
@@ -163,6 +168,11 @@ func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *e
 		start:  time.Now(),
 	}
 	x.resp.response = true
+	if s.waitTimeout > 0 {
+		if c := streamCanceler(stream.Context()); c != nil {
+			x.wait.timeout, x.wait.cancel, x.guarded = s.waitTimeout, c, true
+		}
+	}
 	x.ctx, x.cancel = context.WithCancel(stream.Context())
 	x.octx = upstream.ObservedContext{Context: x.ctx, Observer: s.sideCalls}
 	x.ctx = &x.octx
@@ -180,10 +190,23 @@ func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *e
 // With a stream wait timeout the first message too is read through the pump,
 // so that a stream that never sends one is ended (waitExpired).
 func (x *exchange) first() (*extprocv3.ProcessingRequest, error) {
+	if x.guarded {
+		return x.recvGuarded()
+	}
 	if x.s.waitTimeout > 0 {
 		return x.recv(x.ctx)
 	}
 	return x.received(x.stream.Recv())
+}
+
+// recvGuarded reads the next message in place under the stream wait
+// timeout (streamwait.go).
+func (x *exchange) recvGuarded() (*extprocv3.ProcessingRequest, error) {
+	m, err, expired := x.wait.recv(x.stream)
+	if expired {
+		return nil, x.waitExpired()
+	}
+	return x.received(m, err)
 }
 
 // received handles the result of one Recv: Envoy ending the stream (EOF or
@@ -265,6 +288,9 @@ func (x *exchange) recv(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 		return nil, ErrStreamClosed
 	}
 	if !x.pumping {
+		if ctx == x.ctx && x.guarded {
+			return x.recvGuarded()
+		}
 		if ctx == x.ctx && x.s.waitTimeout <= 0 {
 			// The run's own ctx ends only with the stream (whose end also
 			// ends Recv) or through x.cancel, which this goroutine calls:

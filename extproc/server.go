@@ -239,6 +239,7 @@ func (s *Server) GRPCOptions() []grpc.ServerOption {
 	opts := append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(n),
 		grpc.MaxSendMsgSize(n),
+		tapOption(), // the stream wait timeout without a goroutine per stream (streamwait.go)
 	}, s.limitOptions()...)
 	return append(opts, transportOptions()...) // grpcopts.go
 }

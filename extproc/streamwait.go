@@ -1,0 +1,110 @@
+package extproc
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/tap"
+)
+
+// The stream wait timeout without a goroutine per stream.
+//
+// A blocked stream.Recv returns only when a message arrives or the stream's
+// context ends, and a gRPC handler cannot end its own stream's context. So
+// the server installs an InTapHandle (GRPCOptions) that gives every stream a
+// context the handler can cancel, stored in the context itself. An exchange
+// then reads Envoy's messages in its own goroutine with a timer armed around
+// each Recv: when the wait outlasts the timeout the timer cancels the
+// stream's context, Recv returns, and the exchange ends with
+// DEADLINE_EXCEEDED. Without the tap (a grpc.Server built without
+// GRPCOptions, or a test stream) the exchange falls back to reading through
+// the pump goroutine, which costs a goroutine and a hand-off per message.
+
+// streamCancelKey keys the stream's cancel function in its context.
+type streamCancelKey struct{}
+
+// errStreamWait is the cause the wait timer cancels a stream with.
+var errStreamWait = errors.New("flowproc: no message from Envoy within the stream wait timeout")
+
+// tapStreamCancel is the server's InTapHandle: it makes every stream's
+// context cancellable by the stream's handler (streamCanceler).
+func tapStreamCancel(ctx context.Context, _ *tap.Info) (context.Context, error) {
+	return WithStreamCancel(ctx), nil
+}
+
+// WithStreamCancel returns ctx made cancellable by the exchange that runs on
+// it, as GRPCOptions' InTapHandle does for every stream. Tests and
+// benchmarks that drive Process with their own stream use it to get the
+// server's production read path.
+func WithStreamCancel(ctx context.Context) context.Context {
+	inner, cancel := context.WithCancelCause(ctx)
+	return &streamCtx{Context: inner, cancel: cancel}
+}
+
+// streamCtx is a stream's context that its exchange can cancel. When the
+// wait timer cancelled it, Err reports context.DeadlineExceeded: grpc-go
+// turns the error of the interrupted Recv into the stream's status right
+// away (a server-side cancel), and this makes that status
+// DEADLINE_EXCEEDED, as the exchange's own would be.
+type streamCtx struct {
+	context.Context
+	cancel context.CancelCauseFunc
+}
+
+// Err implements context.Context.
+func (c *streamCtx) Err() error {
+	err := c.Context.Err()
+	if err != nil && context.Cause(c.Context) == errStreamWait {
+		return context.DeadlineExceeded
+	}
+	return err
+}
+
+// Value implements context.Context; it holds the cancel function under
+// streamCancelKey.
+func (c *streamCtx) Value(key any) any {
+	if key == (streamCancelKey{}) {
+		return c.cancel
+	}
+	return c.Context.Value(key)
+}
+
+// streamCanceler returns the cancel function WithStreamCancel put in ctx.
+func streamCanceler(ctx context.Context) context.CancelCauseFunc {
+	c, _ := ctx.Value(streamCancelKey{}).(context.CancelCauseFunc)
+	return c
+}
+
+// tapOption installs tapStreamCancel.
+func tapOption() grpc.ServerOption { return grpc.InTapHandle(tapStreamCancel) }
+
+// waitGuard arms the stream wait timeout around an in-place Recv.
+type waitGuard struct {
+	timeout time.Duration
+	cancel  context.CancelCauseFunc
+	timer   *time.Timer
+	fired   atomic.Bool
+}
+
+// recv reads the next message from stream, cancelling the stream's context
+// when none arrives within the timeout. expired reports that the timer
+// fired: the stream is then unusable, whatever Recv returned.
+func (g *waitGuard) recv(stream extprocv3.ExternalProcessor_ProcessServer) (m *extprocv3.ProcessingRequest, err error, expired bool) {
+	if g.timer == nil {
+		g.timer = time.AfterFunc(g.timeout, g.fire)
+	} else {
+		g.timer.Reset(g.timeout)
+	}
+	m, err = stream.Recv()
+	g.timer.Stop()
+	return m, err, g.fired.Load()
+}
+
+func (g *waitGuard) fire() {
+	g.fired.Store(true)
+	g.cancel(errStreamWait)
+}
