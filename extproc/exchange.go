@@ -168,12 +168,16 @@ func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *e
 		start:  time.Now(),
 	}
 	x.resp.response = true
-	if s.waitTimeout > 0 {
-		if c := streamCanceler(stream.Context()); c != nil {
+	if c := streamCanceler(stream.Context()); c != nil {
+		// The stream's context is the run's: cancelling it ends the run and
+		// a blocked Recv alike, and saves a context layer per stream.
+		x.ctx, x.cancel = stream.Context(), func() { c(context.Canceled) }
+		if s.waitTimeout > 0 {
 			x.wait.timeout, x.wait.cancel, x.guarded = s.waitTimeout, c, true
 		}
+	} else {
+		x.ctx, x.cancel = context.WithCancel(stream.Context())
 	}
-	x.ctx, x.cancel = context.WithCancel(stream.Context())
 	x.octx = upstream.ObservedContext{Context: x.ctx, Observer: s.sideCalls}
 	x.ctx = &x.octx
 	if s.maxMessageTimeout > 0 {
