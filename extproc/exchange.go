@@ -168,16 +168,15 @@ func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *e
 		start:  time.Now(),
 	}
 	x.resp.response = true
-	if c := streamCanceler(stream.Context()); c != nil {
-		// The stream's context is the run's: cancelling it ends the run and
-		// a blocked Recv alike, and saves a context layer per stream.
-		x.ctx, x.cancel = stream.Context(), func() { c(context.Canceled) }
-		if s.waitTimeout > 0 {
+	if s.waitTimeout > 0 {
+		if c := streamCanceler(stream.Context()); c != nil {
 			x.wait.timeout, x.wait.cancel, x.guarded = s.waitTimeout, c, true
 		}
-	} else {
-		x.ctx, x.cancel = context.WithCancel(stream.Context())
 	}
+	// The run gets a context of its own: cancelling the stream's context
+	// while the pump's Recv is outstanding would make grpc-go write a
+	// CANCELLED status before Process returns its own (streamwait.go).
+	x.ctx, x.cancel = context.WithCancel(stream.Context())
 	x.octx = upstream.ObservedContext{Context: x.ctx, Observer: s.sideCalls}
 	x.ctx = &x.octx
 	if s.maxMessageTimeout > 0 {
