@@ -59,6 +59,9 @@ type Definition struct {
 	Dir, File string
 	// Version is "2.0" or the OpenAPI 3.x version string.
 	Version string
+	// APIVersion is the definition's info.version ("" without an info
+	// block): the API's own version, which the status API reports.
+	APIVersion string
 	// BasePath is "" or a path such as "/api" without a trailing slash.
 	BasePath string
 	// Init is x-flat-init; ErrorFlow is x-flat-error.flow.

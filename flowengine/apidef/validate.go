@@ -69,6 +69,8 @@ func (l *loader) validate() {
 	}
 	if doc.Info == nil {
 		doc.Info = &openapi3.Info{Title: "FLAT app", Version: "0"} // slimline: no info
+	} else {
+		l.d.APIVersion = doc.Info.Version
 	}
 	l.d.Doc = doc
 	err := doc.Validate(context.Background(), openapi3.EnableMultiError(), openapi3.DisableExamplesValidation())

@@ -92,6 +92,15 @@ type Project struct {
 // Name returns the project's name.
 func (p *Project) Name() string { return p.name }
 
+// Version is the definition's info.version ("" without one); the status
+// API reports it.
+func (p *Project) Version() string {
+	if p.def == nil {
+		return ""
+	}
+	return p.def.APIVersion
+}
+
 // Dir returns the project's directory.
 func (p *Project) Dir() string { return p.dir }
 

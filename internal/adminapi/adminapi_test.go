@@ -94,7 +94,7 @@ func TestCheck(t *testing.T) {
 // project writes a FLAT project answering GET /NAME/hi.
 func project(t *testing.T, root, name, flow string) string {
 	dir := filepath.Join(root, name)
-	writeFile(t, filepath.Join(dir, "swagger.yaml"), "swagger: \"2.0\"\nbasePath: /"+name+"\npaths:\n  /hi:\n    x-flat-flow: hi.xml\n")
+	writeFile(t, filepath.Join(dir, "swagger.yaml"), "swagger: \"2.0\"\ninfo:\n  title: "+name+"\n  version: \"2.3\"\nbasePath: /"+name+"\npaths:\n  /hi:\n    x-flat-flow: hi.xml\n")
 	writeFile(t, filepath.Join(dir, "hi.xml"), flow)
 	return dir
 }
@@ -148,7 +148,7 @@ func TestStatusAndReload(t *testing.T) {
 		t.Fatalf("status: %v", st)
 	}
 	good, broken := st.Projects[0], st.Projects[1]
-	if good.Name != "good" || good.Kind != "flat" || good.State != "loaded" || len(good.BasePaths) != 1 || good.BasePaths[0] != "/good" {
+	if good.Name != "good" || good.Kind != "flat" || good.Version != "2.3" || good.State != "loaded" || len(good.BasePaths) != 1 || good.BasePaths[0] != "/good" {
 		t.Errorf("good: %v", good)
 	}
 	if broken.State != "failing" || len(broken.Errors) != 1 {

@@ -14,7 +14,9 @@ type Bundle struct {
 	// Shared is true for a sharedflowbundle.
 	Shared bool
 	// Name is the manifest's name attribute ("" without a manifest).
-	Name        string
+	Name string
+	// Revision is the manifest's revision attribute ("" without one).
+	Revision    string
 	Proxies     []*ProxyEndpoint
 	Targets     map[string]*TargetEndpoint
 	SharedFlows map[string]*SharedFlow
@@ -44,7 +46,7 @@ func LoadShared(fsys fs.FS) (*Bundle, diag.List) {
 func load(fsys fs.FS, shared bool) (*Bundle, diag.List) {
 	var errs diag.List
 	b := &Bundle{Shared: shared, Targets: map[string]*TargetEndpoint{}, SharedFlows: map[string]*SharedFlow{}, FS: fsys}
-	b.Name = manifestName(fsys, shared, &errs)
+	b.Name, b.Revision = manifestName(fsys, shared, &errs)
 	var pErrs diag.List
 	b.Policies, pErrs = LoadPolicies(fsys, "policies")
 	errs = append(errs, pErrs...)
@@ -122,9 +124,10 @@ func load(fsys fs.FS, shared bool) (*Bundle, diag.List) {
 	return b, errs
 }
 
-// manifestName reads the top-level manifest (<APIProxy name=…> or
-// <SharedFlowBundle name=…>); a bundle without one is accepted.
-func manifestName(fsys fs.FS, shared bool, errs *diag.List) string {
+// manifestName reads the name and revision of the top-level manifest
+// (<APIProxy name=… revision=…> or <SharedFlowBundle …>); a bundle without
+// one is accepted.
+func manifestName(fsys fs.FS, shared bool, errs *diag.List) (name, revision string) {
 	want := "APIProxy"
 	if shared {
 		want = "SharedFlowBundle"
@@ -138,10 +141,11 @@ func manifestName(fsys fs.FS, shared bool, errs *diag.List) string {
 			errs.Addf(file, root.Line, root.Col, diag.APBadRoot, "root element <%s>, want <%s>", root.Name, want)
 			continue
 		}
-		name, _ := root.Attr("name")
-		return name
+		name, _ = root.Attr("name")
+		revision, _ = root.Attr("revision")
+		return name, revision
 	}
-	return ""
+	return "", ""
 }
 
 func xmlFiles(fsys fs.FS, dir string) []string {

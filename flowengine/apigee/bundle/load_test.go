@@ -38,3 +38,30 @@ func TestCorpusPagination(t *testing.T) {
 		t.Fatalf("bundle = %+v", b)
 	}
 }
+
+// TestManifestNameAndRevision: the manifest's name and revision are kept
+// (the status API reports the revision as the project's version).
+func TestManifestNameAndRevision(t *testing.T) {
+	tests := []struct {
+		manifest, name, revision string
+	}{
+		{`<APIProxy name="orders" revision="7"><Description>d</Description></APIProxy>`, "orders", "7"},
+		{`<APIProxy name="orders"/>`, "orders", ""},
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		fsys := fstest.MapFS{
+			"proxies/default.xml": {Data: []byte(`<ProxyEndpoint name="default"><RouteRule name="r"/></ProxyEndpoint>`)},
+		}
+		if tt.manifest != "" {
+			fsys["orders.xml"] = &fstest.MapFile{Data: []byte(tt.manifest)}
+		}
+		b, errs := Load(fsys)
+		if len(errs) != 0 {
+			t.Fatalf("%q: %v", tt.manifest, errs)
+		}
+		if b.Name != tt.name || b.Revision != tt.revision {
+			t.Errorf("%q: name %q revision %q, want %q %q", tt.manifest, b.Name, b.Revision, tt.name, tt.revision)
+		}
+	}
+}

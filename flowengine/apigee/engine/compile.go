@@ -38,6 +38,7 @@ type Options struct {
 type Project struct {
 	name, dir  string
 	bundleName string
+	revision   string // the manifest's revision attribute
 	opts       Options
 	dep        *Deployment
 	prefix     string // bundle directory relative to dir, with a slash
@@ -293,7 +294,7 @@ func load(dir string, opts Options, parentDep *Deployment, depth int) (*Project,
 		errs = append(errs, prefixed(src.prefix, berrs)...)
 		if len(berrs) == 0 {
 			p.prefix = src.prefix
-			p.bundleName = b.Name
+			p.bundleName, p.revision = b.Name, b.Revision
 			c := &Compiler{Bundle: b, Prefix: src.prefix, Upstream: p.opts.Upstream, Deployment: dep, Project: p, errs: &errs, shared: compileShared}
 			c.compileProxy(p, b)
 		}

@@ -13,6 +13,15 @@ func (p *Project) Dir() string { return p.dir }
 // BundleName is the proxy's name from its manifest (apiproxy.name).
 func (p *Project) BundleName() string { return p.bundleName }
 
+// Version is the bundle's revision from its manifest ("revision 3"), ""
+// without one; the status API reports it.
+func (p *Project) Version() string {
+	if p.revision == "" {
+		return ""
+	}
+	return "revision " + p.revision
+}
+
 // BasePaths are the ProxyEndpoints' base paths ("/" for an empty one).
 func (p *Project) BasePaths() []string { return p.basePaths }
 
