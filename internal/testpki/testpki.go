@@ -23,9 +23,13 @@ type PKI struct {
 	CA, Cert, Key, ClientCert, ClientKey string
 }
 
-// New writes a PKI into a temporary directory of t.
-func New(t testing.TB) *PKI {
+// New writes a PKI into a temporary directory of t. The server and client
+// certificates name 127.0.0.1 and dnsNames ("localhost" when none).
+func New(t testing.TB, dnsNames ...string) *PKI {
 	t.Helper()
+	if len(dnsNames) == 0 {
+		dnsNames = []string{"localhost"}
+	}
 	dir := t.TempDir()
 	write := func(name, typ string, der []byte) string {
 		path := filepath.Join(dir, name)
@@ -59,7 +63,7 @@ func New(t testing.TB) *PKI {
 		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
 			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-			IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"}}
+			IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: dnsNames}
 		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
 		if err != nil {
 			t.Fatal(err)
