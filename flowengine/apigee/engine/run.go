@@ -71,6 +71,8 @@ type Run struct {
 	req, rsp Message // storage for Request and Response
 
 	respHooks []func(*Message) // OnResponse (answer.go)
+
+	obs Observer // test runs only (observe.go)
 }
 
 // Exchange implements runtime.State.

@@ -85,6 +85,8 @@ type messageLogging struct {
 	format   bool   // Syslog FormatMessage
 	dateFmt  string // "" = Apigee's default
 	severity int
+	level    string // logLevel's canonical name, for test observers
+	dest     string // destination as a test observer sees it
 	hostname string
 	stream   bool // append a newline (TCP syslog, files)
 }
@@ -93,18 +95,21 @@ type messageLogging struct {
 // (1), as Apigee's documented "<14>" (user.info) header shows.
 var logLevels = map[string]int{"ALERT": 1, "ERROR": 3, "WARN": 4, "WARNING": 4, "NOTICE": 5, "INFO": 6, "DEBUG": 7}
 
+// levelNames are the canonical logLevel names by severity.
+var levelNames = map[int]string{1: "ALERT", 3: "ERROR", 4: "WARN", 5: "NOTICE", 6: "INFO", 7: "DEBUG"}
+
 const defaultDateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSSZ"
 
 func newMessageLogging(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	root := p.Root
 	c.Unknown(root, "DisplayName", "Description", "Properties", "Syslog", "File", "CloudLogging", "logLevel")
-	ml := &messageLogging{name: p.Name, severity: 6}
+	ml := &messageLogging{name: p.Name, severity: 6, level: "INFO"}
 	if lv := root.Child("logLevel"); lv != nil {
 		sev, ok := logLevels[strings.ToUpper(lv.Text)]
 		if !ok {
 			c.Errorf(lv, diag.APBadPolicy, "logLevel %q: want ALERT, ERROR, WARN, NOTICE, INFO or DEBUG", lv.Text)
 		}
-		ml.severity = sev
+		ml.severity, ml.level = sev, levelNames[sev]
 	}
 	sys, file, cloud := root.Child("Syslog"), root.Child("File"), root.Child("CloudLogging")
 	if cloud != nil {
@@ -225,6 +230,7 @@ func (ml *messageLogging) compileSyslog(c *engine.Compiler, p *bundle.Policy, n 
 		ml.max, ml.stream = maxStreamMessage, true
 	}
 	ml.sink = syslogSinkFor(network, host, port, tlsConf)
+	ml.dest = ml.sink.String()
 	return true
 }
 
@@ -269,8 +275,14 @@ func (ml *messageLogging) Execute(r *engine.Run) error {
 	if len(buf) > ml.max {
 		buf = buf[:ml.max]
 	}
+	end := len(buf)
 	if ml.stream && (len(buf) == start || buf[len(buf)-1] != '\n') {
 		buf = append(buf, '\n')
+	}
+	if obs := r.Observer(); obs != nil {
+		// A test run: the observer gets the message where the sink would.
+		r.AfterResponse(ml.observe(obs, r.Segment(), buf, start, end))
+		return nil
 	}
 	send := func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, MessageLogTimeout)

@@ -117,6 +117,7 @@ func (ml *messageLogging) compileFile(c *engine.Compiler, p *bundle.Policy, n *b
 	ml.rot = &rot
 	ml.max, ml.stream = maxStreamMessage, true
 	ml.sink = fileSinkFor(filepath.Join(messageLogDir(), name))
+	ml.dest = "file:" + name
 	return true
 }
 

@@ -203,6 +203,7 @@ func (st *statistic) parse(s string) (any, bool) {
 // Execute records each statistic; it never fails the flow.
 func (sc *statisticsCollector) Execute(r *engine.Run) error {
 	proxy, _ := r.Get("apiproxy.name")
+	obs := r.Observer()
 	for i := range sc.stats {
 		st := &sc.stats[i]
 		raw, ok := "", false
@@ -219,6 +220,11 @@ func (sc *statisticsCollector) Execute(r *engine.Run) error {
 		if !ok {
 			slog.Debug("StatisticsCollector: value does not fit the statistic's type; not recorded",
 				"policy", sc.policy, "statistic", st.name, "type", st.typ, "value", truncate(raw, 64))
+			continue
+		}
+		if obs != nil {
+			// A test run: the observer gets the statistic, not the metrics.
+			obs.Statistic(st.record(sc.policy, v))
 			continue
 		}
 		switch x := v.(type) {
