@@ -162,9 +162,12 @@ func runBundleTest(ctx context.Context, p *engine.Project, calls *switchClient, 
 	defer calls.set(nil)
 
 	start := time.Now()
-	out, get := p.RunForTest(ctx, req, host)
+	obs := &observed{}
+	out, get := p.RunObserved(ctx, req, host, obs)
 	if out.After != nil {
-		out.After(ctx) // PostClientFlow: its variables and side calls count
+		// Synchronous: the PostClientFlow, and the delivery of messages
+		// logged before the answer, are over when it returns.
+		out.After(ctx) // PostClientFlow: its variables, side calls and messages count
 	}
 	res.Duration = time.Since(start)
 
@@ -175,6 +178,7 @@ func runBundleTest(ctx context.Context, p *engine.Project, calls *switchClient, 
 		c.fail("the run panicked (see the log)")
 	}
 	c.check(&t.Expect, finalResponse(out, host), host.target, get, callouts.urls())
+	c.checkObserved(&t.Expect, obs)
 	if col != nil && !res.OK() {
 		var b strings.Builder
 		tracetree.Write(&b, col.Events(), tracetree.Options{})

@@ -29,7 +29,7 @@ type BundleTest struct {
 	// either, a forward fails the test.
 	Target  *MockResponse   `yaml:"target"`
 	Targets []*MockResponse `yaml:"targets"`
-	// Callouts answer side calls (ServiceCallout, MessageLogging) by URL
+	// Callouts answer side calls (ServiceCallout, JavaScript …) by URL
 	// prefix and method; an unmatched side call fails the test.
 	Callouts []*MockResponse `yaml:"callouts"`
 	// Expect is what the run must produce.
@@ -99,6 +99,14 @@ type Expectations struct {
 	// Callouts are the URLs of the side calls made, in order ([] means
 	// none).
 	Callouts *[]string `yaml:"callouts"`
+	// MessageLog are the MessageLogging messages the run delivered (none
+	// is sent in a test), in delivery order, PostClientFlow included
+	// ([] means none).
+	MessageLog *[]*MessageLogExpect `yaml:"messagelog"`
+	// Statistics maps a StatisticsCollector statistic to the value the
+	// run recorded (the last one when recorded twice); null means not
+	// recorded.
+	Statistics map[string]*string `yaml:"statistics"`
 }
 
 // TargetRequestExpect describes the request a target received.
@@ -253,6 +261,13 @@ func (t *BundleTest) validate() error {
 			bad("expect.target_request checks nothing")
 		}
 	}
+	if e.MessageLog != nil {
+		for i, m := range *e.MessageLog {
+			if err := m.validate(fmt.Sprintf("expect.messagelog[%d]", i)); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	if e.count() == 0 {
 		bad("expect checks nothing")
 	}
@@ -287,7 +302,10 @@ func (m *MockResponse) validate(where string, needURL bool) error {
 
 // count is the number of assertions the expectations make.
 func (e *Expectations) count() int {
-	n := len(e.Headers) + len(e.Variables) + len(e.BodyContains)
+	n := len(e.Headers) + len(e.Variables) + len(e.BodyContains) + len(e.Statistics)
+	if e.MessageLog != nil {
+		n += 1 + len(*e.MessageLog) // their number, then each message
+	}
 	if e.Status != 0 {
 		n++
 	}
