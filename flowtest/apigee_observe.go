@@ -112,6 +112,10 @@ func (c *checker) checkObserved(e *Expectations, o *observed) {
 		c.assert(len(msgs) == len(want), "messagelog: got %s, want %d: %s", plural(len(msgs), "message"), len(want), messageList(msgs))
 		for i, w := range want {
 			where := fmt.Sprintf("messagelog[%d]", i)
+			if w == nil { // ParseBundleTests refuses it; a hand-built test may not
+				c.assert(false, "%s: an empty expectation", where)
+				continue
+			}
 			if i >= len(msgs) {
 				c.assert(false, "%s: no such message, want %s", where, w.describe())
 				continue

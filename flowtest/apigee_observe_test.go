@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/flowproc/flowproc/flowengine/apigee/engine"
 )
 
 // TestBundleObserved: expect.messagelog and expect.statistics pass on
@@ -110,5 +112,18 @@ func TestParseMessageLogErrors(t *testing.T) {
 		if n := f.Tests[0].Expect.count(); n != 1 {
 			t.Errorf("%q counts %d assertions, want 1", src, n)
 		}
+	}
+}
+
+// TestCheckObservedNilEntry: an expectation list built by hand with a
+// hole fails that entry instead of panicking.
+func TestCheckObservedNilEntry(t *testing.T) {
+	res := &Result{}
+	c := &checker{res: res, at: "x.yaml:1"}
+	obs := &observed{}
+	obs.MessageLog(engine.MessageLogRecord{Policy: "ML", To: "file:a.log", Message: "m"})
+	c.checkObserved(&Expectations{MessageLog: &[]*MessageLogExpect{nil}}, obs)
+	if res.Assertions != 2 || len(res.Failures) != 1 || !strings.Contains(res.Failures[0], "messagelog[0]: an empty expectation") {
+		t.Errorf("assertions %d, failures %q", res.Assertions, res.Failures)
 	}
 }

@@ -12,9 +12,9 @@ import (
 // messages (instead of writing them to syslog or a file) and
 // StatisticsCollector's statistics (instead of recording Prometheus
 // metrics). A run without an observer (every serving run) behaves as if
-// this type did not exist. Calls come from the run's goroutine: during
-// the run and, for messages delivered after the answer, while the
-// outcome's After runs.
+// this type did not exist. Calls come one at a time: during the run and,
+// for messages delivered after the answer, while the outcome's After
+// runs (in whichever goroutine calls it).
 type Observer interface {
 	// MessageLog receives one message at the moment it would be
 	// delivered.
