@@ -1,8 +1,12 @@
 package policies
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	corpusdir "github.com/flowproc/flowproc/internal/corpus"
 
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
 	"github.com/flowproc/flowproc/flowengine/xmlschema"
@@ -243,5 +247,45 @@ func FuzzMessageValidationEnvelope(f *testing.F) {
 		if !strings.Contains(string(b), "order") {
 			t.Fatalf("passed without the order element: %q", b)
 		}
+	})
+}
+
+// TestCorpusMessageValidation loads the only public MessageValidation
+// policy of the corpus (apigeelint's MV-Soap.xml, a lone policy file: its
+// WSDL is not published, so the test supplies one declaring the element
+// the policy names) and runs it on a SOAP 1.1 message.
+func TestCorpusMessageValidation(t *testing.T) {
+	corpus, ok := corpusdir.ApigeeDir()
+	if !ok {
+		t.Skip("Apigee corpus not present (../shared/corpus/apigee beside the repository, or $FLOWPROC_APIGEE_CORPUS)")
+	}
+	src, err := os.ReadFile(filepath.Join(corpus, "_supplements", "apigeelint-policy-types", "policies", "MV-Soap.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := map[string]string{"resources/wsdl/example.wsdl": `<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<types><xs:schema targetNamespace="http://finance.com/1999" elementFormDefault="qualified">
+<xs:element name="ElementUnderBody"><xs:complexType><xs:sequence><xs:element name="amount" type="xs:decimal"/></xs:sequence></xs:complexType></xs:element>
+</xs:schema></types></definitions>`}
+	if !xmlschema.Available() {
+		runCases(t, []pcase{{name: "MV-Soap needs -tags xslt", policy: string(src), resources: res, loadErr: "-tags xslt"}})
+		return
+	}
+	xml := []string{"Content-Type", mvSOAPType}
+	runCases(t, []pcase{
+		{
+			name: "MV-Soap valid", policy: string(src), resources: res, method: "POST", headers: xml,
+			body: soapDoc(mvSOAP11, `<f:ElementUnderBody xmlns:f="http://finance.com/1999"><f:amount>12.50</f:amount></f:ElementUnderBody>`),
+		},
+		{
+			name: "MV-Soap invalid amount", policy: string(src), resources: res, method: "POST", headers: xml,
+			body:  soapDoc(mvSOAP11, `<f:ElementUnderBody xmlns:f="http://finance.com/1999"><f:amount>lots</f:amount></f:ElementUnderBody>`),
+			fault: "steps.messagevalidation.Failed",
+		},
+		{
+			name: "MV-Soap SOAP 1.2 refused", policy: string(src), resources: res, method: "POST", headers: xml,
+			body:  soapDoc(mvSOAP12, `<f:ElementUnderBody xmlns:f="http://finance.com/1999"><f:amount>1</f:amount></f:ElementUnderBody>`),
+			fault: "steps.messagevalidation.Failed",
+		},
 	})
 }
