@@ -42,7 +42,7 @@ static const char *xsLocal(const char *url) {
 
 static xmlParserInputPtr xsLoader(const char *url, const char *id, xmlParserCtxtPtr ctxt) {
 	xsState *st = xsCur;
-	if (st == NULL && !xsRefuse) return xsPrev(url, id, ctxt);
+	if (st == NULL && !xsRefuse) return xsPrev != NULL ? xsPrev(url, id, ctxt) : NULL;
 	if (st != NULL && url != NULL) {
 		const char *name = xsLocal(url);
 		for (int i = 0; name != NULL && i < st->n; i++) {
@@ -58,6 +58,7 @@ static xmlParserInputPtr xsLoader(const char *url, const char *id, xmlParserCtxt
 }
 
 static void xsInstall(void) {
+	xmlInitParser();
 	xsPrev = xmlGetExternalEntityLoader();
 	xmlSetExternalEntityLoader(xsLoader);
 }
