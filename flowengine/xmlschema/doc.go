@@ -65,7 +65,7 @@ func CompileWSDL(name string, src []byte, files map[string][]byte) (*Schema, err
 	if !Available() {
 		return nil, ErrUnavailable
 	}
-	set, err := WSDLSchemas(name, src)
+	set, err := WSDLSchemas(name, src, files)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ const testWSDL = `<?xml version="1.0"?>
 </wsdl:definitions>`
 
 func TestWSDLSchemas(t *testing.T) {
-	set, err := WSDLSchemas("shop.wsdl", []byte(testWSDL))
+	set, err := WSDLSchemas("shop.wsdl", []byte(testWSDL), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,18 +51,20 @@ func TestWSDLSchemas(t *testing.T) {
 		{name: "not xml", wsdl: "<wsdl:definitions", want: "not well-formed"},
 		{name: "not wsdl", wsdl: `<definitions/>`, want: "not a WSDL"},
 		{name: "no schema", wsdl: `<definitions xmlns="http://schemas.xmlsoap.org/wsdl/"><types/></definitions>`, want: "no xs:schema"},
-		{name: "wsdl import", wsdl: `<definitions xmlns="http://schemas.xmlsoap.org/wsdl/"><import location="other.wsdl" namespace="urn:x"/></definitions>`, want: "not supported"},
+		{name: "import of a missing file", wsdl: `<definitions xmlns="http://schemas.xmlsoap.org/wsdl/"><import location="other.wsdl" namespace="urn:x"/></definitions>`, want: "only the bundle's own"},
+		{name: "import of a URL", wsdl: `<definitions xmlns="http://schemas.xmlsoap.org/wsdl/"><import location="http://example.com/x.wsdl" namespace="urn:x"/></definitions>`, want: "only the bundle's own"},
+		{name: "import of a broken WSDL", wsdl: `<definitions xmlns="http://schemas.xmlsoap.org/wsdl/"><import location="bad.wsdl" namespace="urn:x"/></definitions>`, want: "bad.wsdl (imported by x.wsdl) is not well-formed"},
 		{name: "doctype", wsdl: `<!DOCTYPE d [<!ENTITY x "y">]><definitions xmlns="http://schemas.xmlsoap.org/wsdl/"/>`, want: "DOCTYPE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := WSDLSchemas("x.wsdl", []byte(tc.wsdl)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if _, err := WSDLSchemas("x.wsdl", []byte(tc.wsdl), map[string][]byte{"bad.wsdl": []byte("<definitions")}); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}
 		})
 	}
 	// WSDL 2.0 description/types.
 	w2 := `<description xmlns="http://www.w3.org/ns/wsdl"><types><xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="a" type="xs:int"/></xs:schema></types></description>`
-	if set, err := WSDLSchemas("w2.wsdl", []byte(w2)); err != nil || len(set.Namespaces) != 1 || set.Namespaces[0] != "" {
+	if set, err := WSDLSchemas("w2.wsdl", []byte(w2), nil); err != nil || len(set.Namespaces) != 1 || set.Namespaces[0] != "" {
 		t.Errorf("WSDL 2.0: %v %+v", err, set)
 	}
 }
@@ -102,11 +104,36 @@ func TestCompileWSDL(t *testing.T) {
 	}
 }
 
+func TestWSDLImports(t *testing.T) {
+	needSchema(t)
+	// main.wsdl imports types.wsdl (which imports itself back: a cycle
+	// is read once) and the plain schema common.xsd.
+	files := map[string][]byte{
+		"types.wsdl": []byte(`<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:c="urn:common">
+<import location="main.wsdl" namespace="urn:shop"/>
+<types><xs:schema targetNamespace="urn:shop" elementFormDefault="qualified"><xs:import namespace="urn:common"/>
+<xs:element name="order"><xs:complexType><xs:sequence><xs:element name="sku" type="c:sku"/></xs:sequence></xs:complexType></xs:element></xs:schema></types></definitions>`),
+		"common.xsd": []byte(commonXSD),
+	}
+	main := []byte(`<definitions xmlns="http://schemas.xmlsoap.org/wsdl/"><import location="wsdl://types.wsdl" namespace="urn:shop"/><import location="./common.xsd" namespace="urn:common"/></definitions>`)
+	files["main.wsdl"] = main
+	s, err := CompileWSDL("main.wsdl", main, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate([]byte(`<order xmlns="urn:shop"><sku>ABC-1</sku></order>`)); err != nil {
+		t.Errorf("valid: %v", err)
+	}
+	if err := s.Validate([]byte(`<order xmlns="urn:shop"><sku>abc</sku></order>`)); err == nil {
+		t.Error("a value breaking the imported xsd's type passed")
+	}
+}
+
 func FuzzWSDLSchemas(f *testing.F) {
 	f.Add([]byte(testWSDL))
 	f.Add([]byte(`<description xmlns="http://www.w3.org/ns/wsdl"><types/></description>`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		set, err := WSDLSchemas("f.wsdl", b)
+		set, err := WSDLSchemas("f.wsdl", b, map[string][]byte{"f.wsdl": b, "x.xsd": []byte(commonXSD)})
 		if err == nil && (set.Files[set.Main] == nil || len(set.Namespaces) == 0) {
 			t.Fatalf("a set without a main schema or namespaces: %+v", set)
 		}

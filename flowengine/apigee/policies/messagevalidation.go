@@ -66,7 +66,8 @@ import (
 //     its own (what a WSDL's message parts describe); otherwise the whole
 //     document is validated. The schema's imports and includes may name
 //     only the bundle's own xsd and wsdl resources (by file name); a WSDL
-//     contributes the xs:schema elements of its types section.
+//     contributes the xs:schema elements of its types section and of the
+//     bundle WSDLs it wsdl:imports.
 //   - A document with a DOCTYPE is Failed (no entity is ever expanded).
 func init() {
 	for _, typ := range []string{"MessageValidation", "SOAPMessageValidation"} {
