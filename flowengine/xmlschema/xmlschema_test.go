@@ -162,3 +162,27 @@ func TestUnavailable(t *testing.T) {
 		t.Errorf("CompileWSDL: err = %v", err)
 	}
 }
+
+// FuzzValidate feeds arbitrary documents through libxml2's parser and
+// the validator, whole and as SOAP Bodies: nothing may crash, and every
+// failure of a whole document is a ValidationError.
+func FuzzValidate(f *testing.F) {
+	if !Available() {
+		f.Skip("built without libxml2: run with -tags xslt")
+	}
+	s, err := Compile("order.xsd", []byte(orderXSD), map[string][]byte{"common.xsd": []byte(commonXSD)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte(`<order xmlns="urn:shop"><sku>TEA-1</sku><qty>2</qty></order>`))
+	f.Add([]byte(`<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body><s:order xmlns:s="urn:shop"><s:sku>TEA-1</s:sku><s:qty>1</s:qty></s:order></e:Body></e:Envelope>`))
+	f.Add([]byte(`<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		err := s.Validate(b)
+		var ve *ValidationError
+		if err != nil && !errors.As(err, &ve) {
+			t.Fatalf("not a ValidationError: %v", err)
+		}
+		_ = s.ValidateSOAPBody(b, "http://schemas.xmlsoap.org/soap/envelope/")
+	})
+}
