@@ -72,6 +72,8 @@ static void xsError(void *ud, xmlErrorPtr e) {
 
 
 static xmlSchemaPtr xsCompile(xsState *st, const char *main) {
+	xmlStructuredErrorFunc prevFn = xmlStructuredError;
+	void *prevCtx = xmlStructuredErrorContext;
 	xsCur = st;
 	xmlSetStructuredErrorFunc(st, xsError);
 	xmlSchemaPtr s = NULL;
@@ -81,7 +83,7 @@ static xmlSchemaPtr xsCompile(xsState *st, const char *main) {
 		s = xmlSchemaParse(p);
 		xmlSchemaFreeParserCtxt(p);
 	}
-	xmlSetStructuredErrorFunc(NULL, NULL);
+	xmlSetStructuredErrorFunc(prevCtx, prevFn);
 	xsCur = NULL;
 	if (s != NULL && st->refused[0] != 0) {
 		xmlSchemaFree(s);
@@ -98,6 +100,8 @@ static int xsParseOpts(void) { return XML_PARSE_NONET | XML_PARSE_NOCDATA; }
 // when it has no Body, another value when it is invalid.
 static int xsValidate(xmlSchemaPtr s, const char *doc, int len, const char *envNS, xsState *st) {
 	int ret = -1;
+	xmlStructuredErrorFunc prevFn = xmlStructuredError;
+	void *prevCtx = xmlStructuredErrorContext;
 	xsRefuse = 1;
 	xmlSetStructuredErrorFunc(st, xsError);
 	xmlDocPtr d = xmlReadMemory(doc, len, NULL, NULL, xsParseOpts());
@@ -127,7 +131,7 @@ static int xsValidate(xmlSchemaPtr s, const char *doc, int len, const char *envN
 free:
 	xmlFreeDoc(d);
 out:
-	xmlSetStructuredErrorFunc(NULL, NULL);
+	xmlSetStructuredErrorFunc(prevCtx, prevFn);
 	xsRefuse = 0;
 	return ret;
 }
