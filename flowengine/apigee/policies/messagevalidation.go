@@ -41,7 +41,8 @@ import (
 //     that does not compile does not deploy (ResourceCompileFailed); an
 //     empty <Element> (RootElementNameUnspecified) or one that is not an
 //     XML name (InvalidRootElementName) does not deploy. flowproc reports
-//     these as AP401 load errors naming Apigee's error.
+//     these as load errors naming Apigee's error: AP104 for the empty
+//     <Element>, AP401 for the others.
 //   - Runtime faults, all status 500: steps.messagevalidation.
 //     SourceMessageNotAvailable ("<source> message is not available for
 //     MessageValidation: <policy>"), NonMessageVariable ("Variable <v>
