@@ -137,9 +137,10 @@ func TestCorpusTestFiles(t *testing.T) {
 	}
 	seen := 0
 	for _, d := range dirs {
-		if !d.IsDir() || d.Name() == policiesDir {
-			// testdata/policies is the project's own bundle
-			// (TestPolicyExamples), not a corpus entry.
+		if !d.IsDir() || d.Name() == policiesDir || d.Name() == policiesXSLTDir {
+			// testdata/policies and policies-xslt are the project's own
+			// bundles (TestPolicyExamples, TestPolicyExamplesXSLT), not
+			// corpus entries.
 			continue
 		}
 		seen++

@@ -13,6 +13,10 @@ import (
 // policy type and one tests/<policy>.yaml per type. It needs no corpus.
 const policiesDir = "policies"
 
+// policiesXSLTDir is the example project of the policies that need a
+// binary built with -tags xslt (TestPolicyExamplesXSLT).
+const policiesXSLTDir = "policies-xslt"
+
 // TestPolicyExamples runs the YAML bundle tests of testdata/policies and
 // fails on any failing test, so every example there stays true.
 func TestPolicyExamples(t *testing.T) {
