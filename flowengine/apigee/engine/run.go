@@ -189,6 +189,7 @@ func (r *Run) Fault() *Fault { return r.fault }
 
 // Run runs one exchange through the bundle.
 func (p *Project) Run(ctx context.Context, req *flowengine.Request, host flowengine.Host) *flowengine.Outcome {
+	p.startMonitors()
 	r := &Run{p: p}
 	r.x.Start(ctx, req, host)
 	r.budget.Reset(ctx, p.opts.Limits)
@@ -472,8 +473,11 @@ func (r *Run) targetBase() (*url.URL, error) {
 	if te.u != nil {
 		return te.u, nil
 	}
-	if r.lbServer == nil {
-		r.lbServer = r.p.lbCounter.pick(te)
+	if r.lbServer == nil && te.lb != nil {
+		r.lbServer = te.lb.pick(0)
+		if r.lbServer == nil {
+			return nil, noActiveTargets()
+		}
 	}
 	if r.lbServer == nil {
 		return nil, errors.New("no enabled TargetServer")
@@ -499,6 +503,9 @@ func (r *Run) forward() error {
 		return r.forwardLocal()
 	}
 	u, err := r.targetBase()
+	if f, ok := err.(*Fault); ok {
+		return f
+	}
 	if err != nil {
 		return &Fault{Name: "ServiceUnavailable", Code: "messaging.adaptors.http.flow.ServiceUnavailable", Status: 503, Message: "The Service is temporarily unavailable", Err: err}
 	}
@@ -555,6 +562,9 @@ func (r *Run) forward() error {
 	}
 	r.rsp = Message{Status: resp.Status, Headers: resp.Headers, Version: "1.1", load: r.x.ResponseBody, loaded: resp.BodyKnownEmpty}
 	r.Response = &r.rsp
+	if r.lbServer != nil && r.te != nil && r.te.lb != nil {
+		resp = r.failover(resp, path)
+	}
 	if f := upstreamFailure(resp); f != nil {
 		return f
 	}

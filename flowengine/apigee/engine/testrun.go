@@ -13,6 +13,7 @@ import (
 // so call it after the outcome's After (PostClientFlow) has run to see
 // what that flow set. The reader must not be called while After runs.
 func (p *Project) RunForTest(ctx context.Context, req *flowengine.Request, host flowengine.Host) (*flowengine.Outcome, func(name string) (string, bool)) {
+	p.startMonitors()
 	r := &Run{p: p}
 	r.x.Start(ctx, req, host)
 	r.budget.Reset(ctx, p.opts.Limits)
