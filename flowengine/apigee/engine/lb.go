@@ -89,7 +89,8 @@ func (lb *loadBalancer) add(s *lbServer) {
 // does not name: RoundRobin (default) cycles over the primary servers,
 // Weighted cycles in proportion to their weights, LeastConnections (which
 // flowproc cannot count, Envoy holds the connections) picks at random. A
-// server out of rotation passes its turn to the next one. Fallback servers
+// turn that lands on a server out of rotation goes on to the next turn,
+// so the servers in rotation share the load evenly. Fallback servers
 // are picked the same way when no primary server is in rotation. nil
 // means none is.
 func (lb *loadBalancer) pick(exclude uint64) *lbServer {
@@ -105,21 +106,32 @@ func (lb *loadBalancer) pickFrom(list []*lbServer, total int, exclude uint64, no
 	if n == 0 {
 		return nil
 	}
-	start := 0
 	switch lb.algorithm {
 	case "Weighted":
-		k := int(lb.n.Add(1)-1) % total
-		for start = 0; start < n-1 && k >= list[start].weight; start++ {
-			k -= list[start].weight
+		// A turn that lands on a server out of rotation is drawn again,
+		// so the others keep their proportions.
+		for range total {
+			k := int(lb.n.Add(1)-1) % total
+			i := 0
+			for ; i < n-1 && k >= list[i].weight; i++ {
+				k -= list[i].weight
+			}
+			if lb.available(list[i], exclude, now) {
+				return list[i]
+			}
 		}
 	case "LeastConnections":
-		start = rand.IntN(n)
+		start := rand.IntN(n)
+		for i := range n {
+			if s := list[(start+i)%n]; lb.available(s, exclude, now) {
+				return s
+			}
+		}
 	default:
-		start = int(lb.n.Add(1)-1) % n
-	}
-	for i := 0; i < n; i++ {
-		if s := list[(start+i)%n]; lb.available(s, exclude, now) {
-			return s
+		for range n {
+			if s := list[int(lb.n.Add(1)-1)%n]; lb.available(s, exclude, now) {
+				return s
+			}
 		}
 	}
 	return nil
