@@ -47,11 +47,18 @@ func (h *lbHost) Forward(ctx context.Context, m *flowengine.Mutation) (*flowengi
 }
 
 func lbProject(t *testing.T, lb string, up upstream.Client) *Project {
+	return lbProjectWith(t, lb, up, "", nil)
+}
+
+// lbProjectWith is lbProject with target flows (a TargetEndpoint child)
+// and more files.
+func lbProjectWith(t *testing.T, lb string, up upstream.Client, targetFlows string, files map[string]string) *Project {
 	t.Helper()
 	dir := t.TempDir()
+	writeFiles(t, dir, files)
 	writeFiles(t, dir, map[string]string{
 		"apiproxy/proxies/default.xml": `<ProxyEndpoint name="default"><HTTPProxyConnection><BasePath>/lb</BasePath></HTTPProxyConnection><RouteRule name="r"><TargetEndpoint>default</TargetEndpoint></RouteRule></ProxyEndpoint>`,
-		"apiproxy/targets/default.xml": `<TargetEndpoint name="default"><HTTPTargetConnection><LoadBalancer>` + lb + `</LoadBalancer><Path>/v2</Path></HTTPTargetConnection></TargetEndpoint>`,
+		"apiproxy/targets/default.xml": `<TargetEndpoint name="default">` + targetFlows + `<HTTPTargetConnection><LoadBalancer>` + lb + `</LoadBalancer><Path>/v2</Path></HTTPTargetConnection></TargetEndpoint>`,
 		"deployment.yaml": `targetServers:
   a: {host: a.internal, port: 8080}
   b: {host: b.internal, port: 8080}
@@ -195,5 +202,26 @@ func TestLoadBalancerTargetDisableSecs(t *testing.T) {
 	p = lbProject(t, lb, upstream.NewMock())
 	if got := hosts(2); got != "a b" {
 		t.Errorf("after a reload: hosts %s", got)
+	}
+}
+
+// TestLoadBalancerRetryBufferedBody: a body the flows read is buffered
+// and resent with the retry, with the target request's changes.
+func TestLoadBalancerRetryBufferedBody(t *testing.T) {
+	mock := upstream.NewMock()
+	mock.AnswerStatus(RetryCallID, 200, nil, []byte("ok"))
+	p := lbProjectWith(t, `<Server name="a"/><Server name="b"/>`, mock,
+		`<PreFlow><Request><Step><Name>read</Name></Step></Request></PreFlow>`,
+		map[string]string{"apiproxy/policies/read.xml": pol("read", `<Set name="seen">{request.content}</Set><Header name="x-seen">yes</Header>`)})
+	h := &lbHost{fail: map[string]string{"a": "conn"}}
+	h.body = []byte(`{"x":1}`)
+	o := p.Run(context.Background(), &flowengine.Request{Method: "POST", Path: "/lb/x", Headers: []flowengine.Header{{Name: "content-type", Value: "application/json"}}}, h)
+	calls := mock.Calls()
+	if h.answer(o) != 200 || string(o.Body) != "ok" || len(calls) != 1 {
+		t.Fatalf("answer %d %q, %d retries", h.answer(o), o.Body, len(calls))
+	}
+	c := calls[0]
+	if c.Method != "POST" || string(c.Body) != `{"x":1}` || len(c.Headers) != 2 || c.Headers[1] != (upstream.Field{Name: "x-seen", Value: "yes"}) {
+		t.Errorf("retry call %+v", c)
 	}
 }
