@@ -112,6 +112,14 @@ func TestLoadBalancerRetry(t *testing.T) {
 	if c.Method != "GET" || c.URL != "http://b.internal:8080/v2/x?q=1" || len(c.Headers) != 1 || c.Headers[0] != (upstream.Field{Name: "x-client", Value: "c1"}) {
 		t.Errorf("retry call %+v", c)
 	}
+	// The variables name the server that answered.
+	p = lbProject(t, `<Server name="a"/><Server name="b"/>`, mock)
+	_, get := p.RunForTest(context.Background(), &flowengine.Request{Method: "GET", Path: "/lb/y", BodyKnownEmpty: true}, h)
+	for name, want := range map[string]string{"loadbalancing.targetserver": "b", "target.url": "http://b.internal:8080/v2/y", "target.host": "b.internal"} {
+		if got, _ := get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
 }
 
 // TestLoadBalancerUnhealthyNoRetry: with RetryEnabled false a status in

@@ -41,7 +41,8 @@ func (r *Run) failover(resp *flowengine.Response, path string) *flowengine.Respo
 			break
 		}
 		tried |= bit(s.idx)
-		res, err := r.p.opts.Upstream.Do(r.x.Ctx, r.retryCall(s, path))
+		call := r.retryCall(s, path)
+		res, err := r.p.opts.Upstream.Do(r.x.Ctx, call)
 		if r.x.Ctx.Err() != nil {
 			break // the client went away: the run ends as it does then
 		}
@@ -50,7 +51,7 @@ func (r *Run) failover(resp *flowengine.Response, path string) *flowengine.Respo
 		if !ok {
 			continue
 		}
-		r.lbServer = s
+		r.lbServer, r.retryURL = s, call.URL
 		m := &Message{Status: res.Status, Headers: responseHeaders(res.Header), Version: "1.1", content: res.Body, loaded: true, ownHeaders: true}
 		r.Response = m
 		return &flowengine.Response{Status: res.Status, Headers: m.Headers, CodeDetails: "via_upstream", BodyKnownEmpty: len(res.Body) == 0}

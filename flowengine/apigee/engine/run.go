@@ -63,6 +63,7 @@ type Run struct {
 	targetURL  string // target.url as set by a flow ("" = the endpoint's)
 	forwarded  bool   // the target request went out (x.Fwd holds where)
 	lbServer   *lbServer
+	retryURL   string // where a LoadBalancer retry went (lbretry.go)
 	copySuffix bool
 	copyQuery  bool
 	start      time.Time
@@ -489,6 +490,9 @@ func (r *Run) targetBase() (*url.URL, error) {
 func (r *Run) chosenURL() string {
 	if !r.forwarded {
 		return ""
+	}
+	if r.retryURL != "" {
+		return r.retryURL
 	}
 	f := &r.x.Fwd
 	return f.Scheme + "://" + f.Authority + f.Path
