@@ -59,6 +59,8 @@ type HTTPMonitor struct {
 	Verb        string
 	Path        string
 	Headers     [][2]string
+	// Payload is the probe's body; PayloadType its contentType attribute.
+	Payload, PayloadType string
 	// IncludeHealthCheckID sends X-Apigee-Healthcheck-Id.
 	IncludeHealthCheckID bool
 	// SuccessCodes are SuccessResponse's ResponseCodes (empty: 200).
@@ -182,6 +184,9 @@ func parseHTTPMonitor(file string, n *Node, errs *diag.List) *HTTPMonitor {
 					default:
 						errs.Addf(file, y.Line, y.Col, diag.APBadPolicy, "HTTPMonitor Verb %q is not an HTTP method", y.Text)
 					}
+				case "Payload":
+					m.Payload = y.Text
+					m.PayloadType, _ = y.Attr("contentType")
 				case "Path":
 					m.Path = strings.TrimSpace(y.Text)
 					if !strings.HasPrefix(m.Path, "/") {

@@ -47,7 +47,7 @@ func TestParseHealthMonitor(t *testing.T) {
 	lb := `<LoadBalancer><Server name="a"/><MaxFailures>2</MaxFailures></LoadBalancer>`
 	te, errs := parseTarget(t, lb+`<HealthMonitor><IsEnabled>true</IsEnabled><IntervalInSec>5</IntervalInSec>
   <HTTPMonitor><Request><ConnectTimeoutInSec>2</ConnectTimeoutInSec><SocketReadTimeoutInSec>3</SocketReadTimeoutInSec><Port>8081</Port>
-    <IsSSL>false</IsSSL><Verb>head</Verb><Path>/health</Path><Header name="Authorization">Basic x</Header><IncludeHealthCheckIdHeader>true</IncludeHealthCheckIdHeader></Request>
+    <IsSSL>false</IsSSL><Verb>head</Verb><Payload contentType="text/plain">ping</Payload><Path>/health</Path><Header name="Authorization">Basic x</Header><IncludeHealthCheckIdHeader>true</IncludeHealthCheckIdHeader></Request>
   <SuccessResponse><ResponseCode>200</ResponseCode><ResponseCode>204</ResponseCode><Header name="ImOK">yes</Header></SuccessResponse></HTTPMonitor>
 </HealthMonitor>`)
 	if len(errs) > 0 {
@@ -55,7 +55,7 @@ func TestParseHealthMonitor(t *testing.T) {
 	}
 	f := false
 	want := &HealthMonitor{Enabled: true, IntervalSec: 5, Line: 1, Col: 123, HTTP: &HTTPMonitor{ConnectTimeoutSec: 2, ReadTimeoutSec: 3, Port: 8081, IsSSL: &f,
-		Verb: "HEAD", Path: "/health", Headers: [][2]string{{"Authorization", "Basic x"}}, IncludeHealthCheckID: true,
+		Verb: "HEAD", Path: "/health", Payload: "ping", PayloadType: "text/plain", Headers: [][2]string{{"Authorization", "Basic x"}}, IncludeHealthCheckID: true,
 		SuccessCodes: []int{200, 204}, SuccessHeaders: [][2]string{{"ImOK", "yes"}}}}
 	if !reflect.DeepEqual(te.HealthMonitor, want) {
 		t.Errorf("health monitor\n got %+v %+v\nwant %+v %+v", te.HealthMonitor, te.HealthMonitor.HTTP, want, want.HTTP)
@@ -93,7 +93,8 @@ func TestParseLoadBalancerErrors(t *testing.T) {
 		{hm(`<HTTPMonitor><Request><Verb>GET</Verb></Request></HTTPMonitor>`), diag.APMissingElement, "<Path>"},
 		{hm(`<HTTPMonitor><Request><Path>health</Path></Request></HTTPMonitor>`), diag.APBadPolicy, "must start with /"},
 		{hm(`<HTTPMonitor><Request><Path>/</Path><Verb>FETCH</Verb></Request></HTTPMonitor>`), diag.APBadPolicy, "Verb"},
-		{hm(`<HTTPMonitor><Request><Path>/</Path><Payload>x</Payload></Request></HTTPMonitor>`), diag.APUnknownElement, "<Payload>"},
+		{hm(`<HTTPMonitor><Request><Path>/</Path><Body>x</Body></Request></HTTPMonitor>`), diag.APUnknownElement, "<Body>"},
+		{hm(`<TCPMonitor/>`) + `<HealthMonitor><TCPMonitor/></HealthMonitor>`, diag.APBadPolicy, "more than one <HealthMonitor>"},
 		{hm(`<HTTPMonitor><Request><Path>/</Path></Request><SuccessResponse><Body>x</Body></SuccessResponse></HTTPMonitor>`), diag.APUnknownElement, "<Body>"},
 		{hm(`<HTTPMonitor><Request><Path>/</Path></Request><SuccessResponse><ResponseCode>999</ResponseCode></SuccessResponse></HTTPMonitor>`), diag.APBadPolicy, "ResponseCode"},
 		{hm(`<HTTPMonitor><Request><Path>/</Path></Request></HTTPMonitor><Bogus/>`), diag.APUnknownElement, "<Bogus>"},

@@ -109,6 +109,9 @@ func parseHTTPTarget(file string, te *TargetEndpoint, c *Node, errs *diag.List) 
 		case "Authentication":
 			te.Auth = x
 		case "HealthMonitor":
+			if te.HealthMonitor != nil {
+				errs.Addf(file, x.Line, x.Col, diag.APBadPolicy, "more than one <HealthMonitor>")
+			}
 			te.HealthMonitor = parseHealthMonitor(file, x, errs)
 		default:
 			errs.Addf(file, x.Line, x.Col, diag.APUnknownElement, "unknown element <%s> in <HTTPTargetConnection>", x.Name)

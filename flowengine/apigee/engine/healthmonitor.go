@@ -41,6 +41,8 @@ type healthMonitor struct {
 	scheme         string // "" = the server's
 	verb, path     string
 	headers        [][2]string
+	payload        string
+	payloadType    string
 	includeID      bool
 	codes          []int
 	successHeaders [][2]string
@@ -78,6 +80,7 @@ func (c *Compiler) failover(p *Project, t *targetEP, te *bundle.TargetEndpoint) 
 		m.connectTimeout, m.readTimeout = timeout(h.ConnectTimeoutSec), timeout(h.ReadTimeoutSec)
 		m.port, m.verb, m.path, m.headers, m.includeID = h.Port, h.Verb, h.Path, h.Headers, h.IncludeHealthCheckID
 		m.codes, m.successHeaders = h.SuccessCodes, h.SuccessHeaders
+		m.payload, m.payloadType = h.Payload, h.PayloadType
 		if len(m.codes) == 0 {
 			m.codes = []int{200}
 		}
@@ -134,9 +137,16 @@ func (m *healthMonitor) probe(ctx context.Context, s *lbServer) bool {
 	}
 	ctx, cancel := context.WithTimeout(ctx, m.connectTimeout+m.readTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, m.verb, scheme+"://"+addr+m.path, nil)
+	var body io.Reader
+	if m.payload != "" {
+		body = strings.NewReader(m.payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, m.verb, scheme+"://"+addr+m.path, body)
 	if err != nil {
 		return false
+	}
+	if m.payloadType != "" {
+		req.Header.Set("Content-Type", m.payloadType)
 	}
 	req.Host = s.u.Host
 	for _, h := range m.headers {

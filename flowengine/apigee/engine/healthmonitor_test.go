@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -65,15 +66,17 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestHTTPMonitor(t *testing.T) {
 	var healthy atomic.Bool
 	var probes atomic.Int32
-	var gotAuth, gotID atomic.Value
+	var gotAuth, gotID, gotBody atomic.Value
 	a := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/health" || r.Method != "HEAD" {
+		if r.URL.Path != "/health" || r.Method != "POST" {
 			w.WriteHeader(404)
 			return
 		}
 		probes.Add(1)
 		gotAuth.Store(r.Header.Get("Authorization"))
 		gotID.Store(r.Header.Get(HealthCheckIDHeader))
+		b, _ := io.ReadAll(r.Body)
+		gotBody.Store(r.Header.Get("Content-Type") + " " + string(b))
 		if healthy.Load() {
 			w.Header().Set("ImOK", "yes")
 			w.WriteHeader(204)
@@ -87,7 +90,7 @@ func TestHTTPMonitor(t *testing.T) {
 		w.WriteHeader(204)
 	}))
 	defer b.Close()
-	p := monitorProject(t, `<HTTPMonitor><Request><Verb>HEAD</Verb><Path>/health</Path><Header name="Authorization">Basic x</Header>
+	p := monitorProject(t, `<HTTPMonitor><Request><Verb>POST</Verb><Path>/health</Path><Payload contentType="text/plain">ping</Payload><Header name="Authorization">Basic x</Header>
   <IncludeHealthCheckIdHeader>true</IncludeHealthCheckIdHeader><SocketReadTimeoutInSec>1</SocketReadTimeoutInSec></Request>
   <SuccessResponse><ResponseCode>204</ResponseCode><Header name="ImOK">yes</Header></SuccessResponse></HTTPMonitor>`, a.URL, b.URL)
 	lb := p.targets["default"].lb
@@ -105,8 +108,8 @@ func TestHTTPMonitor(t *testing.T) {
 	}
 	healthy.Store(true)
 	waitFor(t, "a passing probe brings a back", func() bool { return lb.inRotation(sa) })
-	if gotAuth.Load() != "Basic x" || len(gotID.Load().(string)) != 36 {
-		t.Errorf("probe headers: Authorization %q, %s %q", gotAuth.Load(), HealthCheckIDHeader, gotID.Load())
+	if gotAuth.Load() != "Basic x" || len(gotID.Load().(string)) != 36 || gotBody.Load() != "text/plain ping" {
+		t.Errorf("probe: Authorization %q, %s %q, body %q", gotAuth.Load(), HealthCheckIDHeader, gotID.Load(), gotBody.Load())
 	}
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
