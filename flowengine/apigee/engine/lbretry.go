@@ -48,6 +48,7 @@ func (r *Run) failover(resp *flowengine.Response, path string) *flowengine.Respo
 		}
 		ok := err == nil && res.Err == nil && !slices.Contains(lb.unhealthy, res.Status)
 		lb.record(s, !ok)
+		r.p.opts.Logger.Debug("apigee LoadBalancer retry", "requestID", r.x.ID, "project", r.p.name, "failed", r.lbServer.name, "server", s.name, "ok", ok)
 		if !ok {
 			continue
 		}
