@@ -468,7 +468,7 @@ func (c *Compiler) compileProxy(p *Project, b *bundle.Bundle) {
 		}
 		if t.lb != nil {
 			c.file = te.File
-			c.failover(p, t, te)
+			c.compileFailover(p, t, te)
 		}
 		codes := "1xx,2xx,3xx"
 		if v, ok := te.Properties["success.codes"]; ok {

@@ -49,9 +49,9 @@ type healthMonitor struct {
 	client         *http.Client
 }
 
-// failover compiles a LoadBalancer's failure handling and HealthMonitor
+// compileFailover compiles a LoadBalancer's failure handling and HealthMonitor
 // into t.lb.
-func (c *Compiler) failover(p *Project, t *targetEP, te *bundle.TargetEndpoint) {
+func (c *Compiler) compileFailover(p *Project, t *targetEP, te *bundle.TargetEndpoint) {
 	f := te.Failover
 	lb := t.lb
 	lb.maxFailures = int32(f.MaxFailures)
