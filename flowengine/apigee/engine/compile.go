@@ -31,6 +31,10 @@ type Options struct {
 	// State holds counters, KV maps, caches and tokens (nil: the
 	// process-wide memory stores, store.MemoryStores()).
 	State *store.Stores
+	// NoHealthProbes keeps HealthMonitors from probing (the bundle test
+	// runner, whose targets are mocks): they are still checked at load,
+	// and a server out of rotation then stays out.
+	NoHealthProbes bool
 }
 
 // Project is a compiled Apigee bundle with its shared flows: immutable and
@@ -179,7 +183,7 @@ func load(dir string, opts Options, parentDep *Deployment, depth int) (*Project,
 			if st, err := os.Stat(filepath.Join(cd, "apiproxy")); err != nil || !st.IsDir() {
 				continue
 			}
-			sub, serrs := load(cd, Options{Name: filepath.Base(cd), MaxBodyBytes: opts.MaxBodyBytes, Logger: opts.Logger, Limits: opts.Limits, Upstream: opts.Upstream, State: p.opts.State}, dep, depth+1)
+			sub, serrs := load(cd, Options{Name: filepath.Base(cd), MaxBodyBytes: opts.MaxBodyBytes, Logger: opts.Logger, Limits: opts.Limits, Upstream: opts.Upstream, State: p.opts.State, NoHealthProbes: opts.NoHealthProbes}, dep, depth+1)
 			if sub != nil {
 				sub.products = p.products
 			}

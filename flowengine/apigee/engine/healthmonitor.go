@@ -102,7 +102,9 @@ func (c *Compiler) compileFailover(p *Project, t *targetEP, te *bundle.TargetEnd
 		}
 	}
 	lb.monitor = m
-	p.monitors.targets = append(p.monitors.targets, lb)
+	if !p.opts.NoHealthProbes {
+		p.monitors.targets = append(p.monitors.targets, lb)
+	}
 }
 
 // address is host:port a probe of s goes to.

@@ -28,6 +28,10 @@ func hostPort(t *testing.T, raw string) (string, int) {
 // monitorProject loads a bundle with servers a (and b) at the given
 // addresses and a HealthMonitor.
 func monitorProject(t *testing.T, monitor string, a, b string) *Project {
+	return monitorProjectOpts(t, monitor, a, b, Options{})
+}
+
+func monitorProjectOpts(t *testing.T, monitor string, a, b string, opts Options) *Project {
 	t.Helper()
 	ah, ap := hostPort(t, a)
 	bh, bp := hostPort(t, b)
@@ -40,7 +44,8 @@ func monitorProject(t *testing.T, monitor string, a, b string) *Project {
 </HTTPTargetConnection></TargetEndpoint>`,
 		"deployment.yaml": "targetServers:\n  a: {host: " + ah + ", port: " + strconv.Itoa(ap) + "}\n  b: {host: " + bh + ", port: " + strconv.Itoa(bp) + "}\n",
 	})
-	p, errs := Load(dir, Options{Upstream: upstream.NewMock(), Logger: slog.New(slog.DiscardHandler)})
+	opts.Upstream, opts.Logger = upstream.NewMock(), slog.New(slog.DiscardHandler)
+	p, errs := Load(dir, opts)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -159,4 +164,21 @@ func TestTCPMonitor(t *testing.T) {
 	p.startMonitors()
 	waitFor(t, "a probe brings a back", func() bool { return lb.inRotation(sa) })
 	waitFor(t, "a refused probe takes b out", func() bool { return !lb.inRotation(sb) })
+}
+
+// TestNoHealthProbes: the bundle test runner's option keeps probes from
+// starting; a server out of rotation stays out (a probe would be what
+// brings it back).
+func TestNoHealthProbes(t *testing.T) {
+	var probes atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { probes.Add(1) }))
+	defer srv.Close()
+	p := monitorProjectOpts(t, `<HTTPMonitor><Request><Path>/health</Path></Request></HTTPMonitor>`, srv.URL, srv.URL, Options{NoHealthProbes: true})
+	lb := p.targets["default"].lb
+	lb.record(lb.servers[0], true)
+	p.startMonitors()
+	time.Sleep(100 * time.Millisecond)
+	if probes.Load() != 0 || lb.inRotation(lb.servers[0]) {
+		t.Errorf("probes %d, a in rotation %v", probes.Load(), lb.inRotation(lb.servers[0]))
+	}
 }
