@@ -47,7 +47,7 @@ func runBundle(ctx context.Context, o Options, logger *slog.Logger) ([]*Result, 
 		return nil, fmt.Errorf("test state store: %w", err)
 	}
 	defer state.Close()
-	p, errs := engine.Load(o.Dir, engine.Options{Logger: logger, Upstream: calls, State: state})
+	p, errs := engine.Load(o.Dir, engine.Options{Logger: logger, Upstream: calls, State: state, NoHealthProbes: true})
 	if p == nil {
 		fmt.Fprintf(o.Out, "1..1\nnot ok 1 %s: the bundle does not load\n", o.Dir)
 		for _, e := range errs {

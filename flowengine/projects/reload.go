@@ -201,6 +201,7 @@ func (r *Registry) Reload(ctx context.Context) (rep ReloadReport, err error) {
 		return rep, fmt.Errorf("reload: %w", err)
 	}
 	r.cur.Store(set)
+	closeReplaced(old, set)
 	for _, p := range rep.Projects {
 		if !r.quiet {
 			r.logProject(ctx, p)

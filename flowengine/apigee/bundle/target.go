@@ -19,14 +19,18 @@ type TargetEndpoint struct {
 	File string
 	// HTTPTargetConnection: URL, or a LoadBalancer over TargetServers
 	// (with Path); Properties such as success.codes.
-	HTTP       bool
-	URL        string
-	Path       string
-	Servers    []TargetServerRef
-	Algorithm  string
-	Properties map[string]string
-	SSLInfo    *Node
-	Auth       *Node
+	HTTP      bool
+	URL       string
+	Path      string
+	Servers   []TargetServerRef
+	Algorithm string
+	// Failover is the LoadBalancer's failure handling; HealthMonitor its
+	// active probes (nil without one).
+	Failover      Failover
+	HealthMonitor *HealthMonitor
+	Properties    map[string]string
+	SSLInfo       *Node
+	Auth          *Node
 	// LocalTargetConnection: another proxy of this server, by APIProxy and
 	// ProxyEndpoint names or by Path.
 	Local              bool
@@ -105,8 +109,10 @@ func parseHTTPTarget(file string, te *TargetEndpoint, c *Node, errs *diag.List) 
 		case "Authentication":
 			te.Auth = x
 		case "HealthMonitor":
-			// Health checks are Envoy's job (outlier detection, active
-			// health checking on the clusters); accepted, not run here.
+			if te.HealthMonitor != nil {
+				errs.Addf(file, x.Line, x.Col, diag.APBadPolicy, "more than one <HealthMonitor>")
+			}
+			te.HealthMonitor = parseHealthMonitor(file, x, errs)
 		default:
 			errs.Addf(file, x.Line, x.Col, diag.APUnknownElement, "unknown element <%s> in <HTTPTargetConnection>", x.Name)
 		}
@@ -115,8 +121,12 @@ func parseHTTPTarget(file string, te *TargetEndpoint, c *Node, errs *diag.List) 
 		errs.Addf(file, c.Line, c.Col, diag.APMissingElement, "<HTTPTargetConnection> needs exactly one of <URL> or <LoadBalancer>")
 	}
 	if lb == nil {
+		if te.HealthMonitor != nil {
+			errs.Addf(file, te.HealthMonitor.Line, te.HealthMonitor.Col, diag.APBadPolicy, "<HealthMonitor> needs a <LoadBalancer> to probe the servers of")
+		}
 		return
 	}
+	te.Failover = Failover{RetryEnabled: true, TargetDisableSecs: -1}
 	fallbacks := 0
 	for _, x := range lb.Children {
 		switch x.Name {
@@ -150,10 +160,10 @@ func parseHTTPTarget(file string, te *TargetEndpoint, c *Node, errs *diag.List) 
 				}
 			}
 			te.Servers = append(te.Servers, s)
-		case "MaxFailures", "RetryEnabled", "ServerUnhealthyResponse", "TargetDisableSecs":
-			// Failure detection and retries belong to Envoy's cluster
-			// (outlier detection, retry policy).
 		default:
+			if parseFailover(file, &te.Failover, x, errs) {
+				continue
+			}
 			errs.Addf(file, x.Line, x.Col, diag.APUnknownElement, "unknown element <%s> in <LoadBalancer>", x.Name)
 		}
 	}

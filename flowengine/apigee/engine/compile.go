@@ -31,6 +31,10 @@ type Options struct {
 	// State holds counters, KV maps, caches and tokens (nil: the
 	// process-wide memory stores, store.MemoryStores()).
 	State *store.Stores
+	// NoHealthProbes keeps HealthMonitors from probing (the bundle test
+	// runner, whose targets are mocks): they are still checked at load,
+	// and a server out of rotation then stays out.
+	NoHealthProbes bool
 }
 
 // Project is a compiled Apigee bundle with its shared flows: immutable and
@@ -50,7 +54,7 @@ type Project struct {
 	chained    map[string]*Project // by manifest name and folder name
 	products   store.Products      // developers, apps, API products (deployment.yaml products:)
 	nPolicies  int
-	lbCounter  lbState
+	monitors   monitors // HealthMonitor probes (healthmonitor.go)
 }
 
 // SharedFlow is a compiled shared flow bundle's "default" flow.
@@ -106,21 +110,12 @@ type targetEP struct {
 	url          string
 	u            *url.URL
 	path         string
-	servers      []lbServer
-	algorithm    string
+	lb           *loadBalancer // nil without a LoadBalancer
 	successCodes codeSet
 	ioTimeout    string // io.timeout.millis, sent as x-envoy-upstream-rq-timeout-ms
 	local        bool
 	chain        *Project // the proxy a LocalTargetConnection runs
 	chainPath    string   // its base path (or the connection's Path)
-}
-
-type lbServer struct {
-	name     string
-	url      string
-	u        *url.URL
-	weight   int
-	fallback bool
 }
 
 // condOf adapts a compiled Apigee condition to the runtime's Cond.
@@ -188,7 +183,7 @@ func load(dir string, opts Options, parentDep *Deployment, depth int) (*Project,
 			if st, err := os.Stat(filepath.Join(cd, "apiproxy")); err != nil || !st.IsDir() {
 				continue
 			}
-			sub, serrs := load(cd, Options{Name: filepath.Base(cd), MaxBodyBytes: opts.MaxBodyBytes, Logger: opts.Logger, Limits: opts.Limits, Upstream: opts.Upstream, State: p.opts.State}, dep, depth+1)
+			sub, serrs := load(cd, Options{Name: filepath.Base(cd), MaxBodyBytes: opts.MaxBodyBytes, Logger: opts.Logger, Limits: opts.Limits, Upstream: opts.Upstream, State: p.opts.State, NoHealthProbes: opts.NoHealthProbes}, dep, depth+1)
 			if sub != nil {
 				sub.products = p.products
 			}
@@ -444,7 +439,7 @@ func (c *Compiler) compileProxy(p *Project, b *bundle.Bundle) {
 	for name, te := range b.Targets {
 		t := &targetEP{endpoint: c.endpoint(te.File, "target "+name, &te.EndpointFlows, pols)}
 		t.name = name
-		t.url, t.path, t.algorithm = te.URL, te.Path, te.Algorithm
+		t.url, t.path = te.URL, te.Path
 		if u, ok := c.Deployment.TargetURLs[name]; ok {
 			t.url = u
 		}
@@ -455,6 +450,9 @@ func (c *Compiler) compileProxy(p *Project, b *bundle.Bundle) {
 				c.Errorf(&bundle.Node{Line: te.Line, Col: te.Col}, diag.APBadPolicy, "TargetEndpoint %q URL: %v", name, err)
 			}
 			t.u = u
+		}
+		if len(te.Servers) > 0 {
+			t.lb = newLoadBalancer(te.Algorithm)
 		}
 		for _, s := range te.Servers {
 			ts, ok := c.Deployment.TargetServers[s.Name]
@@ -470,7 +468,11 @@ func (c *Compiler) compileProxy(p *Project, b *bundle.Bundle) {
 				c.Errorf(&bundle.Node{Line: s.Line, Col: s.Col}, diag.APBadDeployment, "TargetServer %q with Path %q: %v", s.Name, te.Path, err)
 				continue
 			}
-			t.servers = append(t.servers, lbServer{name: s.Name, url: ts.URL(), u: u, weight: s.Weight, fallback: s.IsFallback})
+			t.lb.add(&lbServer{name: s.Name, url: ts.URL(), u: u, weight: s.Weight, fallback: s.IsFallback})
+		}
+		if t.lb != nil {
+			c.file = te.File
+			c.compileFailover(p, t, te)
 		}
 		codes := "1xx,2xx,3xx"
 		if v, ok := te.Properties["success.codes"]; ok {

@@ -3,9 +3,7 @@ package engine
 import (
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"net/url"
-	"sync/atomic"
 )
 
 type fsFS = fs.FS
@@ -30,43 +28,4 @@ func parseTargetURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("%q has no host", s)
 	}
 	return u, nil
-}
-
-// lbState spreads requests over a LoadBalancer's servers.
-type lbState struct{ n atomic.Uint64 }
-
-// pick chooses a server: RoundRobin (default) cycles over the non-fallback
-// servers, Weighted cycles in proportion to their weights,
-// LeastConnections (which Envoy's cluster would do better) picks at
-// random. Fallback servers are used only when no other server exists.
-func (s *lbState) pick(t *targetEP) *lbServer {
-	var primary []*lbServer
-	for i := range t.servers {
-		if !t.servers[i].fallback {
-			primary = append(primary, &t.servers[i])
-		}
-	}
-	if len(primary) == 0 {
-		if len(t.servers) == 0 {
-			return nil
-		}
-		return &t.servers[0]
-	}
-	switch t.algorithm {
-	case "Weighted":
-		total := 0
-		for _, sv := range primary {
-			total += sv.weight
-		}
-		k := int(s.n.Add(1)-1) % total
-		for _, sv := range primary {
-			if k < sv.weight {
-				return sv
-			}
-			k -= sv.weight
-		}
-	case "LeastConnections":
-		return primary[rand.IntN(len(primary))]
-	}
-	return primary[int(s.n.Add(1)-1)%len(primary)]
 }

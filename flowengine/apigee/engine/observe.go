@@ -73,6 +73,7 @@ func (r *Run) SetTestObserver(o Observer) { r.obs = o }
 // reach obs while the outcome's After runs, so call After before reading
 // what obs received.
 func (p *Project) RunObserved(ctx context.Context, req *flowengine.Request, host flowengine.Host, obs Observer) (*flowengine.Outcome, func(name string) (string, bool)) {
+	p.startMonitors()
 	r := &Run{p: p, obs: obs}
 	r.x.Start(ctx, req, host)
 	r.budget.Reset(ctx, p.opts.Limits)

@@ -63,6 +63,7 @@ type Run struct {
 	targetURL  string // target.url as set by a flow ("" = the endpoint's)
 	forwarded  bool   // the target request went out (x.Fwd holds where)
 	lbServer   *lbServer
+	retryURL   string // where a LoadBalancer retry went (lbretry.go)
 	copySuffix bool
 	copyQuery  bool
 	start      time.Time
@@ -191,6 +192,7 @@ func (r *Run) Fault() *Fault { return r.fault }
 
 // Run runs one exchange through the bundle.
 func (p *Project) Run(ctx context.Context, req *flowengine.Request, host flowengine.Host) *flowengine.Outcome {
+	p.startMonitors()
 	r := &Run{p: p}
 	r.x.Start(ctx, req, host)
 	r.budget.Reset(ctx, p.opts.Limits)
@@ -474,8 +476,11 @@ func (r *Run) targetBase() (*url.URL, error) {
 	if te.u != nil {
 		return te.u, nil
 	}
-	if r.lbServer == nil {
-		r.lbServer = r.p.lbCounter.pick(te)
+	if r.lbServer == nil && te.lb != nil {
+		r.lbServer = te.lb.pick(0)
+		if r.lbServer == nil {
+			return nil, noActiveTargets()
+		}
 	}
 	if r.lbServer == nil {
 		return nil, errors.New("no enabled TargetServer")
@@ -487,6 +492,9 @@ func (r *Run) targetBase() (*url.URL, error) {
 func (r *Run) chosenURL() string {
 	if !r.forwarded {
 		return ""
+	}
+	if r.retryURL != "" {
+		return r.retryURL
 	}
 	f := &r.x.Fwd
 	return f.Scheme + "://" + f.Authority + f.Path
@@ -501,6 +509,9 @@ func (r *Run) forward() error {
 		return r.forwardLocal()
 	}
 	u, err := r.targetBase()
+	if f, ok := err.(*Fault); ok {
+		return f
+	}
 	if err != nil {
 		return &Fault{Name: "ServiceUnavailable", Code: "messaging.adaptors.http.flow.ServiceUnavailable", Status: 503, Message: "The Service is temporarily unavailable", Err: err}
 	}
@@ -557,6 +568,9 @@ func (r *Run) forward() error {
 	}
 	r.rsp = Message{Status: resp.Status, Headers: resp.Headers, Version: "1.1", load: r.x.ResponseBody, loaded: resp.BodyKnownEmpty}
 	r.Response = &r.rsp
+	if r.lbServer != nil && r.te != nil && r.te.lb != nil {
+		resp = r.failover(resp, path)
+	}
 	if f := upstreamFailure(resp); f != nil {
 		return f
 	}
