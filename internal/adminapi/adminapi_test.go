@@ -138,7 +138,10 @@ func serveAPI(t *testing.T, c Config, svc *Service, dial ...grpc.DialOption) flo
 func TestStatusAndReload(t *testing.T) {
 	reg, root := registry(t)
 	hub, _ := tracehub.New(tracehub.Options{})
-	c := serveAPI(t, Config{}, NewService(hub, reg))
+	var triggers []string
+	c := serveAPI(t, Config{}, NewService(hub, reg).OnReload(func(trigger string, _ projects.ReloadReport, _ error) {
+		triggers = append(triggers, trigger)
+	}))
 	ctx := t.Context()
 	st, err := c.Status(ctx, &flowprocv1.StatusRequest{})
 	if err != nil {
@@ -168,6 +171,15 @@ func TestStatusAndReload(t *testing.T) {
 	if res.Ok || res.Trigger != "api" || len(res.Projects) != 1 || res.Projects[0].Outcome != "kept_last_good" || len(res.Projects[0].Errors) != 1 {
 		t.Errorf("reload good: %v", res)
 	}
+	// Only "good" was reloaded: "broken", fixed on disk, still fails.
+	st, err = c.Status(ctx, &flowprocv1.StatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Projects[0].State != "kept_last_good" || st.Projects[1].State != "failing" ||
+		len(st.LastReload.GetProjects()) != 1 || st.LastReload.Projects[0].Name != "good" {
+		t.Errorf("status after reloading good only: %v", st)
+	}
 	res, err = c.Reload(ctx, &flowprocv1.ReloadRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -184,6 +196,9 @@ func TestStatusAndReload(t *testing.T) {
 	}
 	if _, err := c.Reload(ctx, &flowprocv1.ReloadRequest{Project: "nope"}); status.Code(err) != codes.NotFound {
 		t.Errorf("reload unknown project: %v", err)
+	}
+	if got := strings.Join(triggers, ","); got != "api project good,api" {
+		t.Errorf("reload hook triggers %q, want one per reload (none for the unknown project)", got)
 	}
 
 	// Without a registry, Status and Reload say so.
