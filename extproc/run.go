@@ -181,6 +181,7 @@ func (x *exchange) finish(o *flowengine.Outcome) error {
 		return x.result(err)
 	}
 	x.completed = true
+	x.traceDone() // the last reply is out; the drain waits for Envoy only
 	return x.result(x.drain())
 }
 
