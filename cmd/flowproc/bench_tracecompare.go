@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,6 +24,9 @@ type traceCompare struct {
 	Rounds []traceRatio `json:"rounds"`
 	// Total is traced / untraced over the merged rounds.
 	Total traceRatio `json:"total"`
+	// Median is the median of the per-round ratios, each ratio on its
+	// own: one round disturbed by the machine moves it less than Total.
+	Median traceRatio `json:"median"`
 }
 
 // traceRatio is the traced child's throughput and server CPU per exchange
@@ -50,12 +54,30 @@ func parseTraceCompare(s string) (float64, error) {
 func newTraceCompare(sample float64, per map[string][]*loadgen.Result, untraced, traced *loadgen.Result) *traceCompare {
 	tc := &traceCompare{Sample: sample, Total: traceRatioOf(traced, untraced)}
 	u, t := per["flowproc"], per[tracedLabel]
+	var thr, cpu []float64
 	for i := range min(len(u), len(t)) {
 		r := traceRatioOf(t[i], u[i])
 		r.Round = t[i].Round
 		tc.Rounds = append(tc.Rounds, r)
+		thr = append(thr, r.Throughput)
+		if r.CPUPerExchange > 0 {
+			cpu = append(cpu, r.CPUPerExchange)
+		}
 	}
+	tc.Median = traceRatio{Throughput: median(thr), CPUPerExchange: median(cpu)}
 	return tc
+}
+
+// median returns the median of v (0 for none); it sorts v.
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	if n := len(v); n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
 // traceRatioOf divides the traced result t by the untraced u.
@@ -92,6 +114,10 @@ func writeTraceCompare(w io.Writer, tc *traceCompare) {
 	fmt.Fprintf(w, "  per round: throughput %s", strings.Join(thr, " "))
 	if len(cpu) > 0 {
 		fmt.Fprintf(w, "; server CPU per exchange %s", strings.Join(cpu, " "))
+	}
+	fmt.Fprintf(w, "\n  median of the rounds: throughput %.3f×", tc.Median.Throughput)
+	if tc.Median.CPUPerExchange > 0 {
+		fmt.Fprintf(w, ", server CPU per exchange %.3f×", tc.Median.CPUPerExchange)
 	}
 	fmt.Fprintln(w)
 }
