@@ -996,7 +996,9 @@ func (x *Diagnostic) GetMessage() string {
 	return ""
 }
 
-// ReloadRequest reloads the projects; project "" means all.
+// ReloadRequest reloads the projects; project "" means all, a name reloads
+// only that project (the others keep serving what they served; an unknown
+// name is NOT_FOUND).
 type ReloadRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Project       string                 `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
