@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Post-response hooks (Outcome.After: Apigee PostClientFlow, logging) run
@@ -22,30 +26,55 @@ func (s *Server) afterResponse(x *exchange) {
 	if o == nil || o.After == nil {
 		return
 	}
+	h := afterHook{requestID: x.request.ID, project: x.project, parent: x.ctx, f: o.After}
 	s.hooks.Add(1)
 	select {
 	case s.hookSlots <- struct{}{}:
 		go func() {
 			defer func() { <-s.hookSlots }()
-			s.runAfter(x.request.ID, o.After)
+			s.runAfter(h)
 		}()
 	default:
-		s.runAfter(x.request.ID, o.After)
+		s.runAfter(h)
 	}
 }
 
+// afterHook is one exchange's post-response hook.
+type afterHook struct {
+	requestID, project string
+	// parent is the run's context, without its cancellation: side calls
+	// are counted in the side-call metrics like the run's, and with OTel
+	// the hook runs in a span of its own, a child of the exchange span, so
+	// its side calls get client spans and carry traceparent and baggage.
+	parent context.Context
+	f      func(context.Context)
+}
+
 // runAfter runs one hook with its deadline, recovering a panic.
-func (s *Server) runAfter(requestID string, f func(context.Context)) {
+func (s *Server) runAfter(h afterHook) {
 	defer s.hooks.Done()
+	base := context.Background()
+	if h.parent != nil {
+		base = context.WithoutCancel(h.parent) // the exchange's stream has ended
+	}
+	ctx, cancel := context.WithTimeout(base, afterTimeout)
+	defer cancel()
+	var sp trace.Span
+	if s.otel != nil && trace.SpanContextFromContext(ctx).IsValid() {
+		ctx, sp = s.otel.tracer.Start(ctx, spanName(h.project)+" post-response", trace.WithSpanKind(trace.SpanKindInternal),
+			trace.WithAttributes(attribute.String("flowproc.project", h.project)))
+		defer sp.End()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			s.metrics.panics.Inc()
-			s.log.Error("panic recovered in a post-response hook", "requestID", requestID, "panic", fmt.Sprint(r))
+			s.log.Error("panic recovered in a post-response hook", "requestID", h.requestID, "panic", fmt.Sprint(r))
+			if sp != nil {
+				sp.SetStatus(codes.Error, "panic")
+			}
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), afterTimeout)
-	defer cancel()
-	f(ctx)
+	h.f(ctx)
 }
 
 // waitHooks waits for running post-response hooks until ctx ends.

@@ -156,6 +156,9 @@ type exchange struct {
 	octx  upstream.ObservedContext
 	otel  *exchangeSpan
 	steps stepObserver
+	// traceEnd is the traced exchange's runner (tracing.go); nil when the
+	// exchange is not traced.
+	traceEnd ExchangeTracer
 }
 
 // newExchange starts the receive pump for stream.

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
 // instrumentationName names the tracer of exchange and step spans.
@@ -38,10 +39,11 @@ type OTel struct {
 }
 
 // NewOTel returns an OTel that starts spans from tp and reads the W3C
-// trace context (traceparent, tracestate) from request headers. The caller
-// owns tp (and shuts it down).
+// trace context (traceparent, tracestate) and W3C baggage from request
+// headers; side calls carry both on (flowengine/upstream). The caller owns
+// tp (and shuts it down).
 func NewOTel(tp trace.TracerProvider) *OTel {
-	return &OTel{tracer: tp.Tracer(instrumentationName), prop: propagation.TraceContext{}}
+	return &OTel{tracer: tp.Tracer(instrumentationName), prop: upstream.Propagator()}
 }
 
 // ErrOTelConfig is wrapped by OTelFromEnv's errors about the OTEL_*
@@ -196,7 +198,7 @@ func (x *exchange) startSpan(t *OTel) {
 	if r.ID != "" {
 		attrs = append(attrs, attribute.String("flowproc.request_id", r.ID))
 	}
-	ctx, sp := t.tracer.Start(parent, "flowproc "+x.project, trace.WithSpanKind(trace.SpanKindServer),
+	ctx, sp := t.tracer.Start(parent, spanName(x.project), trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithTimestamp(x.start), trace.WithAttributes(attrs...))
 	x.ctx = ctx
 	x.otel = &exchangeSpan{span: sp, ctx: ctx}
@@ -222,7 +224,7 @@ func (x *exchange) endSpan(outcome string) {
 		sp.End()
 		return
 	}
-	name := "flowproc " + x.project
+	name := spanName(x.project)
 	if x.out != nil && x.out.Flow != "" {
 		name += " " + x.out.Flow
 		sp.SetAttributes(attribute.String("flowproc.flow", x.out.Flow))
@@ -245,4 +247,23 @@ func (x *exchange) endSpan(outcome string) {
 		sp.SetStatus(codes.Error, code)
 	}
 	sp.End()
+}
+
+// spanName is the exchange span's name before the flow is known:
+// "flowproc PROJECT", or "flowproc" for an exchange that matched no project.
+func spanName(project string) string {
+	if project == "" {
+		return "flowproc"
+	}
+	return "flowproc " + project
+}
+
+// startUnroutedSpan starts the exchange span of an exchange the server
+// answers before any project runs (no project matches, the path is not
+// normalized): an operator looking for a request in the tracing backend
+// finds it there, with its status and error code, like every other.
+func (x *exchange) startUnroutedSpan() {
+	if t := x.s.otel; t != nil && x.otel == nil {
+		x.startSpan(t)
+	}
 }

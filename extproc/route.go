@@ -74,5 +74,6 @@ func (x *exchange) checkPath() (answered bool, err error) {
 		return false, nil
 	}
 	x.outcome, x.errorCode = outcomeAnswered, errCodePathNotNormal
+	x.startUnroutedSpan()
 	return true, x.answerError(400, "request path is not normalized", codePathNotNormal)
 }

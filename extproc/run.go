@@ -75,6 +75,7 @@ func (x *exchange) serve() error {
 	if !found || runner == nil {
 		x.project = "" // keep metric labels to known projects
 		x.outcome, x.errorCode = outcomeNoProject, errCodeNoProject
+		x.startUnroutedSpan()
 		return x.answerError(404, "no project for this request", codeNotFound)
 	}
 	o, p, stack := x.run(x.traced(runner))
@@ -181,6 +182,7 @@ func (x *exchange) finish(o *flowengine.Outcome) error {
 		return x.result(err)
 	}
 	x.completed = true
+	x.traceDone() // the last reply is out; the drain waits for Envoy only
 	return x.result(x.drain())
 }
 

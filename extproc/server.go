@@ -346,6 +346,7 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) (err 
 		if r := recover(); r != nil {
 			err = x.panicked(r, debug.Stack())
 		}
+		x.traceDone()
 		x.close()
 		s.safeRecord(x)
 		s.afterResponse(x)

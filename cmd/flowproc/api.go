@@ -23,6 +23,8 @@ type apiStack struct {
 	l   *adminapi.Listener
 	reg *projects.Registry
 	srv *adminapi.Server
+	// reloaded reports the API's reloads like SIGHUP's (metrics, log).
+	reloaded func(trigger string, rep projects.ReloadReport, err error)
 	// anyPort: when the address is taken, bind a free port instead (dev's
 	// default address).
 	anyPort bool
@@ -36,6 +38,9 @@ type apiOptions struct {
 	// ui keeps the trace hub when the API listener is off: the trace web
 	// page on the admin listener needs it (traceui.go).
 	ui bool
+	// reloaded, when set, is called after every reload through the API
+	// (reloadHooks.reloaded: metrics, load states, log).
+	reloaded func(trigger string, rep projects.ReloadReport, err error)
 }
 
 // newAPIStack checks the settings and builds the hub; nil when the API is
@@ -73,7 +78,7 @@ func newAPIStack(o apiOptions, reg *projects.Registry) (*apiStack, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &apiStack{hub: hub, l: l, reg: reg}, nil
+	return &apiStack{hub: hub, l: l, reg: reg, reloaded: o.reloaded}, nil
 }
 
 // tracing is the extproc.Options.Tracing value: nil when the API is off.
@@ -96,7 +101,7 @@ func (a *apiStack) start(metrics prometheus.Registerer, stdout io.Writer, prefix
 	if a.l == nil {
 		return nil // the hub serves only the trace web page
 	}
-	svc := adminapi.NewService(a.hub, a.reg)
+	svc := adminapi.NewService(a.hub, a.reg).OnReload(a.reloaded)
 	srv, err := a.l.Serve(svc)
 	if err != nil && a.anyPort {
 		host, _, _ := net.SplitHostPort(a.l.Addr)
@@ -134,6 +139,7 @@ func (st *settings) apiOptions() apiOptions {
 		maskHeaders: st.TraceMaskHeaders,
 		maxSessions: st.TraceMaxSessions,
 		ui:          st.TraceUI,
+		reloaded:    st.apiReloaded,
 	}
 }
 

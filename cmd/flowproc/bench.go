@@ -60,7 +60,10 @@ generator's. -target ADDR measures any running ext_proc server instead (its
 CPU and RSS too when -pid is given, its allocations with -metrics).
 -baseline also runs the no-op ext_proc server (answers CONTINUE to
 everything) under the same load, alternating rounds, and prints
-flowproc/no-op ratios.
+flowproc/no-op ratios. -trace-compare F also runs a second flowproc child
+with a trace session sampling the fraction F of the exchanges, alternating
+rounds with the untraced child, and prints traced/untraced ratios of
+throughput and CPU per exchange, per round and overall.
 
 -rate 0 (default) is saturation: -workers closed-loop workers. -rate N is an
 open-loop schedule of N exchanges/s; latency is measured from each
@@ -74,6 +77,7 @@ Examples:
   flowproc bench -baseline -path /api/echo -body-size 1KiB -mode request_body=BUFFERED
   flowproc bench -target 127.0.0.1:50051 -pid $(pgrep -n flowproc) -metrics http://127.0.0.1:9090/metrics -json
   flowproc bench -baseline -example apigee -path /v1/orders/42
+  flowproc bench -trace-compare 0.01 -rounds 6
   flowproc bench -server-env GOGC=200 -server-env GOMEMLIMIT=256MiB -path /api/echo -body-size 4KiB -mode request_body=BUFFERED
 
 Flags:
@@ -109,6 +113,9 @@ type benchOptions struct {
 	defaultProject string
 	dirs           []string
 	traceSample    string
+	// traceCompare is -trace-compare's sampling rate (0 = off;
+	// bench_tracecompare.go).
+	traceCompare float64
 	// memory and examples (benchmem.go)
 	metricsURL string
 	serverEnv  []string
@@ -187,12 +194,13 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 		"bodies NONE|STREAMED|BUFFERED|BUFFERED_PARTIAL|FULL_DUPLEX_STREAMED (e.g. request_body=BUFFERED)")
 	envoyCfg := fs.String("envoy-config", "", "Envoy bootstrap YAML `file` with the ext_proc filter (default: envoy/envoy.yaml, embedded)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON instead of tables")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the flowproc server child's CPU profile (all rounds) to `file`, the no-op's to file.noop (go tool pprof)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the flowproc server child's CPU profile (all rounds) to `file`, the no-op's to file.noop, the -trace-compare traced child's to file.traced (go tool pprof)")
 	fs.IntVar(&o.serverProcs, "server-procs", 0, "GOMAXPROCS of the server child(ren) (0 = Go's default)")
 	fs.StringVar(&o.serverLogLevel, "server-log-level", "warn", "log level of the flowproc server child (info includes the per-request access log)")
 	fs.StringVar(&o.bodyLimit, "body-limit", "1MiB", "largest body a flow reads (server child)")
 	fs.StringVar(&o.defaultProject, "default-project", "", "project for requests no other rule selects (server child)")
 	fs.StringVar(&o.traceSample, "trace-sample", "", "open a trace session on the server child sampling this `fraction` of exchanges, read by a client that keeps up (docs/trace.md)")
+	traceCompare := fs.String("trace-compare", "", "also run a second flowproc child with a trace session sampling this `fraction`, alternating rounds with the untraced one, and print traced/untraced ratios per round (docs/bench.md)")
 	var serverEnv listFlag
 	addMemoryFlags(fs, o, &serverEnv)
 	fs.Usage = func() {
@@ -204,6 +212,13 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 	}
 	o.dirs = fs.Args()
 	o.paths = paths
+	var err error
+	if o.traceCompare, err = parseTraceCompare(*traceCompare); err != nil {
+		return nil, err
+	}
+	if o.traceCompare > 0 && (o.traceSample != "" || o.target != "") {
+		return nil, errors.New("-trace-compare starts its own traced and untraced server children: it cannot be used with -trace-sample or -target")
+	}
 	if err := checkMemoryFlags(o, serverEnv, len(o.paths) > 0); err != nil {
 		return nil, err
 	}
@@ -277,7 +292,7 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 	}
 	if o.rounds == 0 {
 		o.rounds = 1
-		if o.baseline {
+		if o.baseline || o.traceCompare > 0 {
 			o.rounds = 3
 		}
 	}
@@ -322,8 +337,11 @@ type benchReport struct {
 	// Totals are the rounds merged per server.
 	Totals []*loadgen.Result `json:"totals"`
 	// Ratios compare flowproc with the no-op (nil without -baseline).
-	Ratios   *benchRatios `json:"ratios,omitempty"`
-	Warnings []string     `json:"warnings,omitempty"`
+	Ratios *benchRatios `json:"ratios,omitempty"`
+	// TraceCompare compares the traced flowproc child with the untraced
+	// one (nil without -trace-compare).
+	TraceCompare *traceCompare `json:"trace_compare,omitempty"`
+	Warnings     []string      `json:"warnings,omitempty"`
 }
 
 // benchHost describes the machine during the run.
@@ -419,14 +437,24 @@ func runBenchmark(ctx context.Context, o *benchOptions, stderr io.Writer) (rep *
 		}
 		targets = append(targets, t)
 	}
+	if o.traceCompare > 0 {
+		t, err := startServerChild(ctx, tracedLabel, o, stderr)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, t)
+	}
 
 	per := map[string][]*loadgen.Result{}
 	for round := 1; round <= o.rounds; round++ {
-		// ABBA order: a drift of the machine's load over the run hits both
-		// servers alike.
+		// ABBA order (ABC CBA with three servers): a drift of the
+		// machine's load over the run hits every server alike.
 		order := targets
 		if round%2 == 0 && len(targets) > 1 {
-			order = []*benchTarget{targets[1], targets[0]}
+			order = make([]*benchTarget, len(targets))
+			for i, t := range targets {
+				order[len(targets)-1-i] = t
+			}
 		}
 		for _, t := range order {
 			res, err := loadgen.Run(ctx, loadgen.Config{
@@ -448,8 +476,11 @@ func runBenchmark(ctx context.Context, o *benchOptions, stderr io.Writer) (rep *
 	for _, t := range targets {
 		rep.Totals = append(rep.Totals, loadgen.Merge(per[t.label]...))
 	}
-	if o.baseline && len(rep.Totals) == 2 {
+	if o.baseline && len(rep.Totals) >= 2 {
 		rep.Ratios = ratios(rep.Totals[0], rep.Totals[1])
+	}
+	if o.traceCompare > 0 && len(rep.Totals) >= 2 {
+		rep.TraceCompare = newTraceCompare(o.traceCompare, per, rep.Totals[0], rep.Totals[len(rep.Totals)-1])
 	}
 	rep.Host.LoadAvgEnd = loadgen.LoadAvg()
 	rep.Warnings = benchWarnings(rep, o)
@@ -492,14 +523,21 @@ func startServerChild(ctx context.Context, label string, o *benchOptions, stderr
 		}
 	} else {
 		args = append(args, "-log-level", o.serverLogLevel)
-		if o.cpuProfile != "" {
-			args = append(args, "-cpuprofile", o.cpuProfile)
+		profile, sample := o.cpuProfile, o.traceSample
+		if label == tracedLabel {
+			if profile != "" {
+				profile += "." + tracedLabel
+			}
+			sample = strconv.FormatFloat(o.traceCompare, 'g', -1, 64)
+		}
+		if profile != "" {
+			args = append(args, "-cpuprofile", profile)
 		}
 		if o.defaultProject != "" {
 			args = append(args, "-default-project", o.defaultProject)
 		}
-		if o.traceSample != "" {
-			args = append(args, "-trace-sample", o.traceSample)
+		if sample != "" {
+			args = append(args, "-trace-sample", sample)
 		}
 		args = append(args, "--")
 		args = append(args, o.dirs...)
@@ -602,6 +640,7 @@ func writeBenchTable(w io.Writer, rep *benchReport) {
 		}
 		fmt.Fprintln(w)
 	}
+	writeTraceCompare(w, rep.TraceCompare)
 
 	fmt.Fprintln(w, "\nper-message latency (send → reply accepted, all rounds):")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

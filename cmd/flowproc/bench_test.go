@@ -112,6 +112,15 @@ func TestParseBenchArgs(t *testing.T) {
 					t.Errorf("child settings %+v", o)
 				}
 			}},
+		{name: "trace-compare defaults to 3 rounds", args: []string{"-trace-compare", "0.01"}, check: func(t *testing.T, o *benchOptions) {
+			if o.traceCompare != 0.01 || o.rounds != 3 || o.baseline {
+				t.Errorf("traceCompare %v rounds %d baseline %v", o.traceCompare, o.rounds, o.baseline)
+			}
+		}},
+		{name: "trace-compare beyond 1", args: []string{"-trace-compare", "2"}, wantErr: "(0, 1]"},
+		{name: "trace-compare zero", args: []string{"-trace-compare", "0"}, wantErr: "(0, 1]"},
+		{name: "trace-compare with trace-sample", args: []string{"-trace-compare", "0.1", "-trace-sample", "0.1"}, wantErr: "cannot be used with -trace-sample"},
+		{name: "trace-compare with a target", args: []string{"-trace-compare", "0.1", "-target", "127.0.0.1:1"}, wantErr: "-target"},
 		{name: "bad mode", args: []string{"-mode", "request_body=SOMETIMES"}, wantErr: "-mode"},
 		{name: "two bodies", args: []string{"-body", "x", "-body-size", "10"}, wantErr: "mutually exclusive"},
 		{name: "bad body size", args: []string{"-body-size", "big"}, wantErr: "-body-size"},
@@ -155,6 +164,7 @@ func TestBenchHelpDocumentsEveryFlag(t *testing.T) {
 		"target", "pid", "baseline", "rounds", "workers", "conns", "duration", "warmup", "count", "rate", "timeout",
 		"method", "path", "authority", "H", "body", "body-file", "body-size", "response-size", "response-status",
 		"mode", "envoy-config", "json", "cpuprofile", "server-procs", "server-log-level", "body-limit", "default-project",
+		"trace-sample", "trace-compare",
 	} {
 		if !strings.Contains(help, "\n  -"+name+" ") && !strings.Contains(help, "\n  -"+name+"\n") {
 			t.Errorf("-h does not document -%s", name)
@@ -267,6 +277,61 @@ func TestBenchEndToEnd(t *testing.T) {
 		}
 		if st, err := os.Stat(profile); err != nil || st.Size() == 0 {
 			t.Errorf("CPU profile not written: %v", err)
+		}
+	})
+
+	t.Run("trace-compare with baseline JSON", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		args := []string{"bench", "-baseline", "-trace-compare", "0.5", "-rounds", "2", "-count", "100", "-warmup", "0", "-workers", "4", "-conns", "2", "-json"}
+		if code := dispatch(ctx, args, &stdout, &stderr); code != 0 {
+			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+		}
+		var rep struct {
+			Rounds []struct {
+				Label string `json:"label"`
+			} `json:"rounds"`
+			Totals []struct {
+				Label     string `json:"label"`
+				Exchanges uint64 `json:"exchanges"`
+			} `json:"totals"`
+			Ratios       *struct{ Throughput float64 } `json:"ratios"`
+			TraceCompare *traceCompare                 `json:"trace_compare"`
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+			t.Fatalf("output is not JSON: %v\n%s", err, stdout.String())
+		}
+		var order []string
+		for _, r := range rep.Rounds {
+			order = append(order, r.Label)
+		}
+		if got := strings.Join(order, ","); got != "flowproc,noop,traced,traced,noop,flowproc" {
+			t.Errorf("round order %s, want flowproc,noop,traced,traced,noop,flowproc", got)
+		}
+		if len(rep.Totals) != 3 || rep.Totals[2].Label != "traced" || rep.Totals[2].Exchanges != 200 {
+			t.Errorf("totals %+v", rep.Totals)
+		}
+		tc := rep.TraceCompare
+		if rep.Ratios == nil || tc == nil || tc.Sample != 0.5 || len(tc.Rounds) != 2 || tc.Rounds[0].Round != 1 || tc.Rounds[1].Round != 2 {
+			t.Fatalf("ratios %+v trace_compare %+v", rep.Ratios, tc)
+		}
+		for _, r := range append(tc.Rounds, tc.Total) {
+			if r.Throughput <= 0 || r.CPUPerExchange <= 0 {
+				t.Errorf("trace ratio %+v, want throughput and CPU ratios", r)
+			}
+		}
+	})
+
+	t.Run("trace-compare table", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		args := []string{"bench", "-trace-compare", "1", "-rounds", "2", "-count", "50", "-warmup", "0", "-workers", "2", "-conns", "1"}
+		if code := dispatch(ctx, args, &stdout, &stderr); code != 0 {
+			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+		}
+		out := stdout.String()
+		for _, want := range []string{"traced (sample 1) / untraced flowproc: throughput ", "  per round: throughput ", "traced statuses: 200×100"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
 		}
 	})
 

@@ -135,14 +135,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
 		return 1
 	}
+	printReload := func(trigger string, rep projects.ReloadReport, err error) {
+		writeReload(stderr, "flowproc dev: ", trigger, rep, err)
+	}
 	stopReloading, watching := startReloading(ctx, reg, false, *watch && !embedded, reloadHooks{
-		reloaded: func(trigger string, rep projects.ReloadReport, err error) {
-			writeReload(stderr, "flowproc dev: ", trigger, rep, err)
-		},
-		warn: func(err error) { fmt.Fprintf(stderr, "flowproc dev: %v\n", err) },
+		reloaded: printReload,
+		warn:     func(err error) { fmt.Fprintf(stderr, "flowproc dev: %v\n", err) },
 	})
 	defer stopReloading()
-	api, err := newAPIStack(apiOptions{listen: adminapi.Config{Addr: *apiAddr}, maskHeaders: *maskHeaders, ui: *admin != "off"}, reg)
+	api, err := newAPIStack(apiOptions{listen: adminapi.Config{Addr: *apiAddr}, maskHeaders: *maskHeaders, ui: *admin != "off", reloaded: printReload}, reg)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
 		return 2

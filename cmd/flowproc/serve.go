@@ -130,6 +130,9 @@ type settings struct {
 	net                               netSettings
 	// memory (servemem.go): 0 = automatic, -1 = off
 	memoryLimit, bodyBudget int64
+	// apiReloaded reports reloads through the API as SIGHUP's are
+	// (metrics, load states, log).
+	apiReloaded func(trigger string, rep projects.ReloadReport, err error)
 }
 
 const serveUsage = `Usage: flowproc serve [flags] [DIR...]
@@ -175,6 +178,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	hooks, tracker := serveReloadHooks(logger), &projectTracker{reg: reg}
 	hooks.reloaded, st.net.attach = tracker.wrap(hooks.reloaded), tracker.attach
+	st.apiReloaded = hooks.reloaded
 	stopReloading, watching := startReloading(ctx, reg, true, st.Watch && !embedded, hooks)
 	defer stopReloading()
 	if watching {

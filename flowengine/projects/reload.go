@@ -180,18 +180,7 @@ func (r *Registry) Reload(ctx context.Context) (rep ReloadReport, err error) {
 		if err := ctx.Err(); err != nil {
 			return ReloadReport{}, fmt.Errorf("reload cancelled: %w", err)
 		}
-		e := loadEntry(dir, r.opts)
-		pr := ProjectReport{Name: e.Name, Dir: dir, Outcome: Reloaded}
-		if !e.good() {
-			pr.Errors = e.Errors
-			pr.Outcome = Failing
-			if prev := old.byName[e.Name]; prev != nil && prev.good() {
-				kept := *prev // the old Set's entry stays untouched
-				kept.ReloadErrors = e.Errors
-				e = &kept
-				pr.Outcome = KeptLastGood
-			}
-		}
+		e, pr := reloadEntry(old, dir, r.opts)
 		entries = append(entries, e)
 		rep.Projects = append(rep.Projects, pr)
 	}

@@ -16,14 +16,19 @@ import (
 // instrumentationName names the tracer of side-call spans.
 const instrumentationName = "github.com/flowproc/flowproc/flowengine/upstream"
 
-// traceContext is the W3C Trace Context propagator (traceparent and
-// tracestate) that side calls carry.
-var traceContext propagation.TraceContext
+// propagator is the W3C Trace Context and Baggage propagator (Propagator).
+var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+
+// Propagator returns what side calls carry and what the ext_proc server
+// reads from requests: the W3C Trace Context (traceparent, tracestate) and
+// W3C Baggage (baggage) headers, so a caller's baggage reaches the side
+// calls' targets.
+func Propagator() propagation.TextMapPropagator { return propagator }
 
 // startCallSpan starts the client span of one side call when ctx carries a
 // span context (the host traces the exchange with OpenTelemetry), and
-// injects traceparent/tracestate into req's headers so that the callee
-// joins the trace. Without a span context it does nothing and returns a
+// injects traceparent/tracestate and baggage into req's headers so that
+// the callee joins the trace. Without a span context it does nothing and returns a
 // nil span: side calls of untraced exchanges cost one context lookup.
 func startCallSpan(ctx context.Context, c *Call, req *http.Request) (context.Context, trace.Span) {
 	parent := trace.SpanFromContext(ctx)
@@ -46,7 +51,7 @@ func startCallSpan(ctx context.Context, c *Call, req *http.Request) (context.Con
 		}
 		sp.SetAttributes(attrs...)
 	}
-	traceContext.Inject(ctx, propagation.HeaderCarrier(req.Header))
+	propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	return ctx, sp
 }
 

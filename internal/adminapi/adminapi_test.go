@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/flowproc/flowproc/extproc"
 	"github.com/flowproc/flowproc/flowengine"
 	_ "github.com/flowproc/flowproc/flowengine/frontends"
 	"github.com/flowproc/flowproc/flowengine/projects"
@@ -138,7 +139,10 @@ func serveAPI(t *testing.T, c Config, svc *Service, dial ...grpc.DialOption) flo
 func TestStatusAndReload(t *testing.T) {
 	reg, root := registry(t)
 	hub, _ := tracehub.New(tracehub.Options{})
-	c := serveAPI(t, Config{}, NewService(hub, reg))
+	var triggers []string
+	c := serveAPI(t, Config{}, NewService(hub, reg).OnReload(func(trigger string, _ projects.ReloadReport, _ error) {
+		triggers = append(triggers, trigger)
+	}))
 	ctx := t.Context()
 	st, err := c.Status(ctx, &flowprocv1.StatusRequest{})
 	if err != nil {
@@ -168,6 +172,15 @@ func TestStatusAndReload(t *testing.T) {
 	if res.Ok || res.Trigger != "api" || len(res.Projects) != 1 || res.Projects[0].Outcome != "kept_last_good" || len(res.Projects[0].Errors) != 1 {
 		t.Errorf("reload good: %v", res)
 	}
+	// Only "good" was reloaded: "broken", fixed on disk, still fails.
+	st, err = c.Status(ctx, &flowprocv1.StatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Projects[0].State != "kept_last_good" || st.Projects[1].State != "failing" ||
+		len(st.LastReload.GetProjects()) != 1 || st.LastReload.Projects[0].Name != "good" {
+		t.Errorf("status after reloading good only: %v", st)
+	}
 	res, err = c.Reload(ctx, &flowprocv1.ReloadRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -184,6 +197,9 @@ func TestStatusAndReload(t *testing.T) {
 	}
 	if _, err := c.Reload(ctx, &flowprocv1.ReloadRequest{Project: "nope"}); status.Code(err) != codes.NotFound {
 		t.Errorf("reload unknown project: %v", err)
+	}
+	if got := strings.Join(triggers, ","); got != "api project good,api" {
+		t.Errorf("reload hook triggers %q, want one per reload (none for the unknown project)", got)
 	}
 
 	// Without a registry, Status and Reload say so.
@@ -218,7 +234,16 @@ func TestTraceStream(t *testing.T) {
 	}
 	run := func(path string) {
 		req := &flowengine.Request{Method: "GET", Path: path}
-		hub.Trace("p", req, answer{}).Run(context.Background(), req, nil)
+		r := hub.Trace("p", req, answer{})
+		r.Run(context.Background(), req, nil)
+		if path == "/y" {
+			return // not selected: the runner itself
+		}
+		et, ok := r.(extproc.ExchangeTracer) // the ext_proc server ends each traced exchange so
+		if !ok {
+			t.Fatalf("the hub's traced runner %T is no extproc.ExchangeTracer", r)
+		}
+		et.ExchangeDone(0)
 	}
 	run("/y") // not selected
 	run("/x/1")

@@ -6,6 +6,7 @@ package adminapi
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -29,14 +30,25 @@ const DroppedTrailer = "flowproc-trace-dropped"
 type Service struct {
 	flowprocv1.UnimplementedFlowprocAdminServer
 
-	hub *tracehub.Hub
-	reg *projects.Registry
+	hub      *tracehub.Hub
+	reg      *projects.Registry
+	reloaded func(trigger string, rep projects.ReloadReport, err error)
 }
 
 // NewService returns the service for hub and reg. A nil reg answers Status
 // and Reload with Unimplemented.
 func NewService(hub *tracehub.Hub, reg *projects.Registry) *Service {
 	return &Service{hub: hub, reg: reg}
+}
+
+// OnReload sets a function called after every reload the API performs,
+// with the trigger "api" (or "api project NAME" for a one-project reload),
+// the report and the error, as SIGHUP and file-watch reloads report theirs:
+// serve uses it to update the reload metrics and the projects' load
+// states. It returns s.
+func (s *Service) OnReload(f func(trigger string, rep projects.ReloadReport, err error)) *Service {
+	s.reloaded = f
+	return s
 }
 
 // Register registers the service on g.
@@ -86,35 +98,48 @@ func (s *Service) Status(context.Context, *flowprocv1.StatusRequest) (*flowprocv
 		out.Projects = append(out.Projects, p)
 	}
 	if last := s.reg.LastReload(); last != nil {
-		out.LastReload = reloadResult(last.Time, last.Report, last.Err, "", "")
+		out.LastReload = reloadResult(last.Time, last.Report, last.Err, "")
 	}
 	return out, nil
 }
 
-// Reload implements FlowprocAdminServer. The registry reloads every
-// project atomically (one project never affects another); with a project
-// named, the result lists only that one.
+// Reload implements FlowprocAdminServer. Without a project name the
+// registry reloads every project (projects.Registry.Reload); with one it
+// reloads only that project (projects.Registry.ReloadProject) and every
+// other project keeps serving what it served. Either way the swap is atomic
+// and one project's failure never affects another. An unknown name is
+// NotFound.
 func (s *Service) Reload(ctx context.Context, req *flowprocv1.ReloadRequest) (*flowprocv1.ReloadResult, error) {
 	if s.reg == nil {
 		return nil, status.Error(codes.Unimplemented, "reload: this server has no project registry")
 	}
 	name := req.GetProject()
-	if name != "" && !contains(s.reg.Names(), name) {
-		return nil, status.Errorf(codes.NotFound, "reload: no project %q", name)
+	var (
+		rep     projects.ReloadReport
+		err     error
+		trigger = "api"
+	)
+	if name == "" {
+		rep, err = s.reg.Reload(ctx)
+	} else {
+		trigger = "api project " + name
+		rep, err = s.reg.ReloadProject(ctx, name)
+		if errors.Is(err, projects.ErrUnknownProject) {
+			return nil, status.Errorf(codes.NotFound, "reload: no project %q", name)
+		}
 	}
-	rep, err := s.reg.Reload(ctx)
-	return reloadResult(time.Now(), rep, err, name, "api"), nil
+	if s.reloaded != nil {
+		s.reloaded(trigger, rep, err)
+	}
+	return reloadResult(time.Now(), rep, err, "api"), nil
 }
 
-func reloadResult(t time.Time, rep projects.ReloadReport, err error, only, trigger string) *flowprocv1.ReloadResult {
+func reloadResult(t time.Time, rep projects.ReloadReport, err error, trigger string) *flowprocv1.ReloadResult {
 	r := &flowprocv1.ReloadResult{Time: timestamppb.New(t), Trigger: trigger, Ok: err == nil}
 	if err != nil {
 		r.Error = err.Error()
 	}
 	for _, p := range rep.Projects {
-		if only != "" && p.Name != only {
-			continue
-		}
 		pr := &flowprocv1.ProjectReload{Name: p.Name, Outcome: outcome(p.Outcome), Errors: diagnostics(p.Errors)}
 		if p.Outcome != projects.Reloaded {
 			r.Ok = false
@@ -142,13 +167,4 @@ func diagnostics(l diag.List) []*flowprocv1.Diagnostic {
 			Code: string(e.Code), Message: e.Msg})
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

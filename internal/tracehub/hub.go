@@ -6,9 +6,11 @@
 // per exchange; while no session is open it returns the runner unchanged
 // and allocates nothing, so tracing costs nothing when off. An exchange a
 // session selects runs with a recorder as its flowengine.Tracer and a host
-// wrapper that sees its bodies, forward and upstream response; when the run
-// ends the recorder builds one flowproc.v1.ExchangeTrace (the trace document,
-// with secrets masked) and offers it to each selecting session.
+// wrapper that sees its bodies, forward and upstream response; when the
+// exchange ends (the ext_proc server calls the runner's ExchangeDone after
+// the last reply, extproc.ExchangeTracer) the recorder builds one
+// flowproc.v1.ExchangeTrace (the trace document, with secrets masked) and
+// offers it to each selecting session.
 //
 // Sessions are bounded: at most Options.MaxSessions at once (the excess get
 // ResourceExhausted), and each has a buffer of Options.Buffer traces. A
@@ -240,8 +242,11 @@ func (s *Session) deliver(t *flowprocv1.ExchangeTrace) {
 
 // Trace returns the runner to run an exchange of project with: runner
 // itself unless an open session selects the exchange (filters and
-// sampling), else a runner that records the run for those sessions. With
-// no session open it only loads one atomic and allocates nothing.
+// sampling), else a runner that records the run for those sessions and
+// delivers the trace when its ExchangeDone is called (once the exchange's
+// last reply is out; extproc.ExchangeTracer): a caller that runs it must
+// call ExchangeDone. With no session open it only loads one atomic and
+// allocates nothing.
 func (h *Hub) Trace(project string, req *flowengine.Request, runner flowengine.Runner) flowengine.Runner {
 	if h == nil || h.open.Load() == 0 || runner == nil {
 		return runner

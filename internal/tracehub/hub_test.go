@@ -73,9 +73,19 @@ func request() *flowengine.Request {
 		Headers: []flowengine.Header{{Name: "x-tenant", Value: "t1"}, {Name: "cookie", Value: "session=abc"}, {Name: "x-api-key", Value: "k"}}}
 }
 
-// exchange runs one exchange of project through the hub.
+// exchange runs one exchange of project through the hub and ends it as
+// the ext_proc server does (ExchangeDone after the last reply).
 func exchange(h *Hub, project string, req *flowengine.Request, host *fakeHost, run flowengine.Runner) *flowengine.Outcome {
-	return h.Trace(project, req, run).Run(context.Background(), req, host)
+	return runExchange(context.Background(), h.Trace(project, req, run), req, host)
+}
+
+// runExchange runs r and, when it is traced, ends its exchange.
+func runExchange(ctx context.Context, r flowengine.Runner, req *flowengine.Request, host flowengine.Host) *flowengine.Outcome {
+	o := r.Run(ctx, req, host)
+	if t, ok := r.(interface{ ExchangeDone(int) }); ok {
+		t.ExchangeDone(0)
+	}
+	return o
 }
 
 func okHost() *fakeHost {
@@ -173,7 +183,7 @@ func TestAnsweredAndErrors(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	req := request()
-	h.Trace("p", req, proxyRunner).Run(ctx, req, okHost())
+	runExchange(ctx, h.Trace("p", req, proxyRunner), req, okHost())
 	if d := <-s.C; d.Outcome != "cancelled" {
 		t.Errorf("cancelled: %v", d)
 	}

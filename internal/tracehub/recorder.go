@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -13,18 +14,26 @@ import (
 	flowprocv1 "github.com/flowproc/flowproc/proto/flowproc/v1"
 )
 
-// tracedRunner runs one selected exchange with a recorder.
+// tracedRunner runs one selected exchange with a recorder. It is used for
+// one exchange only: Run records the run, ExchangeDone (called by the
+// ext_proc server after the exchange's last reply) ends the trace and
+// offers it to the sessions.
 type tracedRunner struct {
 	hub      *Hub
 	next     flowengine.Runner
 	project  string
 	sessions []*Session
+
+	rec       *recorder
+	out       *flowengine.Outcome
+	ran       bool // Run returned (it did not panic)
+	cancelled bool // the run's context had ended when Run returned
+	done      atomic.Bool
 }
 
 // Run implements flowengine.Runner: it adds the recorder to req.Trace
-// (next to any tracer already set), records what the host hands the run,
-// and when the run ends offers the trace to the sessions whose status
-// filter keeps it.
+// (next to any tracer already set) and records what the host hands the
+// run. The trace is delivered by ExchangeDone.
 func (t *tracedRunner) Run(ctx context.Context, req *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
 	rec := &recorder{hub: t.hub, start: time.Now()}
 	rec.doc = &flowprocv1.ExchangeTrace{
@@ -32,15 +41,32 @@ func (t *tracedRunner) Run(ctx context.Context, req *flowengine.Request, h flowe
 		Start: timestamppb.New(rec.start),
 	}
 	rec.doc.Phases = append(rec.doc.Phases, &flowprocv1.Phase{Phase: "request_headers", Headers: rec.headers(req.Headers)})
+	t.rec = rec
 	req.Trace = flowengine.MultiTracer(req.Trace, rec)
 	o := t.next.Run(ctx, req, &recordingHost{next: h, rec: rec})
-	doc := rec.finish(ctx, t.project, o)
+	t.out, t.ran, t.cancelled = o, true, ctx.Err() != nil
+	return o
+}
+
+// ExchangeDone implements extproc.ExchangeTracer: the exchange's last
+// reply is out, so the trace ends now (durationUs covers the exchange up
+// to here) and is offered to the sessions whose status filter keeps it.
+// status, when not 0, is the status the client got, which may differ from
+// the run's (an answer the server replaced with an error). Calls after the
+// first, and calls for a run that never started, do nothing.
+func (t *tracedRunner) ExchangeDone(status int) {
+	if t.done.Swap(true) || t.rec == nil {
+		return
+	}
+	doc := t.rec.finish(t.project, t.out, t.ran, t.cancelled)
+	if status > 0 {
+		doc.Status = uint32(status)
+	}
 	for _, s := range t.sessions {
 		if s.f.keeps(int(doc.Status)) {
 			s.deliver(doc)
 		}
 	}
-	return o
 }
 
 // recorder collects one run's events and host I/O.
@@ -87,8 +113,10 @@ func (r *recorder) phase(p *flowprocv1.Phase) {
 	r.mu.Unlock()
 }
 
-// finish builds the trace document of the ended run.
-func (r *recorder) finish(ctx context.Context, project string, o *flowengine.Outcome) *flowprocv1.ExchangeTrace {
+// finish builds the trace document of the ended exchange: o is the run's
+// outcome, ran false when the run panicked, cancelled true when its context
+// had ended.
+func (r *recorder) finish(project string, o *flowengine.Outcome, ran, cancelled bool) *flowprocv1.ExchangeTrace {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	d := r.doc
@@ -100,9 +128,11 @@ func (r *recorder) finish(ctx context.Context, project string, o *flowengine.Out
 		d.Kind = r.hub.opts.Kind(project)
 	}
 	switch {
+	case !ran:
+		d.Outcome, d.Error = "error", "the run panicked (see the server log)"
 	case o == nil:
 		d.Outcome, d.Error = "error", "the run returned no outcome"
-	case ctx.Err() != nil:
+	case cancelled:
 		d.Outcome = "cancelled"
 	case o.Panicked:
 		d.Outcome, d.Error = "error", "panic recovered (see the server log)"

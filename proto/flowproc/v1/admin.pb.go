@@ -114,21 +114,25 @@ func (x *TraceRequest) GetSample() float64 {
 // ExchangeTrace is one traced exchange: the trace document (the contract
 // between the API, `flowproc trace -json`, saved sessions and the web page).
 type ExchangeTrace struct {
-	state      protoimpl.MessageState `protogen:"open.v1"`
-	Id         string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Project    string                 `protobuf:"bytes,2,opt,name=project,proto3" json:"project,omitempty"`
-	Kind       string                 `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
-	Start      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start,proto3" json:"start,omitempty"`
-	DurationUs uint32                 `protobuf:"varint,5,opt,name=duration_us,json=durationUs,proto3" json:"duration_us,omitempty"`
-	Method     string                 `protobuf:"bytes,6,opt,name=method,proto3" json:"method,omitempty"`
-	Authority  string                 `protobuf:"bytes,7,opt,name=authority,proto3" json:"authority,omitempty"`
-	Path       string                 `protobuf:"bytes,8,opt,name=path,proto3" json:"path,omitempty"`
-	Status     uint32                 `protobuf:"varint,9,opt,name=status,proto3" json:"status,omitempty"`
-	Outcome    string                 `protobuf:"bytes,10,opt,name=outcome,proto3" json:"outcome,omitempty"`
-	Error      string                 `protobuf:"bytes,11,opt,name=error,proto3" json:"error,omitempty"`
-	Phases     []*Phase               `protobuf:"bytes,12,rep,name=phases,proto3" json:"phases,omitempty"`
-	Forward    *Forward               `protobuf:"bytes,13,opt,name=forward,proto3" json:"forward,omitempty"`
-	Steps      []*Step                `protobuf:"bytes,14,rep,name=steps,proto3" json:"steps,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Id      string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Project string                 `protobuf:"bytes,2,opt,name=project,proto3" json:"project,omitempty"`
+	Kind    string                 `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	Start   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start,proto3" json:"start,omitempty"`
+	// duration_us runs from start (the run's start) until flowproc's last
+	// reply to Envoy was sent; it excludes the client's download and
+	// post-response hooks.
+	DurationUs uint32 `protobuf:"varint,5,opt,name=duration_us,json=durationUs,proto3" json:"duration_us,omitempty"`
+	Method     string `protobuf:"bytes,6,opt,name=method,proto3" json:"method,omitempty"`
+	Authority  string `protobuf:"bytes,7,opt,name=authority,proto3" json:"authority,omitempty"`
+	Path       string `protobuf:"bytes,8,opt,name=path,proto3" json:"path,omitempty"`
+	// status is the status the client got (0 when unknown).
+	Status  uint32   `protobuf:"varint,9,opt,name=status,proto3" json:"status,omitempty"`
+	Outcome string   `protobuf:"bytes,10,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	Error   string   `protobuf:"bytes,11,opt,name=error,proto3" json:"error,omitempty"`
+	Phases  []*Phase `protobuf:"bytes,12,rep,name=phases,proto3" json:"phases,omitempty"`
+	Forward *Forward `protobuf:"bytes,13,opt,name=forward,proto3" json:"forward,omitempty"`
+	Steps   []*Step  `protobuf:"bytes,14,rep,name=steps,proto3" json:"steps,omitempty"`
 	// flow is the flow (FLAT) or proxy endpoint (Apigee) that ran.
 	Flow string `protobuf:"bytes,15,opt,name=flow,proto3" json:"flow,omitempty"`
 	// dropped is how many exchanges this session selected but dropped since
@@ -996,7 +1000,9 @@ func (x *Diagnostic) GetMessage() string {
 	return ""
 }
 
-// ReloadRequest reloads the projects; project "" means all.
+// ReloadRequest reloads the projects; project "" means all, a name reloads
+// only that project (the others keep serving what they served; an unknown
+// name is NOT_FOUND).
 type ReloadRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Project       string                 `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
