@@ -253,6 +253,9 @@ func (x *exchange) pump() {
 // close ends the run's context, stops the pump and detaches the watchdog.
 func (x *exchange) close() {
 	x.cancel()
+	if x.guarded {
+		x.wait.stop()
+	}
 	x.releaseBodies()
 	if x.done != nil {
 		close(x.done)
