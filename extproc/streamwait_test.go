@@ -39,17 +39,22 @@ func (s *slowStream) Send(*extprocv3.ProcessingResponse) error { return nil }
 // is ended by cancelling the stream's context, within the timeout and a
 // little scheduling slack.
 func TestWaitGuardBoundsEachWait(t *testing.T) {
-	const timeout = 150 * time.Millisecond
+	// Margins for a loaded machine under the race detector: a short wait
+	// must be late by 250 ms to look like an expired one.
+	const (
+		timeout = 400 * time.Millisecond
+		short   = 150 * time.Millisecond
+	)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
-	st := &slowStream{ctx: ctx, delays: []time.Duration{100 * time.Millisecond, 100 * time.Millisecond, 0, 100 * time.Millisecond, time.Minute}}
+	st := &slowStream{ctx: ctx, delays: []time.Duration{short, short, 0, short, time.Minute}}
 	g := &waitGuard{timeout: timeout, cancel: cancel}
 	defer g.stop()
 	for i := range 4 {
 		if _, err, expired := g.recv(st); err != nil || expired {
 			t.Fatalf("wait %d: err %v, expired %v; want a message", i, err, expired)
 		}
-		time.Sleep(60 * time.Millisecond) // the exchange working between waits is not a wait
+		time.Sleep(short) // the exchange working between waits is not a wait
 	}
 	start := time.Now()
 	_, err, expired := g.recv(st)
