@@ -2,6 +2,8 @@ package extproc
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,7 +20,8 @@ import (
 // a no-op project (an empty flow, which answers an empty 200: FLAT is a
 // gateway), so the flow's own cost is the difference. "proxied" is /api/upstream/** (init flow, proxy-request with
 // rewrites, status post-processing); "templated" is /api/hello/{name}
-// (init flow, template answer → ImmediateResponse).
+// (init flow, template answer → ImmediateResponse). The "-warn" cases log at
+// warn, as flowproc bench's server child does: no flat_access record.
 func BenchmarkProcessExample(b *testing.B) {
 	example, errs := flat.Load("../examples/hello", flat.Options{Env: []string{}})
 	if example == nil {
@@ -30,14 +33,16 @@ func BenchmarkProcessExample(b *testing.B) {
 		runner flowengine.Runner
 		path   string
 		sent   int
+		level  slog.Level
 	}{
-		{"noop-project", noop, "/anything/42", 1},
-		{"proxied", example, "/api/upstream/items/42?expand=1", 2},
-		{"templated", example, "/api/hello/world?lang=de", 1},
+		{"noop-project", noop, "/anything/42", 1, slog.LevelInfo},
+		{"proxied", example, "/api/upstream/items/42?expand=1", 2, slog.LevelInfo},
+		{"templated", example, "/api/hello/world?lang=de", 1, slog.LevelInfo},
+		{"proxied-warn", example, "/api/upstream/items/42?expand=1", 2, slog.LevelWarn},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			s := benchServer(c.runner.Run)
+			s := New(Options{Resolver: one(runnerFunc(c.runner.Run)), Logger: slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: c.level}))})
 			ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
 			req := *benchRequest
 			req.Path = c.path

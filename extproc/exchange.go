@@ -113,8 +113,9 @@ type recvResult struct {
 // flowengine.Host. All methods run in the stream's goroutine; only Recv runs
 // in a helper goroutine (the pump) so that Host methods can honour their ctx.
 type exchange struct {
-	s       *Server
-	stream  extprocv3.ExternalProcessor_ProcessServer
+	s      *Server
+	stream extprocv3.ExternalProcessor_ProcessServer
+	// msgs and done connect the pump; nil until it starts.
 	msgs    chan recvResult
 	done    chan struct{}
 	ctx     context.Context
@@ -166,8 +167,6 @@ func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *e
 	x := &exchange{
 		s:      s,
 		stream: stream,
-		msgs:   make(chan recvResult, 1),
-		done:   make(chan struct{}),
 		start:  time.Now(),
 	}
 	x.resp.response = true
@@ -257,8 +256,13 @@ func (x *exchange) pump() {
 // close ends the run's context, stops the pump and detaches the watchdog.
 func (x *exchange) close() {
 	x.cancel()
+	if x.guarded {
+		x.wait.stop()
+	}
 	x.releaseBodies()
-	close(x.done)
+	if x.done != nil {
+		close(x.done)
+	}
 	if x.wd != nil {
 		x.wd.release()
 		x.wd = nil
@@ -304,6 +308,9 @@ func (x *exchange) recv(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 			m, err := x.stream.Recv()
 			return x.received(m, err)
 		}
+		// The channels exist only for the pump: most exchanges read in
+		// place and never allocate them.
+		x.msgs, x.done = make(chan recvResult, 1), make(chan struct{})
 		x.pumping = true
 		go x.pump()
 	}

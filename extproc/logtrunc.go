@@ -40,17 +40,15 @@ func truncate(s string, limit int) string {
 // JSON is within LogFieldLimit and otherwise logged as their truncated
 // JSON text. size is the bytes the value takes in the record (about).
 func customAttr(name string, v any) (a slog.Attr, size int) {
-	name = truncate(name, LogKeyLimit)
 	switch t := v.(type) {
 	case string:
-		t = truncate(t, LogFieldLimit)
-		return slog.String(name, t), len(name) + len(t)
+		return stringAttr(name, t)
 	case json.Number:
-		s := truncate(t.String(), LogFieldLimit)
-		return slog.Any(name, json.Number(s)), len(name) + len(s)
+		return numberAttr(name, t.String())
 	case bool, nil:
-		return slog.Any(name, t), len(name) + 5
+		return scalarAttr(name, t)
 	}
+	name = truncate(name, LogKeyLimit)
 	b, err := json.Marshal(v)
 	if err != nil {
 		return slog.String(name, "unloggable value: "+err.Error()), len(name) + 64

@@ -349,6 +349,15 @@ func (x *exchange) record() {
 	x.s.log.LogAttrs(ctx, slog.LevelInfo, "flat_access", attrs...)
 }
 
+// logFieldName is the record's name for the custom field k: reserved
+// names get a log_ prefix.
+func logFieldName(k string) string {
+	if reservedLogKeys[k] {
+		return "log_" + k
+	}
+	return k
+}
+
 // appendLogFields merges the Outcome.Log JSON object into attrs, keys
 // sorted, each bounded by customAttr and all together by LogCustomLimit. A
 // value that is not a JSON object is logged under logError.
@@ -356,6 +365,29 @@ func appendLogFields(attrs []slog.Attr, fields []byte) []slog.Attr {
 	if len(bytes.TrimSpace(fields)) == 0 {
 		return attrs
 	}
+	var buf [maxFastLogFields]logField
+	if fs, ok := scanLogFields(fields, buf[:]); ok {
+		total, dropped := 0, 0
+		for i := range fs {
+			a, n := fs[i].attr(logFieldName(fs[i].key))
+			if total+n > LogCustomLimit {
+				dropped++
+				continue
+			}
+			total += n
+			attrs = append(attrs, a)
+		}
+		if dropped > 0 {
+			attrs = append(attrs, slog.Int("log_dropped_fields", dropped))
+		}
+		return attrs
+	}
+	return appendLogFieldsJSON(attrs, fields)
+}
+
+// appendLogFieldsJSON is appendLogFields through encoding/json, for any
+// Outcome.Log scanLogFields does not take.
+func appendLogFieldsJSON(attrs []slog.Attr, fields []byte) []slog.Attr {
 	var m map[string]any
 	dec := json.NewDecoder(bytes.NewReader(fields))
 	dec.UseNumber()
@@ -369,11 +401,7 @@ func appendLogFields(attrs []slog.Attr, fields []byte) []slog.Attr {
 	slices.Sort(keys)
 	total, dropped := 0, 0
 	for _, k := range keys {
-		name := k
-		if reservedLogKeys[k] {
-			name = "log_" + k
-		}
-		a, n := customAttr(name, m[k])
+		a, n := customAttr(logFieldName(k), m[k])
 		if total+n > LogCustomLimit {
 			dropped++
 			continue

@@ -1,0 +1,102 @@
+package extproc
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/grpc"
+)
+
+// slowStream answers each Recv after the next of its delays, or when its
+// context ends (as a gRPC stream's blocked Recv does).
+type slowStream struct {
+	grpc.ServerStream
+	ctx    context.Context
+	delays []time.Duration
+}
+
+func (s *slowStream) Context() context.Context { return s.ctx }
+
+func (s *slowStream) Recv() (*extprocv3.ProcessingRequest, error) {
+	d := s.delays[0]
+	s.delays = s.delays[1:]
+	select {
+	case <-time.After(d):
+		return &extprocv3.ProcessingRequest{}, nil
+	case <-s.ctx.Done():
+		return nil, context.Cause(s.ctx)
+	}
+}
+
+func (s *slowStream) Send(*extprocv3.ProcessingResponse) error { return nil }
+
+// TestWaitGuardBoundsEachWait: waits shorter than the timeout pass however
+// long the stream lasts in all (the lazy timer re-arms for the current wait,
+// not from the stream's start), and the first wait that lasts the timeout
+// is ended by cancelling the stream's context, within the timeout and a
+// little scheduling slack.
+func TestWaitGuardBoundsEachWait(t *testing.T) {
+	// Margins for a loaded machine under the race detector: a short wait
+	// must be late by 250 ms to look like an expired one.
+	const (
+		timeout = 400 * time.Millisecond
+		short   = 150 * time.Millisecond
+	)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	st := &slowStream{ctx: ctx, delays: []time.Duration{short, short, 0, short, time.Minute}}
+	g := &waitGuard{timeout: timeout, cancel: cancel}
+	defer g.stop()
+	for i := range 4 {
+		if _, err, expired := g.recv(st); err != nil || expired {
+			t.Fatalf("wait %d: err %v, expired %v; want a message", i, err, expired)
+		}
+		time.Sleep(short) // the exchange working between waits is not a wait
+	}
+	start := time.Now()
+	_, err, expired := g.recv(st)
+	waited := time.Since(start)
+	if !expired || !errors.Is(err, errStreamWait) {
+		t.Fatalf("long wait: err %v, expired %v; want the stream cancelled by the wait timeout", err, expired)
+	}
+	if waited < timeout || waited > timeout+2*time.Second {
+		t.Errorf("long wait ended after %v, want about %v", waited, timeout)
+	}
+}
+
+// TestWaitGuardStop: a stopped guard never cancels the stream, however long
+// the timer lives on.
+func TestWaitGuardStop(t *testing.T) {
+	cancelled := make(chan struct{}, 1)
+	g := &waitGuard{timeout: 20 * time.Millisecond, cancel: func(error) { cancelled <- struct{}{} }}
+	st := &slowStream{ctx: context.Background(), delays: []time.Duration{0}}
+	if _, err, expired := g.recv(st); err != nil || expired {
+		t.Fatalf("recv: %v, expired %v", err, expired)
+	}
+	g.stop()
+	g.since.Store(monoNow() - int64(time.Second)) // as if a wait were under way
+	g.fire()                                      // a timer already firing when stop ran
+	select {
+	case <-cancelled:
+		t.Fatal("a stopped guard cancelled the stream")
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// BenchmarkWaitGuard measures what the stream wait timeout adds to one
+// Recv that does not wait (the stream answers at once).
+func BenchmarkWaitGuard(b *testing.B) {
+	st := &fakeStream{ctx: context.Background(), script: []*extprocv3.ProcessingRequest{{}}}
+	g := &waitGuard{timeout: time.Minute, cancel: func(error) {}}
+	defer g.stop()
+	b.ReportAllocs()
+	for b.Loop() {
+		st.i = 0
+		if _, err, _ := g.recv(st); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
