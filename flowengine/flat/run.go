@@ -40,6 +40,10 @@ type run struct {
 
 	bodyLoaded bool
 	bodyVal    expr.Value
+	// bodyDoc is a JSON request body as a compact tree; bodyVal then
+	// holds its materialised document, built only when something reads
+	// $body other than through a simple path or a template context.
+	bodyDoc *oxn.Doc
 
 	// The main content (the response body the flow is building) is
 	// x.Resp.Body/ContentType/BodySet. respBodyLoaded: the upstream body
@@ -69,7 +73,7 @@ type run struct {
 	// allocated with the run.
 	varsBuf    [4]varEntry
 	reqArr     [1]*dom.Node // backs reqSet
-	scratchBuf [184]byte    // initial space of scratch (the run stays within a 2 KiB size class)
+	scratchBuf [160]byte    // initial space of scratch (the run stays within a 2 KiB size class)
 	paramsBuf  [2]paramKV
 	headersBuf [4]flowengine.Header
 }
@@ -99,6 +103,9 @@ func (r *run) Var(name string) (expr.Value, bool) {
 		}
 		return r.reqSet, true
 	case "body":
+		if r.bodyLoaded && r.bodyDoc != nil && r.bodyVal == nil {
+			r.bodyVal = expr.NodeSet{r.bodyDoc.Document()}
+		}
 		if r.bodyLoaded && r.bodyVal != nil {
 			return r.bodyVal, true
 		}
@@ -112,6 +119,20 @@ func (r *run) Var(name string) (expr.Value, bool) {
 		return r.p.serverSet, true
 	}
 	return nil, false
+}
+
+// TreeVar implements expr.TreeScope: $body, when it is a JSON body and no
+// flow variable shadows it, as its tree.
+func (r *run) TreeVar(name string) (*oxn.Doc, bool) {
+	if name != "body" || r.bodyDoc == nil {
+		return nil, false
+	}
+	for i := range r.vars {
+		if r.vars[i].name == name {
+			return nil, false
+		}
+	}
+	return r.bodyDoc, true
 }
 
 func (r *run) setVar(name string, v expr.Value) {
@@ -154,9 +175,11 @@ func (r *run) ensureBody() error {
 	}
 	ct := r.header("content-type")
 	if isJSONType(ct) {
-		doc, err := r.slab.Parse(b, r.p.opts.maxDepth())
+		// The body stays a compact tree (about a quarter of the parsed
+		// *dom.Node form); see docs/bench.md "JSON body memory".
+		t, err := oxn.ParseTree(b, r.p.opts.maxDepth())
 		if err == nil {
-			r.bodyVal = expr.NodeSet{doc}
+			r.bodyDoc = oxn.NewDoc(t)
 		} else {
 			r.p.logger().Warn("request body is not valid JSON", "requestID", r.x.ID, "error", err)
 		}
