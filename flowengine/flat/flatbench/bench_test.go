@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -87,11 +88,22 @@ func BenchmarkRunNoop(b *testing.B) {
 
 // BenchmarkRunJSONBody4K: POST /api/echo with a 4 KiB JSON body read
 // through XPath and a template loop.
-func BenchmarkRunJSONBody4K(b *testing.B) {
-	p := loadExample(b)
+func BenchmarkRunJSONBody4K(b *testing.B) { benchJSONBody(b, 4000) }
+
+// BenchmarkRunJSONBody1M is BenchmarkRunJSONBody4K with a 1 MiB body. Its
+// B/bodybyte metric (bytes allocated per exchange per body byte) bounds
+// the peak heap a JSON body costs on the real path (issue #12: ≤ 8×).
+func BenchmarkRunJSONBody1M(b *testing.B) { benchJSONBody(b, 1<<20) }
+
+func benchJSONBody(b *testing.B, size int) {
+	p, errs := flat.Load("../../../examples/hello", flat.Options{Env: []string{"FLAT_STAGE=test"}, MaxBodyBytes: 2 << 20,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if p == nil {
+		b.Fatalf("example does not load:\n%v", errs)
+	}
 	var sb strings.Builder
 	sb.WriteString(`{"items":[`)
-	for i := 0; sb.Len() < 4000; i++ {
+	for i := 0; sb.Len() < size; i++ {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
@@ -102,7 +114,12 @@ func BenchmarkRunJSONBody4K(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	req := &flowengine.Request{Method: "POST", Scheme: "http", Authority: "localhost:10000", Path: "/api/echo",
 		Headers: append([]flowengine.Header{{Name: "content-type", Value: "application/json"}}, benchHeaders...), ID: "rid"}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	benchRun(b, p, req, nil, body)
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/float64(len(body)), "B/bodybyte")
 }
 
 func writeBenchProject(b *testing.B, files map[string]string) string {
