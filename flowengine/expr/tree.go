@@ -193,12 +193,21 @@ func (fp *fastPath) treeStart(c *Context) (*oxn.Doc, int32, bool) {
 }
 
 // EvalTreeNodes evaluates e over a Tree without materialising it: ok is
-// true when e is a simple path that starts at a Tree variable or a Tree
-// context node and selects elements (or the document); the selected nodes
+// true when e is a Tree variable, or a simple path that starts at a Tree
+// variable or a Tree context node and selects elements (or the document); the selected nodes
 // are then appended to out in document order. When ok is false nothing was
 // evaluated and the caller uses Eval.
 func (e *Expr) EvalTreeNodes(c *Context, out []TreeNode) (nodes []TreeNode, ok bool, err error) {
-	if e.kind != kFastPath || c == nil {
+	if c == nil {
+		return out, false, nil
+	}
+	if e.kind == kVar {
+		if d := treeVar(c, e.name); d != nil {
+			return append(out, TreeNode{Doc: d, Index: oxn.DocIndex}), true, nil
+		}
+		return out, false, nil
+	}
+	if e.kind != kFastPath {
 		return out, false, nil
 	}
 	fp := e.fpath
@@ -226,7 +235,16 @@ func (e *Expr) EvalTreeNodes(c *Context, out []TreeNode) (nodes []TreeNode, ok b
 // node as a TreeNode (Doc nil when none) and ok; otherwise ok is false and
 // the caller uses EvalFirst.
 func (e *Expr) EvalFirstTree(c *Context) (first TreeNode, ok bool, err error) {
-	if e.kind != kFastPath || c == nil {
+	if c == nil {
+		return TreeNode{}, false, nil
+	}
+	if e.kind == kVar {
+		if d := treeVar(c, e.name); d != nil {
+			return TreeNode{Doc: d, Index: oxn.DocIndex}, true, nil
+		}
+		return TreeNode{}, false, nil
+	}
+	if e.kind != kFastPath {
 		return TreeNode{}, false, nil
 	}
 	n, ok := e.fpath.treeFirst(c)

@@ -221,6 +221,9 @@ func TestTreeStaysCompact(t *testing.T) {
 			t.Errorf("EvalBool %s = %v, %v", tc.src, ok, err)
 		}
 	}
+	if first, ok, err := MustCompile(`$body`).EvalFirstTree(c); !ok || err != nil || first.Doc != doc || first.Index != oxn.DocIndex {
+		t.Fatalf("EvalFirstTree($body) = %v, %v, %v", first, ok, err)
+	}
 	tns, ok, err := MustCompile(`$body/json/items/value`).EvalTreeNodes(c, nil)
 	if !ok || err != nil || len(tns) != 2 {
 		t.Fatalf("EvalTreeNodes = %v, %v, %v", tns, ok, err)

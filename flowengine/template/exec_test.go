@@ -262,6 +262,8 @@ func TestExecute(t *testing.T) {
 		{"local node-set", `{{$it := items/value[2]}}{{ $it/n }}`, `2`, true},
 		{"local ??", `{{$v := nope ?? 'd'}}{{ $v }}`, `"d"`, true},
 		{"local then global unaffected", `{{$y := 1}}{{ $n }}`, `42`, true},
+		{"loop document var", `[{{loop $doc}}{{ . }}{{end}}]`, `[10,20]`, false},
+		{"with document var", `{{with $doc}}{{ json/value[2] }}{{end}}`, `20`, true},
 		{"local shadows document var", `[{{ $doc/json/value[2] }},{{$doc := 'local'}}{{ $doc }},{{ count($doc/json/value) }}]`, `[20,"local",0]`, true},
 	}
 	c := testContext(t)

@@ -9,6 +9,23 @@ import (
 	"github.com/flowproc/flowproc/flowengine/oxn"
 )
 
+// bodyScope holds $body as a Doc.
+type bodyScope struct{ doc *oxn.Doc }
+
+func (s bodyScope) Var(name string) (expr.Value, bool) {
+	if name == "body" {
+		return s.doc, true
+	}
+	return nil, false
+}
+
+func (s bodyScope) TreeVar(name string) (*oxn.Doc, bool) {
+	if name == "body" {
+		return s.doc, true
+	}
+	return nil, false
+}
+
 // TestTreeTemplateStaysCompact runs the shapes of the common JSON-body
 // templates (values, loops over an array, with, if, counts and sums) over
 // a Tree context node and checks that the *dom.Node document is never
@@ -19,7 +36,7 @@ func TestTreeTemplateStaysCompact(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := oxn.NewDoc(tree)
-	c := &expr.Context{Ctx: context.Background(), Tree: expr.TreeNode{Doc: doc, Index: 0}}
+	c := &expr.Context{Ctx: context.Background(), Tree: expr.TreeNode{Doc: doc, Index: 0}, Scope: bodyScope{doc}}
 	for _, tc := range []struct{ src, want string }{
 		{`{"count": {{ count(items/value) }}, "names": [ {{loop items}} {{ toupper(name) }} {{end}} ], "total": {{ sum(items/value/price) }} }`,
 			`{"count": 2, "names": [  "A",  "B"  ], "total": 3 }`},
@@ -29,6 +46,7 @@ func TestTreeTemplateStaysCompact(t *testing.T) {
 		{`{{if meta/n}}{{ meta/n ?? "d" }}{{end}}`, `"d"`},
 		{`{{ . }}`, `{"items":[{"name":"a","price":1,"tags":["x"]},{"name":"b","price":2,"tags":[]}],"meta":{"n":null}}`},
 		{`[{{loop meta/n}}1{{end}}]`, `[]`},
+		{`{{ $body/json/meta }}|{{with $body}}{{ json/meta }}{{end}}|{{loop $body}}{{ count(json/*) }}{{end}}`, `{"n":null}|{"n":null}|2`},
 	} {
 		tp, err := Parse(tc.src)
 		if err != nil {
