@@ -106,70 +106,95 @@ func domElements(n *dom.Node, out []*dom.Node) []*dom.Node {
 // EvalTreeNodes: the results must be the same nodes and values.
 func TestTreeMatchesDOM(t *testing.T) {
 	for _, src := range treeDocs {
-		want, err := oxn.ParseString(src, 0)
-		if err != nil {
-			t.Fatal(err)
+		compareTreeDOM(t, src, -2)
+	}
+}
+
+// FuzzTreeMatchesDOM is TestTreeMatchesDOM over any JSON text, with the
+// document and its first element as context nodes.
+func FuzzTreeMatchesDOM(f *testing.F) {
+	for _, src := range treeDocs {
+		f.Add(src)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		if _, err := oxn.ParseString(src, 64); err != nil {
+			return
 		}
-		els := domElements(want, nil)
-		for _, xs := range treeExprs {
-			e, err := Compile(xs)
+		compareTreeDOM(t, src, 0)
+	})
+}
+
+// compareTreeDOM runs every expression of treeExprs over src held as
+// Parse's document and as a Tree, with the document and every element up
+// to index last (all of them for last < -1) as the context node.
+func compareTreeDOM(t *testing.T, src string, last int32) {
+	t.Helper()
+	want, err := oxn.ParseString(src, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	els := domElements(want, nil)
+	if last < -1 || last >= int32(len(els)) {
+		last = int32(len(els)) - 1
+	}
+	for _, xs := range treeExprs {
+		e, err := Compile(xs)
+		if err != nil {
+			t.Fatalf("%s: %v", xs, err)
+		}
+		for ci := oxn.DocIndex; ci <= last; ci++ {
+			tree, err := oxn.ParseTreeString(src, 64)
 			if err != nil {
-				t.Fatalf("%s: %v", xs, err)
+				t.Fatal(err)
 			}
-			for ci := oxn.DocIndex; ci < int32(len(els)); ci++ {
-				tree, err := oxn.ParseTreeString(src, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				doc := oxn.NewDoc(tree)
-				dc := &Context{Scope: mapScope{"body": NodeSet{want}, "s": "hello"}, Node: want}
-				if ci >= 0 {
-					dc.Node = els[ci]
-				}
-				tc := &Context{Scope: treeScope{doc}, Tree: TreeNode{Doc: doc, Index: ci}}
-				where := fmt.Sprintf("%s in %s at %d", xs, src, ci)
-				for _, f := range []struct {
-					name string
-					eval func(*Context) string
-				}{
-					{"Eval", func(c *Context) string { return describeValue(e.Eval(c)) }},
-					{"EvalString", func(c *Context) string { return describeValue(e.EvalString(c)) }},
-					{"EvalBool", func(c *Context) string { return describeValue(e.EvalBool(c)) }},
-					{"EvalNumber", func(c *Context) string { return describeValue(e.EvalNumber(c)) }},
-					{"EvalFirst", func(c *Context) string {
-						n, v, err := e.EvalFirst(c)
-						if n != nil {
-							return describeValue(NodeSet{n}, err)
-						}
-						return describeValue(v, err)
-					}},
-				} {
-					if got, exp := f.eval(tc), f.eval(dc); got != exp {
-						t.Fatalf("%s %s:\n tree %s\n  dom %s", f.name, where, got, exp)
+			doc := oxn.NewDoc(tree)
+			dc := &Context{Scope: mapScope{"body": NodeSet{want}, "s": "hello"}, Node: want}
+			if ci >= 0 {
+				dc.Node = els[ci]
+			}
+			tc := &Context{Scope: treeScope{doc}, Tree: TreeNode{Doc: doc, Index: ci}}
+			where := fmt.Sprintf("%s in %s at %d", xs, src, ci)
+			for _, f := range []struct {
+				name string
+				eval func(*Context) string
+			}{
+				{"Eval", func(c *Context) string { return describeValue(e.Eval(c)) }},
+				{"EvalString", func(c *Context) string { return describeValue(e.EvalString(c)) }},
+				{"EvalBool", func(c *Context) string { return describeValue(e.EvalBool(c)) }},
+				{"EvalNumber", func(c *Context) string { return describeValue(e.EvalNumber(c)) }},
+				{"EvalFirst", func(c *Context) string {
+					n, v, err := e.EvalFirst(c)
+					if n != nil {
+						return describeValue(NodeSet{n}, err)
 					}
+					return describeValue(v, err)
+				}},
+			} {
+				if got, exp := f.eval(tc), f.eval(dc); got != exp {
+					t.Fatalf("%s %s:\n tree %s\n  dom %s", f.name, where, got, exp)
 				}
-				first, ok, err := e.EvalFirstTree(tc)
-				if err != nil {
-					t.Fatalf("EvalFirstTree %s: %v", where, err)
+			}
+			first, ok, err := e.EvalFirstTree(tc)
+			if err != nil {
+				t.Fatalf("EvalFirstTree %s: %v", where, err)
+			}
+			if ok {
+				var exp NodeSet
+				if n, _, _ := e.EvalFirst(dc); n != nil {
+					exp = NodeSet{n}
 				}
-				if ok {
-					var exp NodeSet
-					if n, _, _ := e.EvalFirst(dc); n != nil {
-						exp = NodeSet{n}
-					}
-					if got, exp := describeNodes(nodesOf(first)), describeNodes(exp); got != exp {
-						t.Fatalf("EvalFirstTree %s:\n tree %s\n  dom %s", where, got, exp)
-					}
+				if got, exp := describeNodes(nodesOf(first)), describeNodes(exp); got != exp {
+					t.Fatalf("EvalFirstTree %s:\n tree %s\n  dom %s", where, got, exp)
 				}
-				tns, ok, err := e.EvalTreeNodes(tc, nil)
-				if err != nil {
-					t.Fatalf("EvalTreeNodes %s: %v", where, err)
-				}
-				if ok {
-					ns, _ := e.EvalNodes(dc)
-					if got, exp := describeNodes(nodesOf(tns...)), describeNodes(ns); got != exp {
-						t.Fatalf("EvalTreeNodes %s:\n tree %s\n  dom %s", where, got, exp)
-					}
+			}
+			tns, ok, err := e.EvalTreeNodes(tc, nil)
+			if err != nil {
+				t.Fatalf("EvalTreeNodes %s: %v", where, err)
+			}
+			if ok {
+				ns, _ := e.EvalNodes(dc)
+				if got, exp := describeNodes(nodesOf(tns...)), describeNodes(ns); got != exp {
+					t.Fatalf("EvalTreeNodes %s:\n tree %s\n  dom %s", where, got, exp)
 				}
 			}
 		}
