@@ -243,11 +243,22 @@ func (a *templateAction) Run(r *run, s *step) (ctrl, error) {
 
 // render runs t with the context in= selects.
 func (r *run) render(t *tmpl, in input) ([]byte, error) {
-	if in.kind == inVar {
+	switch in.kind {
+	case inVar:
 		if d, ok := r.TreeVar(in.name); ok {
 			// The json element of a tree body, as contextOf gives it
 			// for the materialised document.
 			return r.execTemplateTree(t, expr.TreeNode{Doc: d, Index: 0})
+		}
+	case inMain:
+		if in.fetch || !r.x.Forwarded || r.x.Resp.BodySet {
+			d, err := r.mainTree()
+			if err != nil {
+				return nil, err
+			}
+			if d != nil {
+				return r.execTemplateTree(t, expr.TreeNode{Doc: d, Index: 0})
+			}
 		}
 	}
 	node, err := in.node(r)

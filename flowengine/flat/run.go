@@ -231,6 +231,27 @@ func (r *run) mainContext() (*dom.Node, error) {
 	return doc.FirstElement(), nil
 }
 
+// mainTree is mainContext for JSON main content, held as a Tree: the
+// document whose json element is the context node; nil when the main
+// content is not JSON (or does not parse: mainContext then gives its
+// context node, nil for JSON that does not parse).
+func (r *run) mainTree() (*oxn.Doc, error) {
+	if r.x.Forwarded && !r.x.Resp.BodySet && r.x.Upstream != nil {
+		if err := r.ensureResponseBody(); err != nil {
+			return nil, err
+		}
+	}
+	content := r.x.Resp.Body
+	if !r.x.Resp.BodySet || len(content) == 0 || (!isJSONType(r.x.Resp.ContentType) && r.x.Resp.ContentType != "") {
+		return nil, nil
+	}
+	t, err := oxn.ParseTree(content, r.p.opts.maxDepth())
+	if err != nil {
+		return nil, nil
+	}
+	return oxn.NewDoc(t), nil
+}
+
 // ensureResponseBody makes the upstream response body the main content.
 func (r *run) ensureResponseBody() error {
 	if r.respBodyLoaded {

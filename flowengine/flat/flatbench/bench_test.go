@@ -6,6 +6,7 @@
 package flatbench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -101,16 +102,7 @@ func benchJSONBody(b *testing.B, size int) {
 	if p == nil {
 		b.Fatalf("example does not load:\n%v", errs)
 	}
-	var sb strings.Builder
-	sb.WriteString(`{"items":[`)
-	for i := 0; sb.Len() < size; i++ {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		fmt.Fprintf(&sb, `{"name":"item-%03d","price":%d,"tags":["a","b"]}`, i, i%17)
-	}
-	sb.WriteString(`]}`)
-	body := []byte(sb.String())
+	body := jsonItems(size)
 	b.SetBytes(int64(len(body)))
 	req := &flowengine.Request{Method: "POST", Scheme: "http", Authority: "localhost:10000", Path: "/api/echo",
 		Headers: append([]flowengine.Header{{Name: "content-type", Value: "application/json"}}, benchHeaders...), ID: "rid"}
@@ -120,6 +112,57 @@ func benchJSONBody(b *testing.B, size int) {
 	b.StopTimer()
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/float64(len(body)), "B/bodybyte")
+}
+
+// BenchmarkRunUpstreamJSON64K: a forwarded request whose 64 KiB JSON
+// upstream body a template reads (count, a loop calling toupper) as the
+// new response body.
+func BenchmarkRunUpstreamJSON64K(b *testing.B) {
+	dir := writeBenchProject(b, map[string]string{
+		"swagger.yaml": "swagger: \"2.0\"\npaths:\n  /**:\n    x-flat-flow: a.xml\n",
+		"a.xml": `<flow>
+  <proxy-request>{ "origin": "http://upstream" }</proxy-request>
+  <template>{ "count": {{ count(items/value) }}, "names": [ {{loop items}} {{ toupper(name) }} {{end}} ] }</template>
+</flow>`,
+	})
+	p, errs := flat.Load(dir, flat.Options{Env: []string{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if p == nil {
+		b.Fatal(errs)
+	}
+	body := jsonItems(64 << 10)
+	req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost:10000", Path: "/x", Headers: benchHeaders, ID: "rid", BodyKnownEmpty: true}
+	resp := &flowengine.Response{Status: 200, Headers: []flowengine.Header{{Name: "content-type", Value: "application/json"}}}
+	h := &fakeHost{resp: resp, respBody: body}
+	ctx := context.Background()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for b.Loop() {
+		h.forwards = h.forwards[:0]
+		out := p.Run(ctx, req, h)
+		if out.Status >= 400 || !bytes.Contains(out.Body, []byte(`"ITEM-001"`)) {
+			b.Fatalf("status %d: %.200s", out.Status, out.Body)
+		}
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/float64(len(body)), "B/bodybyte")
+}
+
+// jsonItems returns {"items":[…]} of about size bytes.
+func jsonItems(size int) []byte {
+	var sb strings.Builder
+	sb.WriteString(`{"items":[`)
+	for i := 0; sb.Len() < size; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"name":"item-%03d","price":%d,"tags":["a","b"]}`, i, i%17)
+	}
+	sb.WriteString(`]}`)
+	return []byte(sb.String())
 }
 
 func writeBenchProject(b *testing.B, files map[string]string) string {
