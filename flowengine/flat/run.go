@@ -38,19 +38,21 @@ type run struct {
 	params   []paramKV
 	endpoint string
 
-	bodyLoaded bool
-	bodyVal    expr.Value
-	// bodyDoc is a JSON request body as a compact tree; bodyVal then
-	// holds its materialised document, built only when something reads
-	// $body other than through a simple path or a template context.
-	bodyDoc *oxn.Doc
+	// bodyVal is $body: a string, or a JSON body as an *oxn.Doc (a
+	// compact tree) until something reads $body other than through a
+	// simple path or a template context; Var then replaces it with the
+	// materialised document (the same nodes the Doc maps tree positions
+	// to). bodyLoaded is below with the other flags.
+	bodyVal expr.Value
 
 	// The main content (the response body the flow is building) is
 	// x.Resp.Body/ContentType/BodySet. respBodyLoaded: the upstream body
 	// was fetched into the main content; contentFromUpstream: the main
 	// content is still that unmodified body.
+	bodyLoaded          bool
 	respBodyLoaded      bool
 	contentFromUpstream bool
+	inErrFlow           bool
 	// backing arrays for x.Fwd's header lists (most forwards change a few)
 	fwdSet    [3]flowengine.Header
 	fwdRemove [4]string
@@ -63,7 +65,6 @@ type run struct {
 	scratch   bytes.Buffer
 	members   []member
 	errorCode int
-	inErrFlow bool
 	depth     int
 	dir       string // directory of the flow running now
 	flowFile  string // the flow running now (for traces)
@@ -73,7 +74,7 @@ type run struct {
 	// allocated with the run.
 	varsBuf    [4]varEntry
 	reqArr     [1]*dom.Node // backs reqSet
-	scratchBuf [160]byte    // initial space of scratch (the run stays within a 2 KiB size class)
+	scratchBuf [184]byte    // initial space of scratch (the run stays within a 2 KiB size class)
 	paramsBuf  [2]paramKV
 	headersBuf [4]flowengine.Header
 }
@@ -103,8 +104,8 @@ func (r *run) Var(name string) (expr.Value, bool) {
 		}
 		return r.reqSet, true
 	case "body":
-		if r.bodyLoaded && r.bodyDoc != nil && r.bodyVal == nil {
-			r.bodyVal = expr.NodeSet{r.bodyDoc.Document()}
+		if d, ok := r.bodyVal.(*oxn.Doc); ok {
+			r.bodyVal = expr.NodeSet{d.Document()} // boxed once per run
 		}
 		if r.bodyLoaded && r.bodyVal != nil {
 			return r.bodyVal, true
@@ -121,10 +122,14 @@ func (r *run) Var(name string) (expr.Value, bool) {
 	return nil, false
 }
 
-// TreeVar implements expr.TreeScope: $body, when it is a JSON body and no
-// flow variable shadows it, as its tree.
+// TreeVar implements expr.TreeScope: $body, when it is a JSON body not yet
+// materialised and no flow variable shadows it, as its tree.
 func (r *run) TreeVar(name string) (*oxn.Doc, bool) {
-	if name != "body" || r.bodyDoc == nil {
+	if name != "body" {
+		return nil, false
+	}
+	d, ok := r.bodyVal.(*oxn.Doc)
+	if !ok {
 		return nil, false
 	}
 	for i := range r.vars {
@@ -132,7 +137,7 @@ func (r *run) TreeVar(name string) (*oxn.Doc, bool) {
 			return nil, false
 		}
 	}
-	return r.bodyDoc, true
+	return d, true
 }
 
 func (r *run) setVar(name string, v expr.Value) {
@@ -179,7 +184,7 @@ func (r *run) ensureBody() error {
 		// *dom.Node form); see docs/bench.md "JSON body memory".
 		t, err := oxn.ParseTree(b, r.p.opts.maxDepth())
 		if err == nil {
-			r.bodyDoc = oxn.NewDoc(t)
+			r.bodyVal = oxn.NewDoc(t)
 		} else {
 			r.p.logger().Warn("request body is not valid JSON", "requestID", r.x.ID, "error", err)
 		}
