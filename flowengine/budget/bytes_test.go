@@ -135,6 +135,29 @@ func TestBodyCostFactorCoversJSON(t *testing.T) {
 			t.Errorf("%d B JSON costs %.1f× (parse %.1f× + 2 raw copies) > BodyCostFactor %d: raise the constant", len(sample), need, alloc, budget.BodyCostFactor)
 		}
 	}
+	// A FLAT JSON request body is held as an oxn.Tree and materialised
+	// only when a flow reads it through the XPath engine; that fallback
+	// (Tree and *dom.Node document alive together) is what admission must
+	// still cover, so the factor cannot drop to the Tree's own cost.
+	for _, size := range []int{4 << 10, 256 << 10, 1 << 20} {
+		sample := jsonSample(size)
+		alloc, _, err := budget.MeasureParseCost(sample, func(b []byte) (any, error) {
+			t, err := oxn.ParseTree(b, 0)
+			if err != nil {
+				return nil, err
+			}
+			d := oxn.NewDoc(t)
+			d.Document()
+			return d, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d B JSON as a Tree, then materialised: allocates %.1f× its size", len(sample), alloc)
+		if need := alloc + 2; need > budget.BodyCostFactor {
+			t.Errorf("%d B JSON as a materialised Tree costs %.1f× > BodyCostFactor %d: raise the constant", len(sample), need, budget.BodyCostFactor)
+		}
+	}
 	if _, _, err := budget.MeasureParseCost(nil, nil); err == nil {
 		t.Error("an empty sample measured without error")
 	}

@@ -31,8 +31,13 @@ type Context struct {
 	Ctx context.Context
 	// Scope resolves variables; may be nil (all variables undefined).
 	Scope Scope
-	// Node is the context node ("."); nil means an empty document.
+	// Node is the context node ("."); nil means an empty document unless
+	// Tree is set.
 	Node *dom.Node
+	// Tree is the context node when Node is nil and Tree.Doc is not: a
+	// node of a JSON document held as an oxn.Tree. Simple paths walk the
+	// Tree; anything else materialises the document (once per Doc).
+	Tree TreeNode
 	// Runtime gives extension functions access to the exchange (upstream
 	// bodies, log fields, files relative to the flow). Functions type-assert
 	// it to the interface they need; nil when there is no exchange.

@@ -97,6 +97,25 @@ func BenchmarkParseAndEvalBody4K(b *testing.B) {
 	}
 }
 
+// BenchmarkParseTreeAndEvalBody4K is BenchmarkParseAndEvalBody4K with the
+// body held as an oxn.Tree, as the FLAT run holds $body.
+func BenchmarkParseTreeAndEvalBody4K(b *testing.B) {
+	body := body4K()
+	e := MustCompile("$body/json/items/value[3]/name")
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		t, err := oxn.ParseTree(body, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := e.EvalString(&Context{Scope: treeScope{oxn.NewDoc(t)}})
+		if err != nil || s != "item number 2" {
+			b.Fatal(s, err)
+		}
+	}
+}
+
 func BenchmarkEvalVar(b *testing.B) {
 	c := &Context{Scope: mapScope{"a": "foo"}}
 	benchEval(b, "$a", c, "foo")

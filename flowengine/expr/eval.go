@@ -8,6 +8,7 @@ import (
 	"github.com/antchfx/xpath"
 
 	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/oxn"
 )
 
 // ErrEval is wrapped by errors that come from the XPath engine itself
@@ -103,14 +104,48 @@ func (e *Expr) first(c *Context) (n *dom.Node, err error) {
 	return e.fpath.first(c), nil
 }
 
+// firstString is first for a caller that needs only the string-value: a
+// Tree node is not materialised.
+func (e *Expr) firstString(c *Context) (s string, err error) {
+	if c == nil {
+		c = &emptyContext
+	}
+	if c.Ctx != nil {
+		if err := c.Ctx.Err(); err != nil {
+			return "", fmt.Errorf("expr: %s: %w", e.src, err)
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = "", fmt.Errorf("%w: %s: %v", ErrEval, e.src, r)
+		}
+	}()
+	s, _ = e.fpath.firstString(c)
+	return s, nil
+}
+
+// exists is first for a caller that needs only whether there is a node.
+func (e *Expr) exists(c *Context) (ok bool, err error) {
+	if c == nil {
+		c = &emptyContext
+	}
+	if c.Ctx != nil {
+		if err := c.Ctx.Err(); err != nil {
+			return false, fmt.Errorf("expr: %s: %w", e.src, err)
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ok, err = false, fmt.Errorf("%w: %s: %v", ErrEval, e.src, r)
+		}
+	}()
+	return e.fpath.exists(c), nil
+}
+
 // EvalString evaluates e and converts the result with String.
 func (e *Expr) EvalString(c *Context) (string, error) {
 	if e.kind == kFastPath {
-		n, err := e.first(c)
-		if err != nil || n == nil {
-			return "", err
-		}
-		return n.StringValue(), nil
+		return e.firstString(c)
 	}
 	v, err := e.Eval(c)
 	if err != nil {
@@ -122,8 +157,7 @@ func (e *Expr) EvalString(c *Context) (string, error) {
 // EvalBool evaluates e and converts the result with Bool.
 func (e *Expr) EvalBool(c *Context) (bool, error) {
 	if e.kind == kFastPath {
-		n, err := e.first(c)
-		return n != nil, err
+		return e.exists(c)
 	}
 	v, err := e.Eval(c)
 	if err != nil {
@@ -179,6 +213,11 @@ func normalize(v Value) Value {
 		return NodeSet{x}
 	case []*dom.Node:
 		return NodeSet(x)
+	case *oxn.Doc:
+		if x == nil {
+			return NodeSet(nil)
+		}
+		return NodeSet{x.Document()}
 	case int:
 		return float64(x)
 	case int64:
@@ -239,7 +278,7 @@ func (e *Expr) evalXPath(c *Context) (Value, error) {
 		mounts = append(mounts, dom.Mount{Name: s.mount, Nodes: mountNodes(v)})
 	}
 	st.mounts = mounts
-	st.nav.Reset(c.Node, mounts)
+	st.nav.Reset(c.contextNode(), mounts)
 	x, err := e.pool.get()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrEval, e.src, err)

@@ -149,10 +149,14 @@ func compileFastCmp(a *ast) *fastCmp {
 	return &fastCmp{path: fp, ne: a.op == "!=", str: r.str, num: r.num, isN: r.kind == nNumber}
 }
 
-// each calls f for every selected node (attr >= 0: attribute attr of n)
-// until f returns false.
-func (fp *fastPath) each(c *Context, f func(n *dom.Node, attr int) bool) {
+// each calls f for every selected node until f returns false. A path that
+// starts at a Tree variable or a Tree context node walks the Tree.
+func (fp *fastPath) each(c *Context, f func(sel) bool) {
 	if fp.none {
+		return
+	}
+	if d, i, ok := fp.treeStart(c); ok {
+		fp.walkTree(d, i, 0, f)
 		return
 	}
 	if fp.varName == "" {
@@ -168,7 +172,7 @@ func (fp *fastPath) each(c *Context, f func(n *dom.Node, attr int) bool) {
 		// itself selected by $var[1].
 		if len(fp.steps) == 0 && fp.attr == "" && fp.varPos <= 1 {
 			if m := mountNodes(v); len(m) > 0 {
-				f(m[0], -1)
+				f(sel{n: m[0], attr: -1})
 			}
 		}
 		return
@@ -186,17 +190,17 @@ func (fp *fastPath) each(c *Context, f func(n *dom.Node, attr int) bool) {
 	}
 }
 
-func (fp *fastPath) walk(n *dom.Node, i int, f func(*dom.Node, int) bool) bool {
+func (fp *fastPath) walk(n *dom.Node, i int, f func(sel) bool) bool {
 	if i == len(fp.steps) {
 		if fp.attr == "" {
-			return f(n, -1)
+			return f(sel{n: n, attr: -1})
 		}
 		if n.Type != dom.ElementNode {
 			return true
 		}
 		for j := range n.Attrs {
 			if fp.attr == "*" || n.Attrs[j].Name == fp.attr {
-				if !f(n, j) {
+				if !f(sel{n: n, attr: j}) {
 					return false
 				}
 			}
@@ -229,12 +233,8 @@ func (fp *fastPath) walk(n *dom.Node, i int, f func(*dom.Node, int) bool) bool {
 // eval returns the selected node-set.
 func (fp *fastPath) eval(c *Context) NodeSet {
 	var out NodeSet
-	fp.each(c, func(n *dom.Node, attr int) bool {
-		if attr >= 0 {
-			a := n.Attrs[attr]
-			n = &dom.Node{Type: dom.TextNode, Name: a.Name, Data: a.Value}
-		}
-		out = append(out, n)
+	fp.each(c, func(s sel) bool {
+		out = append(out, s.node())
 		return true
 	})
 	return out
@@ -244,21 +244,39 @@ func (fp *fastPath) eval(c *Context) NodeSet {
 // return it, without building the node-set.
 func (fp *fastPath) first(c *Context) *dom.Node {
 	var out *dom.Node
-	fp.each(c, func(n *dom.Node, attr int) bool {
-		if attr >= 0 {
-			a := n.Attrs[attr]
-			n = &dom.Node{Type: dom.TextNode, Name: a.Name, Data: a.Value}
-		}
-		out = n
+	fp.each(c, func(s sel) bool {
+		out = s.node()
 		return false
 	})
 	return out
 }
 
+// firstString returns the string-value of the first selected node and
+// whether there is one, without materialising a Tree node.
+func (fp *fastPath) firstString(c *Context) (string, bool) {
+	var out string
+	found := false
+	fp.each(c, func(s sel) bool {
+		out, found = s.str(), true
+		return false
+	})
+	return out, found
+}
+
+// exists reports whether the path selects a node.
+func (fp *fastPath) exists(c *Context) bool {
+	found := false
+	fp.each(c, func(sel) bool {
+		found = true
+		return false
+	})
+	return found
+}
+
 // eval compares per XPath 1.0: true when some selected node's
 // string-value (number-value for a number literal) compares as asked.
 func (fc *fastCmp) eval(c *Context) bool {
-	if p := fc.path; p.varName == "" && c.Node == nil && len(p.steps) == 0 && p.attr == "" && !p.none {
+	if p := fc.path; p.varName == "" && !c.hasNode() && len(p.steps) == 0 && p.attr == "" && !p.none {
 		// "." without a context node is the root of an empty document.
 		return fc.cmp("")
 	}
@@ -274,15 +292,9 @@ func (fc *fastCmp) at(n *dom.Node) bool {
 	return found
 }
 
-func (fc *fastCmp) visitor(found *bool) func(n *dom.Node, attr int) bool {
-	return func(n *dom.Node, attr int) bool {
-		s := ""
-		if attr >= 0 {
-			s = n.Attrs[attr].Value
-		} else {
-			s = n.StringValue()
-		}
-		if fc.cmp(s) {
+func (fc *fastCmp) visitor(found *bool) func(sel) bool {
+	return func(s sel) bool {
+		if fc.cmp(s.str()) {
 			*found = true
 			return false
 		}
@@ -515,7 +527,7 @@ func compileAgg(a *ast) *aggFn {
 
 func (ag *aggFn) eval(c *Context) Value {
 	p := ag.path
-	if p.varName == "" && c.Node == nil && len(p.steps) == 0 && p.attr == "" && !p.none {
+	if p.varName == "" && !c.hasNode() && len(p.steps) == 0 && p.attr == "" && !p.none {
 		// "." without a context node is the root of an empty document:
 		// one node, whose string-value is "".
 		switch ag.fn {
@@ -531,27 +543,20 @@ func (ag *aggFn) eval(c *Context) Value {
 	switch ag.fn {
 	case "count":
 		n := 0
-		p.each(c, func(*dom.Node, int) bool { n++; return true })
+		p.each(c, func(sel) bool { n++; return true })
 		return float64(n)
 	case "sum":
 		var sum float64
-		p.each(c, func(n *dom.Node, attr int) bool {
-			s := ""
-			if attr >= 0 {
-				s = n.Attrs[attr].Value
-			} else {
-				s = n.StringValue()
-			}
+		p.each(c, func(s sel) bool {
 			// As the engine does: values that do not parse are skipped.
-			if v, err := strconv.ParseFloat(s, 64); err == nil {
+			if v, err := strconv.ParseFloat(s.str(), 64); err == nil {
 				sum += v
 			}
 			return true
 		})
 		return sum
 	}
-	found := false
-	p.each(c, func(*dom.Node, int) bool { found = true; return false })
+	found := p.exists(c)
 	if ag.fn == "not" {
 		return !found
 	}
@@ -589,18 +594,12 @@ func compileFastRel(a *ast) *fastRel {
 }
 
 func (fr *fastRel) eval(c *Context) bool {
-	if p := fr.path; p.varName == "" && c.Node == nil && len(p.steps) == 0 && p.attr == "" && !p.none {
+	if p := fr.path; p.varName == "" && !c.hasNode() && len(p.steps) == 0 && p.attr == "" && !p.none {
 		return fr.cmp("") // "." without a context node: an empty root
 	}
 	found := false
-	fr.path.each(c, func(n *dom.Node, attr int) bool {
-		s := ""
-		if attr >= 0 {
-			s = n.Attrs[attr].Value
-		} else {
-			s = n.StringValue()
-		}
-		if fr.cmp(s) {
+	fr.path.each(c, func(s sel) bool {
+		if fr.cmp(s.str()) {
 			found = true
 			return false
 		}

@@ -26,7 +26,7 @@ func hasClass(c *Context, args []Value) (Value, error) {
 	if len(args) > 1 {
 		n = firstNode(args[1])
 	} else {
-		n = c.Node
+		n = c.contextNode()
 	}
 	if n == nil || n.Type != dom.ElementNode {
 		return false, nil

@@ -78,6 +78,7 @@ func sortCall(bound *Expr) CallFunc {
 				keys[i] = it.StringValue()
 			} else {
 				cc := *c
+				cc.Tree = TreeNode{}
 				cc.Node, cc.pos, cc.size = it, i+1, len(items)
 				s, err := key.EvalString(&cc)
 				if err != nil {

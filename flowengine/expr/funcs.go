@@ -36,8 +36,11 @@ func firstNode(v Value) *dom.Node {
 // contextString returns the string-value of the context node ("" without
 // one), for functions that default to the context node.
 func contextString(c *Context) string {
-	if c == nil || c.Node == nil {
+	if c == nil || !c.hasNode() {
 		return ""
+	}
+	if c.Node == nil {
+		return c.Tree.Doc.Tree().StringValue(c.Tree.Index)
 	}
 	return c.Node.StringValue()
 }

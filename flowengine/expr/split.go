@@ -238,6 +238,7 @@ func (s *filterSite) eval(c *Context, _ []Value) (Value, error) {
 			}
 			for i := start; i < end; i++ {
 				cc := *c
+				cc.Tree = TreeNode{}
 				cc.Node, cc.pos, cc.size = nodes[i], i-start+1, end-start
 				r, err := p.Eval(&cc)
 				if err != nil {
@@ -263,6 +264,7 @@ func (s *filterSite) eval(c *Context, _ []Value) (Value, error) {
 	var out NodeSet
 	for _, n := range nodes {
 		cc := *c
+		cc.Tree = TreeNode{}
 		cc.Node, cc.pos, cc.size = n, 0, 0
 		r, err := s.rest.EvalNodes(&cc)
 		if err != nil {

@@ -243,6 +243,24 @@ func (a *templateAction) Run(r *run, s *step) (ctrl, error) {
 
 // render runs t with the context in= selects.
 func (r *run) render(t *tmpl, in input) ([]byte, error) {
+	switch in.kind {
+	case inVar:
+		if d, ok := r.TreeVar(in.name); ok {
+			// The json element of a tree body, as contextOf gives it
+			// for the materialised document.
+			return r.execTemplateTree(t, expr.TreeNode{Doc: d, Index: 0})
+		}
+	case inMain:
+		if in.fetch || !r.x.Forwarded || r.x.Resp.BodySet {
+			d, err := r.mainTree()
+			if err != nil {
+				return nil, err
+			}
+			if d != nil {
+				return r.execTemplateTree(t, expr.TreeNode{Doc: d, Index: 0})
+			}
+		}
+	}
 	node, err := in.node(r)
 	if err != nil {
 		return nil, err
@@ -272,6 +290,18 @@ func (r *run) execTemplate(t *tmpl, node *dom.Node) ([]byte, error) {
 	b := &r.scratch
 	b.Reset()
 	if err := t.t.Execute(r.exprCtx(node), b); err != nil {
+		return nil, fmt.Errorf("%s:%d: template: %w", t.pos.file, t.pos.line, err)
+	}
+	return bytes.TrimSpace(b.Bytes()), nil
+}
+
+// execTemplateTree is execTemplate with a Tree node as the context.
+func (r *run) execTemplateTree(t *tmpl, tn expr.TreeNode) ([]byte, error) {
+	b := &r.scratch
+	b.Reset()
+	c := r.exprCtx(nil)
+	c.Tree = tn
+	if err := t.t.Execute(c, b); err != nil {
 		return nil, fmt.Errorf("%s:%d: template: %w", t.pos.file, t.pos.line, err)
 	}
 	return bytes.TrimSpace(b.Bytes()), nil

@@ -38,15 +38,21 @@ type run struct {
 	params   []paramKV
 	endpoint string
 
-	bodyLoaded bool
-	bodyVal    expr.Value
+	// bodyVal is $body: a string, or a JSON body as an *oxn.Doc (a
+	// compact tree) until something reads $body other than through a
+	// simple path or a template context; Var then replaces it with the
+	// materialised document (the same nodes the Doc maps tree positions
+	// to). bodyLoaded is below with the other flags.
+	bodyVal expr.Value
 
 	// The main content (the response body the flow is building) is
 	// x.Resp.Body/ContentType/BodySet. respBodyLoaded: the upstream body
 	// was fetched into the main content; contentFromUpstream: the main
 	// content is still that unmodified body.
+	bodyLoaded          bool
 	respBodyLoaded      bool
 	contentFromUpstream bool
+	inErrFlow           bool
 	// backing arrays for x.Fwd's header lists (most forwards change a few)
 	fwdSet    [3]flowengine.Header
 	fwdRemove [4]string
@@ -59,7 +65,6 @@ type run struct {
 	scratch   bytes.Buffer
 	members   []member
 	errorCode int
-	inErrFlow bool
 	depth     int
 	dir       string // directory of the flow running now
 	flowFile  string // the flow running now (for traces)
@@ -99,6 +104,9 @@ func (r *run) Var(name string) (expr.Value, bool) {
 		}
 		return r.reqSet, true
 	case "body":
+		if d, ok := r.bodyVal.(*oxn.Doc); ok {
+			r.bodyVal = expr.NodeSet{d.Document()} // boxed once per run
+		}
 		if r.bodyLoaded && r.bodyVal != nil {
 			return r.bodyVal, true
 		}
@@ -112,6 +120,24 @@ func (r *run) Var(name string) (expr.Value, bool) {
 		return r.p.serverSet, true
 	}
 	return nil, false
+}
+
+// TreeVar implements expr.TreeScope: $body, when it is a JSON body not yet
+// materialised and no flow variable shadows it, as its tree.
+func (r *run) TreeVar(name string) (*oxn.Doc, bool) {
+	if name != "body" {
+		return nil, false
+	}
+	d, ok := r.bodyVal.(*oxn.Doc)
+	if !ok {
+		return nil, false
+	}
+	for i := range r.vars {
+		if r.vars[i].name == name {
+			return nil, false
+		}
+	}
+	return d, true
 }
 
 func (r *run) setVar(name string, v expr.Value) {
@@ -154,9 +180,11 @@ func (r *run) ensureBody() error {
 	}
 	ct := r.header("content-type")
 	if isJSONType(ct) {
-		doc, err := r.slab.Parse(b, r.p.opts.maxDepth())
+		// The body stays a compact tree (about a quarter of the parsed
+		// *dom.Node form); see docs/bench.md "JSON body memory".
+		t, err := oxn.ParseTree(b, r.p.opts.maxDepth())
 		if err == nil {
-			r.bodyVal = expr.NodeSet{doc}
+			r.bodyVal = oxn.NewDoc(t)
 		} else {
 			r.p.logger().Warn("request body is not valid JSON", "requestID", r.x.ID, "error", err)
 		}
@@ -206,6 +234,27 @@ func (r *run) mainContext() (*dom.Node, error) {
 		return nil, nil
 	}
 	return doc.FirstElement(), nil
+}
+
+// mainTree is mainContext for JSON main content, held as a Tree: the
+// document whose json element is the context node; nil when the main
+// content is not JSON (or does not parse: mainContext then gives its
+// context node, nil for JSON that does not parse).
+func (r *run) mainTree() (*oxn.Doc, error) {
+	if r.x.Forwarded && !r.x.Resp.BodySet && r.x.Upstream != nil {
+		if err := r.ensureResponseBody(); err != nil {
+			return nil, err
+		}
+	}
+	content := r.x.Resp.Body
+	if !r.x.Resp.BodySet || len(content) == 0 || (!isJSONType(r.x.Resp.ContentType) && r.x.Resp.ContentType != "") {
+		return nil, nil
+	}
+	t, err := oxn.ParseTree(content, r.p.opts.maxDepth())
+	if err != nil {
+		return nil, nil
+	}
+	return oxn.NewDoc(t), nil
 }
 
 // ensureResponseBody makes the upstream response body the main content.

@@ -371,14 +371,19 @@ func (t *Tree) Materialize() *dom.Node {
 // materialize is Materialize that also returns the element built for each
 // tree index (els[i] is the element of t.nodes[i]).
 func (t *Tree) materialize() (*dom.Node, []*dom.Node) {
-	nodes := make([]dom.Node, 1, len(t.nodes)*2+1)
-	nodes[0].Type = dom.DocumentNode
-	keyAttrs := 0
+	// One block for the document, every element and the text children
+	// of the scalars that have text: sized exactly, not 2 per element.
+	keyAttrs, texts := 0, 0
 	for i := range t.nodes {
 		if t.nodes[i].flags&flagKeyElem != 0 {
 			keyAttrs++
 		}
+		if t.nodes[i].val.n > 0 {
+			texts++
+		}
 	}
+	nodes := make([]dom.Node, 1, 1+len(t.nodes)+texts)
+	nodes[0].Type = dom.DocumentNode
 	attrs := make([]dom.Attr, 2*keyAttrs)
 	// Children are appended to their parent in index order, which is
 	// document order; els maps a tree index to its element.

@@ -168,6 +168,7 @@ func FuzzParseTree(f *testing.F) {
 		if got, exp := dom.XMLString(tree.Materialize()), dom.XMLString(want); got != exp {
 			t.Fatalf("Materialize(%q)\n got %s\nwant %s", data, got, exp)
 		}
+		checkTreeRead(t, tree, want)
 		for _, e := range []*xpath.Expr{all, str} {
 			if got, exp := navItems(e.Evaluate(tree.Navigator())), navItems(e.Evaluate(dom.NewNavigator(want))); got != exp {
 				t.Fatalf("%s over %q:\n tree %s\n  dom %s", e, data, got, exp)

@@ -31,15 +31,19 @@ const benchTemplate = `{
   "headers": { {{: $request/headers/* }} }
 }`
 
-func benchContext(b *testing.B) *expr.Context {
+// benchData is the context document of benchTemplate.
+func benchData() string {
 	var items []string
 	for i := 0; i < 20; i++ {
 		items = append(items, fmt.Sprintf(`{"n": %d, "label": "item %d"}`, i, i))
 	}
-	data := `{"id": 7, "name": "Ann", "email": "ann@example.com", "active": true, "score": 9.5,
+	return `{"id": 7, "name": "Ann", "email": "ann@example.com", "active": true, "score": 9.5,
 	  "tags": ["a", "b"], "address": {"city": "Berlin", "zip": "10115"}, "null-value": null,
 	  "items": [` + strings.Join(items, ",") + `]}`
-	doc, err := oxn.Parse([]byte(data), 100)
+}
+
+func benchContext(b *testing.B) *expr.Context {
+	doc, err := oxn.Parse([]byte(benchData()), 100)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -74,6 +78,41 @@ func BenchmarkExecute(b *testing.B) {
 	}
 	if !json.Valid(buf.Bytes()) {
 		b.Fatalf("invalid JSON: %s", buf.String())
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		buf.Reset()
+		if err := tp.Execute(c, &buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkExecuteTree is BenchmarkExecute with the context document held
+// as an oxn.Tree (as a FLAT JSON request body is).
+func BenchmarkExecuteTree(b *testing.B) {
+	tp, err := Parse(benchTemplate)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := benchContext(b)
+	t, err := oxn.ParseTreeString(benchData(), 100)
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc := oxn.NewDoc(t)
+	c.Node, c.Tree = nil, expr.TreeNode{Doc: doc, Index: 0}
+	var buf, want bytes.Buffer
+	if err := tp.Execute(c, &buf); err != nil {
+		b.Fatal(err)
+	}
+	if err := tp.Execute(benchContext(b), &want); err != nil || want.String() != buf.String() {
+		b.Fatalf("over the Tree:\n%s\nover the dom:\n%s", buf.String(), want.String())
+	}
+	if doc.Materialized() {
+		b.Fatal("the template materialised the Tree")
 	}
 	b.SetBytes(int64(buf.Len()))
 	b.ReportAllocs()

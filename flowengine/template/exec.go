@@ -35,6 +35,20 @@ type locals struct {
 	set    []bool
 }
 
+// TreeVar implements expr.TreeScope: a global held as an *oxn.Doc, unless
+// a local shadows it.
+func (l *locals) TreeVar(name string) (*oxn.Doc, bool) {
+	for i, n := range l.names {
+		if l.set[i] && n == name {
+			return nil, false
+		}
+	}
+	if ts, ok := l.parent.(expr.TreeScope); ok {
+		return ts.TreeVar(name)
+	}
+	return nil, false
+}
+
 // Var implements expr.Scope.
 func (l *locals) Var(name string) (expr.Value, bool) {
 	for i, n := range l.names {
@@ -152,7 +166,7 @@ func (st *state) run(ns []node) error {
 		case opComma:
 			st.w.comma()
 		case opDot:
-			if err := st.node(st.ctx.Node); err != nil {
+			if err := st.item(itemOf(&st.ctx)); err != nil {
 				return st.errorf(n.pos, err)
 			}
 		case opValue:
@@ -163,7 +177,7 @@ func (st *state) run(ns []node) error {
 			if v != nil {
 				err = st.value(v)
 			} else {
-				err = st.node(first)
+				err = st.item(first)
 			}
 			if err != nil {
 				return st.errorf(n.pos, err)
@@ -214,22 +228,32 @@ func (st *state) eval(c chain) (expr.Value, error) {
 }
 
 // evalFirst is eval for callers that use only the first node of a
-// node-set: it returns that node (nil for an empty set) and a nil Value,
-// or a nil node and the scalar value (see expr.Expr.EvalFirst).
-func (st *state) evalFirst(c chain) (*dom.Node, expr.Value, error) {
-	var n *dom.Node
+// node-set: it returns that node (none for an empty set) and a nil Value,
+// or no node and the scalar value (see expr.Expr.EvalFirst). A simple path
+// over a Tree gives a Tree node, not materialised.
+func (st *state) evalFirst(c chain) (item, expr.Value, error) {
+	var it item
 	var v expr.Value
 	for i := range c {
-		var err error
-		n, v, err = c[i].e.EvalFirst(&st.ctx)
+		tn, ok, err := c[i].e.EvalFirstTree(&st.ctx)
 		if err != nil {
-			return nil, nil, st.errorf(c[i].off, err)
+			return item{}, nil, st.errorf(c[i].off, err)
 		}
-		if v != nil || !isNullNode(n) {
-			return n, v, nil
+		if ok {
+			it, v = item{t: tn}, nil
+		} else {
+			var n *dom.Node
+			n, v, err = c[i].e.EvalFirst(&st.ctx)
+			if err != nil {
+				return item{}, nil, st.errorf(c[i].off, err)
+			}
+			it = item{n: n}
+		}
+		if v != nil || !it.isNull() {
+			return it, v, nil
 		}
 	}
-	return n, v, nil
+	return it, v, nil
 }
 
 // isNull reports whether v counts as null for "??" and {{with}}: an empty
@@ -342,11 +366,11 @@ func (st *state) pairs(n *node) error {
 func (st *state) ifBlock(n *node) error {
 	for i := range n.conds {
 		b := &n.conds[i]
-		v, err := st.eval(b.cond)
+		ok, err := st.evalBool(b.cond)
 		if err != nil {
 			return err
 		}
-		if expr.Bool(v) {
+		if ok {
 			return st.run(b.body)
 		}
 	}
@@ -360,32 +384,32 @@ func (st *state) with(n *node) error {
 	if err != nil {
 		return err
 	}
-	var dot *dom.Node
+	var dot item
 	switch x := v.(type) {
 	case nil:
-		if !isNullNode(first) {
+		if !first.isNull() {
 			dot = first
 		}
 	case bool:
 		if x {
-			dot = oxn.NewBool("value", true)
+			dot.n = oxn.NewBool("value", true)
 		}
 	case string:
 		if x != "" {
-			dot = oxn.NewString("value", x)
+			dot.n = oxn.NewString("value", x)
 		}
 	case float64:
 		if !math.IsNaN(x) {
-			dot = oxn.NewNumber("value", x)
+			dot.n = oxn.NewNumber("value", x)
 		}
 	}
-	if dot == nil {
+	if dot.none() {
 		return st.run(n.els)
 	}
-	saved := st.ctx.Node
-	st.ctx.Node = dot
+	saved := itemOf(&st.ctx)
+	dot.setDot(&st.ctx)
 	err = st.run(n.body)
-	st.ctx.Node = saved
+	saved.setDot(&st.ctx)
 	return err
 }
 
@@ -394,6 +418,22 @@ func (st *state) with(n *node) error {
 // (a document counts as its root element); nothing for a single OXN null;
 // otherwise every node of the node-set. Scalars give no items.
 func (st *state) loop(n *node) error {
+	if len(n.chain) == 1 {
+		var buf [8]expr.TreeNode
+		tns, ok, err := n.chain[0].e.EvalTreeNodes(&st.ctx, buf[:0])
+		if err != nil {
+			return st.errorf(n.chain[0].off, err)
+		}
+		if ok {
+			if len(tns) == 0 {
+				return nil
+			}
+			saved := itemOf(&st.ctx)
+			err = st.treeItems(n, tns)
+			saved.setDot(&st.ctx)
+			return err
+		}
+	}
 	v, err := st.eval(n.chain)
 	if err != nil {
 		return err
@@ -402,9 +442,9 @@ func (st *state) loop(n *node) error {
 	if len(ns) == 0 {
 		return nil
 	}
-	saved := st.ctx.Node
+	saved := itemOf(&st.ctx)
 	err = st.items(n, ns)
-	st.ctx.Node = saved
+	saved.setDot(&st.ctx)
 	return err
 }
 
@@ -423,7 +463,7 @@ func (st *state) items(n *node, ns expr.NodeSet) error {
 				for c := x.FirstChild; c != nil; {
 					next := c.NextSibling
 					if c.Type == dom.ElementNode {
-						if err := st.item(n, c); err != nil {
+						if err := st.iter(n, item{n: c}); err != nil {
 							return err
 						}
 					}
@@ -439,19 +479,19 @@ func (st *state) items(n *node, ns expr.NodeSet) error {
 		if x == nil {
 			continue
 		}
-		if err := st.item(n, x); err != nil {
+		if err := st.iter(n, item{n: x}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// item runs one loop iteration.
-func (st *state) item(n *node, dot *dom.Node) error {
+// iter runs one loop iteration.
+func (st *state) iter(n *node, dot item) error {
 	if err := st.checkCtx(n.pos); err != nil {
 		return err
 	}
-	st.ctx.Node = dot
+	dot.setDot(&st.ctx)
 	if err := st.run(n.body); err != nil {
 		return err
 	}

@@ -79,6 +79,43 @@ func testContext(tb testing.TB) *expr.Context {
 	}
 }
 
+// treeScope is mapScope whose $doc is held as an *oxn.Doc.
+type treeScope struct {
+	mapScope
+	doc *oxn.Doc
+}
+
+func (s treeScope) Var(name string) (expr.Value, bool) {
+	if name == "doc" {
+		return s.doc, true
+	}
+	return s.mapScope.Var(name)
+}
+
+func (s treeScope) TreeVar(name string) (*oxn.Doc, bool) {
+	if name == "doc" {
+		return s.doc, true
+	}
+	return nil, false
+}
+
+// treeContext is testContext with the context node and $doc as Trees.
+func treeContext(tb testing.TB) *expr.Context {
+	c := testContext(tb)
+	body, err := oxn.ParseTreeString(ctxJSON, 100)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	doc, err := oxn.ParseTreeString(`[10, 20]`, 100)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c.Node = nil
+	c.Tree = expr.TreeNode{Doc: oxn.NewDoc(body), Index: 0}
+	c.Scope = treeScope{mapScope: c.Scope.(mapScope), doc: oxn.NewDoc(doc)}
+	return c
+}
+
 func run(tb testing.TB, c *expr.Context, src string) (string, error) {
 	tb.Helper()
 	tp, err := Parse(src)
@@ -225,13 +262,22 @@ func TestExecute(t *testing.T) {
 		{"local node-set", `{{$it := items/value[2]}}{{ $it/n }}`, `2`, true},
 		{"local ??", `{{$v := nope ?? 'd'}}{{ $v }}`, `"d"`, true},
 		{"local then global unaffected", `{{$y := 1}}{{ $n }}`, `42`, true},
+		{"loop document var", `[{{loop $doc}}{{ . }}{{end}}]`, `[10,20]`, false},
+		{"with document var", `{{with $doc}}{{ json/value[2] }}{{end}}`, `20`, true},
+		{"local shadows document var", `[{{ $doc/json/value[2] }},{{$doc := 'local'}}{{ $doc }},{{ count($doc/json/value) }}]`, `[20,"local",0]`, true},
 	}
 	c := testContext(t)
+	tctx := treeContext(t)
 	for _, tc := range cases {
 		got, err := run(t, c, tc.src)
 		if err != nil {
 			t.Errorf("%s: %q: %v", tc.name, tc.src, err)
 			continue
+		}
+		// The same template over the same documents held as oxn.Trees
+		// (the context node and $doc) writes the same text.
+		if tgot, err := run(t, tctx, tc.src); err != nil || tgot != got {
+			t.Errorf("%s: %q over Trees\n got %s, %v\nwant %s", tc.name, tc.src, tgot, err, got)
 		}
 		if tc.exact {
 			if got != tc.want {

@@ -6,12 +6,14 @@
 package flatbench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -87,22 +89,80 @@ func BenchmarkRunNoop(b *testing.B) {
 
 // BenchmarkRunJSONBody4K: POST /api/echo with a 4 KiB JSON body read
 // through XPath and a template loop.
-func BenchmarkRunJSONBody4K(b *testing.B) {
-	p := loadExample(b)
+func BenchmarkRunJSONBody4K(b *testing.B) { benchJSONBody(b, 4000) }
+
+// BenchmarkRunJSONBody1M is BenchmarkRunJSONBody4K with a 1 MiB body. Its
+// B/bodybyte metric (bytes allocated per exchange per body byte) bounds
+// the peak heap a JSON body costs on the real path (issue #12: ≤ 8×).
+func BenchmarkRunJSONBody1M(b *testing.B) { benchJSONBody(b, 1<<20) }
+
+func benchJSONBody(b *testing.B, size int) {
+	p, errs := flat.Load("../../../examples/hello", flat.Options{Env: []string{"FLAT_STAGE=test"}, MaxBodyBytes: 2 << 20,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if p == nil {
+		b.Fatalf("example does not load:\n%v", errs)
+	}
+	body := jsonItems(size)
+	b.SetBytes(int64(len(body)))
+	req := &flowengine.Request{Method: "POST", Scheme: "http", Authority: "localhost:10000", Path: "/api/echo",
+		Headers: append([]flowengine.Header{{Name: "content-type", Value: "application/json"}}, benchHeaders...), ID: "rid"}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	benchRun(b, p, req, nil, body)
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/float64(len(body)), "B/bodybyte")
+}
+
+// BenchmarkRunUpstreamJSON64K: a forwarded request whose 64 KiB JSON
+// upstream body a template reads (count, a loop calling toupper) as the
+// new response body.
+func BenchmarkRunUpstreamJSON64K(b *testing.B) {
+	dir := writeBenchProject(b, map[string]string{
+		"swagger.yaml": "swagger: \"2.0\"\npaths:\n  /**:\n    x-flat-flow: a.xml\n",
+		"a.xml": `<flow>
+  <proxy-request>{ "origin": "http://upstream" }</proxy-request>
+  <template>{ "count": {{ count(items/value) }}, "names": [ {{loop items}} {{ toupper(name) }} {{end}} ] }</template>
+</flow>`,
+	})
+	p, errs := flat.Load(dir, flat.Options{Env: []string{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if p == nil {
+		b.Fatal(errs)
+	}
+	body := jsonItems(64 << 10)
+	req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost:10000", Path: "/x", Headers: benchHeaders, ID: "rid", BodyKnownEmpty: true}
+	resp := &flowengine.Response{Status: 200, Headers: []flowengine.Header{{Name: "content-type", Value: "application/json"}}}
+	h := &fakeHost{resp: resp, respBody: body}
+	ctx := context.Background()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for b.Loop() {
+		h.forwards = h.forwards[:0]
+		out := p.Run(ctx, req, h)
+		if out.Status >= 400 || !bytes.Contains(out.Body, []byte(`"ITEM-001"`)) {
+			b.Fatalf("status %d: %.200s", out.Status, out.Body)
+		}
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/float64(len(body)), "B/bodybyte")
+}
+
+// jsonItems returns {"items":[…]} of about size bytes.
+func jsonItems(size int) []byte {
 	var sb strings.Builder
 	sb.WriteString(`{"items":[`)
-	for i := 0; sb.Len() < 4000; i++ {
+	for i := 0; sb.Len() < size; i++ {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
 		fmt.Fprintf(&sb, `{"name":"item-%03d","price":%d,"tags":["a","b"]}`, i, i%17)
 	}
 	sb.WriteString(`]}`)
-	body := []byte(sb.String())
-	b.SetBytes(int64(len(body)))
-	req := &flowengine.Request{Method: "POST", Scheme: "http", Authority: "localhost:10000", Path: "/api/echo",
-		Headers: append([]flowengine.Header{{Name: "content-type", Value: "application/json"}}, benchHeaders...), ID: "rid"}
-	benchRun(b, p, req, nil, body)
+	return []byte(sb.String())
 }
 
 func writeBenchProject(b *testing.B, files map[string]string) string {

@@ -1,0 +1,74 @@
+package template
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/flowproc/flowproc/flowengine/expr"
+	"github.com/flowproc/flowproc/flowengine/oxn"
+)
+
+// bodyScope holds $body as a Doc.
+type bodyScope struct{ doc *oxn.Doc }
+
+func (s bodyScope) Var(name string) (expr.Value, bool) {
+	if name == "body" {
+		return s.doc, true
+	}
+	return nil, false
+}
+
+func (s bodyScope) TreeVar(name string) (*oxn.Doc, bool) {
+	if name == "body" {
+		return s.doc, true
+	}
+	return nil, false
+}
+
+// TestTreeTemplateStaysCompact runs the shapes of the common JSON-body
+// templates (values, loops over an array, with, if, counts and sums) over
+// a Tree context node and checks that the *dom.Node document is never
+// built, and that a construct that needs it ({{: pairs }}) builds it.
+func TestTreeTemplateStaysCompact(t *testing.T) {
+	tree, err := oxn.ParseTreeString(`{"items":[{"name":"a","price":1,"tags":["x"]},{"name":"b","price":2,"tags":[]}],"meta":{"n":null}}`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := oxn.NewDoc(tree)
+	c := &expr.Context{Ctx: context.Background(), Tree: expr.TreeNode{Doc: doc, Index: 0}, Scope: bodyScope{doc}}
+	for _, tc := range []struct{ src, want string }{
+		{`{"count": {{ count(items/value) }}, "names": [ {{loop items}} {{ toupper(name) }} {{end}} ], "total": {{ sum(items/value/price) }} }`,
+			`{"count": 2, "names": [  "A",  "B"  ], "total": 3 }`},
+		{`[{{loop items/value}}{{ name }}{{end}}]`, `["a","b"]`},
+		{`[{{loop items}}{{ . }}{{end}}]`, `[{"name":"a","price":1,"tags":["x"]},{"name":"b","price":2,"tags":[]}]`},
+		{`{{with items/value[2]}}{{ tags }}{{end}}`, `[]`},
+		{`{{if meta/n}}{{ meta/n ?? "d" }}{{end}}`, `"d"`},
+		{`{{ . }}`, `{"items":[{"name":"a","price":1,"tags":["x"]},{"name":"b","price":2,"tags":[]}],"meta":{"n":null}}`},
+		{`[{{loop meta/n}}1{{end}}]`, `[]`},
+		{`{{ $body/json/meta }}|{{with $body}}{{ json/meta }}{{end}}|{{loop $body}}{{ count(json/*) }}{{end}}`, `{"n":null}|{"n":null}|2`},
+	} {
+		tp, err := Parse(tc.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := tp.Execute(c, &b); err != nil || b.String() != tc.want {
+			t.Errorf("%s\n got %s, %v\nwant %s", tc.src, b.String(), err, tc.want)
+		}
+	}
+	if doc.Materialized() {
+		t.Fatal("a template over a Tree materialised the document")
+	}
+	tp, err := Parse(`{ {{: items/value[1]/* }} }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := tp.Execute(c, &b); err != nil || b.String() != `{ "name":"a","price":1,"tags":["x"] }` {
+		t.Fatalf("pairs = %s, %v", b.String(), err)
+	}
+	if !doc.Materialized() {
+		t.Fatal("pairs did not materialise")
+	}
+}
