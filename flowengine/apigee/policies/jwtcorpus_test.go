@@ -16,14 +16,15 @@ import (
 var jwtCorpusJWE = map[string]bool{
 	"gcs-json-web-tokens/apiproxy/policies/JWT-GenerateEncrypted.xml": true,
 	"gcs-json-web-tokens/apiproxy/policies/JWT-VerifyEncrypted.xml":   true,
-	"_supplements/apigeelint-policy-types/policies/GJWT-1.xml":        true,
 }
 
 // jwtCorpusRejected are corpus JWT/JWS policies that carry an element
 // flowproc cannot honour, with the expected diagnostic. The apigeelint
 // sample VJWS-1 puts a claim check (<Issuer>) on a JWS, which has no
-// claims: rejected rather than silently ignored.
+// claims: rejected rather than silently ignored; GJWT-1 puts a JWS
+// <Payload> on an encrypted GenerateJWT, whose payload is its claims.
 var jwtCorpusRejected = map[string]string{
+	"_supplements/apigeelint-policy-types/policies/GJWT-1.xml": "AP103: unknown element <Payload> in <GenerateJWT>",
 	"_supplements/apigeelint-policy-types/policies/VJWS-1.xml": "AP103: unknown element <Issuer> in <VerifyJWS>",
 }
 
