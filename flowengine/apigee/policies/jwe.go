@@ -222,8 +222,11 @@ func compileJWE(c *engine.Compiler, p *bundle.Policy, gen bool) (*jweConf, bool)
 			j.keys, ok = jwePrivateKeys(c, p)
 		}
 	case jweSecret:
-		if root.Child("PasswordKey") != nil {
-			c.Errorf(root.Child("PasswordKey"), diag.APBadPolicy, "%s takes <SecretKey>, not <PasswordKey>", j.keyAlgs[0])
+		if root.Child("SecretKey") == nil {
+			c.Errorf(root, diag.APMissingElement, "%s needs <SecretKey>", j.keyAlgs[0])
+			return nil, false
+		}
+		if !jweOnly(c, root, "SecretKey") {
 			return nil, false
 		}
 		j.keys, ok = jwtKeys(c, p, famHMAC, gen)

@@ -11,7 +11,7 @@ import (
 
 // jweKeyElems are the GenerateJWT and VerifyJWT key elements for each kind
 // of key-management algorithm, with the variables they read.
-func jweKeyElems(t *testing.T, alg string) (gen, ver string, vars map[string]string) {
+func jweKeyElems(t testing.TB, alg string) (gen, ver string, vars map[string]string) {
 	k := jwtTestKeys(t)
 	switch {
 	case alg == "RSA-OAEP-256":
@@ -80,7 +80,7 @@ func TestJWERoundTrip(t *testing.T) {
 }
 
 // jweGenerate encrypts claims with alg/enc and the test key of alg.
-func jweGenerate(t *testing.T, alg, enc string, claims string, vars map[string]string) string {
+func jweGenerate(t testing.TB, alg, enc string, claims string, vars map[string]string) string {
 	t.Helper()
 	genKey, _, kv := jweKeyElems(t, alg)
 	for n, v := range vars {
@@ -297,7 +297,9 @@ func TestJWELoadErrors(t *testing.T) {
 		{`<GenerateJWT name="G"><Algorithms><Key>RSA-OAEP-256</Key><Content>A128GCM</Content></Algorithms>` + pk + `</GenerateJWT>`, "needs <PublicKey>"},
 		{`<GenerateJWT name="G"><Algorithms><Key>RSA-OAEP-256</Key><Content>A128GCM</Content></Algorithms><PublicKey><Value ref="k"/></PublicKey>` + pk + `</GenerateJWT>`, "not <PrivateKey>"},
 		{`<GenerateJWT name="G"><Algorithms><Key>A128KW</Key><Content>A128GCM</Content></Algorithms><SecretKey><Value ref="k"/></SecretKey></GenerateJWT>`, "InvalidVariableNameForSecret"},
-		{`<GenerateJWT name="G"><Algorithms><Key>A128KW</Key><Content>A128GCM</Content></Algorithms><PasswordKey><Value ref="private.k"/></PasswordKey></GenerateJWT>`, "not <PasswordKey>"},
+		{`<GenerateJWT name="G"><Algorithms><Key>A128KW</Key><Content>A128GCM</Content></Algorithms><SecretKey><Value ref="private.k"/></SecretKey><PasswordKey><Value ref="private.k"/></PasswordKey></GenerateJWT>`, "not <PasswordKey>"},
+		{`<GenerateJWT name="G"><Algorithms><Key>A128KW</Key><Content>A128GCM</Content></Algorithms><PublicKey><Value ref="k"/></PublicKey></GenerateJWT>`, "A128KW needs <SecretKey>"},
+		{`<VerifyJWT name="V"><Algorithms><Key>dir</Key></Algorithms><SecretKey><Value ref="private.k"/></SecretKey><PrivateKey><Value ref="private.k"/></PrivateKey></VerifyJWT>`, "not <PrivateKey>"},
 		{`<GenerateJWT name="G"><Algorithms><Key>PBES2-HS256+A128KW</Key><Content>A128GCM</Content></Algorithms><PasswordKey><Value ref="private.k"/><SaltLength>8</SaltLength></PasswordKey></GenerateJWT>`, "SaltLength"},
 		{`<GenerateJWT name="G"><Algorithms><Key>PBES2-HS256+A128KW</Key><Content>A128GCM</Content></Algorithms><PasswordKey><Value ref="private.k"/><PBKDF2Iterations>10</PBKDF2Iterations></PasswordKey></GenerateJWT>`, "PBKDF2Iterations"},
 		{`<GenerateJWT name="G"><Algorithms><Key>PBES2-HS256+A128KW</Key><Content>A128GCM</Content></Algorithms><SecretKey><Value ref="private.k"/></SecretKey></GenerateJWT>`, "need <PasswordKey>"},
