@@ -201,6 +201,8 @@ type jwtKeyConf struct {
 	fits  func(alg string, key any) error
 	pemMu sync.Mutex
 	pems  map[string]crypto.PublicKey
+	// privs caches parsed private keys by PEM text and password.
+	privs map[string]crypto.Signer
 }
 
 // maxCachedPEMs bounds the parsed keys one policy keeps.
@@ -398,6 +400,31 @@ func (k *jwtKeyConf) privateKey(r *engine.Run) (crypto.Signer, error) {
 	if !ok {
 		return nil, k.fault("FailedToResolveVariable", "Failed to resolve variable %s", k.private.ref)
 	}
+	pw, _ := k.password.resolve(r)
+	cacheKey := s + "\x00" + pw
+	k.pemMu.Lock()
+	key, cached := k.privs[cacheKey]
+	k.pemMu.Unlock()
+	if cached {
+		return key, nil
+	}
+	key, err := k.parsePrivate(r, s)
+	if err != nil {
+		return nil, err
+	}
+	// Parsing (an RSA key's checks above all) costs milliseconds; the
+	// same key text is reused, bounded like the public keys.
+	k.pemMu.Lock()
+	if k.privs == nil || len(k.privs) >= maxCachedPEMs {
+		k.privs = map[string]crypto.Signer{}
+	}
+	k.privs[cacheKey] = key
+	k.pemMu.Unlock()
+	return key, nil
+}
+
+// parsePrivate parses the PEM private key text s.
+func (k *jwtKeyConf) parsePrivate(r *engine.Run, s string) (crypto.Signer, error) {
 	b := pemBlock(s)
 	if b == nil {
 		return nil, k.fault("InvalidPrivateKey", "Invalid private key")
