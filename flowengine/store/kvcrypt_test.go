@@ -255,3 +255,31 @@ func FuzzKVMOpen(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCryptKVGet reads one 64-byte value of a plain and of an
+// encrypted map through a CryptKV over the memory KV: the cost of opening
+// the seal.
+func BenchmarkCryptKVGet(b *testing.B) {
+	ctx := context.Background()
+	c := NewCryptKV(NewMemoryKV(nil))
+	if err := c.SetKey(RandomKVMKey()); err != nil {
+		b.Fatal(err)
+	}
+	env := Scope{Kind: Environment, Org: "o", Env: "prod"}
+	if err := c.DeclareEncrypted(env, "secrets"); err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range []string{"plain", "secrets"} {
+		if err := c.Put(ctx, env, m, "k", strings.Repeat("v", 64), 0, true); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(m, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, ok, err := c.Get(ctx, env, m, "k"); err != nil || !ok {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
