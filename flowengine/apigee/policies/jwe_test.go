@@ -341,3 +341,37 @@ func FuzzJWEHeader(f *testing.F) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// FuzzVerifyJWE: an encrypted VerifyJWT given any token never panics and
+// never accepts one it did not get from the key's owner.
+func FuzzVerifyJWE(f *testing.F) {
+	for _, alg := range []string{"A128KW", "dir", "PBES2-HS256+A128KW", "ECDH-ES"} {
+		f.Add(alg, jweGenerate(f, alg, "A128CBC-HS256", `{"sub":"s"}`, nil))
+	}
+	f.Add("A128KW", "eyJhbGciOiJBMTI4S1ciLCJlbmMiOiJBMTI4R0NNIiwiemlwIjoiREVGIn0.a.b.c.d")
+	pols := map[string]struct {
+		p    string
+		vars map[string]string
+	}{}
+	for _, alg := range []string{"A128KW", "dir", "PBES2-HS256+A128KW", "ECDH-ES"} {
+		_, key, vars := jweKeyElems(f, alg)
+		pols[alg] = struct {
+			p    string
+			vars map[string]string
+		}{`<VerifyJWT name="VJ"><Algorithms><Key>` + alg + `</Key></Algorithms>` + key + `<Source>tok</Source><Subject>s</Subject></VerifyJWT>`, vars}
+	}
+	f.Fuzz(func(t *testing.T, alg, tok string) {
+		pc, ok := pols[alg]
+		if !ok {
+			return
+		}
+		vars := map[string]string{"tok": tok}
+		for n, v := range pc.vars {
+			vars[n] = v
+		}
+		r := jwtRun(t, vars)
+		if err := jwtPolicy(t, pc.p).Execute(r); err == nil && get(r, "jwt.VJ.claim.subject") != "s" {
+			t.Fatalf("accepted %q without the expected subject", tok)
+		}
+	})
+}
