@@ -274,4 +274,3 @@ func HasKVMKey(s *Stores) bool {
 	c, ok := s.KV.(*CryptKV)
 	return ok && c.HasKey()
 }
-
