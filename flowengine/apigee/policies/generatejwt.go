@@ -72,19 +72,11 @@ func newGenerateJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 		}
 	}
 	var (
-		algs    = []string{""}
-		keys    *jwtKeyConf
-		enc     *jweConf
-		ok      bool
-		banned  = []string{"alg", "typ", "crit"}
-		fam     jwtAlgFamily
-		compile = func() bool {
-			if algs, fam, ok = jwtAlgorithms(c, p, false); !ok {
-				return false
-			}
-			keys, ok = jwtKeys(c, p, fam, true)
-			return ok
-		}
+		algs   = []string{""}
+		keys   *jwtKeyConf
+		enc    *jweConf
+		ok     bool
+		banned = []string{"alg", "typ", "crit"}
 	)
 	if encrypted {
 		// The JWE header fields the encryption writes.
@@ -93,8 +85,14 @@ func newGenerateJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 			return nil
 		}
 		keys = enc.keys
-	} else if !compile() {
-		return nil
+	} else {
+		var fam jwtAlgFamily
+		if algs, fam, ok = jwtAlgorithms(c, p, false); !ok {
+			return nil
+		}
+		if keys, ok = jwtKeys(c, p, fam, true); !ok {
+			return nil
+		}
 	}
 	g := &generateJWT{name: p.Name, alg: algs[0], keys: keys, jwe: enc,
 		iss: jwtVal(root.Child("Issuer")), sub: jwtVal(root.Child("Subject")),
