@@ -47,6 +47,15 @@ func runBundle(ctx context.Context, o Options, logger *slog.Logger) ([]*Result, 
 		return nil, fmt.Errorf("test state store: %w", err)
 	}
 	defer state.Close()
+	// Encrypted KVMs are sealed with a key of this run ($FLOWPROC_KVM_KEY
+	// when set): their values need not outlive it (docs/state.md).
+	key, err := testKVMKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := store.SetKVMKey(state, key); err != nil {
+		return nil, fmt.Errorf("test state store: %w", err)
+	}
 	p, errs := engine.Load(o.Dir, engine.Options{Logger: logger, Upstream: calls, State: state, NoHealthProbes: true})
 	if p == nil {
 		fmt.Fprintf(o.Out, "1..1\nnot ok 1 %s: the bundle does not load\n", o.Dir)
@@ -238,4 +247,18 @@ func finalResponse(out *flowengine.Outcome, h *bundleHost) *clientResponse {
 		cr.headers = append(cr.headers, flowengine.Header{Name: strings.ToLower(hd.Name), Value: hd.Value})
 	}
 	return cr
+}
+
+// testKVMKey is the key in $FLOWPROC_KVM_KEY, or a random key when it is
+// unset.
+func testKVMKey() ([]byte, error) {
+	s := os.Getenv(store.KVMKeyEnv)
+	if s == "" {
+		return store.RandomKVMKey(), nil
+	}
+	k, err := store.ParseKVMKey([]byte(s))
+	if err != nil {
+		return nil, fmt.Errorf("$%s: %w", store.KVMKeyEnv, err)
+	}
+	return k, nil
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/flowproc/flowproc/examples"
 	"github.com/flowproc/flowproc/extproc"
 	"github.com/flowproc/flowproc/flowengine/projects"
+	"github.com/flowproc/flowproc/flowengine/store"
 	"github.com/flowproc/flowproc/internal/loadgen"
 	"github.com/flowproc/flowproc/internal/noopserver"
 )
@@ -755,6 +756,10 @@ func serveBenchChild(ctx context.Context, noop bool, listen, cpuProfile, bodyLim
 			}
 			defer os.RemoveAll(filepath.Dir(dir))
 			dirs = []string{dir}
+		}
+		// Encrypted KVMs: a key of this process, as in flowproc dev.
+		if err := devKVMKey(store.MemoryStores()); err != nil {
+			return err
 		}
 		projects, err := loadProjectsWith(dirs, defProject, projects.LoadOptions{}, func(err error) { logger.Error("project failed to load", "error", err.Error()) })
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/flowproc/flowproc/envoy"
 	"github.com/flowproc/flowproc/flowengine/projects"
+	"github.com/flowproc/flowproc/flowengine/store"
 	"github.com/flowproc/flowproc/flowengine/tracetree"
 	"github.com/flowproc/flowproc/internal/adminapi"
 	"github.com/flowproc/flowproc/internal/devstack"
@@ -128,6 +129,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		target += ", " + h + " → " + t
 	}
 	logger := newLogger(stderr, level)
+	// Encrypted KVMs work in dev without configuration (docs/state.md).
+	if err := devKVMKey(store.MemoryStores()); err != nil {
+		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
+		return 2
+	}
 	// writeReload prints the reloads; per-project log records would repeat it.
 	reg, embedded, err := loadRegistry(devDirs(fs.Args(), stdout), projects.RegistryOptions{Default: *defProject, Logger: logger, QuietReloads: true, Load: projects.LoadOptions{MaxBodyBytes: limit, Logger: logger}},
 		func(err error) { fmt.Fprintf(stderr, "flowproc dev: %v\n", err) })

@@ -68,6 +68,11 @@ type serveConfig struct {
 	// this process only, redis://[user:pass@]host:port[/db] or rediss://
 	// to share it between replicas (docs/state.md).
 	Store string `json:"store"`
+	// KVMKeyFile holds the key (32 bytes: 64 hex digits or base64) that
+	// the values of encrypted Apigee KVMs are sealed with in the store;
+	// "" reads $FLOWPROC_KVM_KEY. Without either, a project declaring an
+	// encrypted KVM does not load (AP206; docs/state.md).
+	KVMKeyFile string `json:"kvmKeyFile"`
 	// MessageTimeout and MaxMessageTimeout are Envoy's ext_proc
 	// message_timeout and max_message_timeout (defaults: the shipped
 	// configs' 1s and 10s). "0" for MaxMessageTimeout disables
@@ -133,6 +138,8 @@ type settings struct {
 	// apiReloaded reports reloads through the API as SIGHUP's are
 	// (metrics, load states, log).
 	apiReloaded func(trigger string, rep projects.ReloadReport, err error)
+	// kvmKey seals encrypted KVMs (nil: none configured).
+	kvmKey []byte
 }
 
 const serveUsage = `Usage: flowproc serve [flags] [DIR...]
@@ -163,6 +170,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	defer state.Close()
+	if st.kvmKey != nil {
+		if err := store.SetKVMKey(state, st.kvmKey); err != nil {
+			fmt.Fprintf(stderr, "flowproc serve: %v\n", err)
+			return 1
+		}
+	}
 	// Side calls share one client; with Redis its HTTP cache is the shared
 	// store's, like Apigee's cache policies.
 	var side upstream.Client
@@ -212,7 +225,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 	fs.SetOutput(stderr)
 	var fl serveConfig
 	def := defaultServeConfig()
-	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store, api, apiTLS{cert,key,clientCA}, apiTokenFile, traceMaskHeaders, traceMaxSessions, traceUI, maxConcurrentStreams, maxConnectionIdle, maxConnectionAge, maxConnectionAgeGrace, keepaliveTime, keepaliveTimeout, streamWaitTimeout, reflection, readyWhen, tlsReloadInterval, stepMetrics, memoryLimit, bodyBudget)")
+	configFile := fs.String("config", "", "YAML config `file` (keys: listen, admin, tls{cert,key,clientCA}, bodyLimit, maxReply, logLevel, defaultProject, shutdownGrace, messageTimeout, maxMessageTimeout, overrideAfter, projects, watch, store, kvmKeyFile, api, apiTLS{cert,key,clientCA}, apiTokenFile, traceMaskHeaders, traceMaxSessions, traceUI, maxConcurrentStreams, maxConnectionIdle, maxConnectionAge, maxConnectionAgeGrace, keepaliveTime, keepaliveTimeout, streamWaitTimeout, reflection, readyWhen, tlsReloadInterval, stepMetrics, memoryLimit, bodyBudget)")
 	fs.BoolVar(&fl.Watch, "watch", def.Watch, "reload the projects when a file under their directories changes (SIGHUP always reloads)")
 	fs.BoolVar(&fl.TraceUI, "trace-ui", def.TraceUI, "serve the trace web page at /trace/ on the admin listener (docs/trace.md)")
 	fs.BoolVar(&fl.netConfig.Reflection, "reflection", def.netConfig.Reflection, "register gRPC server reflection (off: it lists every service to anyone who connects)")
@@ -237,6 +250,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*settings, error) {
 		{"memory-limit", "Go soft memory limit (`size`, or off; default GOMEMLIMIT, else 90% of the cgroup limit, else none)", func(c *serveConfig) *string { return &c.MemoryLimit }},
 		{"body-budget", "server-wide budget of estimated body cost (`size`, or off; default half the memory limit): reads beyond it are answered 503", func(c *serveConfig) *string { return &c.BodyBudget }},
 		{"store", "state store `URL`: memory:// (this process) or redis://host:port / rediss:// (shared by replicas)", func(c *serveConfig) *string { return &c.Store }},
+		{"kvm-key-file", "`file` with the key encrypted KVMs are sealed with (32 bytes, hex or base64; default $FLOWPROC_KVM_KEY; docs/state.md)", func(c *serveConfig) *string { return &c.KVMKeyFile }},
 		{"api", "flowproc API `address` (trace, status, reload; off by default; a port alone binds loopback; docs/trace.md)", func(c *serveConfig) *string { return &c.API }},
 		{"api-tls-cert", "TLS certificate PEM `file` for the API listener", func(c *serveConfig) *string { return &c.APITLS.Cert }},
 		{"api-tls-key", "TLS private key PEM `file` for the API listener", func(c *serveConfig) *string { return &c.APITLS.Key }},
@@ -332,6 +346,9 @@ func (c serveConfig) check() (*settings, error) {
 		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
 	}
 	if st.net, err = c.netConfig.check(); err != nil {
+		return nil, err
+	}
+	if st.kvmKey, err = kvmKeyOf(c.KVMKeyFile); err != nil {
 		return nil, err
 	}
 	if c.Listen == "" {

@@ -9,6 +9,7 @@ import (
 
 	_ "github.com/flowproc/flowproc/flowengine/frontends"
 	"github.com/flowproc/flowproc/flowengine/projects"
+	"github.com/flowproc/flowproc/flowengine/store"
 )
 
 func init() {
@@ -30,6 +31,12 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
+		return 2
+	}
+	// Validation checks the projects, not the deployment: encrypted KVMs
+	// get a key of this process, as in flowproc dev.
+	if err := devKVMKey(store.MemoryStores()); err != nil {
+		fmt.Fprintf(stderr, "flowproc validate: %v\n", err)
 		return 2
 	}
 	var nerr, nok int

@@ -20,6 +20,7 @@ const (
 	APMissingFlow     Code = "AP203" // a FlowCallout names a shared flow that does not exist
 	APMissingResource Code = "AP204" // a policy references a resource (jsc://, xsl://, …) the bundle lacks
 	APBadDeployment   Code = "AP205" // the deployment settings file is invalid or names a missing TargetServer
+	APNoKVMKey        Code = "AP206" // a KVM seed file declares an encrypted map and the process has no KVM key
 
 	// Conditions (AP3xx).
 	APConditionSyntax Code = "AP300" // a Condition does not compile

@@ -29,9 +29,11 @@ type Config struct {
 type Stores struct {
 	Counter Counter
 	Rate    RateLimiter
-	KV      KV
-	Cache   Cache
-	Tokens  Tokens
+	// KV is a *CryptKV over the memory or Redis KV: maps declared
+	// encrypted hold ciphertext once SetKVMKey gave it a key.
+	KV     KV
+	Cache  Cache
+	Tokens Tokens
 	// Redis is the connection behind the stores, nil for memory.
 	Redis *Redis
 }
@@ -62,7 +64,7 @@ func OpenConfig(ctx context.Context, c Config) (*Stores, error) {
 		return &Stores{
 			Counter: NewMemoryCounter(c.Now),
 			Rate:    NewMemoryRateLimiter(c.Now),
-			KV:      NewMemoryKV(c.Now),
+			KV:      NewCryptKV(NewMemoryKV(c.Now)),
 			Cache:   NewMemory(n, c.Now),
 			Tokens:  NewMemoryTokens(c.Now),
 		}, nil
@@ -79,7 +81,7 @@ func OpenConfig(ctx context.Context, c Config) (*Stores, error) {
 		if n <= 0 {
 			n = 1 << 20
 		}
-		return &Stores{Counter: r.Counter(), Rate: r.RateLimiter(), KV: r.KV(), Cache: r.Cache(n), Tokens: r.Tokens(), Redis: r}, nil
+		return &Stores{Counter: r.Counter(), Rate: r.RateLimiter(), KV: NewCryptKV(r.KV()), Cache: r.Cache(n), Tokens: r.Tokens(), Redis: r}, nil
 	}
 	return nil, fmt.Errorf("store: url %q (want memory:// or redis:// or rediss://): %w", redactURL(c.URL), ErrInvalid)
 }

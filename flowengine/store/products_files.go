@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,6 +72,14 @@ type kvSeed struct {
 	scope      Scope
 	mapName    string
 	key, value string
+	// encrypted: the map is declared encrypted (its "encrypted" flag);
+	// declareOnly: no entry, only the declaration of an empty map.
+	encrypted, declareOnly bool
+}
+
+// kvEncrypter is a KV that can hold maps encrypted (CryptKV).
+type kvEncrypter interface {
+	DeclareEncrypted(scope Scope, mapName string) error
 }
 
 // LoadFileProducts reads the store from dir. If the files cannot be
@@ -111,6 +120,22 @@ func (p *FileProducts) Reload(ctx context.Context) error {
 	p.data.Store(d)
 	if p.opts.KV != nil {
 		for _, s := range d.seeds {
+			if s.encrypted {
+				enc, ok := p.opts.KV.(kvEncrypter)
+				if !ok {
+					err := fmt.Errorf("store: products %s: KVM %s is encrypted but the KV store %T cannot encrypt: %w", p.dir, s.mapName, p.opts.KV, ErrNoKVMKey)
+					p.lastErr.Store(&err)
+					return err
+				}
+				if err := enc.DeclareEncrypted(s.scope, s.mapName); err != nil {
+					err = fmt.Errorf("store: products %s: %w", p.dir, err)
+					p.lastErr.Store(&err)
+					return err
+				}
+			}
+			if s.declareOnly {
+				continue
+			}
 			if err := p.opts.KV.Put(ctx, s.scope, s.mapName, s.key, s.value, 0, false); err != nil {
 				err = fmt.Errorf("store: products %s: KVM seed %s: %w", p.dir, s.mapName, err)
 				p.lastErr.Store(&err)
@@ -503,8 +528,18 @@ func (d *productData) loadSeeds(root, org string) error {
 			if m.Name == "" {
 				return fmt.Errorf("%s: KVM without a name", dir)
 			}
+			enc := false
+			if s := strings.TrimSpace(string(m.Encrypted)); s != "" {
+				if enc, err = strconv.ParseBool(s); err != nil {
+					return fmt.Errorf("%s: KVM %s: encrypted %q: want true or false", dir, m.Name, s)
+				}
+			}
+			if len(m.Entry) == 0 && enc {
+				// An encrypted map without seed entries is still encrypted.
+				d.seeds = append(d.seeds, kvSeed{scope: scope, mapName: m.Name, encrypted: true, declareOnly: true})
+			}
 			for _, e := range m.Entry {
-				d.seeds = append(d.seeds, kvSeed{scope: scope, mapName: m.Name, key: e.Name, value: string(e.Value)})
+				d.seeds = append(d.seeds, kvSeed{scope: scope, mapName: m.Name, key: e.Name, value: string(e.Value), encrypted: enc})
 			}
 		}
 		return nil

@@ -143,13 +143,27 @@ func TestFileProductsShapes(t *testing.T) {
 }
 
 func TestFileProductsSeedKVM(t *testing.T) {
-	kv := NewMemoryKV(nil)
+	backend := NewMemoryKV(nil)
+	kv := NewCryptKV(backend)
+	if err := kv.SetKey(RandomKVMKey()); err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	prodScope := Scope{Kind: Environment, Org: "acme", Env: "prod"}
+	// env/prod's settings map is declared encrypted in the fixture.
+	if err := kv.DeclareEncrypted(prodScope, "settings"); err != nil {
+		t.Fatal(err)
+	}
 	if err := kv.Put(ctx, prodScope, "settings", "retries", "7", 0, true); err != nil {
 		t.Fatal(err)
 	}
 	loadFixture(t, kv)
+	if v, _, _ := backend.Get(ctx, prodScope, "settings", "mode"); !strings.HasPrefix(v, kvSealPrefix) {
+		t.Errorf("encrypted map stored %q, want ciphertext", v)
+	}
+	if v, _, _ := backend.Get(ctx, Scope{Kind: Organization, Org: "acme"}, "settings", "mode"); v != "org" {
+		t.Errorf("unencrypted map stored %q, want plain text", v)
+	}
 	tests := []struct {
 		scope     Scope
 		mapName   string
@@ -356,7 +370,11 @@ func TestFileProductsSeedRetry(t *testing.T) {
 	old := seedRetry
 	seedRetry = 50 * time.Millisecond
 	defer func() { seedRetry = old }()
-	kv := downKV{MemoryKV: NewMemoryKV(nil), up: make(chan struct{})}
+	down := downKV{MemoryKV: NewMemoryKV(nil), up: make(chan struct{})}
+	kv := NewCryptKV(down)
+	if err := kv.SetKey(RandomKVMKey()); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	reloads := make(chan error, 64)
@@ -372,7 +390,7 @@ func TestFileProductsSeedRetry(t *testing.T) {
 	if err := <-reloads; !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("first retry: %v", err)
 	}
-	close(kv.up)
+	close(down.up)
 	for err := range reloads {
 		if err == nil {
 			break

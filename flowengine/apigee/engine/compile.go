@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -170,7 +171,11 @@ func load(dir string, opts Options, parentDep *Deployment, depth int) (*Project,
 		}
 		prods, err := store.LoadFileProducts(context.Background(), pdir, store.FileOptions{Org: dep.Organization, KV: p.opts.State.KV})
 		if err != nil {
-			errs.Addf(DeploymentFile, 0, 0, diag.APBadDeployment, "products: %v", err)
+			code := diag.APBadDeployment
+			if errors.Is(err, store.ErrNoKVMKey) {
+				code = diag.APNoKVMKey
+			}
+			errs.Addf(DeploymentFile, 0, 0, code, "products: %v", err)
 			return nil, errs
 		}
 		p.products = prods

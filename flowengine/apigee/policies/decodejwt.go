@@ -1,6 +1,8 @@
 package policies
 
 import (
+	"errors"
+
 	"github.com/flowproc/flowproc/flowengine/apigee/bundle"
 	"github.com/flowproc/flowproc/flowengine/apigee/engine"
 )
@@ -17,7 +19,9 @@ import (
 // MaxJWTBytes, faults with steps.jwt.FailedToDecode ("Failed to Decode
 // Token: policy(<name>)", status 401 — Apigee's "Decode JWT runtime error
 // troubleshooting" page); an unresolved Source with
-// steps.jwt.FailedToResolveVariable [mem].
+// steps.jwt.FailedToResolveVariable [mem]. Of an encrypted JWT (five
+// parts) only the protected header is decoded: the header variables
+// (header.enc, header.alg, …) are set, the claim variables are not.
 func init() {
 	engine.Register(engine.Kind{Type: "DecodeJWT", Prefix: jwtPrefix, New: newDecodeJWT})
 }
@@ -54,6 +58,15 @@ func (d *decodeJWTPolicy) decode(r *engine.Run) error {
 		return jwtFault(d.name, "FailedToResolveVariable", "Failed to resolve variable %s", d.src.name)
 	}
 	t, err := decodeJWT(tok)
+	if errors.Is(err, errJWE) {
+		// An encrypted JWT: only its protected header is readable.
+		hdr, hdrJSON, herr := jweHeader(tok)
+		if herr == nil {
+			jwtSetHeaderVars(r, d.name, hdr, hdrJSON)
+			return nil
+		}
+		err = herr
+	}
 	if err != nil {
 		f := jwtFault(d.name, "FailedToDecode", "Failed to Decode Token")
 		f.Err = err

@@ -34,8 +34,8 @@ import (
 // each sets JWT.failed): FailedToResolveVariable (a ref that does not resolve,
 // unless IgnoreUnresolvedVariables), InvalidPrivateKey,
 // InvalidSecretKey, InsufficientKeyLength, WrongKeyType, InvalidCurve,
-// InvalidClaim, GenerationFailed. Encrypted JWTs are a load
-// error (AP401).
+// InvalidClaim, GenerationFailed. With <Algorithms> (or
+// <Type>Encrypted</Type>) the token is an encrypted JWT (JWE): see jwe.go.
 func init() {
 	engine.Register(engine.Kind{Type: "GenerateJWT", Prefix: jwtPrefix, New: newGenerateJWT})
 }
@@ -44,6 +44,7 @@ type generateJWT struct {
 	name        string
 	alg         string
 	keys        *jwtKeyConf
+	jwe         *jweConf // encrypted JWT; nil: signed
 	iss, sub    jwtValue
 	aud, id     jwtValue
 	expires     jwtValue
@@ -60,24 +61,40 @@ func newGenerateJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	c.Unknown(root, allowed("Algorithm", "Algorithms", "SecretKey", "PrivateKey", "PublicKey", "PasswordKey",
 		"Issuer", "Audience", "Subject", "Id", "ExpiresIn", "NotBefore", "AdditionalClaims", "AdditionalHeaders",
 		"OutputVariable", "IgnoreUnresolvedVariables", "CriticalHeaders", "Type", "CustomClaims", "Compress")...)
-	if !jwtSignedType(c, root) {
+	encrypted := jwtWantsJWE(root)
+	if !encrypted && !jwtSignedType(c, root) {
 		return nil
 	}
 	for _, name := range []string{"CustomClaims", "Compress", "CriticalHeaders"} {
-		if n := root.Child(name); n != nil {
+		if n := root.Child(name); n != nil && (name != "Compress" || !encrypted) {
 			c.Errorf(n, diag.APBadPolicy, "<%s> is not supported", name)
 			return nil
 		}
 	}
-	algs, fam, ok := jwtAlgorithms(c, p, false)
-	if !ok {
-		return nil
+	var (
+		algs   = []string{""}
+		keys   *jwtKeyConf
+		enc    *jweConf
+		ok     bool
+		banned = []string{"alg", "typ", "crit"}
+	)
+	if encrypted {
+		// The JWE header fields the encryption writes.
+		banned = append(banned, "enc", "zip", "epk", "apu", "apv", "iv", "tag", "p2s", "p2c")
+		if enc, ok = compileJWE(c, p, true); !ok {
+			return nil
+		}
+		keys = enc.keys
+	} else {
+		var fam jwtAlgFamily
+		if algs, fam, ok = jwtAlgorithms(c, p, false); !ok {
+			return nil
+		}
+		if keys, ok = jwtKeys(c, p, fam, true); !ok {
+			return nil
+		}
 	}
-	keys, ok := jwtKeys(c, p, fam, true)
-	if !ok {
-		return nil
-	}
-	g := &generateJWT{name: p.Name, alg: algs[0], keys: keys,
+	g := &generateJWT{name: p.Name, alg: algs[0], keys: keys, jwe: enc,
 		iss: jwtVal(root.Child("Issuer")), sub: jwtVal(root.Child("Subject")),
 		aud: jwtVal(root.Child("Audience")), id: jwtVal(root.Child("Id")),
 		expires: jwtVal(root.Child("ExpiresIn")), notBefore: jwtVal(root.Child("NotBefore")),
@@ -97,7 +114,7 @@ func newGenerateJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	if g.claims, g.claimsRef, ok = jwtClaims(c, root.Child("AdditionalClaims"), false); !ok {
 		return nil
 	}
-	if g.headers, _, ok = jwtClaims(c, root.Child("AdditionalHeaders"), true, "alg", "typ", "crit"); !ok {
+	if g.headers, _, ok = jwtClaims(c, root.Child("AdditionalHeaders"), true, banned...); !ok {
 		return nil
 	}
 	if n := root.Child("OutputVariable"); n != nil && strings.TrimSpace(n.Text) != "" {
@@ -224,7 +241,7 @@ func (g *generateJWT) generate(r *engine.Run) error {
 		}
 		payload["nbf"] = nbf
 	}
-	hdr := jws.NewHeaders()
+	hdr := map[string]any{}
 	for _, cl := range g.headers {
 		s, skip, err := g.value(r, cl.val)
 		if err != nil {
@@ -237,19 +254,24 @@ func (g *generateJWT) generate(r *engine.Run) error {
 		if err != nil {
 			return jwtFault(g.name, "InvalidClaim", "Invalid header %s: %v", cl.name, err)
 		}
-		if err := hdr.Set(cl.name, v); err != nil {
-			return jwtFault(g.name, "InvalidClaim", "Invalid header %s", cl.name)
-		}
+		hdr[cl.name] = v
 	}
-	if err := hdr.Set("typ", "JWT"); err != nil {
-		return fmt.Errorf("jwt header: %w", err)
-	}
+	hdr["typ"] = "JWT"
 	if kid, skip, err := g.value(r, g.keys.id); err != nil {
 		return err
 	} else if !skip && kid != "" {
-		if err := hdr.Set("kid", kid); err != nil {
-			return fmt.Errorf("jwt header: %w", err)
+		hdr["kid"] = kid
+	}
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return jwtFault(g.name, "InvalidClaim", "Invalid claims")
+	}
+	if g.jwe != nil {
+		tok, err := g.jwe.encrypt(r, body, hdr)
+		if err != nil {
+			return err
 		}
+		return r.Set(g.out, tok)
 	}
 	var key any
 	if jwtAlgs[g.alg] == famHMAC {
@@ -268,11 +290,13 @@ func (g *generateJWT) generate(r *engine.Run) error {
 		}
 		key = s
 	}
-	body, err := json.Marshal(payload)
-	if err != nil {
-		return jwtFault(g.name, "InvalidClaim", "Invalid claims")
+	jh := jws.NewHeaders()
+	for name, v := range hdr {
+		if err := jh.Set(name, v); err != nil {
+			return jwtFault(g.name, "InvalidClaim", "Invalid header %s", name)
+		}
 	}
-	tok, err := jws.Sign(body, jws.WithKey(jwtAlgOf(g.alg), key, jws.WithProtectedHeaders(hdr)))
+	tok, err := jws.Sign(body, jws.WithKey(jwtAlgOf(g.alg), key, jws.WithProtectedHeaders(jh)))
 	if err != nil {
 		f := jwtFault(g.name, "GenerationFailed", "Failed to sign the token")
 		f.Err = err

@@ -140,7 +140,6 @@ func TestGenerateJWTClaimsRefAndTimes(t *testing.T) {
 
 func TestGenerateJWTLoadErrors(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
-		{`<GenerateJWT name="G"><Algorithms><Key>RSA-OAEP-256</Key><Content>A128GCM</Content></Algorithms><PublicKey><Value ref="k"/></PublicKey></GenerateJWT>`, "JWE"},
 		{`<GenerateJWT name="G"><Algorithm>RS256</Algorithm><PublicKey><Value ref="k"/></PublicKey></GenerateJWT>`, "JWE"},
 		{`<GenerateJWT name="G"><Algorithm>RS256</Algorithm></GenerateJWT>`, "needs <PrivateKey>"},
 		{`<GenerateJWT name="G"><Algorithm>HS256</Algorithm><PrivateKey><Value ref="private.k"/></PrivateKey></GenerateJWT>`, "SecretKey"},

@@ -197,8 +197,12 @@ type jwtKeyConf struct {
 	// static is a PEM key or certificate written in the policy, parsed
 	// at load time; pems caches keys parsed from variables (bounded).
 	static crypto.PublicKey
-	pemMu  sync.Mutex
-	pems   map[string]crypto.PublicKey
+	// fits, when set, replaces keyFits (the JWE key algorithms).
+	fits  func(alg string, key any) error
+	pemMu sync.Mutex
+	pems  map[string]crypto.PublicKey
+	// privs caches parsed private keys by PEM text and password.
+	privs map[string]crypto.Signer
 }
 
 // maxCachedPEMs bounds the parsed keys one policy keeps.
@@ -213,14 +217,14 @@ func jwtKeys(c *engine.Compiler, p *bundle.Policy, fam jwtAlgFamily, sign bool) 
 	}
 	root := p.Root
 	if n := root.Child("PasswordKey"); n != nil {
-		c.Errorf(n, diag.APBadPolicy, "<PasswordKey> (encrypted JWT, JWE) is not supported")
+		c.Errorf(n, diag.APBadPolicy, "<PasswordKey> is for PBES2 encrypted JWTs (JWE, <Algorithms>), not with <Algorithm>")
 		return nil, false
 	}
 	sk, pk, pub := root.Child("SecretKey"), root.Child("PrivateKey"), root.Child("PublicKey")
 	// A verifier with a private key, or a generator with a public key,
 	// is an encrypted JWT.
 	if n := map[bool]*bundle.Node{true: pub, false: pk}[sign]; n != nil && fam != famHMAC {
-		c.Errorf(n, diag.APBadPolicy, "<%s> in <%s> means an encrypted JWT (JWE), which is not supported", n.Name, root.Name)
+		c.Errorf(n, diag.APBadPolicy, "<%s> in <%s> with <Algorithm>: a signed JWT does not take it; an encrypted JWT (JWE) is configured with <Algorithms>", n.Name, root.Name)
 		return nil, false
 	}
 	switch {
@@ -396,6 +400,31 @@ func (k *jwtKeyConf) privateKey(r *engine.Run) (crypto.Signer, error) {
 	if !ok {
 		return nil, k.fault("FailedToResolveVariable", "Failed to resolve variable %s", k.private.ref)
 	}
+	pw, _ := k.password.resolve(r)
+	cacheKey := s + "\x00" + pw
+	k.pemMu.Lock()
+	key, cached := k.privs[cacheKey]
+	k.pemMu.Unlock()
+	if cached {
+		return key, nil
+	}
+	key, err := k.parsePrivate(r, s)
+	if err != nil {
+		return nil, err
+	}
+	// Parsing (an RSA key's checks above all) costs milliseconds; the
+	// same key text is reused, bounded like the public keys.
+	k.pemMu.Lock()
+	if k.privs == nil || len(k.privs) >= maxCachedPEMs {
+		k.privs = map[string]crypto.Signer{}
+	}
+	k.privs[cacheKey] = key
+	k.pemMu.Unlock()
+	return key, nil
+}
+
+// parsePrivate parses the PEM private key text s.
+func (k *jwtKeyConf) parsePrivate(r *engine.Run, s string) (crypto.Signer, error) {
 	b := pemBlock(s)
 	if b == nil {
 		return nil, k.fault("InvalidPrivateKey", "Invalid private key")
@@ -455,6 +484,9 @@ func (k *jwtKeyConf) fault(name, format string, args ...any) *engine.Fault {
 
 // keyFits checks that a key suits the algorithm (type and curve).
 func (k *jwtKeyConf) keyFits(alg string, key any) error {
+	if k.fits != nil {
+		return k.fits(alg, key)
+	}
 	switch jwtAlgs[alg] {
 	case famRSA:
 		switch kk := key.(type) {

@@ -63,12 +63,23 @@ import (
 //   - Operations run in document order; the store's failures (Redis down:
 //     store.ErrUnavailable) fail closed with the 500 fault
 //     steps.keyvaluemapoperations.ExecutionFailed.
-//   - Encrypted maps: seeds flagged encrypted are stored as given
-//     (docs/state.md), so Apigee's SetVariableFailed for an encrypted value
-//     read into a non-private variable does not arise; flowproc raises
-//     steps.keyvaluemapoperations.SetVariableFailed (500, Apigee's
-//     faultstring) when assignTo cannot be written (a read-only variable).
-//     Read secrets into private.* variables anyway.
+//   - Encrypted maps (Apigee's "encrypted" KVMs): a map is encrypted when
+//     a KVM seed file of the deployment's products directory flags it
+//     ("encrypted": true; docs/state.md). Its values are stored sealed
+//     with the process's KVM key (store.CryptKV, AES-256-GCM): memory and
+//     Redis hold ciphertext; Put and InitialEntries seal, Get opens. A Get
+//     from an encrypted map whose assignTo is not a private.* variable is
+//     Apigee's SetVariableFailed (500, "Failed to set variable {0} in
+//     KeyValueMapStepDefinition {1}"; the KVM runtime-error page: "you try
+//     to retrieve a value from an encrypted key value map and set the
+//     value to a variable whose name does not have the prefix private") —
+//     raised whether or not the key exists [inferred: fail closed]. A
+//     stored value that does not decrypt (another key, altered) is the 500
+//     ExecutionFailed. private.* variables are masked in traces. The
+//     in-process read cache (ExpiryTimeInSecs) holds decrypted values, as
+//     Apigee's message processors do.
+//   - SetVariableFailed is also raised when assignTo cannot be written (a
+//     read-only variable).
 func init() {
 	engine.Register(engine.Kind{Type: "KeyValueMapOperations", Prefix: kvmPrefix, New: newKeyValueMapOperations})
 }
@@ -361,6 +372,11 @@ func (k *keyValueMapOperations) Execute(r *engine.Run) error {
 		ck, cacheable := kvmCacheKey(kv, scope, mapName, key)
 		switch op.kind {
 		case kvmGet:
+			if !strings.HasPrefix(op.assignTo, "private.") && kvmEncrypted(kv, scope, mapName) {
+				// Apigee: a value of an encrypted map may only be read
+				// into a private.* variable (SetVariableFailed).
+				return engine.NewFault(kvmPrefix, "SetVariableFailed", 500, "Failed to set variable %s in KeyValueMapStepDefinition %s", op.assignTo, k.name)
+			}
 			v, found := "", false
 			if cacheable {
 				v, found = kvmCache.get(kv, ck)
@@ -438,9 +454,22 @@ func (k *keyValueMapOperations) seed(r *engine.Run, kv store.KV, scope store.Sco
 }
 
 func (k *keyValueMapOperations) storeFault(err error) error {
-	f := engine.NewFault(kvmPrefix, "ExecutionFailed", 500, "Execution of KeyValueMapOperations %s failed: key value map store unavailable", k.name)
+	why := "key value map store unavailable"
+	if errors.Is(err, store.ErrKVMSealed) {
+		why = "an encrypted value does not decrypt with this process's KVM key"
+	}
+	f := engine.NewFault(kvmPrefix, "ExecutionFailed", 500, "Execution of KeyValueMapOperations %s failed: %s", k.name, why)
 	f.Err = err
 	return f
+}
+
+// kvmEncrypted reports whether the map is declared encrypted in kv (a
+// store.CryptKV; the KVM seed files' "encrypted" flag).
+func kvmEncrypted(kv store.KV, scope store.Scope, mapName string) bool {
+	e, ok := kv.(interface {
+		Encrypted(scope store.Scope, mapName string) bool
+	})
+	return ok && e.Encrypted(scope, mapName)
 }
 
 // kvmSame compares two stores by identity (only comparable ones: the

@@ -53,6 +53,9 @@ func kvmFreshStores(t *testing.T) *store.Stores {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := store.SetKVMKey(st, store.RandomKVMKey()); err != nil {
+		t.Fatal(err)
+	}
 	return st
 }
 
@@ -354,6 +357,95 @@ func TestKeyValueMapOperationsSeedsFromProducts(t *testing.T) {
 		if got := get(r, "private.mode"); got != want {
 			t.Errorf("%s: %q, want %q", scope, got, want)
 		}
+	}
+}
+
+// TestKeyValueMapOperationsEncrypted: a map the seed files flag encrypted
+// holds ciphertext in the store, reads back into private.* variables,
+// refuses other variables (SetVariableFailed) and seals what Put writes.
+func TestKeyValueMapOperationsEncrypted(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	kvmWrite(t, dir, map[string]string{
+		"env/test/kvms.json": `[{"name": "secrets", "encrypted": "true", "entry": [{"name": "api", "value": "s3cr3t"}]},
+			{"name": "plain", "entry": [{"name": "api", "value": "open"}]}]`,
+	})
+	st := kvmFreshStores(t)
+	if _, err := store.LoadFileProducts(ctx, dir, store.FileOptions{Org: "local", KV: st.KV}); err != nil {
+		t.Fatal(err)
+	}
+	backend := st.KV.(*store.CryptKV).Unwrap()
+	raw := func(key string) string {
+		v, _, err := backend.Get(ctx, kvmEnv, "secrets", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := raw("api"); v == "" || strings.Contains(v, "s3cr3t") {
+		t.Fatalf("the store holds %q, want ciphertext", v)
+	}
+	for _, tc := range []struct {
+		name, policy string
+		vars         map[string]string
+		fault        string
+		want         map[string]string
+	}{
+		{name: "get into private", policy: `<KeyValueMapOperations name="K" mapIdentifier="secrets"><Get assignTo="private.api"><Key><Parameter>api</Parameter></Key></Get></KeyValueMapOperations>`,
+			want: map[string]string{"private.api": "s3cr3t"}},
+		{name: "get into a public variable", policy: `<KeyValueMapOperations name="K" mapIdentifier="secrets"><Get assignTo="api"><Key><Parameter>api</Parameter></Key></Get></KeyValueMapOperations>`,
+			fault: "steps.keyvaluemapoperations.SetVariableFailed", want: map[string]string{"api": unset}},
+		{name: "missing key into a public variable", policy: `<KeyValueMapOperations name="K" mapIdentifier="secrets"><Get assignTo="api"><Key><Parameter>nope</Parameter></Key></Get></KeyValueMapOperations>`,
+			fault: "steps.keyvaluemapoperations.SetVariableFailed"},
+		{name: "plain map into a public variable", policy: `<KeyValueMapOperations name="K" mapIdentifier="plain"><Get assignTo="api"><Key><Parameter>api</Parameter></Key></Get></KeyValueMapOperations>`,
+			want: map[string]string{"api": "open"}},
+		{name: "put seals", policy: `<KeyValueMapOperations name="K" mapIdentifier="secrets"><Put override="true"><Key><Parameter>new</Parameter></Key><Value ref="v"/></Put>
+			<Get assignTo="private.new"><Key><Parameter>new</Parameter></Key></Get></KeyValueMapOperations>`,
+			vars: map[string]string{"v": "fresh-secret"}, want: map[string]string{"private.new": "fresh-secret"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := compile(t, tc.policy)
+			r := engine.TestRun(ctx, engine.ProxyRequest, "GET", "/", nil, nil)
+			r.SetTestState(st)
+			for n, v := range tc.vars {
+				_ = r.Set(n, v)
+			}
+			err := p.Execute(r)
+			if got := kvmFaultCode(err); got != tc.fault {
+				t.Fatalf("fault %q (%v), want %q", got, err, tc.fault)
+			}
+			if err != nil && !strings.Contains(err.Error(), "Failed to set variable api in KeyValueMapStepDefinition K") {
+				t.Errorf("faultstring %q", err.Error())
+			}
+			for n, want := range tc.want {
+				got, ok := r.Get(n)
+				if want == unset {
+					if ok {
+						t.Errorf("%s = %q, want unset", n, got)
+					}
+				} else if got != want {
+					t.Errorf("%s = %q, want %q", n, got, want)
+				}
+			}
+		})
+	}
+	if v := raw("new"); v == "" || strings.Contains(v, "fresh-secret") {
+		t.Errorf("Put stored %q, want ciphertext", v)
+	}
+	// A value that does not decrypt (here: written around the CryptKV)
+	// is ExecutionFailed, never returned as is.
+	if err := backend.Put(ctx, kvmEnv, "secrets", "forged", "plain text", 0, true); err != nil {
+		t.Fatal(err)
+	}
+	p := compile(t, `<KeyValueMapOperations name="K" mapIdentifier="secrets"><Get assignTo="private.f"><Key><Parameter>forged</Parameter></Key></Get></KeyValueMapOperations>`)
+	r := engine.TestRun(ctx, engine.ProxyRequest, "GET", "/", nil, nil)
+	r.SetTestState(st)
+	err := p.Execute(r)
+	if got := kvmFaultCode(err); got != "steps.keyvaluemapoperations.ExecutionFailed" || !strings.Contains(err.Error(), "does not decrypt") {
+		t.Fatalf("forged value: %v", err)
+	}
+	if v, ok := r.Get("private.f"); ok {
+		t.Errorf("private.f = %q", v)
 	}
 }
 

@@ -38,8 +38,8 @@ import (
 //
 // Variables: jwt.<policy>.valid ("true"/"false") and, on failure,
 // jwt.<policy>.error (the faultstring); on success the jwtSetVars set.
-// Encrypted JWTs (<Algorithms>, <PrivateKey>, <Type>Encrypted</Type>) are
-// a load error (AP401).
+// With <Algorithms> (or <Type>Encrypted</Type>) the policy decrypts an
+// encrypted JWT (JWE) instead: see jwe.go for its checks and faults.
 func init() {
 	engine.Register(engine.Kind{Type: "VerifyJWT", Prefix: jwtPrefix, New: newVerifyJWT})
 }
@@ -47,6 +47,7 @@ func init() {
 type verifyJWT struct {
 	name        string
 	sig         joseSig
+	jwe         *jweConf // encrypted JWT; nil: signed
 	src         jwtSource
 	iss, sub    jwtValue
 	aud, id     jwtValue
@@ -62,26 +63,40 @@ func newVerifyJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	c.Unknown(root, allowed("Algorithm", "Algorithms", "Source", "PublicKey", "SecretKey", "PrivateKey", "PasswordKey",
 		"Issuer", "Audience", "Subject", "Id", "AdditionalClaims", "AdditionalHeaders", "TimeAllowance",
 		"IgnoreUnresolvedVariables", "IgnoreCriticalHeaders", "IgnoreIssuedAt", "KnownHeaders", "Type", "CustomClaims")...)
-	if !jwtSignedType(c, root) {
+	encrypted := jwtWantsJWE(root)
+	if !encrypted && !jwtSignedType(c, root) {
 		return nil
 	}
 	if n := root.Child("CustomClaims"); n != nil {
 		c.Errorf(n, diag.APBadPolicy, "<CustomClaims> is not supported; use <AdditionalClaims>")
 		return nil
 	}
-	algs, fam, ok := jwtAlgorithms(c, p, true)
-	if !ok {
-		return nil
+	var (
+		sig joseSig
+		enc *jweConf
+		ok  bool
+	)
+	if encrypted {
+		if enc, ok = compileJWE(c, p, false); !ok {
+			return nil
+		}
+	} else {
+		algs, fam, ok := jwtAlgorithms(c, p, true)
+		if !ok {
+			return nil
+		}
+		keys, ok := jwtKeys(c, p, fam, false)
+		if !ok {
+			return nil
+		}
+		sig = joseSig{algs: algs, keys: keys}
 	}
-	keys, ok := jwtKeys(c, p, fam, false)
-	if !ok {
-		return nil
-	}
+	sig.known = map[string]bool{}
 	src, ok := jwtSourceOf(c, p)
 	if !ok {
 		return nil
 	}
-	v := &verifyJWT{name: p.Name, sig: joseSig{algs: algs, keys: keys, known: map[string]bool{}}, src: src,
+	v := &verifyJWT{name: p.Name, sig: sig, jwe: enc, src: src,
 		iss: jwtVal(root.Child("Issuer")), sub: jwtVal(root.Child("Subject")),
 		aud: jwtVal(root.Child("Audience")), id: jwtVal(root.Child("Id"))}
 	if n := root.Child("TimeAllowance"); n != nil {
@@ -161,6 +176,16 @@ func (v *verifyJWT) verify(r *engine.Run) (*jwtParts, error) {
 	tok, ok := v.src.token(r)
 	if !ok {
 		return nil, jwtFault(v.name, "FailedToResolveVariable", "Failed to resolve variable %s", v.src.name)
+	}
+	if v.jwe != nil {
+		t, err := v.jwe.decrypt(r, v.name, tok, v.sig.known, v.sig.ignoreCrit)
+		if err != nil {
+			return nil, err
+		}
+		if err := v.checkTimes(t); err != nil {
+			return nil, err
+		}
+		return t, v.checkClaims(r, t)
 	}
 	t, err := decodeJWT(tok)
 	if err != nil {

@@ -206,8 +206,8 @@ func TestVerifyJWTJWKSURI(t *testing.T) {
 
 func TestVerifyJWTLoadErrors(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
-		{`<VerifyJWT name="V"><Algorithms><Key>RSA-OAEP-256</Key></Algorithms><PrivateKey><Value ref="k"/></PrivateKey></VerifyJWT>`, "JWE"},
-		{`<VerifyJWT name="V"><Type>Encrypted</Type><Algorithm>RS256</Algorithm><PublicKey><Value ref="k"/></PublicKey></VerifyJWT>`, "JWE"},
+		{`<VerifyJWT name="V"><Algorithms><Key>RSA-OAEP-256</Key></Algorithms><PrivateKey><Value ref="k"/></PrivateKey></VerifyJWT>`, "InvalidVariableNameForSecret"},
+		{`<VerifyJWT name="V"><Type>Encrypted</Type><Algorithm>RS256</Algorithm><PublicKey><Value ref="k"/></PublicKey></VerifyJWT>`, "exclude each other"},
 		{`<VerifyJWT name="V"><PublicKey><Value ref="k"/></PublicKey></VerifyJWT>`, "AP104"},
 		{`<VerifyJWT name="V"><Algorithm>RS256</Algorithm><PrivateKey><Value ref="private.k"/></PrivateKey></VerifyJWT>`, "JWE"},
 		{`<VerifyJWT name="V"><Algorithm>none</Algorithm><PublicKey><Value ref="k"/></PublicKey></VerifyJWT>`, "not supported"},
