@@ -434,6 +434,15 @@ func (s *procState) handleHeadersResponse(r *extprocv3.HeadersResponse) *procErr
 			// There never was a body.
 		case s.completeBodyAvailable && s.bodyMode != bodyNone:
 			if s.cb == cbIdle {
+				if s.aborted {
+					// A local reply (413 for a body that overflowed while
+					// this headers call was outstanding) already ended the
+					// decoder chain: Envoy's filter manager aborts it in
+					// sendLocalReply and ignores continueDecoding, so the
+					// late headers reply neither re-checks the limit nor
+					// sends the body.
+					return nil
+				}
 				// Envoy holds body data that arrives during the headers
 				// call with StopIterationAndWatermark: past the buffer
 				// limit it stops reading the downstream, so a body over
