@@ -14,10 +14,9 @@ package policies
 // What this relies on. The Apigee X "GenerateJWT policy" reference page
 // (docs.cloud.google.com/apigee/docs/api-platform/reference/policies/
 // generate-jwt-policy, as last updated 2026-04-10) confirms each item
-// marked [gen]; the
-// "JWS and JWT policies overview" page those marked [overview]; the
-// Apigee community answer "Does Apigee support JWE and encryption" those
-// marked [community]. [mem] is from memory of the VerifyJWT page, which
+// marked [gen]; the "JWS and JWT policies overview" page those marked
+// [overview]; the Apigee community answer "Does Apigee support JWE and
+// encryption" those marked [community]. [mem] is from memory of the VerifyJWT page, which
 // could not be read; [inferred] is flowproc's own reading.
 //
 //   - An encrypted JWT is chosen by <Algorithms> (<Key>, and <Content>,
