@@ -19,9 +19,12 @@ import (
 // MaxJWTBytes, faults with steps.jwt.FailedToDecode ("Failed to Decode
 // Token: policy(<name>)", status 401 — Apigee's "Decode JWT runtime error
 // troubleshooting" page); an unresolved Source with
-// steps.jwt.FailedToResolveVariable [mem]. Of an encrypted JWT (five
-// parts) only the protected header is decoded: the header variables
-// (header.enc, header.alg, …) are set, the claim variables are not.
+// steps.jwt.FailedToResolveVariable (both on the error table of Apigee
+// X's DecodeJWT reference page). Of an encrypted JWT (five parts) only the
+// protected header is decoded — the "JWS and JWT policies overview" page
+// says DecodeJWT reads only an encrypted JWT's unencrypted header: the
+// header variables (header.enc, header.alg, …) are set, the claim
+// variables are not.
 func init() {
 	engine.Register(engine.Kind{Type: "DecodeJWT", Prefix: jwtPrefix, New: newDecodeJWT})
 }

@@ -58,7 +58,7 @@ type generateJWT struct {
 
 func newGenerateJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	root := p.Root
-	c.Unknown(root, allowed("Algorithm", "Algorithms", "SecretKey", "PrivateKey", "PublicKey", "PasswordKey",
+	c.Unknown(root, allowed("Algorithm", "Algorithms", "SecretKey", "PrivateKey", "PublicKey", "PasswordKey", "DirectKey",
 		"Issuer", "Audience", "Subject", "Id", "ExpiresIn", "NotBefore", "AdditionalClaims", "AdditionalHeaders",
 		"OutputVariable", "IgnoreUnresolvedVariables", "CriticalHeaders", "Type", "CustomClaims", "Compress")...)
 	encrypted := jwtWantsJWE(root)

@@ -11,59 +11,73 @@ package policies
 //	  <Algorithms><Key>RSA-OAEP-256</Key></Algorithms>        <!-- Content optional -->
 //	  <PrivateKey><Value ref="private.rsa_pem"/></PrivateKey></VerifyJWT>
 //
-// What this relies on (Apigee X reference pages "GenerateJWT policy" and
-// "VerifyJWT policy", and the Apigee community answer showing the
-// RSA-OAEP-256 configuration; [mem] marks what is from memory of those
-// pages, [inferred] flowproc's own reading):
+// What this relies on. The Apigee X "GenerateJWT policy" reference page
+// (docs.cloud.google.com/apigee/docs/api-platform/reference/policies/
+// generate-jwt-policy, as last updated 2026-04-10) confirms each item
+// marked [gen]; the "JWS and JWT policies overview" page those marked
+// [overview]; the Apigee community answer "Does Apigee support JWE and
+// encryption" those marked [community]. [mem] is from memory of the VerifyJWT page, which
+// could not be read; [inferred] is flowproc's own reading.
 //
-//   - An encrypted JWT is chosen by <Algorithms> (with <Key> and, to
-//     generate, <Content>) instead of <Algorithm>; <Type>Encrypted</Type>
-//     says the same. <Type>Signed</Type> with <Algorithms>, or both
-//     <Algorithm> and <Algorithms>, is a load error (AP401).
+//   - An encrypted JWT is chosen by <Algorithms> (<Key>, and <Content>,
+//     which GenerateJWT requires) instead of <Algorithm>; <Type> is
+//     optional, Encrypted needs <Algorithms> and Signed <Algorithm> [gen].
+//     Both <Algorithm> and <Algorithms> is Apigee's runtime fault
+//     InvalidConfiguration [gen]; flowproc refuses it at load (AP401),
+//     as it does <Type>Signed</Type> with <Algorithms>. VerifyJWT needs
+//     only <Key>; <Content> is optional there [community].
 //   - Key algorithms: RSA-OAEP-256; ECDH-ES and ECDH-ES+A128KW/A192KW/
 //     A256KW; A128KW/A192KW/A256KW; A128GCMKW/A192GCMKW/A256GCMKW;
-//     PBES2-HS256+A128KW/HS384+A192KW/HS512+A256KW; dir [mem]. RSA1_5 and
-//     RSA-OAEP (SHA-1) are not among them and stay a load error [mem].
-//     Content algorithms: A128CBC-HS256, A192CBC-HS384, A256CBC-HS512,
-//     A128GCM, A192GCM, A256GCM.
-//   - Keys: RSA and ECDH-ES encrypt to <PublicKey> (<Value> PEM key,
-//     <Certificate>, or <JWKS> with <Id> naming the kid) and decrypt with
-//     <PrivateKey> (<Value ref="private.…"/>, <Password>); the AES key
-//     wrap algorithms and dir use <SecretKey> (<Value ref="private.…"
-//     encoding=…/>, <Id>) whose decoded length must be the algorithm's
-//     (dir: the content algorithm's); PBES2 uses <PasswordKey> (<Value
-//     ref="private.…"/>, <PBKDF2Iterations>, <SaltLength>) [mem].
+//     PBES2-HS256+A128KW/HS384+A192KW/HS512+A256KW; dir [gen]. RSA1_5 and
+//     RSA-OAEP (SHA-1) are not in that list and stay a load error. Content
+//     algorithms: A128CBC-HS256, A192CBC-HS384, A256CBC-HS512, A128GCM,
+//     A192GCM, A256GCM [gen].
+//   - Keys [gen]: RSA and ECDH-ES encrypt to <PublicKey> (exactly one of
+//     <Value>, <Certificate>, <JWKS>; <JWKS> needs <Id>, the kid to use);
+//     the AES key wraps use <SecretKey> (encoding on <SecretKey>, default
+//     UTF-8; <Id>); PBES2 uses <PasswordKey> (<Value ref>, <Id>,
+//     <SaltLength> default 8 bytes, <PBKDF2Iterations> default 10000);
+//     dir uses <DirectKey> (<Value ref encoding=…>, default base64, hex
+//     may hold whitespace; <Id>) whose decoded length must be exactly the
+//     content algorithm's key length. Decryption takes <PrivateKey>
+//     (<Value ref="private.…"/>, <Password>) [community] and the same
+//     <SecretKey>, <PasswordKey>, <DirectKey> [mem].
+//   - <Compress> (deflate before encrypting) is valid only for an
+//     encrypted JWT [gen]: on a signed GenerateJWT, and on VerifyJWT, it
+//     is a load error.
 //   - VerifyJWT checks, in order: Source (FailedToResolveVariable); the
 //     five-part form (a signed JWT against an encrypted policy is
 //     InvalidToken, a malformed one FailedToDecode, bad header JSON
 //     InvalidJsonFormat); alg (NoAlgorithmFoundInHeader; AlgorithmMismatch,
 //     or AlgorithmInTokenNotPresentInConfiguration when <Key> lists
-//     several); enc against <Content> when given (AlgorithmMismatch);
+//     several — the codes and their 401 are on the [gen] error table);
+//     enc against <Content> when given (AlgorithmMismatch [inferred]);
 //     crit (UnhandledCriticalHeader); the key (FailedToResolveVariable,
-//     InvalidPrivateKey, InvalidSecretKey, InsufficientKeyLength,
-//     WrongKeyType); decryption — a wrong key and a tampered token cannot
-//     be told apart and both are InvalidToken [inferred from "InvalidToken:
-//     the token cannot be verified"]; the payload must be a JSON object
+//     InvalidPrivateKey, InvalidSecretKey, InvalidPasswordKey,
+//     InsufficientKeyLength, WrongKeyType, InvalidCurve); decryption — a
+//     wrong key and a tampered token cannot be told apart and both are
+//     InvalidToken [inferred]; the payload must be a JSON object
 //     (InvalidJsonFormat); then the times and claims exactly as for a
 //     signed JWT (TokenExpired, TokenNotYetValid, InvalidClaim).
-//   - GenerateJWT faults as for a signed JWT; an encryption the library
-//     refuses is GenerationFailed [inferred].
+//   - GenerateJWT faults as for a signed JWT; an encryption that fails is
+//     EncryptionFailed ("creation of an encrypted JWT failed") [gen]; a
+//     <PublicKey> that does not parse KeyParsingFailed [gen].
 //   - Variables are those of a signed JWT: the protected header appears as
 //     jwt.<policy>.header.{alg,enc,kid,typ,…} and header-json.
 //   - DecodeJWT of an encrypted JWT decodes its protected header only (the
-//     claims are not readable without the key) [mem].
+//     claims are not readable without the key) [overview].
 //   - PBES2: a token's p2c must lie in [1000, max] where max is
 //     <PBKDF2Iterations> of VerifyJWT, default 100000 — a bound against CPU
-//     exhaustion by a hostile p2c [inferred]. Generated tokens use
-//     <PBKDF2Iterations> (default 10000). The salt is as long as the
-//     wrapping key (16, 24 or 32 bytes); <SaltLength> other than that is a
-//     load error, never ignored.
+//     exhaustion by a hostile p2c [inferred]. <SaltLength> of GenerateJWT
+//     may be 8 to 64 bytes (RFC 7518 asks at least 8); other values are a
+//     load error.
 
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -87,6 +101,7 @@ const (
 	jweEC
 	jweSecret
 	jwePassword
+	jweDirect
 )
 
 // jweKeyAlg describes one key-management algorithm: its key kind and, for
@@ -96,14 +111,14 @@ type jweKeyAlg struct {
 	keyLen int
 }
 
-// jweKeyAlgs are the key-management algorithms Apigee X supports [mem].
+// jweKeyAlgs are the key-management algorithms Apigee X supports [gen].
 var jweKeyAlgs = map[string]jweKeyAlg{
 	"RSA-OAEP-256":   {jweRSA, 0},
 	"ECDH-ES":        {jweEC, 0},
 	"ECDH-ES+A128KW": {jweEC, 0}, "ECDH-ES+A192KW": {jweEC, 0}, "ECDH-ES+A256KW": {jweEC, 0},
 	"A128KW": {jweSecret, 16}, "A192KW": {jweSecret, 24}, "A256KW": {jweSecret, 32},
 	"A128GCMKW": {jweSecret, 16}, "A192GCMKW": {jweSecret, 24}, "A256GCMKW": {jweSecret, 32},
-	"dir":                {jweSecret, 0},
+	"dir":                {jweDirect, 0},
 	"PBES2-HS256+A128KW": {jwePassword, 16}, "PBES2-HS384+A192KW": {jwePassword, 24}, "PBES2-HS512+A256KW": {jwePassword, 32},
 }
 
@@ -120,6 +135,11 @@ const (
 	jweMaxIterations = 100000
 	// jweMinIterations is RFC 7518's floor, also the library's.
 	jweMinIterations = 1000
+	// jweDefaultSalt is Apigee's default <SaltLength> in bytes [gen];
+	// jweMinSalt is RFC 7518's floor, jweMaxSalt flowproc's bound.
+	jweDefaultSalt = 8
+	jweMinSalt     = 8
+	jweMaxSalt     = 64
 	// jweMaxInflate bounds a compressed (zip DEF) payload once inflated.
 	jweMaxInflate = 16 * MaxJWTBytes
 )
@@ -132,6 +152,7 @@ type jweConf struct {
 	keys       *jwtKeyConf
 	password   jwtValue
 	iterations int
+	saltLen    int
 	compress   bool
 }
 
@@ -232,6 +253,8 @@ func compileJWE(c *engine.Compiler, p *bundle.Policy, gen bool) (*jweConf, bool)
 		j.keys, ok = jwtKeys(c, p, famHMAC, gen)
 	case jwePassword:
 		ok = j.compilePassword(c, p, gen)
+	case jweDirect:
+		j.keys, ok = jweDirectKey(c, p)
 	}
 	if !ok {
 		return nil, false
@@ -245,7 +268,7 @@ func compileJWE(c *engine.Compiler, p *bundle.Policy, gen bool) (*jweConf, bool)
 // jweOnly reports key elements other than want, which a key kind does not
 // take.
 func jweOnly(c *engine.Compiler, root *bundle.Node, want string) bool {
-	for _, name := range []string{"SecretKey", "PrivateKey", "PublicKey", "PasswordKey"} {
+	for _, name := range []string{"SecretKey", "PrivateKey", "PublicKey", "PasswordKey", "DirectKey"} {
 		if n := root.Child(name); n != nil && name != want {
 			c.Errorf(n, diag.APBadPolicy, "this key encryption algorithm takes <%s>, not <%s>", want, name)
 			return false
@@ -299,6 +322,10 @@ func jwePublicKeys(c *engine.Compiler, p *bundle.Policy) (*jwtKeyConf, bool) {
 		return nil, false
 	}
 	k.id = jwtVal(pub.Child("Id"))
+	if pub.Child("JWKS") != nil && k.id.ref == "" && strings.TrimSpace(k.id.text) == "" {
+		c.Errorf(pub, diag.APMissingElement, "<PublicKey> with <JWKS> needs <Id>, the kid of the key to encrypt to")
+		return nil, false
+	}
 	for _, v := range []jwtValue{k.public, k.cert} {
 		if v.set && v.ref == "" {
 			key, err := publicFromPEM(v.text)
@@ -374,19 +401,80 @@ func (j *jweConf) compilePassword(c *engine.Compiler, p *bundle.Policy, gen bool
 		}
 		j.iterations = it
 	}
+	j.saltLen = jweDefaultSalt
 	if n := pw.Child("SaltLength"); n != nil {
-		want := jweKeyAlgs[j.keyAlgs[0]].keyLen
-		for _, a := range j.keyAlgs[1:] {
-			if jweKeyAlgs[a].keyLen != want {
-				want = -1
-			}
-		}
-		if sl, err := strconv.Atoi(strings.TrimSpace(n.Text)); err != nil || sl != want {
-			c.Errorf(n, diag.APBadPolicy, "<SaltLength> %q: flowproc's PBES2 salt is as long as the wrapping key (%d bytes for %s); other lengths are not supported", n.Text, want, strings.Join(j.keyAlgs, ","))
+		if !gen {
+			c.Errorf(n, diag.APBadPolicy, "<SaltLength> applies to GenerateJWT only: a token carries its own salt (p2s)")
 			return false
 		}
+		sl, err := strconv.Atoi(strings.TrimSpace(n.Text))
+		if err != nil || sl < jweMinSalt || sl > jweMaxSalt {
+			c.Errorf(n, diag.APBadPolicy, "<SaltLength> %q: want an integer from %d to %d (bytes)", n.Text, jweMinSalt, jweMaxSalt)
+			return false
+		}
+		j.saltLen = sl
 	}
 	return true
+}
+
+// jweDirectKey reads the <DirectKey> of a dir policy: <Value ref=…> with
+// an encoding attribute (hex, base16, base64 — the default — or
+// base64url) and an optional <Id>.
+func jweDirectKey(c *engine.Compiler, p *bundle.Policy) (*jwtKeyConf, bool) {
+	root := p.Root
+	dk := root.Child("DirectKey")
+	if dk == nil {
+		c.Errorf(root, diag.APMissingElement, "dir needs <DirectKey>")
+		return nil, false
+	}
+	if !jweOnly(c, root, "DirectKey") {
+		return nil, false
+	}
+	c.Unknown(dk, "Value", "Id")
+	v := dk.Child("Value")
+	if v == nil {
+		c.Errorf(dk, diag.APMissingElement, "<DirectKey> needs <Value>")
+		return nil, false
+	}
+	if !jwtPrivateRef(c, dk, v) {
+		return nil, false
+	}
+	enc, _ := v.Attr("encoding")
+	enc = strings.ToLower(strings.TrimSpace(enc))
+	switch enc {
+	case "":
+		enc = "base64"
+	case "hex", "base16", "base64", "base64url":
+	default:
+		c.Errorf(v, diag.APBadPolicy, "<DirectKey><Value encoding=%q>: want hex, base16, base64 or base64url", enc)
+		return nil, false
+	}
+	return &jwtKeyConf{prefix: jwtPrefix, policy: p.Name, secret: jwtVal(v), secretEnc: enc, id: jwtVal(dk.Child("Id"))}, true
+}
+
+// directBytes resolves and decodes the <DirectKey> value: hex may hold
+// whitespace and either case; base64 and base64url are exact, padding
+// optional.
+func (j *jweConf) directBytes(r *engine.Run) ([]byte, error) {
+	k := j.keys
+	s, ok := k.secret.resolve(r)
+	if !ok {
+		return nil, k.fault("FailedToResolveVariable", "Failed to resolve variable %s", k.secret.ref)
+	}
+	var b []byte
+	var err error
+	switch k.secretEnc {
+	case "hex", "base16":
+		b, err = hex.DecodeString(strings.Join(strings.Fields(s), ""))
+	case "base64url":
+		b, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	default:
+		b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+	}
+	if err != nil {
+		return nil, k.fault("InvalidSecretKey", "Failed to decode the direct key as %s", k.secretEnc)
+	}
+	return b, nil
 }
 
 // keyFits checks an RSA or EC key against a key-management algorithm:
@@ -431,7 +519,13 @@ func (j *jweConf) keyFits(alg string, key any) error {
 // secret decodes the SecretKey and checks its length against alg (dir:
 // against enc).
 func (j *jweConf) secret(r *engine.Run, alg, enc string) ([]byte, error) {
-	b, err := j.keys.secretBytes(r, alg)
+	var b []byte
+	var err error
+	if alg == "dir" {
+		b, err = j.directBytes(r)
+	} else {
+		b, err = j.keys.secretBytes(r, alg)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -451,8 +545,11 @@ func (j *jweConf) secret(r *engine.Run, alg, enc string) ([]byte, error) {
 // passwordBytes resolves the PBES2 password.
 func (j *jweConf) passwordBytes(r *engine.Run) ([]byte, error) {
 	s, ok := j.password.resolve(r)
-	if !ok || s == "" {
+	if !ok {
 		return nil, j.keys.fault("FailedToResolveVariable", "Failed to resolve variable %s", j.password.ref)
+	}
+	if s == "" {
+		return nil, j.keys.fault("InvalidPasswordKey", "The password of <PasswordKey> is empty")
 	}
 	return []byte(s), nil
 }
@@ -468,10 +565,10 @@ func (j *jweConf) encrypt(r *engine.Run, payload []byte, hdr map[string]any) (st
 	case jweRSA, jweEC:
 		kid, _ := hdr["kid"].(string)
 		key, err = k.publicKey(r, alg, kid)
-	case jweSecret:
+	case jweSecret, jweDirect:
 		key, err = j.secret(r, alg, enc)
 	case jwePassword:
-		key, err = j.passwordBytes(r)
+		key, err = j.pbes2Encrypter(r, alg, hdr)
 	}
 	if err != nil {
 		return "", err
@@ -488,12 +585,9 @@ func (j *jweConf) encrypt(r *engine.Run, payload []byte, hdr map[string]any) (st
 	if j.compress {
 		opts = append(opts, jwe.WithCompress(jwa.Deflate()))
 	}
-	if j.kind == jwePassword {
-		opts = append(opts, jwe.WithPBES2Count(j.iterations))
-	}
 	tok, err := jwe.Encrypt(payload, opts...)
 	if err != nil {
-		f := k.fault("GenerationFailed", "Failed to encrypt the token")
+		f := k.fault("EncryptionFailed", "Failed to encrypt the token")
 		f.Err = err
 		return "", f
 	}
@@ -594,7 +688,7 @@ func (j *jweConf) decrypt(r *engine.Run, policy, tok string, known map[string]bo
 			return nil, err
 		}
 		key = s
-	case jweSecret:
+	case jweSecret, jweDirect:
 		key, err = j.secret(r, alg, enc)
 	case jwePassword:
 		key, err = j.passwordBytes(r)

@@ -24,12 +24,13 @@ func jweKeyElems(t testing.TB, alg string) (gen, ver string, vars map[string]str
 		e := `<PasswordKey><Value ref="private.pw"/><PBKDF2Iterations>1000</PBKDF2Iterations></PasswordKey>`
 		return e, e, map[string]string{"private.pw": "correct horse battery staple"}
 	}
-	e := `<SecretKey><Value encoding="hex" ref="private.aes"/><Id>k1</Id></SecretKey>`
-	n := jweKeyAlgs[alg].keyLen
 	if alg == "dir" {
-		n = 32 // A256GCM, A128CBC-HS256
+		// 32 bytes: A256GCM, A128CBC-HS256.
+		e := `<DirectKey><Value encoding="hex" ref="private.aes"/><Id>k1</Id></DirectKey>`
+		return e, e, map[string]string{"private.aes": strings.Repeat("ab", 32)}
 	}
-	return e, e, map[string]string{"private.aes": strings.Repeat("ab", n)}
+	e := `<SecretKey encoding="hex"><Value ref="private.aes"/><Id>k1</Id></SecretKey>`
+	return e, e, map[string]string{"private.aes": strings.Repeat("ab", jweKeyAlgs[alg].keyLen)}
 }
 
 // TestJWERoundTrip generates an encrypted JWT with every key-management
@@ -222,10 +223,13 @@ func TestJWEGenerateFaults(t *testing.T) {
 		{"ECDH with an RSA key", "ECDH-ES", "A128GCM", `<PublicKey><Value ref="pub"/></PublicKey>`, map[string]string{"pub": k.pubPEM["rsa"]}, "WrongKeyType"},
 		{"public key unparsable", "RSA-OAEP-256", "A128GCM", `<PublicKey><Value ref="pub"/></PublicKey>`, map[string]string{"pub": "nope"}, "KeyParsingFailed"},
 		{"public key unresolved", "RSA-OAEP-256", "A128GCM", `<PublicKey><Value ref="pub"/></PublicKey>`, nil, "FailedToResolveVariable"},
-		{"JWKS without Id", "RSA-OAEP-256", "A128GCM", `<PublicKey><JWKS ref="jwks"/></PublicKey>`, map[string]string{"jwks": jwtJWKS(t, "rsa")}, "KeyIdMissing"},
 		{"JWKS unknown Id", "RSA-OAEP-256", "A128GCM", `<PublicKey><JWKS ref="jwks"/><Id>nope</Id></PublicKey>`, map[string]string{"jwks": jwtJWKS(t, "rsa")}, "NoMatchingPublicKey"},
-		{"dir key of the wrong length", "dir", "A128GCM", `<SecretKey><Value encoding="hex" ref="private.k"/></SecretKey>`, map[string]string{"private.k": strings.Repeat("ab", 32)}, "InvalidSecretKey"},
+		{"dir key too long", "dir", "A128GCM", `<DirectKey><Value encoding="hex" ref="private.k"/></DirectKey>`, map[string]string{"private.k": strings.Repeat("ab", 32)}, "InvalidSecretKey"},
+		{"dir key too short", "dir", "A256CBC-HS512", `<DirectKey><Value encoding="hex" ref="private.k"/></DirectKey>`, map[string]string{"private.k": strings.Repeat("ab", 32)}, "InsufficientKeyLength"},
+		{"dir key not base64", "dir", "A128GCM", `<DirectKey><Value ref="private.k"/></DirectKey>`, map[string]string{"private.k": "not base64!"}, "InvalidSecretKey"},
+		{"dir key unresolved", "dir", "A128GCM", `<DirectKey><Value ref="private.k"/></DirectKey>`, nil, "FailedToResolveVariable"},
 		{"password unresolved", "PBES2-HS512+A256KW", "A256GCM", `<PasswordKey><Value ref="private.pw"/></PasswordKey>`, nil, "FailedToResolveVariable"},
+		{"password empty", "PBES2-HS512+A256KW", "A256GCM", `<PasswordKey><Value ref="private.pw"/></PasswordKey>`, map[string]string{"private.pw": ""}, "InvalidPasswordKey"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := jwtPolicy(t, `<GenerateJWT name="GJ"><Algorithms><Key>`+tc.alg+`</Key><Content>`+tc.enc+`</Content></Algorithms>`+tc.key+`</GenerateJWT>`)
@@ -299,8 +303,18 @@ func TestJWELoadErrors(t *testing.T) {
 		{`<GenerateJWT name="G"><Algorithms><Key>A128KW</Key><Content>A128GCM</Content></Algorithms><SecretKey><Value ref="k"/></SecretKey></GenerateJWT>`, "InvalidVariableNameForSecret"},
 		{`<GenerateJWT name="G"><Algorithms><Key>A128KW</Key><Content>A128GCM</Content></Algorithms><SecretKey><Value ref="private.k"/></SecretKey><PasswordKey><Value ref="private.k"/></PasswordKey></GenerateJWT>`, "not <PasswordKey>"},
 		{`<GenerateJWT name="G"><Algorithms><Key>A128KW</Key><Content>A128GCM</Content></Algorithms><PublicKey><Value ref="k"/></PublicKey></GenerateJWT>`, "A128KW needs <SecretKey>"},
-		{`<VerifyJWT name="V"><Algorithms><Key>dir</Key></Algorithms><SecretKey><Value ref="private.k"/></SecretKey><PrivateKey><Value ref="private.k"/></PrivateKey></VerifyJWT>`, "not <PrivateKey>"},
-		{`<GenerateJWT name="G"><Algorithms><Key>PBES2-HS256+A128KW</Key><Content>A128GCM</Content></Algorithms><PasswordKey><Value ref="private.k"/><SaltLength>8</SaltLength></PasswordKey></GenerateJWT>`, "SaltLength"},
+		{`<VerifyJWT name="V"><Algorithms><Key>dir</Key></Algorithms><DirectKey><Value ref="private.k"/></DirectKey><PrivateKey><Value ref="private.k"/></PrivateKey></VerifyJWT>`, "not <PrivateKey>"},
+		{`<VerifyJWT name="V"><Algorithms><Key>dir</Key></Algorithms><SecretKey><Value ref="private.k"/></SecretKey></VerifyJWT>`, "dir needs <DirectKey>"},
+		{`<GenerateJWT name="G"><Algorithms><Key>dir</Key><Content>A128GCM</Content></Algorithms><DirectKey><Value ref="private.k"/></DirectKey><SecretKey><Value ref="private.k"/></SecretKey></GenerateJWT>`, "takes <DirectKey>, not <SecretKey>"},
+		{`<GenerateJWT name="G"><Algorithms><Key>dir</Key><Content>A128GCM</Content></Algorithms><DirectKey><Id>x</Id></DirectKey></GenerateJWT>`, "<DirectKey> needs <Value>"},
+		{`<GenerateJWT name="G"><Algorithms><Key>dir</Key><Content>A128GCM</Content></Algorithms><DirectKey><Value ref="k"/></DirectKey></GenerateJWT>`, "InvalidVariableNameForSecret"},
+		{`<GenerateJWT name="G"><Algorithms><Key>A128KW</Key><Content>A128GCM</Content></Algorithms><DirectKey><Value ref="private.k"/></DirectKey></GenerateJWT>`, "A128KW needs <SecretKey>"},
+		{`<GenerateJWT name="G"><Algorithm>HS256</Algorithm><SecretKey><Value ref="private.k"/></SecretKey><DirectKey><Value ref="private.k"/></DirectKey></GenerateJWT>`, "<DirectKey> is for dir"},
+		{`<VerifyJWT name="V"><Algorithms><Key>A128KW</Key></Algorithms><SecretKey encoding="hex"><Value ref="private.k" encoding="base64"/></SecretKey></VerifyJWT>`, "differ"},
+		{`<GenerateJWT name="G"><Algorithms><Key>PBES2-HS256+A128KW</Key><Content>A128GCM</Content></Algorithms><PasswordKey><Value ref="private.k"/><SaltLength>4</SaltLength></PasswordKey></GenerateJWT>`, "SaltLength"},
+		{`<GenerateJWT name="G"><Algorithms><Key>PBES2-HS256+A128KW</Key><Content>A128GCM</Content></Algorithms><PasswordKey><Value ref="private.k"/><SaltLength>65</SaltLength></PasswordKey></GenerateJWT>`, "SaltLength"},
+		{`<VerifyJWT name="V"><Algorithms><Key>PBES2-HS256+A128KW</Key></Algorithms><PasswordKey><Value ref="private.k"/><SaltLength>8</SaltLength></PasswordKey></VerifyJWT>`, "GenerateJWT only"},
+		{`<GenerateJWT name="G"><Algorithms><Key>RSA-OAEP-256</Key><Content>A128GCM</Content></Algorithms><PublicKey><JWKS ref="jwks"/></PublicKey></GenerateJWT>`, "needs <Id>"},
 		{`<GenerateJWT name="G"><Algorithms><Key>PBES2-HS256+A128KW</Key><Content>A128GCM</Content></Algorithms><PasswordKey><Value ref="private.k"/><PBKDF2Iterations>10</PBKDF2Iterations></PasswordKey></GenerateJWT>`, "PBKDF2Iterations"},
 		{`<GenerateJWT name="G"><Algorithms><Key>PBES2-HS256+A128KW</Key><Content>A128GCM</Content></Algorithms><SecretKey><Value ref="private.k"/></SecretKey></GenerateJWT>`, "need <PasswordKey>"},
 		{`<GenerateJWT name="G"><Type>Signed</Type><Algorithms><Key>A128KW</Key><Content>A128GCM</Content></Algorithms><SecretKey><Value ref="private.k"/></SecretKey></GenerateJWT>`, "<Type>Signed</Type> with <Algorithms>"},
@@ -313,7 +327,8 @@ func TestJWELoadErrors(t *testing.T) {
 		{`<VerifyJWT name="V"><Algorithms><Key>RSA-OAEP-256</Key></Algorithms><PublicKey><Value ref="k"/></PublicKey></VerifyJWT>`, "needs <PrivateKey>"},
 		{`<VerifyJWT name="V"><Algorithms><Key>RSA-OAEP-256</Key></Algorithms>` + pk + `<Compress>true</Compress></VerifyJWT>`, "AP103"},
 		{`<VerifyJWT name="V"><Algorithms><Content>A128GCM</Content></Algorithms>` + pk + `</VerifyJWT>`, "needs <Key>"},
-		{`<VerifyJWT name="V"><Algorithms><Key>dir</Key></Algorithms><SecretKey><Value ref="private.k" encoding="rot13"/></SecretKey></VerifyJWT>`, "encoding"},
+		{`<VerifyJWT name="V"><Algorithms><Key>dir</Key></Algorithms><DirectKey><Value ref="private.k" encoding="rot13"/></DirectKey></VerifyJWT>`, "encoding"},
+		{`<VerifyJWT name="V"><Algorithms><Key>A128KW</Key></Algorithms><SecretKey encoding="rot13"><Value ref="private.k"/></SecretKey></VerifyJWT>`, "encoding"},
 		{`<VerifyJWS name="V"><Algorithms><Key>dir</Key></Algorithms><SecretKey><Value ref="private.k"/></SecretKey></VerifyJWS>`, "AP401"},
 	} {
 		if got := loadErrors(tc.src); !strings.Contains(got, tc.want) {

@@ -54,7 +54,8 @@ const (
 	// jwtPrefix names the JWT policies in fault codes (steps.jwt.*) and
 	// variables (jwt.<policy>.*).
 	jwtPrefix = "jwt"
-	// jwtStatus is the status of every JWT fault [mem].
+	// jwtStatus is the status of every JWT fault: 401 throughout the error
+	// tables of Apigee X's GenerateJWT and DecodeJWT reference pages.
 	jwtStatus = 401
 	// MaxJWTBytes bounds a token the JWT policies read: a longer one is
 	// FailedToDecode (DecodeJWT) or InvalidToken, never parsed.
@@ -220,6 +221,10 @@ func jwtKeys(c *engine.Compiler, p *bundle.Policy, fam jwtAlgFamily, sign bool) 
 		c.Errorf(n, diag.APBadPolicy, "<PasswordKey> is for PBES2 encrypted JWTs (JWE, <Algorithms>), not with <Algorithm>")
 		return nil, false
 	}
+	if n := root.Child("DirectKey"); n != nil {
+		c.Errorf(n, diag.APBadPolicy, "<DirectKey> is for dir encrypted JWTs (JWE, <Algorithms>), not with <Algorithm>")
+		return nil, false
+	}
 	sk, pk, pub := root.Child("SecretKey"), root.Child("PrivateKey"), root.Child("PublicKey")
 	// A verifier with a private key, or a generator with a public key,
 	// is an encrypted JWT.
@@ -247,8 +252,18 @@ func jwtKeys(c *engine.Compiler, p *bundle.Policy, fam jwtAlgFamily, sign bool) 
 			return nil, false
 		}
 		k.secret = jwtVal(v)
-		enc, _ := v.Attr("encoding")
+		// Apigee's reference puts encoding on <SecretKey>; flowproc also
+		// reads it from <Value>, and refuses the two when they differ.
+		enc, _ := sk.Attr("encoding")
 		enc = strings.ToLower(strings.TrimSpace(enc))
+		if ve, has := v.Attr("encoding"); has {
+			ve = strings.ToLower(strings.TrimSpace(ve))
+			if enc != "" && ve != enc {
+				c.Errorf(v, diag.APBadPolicy, "<SecretKey encoding=%q> and <Value encoding=%q> differ", enc, ve)
+				return nil, false
+			}
+			enc = ve
+		}
 		switch enc {
 		case "", "utf8", "utf-8":
 			enc = "utf8"
@@ -375,7 +390,8 @@ func (k *jwtKeyConf) secretBytes(r *engine.Run, alg string) ([]byte, error) {
 	if err != nil {
 		return nil, k.fault("InvalidSecretKey", "Failed to decode the secret key as %s", k.secretEnc)
 	}
-	// Apigee requires an HMAC key at least as long as the hash [mem].
+	// Apigee requires an HMAC key at least as long as the hash (the
+	// GenerateJWT reference page, <SecretKey>/<Value>).
 	need := map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}[alg]
 	if len(key) < need {
 		return nil, k.fault("InsufficientKeyLength", "Key is too short for algorithm %s", alg)

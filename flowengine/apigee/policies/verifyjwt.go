@@ -60,7 +60,7 @@ type verifyJWT struct {
 
 func newVerifyJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	root := p.Root
-	c.Unknown(root, allowed("Algorithm", "Algorithms", "Source", "PublicKey", "SecretKey", "PrivateKey", "PasswordKey",
+	c.Unknown(root, allowed("Algorithm", "Algorithms", "Source", "PublicKey", "SecretKey", "PrivateKey", "PasswordKey", "DirectKey",
 		"Issuer", "Audience", "Subject", "Id", "AdditionalClaims", "AdditionalHeaders", "TimeAllowance",
 		"IgnoreUnresolvedVariables", "IgnoreCriticalHeaders", "IgnoreIssuedAt", "KnownHeaders", "Type", "CustomClaims")...)
 	encrypted := jwtWantsJWE(root)
@@ -321,7 +321,8 @@ func jwtClaimFault(policy, claim string) *engine.Fault {
 
 // jwtAudienceHas: aud is a string or an array of strings; the policy's
 // Audience may list several values separated by commas, any of which
-// matches [mem].
+// matches [mem] (GenerateJWT's reference page documents its <Audience> as
+// a comma-separated list; the VerifyJWT page could not be read).
 func jwtAudienceHas(aud any, want string) bool {
 	var got []string
 	switch a := aud.(type) {
