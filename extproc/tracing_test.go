@@ -10,6 +10,7 @@ import (
 
 	"github.com/flowproc/flowproc/extproc/extproctest"
 	"github.com/flowproc/flowproc/flowengine/flat"
+	"github.com/flowproc/flowproc/internal/racecheck"
 	"github.com/flowproc/flowproc/internal/tracehub"
 	flowprocv1 "github.com/flowproc/flowproc/proto/flowproc/v1"
 )
@@ -65,6 +66,11 @@ func BenchmarkProcessTracing(b *testing.B) {
 // TestTracingOffAllocatesNothing is the benchmark's claim as a test: a hub
 // with no session adds no allocation to an exchange.
 func TestTracingOffAllocatesNothing(t *testing.T) {
+	if racecheck.Enabled {
+		// The race detector makes sync.Pool drop items at random, so the
+		// two servers' counts differ by a pool miss or two (CI: 30 vs 31).
+		t.Skip("-race: sync.Pool drops items at random, so allocation counts vary")
+	}
 	h, err := tracehub.New(tracehub.Options{})
 	if err != nil {
 		t.Fatal(err)
