@@ -259,8 +259,8 @@ func (f runnerFunc) Run(ctx context.Context, req *flowengine.Request, h flowengi
 
 // TestCancelledStreamStopsLongRegex: with no regex budget at all, a
 // backtracking regex would run for minutes; when Envoy cancels the stream
-// the run stops promptly (the engine-level bound is 50 ms,
-// regex.TestCancelStopsSearch; here the gRPC cancellation is included).
+// the run stops promptly (regex.TestCancelStopsSearch checks the engine
+// alone; here the gRPC cancellation is included).
 func TestCancelledStreamStopsLongRegex(t *testing.T) {
 	set := project(t, budget.Limits{RegexWork: -1}, 0, map[string]string{
 		"/regex": `<flow><eval out="$x">split($request/get/q, '(?&lt;=a)(?=.*b)')</eval><echo>done</echo></flow>`,
@@ -270,7 +270,8 @@ func TestCancelledStreamStopsLongRegex(t *testing.T) {
 
 // runStopsOnCancel sends the request headers of path to an extproc server
 // for set, lets the run start (100 ms), cancels the stream as Envoy would
-// and checks that the run returns promptly (50 ms, scaled under -race).
+// and checks that the run returns promptly (within 1 s, scaled under -race;
+// the uncancelled run takes minutes).
 // notLong explains a run that ended before the cancel.
 func runStopsOnCancel(t *testing.T, set *projects.Set, path, notLong string) {
 	t.Helper()
@@ -305,7 +306,12 @@ func runStopsOnCancel(t *testing.T, set *projects.Set, path, notLong string) {
 	case ended := <-w.done:
 		d := ended.Sub(cancelled)
 		t.Logf("run stopped %v after the stream was cancelled", d.Round(time.Microsecond))
-		if d > racecheck.Scale(50*time.Millisecond) {
+		// Uncancelled, the run goes on for minutes; a scheduler under load
+		// (CI runs packages side by side on 2 cores) can delay the stop by
+		// tens of milliseconds, so the bound tells "stopped on the cancel"
+		// from "ran on" without timing the machine. The logged latency is
+		// typically well under a millisecond.
+		if d > racecheck.Scale(time.Second) {
 			t.Errorf("run stopped %v after the cancel", d)
 		}
 	case <-time.After(10 * time.Second):

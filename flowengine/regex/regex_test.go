@@ -86,7 +86,9 @@ func TestLookaheadBudget(t *testing.T) {
 }
 
 // TestCancelStopsSearch checks that cancelling the run's context stops an
-// unlimited backtracking search within 50 ms.
+// unlimited backtracking search promptly: uncancelled it runs for minutes,
+// so 1 s (scaled under -race) separates stopping from running on even on
+// a loaded machine; the check interval makes it well under 1 ms when idle.
 func TestCancelStopsSearch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -107,7 +109,7 @@ func TestCancelStopsSearch(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if d := end.Sub(<-cancelled); d > racecheck.Scale(50*time.Millisecond) {
+	if d := end.Sub(<-cancelled); d > racecheck.Scale(time.Second) {
 		t.Fatalf("search ran %v after cancel", d)
 	}
 }
