@@ -292,33 +292,7 @@ func jwePublicKeys(c *engine.Compiler, p *bundle.Policy) (*jwtKeyConf, bool) {
 		return nil, false
 	}
 	c.Unknown(pub, "Value", "Certificate", "JWKS", "Id")
-	n := 0
-	if v := pub.Child("Value"); v != nil {
-		k.public, n = jwtVal(v), n+1
-	}
-	if v := pub.Child("Certificate"); v != nil {
-		k.cert, n = jwtVal(v), n+1
-	}
-	if v := pub.Child("JWKS"); v != nil {
-		n++
-		uri, hasURI := v.Attr("uri")
-		uriRef, hasURIRef := v.Attr("uriRef")
-		switch {
-		case hasURI:
-			if k.jwksURI = c.Template(v, strings.TrimSpace(uri)); k.jwksURI == nil {
-				return nil, false
-			}
-		case hasURIRef:
-			k.jwksRef = strings.TrimSpace(uriRef)
-		default:
-			k.jwks = jwtVal(v)
-		}
-		if hasURI || hasURIRef {
-			k.cache = &jwksCache{sets: map[string]jwksEntry{}}
-		}
-	}
-	if n != 1 {
-		c.Errorf(pub, diag.APBadPolicy, "<PublicKey> needs exactly one of <Value>, <Certificate>, <JWKS>")
+	if !k.readPublicKey(c, pub) {
 		return nil, false
 	}
 	k.id = jwtVal(pub.Child("Id"))

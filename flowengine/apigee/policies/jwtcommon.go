@@ -305,34 +305,7 @@ func jwtKeys(c *engine.Compiler, p *bundle.Policy, fam jwtAlgFamily, sign bool) 
 			return nil, false
 		}
 		c.Unknown(pub, "Value", "Certificate", "JWKS")
-		n := 0
-		if v := pub.Child("Value"); v != nil {
-			k.public, n = jwtVal(v), n+1
-		}
-		if v := pub.Child("Certificate"); v != nil {
-			k.cert, n = jwtVal(v), n+1
-		}
-		if v := pub.Child("JWKS"); v != nil {
-			n++
-			uri, hasURI := v.Attr("uri")
-			uriRef, hasURIRef := v.Attr("uriRef")
-			switch {
-			case hasURI:
-				k.jwksURI = c.Template(v, strings.TrimSpace(uri))
-				if k.jwksURI == nil {
-					return nil, false
-				}
-			case hasURIRef:
-				k.jwksRef = strings.TrimSpace(uriRef)
-			default:
-				k.jwks = jwtVal(v)
-			}
-			if hasURI || hasURIRef {
-				k.cache = &jwksCache{sets: map[string]jwksEntry{}}
-			}
-		}
-		if n != 1 {
-			c.Errorf(pub, diag.APBadPolicy, "<PublicKey> needs exactly one of <Value>, <Certificate>, <JWKS>")
+		if !k.readPublicKey(c, pub) {
 			return nil, false
 		}
 		for _, v := range []jwtValue{k.public, k.cert} {
@@ -1027,4 +1000,40 @@ func jwtClaimValue(cl jwtClaim, s string) (any, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// readPublicKey reads a <PublicKey>'s key source: exactly one of <Value>,
+// <Certificate> or <JWKS> (inline, uri= or uriRef=; a remote set gets a
+// cache). Verifying signatures and encrypting JWTs share it.
+func (k *jwtKeyConf) readPublicKey(c *engine.Compiler, pub *bundle.Node) bool {
+	n := 0
+	if v := pub.Child("Value"); v != nil {
+		k.public, n = jwtVal(v), n+1
+	}
+	if v := pub.Child("Certificate"); v != nil {
+		k.cert, n = jwtVal(v), n+1
+	}
+	if v := pub.Child("JWKS"); v != nil {
+		n++
+		uri, hasURI := v.Attr("uri")
+		uriRef, hasURIRef := v.Attr("uriRef")
+		switch {
+		case hasURI:
+			if k.jwksURI = c.Template(v, strings.TrimSpace(uri)); k.jwksURI == nil {
+				return false
+			}
+		case hasURIRef:
+			k.jwksRef = strings.TrimSpace(uriRef)
+		default:
+			k.jwks = jwtVal(v)
+		}
+		if hasURI || hasURIRef {
+			k.cache = &jwksCache{sets: map[string]jwksEntry{}}
+		}
+	}
+	if n != 1 {
+		c.Errorf(pub, diag.APBadPolicy, "<PublicKey> needs exactly one of <Value>, <Certificate>, <JWKS>")
+		return false
+	}
+	return true
 }
