@@ -74,23 +74,11 @@ type HTTPMonitor struct {
 func parseFailover(file string, f *Failover, x *Node, errs *diag.List) bool {
 	switch x.Name {
 	case "MaxFailures":
-		n, ok := atoiNonNegative(x.Text)
-		if !ok {
-			errs.Addf(file, x.Line, x.Col, diag.APBadPolicy, "MaxFailures %q is not a non-negative integer", x.Text)
-		}
-		f.MaxFailures = n
+		f.MaxFailures = elemNonNegative(file, x, errs)
 	case "RetryEnabled":
-		b, ok := parseBool(x.Text)
-		if !ok {
-			errs.Addf(file, x.Line, x.Col, diag.APBadPolicy, "RetryEnabled %q is not true or false", x.Text)
-		}
-		f.RetryEnabled = b
+		f.RetryEnabled = elemBool(file, x, errs)
 	case "TargetDisableSecs":
-		n, ok := atoiNonNegative(x.Text)
-		if !ok {
-			errs.Addf(file, x.Line, x.Col, diag.APBadPolicy, "TargetDisableSecs %q is not a non-negative integer", x.Text)
-		}
-		f.TargetDisableSecs = n
+		f.TargetDisableSecs = elemNonNegative(file, x, errs)
 	case "ServerUnhealthyResponse":
 		for _, y := range x.Children {
 			if y.Name != "ResponseCode" {
@@ -116,11 +104,7 @@ func parseHealthMonitor(file string, n *Node, errs *diag.List) *HealthMonitor {
 	for _, x := range n.Children {
 		switch x.Name {
 		case "IsEnabled":
-			b, ok := parseBool(x.Text)
-			if !ok {
-				errs.Addf(file, x.Line, x.Col, diag.APBadPolicy, "IsEnabled %q is not true or false", x.Text)
-			}
-			hm.Enabled = b
+			hm.Enabled = elemBool(file, x, errs)
 		case "IntervalInSec":
 			hm.IntervalSec = secs(file, x, errs)
 		case "TCPMonitor":
@@ -172,11 +156,7 @@ func parseHTTPMonitor(file string, n *Node, errs *diag.List) *HTTPMonitor {
 					}
 					m.IsSSL = &b
 				case "TrustAllSSL":
-					b, ok := parseBool(y.Text)
-					if !ok {
-						errs.Addf(file, y.Line, y.Col, diag.APBadPolicy, "TrustAllSSL %q is not true or false", y.Text)
-					}
-					m.TrustAllSSL = b
+					m.TrustAllSSL = elemBool(file, y, errs)
 				case "Verb":
 					m.Verb = strings.ToUpper(strings.TrimSpace(y.Text))
 					switch m.Verb {
@@ -199,11 +179,7 @@ func parseHTTPMonitor(file string, n *Node, errs *diag.List) *HTTPMonitor {
 					}
 					m.Headers = append(m.Headers, [2]string{name, y.Text})
 				case "IncludeHealthCheckIdHeader":
-					b, ok := parseBool(y.Text)
-					if !ok {
-						errs.Addf(file, y.Line, y.Col, diag.APBadPolicy, "IncludeHealthCheckIdHeader %q is not true or false", y.Text)
-					}
-					m.IncludeHealthCheckID = b
+					m.IncludeHealthCheckID = elemBool(file, y, errs)
 				default:
 					errs.Addf(file, y.Line, y.Col, diag.APUnknownElement, "unknown element <%s> in HTTPMonitor <Request>", y.Name)
 				}
@@ -270,4 +246,24 @@ func atoiNonNegative(s string) (int, bool) {
 		return 0, true
 	}
 	return atoiPositive(s)
+}
+
+// elemBool reads an element's true/false text; anything else is an
+// AP401 at the element, read as false.
+func elemBool(file string, x *Node, errs *diag.List) bool {
+	b, ok := parseBool(x.Text)
+	if !ok {
+		errs.Addf(file, x.Line, x.Col, diag.APBadPolicy, "%s %q is not true or false", x.Name, x.Text)
+	}
+	return b
+}
+
+// elemNonNegative reads an element's non-negative integer text; anything
+// else is an AP401 at the element.
+func elemNonNegative(file string, x *Node, errs *diag.List) int {
+	n, ok := atoiNonNegative(x.Text)
+	if !ok {
+		errs.Addf(file, x.Line, x.Col, diag.APBadPolicy, "%s %q is not a non-negative integer", x.Name, x.Text)
+	}
+	return n
 }
