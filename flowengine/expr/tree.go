@@ -28,25 +28,31 @@ func (n TreeNode) Node() *dom.Node {
 	return n.Doc.NodeAt(n.Index)
 }
 
-// TreeScope is a Scope that can also hand out a variable held as an
+// TreeScope is a Scope that can also hand out a variable held in an
 // *oxn.Doc without materialising it. The expression layer asks TreeVar
 // first where it can evaluate over the Tree (simple paths, template
 // context nodes); Var must still return the variable, materialised (a
-// NodeSet holding the Doc's document), for everything else.
+// NodeSet holding the Doc's node at that index), for everything else.
 type TreeScope interface {
 	Scope
-	// TreeVar returns $name's document when $name is such a variable.
-	TreeVar(name string) (*oxn.Doc, bool)
+	// TreeVar returns $name's node when $name is such a variable: the
+	// document (Index oxn.DocIndex, as for a parsed body) or one element
+	// (as for FLAT's $request, whose node-set is its root element).
+	TreeVar(name string) (TreeNode, bool)
 }
 
-// treeVar returns $name's Doc when the scope holds it as one.
-func treeVar(c *Context, name string) *oxn.Doc {
+// treeVar returns $name's Tree node when the scope holds it as one (Doc
+// nil otherwise).
+func treeVar(c *Context, name string) TreeNode {
 	ts, ok := c.Scope.(TreeScope)
 	if !ok {
-		return nil
+		return TreeNode{}
 	}
-	d, _ := ts.TreeVar(name)
-	return d
+	n, ok := ts.TreeVar(name)
+	if !ok {
+		return TreeNode{}
+	}
+	return n
 }
 
 // contextNode returns the context node as a *dom.Node, materialising a
@@ -186,8 +192,8 @@ func (fp *fastPath) treeStart(c *Context) (*oxn.Doc, int32, bool) {
 	if fp.varPos > 1 {
 		return nil, 0, false
 	}
-	if d := treeVar(c, fp.varName); d != nil {
-		return d, oxn.DocIndex, true
+	if n := treeVar(c, fp.varName); n.Doc != nil {
+		return n.Doc, n.Index, true
 	}
 	return nil, 0, false
 }
@@ -202,8 +208,8 @@ func (e *Expr) EvalTreeNodes(c *Context, out []TreeNode) (nodes []TreeNode, ok b
 		return out, false, nil
 	}
 	if e.kind == kVar {
-		if d := treeVar(c, e.name); d != nil {
-			return append(out, TreeNode{Doc: d, Index: oxn.DocIndex}), true, nil
+		if n := treeVar(c, e.name); n.Doc != nil {
+			return append(out, n), true, nil
 		}
 		return out, false, nil
 	}
@@ -239,8 +245,8 @@ func (e *Expr) EvalFirstTree(c *Context) (first TreeNode, ok bool, err error) {
 		return TreeNode{}, false, nil
 	}
 	if e.kind == kVar {
-		if d := treeVar(c, e.name); d != nil {
-			return TreeNode{Doc: d, Index: oxn.DocIndex}, true, nil
+		if n := treeVar(c, e.name); n.Doc != nil {
+			return n, true, nil
 		}
 		return TreeNode{}, false, nil
 	}

@@ -25,11 +25,11 @@ func (s treeScope) Var(n string) (Value, bool) {
 	return nil, false
 }
 
-func (s treeScope) TreeVar(n string) (*oxn.Doc, bool) {
+func (s treeScope) TreeVar(n string) (TreeNode, bool) {
 	if n == "body" {
-		return s.doc, true
+		return TreeNode{Doc: s.doc, Index: oxn.DocIndex}, true
 	}
-	return nil, false
+	return TreeNode{}, false
 }
 
 // treeDocs are the documents of the Parse-vs-Tree differential test.

@@ -231,7 +231,7 @@ func (a *templateAction) Run(r *run, s *step) (ctrl, error) {
 		return ctrlNext, err
 	}
 	if a.out != "" {
-		r.setVar(a.out, r.typedValue(out, a.check, s))
+		r.setTyped(a.out, out, a.check, s)
 		return ctrlNext, nil
 	}
 	if a.check && !json.Valid(out) {
@@ -245,10 +245,13 @@ func (a *templateAction) Run(r *run, s *step) (ctrl, error) {
 func (r *run) render(t *tmpl, in input) ([]byte, error) {
 	switch in.kind {
 	case inVar:
-		if d, ok := r.TreeVar(in.name); ok {
+		if n, ok := r.TreeVar(in.name); ok {
 			// The json element of a tree body, as contextOf gives it
-			// for the materialised document.
-			return r.execTemplateTree(t, expr.TreeNode{Doc: d, Index: 0})
+			// for the materialised document; $request's element.
+			if n.Index == oxn.DocIndex {
+				n.Index = 0
+			}
+			return r.execTemplateTree(t, n)
 		}
 	case inMain:
 		if in.fetch || !r.x.Forwarded || r.x.Resp.BodySet {
@@ -307,17 +310,19 @@ func (r *run) execTemplateTree(t *tmpl, tn expr.TreeNode) ([]byte, error) {
 	return bytes.TrimSpace(b.Bytes()), nil
 }
 
-// typedValue stores template output as a typed (OXN) value; output that is
-// not JSON is kept as a string.
-func (r *run) typedValue(out []byte, check bool, s *step) expr.Value {
-	doc, err := r.slab.Parse(out, r.p.opts.maxDepth())
+// setTyped stores template output in $name as a typed (OXN) value, held
+// as a compact tree until something needs its *dom.Node form; output that
+// is not JSON is kept as a string.
+func (r *run) setTyped(name string, out []byte, check bool, s *step) {
+	t, err := oxn.ParseTree(out, r.p.opts.maxDepth())
 	if err != nil {
 		if check {
 			r.p.logger().Warn(`Action "template": Output is not valid JSON`, "requestID", r.x.ID, "at", fmt.Sprintf("%s:%d", s.At.File, s.At.Line))
 		}
-		return string(out)
+		r.setVar(name, string(out))
+		return
 	}
-	return expr.NodeSet{doc.FirstElement()}
+	r.setVarDoc(name, oxn.NewDoc(t))
 }
 
 // evalAction is <eval out="$x">expression</eval>.

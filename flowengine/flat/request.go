@@ -10,40 +10,49 @@ import (
 	"github.com/flowproc/flowproc/flowengine/oxn"
 )
 
-// requestNode builds $request in FLAT's shape (FLAT docs: $request) as an
-// OXN object, once per run, on first use.
-func (r *run) requestNode() *dom.Node {
-	if r.reqNode != nil {
-		return r.reqNode
+// requestDoc builds $request in FLAT's shape (FLAT docs: $request) as an
+// OXN object, once per run, on first use. It is built as a compact
+// oxn.Tree: simple paths ($request/id, $request/headers/x) read it in
+// place, and only a flow that needs its *dom.Node form (the full XPath
+// engine, copy) materialises it (requestNode).
+func (r *run) requestDoc() *oxn.Doc {
+	if r.reqDoc != nil {
+		return r.reqDoc
 	}
 	req := r.x.Req
-	sl := &r.slab
-	n := sl.object("request")
-	add := func(name, v string) { n.AppendChild(sl.str(name, v)) }
-	add("method", req.Method)
-	add("purpose", "main")
-	n.AppendChild(sl.elem("debug", "null"))
-	host, port := splitHostPort(req.Authority, req.Scheme)
-	add("host", host)
-	if _, err := strconv.Atoi(port); err == nil {
-		n.AppendChild(sl.scalar("port", "number", port))
-	} else {
-		n.AppendChild(sl.elem("port", "null"))
+	var b oxn.TreeBuilder
+	// 16 members and objects, one per header, parameter and query pair
+	// (cookies and form fields grow the slice).
+	hint := 16 + len(req.Headers) + len(r.params)
+	if r.reqQuery != "" {
+		hint += 1 + strings.Count(r.reqQuery, "&")
 	}
-	add("id", r.x.ID)
+	b.Reset("request", hint, 256)
+	n := b.Root()
+	b.String(n, "method", req.Method)
+	b.String(n, "purpose", "main")
+	b.Scalar(n, "debug", oxn.Null, "")
+	host, port := splitHostPort(req.Authority, req.Scheme)
+	b.String(n, "host", host)
+	if _, err := strconv.Atoi(port); err == nil {
+		b.Scalar(n, "port", oxn.Number, port)
+	} else {
+		b.Scalar(n, "port", oxn.Null, "")
+	}
+	b.String(n, "id", r.x.ID)
 	scheme := req.Scheme
 	if scheme == "" {
 		scheme = "http"
 	}
-	add("url", scheme+"://"+req.Authority+req.Path)
-	add("path", r.reqPath)
+	b.String(n, "url", scheme+"://"+req.Authority+req.Path)
+	b.String(n, "path", r.reqPath)
 	if r.reqQuery != "" {
-		add("query", r.reqQuery) // absent without a query: `$request/query` is false
+		b.String(n, "query", r.reqQuery) // absent without a query: `$request/query` is false
 	}
 
-	headers := sl.object("headers")
+	headers := b.Object(n, "headers")
 	if req.Authority != "" && r.header("host") == "" {
-		sl.member(headers, "host", req.Authority)
+		b.String(headers, "host", req.Authority)
 	}
 	for i, h := range req.Headers {
 		name := strings.ToLower(h.Name)
@@ -57,22 +66,18 @@ func (r *run) requestNode() *dom.Node {
 		if dup {
 			continue
 		}
-		sl.member(headers, name, joinValues(req.Headers, name))
+		b.String(headers, name, joinValues(req.Headers, name))
 	}
-	n.AppendChild(headers)
 
-	get := sl.object("get")
-	addForm(get, r.reqQuery)
-	n.AppendChild(get)
+	addForm(&b, b.Object(n, "get"), r.reqQuery)
 
-	post := sl.object("post")
+	post := b.Object(n, "post")
 	if r.bodyLoaded && strings.HasPrefix(strings.ToLower(r.header("content-type")), "application/x-www-form-urlencoded") {
-		b, _ := r.x.RequestBody() // loaded: no I/O
-		addForm(post, string(b))
+		body, _ := r.x.RequestBody() // loaded: no I/O
+		addForm(&b, post, string(body))
 	}
-	n.AppendChild(post)
 
-	cookies := sl.object("cookies")
+	cookies := b.Object(n, "cookies")
 	for _, h := range req.Headers {
 		if !strings.EqualFold(h.Name, "cookie") {
 			continue
@@ -82,27 +87,38 @@ func (r *run) requestNode() *dom.Node {
 			if k == "" {
 				continue
 			}
-			sl.member(cookies, k, v)
+			b.String(cookies, k, v)
 		}
 	}
-	n.AppendChild(cookies)
 
-	params := sl.object("params")
+	params := b.Object(n, "params")
 	for _, p := range r.params {
-		sl.member(params, p.name, p.value)
+		b.String(params, p.name, p.value)
 	}
-	n.AppendChild(params)
-	add("endpoint", r.endpoint)
-	r.reqNode = n
-	return n
+	b.String(n, "endpoint", r.endpoint)
+	r.reqDoc = oxn.NewDoc(b.Tree())
+	return r.reqDoc
 }
 
-// addForm adds urlencoded pairs as members (repeated keys: the last wins,
-// as PHP's parsing did; keys that are not XML names use json-element).
-func addForm(obj *dom.Node, q string) {
-	if q == "" {
-		return
+// requestNode returns $request's *dom.Node form, materialising the tree
+// on first need. The element is detached from the document the tree
+// materialises into: $request has no parent (`$request/..` is empty), as
+// it had when it was built as a lone element.
+func (r *run) requestNode() *dom.Node {
+	d := r.requestDoc()
+	el := d.NodeAt(0)
+	if el.Parent != nil {
+		doc := el.Parent
+		doc.FirstChild, doc.LastChild = nil, nil
+		el.Parent = nil
 	}
+	return el
+}
+
+// addForm adds urlencoded pairs as members of obj (repeated keys: the
+// last wins, as PHP's parsing did; keys that are not XML names use
+// json-element).
+func addForm(b *oxn.TreeBuilder, obj int32, q string) {
 	for rest := q; rest != ""; {
 		var part string
 		part, rest, _ = strings.Cut(rest, "&")
@@ -115,16 +131,11 @@ func addForm(obj *dom.Node, q string) {
 		if k == "" {
 			continue
 		}
-		for c := obj.FirstChild; c != nil; c = c.NextSibling {
-			if memberName(c) == k {
-				// replace text
-				c.FirstChild, c.LastChild = nil, nil
-				c.AppendChild(dom.NewText(v))
-				goto next
-			}
+		if i := b.Member(obj, k); i != oxn.NoIndex {
+			b.SetText(i, v)
+			continue
 		}
-		oxn.AddMember(obj, k, oxn.NewString(k, v))
-	next:
+		b.String(obj, k, v)
 	}
 }
 

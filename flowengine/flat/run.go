@@ -30,7 +30,7 @@ type run struct {
 	budget budget.Budget // this run's limits; Reset in Project.Run
 
 	// parsed request pieces, built lazily
-	reqNode  *dom.Node
+	reqDoc   *oxn.Doc     // $request as a compact tree (requestDoc)
 	reqSet   expr.Value   // $request as a boxed NodeSet, built once
 	ectx     expr.Context // reused for every evaluation (never retained)
 	reqPath  string       // path without query
@@ -74,7 +74,7 @@ type run struct {
 	// allocated with the run.
 	varsBuf    [4]varEntry
 	reqArr     [1]*dom.Node // backs reqSet
-	scratchBuf [184]byte    // initial space of scratch (the run stays within a 2 KiB size class)
+	scratchBuf [152]byte    // initial space of scratch (the run stays within a 2 KiB size class)
 	paramsBuf  [2]paramKV
 	headersBuf [4]flowengine.Header
 }
@@ -84,16 +84,30 @@ func (r *run) Exchange() *runtime.Exchange { return &r.x }
 
 type paramKV struct{ name, value string }
 
+// varEntry is one flow variable. A JSON value a template wrote
+// (<template out="$x">) is held as doc, a compact tree, and val is built
+// from it (the materialised root element) only when something needs the
+// *dom.Node form; simple paths and template contexts read doc in place
+// (TreeVar).
 type varEntry struct {
 	name string
 	val  expr.Value
+	doc  *oxn.Doc
+}
+
+// value returns the entry's value, materialising a tree-held one.
+func (e *varEntry) value() expr.Value {
+	if e.val == nil && e.doc != nil {
+		e.val = expr.NodeSet{e.doc.NodeAt(0)}
+	}
+	return e.val
 }
 
 // Var implements expr.Scope.
 func (r *run) Var(name string) (expr.Value, bool) {
 	for i := len(r.vars) - 1; i >= 0; i-- {
 		if r.vars[i].name == name {
-			return r.vars[i].val, true
+			return r.vars[i].value(), true
 		}
 	}
 	switch name {
@@ -122,22 +136,29 @@ func (r *run) Var(name string) (expr.Value, bool) {
 	return nil, false
 }
 
-// TreeVar implements expr.TreeScope: $body, when it is a JSON body not yet
-// materialised and no flow variable shadows it, as its tree.
-func (r *run) TreeVar(name string) (*oxn.Doc, bool) {
-	if name != "body" {
-		return nil, false
+// TreeVar implements expr.TreeScope: a variable a template wrote as JSON,
+// $request, and $body when it is a JSON body not yet materialised, as
+// their trees. A flow variable shadows $request and $body.
+func (r *run) TreeVar(name string) (expr.TreeNode, bool) {
+	for i := range r.vars {
+		if r.vars[i].name == name {
+			if d := r.vars[i].doc; d != nil {
+				return expr.TreeNode{Doc: d, Index: 0}, true
+			}
+			return expr.TreeNode{}, false
+		}
+	}
+	if name != "request" && name != "body" {
+		return expr.TreeNode{}, false
+	}
+	if name == "request" {
+		return expr.TreeNode{Doc: r.requestDoc(), Index: 0}, true
 	}
 	d, ok := r.bodyVal.(*oxn.Doc)
 	if !ok {
-		return nil, false
+		return expr.TreeNode{}, false
 	}
-	for i := range r.vars {
-		if r.vars[i].name == name {
-			return nil, false
-		}
-	}
-	return d, true
+	return expr.TreeNode{Doc: d, Index: oxn.DocIndex}, true
 }
 
 func (r *run) setVar(name string, v expr.Value) {
@@ -150,13 +171,34 @@ func (r *run) setVar(name string, v expr.Value) {
 
 // storeVar sets a variable without tracing it.
 func (r *run) storeVar(name string, v expr.Value) {
+	r.storeEntry(varEntry{name: name, val: v})
+}
+
+// storeEntry sets the variable e.name to e's value.
+func (r *run) storeEntry(e varEntry) {
 	for i := range r.vars {
-		if r.vars[i].name == name {
-			r.vars[i].val = v
+		if r.vars[i].name == e.name {
+			r.vars[i] = e
 			return
 		}
 	}
-	r.vars = append(r.vars, varEntry{name: name, val: v})
+	r.vars = append(r.vars, e)
+}
+
+// setVarDoc sets a variable to the JSON value held in d (its root
+// element), tracing it like setVar.
+func (r *run) setVarDoc(name string, d *oxn.Doc) {
+	e := varEntry{name: name, doc: d}
+	if r.x.Trace != nil {
+		var b bytes.Buffer
+		if err := d.Tree().WriteJSON(&b, 0); err == nil {
+			r.x.TraceVar(name, b.String())
+		} else {
+			b, _ := renderValue(e.value())
+			r.x.TraceVar(name, string(b))
+		}
+	}
+	r.storeEntry(e)
 }
 
 func (r *run) exprCtx(node *dom.Node) *expr.Context {

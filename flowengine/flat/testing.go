@@ -177,7 +177,7 @@ func shareVars(to, from *run) {
 		if v.name == "request" || v.name == "body" {
 			continue
 		}
-		to.storeVar(v.name, v.val)
+		to.storeEntry(v)
 	}
 }
 

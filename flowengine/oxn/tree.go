@@ -21,6 +21,9 @@ type Tree struct {
 	src   string  // the JSON text
 	aux   string  // unescaped strings, referenced by nodes with the aux flags
 	nodes []tnode // nodes[0] is the json element
+	// rootName names nodes[0] when it is not RootName (a TreeBuilder's
+	// tree, such as FLAT's $request).
+	rootName string
 }
 
 // tnode is one OXN element. Its text child (scalars with non-empty text)
@@ -316,6 +319,9 @@ func (t *Tree) name(i int32) string {
 	n := &t.nodes[i]
 	switch {
 	case i == 0:
+		if t.rootName != "" {
+			return t.rootName
+		}
 		return RootName
 	case n.flags&flagKey == 0:
 		return ValueName

@@ -37,16 +37,16 @@ type locals struct {
 
 // TreeVar implements expr.TreeScope: a global held as an *oxn.Doc, unless
 // a local shadows it.
-func (l *locals) TreeVar(name string) (*oxn.Doc, bool) {
+func (l *locals) TreeVar(name string) (expr.TreeNode, bool) {
 	for i, n := range l.names {
 		if l.set[i] && n == name {
-			return nil, false
+			return expr.TreeNode{}, false
 		}
 	}
 	if ts, ok := l.parent.(expr.TreeScope); ok {
 		return ts.TreeVar(name)
 	}
-	return nil, false
+	return expr.TreeNode{}, false
 }
 
 // Var implements expr.Scope.

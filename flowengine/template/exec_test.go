@@ -92,11 +92,11 @@ func (s treeScope) Var(name string) (expr.Value, bool) {
 	return s.mapScope.Var(name)
 }
 
-func (s treeScope) TreeVar(name string) (*oxn.Doc, bool) {
+func (s treeScope) TreeVar(name string) (expr.TreeNode, bool) {
 	if name == "doc" {
-		return s.doc, true
+		return expr.TreeNode{Doc: s.doc, Index: oxn.DocIndex}, true
 	}
-	return nil, false
+	return expr.TreeNode{}, false
 }
 
 // treeContext is testContext with the context node and $doc as Trees.

@@ -19,11 +19,11 @@ func (s bodyScope) Var(name string) (expr.Value, bool) {
 	return nil, false
 }
 
-func (s bodyScope) TreeVar(name string) (*oxn.Doc, bool) {
+func (s bodyScope) TreeVar(name string) (expr.TreeNode, bool) {
 	if name == "body" {
-		return s.doc, true
+		return expr.TreeNode{Doc: s.doc, Index: oxn.DocIndex}, true
 	}
-	return nil, false
+	return expr.TreeNode{}, false
 }
 
 // TestTreeTemplateStaysCompact runs the shapes of the common JSON-body

@@ -1,0 +1,131 @@
+package oxn
+
+import "strings"
+
+// TreeBuilder builds a Tree from Go values instead of JSON text, for
+// documents a server assembles per request (FLAT's $request): the nodes
+// are one pointer-free slice and every text goes into one string, so the
+// result costs a small fraction of the *dom.Node form and nothing for the
+// garbage collector to scan. Materialize (or a Doc) builds that form when
+// a caller needs it.
+//
+// Elements are added under a parent already built, after its last child.
+// The texts must stay under 2 GiB in all. Start a builder with Reset.
+type TreeBuilder struct {
+	// While building, the prev link of an element's first child holds
+	// the element's last child (so appending needs no second slice);
+	// Tree restores it to -1.
+	nodes []tnode
+	text  strings.Builder
+	root  string
+}
+
+// Reset starts a new tree whose root element is an object named rootName
+// (RootName when empty). hint is the expected number of elements,
+// textHint the expected bytes of keys and texts; both only size the first
+// allocations.
+func (b *TreeBuilder) Reset(rootName string, hint, textHint int) {
+	*b = TreeBuilder{root: rootName}
+	b.nodes = make([]tnode, 0, max(hint, 1))
+	if textHint > 0 {
+		b.text.Grow(textHint)
+	}
+	b.add(Object, -1, "")
+}
+
+// Root is the index of the root element.
+func (b *TreeBuilder) Root() int32 { return 0 }
+
+// add appends an element of type t as the last child of parent (-1 for
+// the root) with the member key key ("" for none) and returns its index.
+func (b *TreeBuilder) add(t Type, parent int32, key string) int32 {
+	i := int32(len(b.nodes))
+	n := tnode{typ: t, up: parent, first: -1, next: -1, prev: -1}
+	if parent >= 0 {
+		if f := b.nodes[parent].first; f >= 0 {
+			last := b.nodes[f].prev
+			b.nodes[last].next = i
+			n.prev = last
+			b.nodes[f].prev = i
+		} else {
+			b.nodes[parent].first = i
+			n.prev = i // the first child is also the last
+		}
+		if b.nodes[parent].typ == Object {
+			n.flags |= flagKey
+			n.name = b.span(key)
+			if !IsXMLName(key) {
+				n.flags |= flagKeyElem
+			}
+		}
+	}
+	b.nodes = append(b.nodes, n)
+	return i
+}
+
+// span stores s in the text and returns where.
+func (b *TreeBuilder) span(s string) span {
+	off := b.text.Len()
+	b.text.WriteString(s)
+	return span{int32(off), int32(len(s))}
+}
+
+// Object adds an empty object member key under the object parent (or an
+// array item when parent is an array) and returns its index.
+func (b *TreeBuilder) Object(parent int32, key string) int32 {
+	return b.add(Object, parent, key)
+}
+
+// Scalar adds a member of type t (String, Number, Boolean or Null) with
+// the text v under parent and returns its index. The text of a Number or
+// Boolean must be valid JSON for it; Null ignores v.
+func (b *TreeBuilder) Scalar(parent int32, key string, t Type, v string) int32 {
+	i := b.add(t, parent, key)
+	if t != Null && v != "" {
+		b.nodes[i].val = b.span(v)
+	}
+	return i
+}
+
+// String adds a string member.
+func (b *TreeBuilder) String(parent int32, key, v string) int32 {
+	return b.Scalar(parent, key, String, v)
+}
+
+// Member returns the first child of the object parent with the member
+// key key, or NoIndex.
+func (b *TreeBuilder) Member(parent int32, key string) int32 {
+	for c := b.nodes[parent].first; c >= 0; c = b.nodes[c].next {
+		n := &b.nodes[c]
+		if n.flags&flagKey != 0 && int(n.name.n) == len(key) && b.textAt(n.name) == key {
+			return c
+		}
+	}
+	return NoIndex
+}
+
+// SetText replaces the text of scalar element i.
+func (b *TreeBuilder) SetText(i int32, v string) {
+	b.nodes[i].val = span{}
+	if v != "" {
+		b.nodes[i].val = b.span(v)
+	}
+}
+
+// textAt returns the text a span refers to while building.
+func (b *TreeBuilder) textAt(s span) string {
+	return b.text.String()[s.off : s.off+s.n]
+}
+
+// Tree returns the built tree. The builder must be Reset before it is
+// used again.
+func (b *TreeBuilder) Tree() *Tree {
+	for i := range b.nodes {
+		if f := b.nodes[i].first; f >= 0 {
+			b.nodes[f].prev = -1
+		}
+	}
+	t := &Tree{src: b.text.String(), nodes: b.nodes, rootName: b.root}
+	*b = TreeBuilder{}
+	return t
+}
