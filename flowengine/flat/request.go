@@ -20,14 +20,23 @@ func (r *run) requestDoc() *oxn.Doc {
 		return r.reqDoc
 	}
 	req := r.x.Req
-	var b oxn.TreeBuilder
-	// 16 members and objects, one per header, parameter and query pair
-	// (cookies and form fields grow the slice).
+	// Size the builder for what follows: 16 elements (the root, its
+	// members and objects, a host header), one per header, parameter
+	// and query pair (cookies and form fields grow the slices), and the
+	// texts' bytes.
 	hint := 16 + len(req.Headers) + len(r.params)
+	text := 96 + 2*len(req.Authority) + len(req.Path) + len(req.Method) + len(r.x.ID) + len(r.reqPath) + 2*len(r.reqQuery) + len(r.endpoint)
 	if r.reqQuery != "" {
 		hint += 1 + strings.Count(r.reqQuery, "&")
 	}
-	b.Reset("request", hint, 256)
+	for _, h := range req.Headers {
+		text += len(h.Name) + len(h.Value)
+	}
+	for _, p := range r.params {
+		text += len(p.name) + len(p.value)
+	}
+	var b oxn.TreeBuilder
+	b.Reset("request", hint, text)
 	n := b.Root()
 	b.String(n, "method", req.Method)
 	b.String(n, "purpose", "main")
