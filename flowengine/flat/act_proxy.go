@@ -313,6 +313,10 @@ func (r *run) forward(upstreamURL string) error {
 	case flowengine.UpstreamTimeout:
 		return &flowError{status: 504, code: 3209, message: "Upstream request failed", info: []string{resp.CodeDetails}}
 	}
+	if r.upstream == nil && r.upDoc == nil {
+		r.upstreamTree(upstreamURL, resp)
+		return nil
+	}
 	sl := &r.slab
 	main := sl.object("main")
 	main.AppendChild(sl.str("url", upstreamURL))
@@ -329,6 +333,33 @@ func (r *run) forward(upstreamURL string) error {
 	main.AppendChild(hs)
 	r.setUpstreamEntry("main", main)
 	return nil
+}
+
+// upstreamTree records $upstream/main when no side call made $upstream
+// before: the whole variable is then built as a compact tree, which simple
+// paths ($upstream/main/status) read in place; upstreamVar materialises it
+// when a later side call adds an entry.
+func (r *run) upstreamTree(upstreamURL string, resp *flowengine.Response) {
+	text := 64 + len(upstreamURL)
+	for _, h := range resp.Headers {
+		text += len(h.Name) + len(h.Value)
+	}
+	var b oxn.TreeBuilder
+	b.Reset("upstream", 6+len(resp.Headers), text)
+	main := b.Object(b.Root(), "main")
+	b.String(main, "url", upstreamURL)
+	b.Scalar(main, "status", oxn.Number, strconv.Itoa(resp.Status))
+	b.Scalar(main, "cacheHit", oxn.Boolean, "false")
+	hs := b.Object(main, "headers")
+	for i, h := range resp.Headers {
+		name := strings.ToLower(h.Name)
+		if seenBefore(resp.Headers[:i], name) {
+			continue
+		}
+		b.String(hs, name, joinValues(resp.Headers, name))
+	}
+	r.upDoc = oxn.NewDoc(b.Tree())
+	r.setVarDoc("upstream", r.upDoc, true)
 }
 
 // seenBefore reports whether name occurs in hs (case-insensitively).

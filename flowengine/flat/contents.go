@@ -57,13 +57,28 @@ func (r *run) sideState() *sides {
 	return r.side
 }
 
-// upstreamVar returns the $upstream object, creating it.
+// upstreamVar returns the $upstream object, creating it, or
+// materialising the tree a forward recorded it in (upstreamTree) so that
+// it can change.
 func (r *run) upstreamVar() *dom.Node {
-	if r.upstream == nil {
+	if r.upstream != nil {
+		return r.upstream
+	}
+	if r.upDoc == nil {
 		r.upstream = r.slab.object("upstream")
 		r.storeVar("upstream", expr.NodeSet{r.upstream}) // traced by setUpstreamEntry
+		return r.upstream
 	}
-	return r.upstream
+	el := loneRoot(r.upDoc)
+	r.upstream = el
+	for i := range r.vars {
+		if e := &r.vars[i]; e.name == "upstream" && e.doc == r.upDoc {
+			// From now on $upstream changes: Var and TreeVar must
+			// give the element, not the tree.
+			e.val, e.doc = expr.NodeSet{el}, nil
+		}
+	}
+	return el
 }
 
 // setUpstreamEntry replaces $upstream/<id> with entry.

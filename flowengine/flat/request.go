@@ -113,16 +113,7 @@ func (r *run) requestDoc() *oxn.Doc {
 // on first need. The element is detached from the document the tree
 // materialises into: $request has no parent (`$request/..` is empty), as
 // it had when it was built as a lone element.
-func (r *run) requestNode() *dom.Node {
-	d := r.requestDoc()
-	el := d.NodeAt(0)
-	if el.Parent != nil {
-		doc := el.Parent
-		doc.FirstChild, doc.LastChild = nil, nil
-		el.Parent = nil
-	}
-	return el
-}
+func (r *run) requestNode() *dom.Node { return loneRoot(r.requestDoc()) }
 
 // addForm adds urlencoded pairs as members of obj (repeated keys: the
 // last wins, as PHP's parsing did; keys that are not XML names use

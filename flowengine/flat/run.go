@@ -60,6 +60,7 @@ type run struct {
 	logFields *orderedMap
 	side      *sides    // side-call state, allocated by the first side call
 	upstream  *dom.Node // the $upstream object (forward and side calls)
+	upDoc     *oxn.Doc  // $upstream as a forward recorded it, until it changes (upstreamTree)
 	// scratch holds template output that is parsed, not kept (see
 	// execTemplate); members is scratch space for objectMembers.
 	scratch   bytes.Buffer
@@ -74,7 +75,7 @@ type run struct {
 	// allocated with the run.
 	varsBuf    [4]varEntry
 	reqArr     [1]*dom.Node // backs reqSet
-	scratchBuf [152]byte    // initial space of scratch (the run stays within a 2 KiB size class)
+	scratchBuf [112]byte    // initial space of scratch (the run stays within a 2 KiB size class)
 	paramsBuf  [2]paramKV
 	headersBuf [4]flowengine.Header
 }
@@ -93,14 +94,32 @@ type varEntry struct {
 	name string
 	val  expr.Value
 	doc  *oxn.Doc
+	lone bool // doc's root element is materialised without its document (loneRoot)
 }
 
 // value returns the entry's value, materialising a tree-held one.
 func (e *varEntry) value() expr.Value {
 	if e.val == nil && e.doc != nil {
-		e.val = expr.NodeSet{e.doc.NodeAt(0)}
+		if e.lone {
+			e.val = expr.NodeSet{loneRoot(e.doc)}
+		} else {
+			e.val = expr.NodeSet{e.doc.NodeAt(0)}
+		}
 	}
 	return e.val
+}
+
+// loneRoot returns the root element of d's *dom.Node form, detached from
+// the document it is materialised under: the shape of the variables the
+// run builds itself ($request, $upstream), which were lone elements
+// before they were held as trees.
+func loneRoot(d *oxn.Doc) *dom.Node {
+	el := d.NodeAt(0)
+	if doc := el.Parent; doc != nil {
+		doc.FirstChild, doc.LastChild = nil, nil
+		el.Parent = nil
+	}
+	return el
 }
 
 // Var implements expr.Scope.
@@ -186,9 +205,9 @@ func (r *run) storeEntry(e varEntry) {
 }
 
 // setVarDoc sets a variable to the JSON value held in d (its root
-// element), tracing it like setVar.
-func (r *run) setVarDoc(name string, d *oxn.Doc) {
-	e := varEntry{name: name, doc: d}
+// element; lone: see loneRoot), tracing it like setVar.
+func (r *run) setVarDoc(name string, d *oxn.Doc, lone bool) {
+	e := varEntry{name: name, doc: d, lone: lone}
 	if r.x.Trace != nil {
 		var b bytes.Buffer
 		if err := d.Tree().WriteJSON(&b, 0); err == nil {
