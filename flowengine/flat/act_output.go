@@ -322,7 +322,7 @@ func (r *run) setTyped(name string, out []byte, check bool, s *step) {
 		r.setVar(name, string(out))
 		return
 	}
-	r.setVarDoc(name, oxn.NewDoc(t), false)
+	r.setVarDoc(name, oxn.NewDoc(t))
 }
 
 // evalAction is <eval out="$x">expression</eval>.

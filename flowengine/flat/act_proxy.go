@@ -359,7 +359,7 @@ func (r *run) upstreamTree(upstreamURL string, resp *flowengine.Response) {
 		b.String(hs, name, joinValues(resp.Headers, name))
 	}
 	r.upDoc = oxn.NewDoc(b.Tree())
-	r.setVarDoc("upstream", r.upDoc, true)
+	r.setVarDoc("upstream", r.upDoc)
 }
 
 // seenBefore reports whether name occurs in hs (case-insensitively).

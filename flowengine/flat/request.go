@@ -20,17 +20,21 @@ func (r *run) requestDoc() *oxn.Doc {
 		return r.reqDoc
 	}
 	req := r.x.Req
-	// Size the builder for what follows: 16 elements (the root, its
-	// members and objects, a host header), one per header, parameter
-	// and query pair (cookies and form fields grow the slices), and the
-	// texts' bytes.
-	hint := 16 + len(req.Headers) + len(r.params)
+	// Size the builder for what follows, so that its slices are allocated
+	// once: 17 elements (the root, its 14 members, a query member and a
+	// host header), one per header, parameter, query pair and cookie
+	// (form fields in a body grow the slices), and the texts' bytes.
+	hint := 17 + len(req.Headers) + len(r.params)
 	text := 96 + 2*len(req.Authority) + len(req.Path) + len(req.Method) + len(r.x.ID) + len(r.reqPath) + 2*len(r.reqQuery) + len(r.endpoint)
 	if r.reqQuery != "" {
 		hint += 1 + strings.Count(r.reqQuery, "&")
 	}
 	for _, h := range req.Headers {
 		text += len(h.Name) + len(h.Value)
+		if strings.EqualFold(h.Name, "cookie") {
+			hint += 1 + strings.Count(h.Value, ";")
+			text += len(h.Value)
+		}
 	}
 	for _, p := range r.params {
 		text += len(p.name) + len(p.value)

@@ -75,7 +75,7 @@ type run struct {
 	// allocated with the run.
 	varsBuf    [4]varEntry
 	reqArr     [1]*dom.Node // backs reqSet
-	scratchBuf [112]byte    // initial space of scratch (the run stays within a 2 KiB size class)
+	scratchBuf [144]byte    // initial space of scratch (the run stays within a 2 KiB size class)
 	paramsBuf  [2]paramKV
 	headersBuf [4]flowengine.Header
 }
@@ -94,17 +94,12 @@ type varEntry struct {
 	name string
 	val  expr.Value
 	doc  *oxn.Doc
-	lone bool // doc's root element is materialised without its document (loneRoot)
 }
 
 // value returns the entry's value, materialising a tree-held one.
 func (e *varEntry) value() expr.Value {
 	if e.val == nil && e.doc != nil {
-		if e.lone {
-			e.val = expr.NodeSet{loneRoot(e.doc)}
-		} else {
-			e.val = expr.NodeSet{e.doc.NodeAt(0)}
-		}
+		e.val = expr.NodeSet{e.doc.NodeAt(0)}
 	}
 	return e.val
 }
@@ -125,8 +120,11 @@ func loneRoot(d *oxn.Doc) *dom.Node {
 // Var implements expr.Scope.
 func (r *run) Var(name string) (expr.Value, bool) {
 	for i := len(r.vars) - 1; i >= 0; i-- {
-		if r.vars[i].name == name {
-			return r.vars[i].value(), true
+		if e := &r.vars[i]; e.name == name {
+			if e.val == nil && e.doc != nil && e.doc == r.upDoc {
+				e.val = expr.NodeSet{loneRoot(e.doc)} // as upstreamVar makes it
+			}
+			return e.value(), true
 		}
 	}
 	switch name {
@@ -205,9 +203,9 @@ func (r *run) storeEntry(e varEntry) {
 }
 
 // setVarDoc sets a variable to the JSON value held in d (its root
-// element; lone: see loneRoot), tracing it like setVar.
-func (r *run) setVarDoc(name string, d *oxn.Doc, lone bool) {
-	e := varEntry{name: name, doc: d, lone: lone}
+// element), tracing it like setVar.
+func (r *run) setVarDoc(name string, d *oxn.Doc) {
+	e := varEntry{name: name, doc: d}
 	if r.x.Trace != nil {
 		var b bytes.Buffer
 		if err := d.Tree().WriteJSON(&b, 0); err == nil {
