@@ -275,7 +275,7 @@ func (r *run) renderObject(t *tmpl, in input, what string, s *step) ([]member, e
 	if err != nil {
 		return nil, err
 	}
-	ms, err := objectMembers(out, &r.slab.Arena, r.members)
+	ms, err := objectMembers(out, r.members)
 	if err != nil {
 		return nil, fmt.Errorf("%s:%d: %s: %w", s.At.File, s.At.Line, what, err)
 	}

@@ -1,0 +1,246 @@
+package flat
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/oxn"
+)
+
+// domMembers is the dom-based objectMembers that the tree-based one
+// replaced: oxn.Parse, then the element children of the object.
+func domMembers(data []byte) ([]*dom.Node, error) {
+	doc, err := oxn.Parse(data, 512)
+	if err != nil {
+		return nil, fmt.Errorf("not JSON: %w", err)
+	}
+	root := doc.FirstElement()
+	if oxn.TypeOf(root) != oxn.Object {
+		return nil, errors.New("not a JSON object")
+	}
+	var out []*dom.Node
+	for c := root.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == dom.ElementNode {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// describeDOM renders what the actions read from a member node: key,
+// type, scalarString, string-value, JSON, and the same for each child.
+func describeDOM(b *strings.Builder, n *dom.Node, depth int) {
+	v, ok := scalarString(n)
+	var js bytes.Buffer
+	err := oxn.Write(&js, n)
+	fmt.Fprintf(b, "%s%q type=%v scalar=%q/%v sv=%q json=%s err=%v\n",
+		strings.Repeat("  ", depth), oxn.Key(n), oxn.TypeOf(n), v, ok, n.StringValue(), js.String(), err)
+	for _, c := range items(n) {
+		describeDOM(b, c, depth+1)
+	}
+}
+
+// describeMember is describeDOM for a tree member.
+func describeMember(b *strings.Builder, m member, depth int) {
+	v, ok := m.scalar()
+	var js bytes.Buffer
+	err := m.writeJSON(&js)
+	fmt.Fprintf(b, "%s%q type=%v scalar=%q/%v sv=%q json=%s err=%v\n",
+		strings.Repeat("  ", depth), m.key, m.typ(), v, ok, m.stringValue(), js.String(), err)
+	for _, c := range m.children(nil) {
+		describeMember(b, c, depth+1)
+	}
+}
+
+func TestObjectMembersMatchesDOM(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		keys []string // the member keys expected; nil with wantErr
+		err  string   // error text expected, "" for none
+	}{
+		{name: "strings", in: `{"a":"x","b":"","c":"é \"q\" \u00e9"}`, keys: []string{"a", "b", "c"}},
+		{name: "numbers as written", in: `{"n":1,"f":-1.50,"e":1E+3,"z":0}`, keys: []string{"n", "f", "e", "z"}},
+		{name: "booleans", in: `{"t":true,"f":false}`, keys: []string{"t", "f"}},
+		{name: "null", in: `{"gone":null}`, keys: []string{"gone"}},
+		{name: "json-element keys", in: `{"X-Request-Id":"1","a b":"2","":"3","1x":4,"json-element":5}`, keys: []string{"X-Request-Id", "a b", "", "1x", "json-element"}},
+		{name: "escaped key", in: `{"k\u0065y":"v","a\/b":1}`, keys: []string{"key", "a/b"}},
+		{name: "array of scalars", in: `{"Set-Cookie":["a=1","b=2",3,true,null,{"x":1},[]]}`, keys: []string{"Set-Cookie"}},
+		{name: "nested object", in: `{"o":{"p":{"q":"deep","r":[1,{"s":null}]}},"after":"x"}`, keys: []string{"o", "after"}},
+		{name: "empty containers", in: `{"o":{},"a":[]}`, keys: []string{"o", "a"}},
+		{name: "empty object", in: ` { } `, keys: []string{}},
+		{name: "duplicate keys kept in order", in: `{"a":1,"a":2}`, keys: []string{"a", "a"}},
+		{name: "not an object: array", in: `[1,2]`, err: "not a JSON object"},
+		{name: "not an object: string", in: `"x"`, err: "not a JSON object"},
+		{name: "not an object: null", in: `null`, err: "not a JSON object"},
+		{name: "invalid JSON", in: `{"a":}`, err: "not JSON"},
+		{name: "trailing data", in: `{"a":1} x`, err: "not JSON"},
+		{name: "empty", in: ``, err: "not JSON"},
+		{name: "unterminated", in: `{"a":"x`, err: "not JSON"},
+		{name: "too deep", in: `{"a":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`, err: "not JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old, oldErr := domMembers([]byte(tt.in))
+			got, err := objectMembers([]byte(tt.in), nil)
+			if tt.err != "" {
+				if err == nil || oldErr == nil {
+					t.Fatalf("errors: tree %v, dom %v; want both %q", err, oldErr, tt.err)
+				}
+				if err.Error() != oldErr.Error() || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %q, dom error %q, want %q", err, oldErr, tt.err)
+				}
+				return
+			}
+			if err != nil || oldErr != nil {
+				t.Fatalf("errors: tree %v, dom %v", err, oldErr)
+			}
+			keys := make([]string, len(got))
+			for i, m := range got {
+				keys[i] = m.key
+			}
+			if strings.Join(keys, "|") != strings.Join(tt.keys, "|") || len(keys) != len(tt.keys) {
+				t.Fatalf("keys %q, want %q", keys, tt.keys)
+			}
+			var want, have strings.Builder
+			for _, n := range old {
+				describeDOM(&want, n, 0)
+			}
+			for _, m := range got {
+				describeMember(&have, m, 0)
+			}
+			if have.String() != want.String() {
+				t.Errorf("tree members:\n%s\ndom members:\n%s", have.String(), want.String())
+			}
+			// The lazily built nodes read the same as the parsed ones.
+			var lazy strings.Builder
+			for _, m := range got {
+				describeDOM(&lazy, m.dom(), 0)
+			}
+			if lazy.String() != want.String() {
+				t.Errorf("materialised members:\n%s\ndom members:\n%s", lazy.String(), want.String())
+			}
+		})
+	}
+}
+
+func TestObjectMembersBuildsNoDOM(t *testing.T) {
+	ms, err := objectMembers([]byte(`{"a":"x","n":2,"h":["1","2"],"o":{"p":true}}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		m.scalar()
+		m.typ()
+		m.children(nil)
+		var b bytes.Buffer
+		if err := m.writeJSON(&b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ms[0].doc.Materialized() {
+		t.Fatal("reading keys, types, scalars and JSON built the *dom.Node form")
+	}
+	n := ms[3].dom()
+	if !ms[0].doc.Materialized() || n != ms[3].dom() {
+		t.Fatal("dom() does not build the nodes once, with identity")
+	}
+	if oxn.Key(n) != "o" || oxn.TypeOf(n) != oxn.Object {
+		t.Fatalf("dom() = %q %v, want the object o", oxn.Key(n), oxn.TypeOf(n))
+	}
+}
+
+func TestObjectMembersKeepsNoScratch(t *testing.T) {
+	buf := []byte(`{"a":"x","b":["y"]}`)
+	ms, err := objectMembers(buf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range buf {
+		buf[i] = '#'
+	}
+	v, _ := ms[0].scalar()
+	w, _ := ms[1].children(nil)[0].scalar()
+	if ms[0].key != "a" || v != "x" || w != "y" {
+		t.Fatalf("members changed with the input buffer: %q=%q, %q", ms[0].key, v, w)
+	}
+}
+
+func TestMemberChild(t *testing.T) {
+	ms, err := objectMembers([]byte(`{"q":[{"name":"a","value":1},{"value":2},"s",{"x y":1,"name":{"n":"nested"}}]}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := domMembers([]byte(`{"q":[{"name":"a","value":1},{"value":2},"s",{"x y":1,"name":{"n":"nested"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	its, oldIts := ms[0].children(nil), items(old[0])
+	for i, it := range its {
+		for _, name := range []string{"name", "value", "json-element", "x y"} {
+			c, ok := it.child(name)
+			oc := oldIts[i].Child(name)
+			if ok != (oc != nil) {
+				t.Fatalf("item %d child %q: found %v, dom found %v", i, name, ok, oc != nil)
+			}
+			if ok && c.stringValue() != oc.StringValue() {
+				t.Fatalf("item %d child %q = %q, dom %q", i, name, c.stringValue(), oc.StringValue())
+			}
+		}
+	}
+}
+
+func TestOrderedMapMerge(t *testing.T) {
+	var m orderedMap
+	steps := []string{
+		`{"service":"hello","n":1,"o":{"a":1,"b":[1,"x"]},"gone":true}`,
+		`{"n":2.50,"o":{"b":null,"c":{"d":"e"}},"gone":null,"t":false}`,
+		`{"o":"scalar now","p":{"q":null}}`,
+	}
+	wants := []string{
+		`{"service":"hello","n":1,"o":{"a":1,"b":[1,"x"]},"gone":true}`,
+		`{"service":"hello","n":2.50,"o":{"a":1,"c":{"d":"e"}},"t":false}`,
+		`{"service":"hello","n":2.50,"o":"scalar now","t":false,"p":{}}`,
+	}
+	for i, s := range steps {
+		ms, err := objectMembers([]byte(s), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.merge(ms)
+		var b bytes.Buffer
+		m.write(&b)
+		if b.String() != wants[i] {
+			t.Errorf("after %s:\n got %s\nwant %s", s, b.String(), wants[i])
+		}
+	}
+}
+
+// FuzzObjectMembers checks that the tree-based members read exactly as the
+// dom-based ones did, and that both parsers agree on errors.
+func FuzzObjectMembers(f *testing.F) {
+	for _, s := range []string{`{"a":"x","n":1.0,"b":[true,null,{"c":"d"}],"a b":{}}`, `[]`, `{"a":}`, `{"\u0041":"\n"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		old, oldErr := domMembers(data)
+		got, err := objectMembers(data, nil)
+		if (err == nil) != (oldErr == nil) || err != nil && err.Error() != oldErr.Error() {
+			t.Fatalf("errors: tree %v, dom %v", err, oldErr)
+		}
+		var want, have strings.Builder
+		for _, n := range old {
+			describeDOM(&want, n, 0)
+		}
+		for _, m := range got {
+			describeMember(&have, m, 0)
+		}
+		if have.String() != want.String() {
+			t.Fatalf("tree members:\n%s\ndom members:\n%s", have.String(), want.String())
+		}
+	})
+}
