@@ -44,7 +44,7 @@ func (a *errorAction) Run(r *run, s *step) (ctrl, error) {
 			if err != nil {
 				return ctrlNext, fmt.Errorf("%s:%d: error: body is not JSON: %w", s.At.File, s.At.Line, err)
 			}
-			root := member{doc: oxn.NewDoc(t)}
+			root := member{t: t}
 			switch root.typ() {
 			case oxn.String:
 				fe.message = root.stringValue()

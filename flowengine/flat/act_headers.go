@@ -53,9 +53,9 @@ func (a *setHeadersAction) Run(r *run, s *step) (ctrl, error) {
 		if m.typ() == oxn.Array {
 			// The first value replaces, the others are added (set-cookie).
 			first := true
-			t := m.tree()
+			t := m.t
 			for it := t.FirstChild(m.i); it != oxn.NoIndex; it = t.Next(it) {
-				v, ok := member{doc: m.doc, i: it}.scalar()
+				v, ok := member{t: t, i: it}.scalar()
 				if !ok {
 					continue
 				}

@@ -37,7 +37,7 @@ type proxySpec struct {
 	url           string
 	stripEndpoint bool
 	addPrefix     string
-	query         member // string, object or array; doc nil = keep the client's
+	query         member // string, object or array; t nil = keep the client's
 	headers       []member
 	target        *url.URL // origin or url, parsed (shared read-only)
 	// options are the request options (FLAT docs: the request action); when
@@ -170,10 +170,11 @@ func parseProxySpecIn(data []byte, ms []member) (*proxySpec, error) {
 				// client certificates are read per request). Options
 				// are read as nodes: this builds the *dom.Node form.
 				var raw string
-				if err := (*run)(nil).applyOptions(&upstream.Call{}, m.dom(), &raw); err != nil {
+				opts := m.dom()
+				if err := (*run)(nil).applyOptions(&upstream.Call{}, opts, &raw); err != nil {
 					return nil, fmt.Errorf("options: %w", err)
 				}
-				s.options = m.dom()
+				s.options = opts
 			}
 		default:
 			return nil, fmt.Errorf("unknown property %q (known: origin, url, stripEndpoint, addPrefix, query, headers, options)", m.key)
@@ -384,9 +385,9 @@ func joinPath(a, b string) string {
 }
 
 // queryString renders FLAT's query forms: "a=1&b=2", {a: 37}, or
-// [{name, value}]. ok is false when no query was given (q.doc is nil).
+// [{name, value}]. ok is false when no query was given (q.t is nil).
 func queryString(q member) (string, bool, error) {
-	if q.doc == nil {
+	if q.t == nil {
 		return "", false, nil
 	}
 	var parts []string

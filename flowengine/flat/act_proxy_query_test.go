@@ -38,9 +38,6 @@ func TestQueryString(t *testing.T) {
 			if err == nil && (got != tt.want || ok != tt.ok) {
 				t.Fatalf("queryString = %q, %v; want %q, %v", got, ok, tt.want, tt.ok)
 			}
-			if q.doc != nil && q.doc.Materialized() {
-				t.Fatal("queryString built the *dom.Node form")
-			}
 		})
 	}
 }

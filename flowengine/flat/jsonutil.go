@@ -11,13 +11,12 @@ import (
 )
 
 // member is one key of a JSON object in document order: element i of a
-// parsed JSON text held as a compact, pointer-free oxn.Tree (through doc).
-// Keys, types and scalar values are read from the tree; the *dom.Node form
-// of the whole text is built only when a consumer needs a node (dom), and
-// then once per text.
+// parsed JSON text held as a compact, pointer-free oxn.Tree. Keys, types,
+// scalar values and JSON are read from the tree; a *dom.Node is built only
+// when a consumer really needs one (dom).
 type member struct {
 	key string
-	doc *oxn.Doc
+	t   *oxn.Tree
 	i   int32
 }
 
@@ -33,19 +32,16 @@ func objectMembers(data []byte, out []member) ([]member, error) {
 	if t.TypeAt(0) != oxn.Object {
 		return nil, errors.New("not a JSON object")
 	}
-	return member{doc: oxn.NewDoc(t)}.children(out[:0]), nil
+	return member{t: t}.children(out[:0]), nil
 }
 
-// tree returns the tree m lives in.
-func (m member) tree() *oxn.Tree { return m.doc.Tree() }
-
 // typ returns m's JSON type.
-func (m member) typ() oxn.Type { return m.tree().TypeAt(m.i) }
+func (m member) typ() oxn.Type { return m.t.TypeAt(m.i) }
 
 // scalar renders m as header text like scalarString: strings as they are,
 // numbers and booleans as written. ok is false for null, objects, arrays.
 func (m member) scalar() (string, bool) {
-	t := m.tree()
+	t := m.t
 	switch t.TypeAt(m.i) {
 	case oxn.String, oxn.Number, oxn.Boolean:
 		return t.StringValue(m.i), true
@@ -55,41 +51,62 @@ func (m member) scalar() (string, bool) {
 
 // stringValue returns m's XPath string-value (the concatenated text of an
 // object or array).
-func (m member) stringValue() string { return m.tree().StringValue(m.i) }
+func (m member) stringValue() string { return m.t.StringValue(m.i) }
 
 // children appends the child elements of m (the members of an object, the
 // items of an array) to out, with their keys ("value" for array items, as
 // oxn.Key reports them).
 func (m member) children(out []member) []member {
-	t := m.tree()
+	t := m.t
 	for c := t.FirstChild(m.i); c != oxn.NoIndex; c = t.Next(c) {
-		out = append(out, member{key: t.Key(c), doc: m.doc, i: c})
+		out = append(out, member{key: t.Key(c), t: m.t, i: c})
 	}
 	return out
 }
 
 // hasChildren reports whether m has child elements.
-func (m member) hasChildren() bool { return m.tree().FirstChild(m.i) != oxn.NoIndex }
+func (m member) hasChildren() bool { return m.t.FirstChild(m.i) != oxn.NoIndex }
 
 // child returns the first child element named name (as dom.Node.Child
 // finds it: by element name, so a json-element key never matches).
 func (m member) child(name string) (member, bool) {
-	t := m.tree()
+	t := m.t
 	for c := t.FirstChild(m.i); c != oxn.NoIndex; c = t.Next(c) {
 		if t.Name(c) == name {
-			return member{key: t.Key(c), doc: m.doc, i: c}, true
+			return member{key: t.Key(c), t: m.t, i: c}, true
 		}
 	}
 	return member{}, false
 }
 
 // writeJSON writes m as compact JSON, as oxn.Write writes its node.
-func (m member) writeJSON(b *bytes.Buffer) error { return m.tree().WriteJSON(b, m.i) }
+func (m member) writeJSON(b *bytes.Buffer) error { return m.t.WriteJSON(b, m.i) }
 
-// dom returns m's *dom.Node, materialising the whole parsed text on the
-// first call for any member of it; later calls return the same nodes.
-// Callers must not modify the node (Clone it).
-func (m member) dom() *dom.Node { return m.doc.NodeAt(m.i) }
+// dom returns m's *dom.Node: it materialises the whole parsed text, on
+// every call, so callers that need the node more than once keep it. The
+// common actions never call it: it is for error's extra members, proxy
+// options and set-env's non-scalars.
+func (m member) dom() *dom.Node {
+	n := int32(0)
+	var found *dom.Node
+	// Tree indexes number the elements in document order.
+	var walk func(e *dom.Node)
+	walk = func(e *dom.Node) {
+		for c := e.FirstChild; c != nil && found == nil; c = c.NextSibling {
+			if c.Type != dom.ElementNode {
+				continue
+			}
+			if n == m.i {
+				found = c
+				return
+			}
+			n++
+			walk(c)
+		}
+	}
+	walk(m.t.Materialize())
+	return found
+}
 
 // scalarString renders a JSON scalar as header text: strings as they are,
 // numbers and booleans as written. ok is false for null, objects, arrays.
