@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/flowproc/flowproc/flowengine/dom"
@@ -58,6 +59,11 @@ func (m member) stringValue() string { return m.t.StringValue(m.i) }
 // oxn.Key reports them).
 func (m member) children(out []member) []member {
 	t := m.t
+	n := 0
+	for c := t.FirstChild(m.i); c != oxn.NoIndex; c = t.Next(c) {
+		n++
+	}
+	out = slices.Grow(out, n) // one allocation, not one per doubling
 	for c := t.FirstChild(m.i); c != oxn.NoIndex; c = t.Next(c) {
 		out = append(out, member{key: t.Key(c), t: m.t, i: c})
 	}
