@@ -40,7 +40,7 @@ func (a *errorAction) Run(r *run, s *step) (ctrl, error) {
 		}
 		out = bytes.TrimSpace(out)
 		if len(out) > 0 {
-			t, err := oxn.ParseTree(out, r.p.opts.maxDepth())
+			t, err := parseTree(out, &r.slab.objects().trees, r.p.opts.maxDepth())
 			if err != nil {
 				return ctrlNext, fmt.Errorf("%s:%d: error: body is not JSON: %w", s.At.File, s.At.Line, err)
 			}

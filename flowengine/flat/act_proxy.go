@@ -112,14 +112,14 @@ func (c *compiler) proxyConfig(px *apidef.Proxy) *proxyAction {
 // parseProxySpec reads proxy-request JSON. Unknown properties and
 // options are errors.
 func parseProxySpec(data []byte) (*proxySpec, error) {
-	return parseProxySpecIn(data, nil)
+	return parseProxySpecIn(data, nil, nil)
 }
 
-// parseProxySpecIn is parseProxySpec with ms as scratch space for the
-// members (may be nil). data may be scratch space too: the spec keeps no
-// reference to it.
-func parseProxySpecIn(data []byte, ms []member) (*proxySpec, error) {
-	ms, err := objectMembers(data, ms)
+// parseProxySpecIn is parseProxySpec with the trees from arena and ms as
+// scratch space for the members (both may be nil). data may be scratch
+// space too: the spec keeps no reference to it.
+func parseProxySpecIn(data []byte, arena *oxn.TreeArena, ms []member) (*proxySpec, error) {
+	ms, err := objectMembers(data, arena, ms)
 	if err != nil {
 		return nil, fmt.Errorf("invalid proxy configuration: %w", err)
 	}
@@ -202,7 +202,8 @@ func (a *proxyAction) Run(r *run, s *step) (ctrl, error) {
 		if err != nil {
 			return ctrlNext, err
 		}
-		spec, err = parseProxySpecIn(out, r.members)
+		o := r.slab.objects()
+		spec, err = parseProxySpecIn(out, &o.trees, o.members)
 		if err != nil {
 			return ctrlNext, fmt.Errorf("%s:%d: proxy-request: %w", s.At.File, s.At.Line, err)
 		}

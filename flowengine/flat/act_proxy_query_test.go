@@ -25,7 +25,7 @@ func TestQueryString(t *testing.T) {
 		t.Run(tt.query, func(t *testing.T) {
 			var q member
 			if tt.query != "" {
-				ms, err := objectMembers([]byte(`{"query":`+tt.query+`}`), nil)
+				ms, err := objectMembers([]byte(`{"query":`+tt.query+`}`), nil, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -24,9 +24,10 @@ type member struct {
 // objectMembers parses a JSON object (template output) into its members,
 // keeping key order, appended to out[:0]. It uses the OXN tree parser
 // (same syntax, limits and errors as oxn.Parse), which copies data once and
-// builds no *dom.Node, so data may be scratch space.
-func objectMembers(data []byte, out []member) ([]member, error) {
-	t, err := oxn.ParseTree(data, 512)
+// builds no *dom.Node, so data may be scratch space; a non-nil arena
+// provides the trees.
+func objectMembers(data []byte, arena *oxn.TreeArena, out []member) ([]member, error) {
+	t, err := parseTree(data, arena, 512)
 	if err != nil {
 		return nil, fmt.Errorf("not JSON: %w", err)
 	}
@@ -34,6 +35,14 @@ func objectMembers(data []byte, out []member) ([]member, error) {
 		return nil, errors.New("not a JSON object")
 	}
 	return member{t: t}.children(out[:0]), nil
+}
+
+// parseTree parses data into a Tree, from arena when it is not nil.
+func parseTree(data []byte, arena *oxn.TreeArena, maxDepth int) (*oxn.Tree, error) {
+	if arena != nil {
+		return arena.ParseTree(data, maxDepth)
+	}
+	return oxn.ParseTree(data, maxDepth)
 }
 
 // typ returns m's JSON type.

@@ -83,55 +83,64 @@ func TestObjectMembersMatchesDOM(t *testing.T) {
 		{name: "unterminated", in: `{"a":"x`, err: "not JSON"},
 		{name: "too deep", in: `{"a":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`, err: "not JSON"},
 	}
+	var shared oxn.TreeArena // used by every case, as by a run's actions
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			old, oldErr := domMembers([]byte(tt.in))
-			got, err := objectMembers([]byte(tt.in), nil)
-			if tt.err != "" {
-				if err == nil || oldErr == nil {
-					t.Fatalf("errors: tree %v, dom %v; want both %q", err, oldErr, tt.err)
-				}
-				if err.Error() != oldErr.Error() || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("error %q, dom error %q, want %q", err, oldErr, tt.err)
-				}
-				return
-			}
-			if err != nil || oldErr != nil {
-				t.Fatalf("errors: tree %v, dom %v", err, oldErr)
-			}
-			keys := make([]string, len(got))
-			for i, m := range got {
-				keys[i] = m.key
-			}
-			if strings.Join(keys, "|") != strings.Join(tt.keys, "|") || len(keys) != len(tt.keys) {
-				t.Fatalf("keys %q, want %q", keys, tt.keys)
-			}
-			var want, have strings.Builder
-			for _, n := range old {
-				describeDOM(&want, n, 0)
-			}
-			for _, m := range got {
-				describeMember(&have, m, 0)
-			}
-			if have.String() != want.String() {
-				t.Errorf("tree members:\n%s\ndom members:\n%s", have.String(), want.String())
-			}
-			// The lazily built nodes read the same as the parsed ones.
-			var lazy strings.Builder
-			for _, m := range got {
-				describeDOM(&lazy, m.dom(), 0)
-			}
-			if lazy.String() != want.String() {
-				t.Errorf("materialised members:\n%s\ndom members:\n%s", lazy.String(), want.String())
-			}
-		})
+		for _, arena := range []*oxn.TreeArena{nil, &shared} {
+			t.Run(fmt.Sprintf("%s/arena=%v", tt.name, arena != nil), func(t *testing.T) {
+				testObjectMembersCase(t, tt.in, tt.keys, tt.err, arena)
+			})
+		}
+	}
+}
+
+// testObjectMembersCase is one case of TestObjectMembersMatchesDOM.
+func testObjectMembersCase(t *testing.T, in string, wantKeys []string, wantErr string, arena *oxn.TreeArena) {
+	t.Helper()
+	old, oldErr := domMembers([]byte(in))
+	got, err := objectMembers([]byte(in), arena, nil)
+	if wantErr != "" {
+		if err == nil || oldErr == nil {
+			t.Fatalf("errors: tree %v, dom %v; want both %q", err, oldErr, wantErr)
+		}
+		if err.Error() != oldErr.Error() || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("error %q, dom error %q, want %q", err, oldErr, wantErr)
+		}
+		return
+	}
+	if err != nil || oldErr != nil {
+		t.Fatalf("errors: tree %v, dom %v", err, oldErr)
+	}
+	keys := make([]string, len(got))
+	for i, m := range got {
+		keys[i] = m.key
+	}
+	if strings.Join(keys, "|") != strings.Join(wantKeys, "|") || len(keys) != len(wantKeys) {
+		t.Fatalf("keys %q, want %q", keys, wantKeys)
+	}
+	var want, have strings.Builder
+	for _, n := range old {
+		describeDOM(&want, n, 0)
+	}
+	for _, m := range got {
+		describeMember(&have, m, 0)
+	}
+	if have.String() != want.String() {
+		t.Errorf("tree members:\n%s\ndom members:\n%s", have.String(), want.String())
+	}
+	// The lazily built nodes read the same as the parsed ones.
+	var lazy strings.Builder
+	for _, m := range got {
+		describeDOM(&lazy, m.dom(), 0)
+	}
+	if lazy.String() != want.String() {
+		t.Errorf("materialised members:\n%s\ndom members:\n%s", lazy.String(), want.String())
 	}
 }
 
 // TestObjectMembersBuildsNoDOM checks that reading keys, types, scalars,
 // arrays and JSON allocates nothing: no *dom.Node is built.
 func TestObjectMembersBuildsNoDOM(t *testing.T) {
-	ms, err := objectMembers([]byte(`{"a":"x","n":2,"h":["1","2"],"o":{"p":true}}`), nil)
+	ms, err := objectMembers([]byte(`{"a":"x","n":2,"h":["1","2"],"o":{"p":true}}`), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +176,7 @@ func TestObjectMembersBuildsNoDOM(t *testing.T) {
 
 func TestObjectMembersKeepsNoScratch(t *testing.T) {
 	buf := []byte(`{"a":"x","b":["y"]}`)
-	ms, err := objectMembers(buf, nil)
+	ms, err := objectMembers(buf, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +191,7 @@ func TestObjectMembersKeepsNoScratch(t *testing.T) {
 }
 
 func TestMemberChild(t *testing.T) {
-	ms, err := objectMembers([]byte(`{"q":[{"name":"a","value":1},{"value":2},"s",{"x y":1,"name":{"n":"nested"}}]}`), nil)
+	ms, err := objectMembers([]byte(`{"q":[{"name":"a","value":1},{"value":2},"s",{"x y":1,"name":{"n":"nested"}}]}`), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +227,7 @@ func TestOrderedMapMerge(t *testing.T) {
 		`{"service":"hello","n":2.50,"o":"scalar now","t":false,"p":{}}`,
 	}
 	for i, s := range steps {
-		ms, err := objectMembers([]byte(s), nil)
+		ms, err := objectMembers([]byte(s), nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,9 +246,10 @@ func FuzzObjectMembers(f *testing.F) {
 	for _, s := range []string{`{"a":"x","n":1.0,"b":[true,null,{"c":"d"}],"a b":{}}`, `[]`, `{"a":}`, `{"\u0041":"\n"}`} {
 		f.Add([]byte(s))
 	}
+	var arena oxn.TreeArena
 	f.Fuzz(func(t *testing.T, data []byte) {
 		old, oldErr := domMembers(data)
-		got, err := objectMembers(data, nil)
+		got, err := objectMembers(data, &arena, nil)
 		if (err == nil) != (oldErr == nil) || err != nil && err.Error() != oldErr.Error() {
 			t.Fatalf("errors: tree %v, dom %v", err, oldErr)
 		}

@@ -61,9 +61,8 @@ type run struct {
 	side      *sides    // side-call state, allocated by the first side call
 	upstream  *dom.Node // the $upstream object (forward and side calls)
 	// scratch holds template output that is parsed, not kept (see
-	// execTemplate); members is scratch space for objectMembers.
+	// execTemplate); slab.objects has the scratch space of objectMembers.
 	scratch   bytes.Buffer
-	members   []member
 	errorCode int
 	depth     int
 	dir       string // directory of the flow running now
