@@ -9,24 +9,31 @@ import (
 // into Trees whose headers and node slices are cut from shared blocks, so
 // a parse costs one allocation (the copy of the text) instead of three.
 // Memory is never reused: a Tree stays valid, and unchanged, as long as it
-// is referenced, whatever is parsed after it. The zero TreeArena is ready
-// to use; a TreeArena must not be used concurrently.
+// is referenced, whatever is parsed after it. The first few trees and
+// nodes come from arrays inside the TreeArena, so one embedded in a larger
+// allocation (a run's scratch state) serves a couple of small texts with
+// no allocation but their copies. The zero TreeArena is ready to use; a
+// TreeArena must not be copied after first use nor used concurrently.
 type TreeArena struct {
-	trees     []Tree
-	nodes     []tnode
-	treeBlock int // size of the last block of trees
-	nodeBlock int // size of the last block of nodes
+	trees      []Tree
+	nodes      []tnode
+	treeBlock  int // size of the last block of trees, 0 before the first
+	nodeBlock  int // size of the last block of nodes, 0 before the first
+	firstTrees [firstArenaTrees]Tree
+	firstNodes [firstArenaTnodes]tnode
 }
 
 // TreeArena block sizes: the first blocks are small (a template output has
 // a handful of values), later ones double up to the maximum; a text with
 // more values than half the maximum gets a slice of its own.
 const (
-	minArenaTrees  = 4
-	maxArenaTrees  = 64
-	minArenaTnodes = 16
-	maxArenaTnodes = 1024 // 1024 * 36 bytes
-	ownArenaTnodes = maxArenaTnodes / 2
+	firstArenaTrees  = 4
+	firstArenaTnodes = 8
+	minArenaTrees    = 4
+	maxArenaTrees    = 64
+	minArenaTnodes   = 16
+	maxArenaTnodes   = 1024 // 1024 * 36 bytes
+	ownArenaTnodes   = maxArenaTnodes / 2
 )
 
 // ParseTree is ParseTree (same syntax, limits, errors and result) with
@@ -71,8 +78,13 @@ func (a *TreeArena) nodeSlice(n int) []tnode {
 		return make([]tnode, 0, n)
 	}
 	if len(a.nodes) < n {
-		a.nodeBlock = min(max(minArenaTnodes, n, 2*a.nodeBlock), maxArenaTnodes)
-		a.nodes = make([]tnode, a.nodeBlock)
+		if a.nodeBlock == 0 && n <= firstArenaTnodes {
+			a.nodeBlock = firstArenaTnodes
+			a.nodes = a.firstNodes[:]
+		} else {
+			a.nodeBlock = min(max(minArenaTnodes, n, 2*a.nodeBlock), maxArenaTnodes)
+			a.nodes = make([]tnode, a.nodeBlock)
+		}
 	}
 	s := a.nodes[:0:n]
 	a.nodes = a.nodes[n:]
@@ -82,8 +94,13 @@ func (a *TreeArena) nodeSlice(n int) []tnode {
 // tree returns a zeroed Tree.
 func (a *TreeArena) tree() *Tree {
 	if len(a.trees) == 0 {
-		a.treeBlock = min(max(minArenaTrees, 2*a.treeBlock), maxArenaTrees)
-		a.trees = make([]Tree, a.treeBlock)
+		if a.treeBlock == 0 {
+			a.treeBlock = firstArenaTrees
+			a.trees = a.firstTrees[:]
+		} else {
+			a.treeBlock = min(max(minArenaTrees, 2*a.treeBlock), maxArenaTrees)
+			a.trees = make([]Tree, a.treeBlock)
+		}
 	}
 	t := &a.trees[0]
 	a.trees = a.trees[1:]
