@@ -265,3 +265,66 @@ func FuzzObjectMembers(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkObjectMembers compares reading the example's template outputs
+// (the init flow's set-response-headers object, the proxy-request spec)
+// the old way, as *dom.Node from a warm oxn.Arena, with the tree reading
+// from a warm TreeArena, and from a fresh objScratch as a run's first
+// object action pays for it.
+func BenchmarkObjectMembers(b *testing.B) {
+	inputs := []struct {
+		name string
+		data []byte
+	}{
+		{"headers", []byte(`{"X-Request-Id":"abc-123-def","X-Service":"hello"}`)},
+		{"proxy-spec", []byte(`{"origin":"http://upstream","stripEndpoint":true,"addPrefix":"/v2","headers":{"X-Flowproc":"1","X-Request-Id":"abc-123-def"}}`)},
+	}
+	for _, in := range inputs {
+		b.Run(in.name+"/dom-arena", func(b *testing.B) {
+			b.ReportAllocs()
+			var a oxn.Arena
+			out := make([]*dom.Node, 0, 8)
+			for b.Loop() {
+				doc, err := a.Parse(in.data, 512)
+				if err != nil {
+					b.Fatal(err)
+				}
+				out = out[:0]
+				for c := doc.FirstElement().FirstChild; c != nil; c = c.NextSibling {
+					if c.Type == dom.ElementNode {
+						out = append(out, c)
+						scalarString(c)
+					}
+				}
+			}
+		})
+		b.Run(in.name+"/tree-arena", func(b *testing.B) {
+			b.ReportAllocs()
+			a := new(oxn.TreeArena)
+			out := make([]member, 0, 8)
+			for b.Loop() {
+				ms, err := objectMembers(in.data, a, out)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, m := range ms {
+					m.scalar()
+				}
+			}
+		})
+		b.Run(in.name+"/tree-fresh-scratch", func(b *testing.B) {
+			b.ReportAllocs()
+			out := make([]member, 0, 8)
+			for b.Loop() {
+				o := new(objScratch)
+				ms, err := objectMembers(in.data, &o.trees, out)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, m := range ms {
+					m.scalar()
+				}
+			}
+		})
+	}
+}
