@@ -40,20 +40,16 @@ func (a *errorAction) Run(r *run, s *step) (ctrl, error) {
 		}
 		out = bytes.TrimSpace(out)
 		if len(out) > 0 {
-			doc, err := r.slab.Parse(out, r.p.opts.maxDepth())
+			t, err := parseTree(out, &r.slab.objects().trees, r.p.opts.maxDepth())
 			if err != nil {
 				return ctrlNext, fmt.Errorf("%s:%d: error: body is not JSON: %w", s.At.File, s.At.Line, err)
 			}
-			root := doc.FirstElement()
-			switch oxn.TypeOf(root) {
+			root := member{t: t}
+			switch root.typ() {
 			case oxn.String:
-				fe.message = root.StringValue()
+				fe.message = root.stringValue()
 			case oxn.Object:
-				for c := root.FirstChild; c != nil; c = c.NextSibling {
-					if c.Type == dom.ElementNode {
-						obj = append(obj, member{key: oxn.Key(c), node: c})
-					}
-				}
+				obj = root.children(nil)
 			default:
 				return ctrlNext, fmt.Errorf("%s:%d: error: body must be a JSON object or string", s.At.File, s.At.Line)
 			}
@@ -62,28 +58,28 @@ func (a *errorAction) Run(r *run, s *step) (ctrl, error) {
 	for _, m := range obj {
 		switch m.key {
 		case "message":
-			if v, ok := scalarString(m.node); ok {
+			if v, ok := m.scalar(); ok {
 				fe.message = v
 			}
 		case "status":
-			if v, ok := scalarString(m.node); ok {
+			if v, ok := m.scalar(); ok {
 				if n, err := strconv.Atoi(v); err == nil && n >= 100 && n <= 599 {
 					fe.status = n
 				}
 			}
 		case "code":
-			if v, ok := scalarString(m.node); ok {
+			if v, ok := m.scalar(); ok {
 				if n, err := strconv.Atoi(v); err == nil && n >= 0 && n <= 9999 {
 					fe.code = n
 				}
 			}
 		case "info":
-			if oxn.TypeOf(m.node) == oxn.Array {
+			if m.typ() == oxn.Array {
 				fe.info = fe.info[:0]
-				for _, it := range items(m.node) {
-					fe.info = append(fe.info, it.StringValue())
+				for _, it := range m.children(nil) {
+					fe.info = append(fe.info, it.stringValue())
 				}
-			} else if v, ok := scalarString(m.node); ok {
+			} else if v, ok := m.scalar(); ok {
 				fe.info = []string{v}
 			}
 		}
@@ -120,7 +116,7 @@ func errorObject(fe *flowError, extra []member, requestID string) *dom.Node {
 		case "message", "status", "requestID", "info", "code":
 			continue
 		}
-		oxn.AddMember(n, m.key, m.node.Clone())
+		oxn.AddMember(n, m.key, m.dom().Clone())
 	}
 	return n
 }

@@ -39,7 +39,7 @@ func (a *setHeadersAction) Run(r *run, s *step) (ctrl, error) {
 	}
 	for _, m := range ms {
 		if strings.EqualFold(m.key, "status") {
-			v, ok := scalarString(m.node)
+			v, ok := m.scalar()
 			if n, err := strconv.Atoi(v); ok && err == nil && n >= 100 && n <= 599 {
 				r.x.Resp.Status = n
 			} else {
@@ -50,11 +50,12 @@ func (a *setHeadersAction) Run(r *run, s *step) (ctrl, error) {
 		if !validHeaderName(m.key) {
 			return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: invalid header name %q", s.At.File, s.At.Line, m.key)
 		}
-		if oxn.TypeOf(m.node) == oxn.Array {
+		if m.typ() == oxn.Array {
 			// The first value replaces, the others are added (set-cookie).
 			first := true
-			for _, it := range items(m.node) {
-				v, ok := scalarString(it)
+			t := m.t
+			for it := t.FirstChild(m.i); it != oxn.NoIndex; it = t.Next(it) {
+				v, ok := member{t: t, i: it}.scalar()
 				if !ok {
 					continue
 				}
@@ -70,7 +71,7 @@ func (a *setHeadersAction) Run(r *run, s *step) (ctrl, error) {
 			}
 			continue
 		}
-		v, ok := scalarString(m.node)
+		v, ok := m.scalar()
 		if !ok {
 			continue // null and objects set nothing
 		}

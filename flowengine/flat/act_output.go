@@ -278,11 +278,12 @@ func (r *run) renderObject(t *tmpl, in input, what string, s *step) ([]member, e
 	if err != nil {
 		return nil, err
 	}
-	ms, err := objectMembers(out, &r.slab.Arena, r.members)
+	o := r.slab.objects()
+	ms, err := objectMembers(out, &o.trees, o.members)
 	if err != nil {
 		return nil, fmt.Errorf("%s:%d: %s: %w", s.At.File, s.At.Line, what, err)
 	}
-	r.members = ms
+	o.members = ms
 	return ms, nil
 }
 

@@ -37,7 +37,7 @@ type proxySpec struct {
 	url           string
 	stripEndpoint bool
 	addPrefix     string
-	query         *dom.Node // string, object or array; nil = keep the client's
+	query         member // string, object or array; t nil = keep the client's
 	headers       []member
 	target        *url.URL // origin or url, parsed (shared read-only)
 	// options are the request options (FLAT docs: the request action); when
@@ -115,16 +115,17 @@ func parseProxySpec(data []byte) (*proxySpec, error) {
 	return parseProxySpecIn(data, nil, nil)
 }
 
-// parseProxySpecIn is parseProxySpec with the nodes from arena and ms as
-// scratch space for the members (both may be nil).
-func parseProxySpecIn(data []byte, arena *oxn.Arena, ms []member) (*proxySpec, error) {
+// parseProxySpecIn is parseProxySpec with the trees from arena and ms as
+// scratch space for the members (both may be nil). data may be scratch
+// space too: the spec keeps no reference to it.
+func parseProxySpecIn(data []byte, arena *oxn.TreeArena, ms []member) (*proxySpec, error) {
 	ms, err := objectMembers(data, arena, ms)
 	if err != nil {
 		return nil, fmt.Errorf("invalid proxy configuration: %w", err)
 	}
 	var s proxySpec
 	for _, m := range ms {
-		t := oxn.TypeOf(m.node)
+		t := m.typ()
 		switch m.key {
 		case "origin", "url", "addPrefix":
 			if t != oxn.String {
@@ -132,20 +133,20 @@ func parseProxySpecIn(data []byte, arena *oxn.Arena, ms []member) (*proxySpec, e
 			}
 			switch m.key {
 			case "origin":
-				s.origin = m.node.StringValue()
+				s.origin = m.stringValue()
 			case "url":
-				s.url = m.node.StringValue()
+				s.url = m.stringValue()
 			default:
-				s.addPrefix = m.node.StringValue()
+				s.addPrefix = m.stringValue()
 			}
 		case "stripEndpoint":
 			if t != oxn.Boolean {
 				return nil, fmt.Errorf("%q must be a boolean", m.key)
 			}
-			s.stripEndpoint = m.node.StringValue() == "true"
+			s.stripEndpoint = m.stringValue() == "true"
 		case "query":
 			if t != oxn.Null {
-				s.query = m.node
+				s.query = m
 			}
 		case "headers":
 			if t == oxn.Null {
@@ -154,28 +155,26 @@ func parseProxySpecIn(data []byte, arena *oxn.Arena, ms []member) (*proxySpec, e
 			if t != oxn.Object {
 				return nil, fmt.Errorf("%q must be an object", m.key)
 			}
-			for c := m.node.FirstChild; c != nil; c = c.NextSibling {
-				if c.Type != dom.ElementNode {
-					continue
+			s.headers = m.children(s.headers)
+			for _, h := range s.headers {
+				if !validHeaderName(h.key) {
+					return nil, fmt.Errorf("headers: invalid header name %q", h.key)
 				}
-				k := oxn.Key(c)
-				if !validHeaderName(k) {
-					return nil, fmt.Errorf("headers: invalid header name %q", k)
-				}
-				s.headers = append(s.headers, member{key: k, node: c})
 			}
 		case "options":
 			if t != oxn.Object {
 				return nil, fmt.Errorf("%q must be an object", m.key)
 			}
-			if m.node.HasElementChildren() {
+			if m.hasChildren() {
 				// Checked now with a throw-away call (files such as
-				// client certificates are read per request).
+				// client certificates are read per request). Options
+				// are read as nodes: this builds the *dom.Node form.
 				var raw string
-				if err := (*run)(nil).applyOptions(&upstream.Call{}, m.node, &raw); err != nil {
+				opts := m.dom()
+				if err := (*run)(nil).applyOptions(&upstream.Call{}, opts, &raw); err != nil {
 					return nil, fmt.Errorf("options: %w", err)
 				}
-				s.options = m.node
+				s.options = opts
 			}
 		default:
 			return nil, fmt.Errorf("unknown property %q (known: origin, url, stripEndpoint, addPrefix, query, headers, options)", m.key)
@@ -203,7 +202,8 @@ func (a *proxyAction) Run(r *run, s *step) (ctrl, error) {
 		if err != nil {
 			return ctrlNext, err
 		}
-		spec, err = parseProxySpecIn(out, &r.slab.Arena, r.members)
+		o := r.slab.objects()
+		spec, err = parseProxySpecIn(out, &o.trees, o.members)
 		if err != nil {
 			return ctrlNext, fmt.Errorf("%s:%d: proxy-request: %w", s.At.File, s.At.Line, err)
 		}
@@ -260,7 +260,7 @@ func (r *run) proxy(spec *proxySpec) error {
 	for _, m := range spec.headers {
 		name := strings.ToLower(m.key)
 		explicit[name] = true
-		v, ok := scalarString(m.node)
+		v, ok := m.scalar()
 		if !ok || v == "" {
 			f.RemoveHeaders = append(f.RemoveHeaders, name)
 			continue
@@ -417,32 +417,32 @@ func joinPath(a, b string) string {
 }
 
 // queryString renders FLAT's query forms: "a=1&b=2", {a: 37}, or
-// [{name, value}]. ok is false when no query was given.
-func queryString(q *dom.Node) (string, bool, error) {
-	if q == nil {
+// [{name, value}]. ok is false when no query was given (q.t is nil).
+func queryString(q member) (string, bool, error) {
+	if q.t == nil {
 		return "", false, nil
 	}
 	var parts []string
-	switch oxn.TypeOf(q) {
+	switch q.typ() {
 	case oxn.String:
-		return strings.TrimPrefix(q.StringValue(), "?"), true, nil
+		return strings.TrimPrefix(q.stringValue(), "?"), true, nil
 	case oxn.Object:
-		for c := q.FirstChild; c != nil; c = c.NextSibling {
-			if v, ok := scalarString(c); ok {
-				parts = append(parts, url.QueryEscape(oxn.Key(c))+"="+url.QueryEscape(v))
+		for _, c := range q.children(nil) {
+			if v, ok := c.scalar(); ok {
+				parts = append(parts, url.QueryEscape(c.key)+"="+url.QueryEscape(v))
 			}
 		}
 	case oxn.Array:
-		for _, it := range items(q) {
-			name, value := it.Child("name"), it.Child("value")
-			if name == nil {
+		for _, it := range q.children(nil) {
+			name, ok := it.child("name")
+			if !ok {
 				return "", false, fmt.Errorf("array items need a \"name\"")
 			}
 			v := ""
-			if value != nil {
-				v, _ = scalarString(value)
+			if value, ok := it.child("value"); ok {
+				v, _ = value.scalar()
 			}
-			parts = append(parts, url.QueryEscape(name.StringValue())+"="+url.QueryEscape(v))
+			parts = append(parts, url.QueryEscape(name.stringValue())+"="+url.QueryEscape(v))
 		}
 	default:
 		return "", false, fmt.Errorf("want a string, object or array")

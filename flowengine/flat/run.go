@@ -62,9 +62,8 @@ type run struct {
 	upstream  *dom.Node // the $upstream object (forward and side calls)
 	upDoc     *oxn.Doc  // $upstream as a forward recorded it, until it changes (upstreamTree)
 	// scratch holds template output that is parsed, not kept (see
-	// execTemplate); members is scratch space for objectMembers.
+	// execTemplate); slab.objects has the scratch space of objectMembers.
 	scratch   bytes.Buffer
-	members   []member
 	errorCode int
 	depth     int
 	dir       string // directory of the flow running now

@@ -10,6 +10,26 @@ import (
 // node and attribute.
 type slab struct {
 	oxn.Arena
+	obj *objScratch // see objects
+}
+
+// objScratch is what a run's JSON-object actions (set-response-headers,
+// log, proxy-request, error, set-env) share: the arena their template
+// output is parsed into as compact trees, and the member slice
+// objectMembers fills.
+type objScratch struct {
+	trees   oxn.TreeArena
+	members []member
+}
+
+// objects returns the run's objScratch, allocating it on first use: a run
+// without such an action does not pay for it, and the run itself stays in
+// its size class (run_size_test.go).
+func (s *slab) objects() *objScratch {
+	if s.obj == nil {
+		s.obj = &objScratch{}
+	}
+	return s.obj
 }
 
 func (s *slab) node() *dom.Node { return s.Node() }

@@ -335,14 +335,14 @@ func (st *testState) setEnv(base *dom.Node, ms []member) {
 	changed := map[string]*dom.Node{}
 	removed := map[string]bool{}
 	for _, m := range ms {
-		if oxn.TypeOf(m.node) == oxn.Null {
+		if m.typ() == oxn.Null {
 			removed[m.key] = true
 			continue
 		}
-		v, ok := scalarString(m.node)
+		v, ok := m.scalar()
 		if !ok {
 			var b strings.Builder
-			bb, _ := renderValue(expr.NodeSet{m.node})
+			bb, _ := renderValue(expr.NodeSet{m.dom()})
 			b.Write(bb)
 			v = b.String()
 		}

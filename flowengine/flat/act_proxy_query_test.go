@@ -1,0 +1,43 @@
+package flat
+
+import "testing"
+
+// TestQueryString covers proxy-request's query forms read from the tree.
+func TestQueryString(t *testing.T) {
+	tests := []struct {
+		query   string // the value of "query"; "" for none
+		want    string
+		ok      bool
+		wantErr bool
+	}{
+		{query: "", ok: false},
+		{query: `"?a=1&b=2"`, want: "a=1&b=2", ok: true},
+		{query: `"a=1"`, want: "a=1", ok: true},
+		{query: `{"a":37,"b":"c d","t":true,"n":null,"o":{"x":1},"x y":"z"}`, want: "a=37&b=c+d&t=true&x+y=z", ok: true},
+		{query: `{}`, want: "", ok: true},
+		{query: `[{"name":"a","value":12},{"name":"a","value":"x/y"},{"name":"e"},{"name":"n","value":null}]`, want: "a=12&a=x%2Fy&e=&n=", ok: true},
+		{query: `[{"value":1}]`, wantErr: true},
+		{query: `["a"]`, wantErr: true},
+		{query: `12`, wantErr: true},
+		{query: `true`, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			var q member
+			if tt.query != "" {
+				ms, err := objectMembers([]byte(`{"query":`+tt.query+`}`), nil, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				q = ms[0]
+			}
+			got, ok, err := queryString(q)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if err == nil && (got != tt.want || ok != tt.ok) {
+				t.Fatalf("queryString = %q, %v; want %q, %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}

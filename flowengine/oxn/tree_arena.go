@@ -1,0 +1,108 @@
+package oxn
+
+import (
+	"fmt"
+	"math"
+)
+
+// TreeArena parses many small JSON texts (a request's template outputs)
+// into Trees whose headers and node slices are cut from shared blocks, so
+// a parse costs one allocation (the copy of the text) instead of three.
+// Memory is never reused: a Tree stays valid, and unchanged, as long as it
+// is referenced, whatever is parsed after it. The first few trees and
+// nodes come from arrays inside the TreeArena, so one embedded in a larger
+// allocation (a run's scratch state) serves a couple of small texts with
+// no allocation but their copies. The zero TreeArena is ready to use; a
+// TreeArena must not be copied after first use nor used concurrently.
+type TreeArena struct {
+	trees      []Tree
+	nodes      []tnode
+	treeBlock  int // size of the last block of trees, 0 before the first
+	nodeBlock  int // size of the last block of nodes, 0 before the first
+	firstTrees [firstArenaTrees]Tree
+	firstNodes [firstArenaTnodes]tnode
+}
+
+// TreeArena block sizes: the first blocks are small (a template output has
+// a handful of values), later ones double up to the maximum; a text with
+// more values than half the maximum gets a slice of its own.
+const (
+	firstArenaTrees  = 4
+	firstArenaTnodes = 8
+	minArenaTrees    = 4
+	maxArenaTrees    = 64
+	minArenaTnodes   = 16
+	maxArenaTnodes   = 1024 // 1024 * 36 bytes
+	ownArenaTnodes   = maxArenaTnodes / 2
+)
+
+// ParseTree is ParseTree (same syntax, limits, errors and result) with
+// the Tree and its nodes taken from a. data is copied once.
+func (a *TreeArena) ParseTree(data []byte, maxDepth int) (*Tree, error) {
+	return a.ParseTreeString(string(data), maxDepth)
+}
+
+// ParseTreeString is ParseTreeString with the Tree and its nodes taken
+// from a; the tree keeps s and refers into it.
+func (a *TreeArena) ParseTreeString(s string, maxDepth int) (*Tree, error) {
+	// The steps of ParseTreeString, with the node slice from a block
+	// (TestTreeArenaMatchesParseTree keeps the two equal).
+	if len(s) > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: text of %d bytes is larger than 2 GiB", ErrSyntax, len(s))
+	}
+	if maxDepth <= 0 {
+		maxDepth = DefaultMaxDepth
+	}
+	tp := treeParser{parser: parser{s: s, max: maxDepth}}
+	// countValues is an upper bound, so the parser's appends stay within
+	// the slice's capacity and never write into a neighbour's nodes (and
+	// the three-index slice makes an overrun copy instead).
+	tp.nodes = a.nodeSlice(countValues(s))
+	tp.skipWS()
+	tp.value(-1, -1)
+	if tp.err != nil {
+		return nil, tp.err
+	}
+	tp.skipWS()
+	if tp.i < len(tp.s) {
+		return nil, tp.syntax("unexpected data after the top-level value")
+	}
+	t := a.tree()
+	*t = Tree{src: s, aux: tp.aux.String(), nodes: tp.nodes}
+	return t, nil
+}
+
+// nodeSlice returns an empty node slice of capacity n.
+func (a *TreeArena) nodeSlice(n int) []tnode {
+	if n > ownArenaTnodes {
+		return make([]tnode, 0, n)
+	}
+	if len(a.nodes) < n {
+		if a.nodeBlock == 0 && n <= firstArenaTnodes {
+			a.nodeBlock = firstArenaTnodes
+			a.nodes = a.firstNodes[:]
+		} else {
+			a.nodeBlock = min(max(minArenaTnodes, n, 2*a.nodeBlock), maxArenaTnodes)
+			a.nodes = make([]tnode, a.nodeBlock)
+		}
+	}
+	s := a.nodes[:0:n]
+	a.nodes = a.nodes[n:]
+	return s
+}
+
+// tree returns a zeroed Tree.
+func (a *TreeArena) tree() *Tree {
+	if len(a.trees) == 0 {
+		if a.treeBlock == 0 {
+			a.treeBlock = firstArenaTrees
+			a.trees = a.firstTrees[:]
+		} else {
+			a.treeBlock = min(max(minArenaTrees, 2*a.treeBlock), maxArenaTrees)
+			a.trees = make([]Tree, a.treeBlock)
+		}
+	}
+	t := &a.trees[0]
+	a.trees = a.trees[1:]
+	return t
+}

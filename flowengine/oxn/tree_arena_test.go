@@ -1,0 +1,119 @@
+package oxn
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/flowproc/flowproc/flowengine/dom"
+)
+
+// TestTreeArenaMatchesParseTree checks that a TreeArena parses like
+// ParseTree: the same documents (read API, Materialize) and the same
+// errors, and that earlier trees stay intact while later ones are cut from
+// the same blocks.
+func TestTreeArenaMatchesParseTree(t *testing.T) {
+	var a TreeArena
+	type kept struct {
+		tree *Tree
+		want *dom.Node
+	}
+	var trees []kept
+	corpus := treeCorpus()
+	// Small texts first, then the corpus twice: blocks fill, grow and are
+	// replaced while earlier trees are still referenced.
+	for i := 0; i < 40; i++ {
+		corpus = append(corpus, `{"a":"x","n":`+strings.Repeat("[1,", i%5)+"1"+strings.Repeat("]", i%5)+`}`)
+	}
+	corpus = append(corpus, treeCorpus()...)
+	for _, doc := range corpus {
+		want, err := Parse([]byte(doc), 0)
+		if err != nil {
+			t.Fatalf("Parse(%.40q): %v", doc, err)
+		}
+		tree, err := a.ParseTree([]byte(doc), 0)
+		if err != nil {
+			t.Fatalf("TreeArena.ParseTree(%.40q): %v", doc, err)
+		}
+		checkTreeRead(t, tree, want)
+		trees = append(trees, kept{tree, want})
+	}
+	for _, k := range trees {
+		if got, exp := dom.XMLString(k.tree.Materialize()), dom.XMLString(k.want); got != exp {
+			t.Fatalf("tree changed after later parses:\n got %s\nwant %s", got, exp)
+		}
+	}
+	for _, in := range []string{``, `{`, `[1,]`, `{"a":}`, `{"a":1}x`, "\"a\x01\"", `{"a" 1}`} {
+		_, perr := ParseTree([]byte(in), 0)
+		_, aerr := a.ParseTree([]byte(in), 0)
+		if aerr == nil || perr == nil || aerr.Error() != perr.Error() {
+			t.Errorf("TreeArena.ParseTree(%q) = %v, ParseTree: %v", in, aerr, perr)
+		}
+	}
+	deep := strings.Repeat(`[`, 11) + strings.Repeat(`]`, 11)
+	if _, err := a.ParseTree([]byte(deep), 10); !errors.Is(err, ErrTooDeep) {
+		t.Errorf("TreeArena.ParseTree(11 deep, limit 10) = %v, want ErrTooDeep", err)
+	}
+	// A large text gets its own node slice, and stays right.
+	big := string(jsonDoc(shapeTypical, 64<<10))
+	want, err := ParseString(big, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := a.ParseTreeString(big, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkTreeRead(t, tree, want)
+}
+
+// TestTreeArenaAllocs checks the point of the arena: a small text costs
+// about one allocation (its copy), where ParseTree makes three, and the
+// first ones only their copy.
+func TestTreeArenaAllocs(t *testing.T) {
+	data := []byte(`{"X-Request-Id":"abc","X-Service":"hello"}`)
+	a := new(TreeArena)
+	first := testing.AllocsPerRun(1, func() { // AllocsPerRun runs it twice
+		if _, err := a.ParseTree(data, 0); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if first != 1 {
+		t.Fatalf("the first small parses cost %v allocations each, want 1 (the copy)", first)
+	}
+	got := testing.AllocsPerRun(200, func() {
+		if _, err := a.ParseTree(data, 0); err != nil {
+			t.Fatal(err)
+		}
+	})
+	plain := testing.AllocsPerRun(200, func() {
+		if _, err := ParseTree(data, 0); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if got > 1.5 || plain < 3 {
+		t.Fatalf("TreeArena.ParseTree: %v allocations per parse, ParseTree %v; want about 1 and 3", got, plain)
+	}
+}
+
+// FuzzTreeArena checks that a TreeArena reused across inputs parses each
+// exactly as ParseTree does.
+func FuzzTreeArena(f *testing.F) {
+	for _, s := range treeCorpus()[:19] {
+		f.Add([]byte(s))
+	}
+	var a TreeArena
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, perr := ParseTree(data, 64)
+		got, aerr := a.ParseTree(data, 64)
+		if (perr == nil) != (aerr == nil) || (perr != nil && perr.Error() != aerr.Error()) {
+			t.Fatalf("TreeArena.ParseTree(%q) err = %v, ParseTree err = %v", data, aerr, perr)
+		}
+		if perr != nil {
+			return
+		}
+		if g, w := dom.XMLString(got.Materialize()), dom.XMLString(want.Materialize()); g != w {
+			t.Fatalf("TreeArena.ParseTree(%q)\n got %s\nwant %s", data, g, w)
+		}
+	})
+}
