@@ -117,24 +117,31 @@ func testObjectMembersCase(t *testing.T, in string, wantKeys []string, wantErr s
 	if strings.Join(keys, "|") != strings.Join(wantKeys, "|") || len(keys) != len(wantKeys) {
 		t.Fatalf("keys %q, want %q", keys, wantKeys)
 	}
-	var want, have strings.Builder
-	for _, n := range old {
-		describeDOM(&want, n, 0)
-	}
-	for _, m := range got {
-		describeMember(&have, m, 0)
-	}
-	if have.String() != want.String() {
-		t.Errorf("tree members:\n%s\ndom members:\n%s", have.String(), want.String())
+	want, have := describeBoth(old, got)
+	if have != want {
+		t.Errorf("tree members:\n%s\ndom members:\n%s", have, want)
 	}
 	// The lazily built nodes read the same as the parsed ones.
 	var lazy strings.Builder
 	for _, m := range got {
 		describeDOM(&lazy, m.dom(), 0)
 	}
-	if lazy.String() != want.String() {
-		t.Errorf("materialised members:\n%s\ndom members:\n%s", lazy.String(), want.String())
+	if lazy.String() != want {
+		t.Errorf("materialised members:\n%s\ndom members:\n%s", lazy.String(), want)
 	}
+}
+
+// describeBoth describes the members the dom parse found (want) and the
+// tree members (have) in the same words.
+func describeBoth(old []*dom.Node, got []member) (want, have string) {
+	var w, h strings.Builder
+	for _, n := range old {
+		describeDOM(&w, n, 0)
+	}
+	for _, m := range got {
+		describeMember(&h, m, 0)
+	}
+	return w.String(), h.String()
 }
 
 // TestObjectMembersBuildsNoDOM checks that reading keys, types, scalars,
@@ -253,15 +260,8 @@ func FuzzObjectMembers(f *testing.F) {
 		if (err == nil) != (oldErr == nil) || err != nil && err.Error() != oldErr.Error() {
 			t.Fatalf("errors: tree %v, dom %v", err, oldErr)
 		}
-		var want, have strings.Builder
-		for _, n := range old {
-			describeDOM(&want, n, 0)
-		}
-		for _, m := range got {
-			describeMember(&have, m, 0)
-		}
-		if have.String() != want.String() {
-			t.Fatalf("tree members:\n%s\ndom members:\n%s", have.String(), want.String())
+		if want, have := describeBoth(old, got); have != want {
+			t.Fatalf("tree members:\n%s\ndom members:\n%s", have, want)
 		}
 	})
 }

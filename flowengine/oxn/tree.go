@@ -63,24 +63,39 @@ func ParseTree(data []byte, maxDepth int) (*Tree, error) {
 // ParseTreeString is ParseTree for JSON text held in a string; the tree
 // keeps s and refers into it.
 func ParseTreeString(s string, maxDepth int) (*Tree, error) {
+	t, err := parseTree(s, maxDepth, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// parseTree parses s into a Tree value. nodes, when not nil, supplies the
+// node slice for a capacity (an upper bound of the values, so that the
+// parser's appends stay within it); nil makes one.
+func parseTree(s string, maxDepth int, nodes func(n int) []tnode) (Tree, error) {
 	if len(s) > math.MaxInt32 {
-		return nil, fmt.Errorf("%w: text of %d bytes is larger than 2 GiB", ErrSyntax, len(s))
+		return Tree{}, fmt.Errorf("%w: text of %d bytes is larger than 2 GiB", ErrSyntax, len(s))
 	}
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxDepth
 	}
 	tp := treeParser{parser: parser{s: s, max: maxDepth}}
-	tp.nodes = make([]tnode, 0, countValues(s))
+	if n := countValues(s); nodes != nil {
+		tp.nodes = nodes(n)
+	} else {
+		tp.nodes = make([]tnode, 0, n)
+	}
 	tp.skipWS()
 	tp.value(-1, -1)
 	if tp.err != nil {
-		return nil, tp.err
+		return Tree{}, tp.err
 	}
 	tp.skipWS()
 	if tp.i < len(tp.s) {
-		return nil, tp.syntax("unexpected data after the top-level value")
+		return Tree{}, tp.syntax("unexpected data after the top-level value")
 	}
-	return &Tree{src: s, aux: tp.aux.String(), nodes: tp.nodes}, nil
+	return Tree{src: s, aux: tp.aux.String(), nodes: tp.nodes}, nil
 }
 
 // countValues returns an upper bound of the number of JSON values in s

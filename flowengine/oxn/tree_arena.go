@@ -1,10 +1,5 @@
 package oxn
 
-import (
-	"fmt"
-	"math"
-)
-
 // TreeArena parses many small JSON texts (a request's template outputs)
 // into Trees whose headers and node slices are cut from shared blocks, so
 // a parse costs one allocation (the copy of the text) instead of three.
@@ -45,30 +40,16 @@ func (a *TreeArena) ParseTree(data []byte, maxDepth int) (*Tree, error) {
 // ParseTreeString is ParseTreeString with the Tree and its nodes taken
 // from a; the tree keeps s and refers into it.
 func (a *TreeArena) ParseTreeString(s string, maxDepth int) (*Tree, error) {
-	// The steps of ParseTreeString, with the node slice from a block
-	// (TestTreeArenaMatchesParseTree keeps the two equal).
-	if len(s) > math.MaxInt32 {
-		return nil, fmt.Errorf("%w: text of %d bytes is larger than 2 GiB", ErrSyntax, len(s))
-	}
-	if maxDepth <= 0 {
-		maxDepth = DefaultMaxDepth
-	}
-	tp := treeParser{parser: parser{s: s, max: maxDepth}}
-	// countValues is an upper bound, so the parser's appends stay within
-	// the slice's capacity and never write into a neighbour's nodes (and
-	// the three-index slice makes an overrun copy instead).
-	tp.nodes = a.nodeSlice(countValues(s))
-	tp.skipWS()
-	tp.value(-1, -1)
-	if tp.err != nil {
-		return nil, tp.err
-	}
-	tp.skipWS()
-	if tp.i < len(tp.s) {
-		return nil, tp.syntax("unexpected data after the top-level value")
+	// The node slice comes from a block: countValues is an upper bound,
+	// so the parser's appends stay within the slice's capacity and never
+	// write into a neighbour's nodes (and the three-index slice makes an
+	// overrun copy instead).
+	tv, err := parseTree(s, maxDepth, a.nodeSlice)
+	if err != nil {
+		return nil, err
 	}
 	t := a.tree()
-	*t = Tree{src: s, aux: tp.aux.String(), nodes: tp.nodes}
+	*t = tv
 	return t, nil
 }
 
