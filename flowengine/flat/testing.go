@@ -177,6 +177,11 @@ func shareVars(to, from *run) {
 		if v.name == "request" || v.name == "body" {
 			continue
 		}
+		if v.doc != nil && v.doc == from.upDoc {
+			// The forward's $upstream tree: share the lone element
+			// from's Var gives, not a second shape of it.
+			v = varEntry{name: v.name, val: expr.NodeSet{loneRoot(v.doc)}}
+		}
 		to.storeEntry(v)
 	}
 }
