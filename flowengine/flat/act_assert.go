@@ -207,7 +207,7 @@ func (r *run) compareFlags(got expr.Value, flags *dom.Node) string {
 		}
 	}
 	if expected == nil {
-		if mode == "json" && !json.Valid([]byte(text)) {
+		if mode == "json" && !oxn.Valid([]byte(text)) {
 			return fmt.Sprintf("got %q, want valid JSON", text)
 		}
 		return ""

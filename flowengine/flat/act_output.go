@@ -2,7 +2,6 @@ package flat
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -234,7 +233,7 @@ func (a *templateAction) Run(r *run, s *step) (ctrl, error) {
 		r.setTyped(a.out, out, a.check, s)
 		return ctrlNext, nil
 	}
-	if a.check && !json.Valid(out) {
+	if a.check && !oxn.Valid(out) {
 		r.p.logger().Warn(`Action "template": Output is not valid JSON`, "requestID", r.x.ID, "at", fmt.Sprintf("%s:%d", s.At.File, s.At.Line))
 	}
 	r.setMain(bytes.Clone(out), "application/json") // out is scratch space
