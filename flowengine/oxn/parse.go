@@ -394,8 +394,19 @@ func (p *parser) array() *dom.Node {
 
 // number scans a JSON number and returns its text.
 func (p *parser) number() (string, bool) {
-	s, start := p.s, p.i
-	i := p.i
+	start := p.i
+	end, why := scanNumber(p.s, p.i)
+	p.i = end
+	if why != "" {
+		p.syntax(why)
+		return "", false
+	}
+	return p.s[start:end], true
+}
+
+// scanNumber scans the JSON number at s[i] and returns the index after it,
+// or the index where it stops being one and why.
+func scanNumber[T ~string | ~[]byte](s T, i int) (end int, why string) {
 	if i < len(s) && s[i] == '-' {
 		i++
 	}
@@ -407,9 +418,7 @@ func (p *parser) number() (string, bool) {
 			i++
 		}
 	default:
-		p.i = i
-		p.syntax("invalid number")
-		return "", false
+		return i, "invalid number"
 	}
 	if i < len(s) && s[i] == '.' {
 		i++
@@ -418,9 +427,7 @@ func (p *parser) number() (string, bool) {
 			i++
 		}
 		if i == d {
-			p.i = i
-			p.syntax("invalid number: no digits after '.'")
-			return "", false
+			return i, "invalid number: no digits after '.'"
 		}
 	}
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
@@ -433,13 +440,10 @@ func (p *parser) number() (string, bool) {
 			i++
 		}
 		if i == d {
-			p.i = i
-			p.syntax("invalid number: no digits in the exponent")
-			return "", false
+			return i, "invalid number: no digits in the exponent"
 		}
 	}
-	p.i = i
-	return s[start:i], true
+	return i, ""
 }
 
 // str scans a JSON string starting at the opening quote and returns its

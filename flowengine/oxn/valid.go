@@ -164,43 +164,11 @@ func isHex(c byte) bool {
 // validNumber checks the number at data[i] and returns the index after it
 // (-1 when invalid).
 func validNumber(data []byte, i int) int {
-	if data[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(data) && data[i] == '0':
-		i++
-	case i < len(data) && data[i] >= '1' && data[i] <= '9':
-		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
-			i++
-		}
-	default:
+	end, why := scanNumber(data, i)
+	if why != "" {
 		return -1
 	}
-	if i < len(data) && data[i] == '.' {
-		i++
-		d := i
-		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return -1
-		}
-	}
-	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
-		i++
-		if i < len(data) && (data[i] == '+' || data[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return -1
-		}
-	}
-	return i
+	return end
 }
 
 // validLiteral checks that lit is at data[i] and returns the index after
