@@ -48,11 +48,7 @@ func newGenerateJWS(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	if !jwtSignedType(c, root) {
 		return nil
 	}
-	algs, fam, ok := jwtAlgorithms(c, p, false)
-	if !ok {
-		return nil
-	}
-	keys, ok := jwtKeys(c, p, fam, true)
+	algs, keys, ok := jwtSigning(c, p, true)
 	if !ok {
 		return nil
 	}

@@ -86,11 +86,7 @@ func newGenerateJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 		}
 		keys = enc.keys
 	} else {
-		var fam jwtAlgFamily
-		if algs, fam, ok = jwtAlgorithms(c, p, false); !ok {
-			return nil
-		}
-		if keys, ok = jwtKeys(c, p, fam, true); !ok {
+		if algs, keys, ok = jwtSigning(c, p, true); !ok {
 			return nil
 		}
 	}

@@ -300,16 +300,6 @@ func jwePublicKeys(c *engine.Compiler, p *bundle.Policy) (*jwtKeyConf, bool) {
 		c.Errorf(pub, diag.APMissingElement, "<PublicKey> with <JWKS> needs <Id>, the kid of the key to encrypt to")
 		return nil, false
 	}
-	for _, v := range []jwtValue{k.public, k.cert} {
-		if v.set && v.ref == "" {
-			key, err := publicFromPEM(v.text)
-			if err != nil {
-				c.Errorf(pub, diag.APBadPolicy, "<PublicKey>: the key written in the policy does not parse: %v", err)
-				return nil, false
-			}
-			k.static = key
-		}
-	}
 	return k, true
 }
 

@@ -206,6 +206,21 @@ type jwtKeyConf struct {
 	privs map[string]crypto.Signer
 }
 
+// jwtSigning compiles a signing or verifying policy's <Algorithm> and its
+// keys: one algorithm and <PrivateKey>/<SecretKey> to sign, a list and
+// <PublicKey>/<SecretKey> to verify.
+func jwtSigning(c *engine.Compiler, p *bundle.Policy, sign bool) ([]string, *jwtKeyConf, bool) {
+	algs, fam, ok := jwtAlgorithms(c, p, !sign)
+	if !ok {
+		return nil, nil, false
+	}
+	keys, ok := jwtKeys(c, p, fam, sign)
+	if !ok {
+		return nil, nil, false
+	}
+	return algs, keys, true
+}
+
 // maxCachedPEMs bounds the parsed keys one policy keeps.
 const maxCachedPEMs = 8
 
@@ -307,16 +322,6 @@ func jwtKeys(c *engine.Compiler, p *bundle.Policy, fam jwtAlgFamily, sign bool) 
 		c.Unknown(pub, "Value", "Certificate", "JWKS")
 		if !k.readPublicKey(c, pub) {
 			return nil, false
-		}
-		for _, v := range []jwtValue{k.public, k.cert} {
-			if v.set && v.ref == "" {
-				key, err := publicFromPEM(v.text)
-				if err != nil {
-					c.Errorf(pub, diag.APBadPolicy, "<PublicKey>: the key written in the policy does not parse: %v", err)
-					return nil, false
-				}
-				k.static = key
-			}
 		}
 	}
 	return k, true
@@ -1004,7 +1009,8 @@ func jwtClaimValue(cl jwtClaim, s string) (any, error) {
 
 // readPublicKey reads a <PublicKey>'s key source: exactly one of <Value>,
 // <Certificate> or <JWKS> (inline, uri= or uriRef=; a remote set gets a
-// cache). Verifying signatures and encrypting JWTs share it.
+// cache), and a key written in the policy parsed once at load. Verifying
+// signatures and encrypting JWTs share it.
 func (k *jwtKeyConf) readPublicKey(c *engine.Compiler, pub *bundle.Node) bool {
 	n := 0
 	if v := pub.Child("Value"); v != nil {
@@ -1034,6 +1040,16 @@ func (k *jwtKeyConf) readPublicKey(c *engine.Compiler, pub *bundle.Node) bool {
 	if n != 1 {
 		c.Errorf(pub, diag.APBadPolicy, "<PublicKey> needs exactly one of <Value>, <Certificate>, <JWKS>")
 		return false
+	}
+	for _, v := range []jwtValue{k.public, k.cert} {
+		if v.set && v.ref == "" {
+			key, err := publicFromPEM(v.text)
+			if err != nil {
+				c.Errorf(pub, diag.APBadPolicy, "<PublicKey>: the key written in the policy does not parse: %v", err)
+				return false
+			}
+			k.static = key
+		}
 	}
 	return true
 }

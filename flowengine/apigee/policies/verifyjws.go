@@ -42,11 +42,7 @@ func newVerifyJWS(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	if !jwtSignedType(c, root) {
 		return nil
 	}
-	algs, fam, ok := jwtAlgorithms(c, p, true)
-	if !ok {
-		return nil
-	}
-	keys, ok := jwtKeys(c, p, fam, false)
+	algs, keys, ok := jwtSigning(c, p, false)
 	if !ok {
 		return nil
 	}

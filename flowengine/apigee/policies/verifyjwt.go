@@ -81,11 +81,7 @@ func newVerifyJWT(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 			return nil
 		}
 	} else {
-		algs, fam, ok := jwtAlgorithms(c, p, true)
-		if !ok {
-			return nil
-		}
-		keys, ok := jwtKeys(c, p, fam, false)
+		algs, keys, ok := jwtSigning(c, p, false)
 		if !ok {
 			return nil
 		}
