@@ -367,20 +367,12 @@ func appendLogFields(attrs []slog.Attr, fields []byte) []slog.Attr {
 	}
 	var buf [maxFastLogFields]logField
 	if fs, ok := scanLogFields(fields, buf[:]); ok {
-		total, dropped := 0, 0
+		var lim customLimit
 		for i := range fs {
 			a, n := fs[i].attr(logFieldName(fs[i].key))
-			if total+n > LogCustomLimit {
-				dropped++
-				continue
-			}
-			total += n
-			attrs = append(attrs, a)
+			attrs = lim.add(attrs, a, n)
 		}
-		if dropped > 0 {
-			attrs = append(attrs, slog.Int("log_dropped_fields", dropped))
-		}
-		return attrs
+		return lim.done(attrs)
 	}
 	return appendLogFieldsJSON(attrs, fields)
 }
@@ -399,18 +391,32 @@ func appendLogFieldsJSON(attrs []slog.Attr, fields []byte) []slog.Attr {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	total, dropped := 0, 0
+	var lim customLimit
 	for _, k := range keys {
 		a, n := customAttr(logFieldName(k), m[k])
-		if total+n > LogCustomLimit {
-			dropped++
-			continue
-		}
-		total += n
-		attrs = append(attrs, a)
+		attrs = lim.add(attrs, a, n)
 	}
-	if dropped > 0 {
-		attrs = append(attrs, slog.Int("log_dropped_fields", dropped))
+	return lim.done(attrs)
+}
+
+// customLimit bounds the custom log fields of one record together by
+// LogCustomLimit: fields that would pass it are dropped and counted.
+type customLimit struct{ total, dropped int }
+
+// add appends a, whose size is n, unless it would pass the limit.
+func (l *customLimit) add(attrs []slog.Attr, a slog.Attr, n int) []slog.Attr {
+	if l.total+n > LogCustomLimit {
+		l.dropped++
+		return attrs
+	}
+	l.total += n
+	return append(attrs, a)
+}
+
+// done appends the count of dropped fields, when there are any.
+func (l *customLimit) done(attrs []slog.Attr) []slog.Attr {
+	if l.dropped > 0 {
+		attrs = append(attrs, slog.Int("log_dropped_fields", l.dropped))
 	}
 	return attrs
 }
