@@ -23,16 +23,24 @@ func TestPolicyExamples(t *testing.T) {
 	// Quota counts, KVM values, cache entries and tokens live in the run's
 	// own memory store (flowtest gives each run a fresh one), so the file
 	// order within a run matters and runs are independent.
+	runPolicyExamples(t, filepath.Join("testdata", policiesDir))
+}
+
+// runPolicyExamples runs the YAML bundle tests of the example project in
+// dir and fails on any failing test. Every file holds at least one
+// passing and one failing case, so fewer results than twice the files
+// means files were skipped.
+func runPolicyExamples(t *testing.T, dir string) {
+	t.Helper()
 	var out bytes.Buffer
-	results, err := flowtest.Run(context.Background(), flowtest.Options{Dir: filepath.Join("testdata", policiesDir), Out: &out, Verbose: true})
+	results, err := flowtest.Run(context.Background(), flowtest.Options{Dir: dir, Out: &out, Verbose: true})
 	if err != nil {
 		t.Fatalf("flowtest.Run: %v\n%s", err, out.String())
 	}
-	files, err := filepath.Glob(filepath.Join("testdata", policiesDir, "tests", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join(dir, "tests", "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Every file holds at least one passing and one failing case.
 	if len(results) < 2*len(files) || len(files) == 0 {
 		t.Fatalf("%d tests from %d files\n%s", len(results), len(files), out.String())
 	}
