@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/flowproc/flowproc/flowengine/budget"
@@ -21,6 +22,8 @@ type memoryPlan struct {
 	bodyBudget *budget.Bytes
 	// budgetFrom says how the body budget was chosen.
 	budgetFrom string
+	// gc is the collector's target (GOGC, else budget.DefaultGCPercent).
+	gc budget.GCPercent
 }
 
 // parseMemorySettings parses -memory-limit and -body-budget: "" is 0
@@ -67,8 +70,9 @@ func planMemory(st *settings, m budget.MemoryLimit) memoryPlan {
 }
 
 // applyMemorySettings sets the Go runtime's memory limit as the settings
-// and the environment say (budget.ApplyMemoryLimit), chooses the body
-// budget, and logs and prints both.
+// and the environment say (budget.ApplyMemoryLimit) and its collector's
+// target (budget.ApplyGCPercent), chooses the body budget, and logs and
+// prints all three.
 func applyMemorySettings(st *settings, logger *slog.Logger, stdout io.Writer) (memoryPlan, error) {
 	var m budget.MemoryLimit
 	if st.memoryLimit < 0 {
@@ -80,6 +84,7 @@ func applyMemorySettings(st *settings, logger *slog.Logger, stdout io.Writer) (m
 		}
 	}
 	p := planMemory(st, m)
+	p.gc = budget.ApplyGCPercent(os.Getenv)
 	budgetText := "off"
 	perBody := budget.BodyCostFactor * st.bodyLimit
 	if p.bodyBudget != nil {
@@ -89,9 +94,10 @@ func applyMemorySettings(st *settings, logger *slog.Logger, stdout io.Writer) (m
 				"bodyBudget", p.bodyBudget.Limit(), "bodyLimit", st.bodyLimit, "costFactor", budget.BodyCostFactor)
 		}
 	}
-	fmt.Fprintf(stdout, "flowproc: memory limit %s; body budget %s (%s; a body reserves %d× its size, %s at the body limit)\n",
-		m, budgetText, p.budgetFrom, budget.BodyCostFactor, budget.FormatSize(perBody))
+	fmt.Fprintf(stdout, "flowproc: memory limit %s; body budget %s (%s; a body reserves %d× its size, %s at the body limit); GOGC %s\n",
+		m, budgetText, p.budgetFrom, budget.BodyCostFactor, budget.FormatSize(perBody), p.gc)
 	logger.Info("memory", "memoryLimit", m.Bytes, "memoryLimitSource", m.Source, "containerLimit", m.Container,
-		"bodyBudget", p.bodyBudget.Limit(), "bodyBudgetFrom", p.budgetFrom, "bodyCostFactor", budget.BodyCostFactor)
+		"bodyBudget", p.bodyBudget.Limit(), "bodyBudgetFrom", p.budgetFrom, "bodyCostFactor", budget.BodyCostFactor,
+		"gcPercent", p.gc.Percent, "gcPercentSource", p.gc.Source)
 	return p, nil
 }

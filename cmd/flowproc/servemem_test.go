@@ -89,6 +89,9 @@ func TestServeMemoryFlags(t *testing.T) {
 
 	old := debug.SetMemoryLimit(-1)
 	defer debug.SetMemoryLimit(old)
+	oldGC := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(oldGC)
+	t.Setenv("GOGC", "")
 	st.bodyBudget = 0
 	var out, logs bytes.Buffer
 	p, err := applyMemorySettings(st, slog.New(slog.NewJSONHandler(&logs, nil)), &out)
@@ -106,5 +109,14 @@ func TestServeMemoryFlags(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"memoryLimit":268435456`) {
 		t.Errorf("log %s lacks the memory limit", logs.String())
+	}
+	if want := "; GOGC 200 (flowproc default)\n"; !strings.HasSuffix(out.String(), want) {
+		t.Errorf("startup line %q does not end with %q", out.String(), want)
+	}
+	if got := debug.SetGCPercent(100); got != budget.DefaultGCPercent {
+		t.Errorf("runtime GC percent %d, want flowproc's default %d", got, budget.DefaultGCPercent)
+	}
+	if !strings.Contains(logs.String(), `"gcPercent":200,"gcPercentSource":"flowproc default"`) {
+		t.Errorf("log %s lacks the GC percent", logs.String())
 	}
 }
