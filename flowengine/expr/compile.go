@@ -76,6 +76,8 @@ type callSite struct {
 	// (stringFunc) called with one argument: the argument is evaluated
 	// as a string, without building an argument list.
 	str func(string) string
+	// app is str's appending form, when the function has one.
+	app func(dst []byte, s string) []byte
 }
 
 // Compile compiles an expression: XPath 1.0 with FLAT $variables and
@@ -316,7 +318,7 @@ func (c *compiler) site(a *ast, f *Func) (*callSite, error) {
 		}
 	}
 	if f.str != nil && f.Bind == nil && len(s.args) == 1 {
-		s.str = f.str
+		s.str, s.app = f.str, f.appendStr
 	}
 	return s, nil
 }

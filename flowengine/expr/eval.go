@@ -29,14 +29,12 @@ func (e *Expr) Eval(c *Context) (v Value, err error) {
 	if c == nil {
 		c = &emptyContext
 	}
-	if c.Ctx != nil {
-		if err := c.Ctx.Err(); err != nil {
-			return nil, fmt.Errorf("expr: %s: %w", e.src, err)
-		}
+	if err := e.cancelled(c); err != nil {
+		return nil, err
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			v, err = nil, fmt.Errorf("%w: %s: %v", ErrEval, e.src, r)
+			v, err = nil, e.panicked(r)
 		}
 	}()
 	switch e.kind {
@@ -60,6 +58,21 @@ func (e *Expr) Eval(c *Context) (v Value, err error) {
 		return e.frel.eval(c), nil
 	}
 	return e.evalXPath(c)
+}
+
+// cancelled is the error Eval returns when c's context has ended.
+func (e *Expr) cancelled(c *Context) error {
+	if c.Ctx != nil {
+		if err := c.Ctx.Err(); err != nil {
+			return fmt.Errorf("expr: %s: %w", e.src, err)
+		}
+	}
+	return nil
+}
+
+// panicked is the error Eval returns for a panic r during the evaluation.
+func (e *Expr) panicked(r any) error {
+	return fmt.Errorf("%w: %s: %v", ErrEval, e.src, r)
 }
 
 // EvalFirst evaluates e for a caller that reads at most the first node of
@@ -98,7 +111,7 @@ func (e *Expr) first(c *Context) (n *dom.Node, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			n, err = nil, fmt.Errorf("%w: %s: %v", ErrEval, e.src, r)
+			n, err = nil, e.panicked(r)
 		}
 	}()
 	return e.fpath.first(c), nil
@@ -117,7 +130,7 @@ func (e *Expr) firstString(c *Context) (s string, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			s, err = "", fmt.Errorf("%w: %s: %v", ErrEval, e.src, r)
+			s, err = "", e.panicked(r)
 		}
 	}()
 	s, _ = e.fpath.firstString(c)
@@ -136,7 +149,7 @@ func (e *Expr) exists(c *Context) (ok bool, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			ok, err = false, fmt.Errorf("%w: %s: %v", ErrEval, e.src, r)
+			ok, err = false, e.panicked(r)
 		}
 	}()
 	return e.fpath.exists(c), nil

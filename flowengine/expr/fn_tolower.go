@@ -12,5 +12,10 @@ func init() {
 				return strings.ToLower(contextString(c)), nil
 			}
 			return strings.ToLower(String(args[0])), nil
-		}, str: strings.ToLower})
+		}, str: strings.ToLower, appendStr: appendLower})
+}
+
+// appendLower appends strings.ToLower(s) to dst (see appendASCIICase).
+func appendLower(dst []byte, s string) []byte {
+	return appendASCIICase(dst, s, 'A', 'Z', strings.ToLower)
 }

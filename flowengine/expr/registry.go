@@ -39,6 +39,9 @@ type Func struct {
 	// str, when set, is Call for exactly one argument as a function of
 	// String(args[0]); call sites with one argument use it directly.
 	str func(string) string
+	// appendStr, when set with str, appends str(s) to dst without
+	// building the result string (Expr.AppendString).
+	appendStr func(dst []byte, s string) []byte
 }
 
 var registry = struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"unsafe"
 
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
@@ -21,7 +22,14 @@ type state struct {
 	w     writer
 	// mark is the output length already charged to the budget.
 	mark int
+	// scratch holds a string function's result on its way into the output
+	// (opValue); it is overwritten before each use, and kept with the
+	// pooled state unless it grew past maxScratch.
+	scratch []byte
 }
+
+// maxScratch is the largest scratch buffer a pooled state keeps.
+const maxScratch = 4 << 10
 
 var statePool = sync.Pool{New: func() any { return new(state) }}
 
@@ -118,6 +126,9 @@ func (t *Template) Execute(c *expr.Context, w *bytes.Buffer) error {
 	st.ctx = expr.Context{}
 	st.t = nil
 	st.w.b = nil
+	if cap(st.scratch) > maxScratch {
+		st.scratch = nil
+	}
 	statePool.Put(st)
 	return err
 }
@@ -170,6 +181,19 @@ func (st *state) run(ns []node) error {
 				return st.errorf(n.pos, err)
 			}
 		case opValue:
+			if len(n.chain) == 1 {
+				// A string function's result goes straight into the
+				// output, never boxed (expr.Expr.AppendString).
+				buf, ok, err := n.chain[0].e.AppendString(&st.ctx, st.scratch[:0])
+				if err != nil {
+					return st.errorf(n.chain[0].off, err)
+				}
+				if ok {
+					st.scratch = buf
+					st.w.string(unsafe.String(unsafe.SliceData(buf), len(buf)))
+					continue
+				}
+			}
 			first, v, err := st.evalFirst(n.chain)
 			if err != nil {
 				return err

@@ -372,11 +372,21 @@ func TestExecuteErrors(t *testing.T) {
 	if b.String() != "keep" {
 		t.Fatalf("buffer not truncated: %q", b.String())
 	}
+	// A string function written straight into the output
+	// (expr.Expr.AppendString) reports its position the same way.
+	tp2, err := Parse("[1,\n  {{ toupper(template-test-fail()) }}]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tp2.Execute(c, &b); !errors.Is(err, errBoom) || !strings.Contains(err.Error(), "line 2 col 6") || b.String() != "keep" {
+		t.Fatalf("string call: err = %v, buffer %q", err, b.String())
+	}
 	for _, src := range []string{
 		`{{if template-test-fail()}}{{end}}`, `{{loop template-test-fail()}}{{end}}`,
 		`{{with template-test-fail()}}{{end}}`, `{{: template-test-fail() }}`,
 		`{{$x := template-test-fail()}}`, `{{ nope ?? template-test-fail() }}`,
 		`[{{loop list}}{{if . = 2}}{{ template-test-fail() }}{{end}}{{end}}]`,
+		`{{ toupper(template-test-fail()) }}`,
 	} {
 		if _, err := run(t, c, src); !errors.Is(err, errBoom) {
 			t.Errorf("%s: err = %v", src, err)

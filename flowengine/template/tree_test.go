@@ -3,6 +3,8 @@ package template
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/flowproc/flowproc/flowengine/expr"
@@ -70,5 +72,63 @@ func TestTreeTemplateStaysCompact(t *testing.T) {
 	}
 	if !doc.Materialized() {
 		t.Fatal("pairs did not materialise")
+	}
+}
+
+// TestStringCallAllocs checks that a string function in a loop writes its
+// result into the output without an allocation per item
+// (expr.Expr.AppendString), and escapes it as any other string.
+func TestStringCallAllocs(t *testing.T) {
+	items := func(n int) string {
+		var b strings.Builder
+		b.WriteString(`{"items":[`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"name":"item-%d \"q\" straße"}`, i)
+		}
+		b.WriteString(`]}`)
+		return b.String()
+	}
+	tp, err := Parse(`[{{loop items}}{{ toupper(name) }}{{end}}]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perItem := func(n int) (float64, string) {
+		tree, err := oxn.ParseTreeString(strings.ReplaceAll(items(n), " straße", ""), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := oxn.NewDoc(tree)
+		c := &expr.Context{Ctx: context.Background(), Tree: expr.TreeNode{Doc: doc, Index: 0}, Scope: bodyScope{doc}}
+		var b bytes.Buffer
+		allocs := testing.AllocsPerRun(50, func() {
+			b.Reset()
+			if err := tp.Execute(c, &b); err != nil {
+				t.Fatal(err)
+			}
+		})
+		return allocs, b.String()
+	}
+	few, out := perItem(2)
+	if want := `["ITEM-0 \"Q\"","ITEM-1 \"Q\""]`; out != want {
+		t.Errorf("output %s, want %s", out, want)
+	}
+	many, _ := perItem(200)
+	if many > few {
+		t.Errorf("%.0f allocations for 200 items, %.0f for 2: the loop allocates per item", many, few)
+	}
+
+	// Non-ASCII goes through strings.ToUpper, with the same result.
+	tree, err := oxn.ParseTreeString(items(1), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := oxn.NewDoc(tree)
+	var b bytes.Buffer
+	if err := tp.Execute(&expr.Context{Tree: expr.TreeNode{Doc: doc, Index: 0}, Scope: bodyScope{doc}}, &b); err != nil ||
+		b.String() != `["ITEM-0 \"Q\" STRAßE"]` {
+		t.Errorf("non-ASCII: %s, %v", b.String(), err)
 	}
 }
