@@ -79,7 +79,7 @@ Examples:
   flowproc bench -target 127.0.0.1:50051 -pid $(pgrep -n flowproc) -metrics http://127.0.0.1:9090/metrics -json
   flowproc bench -baseline -example apigee -path /v1/orders/42
   flowproc bench -trace-compare 0.01 -rounds 6
-  flowproc bench -server-env GOGC=200 -server-env GOMEMLIMIT=256MiB -path /api/echo -body-size 4KiB -mode request_body=BUFFERED
+  flowproc bench -server-env GOGC=100 -server-env GOMEMLIMIT=256MiB -path /api/echo -body-size 4KiB -mode request_body=BUFFERED
 
 Flags:
 `

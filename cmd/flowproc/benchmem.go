@@ -30,7 +30,7 @@ var benchExamples = map[string]struct{ dir, path string }{
 // addMemoryFlags registers bench's memory and example flags.
 func addMemoryFlags(fs *flag.FlagSet, o *benchOptions, serverEnv *listFlag) {
 	fs.StringVar(&o.metricsURL, "metrics", "", "Prometheus `URL` of the -target server (e.g. flowproc serve's http://127.0.0.1:9090/metrics), for its heap bytes allocated per exchange ("+loadgen.AllocMetric+")")
-	fs.Var(serverEnv, "server-env", "`KEY=VALUE` added to the server child's environment, repeatable (e.g. GOGC=200, GOMEMLIMIT=256MiB)")
+	fs.Var(serverEnv, "server-env", "`KEY=VALUE` added to the server child's environment, repeatable (e.g. GOGC=100, GOMEMLIMIT=256MiB)")
 	fs.StringVar(&o.example, "example", "hello", "embedded example the server child serves when no DIR is given: hello (FLAT) or apigee (the Apigee bundle examples/apigee-hello; default path /v1/hello?name=Ada)")
 }
 
