@@ -11,14 +11,14 @@ import (
 // by 200 % of the live heap since the last collection, where Go's default is
 // 100 %.
 //
-// A proxied exchange leaves about 20 KiB of short-lived garbage and the live
-// heap of a header-only server is small, so at 100 % most of the server's
-// extra CPU over a no-op ext_proc server was collection (docs/bench.md,
-// "GOGC default"): 200 cut flowproc's CPU per proxied exchange by about a
-// seventh, measured against a no-op server at the same setting, for about
-// 5 MiB more RSS. The memory limit (DetectMemoryLimit), when there is one,
-// still caps the heap: near it the runtime collects as often as it must,
-// whatever GOGC says.
+// A proxied exchange leaves about 20 KiB of short-lived garbage while the
+// live heap of a header-only server is a few MiB, so at 100 % collection
+// was a large part of what flowproc cost over a no-op ext_proc server
+// (docs/bench.md, "GOGC default"): 200 cut flowproc's CPU per proxied
+// exchange by about a sixth, and the no-op's by less, for about 11 MiB more
+// peak RSS. The memory limit (DetectMemoryLimit), when there is one, still
+// caps the heap: near it the runtime collects as often as it must, whatever
+// GOGC says.
 const DefaultGCPercent = 200
 
 // Sources of a GCPercent.
