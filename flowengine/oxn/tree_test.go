@@ -184,3 +184,41 @@ func TestTreeNodeSize(t *testing.T) {
 		t.Errorf("tnode is %d bytes, tnodeSize says %d", got, tnodeSize)
 	}
 }
+
+// FuzzCountValues checks countValues' promises: an upper bound of the
+// nodes a parse makes (so the node slice never grows), never below the
+// exact count, and above it only by at most one node per four bytes.
+func FuzzCountValues(f *testing.F) {
+	for _, s := range treeCorpus() {
+		f.Add(s)
+	}
+	f.Add(`"a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t,u,v,w,x,y,z"`)
+	f.Add(`{"text":"one, two, three, four","n":[1,2,3]}`)
+	f.Add(`[[[[[[[[[[]]]]]]]]]]`)
+	f.Fuzz(func(t *testing.T, s string) {
+		c, e := countValues(s), exactValues(s)
+		if c < e || c > max(e, len(s)/4+1) {
+			t.Fatalf("countValues(%q) = %d, exact %d: want between exact and max(exact, %d)", s, c, e, len(s)/4+1)
+		}
+		tree, err := ParseTreeString(s, 64)
+		if err != nil {
+			return
+		}
+		if len(tree.nodes) > c || cap(tree.nodes) != c {
+			t.Fatalf("ParseTreeString(%q): %d nodes, capacity %d, countValues %d", s, len(tree.nodes), cap(tree.nodes), c)
+		}
+	})
+}
+
+// TestCountValuesStringOfCommas: a string full of separators gets the
+// exact count (one node), not one per comma.
+func TestCountValuesStringOfCommas(t *testing.T) {
+	s := `"` + strings.Repeat(",", 1000) + `"`
+	if got := countValues(s); got != 1 {
+		t.Errorf("countValues of a string of commas = %d, want 1", got)
+	}
+	typical := `{"items":[{"name":"item-0001","price":2},{"name":"item-0002","price":3}]}`
+	if got, exact := countValues(typical), exactValues(typical); got != exact {
+		t.Errorf("countValues(typical JSON) = %d, exact %d", got, exact)
+	}
+}
