@@ -290,22 +290,39 @@ func (r *run) renderObject(t *tmpl, in input, what string, s *step) ([]member, e
 // in the run's scratch buffer: it is valid until the next execTemplate and
 // must be copied to be kept.
 func (r *run) execTemplate(t *tmpl, node *dom.Node) ([]byte, error) {
-	b := &r.scratch
-	b.Reset()
-	if err := t.t.Execute(r.exprCtx(node), b); err != nil {
-		return nil, fmt.Errorf("%s:%d: template: %w", t.pos.file, t.pos.line, err)
-	}
-	return bytes.TrimSpace(b.Bytes()), nil
+	return r.runTemplate(t, r.exprCtx(node))
 }
 
 // execTemplateTree is execTemplate with a Tree node as the context.
 func (r *run) execTemplateTree(t *tmpl, tn expr.TreeNode) ([]byte, error) {
-	b := &r.scratch
-	b.Reset()
 	c := r.exprCtx(nil)
 	c.Tree = tn
+	return r.runTemplate(t, c)
+}
+
+// maxSizeHint bounds the output buffer runTemplate sizes in advance: a
+// template whose output is sometimes large must not make every run
+// allocate that much.
+const maxSizeHint = 16 << 10
+
+// runTemplate executes t into the run's scratch buffer, grown first to the
+// size of a recent output of t (one allocation instead of a doubling per
+// power of two), and returns the output without surrounding whitespace.
+// The hint is rewritten only when an output is more than twice or less than
+// half of it, so that runs of a template with steady output sizes only read
+// it.
+func (r *run) runTemplate(t *tmpl, c *expr.Context) ([]byte, error) {
+	b := &r.scratch
+	b.Reset()
+	hint := int(t.size.Load())
+	if hint > b.Cap() {
+		b.Grow(hint)
+	}
 	if err := t.t.Execute(c, b); err != nil {
 		return nil, fmt.Errorf("%s:%d: template: %w", t.pos.file, t.pos.line, err)
+	}
+	if n := min(b.Len(), maxSizeHint); n > 2*hint || 2*n < hint {
+		t.size.Store(int32(n))
 	}
 	return bytes.TrimSpace(b.Bytes()), nil
 }

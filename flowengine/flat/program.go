@@ -1,6 +1,8 @@
 package flat
 
 import (
+	"sync/atomic"
+
 	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/runtime"
 	"github.com/flowproc/flowproc/flowengine/template"
@@ -87,4 +89,7 @@ func (v value) empty() bool { return v.dyn == nil && v.lit == "" }
 type tmpl struct {
 	t   *template.Template
 	pos pos
+	// size is the length of a recent output, for sizing the next run's
+	// output buffer in one allocation (run.runTemplate).
+	size atomic.Int32
 }
