@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/oxn"
 )
@@ -43,7 +44,7 @@ func (r *run) requestDoc() *oxn.Doc {
 	b.Reset("request", hint, text)
 	n := b.Root()
 	b.String(n, "method", req.Method)
-	b.String(n, "purpose", "main")
+	b.String(n, "purpose", requestPurpose)
 	b.Scalar(n, "debug", oxn.Null, "")
 	host, port := splitHostPort(req.Authority, req.Scheme)
 	b.String(n, "host", host)
@@ -53,11 +54,7 @@ func (r *run) requestDoc() *oxn.Doc {
 		b.Scalar(n, "port", oxn.Null, "")
 	}
 	b.String(n, "id", r.x.ID)
-	scheme := req.Scheme
-	if scheme == "" {
-		scheme = "http"
-	}
-	b.String(n, "url", scheme+"://"+req.Authority+req.Path)
+	b.String(n, "url", requestURL(req))
 	b.String(n, "path", r.reqPath)
 	if r.reqQuery != "" {
 		b.String(n, "query", r.reqQuery) // absent without a query: `$request/query` is false
@@ -111,6 +108,58 @@ func (r *run) requestDoc() *oxn.Doc {
 	b.String(n, "endpoint", r.endpoint)
 	r.reqDoc = oxn.NewDoc(b.Tree())
 	return r.reqDoc
+}
+
+// requestPurpose is $request/purpose of a run's own request.
+const requestPurpose = "main"
+
+// requestURL is $request/url: the request's absolute URL.
+func requestURL(req *flowengine.Request) string {
+	scheme := req.Scheme
+	if scheme == "" {
+		scheme = "http"
+	}
+	return scheme + "://" + req.Authority + req.Path
+}
+
+// StringMember implements expr.MemberScope for $request's string members,
+// read from the request exactly as requestDoc writes them, so that a
+// template's {{ $request/id }} does not build the whole tree (headers,
+// query, cookies, parameters). The fields it reads are set before any flow
+// runs and never change during the run. A variable the flow named request
+// hides $request, as in TreeVar. Members that are not strings (port,
+// debug) or not always present as strings (query without a query string
+// is absent) are left to the tree.
+func (r *run) StringMember(name, member string) (string, bool) {
+	if name != "request" {
+		return "", false
+	}
+	for i := range r.vars {
+		if r.vars[i].name == name {
+			return "", false
+		}
+	}
+	req := r.x.Req
+	switch member {
+	case "method":
+		return req.Method, true
+	case "purpose":
+		return requestPurpose, true
+	case "host":
+		host, _ := splitHostPort(req.Authority, req.Scheme)
+		return host, true
+	case "id":
+		return r.x.ID, true
+	case "url":
+		return requestURL(req), true
+	case "path":
+		return r.reqPath, true
+	case "query":
+		return r.reqQuery, r.reqQuery != ""
+	case "endpoint":
+		return r.endpoint, true
+	}
+	return "", false
 }
 
 // requestNode returns $request's *dom.Node form, materialising the tree

@@ -58,6 +58,20 @@ func (l *locals) TreeVar(name string) (expr.TreeNode, bool) {
 }
 
 // Var implements expr.Scope.
+// StringMember implements expr.MemberScope: a local of that name shadows
+// the caller's variable.
+func (l *locals) StringMember(name, member string) (string, bool) {
+	for i, n := range l.names {
+		if l.set[i] && n == name {
+			return "", false
+		}
+	}
+	if ms, ok := l.parent.(expr.MemberScope); ok {
+		return ms.StringMember(name, member)
+	}
+	return "", false
+}
+
 func (l *locals) Var(name string) (expr.Value, bool) {
 	for i, n := range l.names {
 		if l.set[i] && n == name {
@@ -182,6 +196,10 @@ func (st *state) run(ns []node) error {
 			}
 		case opValue:
 			if len(n.chain) == 1 {
+				if v, ok := st.stringMember(n.chain[0].e); ok {
+					st.w.string(v)
+					continue
+				}
 				// A string function's result goes straight into the
 				// output, never boxed (expr.Expr.AppendString).
 				buf, ok, err := n.chain[0].e.AppendString(&st.ctx, st.scratch[:0])
@@ -232,6 +250,21 @@ func (st *state) run(ns []node) error {
 		}
 	}
 	return nil
+}
+
+// stringMember returns the value of e when e is $name/member and the scope
+// has it as a string member without building $name (expr.MemberScope:
+// FLAT's {{ $request/id }}).
+func (st *state) stringMember(e *expr.Expr) (string, bool) {
+	ms, ok := st.ctx.Scope.(expr.MemberScope)
+	if !ok {
+		return "", false
+	}
+	name, member, ok := e.VarMember()
+	if !ok {
+		return "", false
+	}
+	return ms.StringMember(name, member)
 }
 
 // eval evaluates a "??" chain: the first operand whose value is not null.
