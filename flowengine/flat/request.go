@@ -131,13 +131,8 @@ func requestURL(req *flowengine.Request) string {
 // debug) or not always present as strings (query without a query string
 // is absent) are left to the tree.
 func (r *run) StringMember(name, member string) (string, bool) {
-	if name != "request" {
+	if name != "request" || r.varIndex(name) >= 0 {
 		return "", false
-	}
-	for i := range r.vars {
-		if r.vars[i].name == name {
-			return "", false
-		}
 	}
 	req := r.x.Req
 	switch member {

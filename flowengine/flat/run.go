@@ -118,13 +118,12 @@ func loneRoot(d *oxn.Doc) *dom.Node {
 
 // Var implements expr.Scope.
 func (r *run) Var(name string) (expr.Value, bool) {
-	for i := len(r.vars) - 1; i >= 0; i-- {
-		if e := &r.vars[i]; e.name == name {
-			if e.val == nil && e.doc != nil && e.doc == r.upDoc {
-				e.val = expr.NodeSet{loneRoot(e.doc)} // as upstreamVar makes it
-			}
-			return e.value(), true
+	if i := r.varIndex(name); i >= 0 {
+		e := &r.vars[i]
+		if e.val == nil && e.doc != nil && e.doc == r.upDoc {
+			e.val = expr.NodeSet{loneRoot(e.doc)} // as upstreamVar makes it
 		}
+		return e.value(), true
 	}
 	switch name {
 	case "request":
@@ -156,13 +155,11 @@ func (r *run) Var(name string) (expr.Value, bool) {
 // $request, and $body when it is a JSON body not yet materialised, as
 // their trees. A flow variable shadows $request and $body.
 func (r *run) TreeVar(name string) (expr.TreeNode, bool) {
-	for i := range r.vars {
-		if r.vars[i].name == name {
-			if d := r.vars[i].doc; d != nil {
-				return expr.TreeNode{Doc: d, Index: 0}, true
-			}
-			return expr.TreeNode{}, false
+	if i := r.varIndex(name); i >= 0 {
+		if d := r.vars[i].doc; d != nil {
+			return expr.TreeNode{Doc: d, Index: 0}, true
 		}
+		return expr.TreeNode{}, false
 	}
 	if name != "request" && name != "body" {
 		return expr.TreeNode{}, false
@@ -190,13 +187,21 @@ func (r *run) storeVar(name string, v expr.Value) {
 	r.storeEntry(varEntry{name: name, val: v})
 }
 
+// varIndex returns the index of the flow variable name in r.vars, else -1.
+func (r *run) varIndex(name string) int {
+	for i := range r.vars {
+		if r.vars[i].name == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // storeEntry sets the variable e.name to e's value.
 func (r *run) storeEntry(e varEntry) {
-	for i := range r.vars {
-		if r.vars[i].name == e.name {
-			r.vars[i] = e
-			return
-		}
+	if i := r.varIndex(e.name); i >= 0 {
+		r.vars[i] = e
+		return
 	}
 	r.vars = append(r.vars, e)
 }

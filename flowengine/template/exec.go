@@ -43,13 +43,21 @@ type locals struct {
 	set    []bool
 }
 
+// local returns the index of the local name once it is assigned, else -1.
+func (l *locals) local(name string) int {
+	for i, n := range l.names {
+		if l.set[i] && n == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // TreeVar implements expr.TreeScope: a global held as an *oxn.Doc, unless
 // a local shadows it.
 func (l *locals) TreeVar(name string) (expr.TreeNode, bool) {
-	for i, n := range l.names {
-		if l.set[i] && n == name {
-			return expr.TreeNode{}, false
-		}
+	if l.local(name) >= 0 {
+		return expr.TreeNode{}, false
 	}
 	if ts, ok := l.parent.(expr.TreeScope); ok {
 		return ts.TreeVar(name)
@@ -57,14 +65,11 @@ func (l *locals) TreeVar(name string) (expr.TreeNode, bool) {
 	return expr.TreeNode{}, false
 }
 
-// Var implements expr.Scope.
 // StringMember implements expr.MemberScope: a local of that name shadows
 // the caller's variable.
 func (l *locals) StringMember(name, member string) (string, bool) {
-	for i, n := range l.names {
-		if l.set[i] && n == name {
-			return "", false
-		}
+	if l.local(name) >= 0 {
+		return "", false
 	}
 	if ms, ok := l.parent.(expr.MemberScope); ok {
 		return ms.StringMember(name, member)
@@ -72,11 +77,10 @@ func (l *locals) StringMember(name, member string) (string, bool) {
 	return "", false
 }
 
+// Var implements expr.Scope.
 func (l *locals) Var(name string) (expr.Value, bool) {
-	for i, n := range l.names {
-		if l.set[i] && n == name {
-			return l.vals[i], true
-		}
+	if i := l.local(name); i >= 0 {
+		return l.vals[i], true
 	}
 	if l.parent != nil {
 		return l.parent.Var(name)
@@ -256,11 +260,11 @@ func (st *state) run(ns []node) error {
 // has it as a string member without building $name (expr.MemberScope:
 // FLAT's {{ $request/id }}).
 func (st *state) stringMember(e *expr.Expr) (string, bool) {
-	ms, ok := st.ctx.Scope.(expr.MemberScope)
+	name, member, ok := e.VarMember()
 	if !ok {
 		return "", false
 	}
-	name, member, ok := e.VarMember()
+	ms, ok := st.ctx.Scope.(expr.MemberScope)
 	if !ok {
 		return "", false
 	}
