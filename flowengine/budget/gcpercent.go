@@ -46,12 +46,12 @@ func (g GCPercent) String() string {
 }
 
 // DecideGCPercent decides the collector's target: GOGC, when set, as the Go
-// runtime parsed it (runtimePercent is debug.SetGCPercent's current value;
-// the runtime already applied it); else DefaultGCPercent. It only reads;
-// ApplyGCPercent sets the target.
-func DecideGCPercent(getenv func(string) string, runtimePercent int) GCPercent {
+// runtime parsed it (runtimePercent returns the runtime's current value;
+// it is called only then, the runtime having applied GOGC); else
+// DefaultGCPercent. It only reads; ApplyGCPercent sets the target.
+func DecideGCPercent(getenv func(string) string, runtimePercent func() int) GCPercent {
 	if v := strings.TrimSpace(getenv("GOGC")); v != "" {
-		return GCPercent{Percent: runtimePercent, Source: SourceGOGC}
+		return GCPercent{Percent: runtimePercent(), Source: SourceGOGC}
 	}
 	return GCPercent{Percent: DefaultGCPercent, Source: SourceDefault}
 }
@@ -60,11 +60,18 @@ func DecideGCPercent(getenv func(string) string, runtimePercent int) GCPercent {
 // GOGC does not set it, hands DefaultGCPercent to the Go runtime
 // (debug.SetGCPercent). A GOGC the runtime already applied is left alone.
 func ApplyGCPercent(getenv func(string) string) GCPercent {
-	current := debug.SetGCPercent(-1)
-	debug.SetGCPercent(current)
-	g := DecideGCPercent(getenv, current)
+	g := DecideGCPercent(getenv, readGCPercent)
 	if g.Source == SourceDefault {
 		debug.SetGCPercent(g.Percent)
 	}
 	return g
+}
+
+// readGCPercent returns the runtime's GC percent. The runtime has no
+// getter: debug.SetGCPercent returns the previous value, so it is set to
+// itself (briefly -1: the collector is off for that instant).
+func readGCPercent() int {
+	p := debug.SetGCPercent(-1)
+	debug.SetGCPercent(p)
+	return p
 }

@@ -2,6 +2,7 @@ package budget_test
 
 import (
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/flowproc/flowproc/flowengine/budget"
@@ -33,7 +34,12 @@ func TestDecideGCPercent(t *testing.T) {
 				}
 				return tc.gogc
 			}
-			got := budget.DecideGCPercent(getenv, tc.runtime)
+			got := budget.DecideGCPercent(getenv, func() int {
+				if strings.TrimSpace(tc.gogc) == "" {
+					t.Error("read the runtime's percent without GOGC: that switches the collector off for an instant")
+				}
+				return tc.runtime
+			})
 			if got != tc.want {
 				t.Errorf("DecideGCPercent = %+v, want %+v", got, tc.want)
 			}
