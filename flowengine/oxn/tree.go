@@ -452,3 +452,7 @@ func (t *Tree) materialize() (*dom.Node, []*dom.Node) {
 	}
 	return &nodes[0], els
 }
+
+// TextLen returns the bytes of t's text and side buffer: for a built tree,
+// its keys and scalar texts.
+func (t *Tree) TextLen() int { return len(t.src) + len(t.aux) }

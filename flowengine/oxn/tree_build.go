@@ -1,6 +1,9 @@
 package oxn
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // TreeBuilder builds a Tree from Go values instead of JSON text, for
 // documents a server assembles per request (FLAT's $request): the nodes
@@ -76,6 +79,11 @@ func (b *TreeBuilder) Object(parent int32, key string) int32 {
 	return b.add(Object, parent, key)
 }
 
+// Array adds an empty array member key under parent and returns its index.
+func (b *TreeBuilder) Array(parent int32, key string) int32 {
+	return b.add(Array, parent, key)
+}
+
 // Scalar adds a member of type t (String, Number, Boolean or Null) with
 // the text v under parent and returns its index. The text of a Number or
 // Boolean must be valid JSON for it; Null ignores v.
@@ -120,12 +128,87 @@ func (b *TreeBuilder) textAt(s span) string {
 // Tree returns the built tree. The builder must be Reset before it is
 // used again.
 func (b *TreeBuilder) Tree() *Tree {
+	t := b.finish()
+	return &t
+}
+
+// finish ends the build and returns the tree.
+func (b *TreeBuilder) finish() Tree {
 	for i := range b.nodes {
 		if f := b.nodes[i].first; f >= 0 {
 			b.nodes[f].prev = -1
 		}
 	}
-	t := &Tree{src: b.text.String(), nodes: b.nodes, rootName: b.root}
+	t := Tree{src: b.text.String(), nodes: b.nodes, rootName: b.root}
 	*b = TreeBuilder{}
+	return t
+}
+
+// Copy adds a copy of element i of src (the json element for DocIndex)
+// as member key under parent: the same types, keys and texts ParseTree
+// gives for src.WriteJSON's output of that element. depth is the
+// nesting of objects and arrays already above the copy; a copy that would
+// nest deeper than maxDepth (DefaultMaxDepth when not positive) in all
+// adds nothing and returns an error wrapping ErrTooDeep, as parsing that
+// text would.
+func (b *TreeBuilder) Copy(parent int32, key string, src *Tree, i int32, depth, maxDepth int) (int32, error) {
+	if i == DocIndex {
+		if len(src.nodes) == 0 {
+			return NoIndex, fmt.Errorf("oxn: document without an element: %w", ErrNotJSON)
+		}
+		i = 0
+	}
+	if maxDepth <= 0 {
+		maxDepth = DefaultMaxDepth
+	}
+	if depth+src.depth(i) > maxDepth {
+		return NoIndex, fmt.Errorf("oxn: nesting deeper than %d: %w", maxDepth, ErrTooDeep)
+	}
+	return b.copy(parent, key, src, i), nil
+}
+
+// copy is Copy without the checks.
+func (b *TreeBuilder) copy(parent int32, key string, src *Tree, i int32) int32 {
+	n := &src.nodes[i]
+	switch n.typ {
+	case Object, Array:
+		el := b.add(n.typ, parent, key)
+		for c := n.first; c >= 0; c = src.nodes[c].next {
+			b.copy(el, src.key(c), src, c)
+		}
+		return el
+	}
+	return b.Scalar(parent, key, n.typ, src.text(i))
+}
+
+// depth returns how deeply objects and arrays nest in element i: 0 for a
+// scalar, 1 for a container of scalars.
+func (t *Tree) depth(i int32) int {
+	n := &t.nodes[i]
+	if n.typ != Object && n.typ != Array {
+		return 0
+	}
+	d := 0
+	for c := n.first; c >= 0; c = t.nodes[c].next {
+		d = max(d, t.depth(c))
+	}
+	return d + 1
+}
+
+// StartBuilder is TreeBuilder.Reset with the builder's first hint nodes
+// taken from a (it allocates only when the tree outgrows them).
+func (a *TreeArena) StartBuilder(b *TreeBuilder, rootName string, hint, textHint int) {
+	*b = TreeBuilder{root: rootName}
+	b.nodes = a.nodeSlice(max(hint, 1))
+	if textHint > 0 {
+		b.text.Grow(textHint)
+	}
+	b.add(Object, -1, "")
+}
+
+// BuiltTree is TreeBuilder.Tree with the Tree itself taken from a.
+func (a *TreeArena) BuiltTree(b *TreeBuilder) *Tree {
+	t := a.tree()
+	*t = b.finish()
 	return t
 }
