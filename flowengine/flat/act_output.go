@@ -2,6 +2,7 @@ package flat
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -225,13 +226,27 @@ func compileTemplate(c *compiler, f *Flow, e *xmlsrc.Element) action {
 }
 
 func (a *templateAction) Run(r *run, s *step) (ctrl, error) {
+	if a.out != "" {
+		// Not from the objects' arena: a variable is a tree of its own
+		// (one exact allocation), and keeps the arena's first blocks
+		// for the header and proxy objects.
+		tree, out, notJSON, err := r.renderTree(a.t, a.in, nil, r.p.opts.maxDepth())
+		if err != nil {
+			return ctrlNext, err
+		}
+		if notJSON != nil {
+			if a.check {
+				r.p.logger().Warn(`Action "template": Output is not valid JSON`, "requestID", r.x.ID, "at", fmt.Sprintf("%s:%d", s.At.File, s.At.Line))
+			}
+			r.setVar(a.out, string(out))
+			return ctrlNext, nil
+		}
+		r.setVarDoc(a.out, oxn.NewDoc(tree))
+		return ctrlNext, nil
+	}
 	out, err := r.render(a.t, a.in)
 	if err != nil {
 		return ctrlNext, err
-	}
-	if a.out != "" {
-		r.setTyped(a.out, out, a.check, s)
-		return ctrlNext, nil
 	}
 	if a.check && !oxn.Valid(out) {
 		r.p.logger().Warn(`Action "template": Output is not valid JSON`, "requestID", r.x.ID, "at", fmt.Sprintf("%s:%d", s.At.File, s.At.Line))
@@ -242,6 +257,17 @@ func (a *templateAction) Run(r *run, s *step) (ctrl, error) {
 
 // render runs t with the context in= selects.
 func (r *run) render(t *tmpl, in input) ([]byte, error) {
+	c, err := r.templateContext(in)
+	if err != nil {
+		return nil, err
+	}
+	return r.runTemplate(t, c)
+}
+
+// templateContext returns the expression context a template runs with:
+// the context node in= selects, as a Tree node when the input is held as
+// one.
+func (r *run) templateContext(in input) (*expr.Context, error) {
 	switch in.kind {
 	case inVar:
 		if n, ok := r.TreeVar(in.name); ok {
@@ -250,7 +276,7 @@ func (r *run) render(t *tmpl, in input) ([]byte, error) {
 			if n.Index == oxn.DocIndex {
 				n.Index = 0
 			}
-			return r.execTemplateTree(t, n)
+			return r.treeCtx(n), nil
 		}
 	case inMain:
 		if in.fetch || !r.x.Forwarded || r.x.Resp.BodySet {
@@ -259,7 +285,7 @@ func (r *run) render(t *tmpl, in input) ([]byte, error) {
 				return nil, err
 			}
 			if d != nil {
-				return r.execTemplateTree(t, expr.TreeNode{Doc: d, Index: 0})
+				return r.treeCtx(expr.TreeNode{Doc: d, Index: 0}), nil
 			}
 		}
 	}
@@ -267,18 +293,54 @@ func (r *run) render(t *tmpl, in input) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.execTemplate(t, node)
+	return r.exprCtx(node), nil
+}
+
+// renderTree runs t like render and returns its output as a compact tree
+// from arena (nil: allocated), parsed with maxDepth. A template whose
+// output always has the same members (template.Template.HasShape: most
+// header, proxy, request and log objects) is built straight into the tree
+// without writing and parsing its text. err is an error of the template;
+// notJSON, when the output is not JSON, the parser's, with the output in
+// out (the run's scratch space).
+func (r *run) renderTree(t *tmpl, in input, arena *oxn.TreeArena, maxDepth int) (tree *oxn.Tree, out []byte, notJSON, err error) {
+	c, err := r.templateContext(in)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if t.t.HasShape() {
+		tree, err := t.t.ExecuteTree(c, arena, maxDepth)
+		if err == nil {
+			return tree, nil, nil, nil
+		}
+		if !errors.Is(err, oxn.ErrTooDeep) {
+			return nil, nil, nil, fmt.Errorf("%s:%d: template: %w", t.pos.file, t.pos.line, err)
+		}
+		// Output nesting deeper than maxDepth is text that is not JSON
+		// to the callers (<template out> keeps it as a string): run
+		// the template again for that text. Only such output pays
+		// for two runs.
+	}
+	out, err = r.runTemplate(t, c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tree, notJSON = parseTree(out, arena, maxDepth)
+	if notJSON != nil {
+		return nil, out, notJSON, nil
+	}
+	return tree, out, nil, nil
 }
 
 // renderObject renders t and splits the output into JSON object members
 // (set-response-headers, log); what names the action in errors.
 func (r *run) renderObject(t *tmpl, in input, what string, s *step) ([]member, error) {
-	out, err := r.render(t, in)
+	o := r.slab.objects()
+	tree, _, notJSON, err := r.renderTree(t, in, &o.trees, objectDepth)
 	if err != nil {
 		return nil, err
 	}
-	o := r.slab.objects()
-	ms, err := objectMembers(out, &o.trees, o.members)
+	ms, err := treeMembers(tree, notJSON, o.members)
 	if err != nil {
 		return nil, fmt.Errorf("%s:%d: %s: %w", s.At.File, s.At.Line, what, err)
 	}
@@ -286,18 +348,11 @@ func (r *run) renderObject(t *tmpl, in input, what string, s *step) ([]member, e
 	return ms, nil
 }
 
-// execTemplate runs a template with node as its context. The output lives
-// in the run's scratch buffer: it is valid until the next execTemplate and
-// must be copied to be kept.
-func (r *run) execTemplate(t *tmpl, node *dom.Node) ([]byte, error) {
-	return r.runTemplate(t, r.exprCtx(node))
-}
-
-// execTemplateTree is execTemplate with a Tree node as the context.
-func (r *run) execTemplateTree(t *tmpl, tn expr.TreeNode) ([]byte, error) {
+// treeCtx is exprCtx with a Tree node as the context.
+func (r *run) treeCtx(tn expr.TreeNode) *expr.Context {
 	c := r.exprCtx(nil)
 	c.Tree = tn
-	return r.runTemplate(t, c)
+	return c
 }
 
 // maxSizeHint bounds the output buffer runTemplate sizes in advance: a
@@ -325,21 +380,6 @@ func (r *run) runTemplate(t *tmpl, c *expr.Context) ([]byte, error) {
 		t.size.Store(int32(n))
 	}
 	return bytes.TrimSpace(b.Bytes()), nil
-}
-
-// setTyped stores template output in $name as a typed (OXN) value, held
-// as a compact tree until something needs its *dom.Node form; output that
-// is not JSON is kept as a string.
-func (r *run) setTyped(name string, out []byte, check bool, s *step) {
-	t, err := oxn.ParseTree(out, r.p.opts.maxDepth())
-	if err != nil {
-		if check {
-			r.p.logger().Warn(`Action "template": Output is not valid JSON`, "requestID", r.x.ID, "at", fmt.Sprintf("%s:%d", s.At.File, s.At.Line))
-		}
-		r.setVar(name, string(out))
-		return
-	}
-	r.setVarDoc(name, oxn.NewDoc(t))
 }
 
 // evalAction is <eval out="$x">expression</eval>.

@@ -123,6 +123,11 @@ func parseProxySpecIn(data []byte, arena *oxn.TreeArena, ms []member) (*proxySpe
 	if err != nil {
 		return nil, fmt.Errorf("invalid proxy configuration: %w", err)
 	}
+	return proxySpecOf(ms)
+}
+
+// proxySpecOf reads a proxy-request object's members.
+func proxySpecOf(ms []member) (*proxySpec, error) {
 	var s proxySpec
 	for _, m := range ms {
 		t := m.typ()
@@ -198,12 +203,18 @@ func parseProxySpecIn(data []byte, arena *oxn.TreeArena, ms []member) (*proxySpe
 func (a *proxyAction) Run(r *run, s *step) (ctrl, error) {
 	spec := a.fixed
 	if spec == nil {
-		out, err := r.render(a.t, a.in)
+		o := r.slab.objects()
+		tree, _, notJSON, err := r.renderTree(a.t, a.in, &o.trees, objectDepth)
 		if err != nil {
 			return ctrlNext, err
 		}
-		o := r.slab.objects()
-		spec, err = parseProxySpecIn(out, &o.trees, o.members)
+		ms, err := treeMembers(tree, notJSON, o.members)
+		if err == nil {
+			o.members = ms
+			spec, err = proxySpecOf(ms)
+		} else {
+			err = fmt.Errorf("invalid proxy configuration: %w", err)
+		}
 		if err != nil {
 			return ctrlNext, fmt.Errorf("%s:%d: proxy-request: %w", s.At.File, s.At.Line, err)
 		}

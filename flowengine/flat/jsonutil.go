@@ -27,9 +27,19 @@ type member struct {
 // builds no *dom.Node, so data may be scratch space; a non-nil arena
 // provides the trees.
 func objectMembers(data []byte, arena *oxn.TreeArena, out []member) ([]member, error) {
-	t, err := parseTree(data, arena, 512)
-	if err != nil {
-		return nil, fmt.Errorf("not JSON: %w", err)
+	t, err := parseTree(data, arena, objectDepth)
+	return treeMembers(t, err, out)
+}
+
+// objectDepth is how deeply the JSON objects actions read from template
+// output may nest.
+const objectDepth = 512
+
+// treeMembers is objectMembers for output already parsed (or built) into
+// t; notJSON is the error parsing it gave instead.
+func treeMembers(t *oxn.Tree, notJSON error, out []member) ([]member, error) {
+	if notJSON != nil {
+		return nil, fmt.Errorf("not JSON: %w", notJSON)
 	}
 	if t.TypeAt(0) != oxn.Object {
 		return nil, errors.New("not a JSON object")

@@ -72,7 +72,7 @@ func TestStringMemberHidden(t *testing.T) {
 	if v, ok := r.StringMember("request", "id"); !ok || v != "rid" {
 		t.Fatalf("StringMember = %q, %v", v, ok)
 	}
-	r.setTyped("request", []byte(`{"id":"mine"}`), false, nil)
+	setJSONVar(t, r, "request", `{"id":"mine"}`)
 	if _, ok := r.StringMember("request", "id"); ok {
 		t.Error("a flow variable named request did not hide $request")
 	}

@@ -6,8 +6,20 @@ import (
 	"testing"
 
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/oxn"
 	"github.com/flowproc/flowproc/flowengine/template"
 )
+
+// setJSONVar sets $name to the JSON text, held as a tree as <template
+// out> holds it.
+func setJSONVar(tb testing.TB, r *run, name, text string) {
+	tb.Helper()
+	tree, err := oxn.ParseTreeString(text, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r.setVarDoc(name, oxn.NewDoc(tree))
+}
 
 // TestRunTemplateSizedOnce checks runTemplate's size hint: once a template
 // has run, the next run's output buffer is allocated once at its size
@@ -29,7 +41,7 @@ func TestRunTemplateSizedOnce(t *testing.T) {
 				tm.size.Store(0)
 			}
 			r := p.newRun(context.Background(), &flowengine.Request{ID: "x"}, nil)
-			r.setTyped("items", []byte("["+strings.TrimSuffix(items(n), ",")+"]"), false, nil)
+			setJSONVar(t, r, "items", "["+strings.TrimSuffix(items(n), ",")+"]")
 			b, err := r.runTemplate(tm, r.exprCtx(nil))
 			if err != nil {
 				t.Fatal(err)

@@ -26,6 +26,10 @@ type state struct {
 	// (opValue); it is overwritten before each use, and kept with the
 	// pooled state unless it grew past maxScratch.
 	scratch []byte
+	// elems maps the ops of a shape to the tree elements built for them
+	// (ExecuteTree).
+	elems []int32
+	b     oxn.TreeBuilder
 }
 
 // maxScratch is the largest scratch buffer a pooled state keeps.
@@ -110,22 +114,9 @@ func (t *Template) Execute(c *expr.Context, w *bytes.Buffer) error {
 		c = &emptyContext
 	}
 	start := w.Len()
-	st := statePool.Get().(*state)
-	st.t = t
-	st.ctx = *c
+	st := t.newState(c)
 	st.w.reset(w)
 	st.mark = start
-	if n := len(t.locals); n > 0 {
-		st.scope.parent = c.Scope
-		st.scope.names = t.locals
-		if cap(st.scope.vals) < n {
-			st.scope.vals = make([]expr.Value, n)
-			st.scope.set = make([]bool, n)
-		}
-		st.scope.vals = st.scope.vals[:n]
-		st.scope.set = st.scope.set[:n]
-		st.ctx.Scope = &st.scope
-	}
 	err := st.checkCtx(0)
 	if err == nil {
 		err = st.run(t.nodes)
@@ -137,7 +128,31 @@ func (t *Template) Execute(c *expr.Context, w *bytes.Buffer) error {
 	if err != nil {
 		w.Truncate(start)
 	}
-	// Drop references before pooling.
+	st.release()
+	return err
+}
+
+// newState returns a pooled state set up to run t against c (not nil).
+func (t *Template) newState(c *expr.Context) *state {
+	st := statePool.Get().(*state)
+	st.t = t
+	st.ctx = *c
+	if n := len(t.locals); n > 0 {
+		st.scope.parent = c.Scope
+		st.scope.names = t.locals
+		if cap(st.scope.vals) < n {
+			st.scope.vals = make([]expr.Value, n)
+			st.scope.set = make([]bool, n)
+		}
+		st.scope.vals = st.scope.vals[:n]
+		st.scope.set = st.scope.set[:n]
+		st.ctx.Scope = &st.scope
+	}
+	return st
+}
+
+// release drops st's references and returns it to the pool.
+func (st *state) release() {
 	clear(st.scope.vals)
 	clear(st.scope.set)
 	st.scope.parent, st.scope.names = nil, nil
@@ -147,8 +162,10 @@ func (t *Template) Execute(c *expr.Context, w *bytes.Buffer) error {
 	if cap(st.scratch) > maxScratch {
 		st.scratch = nil
 	}
+	if cap(st.elems) > maxScratch {
+		st.elems = nil
+	}
 	statePool.Put(st)
-	return err
 }
 
 // checkCtx reports a cancelled or expired request context (c.Ctx or the
@@ -199,30 +216,16 @@ func (st *state) run(ns []node) error {
 				return st.errorf(n.pos, err)
 			}
 		case opValue:
-			if len(n.chain) == 1 {
-				if v, ok := st.stringMember(n.chain[0].e); ok {
-					st.w.string(v)
-					continue
-				}
-				// A string function's result goes straight into the
-				// output, never boxed (expr.Expr.AppendString).
-				buf, ok, err := n.chain[0].e.AppendString(&st.ctx, st.scratch[:0])
-				if err != nil {
-					return st.errorf(n.chain[0].off, err)
-				}
-				if ok {
-					st.scratch = buf
-					st.w.string(unsafe.String(unsafe.SliceData(buf), len(buf)))
-					continue
-				}
-			}
-			first, v, err := st.evalFirst(n.chain)
-			if err != nil {
+			s, isString, first, v, err := st.evalValue(n)
+			switch {
+			case err != nil:
 				return err
-			}
-			if v != nil {
+			case isString:
+				st.w.string(s)
+				continue
+			case v != nil:
 				err = st.value(v)
-			} else {
+			default:
 				err = st.item(first)
 			}
 			if err != nil {
@@ -254,6 +257,29 @@ func (st *state) run(ns []node) error {
 		}
 	}
 	return nil
+}
+
+// evalValue evaluates the {{ expr }} node n: a string s (isString; it may
+// be st.scratch, valid until the next evaluation), or, as evalFirst gives
+// them, the first node of a node-set or a scalar value.
+func (st *state) evalValue(n *node) (s string, isString bool, first item, v expr.Value, err error) {
+	if len(n.chain) == 1 {
+		if v, ok := st.stringMember(n.chain[0].e); ok {
+			return v, true, item{}, nil, nil
+		}
+		// A string function's result goes straight into the output,
+		// never boxed (expr.Expr.AppendString).
+		buf, ok, err := n.chain[0].e.AppendString(&st.ctx, st.scratch[:0])
+		if err != nil {
+			return "", false, item{}, nil, st.errorf(n.chain[0].off, err)
+		}
+		if ok {
+			st.scratch = buf
+			return unsafe.String(unsafe.SliceData(buf), len(buf)), true, item{}, nil, nil
+		}
+	}
+	first, v, err = st.evalFirst(n.chain)
+	return "", false, first, v, err
 }
 
 // stringMember returns the value of e when e is $name/member and the scope

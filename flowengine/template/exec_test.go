@@ -75,6 +75,7 @@ func testContext(tb testing.TB) *expr.Context {
 			"yes":     true,
 			"nulvar":  expr.NodeSet{doc.FirstElement().Child("nul")},
 			"doc":     expr.NodeSet{mustOXN(tb, `[10, 20]`)},
+			"bad":     "a\xffb\xfe\xc3",
 		},
 	}
 }

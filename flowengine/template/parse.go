@@ -147,7 +147,9 @@ func parse(src string) (*Template, []*diag.PosError) {
 		sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Offset < p.errs[j].Offset })
 		return nil, p.errs
 	}
-	return &Template{src: src, nodes: nodes, locals: p.locals}, nil
+	t := &Template{src: src, nodes: nodes, locals: p.locals}
+	t.shape = shapeOf(t)
+	return t, nil
 }
 
 // errorf records a template syntax error at byte offset off.
