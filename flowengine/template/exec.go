@@ -165,6 +165,7 @@ func (st *state) release() {
 	if cap(st.elems) > maxScratch {
 		st.elems = nil
 	}
+	st.b = oxn.TreeBuilder{} // an ExecuteTree that failed leaves its build here
 	statePool.Put(st)
 }
 
