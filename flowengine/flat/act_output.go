@@ -299,7 +299,7 @@ func (r *run) templateContext(in input) (*expr.Context, error) {
 // renderTree runs t like render and returns its output as a compact tree
 // from arena (nil: allocated), parsed with maxDepth. A template whose
 // output always has the same members (template.Template.HasShape: most
-// header, proxy, request and log objects) is built straight into the tree
+// header, proxy and log objects) is built straight into the tree
 // without writing and parsing its text. err is an error of the template;
 // notJSON, when the output is not JSON, the parser's, with the output in
 // out (the run's scratch space).
@@ -314,7 +314,7 @@ func (r *run) renderTree(t *tmpl, in input, arena *oxn.TreeArena, maxDepth int) 
 			return tree, nil, nil, nil
 		}
 		if !errors.Is(err, oxn.ErrTooDeep) {
-			return nil, nil, nil, fmt.Errorf("%s:%d: template: %w", t.pos.file, t.pos.line, err)
+			return nil, nil, nil, t.errorf(err)
 		}
 		// Output nesting deeper than maxDepth is text that is not JSON
 		// to the callers (<template out> keeps it as a string): run
@@ -374,7 +374,7 @@ func (r *run) runTemplate(t *tmpl, c *expr.Context) ([]byte, error) {
 		b.Grow(hint)
 	}
 	if err := t.t.Execute(c, b); err != nil {
-		return nil, fmt.Errorf("%s:%d: template: %w", t.pos.file, t.pos.line, err)
+		return nil, t.errorf(err)
 	}
 	if n := min(b.Len(), maxSizeHint); n > 2*hint || 2*n < hint {
 		t.size.Store(int32(n))

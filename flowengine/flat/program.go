@@ -1,6 +1,7 @@
 package flat
 
 import (
+	"fmt"
 	"sync/atomic"
 
 	"github.com/flowproc/flowproc/flowengine/expr"
@@ -92,4 +93,9 @@ type tmpl struct {
 	// size is the length of a recent output, for sizing the next run's
 	// output buffer in one allocation (run.runTemplate).
 	size atomic.Int32
+}
+
+// errorf wraps an error of running t with where t is.
+func (t *tmpl) errorf(err error) error {
+	return fmt.Errorf("%s:%d: template: %w", t.pos.file, t.pos.line, err)
 }

@@ -12,7 +12,7 @@ import (
 // JSON object of the same members: literal text and {{ expr }} values only
 // (no blocks, pair producers, explicit commas or locals), where every
 // value stands where a JSON value goes. Such a template (the headers of
-// set-response-headers, a proxy-request or request spec, a log object) is
+// set-response-headers, a proxy-request spec, a log object) is
 // run by ExecuteTree straight into an oxn.Tree, without writing the text
 // and parsing it again.
 //
@@ -77,7 +77,8 @@ func shapeOf(t *Template) *shape {
 		return nil
 	}
 	s := &shape{}
-	next := 0 // the opValue expected next, in node order
+	next := 0  // the opValue expected next, in node order
+	found := 0 // values found in the tree
 	ok := true
 	var walk func(i, parent int32, depth int32)
 	walk = func(i, parent int32, depth int32) {
@@ -103,6 +104,7 @@ func shapeOf(t *Template) *shape {
 				}
 				op.hole, op.text = int32(next), ""
 				next++
+				found++
 			}
 			s.text += len(op.text)
 		}
@@ -115,12 +117,6 @@ func shapeOf(t *Template) *shape {
 		}
 	}
 	walk(0, -1, 0)
-	found := 0
-	for _, op := range s.ops {
-		if op.hole >= 0 {
-			found++
-		}
-	}
 	if !ok || found != holes {
 		return nil
 	}
