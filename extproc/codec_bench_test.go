@@ -19,12 +19,12 @@ func BenchmarkCodecMarshal(b *testing.B) {
 		name string
 		msg  *extprocv3.ProcessingResponse
 	}{
-		{"request-mutation", headersReply(false, &extprocv3.CommonResponse{HeaderMutation: requestMutation(&flowengine.Mutation{
+		{"request-mutation", noStore.headersReply(false, &extprocv3.CommonResponse{HeaderMutation: noStore.requestMutation(&flowengine.Mutation{
 			SetHeaders:    []flowengine.Header{{Name: "x-user", Value: "alice"}, {Name: "authorization", Value: "Bearer abc.def.ghi"}},
 			RemoveHeaders: []string{"cookie"},
 			Path:          "/v2/items/42?expand=1",
 		}, false, "", false)}, nil)},
-		{"immediate", immediateReply(200, []flowengine.Header{{Name: "content-type", Value: "application/json"}}, nil,
+		{"immediate", noStore.immediateReply(200, []flowengine.Header{{Name: "content-type", Value: "application/json"}}, nil,
 			[]byte(`{"greeting":"Hello, world!","lang":"de","requestID":"7f1c9a2e-1b7a-4c55-9f0e-2b1d1f0c9e11"}`), "flowproc_hello")},
 	}
 	codecs := []struct {

@@ -73,7 +73,7 @@ func TestVTCodecRoundTrip(t *testing.T) {
 // over grpc-go's pooling threshold is marshalled into a pool buffer.
 func TestVTCodecPooledBuffer(t *testing.T) {
 	body := []byte(strings.Repeat("x", 64<<10))
-	r := bodyReply(false, &extprocv3.CommonResponse{BodyMutation: bodyReplacement(body)})
+	r := noStore.bodyReply(false, &extprocv3.CommonResponse{BodyMutation: bodyReplacement(body)})
 	data, err := newVTCodec().Marshal(r)
 	if err != nil {
 		t.Fatal(err)

@@ -133,6 +133,9 @@ type exchange struct {
 	// wd sends override_message_timeout for slow runs; nil when disabled.
 	// With a watchdog every Send goes through it.
 	wd *watchdog
+	// replies is the storage replies are built in (replystore.go), taken
+	// from its pool by the first reply and returned by close.
+	replies *replyStore
 
 	request  flowengine.Request
 	response flowengine.Response
@@ -267,6 +270,21 @@ func (x *exchange) close() {
 		x.wd.release()
 		x.wd = nil
 	}
+	if s := x.replies; s != nil {
+		x.replies = nil
+		if s.free() {
+			replyStores.Put(s)
+		}
+	}
+}
+
+// store returns the exchange's reply storage, taking it from the pool at
+// the first reply.
+func (x *exchange) store() *replyStore {
+	if x.replies == nil {
+		x.replies = replyStores.Get().(*replyStore)
+	}
+	return x.replies
 }
 
 // owe records that Envoy now waits for a reply the run holds: Envoy armed
@@ -373,6 +391,7 @@ func (x *exchange) send(r *extprocv3.ProcessingResponse) error {
 	} else {
 		err = x.stream.Send(r)
 	}
+	x.replies.sent(r) // Send marshalled r; its blocks are free again
 	if err != nil {
 		if x.stream.Context().Err() != nil {
 			x.closed = true
@@ -492,7 +511,7 @@ func (x *exchange) onResponseHeaders(h *extprocv3.HttpHeaders, details string) e
 func (x *exchange) passThroughOwed(d *direction) error {
 	if d.bodyOwed {
 		d.bodyOwed = false
-		if err := x.send(bodyReply(d.response, nil)); err != nil {
+		if err := x.send(x.store().bodyReply(d.response, nil)); err != nil {
 			return err
 		}
 	}
@@ -514,9 +533,9 @@ func (x *exchange) passThroughOwed(d *direction) error {
 // streamed_response (Envoy's ext_proc: what Envoy sends and expects in each body mode).
 func (x *exchange) passThroughBody(d *direction, c chunk) *extprocv3.ProcessingResponse {
 	if d.mode == modeFDS {
-		return bodyReply(d.response, &extprocv3.CommonResponse{BodyMutation: streamedBody(c.data, c.eos)})
+		return x.store().bodyReply(d.response, &extprocv3.CommonResponse{BodyMutation: streamedBody(c.data, c.eos)})
 	}
-	return bodyReply(d.response, nil)
+	return x.store().bodyReply(d.response, nil)
 }
 
 // onBody handles a body message for d. handled is true when it was answered
@@ -612,7 +631,7 @@ func (x *exchange) readBody(ctx context.Context, d *direction) ([]byte, error) {
 					override.RequestBodyMode = modeBuffered
 				}
 			}
-			if err := x.send(continueHeaders(d.response, nil, false, override)); err != nil {
+			if err := x.send(x.store().continueHeaders(d.response, nil, false, override)); err != nil {
 				return nil, fmt.Errorf("ask Envoy for the %s body: %w", d.name(), err)
 			}
 			x.observe(d.headersPhase(), d.since)
@@ -727,7 +746,7 @@ func (x *exchange) Forward(ctx context.Context, f *flowengine.Mutation) (*flowen
 	}
 	replace, held := f.BodySet, false
 	if !d.released {
-		hm := requestMutation(f, replace, scheme, x.schemeIn && scheme == "")
+		hm := x.store().requestMutation(f, replace, scheme, x.schemeIn && scheme == "")
 		if held, err = x.release(d, hm, f.Body, replace, clear); err != nil {
 			return nil, fmt.Errorf("forward: %w", err)
 		}
@@ -761,15 +780,15 @@ func (x *exchange) release(d *direction, hm *extprocv3.HeaderMutation, body []by
 	held = true
 	switch {
 	case d.headersOwed && d.bodyStreams():
-		if err = x.send(continueHeaders(d.response, hm, clear, nil)); err == nil {
+		if err = x.send(x.store().continueHeaders(d.response, hm, clear, nil)); err == nil {
 			x.observe(d.headersPhase(), d.since)
 			err = x.replyHeld(d, body, replace)
 		}
 	case d.headersOwed && !replace:
-		err = x.send(continueHeaders(d.response, hm, clear, nil))
+		err = x.send(x.store().continueHeaders(d.response, hm, clear, nil))
 		x.observe(d.headersPhase(), d.since)
 	case d.headersOwed:
-		err = x.send(headersReply(d.response, replaceInHeaders(hm, body, replace, clear), nil))
+		err = x.send(x.store().headersReply(d.response, replaceInHeaders(hm, body, replace, clear), nil))
 		x.observe(d.headersPhase(), d.since)
 	case d.bodyOwed:
 		c := &extprocv3.CommonResponse{HeaderMutation: hm, ClearRouteCache: clear}
@@ -777,7 +796,7 @@ func (x *exchange) release(d *direction, hm *extprocv3.HeaderMutation, body []by
 			c.HeaderMutation, c.BodyMutation = withContentLength(hm, len(body)), bodyReplacement(body)
 		}
 		d.bodyOwed = false
-		err = x.send(bodyReply(d.response, c))
+		err = x.send(x.store().bodyReply(d.response, c))
 		x.observe(d.bodyPhase(), d.since)
 	default:
 		held = false
@@ -830,14 +849,14 @@ func (x *exchange) replyHeld(d *direction, body []byte, replace bool) error {
 	}
 	defer x.observe(d.bodyPhase(), d.since)
 	if d.mode == modeFDS {
-		return x.send(bodyReply(d.response, &extprocv3.CommonResponse{BodyMutation: streamedBody(body, !d.trailersOwed)}))
+		return x.send(x.store().bodyReply(d.response, &extprocv3.CommonResponse{BodyMutation: streamedBody(body, !d.trailersOwed)}))
 	}
 	for i := range held {
 		bm := clearBody()
 		if i == 0 {
 			bm = bodyReplacement(body)
 		}
-		if err := x.send(bodyReply(d.response, &extprocv3.CommonResponse{BodyMutation: bm})); err != nil {
+		if err := x.send(x.store().bodyReply(d.response, &extprocv3.CommonResponse{BodyMutation: bm})); err != nil {
 			return err
 		}
 	}
@@ -853,7 +872,7 @@ func (x *exchange) releaseResponse(o *flowengine.Outcome) error {
 			return err
 		}
 	}
-	hm := responseMutation(o, o.BodySet)
+	hm := x.store().responseMutation(o, o.BodySet)
 	held, err := x.release(d, hm, o.Body, o.BodySet, false)
 	if !held && (hm != nil || o.BodySet) {
 		x.s.log.Warn("response changes dropped: Envoy already released the response headers",
@@ -874,7 +893,7 @@ func (x *exchange) answer(status int, set, add []flowengine.Header, body []byte,
 	if status == 0 {
 		status = 200
 	}
-	err := x.send(immediateReply(status, set, add, body, details(project)))
+	err := x.send(x.store().immediateReply(status, set, add, body, details(project)))
 	switch {
 	case x.resp.seen && x.resp.bodyOwed:
 		x.observe(phaseResponseBody, x.resp.since)

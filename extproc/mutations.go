@@ -98,9 +98,10 @@ type mutationBlock struct {
 }
 
 // newMutation returns a HeaderMutation with room for n set_headers entries
-// (plus one) whose values take bytes in all, and k remove_headers names.
-func newMutation(n, bytes, k int) (*extprocv3.HeaderMutation, *optionBatch) {
-	m := &mutationBlock{}
+// (plus one) whose values take bytes in all, and k remove_headers names,
+// from s (allocated when s is nil or its mutation is in use).
+func (s *replyStore) newMutation(n, bytes, k int) (*extprocv3.HeaderMutation, *optionBatch) {
+	m := s.mutation(n, bytes)
 	switch {
 	case n == 0:
 	case n < inlineSets:
@@ -115,16 +116,15 @@ func newMutation(n, bytes, k int) (*extprocv3.HeaderMutation, *optionBatch) {
 	default:
 		m.hm.RemoveHeaders = make([]string, 0, k)
 	}
-	m.batch.init(n, bytes)
 	return &m.hm, &m.batch
 }
 
 // lower lower-cases ASCII header names without allocating when the name is
-// already lower-case (the usual case).
+// already lower-case (the usual case) or was lowered recently (lowered).
 func lower(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; 'A' <= c && c <= 'Z' {
-			return strings.ToLower(s)
+			return lowered.get(s)
 		}
 	}
 	return s
@@ -142,7 +142,7 @@ func isContentLength(name string) bool {
 //
 // scheme, when set, is the UpstreamSchemeHeader value of an upstream choice
 // (route.go); removeScheme removes a client-sent copy instead.
-func requestMutation(f *flowengine.Mutation, replaceBody bool, scheme string, removeScheme bool) *extprocv3.HeaderMutation {
+func (s *replyStore) requestMutation(f *flowengine.Mutation, replaceBody bool, scheme string, removeScheme bool) *extprocv3.HeaderMutation {
 	n := len(f.SetHeaders) + len(f.AddHeaders)
 	if f.Path != "" {
 		n++
@@ -167,7 +167,7 @@ func requestMutation(f *flowengine.Mutation, replaceBody bool, scheme string, re
 	if removeScheme {
 		k++
 	}
-	hm, b := newMutation(n, size, k)
+	hm, b := s.newMutation(n, size, k)
 	if f.Path != "" {
 		hm.SetHeaders = append(hm.SetHeaders, b.add(":path", f.Path, false))
 	}
@@ -201,7 +201,7 @@ func requestMutation(f *flowengine.Mutation, replaceBody bool, scheme string, re
 // responseMutation turns a Forwarded outcome into the response header
 // mutation: removals, sets (append=false), adds (append=true) and :status.
 // With replaceBody, content-length sets are dropped as in requestMutation.
-func responseMutation(o *flowengine.Outcome, replaceBody bool) *extprocv3.HeaderMutation {
+func (s *replyStore) responseMutation(o *flowengine.Outcome, replaceBody bool) *extprocv3.HeaderMutation {
 	n := len(o.SetHeaders) + len(o.AddHeaders)
 	if o.Status != 0 {
 		n++
@@ -216,9 +216,10 @@ func responseMutation(o *flowengine.Outcome, replaceBody bool) *extprocv3.Header
 	for _, h := range o.AddHeaders {
 		size += len(h.Value)
 	}
-	hm, b := newMutation(n, size, len(o.RemoveHeaders))
+	hm, b := s.newMutation(n, size, len(o.RemoveHeaders))
 	if o.Status != 0 {
-		hm.SetHeaders = append(hm.SetHeaders, b.add(":status", strconv.Itoa(o.Status), false))
+		var digits [20]byte
+		hm.SetHeaders = append(hm.SetHeaders, b.add(":status", string(strconv.AppendInt(digits[:0], int64(o.Status), 10)), false))
 	}
 	for _, h := range o.SetHeaders {
 		if replaceBody && isContentLength(h.Name) {
@@ -291,24 +292,24 @@ type headersBlock struct {
 // continueHeaders is the CONTINUE HeadersResponse carrying hm (nil for
 // none) and clear_route_cache, with the CommonResponse in the same
 // allocation as the rest of the reply.
-func continueHeaders(resp bool, hm *extprocv3.HeaderMutation, clear bool, override *procmodev3.ProcessingMode) *extprocv3.ProcessingResponse {
-	r, b := newHeadersReply(resp, override)
+func (s *replyStore) continueHeaders(resp bool, hm *extprocv3.HeaderMutation, clear bool, override *procmodev3.ProcessingMode) *extprocv3.ProcessingResponse {
+	r, b := s.newHeadersReply(resp, override)
 	b.c.HeaderMutation, b.c.ClearRouteCache = hm, clear
 	b.hr.Response = &b.c
 	return r
 }
 
 // headersReply is a HeadersResponse for the request or response direction.
-func headersReply(resp bool, c *extprocv3.CommonResponse, override *procmodev3.ProcessingMode) *extprocv3.ProcessingResponse {
-	r, b := newHeadersReply(resp, override)
+func (s *replyStore) headersReply(resp bool, c *extprocv3.CommonResponse, override *procmodev3.ProcessingMode) *extprocv3.ProcessingResponse {
+	r, b := s.newHeadersReply(resp, override)
 	b.hr.Response = c
 	return r
 }
 
 // newHeadersReply allocates a HeadersResponse reply whose CommonResponse
 // is still to be set.
-func newHeadersReply(resp bool, override *procmodev3.ProcessingMode) (*extprocv3.ProcessingResponse, *headersBlock) {
-	b := &headersBlock{}
+func (s *replyStore) newHeadersReply(resp bool, override *procmodev3.ProcessingMode) (*extprocv3.ProcessingResponse, *headersBlock) {
+	b := s.headers()
 	b.pr.ModeOverride = override
 	if resp {
 		b.rsp.ResponseHeaders = &b.hr
@@ -332,8 +333,8 @@ type bodyBlock struct {
 // bodyReply is a BodyResponse for the request or response direction; a nil
 // c is an empty CommonResponse (CONTINUE, unchanged), allocated with the
 // reply.
-func bodyReply(resp bool, c *extprocv3.CommonResponse) *extprocv3.ProcessingResponse {
-	b := &bodyBlock{}
+func (s *replyStore) bodyReply(resp bool, c *extprocv3.CommonResponse) *extprocv3.ProcessingResponse {
+	b := s.bodyBlock()
 	if c == nil {
 		c = &b.c
 	}
@@ -367,11 +368,11 @@ type immediateBlock struct {
 
 // immediateReply builds an ImmediateResponse. Envoy uses 200 for a missing
 // status or one below 200 (Envoy's ext_proc: an ImmediateResponse status below 200 is sent as 200); status 0 is sent as 200.
-func immediateReply(status int, set, add []flowengine.Header, body []byte, details string) *extprocv3.ProcessingResponse {
+func (s *replyStore) immediateReply(status int, set, add []flowengine.Header, body []byte, details string) *extprocv3.ProcessingResponse {
 	if status == 0 {
 		status = 200
 	}
-	blk := &immediateBlock{}
+	blk := s.immediate()
 	blk.status.Code = typev3.StatusCode(status)
 	ir := &blk.ir
 	ir.Status, ir.Body, ir.Details = &blk.status, body, details
@@ -383,7 +384,7 @@ func immediateReply(status int, set, add []flowengine.Header, body []byte, detai
 		for _, h := range add {
 			size += len(h.Value)
 		}
-		hm, b := newMutation(len(set)+len(add), size, 0)
+		hm, b := s.newMutation(len(set)+len(add), size, 0)
 		for _, h := range set {
 			hm.SetHeaders = append(hm.SetHeaders, b.add(h.Name, h.Value, false))
 		}

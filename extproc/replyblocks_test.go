@@ -40,7 +40,7 @@ func TestRequestMutationBlocks(t *testing.T) {
 				f.RemoveHeaders = append(f.RemoveHeaders, fmt.Sprintf("R%d", i))
 				want.RemoveHeaders = append(want.RemoveHeaders, fmt.Sprintf("r%d", i))
 			}
-			got := withContentLength(requestMutation(f, true, "", false), 12)
+			got := withContentLength(noStore.requestMutation(f, true, "", false), 12)
 			want.SetHeaders = append(want.SetHeaders, headerOption("content-length", "12", false))
 			if !proto.Equal(got, want) {
 				t.Fatalf("got  %v\nwant %v", got, want)
@@ -61,13 +61,13 @@ func TestReplyAllocations(t *testing.T) {
 		RemoveHeaders: []string{"cookie"},
 	}
 	if n := testing.AllocsPerRun(100, func() {
-		_ = continueHeaders(false, requestMutation(f, false, "", false), false, nil)
+		_ = noStore.continueHeaders(false, noStore.requestMutation(f, false, "", false), false, nil)
 	}); n > 4 {
 		t.Errorf("request-headers reply: %.0f allocations, want ≤ 4", n)
 	}
 	set := []flowengine.Header{{Name: "content-type", Value: "application/json"}}
 	body := []byte(`{"ok":true}`)
-	if n := testing.AllocsPerRun(100, func() { _ = immediateReply(200, set, nil, body, "flowproc") }); n > 4 {
+	if n := testing.AllocsPerRun(100, func() { _ = noStore.immediateReply(200, set, nil, body, "flowproc") }); n > 4 {
 		t.Errorf("immediate reply: %.0f allocations, want ≤ 4", n)
 	}
 }
@@ -85,14 +85,17 @@ func TestReplyShapes(t *testing.T) {
 			want = &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseHeaders{ResponseHeaders: hr}}
 			wantBody = &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseBody{ResponseBody: &extprocv3.BodyResponse{Response: &extprocv3.CommonResponse{}}}}
 		}
-		if got := continueHeaders(resp, hm, true, nil); !proto.Equal(got, want) {
-			t.Errorf("continueHeaders(response=%v) = %v, want %v", resp, got, want)
+		if got := noStore.continueHeaders(resp, hm, true, nil); !proto.Equal(got, want) {
+			t.Errorf("noStore.continueHeaders(response=%v) = %v, want %v", resp, got, want)
 		}
-		if got := headersReply(resp, c, nil); !proto.Equal(got, want) {
-			t.Errorf("headersReply(response=%v) = %v, want %v", resp, got, want)
+		if got := noStore.headersReply(resp, c, nil); !proto.Equal(got, want) {
+			t.Errorf("noStore.headersReply(response=%v) = %v, want %v", resp, got, want)
 		}
-		if got := bodyReply(resp, nil); !proto.Equal(got, wantBody) {
-			t.Errorf("bodyReply(response=%v, nil) = %v, want %v", resp, got, wantBody)
+		if got := noStore.bodyReply(resp, nil); !proto.Equal(got, wantBody) {
+			t.Errorf("noStore.bodyReply(response=%v, nil) = %v, want %v", resp, got, wantBody)
 		}
 	}
 }
+
+// noStore allocates every block, as replies built outside an exchange do.
+var noStore *replyStore

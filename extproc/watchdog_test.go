@@ -69,7 +69,7 @@ func TestWatchdog(t *testing.T) {
 			w.arm(time.Now())
 			if tc.replyAt > 0 {
 				time.Sleep(tc.replyAt)
-				if err := w.send(headersReply(false, &extprocv3.CommonResponse{}, nil)); err != nil {
+				if err := w.send(noStore.headersReply(false, &extprocv3.CommonResponse{}, nil)); err != nil {
 					t.Fatal(err)
 				}
 			}
