@@ -116,10 +116,11 @@ type exchange struct {
 	s      *Server
 	stream extprocv3.ExternalProcessor_ProcessServer
 	// msgs and done connect the pump; nil until it starts.
-	msgs    chan recvResult
-	done    chan struct{}
-	ctx     context.Context
-	cancel  context.CancelFunc
+	msgs chan recvResult
+	done chan struct{}
+	ctx  context.Context
+	// rctx is the run's context under ctx (runctx.go); rctx.cancel ends it.
+	rctx    runContext
 	pumping bool // the pump goroutine runs (started by the first waiting recv)
 	start   time.Time
 	// waitTimer bounds waits for Envoy's next message (Options.
@@ -181,8 +182,8 @@ func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *e
 	// The run gets a context of its own: cancelling the stream's context
 	// while the pump's Recv is outstanding would make grpc-go write a
 	// CANCELLED status before Process returns its own (streamwait.go).
-	x.ctx, x.cancel = context.WithCancel(stream.Context())
-	x.octx = upstream.ObservedContext{Context: x.ctx, Observer: s.sideCalls}
+	x.rctx.init(stream.Context())
+	x.octx = upstream.ObservedContext{Context: &x.rctx, Observer: s.sideCalls}
 	x.ctx = &x.octx
 	if s.maxMessageTimeout > 0 {
 		deadline, _ := x.ctx.Deadline()
@@ -226,13 +227,13 @@ func (x *exchange) received(m *extprocv3.ProcessingRequest, err error) (*extproc
 	}
 	if err == io.EOF || status.Code(err) == codes.Canceled || status.Code(err) == codes.DeadlineExceeded {
 		x.closed = true
-		x.cancel()
+		x.rctx.cancel()
 		return nil, ErrStreamClosed
 	}
 	if x.fatal == nil {
 		x.fatal = err
 		x.errorCode = errCodeStream
-		x.cancel()
+		x.rctx.cancel()
 	}
 	return nil, fmt.Errorf("receive from Envoy: %w", err)
 }
@@ -258,7 +259,7 @@ func (x *exchange) pump() {
 
 // close ends the run's context, stops the pump and detaches the watchdog.
 func (x *exchange) close() {
-	x.cancel()
+	x.rctx.cancel()
 	if x.guarded {
 		x.wait.stop()
 	}
@@ -301,7 +302,7 @@ func (x *exchange) protocolError(code codes.Code, format string, args ...any) er
 	if x.fatal == nil {
 		x.fatal = status.Errorf(code, format, args...)
 		x.errorCode = errCodeProtocol
-		x.cancel()
+		x.rctx.cancel()
 	}
 	return x.fatal
 }
@@ -321,7 +322,7 @@ func (x *exchange) recv(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 		}
 		if ctx == x.ctx && x.s.waitTimeout <= 0 {
 			// The run's own ctx ends only with the stream (whose end also
-			// ends Recv) or through x.cancel, which this goroutine calls:
+			// ends Recv) or through x.rctx.cancel, which this goroutine calls:
 			// a blocked Recv needs no watcher, so read in place.
 			m, err := x.stream.Recv()
 			return x.received(m, err)
@@ -363,13 +364,13 @@ func (x *exchange) recv(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 func (x *exchange) waitExpired() error {
 	if x.completed {
 		x.closed = true
-		x.cancel()
+		x.rctx.cancel()
 		return ErrStreamClosed
 	}
 	if x.fatal == nil {
 		x.fatal = status.Errorf(codes.DeadlineExceeded, "flowproc: no message from Envoy within the stream wait timeout (%s)", x.s.waitTimeout)
 		x.errorCode = errCodeWaitTimeout
-		x.cancel()
+		x.rctx.cancel()
 	}
 	return x.fatal
 }
@@ -395,12 +396,12 @@ func (x *exchange) send(r *extprocv3.ProcessingResponse) error {
 	if err != nil {
 		if x.stream.Context().Err() != nil {
 			x.closed = true
-			x.cancel()
+			x.rctx.cancel()
 			return ErrStreamClosed
 		}
 		x.fatal = err
 		x.errorCode = errCodeStream
-		x.cancel()
+		x.rctx.cancel()
 		return fmt.Errorf("send to Envoy: %w", err)
 	}
 	return nil
