@@ -91,3 +91,16 @@ func (s *Server) waitHooks(ctx context.Context) error {
 		return fmt.Errorf("wait for post-response hooks: %w", ctx.Err())
 	}
 }
+
+// recycleRun hands the run's memory back to its front end
+// (Outcome.Recycle) once the exchange is done with its outcome: after the
+// last reply, the record and the hand-off of After (a run with After is
+// never recycled: the hook still runs).
+func (x *exchange) recycleRun() {
+	o := x.out
+	if o == nil || o.Recycle == nil || o.After != nil {
+		return
+	}
+	x.out = nil
+	o.Recycle.Recycle()
+}

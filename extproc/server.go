@@ -348,7 +348,9 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) (err 
 	s.metrics.streamsActive.Inc()
 	x := newExchange(s, stream)
 	defer func() {
+		panicked := false
 		if r := recover(); r != nil {
+			panicked = true
 			err = x.panicked(r, debug.Stack())
 		}
 		x.traceDone()
@@ -356,6 +358,9 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) (err 
 		s.safeRecord(x)
 		s.afterResponse(x)
 		s.metrics.streamsActive.Dec()
+		if !panicked {
+			x.recycleRun()
+		}
 	}()
 	return x.serve()
 }

@@ -167,6 +167,21 @@ type Outcome struct {
 	// (Apigee PostClientFlow, logging): the host calls it off the hot path,
 	// after its last reply, with a context of its own.
 	After func(ctx context.Context)
+	// Recycle, when non-nil, takes back the memory of the run that made
+	// this Outcome, the Outcome included, for a later run. The host calls
+	// it at most once, after its last use of the Outcome (the final reply
+	// sent, the access-log record written), and only when After is nil; it
+	// must not read the Outcome afterwards. Front ends set it only for runs
+	// that left nothing behind that still refers to them; a Runner that
+	// wraps another and keeps the Outcome, or anything it points to, after
+	// Run returns copies what it needs or sets Recycle to nil.
+	Recycle Recycler
+}
+
+// Recycler is a finished run whose memory can be reused (Outcome.Recycle).
+type Recycler interface {
+	// Recycle hands the run back; nothing may use it or its Outcome after.
+	Recycle()
 }
 
 // Runner runs flows on exchanges. Projects implement it.

@@ -201,6 +201,7 @@ func (r *run) buildCalls(cfg *dom.Node) ([]*upstream.Call, error) {
 // sideCalls makes the calls (concurrently when there are several) and
 // records their results in call order.
 func (r *run) sideCalls(calls []*upstream.Call) error {
+	r.sideState().called = true
 	for _, c := range calls {
 		if err := r.budget.Step(); err != nil {
 			return err

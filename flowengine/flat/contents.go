@@ -40,6 +40,9 @@ type sides struct {
 	// jwtHeaders are the out-headers of verified tokens, sent with every
 	// upstream request.
 	jwtHeaders []upstream.Field
+	// called: the run made a side call (request, requests, a proxy-request
+	// with options), so it is not recycled (run.recyclable).
+	called bool
 }
 
 // content is one stored body with its media type; doc is its parsed form,

@@ -9,6 +9,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/apidef"
@@ -26,12 +27,48 @@ func (p *Project) Run(ctx context.Context, req *flowengine.Request, host floweng
 		}
 	}
 	r := p.newRun(ctx, req, host)
-	return runtime.Guard(r.run, r.panicked)
+	o := runtime.Guard(r.run, r.panicked)
+	if o != nil && !o.Panicked && o.After == nil && r.recyclable() {
+		o.Recycle = r
+	}
+	return o
+}
+
+// runs holds finished runs for reuse: a run is about 2.3 KiB with its
+// inline buffers, and its object scratch (slab.objects) is reused with it.
+var runs = sync.Pool{New: func() any { return new(run) }}
+
+// maxPooledMembers bounds the member scratch a pooled run keeps.
+const maxPooledMembers = 256
+
+// recyclable reports whether nothing outside the run can still refer to
+// it once the host is done with its Outcome: no trace recorder holds its
+// values, it made no side call (whose client, cache or logs could), and it
+// is not part of a flowproc test run. Side state of its own (CORS headers,
+// a validated match, JWT out-headers) goes with it.
+func (r *run) recyclable() bool {
+	return r.x.Trace == nil && (r.side == nil || !r.side.called && r.side.test == nil)
+}
+
+// Recycle implements flowengine.Recycler: the run is cleared and pooled,
+// keeping its object scratch's member slice. Only Run's runs are
+// recycled (never a debugged or test run).
+func (r *run) Recycle() {
+	obj := r.slab.obj
+	*r = run{}
+	if obj != nil && cap(obj.members) <= maxPooledMembers {
+		ms := obj.members[:cap(obj.members)]
+		clear(ms)
+		*obj = objScratch{members: ms[:0]}
+		r.slab.obj = obj
+	}
+	runs.Put(r)
 }
 
 // newRun starts the state of one run.
 func (p *Project) newRun(ctx context.Context, req *flowengine.Request, host flowengine.Host) *run {
-	r := &run{p: p}
+	r := runs.Get().(*run)
+	r.p = p
 	r.x.Start(ctx, req, host)
 	r.budget.Reset(ctx, p.opts.Limits)
 	r.x.Budget = &r.budget

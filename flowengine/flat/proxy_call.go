@@ -30,6 +30,7 @@ var hopByHop = map[string]bool{
 // proxyByCall makes the proxy request as a side call; f (r.x.Fwd) holds
 // the path, query and header changes proxy() computed.
 func (r *run) proxyByCall(spec *proxySpec, target *url.URL) error {
+	r.sideState().called = true
 	f := &r.x.Fwd
 	s := r.sideState()
 	if s.proxied {

@@ -185,8 +185,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		l := Line{Method: r.Method, Path: r.URL.RequestURI(), Status: resp.Status, Duration: d}
 		if v, ok := s.outcomes.LoadAndDelete(r.Header.Get("x-request-id")); ok {
 			rec := v.(recorded)
-			o := rec.out
-			l.Project, l.Flow, l.Outcome = o.Project, o.Flow, o.Kind.String()
+			l.Project, l.Flow, l.Outcome = rec.project, rec.flow, rec.kind.String()
 			if rec.trace != nil {
 				l.Trace = rec.trace.Events()
 			}
@@ -271,10 +270,12 @@ type recordingRunner struct {
 }
 
 // recorded is what the stack keeps of one exchange until its line is
-// printed.
+// printed: copies, not the Outcome, which the server may recycle once the
+// exchange ends (Outcome.Recycle).
 type recorded struct {
-	out   *flowengine.Outcome
-	trace *tracetree.Collector
+	project, flow string
+	kind          flowengine.OutcomeKind
+	trace         *tracetree.Collector
 }
 
 func (r recordingRunner) Run(ctx context.Context, req *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
@@ -285,7 +286,7 @@ func (r recordingRunner) Run(ctx context.Context, req *flowengine.Request, h flo
 	}
 	out := r.next.Run(ctx, req, h)
 	if out != nil && req.ID != "" {
-		r.outcomes.Store(req.ID, recorded{out, c})
+		r.outcomes.Store(req.ID, recorded{project: out.Project, flow: out.Flow, kind: out.Kind, trace: c})
 	}
 	return out
 }

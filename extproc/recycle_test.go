@@ -1,0 +1,74 @@
+package extproc
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/flowproc/flowproc/extproc/extproctest"
+	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/flat"
+)
+
+// TestRecycledRunsConcurrent drives the example project's proxied route
+// from concurrent exchanges, each with its own request ID and path: the
+// runs and reply stores the server recycles never carry one exchange's
+// values into another's replies (go test -race also checks the hand-back).
+func TestRecycledRunsConcurrent(t *testing.T) {
+	example, errs := flat.Load("../examples/hello", flat.Options{Env: []string{}})
+	if example == nil {
+		t.Fatal(errs)
+	}
+	ts := newTestServer(t, one(example), 1<<20)
+	var wg sync.WaitGroup
+	errc := make(chan error, 8)
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 25 {
+				id := fmt.Sprintf("req-%d-%d", w, i)
+				res, err := extproctest.Exchange(context.Background(), ts.conn, &extproctest.Request{
+					Path:    fmt.Sprintf("/api/upstream/items/%d/%d", w, i),
+					Headers: []flowengine.Header{{Name: "x-request-id", Value: id}},
+				}, &extproctest.Response{Status: 200})
+				if err == nil {
+					err = checkProxied(res, id, fmt.Sprintf("/v2/items/%d/%d", w, i))
+				}
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Error(err)
+	}
+}
+
+// checkProxied checks the two replies of a proxied exchange of the
+// example: the request carries the rewritten path and the request ID, the
+// response the request ID and the upstream status.
+func checkProxied(res *extproctest.Result, id, path string) error {
+	if len(res.Replies) != 2 {
+		return fmt.Errorf("%s: %d replies", id, len(res.Replies))
+	}
+	want := []map[string]string{
+		{":path": path, "x-request-id": id, "x-flowproc": "1"},
+		{"x-request-id": id, "x-service": "hello", "x-upstream-status": "200"},
+	}
+	for i, r := range res.Replies {
+		got := map[string]string{}
+		for _, o := range mutationOf(r).GetSetHeaders() {
+			got[o.GetHeader().GetKey()] = string(o.GetHeader().GetRawValue())
+		}
+		for k, v := range want[i] {
+			if got[k] != v {
+				return fmt.Errorf("%s: reply %d: %s = %q, want %q (all: %v)", id, i, k, got[k], v, got)
+			}
+		}
+	}
+	return nil
+}
