@@ -51,15 +51,17 @@ func (r *run) recyclable() bool {
 }
 
 // Recycle implements flowengine.Recycler: the run is cleared and pooled,
-// keeping its object scratch's member slice. Only Run's runs are
-// recycled (never a debugged or test run).
+// keeping its object scratch (the tree arena's current blocks and the
+// member slice). Only Run's runs are recycled (never a debugged or test
+// run).
 func (r *run) Recycle() {
 	obj := r.slab.obj
 	*r = run{}
 	if obj != nil && cap(obj.members) <= maxPooledMembers {
 		ms := obj.members[:cap(obj.members)]
 		clear(ms)
-		*obj = objScratch{members: ms[:0]}
+		obj.members = ms[:0]
+		obj.trees.Reset()
 		r.slab.obj = obj
 	}
 	runs.Put(r)

@@ -16,6 +16,9 @@ type TreeArena struct {
 	nodeBlock  int // size of the last block of nodes, 0 before the first
 	firstTrees [firstArenaTrees]Tree
 	firstNodes [firstArenaTnodes]tnode
+	// treeBase and nodeBase are the whole current blocks, for Reset.
+	treeBase []Tree
+	nodeBase []tnode
 }
 
 // TreeArena block sizes: the first blocks are small (a template output has
@@ -66,6 +69,7 @@ func (a *TreeArena) nodeSlice(n int) []tnode {
 			a.nodeBlock = min(max(minArenaTnodes, n, 2*a.nodeBlock), maxArenaTnodes)
 			a.nodes = make([]tnode, a.nodeBlock)
 		}
+		a.nodeBase = a.nodes
 	}
 	s := a.nodes[:0:n]
 	a.nodes = a.nodes[n:]
@@ -82,8 +86,18 @@ func (a *TreeArena) tree() *Tree {
 			a.treeBlock = min(max(minArenaTrees, 2*a.treeBlock), maxArenaTrees)
 			a.trees = make([]Tree, a.treeBlock)
 		}
+		a.treeBase = a.trees
 	}
 	t := &a.trees[0]
 	a.trees = a.trees[1:]
 	return t
+}
+
+// Reset makes a's memory reusable: no Tree or node a handed out may be
+// used afterwards. It keeps the current tree and node blocks, so an arena
+// reused for similar work stops allocating, and drops the earlier ones.
+// Trees are cleared (they refer to texts); nodes hold no pointers.
+func (a *TreeArena) Reset() {
+	clear(a.treeBase)
+	a.trees, a.nodes = a.treeBase, a.nodeBase
 }
