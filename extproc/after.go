@@ -96,11 +96,33 @@ func (s *Server) waitHooks(ctx context.Context) error {
 // (Outcome.Recycle) once the exchange is done with its outcome: after the
 // last reply, the record and the hand-off of After (a run with After is
 // never recycled: the hook still runs).
-func (x *exchange) recycleRun() {
+func (x *exchange) recycleRun() bool {
 	o := x.out
 	if o == nil || o.Recycle == nil || o.After != nil {
-		return
+		return false
 	}
 	x.out = nil
 	o.Recycle.Recycle()
+	return true
+}
+
+// maxPooledHeaders bounds the request header slice a pooled exchange keeps.
+const maxPooledHeaders = 64
+
+// recycle pools x for a later stream when nothing can refer to it any
+// more: its run was recycled (so it left no goroutine, hook or trace that
+// holds the run's context, which lives in x), no pump goroutine reads for
+// it, its stream wait timer never ran, no goroutine waited on its
+// context, and it was not traced. It keeps its request header slice.
+func (x *exchange) recycle() {
+	if x.pumping || !x.quiet || x.rctx.child.Load() != nil || x.otel != nil || x.traceEnd != nil {
+		return
+	}
+	hs := x.request.Headers
+	*x = exchange{}
+	if cap(hs) <= maxPooledHeaders {
+		clear(hs[:cap(hs)])
+		x.request.Headers = hs[:0]
+	}
+	exchanges.Put(x)
 }

@@ -60,7 +60,7 @@ func BenchmarkProcessExample(b *testing.B) {
 	}
 }
 
-func loadNoopProject(b *testing.B) *flat.Project {
+func loadNoopProject(b testing.TB) *flat.Project {
 	b.Helper()
 	dir := b.TempDir()
 	files := map[string]string{

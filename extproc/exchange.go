@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	procmodev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
@@ -137,6 +138,9 @@ type exchange struct {
 	// replies is the storage replies are built in (replystore.go), taken
 	// from its pool by the first reply and returned by close.
 	replies *replyStore
+	// quiet: close found the stream wait timer stopped before it ever ran
+	// (waitGuard.stop), a condition of reuse.
+	quiet bool
 
 	request  flowengine.Request
 	response flowengine.Response
@@ -166,13 +170,13 @@ type exchange struct {
 	traceEnd ExchangeTracer
 }
 
-// newExchange starts the receive pump for stream.
+// exchanges holds ended exchanges for reuse (exchange.recycle).
+var exchanges = sync.Pool{New: func() any { return new(exchange) }}
+
+// newExchange starts the exchange of stream.
 func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *exchange {
-	x := &exchange{
-		s:      s,
-		stream: stream,
-		start:  time.Now(),
-	}
+	x := exchanges.Get().(*exchange)
+	x.s, x.stream, x.start = s, stream, time.Now()
 	x.resp.response = true
 	if s.waitTimeout > 0 {
 		if c := streamCanceler(stream.Context()); c != nil {
@@ -260,9 +264,7 @@ func (x *exchange) pump() {
 // close ends the run's context, stops the pump and detaches the watchdog.
 func (x *exchange) close() {
 	x.rctx.cancel()
-	if x.guarded {
-		x.wait.stop()
-	}
+	x.quiet = !x.guarded || x.wait.stop()
 	x.releaseBodies()
 	if x.done != nil {
 		close(x.done)

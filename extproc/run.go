@@ -101,7 +101,7 @@ func (x *exchange) setup(h *extprocv3.HttpHeaders, pc *extprocv3.ProtocolConfigu
 	r.BodyKnownEmpty = x.req.eos
 	hs := h.GetHeaders().GetHeaders()
 	vals := newHeaderValues(hs)
-	r.Headers = make([]flowengine.Header, 0, len(hs))
+	r.Headers = slices.Grow(r.Headers[:0], len(hs)) // a reused exchange's slice (recycle)
 	for _, hv := range hs {
 		k, v := hv.GetKey(), vals.next(hv)
 		switch k {

@@ -358,8 +358,8 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) (err 
 		s.safeRecord(x)
 		s.afterResponse(x)
 		s.metrics.streamsActive.Dec()
-		if !panicked {
-			x.recycleRun()
+		if !panicked && x.recycleRun() {
+			x.recycle()
 		}
 	}()
 	return x.serve()

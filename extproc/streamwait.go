@@ -101,6 +101,8 @@ type waitGuard struct {
 	since   atomic.Int64
 	fired   atomic.Bool
 	stopped atomic.Bool
+	// woke: the timer's function has started at least once (fire).
+	woke atomic.Bool
 }
 
 // waitEpoch anchors monoNow.
@@ -129,6 +131,7 @@ func (g *waitGuard) recv(stream extprocv3.ExternalProcessor_ProcessServer) (m *e
 // fire runs when the timer expires: it ends the current wait if it has
 // lasted the timeout, and otherwise re-arms the timer.
 func (g *waitGuard) fire() {
+	g.woke.Store(true)
 	if g.stopped.Load() || g.fired.Load() {
 		return
 	}
@@ -145,10 +148,14 @@ func (g *waitGuard) fire() {
 	g.timer.Load().Reset(next)
 }
 
-// stop disarms the guard when its exchange ends.
-func (g *waitGuard) stop() {
+// stop disarms the guard when its exchange ends. quiet reports that the
+// timer's function never ran and never will, so nothing refers to g any
+// more (the exchange may then be reused).
+func (g *waitGuard) stop() (quiet bool) {
 	g.stopped.Store(true)
-	if t := g.timer.Load(); t != nil {
-		t.Stop()
+	t := g.timer.Load()
+	if t == nil {
+		return true
 	}
+	return t.Stop() && !g.woke.Load()
 }
