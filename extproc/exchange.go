@@ -12,6 +12,7 @@ import (
 
 	procmodev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -282,8 +283,13 @@ func (x *exchange) close() {
 }
 
 // store returns the exchange's reply storage, taking it from the pool at
-// the first reply.
+// the first reply. With grpc.EnableTracing (golang.org/x/net/trace) grpc-go
+// keeps each sent message for its /debug/requests page, so replies are
+// then allocated one by one (a nil store).
 func (x *exchange) store() *replyStore {
+	if grpc.EnableTracing {
+		return nil
+	}
 	if x.replies == nil {
 		x.replies = replyStores.Get().(*replyStore)
 	}

@@ -17,8 +17,9 @@ const (
 // replyStore is the reusable storage of the replies an exchange sends: one
 // block of each reply kind and one header mutation with its options and
 // value bytes. grpc-go marshals a message inside Send and keeps no
-// reference to it (no stats handler or binary log of flowproc's keeps the
-// message), so once Send returns the blocks the reply was built from are
+// reference to it (a stats handler must copy what it keeps, grpc-go's
+// stats.OutPayload; grpc.EnableTracing, which does keep messages, turns
+// the store off: exchange.store), so once Send returns the blocks the reply was built from are
 // free for the next reply: a proxied exchange's two replies then allocate
 // nothing, where each cost four allocations and about 1.2 KiB.
 //

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/flowproc/flowproc/extproc/extproctest"
@@ -187,4 +188,19 @@ func checkEcho(res *extproctest.Result, id string) error {
 		return fmt.Errorf("exchange %s: %d x-echo headers in its replies, want %d", id, seen, want)
 	}
 	return nil
+}
+
+// TestReplyStoreOffWithGRPCTracing: with grpc.EnableTracing, which keeps
+// sent messages for /debug/requests, an exchange builds every reply fresh.
+func TestReplyStoreOffWithGRPCTracing(t *testing.T) {
+	defer func(v bool) { grpc.EnableTracing = v }(grpc.EnableTracing)
+	grpc.EnableTracing = true
+	x := &exchange{}
+	if x.store() != nil {
+		t.Fatal("a reply store is used while grpc.EnableTracing keeps sent messages")
+	}
+	grpc.EnableTracing = false
+	if x.store() == nil {
+		t.Fatal("no reply store without grpc tracing")
+	}
 }

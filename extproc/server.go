@@ -340,9 +340,11 @@ func (s *Server) AdminHandler() http.Handler {
 // Process implements ExternalProcessorServer: one stream, one exchange.
 //
 // A reply's storage is reused for the next reply once stream.Send returns:
-// grpc-go marshals the message inside Send. A grpc.Server that Process runs
-// on must not have a stats handler that keeps sent messages past HandleRPC
-// (grpc-go's binary log and OpenTelemetry's handler do not).
+// grpc-go marshals the message inside Send, its binary log marshals it
+// there too, and a stats handler must copy an OutPayload's message if it
+// needs it after HandleRPC (grpc-go's stats.OutPayload). Only
+// grpc.EnableTracing keeps sent messages for later; replies are not
+// reused while it is set.
 func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) (err error) {
 	s.metrics.streams.Inc()
 	s.metrics.streamsActive.Inc()
