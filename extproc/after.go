@@ -113,16 +113,20 @@ const maxPooledHeaders = 64
 // more: its run was recycled (so it left no goroutine, hook or trace that
 // holds the run's context, which lives in x), no pump goroutine reads for
 // it, its stream wait timer never ran, no goroutine waited on its
-// context, and it was not traced. It keeps its request header slice.
+// context, and it was not traced. It keeps its request header slice and
+// its stopped stream wait timer, whose function is x's own guard's.
 func (x *exchange) recycle() {
 	if x.pumping || !x.quiet || x.rctx.child.Load() != nil || x.otel != nil || x.traceEnd != nil {
 		return
 	}
-	hs := x.request.Headers
+	hs, timer := x.request.Headers, x.wait.timer.Load()
 	*x = exchange{}
 	if cap(hs) <= maxPooledHeaders {
 		clear(hs[:cap(hs)])
 		x.request.Headers = hs[:0]
+	}
+	if timer != nil {
+		x.wait.timer.Store(timer)
 	}
 	exchanges.Put(x)
 }

@@ -103,6 +103,10 @@ type waitGuard struct {
 	stopped atomic.Bool
 	// woke: the timer's function has started at least once (fire).
 	woke atomic.Bool
+	// armed: this exchange started the timer (read and written by the
+	// exchange's goroutine only). A reused exchange keeps its stopped timer
+	// (exchange.recycle) and re-arms it instead of creating one.
+	armed bool
 }
 
 // waitEpoch anchors monoNow.
@@ -116,11 +120,15 @@ func monoNow() int64 { return int64(time.Since(waitEpoch)) + 1 }
 // fired: the stream is then unusable, whatever Recv returned.
 func (g *waitGuard) recv(stream extprocv3.ExternalProcessor_ProcessServer) (m *extprocv3.ProcessingRequest, err error, expired bool) {
 	g.since.Store(monoNow())
-	if g.timer.Load() == nil {
-		// Created disarmed and published before it is armed, so that
-		// fire always finds it.
-		t := time.AfterFunc(time.Duration(math.MaxInt64), g.fire)
-		g.timer.Store(t)
+	if !g.armed {
+		g.armed = true
+		t := g.timer.Load()
+		if t == nil {
+			// Created disarmed and published before it is armed, so that
+			// fire always finds it.
+			t = time.AfterFunc(time.Duration(math.MaxInt64), g.fire)
+			g.timer.Store(t)
+		}
 		t.Reset(g.timeout)
 	}
 	m, err = stream.Recv()

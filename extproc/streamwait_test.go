@@ -100,3 +100,31 @@ func BenchmarkWaitGuard(b *testing.B) {
 		}
 	}
 }
+
+// TestWaitGuardReusedTimer: a guard that stopped its timer before it ever
+// ran reports itself quiet, and a guard that takes over that stopped timer
+// (a reused exchange) re-arms it and still ends a wait that lasts the
+// timeout.
+func TestWaitGuardReusedTimer(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	g := &waitGuard{timeout: time.Hour, cancel: func(error) {}}
+	if _, err, _ := g.recv(&slowStream{ctx: context.Background(), delays: []time.Duration{0}}); err != nil {
+		t.Fatal(err)
+	}
+	if !g.stop() {
+		t.Fatal("a guard whose timer never ran is not quiet after stop")
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	timer := g.timer.Load() // its function is g's fire: the guard is reused in place
+	*g = waitGuard{timeout: timeout, cancel: cancel}
+	g.timer.Store(timer)
+	start := time.Now()
+	_, err, expired := g.recv(&slowStream{ctx: ctx, delays: []time.Duration{time.Minute}})
+	if !expired || !errors.Is(err, errStreamWait) || time.Since(start) > timeout+2*time.Second {
+		t.Fatalf("err %v, expired %v after %v; want the wait ended by the reused timer", err, expired, time.Since(start))
+	}
+	if g.stop() {
+		t.Error("a guard whose timer ran reports itself quiet")
+	}
+}
