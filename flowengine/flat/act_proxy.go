@@ -355,11 +355,14 @@ func (r *run) upstreamTree(upstreamURL string, resp *flowengine.Response) {
 	for _, h := range resp.Headers {
 		text += len(h.Name) + len(h.Value)
 	}
+	// The run's object arena holds the nodes (recycled with the run).
+	arena := &r.slab.objects().trees
 	var b oxn.TreeBuilder
-	b.Reset("upstream", 6+len(resp.Headers), text)
+	arena.StartBuilder(&b, "upstream", 6+len(resp.Headers), text)
 	main := b.Object(b.Root(), "main")
 	b.String(main, "url", upstreamURL)
-	b.Scalar(main, "status", oxn.Number, strconv.Itoa(resp.Status))
+	var digits [20]byte
+	b.Scalar(main, "status", oxn.Number, string(strconv.AppendInt(digits[:0], int64(resp.Status), 10)))
 	b.Scalar(main, "cacheHit", oxn.Boolean, "false")
 	hs := b.Object(main, "headers")
 	for i, h := range resp.Headers {
@@ -369,7 +372,7 @@ func (r *run) upstreamTree(upstreamURL string, resp *flowengine.Response) {
 		}
 		b.String(hs, name, joinValues(resp.Headers, name))
 	}
-	r.upDoc = oxn.NewDoc(b.Tree())
+	r.upDoc = oxn.NewDoc(arena.BuiltTree(&b))
 	r.setVarDoc("upstream", r.upDoc)
 }
 
