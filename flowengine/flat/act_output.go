@@ -227,10 +227,9 @@ func compileTemplate(c *compiler, f *Flow, e *xmlsrc.Element) action {
 
 func (a *templateAction) Run(r *run, s *step) (ctrl, error) {
 	if a.out != "" {
-		// Not from the objects' arena: a variable is a tree of its own
-		// (one exact allocation), and keeps the arena's first blocks
-		// for the header and proxy objects.
-		tree, out, notJSON, err := r.renderTree(a.t, a.in, nil, r.p.opts.maxDepth())
+		// From the objects' arena when a recycled run kept it (no
+		// allocation in steady state), else a tree of its own (slab.keptArena).
+		tree, out, notJSON, err := r.renderTree(a.t, a.in, r.slab.keptArena(), r.p.opts.maxDepth())
 		if err != nil {
 			return ctrlNext, err
 		}

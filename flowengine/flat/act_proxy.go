@@ -355,10 +355,14 @@ func (r *run) upstreamTree(upstreamURL string, resp *flowengine.Response) {
 	for _, h := range resp.Headers {
 		text += len(h.Name) + len(h.Value)
 	}
-	// The run's object arena holds the nodes (recycled with the run).
-	arena := &r.slab.objects().trees
+	// In the run's kept object arena when it has one (slab.keptArena).
+	arena := r.slab.keptArena()
 	var b oxn.TreeBuilder
-	arena.StartBuilder(&b, "upstream", 6+len(resp.Headers), text)
+	if arena != nil {
+		arena.StartBuilder(&b, "upstream", 6+len(resp.Headers), text)
+	} else {
+		b.Reset("upstream", 6+len(resp.Headers), text)
+	}
 	main := b.Object(b.Root(), "main")
 	b.String(main, "url", upstreamURL)
 	var digits [20]byte
@@ -372,7 +376,13 @@ func (r *run) upstreamTree(upstreamURL string, resp *flowengine.Response) {
 		}
 		b.String(hs, name, joinValues(resp.Headers, name))
 	}
-	r.upDoc = oxn.NewDoc(arena.BuiltTree(&b))
+	var tree *oxn.Tree
+	if arena != nil {
+		tree = arena.BuiltTree(&b)
+	} else {
+		tree = b.Tree()
+	}
+	r.upDoc = oxn.NewDoc(tree)
 	r.setVarDoc("upstream", r.upDoc)
 }
 

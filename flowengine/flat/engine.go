@@ -62,6 +62,7 @@ func (r *run) Recycle() {
 		clear(ms)
 		obj.members = ms[:0]
 		obj.trees.Reset()
+		obj.kept = true
 		r.slab.obj = obj
 	}
 	runs.Put(r)

@@ -20,6 +20,21 @@ type slab struct {
 type objScratch struct {
 	trees   oxn.TreeArena
 	members []member
+	// kept: the scratch came back with a recycled run (run.Recycle), so
+	// its arena holds blocks sized by earlier runs.
+	kept bool
+}
+
+// keptArena returns the run's object arena when it was kept from a
+// recycled run, nil otherwise. Variables and $upstream go there only then:
+// in steady state the kept blocks fit them and they cost no allocation,
+// while a fresh run gives each its own exact allocation rather than
+// growing a new arena in doubling blocks it would not reuse.
+func (s *slab) keptArena() *oxn.TreeArena {
+	if s.obj != nil && s.obj.kept {
+		return &s.obj.trees
+	}
+	return nil
 }
 
 // objects returns the run's objScratch, allocating it on first use: a run

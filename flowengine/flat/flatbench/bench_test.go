@@ -33,8 +33,24 @@ var benchHeaders = []flowengine.Header{
 	{Name: "authorization", Value: "Bearer abc.def.ghi"},
 }
 
+// benchRun runs req on p. Its runs are never recycled, so each starts from
+// a fresh run (the pool is empty): the cost of a run the host cannot
+// recycle when no recycled run is at hand. benchRecycled is what the
+// ext_proc server does.
 func benchRun(b *testing.B, p *flat.Project, req *flowengine.Request, resp *flowengine.Response, body []byte) {
 	b.Helper()
+	runLoop(b, p, req, resp, body, false)
+}
+
+// benchRecycled runs req on p and hands each finished run back
+// (Outcome.Recycle), as the ext_proc server does once its last reply is
+// sent.
+func benchRecycled(b *testing.B, p *flat.Project, req *flowengine.Request, resp *flowengine.Response, body []byte) {
+	b.Helper()
+	runLoop(b, p, req, resp, body, true)
+}
+
+func runLoop(b *testing.B, p *flat.Project, req *flowengine.Request, resp *flowengine.Response, body []byte, recycle bool) {
 	ctx := context.Background()
 	h := &fakeHost{resp: resp, body: body}
 	b.ReportAllocs()
@@ -44,6 +60,12 @@ func benchRun(b *testing.B, p *flat.Project, req *flowengine.Request, resp *flow
 		out := p.Run(ctx, req, h)
 		if out.Status >= 400 {
 			b.Fatalf("status %d: %s", out.Status, out.Body)
+		}
+		if recycle {
+			if out.Recycle == nil {
+				b.Fatal("run not offered for recycling")
+			}
+			out.Recycle.Recycle()
 		}
 	}
 }
@@ -63,6 +85,21 @@ func BenchmarkRunProxied(b *testing.B) {
 	req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost:10000", Path: "/api/upstream/things?x=1", Headers: benchHeaders, ID: "rid", BodyKnownEmpty: true}
 	resp := &flowengine.Response{Status: 200, Headers: []flowengine.Header{{Name: "content-type", Value: "application/json"}, {Name: "content-length", Value: "42"}}}
 	benchRun(b, p, req, resp, nil)
+}
+
+// BenchmarkRunTemplatedRecycled and BenchmarkRunProxiedRecycled are
+// RunTemplated and RunProxied with each run recycled, as in the server.
+func BenchmarkRunTemplatedRecycled(b *testing.B) {
+	p := loadExample(b)
+	req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost:10000", Path: "/api/hello/world?lang=de", Headers: benchHeaders, ID: "rid", BodyKnownEmpty: true}
+	benchRecycled(b, p, req, nil, nil)
+}
+
+func BenchmarkRunProxiedRecycled(b *testing.B) {
+	p := loadExample(b)
+	req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost:10000", Path: "/api/upstream/things?x=1", Headers: benchHeaders, ID: "rid", BodyKnownEmpty: true}
+	resp := &flowengine.Response{Status: 200, Headers: []flowengine.Header{{Name: "content-type", Value: "application/json"}, {Name: "content-length", Value: "42"}}}
+	benchRecycled(b, p, req, resp, nil)
 }
 
 // BenchmarkRunXFlatProxy: an x-flat-proxy route (no flow file).
