@@ -113,10 +113,11 @@ const maxPooledHeaders = 64
 // more: its run was recycled (so it left no goroutine, hook or trace that
 // holds the run's context, which lives in x), no pump goroutine reads for
 // it, its stream wait timer never ran, no goroutine waited on its
-// context, and it was not traced. It keeps its request header slice and
+// context, and no span or trace recorder was given it (a tracer or span
+// processor may keep the exchange's request or context). It keeps its request header slice and
 // its stopped stream wait timer, whose function is x's own guard's.
 func (x *exchange) recycle() {
-	if x.pumping || !x.quiet || x.rctx.child.Load() != nil || x.otel != nil || x.traceEnd != nil {
+	if x.pumping || !x.quiet || x.rctx.child.Load() != nil || x.observed {
 		return
 	}
 	hs, timer := x.request.Headers, x.wait.timer.Load()

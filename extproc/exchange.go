@@ -142,6 +142,9 @@ type exchange struct {
 	// quiet: close found the stream wait timer stopped before it ever ran
 	// (waitGuard.stop), a condition of reuse.
 	quiet bool
+	// observed: an OTel span or a trace recorder was given the exchange;
+	// both are cleared when they end, so reuse (recycle) checks this.
+	observed bool
 
 	request  flowengine.Request
 	response flowengine.Response

@@ -201,7 +201,7 @@ func (x *exchange) startSpan(t *OTel) {
 	ctx, sp := t.tracer.Start(parent, spanName(x.project), trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithTimestamp(x.start), trace.WithAttributes(attrs...))
 	x.ctx = ctx
-	x.otel = &exchangeSpan{span: sp, ctx: ctx}
+	x.otel, x.observed = &exchangeSpan{span: sp, ctx: ctx}, true
 	if sp.IsRecording() && sp.SpanContext().IsSampled() {
 		x.otel.steps = &stepSpans{tracer: t.tracer, parent: ctx, server: sp}
 		r.Trace = flowengine.MultiTracer(r.Trace, x.otel.steps)

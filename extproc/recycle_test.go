@@ -100,3 +100,28 @@ func TestProcessReusesExchange(t *testing.T) {
 		t.Errorf("%.0f allocations per exchange, want ≤ 10", n)
 	}
 }
+
+// TestRecycleConditions: an exchange is pooled (and cleared) only when
+// nothing can still refer to it; each condition alone keeps it out.
+func TestRecycleConditions(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		set    func(x *exchange)
+		pooled bool
+	}{
+		{"nothing left behind", func(*exchange) {}, true},
+		{"a span or trace recorder saw it", func(x *exchange) { x.observed = true }, false},
+		{"a pump goroutine reads for it", func(x *exchange) { x.pumping = true }, false},
+		{"its wait timer ran", func(x *exchange) { x.quiet = false }, false},
+		{"something waited on its context", func(x *exchange) { x.rctx.init(context.Background()); x.rctx.materialize() }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := &exchange{s: &Server{}, quiet: true}
+			tc.set(x)
+			x.recycle()
+			if pooled := x.s == nil; pooled != tc.pooled {
+				t.Errorf("pooled = %v, want %v", pooled, tc.pooled)
+			}
+		})
+	}
+}

@@ -234,6 +234,10 @@ func New(opts Options) *Server {
 // headroom (grpc-go's default is 4 MiB; a BUFFERED body Envoy sends whole
 // must fit in one message), and the serving limits and keepalive settings
 // of Options.Limits (limitOptions).
+//
+// A server built with these options may add its own, but no stats handler
+// or interceptor that keeps a sent reply after Send returns: Process reuses
+// a reply's storage then (see Process).
 func (s *Server) GRPCOptions() []grpc.ServerOption {
 	n := int(s.bodyLimit + messageHeadroom)
 	opts := append([]grpc.ServerOption{

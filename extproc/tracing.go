@@ -38,7 +38,7 @@ func (x *exchange) traced(runner flowengine.Runner) flowengine.Runner {
 	}
 	r := x.s.tracing.Trace(x.project, &x.request, runner)
 	if t, ok := r.(ExchangeTracer); ok {
-		x.traceEnd = t
+		x.traceEnd, x.observed = t, true
 	}
 	return r
 }

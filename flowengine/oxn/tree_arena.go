@@ -99,5 +99,6 @@ func (a *TreeArena) tree() *Tree {
 // Trees are cleared (they refer to texts); nodes hold no pointers.
 func (a *TreeArena) Reset() {
 	clear(a.treeBase)
+	clear(a.firstTrees[:]) // no longer handed out once a later block exists, but they refer to texts
 	a.trees, a.nodes = a.treeBase, a.nodeBase
 }
