@@ -114,8 +114,9 @@ const maxPooledHeaders = 64
 // holds the run's context, which lives in x), no pump goroutine reads for
 // it, its stream wait timer never ran, no goroutine waited on its
 // context, and no span or trace recorder was given it (a tracer or span
-// processor may keep the exchange's request or context). It keeps its request header slice and
-// its stopped stream wait timer, whose function is x's own guard's.
+// processor may keep the exchange's request or context). It keeps its
+// request header slice and its stopped stream wait timer, whose function
+// is x's own guard's.
 func (x *exchange) recycle() {
 	if x.pumping || !x.quiet || x.rctx.child.Load() != nil || x.observed {
 		return

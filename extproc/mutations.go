@@ -50,13 +50,21 @@ type optionBatch struct {
 	raw  []byte
 }
 
-// init sizes the batch for n options with bytes of values in all.
-func (b *optionBatch) init(n, bytes int) {
-	if n > 0 {
+// init sizes the batch for n options with bytes of values in all, in
+// opts and raw when they are large enough (a reply store's inline space),
+// else in new arrays.
+func (b *optionBatch) init(n, bytes int, opts []option, raw []byte) {
+	switch {
+	case n > cap(opts):
 		b.opts = make([]option, 0, n)
+	case n > 0:
+		b.opts = opts[:0:n]
 	}
-	if bytes > 0 {
+	switch {
+	case bytes > cap(raw):
 		b.raw = make([]byte, 0, bytes)
+	case bytes > 0:
+		b.raw = raw[:0:bytes]
 	}
 }
 

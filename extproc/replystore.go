@@ -75,26 +75,12 @@ func (s *replyStore) immediate() *immediateBlock {
 func (s *replyStore) mutation(n, bytes int) *mutationBlock {
 	if s == nil || s.mutUsed {
 		m := &mutationBlock{}
-		m.batch.init(n, bytes)
+		m.batch.init(n, bytes, nil, nil)
 		return m
 	}
 	s.mutUsed = true
-	m := &s.mut
-	if n > 0 {
-		if n <= inlineOptions {
-			m.batch.opts = s.opts[:0:n]
-		} else {
-			m.batch.opts = make([]option, 0, n)
-		}
-	}
-	if bytes > 0 {
-		if bytes <= inlineRaw {
-			m.batch.raw = s.raw[:0:bytes]
-		} else {
-			m.batch.raw = make([]byte, 0, bytes)
-		}
-	}
-	return m
+	s.mut.batch.init(n, bytes, s.opts[:], s.raw[:])
+	return &s.mut
 }
 
 // sent frees the blocks r was built from. It runs after every Send

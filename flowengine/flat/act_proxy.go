@@ -355,14 +355,11 @@ func (r *run) upstreamTree(upstreamURL string, resp *flowengine.Response) {
 	for _, h := range resp.Headers {
 		text += len(h.Name) + len(h.Value)
 	}
-	// In the run's kept object arena when it has one (slab.keptArena).
+	// In the run's kept object arena when it has one (slab.keptArena; nil
+	// allocates).
 	arena := r.slab.keptArena()
 	var b oxn.TreeBuilder
-	if arena != nil {
-		arena.StartBuilder(&b, "upstream", 6+len(resp.Headers), text)
-	} else {
-		b.Reset("upstream", 6+len(resp.Headers), text)
-	}
+	arena.StartBuilder(&b, "upstream", 6+len(resp.Headers), text)
 	main := b.Object(b.Root(), "main")
 	b.String(main, "url", upstreamURL)
 	var digits [20]byte
@@ -376,13 +373,7 @@ func (r *run) upstreamTree(upstreamURL string, resp *flowengine.Response) {
 		}
 		b.String(hs, name, joinValues(resp.Headers, name))
 	}
-	var tree *oxn.Tree
-	if arena != nil {
-		tree = arena.BuiltTree(&b)
-	} else {
-		tree = b.Tree()
-	}
-	r.upDoc = oxn.NewDoc(tree)
+	r.upDoc = oxn.NewDoc(arena.BuiltTree(&b))
 	r.setVarDoc("upstream", r.upDoc)
 }
 

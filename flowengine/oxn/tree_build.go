@@ -196,8 +196,13 @@ func (t *Tree) depth(i int32) int {
 }
 
 // StartBuilder is TreeBuilder.Reset with the builder's first hint nodes
-// taken from a (it allocates only when the tree outgrows them).
+// taken from a (it allocates only when the tree outgrows them). A nil a
+// is plain Reset.
 func (a *TreeArena) StartBuilder(b *TreeBuilder, rootName string, hint, textHint int) {
+	if a == nil {
+		b.Reset(rootName, hint, textHint)
+		return
+	}
 	*b = TreeBuilder{root: rootName}
 	b.nodes = a.nodeSlice(max(hint, 1))
 	if textHint > 0 {
@@ -206,8 +211,12 @@ func (a *TreeArena) StartBuilder(b *TreeBuilder, rootName string, hint, textHint
 	b.add(Object, -1, "")
 }
 
-// BuiltTree is TreeBuilder.Tree with the Tree itself taken from a.
+// BuiltTree is TreeBuilder.Tree with the Tree itself taken from a. A nil
+// a is plain Tree.
 func (a *TreeArena) BuiltTree(b *TreeBuilder) *Tree {
+	if a == nil {
+		return b.Tree()
+	}
 	t := a.tree()
 	*t = b.finish()
 	return t

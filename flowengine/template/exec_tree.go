@@ -51,12 +51,8 @@ func (t *Template) ExecuteTree(c *expr.Context, arena *oxn.TreeArena, maxDepth i
 	if textHint == 0 {
 		textHint = s.text + 16*s.holes
 	}
-	if arena != nil {
-		arena.StartBuilder(b, "", len(s.ops), textHint)
-	} else {
-		b.Reset("", len(s.ops), textHint)
-	}
-	st.elems = append(st.elems[:0], 0) // the root
+	arena.StartBuilder(b, "", len(s.ops), textHint) // a nil arena allocates
+	st.elems = append(st.elems[:0], 0)              // the root
 	for i := 1; i < len(s.ops); i++ {
 		op := &s.ops[i]
 		parent := st.elems[op.parent]
@@ -76,12 +72,7 @@ func (t *Template) ExecuteTree(c *expr.Context, arena *oxn.TreeArena, maxDepth i
 		}
 		st.elems = append(st.elems, el)
 	}
-	var tree *oxn.Tree
-	if arena != nil {
-		tree = arena.BuiltTree(b)
-	} else {
-		tree = b.Tree()
-	}
+	tree := arena.BuiltTree(b)
 	if n := min(tree.TextLen(), maxTreeTextHint); n > textHint || 2*n < textHint {
 		t.treeText.Store(int32(n))
 	}

@@ -35,21 +35,15 @@ var benchHeaders = []flowengine.Header{
 
 // benchRun runs req on p. Its runs are never recycled, so each starts from
 // a fresh run (the pool is empty): the cost of a run the host cannot
-// recycle when no recycled run is at hand. benchRecycled is what the
-// ext_proc server does.
+// recycle when no recycled run is at hand.
 func benchRun(b *testing.B, p *flat.Project, req *flowengine.Request, resp *flowengine.Response, body []byte) {
 	b.Helper()
 	runLoop(b, p, req, resp, body, false)
 }
 
-// benchRecycled runs req on p and hands each finished run back
+// runLoop runs req on p; with recycle it hands each finished run back
 // (Outcome.Recycle), as the ext_proc server does once its last reply is
 // sent.
-func benchRecycled(b *testing.B, p *flat.Project, req *flowengine.Request, resp *flowengine.Response, body []byte) {
-	b.Helper()
-	runLoop(b, p, req, resp, body, true)
-}
-
 func runLoop(b *testing.B, p *flat.Project, req *flowengine.Request, resp *flowengine.Response, body []byte, recycle bool) {
 	ctx := context.Background()
 	h := &fakeHost{resp: resp, body: body}
@@ -70,36 +64,42 @@ func runLoop(b *testing.B, p *flat.Project, req *flowengine.Request, resp *flowe
 	}
 }
 
+// The example's templated and proxied routes, and the upstream's answer
+// on the proxied one.
+const (
+	templatedPath = "/api/hello/world?lang=de"
+	proxiedPath   = "/api/upstream/things?x=1"
+)
+
+// exampleGet is a header-only GET of path as the benchmarks send it.
+func exampleGet(path string) *flowengine.Request {
+	return &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost:10000", Path: path, Headers: benchHeaders, ID: "rid", BodyKnownEmpty: true}
+}
+
+func upstreamOK() *flowengine.Response {
+	return &flowengine.Response{Status: 200, Headers: []flowengine.Header{{Name: "content-type", Value: "application/json"}, {Name: "content-length", Value: "42"}}}
+}
+
 // BenchmarkRunTemplated: GET /api/hello/{name}, answered from a template
 // using $request (init flow + path flow).
 func BenchmarkRunTemplated(b *testing.B) {
-	p := loadExample(b)
-	req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost:10000", Path: "/api/hello/world?lang=de", Headers: benchHeaders, ID: "rid", BodyKnownEmpty: true}
-	benchRun(b, p, req, nil, nil)
+	benchRun(b, loadExample(b), exampleGet(templatedPath), nil, nil)
 }
 
 // BenchmarkRunProxied: GET /api/upstream/**, proxy-request with rewrites,
 // then post-processing of the upstream status.
 func BenchmarkRunProxied(b *testing.B) {
-	p := loadExample(b)
-	req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost:10000", Path: "/api/upstream/things?x=1", Headers: benchHeaders, ID: "rid", BodyKnownEmpty: true}
-	resp := &flowengine.Response{Status: 200, Headers: []flowengine.Header{{Name: "content-type", Value: "application/json"}, {Name: "content-length", Value: "42"}}}
-	benchRun(b, p, req, resp, nil)
+	benchRun(b, loadExample(b), exampleGet(proxiedPath), upstreamOK(), nil)
 }
 
 // BenchmarkRunTemplatedRecycled and BenchmarkRunProxiedRecycled are
 // RunTemplated and RunProxied with each run recycled, as in the server.
 func BenchmarkRunTemplatedRecycled(b *testing.B) {
-	p := loadExample(b)
-	req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost:10000", Path: "/api/hello/world?lang=de", Headers: benchHeaders, ID: "rid", BodyKnownEmpty: true}
-	benchRecycled(b, p, req, nil, nil)
+	runLoop(b, loadExample(b), exampleGet(templatedPath), nil, nil, true)
 }
 
 func BenchmarkRunProxiedRecycled(b *testing.B) {
-	p := loadExample(b)
-	req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "localhost:10000", Path: "/api/upstream/things?x=1", Headers: benchHeaders, ID: "rid", BodyKnownEmpty: true}
-	resp := &flowengine.Response{Status: 200, Headers: []flowengine.Header{{Name: "content-type", Value: "application/json"}, {Name: "content-length", Value: "42"}}}
-	benchRecycled(b, p, req, resp, nil)
+	runLoop(b, loadExample(b), exampleGet(proxiedPath), upstreamOK(), nil, true)
 }
 
 // BenchmarkRunXFlatProxy: an x-flat-proxy route (no flow file).

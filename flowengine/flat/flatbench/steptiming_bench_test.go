@@ -22,13 +22,12 @@ func (d *durationSink) TraceEvent(e flowengine.Event) {
 // what timing every step costs the engine.
 func BenchmarkRunStepTiming(b *testing.B) {
 	p := loadExample(b)
-	resp := &flowengine.Response{Status: 200, Headers: []flowengine.Header{{Name: "content-type", Value: "application/json"}, {Name: "content-length", Value: "42"}}}
 	routes := []struct {
 		name, path string
 		resp       *flowengine.Response
 	}{
-		{"templated", "/api/hello/world?lang=de", nil},
-		{"proxied", "/api/upstream/things?x=1", resp},
+		{"templated", templatedPath, nil},
+		{"proxied", proxiedPath, upstreamOK()},
 	}
 	for _, r := range routes {
 		for _, timed := range []bool{false, true} {
