@@ -3,6 +3,9 @@ package extproc
 import (
 	"fmt"
 
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/flowproc/flowproc/extproc/reqdecode"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/encoding"
 	protoenc "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
@@ -19,13 +22,15 @@ type vtMarshaler interface {
 
 // vtCodec is a gRPC codec (encoding.CodecV2) that marshals messages with
 // their generated vtprotobuf methods when they have them and falls back to
-// grpc-go's protobuf codec otherwise. It unmarshals through the protobuf
-// codec: go-control-plane generates no UnmarshalVT for ext_proc.
+// grpc-go's protobuf codec otherwise. It decodes ProcessingRequest, the one
+// message the server receives, with reqdecode (go-control-plane generates
+// no UnmarshalVT for ext_proc) and anything else through the protobuf
+// codec.
 //
-// Without the vtprotobuf build tag no message has the methods and vtCodec
-// is exactly the protobuf codec; the server installs it only in tagged
-// builds (codec_vtproto.go). Its name is "proto", so the wire format and
-// content-type are unchanged.
+// Without the vtprotobuf build tag no message has the marshalling methods,
+// so vtCodec marshals exactly as the protobuf codec does and differs only
+// in decoding. Its name is "proto", so the wire format and content-type are
+// unchanged.
 type vtCodec struct {
 	fallback encoding.CodecV2
 }
@@ -77,7 +82,24 @@ func marshalVT(m vtMarshaler, buf []byte) error {
 	return nil
 }
 
-// Unmarshal implements encoding.CodecV2 through the protobuf codec.
+// Unmarshal implements encoding.CodecV2: a ProcessingRequest through
+// reqdecode, other messages through the protobuf codec. Like grpc-go's
+// codec it reads a message that spans several buffers from one pooled
+// buffer; the decoded message keeps no reference to it.
 func (c vtCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	return c.fallback.Unmarshal(data, v)
+	req, ok := v.(*extprocv3.ProcessingRequest)
+	if !ok {
+		return c.fallback.Unmarshal(data, v)
+	}
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	if err := reqdecode.Unmarshal(buf.ReadOnlyData(), req); err != nil {
+		return fmt.Errorf("unmarshal ProcessingRequest: %w", err)
+	}
+	return nil
+}
+
+// codecOptions installs vtCodec on the ext_proc gRPC server.
+func codecOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{grpc.ForceServerCodecV2(newVTCodec())}
 }

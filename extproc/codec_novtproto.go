@@ -2,11 +2,7 @@
 
 package extproc
 
-import "google.golang.org/grpc"
-
-// codecOptions is empty without the vtprotobuf build tag: grpc-go's own
-// protobuf codec marshals (the generated VT methods are not compiled in).
-func codecOptions() []grpc.ServerOption { return nil }
-
-// vtprotoBuild reports whether this build marshals with vtprotobuf.
+// vtprotoBuild reports whether this build marshals with vtprotobuf: without
+// the tag the generated VT methods are not compiled in, and vtCodec
+// marshals through grpc-go's protobuf codec.
 const vtprotoBuild = false

@@ -2,13 +2,6 @@
 
 package extproc
 
-import "google.golang.org/grpc"
-
-// codecOptions installs the vtprotobuf codec on the ext_proc gRPC server
-// (builds with -tags vtprotobuf; see codec.go and docs/bench.md).
-func codecOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{grpc.ForceServerCodecV2(newVTCodec())}
-}
-
-// vtprotoBuild reports whether this build marshals with vtprotobuf.
+// vtprotoBuild reports whether this build marshals with vtprotobuf
+// (-tags vtprotobuf compiles go-control-plane's *_vtproto.pb.go).
 const vtprotoBuild = true

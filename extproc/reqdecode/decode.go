@@ -1,0 +1,282 @@
+// Package reqdecode decodes the ext_proc ProcessingRequest messages Envoy
+// sends without protobuf reflection.
+//
+// grpc-go's protobuf codec decodes through protobuf-go's table-driven,
+// reflection-based unmarshaller, which allocates every string, byte slice,
+// header and map value on its own. go-control-plane generates marshalling
+// code for ext_proc (vtprotobuf) but no unmarshalling code, so a request
+// headers message cost ~6 µs and ~60 allocations to decode, more than the
+// rest of flowproc's per-message transport work.
+//
+// Unmarshal decodes the messages as Envoy writes them, straight from the wire
+// format (google.golang.org/protobuf/encoding/protowire), into the generated
+// go-control-plane types, allocating the structs of a message in a few blocks
+// and its strings and byte values in two shared buffers. Whenever a message
+// holds anything outside that canonical shape (an unknown field, a field of
+// the wrong wire type, a singular message field or oneof given twice, a map
+// entry without its value, invalid UTF-8, deep nesting, malformed bytes), it
+// decodes the message again with proto.Unmarshal, so the result, including
+// unknown fields, merges and errors, is always exactly protobuf-go's. The
+// fuzz target FuzzUnmarshal checks that against proto.Unmarshal.
+package reqdecode
+
+import (
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+// Unmarshal decodes data into m, which it resets first, as proto.Unmarshal
+// does. The decoded message does not refer to data, which the caller may
+// reuse once Unmarshal returns.
+func Unmarshal(data []byte, m *extprocv3.ProcessingRequest) error {
+	if decodeFast(data, m) {
+		return nil
+	}
+	return proto.Unmarshal(data, m)
+}
+
+// decodeFast decodes data into m without reflection. It reports false when
+// data is outside the shape it decodes; m is then partly filled and must be
+// decoded again by proto.Unmarshal (which resets it).
+func decodeFast(data []byte, m *extprocv3.ProcessingRequest) bool {
+	m.Reset()
+	var d decoder
+	var ok bool
+	if d.strsSize, d.rawSize, ok = textSizes(data); !ok {
+		return false
+	}
+	return d.request(data, m)
+}
+
+// Field numbers of ProcessingRequest (envoy/service/ext_proc/v3/external_processor.proto).
+const (
+	fieldRequestHeaders    = 2
+	fieldResponseHeaders   = 3
+	fieldRequestBody       = 4
+	fieldResponseBody      = 5
+	fieldRequestTrailers   = 6
+	fieldResponseTrailers  = 7
+	fieldMetadataContext   = 8
+	fieldAttributes        = 9
+	fieldObservabilityMode = 10
+	fieldProtocolConfig    = 11
+	maxDepth               = 64
+	seenOneof              = 1 << 0
+	seenMetadata           = 1 << 1
+	seenProtocolConfig     = 1 << 2
+)
+
+// textSizes measures, before decoding, how much the message's string
+// buffer and byte buffer will hold, so that each is allocated once at its
+// size: header names and values exactly, raw header values exactly, and the
+// whole length of attributes and metadata (whose strings and Any values are
+// a little less). Bodies are copied on their own. It reports false on
+// malformed data.
+func textSizes(data []byte) (strs, raw int, ok bool) {
+	for b := data; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return 0, 0, false
+		}
+		b = b[n:]
+		n = protowire.ConsumeFieldValue(num, typ, b)
+		if n < 0 {
+			return 0, 0, false
+		}
+		switch num {
+		case fieldRequestHeaders, fieldResponseHeaders, fieldRequestTrailers, fieldResponseTrailers:
+			s, r := headersTextSizes(b[:n])
+			strs, raw = strs+s, raw+r
+		case fieldMetadataContext:
+			strs, raw = strs+n, raw+n
+		case fieldAttributes:
+			strs += n
+		}
+		b = b[n:]
+	}
+	return strs, raw, true
+}
+
+// headersTextSizes measures an HttpHeaders or HttpTrailers field (its tag
+// already consumed): the names and values of its headers, and the length of
+// anything else it holds. The sizes are only a hint: decoding checks the
+// data again.
+func headersTextSizes(b []byte) (strs, raw int) {
+	v, n := protowire.ConsumeBytes(b)
+	if n < 0 {
+		return 0, 0
+	}
+	for len(v) > 0 {
+		num, typ, n := protowire.ConsumeField(v)
+		if n < 0 {
+			return strs, raw
+		}
+		if num != 1 || typ != protowire.BytesType {
+			strs, raw = strs+n, raw+n
+			v = v[n:]
+			continue
+		}
+		hm, _ := protowire.ConsumeBytes(v[protowire.SizeTag(num):])
+		v = v[n:]
+		for len(hm) > 0 {
+			_, _, n := protowire.ConsumeTag(hm)
+			if n < 0 {
+				return strs, raw
+			}
+			hv, m := protowire.ConsumeBytes(hm[n:])
+			if m < 0 {
+				return strs, raw
+			}
+			hm = hm[n+m:]
+			for len(hv) > 0 {
+				num, _, n := protowire.ConsumeTag(hv)
+				if n < 0 {
+					return strs, raw
+				}
+				val, m := protowire.ConsumeBytes(hv[n:])
+				if m < 0 {
+					return strs, raw
+				}
+				hv = hv[n+m:]
+				if num == 3 {
+					raw += len(val)
+				} else {
+					strs += len(val)
+				}
+			}
+		}
+	}
+	return strs, raw
+}
+
+// request decodes a ProcessingRequest.
+func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
+	seen := 0
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return false
+		}
+		b = b[n:]
+		if num == fieldObservabilityMode {
+			v, ok := consumeVarint(&b, typ)
+			if !ok {
+				return false
+			}
+			m.ObservabilityMode = v != 0
+			continue
+		}
+		sub, ok := consumeBytes(&b, typ)
+		if !ok {
+			return false
+		}
+		switch num {
+		case fieldRequestHeaders, fieldResponseHeaders:
+			if seen&seenOneof != 0 {
+				return false
+			}
+			seen |= seenOneof
+			blk := new(headersBlock)
+			if !d.httpHeaders(sub, &blk.hh, &blk.hm) {
+				return false
+			}
+			if num == fieldRequestHeaders {
+				blk.rq.RequestHeaders = &blk.hh
+				m.Request = &blk.rq
+			} else {
+				blk.rs.ResponseHeaders = &blk.hh
+				m.Request = &blk.rs
+			}
+		case fieldRequestBody, fieldResponseBody:
+			if seen&seenOneof != 0 {
+				return false
+			}
+			seen |= seenOneof
+			blk := new(bodyBlock)
+			if !httpBody(sub, &blk.hb) {
+				return false
+			}
+			if num == fieldRequestBody {
+				blk.rq.RequestBody = &blk.hb
+				m.Request = &blk.rq
+			} else {
+				blk.rs.ResponseBody = &blk.hb
+				m.Request = &blk.rs
+			}
+		case fieldRequestTrailers, fieldResponseTrailers:
+			if seen&seenOneof != 0 {
+				return false
+			}
+			seen |= seenOneof
+			blk := new(trailersBlock)
+			if !d.httpTrailers(sub, &blk.ht, &blk.hm) {
+				return false
+			}
+			if num == fieldRequestTrailers {
+				blk.rq.RequestTrailers = &blk.ht
+				m.Request = &blk.rq
+			} else {
+				blk.rs.ResponseTrailers = &blk.ht
+				m.Request = &blk.rs
+			}
+		case fieldMetadataContext:
+			if seen&seenMetadata != 0 {
+				return false
+			}
+			seen |= seenMetadata
+			md, ok := d.metadata(sub)
+			if !ok {
+				return false
+			}
+			m.MetadataContext = md
+		case fieldAttributes:
+			if !d.structMapEntry(sub, &m.Attributes, 1) {
+				return false
+			}
+		case fieldProtocolConfig:
+			if seen&seenProtocolConfig != 0 {
+				return false
+			}
+			seen |= seenProtocolConfig
+			pc, ok := protocolConfig(sub)
+			if !ok {
+				return false
+			}
+			m.ProtocolConfig = pc
+		default:
+			// Unknown here, or rare (flow control): protobuf-go decodes it.
+			return false
+		}
+	}
+	return true
+}
+
+// consumeVarint reads a varint field's value from *b, which starts after
+// the tag; it reports false for another wire type or malformed data.
+func consumeVarint(b *[]byte, typ protowire.Type) (uint64, bool) {
+	if typ != protowire.VarintType {
+		return 0, false
+	}
+	v, n := protowire.ConsumeVarint(*b)
+	if n < 0 {
+		return 0, false
+	}
+	*b = (*b)[n:]
+	return v, true
+}
+
+// consumeBytes reads a length-delimited field's value from *b, which
+// starts after the tag; it reports false for another wire type or
+// malformed data.
+func consumeBytes(b *[]byte, typ protowire.Type) ([]byte, bool) {
+	if typ != protowire.BytesType {
+		return nil, false
+	}
+	v, n := protowire.ConsumeBytes(*b)
+	if n < 0 {
+		return nil, false
+	}
+	*b = (*b)[n:]
+	return v, true
+}

@@ -1,0 +1,4 @@
+package reqdecode
+
+// DecodeFast exposes decodeFast to the external tests.
+var DecodeFast = decodeFast

@@ -1,0 +1,210 @@
+package reqdecode
+
+import (
+	"math"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// mapEntry splits a map entry into its key and value, each given exactly
+// once (the form every protobuf encoder writes); anything else reports
+// false, for protobuf-go to decode.
+func mapEntry(b []byte) (key, val []byte, ok bool) {
+	var seenKey, seenVal bool
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, nil, false
+		}
+		b = b[n:]
+		v, ok := consumeBytes(&b, typ)
+		if !ok {
+			return nil, nil, false
+		}
+		switch {
+		case num == 1 && !seenKey:
+			key, seenKey = v, true
+		case num == 2 && !seenVal:
+			val, seenVal = v, true
+		default:
+			return nil, nil, false
+		}
+	}
+	return key, val, seenKey && seenVal
+}
+
+// structMapEntry decodes one entry of a map<string, Struct> into *mp; a
+// repeated key keeps the last value, as protobuf-go's maps do.
+func (d *decoder) structMapEntry(b []byte, mp *map[string]*structpb.Struct, depth int) bool {
+	k, v, ok := mapEntry(b)
+	if !ok {
+		return false
+	}
+	key, ok := d.str(k)
+	if !ok {
+		return false
+	}
+	s, ok := d.structValue(v, depth+1)
+	if !ok {
+		return false
+	}
+	if *mp == nil {
+		*mp = make(map[string]*structpb.Struct, 1)
+	}
+	(*mp)[key] = s
+	return true
+}
+
+// structValue decodes a google.protobuf.Struct, its Values in one slice.
+func (d *decoder) structValue(b []byte, depth int) (*structpb.Struct, bool) {
+	if depth > maxDepth {
+		return nil, false
+	}
+	s := new(structpb.Struct)
+	count, ok := countField1(b)
+	if !ok {
+		return nil, false
+	}
+	if count == 0 {
+		return s, true
+	}
+	vals := make([]structpb.Value, count)
+	s.Fields = make(map[string]*structpb.Value, count)
+	for i := 0; len(b) > 0; i++ {
+		_, _, n := protowire.ConsumeTag(b)
+		b = b[n:]
+		entry, _ := consumeBytes(&b, protowire.BytesType)
+		k, v, ok := mapEntry(entry)
+		if !ok {
+			return nil, false
+		}
+		key, ok := d.str(k)
+		if !ok || !d.value(v, &vals[i], depth+1) {
+			return nil, false
+		}
+		s.Fields[key] = &vals[i]
+	}
+	return s, true
+}
+
+// listValue decodes a google.protobuf.ListValue, its Values in one slice.
+func (d *decoder) listValue(b []byte, depth int) (*structpb.ListValue, bool) {
+	if depth > maxDepth {
+		return nil, false
+	}
+	l := new(structpb.ListValue)
+	count, ok := countField1(b)
+	if !ok {
+		return nil, false
+	}
+	if count == 0 {
+		return l, true
+	}
+	vals := make([]structpb.Value, count)
+	l.Values = make([]*structpb.Value, count)
+	for i := range vals {
+		_, _, n := protowire.ConsumeTag(b)
+		b = b[n:]
+		v, _ := consumeBytes(&b, protowire.BytesType)
+		if !d.value(v, &vals[i], depth+1) {
+			return nil, false
+		}
+		l.Values[i] = &vals[i]
+	}
+	return l, true
+}
+
+// value decodes a google.protobuf.Value into v; its kind must be given at
+// most once.
+func (d *decoder) value(b []byte, v *structpb.Value, depth int) bool {
+	if depth > maxDepth {
+		return false
+	}
+	for len(b) > 0 {
+		if v.Kind != nil {
+			return false
+		}
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return false
+		}
+		b = b[n:]
+		switch num {
+		case 1: // null_value
+			x, ok := consumeVarint(&b, typ)
+			if !ok {
+				return false
+			}
+			v.Kind = &structpb.Value_NullValue{NullValue: structpb.NullValue(int32(x))}
+		case 2: // number_value
+			if typ != protowire.Fixed64Type {
+				return false
+			}
+			x, n := protowire.ConsumeFixed64(b)
+			if n < 0 {
+				return false
+			}
+			b = b[n:]
+			v.Kind = &structpb.Value_NumberValue{NumberValue: math.Float64frombits(x)}
+		case 3: // string_value
+			raw, ok := consumeBytes(&b, typ)
+			if !ok {
+				return false
+			}
+			s, ok := d.str(raw)
+			if !ok {
+				return false
+			}
+			v.Kind = &structpb.Value_StringValue{StringValue: s}
+		case 4: // bool_value
+			x, ok := consumeVarint(&b, typ)
+			if !ok {
+				return false
+			}
+			v.Kind = &structpb.Value_BoolValue{BoolValue: x != 0}
+		case 5: // struct_value
+			raw, ok := consumeBytes(&b, typ)
+			if !ok {
+				return false
+			}
+			s, ok := d.structValue(raw, depth+1)
+			if !ok {
+				return false
+			}
+			v.Kind = &structpb.Value_StructValue{StructValue: s}
+		case 6: // list_value
+			raw, ok := consumeBytes(&b, typ)
+			if !ok {
+				return false
+			}
+			l, ok := d.listValue(raw, depth+1)
+			if !ok {
+				return false
+			}
+			v.Kind = &structpb.Value_ListValue{ListValue: l}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// countField1 counts the fields of b, which must all be length-delimited
+// field 1 (a repeated message or a map): the shape of Struct, ListValue
+// and HeaderMap.
+func countField1(b []byte) (int, bool) {
+	count := 0
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || num != 1 || typ != protowire.BytesType {
+			return 0, false
+		}
+		b = b[n:]
+		if _, ok := consumeBytes(&b, typ); !ok {
+			return 0, false
+		}
+		count++
+	}
+	return count, true
+}
