@@ -21,8 +21,13 @@ import (
 // itself after a cancel (context.Cause). From then on it behaves exactly
 // as that child, whose Value it returns for the context package's own keys.
 type runContext struct {
-	parent    context.Context
-	cancelled atomic.Bool
+	parent context.Context
+	// parentDone is parent.Done(), read once: Err checks it without
+	// walking the stream context's chain of values to its cancelCtx and
+	// taking that context's lock, as parent.Err() does (a flow checks Err
+	// at every step and expression).
+	parentDone <-chan struct{}
+	cancelled  atomic.Bool
 
 	mu    sync.Mutex
 	child atomic.Pointer[cancelChild]
@@ -33,8 +38,12 @@ type cancelChild struct {
 	cancel context.CancelFunc
 }
 
-// init starts c as a child of parent.
-func (c *runContext) init(parent context.Context) { c.parent = parent }
+// init starts c as a child of parent. gRPC has already made the stream
+// context's Done channel (its stream reads wait on it), so reading it here
+// allocates nothing.
+func (c *runContext) init(parent context.Context) {
+	c.parent, c.parentDone = parent, parent.Done()
+}
 
 // Deadline implements context.Context.
 func (c *runContext) Deadline() (time.Time, bool) { return c.parent.Deadline() }
@@ -51,7 +60,17 @@ func (c *runContext) Err() error {
 	if c.cancelled.Load() {
 		return context.Canceled
 	}
-	return c.parent.Err()
+	if c.parentDone == nil {
+		return nil // a context whose Done is nil is never cancelled
+	}
+	// Err is nil until Done is closed (context.Context's contract), and
+	// a context sets its error before it closes Done.
+	select {
+	case <-c.parentDone:
+		return c.parent.Err()
+	default:
+		return nil
+	}
 }
 
 // Value implements context.Context.

@@ -124,3 +124,24 @@ func TestRunContextAllocations(t *testing.T) {
 		t.Errorf("%.0f allocations, want 0", n)
 	}
 }
+
+// TestRunContextErrFromParentDone checks Err answered from the parent's
+// Done channel: nil under a parent that can never end, and the parent's
+// own error (DEADLINE_EXCEEDED for a stream wait) once it ended.
+func TestRunContextErrFromParentDone(t *testing.T) {
+	var never runContext
+	never.init(context.Background())
+	if never.parentDone != nil || never.Err() != nil {
+		t.Fatalf("under context.Background: Done %v, Err %v", never.parentDone, never.Err())
+	}
+	parent := WithStreamCancel(context.Background())
+	var c runContext
+	c.init(parent)
+	if c.Err() != nil {
+		t.Fatalf("Err before the end = %v", c.Err())
+	}
+	parent.Value(streamCancelKey{}).(context.CancelCauseFunc)(errStreamWait)
+	if !errors.Is(c.Err(), context.DeadlineExceeded) {
+		t.Fatalf("Err after the stream wait = %v", c.Err())
+	}
+}
