@@ -376,6 +376,11 @@ type benchRatios struct {
 	P50            float64 `json:"p50"`
 	P99            float64 `json:"p99"`
 	CPUPerExchange float64 `json:"cpu_per_exchange,omitempty"`
+	// Rounds are flowproc / no-op per round (flowproc's round i against
+	// the no-op's round i, run back to back), with more than one round.
+	Rounds []roundRatio `json:"rounds,omitempty"`
+	// Median is the median of the per-round ratios.
+	Median *roundRatio `json:"median,omitempty"`
 }
 
 // benchTarget is one server under load.
@@ -479,6 +484,11 @@ func runBenchmark(ctx context.Context, o *benchOptions, stderr io.Writer) (rep *
 	}
 	if o.baseline && len(rep.Totals) >= 2 {
 		rep.Ratios = ratios(rep.Totals[0], rep.Totals[1])
+		if o.rounds > 1 {
+			var med roundRatio
+			rep.Ratios.Rounds, med = pairRounds(per[targets[0].label], per[targets[1].label])
+			rep.Ratios.Median = &med
+		}
 	}
 	if o.traceCompare > 0 && len(rep.Totals) >= 2 {
 		rep.TraceCompare = newTraceCompare(o.traceCompare, per, rep.Totals[0], rep.Totals[len(rep.Totals)-1])
@@ -640,6 +650,9 @@ func writeBenchTable(w io.Writer, rep *benchReport) {
 			fmt.Fprintf(w, ", server CPU per exchange %.2f×", r.CPUPerExchange)
 		}
 		fmt.Fprintln(w)
+		if r.Median != nil {
+			writeRoundRatios(w, r.Rounds, *r.Median, "%.2f×")
+		}
 	}
 	writeTraceCompare(w, rep.TraceCompare)
 
