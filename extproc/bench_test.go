@@ -91,12 +91,22 @@ func BenchmarkProcessHandler(b *testing.B) {
 			msgs := benchScript()
 			b.ReportAllocs()
 			for b.Loop() {
-				// WithStreamCancel: what GRPCOptions' tap gives every stream.
-				st := &fakeStream{ctx: WithStreamCancel(ctx), script: msgs}
+				// grpcStreamContext: what GRPCOptions' tap and the transport give every stream.
+				st := &fakeStream{ctx: grpcStreamContext(ctx), script: msgs}
 				if err := s.Process(st); err != nil || st.sent != 2 {
 					b.Fatalf("process: %v, %d replies", err, st.sent)
 				}
 			}
 		})
 	}
+}
+
+// grpcStreamContext is the context gRPC's transport gives a stream's
+// handler: the tap's (WithStreamCancel) with its Done channel already made,
+// as grpc-go's http2Server makes it right after the tap (operateHeaders:
+// s.ctxDone = s.ctx.Done()), for the no-op's streams too.
+func grpcStreamContext(ctx context.Context) context.Context {
+	c := WithStreamCancel(ctx)
+	_ = c.Done()
+	return c
 }

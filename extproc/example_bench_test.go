@@ -50,8 +50,8 @@ func BenchmarkProcessExample(b *testing.B) {
 			msgs[0] = extproctest.RequestHeaders(&req, true)
 			b.ReportAllocs()
 			for b.Loop() {
-				// WithStreamCancel: what GRPCOptions' tap gives every stream.
-				st := &fakeStream{ctx: WithStreamCancel(ctx), script: msgs}
+				// grpcStreamContext: what GRPCOptions' tap and the transport give every stream.
+				st := &fakeStream{ctx: grpcStreamContext(ctx), script: msgs}
 				if err := s.Process(st); err != nil || st.sent != c.sent {
 					b.Fatalf("process: %v, %d replies", err, st.sent)
 				}

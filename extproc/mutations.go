@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/internal/lowername"
 )
 
 // Shared immutable BoolValues for HeaderValueOption.append. Envoy's ext_proc
@@ -127,16 +128,9 @@ func (s *replyStore) newMutation(n, bytes, k int) (*extprocv3.HeaderMutation, *o
 	return &m.hm, &m.batch
 }
 
-// lower lower-cases ASCII header names without allocating when the name is
-// already lower-case (the usual case) or was lowered recently (lowered).
-func lower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; 'A' <= c && c <= 'Z' {
-			return lowered.get(s)
-		}
-	}
-	return s
-}
+// lower lower-cases header names without allocating when the name is
+// already lower-case (the usual case) or was lowered recently.
+func lower(s string) string { return lowername.Lower(s) }
 
 // isContentLength reports whether name is content-length in any case.
 func isContentLength(name string) bool {

@@ -16,6 +16,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/oxn"
 	"github.com/flowproc/flowproc/flowengine/upstream"
 	"github.com/flowproc/flowproc/flowengine/xmlsrc"
+	"github.com/flowproc/flowproc/internal/lowername"
 )
 
 func init() {
@@ -269,7 +270,7 @@ func (r *run) proxy(spec *proxySpec) error {
 	f.Authority, f.Scheme = authorityOf(target), target.Scheme
 	explicit := map[string]bool{}
 	for _, m := range spec.headers {
-		name := strings.ToLower(m.key)
+		name := lowername.Lower(m.key)
 		explicit[name] = true
 		v, ok := m.scalar()
 		if !ok || v == "" {
@@ -283,7 +284,7 @@ func (r *run) proxy(spec *proxySpec) error {
 	}
 	if r.side != nil {
 		for _, h := range r.side.jwtHeaders {
-			f.SetHeaders = append(f.SetHeaders, flowengine.Header{Name: strings.ToLower(h.Name), Value: h.Value})
+			f.SetHeaders = append(f.SetHeaders, flowengine.Header{Name: lowername.Lower(h.Name), Value: h.Value})
 		}
 	}
 	for _, h := range dropOnProxy {

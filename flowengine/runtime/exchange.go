@@ -6,6 +6,7 @@ import (
 
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/budget"
+	"github.com/flowproc/flowproc/internal/lowername"
 )
 
 // Exchange is the state of one HTTP exchange, shared by every front end.
@@ -174,20 +175,20 @@ func (x *Exchange) UpstreamHeader(name string) string {
 // SetResponseHeader sets (replaces) the response header name, lower-cased,
 // dropping earlier set or added values.
 func (x *Exchange) SetResponseHeader(name, value string) {
-	lname := strings.ToLower(name)
+	lname := lowername.Lower(name)
 	x.Resp.Headers = append(WithoutHeader(x.Resp.Headers, lname), flowengine.Header{Name: lname, Value: value})
 	x.Resp.Added = WithoutHeader(x.Resp.Added, lname)
 }
 
 // AddResponseHeader appends a value to the response header name.
 func (x *Exchange) AddResponseHeader(name, value string) {
-	x.Resp.Added = append(x.Resp.Added, flowengine.Header{Name: strings.ToLower(name), Value: value})
+	x.Resp.Added = append(x.Resp.Added, flowengine.Header{Name: lowername.Lower(name), Value: value})
 }
 
 // RemoveResponseHeader removes the response header name: from what the run
 // set, and from the upstream's response when the run forwards.
 func (x *Exchange) RemoveResponseHeader(name string) {
-	lname := strings.ToLower(name)
+	lname := lowername.Lower(name)
 	x.Resp.Headers = WithoutHeader(x.Resp.Headers, lname)
 	x.Resp.Added = WithoutHeader(x.Resp.Added, lname)
 	x.Resp.Removed = append(x.Resp.Removed, lname)
