@@ -75,12 +75,11 @@ const (
 // malformed data.
 func textSizes(data []byte) (strs, raw int, ok bool) {
 	for b := data; len(b) > 0; {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+		num, typ, ok := nextTag(&b)
+		if !ok {
 			return 0, 0, false
 		}
-		b = b[n:]
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return 0, 0, false
 		}
@@ -154,11 +153,10 @@ func headersTextSizes(b []byte) (strs, raw int) {
 func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
 	seen := 0
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+		num, typ, ok := nextTag(&b)
+		if !ok {
 			return false
 		}
-		b = b[n:]
 		if num == fieldObservabilityMode {
 			v, ok := consumeVarint(&b, typ)
 			if !ok {
@@ -173,10 +171,9 @@ func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
 		}
 		switch num {
 		case fieldRequestHeaders, fieldResponseHeaders:
-			if seen&seenOneof != 0 {
+			if !once(&seen, seenOneof) {
 				return false
 			}
-			seen |= seenOneof
 			blk := new(headersBlock)
 			if !d.httpHeaders(sub, &blk.hh, &blk.hm) {
 				return false
@@ -189,10 +186,9 @@ func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
 				m.Request = &blk.rs
 			}
 		case fieldRequestBody, fieldResponseBody:
-			if seen&seenOneof != 0 {
+			if !once(&seen, seenOneof) {
 				return false
 			}
-			seen |= seenOneof
 			blk := new(bodyBlock)
 			if !httpBody(sub, &blk.hb) {
 				return false
@@ -205,10 +201,9 @@ func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
 				m.Request = &blk.rs
 			}
 		case fieldRequestTrailers, fieldResponseTrailers:
-			if seen&seenOneof != 0 {
+			if !once(&seen, seenOneof) {
 				return false
 			}
-			seen |= seenOneof
 			blk := new(trailersBlock)
 			if !d.httpTrailers(sub, &blk.ht, &blk.hm) {
 				return false
@@ -221,10 +216,9 @@ func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
 				m.Request = &blk.rs
 			}
 		case fieldMetadataContext:
-			if seen&seenMetadata != 0 {
+			if !once(&seen, seenMetadata) {
 				return false
 			}
-			seen |= seenMetadata
 			md, ok := d.metadata(sub)
 			if !ok {
 				return false
@@ -235,10 +229,9 @@ func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
 				return false
 			}
 		case fieldProtocolConfig:
-			if seen&seenProtocolConfig != 0 {
+			if !once(&seen, seenProtocolConfig) {
 				return false
 			}
-			seen |= seenProtocolConfig
 			pc, ok := protocolConfig(sub)
 			if !ok {
 				return false
@@ -249,6 +242,27 @@ func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
 			return false
 		}
 	}
+	return true
+}
+
+// nextTag reads a field's tag from *b; it reports false on malformed data.
+func nextTag(b *[]byte) (protowire.Number, protowire.Type, bool) {
+	num, typ, n := protowire.ConsumeTag(*b)
+	if n < 0 {
+		return 0, 0, false
+	}
+	*b = (*b)[n:]
+	return num, typ, true
+}
+
+// once marks bit in *seen and reports whether it was not marked yet: a
+// singular message field or the oneof given a second time is merged by
+// protobuf-go, which decodes such a message instead.
+func once(seen *int, bit int) bool {
+	if *seen&bit != 0 {
+		return false
+	}
+	*seen |= bit
 	return true
 }
 

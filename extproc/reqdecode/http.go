@@ -34,18 +34,15 @@ type trailersBlock struct {
 func (d *decoder) httpHeaders(b []byte, hh *extprocv3.HttpHeaders, hm *corev3.HeaderMap) bool {
 	seenMap := false
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+		num, typ, ok := nextTag(&b)
+		if !ok {
 			return false
 		}
-		b = b[n:]
 		switch num {
 		case 1: // headers
-			sub, ok := consumeBytes(&b, typ)
-			if !ok || seenMap || !d.headerMap(sub, hm) {
+			if !d.headerMapField(&b, typ, &seenMap, hm) {
 				return false
 			}
-			seenMap = true
 			hh.Headers = hm
 		case 2: // attributes (deprecated: Envoy sends ProcessingRequest.attributes)
 			sub, ok := consumeBytes(&b, typ)
@@ -69,21 +66,26 @@ func (d *decoder) httpHeaders(b []byte, hh *extprocv3.HttpHeaders, hm *corev3.He
 func (d *decoder) httpTrailers(b []byte, ht *extprocv3.HttpTrailers, hm *corev3.HeaderMap) bool {
 	seenMap := false
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+		num, typ, ok := nextTag(&b)
+		if !ok {
 			return false
 		}
-		b = b[n:]
-		if num != 1 { // trailers
+		if num != 1 || !d.headerMapField(&b, typ, &seenMap, hm) { // trailers
 			return false
 		}
-		sub, ok := consumeBytes(&b, typ)
-		if !ok || seenMap || !d.headerMap(sub, hm) {
-			return false
-		}
-		seenMap = true
 		ht.Trailers = hm
 	}
+	return true
+}
+
+// headerMapField decodes the HeaderMap field at *b (tag consumed) into hm,
+// once: a second one would be merged, which protobuf-go does.
+func (d *decoder) headerMapField(b *[]byte, typ protowire.Type, seen *bool, hm *corev3.HeaderMap) bool {
+	sub, ok := consumeBytes(b, typ)
+	if !ok || *seen || !d.headerMap(sub, hm) {
+		return false
+	}
+	*seen = true
 	return true
 }
 
@@ -124,11 +126,10 @@ func (d *decoder) headerMap(b []byte, hm *corev3.HeaderMap) bool {
 // last value, as protobuf-go's does.
 func (d *decoder) headerValue(b []byte, hv *corev3.HeaderValue) bool {
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+		num, typ, ok := nextTag(&b)
+		if !ok {
 			return false
 		}
-		b = b[n:]
 		v, ok := consumeBytes(&b, typ)
 		if !ok {
 			return false
@@ -155,11 +156,10 @@ func (d *decoder) headerValue(b []byte, hv *corev3.HeaderValue) bool {
 // sized, as protobuf-go does.
 func httpBody(b []byte, hb *extprocv3.HttpBody) bool {
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+		num, typ, ok := nextTag(&b)
+		if !ok {
 			return false
 		}
-		b = b[n:]
 		if num == 1 {
 			v, ok := consumeBytes(&b, typ)
 			if !ok {
@@ -197,11 +197,10 @@ func httpBody(b []byte, hb *extprocv3.HttpBody) bool {
 func protocolConfig(b []byte) (*extprocv3.ProtocolConfiguration, bool) {
 	pc := new(extprocv3.ProtocolConfiguration)
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+		num, typ, ok := nextTag(&b)
+		if !ok {
 			return nil, false
 		}
-		b = b[n:]
 		v, ok := consumeVarint(&b, typ)
 		if !ok {
 			return nil, false

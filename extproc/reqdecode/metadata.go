@@ -2,7 +2,6 @@ package reqdecode
 
 import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
@@ -12,11 +11,10 @@ import (
 func (d *decoder) metadata(b []byte) (*corev3.Metadata, bool) {
 	md := new(corev3.Metadata)
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+		num, typ, ok := nextTag(&b)
+		if !ok {
 			return nil, false
 		}
-		b = b[n:]
 		entry, ok := consumeBytes(&b, typ)
 		if !ok {
 			return nil, false
@@ -39,21 +37,16 @@ func (d *decoder) metadata(b []byte) (*corev3.Metadata, bool) {
 
 // anyMapEntry decodes one entry of a map<string, Any> into *mp.
 func (d *decoder) anyMapEntry(b []byte, mp *map[string]*anypb.Any) bool {
-	k, v, ok := mapEntry(b)
-	if !ok {
-		return false
-	}
-	key, ok := d.str(k)
+	key, v, ok := d.stringKeyEntry(b)
 	if !ok {
 		return false
 	}
 	a := new(anypb.Any)
 	for len(v) > 0 {
-		num, typ, n := protowire.ConsumeTag(v)
-		if n < 0 {
+		num, typ, ok := nextTag(&v)
+		if !ok {
 			return false
 		}
-		v = v[n:]
 		raw, ok := consumeBytes(&v, typ)
 		if !ok {
 			return false

@@ -13,11 +13,10 @@ import (
 func mapEntry(b []byte) (key, val []byte, ok bool) {
 	var seenKey, seenVal bool
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+		num, typ, ok := nextTag(&b)
+		if !ok {
 			return nil, nil, false
 		}
-		b = b[n:]
 		v, ok := consumeBytes(&b, typ)
 		if !ok {
 			return nil, nil, false
@@ -34,14 +33,21 @@ func mapEntry(b []byte) (key, val []byte, ok bool) {
 	return key, val, seenKey && seenVal
 }
 
+// stringKeyEntry splits a map<string, …> entry (mapEntry) and decodes its
+// key into the message's string buffer.
+func (d *decoder) stringKeyEntry(b []byte) (key string, val []byte, ok bool) {
+	k, val, ok := mapEntry(b)
+	if !ok {
+		return "", nil, false
+	}
+	key, ok = d.str(k)
+	return key, val, ok
+}
+
 // structMapEntry decodes one entry of a map<string, Struct> into *mp; a
 // repeated key keeps the last value, as protobuf-go's maps do.
 func (d *decoder) structMapEntry(b []byte, mp *map[string]*structpb.Struct, depth int) bool {
-	k, v, ok := mapEntry(b)
-	if !ok {
-		return false
-	}
-	key, ok := d.str(k)
+	key, v, ok := d.stringKeyEntry(b)
 	if !ok {
 		return false
 	}
@@ -75,11 +81,7 @@ func (d *decoder) structValue(b []byte, depth int) (*structpb.Struct, bool) {
 		_, _, n := protowire.ConsumeTag(b)
 		b = b[n:]
 		entry, _ := consumeBytes(&b, protowire.BytesType)
-		k, v, ok := mapEntry(entry)
-		if !ok {
-			return nil, false
-		}
-		key, ok := d.str(k)
+		key, v, ok := d.stringKeyEntry(entry)
 		if !ok || !d.value(v, &vals[i], depth+1) {
 			return nil, false
 		}
@@ -125,11 +127,10 @@ func (d *decoder) value(b []byte, v *structpb.Value, depth int) bool {
 		if v.Kind != nil {
 			return false
 		}
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+		num, typ, ok := nextTag(&b)
+		if !ok {
 			return false
 		}
-		b = b[n:]
 		switch num {
 		case 1: // null_value
 			x, ok := consumeVarint(&b, typ)
