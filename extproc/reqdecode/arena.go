@@ -5,22 +5,43 @@ import (
 	"unicode/utf8"
 )
 
-// decoder holds one message's shared buffers: every string of the message
-// is a substring of strs and every header or Any value a slice of raw, so
-// a message costs two allocations for its text however many fields it has.
+// decoder holds one message's shared buffers, so that a message costs a
+// few allocations for its text however many fields it has: the header
+// names and values are substrings of headerText and the raw header values
+// slices of raw, each sized exactly beforehand; the strings of attributes
+// and metadata are substrings of metaText. Keeping a header (flowproc keeps
+// a request's headers for its exchange) therefore pins only header text,
+// never a large metadata or attributes field.
 type decoder struct {
-	// strsSize and rawSize are textSizes of the message: what strs and
-	// raw will be asked to hold, so each is allocated once.
-	strsSize, rawSize int
-	// strs only grows: a string handed out is never written again (the
-	// guarantee strings.Builder's String keeps).
-	strs strings.Builder
-	raw  []byte
+	headerText, metaText textBuf
+	// inMeta is set while attributes or metadata are decoded.
+	inMeta bool
+	// rawSize is what raw will be asked to hold (textSizes).
+	rawSize int
+	raw     []byte
 }
 
-// str returns b as a string in the message's string buffer. It reports
-// false when b is not valid UTF-8, which protobuf-go refuses in proto3
-// string fields.
+// textBuf is a string buffer that only grows: a string handed out is never
+// written again (the guarantee strings.Builder's String keeps).
+type textBuf struct {
+	// size is what the buffer will be asked to hold, at most (textSizes).
+	size int
+	b    strings.Builder
+}
+
+// add copies b into the buffer and returns it as a string.
+func (t *textBuf) add(b []byte) string {
+	if t.b.Cap() == 0 {
+		t.b.Grow(max(t.size, len(b)))
+	}
+	start := t.b.Len()
+	t.b.Write(b)
+	return t.b.String()[start:]
+}
+
+// str returns b as a string in the message's string buffer for what is
+// being decoded. It reports false when b is not valid UTF-8, which
+// protobuf-go refuses in proto3 string fields.
 func (d *decoder) str(b []byte) (string, bool) {
 	if len(b) == 0 {
 		return "", true
@@ -28,20 +49,24 @@ func (d *decoder) str(b []byte) (string, bool) {
 	if !utf8.Valid(b) {
 		return "", false
 	}
-	if d.strs.Cap() == 0 {
-		d.strs.Grow(max(d.strsSize, len(b)))
+	if d.inMeta {
+		return d.metaText.add(b), true
 	}
-	start := d.strs.Len()
-	d.strs.Write(b)
-	return d.strs.String()[start:], true
+	return d.headerText.add(b), true
 }
 
-// bytes returns a copy of b in the message's byte buffer, capped so that
-// appending to it cannot reach its neighbour; nil for no bytes, as
-// protobuf-go decodes an empty proto3 bytes field.
+// bytes returns a copy of b, capped so that appending to it cannot reach a
+// neighbour; nil for no bytes, as protobuf-go decodes an empty proto3 bytes
+// field. Header values share the message's byte buffer; the rare Any value
+// in metadata gets a copy of its own.
 func (d *decoder) bytes(b []byte) []byte {
 	if len(b) == 0 {
 		return nil
+	}
+	if d.inMeta {
+		c := make([]byte, len(b))
+		copy(c, b)
+		return c
 	}
 	if cap(d.raw)-len(d.raw) < len(b) {
 		// The first value allocates the measured size; should a value not

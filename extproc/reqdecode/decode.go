@@ -43,7 +43,7 @@ func decodeFast(data []byte, m *extprocv3.ProcessingRequest) bool {
 	m.Reset()
 	var d decoder
 	var ok bool
-	if d.strsSize, d.rawSize, ok = textSizes(data); !ok {
+	if d.headerText.size, d.metaText.size, d.rawSize, ok = textSizes(data); !ok {
 		return false
 	}
 	return d.request(data, m)
@@ -61,58 +61,60 @@ const (
 	fieldAttributes        = 9
 	fieldObservabilityMode = 10
 	fieldProtocolConfig    = 11
-	maxDepth               = 64
-	seenOneof              = 1 << 0
-	seenMetadata           = 1 << 1
-	seenProtocolConfig     = 1 << 2
+	// maxDepth bounds the decoder's recursion: two steps per Struct or
+	// ListValue level, so about 30 levels of nesting (deeper messages go
+	// to protobuf-go, whose limit is 10,000).
+	maxDepth           = 64
+	seenOneof          = 1 << 0
+	seenMetadata       = 1 << 1
+	seenProtocolConfig = 1 << 2
 )
 
-// textSizes measures, before decoding, how much the message's string
-// buffer and byte buffer will hold, so that each is allocated once at its
-// size: header names and values exactly, raw header values exactly, and the
-// whole length of attributes and metadata (whose strings and Any values are
-// a little less). Bodies are copied on their own. It reports false on
+// textSizes measures, before decoding, how much the message's buffers will
+// hold, so that each is allocated once at its size: header names and values
+// (headers) and raw header values (raw) exactly, and for the strings of
+// attributes and metadata (meta) the whole length of those fields, a little
+// more than their text. Bodies are copied on their own. It reports false on
 // malformed data.
-func textSizes(data []byte) (strs, raw int, ok bool) {
+func textSizes(data []byte) (headers, meta, raw int, ok bool) {
 	for b := data; len(b) > 0; {
 		num, typ, ok := nextTag(&b)
 		if !ok {
-			return 0, 0, false
+			return 0, 0, 0, false
 		}
 		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
-			return 0, 0, false
+			return 0, 0, 0, false
 		}
 		switch num {
 		case fieldRequestHeaders, fieldResponseHeaders, fieldRequestTrailers, fieldResponseTrailers:
-			s, r := headersTextSizes(b[:n])
-			strs, raw = strs+s, raw+r
-		case fieldMetadataContext:
-			strs, raw = strs+n, raw+n
-		case fieldAttributes:
-			strs += n
+			h, m, r := headersTextSizes(b[:n])
+			headers, meta, raw = headers+h, meta+m, raw+r
+		case fieldMetadataContext, fieldAttributes:
+			meta += n
 		}
 		b = b[n:]
 	}
-	return strs, raw, true
+	return headers, meta, raw, true
 }
 
 // headersTextSizes measures an HttpHeaders or HttpTrailers field (its tag
-// already consumed): the names and values of its headers, and the length of
-// anything else it holds. The sizes are only a hint: decoding checks the
-// data again.
-func headersTextSizes(b []byte) (strs, raw int) {
+// already consumed): the names and values of its headers and their raw
+// values, and the length of anything else it holds (the deprecated
+// attributes) as meta. The sizes are only a hint: decoding checks the data
+// again.
+func headersTextSizes(b []byte) (headers, meta, raw int) {
 	v, n := protowire.ConsumeBytes(b)
 	if n < 0 {
-		return 0, 0
+		return 0, 0, 0
 	}
 	for len(v) > 0 {
 		num, typ, n := protowire.ConsumeField(v)
 		if n < 0 {
-			return strs, raw
+			return headers, meta, raw
 		}
 		if num != 1 || typ != protowire.BytesType {
-			strs, raw = strs+n, raw+n
+			meta += n
 			v = v[n:]
 			continue
 		}
@@ -121,32 +123,32 @@ func headersTextSizes(b []byte) (strs, raw int) {
 		for len(hm) > 0 {
 			_, _, n := protowire.ConsumeTag(hm)
 			if n < 0 {
-				return strs, raw
+				return headers, meta, raw
 			}
 			hv, m := protowire.ConsumeBytes(hm[n:])
 			if m < 0 {
-				return strs, raw
+				return headers, meta, raw
 			}
 			hm = hm[n+m:]
 			for len(hv) > 0 {
 				num, _, n := protowire.ConsumeTag(hv)
 				if n < 0 {
-					return strs, raw
+					return headers, meta, raw
 				}
 				val, m := protowire.ConsumeBytes(hv[n:])
 				if m < 0 {
-					return strs, raw
+					return headers, meta, raw
 				}
 				hv = hv[n+m:]
 				if num == 3 {
 					raw += len(val)
 				} else {
-					strs += len(val)
+					headers += len(val)
 				}
 			}
 		}
 	}
-	return strs, raw
+	return headers, meta, raw
 }
 
 // request decodes a ProcessingRequest.
@@ -219,13 +221,18 @@ func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
 			if !once(&seen, seenMetadata) {
 				return false
 			}
+			d.inMeta = true
 			md, ok := d.metadata(sub)
+			d.inMeta = false
 			if !ok {
 				return false
 			}
 			m.MetadataContext = md
 		case fieldAttributes:
-			if !d.structMapEntry(sub, &m.Attributes, 1) {
+			d.inMeta = true
+			ok := d.structMapEntry(sub, &m.Attributes, 1)
+			d.inMeta = false
+			if !ok {
 				return false
 			}
 		case fieldProtocolConfig:

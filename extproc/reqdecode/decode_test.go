@@ -188,6 +188,7 @@ func TestUnmarshalFallback(t *testing.T) {
 		{"map entry without value", field(nil, 9, field(nil, 1, []byte("k"))), false},
 		{"map entry key twice", field(nil, 9, field(field(field(nil, 1, []byte("k")), 1, []byte("j")), 2, nil)), false},
 		{"value kind twice", field(nil, 9, field(field(nil, 1, []byte("k")), 2, field(nil, 1, field(field(nil, 1, []byte("f")), 2, varint(varint(nil, 4, 1), 1, 0))))), false},
+		{"struct key twice", field(nil, 9, field(field(nil, 1, []byte("k")), 2, field(field(nil, 1, field(field(nil, 1, []byte("f")), 2, varint(nil, 4, 1))), 1, field(field(nil, 1, []byte("f")), 2, varint(nil, 4, 0))))), false},
 		{"deep struct", field(nil, 9, field(field(nil, 1, []byte("k")), 2, field(nil, 1, field(field(nil, 1, []byte("f")), 2, deep)))), false},
 		{"invalid UTF-8 header name", field(nil, 2, field(nil, 1, field(nil, 1, field(nil, 1, []byte{0xff})))), true},
 		{"invalid UTF-8 attribute key", field(nil, 9, field(field(nil, 1, []byte{0xc3}), 2, nil)), true},
@@ -208,6 +209,39 @@ func TestUnmarshalFallback(t *testing.T) {
 			sameAsProto(t, c.data)
 		})
 	}
+}
+
+// TestTextSizes checks the buffers are sized apart: header text exactly,
+// raw header values exactly, attributes and metadata by their length, so
+// that a kept header never pins a large metadata field's buffer.
+func TestTextSizes(t *testing.T) {
+	nums := map[string]any{}
+	for i := range 200 {
+		nums[strings.Repeat("n", i%7+1)+string(rune('a'+i%26))] = float64(i)
+	}
+	st, err := structpb.NewStruct(nums)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &extprocv3.ProcessingRequest{
+		Request:         &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{Headers: headers("x-a", "v", "Content-Type", "json")}},
+		MetadataContext: &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{"m": st}},
+		Attributes:      attrs(),
+	}
+	data, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, meta, raw, ok := textSizes(data)
+	md, _ := proto.Marshal(m.MetadataContext)
+	at, _ := proto.Marshal(&extprocv3.ProcessingRequest{Attributes: m.Attributes})
+	// The fields' values with their length prefixes: at is the attributes
+	// field with its tag.
+	wantMeta := protowire.SizeBytes(len(md)) + len(at) - protowire.SizeTag(9)
+	if !ok || h != len("x-a")+len("Content-Type") || raw != len("v")+len("json") || meta != wantMeta {
+		t.Fatalf("textSizes = %d, %d, %d, %v; want 15, %d, 5", h, meta, raw, ok, wantMeta)
+	}
+	sameAsProto(t, data)
 }
 
 // TestUnmarshalRepeatedScalars pins protobuf-go's last-one-wins for

@@ -46,7 +46,13 @@ func (d *decoder) httpHeaders(b []byte, hh *extprocv3.HttpHeaders, hm *corev3.He
 			hh.Headers = hm
 		case 2: // attributes (deprecated: Envoy sends ProcessingRequest.attributes)
 			sub, ok := consumeBytes(&b, typ)
-			if !ok || !d.structMapEntry(sub, &hh.Attributes, 1) {
+			if !ok {
+				return false
+			}
+			d.inMeta = true
+			ok = d.structMapEntry(sub, &hh.Attributes, 1)
+			d.inMeta = false
+			if !ok {
 				return false
 			}
 		case 3: // end_of_stream

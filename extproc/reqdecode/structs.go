@@ -87,6 +87,11 @@ func (d *decoder) structValue(b []byte, depth int) (*structpb.Struct, bool) {
 		}
 		s.Fields[key] = &vals[i]
 	}
+	if len(s.Fields) != count {
+		// A key given twice: the Values array sized by the entries would
+		// keep every replaced Value alive; protobuf-go allocates each.
+		return nil, false
+	}
 	return s, true
 }
 
