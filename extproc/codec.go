@@ -4,11 +4,12 @@ import (
 	"fmt"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
-	"github.com/flowproc/flowproc/extproc/reqdecode"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/encoding"
 	protoenc "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
+
+	"github.com/flowproc/flowproc/extproc/reqdecode"
 )
 
 // vtMarshaler is what protoc-gen-go-vtproto generates for a message with the

@@ -30,7 +30,7 @@ func headerOption(name, value string, appendValue bool) *corev3.HeaderValueOptio
 		a = appendTrue
 	}
 	return &corev3.HeaderValueOption{
-		Header: &corev3.HeaderValue{Key: lower(name), RawValue: []byte(value)},
+		Header: &corev3.HeaderValue{Key: lowername.Lower(name), RawValue: []byte(value)},
 		Append: a,
 	}
 }
@@ -83,7 +83,7 @@ func (b *optionBatch) add(name, value string, appendValue bool) *corev3.HeaderVa
 	b.raw = append(b.raw, value...)
 	b.opts = append(b.opts, option{})
 	o := &b.opts[len(b.opts)-1]
-	o.val.Key, o.val.RawValue = lower(name), b.raw[start:len(b.raw):len(b.raw)]
+	o.val.Key, o.val.RawValue = lowername.Lower(name), b.raw[start:len(b.raw):len(b.raw)]
 	o.opt.Header, o.opt.Append = &o.val, a
 	return &o.opt
 }
@@ -127,10 +127,6 @@ func (s *replyStore) newMutation(n, bytes, k int) (*extprocv3.HeaderMutation, *o
 	}
 	return &m.hm, &m.batch
 }
-
-// lower lower-cases header names without allocating when the name is
-// already lower-case (the usual case) or was lowered recently.
-func lower(s string) string { return lowername.Lower(s) }
 
 // isContentLength reports whether name is content-length in any case.
 func isContentLength(name string) bool {
@@ -192,7 +188,7 @@ func (s *replyStore) requestMutation(f *flowengine.Mutation, replaceBody bool, s
 		hm.SetHeaders = append(hm.SetHeaders, b.add(h.Name, h.Value, true))
 	}
 	for _, name := range f.RemoveHeaders {
-		hm.RemoveHeaders = append(hm.RemoveHeaders, lower(name))
+		hm.RemoveHeaders = append(hm.RemoveHeaders, lowername.Lower(name))
 	}
 	if removeScheme {
 		hm.RemoveHeaders = append(hm.RemoveHeaders, UpstreamSchemeHeader)
@@ -236,7 +232,7 @@ func (s *replyStore) responseMutation(o *flowengine.Outcome, replaceBody bool) *
 		hm.SetHeaders = append(hm.SetHeaders, b.add(h.Name, h.Value, true))
 	}
 	for _, name := range o.RemoveHeaders {
-		hm.RemoveHeaders = append(hm.RemoveHeaders, lower(name))
+		hm.RemoveHeaders = append(hm.RemoveHeaders, lowername.Lower(name))
 	}
 	return hm
 }

@@ -6,16 +6,14 @@ import (
 )
 
 // decoder holds one message's shared buffers, so that a message costs a
-// few allocations for its text however many fields it has: the header
-// names and values are substrings of headerText and the raw header values
-// slices of raw, each sized exactly beforehand; the strings of attributes
-// and metadata are substrings of metaText. Keeping a header (flowproc keeps
-// a request's headers for its exchange) therefore pins only header text,
+// few allocations for its text however many fields it has: header names
+// and values are substrings of headerText and raw header values slices of
+// raw, each sized exactly beforehand; the strings of attributes and
+// metadata are substrings of metaText. Keeping a header (flowproc keeps a
+// request's headers for its exchange) therefore pins only header text,
 // never a large metadata or attributes field.
 type decoder struct {
 	headerText, metaText textBuf
-	// inMeta is set while attributes or metadata are decoded.
-	inMeta bool
 	// rawSize is what raw will be asked to hold (textSizes).
 	rawSize int
 	raw     []byte
@@ -29,44 +27,29 @@ type textBuf struct {
 	b    strings.Builder
 }
 
-// add copies b into the buffer and returns it as a string.
-func (t *textBuf) add(b []byte) string {
-	if t.b.Cap() == 0 {
-		t.b.Grow(max(t.size, len(b)))
-	}
-	start := t.b.Len()
-	t.b.Write(b)
-	return t.b.String()[start:]
-}
-
-// str returns b as a string in the message's string buffer for what is
-// being decoded. It reports false when b is not valid UTF-8, which
-// protobuf-go refuses in proto3 string fields.
-func (d *decoder) str(b []byte) (string, bool) {
+// str returns b as a string in t. It reports false when b is not valid
+// UTF-8, which protobuf-go refuses in proto3 string fields.
+func (t *textBuf) str(b []byte) (string, bool) {
 	if len(b) == 0 {
 		return "", true
 	}
 	if !utf8.Valid(b) {
 		return "", false
 	}
-	if d.inMeta {
-		return d.metaText.add(b), true
+	if t.b.Cap() == 0 {
+		t.b.Grow(max(t.size, len(b)))
 	}
-	return d.headerText.add(b), true
+	start := t.b.Len()
+	t.b.Write(b)
+	return t.b.String()[start:], true
 }
 
-// bytes returns a copy of b, capped so that appending to it cannot reach a
-// neighbour; nil for no bytes, as protobuf-go decodes an empty proto3 bytes
-// field. Header values share the message's byte buffer; the rare Any value
-// in metadata gets a copy of its own.
-func (d *decoder) bytes(b []byte) []byte {
+// rawValue returns a copy of a header's raw value in the message's byte
+// buffer, capped so that appending to it cannot reach its neighbour; nil
+// for no bytes, as protobuf-go decodes an empty proto3 bytes field.
+func (d *decoder) rawValue(b []byte) []byte {
 	if len(b) == 0 {
 		return nil
-	}
-	if d.inMeta {
-		c := make([]byte, len(b))
-		copy(c, b)
-		return c
 	}
 	if cap(d.raw)-len(d.raw) < len(b) {
 		// The first value allocates the measured size; should a value not
@@ -77,4 +60,15 @@ func (d *decoder) bytes(b []byte) []byte {
 	start := len(d.raw)
 	d.raw = append(d.raw, b...)
 	return d.raw[start:len(d.raw):len(d.raw)]
+}
+
+// copyBytes returns an exactly sized copy of b (a body, an Any's value);
+// nil for no bytes, as protobuf-go decodes an empty proto3 bytes field.
+func copyBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	c := make([]byte, len(b))
+	copy(c, b)
+	return c
 }

@@ -10,14 +10,16 @@
 //
 // Unmarshal decodes the messages as Envoy writes them, straight from the wire
 // format (google.golang.org/protobuf/encoding/protowire), into the generated
-// go-control-plane types, allocating the structs of a message in a few blocks
-// and its strings and byte values in two shared buffers. Whenever a message
-// holds anything outside that canonical shape (an unknown field, a field of
-// the wrong wire type, a singular message field or oneof given twice, a map
-// entry without its value, invalid UTF-8, deep nesting, malformed bytes), it
-// decodes the message again with proto.Unmarshal, so the result, including
-// unknown fields, merges and errors, is always exactly protobuf-go's. The
-// fuzz target FuzzUnmarshal checks that against proto.Unmarshal.
+// go-control-plane types. It allocates the structs of a message in a few
+// blocks, its header names and values in one shared buffer, its raw header
+// values in another, and the strings of attributes and metadata in a third
+// (see decoder). Whenever a message holds anything outside that canonical
+// shape (an unknown field, a field of the wrong wire type, a singular message
+// field or oneof given twice, a map entry without its value, a Struct key
+// given twice, invalid UTF-8, deep nesting, malformed bytes), it decodes the
+// message again with proto.Unmarshal, so the result, including unknown
+// fields, merges and errors, is always exactly protobuf-go's. The fuzz target
+// FuzzUnmarshal checks that against proto.Unmarshal.
 package reqdecode
 
 import (
@@ -171,11 +173,11 @@ func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
 		if !ok {
 			return false
 		}
+		if num >= fieldRequestHeaders && num <= fieldResponseTrailers && !once(&seen, seenOneof) {
+			return false // the oneof given twice
+		}
 		switch num {
 		case fieldRequestHeaders, fieldResponseHeaders:
-			if !once(&seen, seenOneof) {
-				return false
-			}
 			blk := new(headersBlock)
 			if !d.httpHeaders(sub, &blk.hh, &blk.hm) {
 				return false
@@ -188,9 +190,6 @@ func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
 				m.Request = &blk.rs
 			}
 		case fieldRequestBody, fieldResponseBody:
-			if !once(&seen, seenOneof) {
-				return false
-			}
 			blk := new(bodyBlock)
 			if !httpBody(sub, &blk.hb) {
 				return false
@@ -203,9 +202,6 @@ func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
 				m.Request = &blk.rs
 			}
 		case fieldRequestTrailers, fieldResponseTrailers:
-			if !once(&seen, seenOneof) {
-				return false
-			}
 			blk := new(trailersBlock)
 			if !d.httpTrailers(sub, &blk.ht, &blk.hm) {
 				return false
@@ -221,18 +217,13 @@ func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
 			if !once(&seen, seenMetadata) {
 				return false
 			}
-			d.inMeta = true
 			md, ok := d.metadata(sub)
-			d.inMeta = false
 			if !ok {
 				return false
 			}
 			m.MetadataContext = md
 		case fieldAttributes:
-			d.inMeta = true
-			ok := d.structMapEntry(sub, &m.Attributes, 1)
-			d.inMeta = false
-			if !ok {
+			if !d.structMapEntry(sub, &m.Attributes, 1) {
 				return false
 			}
 		case fieldProtocolConfig:

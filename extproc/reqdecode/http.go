@@ -46,13 +46,7 @@ func (d *decoder) httpHeaders(b []byte, hh *extprocv3.HttpHeaders, hm *corev3.He
 			hh.Headers = hm
 		case 2: // attributes (deprecated: Envoy sends ProcessingRequest.attributes)
 			sub, ok := consumeBytes(&b, typ)
-			if !ok {
-				return false
-			}
-			d.inMeta = true
-			ok = d.structMapEntry(sub, &hh.Attributes, 1)
-			d.inMeta = false
-			if !ok {
+			if !ok || !d.structMapEntry(sub, &hh.Attributes, 1) {
 				return false
 			}
 		case 3: // end_of_stream
@@ -98,18 +92,9 @@ func (d *decoder) headerMapField(b *[]byte, typ protowire.Type, seen *bool, hm *
 // headerMap decodes a HeaderMap into hm: its HeaderValues in one slice,
 // their strings and raw values in the decoder's buffers.
 func (d *decoder) headerMap(b []byte, hm *corev3.HeaderMap) bool {
-	count := 0
-	for rest := b; len(rest) > 0; {
-		num, typ, n := protowire.ConsumeTag(rest)
-		if n < 0 || num != 1 || typ != protowire.BytesType {
-			return false
-		}
-		rest = rest[n:]
-		if n = protowire.ConsumeFieldValue(num, typ, rest); n < 0 {
-			return false
-		}
-		rest = rest[n:]
-		count++
+	count, ok := countField1(b)
+	if !ok {
+		return false
 	}
 	if count == 0 {
 		return true
@@ -117,10 +102,7 @@ func (d *decoder) headerMap(b []byte, hm *corev3.HeaderMap) bool {
 	vals := make([]corev3.HeaderValue, count)
 	hm.Headers = make([]*corev3.HeaderValue, count)
 	for i := range vals {
-		_, _, n := protowire.ConsumeTag(b)
-		b = b[n:]
-		sub, _ := consumeBytes(&b, protowire.BytesType)
-		if !d.headerValue(sub, &vals[i]) {
+		if !d.headerValue(nextElement(&b), &vals[i]) {
 			return false
 		}
 		hm.Headers[i] = &vals[i]
@@ -142,15 +124,15 @@ func (d *decoder) headerValue(b []byte, hv *corev3.HeaderValue) bool {
 		}
 		switch num {
 		case 1:
-			if hv.Key, ok = d.str(v); !ok {
+			if hv.Key, ok = d.headerText.str(v); !ok {
 				return false
 			}
 		case 2:
-			if hv.Value, ok = d.str(v); !ok {
+			if hv.Value, ok = d.headerText.str(v); !ok {
 				return false
 			}
 		case 3:
-			hv.RawValue = d.bytes(v)
+			hv.RawValue = d.rawValue(v)
 		default:
 			return false
 		}
@@ -171,11 +153,7 @@ func httpBody(b []byte, hb *extprocv3.HttpBody) bool {
 			if !ok {
 				return false
 			}
-			hb.Body = nil
-			if len(v) > 0 {
-				hb.Body = make([]byte, len(v))
-				copy(hb.Body, v)
-			}
+			hb.Body = copyBytes(v)
 			continue
 		}
 		v, ok := consumeVarint(&b, typ)

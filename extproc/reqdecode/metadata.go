@@ -53,11 +53,11 @@ func (d *decoder) anyMapEntry(b []byte, mp *map[string]*anypb.Any) bool {
 		}
 		switch num {
 		case 1:
-			if a.TypeUrl, ok = d.str(raw); !ok {
+			if a.TypeUrl, ok = d.metaText.str(raw); !ok {
 				return false
 			}
 		case 2:
-			a.Value = d.bytes(raw)
+			a.Value = copyBytes(raw)
 		default:
 			return false
 		}

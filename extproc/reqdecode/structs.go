@@ -40,7 +40,7 @@ func (d *decoder) stringKeyEntry(b []byte) (key string, val []byte, ok bool) {
 	if !ok {
 		return "", nil, false
 	}
-	key, ok = d.str(k)
+	key, ok = d.metaText.str(k)
 	return key, val, ok
 }
 
@@ -77,11 +77,8 @@ func (d *decoder) structValue(b []byte, depth int) (*structpb.Struct, bool) {
 	}
 	vals := make([]structpb.Value, count)
 	s.Fields = make(map[string]*structpb.Value, count)
-	for i := 0; len(b) > 0; i++ {
-		_, _, n := protowire.ConsumeTag(b)
-		b = b[n:]
-		entry, _ := consumeBytes(&b, protowire.BytesType)
-		key, v, ok := d.stringKeyEntry(entry)
+	for i := range vals {
+		key, v, ok := d.stringKeyEntry(nextElement(&b))
 		if !ok || !d.value(v, &vals[i], depth+1) {
 			return nil, false
 		}
@@ -111,10 +108,7 @@ func (d *decoder) listValue(b []byte, depth int) (*structpb.ListValue, bool) {
 	vals := make([]structpb.Value, count)
 	l.Values = make([]*structpb.Value, count)
 	for i := range vals {
-		_, _, n := protowire.ConsumeTag(b)
-		b = b[n:]
-		v, _ := consumeBytes(&b, protowire.BytesType)
-		if !d.value(v, &vals[i], depth+1) {
+		if !d.value(nextElement(&b), &vals[i], depth+1) {
 			return nil, false
 		}
 		l.Values[i] = &vals[i]
@@ -158,7 +152,7 @@ func (d *decoder) value(b []byte, v *structpb.Value, depth int) bool {
 			if !ok {
 				return false
 			}
-			s, ok := d.str(raw)
+			s, ok := d.metaText.str(raw)
 			if !ok {
 				return false
 			}
@@ -194,6 +188,15 @@ func (d *decoder) value(b []byte, v *structpb.Value, depth int) bool {
 		}
 	}
 	return true
+}
+
+// nextElement returns the next element's bytes from *b, which countField1
+// has checked, and moves *b past it.
+func nextElement(b *[]byte) []byte {
+	_, _, n := protowire.ConsumeTag(*b)
+	*b = (*b)[n:]
+	v, _ := consumeBytes(b, protowire.BytesType)
+	return v
 }
 
 // countField1 counts the fields of b, which must all be length-delimited
