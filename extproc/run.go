@@ -99,6 +99,9 @@ func (x *exchange) setup(h *extprocv3.HttpHeaders, pc *extprocv3.ProtocolConfigu
 	}
 	r := &x.request
 	r.BodyKnownEmpty = x.req.eos
+	// Decided once: record writes the access log with the Outcome's fields
+	// exactly when the run was asked for them.
+	r.AccessLog = x.s.log.Enabled(context.Background(), slog.LevelInfo)
 	hs := h.GetHeaders().GetHeaders()
 	vals := newHeaderValues(hs)
 	r.Headers = slices.Grow(r.Headers[:0], len(hs)) // a reused exchange's slice (recycle)
@@ -315,10 +318,10 @@ func (x *exchange) record() {
 		x.errorCode != "" || errCode != "" || outcome == outcomeError || outcome == outcomePanic)
 	x.endSpan(outcome)
 
-	ctx := context.Background()
-	if !x.s.log.Enabled(ctx, slog.LevelInfo) {
+	if !x.request.AccessLog {
 		return
 	}
+	ctx := context.Background()
 	scheme := x.request.Scheme
 	if scheme == "" {
 		scheme = "http"

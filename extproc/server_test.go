@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -263,6 +264,35 @@ func TestMetricsExposed(t *testing.T) {
 	}
 	if !strings.Contains(m, "go_goroutines ") {
 		t.Error("default registry lacks the Go collector")
+	}
+}
+
+// TestAccessLogAsked: the run is asked for access-log fields
+// (Request.AccessLog) exactly when the server's logger writes the
+// flat_access record, at info; at warn it is not, and nothing is logged.
+func TestAccessLogAsked(t *testing.T) {
+	for _, tc := range []struct {
+		level slog.Level
+		want  bool
+	}{{slog.LevelDebug, true}, {slog.LevelInfo, true}, {slog.LevelWarn, false}} {
+		var asked []bool
+		logs := &syncBuffer{}
+		s := New(Options{
+			Resolver: one(runnerFunc(func(_ context.Context, req *flowengine.Request, _ flowengine.Host) *flowengine.Outcome {
+				asked = append(asked, req.AccessLog)
+				return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 204}, Log: []byte(`{"user":"alice"}`)}
+			})),
+			Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: tc.level})),
+		})
+		if _, err := extproctest.Exchange(context.Background(), extproctest.Dial(t, s), &extproctest.Request{Path: "/x"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if len(asked) != 1 || asked[0] != tc.want {
+			t.Errorf("level %v: Request.AccessLog %v, want [%v]", tc.level, asked, tc.want)
+		}
+		if got := strings.Contains(logs.String(), `"user":"alice"`); got != tc.want {
+			t.Errorf("level %v: access-log fields logged %v, want %v:\n%s", tc.level, got, tc.want, logs)
+		}
 	}
 }
 

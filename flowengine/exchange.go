@@ -45,6 +45,11 @@ type Request struct {
 	// Tracer). Hosts set it only for exchanges somebody traces: nil costs
 	// nothing.
 	Trace Tracer
+	// AccessLog is true when the host writes an access-log record with the
+	// Outcome's Log fields. When false, engines may leave Outcome.Log nil
+	// instead of serializing fields nobody reads (log actions still run,
+	// with their errors, and get-log() still sees the fields).
+	AccessLog bool
 }
 
 // Response is an upstream response's head as the host received it.
@@ -157,7 +162,7 @@ type Outcome struct {
 	// (a FLAT error code such as "3204", an Apigee fault name), "" when none.
 	Error string
 	// Log holds the access-log fields collected by log actions, as a JSON
-	// object (nil when none).
+	// object (nil when none, or when Request.AccessLog was false).
 	Log []byte
 	// RequestID is the request ID the flows saw.
 	RequestID string

@@ -287,7 +287,7 @@ func runCase(t *testing.T, srv *caseServer, c *langCase) {
 	if p == nil {
 		t.Fatalf("load failed:\n%v", errs)
 	}
-	req := &flowengine.Request{Method: c.Request.Method, Scheme: "http", Authority: "example.com", Path: c.Request.Path, ID: "test-request-id"}
+	req := &flowengine.Request{Method: c.Request.Method, Scheme: "http", Authority: "example.com", Path: c.Request.Path, ID: "test-request-id", AccessLog: true}
 	if req.Method == "" {
 		req.Method = "GET"
 	}

@@ -246,7 +246,7 @@ func (r *run) outcome() *flowengine.Outcome {
 		code = strconv.Itoa(r.errorCode)
 	}
 	o := x.Outcome(r.p.name, r.flowName, code)
-	if r.logFields != nil {
+	if r.logFields != nil && r.x.Req.AccessLog {
 		var b bytes.Buffer
 		r.logFields.write(&b)
 		o.Log = b.Bytes()

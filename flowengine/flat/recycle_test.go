@@ -25,7 +25,7 @@ func TestRunRecycle(t *testing.T) {
 		t.Fatal(errs)
 	}
 	do := func(id string, trace flowengine.Tracer, headers ...flowengine.Header) *flowengine.Outcome {
-		req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "example.com", Path: "/api/x", ID: id, BodyKnownEmpty: true, Trace: trace, Headers: headers}
+		req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "example.com", Path: "/api/x", ID: id, BodyKnownEmpty: true, Trace: trace, Headers: headers, AccessLog: true}
 		return p.Run(context.Background(), req, &fakeHost{})
 	}
 
@@ -56,6 +56,37 @@ func TestRunRecycle(t *testing.T) {
 	o = do("cors", nil, flowengine.Header{Name: "origin", Value: "https://a.example"})
 	if got, _ := headerValue(o.SetHeaders, "access-control-allow-origin"); got != "https://a.example" || o.Recycle == nil {
 		t.Errorf("CORS run: allow-origin %q, recyclable %v", got, o.Recycle != nil)
+	}
+}
+
+// TestOutcomeLogOnlyWhenAsked: Outcome.Log is serialized only for a host
+// that writes an access log (Request.AccessLog); without it the log
+// actions still run and get-log() still sees their fields.
+func TestOutcomeLogOnlyWhenAsked(t *testing.T) {
+	dir := writeProject(t, map[string]string{
+		"swagger.yaml": "swagger: \"2.0\"\nbasePath: /api\npaths:\n  /x:\n    x-flat-flow: x.xml\n",
+		"x.xml": `<flow>
+  <log>{ "path": {{ $request/path }} }</log>
+  <set-response-headers>{ "X-Logged": {{ get-log()/path }} }</set-response-headers>
+</flow>`,
+	})
+	p, errs := Load(dir, Options{Env: []string{}, Logger: quietLogger})
+	if p == nil {
+		t.Fatal(errs)
+	}
+	for _, asked := range []bool{true, false} {
+		req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "example.com", Path: "/api/x", BodyKnownEmpty: true, AccessLog: asked}
+		o := p.Run(context.Background(), req, &fakeHost{})
+		if got, _ := headerValue(o.SetHeaders, "x-logged"); got != "/api/x" {
+			t.Errorf("AccessLog %v: get-log()/path = %q, want /api/x", asked, got)
+		}
+		want := ""
+		if asked {
+			want = `{"path":"/api/x"}`
+		}
+		if string(o.Log) != want {
+			t.Errorf("AccessLog %v: Outcome.Log = %s, want %q", asked, o.Log, want)
+		}
 	}
 }
 
