@@ -30,6 +30,11 @@ type state struct {
 	// (ExecuteTree).
 	elems []int32
 	b     oxn.TreeBuilder
+	// holes, holeItems and vtext are the values of a shape (ExecuteTree):
+	// scalars with their texts in vtext, or nodes to copy.
+	holes     []oxn.Hole
+	holeItems []item
+	vtext     []byte
 }
 
 // maxScratch is the largest scratch buffer a pooled state keeps.
@@ -165,6 +170,17 @@ func (st *state) release() {
 	if cap(st.elems) > maxScratch {
 		st.elems = nil
 	}
+	if cap(st.vtext) > maxScratch {
+		st.vtext = nil
+	}
+	if cap(st.holes) > maxScratch {
+		st.holes = nil
+	}
+	clear(st.holeItems[:cap(st.holeItems)]) // they refer to documents
+	if cap(st.holeItems) > maxScratch {
+		st.holeItems = nil
+	}
+	st.holeItems = st.holeItems[:0]
 	st.b = oxn.TreeBuilder{} // an ExecuteTree that failed leaves its build here
 	statePool.Put(st)
 }

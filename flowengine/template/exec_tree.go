@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
@@ -44,7 +43,45 @@ func (t *Template) ExecuteTree(c *expr.Context, arena *oxn.TreeArena, maxDepth i
 	if s.depth > maxDepth {
 		return nil, st.errorf(0, errTooDeep(maxDepth))
 	}
-	b := &st.b
+	// The values first, in document order, each a scalar whose text goes
+	// to st.vtext, or a node to copy. Nothing a value's expression sees
+	// depends on the tree, so building it afterwards changes nothing.
+	st.holes, st.vtext = st.holes[:0], st.vtext[:0]
+	st.holeItems = st.holeItems[:0]
+	scalars := true
+	for _, i := range s.holeOps {
+		h, it, err := st.evalHole(&st.t.nodes[s.ops[i].hole])
+		if err != nil {
+			return nil, err
+		}
+		st.holes, st.holeItems = append(st.holes, h), append(st.holeItems, it)
+		scalars = scalars && h.Type != holeNode
+	}
+	var tree *oxn.Tree
+	if scalars && s.skel != nil {
+		// The common case: the skeleton's finished nodes, copied.
+		tree = arena.FillSkeleton(s.skel, st.holes, st.vtext)
+	} else {
+		var err error
+		if tree, err = st.buildTree(arena, maxDepth); err != nil {
+			return nil, err
+		}
+	}
+	if n := tree.TextLen() + 4*tree.Len(); n > 0 {
+		if err := st.ctx.Budget.Output(int64(n)); err != nil {
+			return nil, st.errorf(len(t.src), err)
+		}
+	}
+	return tree, nil
+}
+
+// holeNode marks a value that is a node to copy (st.holeItems), not a scalar.
+const holeNode = oxn.Object
+
+// buildTree builds the output op by op with the values st.holes and
+// st.holeItems hold, for a shape with an object or array among its values.
+func (st *state) buildTree(arena *oxn.TreeArena, maxDepth int) (*oxn.Tree, error) {
+	t, s, b := st.t, st.t.shape, &st.b
 	// The text of the last tree built, or the literal text and a short
 	// value each: one allocation of about the right size.
 	textHint := int(t.treeText.Load())
@@ -53,6 +90,7 @@ func (t *Template) ExecuteTree(c *expr.Context, arena *oxn.TreeArena, maxDepth i
 	}
 	arena.StartBuilder(b, "", len(s.ops), textHint) // a nil arena allocates
 	st.elems = append(st.elems[:0], 0)              // the root
+	k := 0                                          // the next value
 	for i := 1; i < len(s.ops); i++ {
 		op := &s.ops[i]
 		parent := st.elems[op.parent]
@@ -64,11 +102,16 @@ func (t *Template) ExecuteTree(c *expr.Context, arena *oxn.TreeArena, maxDepth i
 			el = b.Array(parent, op.key)
 		case op.hole < 0:
 			el = b.Scalar(parent, op.key, op.typ, op.text)
-		default:
+		case st.holes[k].Type == holeNode:
 			var err error
-			if el, err = st.buildValue(b, parent, op, maxDepth); err != nil {
-				return nil, err
+			if el, err = st.buildItem(b, parent, op, st.holeItems[k], maxDepth); err != nil {
+				return nil, st.errorf(t.nodes[op.hole].pos, err)
 			}
+			k++
+		default:
+			h := st.holes[k]
+			el = b.Scalar(parent, op.key, h.Type, string(st.vtext[h.Off:h.Off+h.Len]))
+			k++
 		}
 		st.elems = append(st.elems, el)
 	}
@@ -76,56 +119,99 @@ func (t *Template) ExecuteTree(c *expr.Context, arena *oxn.TreeArena, maxDepth i
 	if n := min(tree.TextLen(), maxTreeTextHint); n > textHint || 2*n < textHint {
 		t.treeText.Store(int32(n))
 	}
-	if n := tree.TextLen() + 4*tree.Len(); n > 0 {
-		if err := st.ctx.Budget.Output(int64(n)); err != nil {
-			return nil, st.errorf(len(t.src), err)
-		}
-	}
 	return tree, nil
 }
 
 // maxTreeTextHint bounds the text ExecuteTree allocates in advance.
 const maxTreeTextHint = 16 << 10
 
-// buildValue evaluates the {{ expr }} of op and adds its value under
-// parent as the element parsing Execute's text for it gives.
-func (st *state) buildValue(b *oxn.TreeBuilder, parent int32, op *shapeOp, maxDepth int) (int32, error) {
-	n := &st.t.nodes[op.hole]
+// evalHole evaluates the {{ expr }} of n as a value of a shape: a scalar
+// whose text it appends to st.vtext, as parsing Execute's text for it
+// gives, or a node (Type holeNode, returned in it) that buildItem copies.
+func (st *state) evalHole(n *node) (h oxn.Hole, it item, err error) {
 	s, isString, first, v, err := st.evalValue(n)
 	if err != nil {
-		return 0, err
+		return h, it, err
 	}
 	if isString {
-		return b.String(parent, op.key, jsonString(s)), nil
+		return st.holeText(oxn.String, s, true), it, nil
 	}
 	if v != nil {
 		switch x := v.(type) {
 		case string:
-			return b.String(parent, op.key, jsonString(x)), nil
+			return st.holeText(oxn.String, x, true), it, nil
 		case float64:
 			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return b.Scalar(parent, op.key, oxn.Null, ""), nil
+				return oxn.Hole{Type: oxn.Null}, it, nil
 			}
-			st.scratch = appendNumber(st.scratch[:0], x)
-			return b.Scalar(parent, op.key, oxn.Number, unsafe.String(unsafe.SliceData(st.scratch), len(st.scratch))), nil
+			off := len(st.vtext)
+			st.vtext = appendNumber(st.vtext, x)
+			return oxn.Hole{Type: oxn.Number, Off: int32(off), Len: int32(len(st.vtext) - off)}, it, nil
 		case bool:
 			if x {
-				return b.Scalar(parent, op.key, oxn.Boolean, "true"), nil
+				return st.holeText(oxn.Boolean, "true", false), it, nil
 			}
-			return b.Scalar(parent, op.key, oxn.Boolean, "false"), nil
+			return st.holeText(oxn.Boolean, "false", false), it, nil
 		case expr.NodeSet:
 			if len(x) > 0 {
 				first = item{n: x[0]}
 			}
 		default:
-			return b.Scalar(parent, op.key, oxn.Null, ""), nil
+			return oxn.Hole{Type: oxn.Null}, it, nil
 		}
 	}
-	el, err := st.buildItem(b, parent, op, first, maxDepth)
-	if err != nil {
-		return 0, st.errorf(n.pos, err)
+	return st.itemHole(first), first, nil
+}
+
+// itemHole is the scalar buildItem adds for it, or Type holeNode when it
+// copies an object or array (or writes and parses a *dom.Node element).
+func (st *state) itemHole(it item) oxn.Hole {
+	if it.t.Doc != nil {
+		t := it.t.Doc.Tree()
+		if t.Len() == 0 {
+			return oxn.Hole{Type: oxn.Null}
+		}
+		el := it.element()
+		switch typ := t.TypeAt(el); typ {
+		case oxn.Object, oxn.Array:
+			return oxn.Hole{Type: holeNode}
+		case oxn.Null:
+			return oxn.Hole{Type: oxn.Null}
+		default: // as TreeBuilder.Copy adds a scalar: its text as it is
+			return st.holeText(typ, t.StringValue(el), false)
+		}
 	}
-	return el, nil
+	n := it.n
+	if n != nil {
+		switch n.Type {
+		case dom.TextNode:
+			return st.holeText(oxn.String, n.Data, true)
+		case dom.DocumentNode:
+			n = n.FirstElement()
+		}
+	}
+	if n == nil {
+		return oxn.Hole{Type: oxn.Null}
+	}
+	switch oxn.TypeOf(n) {
+	case oxn.String:
+		return st.holeText(oxn.String, n.StringValue(), true)
+	case oxn.Null:
+		return oxn.Hole{Type: oxn.Null}
+	}
+	return oxn.Hole{Type: holeNode}
+}
+
+// holeText appends s to st.vtext as the text of a value of type typ; json:
+// as jsonString gives it.
+func (st *state) holeText(typ oxn.Type, s string, json bool) oxn.Hole {
+	off := len(st.vtext)
+	if json {
+		st.vtext = appendJSONString(st.vtext, s)
+	} else {
+		st.vtext = append(st.vtext, s...)
+	}
+	return oxn.Hole{Type: typ, Off: int32(off), Len: int32(len(st.vtext) - off)}
 }
 
 // buildItem adds the node it as st.item writes it.
@@ -174,17 +260,24 @@ func jsonString(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}
-	out := make([]byte, 0, len(s)+8)
+	return string(appendJSONString(make([]byte, 0, len(s)+8), s))
+}
+
+// appendJSONString appends jsonString(s) to dst.
+func appendJSONString(dst []byte, s string) []byte {
+	if utf8.ValidString(s) {
+		return append(dst, s...)
+	}
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			out = utf8.AppendRune(out, utf8.RuneError)
+			dst = utf8.AppendRune(dst, utf8.RuneError)
 		} else {
-			out = append(out, s[i:i+size]...)
+			dst = append(dst, s[i:i+size]...)
 		}
 		i += size
 	}
-	return string(out)
+	return dst
 }
 
 // errTooDeep is the error for a shape nesting deeper than the caller's

@@ -30,6 +30,11 @@ type shape struct {
 	depth int
 	// holes is the number of values.
 	holes int
+	// holeOps are the indexes in ops of the values, in document order.
+	holeOps []int32
+	// skel is the tree of ops with a scalar hole for each value
+	// (ExecuteTree fills it when every value is a scalar).
+	skel *oxn.Skeleton
 }
 
 // shapeOp is one element of the shape, in document order.
@@ -121,7 +126,40 @@ func shapeOf(t *Template) *shape {
 		return nil
 	}
 	s.holes = holes
+	s.skel, s.holeOps = skeletonOf(s.ops)
 	return s
+}
+
+// skeletonOf builds the tree of ops with a scalar hole for each value, and
+// lists the ops of the values.
+func skeletonOf(ops []shapeOp) (*oxn.Skeleton, []int32) {
+	var b oxn.TreeBuilder
+	b.Reset("", len(ops), 0)
+	elems := make([]int32, len(ops))
+	var holes, holeOps []int32
+	for i := 1; i < len(ops); i++ {
+		op := &ops[i]
+		parent := elems[op.parent]
+		switch {
+		case op.typ == oxn.Object:
+			elems[i] = b.Object(parent, op.key)
+		case op.typ == oxn.Array:
+			elems[i] = b.Array(parent, op.key)
+		case op.hole < 0:
+			elems[i] = b.Scalar(parent, op.key, op.typ, op.text)
+		default:
+			elems[i] = b.Scalar(parent, op.key, oxn.Null, "")
+			holes = append(holes, elems[i])
+			holeOps = append(holeOps, int32(i))
+		}
+	}
+	skel, err := b.Skeleton(holes)
+	if err != nil {
+		// Cannot happen (values are scalars below the root); ExecuteTree
+		// then builds every tree op by op.
+		return nil, holeOps
+	}
+	return skel, holeOps
 }
 
 // HasShape reports whether t's output is always a JSON object of the same

@@ -217,7 +217,7 @@ func TestExecuteTreeAllocs(t *testing.T) {
 }
 
 // FuzzExecuteTree: any template with a shape gives, against the fuzz
-// context, the tree ParseTree makes of Execute's output, or fails as
+// context and the tree context, the tree ParseTree makes of Execute's output, or fails as
 // Execute and ParseTree do.
 func FuzzExecuteTree(f *testing.F) {
 	for _, s := range shapedSources {
@@ -238,6 +238,12 @@ func FuzzExecuteTree(f *testing.F) {
 			return // functions can be slow enough to hit the timeout in one run only
 		}
 		checkTreeMatchesExecute(t, tp, c, nil)
+		// And against trees as values (FLAT's $request, parsed bodies),
+		// into an arena: values that are scalars fill the skeleton.
+		tc := *treeContext(t)
+		tc.Ctx = ctx
+		var arena oxn.TreeArena
+		checkTreeMatchesExecute(t, tp, &tc, &arena)
 	})
 }
 

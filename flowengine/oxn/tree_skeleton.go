@@ -1,0 +1,86 @@
+package oxn
+
+import "fmt"
+
+// Skeleton is a tree built once whose scalar holes get a type and a text
+// each time it is filled: the fixed structure of a template output (FLAT's
+// set-response-headers, proxy-request and log objects), so that a run
+// copies the finished nodes instead of adding them one by one, checking
+// each key and linking each sibling again.
+//
+// A Skeleton is read-only once made and safe for concurrent use.
+type Skeleton struct {
+	nodes    []tnode // finished: the prev links restored
+	text     string  // the keys and constant texts the nodes refer to
+	holes    []int32 // the elements the values go to, in the order given
+	rootName string
+}
+
+// Hole is the value of one hole: a scalar type (String, Number, Boolean or
+// Null) and its text, the bytes [Off, Off+Len) of the text given to Fill
+// (ignored for Null). The text of a Number or Boolean must be valid JSON
+// for it, as for TreeBuilder.Scalar.
+type Hole struct {
+	Type     Type
+	Off, Len int32
+}
+
+// Skeleton ends the build and returns the tree built so far as a
+// skeleton whose holes are the elements holes, each a scalar (added with
+// Scalar, usually as Null). The builder must be Reset before it is used
+// again.
+func (b *TreeBuilder) Skeleton(holes []int32) (*Skeleton, error) {
+	for _, h := range holes {
+		if h <= 0 || int(h) >= len(b.nodes) {
+			return nil, fmt.Errorf("oxn: skeleton hole %d is not an element below the root", h)
+		}
+		if t := b.nodes[h].typ; t == Object || t == Array {
+			return nil, fmt.Errorf("oxn: skeleton hole %d is not a scalar", h)
+		}
+	}
+	t := b.finish()
+	return &Skeleton{nodes: t.nodes, text: t.src, holes: append([]int32(nil), holes...), rootName: t.rootName}, nil
+}
+
+// Holes returns the number of holes Fill expects values for.
+func (s *Skeleton) Holes() int { return len(s.holes) }
+
+// Elements returns the number of elements of a filled tree.
+func (s *Skeleton) Elements() int { return len(s.nodes) }
+
+// FillSkeleton returns s's tree with hole i given vals[i], whose texts are
+// in text; the tree and its nodes come from a (a nil a allocates them).
+// The tree is the one a TreeBuilder gives for the same elements with
+// those values: the same types, keys, texts and links. Its text is one new
+// string of s's text followed by text, or s's own text when text is empty.
+// It panics when len(vals) is not s.Holes() or a value is not a scalar.
+func (a *TreeArena) FillSkeleton(s *Skeleton, vals []Hole, text []byte) *Tree {
+	if len(vals) != len(s.holes) {
+		panic(fmt.Sprintf("oxn: %d values for a skeleton of %d holes", len(vals), len(s.holes)))
+	}
+	var nodes []tnode
+	var t *Tree
+	if a == nil {
+		nodes, t = make([]tnode, len(s.nodes)), &Tree{}
+	} else {
+		nodes, t = a.nodeSlice(len(s.nodes))[:len(s.nodes)], a.tree()
+	}
+	copy(nodes, s.nodes)
+	base := int32(len(s.text))
+	for i, v := range vals {
+		if v.Type == Object || v.Type == Array {
+			panic("oxn: a skeleton hole filled with an object or array")
+		}
+		n := &nodes[s.holes[i]]
+		n.typ, n.val = v.Type, span{}
+		if v.Type != Null && v.Len > 0 {
+			n.val = span{base + v.Off, v.Len}
+		}
+	}
+	src := s.text
+	if len(text) > 0 {
+		src = s.text + string(text)
+	}
+	*t = Tree{src: src, nodes: nodes, rootName: s.rootName}
+	return t
+}

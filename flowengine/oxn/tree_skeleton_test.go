@@ -1,0 +1,225 @@
+package oxn
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// skelStep adds one element under the element at index parent of the
+// steps (-1 = the root); hole marks a scalar the fill gives.
+type skelStep struct {
+	parent int
+	key    string
+	typ    Type
+	val    string
+	hole   bool
+}
+
+// skelFill is one set of hole values.
+type skelFill []struct {
+	typ Type
+	val string
+}
+
+// TestSkeletonMatchesBuilder fills skeletons and checks each tree against
+// the one a TreeBuilder makes of the same elements with the same values:
+// the same JSON written back and the same reads as ParseTree's tree of
+// that JSON. Earlier trees from the same arena stay intact.
+func TestSkeletonMatchesBuilder(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []skelStep
+		fills []skelFill
+	}{
+		{name: "no holes", steps: []skelStep{
+			{parent: -1, key: "service", typ: String, val: "hello"},
+			{parent: -1, key: "n", typ: Number, val: "2"},
+		}, fills: []skelFill{{}}},
+		{name: "headers", steps: []skelStep{
+			{parent: -1, key: "X-Request-Id", hole: true},
+			{parent: -1, key: "X-Service", hole: true},
+			{parent: -1, key: "X-Static", typ: String, val: "1"},
+		}, fills: []skelFill{
+			{{String, "abc"}, {String, "hello"}},
+			{{Number, "200"}, {Null, "ignored"}},
+			{{String, ""}, {Boolean, "false"}},
+			{{String, "ü\"\\\n"}, {String, "x"}},
+		}},
+		{name: "proxy spec", steps: []skelStep{
+			{parent: -1, key: "origin", typ: String, val: "http://upstream"},
+			{parent: -1, key: "stripEndpoint", typ: Boolean, val: "true"},
+			{parent: -1, key: "headers", typ: Object},
+			{parent: 2, key: "X-Flowproc", typ: String, val: "1"},
+			{parent: 2, key: "X-Request-Id", hole: true},
+			{parent: 2, key: "1 not a name", hole: true},
+			{parent: -1, key: "list", typ: Array},
+			{parent: 6, hole: true},
+			{parent: 6, typ: Number, val: "3"},
+		}, fills: []skelFill{
+			{{String, "r1"}, {String, "v"}, {Number, "-1.5e3"}},
+			{{Null, ""}, {Boolean, "true"}, {String, "item"}},
+		}},
+	}
+	var arena TreeArena
+	type kept struct {
+		tree *Tree
+		json string
+	}
+	var trees []kept
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b TreeBuilder
+			b.Reset("", 1, 0)
+			idx := []int32{}
+			var holes []int32
+			for _, s := range tt.steps {
+				parent := b.Root()
+				if s.parent >= 0 {
+					parent = idx[s.parent]
+				}
+				var i int32
+				switch {
+				case s.hole:
+					i = b.Scalar(parent, s.key, Null, "")
+					holes = append(holes, i)
+				case s.typ == Object:
+					i = b.Object(parent, s.key)
+				case s.typ == Array:
+					i = b.Array(parent, s.key)
+				default:
+					i = b.Scalar(parent, s.key, s.typ, s.val)
+				}
+				idx = append(idx, i)
+			}
+			sk, err := b.Skeleton(holes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, fill := range tt.fills {
+				var text []byte
+				vals := make([]Hole, len(fill))
+				for i, v := range fill {
+					vals[i] = Hole{Type: v.typ, Off: int32(len(text)), Len: int32(len(v.val))}
+					text = append(text, v.val...)
+				}
+				// The same elements through a TreeBuilder.
+				var w TreeBuilder
+				w.Reset("", 1, 0)
+				widx := []int32{}
+				h := 0
+				for _, s := range tt.steps {
+					parent := w.Root()
+					if s.parent >= 0 {
+						parent = widx[s.parent]
+					}
+					var i int32
+					switch {
+					case s.hole:
+						i = w.Scalar(parent, s.key, fill[h].typ, fill[h].val)
+						h++
+					case s.typ == Object:
+						i = w.Object(parent, s.key)
+					case s.typ == Array:
+						i = w.Array(parent, s.key)
+					default:
+						i = w.Scalar(parent, s.key, s.typ, s.val)
+					}
+					widx = append(widx, i)
+				}
+				want := w.Tree()
+				for _, a := range []*TreeArena{nil, &arena} {
+					got := a.FillSkeleton(sk, vals, text)
+					var gj, wj bytes.Buffer
+					if err := got.WriteJSON(&gj, DocIndex); err != nil {
+						t.Fatal(err)
+					}
+					if err := want.WriteJSON(&wj, DocIndex); err != nil {
+						t.Fatal(err)
+					}
+					if gj.String() != wj.String() {
+						t.Fatalf("filled %s, built %s", gj.String(), wj.String())
+					}
+					doc, err := Parse(wj.Bytes(), 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					checkTreeRead(t, got, doc)
+					if got.Len() != sk.Elements() {
+						t.Errorf("Len %d, Elements %d", got.Len(), sk.Elements())
+					}
+					if len(text) == 0 && got.TextLen() != len(sk.text) {
+						t.Errorf("a fill without text made a text of %d bytes, want the skeleton's %d", got.TextLen(), len(sk.text))
+					}
+					if a != nil {
+						trees = append(trees, kept{got, wj.String()})
+					}
+				}
+			}
+		})
+	}
+	for _, k := range trees {
+		var b bytes.Buffer
+		if err := k.tree.WriteJSON(&b, DocIndex); err != nil || b.String() != k.json {
+			t.Errorf("an earlier filled tree changed: %s (%v), want %s", b.String(), err, k.json)
+		}
+	}
+}
+
+// TestSkeletonErrors: holes must be scalars below the root, and a fill
+// must give every hole a scalar.
+func TestSkeletonErrors(t *testing.T) {
+	var b TreeBuilder
+	b.Reset("", 1, 0)
+	o := b.Object(b.Root(), "o")
+	s := b.Scalar(b.Root(), "s", Null, "")
+	for _, holes := range [][]int32{{0}, {o}, {s + 1}} {
+		var c TreeBuilder
+		c.Reset("", 1, 0)
+		c.Object(c.Root(), "o")
+		c.Scalar(c.Root(), "s", Null, "")
+		if _, err := c.Skeleton(holes); err == nil {
+			t.Errorf("Skeleton(%v) accepted", holes)
+		}
+	}
+	sk, err := b.Skeleton([]int32{s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, vals := range map[string][]Hole{"too few values": nil, "an object value": {{Type: Object}}} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(r.(string), "oxn:") {
+					t.Errorf("%s: recovered %v, want an oxn panic", name, r)
+				}
+			}()
+			(*TreeArena)(nil).FillSkeleton(sk, vals, nil)
+		}()
+	}
+}
+
+// TestFillSkeletonAllocs: a fill from an arena with room allocates only
+// its text, and nothing without one.
+func TestFillSkeletonAllocs(t *testing.T) {
+	var b TreeBuilder
+	b.Reset("", 1, 0)
+	h := b.Scalar(b.Root(), "X-Request-Id", Null, "")
+	b.String(b.Root(), "X-Service", "hello")
+	sk, err := b.Skeleton([]int32{h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a TreeArena
+	for _, tc := range []struct {
+		text []byte
+		want float64
+	}{{nil, 0}, {[]byte("abc"), 1}} {
+		vals := []Hole{{Type: String, Len: int32(len(tc.text))}}
+		if got := testing.AllocsPerRun(100, func() {
+			a.Reset()
+			a.FillSkeleton(sk, vals, tc.text)
+		}); got != tc.want {
+			t.Errorf("text %q: %.0f allocations, want %.0f", tc.text, got, tc.want)
+		}
+	}
+}
