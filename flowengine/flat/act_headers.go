@@ -127,16 +127,25 @@ func compileLog(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	return a
 }
 
-// systemLogFields cannot be overridden by <log>.
-var systemLogFields = map[string]bool{"timestamp": true, "type": true, "requestID": true}
+// systemLogField reports whether k is a field of the access record that
+// <log> cannot override.
+func systemLogField(k string) bool {
+	switch k {
+	case "timestamp", "type", "requestID":
+		return true
+	}
+	return false
+}
 
 func (a *logAction) Run(r *run, s *step) (ctrl, error) {
 	ms, err := r.renderObject(a.t, a.in, "log", s)
 	if err != nil {
 		return ctrlNext, err
 	}
+	system := false
 	for _, m := range ms {
-		if systemLogFields[m.key] {
+		if systemLogField(m.key) {
+			system = true
 			r.p.logger().Warn("log: system field cannot be overridden", "field", m.key, "requestID", r.x.ID)
 		}
 	}
@@ -144,8 +153,13 @@ func (a *logAction) Run(r *run, s *step) (ctrl, error) {
 		r.logFields = &orderedMap{}
 	}
 	r.logFields.merge(ms)
-	for k := range systemLogFields {
-		r.logFields.del(k)
+	if system {
+		// Only this merge can have brought one: earlier ones were removed.
+		for _, m := range ms {
+			if systemLogField(m.key) {
+				r.logFields.del(m.key)
+			}
+		}
 	}
 	return ctrlNext, nil
 }

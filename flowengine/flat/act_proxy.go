@@ -27,9 +27,10 @@ func init() {
 // route: it forwards the client request to Envoy's upstream with FLAT's
 // rewrites, then lets the flow continue on the upstream's response.
 type proxyAction struct {
-	t     *tmpl
-	in    input
-	fixed *proxySpec // x-flat-proxy: parsed once at load
+	t      *tmpl
+	in     input
+	fixed  *proxySpec // x-flat-proxy: parsed once at load
+	target targetMemo // the origin or url its template gives
 }
 
 // proxySpec is FLAT's proxy-request JSON (FLAT docs: proxy-request).
@@ -55,6 +56,33 @@ var targetCache sync.Map // string → *url.URL
 const targetCacheMax = 4096
 
 var targetCacheLen atomic.Int64
+
+// targetMemo remembers the first origin or url a proxy-request action's
+// template gave and its parsed URL: templates nearly always give the same
+// one, and comparing it is cheaper than the shared cache's lookup (a hash
+// and a walk through a concurrent trie, in memory other requests have
+// moved out of the CPU cache). Other values go to the shared cache.
+type targetMemo struct{ first atomic.Pointer[targetEntry] }
+
+type targetEntry struct {
+	raw string
+	u   *url.URL
+}
+
+// parse is parseTarget through m (nil: no memo).
+func (m *targetMemo) parse(raw string) (*url.URL, error) {
+	if m != nil {
+		if e := m.first.Load(); e != nil && e.raw == raw {
+			return e.u, nil
+		}
+	}
+	u, err := parseTarget(raw)
+	if err == nil && m != nil && m.first.Load() == nil {
+		// raw is part of a run's tree text: keep a copy, not the text.
+		m.first.CompareAndSwap(nil, &targetEntry{raw: strings.Clone(raw), u: u})
+	}
+	return u, err
+}
 
 // parseTarget parses an absolute http(s) URL, from the cache when it can.
 func parseTarget(raw string) (*url.URL, error) {
@@ -113,29 +141,26 @@ func (c *compiler) proxyConfig(px *apidef.Proxy) *proxyAction {
 // parseProxySpec reads proxy-request JSON. Unknown properties and
 // options are errors.
 func parseProxySpec(data []byte) (*proxySpec, error) {
-	return parseProxySpecIn(data, nil, nil)
-}
-
-// parseProxySpecIn is parseProxySpec with the trees from arena and ms as
-// scratch space for the members (both may be nil). data may be scratch
-// space too: the spec keeps no reference to it.
-func parseProxySpecIn(data []byte, arena *oxn.TreeArena, ms []member) (*proxySpec, error) {
-	ms, err := objectMembers(data, arena, ms)
+	ms, err := objectMembers(data, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("invalid proxy configuration: %w", err)
 	}
-	return proxySpecOf(ms)
+	s := &proxySpec{}
+	if err := s.read(ms, nil); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
-// proxySpecOf reads a proxy-request object's members.
-func proxySpecOf(ms []member) (*proxySpec, error) {
-	var s proxySpec
+// read sets s from a proxy-request object's members, parsing the origin or
+// url through memo (nil: none). s.headers is appended to (a run's buffer).
+func (s *proxySpec) read(ms []member, memo *targetMemo) error {
 	for _, m := range ms {
 		t := m.typ()
 		switch m.key {
 		case "origin", "url", "addPrefix":
 			if t != oxn.String {
-				return nil, fmt.Errorf("%q must be a string", m.key)
+				return fmt.Errorf("%q must be a string", m.key)
 			}
 			switch m.key {
 			case "origin":
@@ -147,7 +172,7 @@ func proxySpecOf(ms []member) (*proxySpec, error) {
 			}
 		case "stripEndpoint":
 			if t != oxn.Boolean {
-				return nil, fmt.Errorf("%q must be a boolean", m.key)
+				return fmt.Errorf("%q must be a boolean", m.key)
 			}
 			s.stripEndpoint = m.stringValue() == "true"
 		case "query":
@@ -159,17 +184,17 @@ func proxySpecOf(ms []member) (*proxySpec, error) {
 				continue
 			}
 			if t != oxn.Object {
-				return nil, fmt.Errorf("%q must be an object", m.key)
+				return fmt.Errorf("%q must be an object", m.key)
 			}
 			s.headers = m.children(s.headers)
 			for _, h := range s.headers {
 				if !validHeaderName(h.key) {
-					return nil, fmt.Errorf("headers: invalid header name %q", h.key)
+					return fmt.Errorf("headers: invalid header name %q", h.key)
 				}
 			}
 		case "options":
 			if t != oxn.Object {
-				return nil, fmt.Errorf("%q must be an object", m.key)
+				return fmt.Errorf("%q must be an object", m.key)
 			}
 			if m.hasChildren() {
 				// Checked now with a throw-away call (files such as
@@ -178,27 +203,27 @@ func proxySpecOf(ms []member) (*proxySpec, error) {
 				var raw string
 				opts := m.dom()
 				if err := (*run)(nil).applyOptions(&upstream.Call{}, opts, &raw); err != nil {
-					return nil, fmt.Errorf("options: %w", err)
+					return fmt.Errorf("options: %w", err)
 				}
 				s.options = opts
 			}
 		default:
-			return nil, fmt.Errorf("unknown property %q (known: origin, url, stripEndpoint, addPrefix, query, headers, options)", m.key)
+			return fmt.Errorf("unknown property %q (known: origin, url, stripEndpoint, addPrefix, query, headers, options)", m.key)
 		}
 	}
 	if (s.origin == "") == (s.url == "") {
-		return nil, fmt.Errorf("exactly one of \"origin\" or \"url\" is required")
+		return fmt.Errorf("exactly one of \"origin\" or \"url\" is required")
 	}
 	raw := s.origin
 	if raw == "" {
 		raw = s.url
 	}
-	target, terr := parseTarget(raw)
-	if terr != nil {
-		return nil, terr
+	target, err := memo.parse(raw)
+	if err != nil {
+		return err
 	}
 	s.target = target
-	return &s, nil
+	return nil
 }
 
 func (a *proxyAction) Run(r *run, s *step) (ctrl, error) {
@@ -212,7 +237,9 @@ func (a *proxyAction) Run(r *run, s *step) (ctrl, error) {
 		ms, err := treeMembers(tree, notJSON, o.members)
 		if err == nil {
 			o.members = ms
-			spec, err = proxySpecOf(ms)
+			spec = &o.proxy
+			*spec = proxySpec{headers: spec.headers[:0]}
+			err = spec.read(ms, &a.target)
 		} else {
 			err = fmt.Errorf("invalid proxy configuration: %w", err)
 		}

@@ -41,3 +41,36 @@ func TestQueryString(t *testing.T) {
 		})
 	}
 }
+
+// TestTargetMemo: the first valid origin is remembered and answered from
+// the memo; other origins, and invalid ones, still parse (or fail) as
+// parseTarget does, and never replace it.
+func TestTargetMemo(t *testing.T) {
+	var m targetMemo
+	if _, err := m.parse("ftp://x"); err == nil {
+		t.Fatal("ftp origin accepted")
+	}
+	if m.first.Load() != nil {
+		t.Fatal("an invalid origin was remembered")
+	}
+	a, err := m.parse("http://a.example:8080")
+	if err != nil || a.Host != "a.example:8080" {
+		t.Fatalf("parse a: %v %v", a, err)
+	}
+	b, err := m.parse("https://b.example")
+	if err != nil || b.Host != "b.example" {
+		t.Fatalf("parse b: %v %v", b, err)
+	}
+	if e := m.first.Load(); e == nil || e.raw != "http://a.example:8080" || e.u != a {
+		t.Fatalf("memo holds %+v, want the first origin", e)
+	}
+	if got, _ := m.parse("http://a.example:8080"); got != a {
+		t.Error("the first origin was parsed again")
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = m.parse("http://a.example:8080") }); n != 0 {
+		t.Errorf("a remembered origin: %.0f allocations", n)
+	}
+	if _, err := (*targetMemo)(nil).parse("http://c.example"); err != nil {
+		t.Errorf("nil memo: %v", err)
+	}
+}

@@ -41,6 +41,9 @@ func TestRunRecycle(t *testing.T) {
 	if r.slab.obj == nil {
 		t.Fatal("the object scratch was not kept")
 	}
+	if px := r.slab.obj.proxy; px.target != nil || len(px.headers) != 0 || px.query.t != nil {
+		t.Fatalf("recycled proxy spec not cleared: %+v", px)
+	}
 	for i, id := range []string{"second", "third"} {
 		o := do(id, nil)
 		if got, _ := headerValue(o.SetHeaders, "x-id"); got != id || string(o.Log) != `{"path":"/api/x"}` {
