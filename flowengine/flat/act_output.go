@@ -229,7 +229,8 @@ func (a *templateAction) Run(r *run, s *step) (ctrl, error) {
 	if a.out != "" {
 		// From the objects' arena when a recycled run kept it (no
 		// allocation in steady state), else a tree of its own (slab.keptArena).
-		tree, out, notJSON, err := r.renderTree(a.t, a.in, r.slab.keptArena(), r.p.opts.maxDepth())
+		arena := r.slab.keptArena()
+		tree, out, notJSON, err := r.renderTree(a.t, a.in, arena, r.p.opts.maxDepth())
 		if err != nil {
 			return ctrlNext, err
 		}
@@ -240,7 +241,7 @@ func (a *templateAction) Run(r *run, s *step) (ctrl, error) {
 			r.setVar(a.out, string(out))
 			return ctrlNext, nil
 		}
-		r.setVarDoc(a.out, oxn.NewDoc(tree))
+		r.setVarDoc(a.out, arena.NewDoc(tree))
 		return ctrlNext, nil
 	}
 	out, err := r.render(a.t, a.in)

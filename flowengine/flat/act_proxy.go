@@ -251,7 +251,7 @@ func (a *proxyAction) Run(r *run, s *step) (ctrl, error) {
 }
 
 // dropOnProxy are request headers FLAT's proxy-request does not forward.
-var dropOnProxy = []string{"authorization", "cookie"}
+var dropOnProxy = [...]string{"authorization", "cookie"}
 
 // proxy builds the Forward for spec and waits for the upstream response.
 func (r *run) proxy(spec *proxySpec) error {
@@ -260,45 +260,52 @@ func (r *run) proxy(spec *proxySpec) error {
 	}
 	f := &r.x.Fwd
 	f.SetHeaders, f.RemoveHeaders = r.fwdSet[:0], r.fwdRemove[:0]
-	var target *url.URL
+	target := spec.target
 	path := r.reqPath
 	query := r.reqQuery
+	// The upstream path is joinPath(base, joinPath(prefix, path)).
+	var base, prefix string
 	if spec.url != "" {
-		target = spec.target
 		path = target.EscapedPath()
-		if path == "" {
-			path = "/"
-		}
 		query = target.RawQuery
 	} else {
-		target = spec.target
 		if spec.stripEndpoint && r.endpoint != "" && strings.HasPrefix(path, r.endpoint) {
 			path = path[len(r.endpoint):]
 		}
-		if spec.addPrefix != "" {
-			path = joinPath(spec.addPrefix, path)
-		}
-		path = joinPath(strings.TrimSuffix(target.EscapedPath(), "/"), path)
-		if path == "" {
-			path = "/"
-		}
+		base, prefix = strings.TrimSuffix(target.EscapedPath(), "/"), spec.addPrefix
 	}
 	if q, ok, err := queryString(spec.query); err != nil {
 		return fmt.Errorf("proxy-request: query: %w", err)
 	} else if ok {
 		query = q
 	}
-	f.Path = path
-	if query != "" {
-		f.Path += "?" + query
+	// One string for the upstream URL, scheme://host/path?query, whose
+	// tail is the forwarded :path.
+	var buf [256]byte
+	u := append(buf[:0], target.Scheme...)
+	u = append(u, "://"...)
+	u = append(u, target.Host...)
+	host := len(u)
+	p0, p1, p2 := joinParts(prefix, path)
+	u = appendJoinPath(u, base, p0, p1, p2)
+	if len(u) == host {
+		u = append(u, '/')
 	}
+	if query != "" {
+		u = append(u, '?')
+		u = append(u, query...)
+	}
+	upstreamURL := string(u)
+	f.Path = upstreamURL[host:]
 	// The origin chooses the upstream: extproc sets
 	// :authority, the scheme Envoy routes on and clear_route_cache.
 	f.Authority, f.Scheme = authorityOf(target), target.Scheme
-	explicit := map[string]bool{}
+	var explicit [len(dropOnProxy)]bool
 	for _, m := range spec.headers {
 		name := lowername.Lower(m.key)
-		explicit[name] = true
+		for i, h := range dropOnProxy {
+			explicit[i] = explicit[i] || name == h
+		}
 		v, ok := m.scalar()
 		if !ok || v == "" {
 			f.RemoveHeaders = append(f.RemoveHeaders, name)
@@ -314,16 +321,15 @@ func (r *run) proxy(spec *proxySpec) error {
 			f.SetHeaders = append(f.SetHeaders, flowengine.Header{Name: lowername.Lower(h.Name), Value: h.Value})
 		}
 	}
-	for _, h := range dropOnProxy {
-		if !explicit[h] && r.header(h) != "" {
+	for i, h := range dropOnProxy {
+		if !explicit[i] && r.header(h) != "" {
 			f.RemoveHeaders = append(f.RemoveHeaders, h)
 		}
 	}
-	scheme := target.Scheme
 	if spec.options != nil {
 		return r.proxyByCall(spec, target)
 	}
-	return r.forward(scheme + "://" + target.Host + f.Path)
+	return r.forward(upstreamURL)
 }
 
 // authorityOf is a target's host with its port only when the port is not
@@ -401,7 +407,7 @@ func (r *run) upstreamTree(upstreamURL string, resp *flowengine.Response) {
 		}
 		b.String(hs, name, joinValues(resp.Headers, name))
 	}
-	r.upDoc = oxn.NewDoc(arena.BuiltTree(&b))
+	r.upDoc = arena.NewDoc(arena.BuiltTree(&b))
 	r.setVarDoc("upstream", r.upDoc)
 }
 
@@ -444,19 +450,49 @@ func joinValues(hs []flowengine.Header, name string) string {
 	return strings.Join(vals, sep)
 }
 
-// joinPath joins two URL path pieces with exactly one slash.
-func joinPath(a, b string) string {
+// joinParts returns the pieces of a and b joined with exactly one slash
+// between them (nothing added when either is empty): p0+p1+p2, without
+// allocating.
+func joinParts(a, b string) (p0, p1, p2 string) {
 	switch {
 	case a == "":
-		return b
+		return b, "", ""
 	case b == "":
-		return a
+		return a, "", ""
 	case strings.HasSuffix(a, "/") && strings.HasPrefix(b, "/"):
-		return a + b[1:]
+		return a, b[1:], ""
 	case !strings.HasSuffix(a, "/") && !strings.HasPrefix(b, "/"):
-		return a + "/" + b
+		return a, "/", b
 	}
-	return a + b
+	return a, b, ""
+}
+
+// appendJoinPath appends a and the concatenation of bs to dst, joined as
+// joinParts joins two strings.
+func appendJoinPath(dst []byte, a string, bs ...string) []byte {
+	first := -1 // the first byte of the b pieces, -1 when they are empty
+	for _, b := range bs {
+		if b != "" {
+			first = int(b[0])
+			break
+		}
+	}
+	if a != "" {
+		dst = append(dst, a...)
+		aSlash := a[len(a)-1] == '/'
+		switch {
+		case first < 0:
+			return dst
+		case aSlash && first == '/':
+			dst = dst[:len(dst)-1] // b's slash stands for both
+		case !aSlash && first != '/':
+			dst = append(dst, '/')
+		}
+	}
+	for _, b := range bs {
+		dst = append(dst, b...)
+	}
+	return dst
 }
 
 // queryString renders FLAT's query forms: "a=1&b=2", {a: 37}, or

@@ -1,6 +1,9 @@
 package flat
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestQueryString covers proxy-request's query forms read from the tree.
 func TestQueryString(t *testing.T) {
@@ -72,5 +75,36 @@ func TestTargetMemo(t *testing.T) {
 	}
 	if _, err := (*targetMemo)(nil).parse("http://c.example"); err != nil {
 		t.Errorf("nil memo: %v", err)
+	}
+}
+
+// TestAppendJoinPath: the upstream path proxy-request builds in one
+// buffer is the one joining base, prefix and path two at a time gives
+// (refJoinPath, FLAT's rule: exactly one slash between pieces).
+func TestAppendJoinPath(t *testing.T) {
+	refJoinPath := func(a, b string) string {
+		switch {
+		case a == "":
+			return b
+		case b == "":
+			return a
+		case strings.HasSuffix(a, "/") && strings.HasPrefix(b, "/"):
+			return a + b[1:]
+		case !strings.HasSuffix(a, "/") && !strings.HasPrefix(b, "/"):
+			return a + "/" + b
+		}
+		return a + b
+	}
+	pieces := []string{"", "/", "//", "v2", "/v2", "v2/", "/v2/", "/a/b"}
+	for _, base := range pieces {
+		for _, prefix := range pieces {
+			for _, path := range pieces {
+				want := refJoinPath(base, refJoinPath(prefix, path))
+				p0, p1, p2 := joinParts(prefix, path)
+				if got := string(appendJoinPath([]byte("x"), base, p0, p1, p2)); got != "x"+want {
+					t.Errorf("base %q, prefix %q, path %q: %q, want %q", base, prefix, path, got, "x"+want)
+				}
+			}
+		}
 	}
 }

@@ -1,5 +1,7 @@
 package oxn
 
+import "unsafe"
+
 // TreeArena parses many small JSON texts (a request's template outputs)
 // into Trees whose headers and node slices are cut from shared blocks, so
 // a parse costs one allocation (the copy of the text) instead of three.
@@ -19,6 +21,17 @@ type TreeArena struct {
 	// treeBase and nodeBase are the whole current blocks, for Reset.
 	treeBase []Tree
 	nodeBase []tnode
+	// text is the chunk small texts are copied into (keepText): trees
+	// and the strings read from them refer into it. Bytes below its
+	// length are never written again, not even after Reset, so those
+	// strings stay valid whatever their owners keep them for; a full
+	// chunk is left to them and a new one started.
+	text []byte
+	// docs is the current block of Docs (NewDoc); the first comes from
+	// firstDocs.
+	docs      []Doc
+	docBase   []Doc
+	firstDocs [firstArenaDocs]Doc
 }
 
 // TreeArena block sizes: the first blocks are small (a template output has
@@ -26,6 +39,8 @@ type TreeArena struct {
 // more values than half the maximum gets a slice of its own.
 const (
 	firstArenaTrees  = 4
+	firstArenaDocs   = 2
+	arenaDocs        = 4
 	firstArenaTnodes = 8
 	minArenaTrees    = 4
 	maxArenaTrees    = 64
@@ -33,6 +48,32 @@ const (
 	maxArenaTnodes   = 1024 // 1024 * 36 bytes
 	ownArenaTnodes   = maxArenaTnodes / 2
 )
+
+// Text chunk sizes: a chunk holds the texts of many small trees (a few
+// runs' template values); a longer text gets a string of its own.
+const (
+	textChunk   = 2048
+	maxKeptText = 256
+)
+
+// keepText returns b as a string: from a's text chunk when b is short,
+// else a copy of its own ("" for an empty b).
+func (a *TreeArena) keepText(b []byte) string {
+	n := len(b)
+	if n == 0 {
+		return ""
+	}
+	if a == nil || n > maxKeptText {
+		return string(b)
+	}
+	if cap(a.text)-len(a.text) < n {
+		a.text = make([]byte, 0, textChunk)
+	}
+	start := len(a.text)
+	a.text = append(a.text, b...)
+	// Append-only: the bytes are never written again (see text).
+	return unsafe.String(&a.text[start], n)
+}
 
 // ParseTree is ParseTree (same syntax, limits, errors and result) with
 // the Tree and its nodes taken from a. data is copied once.
@@ -101,4 +142,27 @@ func (a *TreeArena) Reset() {
 	clear(a.treeBase)
 	clear(a.firstTrees[:]) // no longer handed out once a later block exists, but they refer to texts
 	a.trees, a.nodes = a.treeBase, a.nodeBase
+	clear(a.docBase)
+	clear(a.firstDocs[:])
+	a.docs = a.docBase
+}
+
+// NewDoc is NewDoc with the Doc taken from a (a nil a allocates it). Like
+// a's trees, it must not be used after Reset.
+func (a *TreeArena) NewDoc(t *Tree) *Doc {
+	if a == nil {
+		return NewDoc(t)
+	}
+	if len(a.docs) == 0 {
+		if a.docBase == nil {
+			a.docs = a.firstDocs[:]
+		} else {
+			a.docs = make([]Doc, arenaDocs)
+		}
+		a.docBase = a.docs
+	}
+	d := &a.docs[0]
+	a.docs = a.docs[1:]
+	d.tree = t
+	return d
 }

@@ -117,3 +117,46 @@ func FuzzTreeArena(f *testing.F) {
 		}
 	})
 }
+
+// TestTreeArenaNewDoc: Docs from an arena are independent, need no
+// allocation once the arena has been through a Reset with the same use,
+// and Reset drops what they referred to.
+func TestTreeArenaNewDoc(t *testing.T) {
+	var a TreeArena
+	parse := func(s string) *Tree {
+		tree, err := a.ParseTree([]byte(s), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tree
+	}
+	var docs []*Doc
+	for i := range 7 { // the embedded block and two more
+		docs = append(docs, a.NewDoc(parse(`{"i":`+string(rune('0'+i))+`}`)))
+	}
+	for i, d := range docs {
+		if got := d.Tree().StringValue(DocIndex); got != string(rune('0'+i)) {
+			t.Fatalf("doc %d holds %q", i, got)
+		}
+		if d.Document() == nil || !d.Materialized() {
+			t.Fatalf("doc %d did not materialise", i)
+		}
+	}
+	a.Reset()
+	for i := range a.docBase {
+		if d := &a.docBase[i]; d.tree != nil || d.root != nil {
+			t.Fatal("Reset kept a Doc's tree or document")
+		}
+	}
+	tree := parse(`{"x":1}`)
+	if n := testing.AllocsPerRun(100, func() {
+		a.Reset()
+		a.NewDoc(tree)
+		a.NewDoc(tree)
+	}); n != 0 {
+		t.Errorf("two Docs after Reset: %.0f allocations, want 0", n)
+	}
+	if d := (*TreeArena)(nil).NewDoc(tree); d.Tree() != tree {
+		t.Error("nil arena: wrong tree")
+	}
+}

@@ -51,9 +51,11 @@ func (s *Skeleton) Elements() int { return len(s.nodes) }
 // FillSkeleton returns s's tree with hole i given vals[i], whose texts are
 // in text; the tree and its nodes come from a (a nil a allocates them).
 // The tree is the one a TreeBuilder gives for the same elements with
-// those values: the same types, keys, texts and links. Its text is one new
-// string of s's text followed by text, or s's own text when text is empty.
-// It panics when len(vals) is not s.Holes() or a value is not a scalar.
+// those values: the same types, keys, texts and links. It refers to s's
+// own text for the keys and constants, and to a copy of text for the
+// values: in a's text chunk when it fits (see TreeArena), else a string
+// of its own. It panics when len(vals) is not s.Holes() or a value is not
+// a scalar.
 func (a *TreeArena) FillSkeleton(s *Skeleton, vals []Hole, text []byte) *Tree {
 	if len(vals) != len(s.holes) {
 		panic(fmt.Sprintf("oxn: %d values for a skeleton of %d holes", len(vals), len(s.holes)))
@@ -66,7 +68,6 @@ func (a *TreeArena) FillSkeleton(s *Skeleton, vals []Hole, text []byte) *Tree {
 		nodes, t = a.nodeSlice(len(s.nodes))[:len(s.nodes)], a.tree()
 	}
 	copy(nodes, s.nodes)
-	base := int32(len(s.text))
 	for i, v := range vals {
 		if v.Type == Object || v.Type == Array {
 			panic("oxn: a skeleton hole filled with an object or array")
@@ -74,13 +75,10 @@ func (a *TreeArena) FillSkeleton(s *Skeleton, vals []Hole, text []byte) *Tree {
 		n := &nodes[s.holes[i]]
 		n.typ, n.val = v.Type, span{}
 		if v.Type != Null && v.Len > 0 {
-			n.val = span{base + v.Off, v.Len}
+			n.val = span{v.Off, v.Len}
+			n.flags |= flagValAux
 		}
 	}
-	src := s.text
-	if len(text) > 0 {
-		src = s.text + string(text)
-	}
-	*t = Tree{src: src, nodes: nodes, rootName: s.rootName}
+	*t = Tree{src: s.text, aux: a.keepText(text), nodes: nodes, rootName: s.rootName}
 	return t
 }

@@ -198,8 +198,9 @@ func TestSkeletonErrors(t *testing.T) {
 	}
 }
 
-// TestFillSkeletonAllocs: a fill from an arena with room allocates only
-// its text, and nothing without one.
+// TestFillSkeletonAllocs: a fill from an arena with room allocates
+// nothing (short value texts go to its text chunk), and a long value text
+// gets one allocation of its own.
 func TestFillSkeletonAllocs(t *testing.T) {
 	var b TreeBuilder
 	b.Reset("", 1, 0)
@@ -213,13 +214,42 @@ func TestFillSkeletonAllocs(t *testing.T) {
 	for _, tc := range []struct {
 		text []byte
 		want float64
-	}{{nil, 0}, {[]byte("abc"), 1}} {
+	}{{nil, 0}, {[]byte("abc"), 0}, {bytes.Repeat([]byte("x"), maxKeptText+1), 1}} {
 		vals := []Hole{{Type: String, Len: int32(len(tc.text))}}
 		if got := testing.AllocsPerRun(100, func() {
 			a.Reset()
 			a.FillSkeleton(sk, vals, tc.text)
 		}); got != tc.want {
-			t.Errorf("text %q: %.0f allocations, want %.0f", tc.text, got, tc.want)
+			t.Errorf("text of %d bytes: %.0f allocations, want %.0f", len(tc.text), got, tc.want)
+		}
+	}
+}
+
+// TestKeptTextSurvivesReset: texts from an arena's chunk stay as they were
+// after Reset and any number of later fills (the chunk is append-only), so
+// a string read from a recycled run's tree is never rewritten.
+func TestKeptTextSurvivesReset(t *testing.T) {
+	var b TreeBuilder
+	b.Reset("", 1, 0)
+	h := b.Scalar(b.Root(), "v", Null, "")
+	sk, err := b.Skeleton([]int32{h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a TreeArena
+	type kept struct{ tree, value string }
+	var all []kept
+	for i := range 3 * textChunk / 10 { // several chunks
+		v := strings.Repeat(string(rune('a'+i%26)), 1+i%9)
+		tree := a.FillSkeleton(sk, []Hole{{Type: String, Len: int32(len(v))}}, []byte(v))
+		all = append(all, kept{tree.StringValue(h), v})
+		if i%7 == 0 {
+			a.Reset()
+		}
+	}
+	for i, k := range all {
+		if k.tree != k.value {
+			t.Fatalf("value %d is now %q, want %q", i, k.tree, k.value)
 		}
 	}
 }
