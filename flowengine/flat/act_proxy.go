@@ -237,7 +237,10 @@ func (a *proxyAction) Run(r *run, s *step) (ctrl, error) {
 		ms, err := treeMembers(tree, notJSON, o.members)
 		if err == nil {
 			o.members = ms
-			spec = &o.proxy
+			if o.proxy == nil {
+				o.proxy = &proxySpec{}
+			}
+			spec = o.proxy
 			*spec = proxySpec{headers: spec.headers[:0]}
 			err = spec.read(ms, &a.target)
 		} else {

@@ -61,11 +61,13 @@ func (r *run) Recycle() {
 		ms := obj.members[:cap(obj.members)]
 		clear(ms)
 		obj.members = ms[:0]
-		hs := obj.proxy.headers[:cap(obj.proxy.headers)]
-		clear(hs) // members refer to trees
-		obj.proxy = proxySpec{}
-		if cap(hs) <= maxPooledMembers {
-			obj.proxy.headers = hs[:0]
+		if px := obj.proxy; px != nil {
+			hs := px.headers[:cap(px.headers)]
+			clear(hs) // members refer to trees
+			*px = proxySpec{}
+			if cap(hs) <= maxPooledMembers {
+				px.headers = hs[:0]
+			}
 		}
 		obj.trees.Reset()
 		obj.kept = true

@@ -41,7 +41,7 @@ func TestRunRecycle(t *testing.T) {
 	if r.slab.obj == nil {
 		t.Fatal("the object scratch was not kept")
 	}
-	if px := r.slab.obj.proxy; px.target != nil || len(px.headers) != 0 || px.query.t != nil {
+	if px := r.slab.obj.proxy; px != nil && (px.target != nil || len(px.headers) != 0 || px.query.t != nil) {
 		t.Fatalf("recycled proxy spec not cleared: %+v", px)
 	}
 	for i, id := range []string{"second", "third"} {

@@ -20,9 +20,9 @@ type slab struct {
 type objScratch struct {
 	trees   oxn.TreeArena
 	members []member
-	// proxy is the run's proxy-request spec; its headers slice keeps its
-	// array across recycled runs.
-	proxy proxySpec
+	// proxy is the run's proxy-request spec, made by the first one and
+	// kept (with its headers array) across recycled runs.
+	proxy *proxySpec
 	// kept: the scratch came back with a recycled run (run.Recycle), so
 	// its arena holds blocks sized by earlier runs.
 	kept bool

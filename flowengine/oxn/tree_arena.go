@@ -27,11 +27,11 @@ type TreeArena struct {
 	// strings stay valid whatever their owners keep them for; a full
 	// chunk is left to them and a new one started.
 	text []byte
-	// docs is the current block of Docs (NewDoc); the first comes from
-	// firstDocs.
-	docs      []Doc
-	docBase   []Doc
-	firstDocs [firstArenaDocs]Doc
+	// docs is the current block of Docs (NewDoc). There is no embedded
+	// first block: an arena serves Docs only when it is kept from run to
+	// run, so its one block is made once.
+	docs    []Doc
+	docBase []Doc
 }
 
 // TreeArena block sizes: the first blocks are small (a template output has
@@ -39,7 +39,6 @@ type TreeArena struct {
 // more values than half the maximum gets a slice of its own.
 const (
 	firstArenaTrees  = 4
-	firstArenaDocs   = 2
 	arenaDocs        = 4
 	firstArenaTnodes = 8
 	minArenaTrees    = 4
@@ -50,10 +49,13 @@ const (
 )
 
 // Text chunk sizes: a chunk holds the texts of many small trees (a few
-// runs' template values); a longer text gets a string of its own.
+// runs' template values); a longer text gets a string of its own. The
+// first chunk of an arena is small (a run that is not recycled fills a
+// few hundred bytes at most), later ones double up to textChunk.
 const (
-	textChunk   = 2048
-	maxKeptText = 256
+	firstTextChunk = 128
+	textChunk      = 2048
+	maxKeptText    = 256
 )
 
 // keepText returns b as a string: from a's text chunk when b is short,
@@ -67,7 +69,7 @@ func (a *TreeArena) keepText(b []byte) string {
 		return string(b)
 	}
 	if cap(a.text)-len(a.text) < n {
-		a.text = make([]byte, 0, textChunk)
+		a.text = make([]byte, 0, min(max(firstTextChunk, 2*cap(a.text)), textChunk))
 	}
 	start := len(a.text)
 	a.text = append(a.text, b...)
@@ -143,7 +145,6 @@ func (a *TreeArena) Reset() {
 	clear(a.firstTrees[:]) // no longer handed out once a later block exists, but they refer to texts
 	a.trees, a.nodes = a.treeBase, a.nodeBase
 	clear(a.docBase)
-	clear(a.firstDocs[:])
 	a.docs = a.docBase
 }
 
@@ -154,11 +155,7 @@ func (a *TreeArena) NewDoc(t *Tree) *Doc {
 		return NewDoc(t)
 	}
 	if len(a.docs) == 0 {
-		if a.docBase == nil {
-			a.docs = a.firstDocs[:]
-		} else {
-			a.docs = make([]Doc, arenaDocs)
-		}
+		a.docs = make([]Doc, arenaDocs)
 		a.docBase = a.docs
 	}
 	d := &a.docs[0]

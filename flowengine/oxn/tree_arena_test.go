@@ -131,7 +131,7 @@ func TestTreeArenaNewDoc(t *testing.T) {
 		return tree
 	}
 	var docs []*Doc
-	for i := range 7 { // the embedded block and two more
+	for i := range 7 { // two blocks
 		docs = append(docs, a.NewDoc(parse(`{"i":`+string(rune('0'+i))+`}`)))
 	}
 	for i, d := range docs {
