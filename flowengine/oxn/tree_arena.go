@@ -27,6 +27,9 @@ type TreeArena struct {
 	// strings stay valid whatever their owners keep them for; a full
 	// chunk is left to them and a new one started.
 	text []byte
+	// reused: Reset has run, so the arena serves one run after another
+	// (a recycled run's); only then do texts go to a chunk.
+	reused bool
 	// docs is the current block of Docs (NewDoc). There is no embedded
 	// first block: an arena serves Docs only when it is kept from run to
 	// run, so its one block is made once.
@@ -50,22 +53,23 @@ const (
 
 // Text chunk sizes: a chunk holds the texts of many small trees (a few
 // runs' template values); a longer text gets a string of its own. The
-// first chunk of an arena is small (a run that is not recycled fills a
-// few hundred bytes at most), later ones double up to textChunk.
+// first chunk of an arena is small, later ones double up to textChunk.
 const (
 	firstTextChunk = 128
 	textChunk      = 2048
 	maxKeptText    = 256
 )
 
-// keepText returns b as a string: from a's text chunk when b is short,
-// else a copy of its own ("" for an empty b).
+// keepText returns b as a string: from a's text chunk when b is short and
+// a has been Reset (an arena used once gives each text its exact
+// allocation, as a chunk would mostly go unused), else a copy of its own
+// ("" for an empty b).
 func (a *TreeArena) keepText(b []byte) string {
 	n := len(b)
 	if n == 0 {
 		return ""
 	}
-	if a == nil || n > maxKeptText {
+	if a == nil || !a.reused || n > maxKeptText {
 		return string(b)
 	}
 	if cap(a.text)-len(a.text) < n {
@@ -144,6 +148,7 @@ func (a *TreeArena) Reset() {
 	clear(a.treeBase)
 	clear(a.firstTrees[:]) // no longer handed out once a later block exists, but they refer to texts
 	a.trees, a.nodes = a.treeBase, a.nodeBase
+	a.reused = true
 	clear(a.docBase)
 	a.docs = a.docBase
 }
