@@ -105,15 +105,8 @@ func TestTreeBuilderMatchesParse(t *testing.T) {
 			if g, w := dom.XMLString(got.Materialize()), dom.XMLString(wantDoc); g != w {
 				t.Errorf("Materialize\n got %s\nwant %s", g, w)
 			}
-			var gj, wj bytes.Buffer
-			if err := got.WriteJSON(&gj, DocIndex); err != nil {
-				t.Fatal(err)
-			}
-			if err := want.WriteJSON(&wj, DocIndex); err != nil {
-				t.Fatal(err)
-			}
-			if gj.String() != wj.String() {
-				t.Errorf("WriteJSON %s, want %s", gj.String(), wj.String())
+			if gj, wj := treeJSON(t, got), treeJSON(t, want); gj != wj {
+				t.Errorf("WriteJSON %s, want %s", gj, wj)
 			}
 			for i := int32(0); i < int32(got.Len()); i++ {
 				if got.Parent(i) != want.Parent(i) || got.FirstChild(i) != want.FirstChild(i) || got.Next(i) != want.Next(i) ||

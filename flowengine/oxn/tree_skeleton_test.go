@@ -70,28 +70,7 @@ func TestSkeletonMatchesBuilder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b TreeBuilder
-			b.Reset("", 1, 0)
-			idx := []int32{}
-			var holes []int32
-			for _, s := range tt.steps {
-				parent := b.Root()
-				if s.parent >= 0 {
-					parent = idx[s.parent]
-				}
-				var i int32
-				switch {
-				case s.hole:
-					i = b.Scalar(parent, s.key, Null, "")
-					holes = append(holes, i)
-				case s.typ == Object:
-					i = b.Object(parent, s.key)
-				case s.typ == Array:
-					i = b.Array(parent, s.key)
-				default:
-					i = b.Scalar(parent, s.key, s.typ, s.val)
-				}
-				idx = append(idx, i)
-			}
+			holes := buildSkelSteps(&b, tt.steps, func(int) (Type, string) { return Null, "" })
 			sk, err := b.Skeleton(holes)
 			if err != nil {
 				t.Fatal(err)
@@ -105,42 +84,15 @@ func TestSkeletonMatchesBuilder(t *testing.T) {
 				}
 				// The same elements through a TreeBuilder.
 				var w TreeBuilder
-				w.Reset("", 1, 0)
-				widx := []int32{}
-				h := 0
-				for _, s := range tt.steps {
-					parent := w.Root()
-					if s.parent >= 0 {
-						parent = widx[s.parent]
-					}
-					var i int32
-					switch {
-					case s.hole:
-						i = w.Scalar(parent, s.key, fill[h].typ, fill[h].val)
-						h++
-					case s.typ == Object:
-						i = w.Object(parent, s.key)
-					case s.typ == Array:
-						i = w.Array(parent, s.key)
-					default:
-						i = w.Scalar(parent, s.key, s.typ, s.val)
-					}
-					widx = append(widx, i)
-				}
+				buildSkelSteps(&w, tt.steps, func(k int) (Type, string) { return fill[k].typ, fill[k].val })
 				want := w.Tree()
 				for _, a := range []*TreeArena{nil, &arena} {
 					got := a.FillSkeleton(sk, vals, text)
-					var gj, wj bytes.Buffer
-					if err := got.WriteJSON(&gj, DocIndex); err != nil {
-						t.Fatal(err)
+					gj, wj := treeJSON(t, got), treeJSON(t, want)
+					if gj != wj {
+						t.Fatalf("filled %s, built %s", gj, wj)
 					}
-					if err := want.WriteJSON(&wj, DocIndex); err != nil {
-						t.Fatal(err)
-					}
-					if gj.String() != wj.String() {
-						t.Fatalf("filled %s, built %s", gj.String(), wj.String())
-					}
-					doc, err := Parse(wj.Bytes(), 0)
+					doc, err := Parse([]byte(wj), 0)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -152,18 +104,45 @@ func TestSkeletonMatchesBuilder(t *testing.T) {
 						t.Errorf("a fill without text made a text of %d bytes, want the skeleton's %d", got.TextLen(), len(sk.text))
 					}
 					if a != nil {
-						trees = append(trees, kept{got, wj.String()})
+						trees = append(trees, kept{got, wj})
 					}
 				}
 			}
 		})
 	}
 	for _, k := range trees {
-		var b bytes.Buffer
-		if err := k.tree.WriteJSON(&b, DocIndex); err != nil || b.String() != k.json {
-			t.Errorf("an earlier filled tree changed: %s (%v), want %s", b.String(), err, k.json)
+		if got := treeJSON(t, k.tree); got != k.json {
+			t.Errorf("an earlier filled tree changed: %s, want %s", got, k.json)
 		}
 	}
+}
+
+// buildSkelSteps resets b and adds steps to it, the k-th hole with the
+// type and text hole(k) gives; it returns the holes' elements.
+func buildSkelSteps(b *TreeBuilder, steps []skelStep, hole func(k int) (Type, string)) []int32 {
+	b.Reset("", 1, 0)
+	var idx, holes []int32
+	for _, s := range steps {
+		parent := b.Root()
+		if s.parent >= 0 {
+			parent = idx[s.parent]
+		}
+		var i int32
+		switch {
+		case s.hole:
+			typ, val := hole(len(holes))
+			i = b.Scalar(parent, s.key, typ, val)
+			holes = append(holes, i)
+		case s.typ == Object:
+			i = b.Object(parent, s.key)
+		case s.typ == Array:
+			i = b.Array(parent, s.key)
+		default:
+			i = b.Scalar(parent, s.key, s.typ, s.val)
+		}
+		idx = append(idx, i)
+	}
+	return holes
 }
 
 // TestSkeletonErrors: holes must be scalars below the root, and a fill
