@@ -150,7 +150,10 @@ func (a *logAction) Run(r *run, s *step) (ctrl, error) {
 		}
 	}
 	if r.logFields == nil {
-		r.logFields = &orderedMap{}
+		// In the object scratch a recycled run keeps (Recycle clears it).
+		o := r.slab.objects()
+		o.log = orderedMap{entries: o.log.entries[:0]}
+		r.logFields = &o.log
 	}
 	r.logFields.merge(ms)
 	if system {

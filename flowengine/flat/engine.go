@@ -69,6 +69,12 @@ func (r *run) Recycle() {
 				px.headers = hs[:0]
 			}
 		}
+		es := obj.log.entries[:cap(obj.log.entries)]
+		clear(es) // entries refer to trees and nested maps
+		obj.log = orderedMap{}
+		if cap(es) <= maxPooledMembers {
+			obj.log.entries = es[:0]
+		}
 		obj.trees.Reset()
 		obj.kept = true
 		r.slab.obj = obj

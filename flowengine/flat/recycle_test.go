@@ -41,6 +41,9 @@ func TestRunRecycle(t *testing.T) {
 	if r.slab.obj == nil {
 		t.Fatal("the object scratch was not kept")
 	}
+	if lf := r.slab.obj.log.entries; len(lf) != 0 || (cap(lf) > 0 && lf[:1][0].key != "") {
+		t.Fatalf("recycled <log> fields not cleared: %+v", lf)
+	}
 	if px := r.slab.obj.proxy; px != nil && (px.target != nil || len(px.headers) != 0 || px.query.t != nil) {
 		t.Fatalf("recycled proxy spec not cleared: %+v", px)
 	}

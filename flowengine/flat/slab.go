@@ -23,6 +23,9 @@ type objScratch struct {
 	// proxy is the run's proxy-request spec, made by the first one and
 	// kept (with its headers array) across recycled runs.
 	proxy *proxySpec
+	// log is the run's <log> fields (run.logFields), its entries array
+	// kept across recycled runs.
+	log orderedMap
 	// kept: the scratch came back with a recycled run (run.Recycle), so
 	// its arena holds blocks sized by earlier runs.
 	kept bool
