@@ -298,7 +298,7 @@ func (r *run) proxy(spec *proxySpec) error {
 		u = append(u, '?')
 		u = append(u, query...)
 	}
-	upstreamURL := string(u)
+	upstreamURL := r.slab.keptArena().Text(u) // a recycled run's text chunk
 	f.Path = upstreamURL[host:]
 	// The origin chooses the upstream: extproc sets
 	// :authority, the scheme Envoy routes on and clear_route_cache.

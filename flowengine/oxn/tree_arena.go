@@ -60,6 +60,11 @@ const (
 	maxKeptText    = 256
 )
 
+// Text returns b as a string that stays valid whatever is done with a
+// afterwards: from a's append-only text chunk when b is short and a has
+// been Reset, else a copy of its own. A nil a copies.
+func (a *TreeArena) Text(b []byte) string { return a.keepText(b) }
+
 // keepText returns b as a string: from a's text chunk when b is short and
 // a has been Reset (an arena used once gives each text its exact
 // allocation, as a chunk would mostly go unused), else a copy of its own

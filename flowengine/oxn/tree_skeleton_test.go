@@ -232,3 +232,30 @@ func TestKeptTextSurvivesReset(t *testing.T) {
 		}
 	}
 }
+
+// TestArenaText: Text gives b's contents, from the chunk of an arena that
+// has been Reset (no allocation) and as a copy otherwise, and never
+// aliases b.
+func TestArenaText(t *testing.T) {
+	b := []byte("http://upstream/v2/x?y=1")
+	var a TreeArena
+	for _, tc := range []struct {
+		name  string
+		a     *TreeArena
+		reset bool
+		want  float64
+	}{{"nil arena", nil, false, 1}, {"fresh arena", &a, false, 1}, {"reset arena", &a, true, 0}} {
+		if tc.reset {
+			a.Reset()
+		}
+		s := tc.a.Text(b)
+		if n := testing.AllocsPerRun(50, func() { s = tc.a.Text(b) }); n != tc.want {
+			t.Errorf("%s: %.0f allocations, want %.0f", tc.name, n, tc.want)
+		}
+		b[0] = 'X'
+		if s != "http://upstream/v2/x?y=1" {
+			t.Errorf("%s: %q changed with its source", tc.name, s)
+		}
+		b[0] = 'h'
+	}
+}
