@@ -30,6 +30,10 @@ type TreeArena struct {
 	// reused: Reset has run, so the arena serves one run after another
 	// (a recycled run's); only then do texts go to a chunk.
 	reused bool
+	// btext is the scratch buffer of the builder started from the arena
+	// (StartBuilder), building while one is under way.
+	btext    []byte
+	building bool
 	// docs is the current block of Docs (NewDoc). There is no embedded
 	// first block: an arena serves Docs only when it is kept from run to
 	// run, so its one block is made once.
@@ -55,9 +59,11 @@ const (
 // runs' template values); a longer text gets a string of its own. The
 // first chunk of an arena is small, later ones double up to textChunk.
 const (
-	firstTextChunk = 128
-	textChunk      = 2048
-	maxKeptText    = 256
+	// maxBuilderScratch is the largest builder scratch an arena keeps.
+	maxBuilderScratch = 4 << 10
+	firstTextChunk    = 128
+	textChunk         = 2048
+	maxKeptText       = 256
 )
 
 // Text returns b as a string that stays valid whatever is done with a
@@ -154,6 +160,8 @@ func (a *TreeArena) Reset() {
 	clear(a.firstTrees[:]) // no longer handed out once a later block exists, but they refer to texts
 	a.trees, a.nodes = a.treeBase, a.nodeBase
 	a.reused = true
+	a.building = false // a builder abandoned before BuiltTree
+	a.btext = a.btext[:0]
 	clear(a.docBase)
 	a.docs = a.docBase
 }

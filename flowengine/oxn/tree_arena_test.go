@@ -160,3 +160,67 @@ func TestTreeArenaNewDoc(t *testing.T) {
 		t.Error("nil arena: wrong tree")
 	}
 }
+
+// TestStartBuilderScratch: a builder started from an arena that has been
+// Reset writes its text to the arena's scratch and leaves it in the
+// chunk: the tree is the one a plain builder makes, and building it costs
+// no text allocation. A second builder started while the first is under
+// way, or after one was abandoned, writes its own text, and every tree
+// stays intact.
+func TestStartBuilderScratch(t *testing.T) {
+	build := func(b *TreeBuilder, v string) {
+		o := b.Object(b.Root(), "main")
+		b.String(o, "url", "http://upstream/v2/"+v)
+		b.Scalar(o, "status", Number, "200")
+		if b.Member(o, "url") == NoIndex {
+			t.Fatal("Member does not find url while building")
+		}
+	}
+	want := func(v string) string {
+		var b TreeBuilder
+		b.Reset("upstream", 4, 0)
+		build(&b, v)
+		return treeJSON(t, b.Tree())
+	}
+	var a TreeArena
+	a.Reset()
+	var b1, b2 TreeBuilder
+	a.StartBuilder(&b1, "upstream", 4, 64)
+	build(&b1, "one")
+	a.StartBuilder(&b2, "upstream", 4, 64) // while b1 is under way
+	build(&b2, "two")
+	t2 := a.BuiltTree(&b2)
+	t1 := a.BuiltTree(&b1)
+	var b3 TreeBuilder
+	a.StartBuilder(&b3, "upstream", 4, 64)
+	build(&b3, "abandoned") // never finished
+	var b4 TreeBuilder
+	a.StartBuilder(&b4, "upstream", 4, 64)
+	build(&b4, "four")
+	t4 := a.BuiltTree(&b4)
+	// Trees are gone after Reset; the strings read from them are not.
+	got := map[string]string{"one": treeJSON(t, t1), "two": treeJSON(t, t2), "four": treeJSON(t, t4)}
+	url := t1.StringValue(t1.FirstChild(t1.FirstChild(0)))
+	a.Reset()
+	var b5 TreeBuilder
+	a.StartBuilder(&b5, "upstream", 4, 64)
+	build(&b5, "five")
+	got["five"] = treeJSON(t, a.BuiltTree(&b5))
+	for v, g := range got {
+		if w := want(v); g != w {
+			t.Errorf("%s: %s, want %s", v, g, w)
+		}
+	}
+	if url != "http://upstream/v2/one" {
+		t.Errorf("a string read before Reset is now %q", url)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		a.Reset()
+		var b TreeBuilder
+		a.StartBuilder(&b, "upstream", 4, 64)
+		build(&b, "x")
+		a.BuiltTree(&b)
+	}); n != 0 {
+		t.Errorf("a builder from a reset arena: %.0f allocations, want 0", n)
+	}
+}

@@ -21,6 +21,10 @@ type TreeBuilder struct {
 	nodes []tnode
 	text  strings.Builder
 	root  string
+	// scratch, when not nil, is the arena whose scratch buffer takes the
+	// text instead of text (StartBuilder); finish copies it to the
+	// arena's text chunk.
+	scratch *TreeArena
 }
 
 // Reset starts a new tree whose root element is an object named rootName
@@ -68,6 +72,11 @@ func (b *TreeBuilder) add(t Type, parent int32, key string) int32 {
 
 // span stores s in the text and returns where.
 func (b *TreeBuilder) span(s string) span {
+	if a := b.scratch; a != nil {
+		off := len(a.btext)
+		a.btext = append(a.btext, s...)
+		return span{int32(off), int32(len(s))}
+	}
 	off := b.text.Len()
 	b.text.WriteString(s)
 	return span{int32(off), int32(len(s))}
@@ -122,6 +131,9 @@ func (b *TreeBuilder) SetText(i int32, v string) {
 
 // textAt returns the text a span refers to while building.
 func (b *TreeBuilder) textAt(s span) string {
+	if a := b.scratch; a != nil {
+		return string(a.btext[s.off : s.off+s.n])
+	}
 	return b.text.String()[s.off : s.off+s.n]
 }
 
@@ -139,7 +151,16 @@ func (b *TreeBuilder) finish() Tree {
 			b.nodes[f].prev = -1
 		}
 	}
-	t := Tree{src: b.text.String(), nodes: b.nodes, rootName: b.root}
+	src := b.text.String()
+	if a := b.scratch; a != nil {
+		src = a.keepText(a.btext)
+		a.building = false
+		a.btext = a.btext[:0]
+		if cap(a.btext) > maxBuilderScratch {
+			a.btext = nil
+		}
+	}
+	t := Tree{src: src, nodes: b.nodes, rootName: b.root}
 	*b = TreeBuilder{}
 	return t
 }
@@ -205,7 +226,15 @@ func (a *TreeArena) StartBuilder(b *TreeBuilder, rootName string, hint, textHint
 	}
 	*b = TreeBuilder{root: rootName}
 	b.nodes = a.nodeSlice(max(hint, 1))
-	if textHint > 0 {
+	switch {
+	case a.reused && !a.building && textHint <= maxKeptText:
+		// A recycled run's arena: the text goes to its scratch buffer
+		// and then to its chunk, not to an allocation of its own. One
+		// builder at a time: another one started meanwhile, or after
+		// this one was abandoned, writes its own text.
+		a.building = true
+		b.scratch = a
+	case textHint > 0:
 		b.text.Grow(textHint)
 	}
 	b.add(Object, -1, "")
