@@ -40,8 +40,11 @@ func (r *run) requestDoc() *oxn.Doc {
 	for _, p := range r.params {
 		text += len(p.name) + len(p.value)
 	}
+	// From the objects' arena when a recycled run kept it (slab.keptArena;
+	// nil: slices of its own).
+	arena := r.slab.keptArena()
 	var b oxn.TreeBuilder
-	b.Reset("request", hint, text)
+	arena.StartBuilder(&b, "request", hint, text)
 	n := b.Root()
 	b.String(n, "method", req.Method)
 	b.String(n, "purpose", requestPurpose)
@@ -106,7 +109,7 @@ func (r *run) requestDoc() *oxn.Doc {
 		b.String(params, p.name, p.value)
 	}
 	b.String(n, "endpoint", r.endpoint)
-	r.reqDoc = oxn.NewDoc(b.Tree())
+	r.reqDoc = arena.NewDoc(arena.BuiltTree(&b))
 	return r.reqDoc
 }
 
