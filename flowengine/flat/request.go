@@ -57,7 +57,11 @@ func (r *run) requestDoc() *oxn.Doc {
 		b.Scalar(n, "port", oxn.Null, "")
 	}
 	b.String(n, "id", r.x.ID)
-	b.String(n, "url", requestURL(req))
+	scheme := req.Scheme
+	if scheme == "" {
+		scheme = "http"
+	}
+	b.Concat(n, "url", scheme, "://", req.Authority, req.Path) // requestURL, in place
 	b.String(n, "path", r.reqPath)
 	if r.reqQuery != "" {
 		b.String(n, "query", r.reqQuery) // absent without a query: `$request/query` is false

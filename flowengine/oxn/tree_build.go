@@ -109,6 +109,25 @@ func (b *TreeBuilder) String(parent int32, key, v string) int32 {
 	return b.Scalar(parent, key, String, v)
 }
 
+// Concat adds a string member whose text is parts joined, without
+// building the joined string first.
+func (b *TreeBuilder) Concat(parent int32, key string, parts ...string) int32 {
+	i := b.add(String, parent, key)
+	var sp span // the parts are written one after the other
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		if s := b.span(p); sp.n == 0 {
+			sp = s
+		} else {
+			sp.n += s.n
+		}
+	}
+	b.nodes[i].val = sp
+	return i
+}
+
 // Member returns the first child of the object parent with the member
 // key key, or NoIndex.
 func (b *TreeBuilder) Member(parent int32, key string) int32 {

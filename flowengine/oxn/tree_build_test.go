@@ -162,3 +162,21 @@ func TestTreeBuilderResetReuses(t *testing.T) {
 		t.Errorf("root names %q, %q", first.Name(0), second.Name(0))
 	}
 }
+
+// TestTreeBuilderConcat: Concat adds the member String would add for the
+// joined parts, empty parts included, under objects and arrays.
+func TestTreeBuilderConcat(t *testing.T) {
+	for _, parts := range [][]string{nil, {""}, {"a"}, {"", "http", "://", "", "h", "/p"}, {"ü", "\"x\""}} {
+		var got, want TreeBuilder
+		got.Reset("", 1, 0)
+		want.Reset("", 1, 0)
+		got.Concat(got.Root(), "url", parts...)
+		want.String(want.Root(), "url", strings.Join(parts, ""))
+		ga, wa := got.Array(got.Root(), "list"), want.Array(want.Root(), "list")
+		got.Concat(ga, "", parts...)
+		want.String(wa, "", strings.Join(parts, ""))
+		if g, w := treeJSON(t, got.Tree()), treeJSON(t, want.Tree()); g != w {
+			t.Errorf("Concat(%q): %s, want %s", parts, g, w)
+		}
+	}
+}
