@@ -21,7 +21,7 @@ type TreeArena struct {
 	// treeBase and nodeBase are the whole current blocks, for Reset.
 	treeBase []Tree
 	nodeBase []tnode
-	// text is the chunk small texts are copied into (keepText): trees
+	// text is the chunk small texts are copied into (Text): trees
 	// and the strings read from them refer into it. Bytes below its
 	// length are never written again, not even after Reset, so those
 	// strings stay valid whatever their owners keep them for; a full
@@ -68,14 +68,10 @@ const (
 
 // Text returns b as a string that stays valid whatever is done with a
 // afterwards: from a's append-only text chunk when b is short and a has
-// been Reset, else a copy of its own. A nil a copies.
-func (a *TreeArena) Text(b []byte) string { return a.keepText(b) }
-
-// keepText returns b as a string: from a's text chunk when b is short and
-// a has been Reset (an arena used once gives each text its exact
-// allocation, as a chunk would mostly go unused), else a copy of its own
-// ("" for an empty b).
-func (a *TreeArena) keepText(b []byte) string {
+// been Reset (an arena used once gives each text its exact allocation, as
+// a chunk would mostly go unused), else a copy of its own ("" for an
+// empty b). A nil a copies.
+func (a *TreeArena) Text(b []byte) string {
 	n := len(b)
 	if n == 0 {
 		return ""

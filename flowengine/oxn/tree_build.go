@@ -172,7 +172,7 @@ func (b *TreeBuilder) finish() Tree {
 	}
 	src := b.text.String()
 	if a := b.scratch; a != nil {
-		src = a.keepText(a.btext)
+		src = a.Text(a.btext)
 		a.building = false
 		a.btext = a.btext[:0]
 		if cap(a.btext) > maxBuilderScratch {

@@ -42,19 +42,13 @@ func (b *TreeBuilder) Skeleton(holes []int32) (*Skeleton, error) {
 	return &Skeleton{nodes: t.nodes, text: t.src, holes: append([]int32(nil), holes...), rootName: t.rootName}, nil
 }
 
-// Holes returns the number of holes Fill expects values for.
-func (s *Skeleton) Holes() int { return len(s.holes) }
-
-// Elements returns the number of elements of a filled tree.
-func (s *Skeleton) Elements() int { return len(s.nodes) }
-
 // FillSkeleton returns s's tree with hole i given vals[i], whose texts are
 // in text; the tree and its nodes come from a (a nil a allocates them).
 // The tree is the one a TreeBuilder gives for the same elements with
 // those values: the same types, keys, texts and links. It refers to s's
 // own text for the keys and constants, and to a copy of text for the
 // values: in a's text chunk when it fits (see TreeArena), else a string
-// of its own. It panics when len(vals) is not s.Holes() or a value is not
+// of its own. It panics when vals does not hold one value per hole or a value is not
 // a scalar.
 func (a *TreeArena) FillSkeleton(s *Skeleton, vals []Hole, text []byte) *Tree {
 	if len(vals) != len(s.holes) {
@@ -79,6 +73,6 @@ func (a *TreeArena) FillSkeleton(s *Skeleton, vals []Hole, text []byte) *Tree {
 			n.flags |= flagValAux
 		}
 	}
-	*t = Tree{src: s.text, aux: a.keepText(text), nodes: nodes, rootName: s.rootName}
+	*t = Tree{src: s.text, aux: a.Text(text), nodes: nodes, rootName: s.rootName}
 	return t
 }

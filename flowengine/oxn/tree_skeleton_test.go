@@ -97,8 +97,8 @@ func TestSkeletonMatchesBuilder(t *testing.T) {
 						t.Fatal(err)
 					}
 					checkTreeRead(t, got, doc)
-					if got.Len() != sk.Elements() {
-						t.Errorf("Len %d, Elements %d", got.Len(), sk.Elements())
+					if got.Len() != len(sk.nodes) {
+						t.Errorf("Len %d, skeleton elements %d", got.Len(), len(sk.nodes))
 					}
 					if len(text) == 0 && got.TextLen() != len(sk.text) {
 						t.Errorf("a fill without text made a text of %d bytes, want the skeleton's %d", got.TextLen(), len(sk.text))
