@@ -82,3 +82,30 @@ func loadNoopProject(b testing.TB) *flat.Project {
 func writeTestFile(dir, name, content string) error {
 	return os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
 }
+
+// BenchmarkProcessExampleParallel is BenchmarkProcessExample's proxied-warn
+// case served from every core at once (b.RunParallel), as a loaded server
+// does: what the exchanges share (metrics, pools, caches) is contended
+// here and not in the one-goroutine benchmarks.
+func BenchmarkProcessExampleParallel(b *testing.B) {
+	example, errs := flat.Load("../examples/hello", flat.Options{Env: []string{}})
+	if example == nil {
+		b.Fatal(errs)
+	}
+	s := New(Options{Resolver: one(runnerFunc(example.Run)), Logger: slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
+	req := *benchRequest
+	req.Path = "/api/upstream/items/42?expand=1"
+	msgs := benchScript()
+	msgs[0] = extproctest.RequestHeaders(&req, true)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			st := &fakeStream{ctx: grpcStreamContext(ctx), script: msgs}
+			if err := s.Process(st); err != nil || st.sent != 2 {
+				b.Errorf("process: %v, %d replies", err, st.sent)
+				return
+			}
+		}
+	})
+}
