@@ -3,6 +3,8 @@ package extproc
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/flowproc/flowproc/internal/metricstripe"
 )
 
 // Phase names used as the phase label of flowproc_phase_duration_seconds.
@@ -41,9 +43,14 @@ type metrics struct {
 	panics             prometheus.Counter
 	overrides          prometheus.Counter
 	bodyRefusals       *prometheus.CounterVec
-	phase              *prometheus.HistogramVec
-	// phaseObs are the four phase observers, resolved once.
-	phaseObs map[string]prometheus.Observer
+	// phase is flowproc_phase_duration_seconds, striped: every exchange
+	// observes it twice, from every core (internal/metricstripe).
+	phase *metricstripe.HistogramSet
+	// phaseObs are the four phase histograms, resolved once.
+	phaseObs map[string]*metricstripe.Histogram
+	// exchangeCounters resolves flowproc_exchanges_total's counters
+	// without the vec's lock (metrics_exchanges.go).
+	exchangeCounters counterCache
 	// project are the load, reload and per-project error metrics
 	// (metrics_projects.go).
 	project projectMetrics
@@ -83,17 +90,23 @@ func newMetrics(reg prometheus.Registerer, s *Server) *metrics {
 			Name: "flowproc_body_admission_refusals_total",
 			Help: "Body reads refused because the server's body budget could not hold their estimated cost (answered 503, code 5031), by direction.",
 		}, []string{"direction"}),
-		phase: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "flowproc_phase_duration_seconds",
-			Help:    "Time from the arrival of an Envoy message to flowproc's reply, by phase.",
-			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .2, .5, 1, 2.5, 5},
-		}, []string{"phase"}),
 	}
+	phases := []string{phaseRequestHeaders, phaseRequestBody, phaseResponseHeaders, phaseResponseBody}
+	phase, err := metricstripe.NewHistogramSet(prometheus.HistogramOpts{
+		Name:    "flowproc_phase_duration_seconds",
+		Help:    "Time from the arrival of an Envoy message to flowproc's reply, by phase.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .2, .5, 1, 2.5, 5},
+	}, "phase", phases)
+	if err != nil {
+		panic(err) // constant options: a programming error
+	}
+	m.phase = phase
+	m.exchangeCounters.vec = m.exchanges
 	reg.MustRegister(m.streams, m.streamsActive, m.exchanges, m.immediateResponses, m.errors, m.panics, m.overrides, m.bodyRefusals, m.phase)
 	m.project = newProjectMetrics(reg, s)
-	m.phaseObs = make(map[string]prometheus.Observer, 4)
-	for _, p := range []string{phaseRequestHeaders, phaseRequestBody, phaseResponseHeaders, phaseResponseBody} {
-		m.phaseObs[p] = m.phase.WithLabelValues(p)
+	m.phaseObs = make(map[string]*metricstripe.Histogram, len(phases))
+	for _, p := range phases {
+		m.phaseObs[p] = m.phase.Histogram(p)
 	}
 	return m
 }
