@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 
 	"google.golang.org/grpc/metadata"
 
 	"github.com/flowproc/flowproc/extproc/extproctest"
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/budget"
 	"github.com/flowproc/flowproc/flowengine/flat"
 )
 
@@ -86,8 +88,12 @@ func writeTestFile(dir, name, content string) error {
 // BenchmarkProcessExampleParallel is BenchmarkProcessExample's proxied-warn
 // case served from every core at once (b.RunParallel), as a loaded server
 // does: what the exchanges share (metrics, pools, caches) is contended
-// here and not in the one-goroutine benchmarks.
+// here and not in the one-goroutine benchmarks. It runs at flowproc
+// serve's collector target (budget.DefaultGCPercent): at Go's default the
+// collector marks for about half of the benchmark's time, and the write
+// barriers of that marking, not the exchanges, would dominate.
 func BenchmarkProcessExampleParallel(b *testing.B) {
+	defer debug.SetGCPercent(debug.SetGCPercent(budget.DefaultGCPercent))
 	example, errs := flat.Load("../examples/hello", flat.Options{Env: []string{}})
 	if example == nil {
 		b.Fatal(errs)

@@ -35,9 +35,11 @@ const (
 // metrics are the server's Prometheus collectors, registered on a dedicated
 // registry.
 type metrics struct {
-	streams            prometheus.Counter
-	streamsActive      prometheus.Gauge
-	exchanges          *prometheus.CounterVec
+	// streams, streamsActive and exchanges change on every exchange, from
+	// every core: striped (internal/metricstripe).
+	streams            *metricstripe.Counter
+	streamsActive      *metricstripe.Gauge
+	exchanges          *exchangeCounters
 	immediateResponses *prometheus.CounterVec
 	errors             *prometheus.CounterVec
 	panics             prometheus.Counter
@@ -48,9 +50,6 @@ type metrics struct {
 	phase *metricstripe.HistogramSet
 	// phaseObs are the four phase histograms, resolved once.
 	phaseObs map[string]*metricstripe.Histogram
-	// exchangeCounters resolves flowproc_exchanges_total's counters
-	// without the vec's lock (metrics_exchanges.go).
-	exchangeCounters counterCache
 	// project are the load, reload and per-project error metrics
 	// (metrics_projects.go).
 	project projectMetrics
@@ -58,18 +57,12 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer, s *Server) *metrics {
 	m := &metrics{
-		streams: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "flowproc_streams_total",
-			Help: "ext_proc streams (one per HTTP exchange) opened by Envoy.",
-		}),
-		streamsActive: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "flowproc_streams_active",
-			Help: "ext_proc streams currently open.",
-		}),
-		exchanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+		streams:       metricstripe.NewCounter(),
+		streamsActive: metricstripe.NewGauge(),
+		exchanges: newExchangeCounters(prometheus.CounterOpts{
 			Name: "flowproc_exchanges_total",
 			Help: "Exchanges processed, by project, flow and outcome (answered, forwarded, no_project, error, cancelled, panic).",
-		}, []string{"project", "flow", "outcome"}),
+		}),
 		immediateResponses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "flowproc_immediate_responses_total",
 			Help: "Responses sent to Envoy as ImmediateResponse, by HTTP status.",
@@ -101,8 +94,15 @@ func newMetrics(reg prometheus.Registerer, s *Server) *metrics {
 		panic(err) // constant options: a programming error
 	}
 	m.phase = phase
-	m.exchangeCounters.vec = m.exchanges
-	reg.MustRegister(m.streams, m.streamsActive, m.exchanges, m.immediateResponses, m.errors, m.panics, m.overrides, m.bodyRefusals, m.phase)
+	streams := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "flowproc_streams_total",
+		Help: "ext_proc streams (one per HTTP exchange) opened by Envoy.",
+	}, m.streams.Value)
+	streamsActive := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "flowproc_streams_active",
+		Help: "ext_proc streams currently open.",
+	}, m.streamsActive.Value)
+	reg.MustRegister(streams, streamsActive, m.exchanges, m.immediateResponses, m.errors, m.panics, m.overrides, m.bodyRefusals, m.phase)
 	m.project = newProjectMetrics(reg, s)
 	m.phaseObs = make(map[string]*metricstripe.Histogram, len(phases))
 	for _, p := range phases {

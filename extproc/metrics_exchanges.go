@@ -4,62 +4,107 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flowproc/flowproc/internal/metricstripe"
 )
 
-// maxCachedExchangeCounters bounds counterCache: label sets beyond it are
-// resolved through the vec on every exchange, as without the cache.
+// maxCachedExchangeCounters bounds exchangeCounters' striped counters:
+// label sets beyond it are counted in a client_golang CounterVec, as
+// without the cache.
 const maxCachedExchangeCounters = 1024
 
 // exchangeLabels are flowproc_exchanges_total's label values.
 type exchangeLabels struct{ project, flow, outcome string }
 
-// counterCache resolves flowproc_exchanges_total's counter for an
-// exchange's labels. CounterVec.WithLabelValues validates the values as
-// UTF-8, hashes them and takes the vec's read lock on every call: about
-// 170 ns per exchange on one core, 250 ns with both cores recording (the
-// lock's reader count moves between them). The cache is a map replaced
-// whole on a miss, read with one atomic load and no lock. The vec never
-// deletes a series, so a cached counter stays the one the vec exports.
-type counterCache struct {
-	vec *prometheus.CounterVec
-	m   atomic.Pointer[map[exchangeLabels]prometheus.Counter]
-	mu  sync.Mutex // serialises misses
+// exchangeCounters is flowproc_exchanges_total, which every exchange
+// increments. A CounterVec's WithLabelValues validates the values as
+// UTF-8, hashes them and takes the vec's read lock on every call (about
+// 170 ns per exchange on one core, more with two recording), and its
+// counter is one word shared by every core. Here a label set resolves to a
+// striped counter (internal/metricstripe) through a map read with one
+// atomic load and replaced whole on a miss. Counters are never deleted, as
+// the vec never deletes a series. It is a prometheus.Collector that
+// describes and collects itself as that vec would.
+type exchangeCounters struct {
+	desc *prometheus.Desc
+	m    atomic.Pointer[map[exchangeLabels]*metricstripe.Counter]
+	mu   sync.Mutex // serialises misses
+	// overflow counts the label sets beyond maxCachedExchangeCounters. It
+	// is not registered: Collect collects it.
+	overflow *prometheus.CounterVec
 }
 
-// counter returns the counter for l.
-func (c *counterCache) counter(l exchangeLabels) prometheus.Counter {
+// newExchangeCounters returns flowproc_exchanges_total for opts.
+func newExchangeCounters(opts prometheus.CounterOpts) *exchangeCounters {
+	labels := []string{"project", "flow", "outcome"}
+	return &exchangeCounters{
+		desc:     prometheus.NewDesc(prometheus.BuildFQName(opts.Namespace, opts.Subsystem, opts.Name), opts.Help, labels, opts.ConstLabels),
+		overflow: prometheus.NewCounterVec(opts, labels),
+	}
+}
+
+// inc counts one exchange with labels l. A label value that is not UTF-8
+// panics, as WithLabelValues does (record's caller recovers it).
+func (c *exchangeCounters) inc(l exchangeLabels) {
 	if m := c.m.Load(); m != nil {
 		if ctr, ok := (*m)[l]; ok {
-			return ctr
+			ctr.Inc()
+			return
 		}
 	}
-	return c.miss(l)
+	c.miss(l)
 }
 
-// miss resolves l through the vec (which validates the values) and adds it
-// to a copy of the map, unless the map is full.
-func (c *counterCache) miss(l exchangeLabels) prometheus.Counter {
-	ctr := c.vec.WithLabelValues(l.project, l.flow, l.outcome)
+// miss counts l through the overflow vec when the cache is full, and
+// otherwise adds l to a copy of the map.
+func (c *exchangeCounters) miss(l exchangeLabels) {
+	for _, v := range []string{l.project, l.flow, l.outcome} {
+		if !utf8.ValidString(v) {
+			c.overflow.WithLabelValues(l.project, l.flow, l.outcome) // panics, naming the value
+		}
+	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	old := c.m.Load()
 	n := 0
 	if old != nil {
 		n = len(*old)
+		if ctr, ok := (*old)[l]; ok { // added since inc looked
+			c.mu.Unlock()
+			ctr.Inc()
+			return
+		}
 	}
 	if n >= maxCachedExchangeCounters {
-		return ctr
+		c.mu.Unlock()
+		c.overflow.WithLabelValues(l.project, l.flow, l.outcome).Inc()
+		return
 	}
-	m := make(map[exchangeLabels]prometheus.Counter, n+1)
+	m := make(map[exchangeLabels]*metricstripe.Counter, n+1)
 	if old != nil {
 		for k, v := range *old {
 			m[k] = v
 		}
 	}
+	ctr := metricstripe.NewCounter()
 	// The key outlives the exchange: copies, not views of a run's memory.
 	m[exchangeLabels{strings.Clone(l.project), strings.Clone(l.flow), strings.Clone(l.outcome)}] = ctr
 	c.m.Store(&m)
-	return ctr
+	c.mu.Unlock()
+	ctr.Inc()
+}
+
+// Describe implements prometheus.Collector.
+func (c *exchangeCounters) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector.
+func (c *exchangeCounters) Collect(ch chan<- prometheus.Metric) {
+	if m := c.m.Load(); m != nil {
+		for l, ctr := range *m {
+			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, ctr.Value(), l.project, l.flow, l.outcome)
+		}
+	}
+	c.overflow.Collect(ch)
 }

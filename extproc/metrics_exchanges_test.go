@@ -2,69 +2,82 @@ package extproc
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 )
 
-func TestCounterCache(t *testing.T) {
-	vec := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "x_total", Help: "x"}, []string{"project", "flow", "outcome"})
-	c := counterCache{vec: vec}
+var exchangesOpts = prometheus.CounterOpts{Name: "x_total", Help: "X."}
+
+// scrapeText is c's exposition, gathered through a pedantic registry.
+func scrapeText(t *testing.T, c prometheus.Collector) string {
+	t.Helper()
+	r := prometheus.NewPedanticRegistry()
+	r.MustRegister(c)
+	mfs, err := r.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String()
+}
+
+// TestExchangeCountersMatchVec: exchangeCounters scrapes as a CounterVec
+// given the same increments would, with few label sets, and with more
+// than the cache holds (the rest counted in the overflow vec).
+func TestExchangeCountersMatchVec(t *testing.T) {
 	cases := []struct {
-		labels exchangeLabels
-		times  int
+		name string
+		sets int
 	}{
-		{exchangeLabels{"shop", "api/orders.xml", outcomeForwarded}, 3},
-		{exchangeLabels{"shop", "api/orders.xml", outcomeAnswered}, 2},
-		{exchangeLabels{"", "", outcomeCancelled}, 1},
-		{exchangeLabels{"shop", "api/orders.xml", outcomeForwarded}, 1}, // cached
+		{"none", 0},
+		{"a few", 3},
+		{"beyond the cache", maxCachedExchangeCounters + 10},
 	}
-	want := map[exchangeLabels]float64{}
-	for _, tc := range cases {
-		for range tc.times {
-			c.counter(tc.labels).Inc()
-		}
-		want[tc.labels] += float64(tc.times)
-	}
-	for l, n := range want {
-		if got := testutil.ToFloat64(vec.WithLabelValues(l.project, l.flow, l.outcome)); got != n {
-			t.Errorf("%v: %v, want %v", l, got, n)
-		}
-	}
-	if m := c.m.Load(); m == nil || len(*m) != 3 {
-		t.Fatalf("cache holds %v, want the 3 label sets", m)
-	}
-}
-
-// TestCounterCacheBound: beyond maxCachedExchangeCounters label sets the
-// cache stops growing and the counters still count.
-func TestCounterCacheBound(t *testing.T) {
-	vec := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "x_total", Help: "x"}, []string{"project", "flow", "outcome"})
-	c := counterCache{vec: vec}
-	for i := range maxCachedExchangeCounters + 10 {
-		c.counter(exchangeLabels{"p", fmt.Sprint(i), outcomeAnswered}).Inc()
-	}
-	c.counter(exchangeLabels{"p", fmt.Sprint(maxCachedExchangeCounters + 5), outcomeAnswered}).Inc()
-	if n := len(*c.m.Load()); n != maxCachedExchangeCounters {
-		t.Fatalf("cache holds %d label sets, want %d", n, maxCachedExchangeCounters)
-	}
-	if got := testutil.ToFloat64(vec.WithLabelValues("p", fmt.Sprint(maxCachedExchangeCounters+5), outcomeAnswered)); got != 2 {
-		t.Fatalf("uncached label set counted %v, want 2", got)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := newExchangeCounters(exchangesOpts)
+			want := prometheus.NewCounterVec(exchangesOpts, []string{"project", "flow", "outcome"})
+			for i := range c.sets {
+				l := exchangeLabels{"shop", fmt.Sprintf("api/%d.xml", i), []string{outcomeForwarded, outcomeAnswered}[i%2]}
+				for range 1 + i%3 {
+					got.inc(l)
+					want.WithLabelValues(l.project, l.flow, l.outcome).Inc()
+				}
+			}
+			if c.sets > 0 {
+				got.inc(exchangeLabels{"", "", outcomeCancelled})
+				want.WithLabelValues("", "", outcomeCancelled).Inc()
+			}
+			if err := testutil.CollectAndCompare(got, strings.NewReader(scrapeText(t, want))); err != nil {
+				t.Fatal(err)
+			}
+			if m := got.m.Load(); c.sets > maxCachedExchangeCounters && len(*m) != maxCachedExchangeCounters {
+				t.Fatalf("cache holds %d label sets, want %d", len(*m), maxCachedExchangeCounters)
+			}
+		})
 	}
 }
 
-// TestCounterCacheInvalidUTF8: a label value that is not UTF-8 panics as
-// WithLabelValues does (safeRecord recovers it) and is never cached.
-func TestCounterCacheInvalidUTF8(t *testing.T) {
-	c := counterCache{vec: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "x_total", Help: "x"}, []string{"project", "flow", "outcome"})}
+// TestExchangeCountersInvalidUTF8: a label value that is not UTF-8 panics
+// as WithLabelValues does (safeRecord recovers it) and is never cached.
+func TestExchangeCountersInvalidUTF8(t *testing.T) {
+	c := newExchangeCounters(exchangesOpts)
 	func() {
 		defer func() {
 			if recover() == nil {
 				t.Fatal("no panic for a label value that is not UTF-8")
 			}
 		}()
-		c.counter(exchangeLabels{"p", "\xff", outcomeAnswered})
+		c.inc(exchangeLabels{"p", "\xff", outcomeAnswered})
 	}()
 	if c.m.Load() != nil {
 		t.Fatal("an invalid label set was cached")

@@ -351,7 +351,7 @@ func (s *Server) AdminHandler() http.Handler {
 // reused while it is set.
 func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) (err error) {
 	s.metrics.streams.Inc()
-	s.metrics.streamsActive.Inc()
+	s.metrics.streamsActive.Add(1)
 	x := newExchange(s, stream)
 	defer func() {
 		panicked := false
@@ -363,7 +363,7 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) (err 
 		x.close()
 		s.safeRecord(x)
 		s.afterResponse(x)
-		s.metrics.streamsActive.Dec()
+		s.metrics.streamsActive.Add(-1)
 		if !panicked && x.recycleRun() {
 			x.recycle()
 		}

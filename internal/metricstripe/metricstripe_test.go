@@ -4,12 +4,35 @@ import (
 	"math"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
+
+func TestCounterAndGauge(t *testing.T) {
+	c, g := NewCounter(), NewGauge()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 1000 {
+				c.Inc()
+				g.Add(2)
+				g.Add(-1)
+			}
+		}()
+	}
+	wg.Wait()
+	if c.Value() != 8000 || g.Value() != 8000 {
+		t.Fatalf("counter %v, gauge %v; want 8000 and 8000", c.Value(), g.Value())
+	}
+	g.Add(-9000)
+	if g.Value() != -1000 {
+		t.Fatalf("gauge %v, want -1000", g.Value())
+	}
+}
 
 // TestHistogramSetMatchesClientGolang: the same observations into a
 // HistogramSet and a client_golang HistogramVec scrape identically,
@@ -142,20 +165,18 @@ func BenchmarkContended(b *testing.B) {
 	}
 	striped := set.Histogram("a")
 	plain := prometheus.NewHistogram(opts)
-	counter := prometheus.NewCounter(prometheus.CounterOpts{Name: "c", Help: "c"})
-	var stripes [shards]struct {
-		n atomic.Uint64
-		_ [cacheLine - 8]byte
-	}
+	pc, sc := prometheus.NewCounter(prometheus.CounterOpts{Name: "c", Help: "c"}), NewCounter()
+	pg, sg := prometheus.NewGauge(prometheus.GaugeOpts{Name: "g", Help: "g"}), NewGauge()
 	cases := []struct {
 		name string
 		f    func()
 	}{
 		{"histogram/client_golang", func() { plain.Observe(0.0003) }},
 		{"histogram/striped", func() { striped.Observe(0.0003) }},
-		// Why counters are not striped (package comment).
-		{"counter/client_golang", counter.Inc},
-		{"counter/striped", func() { stripes[shard()].n.Add(1) }},
+		{"counter/client_golang", pc.Inc},
+		{"counter/striped", sc.Inc},
+		{"gauge/client_golang", func() { pg.Inc(); pg.Dec() }},
+		{"gauge/striped", func() { sg.Add(1); sg.Add(-1) }},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
