@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"testing"
 
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/flowproc/flowproc/extproc/extproctest"
@@ -46,10 +47,7 @@ func BenchmarkProcessExample(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			s := New(Options{Resolver: one(runnerFunc(c.runner.Run)), Logger: slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: c.level}))})
 			ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
-			req := *benchRequest
-			req.Path = c.path
-			msgs := benchScript()
-			msgs[0] = extproctest.RequestHeaders(&req, true)
+			msgs := scriptFor(c.path)
 			b.ReportAllocs()
 			for b.Loop() {
 				// grpcStreamContext: what GRPCOptions' tap and the transport give every stream.
@@ -60,6 +58,15 @@ func BenchmarkProcessExample(b *testing.B) {
 			}
 		})
 	}
+}
+
+// scriptFor is benchScript with the request for path.
+func scriptFor(path string) []*extprocv3.ProcessingRequest {
+	req := *benchRequest
+	req.Path = path
+	msgs := benchScript()
+	msgs[0] = extproctest.RequestHeaders(&req, true)
+	return msgs
 }
 
 func loadNoopProject(b testing.TB) *flat.Project {
@@ -100,10 +107,7 @@ func BenchmarkProcessExampleParallel(b *testing.B) {
 	}
 	s := New(Options{Resolver: one(runnerFunc(example.Run)), Logger: slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
-	req := *benchRequest
-	req.Path = "/api/upstream/items/42?expand=1"
-	msgs := benchScript()
-	msgs[0] = extproctest.RequestHeaders(&req, true)
+	msgs := scriptFor("/api/upstream/items/42?expand=1")
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

@@ -8,7 +8,6 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/flowproc/flowproc/extproc/extproctest"
 	"github.com/flowproc/flowproc/flowengine/flat"
 	"github.com/flowproc/flowproc/internal/racecheck"
 	"github.com/flowproc/flowproc/internal/tracehub"
@@ -88,6 +87,11 @@ func TestTracingOffAllocatesNothing(t *testing.T) {
 	}
 	// No stream wait timeout: its per-stream goroutine and timer make the
 	// count vary by a few between runs, which is not the hub's cost.
+	// This runner's exchanges are never recycled (its Outcome has no
+	// Recycle), so every exchange takes one from the pool: exchanges other
+	// tests left there (TestRecycledRunsConcurrent leaves dozens) would
+	// lower whichever count comes first. A first measurement uses them up.
+	allocs(New(Options{Resolver: one(run), StreamWaitTimeout: -1}))
 	without := allocs(New(Options{Resolver: one(run), StreamWaitTimeout: -1}))
 	with := allocs(New(Options{Resolver: one(run), Tracing: h, StreamWaitTimeout: -1}))
 	if with != without {
@@ -175,10 +179,7 @@ func BenchmarkProcessTracingExample(b *testing.B) {
 			}
 			s := New(opts)
 			ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
-			req := *benchRequest
-			req.Path = "/api/upstream/items/42?expand=1"
-			msgs := benchScript()
-			msgs[0] = extproctest.RequestHeaders(&req, true)
+			msgs := scriptFor("/api/upstream/items/42?expand=1")
 			b.ReportAllocs()
 			for b.Loop() {
 				st := &fakeStream{ctx: ctx, script: msgs}
