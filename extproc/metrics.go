@@ -57,8 +57,14 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer, s *Server) *metrics {
 	m := &metrics{
-		streams:       metricstripe.NewCounter(),
-		streamsActive: metricstripe.NewGauge(),
+		streams: metricstripe.NewCounter(prometheus.CounterOpts{
+			Name: "flowproc_streams_total",
+			Help: "ext_proc streams (one per HTTP exchange) opened by Envoy.",
+		}),
+		streamsActive: metricstripe.NewGauge(prometheus.GaugeOpts{
+			Name: "flowproc_streams_active",
+			Help: "ext_proc streams currently open.",
+		}),
 		exchanges: newExchangeCounters(prometheus.CounterOpts{
 			Name: "flowproc_exchanges_total",
 			Help: "Exchanges processed, by project, flow and outcome (answered, forwarded, no_project, error, cancelled, panic).",
@@ -94,15 +100,7 @@ func newMetrics(reg prometheus.Registerer, s *Server) *metrics {
 		panic(err) // constant options: a programming error
 	}
 	m.phase = phase
-	streams := prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "flowproc_streams_total",
-		Help: "ext_proc streams (one per HTTP exchange) opened by Envoy.",
-	}, m.streams.Value)
-	streamsActive := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "flowproc_streams_active",
-		Help: "ext_proc streams currently open.",
-	}, m.streamsActive.Value)
-	reg.MustRegister(streams, streamsActive, m.exchanges, m.immediateResponses, m.errors, m.panics, m.overrides, m.bodyRefusals, m.phase)
+	reg.MustRegister(m.streams, m.streamsActive, m.exchanges, m.immediateResponses, m.errors, m.panics, m.overrides, m.bodyRefusals, m.phase)
 	m.project = newProjectMetrics(reg, s)
 	m.phaseObs = make(map[string]*metricstripe.Histogram, len(phases))
 	for _, p := range phases {

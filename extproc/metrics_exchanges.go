@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,19 +20,26 @@ const maxCachedExchangeCounters = 1024
 // exchangeLabels are flowproc_exchanges_total's label values.
 type exchangeLabels struct{ project, flow, outcome string }
 
+// exchangeSeries is one label set's striped count and the time it was
+// first counted (its created timestamp, as a CounterVec child has).
+type exchangeSeries struct {
+	n       metricstripe.Count
+	created time.Time
+}
+
 // exchangeCounters is flowproc_exchanges_total, which every exchange
 // increments. A CounterVec's WithLabelValues validates the values as
 // UTF-8, hashes them and takes the vec's read lock on every call (about
 // 170 ns per exchange on one core, more with two recording), and its
 // counter is one word shared by every core. Here a label set resolves to a
-// striped counter (internal/metricstripe) through a map read with one
-// atomic load and replaced whole on a miss. Counters are never deleted, as
-// the vec never deletes a series. It is a prometheus.Collector that
-// describes and collects itself as that vec would.
+// striped count (internal/metricstripe) through a map read with one atomic
+// load and replaced whole on a miss. Series are never deleted, as the vec
+// never deletes one. It is a prometheus.Collector that describes and
+// collects itself as that vec would.
 type exchangeCounters struct {
 	desc *prometheus.Desc
-	m    atomic.Pointer[map[exchangeLabels]*metricstripe.Counter]
-	mu   sync.Mutex // serialises misses
+	m    atomic.Pointer[map[exchangeLabels]*exchangeSeries]
+	mu   sync.Mutex // serialises additions to m
 	// overflow counts the label sets beyond maxCachedExchangeCounters. It
 	// is not registered: Collect collects it.
 	overflow *prometheus.CounterVec
@@ -49,9 +57,15 @@ func newExchangeCounters(opts prometheus.CounterOpts) *exchangeCounters {
 // inc counts one exchange with labels l. A label value that is not UTF-8
 // panics, as WithLabelValues does (record's caller recovers it).
 func (c *exchangeCounters) inc(l exchangeLabels) {
-	if m := c.m.Load(); m != nil {
-		if ctr, ok := (*m)[l]; ok {
-			ctr.Inc()
+	m := c.m.Load()
+	if m != nil {
+		if e, ok := (*m)[l]; ok {
+			e.n.Inc()
+			return
+		}
+		if len(*m) >= maxCachedExchangeCounters {
+			// Full for good (series are never removed): no lock.
+			c.overflow.WithLabelValues(l.project, l.flow, l.outcome).Inc()
 			return
 		}
 	}
@@ -71,9 +85,9 @@ func (c *exchangeCounters) miss(l exchangeLabels) {
 	n := 0
 	if old != nil {
 		n = len(*old)
-		if ctr, ok := (*old)[l]; ok { // added since inc looked
+		if e, ok := (*old)[l]; ok { // added since inc looked
 			c.mu.Unlock()
-			ctr.Inc()
+			e.n.Inc()
 			return
 		}
 	}
@@ -82,18 +96,18 @@ func (c *exchangeCounters) miss(l exchangeLabels) {
 		c.overflow.WithLabelValues(l.project, l.flow, l.outcome).Inc()
 		return
 	}
-	m := make(map[exchangeLabels]*metricstripe.Counter, n+1)
+	m := make(map[exchangeLabels]*exchangeSeries, n+1)
 	if old != nil {
 		for k, v := range *old {
 			m[k] = v
 		}
 	}
-	ctr := metricstripe.NewCounter()
+	e := &exchangeSeries{n: metricstripe.NewCount(), created: time.Now()}
 	// The key outlives the exchange: copies, not views of a run's memory.
-	m[exchangeLabels{strings.Clone(l.project), strings.Clone(l.flow), strings.Clone(l.outcome)}] = ctr
+	m[exchangeLabels{strings.Clone(l.project), strings.Clone(l.flow), strings.Clone(l.outcome)}] = e
 	c.m.Store(&m)
 	c.mu.Unlock()
-	ctr.Inc()
+	e.n.Inc()
 }
 
 // Describe implements prometheus.Collector.
@@ -102,8 +116,8 @@ func (c *exchangeCounters) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 // Collect implements prometheus.Collector.
 func (c *exchangeCounters) Collect(ch chan<- prometheus.Metric) {
 	if m := c.m.Load(); m != nil {
-		for l, ctr := range *m {
-			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, ctr.Value(), l.project, l.flow, l.outcome)
+		for l, e := range *m {
+			ch <- prometheus.MustNewConstMetricWithCreatedTimestamp(c.desc, prometheus.CounterValue, e.n.Value(), e.created, l.project, l.flow, l.outcome)
 		}
 	}
 	c.overflow.Collect(ch)

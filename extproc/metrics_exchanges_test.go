@@ -3,6 +3,7 @@ package extproc
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,5 +82,51 @@ func TestExchangeCountersInvalidUTF8(t *testing.T) {
 	}()
 	if c.m.Load() != nil {
 		t.Fatal("an invalid label set was cached")
+	}
+}
+
+// TestExchangeCountersConcurrentMisses: goroutines counting the same and
+// different new label sets at once, past the cache's bound, lose no
+// increment and make no duplicate series.
+func TestExchangeCountersConcurrentMisses(t *testing.T) {
+	c := newExchangeCounters(exchangesOpts)
+	const workers, rounds, sets = 16, 3, maxCachedExchangeCounters + 64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for r := range rounds {
+				for i := range sets {
+					// Every worker counts every set once a round, starting
+					// at a different one, so misses on the same set and on
+					// different sets overlap.
+					c.inc(exchangeLabels{"p", fmt.Sprint((i + w*97 + r) % sets), outcomeForwarded})
+				}
+			}
+		})
+	}
+	wg.Wait()
+	r := prometheus.NewPedanticRegistry()
+	r.MustRegister(c)
+	mfs, err := r.Gather() // a duplicate series is a Gather error
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := mfs[0].GetMetric()
+	if len(ms) != sets {
+		t.Fatalf("%d series, want %d", len(ms), sets)
+	}
+	cached := 0
+	for _, m := range ms {
+		if v := m.GetCounter().GetValue(); v != workers*rounds {
+			t.Fatalf("%v: %v, want %d", m.GetLabel(), v, workers*rounds)
+		}
+		if m.GetCounter().GetCreatedTimestamp() != nil {
+			cached++
+		}
+	}
+	// Every series has a created timestamp, as a CounterVec child has:
+	// the cached ones from the cache, the rest from the overflow vec.
+	if cached != sets {
+		t.Fatalf("%d of %d series have a created timestamp", cached, sets)
 	}
 }

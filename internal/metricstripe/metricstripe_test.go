@@ -1,17 +1,20 @@
 package metricstripe
 
 import (
+	"maps"
 	"math"
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 func TestCounterAndGauge(t *testing.T) {
-	c, g := NewCounter(), NewGauge()
+	c := NewCounter(prometheus.CounterOpts{Name: "c_total", Help: "c"})
+	g := NewGauge(prometheus.GaugeOpts{Name: "g", Help: "g"})
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
@@ -40,19 +43,26 @@ func TestCounterAndGauge(t *testing.T) {
 func TestHistogramSetMatchesClientGolang(t *testing.T) {
 	bounds := []float64{.001, .01, .1, 1}
 	cases := []struct {
-		name string
-		obs  map[string][]float64
+		name    string
+		buckets []float64 // nil: bounds
+		obs     map[string][]float64
 	}{
-		{"empty", nil},
-		{"within bounds", map[string][]float64{"a": {0.0005, 0.002, 0.05, 0.5}}},
-		{"on a bound", map[string][]float64{"a": {.001, .01, .1, 1}, "b": {1}}},
-		{"above every bound", map[string][]float64{"b": {2, 3e9}}},
-		{"negative and infinities", map[string][]float64{"a": {-1, math.Inf(1), math.Inf(-1)}}},
-		{"NaN", map[string][]float64{"b": {math.NaN(), 0.5}}},
+		{"empty", nil, nil},
+		{"within bounds", nil, map[string][]float64{"a": {0.0005, 0.002, 0.05, 0.5}}},
+		{"on a bound", nil, map[string][]float64{"a": {.001, .01, .1, 1}, "b": {1}}},
+		{"above every bound", nil, map[string][]float64{"b": {2, 3e9}}},
+		{"negative and infinities", nil, map[string][]float64{"a": {-1, math.Inf(1), math.Inf(-1)}}},
+		{"NaN", nil, map[string][]float64{"b": {math.NaN(), 0.5}}},
+		{"no buckets: the default ones", []float64{}, map[string][]float64{"a": {0.003, 7}}},
+		{"a trailing +Inf bound", []float64{1, math.Inf(1)}, map[string][]float64{"a": {0.5, 2}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			opts := prometheus.HistogramOpts{Name: "x_seconds", Help: "X.", Buckets: bounds}
+			b := c.buckets
+			if b == nil {
+				b = bounds
+			}
+			opts := prometheus.HistogramOpts{Name: "x_seconds", Help: "X.", Buckets: b}
 			want := prometheus.NewHistogramVec(opts, []string{"phase"})
 			got, err := NewHistogramSet(opts, "phase", []string{"a", "b"})
 			if err != nil {
@@ -97,10 +107,15 @@ func TestNewHistogramSetErrors(t *testing.T) {
 		{"NaN bound", []float64{math.NaN()}, []string{"a"}, "finite"},
 		{"no values", []float64{1}, nil, "label values"},
 		{"repeated value", []float64{1}, []string{"a", "a"}, "label values"},
+		{"native", nil, []string{"a"}, "native histograms"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := NewHistogramSet(prometheus.HistogramOpts{Name: "x", Help: "x", Buckets: c.buckets}, "l", c.values)
+			opts := prometheus.HistogramOpts{Name: "x", Help: "x", Buckets: c.buckets}
+			if c.name == "native" {
+				opts.NativeHistogramBucketFactor = 1.1
+			}
+			_, err := NewHistogramSet(opts, "l", c.values)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err %v, want one mentioning %q", err, c.want)
 			}
@@ -115,10 +130,12 @@ func TestNewHistogramSetErrors(t *testing.T) {
 	}
 }
 
-// TestHistogramConcurrentScrape: scrapes while observations run report a
-// count never below the last finite bucket, and the totals add up.
+// TestHistogramConcurrentScrape: scrapes while observations run report
+// cumulative buckets, a count equal to their total (never a +Inf above the
+// last finite bucket when every value is within the bounds), and a sum that
+// covers at least what the buckets show; the totals add up at the end.
 func TestHistogramConcurrentScrape(t *testing.T) {
-	s, err := NewHistogramSet(prometheus.HistogramOpts{Name: "x", Help: "x", Buckets: []float64{1, 2}}, "l", []string{"a"})
+	s, err := NewHistogramSet(prometheus.HistogramOpts{Name: "x", Help: "x", Buckets: []float64{1, 5}}, "l", []string{"a"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,30 +145,84 @@ func TestHistogramConcurrentScrape(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range 5000 {
-				h.Observe(float64((i + w) % 3))
+			for i := range 50000 {
+				h.Observe([]float64{0.5, 2}[(i+w)%2])
 			}
 		}()
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	for scraping := true; scraping; {
+	snapshots := 0
+	for scraping := true; scraping; snapshots++ {
 		select {
 		case <-done:
 			scraping = false
 		default:
 		}
-		count, _, buckets := h.snapshot()
-		if buckets[2] > count || buckets[1] > buckets[2] {
-			t.Fatalf("count %d, buckets %v: not cumulative", count, buckets)
+		count, sum, buckets := h.snapshot()
+		if buckets[1] > buckets[5] || count != buckets[5] {
+			t.Fatalf("snapshot %d: count %d, buckets %v: want cumulative buckets and count = le=5", snapshots, count, buckets)
+		}
+		if min := 0.5*float64(buckets[1]) + 2*float64(buckets[5]-buckets[1]); sum < min-1e-9 {
+			t.Fatalf("snapshot %d: sum %v below the %v the buckets show", snapshots, sum, min)
 		}
 	}
 	count, sum, buckets := h.snapshot()
-	if count != 20000 || buckets[2] != 20000 {
-		t.Fatalf("count %d, buckets %v; want 20000 everywhere", count, buckets)
+	if count != 200000 || buckets[1] != 100000 || sum != 250000 {
+		t.Fatalf("count %d, sum %v, buckets %v; want 200000, 250000 and 100000 at le=1", count, sum, buckets)
 	}
-	if sum < 19990 || sum > 20010 {
-		t.Fatalf("sum %v, want about 20000", sum)
+	t.Logf("%d snapshots taken while observing", snapshots)
+}
+
+// TestCreatedTimestamps: like client_golang's, the striped counter and
+// histogram carry a created timestamp (protobuf scrapes send it); gauges
+// have none in either.
+func TestCreatedTimestamps(t *testing.T) {
+	hs, err := NewHistogramSet(prometheus.HistogramOpts{Name: "h", Help: "h"}, "l", []string{"a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := prometheus.NewPedanticRegistry()
+	r.MustRegister(NewCounter(prometheus.CounterOpts{Name: "c_total", Help: "c"}), NewGauge(prometheus.GaugeOpts{Name: "g", Help: "g"}), hs)
+	mfs, err := r.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, mf := range mfs {
+		m := mf.GetMetric()[0]
+		got[mf.GetName()] = m.GetCounter().GetCreatedTimestamp() != nil || m.GetHistogram().GetCreatedTimestamp() != nil
+	}
+	if want := map[string]bool{"c_total": true, "g": false, "h": true}; !maps.Equal(got, want) {
+		t.Fatalf("created timestamps %v, want %v", got, want)
+	}
+}
+
+// TestShardsAligned: every shard starts on a cache line, whatever the
+// number of buckets, so no two shards share a line.
+func TestShardsAligned(t *testing.T) {
+	aligned := func(p unsafe.Pointer) bool { return uintptr(p)%cacheLine == 0 }
+	for range 20 {
+		c := NewCount()
+		g := NewGauge(prometheus.GaugeOpts{Name: "g", Help: "g"})
+		if !aligned(unsafe.Pointer(&c.w[0])) || !aligned(unsafe.Pointer(&g.w[0])) || len(c.w) != shards*wordsPerLine {
+			t.Fatal("a counter or gauge shard is not on a cache line")
+		}
+	}
+	for n := range 40 {
+		bounds := make([]float64, n)
+		for i := range bounds {
+			bounds[i] = float64(i + 1)
+		}
+		h := newHistogram(bounds)
+		if h.stride%wordsPerLine != 0 || h.stride < n+2 || len(h.w) != shards*h.stride {
+			t.Fatalf("%d bounds: stride %d, %d words", n, h.stride, len(h.w))
+		}
+		for base := 0; base < len(h.w); base += h.stride {
+			if !aligned(unsafe.Pointer(&h.w[base])) {
+				t.Fatalf("%d bounds: shard at word %d is not on a cache line", n, base)
+			}
+		}
 	}
 }
 
@@ -165,8 +236,8 @@ func BenchmarkContended(b *testing.B) {
 	}
 	striped := set.Histogram("a")
 	plain := prometheus.NewHistogram(opts)
-	pc, sc := prometheus.NewCounter(prometheus.CounterOpts{Name: "c", Help: "c"}), NewCounter()
-	pg, sg := prometheus.NewGauge(prometheus.GaugeOpts{Name: "g", Help: "g"}), NewGauge()
+	pc, sc := prometheus.NewCounter(prometheus.CounterOpts{Name: "c", Help: "c"}), NewCounter(prometheus.CounterOpts{Name: "c", Help: "c"})
+	pg, sg := prometheus.NewGauge(prometheus.GaugeOpts{Name: "g", Help: "g"}), NewGauge(prometheus.GaugeOpts{Name: "g", Help: "g"})
 	cases := []struct {
 		name string
 		f    func()
