@@ -38,14 +38,23 @@ const cacheLine = 64
 // nextShard hands out shard indexes round robin.
 var nextShard atomic.Uint32
 
+// shardIndexes are the values shardIndex hands out: pointers into this
+// array, so that refilling the pool never allocates.
+var shardIndexes = func() (a [shards]int) {
+	for i := range a {
+		a[i] = i
+	}
+	return a
+}()
+
 // shardIndex caches a shard index per P: sync.Pool keeps a private item
 // per P, so a goroutine gets the index its core used last, and the lines
 // of that shard stay in that core's cache. When the collector empties the
-// pool, or a goroutine moves to another P between Get and Put, a P gets
-// another index; nothing is lost, since the shards live in the metric.
+// pool (or the race detector drops an item), or a goroutine moves to
+// another P between Get and Put, a P gets another index; nothing is lost,
+// since the shards live in the metric.
 var shardIndex = sync.Pool{New: func() any {
-	i := int(nextShard.Add(1)-1) % shards
-	return &i
+	return &shardIndexes[nextShard.Add(1)%shards]
 }}
 
 // shard returns the calling P's shard index.
