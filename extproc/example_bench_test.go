@@ -2,6 +2,7 @@ package extproc
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/budget"
 	"github.com/flowproc/flowproc/flowengine/flat"
+	_ "github.com/flowproc/flowproc/flowengine/frontends" // the Apigee loader
+	"github.com/flowproc/flowproc/flowengine/projects"
 )
 
 // BenchmarkProcessExample measures one header-only exchange of the embedded
@@ -117,5 +120,52 @@ func BenchmarkProcessExampleParallel(b *testing.B) {
 				return
 			}
 		}
+	})
+}
+
+// BenchmarkProcessApigeeExample measures the embedded Apigee bundle's
+// proxied route, GET /v1/orders/42 (the ProxyEndpoint's flows, a RouteRule
+// to the orders TargetEndpoint and its flows), through Process: on one
+// goroutine, and from every core at once as BenchmarkProcessExampleParallel
+// does for the FLAT example.
+func BenchmarkProcessApigeeExample(b *testing.B) {
+	set, err := projects.Load([]string{"../examples/apigee-hello"}, "", projects.LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range set.Entries() {
+		if len(e.Errors) > 0 {
+			b.Fatal(e.Errors)
+		}
+	}
+	s := New(Options{Resolver: set, Logger: slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
+	msgs := scriptFor("/v1/orders/42")
+	exchange := func() error {
+		st := &fakeStream{ctx: grpcStreamContext(ctx), script: msgs}
+		if err := s.Process(st); err != nil || st.sent != 2 {
+			return fmt.Errorf("process: %v, %d replies", err, st.sent)
+		}
+		return nil
+	}
+	b.Run("proxied", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := exchange(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("proxied-parallel", func(b *testing.B) {
+		defer debug.SetGCPercent(debug.SetGCPercent(budget.DefaultGCPercent))
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := exchange(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
 	})
 }
