@@ -1,6 +1,7 @@
 package extproc
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,9 +76,10 @@ func (c *exchangeCounters) inc(l exchangeLabels) {
 // miss counts l through the overflow vec when the cache is full, and
 // otherwise adds l to a copy of the map.
 func (c *exchangeCounters) miss(l exchangeLabels) {
-	for _, v := range []string{l.project, l.flow, l.outcome} {
+	for _, v := range [...]string{l.project, l.flow, l.outcome} {
 		if !utf8.ValidString(v) {
-			c.overflow.WithLabelValues(l.project, l.flow, l.outcome) // panics, naming the value
+			// As WithLabelValues does; safeRecord recovers it.
+			panic(fmt.Sprintf("flowproc_exchanges_total: label value %q is not valid UTF-8", v))
 		}
 	}
 	c.mu.Lock()

@@ -1,7 +1,6 @@
 package metricstripe
 
 import (
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,31 +33,26 @@ func (c *Counter) Collect(ch chan<- prometheus.Metric) {
 }
 
 // Gauge is a striped integer prometheus.Gauge without labels, that goes up
-// and down by whole steps.
+// and down by whole steps. Its shards are a Count's, holding negative
+// steps as their two's complement, so that their sum is the gauge.
 type Gauge struct {
-	w    []atomic.Int64
+	c    Count
 	desc *prometheus.Desc
 }
 
 // NewGauge returns a zero gauge named by opts.
 func NewGauge(opts prometheus.GaugeOpts) *Gauge {
 	return &Gauge{
-		w:    lines[atomic.Int64](shards),
+		c:    NewCount(),
 		desc: prometheus.NewDesc(prometheus.BuildFQName(opts.Namespace, opts.Subsystem, opts.Name), opts.Help, nil, opts.ConstLabels),
 	}
 }
 
 // Add adds d, which may be negative.
-func (g *Gauge) Add(d int64) { g.w[shard()*wordsPerLine].Add(d) }
+func (g *Gauge) Add(d int64) { g.c.add(uint64(d)) }
 
 // Value returns the gauge, the sum of the shards.
-func (g *Gauge) Value() float64 {
-	var n int64
-	for i := 0; i < len(g.w); i += wordsPerLine {
-		n += g.w[i].Load()
-	}
-	return float64(n)
-}
+func (g *Gauge) Value() float64 { return float64(int64(g.c.sum())) }
 
 // Describe implements prometheus.Collector.
 func (g *Gauge) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }

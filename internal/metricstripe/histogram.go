@@ -30,7 +30,7 @@ func newHistogram(bounds []float64) *Histogram {
 	return &Histogram{
 		bounds: bounds,
 		stride: linesPerShard * wordsPerLine,
-		w:      lines[atomic.Uint64](shards * linesPerShard),
+		w:      lines(shards * linesPerShard),
 	}
 }
 

@@ -65,38 +65,41 @@ func shard() int {
 	return i
 }
 
-// word is an atomic 8-byte value the shards are made of.
-type word interface{ atomic.Uint64 | atomic.Int64 }
+// wordsPerLine is how many 8-byte words a cache line holds.
+const wordsPerLine = cacheLine / 8
 
 // lines returns n cache lines of words, the first word on a line
 // boundary: the slice is cut from one a line longer at the first aligned
 // word, so alignment does not depend on the allocator's size classes.
-func lines[T word](n int) []T {
-	per := cacheLine / int(unsafe.Sizeof(*new(T)))
-	buf := make([]T, (n+1)*per)
+func lines(n int) []atomic.Uint64 {
+	buf := make([]atomic.Uint64, (n+1)*wordsPerLine)
 	off := (cacheLine - int(uintptr(unsafe.Pointer(&buf[0]))%cacheLine)) % cacheLine
-	start := off / int(unsafe.Sizeof(*new(T)))
-	return buf[start : start+n*per : start+n*per]
+	start := off / 8
+	return buf[start : start+n*wordsPerLine : start+n*wordsPerLine]
 }
-
-// wordsPerLine is how many 8-byte words a cache line holds.
-const wordsPerLine = cacheLine / 8
 
 // Count is a striped count without a Prometheus identity, for collectors
 // that hold many of them (one per label set). Make it with NewCount.
 type Count struct{ w []atomic.Uint64 }
 
 // NewCount returns a zero count.
-func NewCount() Count { return Count{w: lines[atomic.Uint64](shards)} }
+func NewCount() Count { return Count{w: lines(shards)} }
 
 // Inc adds one.
-func (c Count) Inc() { c.w[shard()*wordsPerLine].Add(1) }
+func (c Count) Inc() { c.add(1) }
 
-// Value returns the count, the sum of the shards.
-func (c Count) Value() float64 {
+// add adds d to the calling P's shard. Wrapping is intended: a Gauge adds
+// negative steps as their two's complement.
+func (c Count) add(d uint64) { c.w[shard()*wordsPerLine].Add(d) }
+
+// sum returns the shards' total, modulo 2^64.
+func (c Count) sum() uint64 {
 	var n uint64
 	for i := 0; i < len(c.w); i += wordsPerLine {
 		n += c.w[i].Load()
 	}
-	return float64(n)
+	return n
 }
+
+// Value returns the count, the sum of the shards.
+func (c Count) Value() float64 { return float64(c.sum()) }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 )
 
 func TestCounterAndGauge(t *testing.T) {
@@ -84,7 +85,7 @@ func TestHistogramSetMatchesClientGolang(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, mf := range mfs {
-				if _, err := writeText(&exp, mf); err != nil {
+				if _, err := expfmt.MetricFamilyToText(&exp, mf); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -205,7 +206,7 @@ func TestShardsAligned(t *testing.T) {
 	for range 20 {
 		c := NewCount()
 		g := NewGauge(prometheus.GaugeOpts{Name: "g", Help: "g"})
-		if !aligned(unsafe.Pointer(&c.w[0])) || !aligned(unsafe.Pointer(&g.w[0])) || len(c.w) != shards*wordsPerLine {
+		if !aligned(unsafe.Pointer(&c.w[0])) || !aligned(unsafe.Pointer(&g.c.w[0])) || len(c.w) != shards*wordsPerLine {
 			t.Fatal("a counter or gauge shard is not on a cache line")
 		}
 	}
