@@ -135,16 +135,19 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	// writeReload prints the reloads; per-project log records would repeat it.
-	reg, embedded, err := loadRegistry(devDirs(fs.Args(), stdout), projects.RegistryOptions{Default: *defProject, Logger: logger, QuietReloads: true, Load: projects.LoadOptions{MaxBodyBytes: limit, Logger: logger}},
+	reg, extracted, err := loadRegistry(devDirs(fs.Args(), stdout), projects.RegistryOptions{Default: *defProject, Logger: logger, QuietReloads: true, Load: projects.LoadOptions{MaxBodyBytes: limit, Logger: logger}},
 		func(err error) { fmt.Fprintf(stderr, "flowproc dev: %v\n", err) })
 	if err != nil {
 		fmt.Fprintf(stderr, "flowproc dev: %v\n", err)
 		return 1
 	}
+	if extracted != "" {
+		defer os.RemoveAll(extracted)
+	}
 	printReload := func(trigger string, rep projects.ReloadReport, err error) {
 		writeReload(stderr, "flowproc dev: ", trigger, rep, err)
 	}
-	stopReloading, watching := startReloading(ctx, reg, false, *watch && !embedded, reloadHooks{
+	stopReloading, watching := startReloading(ctx, reg, false, *watch && extracted == "", reloadHooks{
 		reloaded: printReload,
 		warn:     func(err error) { fmt.Fprintf(stderr, "flowproc dev: %v\n", err) },
 	})

@@ -171,7 +171,15 @@ func TestDevReloads(t *testing.T) {
 // TestDevREADMECommands: the README's first screen — `flowproc dev` on the
 // embedded example and its three curl commands — keeps working. The
 // example's proxy-request origin "upstream" reaches the demo upstream.
+// The example's extracted copy is removed when dev stops.
 func TestDevREADMECommands(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	defer func() {
+		if left, _ := filepath.Glob(filepath.Join(tmp, "flowproc-example-*")); len(left) > 0 {
+			t.Errorf("dev left the extracted example behind: %v", left)
+		}
+	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr lockedBuffer
 	done := make(chan int, 1)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,34 +18,34 @@ import (
 )
 
 // projectDirs returns the project directories to load: dirs, or the embedded
-// example extracted to a temporary directory when dirs is empty (embedded is
-// then true). Every directory must exist; a file is taken only when a
-// front end loads projects from such files (an Apigee bundle zip).
-func projectDirs(dirs []string) (out []string, embedded bool, err error) {
+// example extracted to a temporary directory when dirs is empty. extracted
+// is then that temporary directory, which the caller removes when it stops
+// serving (flows may read their project's files while they run); it is ""
+// otherwise. Every directory must exist; a file is taken only when a front
+// end loads projects from such files (an Apigee bundle zip).
+func projectDirs(dirs []string) (out []string, extracted string, err error) {
 	if len(dirs) == 0 {
 		dir, err := examples.Extract(examples.Default)
 		if err != nil {
-			return nil, false, fmt.Errorf("extract the embedded example: %w", err)
+			return nil, "", fmt.Errorf("extract the embedded example: %w", err)
 		}
-		// The extracted copy lives for the process; remove it at exit is
-		// not possible for a long-running server, so it goes in os.TempDir.
-		return []string{dir}, true, nil
+		return []string{dir}, filepath.Dir(dir), nil
 	}
 	for _, d := range dirs {
 		if st, err := os.Stat(d); err != nil || !st.IsDir() {
 			if os.IsNotExist(err) {
-				return nil, false, fmt.Errorf("project directory %s: no such directory", filepath.Clean(d))
+				return nil, "", fmt.Errorf("project directory %s: no such directory", filepath.Clean(d))
 			}
 			if err == nil {
 				if _, derr := projects.Detect(d); derr == nil {
 					continue // a project file, such as an Apigee bundle zip
 				}
-				return nil, false, fmt.Errorf("project directory %s: is a file, not a directory", filepath.Clean(d))
+				return nil, "", fmt.Errorf("project directory %s: is a file, not a directory", filepath.Clean(d))
 			}
-			return nil, false, fmt.Errorf("project directory %s: %w", filepath.Clean(d), err)
+			return nil, "", fmt.Errorf("project directory %s: %w", filepath.Clean(d), err)
 		}
 	}
-	return dirs, false, nil
+	return dirs, "", nil
 }
 
 // reportLoadErrors passes each project that failed to load to report.
@@ -59,12 +60,15 @@ func reportLoadErrors(set *projects.Set, report func(error)) {
 	}
 }
 
-// loadProjectsWith loads the projects in dirs (the embedded example when
-// dirs is empty) once, with engine options (body limit…). defaultProject
+// loadProjectsWith loads the projects in dirs once, with engine options
+// (body limit…); dirs must not be empty. defaultProject
 // names the project for requests no other rule selects ("" = the first).
 // Load errors of individual projects are reported through report; such
 // projects answer 503 on their routes while the others serve.
 func loadProjectsWith(dirs []string, defaultProject string, opts projects.LoadOptions, report func(error)) (*projects.Set, error) {
+	if len(dirs) == 0 {
+		return nil, errors.New("no project directory")
+	}
 	dirs, _, err := projectDirs(dirs)
 	if err != nil {
 		return nil, err
@@ -77,20 +81,25 @@ func loadProjectsWith(dirs []string, defaultProject string, opts projects.LoadOp
 	return set, nil
 }
 
-// loadRegistry is loadProjectsWith for the serving commands: the projects
-// can be reloaded (startReloading). embedded reports that the embedded
-// example is served, which needs no file watching.
-func loadRegistry(dirs []string, opts projects.RegistryOptions, report func(error)) (reg *projects.Registry, embedded bool, err error) {
-	dirs, embedded, err = projectDirs(dirs)
+// loadRegistry is loadProjectsWith for the serving commands, and the
+// embedded example when dirs is empty: the projects can be reloaded
+// (startReloading). extracted is the temporary directory holding the
+// embedded example, "" when dirs were given; the embedded example needs no
+// file watching, and the caller removes extracted when it stops serving.
+func loadRegistry(dirs []string, opts projects.RegistryOptions, report func(error)) (reg *projects.Registry, extracted string, err error) {
+	dirs, extracted, err = projectDirs(dirs)
 	if err != nil {
-		return nil, false, err
+		return nil, "", err
 	}
 	reg, err = projects.NewRegistry(dirs, opts)
 	if err != nil {
-		return nil, false, err
+		if extracted != "" {
+			os.RemoveAll(extracted)
+		}
+		return nil, "", err
 	}
 	reportLoadErrors(reg.Set(), report)
-	return reg, embedded, nil
+	return reg, extracted, nil
 }
 
 // reloadHooks say where the serving commands report reloads.

@@ -49,10 +49,10 @@ func TestReloadNowPrintsEveryProject(t *testing.T) {
 	writeTree(t, root, projectFiles("flaky", "/flaky", "f1"))
 	writeTree(t, root, map[string]string{"bad/swagger.yaml": "swagger: \"2.0\"\npaths:\n  /x:\n    x-flat-flow: x.xml\n", "bad/x.xml": "<flow><nosuchaction/></flow>"})
 	var loadErrs []string
-	reg, embedded, err := loadRegistry([]string{filepath.Join(root, "good"), filepath.Join(root, "flaky"), filepath.Join(root, "bad")},
+	reg, extracted, err := loadRegistry([]string{filepath.Join(root, "good"), filepath.Join(root, "flaky"), filepath.Join(root, "bad")},
 		projects.RegistryOptions{Load: quietFlat}, func(err error) { loadErrs = append(loadErrs, err.Error()) })
-	if err != nil || embedded {
-		t.Fatalf("loadRegistry: %v (embedded %v)", err, embedded)
+	if err != nil || extracted != "" {
+		t.Fatalf("loadRegistry: %v (extracted %q)", err, extracted)
 	}
 	if len(loadErrs) != 1 || !strings.Contains(loadErrs[0], "project bad failed to load") || !strings.Contains(loadErrs[0], "x.xml:1:7: FP202") {
 		t.Errorf("initial load errors = %q", loadErrs)

@@ -182,17 +182,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if state.Redis != nil {
 		side = upstream.NewSharedWith(state.Cache)
 	}
-	reg, embedded, err := loadRegistry(st.Projects, projects.RegistryOptions{Default: st.DefaultProject, Logger: logger, Load: projects.LoadOptions{MaxBodyBytes: st.bodyLimit, Logger: logger, State: state, Upstream: side}}, func(err error) {
+	reg, extracted, err := loadRegistry(st.Projects, projects.RegistryOptions{Default: st.DefaultProject, Logger: logger, Load: projects.LoadOptions{MaxBodyBytes: st.bodyLimit, Logger: logger, State: state, Upstream: side}}, func(err error) {
 		logger.Error("project failed to load", "error", err.Error())
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "flowproc serve: %v\n", err)
 		return 1
 	}
+	if extracted != "" {
+		defer os.RemoveAll(extracted)
+	}
 	hooks, tracker := serveReloadHooks(logger), &projectTracker{reg: reg}
 	hooks.reloaded, st.net.attach = tracker.wrap(hooks.reloaded), tracker.attach
 	st.apiReloaded = hooks.reloaded
-	stopReloading, watching := startReloading(ctx, reg, true, st.Watch && !embedded, hooks)
+	stopReloading, watching := startReloading(ctx, reg, true, st.Watch && extracted == "", hooks)
 	defer stopReloading()
 	if watching {
 		logger.Info("watching the project directories; a file change reloads the projects", "dirs", reg.Dirs())
