@@ -65,25 +65,31 @@ func (a *assignMessage) Execute(r *engine.Run) error {
 	if err != nil {
 		return err
 	}
-	e := &opEnv{r: r, vars: r, dst: dst, src: cur, strict: a.strict,
-		unresolved: func(v string) error {
-			// Fault code and faultstring: Apigee's AssignMessage runtime
-			// error page (Apigee's documented behaviour: the default fault bodies and status codes).
-			return engine.NewFault("assignmessage", "UnresolvedVariable", 500, "AssignMessage[%s]: unable to resolve variable %s", a.name, v)
-		},
-		setFailed: func(v string, err error) error {
-			f := engine.NewFault("assignmessage", "SetVariableFailed", 500, "AssignMessage[%s]: unable to set variable %s", a.name, v)
-			f.Err = err
-			return f
-		},
-	}
-	if err := a.ops.run(e); err != nil {
+	e := getOpEnv()
+	*e = opEnv{r: r, vars: r, dst: dst, src: cur, strict: a.strict, faults: a}
+	err = a.ops.run(e)
+	putOpEnv(e)
+	if err != nil {
 		return err
 	}
 	if store != "" {
 		r.SetMessage(store, dst)
 	}
 	return nil
+}
+
+// unresolved implements opFaults. Fault code and faultstring: Apigee's
+// AssignMessage runtime error page (Apigee's documented behaviour: the
+// default fault bodies and status codes).
+func (a *assignMessage) unresolved(v string) error {
+	return engine.NewFault("assignmessage", "UnresolvedVariable", 500, "AssignMessage[%s]: unable to resolve variable %s", a.name, v)
+}
+
+// setFailed implements opFaults.
+func (a *assignMessage) setFailed(v string, err error) error {
+	f := engine.NewFault("assignmessage", "SetVariableFailed", 500, "AssignMessage[%s]: unable to set variable %s", a.name, v)
+	f.Err = err
+	return f
 }
 
 // targetMessage picks the message the operations change and the name to

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/apigee/bundle"
@@ -35,15 +36,34 @@ type opEnv struct {
 	src *engine.Message
 	// strict is IgnoreUnresolvedVariables=false.
 	strict bool
-	// unresolved builds the policy's fault for a variable that does not
-	// resolve.
-	unresolved func(name string) error
-	// setFailed builds the policy's fault for a variable AssignVariable
-	// cannot write.
-	setFailed func(name string, err error) error
+	// faults builds the policy's faults: the policy itself, so that
+	// setting up an opEnv allocates no closures.
+	faults opFaults
 	// contentSet records that an operation wrote the payload (RaiseFault
 	// keeps Apigee's fault body otherwise).
 	contentSet bool
+}
+
+// opFaults builds a policy's faults for the operations' failures.
+type opFaults interface {
+	// unresolved is the fault for a variable that does not resolve.
+	unresolved(name string) error
+	// setFailed is the fault for a variable AssignVariable cannot write.
+	setFailed(name string, err error) error
+}
+
+// opEnvs holds opEnvs between policy executions: an operation is a func
+// value, so the opEnv it gets escapes, and a policy would otherwise
+// allocate one per execution.
+var opEnvs = sync.Pool{New: func() any { return new(opEnv) }}
+
+// getOpEnv returns a cleared opEnv from the pool; putOpEnv gives it back
+// once the operations returned.
+func getOpEnv() *opEnv { return opEnvs.Get().(*opEnv) }
+
+func putOpEnv(e *opEnv) {
+	*e = opEnv{}
+	opEnvs.Put(e)
 }
 
 // msgOp is one compiled operation.
@@ -98,7 +118,7 @@ func (e *opEnv) render(t *msgtemplate.Template) (string, error) {
 		return "", fmt.Errorf("message template %q: %w", t.Source(), err)
 	}
 	if miss != "" && e.strict {
-		return "", e.unresolved(miss)
+		return "", e.faults.unresolved(miss)
 	}
 	if err := e.r.Budget().Output(int64(len(s))); err != nil {
 		return "", err
@@ -457,7 +477,7 @@ func (s *copySpec) apply(e *opEnv) error {
 			// The Apigee troubleshooting page for UnresolvedVariable names
 			// exactly this case: a Copy source that is not available.
 			if e.strict {
-				return e.unresolved(s.source)
+				return e.faults.unresolved(s.source)
 			}
 			return nil
 		}
@@ -653,7 +673,7 @@ func (a *assignVar) apply(e *opEnv) error {
 		}
 		if miss == "" || !a.hasValue {
 			if miss != "" && e.strict {
-				return e.unresolved(miss)
+				return e.faults.unresolved(miss)
 			}
 			if err := e.r.Budget().Output(int64(len(s))); err != nil {
 				return err
@@ -669,7 +689,7 @@ func (a *assignVar) apply(e *opEnv) error {
 
 func (a *assignVar) set(e *opEnv, v any) error {
 	if err := e.r.Set(a.name, v); err != nil {
-		return e.setFailed(a.name, err)
+		return e.faults.setFailed(a.name, err)
 	}
 	return nil
 }

@@ -43,6 +43,19 @@ func newRaiseFault(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	return f
 }
 
+// unresolved implements opFaults. No source names RaiseFault's fault for
+// an unresolved variable; this mirrors AssignMessage's.
+func (f *raiseFault) unresolved(v string) error {
+	return engine.NewFault("raisefault", "UnresolvedVariable", 500, "RaiseFault[%s]: unable to resolve variable %s", f.name, v)
+}
+
+// setFailed implements opFaults.
+func (f *raiseFault) setFailed(v string, err error) error {
+	nf := engine.NewFault("raisefault", "SetVariableFailed", 500, "RaiseFault[%s]: unable to set variable %s", f.name, v)
+	nf.Err = err
+	return nf
+}
+
 // Execute builds the fault response and returns the fault.
 func (f *raiseFault) Execute(r *engine.Run) error {
 	fault := &engine.Fault{Name: "RaiseFault", Code: "steps.raisefault.RaiseFault", Status: 500,
@@ -58,22 +71,15 @@ func (f *raiseFault) Execute(r *engine.Run) error {
 	}
 	m := engine.NewResponse()
 	m.Status = 500
-	e := &opEnv{r: r, vars: messageOverlay{r, m}, dst: m, src: r.Current(), strict: f.strict,
-		unresolved: func(v string) error {
-			// No source names RaiseFault's fault for an unresolved
-			// variable; this mirrors AssignMessage's.
-			return engine.NewFault("raisefault", "UnresolvedVariable", 500, "RaiseFault[%s]: unable to resolve variable %s", f.name, v)
-		},
-		setFailed: func(v string, err error) error {
-			nf := engine.NewFault("raisefault", "SetVariableFailed", 500, "RaiseFault[%s]: unable to set variable %s", f.name, v)
-			nf.Err = err
-			return nf
-		},
-	}
-	if err := f.ops.run(e); err != nil {
+	e := getOpEnv()
+	*e = opEnv{r: r, vars: messageOverlay{r, m}, dst: m, src: r.Current(), strict: f.strict, faults: f}
+	err := f.ops.run(e)
+	contentSet := e.contentSet
+	putOpEnv(e)
+	if err != nil {
 		return err
 	}
-	if !e.contentSet {
+	if !contentSet {
 		// A FaultResponse without a payload answers with Apigee's fault
 		// JSON and the FaultResponse's status (Apigee's documented behaviour: the default fault bodies and status codes: a
 		// capture of a RaiseFault with a 403 StatusCode and the default

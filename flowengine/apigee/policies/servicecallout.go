@@ -197,14 +197,11 @@ func (sc *serviceCallout) Execute(r *engine.Run) error {
 	if err != nil {
 		return err
 	}
-	e := &opEnv{r: r, vars: r, dst: req, src: r.Current(), strict: sc.strict,
-		unresolved: unresolvedRuntime,
-		setFailed: func(v string, err error) error {
-			return &engine.Fault{Name: "ExecutionFailed", Code: "steps.servicecallout.ExecutionFailed", Status: 500,
-				Message: "Execution of ServiceCallout " + sc.name + " failed. Reason: unable to set variable " + v, Err: err}
-		},
-	}
-	if err := sc.ops.run(e); err != nil {
+	e := getOpEnv()
+	*e = opEnv{r: r, vars: r, dst: req, src: r.Current(), strict: sc.strict, faults: sc}
+	err = sc.ops.run(e)
+	putOpEnv(e)
+	if err != nil {
 		return err
 	}
 	if sc.reqVar != "" {
@@ -287,6 +284,15 @@ func (sc *serviceCallout) reason(k upstream.Kind) string {
 		return "response too large"
 	}
 	return "request failed (" + string(k) + ")"
+}
+
+// unresolved implements opFaults: Apigee's runtime fault (unresolvedRuntime).
+func (sc *serviceCallout) unresolved(v string) error { return unresolvedRuntime(v) }
+
+// setFailed implements opFaults.
+func (sc *serviceCallout) setFailed(v string, err error) error {
+	return &engine.Fault{Name: "ExecutionFailed", Code: "steps.servicecallout.ExecutionFailed", Status: 500,
+		Message: "Execution of ServiceCallout " + sc.name + " failed. Reason: unable to set variable " + v, Err: err}
 }
 
 // unresolvedRuntime is Apigee's fault for a variable a ServiceCallout
