@@ -95,9 +95,12 @@ func (o *operand) resolve(v Vars) (val, error) {
 	if !o.isVar {
 		return o.lit, nil
 	}
-	x, ok := v.Lookup(o.name)
+	str, isString, x, ok := flowvar.LookupString(v, o.name)
 	if !ok {
 		return val{}, nil
+	}
+	if isString {
+		return val{k: kString, s: str}, nil
 	}
 	r, ok := fromAny(x)
 	if !ok {

@@ -6,5 +6,6 @@ package engine
 // use it to let templates see a message they are building (RaiseFault's
 // FaultResponse is "message" while it is built).
 func (r *Run) MessageVar(m *Message, field string) (any, bool) {
-	return r.messageField(m, "", field)
+	v, ok := r.messageField(m, "", field)
+	return v.boxed(), ok
 }

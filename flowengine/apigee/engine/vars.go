@@ -20,6 +20,47 @@ var ErrReadOnly = errors.New("variable is read-only")
 // fields of message variables policies created, then custom variables.
 // An unknown variable is absent (null), as in Apigee.
 func (r *Run) Lookup(name string) (any, bool) {
+	v, ok := r.lookup(name)
+	return v.boxed(), ok
+}
+
+// LookupString implements flowvar.StringVars: Lookup without boxing a
+// string value.
+func (r *Run) LookupString(name string) (s string, isString bool, value any, ok bool) {
+	v, ok := r.lookup(name)
+	if !v.str {
+		if s, is := v.v.(string); is {
+			// A custom variable or system.* string, boxed already.
+			return s, true, nil, ok
+		}
+	}
+	return v.s, v.str, v.v, ok
+}
+
+// varValue is a variable's value as lookup finds it: a string in s (str
+// set), or any other value in v. Most of Apigee's built-in variables are
+// strings; kept apart, they reach conditions and templates without an
+// allocation for the interface (flowvar.StringVars).
+type varValue struct {
+	s   string
+	v   any
+	str bool
+}
+
+func strValue(s string) varValue { return varValue{s: s, str: true} }
+
+func anyValue(v any) varValue { return varValue{v: v} }
+
+// boxed is the value as an interface (flowvar.Vars' form).
+func (v varValue) boxed() any {
+	if v.str {
+		return v.s
+	}
+	return v.v
+}
+
+// lookup is Lookup's body (see there).
+func (r *Run) lookup(name string) (varValue, bool) {
 	head, rest, _ := strings.Cut(name, ".")
 	switch head {
 	case "request", "response", "message", "error":
@@ -29,11 +70,11 @@ func (r *Run) Lookup(name string) (any, bool) {
 			}
 			switch rest {
 			case "message":
-				return r.fault.Message, true
+				return strValue(r.fault.Message), true
 			case "state":
-				return string(r.segment), true
+				return strValue(string(r.segment)), true
 			case "":
-				return "error", true
+				return strValue("error"), true
 			}
 		}
 		if m, ok := r.Message(head); ok && m != nil {
@@ -44,160 +85,161 @@ func (r *Run) Lookup(name string) (any, bool) {
 	case "proxy":
 		switch rest {
 		case "basepath":
-			return r.basePath, true
+			return strValue(r.basePath), true
 		case "pathsuffix":
-			return r.pathSuffix, true
+			return strValue(r.pathSuffix), true
 		case "name":
-			return r.ep.name, true
+			return strValue(r.ep.name), true
 		case "url":
-			return r.x.Req.Scheme + "://" + r.x.Req.Authority + r.x.Req.Path, true
+			return strValue(r.x.Req.Scheme + "://" + r.x.Req.Authority + r.x.Req.Path), true
 		case "client.ip":
-			return r.x.Req.Client.Address, true
+			return strValue(r.x.Req.Client.Address), true
 		}
 	case "target":
 		switch rest {
 		case "url":
 			if r.targetURL != "" {
-				return r.targetURL, true
+				return strValue(r.targetURL), true
 			}
 			if u := r.chosenURL(); u != "" {
-				return u, true
+				return strValue(u), true
 			}
 			if r.segment == TargetRequest || r.te != nil {
 				if b, err := r.targetBase(); err == nil {
-					return b.String(), true
+					return strValue(b.String()), true
 				}
 			}
 		case "name":
 			if r.te != nil {
-				return r.te.name, true
+				return strValue(r.te.name), true
 			}
 		case "copy.pathsuffix":
-			return r.copySuffix, true
+			return anyValue(r.copySuffix), true
 		case "copy.queryparams":
-			return r.copyQuery, true
+			return anyValue(r.copyQuery), true
 		case "basepath", "host", "scheme", "port":
 			if u, err := parseTargetURL(r.chosenURL()); err == nil {
 				switch rest {
 				case "basepath":
-					return u.Path, true
+					return strValue(u.Path), true
 				case "host":
-					return u.Hostname(), true
+					return strValue(u.Hostname()), true
 				case "scheme":
-					return u.Scheme, true
+					return strValue(u.Scheme), true
 				case "port":
 					if p := u.Port(); p != "" {
-						return p, true
+						return strValue(p), true
 					}
 					if u.Scheme == "https" {
-						return "443", true
+						return strValue("443"), true
 					}
-					return "80", true
+					return strValue("80"), true
 				}
 			}
 		}
 	case "loadbalancing":
 		if rest == "targetserver" && r.lbServer != nil {
-			return r.lbServer.name, true
+			return strValue(r.lbServer.name), true
 		}
 		if rest == "isfallback" && r.lbServer != nil {
-			return r.lbServer.fallback, true
+			return anyValue(r.lbServer.fallback), true
 		}
 	case "route":
 		if r.rt != nil {
 			switch rest {
 			case "name":
-				return r.rt.name, true
+				return strValue(r.rt.name), true
 			case "target":
 				if r.rt.target != nil {
-					return r.rt.target.name, true
+					return strValue(r.rt.target.name), true
 				}
-				return r.rt.url, true
+				return strValue(r.rt.url), true
 			}
 		}
 	case "client":
 		c := &r.x.Req.Client
 		switch rest {
 		case "ip", "host":
-			return c.Address, true
+			return strValue(c.Address), true
 		case "port":
-			return c.Port, true
+			return anyValue(c.Port), true
 		case "scheme":
 			if r.x.Req.Scheme != "" {
-				return r.x.Req.Scheme, true
+				return strValue(r.x.Req.Scheme), true
 			}
-			return "http", true
+			return strValue("http"), true
 		case "ssl.enabled":
-			return c.TLS || r.x.Req.Scheme == "https", true
+			return anyValue(c.TLS || r.x.Req.Scheme == "https"), true
 		case "cn", "country", "email.address", "locality", "organization", "organization.unit", "state":
 			if v, ok := dnPart(c.PeerSubject, rest); ok {
-				return v, true
+				return strValue(v), true
 			}
 		case "received.start.timestamp", "received.end.timestamp":
-			return r.start.UnixMilli(), true
+			return anyValue(r.start.UnixMilli()), true
 		case "received.start.time", "received.end.time":
-			return javaTime(r.start), true
+			return strValue(javaTime(r.start)), true
 		}
 	case "system":
-		return r.systemVar(rest)
+		v, ok := r.systemVar(rest)
+		return anyValue(v), ok
 	case "environment":
 		if rest == "name" {
-			return r.p.dep.Environment, true
+			return strValue(r.p.dep.Environment), true
 		}
 	case "organization":
 		if rest == "name" {
-			return r.p.dep.Organization, true
+			return strValue(r.p.dep.Organization), true
 		}
 	case "apiproxy":
 		switch rest {
 		case "name":
-			return r.p.bundleName, true
+			return strValue(r.p.bundleName), true
 		case "revision":
-			return "1", true
+			return strValue("1"), true
 		}
 	case "application":
 		if rest == "basepath" {
-			return "", true
+			return strValue(""), true
 		}
 	case "fault":
 		if r.fault != nil {
 			switch rest {
 			case "name":
-				return r.fault.Name, true
+				return strValue(r.fault.Name), true
 			case "reason":
-				return r.fault.Message, true
+				return strValue(r.fault.Message), true
 			case "category", "type":
-				return faultCategory(r.fault), true
+				return strValue(faultCategory(r.fault)), true
 			}
 		}
 	case "is":
 		if rest == "error" {
-			return r.fault != nil, true
+			return anyValue(r.fault != nil), true
 		}
 	case "messageid":
 		if rest == "" {
-			return r.x.ID, true
+			return strValue(r.x.ID), true
 		}
 	case "current":
 		switch rest {
 		case "flow.name":
-			return r.flowName, true
+			return strValue(r.flowName), true
 		case "flow.description":
-			return "", true
+			return strValue(""), true
 		}
 	case "propertyset":
 		set, key, _ := strings.Cut(rest, ".")
 		if v, ok := r.p.dep.Properties[set][key]; ok {
-			return v, true
+			return strValue(v), true
 		}
 	}
 	if v, ok := r.vars[name]; ok {
-		return v, true
+		return anyValue(v), true
 	}
 	if m, ok := r.msgs[head]; ok {
 		return r.messageField(m, head, rest)
 	}
-	return nil, false
+	return varValue{}, false
 }
 
 func faultCategory(f *Fault) string {
@@ -213,72 +255,72 @@ func faultCategory(f *Fault) string {
 }
 
 // messageField reads a message's variable (the part after "request.").
-func (r *Run) messageField(m *Message, head, rest string) (any, bool) {
+func (r *Run) messageField(m *Message, head, rest string) (varValue, bool) {
 	switch rest {
 	case "":
-		return m, true
+		return anyValue(m), true
 	case "content":
 		b, err := m.Content()
 		if err != nil {
-			return nil, false
+			return varValue{}, false
 		}
-		return string(b), true
+		return strValue(string(b)), true
 	case "verb":
 		if m.IsRequest {
-			return m.Verb, true
+			return strValue(m.Verb), true
 		}
 	case "path":
 		if m.IsRequest {
-			return m.Path, true
+			return strValue(m.Path), true
 		}
 	case "uri":
 		if m.IsRequest {
-			return m.URI(), true
+			return strValue(m.URI()), true
 		}
 	case "url":
 		if m.IsRequest {
 			if m == &r.req {
-				return r.x.Req.Scheme + "://" + r.x.Req.Authority + m.URI(), true
+				return strValue(r.x.Req.Scheme + "://" + r.x.Req.Authority + m.URI()), true
 			}
-			return m.URI(), true
+			return strValue(m.URI()), true
 		}
 	case "querystring":
 		if m.IsRequest {
-			return m.QueryString(), true
+			return strValue(m.QueryString()), true
 		}
 	case "queryparams.count":
-		return len(m.Query()), true
+		return anyValue(len(m.Query())), true
 	case "queryparams.names":
-		return javaList(paramNames(m.Query())), true
+		return strValue(javaList(paramNames(m.Query()))), true
 	case "headers.count":
-		return len(m.Headers), true
+		return anyValue(len(m.Headers)), true
 	case "headers.names":
-		return javaList(m.HeaderNames()), true
+		return strValue(javaList(m.HeaderNames())), true
 	case "formparams.count":
-		return len(m.FormParams()), true
+		return anyValue(len(m.FormParams())), true
 	case "formparams.names":
-		return javaList(paramNames(m.FormParams())), true
+		return strValue(javaList(paramNames(m.FormParams()))), true
 	case "formstring":
-		return encodeParams(m.FormParams()), true
+		return strValue(encodeParams(m.FormParams())), true
 	case "status.code", "status":
 		if !m.IsRequest {
-			return m.Status, true
+			return anyValue(m.Status), true
 		}
 	case "reason.phrase":
 		if !m.IsRequest {
-			return reasonOf(m), true
+			return strValue(reasonOf(m)), true
 		}
 	case "version":
-		return m.Version, true
+		return strValue(m.Version), true
 	case "transport.message":
-		return m, true
+		return anyValue(m), true
 	}
 	switch {
 	case strings.HasPrefix(rest, "header."):
 		v, ok := headerVar(m, rest[len("header."):])
 		if !ok && m == &r.req && strings.EqualFold(rest, "header.host") && r.x.Req.Authority != "" {
 			// Envoy carries Host as :authority.
-			return r.x.Req.Authority, true
+			return strValue(r.x.Req.Authority), true
 		}
 		return v, ok
 	case strings.HasPrefix(rest, "queryparam."):
@@ -286,46 +328,46 @@ func (r *Run) messageField(m *Message, head, rest string) (any, bool) {
 	case strings.HasPrefix(rest, "formparam."):
 		return paramVar(m.FormParams(), rest[len("formparam."):])
 	}
-	return nil, false
+	return varValue{}, false
 }
 
 // headerVar reads header.<name>[.values|.values.count|.values.string|.<N>].
-func headerVar(m *Message, rest string) (any, bool) {
+func headerVar(m *Message, rest string) (varValue, bool) {
 	for _, suffix := range []string{".values.count", ".values.string", ".values"} {
 		if name, ok := strings.CutSuffix(rest, suffix); ok {
 			vs := m.HeaderValues(name)
 			switch suffix {
 			case ".values.count":
-				return len(vs), true
+				return anyValue(len(vs)), true
 			case ".values.string":
 				if line, ok := m.HeaderLine(name); ok {
-					return line, true
+					return strValue(line), true
 				}
-				return nil, false
+				return varValue{}, false
 			default:
 				if vs == nil {
-					return nil, false
+					return varValue{}, false
 				}
-				return javaList(vs), true
+				return strValue(javaList(vs)), true
 			}
 		}
 	}
 	if v, ok := m.Header(rest); ok {
-		return v, true
+		return strValue(v), true
 	}
 	// header.<name>.<N>: the N-th value (1-based).
 	if i := strings.LastIndexByte(rest, '.'); i > 0 {
 		if n, err := strconv.Atoi(rest[i+1:]); err == nil && n >= 1 {
 			vs := m.HeaderValues(rest[:i])
 			if n <= len(vs) {
-				return vs[n-1], true
+				return strValue(vs[n-1]), true
 			}
 		}
 	}
-	return nil, false
+	return varValue{}, false
 }
 
-func paramVar(ps []Param, rest string) (any, bool) {
+func paramVar(ps []Param, rest string) (varValue, bool) {
 	for _, suffix := range []string{".values.count", ".values"} {
 		if name, ok := strings.CutSuffix(rest, suffix); ok {
 			var vs []string
@@ -335,17 +377,17 @@ func paramVar(ps []Param, rest string) (any, bool) {
 				}
 			}
 			if suffix == ".values.count" {
-				return len(vs), true
+				return anyValue(len(vs)), true
 			}
 			if vs == nil {
-				return nil, false
+				return varValue{}, false
 			}
-			return javaList(vs), true
+			return strValue(javaList(vs)), true
 		}
 	}
 	for _, p := range ps {
 		if p.Name == rest {
-			return p.Value, true
+			return strValue(p.Value), true
 		}
 	}
 	if i := strings.LastIndexByte(rest, '.'); i > 0 {
@@ -354,13 +396,13 @@ func paramVar(ps []Param, rest string) (any, bool) {
 			for _, p := range ps {
 				if p.Name == rest[:i] {
 					if k++; k == n {
-						return p.Value, true
+						return strValue(p.Value), true
 					}
 				}
 			}
 		}
 	}
-	return nil, false
+	return varValue{}, false
 }
 
 func paramNames(ps []Param) []string {

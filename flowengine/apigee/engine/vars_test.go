@@ -75,6 +75,39 @@ func TestLookup(t *testing.T) {
 			t.Errorf("%s = %v (%v), want %v", tc.name, got, ok, tc.want)
 		}
 	}
+	// LookupString agrees with Lookup on every variable, a string coming
+	// unboxed.
+	for _, tc := range tests {
+		want, wantOK := r.Lookup(tc.name)
+		s, isString, v, ok := r.LookupString(tc.name)
+		got := v
+		if isString {
+			got = s
+		}
+		if ok != wantOK || got != want {
+			t.Errorf("LookupString(%s) = %q, %v, %v, %v; Lookup = %v, %v", tc.name, s, isString, v, ok, want, wantOK)
+		}
+		if _, str := want.(string); str != isString {
+			t.Errorf("LookupString(%s): isString %v for %T", tc.name, isString, want)
+		}
+	}
+}
+
+// TestLookupStringAllocatesNothing: the string variables conditions read
+// most (proxy.pathsuffix, request.verb, a header) cost no allocation
+// through LookupString, where Lookup boxes them.
+func TestLookupStringAllocatesNothing(t *testing.T) {
+	r := TestRun(context.Background(), ProxyRequest, "GET", "/v1/things/7", nil, nil, "Accept", "application/json")
+	r.basePath, r.pathSuffix = "/v1", "/things/7"
+	for _, name := range []string{"proxy.pathsuffix", "request.verb", "request.header.accept", "environment.name"} {
+		if n := testing.AllocsPerRun(100, func() {
+			if _, isString, _, ok := r.LookupString(name); !isString || !ok {
+				t.Fatalf("LookupString(%s) not a string", name)
+			}
+		}); n != 0 {
+			t.Errorf("LookupString(%s): %v allocations", name, n)
+		}
+	}
 }
 
 func TestSet(t *testing.T) {

@@ -20,6 +20,35 @@ type Vars interface {
 	Lookup(name string) (value any, ok bool)
 }
 
+// StringVars is a Vars that can hand out a string-valued variable without
+// boxing it in an interface, which allocates. Conditions and message
+// templates read variables through LookupString, which uses it when their
+// Vars implement it.
+type StringVars interface {
+	Vars
+	// LookupString is Lookup with a string value in s (isString true)
+	// rather than in value. Other values come in value as Lookup returns
+	// them.
+	LookupString(name string) (s string, isString bool, value any, ok bool)
+}
+
+// LookupString looks name up in v, without boxing a string value when v is
+// a StringVars. A string value always comes back in s with isString true,
+// whichever way v produced it; any other value comes in value.
+func LookupString(v Vars, name string) (s string, isString bool, value any, ok bool) {
+	if sv, is := v.(StringVars); is {
+		s, isString, value, ok = sv.LookupString(name)
+	} else {
+		value, ok = v.Lookup(name)
+	}
+	if !isString {
+		if str, is := value.(string); is {
+			return str, true, nil, ok
+		}
+	}
+	return s, isString, value, ok
+}
+
 // Map is a Vars backed by a map, for tests and simple embeddings.
 type Map map[string]any
 

@@ -50,3 +50,42 @@ func TestMapLookup(t *testing.T) {
 		t.Error("Lookup(missing) ok")
 	}
 }
+
+// stringVars is a StringVars that hands out "s" unboxed and "boxed" the
+// way Lookup would.
+type stringVars struct{ Map }
+
+func (v stringVars) LookupString(name string) (string, bool, any, bool) {
+	if name == "s" {
+		return "unboxed", true, nil, true
+	}
+	x, ok := v.Lookup(name)
+	return "", false, x, ok
+}
+
+func TestLookupString(t *testing.T) {
+	m := Map{"a": "x", "n": nil, "i": 7, "boxed": "b"}
+	tests := []struct {
+		vars     Vars
+		name     string
+		s        string
+		isString bool
+		value    any
+		ok       bool
+	}{
+		{m, "a", "x", true, nil, true},
+		{m, "n", "", false, nil, true},
+		{m, "i", "", false, 7, true},
+		{m, "missing", "", false, nil, false},
+		{stringVars{m}, "s", "unboxed", true, nil, true},
+		{stringVars{m}, "boxed", "b", true, nil, true},
+		{stringVars{m}, "i", "", false, 7, true},
+		{stringVars{m}, "missing", "", false, nil, false},
+	}
+	for _, tc := range tests {
+		s, isString, v, ok := LookupString(tc.vars, tc.name)
+		if s != tc.s || isString != tc.isString || v != tc.value || ok != tc.ok {
+			t.Errorf("LookupString(%T, %s) = %q, %v, %v, %v; want %q, %v, %v, %v", tc.vars, tc.name, s, isString, v, ok, tc.s, tc.isString, tc.value, tc.ok)
+		}
+	}
+}

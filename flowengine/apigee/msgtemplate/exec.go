@@ -33,7 +33,11 @@ func (t *Template) Append(dst []byte, v Vars) (out []byte, unresolved string, er
 			}
 			continue
 		}
-		x, ok := v.Lookup(r.name)
+		str, isString, x, ok := flowvar.LookupString(v, r.name)
+		if isString && ok {
+			dst = append(dst, str...)
+			continue
+		}
 		if !ok || x == nil {
 			if r.hasDef {
 				dst = append(dst, r.def...)
@@ -108,7 +112,11 @@ func (c *call) run(dst []byte, v Vars) ([]byte, string, error) {
 		case !a.isVar:
 			args = append(args, value{s: a.lit, null: a.null})
 		default:
-			x, ok := v.Lookup(a.name)
+			str, isString, x, ok := flowvar.LookupString(v, a.name)
+			if isString && ok {
+				args = append(args, value{s: str})
+				continue
+			}
 			if !ok || x == nil {
 				if miss == "" && !c.fn.nullable {
 					miss = a.name
