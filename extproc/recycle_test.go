@@ -13,6 +13,7 @@ import (
 	"github.com/flowproc/flowproc/extproc/extproctest"
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/flat"
+	"github.com/flowproc/flowproc/flowengine/projects"
 )
 
 // TestRecycledRunsConcurrent drives the example project's proxied route
@@ -52,16 +53,58 @@ func TestRecycledRunsConcurrent(t *testing.T) {
 	}
 }
 
+// TestRecycledApigeeRunsConcurrent is TestRecycledRunsConcurrent for the
+// embedded Apigee bundle's proxied route: its runs are recycled too
+// (AssignMessage only), and each exchange's replies carry its own path.
+func TestRecycledApigeeRunsConcurrent(t *testing.T) {
+	set, err := projects.Load([]string{"../examples/apigee-hello"}, "", projects.LoadOptions{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestServer(t, set, 1<<20)
+	var wg sync.WaitGroup
+	errc := make(chan error, 8)
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 25 {
+				item := fmt.Sprintf("%d-%d", w, i)
+				res, err := extproctest.Exchange(context.Background(), ts.conn, &extproctest.Request{Path: "/v1/orders/" + item},
+					&extproctest.Response{Status: 200})
+				if err == nil {
+					err = checkReplies(res, item, []map[string]string{
+						{":path": "/v2/orders/" + item, ":authority": "upstream", "x-via": "apigee-hello", "x-client": "example-test"},
+						{"x-served-by": "apigee-hello"},
+					})
+				}
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Error(err)
+	}
+}
+
 // checkProxied checks the two replies of a proxied exchange of the
 // example: the request carries the rewritten path and the request ID, the
 // response the request ID and the upstream status.
 func checkProxied(res *extproctest.Result, id, path string) error {
-	if len(res.Replies) != 2 {
-		return fmt.Errorf("%s: %d replies", id, len(res.Replies))
-	}
-	want := []map[string]string{
+	return checkReplies(res, id, []map[string]string{
 		{":path": path, "x-request-id": id, "x-flowproc": "1"},
 		{"x-request-id": id, "x-service": "hello", "x-upstream-status": "200"},
+	})
+}
+
+// checkReplies checks that each reply of a proxied exchange sets the
+// headers of want (one map per reply); id names the exchange in errors.
+func checkReplies(res *extproctest.Result, id string, want []map[string]string) error {
+	if len(res.Replies) != len(want) {
+		return fmt.Errorf("%s: %d replies", id, len(res.Replies))
 	}
 	for i, r := range res.Replies {
 		got := map[string]string{}

@@ -82,14 +82,31 @@ func (x *Exchange) Start(ctx context.Context, req *flowengine.Request, host flow
 // Reset prepares a used Exchange for a new run, keeping the capacity of its
 // slices.
 func (x *Exchange) Reset(ctx context.Context, req *flowengine.Request, host flowengine.Host) {
-	headers, added, removed := x.Resp.Headers[:0], x.Resp.Added[:0], x.Resp.Removed[:0]
-	fset, fremove := x.Fwd.SetHeaders[:0], x.Fwd.RemoveHeaders[:0]
-	after := x.after[:0]
-	*x = Exchange{}
+	x.Clear()
 	x.Start(ctx, req, host)
+}
+
+// Clear drops everything the Exchange refers to, keeping only the capacity
+// of its slices, so that a pooled Exchange holds no memory of its last run
+// alive.
+func (x *Exchange) Clear() {
+	headers, added, removed := clearHeaders(x.Resp.Headers), clearHeaders(x.Resp.Added), x.Resp.Removed[:0]
+	fset, fremove := clearHeaders(x.Fwd.SetHeaders), x.Fwd.RemoveHeaders[:0]
+	clear(removed[:cap(removed)])
+	clear(fremove[:cap(fremove)])
+	after := x.after[:0]
+	clear(after[:cap(after)])
+	*x = Exchange{}
 	x.Resp.Headers, x.Resp.Added, x.Resp.Removed = headers, added, removed
 	x.Fwd.SetHeaders, x.Fwd.RemoveHeaders = fset, fremove
 	x.after = after
+}
+
+// clearHeaders empties hs, up to its capacity, keeping the capacity.
+func clearHeaders(hs []flowengine.Header) []flowengine.Header {
+	hs = hs[:cap(hs)]
+	clear(hs)
+	return hs[:0]
 }
 
 // Header returns the first value of the request header name (any case).

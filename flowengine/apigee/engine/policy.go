@@ -40,6 +40,13 @@ type Kind struct {
 	FailedPrefix string
 	// New compiles a policy of this type.
 	New Factory
+	// Recyclable says that Execute keeps nothing of the run once it
+	// returns: no reference to the Run, its messages or their header
+	// slices and content in a cache, store, goroutine or hook. A run whose
+	// executed policies are all recyclable hands its memory back for a
+	// later exchange (flowengine.Outcome.Recycle); any other policy keeps
+	// its run out of the pool. Types opt in after their code was checked.
+	Recyclable bool
 }
 
 var (
@@ -197,6 +204,7 @@ type compiledPolicy struct {
 	continueOnError bool
 	failedVar       string
 	prefix          string
+	recyclable      bool // Kind.Recyclable
 }
 
 func (c *Compiler) compilePolicy(p *bundle.Policy) *compiledPolicy {
@@ -219,5 +227,5 @@ func (c *Compiler) compilePolicy(p *bundle.Policy) *compiledPolicy {
 		fp = k.FailedPrefix
 	}
 	return &compiledPolicy{name: p.Name, typ: p.Type, impl: impl, enabled: p.Enabled, continueOnError: p.ContinueOnError,
-		failedVar: fp + "." + p.Name + ".failed", prefix: k.Prefix}
+		failedVar: fp + "." + p.Name + ".failed", prefix: k.Prefix, recyclable: k.Recyclable}
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowproc/flowproc/flowengine"
@@ -74,6 +75,10 @@ type Run struct {
 	respHooks []func(*Message) // OnResponse (answer.go)
 
 	obs Observer // test runs only (observe.go)
+
+	// kept: a policy that is not Kind.Recyclable ran, so the run is not
+	// pooled.
+	kept bool
 }
 
 // Exchange implements runtime.State.
@@ -193,11 +198,38 @@ func (r *Run) Fault() *Fault { return r.fault }
 // Run runs one exchange through the bundle.
 func (p *Project) Run(ctx context.Context, req *flowengine.Request, host flowengine.Host) *flowengine.Outcome {
 	p.startMonitors()
-	r := &Run{p: p}
-	r.x.Start(ctx, req, host)
+	r := runs.Get().(*Run)
+	r.p = p
+	r.x.Reset(ctx, req, host)
 	r.budget.Reset(ctx, p.opts.Limits)
 	r.x.Budget = &r.budget
-	return runtime.Guard(r.run, r.panicked)
+	o := runtime.Guard(r.run, r.panicked)
+	if o != nil && !o.Panicked && o.After == nil && r.recyclable() {
+		o.Recycle = r
+	}
+	return o
+}
+
+// runs holds finished runs for reuse (Run.Recycle): a Run is about 2 KiB,
+// and its exchange keeps the capacity of its header lists.
+var runs = sync.Pool{New: func() any { return new(Run) }}
+
+// recyclable reports whether nothing outside the run can still refer to it
+// once the host is done with its Outcome: every policy that ran is
+// Kind.Recyclable, no trace recorder holds its values, and it is not a test
+// run. (Runs with hooks after the response are never recycled: the host
+// does not recycle an Outcome with After.)
+func (r *Run) recyclable() bool {
+	return !r.kept && r.x.Trace == nil && r.obs == nil
+}
+
+// Recycle implements flowengine.Recycler: the run is cleared and pooled,
+// keeping its exchange's header list capacity (runtime.Exchange.Reset).
+// Only Project.Run's runs are recycled, never a test run.
+func (r *Run) Recycle() {
+	r.x.Clear()
+	*r = Run{x: r.x}
+	runs.Put(r)
 }
 
 func (r *Run) panicked(v any, stack []byte) *flowengine.Outcome {

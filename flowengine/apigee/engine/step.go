@@ -19,6 +19,9 @@ func (a policyStep) Run(r *Run, st *runtime.Step[*Run]) (runtime.Ctrl, error) {
 	if !cp.enabled {
 		return runtime.Next, nil
 	}
+	if !cp.recyclable {
+		r.kept = true
+	}
 	err := cp.impl.Execute(r)
 	if err == nil {
 		return runtime.Next, nil

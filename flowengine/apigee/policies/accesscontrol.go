@@ -64,7 +64,7 @@ import (
 // X-Forwarded-For entry that is not an address (an "unknown" token) goes
 // to noRuleMatchAction. With no address at all the request is denied.
 func init() {
-	engine.Register(engine.Kind{Type: "AccessControl", Prefix: "accesscontrol", FailedPrefix: "acl", New: newAccessControl})
+	engine.Register(engine.Kind{Type: "AccessControl", Prefix: "accesscontrol", FailedPrefix: "acl", New: newAccessControl, Recyclable: true})
 }
 
 type acMode int

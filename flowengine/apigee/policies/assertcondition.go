@@ -22,7 +22,7 @@ import (
 // that cannot be evaluated at run time (not a false one) is an
 // ExecutionFailed fault, as flowproc fails closed.
 func init() {
-	engine.Register(engine.Kind{Type: "AssertCondition", Prefix: "assertcondition", New: newAssertCondition})
+	engine.Register(engine.Kind{Type: "AssertCondition", Prefix: "assertcondition", New: newAssertCondition, Recyclable: true})
 }
 
 type assertCondition struct {

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	engine.Register(engine.Kind{Type: "AssignMessage", Prefix: "assignmessage", New: newAssignMessage})
+	engine.Register(engine.Kind{Type: "AssignMessage", Prefix: "assignmessage", New: newAssignMessage, Recyclable: true})
 }
 
 // assignMessage is a compiled AssignMessage policy (Apigee docs: AssignMessage).

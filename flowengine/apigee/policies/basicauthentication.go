@@ -44,7 +44,7 @@ import (
 //   - A failure sets BasicAuthentication.<policy>.failed (the page's
 //     fault variables), not basicauthentication.<policy>.failed.
 func init() {
-	engine.Register(engine.Kind{Type: "BasicAuthentication", Prefix: "basicauthentication", FailedPrefix: "BasicAuthentication", New: newBasicAuthentication})
+	engine.Register(engine.Kind{Type: "BasicAuthentication", Prefix: "basicauthentication", FailedPrefix: "BasicAuthentication", New: newBasicAuthentication, Recyclable: true})
 }
 
 type basicAuthentication struct {

@@ -73,7 +73,7 @@ import (
 //     them).
 //   - A Header name "x.values" gives all values of x as "[v1, v2]".
 func init() {
-	engine.Register(engine.Kind{Type: "ExtractVariables", Prefix: "extractvariables", New: newExtractVariables})
+	engine.Register(engine.Kind{Type: "ExtractVariables", Prefix: "extractvariables", New: newExtractVariables, Recyclable: true})
 }
 
 const evPrefix = "extractvariables"

@@ -25,7 +25,7 @@ import (
 // calling endpoint handle it (Apigee docs, "Reusable shared flows": a
 // shared flow's faults are handled by the calling proxy's FaultRules).
 func init() {
-	engine.Register(engine.Kind{Type: "FlowCallout", Prefix: "flowcallout", New: newFlowCallout})
+	engine.Register(engine.Kind{Type: "FlowCallout", Prefix: "flowcallout", New: newFlowCallout, Recyclable: true})
 }
 
 // fcParam is one <Parameter>. Apigee's docs show three forms: ref="var",

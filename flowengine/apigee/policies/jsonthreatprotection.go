@@ -50,7 +50,7 @@ import (
 // The scanner is fuzzed against encoding/json (json.Valid and a Decoder
 // token walk applying the same limits).
 func init() {
-	engine.Register(engine.Kind{Type: "JSONThreatProtection", Prefix: jtpPrefix, New: newJSONThreat})
+	engine.Register(engine.Kind{Type: "JSONThreatProtection", Prefix: jtpPrefix, New: newJSONThreat, Recyclable: true})
 }
 
 const jtpPrefix = "jsonthreatprotection"

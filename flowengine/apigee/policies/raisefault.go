@@ -6,7 +6,7 @@ import (
 )
 
 func init() {
-	engine.Register(engine.Kind{Type: "RaiseFault", Prefix: "raisefault", New: newRaiseFault})
+	engine.Register(engine.Kind{Type: "RaiseFault", Prefix: "raisefault", New: newRaiseFault, Recyclable: true})
 }
 
 // raiseFault is a compiled RaiseFault policy (Apigee docs: RaiseFault).

@@ -61,7 +61,7 @@ import (
 //     (500).
 //   - regularexpressionprotection.<policy>.failed is set by the engine.
 func init() {
-	engine.Register(engine.Kind{Type: "RegularExpressionProtection", Prefix: repPrefix, New: newRegexProtection})
+	engine.Register(engine.Kind{Type: "RegularExpressionProtection", Prefix: repPrefix, New: newRegexProtection, Recyclable: true})
 }
 
 const repPrefix = "regularexpressionprotection"

@@ -54,7 +54,7 @@ import (
 // entity but the five predefined ones is malformed, so a billion-laughs
 // payload fails at its first reference.
 func init() {
-	engine.Register(engine.Kind{Type: "XMLThreatProtection", Prefix: xtpPrefix, New: newXMLThreat})
+	engine.Register(engine.Kind{Type: "XMLThreatProtection", Prefix: xtpPrefix, New: newXMLThreat, Recyclable: true})
 }
 
 const xtpPrefix = "xmlthreatprotection"
