@@ -55,7 +55,7 @@ func (r *Run) forwardLocal() error {
 		if o.BodySet {
 			m.SetContent(o.Body)
 		} else {
-			m.loaded, m.load = false, r.x.ResponseBody
+			m.loaded, m.load = false, (*responseBody)(&r.x)
 		}
 	} else {
 		m.Status = o.Status

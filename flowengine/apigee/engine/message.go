@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/flowengine/runtime"
 )
 
 // Param is one query or form parameter.
@@ -37,7 +38,7 @@ type Message struct {
 
 	content     []byte
 	loaded      bool
-	load        func() ([]byte, error)
+	load        bodyLoader
 	loadErr     error
 	contentSet  bool // content replaced by a policy
 	headersSet  bool // headers changed by a policy
@@ -48,6 +49,22 @@ type Message struct {
 	formFor     []byte
 	formCounted bool
 }
+
+// bodyLoader reads a message's content on first use: the exchange's
+// request or response body.
+type bodyLoader interface{ loadBody() ([]byte, error) }
+
+// requestBody and responseBody are an exchange's bodies as bodyLoaders. As
+// pointer types they go into the interface without an allocation, where a
+// method value (x.RequestBody) is a closure allocated per message.
+type (
+	requestBody  runtime.Exchange
+	responseBody runtime.Exchange
+)
+
+func (x *requestBody) loadBody() ([]byte, error) { return (*runtime.Exchange)(x).RequestBody() }
+
+func (x *responseBody) loadBody() ([]byte, error) { return (*runtime.Exchange)(x).ResponseBody() }
 
 // NewRequest returns an empty request message (verb GET, path /).
 func NewRequest() *Message {
@@ -80,7 +97,7 @@ func (m *Message) Content() ([]byte, error) {
 	if !m.loaded {
 		m.loaded = true
 		if m.load != nil {
-			m.content, m.loadErr = m.load()
+			m.content, m.loadErr = m.load.loadBody()
 		}
 	}
 	return m.content, m.loadErr
@@ -114,9 +131,32 @@ func (m *Message) Header(name string) (string, bool) {
 // HeaderLine returns the whole first line of header name
 // (request.header.X.values.string joins all lines with ", ").
 func (m *Message) HeaderLine(name string) (string, bool) {
+	return headerLine(m.Headers, name)
+}
+
+// headerLine is the value of header name in hs, its lines joined with
+// ", " (a single line's value as it is, without a copy).
+func headerLine(hs []flowengine.Header, name string) (string, bool) {
+	first := -1
+	for i, h := range hs {
+		if strings.EqualFold(h.Name, name) {
+			if first >= 0 {
+				return joinLines(hs[first:], name), true
+			}
+			first = i
+		}
+	}
+	if first < 0 {
+		return "", false
+	}
+	return hs[first].Value, true
+}
+
+// joinLines joins the values of every line of header name in hs with ", ".
+func joinLines(hs []flowengine.Header, name string) string {
 	var b strings.Builder
 	found := false
-	for _, h := range m.Headers {
+	for _, h := range hs {
 		if strings.EqualFold(h.Name, name) {
 			if found {
 				b.WriteString(", ")
@@ -125,7 +165,7 @@ func (m *Message) HeaderLine(name string) (string, bool) {
 			found = true
 		}
 	}
-	return b.String(), found
+	return b.String()
 }
 
 // HeaderValues returns every value of header name: all its lines, each

@@ -244,7 +244,7 @@ func (r *Run) run() *flowengine.Outcome {
 	req := r.x.Req
 	path, query, _ := strings.Cut(req.Path, "?")
 	r.req = Message{IsRequest: true, Verb: req.Method, Path: path, rawQuery: query, Headers: req.Headers, Version: "1.1"}
-	r.req.load = r.x.RequestBody
+	r.req.load = (*requestBody)(&r.x)
 	if req.BodyKnownEmpty {
 		r.req.loaded = true
 	}
@@ -598,7 +598,7 @@ func (r *Run) forward() error {
 	if err != nil {
 		return &Fault{Name: "ServiceUnavailable", Code: "messaging.adaptors.http.flow.ServiceUnavailable", Status: 503, Message: "The Service is temporarily unavailable", Err: err}
 	}
-	r.rsp = Message{Status: resp.Status, Headers: resp.Headers, Version: "1.1", load: r.x.ResponseBody, loaded: resp.BodyKnownEmpty}
+	r.rsp = Message{Status: resp.Status, Headers: resp.Headers, Version: "1.1", load: (*responseBody)(&r.x), loaded: resp.BodyKnownEmpty}
 	r.Response = &r.rsp
 	if r.lbServer != nil && r.te != nil && r.te.lb != nil {
 		resp = r.failover(resp, path)
@@ -616,27 +616,35 @@ func (r *Run) forward() error {
 // headerDiff appends to set the headers of now that differ from was, and
 // to remove the names of was that now lacks. Several lines of one header
 // are sent joined with ", ", as a proxy may.
+//
+// Lines in the lists' common prefix are the same in both, so only a name
+// with a line past it can differ. A policy's write copies the list, then
+// removes lines and appends, so the prefix is most of the list.
 func headerDiff(was, now []flowengine.Header, set []flowengine.Header, remove []string) ([]flowengine.Header, []string) {
-	for i, h := range now {
-		if seenBefore(now[:i], h.Name) {
+	p := 0
+	for p < len(was) && p < len(now) && was[p] == now[p] {
+		p++
+	}
+	for i := p; i < len(now); i++ {
+		h := now[i]
+		if seenBefore(now[p:i], h.Name) || sameLines(was, now, h.Name) {
 			continue
 		}
-		if sameLines(was, now, h.Name) {
-			continue
-		}
-		v := h.Value
-		for _, o := range now[i+1:] {
-			if strings.EqualFold(o.Name, h.Name) {
-				v += ", " + o.Value
-			}
-		}
+		v, _ := headerLine(now, h.Name)
 		set = append(set, flowengine.Header{Name: strings.ToLower(h.Name), Value: v})
 	}
-	for i, h := range was {
-		if seenBefore(was[:i], h.Name) || seenBefore(now, h.Name) {
-			continue
+	for i := p; i < len(was); i++ {
+		h := was[i]
+		if seenBefore(was[p:i], h.Name) || seenBefore(now[p:], h.Name) {
+			continue // seen, or a name the first loop handled
 		}
-		remove = append(remove, strings.ToLower(h.Name))
+		if !seenBefore(now[:p], h.Name) {
+			remove = append(remove, strings.ToLower(h.Name))
+		} else if !sameLines(was, now, h.Name) {
+			// Lines removed from a name that keeps lines in the prefix.
+			v, _ := headerLine(now, h.Name)
+			set = append(set, flowengine.Header{Name: strings.ToLower(h.Name), Value: v})
+		}
 	}
 	return set, remove
 }
