@@ -31,6 +31,9 @@ type Message struct {
 	// and response start aliasing Envoy's header list; the first write
 	// copies it).
 	ownHeaders bool
+	// spare is empty capacity the first write may copy into: the list a
+	// recycled run's message owned (Run.Recycle).
+	spare []flowengine.Header
 
 	rawQuery    string
 	query       []Param
@@ -200,11 +203,30 @@ next:
 // own makes Headers this message's own slice before a write.
 func (m *Message) own() {
 	if !m.ownHeaders {
-		hs := make([]flowengine.Header, len(m.Headers), len(m.Headers)+4)
-		copy(hs, m.Headers)
-		m.Headers, m.ownHeaders = hs, true
+		var hs []flowengine.Header
+		if cap(m.spare) >= len(m.Headers)+4 {
+			hs = append(m.spare[:0], m.Headers...)
+		} else {
+			hs = make([]flowengine.Header, len(m.Headers), len(m.Headers)+4)
+			copy(hs, m.Headers)
+		}
+		m.Headers, m.ownHeaders, m.spare = hs, true, nil
 	}
 	m.headersSet = true
+}
+
+// maxSpareHeaders bounds the header list a recycled run keeps per message.
+const maxSpareHeaders = 64
+
+// takeOwned returns m's own header list, emptied, for a later message's
+// own (spare): nil when m's list is Envoy's (not owned) or large.
+func (m *Message) takeOwned() []flowengine.Header {
+	if !m.ownHeaders || cap(m.Headers) > maxSpareHeaders {
+		return m.spare
+	}
+	hs := m.Headers[:cap(m.Headers)]
+	clear(hs)
+	return hs[:0]
 }
 
 // SetHeader replaces every line of header name with one line, name as

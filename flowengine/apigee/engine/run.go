@@ -227,8 +227,10 @@ func (r *Run) recyclable() bool {
 // keeping its exchange's header list capacity (runtime.Exchange.Reset).
 // Only Project.Run's runs are recycled, never a test run.
 func (r *Run) Recycle() {
+	reqHs, rspHs := r.req.takeOwned(), r.rsp.takeOwned()
 	r.x.Clear()
 	*r = Run{x: r.x}
+	r.req.spare, r.rsp.spare = reqHs, rspHs
 	runs.Put(r)
 }
 
@@ -243,7 +245,7 @@ func (r *Run) run() *flowengine.Outcome {
 	r.start = time.Now()
 	req := r.x.Req
 	path, query, _ := strings.Cut(req.Path, "?")
-	r.req = Message{IsRequest: true, Verb: req.Method, Path: path, rawQuery: query, Headers: req.Headers, Version: "1.1"}
+	r.req = Message{IsRequest: true, Verb: req.Method, Path: path, rawQuery: query, Headers: req.Headers, Version: "1.1", spare: r.req.spare}
 	r.req.load = (*requestBody)(&r.x)
 	if req.BodyKnownEmpty {
 		r.req.loaded = true
@@ -598,7 +600,7 @@ func (r *Run) forward() error {
 	if err != nil {
 		return &Fault{Name: "ServiceUnavailable", Code: "messaging.adaptors.http.flow.ServiceUnavailable", Status: 503, Message: "The Service is temporarily unavailable", Err: err}
 	}
-	r.rsp = Message{Status: resp.Status, Headers: resp.Headers, Version: "1.1", load: (*responseBody)(&r.x), loaded: resp.BodyKnownEmpty}
+	r.rsp = Message{Status: resp.Status, Headers: resp.Headers, Version: "1.1", load: (*responseBody)(&r.x), loaded: resp.BodyKnownEmpty, spare: r.rsp.spare}
 	r.Response = &r.rsp
 	if r.lbServer != nil && r.te != nil && r.te.lb != nil {
 		resp = r.failover(resp, path)
