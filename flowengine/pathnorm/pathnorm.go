@@ -58,13 +58,13 @@ func IsNormal(path string) bool {
 	if p == "" || p[0] != '/' {
 		return p == "" || p[0] != '\\'
 	}
-	if strings.ContainsAny(p, "%\\") {
-		return Normalize(path) == path
-	}
-	// Fast path: no escapes, so the normal form differs only by empty or
-	// dot segments.
+	// Fast path: without escapes the normal form differs only by empty or
+	// dot segments. (One pass over the bytes: strings.ContainsAny builds a
+	// set per call, which cost more than this whole check on short paths.)
 	for i := 0; i < len(p); i++ {
-		if p[i] != '/' {
+		if c := p[i]; c == '%' || c == '\\' {
+			return Normalize(path) == path
+		} else if c != '/' {
 			continue
 		}
 		rest := p[i+1:]
