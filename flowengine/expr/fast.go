@@ -22,6 +22,9 @@ type fastPath struct {
 	steps   []fastStep
 	attr    string // final attribute step: name or "*"; "" = none
 	none    bool   // a predicate can never match (e.g. [1.5] or [0])
+	// member: $var/name... whose first step a MemberNodeScope can answer
+	// (no position on the variable or on the step, no predicate).
+	member bool
 }
 
 type fastStep struct {
@@ -122,6 +125,10 @@ func compileFastPath(a *ast) *fastPath {
 		}
 		fp.steps = append(fp.steps, st)
 	}
+	if fp.varName != "" && fp.varPos == 0 && !fp.none && len(fp.steps) > 0 {
+		st := fp.steps[0]
+		fp.member = st.name != "*" && st.pos == 0 && st.cond == nil
+	}
 	return fp
 }
 
@@ -164,6 +171,16 @@ func (fp *fastPath) each(c *Context, f func(sel) bool) {
 			fp.walk(c.Node, 0, f)
 		}
 		return
+	}
+	if fp.member && c.Scope != nil {
+		if ms, ok := c.Scope.(MemberNodeScope); ok {
+			if n, ok := ms.MemberNode(fp.varName, fp.steps[0].name); ok {
+				if n != nil {
+					fp.walk(n, 1, f)
+				}
+				return
+			}
+		}
 	}
 	v := lookupVar(c, fp.varName)
 	ns, ok := v.(NodeSet)

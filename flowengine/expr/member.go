@@ -1,5 +1,7 @@
 package expr
 
+import "github.com/flowproc/flowproc/flowengine/dom"
+
 // MemberScope is a Scope that can give a string member of an object
 // variable without building the variable, as FLAT's run does for
 // `$request/id`: the request's scalars are at hand, while its tree (headers,
@@ -34,4 +36,23 @@ func (e *Expr) VarMember() (name, member string, ok bool) {
 		return "", "", false
 	}
 	return fp.varName, st.name, true
+}
+
+// MemberNodeScope is a Scope that can find a member of an object variable
+// without walking its children: FLAT's $env holds every environment
+// variable of the process (hundreds in a Kubernetes pod), and $env/NAME
+// would otherwise visit them one by one, a cache miss each on a loaded
+// server.
+//
+// A path $name/member/... (no position on the variable or the first step,
+// no predicate on it) starts at the node MemberNode gives, so it must be
+// exactly what the first step over the variable's NodeSet selects.
+type MemberNodeScope interface {
+	Scope
+	// MemberNode returns the only child element named member of the
+	// variable's one node, nil when there is none; ok is false when the
+	// scope cannot say cheaply (the variable is not such an object, or
+	// it has several children of that name). The caller then walks the
+	// variable as usual.
+	MemberNode(name, member string) (n *dom.Node, ok bool)
 }

@@ -250,7 +250,7 @@ func TestCases(t *testing.T) {
 	}
 }
 
-func writeProject(t *testing.T, files map[string]string) string {
+func writeProject(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "app")
 	for name, content := range files {

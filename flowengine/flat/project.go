@@ -87,6 +87,8 @@ type Project struct {
 	server    *dom.Node
 	envSet    expr.Value // $env as a boxed NodeSet, shared read-only by all runs
 	serverSet expr.Value // $server, boxed likewise
+	// envIndex finds $env's members by name (run.MemberNode); read-only.
+	envIndex memberIndex
 }
 
 // Name returns the project's name.
@@ -187,6 +189,7 @@ func Load(dir string, opts Options) (*Project, diag.List) {
 	p.env = envNode(opts.Env)
 	p.server = serverNode(p.env)
 	p.envSet, p.serverSet = expr.Value(expr.NodeSet{p.env}), expr.Value(expr.NodeSet{p.server})
+	p.envIndex = indexMembers(p.env)
 	if len(c.errs) > 0 {
 		c.errs.Sort()
 		return nil, c.errs

@@ -86,6 +86,18 @@ func (l *locals) StringMember(name, member string) (string, bool) {
 	return "", false
 }
 
+// MemberNode implements expr.MemberNodeScope: a local of that name
+// shadows the caller's variable.
+func (l *locals) MemberNode(name, member string) (*dom.Node, bool) {
+	if l.local(name) >= 0 {
+		return nil, false
+	}
+	if ms, ok := l.parent.(expr.MemberNodeScope); ok {
+		return ms.MemberNode(name, member)
+	}
+	return nil, false
+}
+
 // Var implements expr.Scope.
 func (l *locals) Var(name string) (expr.Value, bool) {
 	if i := l.local(name); i >= 0 {

@@ -1,0 +1,49 @@
+package flat
+
+import (
+	"github.com/flowproc/flowproc/flowengine/dom"
+)
+
+// memberIndex finds an element's child elements by name without walking
+// them: $env holds every environment variable of the process, hundreds in
+// a Kubernetes pod (a *_SERVICE_HOST and *_PORT pair per service), and
+// $env/NAME visited them one by one, a cache miss each on a loaded server.
+// A name that several children share maps to nil, for the walk to find
+// them all.
+type memberIndex map[string]*dom.Node
+
+// indexMembers indexes the child elements of n.
+func indexMembers(n *dom.Node) memberIndex {
+	idx := memberIndex{}
+	for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+		if ch.Type != dom.ElementNode {
+			continue
+		}
+		if _, dup := idx[ch.Name]; dup {
+			idx[ch.Name] = nil
+			continue
+		}
+		idx[ch.Name] = ch
+	}
+	return idx
+}
+
+// lookup returns the only child named name (nil when there is none); ok is
+// false when several children have that name.
+func (idx memberIndex) lookup(name string) (n *dom.Node, ok bool) {
+	n, found := idx[name]
+	if found && n == nil {
+		return nil, false
+	}
+	return n, true
+}
+
+// MemberNode implements expr.MemberNodeScope for $env: $env/NAME is a map
+// lookup. A flow variable named env hides $env, as in Var, and a test's
+// set-env (which replaces $env) takes the walk.
+func (r *run) MemberNode(name, member string) (*dom.Node, bool) {
+	if name != "env" || r.varIndex(name) >= 0 || r.side != nil && r.side.test != nil && r.side.test.envSet != nil {
+		return nil, false
+	}
+	return r.p.envIndex.lookup(member)
+}
