@@ -21,3 +21,24 @@ func TestCheckHeaderValue(t *testing.T) {
 		}
 	}
 }
+
+func TestValidHeaderName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"x-request-id", true},
+		{"X-Custom_Header.v2", true},
+		{"!#$%&'*+-.^_`|~", true},
+		{"", false},
+		{"with space", false},
+		{"colon:", false},
+		{"ünï", false},
+		{"quote\"", false},
+		{"(paren)", false},
+	} {
+		if got := validHeaderName(tc.name); got != tc.ok {
+			t.Errorf("validHeaderName(%q) = %v, want %v", tc.name, got, tc.ok)
+		}
+	}
+}
