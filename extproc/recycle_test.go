@@ -27,20 +27,30 @@ func TestRecycledRunsConcurrent(t *testing.T) {
 		t.Fatal(errs)
 	}
 	ts := newTestServer(t, one(example), 1<<20)
+	concurrentExchanges(t, func(w, i int) error {
+		id := fmt.Sprintf("req-%d-%d", w, i)
+		res, err := extproctest.Exchange(context.Background(), ts.conn, &extproctest.Request{
+			Path:    fmt.Sprintf("/api/upstream/items/%d/%d", w, i),
+			Headers: []flowengine.Header{{Name: "x-request-id", Value: id}},
+		}, &extproctest.Response{Status: 200})
+		if err != nil {
+			return err
+		}
+		return checkProxied(res, id, fmt.Sprintf("/v2/items/%d/%d", w, i))
+	})
+}
+
+// concurrentExchanges runs exchange(w, i) for 25 exchanges i on each of 8
+// concurrent workers w, each worker stopping at its first error; the
+// errors fail t.
+func concurrentExchanges(t *testing.T, exchange func(w, i int) error) {
+	t.Helper()
 	var wg sync.WaitGroup
 	errc := make(chan error, 8)
 	for w := range 8 {
 		wg.Go(func() {
 			for i := range 25 {
-				id := fmt.Sprintf("req-%d-%d", w, i)
-				res, err := extproctest.Exchange(context.Background(), ts.conn, &extproctest.Request{
-					Path:    fmt.Sprintf("/api/upstream/items/%d/%d", w, i),
-					Headers: []flowengine.Header{{Name: "x-request-id", Value: id}},
-				}, &extproctest.Response{Status: 200})
-				if err == nil {
-					err = checkProxied(res, id, fmt.Sprintf("/v2/items/%d/%d", w, i))
-				}
-				if err != nil {
+				if err := exchange(w, i); err != nil {
 					errc <- err
 					return
 				}
@@ -63,32 +73,18 @@ func TestRecycledApigeeRunsConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := newTestServer(t, set, 1<<20)
-	var wg sync.WaitGroup
-	errc := make(chan error, 8)
-	for w := range 8 {
-		wg.Go(func() {
-			for i := range 25 {
-				item := fmt.Sprintf("%d-%d", w, i)
-				res, err := extproctest.Exchange(context.Background(), ts.conn, &extproctest.Request{Path: "/v1/orders/" + item},
-					&extproctest.Response{Status: 200})
-				if err == nil {
-					err = checkReplies(res, item, []map[string]string{
-						{":path": "/v2/orders/" + item, ":authority": "upstream", "x-via": "apigee-hello", "x-client": "example-test"},
-						{"x-served-by": "apigee-hello"},
-					})
-				}
-				if err != nil {
-					errc <- err
-					return
-				}
-			}
+	concurrentExchanges(t, func(w, i int) error {
+		item := fmt.Sprintf("%d-%d", w, i)
+		res, err := extproctest.Exchange(context.Background(), ts.conn, &extproctest.Request{Path: "/v1/orders/" + item},
+			&extproctest.Response{Status: 200})
+		if err != nil {
+			return err
+		}
+		return checkReplies(res, item, []map[string]string{
+			{":path": "/v2/orders/" + item, ":authority": "upstream", "x-via": "apigee-hello", "x-client": "example-test"},
+			{"x-served-by": "apigee-hello"},
 		})
-	}
-	wg.Wait()
-	close(errc)
-	for err := range errc {
-		t.Error(err)
-	}
+	})
 }
 
 // TestApigeeProcessReusesRun pins the allocations of the embedded Apigee

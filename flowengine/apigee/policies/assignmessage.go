@@ -25,12 +25,16 @@ type assignMessage struct {
 	createNew   bool
 	// typ is "request", "response" or "" (by the segment).
 	typ string
+	// faults are the operations' faults. Fault codes and faultstrings:
+	// Apigee's AssignMessage runtime error page (its documented default
+	// fault bodies and status codes).
+	faults policyFaults
 }
 
 func newAssignMessage(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	root := p.Root
 	c.Unknown(root, append([]string{"DisplayName", "Description", "Properties", "AssignTo", "IgnoreUnresolvedVariables"}, opElements...)...)
-	a := &assignMessage{name: p.Name, strict: true}
+	a := &assignMessage{name: p.Name, strict: true, faults: policyFaults{prefix: "assignmessage", typ: "AssignMessage", name: p.Name}}
 	if n := root.Child("IgnoreUnresolvedVariables"); n != nil {
 		// Default false: an unresolved variable faults (Apigee's
 		// AssignMessage reference).
@@ -66,7 +70,7 @@ func (a *assignMessage) Execute(r *engine.Run) error {
 		return err
 	}
 	e := getOpEnv()
-	*e = opEnv{r: r, vars: r, dst: dst, src: cur, strict: a.strict, faults: a}
+	*e = opEnv{r: r, vars: r, dst: dst, src: cur, strict: a.strict, faults: &a.faults}
 	err = a.ops.run(e)
 	putOpEnv(e)
 	if err != nil {
@@ -76,20 +80,6 @@ func (a *assignMessage) Execute(r *engine.Run) error {
 		r.SetMessage(store, dst)
 	}
 	return nil
-}
-
-// unresolved implements opFaults. Fault code and faultstring: Apigee's
-// AssignMessage runtime error page (Apigee's documented behaviour: the
-// default fault bodies and status codes).
-func (a *assignMessage) unresolved(v string) error {
-	return engine.NewFault("assignmessage", "UnresolvedVariable", 500, "AssignMessage[%s]: unable to resolve variable %s", a.name, v)
-}
-
-// setFailed implements opFaults.
-func (a *assignMessage) setFailed(v string, err error) error {
-	f := engine.NewFault("assignmessage", "SetVariableFailed", 500, "AssignMessage[%s]: unable to set variable %s", a.name, v)
-	f.Err = err
-	return f
 }
 
 // targetMessage picks the message the operations change and the name to

@@ -52,6 +52,21 @@ type opFaults interface {
 	setFailed(name string, err error) error
 }
 
+// policyFaults are AssignMessage's and RaiseFault's opFaults:
+// steps.<prefix>.UnresolvedVariable and SetVariableFailed, whose
+// faultstrings name the policy as "<typ>[<name>]".
+type policyFaults struct{ prefix, typ, name string }
+
+func (f *policyFaults) unresolved(v string) error {
+	return engine.NewFault(f.prefix, "UnresolvedVariable", 500, "%s[%s]: unable to resolve variable %s", f.typ, f.name, v)
+}
+
+func (f *policyFaults) setFailed(v string, err error) error {
+	nf := engine.NewFault(f.prefix, "SetVariableFailed", 500, "%s[%s]: unable to set variable %s", f.typ, f.name, v)
+	nf.Err = err
+	return nf
+}
+
 // opEnvs holds opEnvs between policy executions: an operation is a func
 // value, so the opEnv it gets escapes, and a policy would otherwise
 // allocate one per execution.

@@ -22,12 +22,15 @@ type raiseFault struct {
 	ops         msgOps
 	strict      bool
 	short       bool
+	// faults are the operations' faults. No source names RaiseFault's
+	// fault for an unresolved variable; these mirror AssignMessage's.
+	faults policyFaults
 }
 
 func newRaiseFault(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 	root := p.Root
 	c.Unknown(root, "DisplayName", "Description", "Properties", "FaultResponse", "IgnoreUnresolvedVariables", "ShortFaultReason")
-	f := &raiseFault{name: p.Name, strict: true}
+	f := &raiseFault{name: p.Name, strict: true, faults: policyFaults{prefix: "raisefault", typ: "RaiseFault", name: p.Name}}
 	if n := root.Child("IgnoreUnresolvedVariables"); n != nil {
 		f.strict = !c.Bool(n, n.Text, false)
 	}
@@ -41,19 +44,6 @@ func newRaiseFault(c *engine.Compiler, p *bundle.Policy) engine.Policy {
 		f.ops = compileOps(c, n)
 	}
 	return f
-}
-
-// unresolved implements opFaults. No source names RaiseFault's fault for
-// an unresolved variable; this mirrors AssignMessage's.
-func (f *raiseFault) unresolved(v string) error {
-	return engine.NewFault("raisefault", "UnresolvedVariable", 500, "RaiseFault[%s]: unable to resolve variable %s", f.name, v)
-}
-
-// setFailed implements opFaults.
-func (f *raiseFault) setFailed(v string, err error) error {
-	nf := engine.NewFault("raisefault", "SetVariableFailed", 500, "RaiseFault[%s]: unable to set variable %s", f.name, v)
-	nf.Err = err
-	return nf
 }
 
 // Execute builds the fault response and returns the fault.
@@ -72,7 +62,7 @@ func (f *raiseFault) Execute(r *engine.Run) error {
 	m := engine.NewResponse()
 	m.Status = 500
 	e := getOpEnv()
-	*e = opEnv{r: r, vars: messageOverlay{r, m}, dst: m, src: r.Current(), strict: f.strict, faults: f}
+	*e = opEnv{r: r, vars: messageOverlay{r, m}, dst: m, src: r.Current(), strict: f.strict, faults: &f.faults}
 	err := f.ops.run(e)
 	contentSet := e.contentSet
 	putOpEnv(e)
