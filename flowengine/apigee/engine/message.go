@@ -87,7 +87,7 @@ func (m *Message) Clone() (*Message, error) {
 	}
 	c.content = append([]byte(nil), b...)
 	c.loaded, c.load = true, nil
-	c.Headers, c.ownHeaders = append([]flowengine.Header(nil), m.Headers...), true
+	c.Headers, c.ownHeaders, c.spare = append([]flowengine.Header(nil), m.Headers...), true, nil
 	c.query = append([]Param(nil), m.Query()...)
 	c.queryParsed = true
 	c.formCache, c.formFor, c.formCounted = nil, nil, false
