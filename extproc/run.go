@@ -91,6 +91,7 @@ func (x *exchange) serve() error {
 func (x *exchange) setup(h *extprocv3.HttpHeaders, pc *extprocv3.ProtocolConfiguration) {
 	x.req.seen, x.req.headersOwed, x.req.eos, x.req.since = true, true, h.GetEndOfStream(), time.Now()
 	x.owe(x.req.since)
+	x.request.Received = x.req.since
 	if pc != nil {
 		x.req.mode, x.resp.mode = pc.GetRequestBodyMode(), pc.GetResponseBodyMode()
 		sww := pc.GetSendBodyWithoutWaitingForHeaderResponse()

@@ -12,6 +12,7 @@ package flowengine
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Header is one HTTP header field. Names are lower-case when they come from
@@ -45,6 +46,11 @@ type Request struct {
 	// Tracer). Hosts set it only for exchanges somebody traces: nil costs
 	// nothing.
 	Trace Tracer
+	// Received is when the host received the request headers; engines
+	// start the run's clock (its time budget, Apigee's
+	// client.received.start.time) from it instead of reading the clock
+	// again. Zero: unknown, the engine reads the clock.
+	Received time.Time
 	// AccessLog is true when the host writes an access-log record with the
 	// Outcome's Log fields. When false, engines may leave Outcome.Log nil
 	// instead of serializing fields nobody reads (log actions still run,

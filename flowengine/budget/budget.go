@@ -118,6 +118,13 @@ func resolve(v, def int64) int64 {
 // Reset starts the accounting of a new run with context ctx (nil means
 // context.Background) and limits l.
 func (b *Budget) Reset(ctx context.Context, l Limits) {
+	b.ResetAt(ctx, l, time.Time{})
+}
+
+// ResetAt is Reset with the run's time limit counted from start (the
+// request's arrival, which the host read already), or from now when start
+// is zero.
+func (b *Budget) ResetAt(ctx context.Context, l Limits, start time.Time) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -129,7 +136,10 @@ func (b *Budget) Reset(ctx context.Context, l Limits) {
 		output:  resolve(l.OutputBytes, DefaultOutputBytes),
 	}
 	if t := time.Duration(resolve(int64(l.Time), int64(DefaultTime))); t > 0 {
-		b.deadline = time.Now().Add(t).UnixNano()
+		if start.IsZero() {
+			start = time.Now()
+		}
+		b.deadline = start.Add(t).UnixNano()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestLimits(t *testing.T) {
@@ -136,5 +137,23 @@ func BenchmarkRegex(b *testing.B) {
 		if err := bu.Regex(1); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestResetAt: the run's time limit counts from the start the host gives
+// (the request's arrival), and from now when it gives none.
+func TestResetAt(t *testing.T) {
+	var b Budget
+	b.ResetAt(context.Background(), Limits{Time: time.Second}, time.Now().Add(-2*time.Second))
+	if left, ok := b.Remaining(); !ok || left != 0 {
+		t.Errorf("started 2s ago with 1s: Remaining = %v, %v; want 0, true", left, ok)
+	}
+	b.ResetAt(context.Background(), Limits{Time: time.Minute}, time.Time{})
+	if left, ok := b.Remaining(); !ok || left < 59*time.Second {
+		t.Errorf("no start, 1m: Remaining = %v, %v; want about 1m", left, ok)
+	}
+	b.ResetAt(context.Background(), Limits{Time: time.Minute}, time.Now().Add(-30*time.Second))
+	if left, _ := b.Remaining(); left > 31*time.Second || left < 29*time.Second {
+		t.Errorf("started 30s ago, 1m: Remaining = %v; want about 30s", left)
 	}
 }

@@ -87,7 +87,7 @@ func (p *Project) newRun(ctx context.Context, req *flowengine.Request, host flow
 	r := runs.Get().(*run)
 	r.p = p
 	r.x.Start(ctx, req, host)
-	r.budget.Reset(ctx, p.opts.Limits)
+	r.budget.ResetAt(ctx, p.opts.Limits, req.Received)
 	r.x.Budget = &r.budget
 	r.x.Resp.Headers = r.headersBuf[:0]
 	r.vars, r.params = r.varsBuf[:0], r.paramsBuf[:0]

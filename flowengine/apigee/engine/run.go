@@ -201,7 +201,7 @@ func (p *Project) Run(ctx context.Context, req *flowengine.Request, host floweng
 	r := runs.Get().(*Run)
 	r.p = p
 	r.x.Reset(ctx, req, host)
-	r.budget.Reset(ctx, p.opts.Limits)
+	r.budget.ResetAt(ctx, p.opts.Limits, req.Received)
 	r.x.Budget = &r.budget
 	o := runtime.Guard(r.run, r.panicked)
 	if o != nil && !o.Panicked && o.After == nil && r.recyclable() {
@@ -242,7 +242,9 @@ func (r *Run) panicked(v any, stack []byte) *flowengine.Outcome {
 }
 
 func (r *Run) run() *flowengine.Outcome {
-	r.start = time.Now()
+	if r.start = r.x.Req.Received; r.start.IsZero() {
+		r.start = time.Now()
+	}
 	req := r.x.Req
 	path, query, _ := strings.Cut(req.Path, "?")
 	r.req = Message{IsRequest: true, Verb: req.Method, Path: path, rawQuery: query, Headers: req.Headers, Version: "1.1", spare: r.req.spare}
