@@ -210,6 +210,11 @@ func (p *Project) Run(ctx context.Context, req *flowengine.Request, host floweng
 	return o
 }
 
+// Keep marks the run as one that must not be recycled: a policy of a
+// Kind.Recyclable type calls it when, this time, it keeps something of the
+// run past Execute (JavaScript with pooled runtimes, a benchmark setting).
+func (r *Run) Keep() { r.kept = true }
+
 // runs holds finished runs for reuse (Run.Recycle): a Run is about 2 KiB,
 // and its exchange keeps the capacity of its header lists.
 var runs = sync.Pool{New: func() any { return new(Run) }}

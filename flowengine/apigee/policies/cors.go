@@ -66,7 +66,7 @@ import (
 //     response flow still runs).
 //   - A failure sets cors.<policy>.failed.
 func init() {
-	engine.Register(engine.Kind{Type: "CORS", Prefix: "cors", New: newCORS})
+	engine.Register(engine.Kind{Type: "CORS", Prefix: "cors", New: newCORS, Recyclable: true})
 }
 
 const corsVar = "cross_origin_resource_sharing."

@@ -22,7 +22,7 @@ import (
 // with a JSON object header, or is longer than MaxJWTBytes;
 // steps.jws.FailedToResolveVariable for an unresolved Source [mem].
 func init() {
-	engine.Register(engine.Kind{Type: "DecodeJWS", Prefix: jwsPrefix, New: newDecodeJWS})
+	engine.Register(engine.Kind{Type: "DecodeJWS", Prefix: jwsPrefix, New: newDecodeJWS, Recyclable: true})
 }
 
 type decodeJWSPolicy struct {

@@ -26,7 +26,7 @@ import (
 // header variables (header.enc, header.alg, …) are set, the claim
 // variables are not.
 func init() {
-	engine.Register(engine.Kind{Type: "DecodeJWT", Prefix: jwtPrefix, New: newDecodeJWT})
+	engine.Register(engine.Kind{Type: "DecodeJWT", Prefix: jwtPrefix, New: newDecodeJWT, Recyclable: true})
 }
 
 type decodeJWTPolicy struct {

@@ -26,7 +26,7 @@ import (
 // Faults (steps.jws.*, 401): FailedToResolveVariable, the key faults,
 // InvalidClaim, GenerationFailed.
 func init() {
-	engine.Register(engine.Kind{Type: "GenerateJWS", Prefix: jwsPrefix, New: newGenerateJWS})
+	engine.Register(engine.Kind{Type: "GenerateJWS", Prefix: jwsPrefix, New: newGenerateJWS, Recyclable: true})
 }
 
 type generateJWS struct {

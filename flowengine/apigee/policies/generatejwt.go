@@ -37,7 +37,7 @@ import (
 // InvalidClaim, GenerationFailed. With <Algorithms> (or
 // <Type>Encrypted</Type>) the token is an encrypted JWT (JWE): see jwe.go.
 func init() {
-	engine.Register(engine.Kind{Type: "GenerateJWT", Prefix: jwtPrefix, New: newGenerateJWT})
+	engine.Register(engine.Kind{Type: "GenerateJWT", Prefix: jwtPrefix, New: newGenerateJWT, Recyclable: true})
 }
 
 type generateJWT struct {

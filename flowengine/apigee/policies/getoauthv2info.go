@@ -38,7 +38,7 @@ import (
 // unknown client steps.oauth.v2.invalid_client-invalid_client_id
 // "ClientId is Invalid".
 func init() {
-	engine.Register(engine.Kind{Type: "GetOAuthV2Info", Prefix: "oauthV2", New: newGetOAuthV2Info})
+	engine.Register(engine.Kind{Type: "GetOAuthV2Info", Prefix: "oauthV2", New: newGetOAuthV2Info, Recyclable: true})
 }
 
 type getOAuthV2Info struct {

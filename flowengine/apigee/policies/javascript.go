@@ -35,7 +35,7 @@ import (
 // "<Type>Error: <message>. (<file>:<line>)"` (steps.javascript.ScriptExecutionFailed, 500).
 
 func init() {
-	engine.Register(engine.Kind{Type: "Javascript", Prefix: "javascript", New: newJavascript})
+	engine.Register(engine.Kind{Type: "Javascript", Prefix: "javascript", New: newJavascript, Recyclable: true})
 }
 
 // defaultJSTimeLimit applies when the policy has no timeLimit attribute.
@@ -204,6 +204,10 @@ func (j *javascript) Execute(r *engine.Run) (err error) {
 			err = f
 		}
 	}()
+	if reuseJSRuntimes {
+		// A pooled runtime keeps closures over this execution's objects.
+		r.Keep()
+	}
 	if err := r.Ctx().Err(); err != nil {
 		return err
 	}
@@ -240,7 +244,11 @@ func (j *javascript) Execute(r *engine.Run) (err error) {
 func (j *javascript) run(vm *goja.Runtime, r *engine.Run, limit time.Duration) (string, error) {
 	timer := time.AfterFunc(limit, func() { vm.Interrupt(errJSTimeLimit) })
 	defer timer.Stop()
-	stopCtx := context.AfterFunc(r.Ctx(), func() { vm.Interrupt(jsCancelled{r.Ctx().Err()}) })
+	// The callback may still run after Execute returned (stopCtx does not
+	// wait for one that started): it reads the context, never the run,
+	// which may serve another exchange by then.
+	ctx := r.Ctx()
+	stopCtx := context.AfterFunc(ctx, func() { vm.Interrupt(jsCancelled{ctx.Err()}) })
 	defer stopCtx()
 	defer watchMemory(vm)()
 	for _, s := range j.scripts {

@@ -10,7 +10,7 @@ import (
 // see conversion; fault codes are steps.json2xml.*, the failed flag
 // jsontoxml.<policy>.failed.
 func init() {
-	engine.Register(engine.Kind{Type: "JSONToXML", Prefix: "jsontoxml", New: newJSONToXML})
+	engine.Register(engine.Kind{Type: "JSONToXML", Prefix: "jsontoxml", New: newJSONToXML, Recyclable: true})
 }
 
 func newJSONToXML(c *engine.Compiler, p *bundle.Policy) engine.Policy {

@@ -81,7 +81,7 @@ import (
 //   - SetVariableFailed is also raised when assignTo cannot be written (a
 //     read-only variable).
 func init() {
-	engine.Register(engine.Kind{Type: "KeyValueMapOperations", Prefix: kvmPrefix, New: newKeyValueMapOperations})
+	engine.Register(engine.Kind{Type: "KeyValueMapOperations", Prefix: kvmPrefix, New: newKeyValueMapOperations, Recyclable: true})
 }
 
 const (

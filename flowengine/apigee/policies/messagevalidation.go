@@ -72,7 +72,7 @@ import (
 //   - A document with a DOCTYPE is Failed (no entity is ever expanded).
 func init() {
 	for _, typ := range []string{"MessageValidation", "SOAPMessageValidation"} {
-		engine.Register(engine.Kind{Type: typ, Prefix: mvPrefix, New: newMessageValidation})
+		engine.Register(engine.Kind{Type: typ, Prefix: mvPrefix, New: newMessageValidation, Recyclable: true})
 	}
 }
 

@@ -57,7 +57,7 @@ import (
 //     ("Variable <v> does not resolve to a Message"); both 500.
 //   - The engine sets oasvalidation.<policy>.failed.
 func init() {
-	engine.Register(engine.Kind{Type: "OASValidation", Prefix: oasPrefix, New: newOASValidation})
+	engine.Register(engine.Kind{Type: "OASValidation", Prefix: oasPrefix, New: newOASValidation, Recyclable: true})
 }
 
 const oasPrefix = "oasvalidation"

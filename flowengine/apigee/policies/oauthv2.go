@@ -33,7 +33,7 @@ import (
 // code (what FaultRules test), and oauthV2.<policy>.failed is set by the
 // engine (Prefix "oauthV2", as for VerifyAPIKey).
 func init() {
-	engine.Register(engine.Kind{Type: "OAuthV2", Prefix: "oauthV2", New: newOAuthV2})
+	engine.Register(engine.Kind{Type: "OAuthV2", Prefix: "oauthV2", New: newOAuthV2, Recyclable: true})
 }
 
 // oauthDefaultExpiresIn is the access token lifetime without <ExpiresIn>:

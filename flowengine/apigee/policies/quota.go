@@ -52,7 +52,7 @@ import (
 //     lets the request pass instead (variable
 //     ratelimit.<p>.store.unavailable is then true).
 func init() {
-	engine.Register(engine.Kind{Type: "Quota", Prefix: "ratelimit", New: newQuota})
+	engine.Register(engine.Kind{Type: "Quota", Prefix: "ratelimit", New: newQuota, Recyclable: true})
 }
 
 // quotaDefaultIdentifier is the identifier of a quota without one.

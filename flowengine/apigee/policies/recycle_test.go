@@ -13,14 +13,15 @@ import (
 )
 
 // recycleBundle answers GET /v1/<name> itself: AssignMessage builds the
-// answer from the path and a header. /v1/quota also runs a Quota,
-// /v1/disabled a disabled one. withPostClient adds a PostClientFlow.
+// answer from the path and a header. /v1/callout also makes a
+// ServiceCallout (a type that has not opted in to recycling), /v1/disabled
+// has a disabled one. withPostClient adds a PostClientFlow.
 var recycleBundle = map[string]string{
 	"proxies/default.xml": `<ProxyEndpoint name="default">
   <PreFlow name="PreFlow"><Request><Step><Name>EV-Name</Name></Step></Request><Response/></PreFlow>
   <Flows>
-    <Flow name="quota"><Condition>proxy.pathsuffix = "/quota"</Condition><Request><Step><Name>Q-Count</Name></Step></Request></Flow>
-    <Flow name="disabled"><Condition>proxy.pathsuffix = "/disabled"</Condition><Request><Step><Name>Q-Off</Name></Step></Request></Flow>
+    <Flow name="callout"><Condition>proxy.pathsuffix = "/callout"</Condition><Request><Step><Name>SC-Get</Name></Step></Request></Flow>
+    <Flow name="disabled"><Condition>proxy.pathsuffix = "/disabled"</Condition><Request><Step><Name>SC-Off</Name></Step></Request></Flow>
   </Flows>
   <PostFlow name="PostFlow"><Request/><Response><Step><Name>AM-Answer</Name></Step></Response></PostFlow>
   <HTTPProxyConnection><BasePath>/v1</BasePath></HTTPProxyConnection>
@@ -31,8 +32,10 @@ var recycleBundle = map[string]string{
 	"policies/AM-Answer.xml": `<AssignMessage name="AM-Answer"><Set><Headers><Header name="X-Who">{request.header.x-who}</Header></Headers>
   <Payload contentType="text/plain">{in.name} for {request.header.x-who}</Payload></Set></AssignMessage>`,
 	"policies/AM-Post.xml": `<AssignMessage name="AM-Post"><AssignVariable><Name>done</Name><Value>yes</Value></AssignVariable></AssignMessage>`,
-	"policies/Q-Count.xml": `<Quota name="Q-Count"><Allow count="1000000"/><Interval>1</Interval><TimeUnit>hour</TimeUnit></Quota>`,
-	"policies/Q-Off.xml":   `<Quota name="Q-Off" enabled="false"><Allow count="1"/><Interval>1</Interval><TimeUnit>hour</TimeUnit></Quota>`,
+	"policies/SC-Get.xml": `<ServiceCallout name="SC-Get"><Request><Set><Verb>GET</Verb></Set></Request><Response>got</Response>
+  <HTTPTargetConnection><URL>https://svc.example.com/x</URL></HTTPTargetConnection></ServiceCallout>`,
+	"policies/SC-Off.xml": `<ServiceCallout name="SC-Off" enabled="false"><Request><Set><Verb>GET</Verb></Set></Request><Response>got</Response>
+  <HTTPTargetConnection><URL>https://svc.example.com/x</URL></HTTPTargetConnection></ServiceCallout>`,
 }
 
 // discardTracer is a trace recorder that drops the events.
@@ -56,7 +59,9 @@ func withPostClient() map[string]string {
 // every policy that ran is Kind.Recyclable, nothing runs after the answer,
 // and no trace recorder holds its values.
 func TestRunRecycle(t *testing.T) {
-	p := loadBundle(t, upstream.NewMock(), recycleBundle)
+	m := upstream.NewMock()
+	m.AnswerStatus("SC-Get", 200, nil, []byte("ok"))
+	p := loadBundle(t, m, recycleBundle)
 	post := loadBundle(t, upstream.NewMock(), withPostClient())
 	for _, tc := range []struct {
 		p          *engine.Project
@@ -66,7 +71,7 @@ func TestRunRecycle(t *testing.T) {
 	}{
 		{p, "/v1/plain", false, true},
 		{p, "/v1/disabled", false, true}, // a disabled policy does not run
-		{p, "/v1/quota", false, false},   // Quota keeps counters: not opted in
+		{p, "/v1/callout", false, false}, // ServiceCallout has not opted in
 		{p, "/v1/plain", true, false},    // traced
 		{post, "/v1/post", false, false}, // a PostClientFlow: the outcome has After
 	} {
@@ -84,6 +89,36 @@ func TestRunRecycle(t *testing.T) {
 		}
 		if o.After != nil {
 			o.After(context.Background())
+		}
+		if o.Recycle != nil {
+			o.Recycle.Recycle()
+		}
+	}
+}
+
+// TestRunKeep: a policy of a recyclable type keeps its run out of the pool
+// when, this time, it keeps something of it (Run.Keep): JavaScript with
+// pooled runtimes.
+func TestRunKeep(t *testing.T) {
+	files := map[string]string{}
+	for k, v := range recycleBundle {
+		files[k] = v
+	}
+	files["proxies/default.xml"] = strings.Replace(files["proxies/default.xml"], "<Name>EV-Name</Name></Step>",
+		"<Name>EV-Name</Name></Step><Step><Name>JS-Who</Name></Step>", 1)
+	files["policies/JS-Who.xml"] = `<Javascript name="JS-Who"><ResourceURL>jsc://who.js</ResourceURL></Javascript>`
+	files["resources/jsc/who.js"] = `context.setVariable("js.ran", "yes");`
+	p := loadBundle(t, upstream.NewMock(), files)
+	for _, reuse := range []bool{false, true} {
+		reuseJSRuntimes = reuse
+		o := p.Run(context.Background(), &flowengine.Request{Method: "GET", Path: "/v1/js", ID: "r1", BodyKnownEmpty: true,
+			Headers: []flowengine.Header{{Name: "x-who", Value: "ann"}}}, noTargetHost{})
+		reuseJSRuntimes = false
+		if o.Status != 200 {
+			t.Fatalf("reuse %v: %s", reuse, answer(o))
+		}
+		if got := o.Recycle != nil; got == reuse {
+			t.Errorf("pooled JavaScript runtimes %v: recyclable %v", reuse, got)
 		}
 		if o.Recycle != nil {
 			o.Recycle.Recycle()
@@ -133,8 +168,11 @@ func TestRecyclableKinds(t *testing.T) {
 			got = append(got, typ)
 		}
 	}
-	want := []string{"AccessControl", "AssertCondition", "AssignMessage", "BasicAuthentication", "ExtractVariables", "FlowCallout",
-		"JSONThreatProtection", "RaiseFault", "RegularExpressionProtection", "XMLThreatProtection"}
+	want := []string{"AccessControl", "AssertCondition", "AssignMessage", "BasicAuthentication", "CORS", "DecodeJWS", "DecodeJWT",
+		"ExtractVariables", "FlowCallout", "GenerateJWS", "GenerateJWT", "GetOAuthV2Info", "JSONThreatProtection", "JSONToXML",
+		"Javascript", "KeyValueMapOperations", "MessageValidation", "OASValidation", "OAuthV2", "Quota", "RaiseFault",
+		"RegularExpressionProtection", "ResetQuota", "SOAPMessageValidation", "SetOAuthV2Info", "SpikeArrest",
+		"StatisticsCollector", "VerifyAPIKey", "VerifyJWS", "VerifyJWT", "XMLThreatProtection", "XMLToJSON", "XSL"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("recyclable kinds %v, want %v", got, want)
 	}

@@ -38,7 +38,7 @@ import (
 //   - <Class> inside <Identifier> is not supported (flowproc counts a
 //     class-based Quota once per identifier): a load error.
 func init() {
-	engine.Register(engine.Kind{Type: "ResetQuota", Prefix: "resetquota", New: newResetQuota})
+	engine.Register(engine.Kind{Type: "ResetQuota", Prefix: "resetquota", New: newResetQuota, Recyclable: true})
 }
 
 type resetTarget struct {

@@ -27,7 +27,7 @@ import (
 // expired token steps.oauth.v2.access_token_expired "Access Token
 // expired".
 func init() {
-	engine.Register(engine.Kind{Type: "SetOAuthV2Info", Prefix: "oauthV2", New: newSetOAuthV2Info})
+	engine.Register(engine.Kind{Type: "SetOAuthV2Info", Prefix: "oauthV2", New: newSetOAuthV2Info, Recyclable: true})
 }
 
 type setOAuthV2Info struct {

@@ -39,7 +39,7 @@ import (
 //     unless <Property name="flowproc.failOpen">true</Property>, as for
 //     Quota.
 func init() {
-	engine.Register(engine.Kind{Type: "SpikeArrest", Prefix: "ratelimit", New: newSpikeArrest})
+	engine.Register(engine.Kind{Type: "SpikeArrest", Prefix: "ratelimit", New: newSpikeArrest, Recyclable: true})
 }
 
 type spikeArrest struct {

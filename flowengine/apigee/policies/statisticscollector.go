@@ -37,7 +37,7 @@ import (
 // The policy never faults at run time: a value that does not parse as its
 // numeric type is logged and skipped.
 func init() {
-	engine.Register(engine.Kind{Type: "StatisticsCollector", Prefix: "statisticscollector", New: newStatisticsCollector})
+	engine.Register(engine.Kind{Type: "StatisticsCollector", Prefix: "statisticscollector", New: newStatisticsCollector, Recyclable: true})
 }
 
 // MaxStatisticValues bounds the distinct value labels of one string or

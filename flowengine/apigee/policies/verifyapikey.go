@@ -55,7 +55,7 @@ import (
 // apiproduct.developer.quota.*. On failure verifyapikey.<policy>.failed is
 // true (and oauthV2.<policy>.failed, set by the engine).
 func init() {
-	engine.Register(engine.Kind{Type: "VerifyAPIKey", Prefix: "oauthV2", New: newVerifyAPIKey})
+	engine.Register(engine.Kind{Type: "VerifyAPIKey", Prefix: "oauthV2", New: newVerifyAPIKey, Recyclable: true})
 }
 
 // vakMaxKeyBytes bounds an API key: a longer value cannot be a consumer

@@ -23,7 +23,7 @@ import (
 // DetachedContent is InvalidToken. Variables: jws.<policy>.valid, error,
 // and the DecodeJWS ones on success.
 func init() {
-	engine.Register(engine.Kind{Type: "VerifyJWS", Prefix: jwsPrefix, New: newVerifyJWS})
+	engine.Register(engine.Kind{Type: "VerifyJWS", Prefix: jwsPrefix, New: newVerifyJWS, Recyclable: true})
 }
 
 type verifyJWS struct {

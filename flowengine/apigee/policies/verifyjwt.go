@@ -41,7 +41,7 @@ import (
 // With <Algorithms> (or <Type>Encrypted</Type>) the policy decrypts an
 // encrypted JWT (JWE) instead: see jwe.go for its checks and faults.
 func init() {
-	engine.Register(engine.Kind{Type: "VerifyJWT", Prefix: jwtPrefix, New: newVerifyJWT})
+	engine.Register(engine.Kind{Type: "VerifyJWT", Prefix: jwtPrefix, New: newVerifyJWT, Recyclable: true})
 }
 
 type verifyJWT struct {

@@ -15,7 +15,7 @@ import (
 // faults: see conversion; fault codes are steps.xml2json.*, the failed
 // flag xmltojson.<policy>.failed.
 func init() {
-	engine.Register(engine.Kind{Type: "XMLToJSON", Prefix: "xmltojson", New: newXMLToJSON})
+	engine.Register(engine.Kind{Type: "XMLToJSON", Prefix: "xmltojson", New: newXMLToJSON, Recyclable: true})
 }
 
 func newXMLToJSON(c *engine.Compiler, p *bundle.Policy) engine.Policy {

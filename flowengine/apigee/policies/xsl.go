@@ -38,7 +38,7 @@ import (
 //     reason: "<reason>"". Input with a DOCTYPE is refused the same way so
 //     that entities are never expanded. All faults have status 500.
 func init() {
-	engine.Register(engine.Kind{Type: "XSL", Prefix: "xsl", New: newXSL})
+	engine.Register(engine.Kind{Type: "XSL", Prefix: "xsl", New: newXSL, Recyclable: true})
 }
 
 type xslParam struct {
