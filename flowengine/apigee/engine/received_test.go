@@ -13,10 +13,10 @@ import (
 // headers), and the run's start otherwise.
 func TestReceivedStart(t *testing.T) {
 	p := project(t, map[string]string{
-		"apiproxy/proxies/default.xml": noTargetProxy,
-		"apiproxy/policies/Pre.xml":    pol("Pre", `<Header name="x-pre">yes</Header>`),
-		"apiproxy/policies/Cats.xml":   pol("Cats", `<Set name="flow.which">cats</Set>`),
-		"apiproxy/policies/Any.xml":    pol("Any", `<Set name="flow.which">any</Set>`),
+		"apiproxy/proxies/default.xml":  noTargetProxy,
+		"apiproxy/policies/Pre.xml":     pol("Pre", `<Header name="x-pre">yes</Header>`),
+		"apiproxy/policies/Cats.xml":    pol("Cats", `<Set name="flow.which">cats</Set>`),
+		"apiproxy/policies/Any.xml":     pol("Any", `<Set name="flow.which">any</Set>`),
 		"apiproxy/policies/RespHdr.xml": pol("RespHdr", `<Set name="response.header.x-start">{client.received.start.timestamp}</Set>`),
 	})
 	at := time.UnixMilli(1700000000123)
