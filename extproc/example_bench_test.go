@@ -26,11 +26,16 @@ import (
 // a no-op project (an empty flow, which answers an empty 200: FLAT is a
 // gateway), so the flow's own cost is the difference. "proxied" is /api/upstream/** (init flow, proxy-request with
 // rewrites, status post-processing); "templated" is /api/hello/{name}
-// (init flow, template answer → ImmediateResponse). The "-warn" cases log at
+// (init flow, template answer → ImmediateResponse); "proxy-headers-warn" is
+// examples/proxy-headers. The "-warn" cases log at
 // warn, as flowproc bench's server child does: no flat_access record.
 func BenchmarkProcessExample(b *testing.B) {
 	example, errs := flat.Load("../examples/hello", flat.Options{Env: []string{}})
 	if example == nil {
+		b.Fatal(errs)
+	}
+	proxyHeaders, errs := flat.Load("../examples/proxy-headers", flat.Options{Env: []string{}})
+	if proxyHeaders == nil {
 		b.Fatal(errs)
 	}
 	noop := loadNoopProject(b)
@@ -45,6 +50,9 @@ func BenchmarkProcessExample(b *testing.B) {
 		{"proxied", example, "/api/upstream/items/42?expand=1", 2, slog.LevelInfo},
 		{"templated", example, "/api/hello/world?lang=de", 1, slog.LevelInfo},
 		{"proxied-warn", example, "/api/upstream/items/42?expand=1", 2, slog.LevelWarn},
+		// examples/proxy-headers: the proxied route without hello's init
+		// flow, <log> and error condition.
+		{"proxy-headers-warn", proxyHeaders, "/api/upstream/items/42?expand=1", 2, slog.LevelWarn},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
