@@ -120,23 +120,41 @@ func IsXMLName(s string) bool {
 	if s == "" {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
+	if c := s[0]; c >= 0x80 {
+		return isXMLNameSlow(s)
+	} else if asciiName[c] != nameStartByte {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
 		c := s[i]
 		if c >= 0x80 {
 			return isXMLNameSlow(s)
 		}
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
-		case (c >= '0' && c <= '9') || c == '-' || c == '.':
-			if i == 0 {
-				return false
-			}
-		default:
+		if asciiName[c] == 0 {
 			return false
 		}
 	}
 	return true
 }
+
+// asciiName classifies the ASCII bytes of XML names (a table: every member
+// key of every JSON document parsed or built goes through IsXMLName).
+const (
+	nameStartByte = 1 // a letter or '_': may start a name
+	nameCharByte  = 2 // a digit, '-' or '.': may follow the start
+)
+
+var asciiName = func() (t [128]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = nameStartByte, nameStartByte
+	}
+	t['_'] = nameStartByte
+	for c := '0'; c <= '9'; c++ {
+		t[c] = nameCharByte
+	}
+	t['-'], t['.'] = nameCharByte, nameCharByte
+	return t
+}()
 
 func isXMLNameSlow(s string) bool {
 	first := true

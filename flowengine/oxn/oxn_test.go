@@ -244,6 +244,36 @@ func TestIsXMLName(t *testing.T) {
 	}
 }
 
+// TestIsXMLNameASCII checks every one- and two-byte ASCII string against
+// the definition: a letter or '_' first, then letters, digits, '_', '-'
+// or '.'.
+func TestIsXMLNameASCII(t *testing.T) {
+	start := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }
+	char := func(c byte) bool { return start(c) || c >= '0' && c <= '9' || c == '-' || c == '.' }
+	for a := range 128 {
+		if got := IsXMLName(string(rune(a))); got != start(byte(a)) {
+			t.Errorf("IsXMLName(%q) = %v", string(rune(a)), got)
+		}
+		for b := range 128 {
+			s := string([]byte{byte(a), byte(b)})
+			if got, want := IsXMLName(s), start(byte(a)) && char(byte(b)); got != want {
+				t.Errorf("IsXMLName(%q) = %v, want %v", s, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkIsXMLName(b *testing.B) {
+	keys := []string{"content-type", "x-request-id", "cacheHit", "headers", "status", "user_name", "a1.b2"}
+	for b.Loop() {
+		for _, k := range keys {
+			if !IsXMLName(k) {
+				b.Fatal(k)
+			}
+		}
+	}
+}
+
 func TestIsJSONNumber(t *testing.T) {
 	for s, want := range map[string]bool{
 		"0": true, "-0": true, "1.5": true, "1e5": true, "1E-5": true, "-12.5e+3": true,
