@@ -110,19 +110,28 @@ func (x *exchange) recycleRun() bool {
 const maxPooledHeaders = 64
 
 // recycle pools x for a later stream when nothing can refer to it any
-// more: its run was recycled (so it left no goroutine, hook or trace that
-// holds the run's context, which lives in x), no pump goroutine reads for
-// it, its stream wait timer never ran, no goroutine waited on its
-// context, and no span or trace recorder was given it (a tracer or span
+// more: its run was recycled (so it left no hook or trace that holds the
+// exchange), no pump goroutine reads for it, its stream wait timer never
+// ran, and no span or trace recorder was given it (a tracer or span
 // processor may keep the exchange's request or context). It keeps its
-// request header slice and its stopped stream wait timer, whose function
-// is x's own guard's.
+// request header slice, its stopped stream wait timer, whose function is
+// x's own guard's, and its run context holder (runCtx), unless something
+// waited on that context: a goroutine may then still hold a context
+// derived from it, and the holder is left to it.
 func (x *exchange) recycle() {
-	if x.pumping || !x.quiet || x.rctx.child.Load() != nil || x.observed {
+	if x.pumping || !x.quiet || x.observed {
 		return
 	}
-	hs, timer := x.request.Headers, x.wait.timer.Load()
-	*x = exchange{}
+	hs, timer, rc := x.request.Headers, x.wait.timer.Load(), x.rc
+	if rc != nil && rc.r.child.Load() != nil {
+		// Something asked for the run context's Done and may hold a
+		// context derived from it still: the next exchange gets a new
+		// one.
+		rc = nil
+	} else if rc != nil {
+		*rc = runCtx{}
+	}
+	*x = exchange{rc: rc}
 	if cap(hs) <= maxPooledHeaders {
 		clear(hs[:cap(hs)])
 		x.request.Headers = hs[:0]

@@ -121,8 +121,10 @@ type exchange struct {
 	msgs chan recvResult
 	done chan struct{}
 	ctx  context.Context
-	// rctx is the run's context under ctx (runctx.go); rctx.cancel ends it.
-	rctx    runContext
+	// rc holds the run's context under ctx (runctx.go; rc.r.cancel ends
+	// it) apart from the exchange: an exchange whose run context somebody
+	// waited on is reused without it (recycle).
+	rc      *runCtx
 	pumping bool // the pump goroutine runs (started by the first waiting recv)
 	start   time.Time
 	// waitTimer bounds waits for Envoy's next message (Options.
@@ -166,7 +168,6 @@ type exchange struct {
 	errorCode string
 
 	// observability (otel.go, stepmetrics.go)
-	octx  upstream.ObservedContext
 	otel  *exchangeSpan
 	steps stepObserver
 	// traceEnd is the traced exchange's runner (tracing.go); nil when the
@@ -190,9 +191,12 @@ func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *e
 	// The run gets a context of its own: cancelling the stream's context
 	// while the pump's Recv is outstanding would make grpc-go write a
 	// CANCELLED status before Process returns its own (streamwait.go).
-	x.rctx.init(stream.Context())
-	x.octx = upstream.ObservedContext{Context: &x.rctx, Observer: s.sideCalls}
-	x.ctx = &x.octx
+	if x.rc == nil {
+		x.rc = new(runCtx)
+	}
+	x.rc.r.init(stream.Context())
+	x.rc.o = upstream.ObservedContext{Context: &x.rc.r, Observer: s.sideCalls}
+	x.ctx = &x.rc.o
 	if s.maxMessageTimeout > 0 {
 		deadline, _ := x.ctx.Deadline()
 		x.wd = newWatchdog(s, stream, deadline)
@@ -235,13 +239,13 @@ func (x *exchange) received(m *extprocv3.ProcessingRequest, err error) (*extproc
 	}
 	if err == io.EOF || status.Code(err) == codes.Canceled || status.Code(err) == codes.DeadlineExceeded {
 		x.closed = true
-		x.rctx.cancel()
+		x.rc.r.cancel()
 		return nil, ErrStreamClosed
 	}
 	if x.fatal == nil {
 		x.fatal = err
 		x.errorCode = errCodeStream
-		x.rctx.cancel()
+		x.rc.r.cancel()
 	}
 	return nil, fmt.Errorf("receive from Envoy: %w", err)
 }
@@ -267,7 +271,7 @@ func (x *exchange) pump() {
 
 // close ends the run's context, stops the pump and detaches the watchdog.
 func (x *exchange) close() {
-	x.rctx.cancel()
+	x.rc.r.cancel()
 	x.quiet = !x.guarded || x.wait.stop()
 	x.releaseBodies()
 	if x.done != nil {
@@ -313,7 +317,7 @@ func (x *exchange) protocolError(code codes.Code, format string, args ...any) er
 	if x.fatal == nil {
 		x.fatal = status.Errorf(code, format, args...)
 		x.errorCode = errCodeProtocol
-		x.rctx.cancel()
+		x.rc.r.cancel()
 	}
 	return x.fatal
 }
@@ -333,7 +337,7 @@ func (x *exchange) recv(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 		}
 		if ctx == x.ctx && x.s.waitTimeout <= 0 {
 			// The run's own ctx ends only with the stream (whose end also
-			// ends Recv) or through x.rctx.cancel, which this goroutine calls:
+			// ends Recv) or through x.rc.r.cancel, which this goroutine calls:
 			// a blocked Recv needs no watcher, so read in place.
 			m, err := x.stream.Recv()
 			return x.received(m, err)
@@ -375,13 +379,13 @@ func (x *exchange) recv(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 func (x *exchange) waitExpired() error {
 	if x.completed {
 		x.closed = true
-		x.rctx.cancel()
+		x.rc.r.cancel()
 		return ErrStreamClosed
 	}
 	if x.fatal == nil {
 		x.fatal = status.Errorf(codes.DeadlineExceeded, "flowproc: no message from Envoy within the stream wait timeout (%s)", x.s.waitTimeout)
 		x.errorCode = errCodeWaitTimeout
-		x.rctx.cancel()
+		x.rc.r.cancel()
 	}
 	return x.fatal
 }
@@ -407,12 +411,12 @@ func (x *exchange) send(r *extprocv3.ProcessingResponse) error {
 	if err != nil {
 		if x.stream.Context().Err() != nil {
 			x.closed = true
-			x.rctx.cancel()
+			x.rc.r.cancel()
 			return ErrStreamClosed
 		}
 		x.fatal = err
 		x.errorCode = errCodeStream
-		x.rctx.cancel()
+		x.rc.r.cancel()
 		return fmt.Errorf("send to Envoy: %w", err)
 	}
 	return nil

@@ -87,6 +87,46 @@ func TestRecycledApigeeRunsConcurrent(t *testing.T) {
 	})
 }
 
+// recyclerFunc is a flowengine.Recycler.
+type recyclerFunc func()
+
+func (f recyclerFunc) Recycle() { f() }
+
+// TestRecycleLeavesWaitedContext: an exchange whose run waited on its
+// context (a Redis call's timeout, JavaScript's cancellation callback) is
+// reused, but a context the run handed to a goroutine that outlives it
+// stays that run's: ended, whatever later exchanges do with the pooled
+// exchange.
+func TestRecycleLeavesWaitedContext(t *testing.T) {
+	var kept []context.Context
+	run := runnerFunc(func(ctx context.Context, req *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
+		if len(kept) == 0 {
+			_ = ctx.Done() // waits on it, as context.AfterFunc or WithTimeout do
+		}
+		kept = append(kept, ctx)
+		return &flowengine.Outcome{Kind: flowengine.Answered, Recycle: recyclerFunc(func() {})}
+	})
+	s := New(Options{Resolver: one(run), Logger: slog.New(slog.DiscardHandler)})
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
+	msgs := scriptFor("/anything")
+	for range 20 {
+		st := &fakeStream{ctx: grpcStreamContext(ctx), script: msgs}
+		if err := s.Process(st); err != nil || st.sent != 1 {
+			t.Fatalf("process: %v, %d replies", err, st.sent)
+		}
+		if err := kept[0].Err(); err == nil {
+			t.Fatalf("after %d exchanges the first run's context is live again", len(kept))
+		}
+	}
+	reused := false
+	for _, c := range kept[1:] {
+		reused = reused || c == kept[0]
+	}
+	if reused {
+		t.Error("a later run got the context the first run waited on")
+	}
+}
+
 // TestApigeeProcessReusesRun pins the allocations of the embedded Apigee
 // bundle's proxied exchange: its run is recycled (Kind.Recyclable), with
 // the header lists its messages owned, and so is the exchange around it
@@ -186,14 +226,26 @@ func TestRecycleConditions(t *testing.T) {
 		{"a span or trace recorder saw it", func(x *exchange) { x.observed = true }, false},
 		{"a pump goroutine reads for it", func(x *exchange) { x.pumping = true }, false},
 		{"its wait timer ran", func(x *exchange) { x.quiet = false }, false},
-		{"something waited on its context", func(x *exchange) { x.rctx.init(context.Background()); x.rctx.materialize() }, false},
+		// Pooled, but without its run context (see below).
+		{"something waited on its context", func(x *exchange) { x.rc.r.init(context.Background()); x.rc.r.materialize() }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			x := &exchange{s: &Server{}, quiet: true}
+			rc := new(runCtx)
+			x := &exchange{s: &Server{}, quiet: true, rc: rc}
 			tc.set(x)
 			x.recycle()
-			if pooled := x.s == nil; pooled != tc.pooled {
+			pooled := x.s == nil
+			if pooled != tc.pooled {
 				t.Errorf("pooled = %v, want %v", pooled, tc.pooled)
+			}
+			// A run context somebody waited on may still be held through
+			// a context derived from it: the pooled exchange drops it.
+			waited := rc.r.child.Load() != nil
+			if pooled && (x.rc == rc) == waited {
+				t.Errorf("run context kept %v after a wait on it %v", x.rc == rc, waited)
+			}
+			if pooled && x.rc == rc && (rc.r.parent != nil || rc.o.Context != nil) {
+				t.Error("kept run context not cleared")
 			}
 		})
 	}

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/flowproc/flowproc/flowengine/upstream"
 )
 
 // runContext is an exchange's run context: the stream's context with a
@@ -31,6 +33,17 @@ type runContext struct {
 
 	mu    sync.Mutex
 	child atomic.Pointer[cancelChild]
+}
+
+// runCtx is an exchange's run context with the side-call observer that
+// wraps it: the context a run gets (exchange.ctx) is &o. It lives apart
+// from the exchange, so that an exchange can be reused while a goroutine
+// still holds a context derived from its run's (a timeout around a Redis
+// call, JavaScript's cancellation callback): recycle leaves such a runCtx
+// behind instead of keeping the whole exchange out of the pool.
+type runCtx struct {
+	r runContext
+	o upstream.ObservedContext
 }
 
 type cancelChild struct {
