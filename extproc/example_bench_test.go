@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -176,4 +177,57 @@ func BenchmarkProcessApigeeExample(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkProcessApigeeJavascript is BenchmarkProcessApigeeExample's
+// proxied route with a Javascript step added to the PreFlow: a policy that
+// asks for its run context's Done (context.AfterFunc), so the exchange is
+// reused without its run context (runCtx, TestRecycleLeavesWaitedContext).
+func BenchmarkProcessApigeeJavascript(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "apigee-js")
+	if err := os.CopyFS(dir, os.DirFS("../examples/apigee-hello")); err != nil {
+		b.Fatal(err)
+	}
+	proxy := filepath.Join(dir, "apiproxy", "proxies", "default.xml")
+	src, err := os.ReadFile(proxy)
+	if err != nil {
+		b.Fatal(err)
+	}
+	withJS := strings.Replace(string(src), "<Name>AM-Add-Via</Name>\n            </Step>",
+		"<Name>AM-Add-Via</Name>\n            </Step>\n            <Step>\n                <Name>JS-Mark</Name>\n            </Step>", 1)
+	if withJS == string(src) {
+		b.Fatal("the PreFlow's AM-Add-Via step moved: update the benchmark")
+	}
+	for name, content := range map[string]string{
+		"apiproxy/proxies/default.xml":   withJS,
+		"apiproxy/policies/JS-Mark.xml":  `<Javascript name="JS-Mark"><ResourceURL>jsc://mark.js</ResourceURL></Javascript>`,
+		"apiproxy/resources/jsc/mark.js": `context.setVariable("js.mark", "1");`,
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	set, err := projects.Load([]string{dir}, "", projects.LoadOptions{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range set.Entries() {
+		if len(e.Errors) > 0 {
+			b.Fatal(e.Errors)
+		}
+	}
+	s := New(Options{Resolver: set, Logger: slog.New(slog.DiscardHandler)})
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
+	msgs := scriptFor("/v1/orders/42")
+	b.ReportAllocs()
+	for b.Loop() {
+		st := &fakeStream{ctx: grpcStreamContext(ctx), script: msgs}
+		if err := s.Process(st); err != nil || st.sent != 2 {
+			b.Fatalf("process: %v, %d replies", err, st.sent)
+		}
+	}
 }
