@@ -138,15 +138,7 @@ func BenchmarkProcessExampleParallel(b *testing.B) {
 // goroutine, and from every core at once as BenchmarkProcessExampleParallel
 // does for the FLAT example.
 func BenchmarkProcessApigeeExample(b *testing.B) {
-	set, err := projects.Load([]string{"../examples/apigee-hello"}, "", projects.LoadOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, e := range set.Entries() {
-		if len(e.Errors) > 0 {
-			b.Fatal(e.Errors)
-		}
-	}
+	set := loadProjectSet(b, "../examples/apigee-hello")
 	s := New(Options{Resolver: set, Logger: slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
 	msgs := scriptFor("/v1/orders/42")
@@ -211,15 +203,7 @@ func BenchmarkProcessApigeeJavascript(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	set, err := projects.Load([]string{dir}, "", projects.LoadOptions{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, e := range set.Entries() {
-		if len(e.Errors) > 0 {
-			b.Fatal(e.Errors)
-		}
-	}
+	set := loadProjectSet(b, dir)
 	s := New(Options{Resolver: set, Logger: slog.New(slog.DiscardHandler)})
 	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
 	msgs := scriptFor("/v1/orders/42")
@@ -230,4 +214,20 @@ func BenchmarkProcessApigeeJavascript(b *testing.B) {
 			b.Fatalf("process: %v, %d replies", err, st.sent)
 		}
 	}
+}
+
+// loadProjectSet loads the project in dir through the front ends' loaders
+// (FLAT or Apigee), failing tb when it does not load cleanly.
+func loadProjectSet(tb testing.TB, dir string) *projects.Set {
+	tb.Helper()
+	set, err := projects.Load([]string{dir}, "", projects.LoadOptions{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, e := range set.Entries() {
+		if len(e.Errors) > 0 {
+			tb.Fatal(e.Errors)
+		}
+	}
+	return set
 }

@@ -8,12 +8,12 @@ import (
 	"sync"
 	"testing"
 
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/flowproc/flowproc/extproc/extproctest"
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/flat"
-	"github.com/flowproc/flowproc/flowengine/projects"
 	"github.com/flowproc/flowproc/internal/racecheck"
 )
 
@@ -68,11 +68,7 @@ func concurrentExchanges(t *testing.T, exchange func(w, i int) error) {
 // embedded Apigee bundle's proxied route: its runs are recycled too
 // (AssignMessage only), and each exchange's replies carry its own path.
 func TestRecycledApigeeRunsConcurrent(t *testing.T) {
-	set, err := projects.Load([]string{"../examples/apigee-hello"}, "", projects.LoadOptions{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := newTestServer(t, set, 1<<20)
+	ts := newTestServer(t, loadProjectSet(t, "../examples/apigee-hello"), 1<<20)
 	concurrentExchanges(t, func(w, i int) error {
 		item := fmt.Sprintf("%d-%d", w, i)
 		res, err := extproctest.Exchange(context.Background(), ts.conn, &extproctest.Request{Path: "/v1/orders/" + item},
@@ -137,25 +133,28 @@ func TestApigeeProcessReusesRun(t *testing.T) {
 	if racecheck.Enabled {
 		t.Skip("-race: sync.Pool drops items at random, so allocation counts vary")
 	}
-	set, err := projects.Load([]string{"../examples/apigee-hello"}, "", projects.LoadOptions{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
+	s := New(Options{Resolver: loadProjectSet(t, "../examples/apigee-hello"), Logger: slog.New(slog.DiscardHandler)})
+	if n := allocsPerExchange(t, s, scriptFor("/v1/orders/42"), 2); n > 10 {
+		t.Errorf("%.0f allocations per exchange, want ≤ 10", n)
 	}
-	s := New(Options{Resolver: set, Logger: slog.New(slog.DiscardHandler)})
+}
+
+// allocsPerExchange serves msgs through s once to warm its pools, then
+// returns the allocations of one exchange (each must send replies
+// replies), and logs them.
+func allocsPerExchange(t *testing.T, s *Server, msgs []*extprocv3.ProcessingRequest, replies int) float64 {
+	t.Helper()
 	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
-	msgs := scriptFor("/v1/orders/42")
 	run := func() {
 		st := &fakeStream{ctx: grpcStreamContext(ctx), script: msgs}
-		if err := s.Process(st); err != nil || st.sent != 2 {
+		if err := s.Process(st); err != nil || st.sent != replies {
 			t.Fatalf("process: %v, %d replies", err, st.sent)
 		}
 	}
 	run()
 	n := testing.AllocsPerRun(200, run)
 	t.Logf("%.0f allocations per exchange", n)
-	if n > 10 {
-		t.Errorf("%.0f allocations per exchange, want ≤ 10", n)
-	}
+	return n
 }
 
 // checkProxied checks the two replies of a proxied exchange of the
@@ -195,21 +194,7 @@ func checkReplies(res *extproctest.Result, id string, want []map[string]string) 
 // engine's per-request values (21 allocations and 5 KiB before reuse).
 func TestProcessReusesExchange(t *testing.T) {
 	s := New(Options{Resolver: one(runnerFunc(loadNoopProject(t).Run)), Logger: slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
-	req := *benchRequest
-	req.Path = "/anything/42"
-	msgs := benchScript()
-	msgs[0] = extproctest.RequestHeaders(&req, true)
-	run := func() {
-		st := &fakeStream{ctx: grpcStreamContext(ctx), script: msgs}
-		if err := s.Process(st); err != nil || st.sent != 1 {
-			t.Fatalf("process: %v, %d replies", err, st.sent)
-		}
-	}
-	run()
-	n := testing.AllocsPerRun(200, run)
-	t.Logf("%.0f allocations per exchange", n)
-	if n > 10 {
+	if n := allocsPerExchange(t, s, scriptFor("/anything/42"), 1); n > 10 {
 		t.Errorf("%.0f allocations per exchange, want ≤ 10", n)
 	}
 }

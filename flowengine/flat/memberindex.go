@@ -2,6 +2,7 @@ package flat
 
 import (
 	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/expr"
 )
 
 // memberIndex finds an element's child elements by name without walking
@@ -39,11 +40,20 @@ func (idx memberIndex) lookup(name string) (n *dom.Node, ok bool) {
 }
 
 // MemberNode implements expr.MemberNodeScope for $env: $env/NAME is a map
-// lookup. A flow variable named env hides $env, as in Var, and a test's
-// set-env (which replaces $env) takes the walk.
+// lookup. A flow variable named env hides $env, as in Var.
 func (r *run) MemberNode(name, member string) (*dom.Node, bool) {
-	if name != "env" || r.varIndex(name) >= 0 || r.side != nil && r.side.test != nil && r.side.test.envSet != nil {
+	if name != "env" || r.varIndex(name) >= 0 {
 		return nil, false
 	}
-	return r.p.envIndex.lookup(member)
+	_, idx := r.env()
+	return idx.lookup(member)
+}
+
+// env returns $env and the index of its members: the project's, or what a
+// test's set-env made of it.
+func (r *run) env() (expr.Value, memberIndex) {
+	if r.side != nil && r.side.test != nil && r.side.test.envSet != nil {
+		return r.side.test.envSet, r.side.test.envIndex
+	}
+	return r.p.envSet, r.p.envIndex
 }

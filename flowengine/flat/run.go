@@ -141,10 +141,8 @@ func (r *run) Var(name string) (expr.Value, bool) {
 		}
 		return nil, false
 	case "env":
-		if r.side != nil && r.side.test != nil && r.side.test.envSet != nil {
-			return r.side.test.envSet, true
-		}
-		return r.p.envSet, true
+		set, _ := r.env()
+		return set, true
 	case "server":
 		return r.p.serverSet, true
 	}

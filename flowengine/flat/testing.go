@@ -140,9 +140,11 @@ type testState struct {
 	opts TestOptions
 	// backends are the registered backend flows by request ID.
 	backends map[string]*Flow
-	// envSet is $env after set-env (nil: the project's).
-	env    *dom.Node
-	envSet expr.Value
+	// envSet is $env after set-env (nil: the project's), envIndex its
+	// members (run.MemberNode).
+	env      *dom.Node
+	envSet   expr.Value
+	envIndex memberIndex
 	// mu guards res and backends.
 	mu sync.Mutex
 	// runMu serialises backend flows: requests calls them concurrently,
@@ -374,5 +376,5 @@ func (st *testState) setEnv(base *dom.Node, ms []member) {
 			delete(changed, m.key)
 		}
 	}
-	st.env, st.envSet = env, expr.NodeSet{env}
+	st.env, st.envSet, st.envIndex = env, expr.NodeSet{env}, indexMembers(env)
 }

@@ -79,16 +79,9 @@ func (x *Exchange) Start(ctx context.Context, req *flowengine.Request, host flow
 	}
 }
 
-// Reset prepares a used Exchange for a new run, keeping the capacity of its
-// slices.
-func (x *Exchange) Reset(ctx context.Context, req *flowengine.Request, host flowengine.Host) {
-	x.Clear()
-	x.Start(ctx, req, host)
-}
-
 // Clear drops everything the Exchange refers to, keeping only the capacity
 // of its slices, so that a pooled Exchange holds no memory of its last run
-// alive.
+// alive; Start then begins the next run.
 func (x *Exchange) Clear() {
 	headers, added, removed := clearHeaders(x.Resp.Headers), clearHeaders(x.Resp.Added), x.Resp.Removed[:0]
 	fset, fremove := clearHeaders(x.Fwd.SetHeaders), x.Fwd.RemoveHeaders[:0]

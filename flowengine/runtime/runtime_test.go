@@ -56,7 +56,7 @@ func step(name string, a *act, c Cond[*state]) Step[*state] {
 
 func newState(ctx context.Context, tr flowengine.Tracer) *state {
 	s := &state{}
-	s.x.Reset(ctx, &flowengine.Request{ID: "rid", Trace: tr}, &host{})
+	s.x.Start(ctx, &flowengine.Request{ID: "rid", Trace: tr}, &host{})
 	return s
 }
 
@@ -247,7 +247,7 @@ func TestOutcome(t *testing.T) {
 	t.Run("request body read once", func(t *testing.T) {
 		h := &countingHost{}
 		var x Exchange
-		x.Reset(context.Background(), &flowengine.Request{}, h)
+		x.Start(context.Background(), &flowengine.Request{}, h)
 		for range 3 {
 			if b, err := x.RequestBody(); err != nil || string(b) != "body" {
 				t.Fatalf("body = %q, %v", b, err)
@@ -297,5 +297,31 @@ func TestRunStepsAllocatesNothingUntraced(t *testing.T) {
 	s := newState(context.Background(), nil)
 	if n := testing.AllocsPerRun(100, func() { _, _ = Run(s, "flow", steps) }); n != 0 {
 		t.Fatalf("untraced step loop allocates %.1f times per run", n)
+	}
+}
+
+// TestExchangeClear: a cleared Exchange refers to nothing of its last run
+// and keeps its header lists' capacity for the next.
+func TestExchangeClear(t *testing.T) {
+	var x Exchange
+	x.Start(context.Background(), &flowengine.Request{ID: "rid"}, &host{})
+	x.SetResponseHeader("x-a", "1")
+	x.AddResponseHeader("x-b", "2")
+	x.Resp.Removed = append(x.Resp.Removed, "server")
+	x.Fwd.SetHeaders = append(x.Fwd.SetHeaders, flowengine.Header{Name: "x-c", Value: "3"})
+	x.AfterResponse(func(context.Context) {})
+	x.Outcome("p", "f", "")
+	x.Clear()
+	if x.Ctx != nil || x.Req != nil || x.Host != nil || x.ID != "" || x.Forwarded {
+		t.Errorf("cleared exchange still refers to its run: %+v", x)
+	}
+	if len(x.Resp.Headers)+len(x.Resp.Added)+len(x.Resp.Removed)+len(x.Fwd.SetHeaders)+len(x.after) != 0 {
+		t.Error("cleared exchange has entries")
+	}
+	if cap(x.Resp.Headers) == 0 || cap(x.Resp.Added) == 0 || cap(x.Fwd.SetHeaders) == 0 || cap(x.after) == 0 {
+		t.Error("cleared exchange lost its slices' capacity")
+	}
+	if hs := x.Resp.Headers[:cap(x.Resp.Headers)]; hs[0] != (flowengine.Header{}) {
+		t.Errorf("cleared header list still holds %v", hs[0])
 	}
 }

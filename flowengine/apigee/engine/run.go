@@ -198,9 +198,9 @@ func (r *Run) Fault() *Fault { return r.fault }
 // Run runs one exchange through the bundle.
 func (p *Project) Run(ctx context.Context, req *flowengine.Request, host flowengine.Host) *flowengine.Outcome {
 	p.startMonitors()
-	r := runs.Get().(*Run)
+	r := runs.Get().(*Run) // new, or cleared by Recycle
 	r.p = p
-	r.x.Reset(ctx, req, host)
+	r.x.Start(ctx, req, host)
 	r.budget.ResetAt(ctx, p.opts.Limits, req.Received)
 	r.x.Budget = &r.budget
 	o := runtime.Guard(r.run, r.panicked)
@@ -229,7 +229,7 @@ func (r *Run) recyclable() bool {
 }
 
 // Recycle implements flowengine.Recycler: the run is cleared and pooled,
-// keeping its exchange's header list capacity (runtime.Exchange.Reset).
+// keeping its exchange's header list capacity (runtime.Exchange.Clear).
 // Only Project.Run's runs are recycled, never a test run.
 func (r *Run) Recycle() {
 	reqHs, rspHs := r.req.takeOwned(), r.rsp.takeOwned()
@@ -634,13 +634,16 @@ func headerDiff(was, now []flowengine.Header, set []flowengine.Header, remove []
 	for p < len(was) && p < len(now) && was[p] == now[p] {
 		p++
 	}
+	setLines := func(name string) {
+		v, _ := headerLine(now, name)
+		set = append(set, flowengine.Header{Name: strings.ToLower(name), Value: v})
+	}
 	for i := p; i < len(now); i++ {
 		h := now[i]
 		if seenBefore(now[p:i], h.Name) || sameLines(was, now, h.Name) {
 			continue
 		}
-		v, _ := headerLine(now, h.Name)
-		set = append(set, flowengine.Header{Name: strings.ToLower(h.Name), Value: v})
+		setLines(h.Name)
 	}
 	for i := p; i < len(was); i++ {
 		h := was[i]
@@ -651,8 +654,7 @@ func headerDiff(was, now []flowengine.Header, set []flowengine.Header, remove []
 			remove = append(remove, strings.ToLower(h.Name))
 		} else if !sameLines(was, now, h.Name) {
 			// Lines removed from a name that keeps lines in the prefix.
-			v, _ := headerLine(now, h.Name)
-			set = append(set, flowengine.Header{Name: strings.ToLower(h.Name), Value: v})
+			setLines(h.Name)
 		}
 	}
 	return set, remove
