@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/apidef"
@@ -362,7 +364,16 @@ func (r *run) forward(upstreamURL string) error {
 		return &flowError{status: 504, code: 3209, message: "Upstream request failed", info: []string{resp.CodeDetails}}
 	}
 	if r.upstream == nil && r.upDoc == nil {
-		r.upstreamTree(upstreamURL, resp)
+		if r.x.Trace != nil {
+			// A trace records $upstream when the forward sets it.
+			r.upDoc = r.upstreamTree(upstreamURL, resp)
+			r.setVarDoc("upstream", r.upDoc)
+			return nil
+		}
+		// Built when something reads it (varAt): many proxy flows never
+		// do, and the tree cost about 1 µs of a saturated exchange.
+		r.upURL = upstreamURL
+		r.storeEntry(varEntry{name: "upstream", doc: pendingUpstream})
 		return nil
 	}
 	sl := &r.slab
@@ -383,35 +394,71 @@ func (r *run) forward(upstreamURL string) error {
 	return nil
 }
 
-// upstreamTree records $upstream/main when no side call made $upstream
-// before: the whole variable is then built as a compact tree, which simple
-// paths ($upstream/main/status) read in place; upstreamVar materialises it
-// when a later side call adds an entry.
-func (r *run) upstreamTree(upstreamURL string, resp *flowengine.Response) {
+// upstreamTree builds $upstream/main when no side call made $upstream
+// before: the whole variable as a compact tree, which simple paths
+// ($upstream/main/status) read in place; upstreamVar materialises it when a
+// later side call adds an entry. resp is the exchange's upstream response,
+// which does not change once Forward returned it.
+func (r *run) upstreamTree(upstreamURL string, resp *flowengine.Response) *oxn.Doc {
+	hs := resp.Headers
 	text := 64 + len(upstreamURL)
-	for _, h := range resp.Headers {
+	for _, h := range hs {
 		text += len(h.Name) + len(h.Value)
 	}
 	// In the run's kept object arena when it has one (slab.keptArena; nil
 	// allocates).
 	arena := r.slab.keptArena()
 	var b oxn.TreeBuilder
-	arena.StartBuilder(&b, "upstream", 6+len(resp.Headers), text)
+	arena.StartBuilder(&b, "upstream", 6+len(hs), text)
 	main := b.Object(b.Root(), "main")
 	b.String(main, "url", upstreamURL)
 	var digits [20]byte
 	b.Scalar(main, "status", oxn.Number, string(strconv.AppendInt(digits[:0], int64(resp.Status), 10)))
 	b.Scalar(main, "cacheHit", oxn.Boolean, "false")
-	hs := b.Object(main, "headers")
-	for i, h := range resp.Headers {
-		name := strings.ToLower(h.Name)
-		if seenBefore(resp.Headers[:i], name) {
+	hdrs := b.Object(main, "headers")
+	// One member per name, lower-cased, with the values of all its
+	// headers joined. Names are HTTP tokens, so ASCII: lower-cased once,
+	// they compare with ==, where the general case below folds each pair.
+	var buf [16]string
+	names := buf[:0]
+	if len(hs) > len(buf) {
+		names = make([]string, 0, len(hs))
+	}
+	for _, h := range hs {
+		if !isASCII(h.Name) {
+			names = nil
+			break
+		}
+		names = append(names, strings.ToLower(h.Name))
+	}
+	for i, h := range hs {
+		if names == nil {
+			name := strings.ToLower(h.Name)
+			if !seenBefore(hs[:i], name) {
+				b.String(hdrs, name, joinValues(hs, name))
+			}
 			continue
 		}
-		b.String(hs, name, joinValues(resp.Headers, name))
+		name := names[i]
+		switch {
+		case slices.Contains(names[:i], name):
+		case slices.Contains(names[i+1:], name):
+			b.String(hdrs, name, joinValues(hs, name))
+		default:
+			b.String(hdrs, name, h.Value)
+		}
 	}
-	r.upDoc = arena.NewDoc(arena.BuiltTree(&b))
-	r.setVarDoc("upstream", r.upDoc)
+	return arena.NewDoc(arena.BuiltTree(&b))
+}
+
+// isASCII reports whether s has only ASCII bytes.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // seenBefore reports whether name occurs in hs (case-insensitively).

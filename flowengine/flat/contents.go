@@ -67,6 +67,9 @@ func (r *run) upstreamVar() *dom.Node {
 	if r.upstream != nil {
 		return r.upstream
 	}
+	if i := r.varIndex("upstream"); i >= 0 {
+		r.varAt(i) // a pending tree is built, so that main is kept
+	}
 	if r.upDoc == nil {
 		r.upstream = r.slab.object("upstream")
 		r.storeVar("upstream", expr.NodeSet{r.upstream}) // traced by setUpstreamEntry

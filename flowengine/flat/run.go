@@ -61,6 +61,7 @@ type run struct {
 	side      *sides    // side-call state, allocated by the first side call
 	upstream  *dom.Node // the $upstream object (forward and side calls)
 	upDoc     *oxn.Doc  // $upstream as a forward recorded it, until it changes (upstreamTree)
+	upURL     string    // the forward's upstream URL while $upstream is pendingUpstream
 	// scratch holds template output that is parsed, not kept (see
 	// execTemplate); slab.objects has the scratch space of objectMembers.
 	scratch   bytes.Buffer
@@ -74,7 +75,7 @@ type run struct {
 	// allocated with the run.
 	varsBuf    [4]varEntry
 	reqArr     [1]*dom.Node // backs reqSet
-	scratchBuf [144]byte    // initial space of scratch (the run stays within a 2 KiB size class)
+	scratchBuf [128]byte    // initial space of scratch (the run stays within a 2 KiB size class)
 	paramsBuf  [2]paramKV
 	headersBuf [4]flowengine.Header
 }
@@ -93,6 +94,21 @@ type varEntry struct {
 	name string
 	val  expr.Value
 	doc  *oxn.Doc
+}
+
+// pendingUpstream is the doc of a $upstream entry a forward recorded and
+// nothing has read yet: varAt builds the tree on first use. Only varAt
+// sees it; every reader of r.vars goes through varAt.
+var pendingUpstream = new(oxn.Doc)
+
+// varAt returns r.vars[i], building a pending $upstream first.
+func (r *run) varAt(i int) *varEntry {
+	e := &r.vars[i]
+	if e.doc == pendingUpstream {
+		r.upDoc = r.upstreamTree(r.upURL, r.x.Upstream)
+		e.doc = r.upDoc
+	}
+	return e
 }
 
 // value returns the entry's value, materialising a tree-held one.
@@ -119,7 +135,7 @@ func loneRoot(d *oxn.Doc) *dom.Node {
 // Var implements expr.Scope.
 func (r *run) Var(name string) (expr.Value, bool) {
 	if i := r.varIndex(name); i >= 0 {
-		e := &r.vars[i]
+		e := r.varAt(i)
 		if e.val == nil && e.doc != nil && e.doc == r.upDoc {
 			e.val = expr.NodeSet{loneRoot(e.doc)} // as upstreamVar makes it
 		}
@@ -154,7 +170,7 @@ func (r *run) Var(name string) (expr.Value, bool) {
 // their trees. A flow variable shadows $request and $body.
 func (r *run) TreeVar(name string) (expr.TreeNode, bool) {
 	if i := r.varIndex(name); i >= 0 {
-		if d := r.vars[i].doc; d != nil {
+		if d := r.varAt(i).doc; d != nil {
 			return expr.TreeNode{Doc: d, Index: 0}, true
 		}
 		return expr.TreeNode{}, false
@@ -198,6 +214,9 @@ func (r *run) varIndex(name string) int {
 // storeEntry sets the variable e.name to e's value.
 func (r *run) storeEntry(e varEntry) {
 	if i := r.varIndex(e.name); i >= 0 {
+		// A pending $upstream is built before it is replaced: r.upDoc
+		// stays the forward's record, as upstreamVar expects.
+		r.varAt(i)
 		r.vars[i] = e
 		return
 	}

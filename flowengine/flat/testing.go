@@ -175,7 +175,8 @@ func (t *Test) Run(ctx context.Context, opts TestOptions) (res *TestResult) {
 // shareVars copies the variables of from into to, except the run's own
 // $request and $body.
 func shareVars(to, from *run) {
-	for _, v := range from.vars {
+	for i := range from.vars {
+		v := *from.varAt(i)
 		if v.name == "request" || v.name == "body" {
 			continue
 		}
