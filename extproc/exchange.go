@@ -135,6 +135,10 @@ type exchange struct {
 	// (not without the tap or a timeout).
 	wait    waitGuard
 	guarded bool
+	// tap is the stream's context as the server's tap (or
+	// WithStreamCancel) made it: its cancel function and, when tapped,
+	// the project its metadata names. nil without either.
+	tap *streamCtx
 	// wd sends override_message_timeout for slow runs; nil when disabled.
 	// With a watchdog every Send goes through it.
 	wd *watchdog
@@ -183,10 +187,9 @@ func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *e
 	x := exchanges.Get().(*exchange)
 	x.s, x.stream, x.start = s, stream, time.Now()
 	x.resp.response = true
-	if s.waitTimeout > 0 {
-		if c := streamCanceler(stream.Context()); c != nil {
-			x.wait.timeout, x.wait.cancel, x.guarded = s.waitTimeout, c, true
-		}
+	x.tap = streamOf(stream.Context())
+	if s.waitTimeout > 0 && x.tap != nil {
+		x.wait.timeout, x.wait.cancel, x.guarded = s.waitTimeout, x.tap.cancel, true
 	}
 	// The run gets a context of its own: cancelling the stream's context
 	// while the pump's Recv is outstanding would make grpc-go write a

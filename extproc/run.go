@@ -62,7 +62,9 @@ func (x *exchange) serve() error {
 	}
 
 	var name string
-	if v := metadata.ValueFromIncomingContext(x.stream.Context(), ProjectMetadataKey); len(v) > 0 {
+	if x.tap != nil && x.tap.tapped {
+		name = x.tap.project
+	} else if v := metadata.ValueFromIncomingContext(x.stream.Context(), ProjectMetadataKey); len(v) > 0 {
 		name = v[0]
 	}
 	var (

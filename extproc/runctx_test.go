@@ -140,7 +140,7 @@ func TestRunContextErrFromParentDone(t *testing.T) {
 	if c.Err() != nil {
 		t.Fatalf("Err before the end = %v", c.Err())
 	}
-	parent.Value(streamCancelKey{}).(context.CancelCauseFunc)(errStreamWait)
+	streamOf(parent).cancel(errStreamWait)
 	if !errors.Is(c.Err(), context.DeadlineExceeded) {
 		t.Fatalf("Err after the stream wait = %v", c.Err())
 	}

@@ -25,23 +25,36 @@ import (
 // GRPCOptions, or a test stream) the exchange falls back to reading through
 // the pump goroutine, which costs a goroutine and a hand-off per message.
 
-// streamCancelKey keys the stream's cancel function in its context.
-type streamCancelKey struct{}
+// streamCtxKey keys a stream's streamCtx in its context.
+type streamCtxKey struct{}
 
 // errStreamWait is the cause the wait timer cancels a stream with.
 var errStreamWait = errors.New("flowproc: no message from Envoy within the stream wait timeout")
 
 // tapStreamCancel is the server's InTapHandle: it makes every stream's
-// context cancellable by the stream's handler (streamCanceler).
-func tapStreamCancel(ctx context.Context, _ *tap.Info) (context.Context, error) {
-	return WithStreamCancel(ctx), nil
+// context cancellable by the stream's handler (streamCanceler), and notes
+// the project the stream's metadata names (ProjectMetadataKey).
+func tapStreamCancel(ctx context.Context, info *tap.Info) (context.Context, error) {
+	c := newStreamCtx(ctx)
+	// A direct lookup: metadata from the wire has lower-case keys (HTTP/2
+	// refuses upper-case header names, and grpc-go's framer checks), so
+	// metadata.ValueFromIncomingContext's case-insensitive scan of every
+	// key, which a stream without the key paid in full, finds nothing
+	// more here.
+	if v := info.Header[ProjectMetadataKey]; len(v) > 0 {
+		c.project = v[0]
+	}
+	c.tapped = true
+	return c, nil
 }
 
 // WithStreamCancel returns ctx made cancellable by the exchange that runs on
 // it, as GRPCOptions' InTapHandle does for every stream. Tests and
 // benchmarks that drive Process with their own stream use it to get the
 // server's production read path.
-func WithStreamCancel(ctx context.Context) context.Context {
+func WithStreamCancel(ctx context.Context) context.Context { return newStreamCtx(ctx) }
+
+func newStreamCtx(ctx context.Context) *streamCtx {
 	inner, cancel := context.WithCancelCause(ctx)
 	return &streamCtx{Context: inner, cancel: cancel}
 }
@@ -54,6 +67,10 @@ func WithStreamCancel(ctx context.Context) context.Context {
 type streamCtx struct {
 	context.Context
 	cancel context.CancelCauseFunc
+	// project is the value of the stream's ProjectMetadataKey metadata,
+	// when tapped: the server's tap made the context and read it.
+	project string
+	tapped  bool
 }
 
 // Err implements context.Context.
@@ -65,18 +82,18 @@ func (c *streamCtx) Err() error {
 	return err
 }
 
-// Value implements context.Context; it holds the cancel function under
-// streamCancelKey.
+// Value implements context.Context; it holds itself under streamCtxKey.
 func (c *streamCtx) Value(key any) any {
-	if key == (streamCancelKey{}) {
-		return c.cancel
+	if key == (streamCtxKey{}) {
+		return c
 	}
 	return c.Context.Value(key)
 }
 
-// streamCanceler returns the cancel function WithStreamCancel put in ctx.
-func streamCanceler(ctx context.Context) context.CancelCauseFunc {
-	c, _ := ctx.Value(streamCancelKey{}).(context.CancelCauseFunc)
+// streamOf returns the streamCtx WithStreamCancel or the server's tap made
+// ctx from; nil when there is none.
+func streamOf(ctx context.Context) *streamCtx {
+	c, _ := ctx.Value(streamCtxKey{}).(*streamCtx)
 	return c
 }
 

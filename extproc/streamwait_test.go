@@ -8,6 +8,8 @@ import (
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/tap"
 )
 
 // slowStream answers each Recv after the next of its delays, or when its
@@ -126,5 +128,39 @@ func TestWaitGuardReusedTimer(t *testing.T) {
 	}
 	if g.stop() {
 		t.Error("a guard whose timer ran reports itself quiet")
+	}
+}
+
+// TestTapReadsProject: the server's tap notes the project the stream's
+// metadata names, which serve then reads without scanning the metadata
+// again; a context WithStreamCancel made is not tapped, and serve falls
+// back to the incoming metadata.
+func TestTapReadsProject(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		header metadata.MD
+		want   string
+	}{
+		{"named", metadata.MD{ProjectMetadataKey: {"beta", "gamma"}, "user-agent": {"envoy"}}, "beta"},
+		{"empty value", metadata.MD{ProjectMetadataKey: {""}}, ""},
+		{"absent", metadata.MD{"user-agent": {"envoy"}}, ""},
+		{"no metadata", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, err := tapStreamCancel(context.Background(), &tap.Info{FullMethodName: "/m", Header: tt.header})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := streamOf(ctx)
+			if c == nil || !c.tapped || c.cancel == nil || c.project != tt.want {
+				t.Fatalf("streamOf = %+v, want a tapped stream naming %q", c, tt.want)
+			}
+		})
+	}
+	if c := streamOf(WithStreamCancel(context.Background())); c == nil || c.tapped {
+		t.Fatalf("WithStreamCancel: streamOf = %+v, want an untapped stream", c)
+	}
+	if c := streamOf(context.Background()); c != nil {
+		t.Fatalf("a plain context: streamOf = %+v, want nil", c)
 	}
 }
