@@ -3,7 +3,6 @@ package flat
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -21,6 +20,7 @@ type setHeadersAction struct {
 	t      *tmpl
 	in     input
 	status value
+	keys   headerKeys // the names the template always writes
 }
 
 func compileSetHeaders(c *compiler, f *Flow, e *xmlsrc.Element) action {
@@ -31,6 +31,7 @@ func compileSetHeaders(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	if a.t == nil {
 		return nil
 	}
+	a.keys = newHeaderKeys(a.t.t.ObjectKeys())
 	return a
 }
 
@@ -39,8 +40,9 @@ func (a *setHeadersAction) Run(r *run, s *step) (ctrl, error) {
 	if err != nil {
 		return ctrlNext, err
 	}
-	for _, m := range ms {
-		if strings.EqualFold(m.key, "status") {
+	for i, m := range ms {
+		k := a.keys.at(i, m.key)
+		if k.status {
 			v, ok := m.scalar()
 			if n, err := strconv.Atoi(v); ok && err == nil && n >= 100 && n <= 599 {
 				r.x.Resp.Status = n
@@ -49,7 +51,7 @@ func (a *setHeadersAction) Run(r *run, s *step) (ctrl, error) {
 			}
 			continue
 		}
-		if !validHeaderName(m.key) {
+		if !k.valid {
 			return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: invalid header name %q", s.At.File, s.At.Line, m.key)
 		}
 		if m.typ() == oxn.Array {
@@ -65,10 +67,10 @@ func (a *setHeadersAction) Run(r *run, s *step) (ctrl, error) {
 					return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: %q: %w", s.At.File, s.At.Line, m.key, err)
 				}
 				if first {
-					r.setResponseHeader(m.key, v)
+					r.setResponseHeader(k.lower, v)
 					first = false
 				} else {
-					r.x.AddResponseHeader(m.key, v)
+					r.x.AddResponseHeader(k.lower, v)
 				}
 			}
 			continue
@@ -80,7 +82,7 @@ func (a *setHeadersAction) Run(r *run, s *step) (ctrl, error) {
 		if err := checkHeaderValue(v); err != nil {
 			return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: %q: %w", s.At.File, s.At.Line, m.key, err)
 		}
-		r.setResponseHeader(m.key, v)
+		r.setResponseHeader(k.lower, v)
 	}
 	if !a.status.empty() {
 		if err := r.applyStatus(a.status); err != nil {

@@ -33,6 +33,7 @@ type proxyAction struct {
 	in     input
 	fixed  *proxySpec // x-flat-proxy: parsed once at load
 	target targetMemo // the origin or url its template gives
+	keys   headerKeys // the header names it always sets
 }
 
 // proxySpec is FLAT's proxy-request JSON (FLAT docs: proxy-request).
@@ -127,6 +128,7 @@ func compileProxy(c *compiler, f *Flow, e *xmlsrc.Element) action {
 		c.errs.Addf(file, line, col, diag.BadContent, "proxy-request: %v", err)
 		return nil
 	}
+	a.keys = newHeaderKeys(a.t.t.ObjectKeys("headers"))
 	return a
 }
 
@@ -137,7 +139,11 @@ func (c *compiler) proxyConfig(px *apidef.Proxy) *proxyAction {
 		c.errs.Addf(px.At.File, px.At.Line, px.At.Col, diag.BadExtension, "x-flat-proxy: %v", err)
 		return nil
 	}
-	return &proxyAction{fixed: spec}
+	names := make([]string, len(spec.headers))
+	for i, m := range spec.headers {
+		names[i] = m.key
+	}
+	return &proxyAction{fixed: spec, keys: newHeaderKeys(names)}
 }
 
 // parseProxySpec reads proxy-request JSON. Unknown properties and
@@ -252,14 +258,15 @@ func (a *proxyAction) Run(r *run, s *step) (ctrl, error) {
 			return ctrlNext, fmt.Errorf("%s:%d: proxy-request: %w", s.At.File, s.At.Line, err)
 		}
 	}
-	return ctrlNext, r.proxy(spec)
+	return ctrlNext, r.proxy(spec, a.keys)
 }
 
 // dropOnProxy are request headers FLAT's proxy-request does not forward.
 var dropOnProxy = [...]string{"authorization", "cookie"}
 
 // proxy builds the Forward for spec and waits for the upstream response.
-func (r *run) proxy(spec *proxySpec) error {
+// keys describes the header names spec's action always sets.
+func (r *run) proxy(spec *proxySpec, keys headerKeys) error {
 	if r.x.Forwarded {
 		return &flowError{status: 500, code: 5002, message: "FlowError", info: []string{"the request was already forwarded; proxy-request can run once per request"}}
 	}
@@ -306,8 +313,8 @@ func (r *run) proxy(spec *proxySpec) error {
 	// :authority, the scheme Envoy routes on and clear_route_cache.
 	f.Authority, f.Scheme = authorityOf(target), target.Scheme
 	var explicit [len(dropOnProxy)]bool
-	for _, m := range spec.headers {
-		name := lowername.Lower(m.key)
+	for i, m := range spec.headers {
+		name := keys.at(i, m.key).lower
 		for i, h := range dropOnProxy {
 			explicit[i] = explicit[i] || name == h
 		}

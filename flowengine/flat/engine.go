@@ -177,7 +177,7 @@ func (r *run) main() error {
 		if pa == nil {
 			return fmt.Errorf("x-flat-proxy at %s:%d was not compiled", m.Proxy.At.File, m.Proxy.At.Line)
 		}
-		return r.proxy(pa.fixed)
+		return r.proxy(pa.fixed, pa.keys)
 	case m.Flow != nil:
 		f := p.flows[m.Flow.Path]
 		r.flowName = f.File

@@ -165,3 +165,36 @@ func skeletonOf(ops []shapeOp) (*oxn.Skeleton, []int32) {
 // HasShape reports whether t's output is always a JSON object of the same
 // members, so that ExecuteTree runs it.
 func (t *Template) HasShape() bool { return t.shape != nil }
+
+// ObjectKeys returns the keys of the members t always writes in the object
+// at path (member keys from the root; the root object itself when path is
+// empty), in document order. It returns nil when t has no shape or path
+// does not lead to an object of it; with a key given twice on the path,
+// the first such member is followed.
+func (t *Template) ObjectKeys(path ...string) []string {
+	s := t.shape
+	if s == nil {
+		return nil
+	}
+	obj := int32(0)
+	for _, k := range path {
+		next := int32(-1)
+		for i := range s.ops {
+			if s.ops[i].parent == obj && s.ops[i].key == k {
+				next = int32(i)
+				break
+			}
+		}
+		if next < 0 || s.ops[next].typ != oxn.Object {
+			return nil
+		}
+		obj = next
+	}
+	var keys []string
+	for i := range s.ops {
+		if s.ops[i].parent == obj {
+			keys = append(keys, s.ops[i].key)
+		}
+	}
+	return keys
+}
