@@ -14,7 +14,7 @@ import (
 	"github.com/flowproc/flowproc/internal/devstack"
 )
 
-// clientRecorder is a project that answers 204 and records Request.Client.
+// clientRecorder is a project that answers 204 and records Request.ClientInfo.
 type clientRecorder struct {
 	mu  sync.Mutex
 	got []flowengine.Client
@@ -26,14 +26,14 @@ func (c *clientRecorder) Resolve(string, string) (flowengine.Runner, string, boo
 
 func (c *clientRecorder) Run(_ context.Context, req *flowengine.Request, _ flowengine.Host) *flowengine.Outcome {
 	c.mu.Lock()
-	c.got = append(c.got, req.Client)
+	c.got = append(c.got, *req.ClientInfo())
 	c.mu.Unlock()
 	return &flowengine.Outcome{Kind: flowengine.Answered, Mutation: flowengine.Mutation{Status: 204}}
 }
 
 // TestClientAddressReachesTheRun: the shipped envoy.yaml asks for the
 // connection attributes, the Envoy-faithful client sends them from the real
-// TCP connection, and the server puts them in Request.Client.
+// TCP connection, and the run reads them through Request.ClientInfo.
 func TestClientAddressReachesTheRun(t *testing.T) {
 	rec := &clientRecorder{}
 	stack, err := devstack.Start(context.Background(), devstack.Config{Projects: rec, HTTPAddr: "127.0.0.1:0"})

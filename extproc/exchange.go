@@ -135,6 +135,9 @@ type exchange struct {
 	// (not without the tap or a timeout).
 	wait    waitGuard
 	guarded bool
+	// client works out request.Client from the first message's
+	// attributes when a run asks for it.
+	client lazyClient
 	// tap is the stream's context as the server's tap (or
 	// WithStreamCancel) made it: its cancel function and, when tapped,
 	// the project its metadata names. nil without either.

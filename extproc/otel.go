@@ -192,8 +192,8 @@ func (x *exchange) startSpan(t *OTel) {
 	if ua := headerCarrier(r.Headers).Get("user-agent"); ua != "" {
 		attrs = append(attrs, semconv.UserAgentOriginal(ua))
 	}
-	if r.Client.Address != "" {
-		attrs = append(attrs, semconv.ClientAddress(r.Client.Address))
+	if c := r.ClientInfo(); c.Address != "" {
+		attrs = append(attrs, semconv.ClientAddress(c.Address))
 	}
 	if r.ID != "" {
 		attrs = append(attrs, attribute.String("flowproc.request_id", r.ID))

@@ -56,7 +56,8 @@ func (x *exchange) serve() error {
 		return x.protocolError(codes.FailedPrecondition, "first message on an ext_proc stream must be request_headers, got %T", first.Request)
 	}
 	x.setup(h.RequestHeaders, first.GetProtocolConfig())
-	x.request.Client = clientFromAttributes(first)
+	x.client.first = first
+	x.request.ClientSource = &x.client // read when a run asks (attributes.go)
 	if answered, err := x.checkPath(); answered {
 		return err
 	}

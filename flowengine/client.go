@@ -20,3 +20,21 @@ type Client struct {
 	PeerURISAN     string
 	PeerCertDigest string
 }
+
+// ClientSource works out a request's Client when a run first needs it.
+// extproc's reads Envoy's request attributes, which most flows never look
+// at.
+type ClientSource interface {
+	Client() Client
+}
+
+// ClientInfo returns what the proxy knows of the downstream connection,
+// asking r.ClientSource the first time. Like the rest of a Request, it is
+// for the goroutine that runs the request.
+func (r *Request) ClientInfo() *Client {
+	if r.ClientSource != nil {
+		r.Client = r.ClientSource.Client()
+		r.ClientSource = nil
+	}
+	return &r.Client
+}

@@ -40,8 +40,12 @@ type Request struct {
 	// BodyKnownEmpty is true when the host knows the request has no body
 	// (e.g. end_of_stream on the headers); reading the body then needs no I/O.
 	BodyKnownEmpty bool
-	// Client is what the proxy knows of the downstream connection.
+	// Client is what the proxy knows of the downstream connection. Read
+	// it through ClientInfo: a host that works it out only when a run
+	// asks leaves it zero and sets ClientSource.
 	Client Client
+	// ClientSource, when not nil, gives Client on its first use.
+	ClientSource ClientSource
 	// Trace, when non-nil, receives one event per step of the run (see
 	// Tracer). Hosts set it only for exchanges somebody traces: nil costs
 	// nothing.

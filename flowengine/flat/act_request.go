@@ -282,7 +282,7 @@ func (r *run) prepareCall(c *upstream.Call) {
 		c.Headers = append(c.Headers, r.side.jwtHeaders...)
 	}
 	if c.SendXForwardedFor {
-		c.ClientIP = r.x.Req.Client.Address
+		c.ClientIP = r.x.Req.ClientInfo().Address
 		c.ForwardedFor = r.header("x-forwarded-for")
 		if c.ClientIP == "" {
 			c.SendXForwardedFor = c.ForwardedFor != ""

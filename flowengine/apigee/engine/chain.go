@@ -30,7 +30,7 @@ func (r *Run) forwardLocal() error {
 	in := r.x.Req
 	req := &flowengine.Request{Method: r.Request.Verb, Scheme: in.Scheme, Authority: in.Authority, Path: path,
 		Headers: append([]flowengine.Header(nil), r.Request.Headers...), ID: in.ID, BodyKnownEmpty: len(body) == 0,
-		Client: in.Client, Trace: in.Trace}
+		Client: *in.ClientInfo(), Trace: in.Trace}
 	h := &chainHost{r: r, req: req, body: body}
 	o := te.chain.Run(r.x.Ctx, req, h)
 	if o.After != nil {

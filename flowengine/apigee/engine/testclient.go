@@ -1,4 +1,4 @@
 package engine
 
 // SetTestClient sets the client address (client.ip) of a TestRun.
-func (r *Run) SetTestClient(addr string) { r.x.Req.Client.Address = addr }
+func (r *Run) SetTestClient(addr string) { r.x.Req.ClientInfo().Address = addr }

@@ -93,7 +93,7 @@ func (r *Run) lookup(name string) (varValue, bool) {
 		case "url":
 			return strValue(r.x.Req.Scheme + "://" + r.x.Req.Authority + r.x.Req.Path), true
 		case "client.ip":
-			return strValue(r.x.Req.Client.Address), true
+			return strValue(r.x.Req.ClientInfo().Address), true
 		}
 	case "target":
 		switch rest {
@@ -157,7 +157,7 @@ func (r *Run) lookup(name string) (varValue, bool) {
 			}
 		}
 	case "client":
-		c := &r.x.Req.Client
+		c := r.x.Req.ClientInfo()
 		switch rest {
 		case "ip", "host":
 			return strValue(c.Address), true
