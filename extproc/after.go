@@ -111,18 +111,18 @@ const maxPooledHeaders = 64
 
 // recycle pools x for a later stream when nothing can refer to it any
 // more: its run was recycled (so it left no hook or trace that holds the
-// exchange), no pump goroutine reads for it, its stream wait timer never
-// ran, and no span or trace recorder was given it (a tracer or span
-// processor may keep the exchange's request or context). It keeps its
-// request header slice, its stopped stream wait timer, whose function is
-// x's own guard's, and its run context holder (runCtx), unless something
-// waited on that context: a goroutine may then still hold a context
-// derived from it, and the holder is left to it.
+// exchange), no pump goroutine reads for it, and no span or trace
+// recorder was given it (a tracer or span processor may keep the
+// exchange's request or context). It keeps its request header slice, its
+// stream wait guard, whose timer may still fire (waitGuard: it ends only
+// a wait it finds under way), and its run context holder (runCtx), unless
+// something waited on that context: a goroutine may then still hold a
+// context derived from it, and the holder is left to it.
 func (x *exchange) recycle() {
-	if x.pumping || !x.quiet || x.observed {
+	if x.pumping || x.observed {
 		return
 	}
-	hs, timer, rc := x.request.Headers, x.wait.timer.Load(), x.rc
+	hs, wait, rc := x.request.Headers, x.wait, x.rc
 	if rc != nil && rc.r.child.Load() != nil {
 		// Something asked for the run context's Done and may hold a
 		// context derived from it still: the next exchange gets a new
@@ -131,13 +131,10 @@ func (x *exchange) recycle() {
 	} else if rc != nil {
 		*rc = runCtx{}
 	}
-	*x = exchange{rc: rc}
+	*x = exchange{rc: rc, wait: wait}
 	if cap(hs) <= maxPooledHeaders {
 		clear(hs[:cap(hs)])
 		x.request.Headers = hs[:0]
-	}
-	if timer != nil {
-		x.wait.timer.Store(timer)
 	}
 	exchanges.Put(x)
 }

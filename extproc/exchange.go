@@ -132,8 +132,9 @@ type exchange struct {
 	waitTimer *time.Timer
 	// wait bounds the same waits for in-place reads when the stream's
 	// context is cancellable (streamwait.go); guarded says it is set up
-	// (not without the tap or a timeout).
-	wait    waitGuard
+	// (not without the tap or a timeout). A reused exchange keeps it, its
+	// timer possibly armed.
+	wait    *waitGuard
 	guarded bool
 	// client works out request.Client from the first message's
 	// attributes when a run asks for it.
@@ -148,9 +149,6 @@ type exchange struct {
 	// replies is the storage replies are built in (replystore.go), taken
 	// from its pool by the first reply and returned by close.
 	replies *replyStore
-	// quiet: close found the stream wait timer stopped before it ever ran
-	// (waitGuard.stop), a condition of reuse.
-	quiet bool
 	// observed: an OTel span or a trace recorder was given the exchange;
 	// both are cleared when they end, so reuse (recycle) checks this.
 	observed bool
@@ -192,7 +190,11 @@ func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *e
 	x.resp.response = true
 	x.tap = streamOf(stream.Context())
 	if s.waitTimeout > 0 && x.tap != nil {
-		x.wait.timeout, x.wait.cancel, x.guarded = s.waitTimeout, x.tap.cancel, true
+		if x.wait == nil || x.wait.timeout != s.waitTimeout {
+			x.wait = newWaitGuard(s.waitTimeout)
+		}
+		x.wait.start(x.tap)
+		x.guarded = true
 	}
 	// The run gets a context of its own: cancelling the stream's context
 	// while the pump's Recv is outstanding would make grpc-go write a
@@ -278,7 +280,9 @@ func (x *exchange) pump() {
 // close ends the run's context, stops the pump and detaches the watchdog.
 func (x *exchange) close() {
 	x.rc.r.cancel()
-	x.quiet = !x.guarded || x.wait.stop()
+	if x.guarded {
+		x.wait.end()
+	}
 	x.releaseBodies()
 	if x.done != nil {
 		close(x.done)

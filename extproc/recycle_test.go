@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc/metadata"
@@ -210,13 +211,15 @@ func TestRecycleConditions(t *testing.T) {
 		{"nothing left behind", func(*exchange) {}, true},
 		{"a span or trace recorder saw it", func(x *exchange) { x.observed = true }, false},
 		{"a pump goroutine reads for it", func(x *exchange) { x.pumping = true }, false},
-		{"its wait timer ran", func(x *exchange) { x.quiet = false }, false},
+		// Its wait guard goes with it, the timer possibly armed
+		// (TestWaitGuardReused).
+		{"its wait timer is armed", func(x *exchange) { x.wait.armed.Store(true) }, true},
 		// Pooled, but without its run context (see below).
 		{"something waited on its context", func(x *exchange) { x.rc.r.init(context.Background()); x.rc.r.materialize() }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rc := new(runCtx)
-			x := &exchange{s: &Server{}, quiet: true, rc: rc}
+			x := &exchange{s: &Server{}, rc: rc, wait: newWaitGuard(time.Hour)}
 			tc.set(x)
 			x.recycle()
 			pooled := x.s == nil
@@ -231,6 +234,9 @@ func TestRecycleConditions(t *testing.T) {
 			}
 			if pooled && x.rc == rc && (rc.r.parent != nil || rc.o.Context != nil) {
 				t.Error("kept run context not cleared")
+			}
+			if pooled && x.wait == nil {
+				t.Error("the wait guard was not kept")
 			}
 		})
 	}

@@ -102,29 +102,41 @@ func tapOption() grpc.ServerOption { return grpc.InTapHandle(tapStreamCancel) }
 
 // waitGuard bounds each in-place Recv by the stream wait timeout.
 //
-// Arming a timer around every Recv (Reset before, Stop after) took the
-// timer heap's lock twice per message, about 2 µs of an exchange's CPU
-// under load. Instead the guard's one timer runs lazily: a Recv only
-// records when its wait began, and when the timer fires it either cancels
-// the stream (the current wait has lasted the timeout), or re-arms itself
-// for the rest of the current wait or a whole timeout when no wait is in
-// progress. Waits are bounded exactly as before; the timer fires about once
-// per timeout over a long stream, never on the way of a short exchange.
+// The guard has one timer, which a Recv never touches when it is armed: a
+// Recv only records when its wait began. When the timer fires it ends the
+// wait under way if that has lasted the timeout, re-arms itself for the
+// rest of it, or, finding no wait, disarms until the next wait arms it
+// again. Arming a timer around every Recv took the timer heap's lock twice
+// per message (about 2 µs of an exchange's CPU under load); stopping it at
+// the end of each exchange and arming it again at the next cost about 0.5
+// µs more. Now the timer fires about once per timeout per pooled exchange.
+//
+// The guard outlives its exchange's streams: a pooled exchange keeps it,
+// armed, and the timer may fire while the exchange serves another stream.
+// fire only ever ends a wait it finds still under way, by swapping that
+// wait's start for waitFired, and it reads the stream to cancel before the
+// swap, so the stream is that wait's: a stream's exchange ends the stream's
+// waits before it takes the next stream.
 type waitGuard struct {
+	// timeout is the stream wait timeout, fixed when the guard is made: an
+	// exchange that serves a stream with another timeout (a second
+	// server in the process) gets a new guard, so that an armed timer
+	// never covers a shorter timeout than it was armed for.
 	timeout time.Duration
-	cancel  context.CancelCauseFunc
-	timer   atomic.Pointer[time.Timer]
-	// since is when the current wait began (monoNow), 0 between waits.
-	since   atomic.Int64
-	fired   atomic.Bool
-	stopped atomic.Bool
-	// woke: the timer's function has started at least once (fire).
-	woke atomic.Bool
-	// armed: this exchange started the timer (read and written by the
-	// exchange's goroutine only). A reused exchange keeps its stopped timer
-	// (exchange.recycle) and re-arms it instead of creating one.
-	armed bool
+	// stream is the stream whose waits the guard bounds now (its context
+	// is what a wait that lasts the timeout cancels); nil between streams.
+	stream atomic.Pointer[streamCtx]
+	// since is when the current wait began (monoNow), 0 between waits,
+	// waitFired once fire ended the wait.
+	since atomic.Int64
+	// armed: the timer is pending, or fire is running and will re-arm it
+	// or clear armed. Whoever sets it from false arms the timer.
+	armed atomic.Bool
+	timer atomic.Pointer[time.Timer]
 }
+
+// waitFired is since once fire ended the wait (monoNow is never negative).
+const waitFired = -1
 
 // waitEpoch anchors monoNow.
 var waitEpoch = time.Now()
@@ -132,55 +144,61 @@ var waitEpoch = time.Now()
 // monoNow is a monotonic clock reading in nanoseconds, never 0.
 func monoNow() int64 { return int64(time.Since(waitEpoch)) + 1 }
 
+// newWaitGuard returns a disarmed guard for timeout.
+func newWaitGuard(timeout time.Duration) *waitGuard { return &waitGuard{timeout: timeout} }
+
+// start makes the guard bound the waits of stream.
+func (g *waitGuard) start(stream *streamCtx) { g.stream.Store(stream) }
+
+// end detaches the guard from its stream, whose waits are over.
+func (g *waitGuard) end() { g.stream.Store(nil) }
+
 // recv reads the next message from stream, cancelling the stream's context
 // when none arrives within the timeout. expired reports that the timer
-// fired: the stream is then unusable, whatever Recv returned.
+// ended the wait: the stream is then unusable, whatever Recv returned.
 func (g *waitGuard) recv(stream extprocv3.ExternalProcessor_ProcessServer) (m *extprocv3.ProcessingRequest, err error, expired bool) {
 	g.since.Store(monoNow())
-	if !g.armed {
-		g.armed = true
-		t := g.timer.Load()
-		if t == nil {
-			// Created disarmed and published before it is armed, so that
-			// fire always finds it.
-			t = time.AfterFunc(time.Duration(math.MaxInt64), g.fire)
-			g.timer.Store(t)
-		}
-		t.Reset(g.timeout)
+	if !g.armed.Load() && g.armed.CompareAndSwap(false, true) {
+		g.arm(g.timeout)
 	}
 	m, err = stream.Recv()
-	g.since.Store(0)
-	return m, err, g.fired.Load()
+	return m, err, g.since.Swap(0) == waitFired
 }
 
-// fire runs when the timer expires: it ends the current wait if it has
-// lasted the timeout, and otherwise re-arms the timer.
-func (g *waitGuard) fire() {
-	g.woke.Store(true)
-	if g.stopped.Load() || g.fired.Load() {
-		return
-	}
-	next := g.timeout
-	if since := g.since.Load(); since != 0 {
-		waited := time.Duration(monoNow() - since)
-		if waited >= g.timeout {
-			g.fired.Store(true)
-			g.cancel(errStreamWait)
-			return
-		}
-		next = g.timeout - waited
-	}
-	g.timer.Load().Reset(next)
-}
-
-// stop disarms the guard when its exchange ends. quiet reports that the
-// timer's function never ran and never will, so nothing refers to g any
-// more (the exchange may then be reused).
-func (g *waitGuard) stop() (quiet bool) {
-	g.stopped.Store(true)
+// arm starts the timer for d; the caller has set armed.
+func (g *waitGuard) arm(d time.Duration) {
 	t := g.timer.Load()
 	if t == nil {
-		return true
+		// Created disarmed and published before it is armed, so that
+		// fire always finds it.
+		t = time.AfterFunc(time.Duration(math.MaxInt64), g.fire)
+		g.timer.Store(t)
 	}
-	return t.Stop() && !g.woke.Load()
+	t.Reset(d)
+}
+
+// fire runs when the timer expires.
+func (g *waitGuard) fire() {
+	timeout := g.timeout
+	if s := g.since.Load(); s > 0 {
+		waited := time.Duration(monoNow() - s)
+		if waited < timeout {
+			g.timer.Load().Reset(timeout - waited)
+			return
+		}
+		st := g.stream.Load() // before the swap: the stream of wait s
+		if g.since.CompareAndSwap(s, waitFired) {
+			g.armed.Store(false) // the stream ends; its exchange's next stream re-arms
+			if st != nil {
+				st.cancel(errStreamWait)
+			}
+			return
+		}
+	}
+	// No wait under way. Disarm, unless a wait began meanwhile: its recv
+	// may have found the guard still armed.
+	g.armed.Store(false)
+	if s := g.since.Load(); s > 0 && g.armed.CompareAndSwap(false, true) {
+		g.arm(max(timeout-time.Duration(monoNow()-s), 0))
+	}
 }

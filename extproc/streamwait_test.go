@@ -35,6 +35,15 @@ func (s *slowStream) Recv() (*extprocv3.ProcessingRequest, error) {
 
 func (s *slowStream) Send(*extprocv3.ProcessingResponse) error { return nil }
 
+// guardFor returns a guard for timeout bounding the waits of a stream
+// whose context it returns, cancelled by the guard's timer.
+func guardFor(timeout time.Duration) (*waitGuard, context.Context) {
+	sc := newStreamCtx(context.Background())
+	g := newWaitGuard(timeout)
+	g.start(sc)
+	return g, sc
+}
+
 // TestWaitGuardBoundsEachWait: waits shorter than the timeout pass however
 // long the stream lasts in all (the lazy timer re-arms for the current wait,
 // not from the stream's start), and the first wait that lasts the timeout
@@ -47,11 +56,9 @@ func TestWaitGuardBoundsEachWait(t *testing.T) {
 		timeout = 400 * time.Millisecond
 		short   = 150 * time.Millisecond
 	)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
+	g, ctx := guardFor(timeout)
+	defer g.end()
 	st := &slowStream{ctx: ctx, delays: []time.Duration{short, short, 0, short, time.Minute}}
-	g := &waitGuard{timeout: timeout, cancel: cancel}
-	defer g.stop()
 	for i := range 4 {
 		if _, err, expired := g.recv(st); err != nil || expired {
 			t.Fatalf("wait %d: err %v, expired %v; want a message", i, err, expired)
@@ -69,22 +76,96 @@ func TestWaitGuardBoundsEachWait(t *testing.T) {
 	}
 }
 
-// TestWaitGuardStop: a stopped guard never cancels the stream, however long
-// the timer lives on.
-func TestWaitGuardStop(t *testing.T) {
-	cancelled := make(chan struct{}, 1)
-	g := &waitGuard{timeout: 20 * time.Millisecond, cancel: func(error) { cancelled <- struct{}{} }}
-	st := &slowStream{ctx: context.Background(), delays: []time.Duration{0}}
-	if _, err, expired := g.recv(st); err != nil || expired {
-		t.Fatalf("recv: %v, expired %v", err, expired)
+// TestWaitGuardFire: what the timer does when it fires, by the state it
+// finds. Only a wait still under way that has lasted the timeout is ended,
+// and the stream cancelled is the guard's stream at that moment.
+func TestWaitGuardFire(t *testing.T) {
+	const timeout = time.Hour // the timer itself never fires in these
+	t.Run("no wait: disarms", func(t *testing.T) {
+		g, ctx := guardFor(timeout)
+		g.armed.Store(true)
+		g.fire()
+		if g.armed.Load() || ctx.Err() != nil {
+			t.Fatalf("armed %v, stream %v; want disarmed, stream alive", g.armed.Load(), ctx.Err())
+		}
+	})
+	t.Run("a short wait: stays armed", func(t *testing.T) {
+		g, ctx := guardFor(timeout)
+		g.armed.Store(true)
+		g.arm(timeout)
+		defer g.timer.Load().Stop()
+		g.since.Store(monoNow())
+		g.fire()
+		if !g.armed.Load() || ctx.Err() != nil || g.since.Load() <= 0 {
+			t.Fatalf("armed %v, stream %v, since %d; want the wait left alone", g.armed.Load(), ctx.Err(), g.since.Load())
+		}
+	})
+	t.Run("a wait that lasted the timeout: ended", func(t *testing.T) {
+		g, ctx := guardFor(time.Millisecond)
+		g.armed.Store(true)
+		g.since.Store(monoNow())
+		time.Sleep(5 * time.Millisecond)
+		g.fire()
+		if !errors.Is(context.Cause(ctx), errStreamWait) || g.since.Load() != waitFired || g.armed.Load() {
+			t.Fatalf("cause %v, since %d, armed %v; want the stream cancelled", context.Cause(ctx), g.since.Load(), g.armed.Load())
+		}
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			t.Errorf("stream Err %v, want DeadlineExceeded", ctx.Err())
+		}
+	})
+	t.Run("between streams: nothing to cancel", func(t *testing.T) {
+		g, ctx := guardFor(time.Millisecond)
+		g.end()
+		g.since.Store(monoNow()) // cannot happen; fire must still not panic
+		time.Sleep(5 * time.Millisecond)
+		g.fire()
+		if ctx.Err() != nil {
+			t.Fatalf("stream %v after its guard ended", ctx.Err())
+		}
+	})
+}
+
+// TestWaitGuardReused: a guard kept by a pooled exchange, its timer still
+// armed from the previous stream, bounds the next stream's waits and
+// never cancels a stream for a wait of another.
+func TestWaitGuardReused(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	g, first := guardFor(timeout)
+	if _, err, expired := g.recv(&slowStream{ctx: first, delays: []time.Duration{0}}); err != nil || expired {
+		t.Fatalf("first stream: %v, expired %v", err, expired)
 	}
-	g.stop()
-	g.since.Store(monoNow() - int64(time.Second)) // as if a wait were under way
-	g.fire()                                      // a timer already firing when stop ran
-	select {
-	case <-cancelled:
-		t.Fatal("a stopped guard cancelled the stream")
-	case <-time.After(100 * time.Millisecond):
+	g.end() // the exchange ends; the timer stays armed
+	if !g.armed.Load() {
+		t.Fatal("the timer was disarmed at the end of the stream")
+	}
+	second := newStreamCtx(context.Background())
+	g.start(second)
+	start := time.Now()
+	_, err, expired := g.recv(&slowStream{ctx: second, delays: []time.Duration{time.Minute}})
+	if !expired || !errors.Is(err, errStreamWait) || time.Since(start) > timeout+2*time.Second {
+		t.Fatalf("err %v, expired %v after %v; want the second stream's wait ended", err, expired, time.Since(start))
+	}
+	if first.Err() != nil {
+		t.Errorf("the first stream was cancelled: %v", context.Cause(first))
+	}
+	// Idle long enough for the timer to fire with no wait: it disarms,
+	// and the next wait arms it again.
+	third := newStreamCtx(context.Background())
+	g.start(third)
+	if _, err, expired := g.recv(&slowStream{ctx: third, delays: []time.Duration{0}}); err != nil || expired {
+		t.Fatalf("third stream: %v, expired %v", err, expired)
+	}
+	deadline := time.Now().Add(timeout + 2*time.Second)
+	for g.armed.Load() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g.armed.Load() {
+		t.Fatal("an idle guard's timer did not disarm")
+	}
+	start = time.Now()
+	_, err, expired = g.recv(&slowStream{ctx: third, delays: []time.Duration{time.Minute}})
+	if !expired || !errors.Is(err, errStreamWait) || time.Since(start) > timeout+2*time.Second {
+		t.Fatalf("after disarming: err %v, expired %v after %v", err, expired, time.Since(start))
 	}
 }
 
@@ -92,42 +173,14 @@ func TestWaitGuardStop(t *testing.T) {
 // Recv that does not wait (the stream answers at once).
 func BenchmarkWaitGuard(b *testing.B) {
 	st := &fakeStream{ctx: context.Background(), script: []*extprocv3.ProcessingRequest{{}}}
-	g := &waitGuard{timeout: time.Minute, cancel: func(error) {}}
-	defer g.stop()
+	g, _ := guardFor(time.Minute)
+	defer g.end()
 	b.ReportAllocs()
 	for b.Loop() {
 		st.i = 0
 		if _, err, _ := g.recv(st); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// TestWaitGuardReusedTimer: a guard that stopped its timer before it ever
-// ran reports itself quiet, and a guard that takes over that stopped timer
-// (a reused exchange) re-arms it and still ends a wait that lasts the
-// timeout.
-func TestWaitGuardReusedTimer(t *testing.T) {
-	const timeout = 200 * time.Millisecond
-	g := &waitGuard{timeout: time.Hour, cancel: func(error) {}}
-	if _, err, _ := g.recv(&slowStream{ctx: context.Background(), delays: []time.Duration{0}}); err != nil {
-		t.Fatal(err)
-	}
-	if !g.stop() {
-		t.Fatal("a guard whose timer never ran is not quiet after stop")
-	}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	timer := g.timer.Load() // its function is g's fire: the guard is reused in place
-	*g = waitGuard{timeout: timeout, cancel: cancel}
-	g.timer.Store(timer)
-	start := time.Now()
-	_, err, expired := g.recv(&slowStream{ctx: ctx, delays: []time.Duration{time.Minute}})
-	if !expired || !errors.Is(err, errStreamWait) || time.Since(start) > timeout+2*time.Second {
-		t.Fatalf("err %v, expired %v after %v; want the wait ended by the reused timer", err, expired, time.Since(start))
-	}
-	if g.stop() {
-		t.Error("a guard whose timer ran reports itself quiet")
 	}
 }
 
