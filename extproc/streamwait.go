@@ -18,10 +18,10 @@ import (
 // context ends, and a gRPC handler cannot end its own stream's context. So
 // the server installs an InTapHandle (GRPCOptions) that gives every stream a
 // context the handler can cancel, stored in the context itself. An exchange
-// then reads Envoy's messages in its own goroutine with a timer armed around
-// each Recv: when the wait outlasts the timeout the timer cancels the
-// stream's context, Recv returns, and the exchange ends with
-// DEADLINE_EXCEEDED. Without the tap (a grpc.Server built without
+// then reads Envoy's messages in its own goroutine, each Recv timed by the
+// exchange's wait guard (waitGuard): when a wait outlasts the timeout the
+// guard's timer cancels the stream's context, Recv returns, and the
+// exchange ends with DEADLINE_EXCEEDED. Without the tap (a grpc.Server built without
 // GRPCOptions, or a test stream) the exchange falls back to reading through
 // the pump goroutine, which costs a goroutine and a hand-off per message.
 
