@@ -32,7 +32,7 @@ type streamCtxKey struct{}
 var errStreamWait = errors.New("flowproc: no message from Envoy within the stream wait timeout")
 
 // tapStreamCancel is the server's InTapHandle: it makes every stream's
-// context cancellable by the stream's handler (streamCanceler), and notes
+// context cancellable by the stream's handler (streamOf), and notes
 // the project the stream's metadata names (ProjectMetadataKey).
 func tapStreamCancel(ctx context.Context, info *tap.Info) (context.Context, error) {
 	c := newStreamCtx(ctx)

@@ -425,35 +425,27 @@ func (r *run) upstreamTree(upstreamURL string, resp *flowengine.Response) *oxn.D
 	hdrs := b.Object(main, "headers")
 	// One member per name, lower-cased, with the values of all its
 	// headers joined. Names are HTTP tokens, so ASCII: lower-cased once,
-	// they compare with ==, where the general case below folds each pair.
+	// they compare with ==; a non-ASCII name makes every pair fold.
 	var buf [16]string
-	names := buf[:0]
-	if len(hs) > len(buf) {
-		names = make([]string, 0, len(hs))
-	}
+	names, ascii := buf[:0], true
 	for _, h := range hs {
-		if !isASCII(h.Name) {
-			names = nil
-			break
-		}
+		ascii = ascii && isASCII(h.Name)
 		names = append(names, strings.ToLower(h.Name))
 	}
 	for i, h := range hs {
-		if names == nil {
-			name := strings.ToLower(h.Name)
-			if !seenBefore(hs[:i], name) {
-				b.String(hdrs, name, joinValues(hs, name))
+		name := names[i]
+		if ascii {
+			if slices.Contains(names[:i], name) {
+				continue
 			}
+			if !slices.Contains(names[i+1:], name) {
+				b.String(hdrs, name, h.Value) // the usual case: no join
+				continue
+			}
+		} else if seenBefore(hs[:i], name) {
 			continue
 		}
-		name := names[i]
-		switch {
-		case slices.Contains(names[:i], name):
-		case slices.Contains(names[i+1:], name):
-			b.String(hdrs, name, joinValues(hs, name))
-		default:
-			b.String(hdrs, name, h.Value)
-		}
+		b.String(hdrs, name, joinValues(hs, name))
 	}
 	return arena.NewDoc(arena.BuiltTree(&b))
 }
