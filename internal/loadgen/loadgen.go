@@ -29,6 +29,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/flowproc/flowproc/envoy"
+	"github.com/flowproc/flowproc/envoy/respdecode"
 )
 
 // Config configures one run.
@@ -365,7 +366,9 @@ func newRunner(cfg Config) (*runner, error) {
 	for range cfg.Conns {
 		conn, err := grpc.NewClient(cfg.Target,
 			grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)),
+			// Replies are decoded without reflection, as Envoy's generated
+			// C++ code does (respdecode's overview).
+			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20), grpc.ForceCodecV2(respdecode.NewCodec())),
 			grpc.WithStreamInterceptor(noteImmediate))
 		if err != nil {
 			r.close()
