@@ -25,6 +25,10 @@ type fastPath struct {
 	// member: $var/name... whose first step a MemberNodeScope can answer
 	// (no position on the variable or on the step, no predicate).
 	member bool
+	// plain: the step names of $var/name/... when every step is plain
+	// (member's conditions on each, no attribute): the form a ScalarScope
+	// answers; nil otherwise.
+	plain []string
 }
 
 type fastStep struct {
@@ -128,6 +132,7 @@ func compileFastPath(a *ast) *fastPath {
 	if fp.varName != "" && fp.varPos == 0 && !fp.none && len(fp.steps) > 0 {
 		st := fp.steps[0]
 		fp.member = st.name != "*" && st.pos == 0 && st.cond == nil
+		fp.plain = plainSteps(fp)
 	}
 	return fp
 }
@@ -611,6 +616,12 @@ func compileFastRel(a *ast) *fastRel {
 }
 
 func (fr *fastRel) eval(c *Context) bool {
+	if v, ok := fr.path.scalar(c); ok {
+		if x, isNum := v.(float64); isNum {
+			return fr.cmpNum(x) // the node's text parses back to x
+		}
+		return fr.cmp(scalarText(v))
+	}
 	if p := fr.path; p.varName == "" && !c.hasNode() && len(p.steps) == 0 && p.attr == "" && !p.none {
 		return fr.cmp("") // "." without a context node: an empty root
 	}
@@ -626,7 +637,10 @@ func (fr *fastRel) eval(c *Context) bool {
 }
 
 func (fr *fastRel) cmp(s string) bool {
-	x := ParseNumber(s)
+	return fr.cmpNum(ParseNumber(s))
+}
+
+func (fr *fastRel) cmpNum(x float64) bool {
 	switch fr.op {
 	case "<":
 		return x < fr.num

@@ -62,46 +62,108 @@ func wantHeaders(hs []flowengine.Header) string {
 }
 
 // TestUpstreamBuiltWhenRead: a forward leaves $upstream pending, and the
-// tree is built only when the flow reads it.
+// tree is built only when the flow reads more of it than the scalars of
+// main a ScalarScope gives (status, url, cacheHit).
 func TestUpstreamBuiltWhenRead(t *testing.T) {
 	dir := writeProject(t, map[string]string{
-		"swagger.yaml": "swagger: \"2.0\"\nbasePath: /api\npaths:\n  /plain:\n    x-flat-flow: plain.xml\n  /reads:\n    x-flat-flow: reads.xml\n",
+		"swagger.yaml": "swagger: \"2.0\"\nbasePath: /api\npaths:\n  /plain:\n    x-flat-flow: plain.xml\n  /status:\n    x-flat-flow: status.xml\n  /header:\n    x-flat-flow: header.xml\n  /whole:\n    x-flat-flow: whole.xml\n",
 		"plain.xml":    `<flow><proxy-request>{"origin": "http://up"}</proxy-request></flow>`,
-		"reads.xml": `<flow>
+		"status.xml": `<flow>
   <proxy-request>{"origin": "http://up"}</proxy-request>
-  <set-response-headers>{ "X-Status": {{ $upstream/main/status }} }</set-response-headers>
+  <if test="$upstream/main/status >= 500"><error status="502"/></if>
+  <set-response-headers>{ "X-Status": {{ $upstream/main/status }}, "X-Url": {{ $upstream/main/url }} }</set-response-headers>
+</flow>`,
+		"header.xml": `<flow>
+  <proxy-request>{"origin": "http://up"}</proxy-request>
+  <set-response-headers>{ "X-Status": {{ $upstream/main/headers/x-up }} }</set-response-headers>
+</flow>`,
+		"whole.xml": `<flow>
+  <proxy-request>{"origin": "http://up"}</proxy-request>
+  <set-response-headers>{ "X-Status": {{ $upstream/main/status[. > 0] }} }</set-response-headers>
 </flow>`,
 	})
 	p, errs := Load(dir, Options{Env: []string{}, Logger: quietLogger})
 	if p == nil {
 		t.Fatal(errs)
 	}
-	upstreamDoc := func(path string) (*run, *flowengine.Outcome) {
-		t.Helper()
-		req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "example.com", Path: path, ID: "id", BodyKnownEmpty: true}
-		o := p.Run(context.Background(), req, &fakeHost{resp: &flowengine.Response{Status: 204, BodyKnownEmpty: true}})
+	for _, tt := range []struct {
+		path    string
+		built   bool
+		xStatus string
+	}{
+		{"/api/plain", false, ""},
+		{"/api/status", false, "204"},
+		{"/api/header", true, "up-204"},
+		{"/api/whole", true, "204"},
+	} {
+		req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "example.com", Path: tt.path, ID: "id", BodyKnownEmpty: true}
+		o := p.Run(context.Background(), req, &fakeHost{resp: &flowengine.Response{Status: 204, Headers: []flowengine.Header{{Name: "X-Up", Value: "up-204"}}, BodyKnownEmpty: true}})
 		if o.Recycle == nil {
-			t.Fatalf("%s: run not recyclable", path)
+			t.Fatalf("%s: run not recyclable", tt.path)
 		}
 		r := o.Recycle.(*run)
-		if i := r.varIndex("upstream"); i < 0 {
-			t.Fatalf("%s: no $upstream after the forward", path)
+		i := r.varIndex("upstream")
+		if i < 0 {
+			t.Fatalf("%s: no $upstream after the forward", tt.path)
 		}
-		return r, o
+		if d := r.vars[i].doc; (d != pendingUpstream) != tt.built || (r.upDoc != nil) != tt.built {
+			t.Errorf("%s: $upstream built %v, want %v", tt.path, d != pendingUpstream, tt.built)
+		}
+		if got, _ := headerValue(o.SetHeaders, "x-status"); got != tt.xStatus {
+			t.Errorf("%s: X-Status %q, want %q", tt.path, got, tt.xStatus)
+		}
+		if tt.path == "/api/status" {
+			if got, _ := headerValue(o.SetHeaders, "x-url"); got != "http://up/api/status" {
+				t.Errorf("%s: X-Url %q", tt.path, got)
+			}
+		}
+		o.Recycle.Recycle()
 	}
-	r, o := upstreamDoc("/api/plain")
-	if d := r.vars[r.varIndex("upstream")].doc; d != pendingUpstream || r.upDoc != nil {
-		t.Errorf("/api/plain: $upstream built though nothing read it")
+}
+
+// TestUpstreamScalarsMatchTree: what the run's ScalarScope answers for
+// $upstream/main/... before the tree exists is what the same expressions
+// give once it is built (a first read of a header builds it), for every
+// status class, in comparisons and written by templates.
+func TestUpstreamScalarsMatchTree(t *testing.T) {
+	const reads = `<template>{
+    "status": {{ $upstream/main/status }},
+    "url": {{ $upstream/main/url }},
+    "hit": {{ $upstream/main/cacheHit }},
+    "ge500": {{ $upstream/main/status >= 500 }},
+    "lt300": {{ 300 > $upstream/main/status }},
+    "urlNum": {{ $upstream/main/url &lt; 1 }},
+    "hitNum": {{ $upstream/main/cacheHit >= 0 }},
+    "missing": {{ $upstream/main/nothing }}
+  }</template>`
+	dir := writeProject(t, map[string]string{
+		"swagger.yaml": "swagger: \"2.0\"\nbasePath: /api\npaths:\n  /pending:\n    x-flat-flow: pending.xml\n  /built:\n    x-flat-flow: built.xml\n",
+		"pending.xml":  `<flow><proxy-request>{"origin": "http://up"}</proxy-request>` + reads + `</flow>`,
+		"built.xml": `<flow><proxy-request>{"origin": "http://up"}</proxy-request>
+  <set-response-headers>{ "X-Up": {{ $upstream/main/headers/x-up }} }</set-response-headers>` + reads + `</flow>`,
+	})
+	p, errs := Load(dir, Options{Env: []string{}, Logger: quietLogger})
+	if p == nil {
+		t.Fatal(errs)
 	}
-	o.Recycle.Recycle()
-	r, o = upstreamDoc("/api/reads")
-	if d := r.vars[r.varIndex("upstream")].doc; d == pendingUpstream || d != r.upDoc {
-		t.Errorf("/api/reads: $upstream not built when read")
+	body := func(path string, status int) string {
+		t.Helper()
+		req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "example.com", Path: path, ID: "id", BodyKnownEmpty: true}
+		o := p.Run(context.Background(), req, &fakeHost{resp: &flowengine.Response{Status: status, Headers: []flowengine.Header{{Name: "X-Up", Value: "1"}}, BodyKnownEmpty: true}})
+		if o.Error != "" {
+			t.Fatalf("%s: error %s: %s", path, o.Error, o.Body)
+		}
+		return strings.ReplaceAll(string(o.Body), path, "PATH")
 	}
-	if got, _ := headerValue(o.SetHeaders, "x-status"); got != "204" {
-		t.Errorf("/api/reads: X-Status %q, want 204", got)
+	for _, status := range []int{100, 200, 204, 302, 404, 500, 503, 599} {
+		pending, built := body("/api/pending", status), body("/api/built", status)
+		if pending != built {
+			t.Errorf("status %d: pending $upstream gave\n%s\nthe built tree\n%s", status, pending, built)
+		}
+		if !strings.Contains(pending, fmt.Sprintf(`"status": %d,`, status)) {
+			t.Errorf("status %d: body %s", status, pending)
+		}
 	}
-	o.Recycle.Recycle()
 }
 
 // BenchmarkUpstreamTree builds $upstream for a response with the headers

@@ -111,6 +111,30 @@ func (r *run) varAt(i int) *varEntry {
 	return e
 }
 
+// Scalar implements expr.ScalarScope: $upstream/main/status, url and
+// cacheHit of a forward whose $upstream nothing has read yet, from the
+// response itself, so a flow that checks the status (nearly every one)
+// does not build the tree of the upstream's headers. The values are those
+// upstreamTree writes: the status a number, the URL a string, cacheHit
+// false.
+func (r *run) Scalar(name string, path []string) (expr.Value, bool) {
+	if name != "upstream" || len(path) != 2 || path[0] != "main" {
+		return nil, false
+	}
+	if i := r.varIndex("upstream"); i < 0 || r.vars[i].doc != pendingUpstream {
+		return nil, false
+	}
+	switch path[1] {
+	case "status":
+		return float64(r.x.Upstream.Status), true
+	case "url":
+		return r.upURL, true
+	case "cacheHit":
+		return false, true
+	}
+	return nil, false
+}
+
 // value returns the entry's value, materialising a tree-held one.
 func (e *varEntry) value() expr.Value {
 	if e.val == nil && e.doc != nil {

@@ -296,6 +296,14 @@ func (st *state) evalValue(n *node) (s string, isString bool, first item, v expr
 		if v, ok := st.stringMember(n.chain[0].e); ok {
 			return v, true, item{}, nil, nil
 		}
+		// A scalar the scope has without building its variable
+		// (expr.ScalarScope: FLAT's {{ $upstream/main/status }}).
+		if v, ok := n.chain[0].e.Scalar(&st.ctx); ok {
+			if s, isString := v.(string); isString {
+				return s, true, item{}, nil, nil
+			}
+			return "", false, item{}, v, nil
+		}
 		// A string function's result goes straight into the output,
 		// never boxed (expr.Expr.AppendString).
 		buf, ok, err := n.chain[0].e.AppendString(&st.ctx, st.scratch[:0])
