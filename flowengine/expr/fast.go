@@ -617,10 +617,7 @@ func compileFastRel(a *ast) *fastRel {
 
 func (fr *fastRel) eval(c *Context) bool {
 	if v, ok := fr.path.scalar(c); ok {
-		if x, isNum := v.(float64); isNum {
-			return fr.cmpNum(x) // the node's text parses back to x
-		}
-		return fr.cmp(scalarText(v))
+		return fr.cmp(v.Text) // the one node's string-value
 	}
 	if p := fr.path; p.varName == "" && !c.hasNode() && len(p.steps) == 0 && p.attr == "" && !p.none {
 		return fr.cmp("") // "." without a context node: an empty root
@@ -637,10 +634,7 @@ func (fr *fastRel) eval(c *Context) bool {
 }
 
 func (fr *fastRel) cmp(s string) bool {
-	return fr.cmpNum(ParseNumber(s))
-}
-
-func (fr *fastRel) cmpNum(x float64) bool {
+	x := ParseNumber(s)
 	switch fr.op {
 	case "<":
 		return x < fr.num

@@ -1,6 +1,6 @@
 package expr
 
-import "strconv"
+import "github.com/flowproc/flowproc/flowengine/oxn"
 
 // ScalarScope is a Scope that can give a scalar reached from a variable by
 // plain child steps without building the variable: FLAT's run answers
@@ -12,17 +12,25 @@ import "strconv"
 // compared with <, <=, > or >=) or write it (a template's {{ ... }}).
 // Everything else, node identity included, goes through Var and TreeVar as
 // usual, so a ScalarScope must answer exactly what the path over the full
-// variable selects: one node, whose JSON value is v.
+// variable selects: one node, a JSON scalar.
 type ScalarScope interface {
 	Scope
-	// Scalar returns the value, a string, float64 or bool, of the one
-	// node $name/path[0]/path[1]/... selects: a JSON string, number or
-	// boolean. A number must be one whose JSON text is what the template
-	// writer writes for the float64 (an integer in the usual range). ok is
-	// false when the scope cannot say cheaply (name is not such a
+	// Scalar returns the one node $name/path[0]/path[1]/... selects. ok
+	// is false when the scope cannot say cheaply (name is not such a
 	// variable, the node is absent or not a scalar); the caller then
 	// evaluates the path as usual.
-	Scalar(name string, path []string) (v Value, ok bool)
+	Scalar(name string, path []string) (v ScalarValue, ok bool)
+}
+
+// ScalarValue is a JSON scalar node a ScalarScope gives, without boxing it
+// into a Value.
+type ScalarValue struct {
+	// Type is oxn.String, oxn.Number or oxn.Boolean.
+	Type oxn.Type
+	// Text is the node's string-value: a string unquoted, a number as a
+	// template writes it (encoding/json's form: 200, not 2e2), a boolean
+	// true or false.
+	Text string
 }
 
 // plainSteps returns the step names of fp when it is $var/a/b/... with
@@ -42,38 +50,24 @@ func plainSteps(fp *fastPath) []string {
 	return names
 }
 
-// scalar asks c's ScalarScope for the value fp selects.
-func (fp *fastPath) scalar(c *Context) (Value, bool) {
+// scalar asks c's ScalarScope for the node fp selects.
+func (fp *fastPath) scalar(c *Context) (ScalarValue, bool) {
 	if fp.plain == nil || c.Scope == nil {
-		return nil, false
+		return ScalarValue{}, false
 	}
 	ss, ok := c.Scope.(ScalarScope)
 	if !ok {
-		return nil, false
+		return ScalarValue{}, false
 	}
 	return ss.Scalar(fp.varName, fp.plain)
 }
 
-// Scalar is the value a ScalarScope gives for e when e is a plain path
+// Scalar is the node a ScalarScope gives for e when e is a plain path
 // $name/a/b/... (see ScalarScope); ok is false for any other expression or
 // when the scope cannot say.
-func (e *Expr) Scalar(c *Context) (Value, bool) {
+func (e *Expr) Scalar(c *Context) (ScalarValue, bool) {
 	if e.kind != kFastPath {
-		return nil, false
+		return ScalarValue{}, false
 	}
 	return e.fpath.scalar(c)
-}
-
-// scalarText is the string-value of the node a ScalarScope's value stands
-// for: its JSON text, unquoted for a string.
-func scalarText(v Value) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	}
-	return ""
 }

@@ -16,9 +16,9 @@ type scalarScope struct {
 	calls int
 }
 
-func (s *scalarScope) Scalar(name string, path []string) (Value, bool) {
+func (s *scalarScope) Scalar(name string, path []string) (ScalarValue, bool) {
 	if name != "obj" {
-		return nil, false
+		return ScalarValue{}, false
 	}
 	n := s.obj
 	for _, step := range path {
@@ -30,21 +30,16 @@ func (s *scalarScope) Scalar(name string, path []string) (Value, bool) {
 			}
 		}
 		if next == nil {
-			return nil, false
+			return ScalarValue{}, false
 		}
 		n = next
 	}
 	s.calls++
-	text := n.StringValue()
-	switch oxn.TypeOf(n) {
-	case oxn.Number:
-		return ParseNumber(text), true
-	case oxn.Boolean:
-		return text == "true", true
-	case oxn.String:
-		return text, true
+	switch t := oxn.TypeOf(n); t {
+	case oxn.Number, oxn.Boolean, oxn.String:
+		return ScalarValue{Type: t, Text: n.StringValue()}, true
 	}
-	return nil, false
+	return ScalarValue{}, false
 }
 
 // TestScalarScope: a plain path $obj/a/b compared with a number, or asked
@@ -96,23 +91,23 @@ func TestExprScalar(t *testing.T) {
 	sc := &scalarScope{mapScope: mapScope{"obj": NodeSet{doc.FirstElement()}}, obj: doc.FirstElement()}
 	for _, tc := range []struct {
 		src  string
-		want Value // nil: not answered
+		want ScalarValue // zero: not answered
 	}{
-		{"$obj/main/status", 502.0},
-		{"$obj/main/url", "http://up/x"},
-		{"$obj/main/hit", false},
-		{"$obj/main", nil}, // not a scalar
-		{"$obj", nil},
-		{"$obj/main/*", nil},
-		{"main/status", nil},
-		{"$obj/main/status + 1", nil},
+		{"$obj/main/status", ScalarValue{oxn.Number, "502"}},
+		{"$obj/main/url", ScalarValue{oxn.String, "http://up/x"}},
+		{"$obj/main/hit", ScalarValue{oxn.Boolean, "false"}},
+		{"$obj/main", ScalarValue{}}, // not a scalar
+		{"$obj", ScalarValue{}},
+		{"$obj/main/*", ScalarValue{}},
+		{"main/status", ScalarValue{}},
+		{"$obj/main/status + 1", ScalarValue{}},
 	} {
 		e, err := Compile(tc.src)
 		if err != nil {
 			t.Fatalf("Compile(%q): %v", tc.src, err)
 		}
 		got, ok := e.Scalar(&Context{Scope: sc})
-		if ok != (tc.want != nil) || (ok && got != tc.want) {
+		if ok != (tc.want != ScalarValue{}) || got != tc.want {
 			t.Errorf("%q: Scalar = %v, %v; want %v", tc.src, got, ok, tc.want)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/flowproc/flowproc/flowengine/runtime"
 	"mime"
+	"strconv"
 	"strings"
 
 	"github.com/flowproc/flowproc/flowengine"
@@ -117,23 +118,34 @@ func (r *run) varAt(i int) *varEntry {
 // does not build the tree of the upstream's headers. The values are those
 // upstreamTree writes: the status a number, the URL a string, cacheHit
 // false.
-func (r *run) Scalar(name string, path []string) (expr.Value, bool) {
+func (r *run) Scalar(name string, path []string) (expr.ScalarValue, bool) {
 	if name != "upstream" || len(path) != 2 || path[0] != "main" {
-		return nil, false
+		return expr.ScalarValue{}, false
 	}
 	if i := r.varIndex("upstream"); i < 0 || r.vars[i].doc != pendingUpstream {
-		return nil, false
+		return expr.ScalarValue{}, false
 	}
 	switch path[1] {
 	case "status":
-		return float64(r.x.Upstream.Status), true
+		if st := r.x.Upstream.Status; st >= 0 && st < len(statusTexts) {
+			return expr.ScalarValue{Type: oxn.Number, Text: statusTexts[st]}, true
+		}
 	case "url":
-		return r.upURL, true
+		return expr.ScalarValue{Type: oxn.String, Text: r.upURL}, true
 	case "cacheHit":
-		return false, true
+		return expr.ScalarValue{Type: oxn.Boolean, Text: "false"}, true
 	}
-	return nil, false
+	return expr.ScalarValue{}, false
 }
+
+// statusTexts are the decimal texts of the status codes, made once so
+// that Scalar gives $upstream/main/status without formatting it.
+var statusTexts = func() (t [1000]string) {
+	for i := range t {
+		t[i] = strconv.Itoa(i)
+	}
+	return t
+}()
 
 // value returns the entry's value, materialising a tree-held one.
 func (e *varEntry) value() expr.Value {

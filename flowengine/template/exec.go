@@ -245,6 +245,10 @@ func (st *state) run(ns []node) error {
 				return st.errorf(n.pos, err)
 			}
 		case opValue:
+			if sv, ok := st.scalar(n); ok {
+				st.w.scalar(sv)
+				continue
+			}
 			s, isString, first, v, err := st.evalValue(n)
 			switch {
 			case err != nil:
@@ -296,14 +300,6 @@ func (st *state) evalValue(n *node) (s string, isString bool, first item, v expr
 		if v, ok := st.stringMember(n.chain[0].e); ok {
 			return v, true, item{}, nil, nil
 		}
-		// A scalar the scope has without building its variable
-		// (expr.ScalarScope: FLAT's {{ $upstream/main/status }}).
-		if v, ok := n.chain[0].e.Scalar(&st.ctx); ok {
-			if s, isString := v.(string); isString {
-				return s, true, item{}, nil, nil
-			}
-			return "", false, item{}, v, nil
-		}
 		// A string function's result goes straight into the output,
 		// never boxed (expr.Expr.AppendString).
 		buf, ok, err := n.chain[0].e.AppendString(&st.ctx, st.scratch[:0])
@@ -317,6 +313,16 @@ func (st *state) evalValue(n *node) (s string, isString bool, first item, v expr
 	}
 	first, v, err = st.evalFirst(n.chain)
 	return "", false, first, v, err
+}
+
+// scalar returns the value of the {{ expr }} node n when it is one plain
+// path whose scalar the scope has without building its variable
+// (expr.ScalarScope: FLAT's {{ $upstream/main/status }}).
+func (st *state) scalar(n *node) (expr.ScalarValue, bool) {
+	if len(n.chain) != 1 {
+		return expr.ScalarValue{}, false
+	}
+	return n.chain[0].e.Scalar(&st.ctx)
 }
 
 // stringMember returns the value of e when e is $name/member and the scope

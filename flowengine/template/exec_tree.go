@@ -129,6 +129,9 @@ const maxTreeTextHint = 16 << 10
 // whose text it appends to st.vtext, as parsing Execute's text for it
 // gives, or a node (Type holeNode, returned in it) that buildItem copies.
 func (st *state) evalHole(n *node) (h oxn.Hole, it item, err error) {
+	if sv, ok := st.scalar(n); ok {
+		return st.holeText(sv.Type, sv.Text, sv.Type == oxn.String), it, nil
+	}
 	s, isString, first, v, err := st.evalValue(n)
 	if err != nil {
 		return h, it, err

@@ -2,9 +2,11 @@ package template
 
 import (
 	"bytes"
-	"github.com/flowproc/flowproc/flowengine/oxn"
 	"math"
 	"strconv"
+
+	"github.com/flowproc/flowproc/flowengine/expr"
+	"github.com/flowproc/flowproc/flowengine/oxn"
 )
 
 // writer writes template output and owns comma placement.
@@ -156,6 +158,21 @@ func (w *writer) bool(v bool) {
 		w.b.WriteString("false")
 	}
 	w.last = 'e'
+}
+
+// scalar writes a JSON scalar an expr.ScalarScope gave: a string quoted,
+// a number's and a boolean's text as they are.
+func (w *writer) scalar(v expr.ScalarValue) {
+	switch v.Type {
+	case oxn.String:
+		w.string(v.Text)
+	case oxn.Boolean:
+		w.bool(v.Text == "true")
+	default:
+		w.beginValue()
+		w.b.WriteString(v.Text)
+		w.last = '0'
+	}
 }
 
 // number writes a JSON number; NaN and infinities become null.
