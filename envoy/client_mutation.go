@@ -335,19 +335,24 @@ func applyHeaderMutations(m *extprocv3.HeaderMutation, headers *headerMap, repla
 			return &mutationError{"Invalid attempt to remove " + lname}
 		}
 	}
+	// The values become strings in one allocation, not one each: the
+	// header map keeps them, and a reply sets several.
+	values := rawValues(set)
 	for _, sh := range set {
 		h := sh.GetHeader()
 		if h == nil {
 			continue
 		}
+		raw := h.GetRawValue()
+		value := values[:len(raw)]
+		values = values[len(raw):]
 		if removeContentLength && strings.EqualFold(h.GetKey(), "content-length") {
 			continue
 		}
-		if h.GetValue() != "" && len(h.GetRawValue()) > 0 {
+		if h.GetValue() != "" && len(raw) > 0 {
 			rejected()
 			return &mutationError{"Only one of value or raw_value in the HeaderValue message should be set."}
 		}
-		value := string(h.GetRawValue())
 		if !headerNameIsValid(h.GetKey()) || !headerValueIsValid(value) {
 			rejected()
 			return &mutationError{"Invalid character in set_headers mutation."}
@@ -382,6 +387,24 @@ func applyHeaderMutations(m *extprocv3.HeaderMutation, headers *headerMap, repla
 			len(headers.entries), headers.byteSize(), lim.maxCount, lim.maxKB)}
 	}
 	return nil
+}
+
+// rawValues returns the raw values of set's headers concatenated, in
+// order, as one string.
+func rawValues(set []*corev3.HeaderValueOption) string {
+	n := 0
+	for _, sh := range set {
+		n += len(sh.GetHeader().GetRawValue())
+	}
+	if n == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, sh := range set {
+		b.Write(sh.GetHeader().GetRawValue())
+	}
+	return b.String()
 }
 
 // applyBodyMutation is MutationUtils::applyBodyMutations.

@@ -117,6 +117,12 @@ func TestHeaderMutations(t *testing.T) {
 				}
 			}},
 		{name: "keys are lower-cased", mut: mutation(nil, setH("X-Up", "1")), check: hasHeaders(Header{"x-up", "1"})},
+		// Each value is its own raw_value, though the client converts them
+		// in one allocation (rawValues): entries without a header or with
+		// only value in between do not shift them.
+		{name: "several values, with gaps", mut: mutation(nil, setH("x-one", "first"), &corev3.HeaderValueOption{}, setH("x-two", ""),
+			&corev3.HeaderValueOption{Header: &corev3.HeaderValue{Key: "x-text", Value: "ignored"}}, setH("x-three", "third value")),
+			check: hasHeaders(Header{"x-one", "first"}, Header{"x-two", ""}, Header{"x-text", ""}, Header{"x-three", "third value"})},
 		{name: "allow_all_routing", rules: &mutationrulesv3.HeaderMutationRules{AllowAllRouting: wrapperspb.Bool(true)},
 			mut: mutation(nil, setH(":authority", "new.example"), setH(":method", "PUT")),
 			check: func(t *testing.T, up *HTTPRequest) {

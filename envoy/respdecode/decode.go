@@ -68,13 +68,22 @@ const (
 	fieldImmediate       = 7
 )
 
-// decoder holds one message's text: the strings of its header mutation are
-// substrings of one buffer and its raw header values slices of another,
-// each allocated once, at most the message's size.
+// decoder holds one message's text: the strings and raw header values of
+// its header mutations are parts of one append-only buffer, allocated
+// once, at most the message's size.
 type decoder struct {
 	size int
-	text []byte // append-only; strings are made over written bytes
-	raw  []byte
+	text []byte // append-only: strings and raw values refer into it
+}
+
+// inlineOptions is how many set_headers entries a headers or immediate
+// response holds in its own block (flowproc's replies set two to four).
+const inlineOptions = 4
+
+// optionBlock is a reply's inline space for set_headers entries.
+type optionBlock struct {
+	opts [inlineOptions]option
+	ptrs [inlineOptions]*corev3.HeaderValueOption
 }
 
 // headersBlock allocates a headers response's structs at once.
@@ -84,6 +93,7 @@ type headersBlock struct {
 	hr extprocv3.HeadersResponse
 	cr extprocv3.CommonResponse
 	hm extprocv3.HeaderMutation
+	ob optionBlock
 }
 
 // bodyBlock allocates a body response's structs at once.
@@ -101,6 +111,7 @@ type immediateBlock struct {
 	ir extprocv3.ImmediateResponse
 	st typev3.HttpStatus
 	hm extprocv3.HeaderMutation
+	ob optionBlock
 }
 
 // response decodes a ProcessingResponse: one headers, body or immediate
@@ -120,7 +131,7 @@ func (d *decoder) response(b []byte, m *extprocv3.ProcessingResponse) bool {
 		switch num {
 		case fieldRequestHeaders, fieldResponseHeaders:
 			blk := new(headersBlock)
-			if !d.wrapped(sub, &blk.hr.Response, &blk.cr, &blk.hm) {
+			if !d.wrapped(sub, &blk.hr.Response, &blk.cr, &blk.hm, &blk.ob) {
 				return false
 			}
 			if num == fieldRequestHeaders {
@@ -132,7 +143,7 @@ func (d *decoder) response(b []byte, m *extprocv3.ProcessingResponse) bool {
 			}
 		case fieldRequestBody, fieldResponseBody:
 			blk := new(bodyBlock)
-			if !d.wrapped(sub, &blk.br.Response, &blk.cr, &blk.hm) {
+			if !d.wrapped(sub, &blk.br.Response, &blk.cr, &blk.hm, nil) {
 				return false
 			}
 			if num == fieldRequestBody {
@@ -178,7 +189,7 @@ func (d *decoder) immediate(b []byte, blk *immediateBlock) bool {
 			}
 			ir.Status = &blk.st
 		case 2: // headers
-			if ir.Headers != nil || !d.headerMutation(sub, &blk.hm) {
+			if ir.Headers != nil || !d.headerMutation(sub, &blk.hm, &blk.ob) {
 				return false
 			}
 			ir.Headers = &blk.hm
@@ -215,15 +226,16 @@ func httpStatus(b []byte, st *typev3.HttpStatus) bool {
 }
 
 // wrapped decodes a HeadersResponse or BodyResponse, whose one field is
-// the CommonResponse (1); it sets *resp to cr when the field is there.
-func (d *decoder) wrapped(b []byte, resp **extprocv3.CommonResponse, cr *extprocv3.CommonResponse, hm *extprocv3.HeaderMutation) bool {
+// the CommonResponse (1); it sets *resp to cr when the field is there. ob,
+// when not nil, is inline space for the header mutation's entries.
+func (d *decoder) wrapped(b []byte, resp **extprocv3.CommonResponse, cr *extprocv3.CommonResponse, hm *extprocv3.HeaderMutation, ob *optionBlock) bool {
 	for len(b) > 0 {
 		num, typ, ok := nextTag(&b)
 		if !ok || num != 1 || *resp != nil {
 			return false
 		}
 		sub, ok := consumeBytes(&b, typ)
-		if !ok || !d.common(sub, cr, hm) {
+		if !ok || !d.common(sub, cr, hm, ob) {
 			return false
 		}
 		*resp = cr
@@ -231,9 +243,10 @@ func (d *decoder) wrapped(b []byte, resp **extprocv3.CommonResponse, cr *extproc
 	return true
 }
 
-// common decodes a CommonResponse into cr, its header mutation into hm. A
-// scalar given twice keeps its last value, as protobuf-go's does.
-func (d *decoder) common(b []byte, cr *extprocv3.CommonResponse, hm *extprocv3.HeaderMutation) bool {
+// common decodes a CommonResponse into cr, its header mutation into hm
+// (with ob as in wrapped). A scalar given twice keeps its last value, as
+// protobuf-go's does.
+func (d *decoder) common(b []byte, cr *extprocv3.CommonResponse, hm *extprocv3.HeaderMutation, ob *optionBlock) bool {
 	for len(b) > 0 {
 		num, typ, ok := nextTag(&b)
 		if !ok {
@@ -252,7 +265,7 @@ func (d *decoder) common(b []byte, cr *extprocv3.CommonResponse, hm *extprocv3.H
 			}
 		case 2: // header_mutation
 			sub, ok := consumeBytes(&b, typ)
-			if !ok || cr.HeaderMutation != nil || !d.headerMutation(sub, hm) {
+			if !ok || cr.HeaderMutation != nil || !d.headerMutation(sub, hm, ob) {
 				return false
 			}
 			cr.HeaderMutation = hm
@@ -279,14 +292,20 @@ type option struct {
 }
 
 // headerMutation decodes a HeaderMutation: its options with their headers
-// in one block, their pointers in another, its removals in one slice.
-func (d *decoder) headerMutation(b []byte, hm *extprocv3.HeaderMutation) bool {
+// in ob when they fit (ob may be nil), else in one block, their pointers
+// likewise, its removals in one slice.
+func (d *decoder) headerMutation(b []byte, hm *extprocv3.HeaderMutation, ob *optionBlock) bool {
 	sets, removes, ok := countMutation(b)
 	if !ok {
 		return false
 	}
 	var opts []option
-	if sets > 0 {
+	switch {
+	case sets == 0:
+	case ob != nil && sets <= inlineOptions:
+		opts = ob.opts[:sets]
+		hm.SetHeaders = ob.ptrs[:0:sets]
+	default:
 		opts = make([]option, sets)
 		hm.SetHeaders = make([]*corev3.HeaderValueOption, 0, sets)
 	}
@@ -463,28 +482,29 @@ func (d *decoder) str(b []byte) (string, bool) {
 	if !utf8.Valid(b) {
 		return "", false
 	}
+	// The buffer is append-only: these bytes are never written again.
+	return unsafeString(d.keep(b)), true
+}
+
+// rawValue returns a copy of a raw header value in d's text buffer, capped
+// so that appending to it cannot reach its neighbour; nil for no bytes, as
+// protobuf-go decodes an empty proto3 bytes field. Writing into it changes
+// no string: strings and raw values never share bytes.
+func (d *decoder) rawValue(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return d.keep(b)
+}
+
+// keep appends b to d's text buffer and returns the copy, capped.
+func (d *decoder) keep(b []byte) []byte {
 	if cap(d.text)-len(d.text) < len(b) {
 		d.text = make([]byte, 0, max(d.size, len(b)))
 	}
 	start := len(d.text)
 	d.text = append(d.text, b...)
-	// The buffer is append-only: these bytes are never written again.
-	return unsafeString(d.text[start:]), true
-}
-
-// rawValue returns a copy of a raw header value in d's byte buffer, capped
-// so that appending to it cannot reach its neighbour; nil for no bytes, as
-// protobuf-go decodes an empty proto3 bytes field.
-func (d *decoder) rawValue(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	if cap(d.raw)-len(d.raw) < len(b) {
-		d.raw = make([]byte, 0, max(d.size, len(b)))
-	}
-	start := len(d.raw)
-	d.raw = append(d.raw, b...)
-	return d.raw[start:len(d.raw):len(d.raw)]
+	return d.text[start:len(d.text):len(d.text)]
 }
 
 // nextTag reads a field's tag from *b; it reports false on malformed data.
