@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/flowproc/flowproc/flowengine/diag"
 	"github.com/flowproc/flowproc/flowengine/dom"
@@ -210,6 +211,13 @@ type templateAction struct {
 	in    input
 	out   string
 	check bool
+	// envOnly: the template reads nothing but $env
+	// (template.Template.ReadsOnly), so every run that sees the project's
+	// environment gets the same output, FLAT's usual
+	// <template out="$cfg"> of an init flow. The first such run's tree is
+	// kept in shared and given to the later ones (sharedOutput).
+	envOnly bool
+	shared  atomic.Pointer[oxn.Tree]
 }
 
 func compileTemplate(c *compiler, f *Flow, e *xmlsrc.Element) action {
@@ -222,6 +230,7 @@ func compileTemplate(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	if a.t == nil {
 		return nil
 	}
+	a.envOnly = a.out != "" && a.t.t.ReadsOnly("env")
 	return a
 }
 
@@ -230,7 +239,14 @@ func (a *templateAction) Run(r *run, s *step) (ctrl, error) {
 		// From the objects' arena when a recycled run kept it (no
 		// allocation in steady state), else a tree of its own (slab.keptArena).
 		arena := r.slab.keptArena()
-		tree, out, notJSON, err := r.renderTree(a.t, a.in, arena, r.p.opts.maxDepth())
+		var tree *oxn.Tree
+		var out []byte
+		var notJSON, err error
+		if a.envOnly && r.projectEnv() && r.varIndex("env") < 0 {
+			tree, out, notJSON, err = a.sharedOutput(r)
+		} else {
+			tree, out, notJSON, err = r.renderTree(a.t, a.in, arena, r.p.opts.maxDepth())
+		}
 		if err != nil {
 			return ctrlNext, err
 		}
@@ -253,6 +269,26 @@ func (a *templateAction) Run(r *run, s *step) (ctrl, error) {
 	}
 	r.setMain(bytes.Clone(out), "application/json") // out is scratch space
 	return ctrlNext, nil
+}
+
+// sharedOutput is renderTree for an envOnly template in a run that sees
+// the project's $env: the tree an earlier run built, or, for the first,
+// one built outside the run's arena and kept for the later runs when it is
+// JSON. The context is still read, for what reading it does (after a
+// forward, the upstream's body becomes the main content, or fails to), as
+// the template's own run would.
+func (a *templateAction) sharedOutput(r *run) (tree *oxn.Tree, out []byte, notJSON, err error) {
+	if t := a.shared.Load(); t != nil {
+		if _, err := r.templateContext(a.in); err != nil {
+			return nil, nil, nil, err
+		}
+		return t, nil, nil, nil
+	}
+	tree, out, notJSON, err = r.renderTree(a.t, a.in, nil, r.p.opts.maxDepth())
+	if err == nil && notJSON == nil {
+		a.shared.CompareAndSwap(nil, tree)
+	}
+	return tree, out, notJSON, err
 }
 
 // render runs t with the context in= selects.

@@ -52,8 +52,14 @@ func (r *run) MemberNode(name, member string) (*dom.Node, bool) {
 // env returns $env and the index of its members: the project's, or what a
 // test's set-env made of it.
 func (r *run) env() (expr.Value, memberIndex) {
-	if r.side != nil && r.side.test != nil && r.side.test.envSet != nil {
+	if !r.projectEnv() {
 		return r.side.test.envSet, r.side.test.envIndex
 	}
 	return r.p.envSet, r.p.envIndex
+}
+
+// projectEnv reports whether the run sees the project's $env, not a
+// test's set-env.
+func (r *run) projectEnv() bool {
+	return r.side == nil || r.side.test == nil || r.side.test.envSet == nil
 }
