@@ -29,9 +29,10 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/flowproc/flowproc/internal/wirescan"
 )
 
 // Unmarshal decodes data into m, which it resets first, as proto.Unmarshal
@@ -119,11 +120,11 @@ type immediateBlock struct {
 func (d *decoder) response(b []byte, m *extprocv3.ProcessingResponse) bool {
 	seen := false
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return false
 		}
-		sub, ok := consumeBytes(&b, typ)
+		sub, ok := wirescan.Bytes(&b, typ)
 		if !ok || seen {
 			return false // the oneof given twice is merged or replaced: protobuf-go decides
 		}
@@ -174,19 +175,21 @@ func (d *decoder) response(b []byte, m *extprocv3.ProcessingResponse) bool {
 func (d *decoder) immediate(b []byte, blk *immediateBlock) bool {
 	ir := &blk.ir
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return false
 		}
-		sub, ok := consumeBytes(&b, typ)
+		sub, ok := wirescan.Bytes(&b, typ)
 		if !ok {
 			return false
 		}
 		switch num {
 		case 1: // status
-			if ir.Status != nil || !httpStatus(sub, &blk.st) {
+			code, ok := wirescan.OnlyVarint(sub)
+			if ir.Status != nil || !ok {
 				return false
 			}
+			blk.st.Code = typev3.StatusCode(int32(code)) // an open enum
 			ir.Status = &blk.st
 		case 2: // headers
 			if ir.Headers != nil || !d.headerMutation(sub, &blk.hm, &blk.ob) {
@@ -209,32 +212,16 @@ func (d *decoder) immediate(b []byte, blk *immediateBlock) bool {
 	return true
 }
 
-// httpStatus decodes an HttpStatus: its code, an open enum.
-func httpStatus(b []byte, st *typev3.HttpStatus) bool {
-	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
-		if !ok || num != 1 {
-			return false
-		}
-		v, ok := consumeVarint(&b, typ)
-		if !ok {
-			return false
-		}
-		st.Code = typev3.StatusCode(int32(v))
-	}
-	return true
-}
-
 // wrapped decodes a HeadersResponse or BodyResponse, whose one field is
 // the CommonResponse (1); it sets *resp to cr when the field is there. ob,
 // when not nil, is inline space for the header mutation's entries.
 func (d *decoder) wrapped(b []byte, resp **extprocv3.CommonResponse, cr *extprocv3.CommonResponse, hm *extprocv3.HeaderMutation, ob *optionBlock) bool {
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok || num != 1 || *resp != nil {
 			return false
 		}
-		sub, ok := consumeBytes(&b, typ)
+		sub, ok := wirescan.Bytes(&b, typ)
 		if !ok || !d.common(sub, cr, hm, ob) {
 			return false
 		}
@@ -248,13 +235,13 @@ func (d *decoder) wrapped(b []byte, resp **extprocv3.CommonResponse, cr *extproc
 // protobuf-go's does.
 func (d *decoder) common(b []byte, cr *extprocv3.CommonResponse, hm *extprocv3.HeaderMutation, ob *optionBlock) bool {
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return false
 		}
 		switch num {
 		case 1, 5: // status, clear_route_cache
-			v, ok := consumeVarint(&b, typ)
+			v, ok := wirescan.Varint(&b, typ)
 			if !ok {
 				return false
 			}
@@ -264,13 +251,13 @@ func (d *decoder) common(b []byte, cr *extprocv3.CommonResponse, hm *extprocv3.H
 				cr.ClearRouteCache = v != 0
 			}
 		case 2: // header_mutation
-			sub, ok := consumeBytes(&b, typ)
+			sub, ok := wirescan.Bytes(&b, typ)
 			if !ok || cr.HeaderMutation != nil || !d.headerMutation(sub, hm, ob) {
 				return false
 			}
 			cr.HeaderMutation = hm
 		case 3: // body_mutation
-			sub, ok := consumeBytes(&b, typ)
+			sub, ok := wirescan.Bytes(&b, typ)
 			if !ok || cr.BodyMutation != nil {
 				return false
 			}
@@ -313,8 +300,8 @@ func (d *decoder) headerMutation(b []byte, hm *extprocv3.HeaderMutation, ob *opt
 		hm.RemoveHeaders = make([]string, 0, removes)
 	}
 	for len(b) > 0 {
-		num, typ, _ := nextTag(&b)
-		sub, _ := consumeBytes(&b, typ) // countMutation checked both
+		num, typ, _ := wirescan.Tag(&b)
+		sub, _ := wirescan.Bytes(&b, typ) // countMutation checked both
 		if num == 1 {
 			i := len(hm.SetHeaders)
 			if !d.headerValueOption(sub, &opts[i]) {
@@ -337,11 +324,11 @@ func (d *decoder) headerMutation(b []byte, hm *extprocv3.HeaderMutation, ob *opt
 // type or malformed data.
 func countMutation(b []byte) (sets, removes int, ok bool) {
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return 0, 0, false
 		}
-		if _, ok := consumeBytes(&b, typ); !ok {
+		if _, ok := wirescan.Bytes(&b, typ); !ok {
 			return 0, 0, false
 		}
 		switch num {
@@ -361,25 +348,30 @@ func countMutation(b []byte) (sets, removes int, ok bool) {
 func (d *decoder) headerValueOption(b []byte, opt *option) bool {
 	o := &opt.o
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return false
 		}
 		switch num {
 		case 1: // header
-			sub, ok := consumeBytes(&b, typ)
+			sub, ok := wirescan.Bytes(&b, typ)
 			if !ok || o.Header != nil || !d.headerValue(sub, &opt.v) {
 				return false
 			}
 			o.Header = &opt.v
 		case 2: // append
-			sub, ok := consumeBytes(&b, typ)
-			if !ok || o.Append != nil || !boolValue(sub, &opt.a) {
+			sub, ok := wirescan.Bytes(&b, typ)
+			if !ok || o.Append != nil {
 				return false
 			}
+			v, ok := wirescan.OnlyVarint(sub) // a BoolValue
+			if !ok {
+				return false
+			}
+			opt.a.Value = v != 0
 			o.Append = &opt.a
 		case 3, 4: // append_action, keep_empty_value
-			v, ok := consumeVarint(&b, typ)
+			v, ok := wirescan.Varint(&b, typ)
 			if !ok {
 				return false
 			}
@@ -395,32 +387,15 @@ func (d *decoder) headerValueOption(b []byte, opt *option) bool {
 	return true
 }
 
-// boolValue decodes a google.protobuf.BoolValue; its value given twice
-// keeps the last, as protobuf-go's does.
-func boolValue(b []byte, bv *wrapperspb.BoolValue) bool {
-	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
-		if !ok || num != 1 {
-			return false
-		}
-		v, ok := consumeVarint(&b, typ)
-		if !ok {
-			return false
-		}
-		bv.Value = v != 0
-	}
-	return true
-}
-
 // headerValue decodes a HeaderValue; a field given twice keeps its last
 // value, as protobuf-go's does.
 func (d *decoder) headerValue(b []byte, hv *corev3.HeaderValue) bool {
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return false
 		}
-		v, ok := consumeBytes(&b, typ)
+		v, ok := wirescan.Bytes(&b, typ)
 		if !ok {
 			return false
 		}
@@ -447,13 +422,13 @@ func (d *decoder) headerValue(b []byte, hv *corev3.HeaderValue) bool {
 func bodyMutation(b []byte) (*extprocv3.BodyMutation, bool) {
 	bm := new(extprocv3.BodyMutation)
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok || bm.Mutation != nil {
 			return nil, false
 		}
 		switch num {
 		case 1:
-			v, ok := consumeBytes(&b, typ)
+			v, ok := wirescan.Bytes(&b, typ)
 			if !ok {
 				return nil, false
 			}
@@ -461,7 +436,7 @@ func bodyMutation(b []byte) (*extprocv3.BodyMutation, bool) {
 			// protobuf-go decodes them.
 			bm.Mutation = &extprocv3.BodyMutation_Body{Body: append(make([]byte, 0, len(v)), v...)}
 		case 2:
-			v, ok := consumeVarint(&b, typ)
+			v, ok := wirescan.Varint(&b, typ)
 			if !ok {
 				return nil, false
 			}
@@ -505,43 +480,4 @@ func (d *decoder) keep(b []byte) []byte {
 	start := len(d.text)
 	d.text = append(d.text, b...)
 	return d.text[start:len(d.text):len(d.text)]
-}
-
-// nextTag reads a field's tag from *b; it reports false on malformed data.
-func nextTag(b *[]byte) (protowire.Number, protowire.Type, bool) {
-	num, typ, n := protowire.ConsumeTag(*b)
-	if n < 0 {
-		return 0, 0, false
-	}
-	*b = (*b)[n:]
-	return num, typ, true
-}
-
-// consumeVarint reads a varint field's value from *b, which starts after
-// the tag; it reports false for another wire type or malformed data.
-func consumeVarint(b *[]byte, typ protowire.Type) (uint64, bool) {
-	if typ != protowire.VarintType {
-		return 0, false
-	}
-	v, n := protowire.ConsumeVarint(*b)
-	if n < 0 {
-		return 0, false
-	}
-	*b = (*b)[n:]
-	return v, true
-}
-
-// consumeBytes reads a length-delimited field's value from *b, which
-// starts after the tag; it reports false for another wire type or
-// malformed data.
-func consumeBytes(b *[]byte, typ protowire.Type) ([]byte, bool) {
-	if typ != protowire.BytesType {
-		return nil, false
-	}
-	v, n := protowire.ConsumeBytes(*b)
-	if n < 0 {
-		return nil, false
-	}
-	*b = (*b)[n:]
-	return v, true
 }

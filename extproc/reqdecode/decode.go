@@ -26,6 +26,8 @@ import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/flowproc/flowproc/internal/wirescan"
 )
 
 // Unmarshal decodes data into m, which it resets first, as proto.Unmarshal
@@ -80,7 +82,7 @@ const (
 // malformed data.
 func textSizes(data []byte) (headers, meta, raw int, ok bool) {
 	for b := data; len(b) > 0; {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return 0, 0, 0, false
 		}
@@ -157,19 +159,19 @@ func headersTextSizes(b []byte) (headers, meta, raw int) {
 func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
 	seen := 0
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return false
 		}
 		if num == fieldObservabilityMode {
-			v, ok := consumeVarint(&b, typ)
+			v, ok := wirescan.Varint(&b, typ)
 			if !ok {
 				return false
 			}
 			m.ObservabilityMode = v != 0
 			continue
 		}
-		sub, ok := consumeBytes(&b, typ)
+		sub, ok := wirescan.Bytes(&b, typ)
 		if !ok {
 			return false
 		}
@@ -243,16 +245,6 @@ func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
 	return true
 }
 
-// nextTag reads a field's tag from *b; it reports false on malformed data.
-func nextTag(b *[]byte) (protowire.Number, protowire.Type, bool) {
-	num, typ, n := protowire.ConsumeTag(*b)
-	if n < 0 {
-		return 0, 0, false
-	}
-	*b = (*b)[n:]
-	return num, typ, true
-}
-
 // once marks bit in *seen and reports whether it was not marked yet: a
 // singular message field or the oneof given a second time is merged by
 // protobuf-go, which decodes such a message instead.
@@ -262,33 +254,4 @@ func once(seen *int, bit int) bool {
 	}
 	*seen |= bit
 	return true
-}
-
-// consumeVarint reads a varint field's value from *b, which starts after
-// the tag; it reports false for another wire type or malformed data.
-func consumeVarint(b *[]byte, typ protowire.Type) (uint64, bool) {
-	if typ != protowire.VarintType {
-		return 0, false
-	}
-	v, n := protowire.ConsumeVarint(*b)
-	if n < 0 {
-		return 0, false
-	}
-	*b = (*b)[n:]
-	return v, true
-}
-
-// consumeBytes reads a length-delimited field's value from *b, which
-// starts after the tag; it reports false for another wire type or
-// malformed data.
-func consumeBytes(b *[]byte, typ protowire.Type) ([]byte, bool) {
-	if typ != protowire.BytesType {
-		return nil, false
-	}
-	v, n := protowire.ConsumeBytes(*b)
-	if n < 0 {
-		return nil, false
-	}
-	*b = (*b)[n:]
-	return v, true
 }

@@ -5,6 +5,8 @@ import (
 	procmodev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/flowproc/flowproc/internal/wirescan"
 )
 
 // headersBlock allocates a headers message's structs at once.
@@ -34,7 +36,7 @@ type trailersBlock struct {
 func (d *decoder) httpHeaders(b []byte, hh *extprocv3.HttpHeaders, hm *corev3.HeaderMap) bool {
 	seenMap := false
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return false
 		}
@@ -45,12 +47,12 @@ func (d *decoder) httpHeaders(b []byte, hh *extprocv3.HttpHeaders, hm *corev3.He
 			}
 			hh.Headers = hm
 		case 2: // attributes (deprecated: Envoy sends ProcessingRequest.attributes)
-			sub, ok := consumeBytes(&b, typ)
+			sub, ok := wirescan.Bytes(&b, typ)
 			if !ok || !d.structMapEntry(sub, &hh.Attributes, 1) {
 				return false
 			}
 		case 3: // end_of_stream
-			v, ok := consumeVarint(&b, typ)
+			v, ok := wirescan.Varint(&b, typ)
 			if !ok {
 				return false
 			}
@@ -66,7 +68,7 @@ func (d *decoder) httpHeaders(b []byte, hh *extprocv3.HttpHeaders, hm *corev3.He
 func (d *decoder) httpTrailers(b []byte, ht *extprocv3.HttpTrailers, hm *corev3.HeaderMap) bool {
 	seenMap := false
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return false
 		}
@@ -81,7 +83,7 @@ func (d *decoder) httpTrailers(b []byte, ht *extprocv3.HttpTrailers, hm *corev3.
 // headerMapField decodes the HeaderMap field at *b (tag consumed) into hm,
 // once: a second one would be merged, which protobuf-go does.
 func (d *decoder) headerMapField(b *[]byte, typ protowire.Type, seen *bool, hm *corev3.HeaderMap) bool {
-	sub, ok := consumeBytes(b, typ)
+	sub, ok := wirescan.Bytes(b, typ)
 	if !ok || *seen || !d.headerMap(sub, hm) {
 		return false
 	}
@@ -114,11 +116,11 @@ func (d *decoder) headerMap(b []byte, hm *corev3.HeaderMap) bool {
 // last value, as protobuf-go's does.
 func (d *decoder) headerValue(b []byte, hv *corev3.HeaderValue) bool {
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return false
 		}
-		v, ok := consumeBytes(&b, typ)
+		v, ok := wirescan.Bytes(&b, typ)
 		if !ok {
 			return false
 		}
@@ -144,19 +146,19 @@ func (d *decoder) headerValue(b []byte, hv *corev3.HeaderValue) bool {
 // sized, as protobuf-go does.
 func httpBody(b []byte, hb *extprocv3.HttpBody) bool {
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return false
 		}
 		if num == 1 {
-			v, ok := consumeBytes(&b, typ)
+			v, ok := wirescan.Bytes(&b, typ)
 			if !ok {
 				return false
 			}
 			hb.Body = copyBytes(v)
 			continue
 		}
-		v, ok := consumeVarint(&b, typ)
+		v, ok := wirescan.Varint(&b, typ)
 		if !ok {
 			return false
 		}
@@ -181,11 +183,11 @@ func httpBody(b []byte, hb *extprocv3.HttpBody) bool {
 func protocolConfig(b []byte) (*extprocv3.ProtocolConfiguration, bool) {
 	pc := new(extprocv3.ProtocolConfiguration)
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return nil, false
 		}
-		v, ok := consumeVarint(&b, typ)
+		v, ok := wirescan.Varint(&b, typ)
 		if !ok {
 			return nil, false
 		}

@@ -3,6 +3,8 @@ package reqdecode
 import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/flowproc/flowproc/internal/wirescan"
 )
 
 // metadata decodes a config.core.v3.Metadata (ProcessingRequest's
@@ -11,11 +13,11 @@ import (
 func (d *decoder) metadata(b []byte) (*corev3.Metadata, bool) {
 	md := new(corev3.Metadata)
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return nil, false
 		}
-		entry, ok := consumeBytes(&b, typ)
+		entry, ok := wirescan.Bytes(&b, typ)
 		if !ok {
 			return nil, false
 		}
@@ -43,11 +45,11 @@ func (d *decoder) anyMapEntry(b []byte, mp *map[string]*anypb.Any) bool {
 	}
 	a := new(anypb.Any)
 	for len(v) > 0 {
-		num, typ, ok := nextTag(&v)
+		num, typ, ok := wirescan.Tag(&v)
 		if !ok {
 			return false
 		}
-		raw, ok := consumeBytes(&v, typ)
+		raw, ok := wirescan.Bytes(&v, typ)
 		if !ok {
 			return false
 		}

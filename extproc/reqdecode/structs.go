@@ -5,6 +5,8 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/flowproc/flowproc/internal/wirescan"
 )
 
 // mapEntry splits a map entry into its key and value, each given exactly
@@ -13,11 +15,11 @@ import (
 func mapEntry(b []byte) (key, val []byte, ok bool) {
 	var seenKey, seenVal bool
 	for len(b) > 0 {
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return nil, nil, false
 		}
-		v, ok := consumeBytes(&b, typ)
+		v, ok := wirescan.Bytes(&b, typ)
 		if !ok {
 			return nil, nil, false
 		}
@@ -126,13 +128,13 @@ func (d *decoder) value(b []byte, v *structpb.Value, depth int) bool {
 		if v.Kind != nil {
 			return false
 		}
-		num, typ, ok := nextTag(&b)
+		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
 			return false
 		}
 		switch num {
 		case 1: // null_value
-			x, ok := consumeVarint(&b, typ)
+			x, ok := wirescan.Varint(&b, typ)
 			if !ok {
 				return false
 			}
@@ -148,7 +150,7 @@ func (d *decoder) value(b []byte, v *structpb.Value, depth int) bool {
 			b = b[n:]
 			v.Kind = &structpb.Value_NumberValue{NumberValue: math.Float64frombits(x)}
 		case 3: // string_value
-			raw, ok := consumeBytes(&b, typ)
+			raw, ok := wirescan.Bytes(&b, typ)
 			if !ok {
 				return false
 			}
@@ -158,13 +160,13 @@ func (d *decoder) value(b []byte, v *structpb.Value, depth int) bool {
 			}
 			v.Kind = &structpb.Value_StringValue{StringValue: s}
 		case 4: // bool_value
-			x, ok := consumeVarint(&b, typ)
+			x, ok := wirescan.Varint(&b, typ)
 			if !ok {
 				return false
 			}
 			v.Kind = &structpb.Value_BoolValue{BoolValue: x != 0}
 		case 5: // struct_value
-			raw, ok := consumeBytes(&b, typ)
+			raw, ok := wirescan.Bytes(&b, typ)
 			if !ok {
 				return false
 			}
@@ -174,7 +176,7 @@ func (d *decoder) value(b []byte, v *structpb.Value, depth int) bool {
 			}
 			v.Kind = &structpb.Value_StructValue{StructValue: s}
 		case 6: // list_value
-			raw, ok := consumeBytes(&b, typ)
+			raw, ok := wirescan.Bytes(&b, typ)
 			if !ok {
 				return false
 			}
@@ -195,7 +197,7 @@ func (d *decoder) value(b []byte, v *structpb.Value, depth int) bool {
 func nextElement(b *[]byte) []byte {
 	_, _, n := protowire.ConsumeTag(*b)
 	*b = (*b)[n:]
-	v, _ := consumeBytes(b, protowire.BytesType)
+	v, _ := wirescan.Bytes(b, protowire.BytesType)
 	return v
 }
 
@@ -210,7 +212,7 @@ func countField1(b []byte) (int, bool) {
 			return 0, false
 		}
 		b = b[n:]
-		if _, ok := consumeBytes(&b, typ); !ok {
+		if _, ok := wirescan.Bytes(&b, typ); !ok {
 			return 0, false
 		}
 		count++
