@@ -98,6 +98,18 @@ func (l *locals) MemberNode(name, member string) (*dom.Node, bool) {
 	return nil, false
 }
 
+// Scalar implements expr.ScalarScope: a local of that name shadows the
+// caller's variable.
+func (l *locals) Scalar(name string, path []string) (expr.ScalarValue, bool) {
+	if l.local(name) >= 0 {
+		return expr.ScalarValue{}, false
+	}
+	if ss, ok := l.parent.(expr.ScalarScope); ok {
+		return ss.Scalar(name, path)
+	}
+	return expr.ScalarValue{}, false
+}
+
 // Var implements expr.Scope.
 func (l *locals) Var(name string) (expr.Value, bool) {
 	if i := l.local(name); i >= 0 {

@@ -44,6 +44,8 @@ func TestScalarScope(t *testing.T) {
 		`[ {{ $up/main/status }}, {{ $up/main/url }}, {{ $up/main/cacheHit }} ]`,
 		`{ "big": {{ $up/main/status >= 500 }}, "s": {{ $up/main/status ?? 0 }} }`,
 		`{{ $up/main/url }}`,
+		// A template with locals: they shadow only their own names.
+		`{{$s := 1}}{ "s": {{ $up/main/status }}, "local": {{ $s }} }`,
 	} {
 		tp, err := Parse(src)
 		if err != nil {
@@ -69,5 +71,28 @@ func TestScalarScope(t *testing.T) {
 			continue // an array: Execute only
 		}
 		checkTreeMatchesExecute(t, tp, &expr.Context{Scope: sc}, &oxn.TreeArena{})
+	}
+}
+
+// TestScalarScopeShadowedByLocal: a template local named like the variable
+// hides it from the scope's scalars, as it hides it from every other read.
+func TestScalarScopeShadowedByLocal(t *testing.T) {
+	up := mustOXN(t, `{"main":{"status":503}}`).FirstElement()
+	local := mustOXN(t, `{"main":{"status":200}}`).FirstElement()
+	tp, err := Parse(`{{$up := $other}}{ "s": {{ $up/main/status }}, "big": {{ $up/main/status >= 500 }} }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := &scalarScope{mapScope: mapScope{"up": expr.NodeSet{up}, "other": expr.NodeSet{local}},
+		vals: map[string]expr.ScalarValue{"status": {Type: oxn.Number, Text: "503"}}}
+	var got bytes.Buffer
+	if err := tp.Execute(&expr.Context{Scope: sc}, &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := `{ "s": 200, "big": false }`; got.String() != want {
+		t.Errorf("got %s, want %s", got.String(), want)
+	}
+	if sc.calls != 0 {
+		t.Errorf("the shadowed variable's scalar was asked %d times", sc.calls)
 	}
 }
