@@ -79,6 +79,7 @@ Examples:
   flowproc bench -target 127.0.0.1:50051 -pid $(pgrep -n flowproc) -metrics http://127.0.0.1:9090/metrics -json
   flowproc bench -baseline -example apigee -path /v1/orders/42
   flowproc bench -trace-compare 0.01 -rounds 6
+  flowproc bench -baseline -path /api/upstream/x -cpuprofile srv.pprof -gen-cpuprofile gen.pprof
   flowproc bench -server-env GOGC=100 -server-env GOMEMLIMIT=256MiB -path /api/echo -body-size 4KiB -mode request_body=BUFFERED
 
 Flags:
@@ -108,6 +109,9 @@ type benchOptions struct {
 	filter         *envoy.FilterConfig
 	jsonOut        bool
 	cpuProfile     string
+	// genProfile is -gen-cpuprofile: the load generator's CPU profile,
+	// one file per server and round (benchgenprof.go).
+	genProfile     string
 	serverProcs    int
 	serverLogLevel string
 	bodyLimit      string
@@ -196,6 +200,7 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 	envoyCfg := fs.String("envoy-config", "", "Envoy bootstrap YAML `file` with the ext_proc filter (default: envoy/envoy.yaml, embedded)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON instead of tables")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the flowproc server child's CPU profile (all rounds) to `file`, the no-op's to file.noop, the -trace-compare traced child's to file.traced (go tool pprof)")
+	fs.StringVar(&o.genProfile, "gen-cpuprofile", "", "write the load generator's own CPU profile for each server and round to `file`.SERVER.ROUND (file.flowproc.1, file.noop.1, …), to see what the generator spends on each server's replies (go tool pprof merges several files)")
 	fs.IntVar(&o.serverProcs, "server-procs", 0, "GOMAXPROCS of the server child(ren) (0 = Go's default)")
 	fs.StringVar(&o.serverLogLevel, "server-log-level", "warn", "log level of the flowproc server child (info includes the per-request access log)")
 	fs.StringVar(&o.bodyLimit, "body-limit", "1MiB", "largest body a flow reads (server child)")
@@ -463,12 +468,19 @@ func runBenchmark(ctx context.Context, o *benchOptions, stderr io.Writer) (rep *
 			}
 		}
 		for _, t := range order {
+			stopProfile, err := startGenProfile(o.genProfile, t.label, round)
+			if err != nil {
+				return nil, err
+			}
 			res, err := loadgen.Run(ctx, loadgen.Config{
 				Target: t.addr, Conns: o.conns, Workers: o.workers, Duration: o.duration, Count: o.count,
 				Warmup: o.warmup, Rate: o.rate, Filter: o.filter, ExchangeTimeout: o.timeout, ServerCPU: t.cpu, ServerMemory: t.mem,
 				Request:  loadgen.Request{Method: o.method, Paths: o.paths, Authority: o.authority, Headers: o.headers, Body: o.body},
 				Response: loadgen.Response{Status: o.responseStatus, Body: o.responseBody},
 			})
+			if perr := stopProfile(); err == nil {
+				err = perr
+			}
 			if err != nil {
 				return nil, fmt.Errorf("%s round %d: %w", t.label, round, err)
 			}

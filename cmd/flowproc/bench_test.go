@@ -164,7 +164,7 @@ func TestBenchHelpDocumentsEveryFlag(t *testing.T) {
 		"target", "pid", "baseline", "rounds", "workers", "conns", "duration", "warmup", "count", "rate", "timeout",
 		"method", "path", "authority", "H", "body", "body-file", "body-size", "response-size", "response-status",
 		"mode", "envoy-config", "json", "cpuprofile", "server-procs", "server-log-level", "body-limit", "default-project",
-		"trace-sample", "trace-compare",
+		"trace-sample", "trace-compare", "gen-cpuprofile",
 	} {
 		if !strings.Contains(help, "\n  -"+name+" ") && !strings.Contains(help, "\n  -"+name+"\n") {
 			t.Errorf("-h does not document -%s", name)
@@ -282,9 +282,19 @@ func TestBenchEndToEnd(t *testing.T) {
 
 	t.Run("trace-compare with baseline JSON", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
-		args := []string{"bench", "-baseline", "-trace-compare", "0.5", "-rounds", "2", "-count", "100", "-warmup", "0", "-workers", "4", "-conns", "2", "-json"}
+		genProfile := filepath.Join(t.TempDir(), "gen.pprof")
+		args := []string{"bench", "-baseline", "-trace-compare", "0.5", "-rounds", "2", "-count", "100", "-warmup", "0", "-workers", "4", "-conns", "2", "-json",
+			"-gen-cpuprofile", genProfile}
 		if code := dispatch(ctx, args, &stdout, &stderr); code != 0 {
 			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+		}
+		// The generator's profile: one file per server and round.
+		for _, label := range []string{"flowproc", "noop", "traced"} {
+			for _, round := range []string{"1", "2"} {
+				if st, err := os.Stat(genProfile + "." + label + "." + round); err != nil || st.Size() == 0 {
+					t.Errorf("generator profile %s.%s not written: %v", label, round, err)
+				}
+			}
 		}
 		var rep struct {
 			Rounds []struct {
