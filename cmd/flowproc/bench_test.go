@@ -283,7 +283,9 @@ func TestBenchEndToEnd(t *testing.T) {
 	t.Run("trace-compare with baseline JSON", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		genProfile := filepath.Join(t.TempDir(), "gen.pprof")
-		args := []string{"bench", "-baseline", "-trace-compare", "0.5", "-rounds", "2", "-count", "100", "-warmup", "0", "-workers", "4", "-conns", "2", "-json",
+		// Rounds long enough for the server's CPU time, which /proc counts
+		// in 10 ms ticks: 100 exchanges could finish within one tick.
+		args := []string{"bench", "-baseline", "-trace-compare", "0.5", "-rounds", "2", "-count", "1000", "-warmup", "0", "-workers", "4", "-conns", "2", "-json",
 			"-gen-cpuprofile", genProfile}
 		if code := dispatch(ctx, args, &stdout, &stderr); code != 0 {
 			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
@@ -317,7 +319,7 @@ func TestBenchEndToEnd(t *testing.T) {
 		if got := strings.Join(order, ","); got != "flowproc,noop,traced,traced,noop,flowproc" {
 			t.Errorf("round order %s, want flowproc,noop,traced,traced,noop,flowproc", got)
 		}
-		if len(rep.Totals) != 3 || rep.Totals[2].Label != "traced" || rep.Totals[2].Exchanges != 200 {
+		if len(rep.Totals) != 3 || rep.Totals[2].Label != "traced" || rep.Totals[2].Exchanges != 2000 {
 			t.Errorf("totals %+v", rep.Totals)
 		}
 		tc := rep.TraceCompare
