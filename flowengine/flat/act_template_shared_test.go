@@ -34,9 +34,11 @@ func TestEnvTemplateShared(t *testing.T) {
 	if p == nil {
 		t.Fatal(errs)
 	}
-	// run answers path and returns the body (keys sorted) and the tree
-	// $cfg holds.
-	run := func(path string) (string, *oxn.Tree) {
+	// run answers path and returns the body (keys sorted), the tree $cfg
+	// holds and the run's recycling. A run is recycled only after the
+	// comparison: a recycled run's arena would give the next run's own
+	// tree the same address, as if it were shared.
+	run := func(path string) (string, *oxn.Tree, func()) {
 		t.Helper()
 		req := &flowengine.Request{Method: "GET", Scheme: "http", Authority: "example.com", Path: path, ID: "id", BodyKnownEmpty: true}
 		o := p.Run(context.Background(), req, &fakeHost{})
@@ -53,8 +55,7 @@ func TestEnvTemplateShared(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %s: %v", path, o.Body, err)
 		}
-		o.Recycle.Recycle()
-		return body, tree
+		return body, tree, o.Recycle.Recycle
 	}
 	for _, tc := range []struct {
 		paths  []string
@@ -67,13 +68,24 @@ func TestEnvTemplateShared(t *testing.T) {
 		{[]string{"/api/shadow", "/api/shadow"}, []string{`{"stage":"shadow"}`, `{"stage":"shadow"}`}, false},
 		{[]string{"/api/other/a", "/api/other/b"}, []string{`{"path":"/api/other/a","stage":"prod"}`, `{"path":"/api/other/b","stage":"prod"}`}, false},
 	} {
-		b1, t1 := run(tc.paths[0])
-		b2, t2 := run(tc.paths[1])
+		b1, t1, recycle1 := run(tc.paths[0])
+		b2, t2, recycle2 := run(tc.paths[1])
 		if b1 != tc.want[0] || b2 != tc.want[1] {
 			t.Errorf("%s: bodies\n%s\n%s\nwant\n%s\n%s", tc.paths[0], b1, b2, tc.want[0], tc.want[1])
 		}
 		if (t1 == t2) != tc.shared {
 			t.Errorf("%s: $cfg tree shared between runs %v, want %v", tc.paths[0], t1 == t2, tc.shared)
+		}
+		recycle1()
+		recycle2()
+		// The shared tree outlives the runs that read it: a later run
+		// gets the same one.
+		if tc.shared {
+			if _, t3, recycle3 := run(tc.paths[0]); t3 != t1 {
+				t.Errorf("%s: a run after recycling got another tree", tc.paths[0])
+			} else {
+				recycle3()
+			}
 		}
 	}
 	// Runs on every core read the shared tree at once (go test -race).
