@@ -106,15 +106,16 @@ func (x *exchange) recycleRun() bool {
 	return true
 }
 
-// maxPooledHeaders bounds the request header slice a pooled exchange keeps.
+// maxPooledHeaders bounds each header slice (request and upstream
+// response) a pooled exchange keeps.
 const maxPooledHeaders = 64
 
 // recycle pools x for a later stream when nothing can refer to it any
 // more: its run was recycled (so it left no hook or trace that holds the
 // exchange), no pump goroutine reads for it, and no span or trace
 // recorder was given it (a tracer or span processor may keep the
-// exchange's request or context). It keeps its request header slice, its
-// stream wait guard, whose timer may still fire (waitGuard: it ends only
+// exchange's request or context). It keeps its request and response
+// header slices, its stream wait guard, whose timer may still fire (waitGuard: it ends only
 // a wait it finds under way), and its run context holder (runCtx), unless
 // something waited on that context: a goroutine may then still hold a
 // context derived from it, and the holder is left to it.
@@ -122,7 +123,7 @@ func (x *exchange) recycle() {
 	if x.pumping || x.observed {
 		return
 	}
-	hs, wait, rc := x.request.Headers, x.wait, x.rc
+	hs, rhs, wait, rc := x.request.Headers, x.response.Headers, x.wait, x.rc
 	if rc != nil && rc.r.child.Load() != nil {
 		// Something asked for the run context's Done and may hold a
 		// context derived from it still: the next exchange gets a new
@@ -135,6 +136,10 @@ func (x *exchange) recycle() {
 	if cap(hs) <= maxPooledHeaders {
 		clear(hs[:cap(hs)])
 		x.request.Headers = hs[:0]
+	}
+	if cap(rhs) <= maxPooledHeaders {
+		clear(rhs[:cap(rhs)])
+		x.response.Headers = rhs[:0]
 	}
 	exchanges.Put(x)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -505,10 +506,11 @@ func (x *exchange) onResponseHeaders(h *extprocv3.HttpHeaders, details string) e
 	d := &x.resp
 	d.seen, d.headersOwed, d.eos, d.since = true, true, h.GetEndOfStream(), time.Now()
 	x.owe(d.since)
-	x.response = flowengine.Response{BodyKnownEmpty: d.eos, CodeDetails: details}
+	// The header slice of a reused exchange (recycle), emptied.
+	x.response = flowengine.Response{BodyKnownEmpty: d.eos, CodeDetails: details, Headers: x.response.Headers[:0]}
 	hs := h.GetHeaders().GetHeaders()
 	vals := newHeaderValues(hs)
-	x.response.Headers = make([]flowengine.Header, 0, len(hs))
+	x.response.Headers = slices.Grow(x.response.Headers, len(hs))
 	for _, hv := range hs {
 		k, v := hv.GetKey(), vals.next(hv)
 		switch {

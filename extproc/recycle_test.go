@@ -140,6 +140,25 @@ func TestApigeeProcessReusesRun(t *testing.T) {
 	}
 }
 
+// TestProxiedProcessAllocations pins the allocations of the FLAT example's
+// proxied exchange: the stream's contexts (the transport's and the tap's),
+// the test's stream, and one string block for each message's header
+// values. The upstream response's header list is the pooled exchange's
+// (recycle), as the request's is.
+func TestProxiedProcessAllocations(t *testing.T) {
+	if racecheck.Enabled {
+		t.Skip("-race: sync.Pool drops items at random, so allocation counts vary")
+	}
+	p, errs := flat.Load("../examples/hello", flat.Options{Env: []string{}})
+	if p == nil {
+		t.Fatal(errs)
+	}
+	s := New(Options{Resolver: one(runnerFunc(p.Run)), Logger: slog.New(slog.DiscardHandler)})
+	if n := allocsPerExchange(t, s, scriptFor("/api/upstream/items/42?expand=1"), 2); n > 7 {
+		t.Errorf("%.0f allocations per exchange, want ≤ 7", n)
+	}
+}
+
 // allocsPerExchange serves msgs through s once to warm its pools, then
 // returns the allocations of one exchange (each must send replies
 // replies), and logs them.
