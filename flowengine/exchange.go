@@ -57,8 +57,9 @@ type Request struct {
 	Received time.Time
 	// AccessLog is true when the host writes an access-log record with the
 	// Outcome's Log fields. When false, engines may leave Outcome.Log nil
-	// instead of serializing fields nobody reads (log actions still run,
-	// with their errors, and get-log() still sees the fields).
+	// instead of serializing fields nobody reads (get-log() still sees
+	// the fields; FLAT skips only a <log> that could have no other
+	// effect, see docs/flows.md).
 	AccessLog bool
 }
 

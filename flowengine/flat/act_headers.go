@@ -7,6 +7,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/flowproc/flowproc/flowengine/oxn"
+	"github.com/flowproc/flowproc/flowengine/template"
 	"github.com/flowproc/flowproc/flowengine/xmlsrc"
 )
 
@@ -112,6 +113,9 @@ func checkHeaderValue(v string) error {
 type logAction struct {
 	t  *tmpl
 	in input
+	// quiet: running the action can have no effect but its fields (see
+	// quietLog), so a run whose fields nobody reads skips it.
+	quiet bool
 }
 
 func compileLog(c *compiler, f *Flow, e *xmlsrc.Element) action {
@@ -119,7 +123,34 @@ func compileLog(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	if a.t == nil {
 		return nil
 	}
+	a.quiet = quietLog(a.t.t, a.in)
 	return a
+}
+
+// quietLog reports whether a <log> of t with input in can do nothing but
+// set its fields: t always writes an object of the same keys, none of them
+// a system field (whose override is warned about), every value is a plain
+// read of a variable (template.Template.PlainReads: no function, no
+// context path), and reading the input cannot fail (a side call's content
+// can). Such an action cannot fail, except by running out of the run's
+// budget, or by a value nesting deeper than 512 levels.
+func quietLog(t *template.Template, in input) bool {
+	if in.kind == inContent || !t.HasShape() || !t.PlainReads() {
+		return false
+	}
+	for _, k := range t.ObjectKeys() {
+		if systemLogField(k) {
+			return false
+		}
+	}
+	return true
+}
+
+// logRead reports whether anything can read the fields of r's <log>
+// actions: the access-log record (written when the host logs at info), a
+// trace of the exchange, or get-log() anywhere in the project.
+func (r *run) logRead() bool {
+	return r.x.Req.AccessLog || r.x.Trace != nil || r.p.getLog
 }
 
 // systemLogField reports whether k is a field of the access record that
@@ -133,6 +164,11 @@ func systemLogField(k string) bool {
 }
 
 func (a *logAction) Run(r *run, s *step) (ctrl, error) {
+	if a.quiet && !r.logRead() {
+		// Nothing would see the fields, and rendering them could have
+		// no other effect (quietLog).
+		return ctrlNext, nil
+	}
 	ms, err := r.renderObject(a.t, a.in, "log", s)
 	if err != nil {
 		return ctrlNext, err

@@ -212,6 +212,7 @@ func (c *compiler) expr(f *Flow, src string, line, col int) *expr.Expr {
 		c.posErr(f, err, line, col, diag.XPathSyntax, "expression %q", src)
 		return nil
 	}
+	c.p.getLog = c.p.getLog || x.Calls("get-log")
 	return x
 }
 
@@ -253,6 +254,7 @@ func (c *compiler) template(f *Flow, e *xmlsrc.Element, required bool) *tmpl {
 			c.errs.Add(templateDiag(path, err, 1, 1))
 			return nil
 		}
+		c.p.getLog = c.p.getLog || t.Calls("get-log")
 		return &tmpl{t: t, pos: pos{file: c.p.rel(path), line: 1, col: 1}}
 	}
 	if strings.TrimSpace(e.Text) == "" {
@@ -266,6 +268,7 @@ func (c *compiler) template(f *Flow, e *xmlsrc.Element, required bool) *tmpl {
 		c.errs.Add(templateDiag(f.path, err, e.TextLine, e.TextCol))
 		return nil
 	}
+	c.p.getLog = c.p.getLog || t.Calls("get-log")
 	return &tmpl{t: t, pos: pos{file: f.File, line: e.TextLine, col: e.TextCol}}
 }
 

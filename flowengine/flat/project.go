@@ -89,6 +89,9 @@ type Project struct {
 	serverSet expr.Value // $server, boxed likewise
 	// envIndex finds $env's members by name (run.MemberNode); read-only.
 	envIndex memberIndex
+	// getLog: an expression of the project calls get-log(), which reads
+	// the fields of <log> actions (logAction.quiet).
+	getLog bool
 }
 
 // Name returns the project's name.
