@@ -127,7 +127,11 @@ type exchange struct {
 	// waited on is reused without it (recycle).
 	rc      *runCtx
 	pumping bool // the pump goroutine runs (started by the first waiting recv)
-	start   time.Time
+	// shard is the metric shard of the core the stream started on
+	// (metricstripe.Shard): every metric the exchange updates uses it,
+	// instead of finding the core's shard again for each.
+	shard int
+	start time.Time
 	// waitTimer bounds waits for Envoy's next message (Options.
 	// StreamWaitTimeout) through the pump; created by the first wait.
 	waitTimer *time.Timer
@@ -185,9 +189,9 @@ type exchange struct {
 var exchanges = sync.Pool{New: func() any { return new(exchange) }}
 
 // newExchange starts the exchange of stream.
-func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer) *exchange {
+func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer, shard int) *exchange {
 	x := exchanges.Get().(*exchange)
-	x.s, x.stream, x.start = s, stream, time.Now()
+	x.s, x.stream, x.shard, x.start = s, stream, shard, time.Now()
 	x.resp.response = true
 	x.tap = streamOf(stream.Context())
 	if s.waitTimeout > 0 && x.tap != nil {
@@ -436,7 +440,7 @@ func (x *exchange) send(r *extprocv3.ProcessingResponse) error {
 // observe records the duration of a phase that ends now.
 func (x *exchange) observe(phase string, since time.Time) {
 	if !since.IsZero() {
-		x.s.metrics.phaseObs[phase].Observe(time.Since(since).Seconds())
+		x.s.metrics.phaseObs[phase].ObserveAt(x.shard, time.Since(since).Seconds())
 	}
 }
 

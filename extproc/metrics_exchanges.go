@@ -55,13 +55,14 @@ func newExchangeCounters(opts prometheus.CounterOpts) *exchangeCounters {
 	}
 }
 
-// inc counts one exchange with labels l. A label value that is not UTF-8
-// panics, as WithLabelValues does (record's caller recovers it).
-func (c *exchangeCounters) inc(l exchangeLabels) {
+// inc counts one exchange with labels l, on metric shard sh
+// (metricstripe.Shard). A label value that is not UTF-8 panics, as
+// WithLabelValues does (record's caller recovers it).
+func (c *exchangeCounters) inc(sh int, l exchangeLabels) {
 	m := c.m.Load()
 	if m != nil {
 		if e, ok := (*m)[l]; ok {
-			e.n.Inc()
+			e.n.IncAt(sh)
 			return
 		}
 		if len(*m) >= maxCachedExchangeCounters {

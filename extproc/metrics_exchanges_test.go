@@ -50,12 +50,12 @@ func TestExchangeCountersMatchVec(t *testing.T) {
 			for i := range c.sets {
 				l := exchangeLabels{"shop", fmt.Sprintf("api/%d.xml", i), []string{outcomeForwarded, outcomeAnswered}[i%2]}
 				for range 1 + i%3 {
-					got.inc(l)
+					got.inc(i, l)
 					want.WithLabelValues(l.project, l.flow, l.outcome).Inc()
 				}
 			}
 			if c.sets > 0 {
-				got.inc(exchangeLabels{"", "", outcomeCancelled})
+				got.inc(0, exchangeLabels{"", "", outcomeCancelled})
 				want.WithLabelValues("", "", outcomeCancelled).Inc()
 			}
 			if err := testutil.CollectAndCompare(got, strings.NewReader(scrapeText(t, want))); err != nil {
@@ -78,7 +78,7 @@ func TestExchangeCountersInvalidUTF8(t *testing.T) {
 				t.Fatal("no panic for a label value that is not UTF-8")
 			}
 		}()
-		c.inc(exchangeLabels{"p", "\xff", outcomeAnswered})
+		c.inc(0, exchangeLabels{"p", "\xff", outcomeAnswered})
 	}()
 	if c.m.Load() != nil {
 		t.Fatal("an invalid label set was cached")
@@ -99,7 +99,7 @@ func TestExchangeCountersConcurrentMisses(t *testing.T) {
 					// Every worker counts every set once a round, starting
 					// at a different one, so misses on the same set and on
 					// different sets overlap.
-					c.inc(exchangeLabels{"p", fmt.Sprint((i + w*97 + r) % sets), outcomeForwarded})
+					c.inc(w, exchangeLabels{"p", fmt.Sprint((i + w*97 + r) % sets), outcomeForwarded})
 				}
 			}
 		})

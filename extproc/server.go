@@ -36,6 +36,7 @@ import (
 
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/budget"
+	"github.com/flowproc/flowproc/internal/metricstripe"
 )
 
 const (
@@ -350,9 +351,10 @@ func (s *Server) AdminHandler() http.Handler {
 // grpc.EnableTracing keeps sent messages for later; replies are not
 // reused while it is set.
 func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) (err error) {
-	s.metrics.streams.Inc()
-	s.metrics.streamsActive.Add(1)
-	x := newExchange(s, stream)
+	shard := metricstripe.Shard()
+	s.metrics.streams.IncAt(shard)
+	s.metrics.streamsActive.AddAt(shard, 1)
+	x := newExchange(s, stream, shard)
 	defer func() {
 		panicked := false
 		if r := recover(); r != nil {
@@ -363,7 +365,7 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) (err 
 		x.close()
 		s.safeRecord(x)
 		s.afterResponse(x)
-		s.metrics.streamsActive.Add(-1)
+		s.metrics.streamsActive.AddAt(shard, -1)
 		if !panicked && x.recycleRun() {
 			x.recycle()
 		}

@@ -51,6 +51,9 @@ func NewGauge(opts prometheus.GaugeOpts) *Gauge {
 // Add adds d, which may be negative.
 func (g *Gauge) Add(d int64) { g.c.add(uint64(d)) }
 
+// AddAt adds d, which may be negative, to shard s (see Shard).
+func (g *Gauge) AddAt(s int, d int64) { g.c.addAt(s, uint64(d)) }
+
 // Value returns the gauge, the sum of the shards.
 func (g *Gauge) Value() float64 { return float64(int64(g.c.sum())) }
 

@@ -37,12 +37,17 @@ func newHistogram(bounds []float64) *Histogram {
 // Observe adds one observation of v. Like client_golang's histogram, a
 // value equal to an upper bound falls in that bucket, NaN is counted only
 // in +Inf and makes the sum NaN, and -Inf falls in the first bucket.
-func (h *Histogram) Observe(v float64) {
+func (h *Histogram) Observe(v float64) { h.observe(shard(), v) }
+
+// ObserveAt is Observe on shard s (see Shard).
+func (h *Histogram) ObserveAt(s int, v float64) { h.observe(at(s), v) }
+
+func (h *Histogram) observe(shard int, v float64) {
 	i := 0
 	for i < len(h.bounds) && !(v <= h.bounds[i]) {
 		i++
 	}
-	s := h.w[shard()*h.stride:]
+	s := h.w[shard*h.stride:]
 	sum := &s[len(h.bounds)+1]
 	for {
 		old := sum.Load()

@@ -65,6 +65,16 @@ func shard() int {
 	return i
 }
 
+// Shard returns the calling P's shard index, for the At methods (IncAt,
+// AddAt, ObserveAt) of a short task that updates several metrics: it pays
+// for finding the shard once. Any index is correct (the shards are
+// summed); one the task got from the core it runs on keeps the updates in
+// that core's cache lines.
+func Shard() int { return shard() }
+
+// at bounds a shard index a caller passed.
+func at(s int) int { return int(uint(s) % shards) }
+
 // wordsPerLine is how many 8-byte words a cache line holds.
 const wordsPerLine = cacheLine / 8
 
@@ -88,9 +98,15 @@ func NewCount() Count { return Count{w: lines(shards)} }
 // Inc adds one.
 func (c Count) Inc() { c.add(1) }
 
+// IncAt adds one to shard s (see Shard).
+func (c Count) IncAt(s int) { c.addAt(s, 1) }
+
 // add adds d to the calling P's shard. Wrapping is intended: a Gauge adds
 // negative steps as their two's complement.
 func (c Count) add(d uint64) { c.w[shard()*wordsPerLine].Add(d) }
+
+// addAt adds d to shard s.
+func (c Count) addAt(s int, d uint64) { c.w[at(s)*wordsPerLine].Add(d) }
 
 // sum returns the shards' total, modulo 2^64.
 func (c Count) sum() uint64 {

@@ -21,10 +21,19 @@ func TestCounterAndGauge(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range 1000 {
-				c.Inc()
-				g.Add(2)
-				g.Add(-1)
+			for i := range 1000 {
+				if i%2 == 0 {
+					c.Inc()
+					g.Add(2)
+					g.Add(-1)
+					continue
+				}
+				// The At forms, on any index: negative and beyond
+				// the shards included.
+				s := i*7 - 500
+				c.IncAt(s)
+				g.AddAt(s, 2)
+				g.AddAt(Shard(), -1)
 			}
 		}()
 	}
@@ -72,9 +81,13 @@ func TestHistogramSetMatchesClientGolang(t *testing.T) {
 			want.WithLabelValues("a")
 			want.WithLabelValues("b")
 			for v, obs := range c.obs {
-				for _, o := range obs {
+				for i, o := range obs {
 					want.WithLabelValues(v).Observe(o)
-					got.Histogram(v).Observe(o)
+					if i%2 == 0 {
+						got.Histogram(v).Observe(o)
+					} else {
+						got.Histogram(v).ObserveAt(i*37-50, o) // any index
+					}
 				}
 			}
 			var exp strings.Builder
@@ -275,6 +288,10 @@ func TestUpdatesAllocateNothing(t *testing.T) {
 		h.Observe(0.01)
 		c.Inc()
 		g.Add(1)
+		s := Shard()
+		h.ObserveAt(s, 0.01)
+		c.IncAt(s)
+		g.AddAt(s, 1)
 	}); n != 0 {
 		t.Errorf("%v allocations per update", n)
 	}
