@@ -115,7 +115,8 @@ const maxPooledHeaders = 64
 // exchange), no pump goroutine reads for it, and no span or trace
 // recorder was given it (a tracer or span processor may keep the
 // exchange's request or context). It keeps its request and response
-// header slices, its stream wait guard, whose timer may still fire (waitGuard: it ends only
+// header slices, the metric series it counted last (seriesHint), its
+// stream wait guard, whose timer may still fire (waitGuard: it ends only
 // a wait it finds under way), and its run context holder (runCtx), unless
 // something waited on that context: a goroutine may then still hold a
 // context derived from it, and the holder is left to it.
@@ -123,7 +124,7 @@ func (x *exchange) recycle() {
 	if x.pumping || x.observed {
 		return
 	}
-	hs, rhs, wait, rc := x.request.Headers, x.response.Headers, x.wait, x.rc
+	hs, rhs, wait, rc, series := x.request.Headers, x.response.Headers, x.wait, x.rc, x.series
 	if rc != nil && rc.r.child.Load() != nil {
 		// Something asked for the run context's Done and may hold a
 		// context derived from it still: the next exchange gets a new
@@ -132,7 +133,7 @@ func (x *exchange) recycle() {
 	} else if rc != nil {
 		*rc = runCtx{}
 	}
-	*x = exchange{rc: rc, wait: wait}
+	*x = exchange{rc: rc, wait: wait, series: series}
 	if cap(hs) <= maxPooledHeaders {
 		clear(hs[:cap(hs)])
 		x.request.Headers = hs[:0]

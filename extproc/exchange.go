@@ -131,7 +131,10 @@ type exchange struct {
 	// (metricstripe.Shard): every metric the exchange updates uses it,
 	// instead of finding the core's shard again for each.
 	shard int
-	start time.Time
+	// series is the flowproc_exchanges_total series this exchange object
+	// counted last, kept when it is pooled (seriesHint).
+	series seriesHint
+	start  time.Time
 	// waitTimer bounds waits for Envoy's next message (Options.
 	// StreamWaitTimeout) through the pump; created by the first wait.
 	waitTimer *time.Timer

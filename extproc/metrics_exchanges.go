@@ -26,6 +26,32 @@ type exchangeLabels struct{ project, flow, outcome string }
 type exchangeSeries struct {
 	n       metricstripe.Count
 	created time.Time
+	l       exchangeLabels // its key in the map
+}
+
+// seriesHint is the series an exchange counted last. A pooled exchange
+// keeps it (recycle): the next stream it serves mostly has the same
+// labels, and then skips the map lookup, which hashes and compares the
+// three strings.
+type seriesHint struct {
+	c *exchangeCounters
+	e *exchangeSeries
+}
+
+// incHinted is inc through h, which it updates.
+func (c *exchangeCounters) incHinted(h *seriesHint, sh int, l exchangeLabels) {
+	if h.c == c && h.e.l == l {
+		h.e.n.IncAt(sh)
+		return
+	}
+	if m := c.m.Load(); m != nil {
+		if e, ok := (*m)[l]; ok {
+			*h = seriesHint{c, e}
+			e.n.IncAt(sh)
+			return
+		}
+	}
+	c.inc(sh, l)
 }
 
 // exchangeCounters is flowproc_exchanges_total, which every exchange
@@ -105,9 +131,10 @@ func (c *exchangeCounters) miss(l exchangeLabels) {
 			m[k] = v
 		}
 	}
-	e := &exchangeSeries{n: metricstripe.NewCount(), created: time.Now()}
 	// The key outlives the exchange: copies, not views of a run's memory.
-	m[exchangeLabels{strings.Clone(l.project), strings.Clone(l.flow), strings.Clone(l.outcome)}] = e
+	key := exchangeLabels{strings.Clone(l.project), strings.Clone(l.flow), strings.Clone(l.outcome)}
+	e := &exchangeSeries{n: metricstripe.NewCount(), created: time.Now(), l: key}
+	m[key] = e
 	c.m.Store(&m)
 	c.mu.Unlock()
 	e.n.Inc()

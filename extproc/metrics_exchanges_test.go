@@ -47,10 +47,11 @@ func TestExchangeCountersMatchVec(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			got := newExchangeCounters(exchangesOpts)
 			want := prometheus.NewCounterVec(exchangesOpts, []string{"project", "flow", "outcome"})
+			var hint seriesHint // as an exchange object carries it from stream to stream
 			for i := range c.sets {
 				l := exchangeLabels{"shop", fmt.Sprintf("api/%d.xml", i), []string{outcomeForwarded, outcomeAnswered}[i%2]}
 				for range 1 + i%3 {
-					got.inc(i, l)
+					got.incHinted(&hint, i, l)
 					want.WithLabelValues(l.project, l.flow, l.outcome).Inc()
 				}
 			}
@@ -65,6 +66,40 @@ func TestExchangeCountersMatchVec(t *testing.T) {
 				t.Fatalf("cache holds %d label sets, want %d", len(*m), maxCachedExchangeCounters)
 			}
 		})
+	}
+}
+
+// TestSeriesHint: a hint counts for its own counters and labels only; an
+// exchange object that moves to another server's counters, or to other
+// labels, counts there.
+func TestSeriesHint(t *testing.T) {
+	a, b := newExchangeCounters(exchangesOpts), newExchangeCounters(exchangesOpts)
+	wantA := prometheus.NewCounterVec(exchangesOpts, []string{"project", "flow", "outcome"})
+	wantB := prometheus.NewCounterVec(exchangesOpts, []string{"project", "flow", "outcome"})
+	var hint seriesHint
+	for i, step := range []struct {
+		c    *exchangeCounters
+		want *prometheus.CounterVec
+		l    exchangeLabels
+	}{
+		{a, wantA, exchangeLabels{"p", "f.xml", outcomeForwarded}},
+		{a, wantA, exchangeLabels{"p", "f.xml", outcomeForwarded}},
+		{b, wantB, exchangeLabels{"p", "f.xml", outcomeForwarded}},
+		{a, wantA, exchangeLabels{"p", "f.xml", outcomeForwarded}},
+		{a, wantA, exchangeLabels{"p", "f.xml", outcomeAnswered}},
+		{a, wantA, exchangeLabels{"q", "f.xml", outcomeAnswered}},
+		{a, wantA, exchangeLabels{"q", "g.xml", outcomeAnswered}},
+		{b, wantB, exchangeLabels{"q", "g.xml", outcomeAnswered}},
+		{b, wantB, exchangeLabels{"q", "g.xml", outcomeAnswered}},
+	} {
+		step.c.incHinted(&hint, i, step.l)
+		step.want.WithLabelValues(step.l.project, step.l.flow, step.l.outcome).Inc()
+	}
+	if err := testutil.CollectAndCompare(a, strings.NewReader(scrapeText(t, wantA))); err != nil {
+		t.Error(err)
+	}
+	if err := testutil.CollectAndCompare(b, strings.NewReader(scrapeText(t, wantB))); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -317,7 +317,7 @@ func (x *exchange) record() {
 	if errCode != "" {
 		m.errors.WithLabelValues(errCode).Inc()
 	}
-	m.exchanges.inc(x.shard, exchangeLabels{x.project, flow, outcome})
+	m.exchanges.incHinted(&x.series, x.shard, exchangeLabels{x.project, flow, outcome})
 	m.countProjectError(x.project, x.status, x.completed,
 		x.errorCode != "" || errCode != "" || outcome == outcomeError || outcome == outcomePanic)
 	x.endSpan(outcome)
