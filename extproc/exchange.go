@@ -155,7 +155,8 @@ type exchange struct {
 	// With a watchdog every Send goes through it.
 	wd *watchdog
 	// replies is the storage replies are built in (replystore.go), taken
-	// from its pool by the first reply and returned by close.
+	// from its pool by a reply and returned once its replies are sent
+	// (putStore), or by close.
 	replies *replyStore
 	// observed: an OTel span or a trace recorder was given the exchange;
 	// both are cleared when they end, so reuse (recycle) checks this.
@@ -307,6 +308,19 @@ func (x *exchange) close() {
 	}
 }
 
+// putStore returns the exchange's reply storage to the pool when no reply
+// built in it waits to be sent. A proxied exchange holds none of it while
+// it waits for the upstream's response headers: the next reply takes a
+// store from the pool again, most likely the one this core used last and
+// still has in its cache, instead of one of as many stores as there are
+// streams in flight.
+func (x *exchange) putStore() {
+	if s := x.replies; s != nil && s.free() {
+		x.replies = nil
+		replyStores.Put(s)
+	}
+}
+
 // store returns the exchange's reply storage, taking it from the pool at
 // the first reply. With grpc.EnableTracing (golang.org/x/net/trace) grpc-go
 // keeps each sent message for its /debug/requests page, so replies are
@@ -426,6 +440,7 @@ func (x *exchange) send(r *extprocv3.ProcessingResponse) error {
 		err = x.stream.Send(r)
 	}
 	x.replies.sent(r) // Send marshalled r; its blocks are free again
+	x.putStore()
 	if err != nil {
 		if x.stream.Context().Err() != nil {
 			x.closed = true

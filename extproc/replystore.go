@@ -28,8 +28,9 @@ const (
 // kind gets a fresh allocation, so a reply built early and sent later is
 // never overwritten. A nil *replyStore allocates every block.
 //
-// An exchange takes a store from a pool at its first reply and returns it
-// when it closes (exchange.close), after its last Send.
+// An exchange takes a store from a pool when it builds a reply and
+// returns it as soon as no block is handed out (exchange.putStore, after
+// a Send), or when it closes (exchange.close).
 type replyStore struct {
 	hdr  headersBlock
 	body bodyBlock

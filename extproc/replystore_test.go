@@ -204,3 +204,34 @@ func TestReplyStoreOffWithGRPCTracing(t *testing.T) {
 		t.Fatal("no reply store without grpc tracing")
 	}
 }
+
+// TestStoreReturnedAfterSend: an exchange gives its reply store back once
+// nothing built in it waits to be sent (a proxied exchange then holds none
+// while it waits for the upstream), and keeps it while a reply built
+// earlier is still held.
+func TestStoreReturnedAfterSend(t *testing.T) {
+	if grpc.EnableTracing {
+		t.Skip("grpc.EnableTracing turns the stores off")
+	}
+	x := &exchange{s: &Server{}, stream: &fakeStream{ctx: context.Background()}, rc: new(runCtx)}
+	held := x.store().requestMutation(&flowengine.Mutation{SetHeaders: []flowengine.Header{{Name: "x-held", Value: "1"}}}, false, "", false)
+	if err := x.send(x.store().bodyReply(false, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if x.replies == nil {
+		t.Fatal("the store went back to the pool while a mutation built in it was held")
+	}
+	if err := x.send(x.store().continueHeaders(false, held, false, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if x.replies != nil {
+		t.Fatal("the store was kept after its last reply was sent")
+	}
+	// The next reply takes a store again.
+	if err := x.send(x.store().continueHeaders(true, nil, false, nil)); err != nil || x.replies != nil {
+		t.Fatalf("second reply: %v, store kept %v", err, x.replies != nil)
+	}
+	if got := x.stream.(*fakeStream).sent; got != 3 {
+		t.Fatalf("%d replies sent, want 3", got)
+	}
+}
