@@ -8,6 +8,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/flowproc/flowproc/flowengine"
 )
 
 // Post-response hooks (Outcome.After: Apigee PostClientFlow, logging) run
@@ -134,13 +136,16 @@ func (x *exchange) recycle() {
 		*rc = runCtx{}
 	}
 	*x = exchange{rc: rc, wait: wait, series: series}
-	if cap(hs) <= maxPooledHeaders {
-		clear(hs[:cap(hs)])
-		x.request.Headers = hs[:0]
-	}
-	if cap(rhs) <= maxPooledHeaders {
-		clear(rhs[:cap(rhs)])
-		x.response.Headers = rhs[:0]
-	}
+	x.request.Headers, x.response.Headers = pooledHeaders(hs), pooledHeaders(rhs)
 	exchanges.Put(x)
+}
+
+// pooledHeaders returns hs emptied and cleared for a pooled exchange, or
+// nil when it is too large to keep.
+func pooledHeaders(hs []flowengine.Header) []flowengine.Header {
+	if cap(hs) > maxPooledHeaders {
+		return nil
+	}
+	clear(hs[:cap(hs)])
+	return hs[:0]
 }

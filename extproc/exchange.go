@@ -300,12 +300,10 @@ func (x *exchange) close() {
 		x.wd.release()
 		x.wd = nil
 	}
-	if s := x.replies; s != nil {
-		x.replies = nil
-		if s.free() {
-			replyStores.Put(s)
-		}
-	}
+	// A store with a reply still held (built, never sent) is left to the
+	// collector.
+	x.putStore()
+	x.replies = nil
 }
 
 // putStore returns the exchange's reply storage to the pool when no reply
@@ -321,8 +319,9 @@ func (x *exchange) putStore() {
 	}
 }
 
-// store returns the exchange's reply storage, taking it from the pool at
-// the first reply. With grpc.EnableTracing (golang.org/x/net/trace) grpc-go
+// store returns the exchange's reply storage, taking it from the pool
+// when the exchange holds none (at its first reply, and after putStore
+// gave the last one back). With grpc.EnableTracing (golang.org/x/net/trace) grpc-go
 // keeps each sent message for its /debug/requests page, so replies are
 // then allocated one by one (a nil store).
 func (x *exchange) store() *replyStore {

@@ -212,8 +212,15 @@ func (c *compiler) expr(f *Flow, src string, line, col int) *expr.Expr {
 		c.posErr(f, err, line, col, diag.XPathSyntax, "expression %q", src)
 		return nil
 	}
-	c.p.getLog = c.p.getLog || x.Calls("get-log")
+	c.noteCalls(x)
 	return x
+}
+
+// noteCalls records what the project's runs must know of a compiled
+// expression or template: whether it calls get-log(), which reads the
+// fields of <log> actions (logAction.quiet).
+func (c *compiler) noteCalls(x interface{ Calls(name string) bool }) {
+	c.p.getLog = c.p.getLog || x.Calls("get-log")
 }
 
 // posErr translates an error positioned inside a string that starts at
@@ -254,7 +261,7 @@ func (c *compiler) template(f *Flow, e *xmlsrc.Element, required bool) *tmpl {
 			c.errs.Add(templateDiag(path, err, 1, 1))
 			return nil
 		}
-		c.p.getLog = c.p.getLog || t.Calls("get-log")
+		c.noteCalls(t)
 		return &tmpl{t: t, pos: pos{file: c.p.rel(path), line: 1, col: 1}}
 	}
 	if strings.TrimSpace(e.Text) == "" {
@@ -268,7 +275,7 @@ func (c *compiler) template(f *Flow, e *xmlsrc.Element, required bool) *tmpl {
 		c.errs.Add(templateDiag(f.path, err, e.TextLine, e.TextCol))
 		return nil
 	}
-	c.p.getLog = c.p.getLog || t.Calls("get-log")
+	c.noteCalls(t)
 	return &tmpl{t: t, pos: pos{file: f.File, line: e.TextLine, col: e.TextCol}}
 }
 
