@@ -77,6 +77,11 @@ type router struct {
 	exact      map[string]*route // relative path → route
 	wild       map[string]*route // relative prefix ("" for "/**") → route
 	root       *tnode            // templated paths; nil when there are none
+	// exactLens and wildLens are the lengths of exact's and wild's keys:
+	// Match looks up only a path or prefix of such a length. A wildcard
+	// match tries every prefix of the path, most of which no key has the
+	// length of.
+	exactLens, wildLens lengthSet
 }
 
 // parsePattern splits a path key into segments. It reports whether the
@@ -147,6 +152,22 @@ func shape(segs []seg, wildcard bool) string {
 	return b.String()
 }
 
+// lookupExact returns the exact route of rel, nil if none.
+func (r *router) lookupExact(rel string) *route {
+	if !r.exactLens.has(len(rel)) {
+		return nil
+	}
+	return r.exact[rel]
+}
+
+// lookupWild returns the wildcard route of prefix pre, nil if none.
+func (r *router) lookupWild(pre string) *route {
+	if !r.wildLens.has(len(pre)) {
+		return nil
+	}
+	return r.wild[pre]
+}
+
 // buildRouter compiles paths into a router. Errors (BadPath) are positioned
 // at the path keys.
 func buildRouter(base string, paths []*Path) (router, diag.List) {
@@ -195,9 +216,12 @@ func buildRouter(base string, paths []*Path) (router, diag.List) {
 		switch {
 		case wildcard:
 			// The prefix is literal (checked by parsePattern).
-			r.wild[key[:len(key)-len("/**")]] = rt
+			pre := key[:len(key)-len("/**")]
+			r.wild[pre] = rt
+			r.wildLens.add(len(pre))
 		case !templated:
 			r.exact[key] = rt
+			r.exactLens.add(len(key))
 		default:
 			rt.segs = segs
 			if r.root == nil {
@@ -331,7 +355,7 @@ func (d *Definition) Match(method, path string) Match {
 		endpoint = path
 		params   []Param
 	)
-	if x := r.exact[rel]; x != nil {
+	if x := r.lookupExact(rel); x != nil {
 		rt = x
 	} else if r.root != nil {
 		var best candidate
@@ -346,7 +370,7 @@ func (d *Definition) Match(method, path string) Match {
 		// right, down to "" ("/**").
 		pre := rel
 		for {
-			if x := r.wild[pre]; x != nil {
+			if x := r.lookupWild(pre); x != nil {
 				rt = x
 				endpoint = rawPrefix(path, canon, len(r.base)+len(pre), r.baseSlashs+strings.Count(pre, "/"))
 				break
