@@ -134,7 +134,15 @@ type exchange struct {
 	// series is the flowproc_exchanges_total series this exchange object
 	// counted last, kept when it is pooled (seriesHint).
 	series seriesHint
-	start  time.Time
+	// start is when the request headers arrived (setup), the start of the
+	// exchange's span and of its access record's realtime.
+	start time.Time
+	// waitFrom is the monotonic clock reading (monoNow) of the last
+	// observe, which ends a phase with a reply sent: the stream wait that
+	// follows starts from it instead of reading the clock again. Every
+	// observe is followed by the exchange's next wait (or by its end)
+	// without the flow running in between; recvGuarded takes and clears it.
+	waitFrom int64
 	// waitTimer bounds waits for Envoy's next message (Options.
 	// StreamWaitTimeout) through the pump; created by the first wait.
 	waitTimer *time.Timer
@@ -195,7 +203,7 @@ var exchanges = sync.Pool{New: func() any { return new(exchange) }}
 // newExchange starts the exchange of stream.
 func newExchange(s *Server, stream extprocv3.ExternalProcessor_ProcessServer, shard int) *exchange {
 	x := exchanges.Get().(*exchange)
-	x.s, x.stream, x.shard, x.start = s, stream, shard, time.Now()
+	x.s, x.stream, x.shard = s, stream, shard
 	x.resp.response = true
 	x.tap = streamOf(stream.Context())
 	if s.waitTimeout > 0 && x.tap != nil {
@@ -240,7 +248,9 @@ func (x *exchange) first() (*extprocv3.ProcessingRequest, error) {
 // recvGuarded reads the next message in place under the stream wait
 // timeout (streamwait.go).
 func (x *exchange) recvGuarded() (*extprocv3.ProcessingRequest, error) {
-	m, err, expired := x.wait.recv(x.stream)
+	from := x.waitFrom
+	x.waitFrom = 0
+	m, err, expired := x.wait.recv(x.stream, from)
 	if expired {
 		return nil, x.waitExpired()
 	}
@@ -454,21 +464,24 @@ func (x *exchange) send(r *extprocv3.ProcessingResponse) error {
 	return nil
 }
 
-// observe records the duration of a phase that ends now.
-func (x *exchange) observe(phase string, since time.Time) {
+// observe records the duration of a phase that ends now. Its clock
+// reading is also the start of the exchange's next wait (waitFrom).
+func (x *exchange) observe(p phase, since time.Time) {
 	if !since.IsZero() {
-		x.s.metrics.phaseObs[phase].ObserveAt(x.shard, time.Since(since).Seconds())
+		now := monoNow()
+		x.waitFrom = now
+		x.s.metrics.phaseObs[p].ObserveAt(x.shard, time.Duration(now-monoOf(since)).Seconds())
 	}
 }
 
-func (d *direction) headersPhase() string {
+func (d *direction) headersPhase() phase {
 	if d.response {
 		return phaseResponseHeaders
 	}
 	return phaseRequestHeaders
 }
 
-func (d *direction) bodyPhase() string {
+func (d *direction) bodyPhase() phase {
 	if d.response {
 		return phaseResponseBody
 	}

@@ -7,14 +7,21 @@ import (
 	"github.com/flowproc/flowproc/internal/metricstripe"
 )
 
-// Phase names used as the phase label of flowproc_phase_duration_seconds.
-// A phase lasts from the arrival of Envoy's message to the reply to it.
+// phase is an exchange's phase, the phase label of
+// flowproc_phase_duration_seconds. A phase lasts from the arrival of
+// Envoy's message to the reply to it.
+type phase uint8
+
 const (
-	phaseRequestHeaders  = "request_headers"
-	phaseRequestBody     = "request_body"
-	phaseResponseHeaders = "response_headers"
-	phaseResponseBody    = "response_body"
+	phaseRequestHeaders phase = iota
+	phaseRequestBody
+	phaseResponseHeaders
+	phaseResponseBody
+	numPhases
 )
+
+// phaseNames are the phases' label values.
+var phaseNames = [numPhases]string{"request_headers", "request_body", "response_headers", "response_body"}
 
 // Error codes used as the code label of flowproc_errors_total for errors
 // the server itself detects. Flow errors are counted under their front
@@ -48,8 +55,8 @@ type metrics struct {
 	// phase is flowproc_phase_duration_seconds, striped: every exchange
 	// observes it twice, from every core (internal/metricstripe).
 	phase *metricstripe.HistogramSet
-	// phaseObs are the four phase histograms, resolved once.
-	phaseObs map[string]*metricstripe.Histogram
+	// phaseObs are the phase histograms, resolved once, by phase.
+	phaseObs [numPhases]*metricstripe.Histogram
 	// project are the load, reload and per-project error metrics
 	// (metrics_projects.go).
 	project projectMetrics
@@ -90,21 +97,19 @@ func newMetrics(reg prometheus.Registerer, s *Server) *metrics {
 			Help: "Body reads refused because the server's body budget could not hold their estimated cost (answered 503, code 5031), by direction.",
 		}, []string{"direction"}),
 	}
-	phases := []string{phaseRequestHeaders, phaseRequestBody, phaseResponseHeaders, phaseResponseBody}
-	phase, err := metricstripe.NewHistogramSet(prometheus.HistogramOpts{
+	phases, err := metricstripe.NewHistogramSet(prometheus.HistogramOpts{
 		Name:    "flowproc_phase_duration_seconds",
 		Help:    "Time from the arrival of an Envoy message to flowproc's reply, by phase.",
 		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .2, .5, 1, 2.5, 5},
-	}, "phase", phases)
+	}, "phase", phaseNames[:])
 	if err != nil {
 		panic(err) // constant options: a programming error
 	}
-	m.phase = phase
+	m.phase = phases
 	reg.MustRegister(m.streams, m.streamsActive, m.exchanges, m.immediateResponses, m.errors, m.panics, m.overrides, m.bodyRefusals, m.phase)
 	m.project = newProjectMetrics(reg, s)
-	m.phaseObs = make(map[string]*metricstripe.Histogram, len(phases))
-	for _, p := range phases {
-		m.phaseObs[p] = m.phase.Histogram(p)
+	for p, name := range phaseNames {
+		m.phaseObs[p] = m.phase.Histogram(name)
 	}
 	return m
 }

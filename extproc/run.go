@@ -92,7 +92,9 @@ func (x *exchange) serve() error {
 // effective body modes from protocol_config (NONE/NONE when absent;
 // Envoy's ext_proc: protocol_config is set only on the first message of a stream).
 func (x *exchange) setup(h *extprocv3.HttpHeaders, pc *extprocv3.ProtocolConfiguration) {
-	x.req.seen, x.req.headersOwed, x.req.eos, x.req.since = true, true, h.GetEndOfStream(), time.Now()
+	now := time.Now()
+	x.start = now // one clock reading for the exchange's start and the phase's
+	x.req.seen, x.req.headersOwed, x.req.eos, x.req.since = true, true, h.GetEndOfStream(), now
 	x.owe(x.req.since)
 	x.request.Received = x.req.since
 	if pc != nil {

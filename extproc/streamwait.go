@@ -138,11 +138,16 @@ type waitGuard struct {
 // waitFired is since once fire ended the wait (monoNow is never negative).
 const waitFired = -1
 
-// waitEpoch anchors monoNow.
-var waitEpoch = time.Now()
+// waitEpoch anchors monoNow, a day before the process started: a reading
+// minus any duration below a day is still a valid reading (above 0).
+var waitEpoch = time.Now().Add(-24 * time.Hour)
 
 // monoNow is a monotonic clock reading in nanoseconds, never 0.
 func monoNow() int64 { return int64(time.Since(waitEpoch)) + 1 }
+
+// monoOf is t (a time.Now reading) on monoNow's scale, without reading
+// the clock.
+func monoOf(t time.Time) int64 { return int64(t.Sub(waitEpoch)) + 1 }
 
 // newWaitGuard returns a disarmed guard for timeout.
 func newWaitGuard(timeout time.Duration) *waitGuard { return &waitGuard{timeout: timeout} }
@@ -154,10 +159,15 @@ func (g *waitGuard) start(stream *streamCtx) { g.stream.Store(stream) }
 func (g *waitGuard) end() { g.stream.Store(nil) }
 
 // recv reads the next message from stream, cancelling the stream's context
-// when none arrives within the timeout. expired reports that the timer
-// ended the wait: the stream is then unusable, whatever Recv returned.
-func (g *waitGuard) recv(stream extprocv3.ExternalProcessor_ProcessServer) (m *extprocv3.ProcessingRequest, err error, expired bool) {
-	g.since.Store(monoNow())
+// when none arrives within the timeout. The wait starts at from, a monoNow
+// reading the caller has just taken, or now when from is 0. expired reports
+// that the timer ended the wait: the stream is then unusable, whatever Recv
+// returned.
+func (g *waitGuard) recv(stream extprocv3.ExternalProcessor_ProcessServer, from int64) (m *extprocv3.ProcessingRequest, err error, expired bool) {
+	if from <= 0 {
+		from = monoNow()
+	}
+	g.since.Store(from)
 	if !g.armed.Load() && g.armed.CompareAndSwap(false, true) {
 		g.arm(g.timeout)
 	}

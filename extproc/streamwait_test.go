@@ -60,19 +60,70 @@ func TestWaitGuardBoundsEachWait(t *testing.T) {
 	defer g.end()
 	st := &slowStream{ctx: ctx, delays: []time.Duration{short, short, 0, short, time.Minute}}
 	for i := range 4 {
-		if _, err, expired := g.recv(st); err != nil || expired {
+		if _, err, expired := g.recv(st, 0); err != nil || expired {
 			t.Fatalf("wait %d: err %v, expired %v; want a message", i, err, expired)
 		}
 		time.Sleep(short) // the exchange working between waits is not a wait
 	}
 	start := time.Now()
-	_, err, expired := g.recv(st)
+	_, err, expired := g.recv(st, 0)
 	waited := time.Since(start)
 	if !expired || !errors.Is(err, errStreamWait) {
 		t.Fatalf("long wait: err %v, expired %v; want the stream cancelled by the wait timeout", err, expired)
 	}
 	if waited < timeout || waited > timeout+2*time.Second {
 		t.Errorf("long wait ended after %v, want about %v", waited, timeout)
+	}
+}
+
+// TestWaitGuardWaitFrom: a wait given the clock reading its caller took
+// (exchange.waitFrom, taken when the reply before it was sent) counts from
+// that reading, not from when recv was called: when the timer fires, a wait
+// whose reading lies a timeout back is ended at once, while a wait without
+// one (from 0, read in recv) is left alone.
+func TestWaitGuardWaitFrom(t *testing.T) {
+	const timeout = time.Hour // the timer itself never fires in these
+	for _, tc := range []struct {
+		name  string
+		from  int64
+		ended bool
+	}{
+		{"reading a timeout back", monoNow() - int64(timeout) - 1, true},
+		{"no reading", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g, ctx := guardFor(timeout)
+			defer g.end()
+			done := make(chan bool, 1)
+			go func() {
+				_, _, expired := g.recv(&slowStream{ctx: ctx, delays: []time.Duration{time.Minute}}, tc.from)
+				done <- expired
+			}()
+			deadline := time.Now().Add(5 * time.Second)
+			for g.since.Load() <= 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("the wait did not start")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if tc.from > 0 && g.since.Load() != tc.from {
+				t.Fatalf("the wait started at %d, want the caller's reading %d", g.since.Load(), tc.from)
+			}
+			g.fire()
+			select {
+			case expired := <-done:
+				if !tc.ended || !expired {
+					t.Fatalf("the wait ended (expired %v); want it left alone", expired)
+				}
+			case <-time.After(100 * time.Millisecond):
+				if tc.ended {
+					t.Fatal("the wait was not ended by the timer")
+				}
+				g.timer.Load().Stop()
+				g.stream.Load().cancel(errors.New("test over"))
+				<-done
+			}
+		})
 	}
 }
 
@@ -131,7 +182,7 @@ func TestWaitGuardFire(t *testing.T) {
 func TestWaitGuardReused(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	g, first := guardFor(timeout)
-	if _, err, expired := g.recv(&slowStream{ctx: first, delays: []time.Duration{0}}); err != nil || expired {
+	if _, err, expired := g.recv(&slowStream{ctx: first, delays: []time.Duration{0}}, 0); err != nil || expired {
 		t.Fatalf("first stream: %v, expired %v", err, expired)
 	}
 	g.end() // the exchange ends; the timer stays armed
@@ -141,7 +192,7 @@ func TestWaitGuardReused(t *testing.T) {
 	second := newStreamCtx(context.Background())
 	g.start(second)
 	start := time.Now()
-	_, err, expired := g.recv(&slowStream{ctx: second, delays: []time.Duration{time.Minute}})
+	_, err, expired := g.recv(&slowStream{ctx: second, delays: []time.Duration{time.Minute}}, 0)
 	if !expired || !errors.Is(err, errStreamWait) || time.Since(start) > timeout+2*time.Second {
 		t.Fatalf("err %v, expired %v after %v; want the second stream's wait ended", err, expired, time.Since(start))
 	}
@@ -152,7 +203,7 @@ func TestWaitGuardReused(t *testing.T) {
 	// and the next wait arms it again.
 	third := newStreamCtx(context.Background())
 	g.start(third)
-	if _, err, expired := g.recv(&slowStream{ctx: third, delays: []time.Duration{0}}); err != nil || expired {
+	if _, err, expired := g.recv(&slowStream{ctx: third, delays: []time.Duration{0}}, 0); err != nil || expired {
 		t.Fatalf("third stream: %v, expired %v", err, expired)
 	}
 	deadline := time.Now().Add(timeout + 2*time.Second)
@@ -163,7 +214,7 @@ func TestWaitGuardReused(t *testing.T) {
 		t.Fatal("an idle guard's timer did not disarm")
 	}
 	start = time.Now()
-	_, err, expired = g.recv(&slowStream{ctx: third, delays: []time.Duration{time.Minute}})
+	_, err, expired = g.recv(&slowStream{ctx: third, delays: []time.Duration{time.Minute}}, 0)
 	if !expired || !errors.Is(err, errStreamWait) || time.Since(start) > timeout+2*time.Second {
 		t.Fatalf("after disarming: err %v, expired %v after %v", err, expired, time.Since(start))
 	}
@@ -178,7 +229,7 @@ func BenchmarkWaitGuard(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		st.i = 0
-		if _, err, _ := g.recv(st); err != nil {
+		if _, err, _ := g.recv(st, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
