@@ -139,9 +139,10 @@ type exchange struct {
 	start time.Time
 	// waitFrom is the monotonic clock reading (monoNow) of the last
 	// observe, which ends a phase with a reply sent: the stream wait that
-	// follows starts from it instead of reading the clock again. Every
-	// observe is followed by the exchange's next wait (or by its end)
-	// without the flow running in between; recvGuarded takes and clears it.
+	// follows starts from it instead of reading the clock again.
+	// recvGuarded takes and clears it, and so does every Host call when it
+	// returns to the flow (backToFlow): the flow may run for a while before
+	// the next wait.
 	waitFrom int64
 	// waitTimer bounds waits for Envoy's next message (Options.
 	// StreamWaitTimeout) through the pump; created by the first wait.
@@ -464,6 +465,11 @@ func (x *exchange) send(r *extprocv3.ProcessingResponse) error {
 	return nil
 }
 
+// backToFlow forgets waitFrom when a Host call returns to the flow, which
+// may run for a while before the exchange waits again: a wait must not
+// start from a reading taken before it.
+func (x *exchange) backToFlow() { x.waitFrom = 0 }
+
 // observe records the duration of a phase that ends now. Its clock
 // reading is also the start of the exchange's next wait (waitFrom).
 func (x *exchange) observe(p phase, since time.Time) {
@@ -742,6 +748,7 @@ func (x *exchange) bodyUnavailable(d *direction) {
 
 // RequestBody implements flowengine.Host.
 func (x *exchange) RequestBody(ctx context.Context) ([]byte, error) {
+	defer x.backToFlow()
 	if x.request.BodyKnownEmpty {
 		return []byte{}, nil
 	}
@@ -768,6 +775,7 @@ func (x *exchange) declaredOver() bool {
 
 // ResponseBody implements flowengine.Host.
 func (x *exchange) ResponseBody(ctx context.Context) ([]byte, error) {
+	defer x.backToFlow()
 	if !x.resp.seen {
 		return nil, fmt.Errorf("response body read before the response arrived: %w", flowengine.ErrBodyUnavailable)
 	}
@@ -781,6 +789,7 @@ func (x *exchange) ResponseBody(ctx context.Context) ([]byte, error) {
 // for in the request direction with the flow's request mutations, then waits
 // for the upstream's response headers.
 func (x *exchange) Forward(ctx context.Context, f *flowengine.Mutation) (*flowengine.Response, error) {
+	defer x.backToFlow()
 	if x.forwarded {
 		return nil, errors.New("forward called twice")
 	}

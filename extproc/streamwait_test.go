@@ -3,6 +3,8 @@ package extproc
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -10,6 +12,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/tap"
+
+	"github.com/flowproc/flowproc/flowengine"
 )
 
 // slowStream answers each Recv after the next of its delays, or when its
@@ -124,6 +128,47 @@ func TestWaitGuardWaitFrom(t *testing.T) {
 				<-done
 			}
 		})
+	}
+}
+
+// TestWaitFromForgottenInFlow: the reading an observe leaves for the next
+// wait (exchange.waitFrom) never outlives a Host call. The flow may run for
+// a while after the call returns, and a wait after that must not count
+// from a reading taken before. The run plants a reading before each call,
+// as a reply sent just before would, and checks that none comes back.
+func TestWaitFromForgottenInFlow(t *testing.T) {
+	var left []int64
+	s := New(Options{Resolver: one(runnerFunc(func(ctx context.Context, _ *flowengine.Request, h flowengine.Host) *flowengine.Outcome {
+		x := h.(*exchange)
+		if !x.guarded {
+			t.Error("the stream's waits are not guarded")
+		}
+		calls := []func(){
+			func() { _, _ = h.RequestBody(ctx) },
+			func() {
+				_, _ = h.Forward(ctx, &flowengine.Mutation{SetHeaders: []flowengine.Header{{Name: "x-a", Value: "1"}}})
+			},
+			func() { _, _ = h.ResponseBody(ctx) },
+		}
+		for _, call := range calls {
+			x.waitFrom = monoNow()
+			call()
+			left = append(left, x.waitFrom)
+		}
+		return &flowengine.Outcome{Kind: flowengine.Forwarded}
+	})), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
+	st := &fakeStream{ctx: grpcStreamContext(ctx), script: benchScript()}
+	if err := s.Process(st); err != nil || st.sent != 2 {
+		t.Fatalf("process: %v, %d replies", err, st.sent)
+	}
+	if len(left) != 3 {
+		t.Fatalf("the run made %d Host calls, want 3", len(left))
+	}
+	for i, v := range left {
+		if v != 0 {
+			t.Errorf("Host call %d returned to the flow with a wait reading (%d)", i, v)
+		}
 	}
 }
 
