@@ -44,14 +44,9 @@ func (c *exchangeCounters) incHinted(h *seriesHint, sh int, l exchangeLabels) {
 		h.e.n.IncAt(sh)
 		return
 	}
-	if m := c.m.Load(); m != nil {
-		if e, ok := (*m)[l]; ok {
-			*h = seriesHint{c, e}
-			e.n.IncAt(sh)
-			return
-		}
+	if e := c.inc(sh, l); e != nil {
+		*h = seriesHint{c, e}
 	}
-	c.inc(sh, l)
 }
 
 // exchangeCounters is flowproc_exchanges_total, which every exchange
@@ -82,27 +77,28 @@ func newExchangeCounters(opts prometheus.CounterOpts) *exchangeCounters {
 }
 
 // inc counts one exchange with labels l, on metric shard sh
-// (metricstripe.Shard). A label value that is not UTF-8 panics, as
+// (metricstripe.Shard), and returns the series it counted in; nil when l
+// went to the overflow vec. A label value that is not UTF-8 panics, as
 // WithLabelValues does (record's caller recovers it).
-func (c *exchangeCounters) inc(sh int, l exchangeLabels) {
+func (c *exchangeCounters) inc(sh int, l exchangeLabels) *exchangeSeries {
 	m := c.m.Load()
 	if m != nil {
 		if e, ok := (*m)[l]; ok {
 			e.n.IncAt(sh)
-			return
+			return e
 		}
 		if len(*m) >= maxCachedExchangeCounters {
 			// Full for good (series are never removed): no lock.
 			c.overflow.WithLabelValues(l.project, l.flow, l.outcome).Inc()
-			return
+			return nil
 		}
 	}
-	c.miss(l)
+	return c.miss(sh, l)
 }
 
-// miss counts l through the overflow vec when the cache is full, and
-// otherwise adds l to a copy of the map.
-func (c *exchangeCounters) miss(l exchangeLabels) {
+// miss counts l through the overflow vec when the cache is full (and
+// returns nil), and otherwise adds l to a copy of the map.
+func (c *exchangeCounters) miss(sh int, l exchangeLabels) *exchangeSeries {
 	for _, v := range [...]string{l.project, l.flow, l.outcome} {
 		if !utf8.ValidString(v) {
 			// As WithLabelValues does; safeRecord recovers it.
@@ -116,14 +112,14 @@ func (c *exchangeCounters) miss(l exchangeLabels) {
 		n = len(*old)
 		if e, ok := (*old)[l]; ok { // added since inc looked
 			c.mu.Unlock()
-			e.n.Inc()
-			return
+			e.n.IncAt(sh)
+			return e
 		}
 	}
 	if n >= maxCachedExchangeCounters {
 		c.mu.Unlock()
 		c.overflow.WithLabelValues(l.project, l.flow, l.outcome).Inc()
-		return
+		return nil
 	}
 	m := make(map[exchangeLabels]*exchangeSeries, n+1)
 	if old != nil {
@@ -137,7 +133,8 @@ func (c *exchangeCounters) miss(l exchangeLabels) {
 	m[key] = e
 	c.m.Store(&m)
 	c.mu.Unlock()
-	e.n.Inc()
+	e.n.IncAt(sh)
+	return e
 }
 
 // Describe implements prometheus.Collector.
