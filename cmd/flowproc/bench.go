@@ -61,7 +61,9 @@ generator's. -target ADDR measures any running ext_proc server instead (its
 CPU and RSS too when -pid is given, its allocations with -metrics).
 -baseline also runs the no-op ext_proc server (answers CONTINUE to
 everything) under the same load, alternating rounds, and prints
-flowproc/no-op ratios. -trace-compare F also runs a second flowproc child
+flowproc/no-op ratios: overall, per round, and the medians of the rounds
+with their confidence intervals (6 rounds or more reach 95 %; a goal is
+met when the whole interval is on its side). -trace-compare F also runs a second flowproc child
 with a trace session sampling the fraction F of the exchanges, alternating
 rounds with the untraced child, and prints traced/untraced ratios of
 throughput and CPU per exchange, per round and overall.
@@ -75,6 +77,7 @@ method and how to read the output.
 Examples:
   flowproc bench -baseline
   flowproc bench -baseline -rate 2000 -path /api/upstream/x
+  flowproc bench -baseline -rounds 10 -warmup 1s -duration 3s -path /api/upstream/x
   flowproc bench -baseline -path /api/echo -body-size 1KiB -mode request_body=BUFFERED
   flowproc bench -target 127.0.0.1:50051 -pid $(pgrep -n flowproc) -metrics http://127.0.0.1:9090/metrics -json
   flowproc bench -baseline -example apigee -path /v1/orders/42
@@ -386,6 +389,9 @@ type benchRatios struct {
 	Rounds []roundRatio `json:"rounds,omitempty"`
 	// Median is the median of the per-round ratios.
 	Median *roundRatio `json:"median,omitempty"`
+	// MedianInterval are the medians' confidence intervals
+	// (bench_interval.go).
+	MedianInterval *roundInterval `json:"median_interval,omitempty"`
 }
 
 // benchTarget is one server under load.
@@ -498,7 +504,7 @@ func runBenchmark(ctx context.Context, o *benchOptions, stderr io.Writer) (rep *
 		rep.Ratios = ratios(rep.Totals[0], rep.Totals[1])
 		if o.rounds > 1 {
 			var med roundRatio
-			rep.Ratios.Rounds, med = pairRounds(per[targets[0].label], per[targets[1].label])
+			rep.Ratios.Rounds, med, rep.Ratios.MedianInterval = pairRounds(per[targets[0].label], per[targets[1].label])
 			rep.Ratios.Median = &med
 		}
 	}
@@ -663,7 +669,7 @@ func writeBenchTable(w io.Writer, rep *benchReport) {
 		}
 		fmt.Fprintln(w)
 		if r.Median != nil {
-			writeRoundRatios(w, r.Rounds, *r.Median, "%.2f×")
+			writeRoundRatios(w, r.Rounds, *r.Median, r.MedianInterval, "%.2f×")
 		}
 	}
 	writeTraceCompare(w, rep.TraceCompare)

@@ -32,10 +32,10 @@ func roundRatioOf(num, den *loadgen.Result) roundRatio {
 
 // pairRounds divides round i of num by round i of den (the rounds of two
 // servers, each pair run back to back under the same load) and returns
-// the ratios with their medians, each ratio taken on its own: a round the
-// machine disturbed moves the median less than it moves the ratio of the
-// merged rounds.
-func pairRounds(num, den []*loadgen.Result) (rounds []roundRatio, med roundRatio) {
+// the ratios with their medians and the medians' confidence intervals,
+// each ratio taken on its own: a round the machine disturbed moves the
+// median less than it moves the ratio of the merged rounds.
+func pairRounds(num, den []*loadgen.Result) (rounds []roundRatio, med roundRatio, iv *roundInterval) {
 	var thr, cpu []float64
 	for i := range min(len(num), len(den)) {
 		r := roundRatioOf(num[i], den[i])
@@ -46,7 +46,14 @@ func pairRounds(num, den []*loadgen.Result) (rounds []roundRatio, med roundRatio
 			cpu = append(cpu, r.CPUPerExchange)
 		}
 	}
-	return rounds, roundRatio{Throughput: median(thr), CPUPerExchange: median(cpu)}
+	med = roundRatio{Throughput: median(thr), CPUPerExchange: median(cpu)}
+	if t, ok := medianInterval(thr); ok { // median sorted thr and cpu
+		iv = &roundInterval{Throughput: t}
+		if c, ok := medianInterval(cpu); ok {
+			iv.CPUPerExchange = &c
+		}
+	}
+	return rounds, med, iv
 }
 
 // median returns the median of v (0 for none); it sorts v.
@@ -61,10 +68,12 @@ func median(v []float64) float64 {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
-// writeRoundRatios prints each round's ratios and their medians (format
-// is the verb for one ratio, e.g. "%.2f×"): their spread shows how much
-// the machine's noise weighs against a difference.
-func writeRoundRatios(w io.Writer, rounds []roundRatio, med roundRatio, format string) {
+// writeRoundRatios prints each round's ratios, their medians and the
+// medians' confidence intervals (iv, when there is one; format is the
+// verb for one ratio, e.g. "%.2f×"): the spread shows how much the
+// machine's noise weighs against a difference, and the interval how far
+// the median could move in another run of as many rounds.
+func writeRoundRatios(w io.Writer, rounds []roundRatio, med roundRatio, iv *roundInterval, format string) {
 	thr, cpu := make([]string, len(rounds)), make([]string, 0, len(rounds))
 	for i, r := range rounds {
 		thr[i] = fmt.Sprintf(format, r.Throughput)
@@ -76,9 +85,27 @@ func writeRoundRatios(w io.Writer, rounds []roundRatio, med roundRatio, format s
 	if len(cpu) > 0 {
 		fmt.Fprintf(w, "; server CPU per exchange %s", strings.Join(cpu, " "))
 	}
-	fmt.Fprintf(w, "\n  median of the rounds: throughput "+format, med.Throughput)
+	span := func(r *ciRange) string {
+		if r == nil {
+			return ""
+		}
+		return " [" + fmt.Sprintf(format, r.Low) + " – " + fmt.Sprintf(format, r.High) + "]"
+	}
+	var tiv, civ *ciRange
+	if iv != nil {
+		tiv, civ = &iv.Throughput, iv.CPUPerExchange
+	}
+	fmt.Fprintf(w, "\n  median of the rounds: throughput "+format+"%s", med.Throughput, span(tiv))
 	if med.CPUPerExchange > 0 {
-		fmt.Fprintf(w, ", server CPU per exchange "+format, med.CPUPerExchange)
+		fmt.Fprintf(w, ", server CPU per exchange "+format+"%s", med.CPUPerExchange, span(civ))
 	}
 	fmt.Fprintln(w)
+	if tiv == nil {
+		return
+	}
+	conf := fmt.Sprintf("%.1f %%", 100*tiv.Confidence)
+	if civ != nil && civ.Confidence != tiv.Confidence {
+		conf = fmt.Sprintf("%.1f %% (server CPU: %.1f %%)", 100*tiv.Confidence, 100*civ.Confidence)
+	}
+	fmt.Fprintf(w, "  [low – high]: holds the median with %s confidence, from the order of %d rounds' ratios (fewer than 6 rounds cannot reach 95 %%)\n", conf, len(rounds))
 }

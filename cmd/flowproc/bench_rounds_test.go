@@ -17,15 +17,23 @@ func TestPairRounds(t *testing.T) {
 	}
 	num := []*loadgen.Result{res(1, 800, 70), res(2, 900, 60), res(3, 700, 0), res(4, 850, 75)}
 	den := []*loadgen.Result{res(1, 1000, 50), res(2, 1000, 50), res(3, 1000, 50), res(4, 1000, 50)}
-	rounds, med := pairRounds(num, den)
+	rounds, med, iv := pairRounds(num, den)
 	if len(rounds) != 4 || rounds[2].Round != 3 || rounds[2].CPUPerExchange != 0 || rounds[1].Throughput != 0.9 {
 		t.Fatalf("rounds %+v", rounds)
 	}
 	if med.Throughput != 0.825 || med.CPUPerExchange != 1.4 {
 		t.Fatalf("median %+v, want 0.825 and 1.4", med)
 	}
-	if r, m := pairRounds(num[:1], nil); r != nil || m != (roundRatio{}) {
-		t.Fatalf("no pairs: %+v %+v", r, m)
+	// Four throughput ratios, three CPU ratios: each interval is its
+	// own range, at the coverage of its count.
+	if iv == nil || iv.Throughput != (ciRange{0.7, 0.9, 1 - 2.0/16}) || iv.CPUPerExchange == nil || *iv.CPUPerExchange != (ciRange{1.2, 1.5, 0.75}) {
+		t.Fatalf("interval %+v %+v", iv, iv.CPUPerExchange)
+	}
+	if r, m, iv := pairRounds(num[:1], nil); r != nil || m != (roundRatio{}) || iv != nil {
+		t.Fatalf("no pairs: %+v %+v %+v", r, m, iv)
+	}
+	if _, _, iv := pairRounds(num[:1], den[:1]); iv != nil {
+		t.Fatalf("one pair has an interval: %+v", iv)
 	}
 }
 
@@ -33,22 +41,23 @@ func TestPairRounds(t *testing.T) {
 // round and their medians under the overall ratios, only when there are
 // rounds to compare.
 func TestBenchTablePerRoundRatios(t *testing.T) {
-	rounds, med := pairRounds(
+	rounds, med, iv := pairRounds(
 		[]*loadgen.Result{{Round: 1, Throughput: 800, ServerCPUMeasured: true, ServerCPUPerExchangeUS: 70}, {Round: 2, Throughput: 820, ServerCPUMeasured: true, ServerCPUPerExchangeUS: 72}},
 		[]*loadgen.Result{{Round: 1, Throughput: 1000, ServerCPUMeasured: true, ServerCPUPerExchangeUS: 50}, {Round: 2, Throughput: 1000, ServerCPUMeasured: true, ServerCPUPerExchangeUS: 50}})
-	rep := &benchReport{Settings: benchSettings{Rounds: 2}, Ratios: &benchRatios{Throughput: 0.81, P50: 1.2, P99: 1.1, CPUPerExchange: 1.42, Rounds: rounds, Median: &med}}
+	rep := &benchReport{Settings: benchSettings{Rounds: 2}, Ratios: &benchRatios{Throughput: 0.81, P50: 1.2, P99: 1.1, CPUPerExchange: 1.42, Rounds: rounds, Median: &med, MedianInterval: iv}}
 	var b bytes.Buffer
 	writeBenchTable(&b, rep)
 	for _, want := range []string{
 		"flowproc / no-op: throughput 0.81×, p50 1.20×, p99 1.10×, server CPU per exchange 1.42×",
 		"per round: throughput 0.80× 0.82×; server CPU per exchange 1.40× 1.44×",
-		"median of the rounds: throughput 0.81×, server CPU per exchange 1.42×",
+		"median of the rounds: throughput 0.81× [0.80× – 0.82×], server CPU per exchange 1.42× [1.40× – 1.44×]",
+		"[low – high]: holds the median with 50.0 % confidence, from the order of 2 rounds' ratios (fewer than 6 rounds cannot reach 95 %)",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, b.String())
 		}
 	}
-	rep.Ratios.Rounds, rep.Ratios.Median = nil, nil
+	rep.Ratios.Rounds, rep.Ratios.Median, rep.Ratios.MedianInterval = nil, nil, nil
 	b.Reset()
 	writeBenchTable(&b, rep)
 	if strings.Contains(b.String(), "per round") {

@@ -25,6 +25,9 @@ type traceCompare struct {
 	// Median is the median of the per-round ratios, each ratio on its
 	// own: one round disturbed by the machine moves it less than Total.
 	Median roundRatio `json:"median"`
+	// MedianInterval are the medians' confidence intervals
+	// (bench_interval.go); nil with one round.
+	MedianInterval *roundInterval `json:"median_interval,omitempty"`
 }
 
 // parseTraceCompare checks -trace-compare's fraction ("" = off).
@@ -43,7 +46,7 @@ func parseTraceCompare(s string) (float64, error) {
 // (per holds each label's rounds in order) and their totals.
 func newTraceCompare(sample float64, per map[string][]*loadgen.Result, untraced, traced *loadgen.Result) *traceCompare {
 	tc := &traceCompare{Sample: sample, Total: roundRatioOf(traced, untraced)}
-	tc.Rounds, tc.Median = pairRounds(per[tracedLabel], per["flowproc"])
+	tc.Rounds, tc.Median, tc.MedianInterval = pairRounds(per[tracedLabel], per["flowproc"])
 	return tc
 }
 
@@ -59,5 +62,5 @@ func writeTraceCompare(w io.Writer, tc *traceCompare) {
 		fmt.Fprintf(w, ", server CPU per exchange %.3f×", tc.Total.CPUPerExchange)
 	}
 	fmt.Fprintln(w)
-	writeRoundRatios(w, tc.Rounds, tc.Median, "%.3f×")
+	writeRoundRatios(w, tc.Rounds, tc.Median, tc.MedianInterval, "%.3f×")
 }

@@ -33,7 +33,8 @@ func TestTraceCompareRatios(t *testing.T) {
 	for _, want := range []string{
 		"traced (sample 0.01) / untraced flowproc: throughput 0.750×, server CPU per exchange 1.200×",
 		"per round: throughput 0.500× 0.980× 0.990×; server CPU per exchange 1.100× 1.020× 1.500×",
-		"median of the rounds: throughput 0.980×, server CPU per exchange 1.100×",
+		"median of the rounds: throughput 0.980× [0.500× – 0.990×], server CPU per exchange 1.100× [1.020× – 1.500×]",
+		"holds the median with 75.0 % confidence, from the order of 3 rounds' ratios",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, b.String())
