@@ -15,10 +15,11 @@ type ciRange struct {
 }
 
 // roundInterval holds the intervals of the medians of a roundRatio's
-// fields (CPUPerExchange nil: fewer than two rounds measured CPU).
+// fields (CPUPerExchange, P99 nil: fewer than two rounds measured it).
 type roundInterval struct {
 	Throughput     ciRange  `json:"throughput"`
 	CPUPerExchange *ciRange `json:"cpu_per_exchange,omitempty"`
+	P99            *ciRange `json:"p99,omitempty"`
 }
 
 // medianInterval returns the distribution-free confidence interval of the

@@ -9,13 +9,14 @@ import (
 	"github.com/flowproc/flowproc/internal/loadgen"
 )
 
-// roundRatio is one server's throughput and server CPU per exchange
-// divided by another's, for one round or over several (CPUPerExchange 0:
-// CPU not measured).
+// roundRatio is one server's throughput, server CPU per exchange and p99
+// exchange latency divided by another's, for one round or over several
+// (CPUPerExchange 0: CPU not measured; P99 0: no latency recorded).
 type roundRatio struct {
 	Round          int     `json:"round,omitempty"`
 	Throughput     float64 `json:"throughput"`
 	CPUPerExchange float64 `json:"cpu_per_exchange,omitempty"`
+	P99            float64 `json:"p99,omitempty"`
 }
 
 // roundRatioOf divides num's throughput and CPU per exchange by den's.
@@ -27,6 +28,9 @@ func roundRatioOf(num, den *loadgen.Result) roundRatio {
 	if num.ServerCPUMeasured && den.ServerCPUMeasured && den.ServerCPUPerExchangeUS > 0 {
 		r.CPUPerExchange = num.ServerCPUPerExchangeUS / den.ServerCPUPerExchangeUS
 	}
+	if den.Latency.P99US > 0 {
+		r.P99 = num.Latency.P99US / den.Latency.P99US
+	}
 	return r
 }
 
@@ -36,7 +40,7 @@ func roundRatioOf(num, den *loadgen.Result) roundRatio {
 // each ratio taken on its own: a round the machine disturbed moves the
 // median less than it moves the ratio of the merged rounds.
 func pairRounds(num, den []*loadgen.Result) (rounds []roundRatio, med roundRatio, iv *roundInterval) {
-	var thr, cpu []float64
+	var thr, cpu, p99 []float64
 	for i := range min(len(num), len(den)) {
 		r := roundRatioOf(num[i], den[i])
 		r.Round = num[i].Round
@@ -45,12 +49,18 @@ func pairRounds(num, den []*loadgen.Result) (rounds []roundRatio, med roundRatio
 		if r.CPUPerExchange > 0 {
 			cpu = append(cpu, r.CPUPerExchange)
 		}
+		if r.P99 > 0 {
+			p99 = append(p99, r.P99)
+		}
 	}
-	med = roundRatio{Throughput: median(thr), CPUPerExchange: median(cpu)}
-	if t, ok := medianInterval(thr); ok { // median sorted thr and cpu
+	med = roundRatio{Throughput: median(thr), CPUPerExchange: median(cpu), P99: median(p99)}
+	if t, ok := medianInterval(thr); ok { // median sorted thr, cpu and p99
 		iv = &roundInterval{Throughput: t}
 		if c, ok := medianInterval(cpu); ok {
 			iv.CPUPerExchange = &c
+		}
+		if l, ok := medianInterval(p99); ok {
+			iv.P99 = &l
 		}
 	}
 	return rounds, med, iv
@@ -74,16 +84,22 @@ func median(v []float64) float64 {
 // machine's noise weighs against a difference, and the interval how far
 // the median could move in another run of as many rounds.
 func writeRoundRatios(w io.Writer, rounds []roundRatio, med roundRatio, iv *roundInterval, format string) {
-	thr, cpu := make([]string, len(rounds)), make([]string, 0, len(rounds))
+	thr, cpu, p99 := make([]string, len(rounds)), make([]string, 0, len(rounds)), make([]string, 0, len(rounds))
 	for i, r := range rounds {
 		thr[i] = fmt.Sprintf(format, r.Throughput)
 		if r.CPUPerExchange > 0 {
 			cpu = append(cpu, fmt.Sprintf(format, r.CPUPerExchange))
 		}
+		if r.P99 > 0 {
+			p99 = append(p99, fmt.Sprintf(format, r.P99))
+		}
 	}
 	fmt.Fprintf(w, "  per round: throughput %s", strings.Join(thr, " "))
 	if len(cpu) > 0 {
 		fmt.Fprintf(w, "; server CPU per exchange %s", strings.Join(cpu, " "))
+	}
+	if len(p99) > 0 {
+		fmt.Fprintf(w, "; p99 %s", strings.Join(p99, " "))
 	}
 	span := func(r *ciRange) string {
 		if r == nil {
@@ -91,21 +107,29 @@ func writeRoundRatios(w io.Writer, rounds []roundRatio, med roundRatio, iv *roun
 		}
 		return " [" + fmt.Sprintf(format, r.Low) + " – " + fmt.Sprintf(format, r.High) + "]"
 	}
-	var tiv, civ *ciRange
+	var tiv, civ, liv *ciRange
 	if iv != nil {
-		tiv, civ = &iv.Throughput, iv.CPUPerExchange
+		tiv, civ, liv = &iv.Throughput, iv.CPUPerExchange, iv.P99
 	}
 	fmt.Fprintf(w, "\n  median of the rounds: throughput "+format+"%s", med.Throughput, span(tiv))
 	if med.CPUPerExchange > 0 {
 		fmt.Fprintf(w, ", server CPU per exchange "+format+"%s", med.CPUPerExchange, span(civ))
+	}
+	if med.P99 > 0 {
+		fmt.Fprintf(w, ", p99 "+format+"%s", med.P99, span(liv))
 	}
 	fmt.Fprintln(w)
 	if tiv == nil {
 		return
 	}
 	conf := fmt.Sprintf("%.1f %%", 100*tiv.Confidence)
-	if civ != nil && civ.Confidence != tiv.Confidence {
-		conf = fmt.Sprintf("%.1f %% (server CPU: %.1f %%)", 100*tiv.Confidence, 100*civ.Confidence)
+	for _, o := range []struct {
+		name string
+		r    *ciRange
+	}{{"server CPU", civ}, {"p99", liv}} {
+		if o.r != nil && o.r.Confidence != tiv.Confidence {
+			conf += fmt.Sprintf(" (%s: %.1f %%)", o.name, 100*o.r.Confidence)
+		}
 	}
 	fmt.Fprintf(w, "  [low – high]: holds the median with %s confidence, from the order of %d rounds' ratios (fewer than 6 rounds cannot reach 95 %%)\n", conf, len(rounds))
 }
