@@ -19,7 +19,8 @@ type roundRatio struct {
 	P99            float64 `json:"p99,omitempty"`
 }
 
-// roundRatioOf divides num's throughput and CPU per exchange by den's.
+// roundRatioOf divides num's throughput, CPU per exchange and p99 latency
+// by den's.
 func roundRatioOf(num, den *loadgen.Result) roundRatio {
 	var r roundRatio
 	if den.Throughput > 0 {
