@@ -1,6 +1,9 @@
 package main
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // ciLevel is the confidence the interval of a median aims for.
 const ciLevel = 0.95
@@ -23,23 +26,24 @@ type roundInterval struct {
 }
 
 // medianInterval returns the distribution-free confidence interval of the
-// median of sorted, two values or more: [v(k), v(n+1-k)], the k-th
+// median of v, two values or more (it sorts v): [v(k), v(n+1-k)], the k-th
 // smallest and the k-th largest, for the largest k whose coverage (see
 // medianCoverage) is at least ciLevel, or the whole range with its
 // coverage when no k reaches it (fewer than six values). Nothing is
 // assumed about the ratios' distribution, only that the rounds are
 // independent draws from one: a run on a machine whose load changed
 // half-way breaks that, and the interval cannot tell.
-func medianInterval(sorted []float64) (ciRange, bool) {
-	n := len(sorted)
+func medianInterval(v []float64) (ciRange, bool) {
+	n := len(v)
 	if n < 2 {
 		return ciRange{}, false
 	}
+	slices.Sort(v)
 	k := 1
 	for k+1 <= n/2 && medianCoverage(n, k+1) >= ciLevel {
 		k++
 	}
-	return ciRange{Low: sorted[k-1], High: sorted[n-k], Confidence: medianCoverage(n, k)}, true
+	return ciRange{Low: v[k-1], High: v[n-k], Confidence: medianCoverage(n, k)}, true
 }
 
 // medianCoverage is the probability that the k-th smallest and the k-th

@@ -35,6 +35,10 @@ func TestMedianInterval(t *testing.T) {
 			t.Errorf("n=%d: %+v %v, want [%g, %g] at %.6f", c.n, iv, ok, c.low, c.high, c.coverage)
 		}
 	}
+	// Unsorted input: the same interval as sorted.
+	if iv, _ := medianInterval([]float64{9, 2, 7, 1, 5, 3, 10, 4, 8, 6}); iv.Low != 2 || iv.High != 9 {
+		t.Errorf("unsorted n=10: %+v, want [2, 9]", iv)
+	}
 	for _, n := range []int{0, 1} {
 		if iv, ok := medianInterval(seq(n)); ok {
 			t.Errorf("n=%d: interval %+v from fewer than two values", n, iv)

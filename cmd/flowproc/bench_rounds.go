@@ -55,7 +55,7 @@ func pairRounds(num, den []*loadgen.Result) (rounds []roundRatio, med roundRatio
 		}
 	}
 	med = roundRatio{Throughput: median(thr), CPUPerExchange: median(cpu), P99: median(p99)}
-	if t, ok := medianInterval(thr); ok { // median sorted thr, cpu and p99
+	if t, ok := medianInterval(thr); ok {
 		iv = &roundInterval{Throughput: t}
 		if c, ok := medianInterval(cpu); ok {
 			iv.CPUPerExchange = &c
