@@ -29,11 +29,16 @@ func init() {
 // route: it forwards the client request to Envoy's upstream with FLAT's
 // rewrites, then lets the flow continue on the upstream's response.
 type proxyAction struct {
-	t      *tmpl
-	in     input
-	fixed  *proxySpec // x-flat-proxy: parsed once at load
-	target targetMemo // the origin or url its template gives
-	keys   headerKeys // the header names it always sets
+	t     *tmpl
+	in    input
+	fixed *proxySpec // x-flat-proxy: parsed once at load
+	// constant is the spec of a body without template commands, parsed
+	// at load, and charge the output its template charges a run's
+	// budget (see Run).
+	constant *proxySpec
+	charge   int64
+	target   targetMemo // the origin or url its template gives
+	keys     headerKeys // the header names it always sets
 }
 
 // proxySpec is FLAT's proxy-request JSON (FLAT docs: proxy-request).
@@ -118,7 +123,10 @@ func compileProxy(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	if strings.Contains(src, "{{") {
 		_, err = checkProxySkeleton(src)
 	} else {
-		_, err = parseProxySpec([]byte(src))
+		a.constant, err = parseProxySpec([]byte(src))
+		if err == nil {
+			a.constant, a.charge = a.constantCharge(a.constant)
+		}
 	}
 	if err != nil {
 		file, line, col := f.path, e.Line, e.Col
@@ -234,8 +242,32 @@ func (s *proxySpec) read(ms []member, memo *targetMemo) error {
 	return nil
 }
 
+// constantCharge returns spec with the output the template charges a
+// run for it: what ExecuteTree charges for its tree. A template without a
+// shape is rendered on every run instead (nil spec).
+func (a *proxyAction) constantCharge(spec *proxySpec) (*proxySpec, int64) {
+	if !a.t.t.HasShape() {
+		return nil, 0
+	}
+	tree, err := a.t.t.ExecuteTree(nil, nil, objectDepth)
+	if err != nil {
+		return nil, 0
+	}
+	return spec, int64(tree.TextLen() + 4*tree.Len())
+}
+
 func (a *proxyAction) Run(r *run, s *step) (ctrl, error) {
 	spec := a.fixed
+	// A body without template commands gives the spec parsed at load,
+	// charged to the budget as its rendering is. Its input cannot matter,
+	// except that reading a side call's content can fail, and a forwarded
+	// request's main content is fetched (to fail with 5002 after): those,
+	// and a charge over the budget, take the template's way, which fails
+	// as it always did.
+	if spec == nil && a.constant != nil && a.in.kind != inContent && !r.x.Forwarded &&
+		r.budget.Err() == nil && r.budget.Output(a.charge) == nil {
+		spec = a.constant
+	}
 	if spec == nil {
 		o := r.slab.objects()
 		tree, _, notJSON, err := r.renderTree(a.t, a.in, &o.trees, objectDepth)
@@ -307,7 +339,11 @@ func (r *run) proxy(spec *proxySpec, keys headerKeys) error {
 		u = append(u, '?')
 		u = append(u, query...)
 	}
-	upstreamURL := r.slab.keptArena().Text(u) // a recycled run's text chunk
+	// A recycled run's text chunk. The scratch is made here when no
+	// action made it (a constant or x-flat-proxy spec), so that Recycle
+	// keeps it for the next run.
+	r.slab.objects()
+	upstreamURL := r.slab.keptArena().Text(u)
 	f.Path = upstreamURL[host:]
 	// The origin chooses the upstream: extproc sets
 	// :authority, the scheme Envoy routes on and clear_route_cache.
