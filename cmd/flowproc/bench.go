@@ -765,6 +765,18 @@ func runBenchServer(ctx context.Context, args []string, stdout, stderr io.Writer
 
 // serveBenchChild serves until stdin closes or ctx ends, then stops the
 // gRPC server (gracefully for up to 5 s) and writes the CPU profile.
+// benchServerSettings are the server child's settings: flowproc serve's
+// defaults (its watchdog, stream wait and serving limits) with the bench's
+// body limit, so that the server measured is the one users run.
+func benchServerSettings(bodyLimit int64) (*settings, error) {
+	st, err := defaultServeConfig().check()
+	if err != nil {
+		return nil, err
+	}
+	st.bodyLimit = bodyLimit
+	return st, nil
+}
+
 func serveBenchChild(ctx context.Context, noop bool, listen, cpuProfile, bodyLimit, logLevel, defProject, example string, dirs []string, stdout, stderr io.Writer) error {
 	limit, err := parseSize(bodyLimit)
 	if err != nil {
@@ -803,11 +815,17 @@ func serveBenchChild(ctx context.Context, noop bool, listen, cpuProfile, bodyLim
 		return err
 	}
 
-	mem, err := applyMemorySettings(&settings{bodyLimit: limit}, logger, io.Discard)
+	st, err := benchServerSettings(limit)
 	if err != nil {
 		return err
 	}
-	srv := extproc.New(extproc.Options{Resolver: resolver, Logger: logger, BodyLimit: limit, BodyBudget: mem.bodyBudget, Tracing: tracing})
+	mem, err := applyMemorySettings(st, logger, io.Discard)
+	if err != nil {
+		return err
+	}
+	opts := st.serverOptions(resolver, logger, mem.bodyBudget)
+	opts.Tracing = tracing
+	srv := extproc.New(opts)
 	g := grpc.NewServer(srv.GRPCOptions()...)
 	if noop {
 		(&noopserver.Server{}).Register(g)

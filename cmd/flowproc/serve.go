@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/flowproc/flowproc/extproc"
+	"github.com/flowproc/flowproc/flowengine/budget"
 	"github.com/flowproc/flowproc/flowengine/frontends"
 	"github.com/flowproc/flowproc/flowengine/projects"
 	"github.com/flowproc/flowproc/flowengine/store"
@@ -409,6 +410,18 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	}))
 }
 
+// serverOptions are the ext_proc server's options for st, without the
+// tracing and OpenTelemetry the caller sets up. flowproc bench's server
+// child takes them from serve's defaults, so that it measures the server
+// flowproc serve runs (the override_message_timeout watchdog, the stream
+// wait, the serving limits).
+func (st *settings) serverOptions(res extproc.Resolver, logger *slog.Logger, bodyBudget *budget.Bytes) extproc.Options {
+	return extproc.Options{Resolver: res, Logger: logger, BodyLimit: st.bodyLimit, MaxReplyBytes: int(st.maxReply),
+		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter,
+		Limits: st.net.limits, StreamWaitTimeout: st.net.wait, Reflection: st.net.reflection, ReadyWhen: st.net.ready,
+		StepMetrics: st.StepMetrics, BodyBudget: bodyBudget}
+}
+
 // serve runs the gRPC and admin servers until ctx ends, then drains.
 func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog.Logger, stdout io.Writer) error {
 	otel, err := extproc.OTelFromEnv(ctx)
@@ -424,10 +437,9 @@ func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog
 	if err != nil {
 		return err
 	}
-	srv := extproc.New(extproc.Options{Resolver: res, Logger: logger, BodyLimit: st.bodyLimit, MaxReplyBytes: int(st.maxReply),
-		MessageTimeout: st.messageTimeout, MaxMessageTimeout: st.maxMessageTimeout, OverrideAfter: st.overrideAfter,
-		Tracing: api.tracing(), Limits: st.net.limits, StreamWaitTimeout: st.net.wait, Reflection: st.net.reflection, ReadyWhen: st.net.ready,
-		OTel: otel, StepMetrics: st.StepMetrics, BodyBudget: mem.bodyBudget})
+	opts := st.serverOptions(res, logger, mem.bodyBudget)
+	opts.Tracing, opts.OTel = api.tracing(), otel
+	srv := extproc.New(opts)
 	if st.net.attach != nil {
 		st.net.attach(srv)
 	}
@@ -435,16 +447,16 @@ func serve(ctx context.Context, st *settings, res extproc.Resolver, logger *slog
 	if err := frontends.RegisterMetrics(srv.Registry()); err != nil {
 		return fmt.Errorf("register front-end metrics: %w", err)
 	}
-	opts := srv.GRPCOptions()
+	gopts := srv.GRPCOptions()
 	security := "plaintext h2c"
 	if st.tls != nil {
-		opts = append(opts, grpc.Creds(credentials.NewTLS(st.tls)))
+		gopts = append(gopts, grpc.Creds(credentials.NewTLS(st.tls)))
 		security = "TLS"
 		if st.TLS.ClientCA != "" {
 			security = "mTLS"
 		}
 	}
-	g := grpc.NewServer(opts...)
+	g := grpc.NewServer(gopts...)
 	srv.Register(g)
 	lis, err := net.Listen("tcp", st.Listen)
 	if err != nil {
