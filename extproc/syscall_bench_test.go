@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"syscall"
 	"testing"
+	"time"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc/metadata"
@@ -65,16 +66,24 @@ func BenchmarkProcessSyscalls(b *testing.B) {
 			})
 		}
 	})
-	for _, c := range []struct{ name, dir string }{
-		{"minimal", "testdata/minproxy"},
-		{"hello-proxied", "../examples/hello"},
-		{"proxy-headers", "../examples/proxy-headers"},
+	for _, c := range []struct {
+		name, dir string
+		watchdog  bool // flowproc serve's message timeouts: the override_message_timeout watchdog
+	}{
+		{"minimal", "testdata/minproxy", false},
+		{"hello-proxied", "../examples/hello", false},
+		{"hello-proxied-watchdog", "../examples/hello", true},
+		{"proxy-headers", "../examples/proxy-headers", false},
 	} {
 		p, errs := flat.Load(c.dir, flat.Options{Env: []string{}})
 		if p == nil {
 			b.Fatal(errs)
 		}
-		s := New(Options{Resolver: one(runnerFunc(p.Run)), Logger: slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		opts := Options{Resolver: one(runnerFunc(p.Run)), Logger: slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+		if c.watchdog {
+			opts.MessageTimeout, opts.MaxMessageTimeout, opts.OverrideAfter = time.Second, 10*time.Second, 0.5
+		}
+		s := New(opts)
 		b.Run(c.name, func(b *testing.B) {
 			for _, f := range forms {
 				b.Run(f.name, func(b *testing.B) {

@@ -32,6 +32,14 @@ const (
 // sending, so every Send of an exchange with a watchdog goes through mu
 // (grpc-go forbids concurrent Sends on a stream). Watchdogs are pooled with
 // their timer, so an exchange costs no allocation for them.
+//
+// The timer is not reset on every message nor stopped on every reply:
+// arming starts it only when it is not already running, and a firing
+// that finds the wait younger than OverrideAfter (the timer was started
+// for an earlier wait, or before the watchdog went back to the pool)
+// starts it again for the rest. A reply only marks the wait over. Every
+// message of a stream would otherwise reset and stop a timer, two
+// operations on the runtime's timer heap per message.
 type watchdog struct {
 	mu     sync.Mutex
 	timer  *time.Timer
@@ -42,14 +50,19 @@ type watchdog struct {
 	armed    bool      // a reply is owed and Envoy's timer runs
 	used     bool      // the override of this wait was sent
 	since    time.Time // when the owed message arrived
+	pending  bool      // the timer is started and has not fired yet
 }
 
-var watchdogs = sync.Pool{New: func() any {
+var watchdogs = sync.Pool{New: func() any { return newIdleWatchdog() }}
+
+// newIdleWatchdog returns a watchdog attached to no stream, its timer
+// stopped.
+func newIdleWatchdog() *watchdog {
 	w := &watchdog{}
 	w.timer = time.AfterFunc(time.Hour, w.fire)
 	w.timer.Stop()
 	return w
-}}
+}
 
 // newWatchdog attaches a pooled watchdog to a stream, or returns nil when
 // the server does not send overrides.
@@ -58,21 +71,33 @@ func newWatchdog(s *Server, stream extprocv3.ExternalProcessor_ProcessServer, de
 		return nil
 	}
 	w := watchdogs.Get().(*watchdog)
+	w.attach(s, stream, deadline)
+	return w
+}
+
+// attach gives w to a stream; its timer may still run from an earlier
+// stream (see release).
+func (w *watchdog) attach(s *Server, stream extprocv3.ExternalProcessor_ProcessServer, deadline time.Time) {
 	w.mu.Lock()
 	w.stream, w.s, w.deadline = stream, s, deadline
 	w.armed, w.used = false, false
 	w.mu.Unlock()
-	return w
 }
 
 // release detaches the watchdog from its stream and returns it to the pool.
 // A timer callback already running sees the detached state and does nothing.
 func (w *watchdog) release() {
+	w.detach()
+	watchdogs.Put(w)
+}
+
+// detach ends w's use by its stream. The timer may still be running: a
+// firing finds no stream, or the next stream's wait, and acts on that
+// (see fire).
+func (w *watchdog) detach() {
 	w.mu.Lock()
-	w.timer.Stop()
 	w.stream, w.s, w.armed = nil, nil, false
 	w.mu.Unlock()
-	watchdogs.Put(w)
 }
 
 // arm starts a wait: Envoy sent a message whose reply is owed and (re)armed
@@ -80,7 +105,10 @@ func (w *watchdog) release() {
 func (w *watchdog) arm(now time.Time) {
 	w.mu.Lock()
 	w.armed, w.used, w.since = true, false, now
-	w.timer.Reset(w.s.overrideAfter)
+	if !w.pending {
+		w.pending = true
+		w.timer.Reset(w.s.overrideAfter)
+	}
 	w.mu.Unlock()
 }
 
@@ -89,24 +117,24 @@ func (w *watchdog) arm(now time.Time) {
 func (w *watchdog) send(r *extprocv3.ProcessingResponse) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.armed {
-		w.armed = false
-		w.timer.Stop()
-	}
+	w.armed = false // the timer runs on; its firing finds no wait
 	return w.stream.Send(r)
 }
 
 // fire sends the wait's override_message_timeout if the reply is still
-// owed. A stale firing (the timer was re-armed or stopped after it had
-// already expired) is recognised by the elapsed time.
+// owed. A wait younger than OverrideAfter (the timer was started for an
+// earlier one) starts the timer again for the rest of it.
 func (w *watchdog) fire() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.pending = false
 	if w.stream == nil || !w.armed || w.used {
 		return
 	}
 	now := time.Now()
-	if now.Sub(w.since) < w.s.overrideAfter {
+	if waited := now.Sub(w.since); waited < w.s.overrideAfter {
+		w.pending = true
+		w.timer.Reset(w.s.overrideAfter - waited)
 		return
 	}
 	d := w.s.maxMessageTimeout
