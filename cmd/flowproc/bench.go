@@ -763,8 +763,6 @@ func runBenchServer(ctx context.Context, args []string, stdout, stderr io.Writer
 	return 0
 }
 
-// serveBenchChild serves until stdin closes or ctx ends, then stops the
-// gRPC server (gracefully for up to 5 s) and writes the CPU profile.
 // benchServerSettings are the server child's settings: flowproc serve's
 // defaults (its watchdog, stream wait and serving limits) with the bench's
 // body limit, so that the server measured is the one users run.
@@ -777,6 +775,8 @@ func benchServerSettings(bodyLimit int64) (*settings, error) {
 	return st, nil
 }
 
+// serveBenchChild serves until stdin closes or ctx ends, then stops the
+// gRPC server (gracefully for up to 5 s) and writes the CPU profile.
 func serveBenchChild(ctx context.Context, noop bool, listen, cpuProfile, bodyLimit, logLevel, defProject, example string, dirs []string, stdout, stderr io.Writer) error {
 	limit, err := parseSize(bodyLimit)
 	if err != nil {

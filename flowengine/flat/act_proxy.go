@@ -13,8 +13,10 @@ import (
 
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/apidef"
+	"github.com/flowproc/flowproc/flowengine/budget"
 	"github.com/flowproc/flowproc/flowengine/diag"
 	"github.com/flowproc/flowproc/flowengine/dom"
+	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
 	"github.com/flowproc/flowproc/flowengine/upstream"
 	"github.com/flowproc/flowproc/flowengine/xmlsrc"
@@ -123,9 +125,11 @@ func compileProxy(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	if strings.Contains(src, "{{") {
 		_, err = checkProxySkeleton(src)
 	} else {
-		a.constant, err = parseProxySpec([]byte(src))
-		if err == nil {
-			a.constant, a.charge = a.constantCharge(a.constant)
+		var spec *proxySpec
+		if spec, err = parseProxySpec([]byte(src)); err == nil {
+			if charge, ok := outputCharge(a.t); ok {
+				a.constant, a.charge = spec, charge
+			}
 		}
 	}
 	if err != nil {
@@ -242,18 +246,20 @@ func (s *proxySpec) read(ms []member, memo *targetMemo) error {
 	return nil
 }
 
-// constantCharge returns spec with the output the template charges a
-// run for it: what ExecuteTree charges for its tree. A template without a
-// shape is rendered on every run instead (nil spec).
-func (a *proxyAction) constantCharge(spec *proxySpec) (*proxySpec, int64) {
-	if !a.t.t.HasShape() {
-		return nil, 0
+// outputCharge returns the output a run is charged for rendering t, a
+// template without commands, into a tree, as renderTree renders it: the
+// charge of one ExecuteTree into an unlimited budget. ok is false for a
+// template without a shape, which is rendered on every run instead.
+func outputCharge(t *tmpl) (charge int64, ok bool) {
+	if !t.t.HasShape() {
+		return 0, false
 	}
-	tree, err := a.t.t.ExecuteTree(nil, nil, objectDepth)
-	if err != nil {
-		return nil, 0
+	var b budget.Budget // the zero Budget is unlimited and counts
+	if _, err := t.t.ExecuteTree(&expr.Context{Budget: &b}, nil, objectDepth); err != nil {
+		return 0, false
 	}
-	return spec, int64(tree.TextLen() + 4*tree.Len())
+	_, _, _, charge = b.Used()
+	return charge, true
 }
 
 func (a *proxyAction) Run(r *run, s *step) (ctrl, error) {
