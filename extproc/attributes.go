@@ -8,6 +8,7 @@ import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/flowproc/flowproc/extproc/reqdecode"
 	"github.com/flowproc/flowproc/flowengine"
 )
 
@@ -39,14 +40,10 @@ var ResponseAttributeNames = []string{"response.code_details"}
 // "upstream_reset_before_response_started{...}" when the upstream could not
 // be reached). "" when the attribute is absent or not a string.
 func codeDetailsFromAttributes(req *extprocv3.ProcessingRequest) string {
-	v, ok := req.GetAttributes()[attributesKey].GetFields()["response.code_details"]
-	if !ok {
-		return ""
-	}
-	if s, ok := v.GetKind().(*structpb.Value_StringValue); ok {
-		return s.StringValue
-	}
-	return ""
+	// Read from the attributes as they came, without decoding them into
+	// maps (reqdecode's attributes.go).
+	s, _ := reqdecode.AttributeString(req, attributesKey, "response.code_details")
+	return s
 }
 
 // lazyClient is the flowengine.ClientSource of an exchange: the
@@ -64,7 +61,7 @@ func (c *lazyClient) Client() flowengine.Client { return clientFromAttributes(c.
 // number, connection.mtls a bool; absent ones are omitted (Envoy's ext_proc: the request attributes Envoy evaluates (request_attributes / response_attributes)).
 func clientFromAttributes(req *extprocv3.ProcessingRequest) flowengine.Client {
 	var c flowengine.Client
-	st := req.GetAttributes()[attributesKey]
+	st := reqdecode.Attributes(req)[attributesKey]
 	if st == nil {
 		return c
 	}

@@ -4,8 +4,10 @@ import (
 	"testing"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/flowproc/flowproc/extproc/reqdecode"
 	"github.com/flowproc/flowproc/flowengine"
 )
 
@@ -36,8 +38,10 @@ func TestClientFromAttributes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := clientFromAttributes(tt.req); got != tt.want {
-				t.Errorf("got %+v, want %+v", got, tt.want)
+			for form, req := range asDecoded(t, tt.req) {
+				if got := clientFromAttributes(req); got != tt.want {
+					t.Errorf("%s: got %+v, want %+v", form, got, tt.want)
+				}
 			}
 		})
 	}
@@ -66,9 +70,30 @@ func TestCodeDetailsFromAttributes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := codeDetailsFromAttributes(tt.req); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
+			for form, req := range asDecoded(t, tt.req) {
+				if got := codeDetailsFromAttributes(req); got != tt.want {
+					t.Errorf("%s: got %q, want %q", form, got, tt.want)
+				}
 			}
 		})
 	}
+}
+
+// asDecoded returns req as built (its attributes in maps) and as the
+// server's codec decodes it from the wire (the attributes kept as they
+// came, reqdecode's attributes.go).
+func asDecoded(t *testing.T, req *extprocv3.ProcessingRequest) map[string]*extprocv3.ProcessingRequest {
+	t.Helper()
+	data, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded := new(extprocv3.ProcessingRequest)
+	if err := reqdecode.Unmarshal(data, decoded); err != nil {
+		t.Fatal(err)
+	}
+	if len(req.Attributes) > 0 && (decoded.Attributes != nil || len(decoded.ProtoReflect().GetUnknown()) == 0) {
+		t.Fatal("the decoded message's attributes were not kept as they came")
+	}
+	return map[string]*extprocv3.ProcessingRequest{"built": req, "decoded": decoded}
 }

@@ -8,15 +8,19 @@ import (
 // decoder holds one message's shared buffers, so that a message costs a
 // few allocations for its text however many fields it has: header names
 // and values are substrings of headerText and raw header values slices of
-// raw, each sized exactly beforehand; the strings of attributes and
-// metadata are substrings of metaText. Keeping a header (flowproc keeps a
-// request's headers for its exchange) therefore pins only header text,
-// never a large metadata or attributes field.
+// raw, each sized exactly beforehand; the strings of metadata (and of the
+// deprecated attributes inside HttpHeaders) are substrings of metaText.
+// Keeping a header (flowproc keeps a request's headers for its exchange)
+// therefore pins only header text, never a large metadata or attributes
+// field.
 type decoder struct {
 	headerText, metaText textBuf
 	// rawSize is what raw will be asked to hold (textSizes).
 	rawSize int
 	raw     []byte
+	// attrs is the attributes field as it came, tags included, sized
+	// exactly beforehand (textSizes): the message keeps it (attributes.go).
+	attrs []byte
 }
 
 // textBuf is a string buffer that only grows: a string handed out is never

@@ -12,14 +12,16 @@
 // format (google.golang.org/protobuf/encoding/protowire), into the generated
 // go-control-plane types. It allocates the structs of a message in a few
 // blocks, its header names and values in one shared buffer, its raw header
-// values in another, and the strings of attributes and metadata in a third
-// (see decoder). Whenever a message holds anything outside that canonical
+// values in another, and the strings of metadata in a third (see decoder).
+// The attributes field is checked and kept as it came, and read in place
+// (attributes.go: Attributes, AttributeString). Whenever a message holds anything outside that canonical
 // shape (an unknown field, a field of the wrong wire type, a singular message
 // field or oneof given twice, a map entry without its value, a Struct key
 // given twice, invalid UTF-8, deep nesting, malformed bytes), it decodes the
 // message again with proto.Unmarshal, so the result, including unknown
-// fields, merges and errors, is always exactly protobuf-go's. The fuzz target
-// FuzzUnmarshal checks that against proto.Unmarshal.
+// fields, merges and errors, is always exactly protobuf-go's, the kept
+// attributes read through Attributes. The fuzz target FuzzUnmarshal checks
+// that against proto.Unmarshal.
 package reqdecode
 
 import (
@@ -47,10 +49,20 @@ func decodeFast(data []byte, m *extprocv3.ProcessingRequest) bool {
 	m.Reset()
 	var d decoder
 	var ok bool
-	if d.headerText.size, d.metaText.size, d.rawSize, ok = textSizes(data); !ok {
+	var attrs int
+	if d.headerText.size, d.metaText.size, d.rawSize, attrs, ok = textSizes(data); !ok {
 		return false
 	}
-	return d.request(data, m)
+	if attrs > 0 {
+		d.attrs = make([]byte, 0, attrs)
+	}
+	if !d.request(data, m) {
+		return false
+	}
+	if len(d.attrs) > 0 {
+		m.ProtoReflect().SetUnknown(d.attrs) // see attributes.go
+	}
+	return true
 }
 
 // Field numbers of ProcessingRequest (envoy/service/ext_proc/v3/external_processor.proto).
@@ -80,26 +92,28 @@ const (
 // attributes and metadata (meta) the whole length of those fields, a little
 // more than their text. Bodies are copied on their own. It reports false on
 // malformed data.
-func textSizes(data []byte) (headers, meta, raw int, ok bool) {
+func textSizes(data []byte) (headers, meta, raw, attrs int, ok bool) {
 	for b := data; len(b) > 0; {
 		num, typ, ok := wirescan.Tag(&b)
 		if !ok {
-			return 0, 0, 0, false
+			return 0, 0, 0, 0, false
 		}
 		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
-			return 0, 0, 0, false
+			return 0, 0, 0, 0, false
 		}
 		switch num {
 		case fieldRequestHeaders, fieldResponseHeaders, fieldRequestTrailers, fieldResponseTrailers:
 			h, m, r := headersTextSizes(b[:n])
 			headers, meta, raw = headers+h, meta+m, raw+r
-		case fieldMetadataContext, fieldAttributes:
+		case fieldMetadataContext:
 			meta += n
+		case fieldAttributes:
+			attrs += protowire.SizeTag(fieldAttributes) + n // kept as it came
 		}
 		b = b[n:]
 	}
-	return headers, meta, raw, true
+	return headers, meta, raw, attrs, true
 }
 
 // headersTextSizes measures an HttpHeaders or HttpTrailers field (its tag
@@ -225,9 +239,11 @@ func (d *decoder) request(b []byte, m *extprocv3.ProcessingRequest) bool {
 			}
 			m.MetadataContext = md
 		case fieldAttributes:
-			if !d.structMapEntry(sub, &m.Attributes, 1) {
+			// Checked as structMapEntry decodes it, and kept (attributes.go).
+			if !validAttributesEntry(sub) {
 				return false
 			}
+			d.attrs = protowire.AppendBytes(protowire.AppendTag(d.attrs, fieldAttributes, protowire.BytesType), sub)
 		case fieldProtocolConfig:
 			if !once(&seen, seenProtocolConfig) {
 				return false

@@ -110,6 +110,7 @@ func sameAsProto(t *testing.T, data []byte) {
 	if gotErr != nil {
 		return
 	}
+	checkKeptAttributes(t, got, want)
 	det := proto.MarshalOptions{Deterministic: true}
 	g, err := det.Marshal(got)
 	if err != nil {
@@ -121,6 +122,37 @@ func sameAsProto(t *testing.T, data []byte) {
 	}
 	if !bytes.Equal(g, w) {
 		t.Fatalf("decoded\n%v\nproto.Unmarshal decoded\n%v", got, want)
+	}
+}
+
+// checkKeptAttributes checks that got, which Unmarshal decoded, reads the
+// attributes proto.Unmarshal decoded into want: through AttributeString for
+// every field and through Attributes. It then gives got its attributes
+// decoded, as want has them, so that the two can be compared whole.
+func checkKeptAttributes(t *testing.T, got, want *extprocv3.ProcessingRequest) {
+	t.Helper()
+	for key, st := range want.Attributes {
+		for name, v := range st.GetFields() {
+			s, ok := AttributeString(got, key, name)
+			w, isString := v.GetKind().(*structpb.Value_StringValue)
+			if ok != isString || isString && s != w.StringValue {
+				t.Fatalf("AttributeString(%q, %q) = %q, %v; decoded %v", key, name, s, ok, v)
+			}
+		}
+		if _, ok := AttributeString(got, key, "no such field"); ok {
+			t.Fatalf("AttributeString(%q) found a field the Struct does not have", key)
+		}
+	}
+	if _, ok := AttributeString(got, "no such key", "source.address"); ok {
+		t.Fatal("AttributeString found a key the attributes do not have")
+	}
+	a := Attributes(got)
+	if len(a) != len(want.Attributes) {
+		t.Fatalf("Attributes = %v, decoded %v", a, want.Attributes)
+	}
+	if got.Attributes == nil && a != nil {
+		got.Attributes = a
+		got.ProtoReflect().SetUnknown(nil)
 	}
 }
 
@@ -139,6 +171,8 @@ func TestUnmarshalCanonical(t *testing.T) {
 			if err := Unmarshal(data, got); err != nil {
 				t.Fatal(err)
 			}
+			got.Attributes = Attributes(got)
+			got.ProtoReflect().SetUnknown(nil)
 			if !proto.Equal(got, m) && name != "metadata" { // NaN != NaN under proto.Equal
 				t.Fatalf("got %v, want %v", got, m)
 			}
@@ -232,14 +266,14 @@ func TestTextSizes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, meta, raw, ok := textSizes(data)
+	h, meta, raw, attrs, ok := textSizes(data)
 	md, _ := proto.Marshal(m.MetadataContext)
 	at, _ := proto.Marshal(&extprocv3.ProcessingRequest{Attributes: m.Attributes})
-	// The fields' values with their length prefixes: at is the attributes
-	// field with its tag.
-	wantMeta := protowire.SizeBytes(len(md)) + len(at) - protowire.SizeTag(9)
-	if !ok || h != len("x-a")+len("Content-Type") || raw != len("v")+len("json") || meta != wantMeta {
-		t.Fatalf("textSizes = %d, %d, %d, %v; want 15, %d, 5", h, meta, raw, ok, wantMeta)
+	// The metadata's value with its length prefix; the attributes field
+	// whole, tag included, as it is kept.
+	wantMeta := protowire.SizeBytes(len(md))
+	if !ok || h != len("x-a")+len("Content-Type") || raw != len("v")+len("json") || meta != wantMeta || attrs != len(at) {
+		t.Fatalf("textSizes = %d, %d, %d, %d, %v; want 15, %d, 5, %d", h, meta, raw, attrs, ok, wantMeta, len(at))
 	}
 	sameAsProto(t, data)
 }
@@ -296,6 +330,11 @@ func TestUnmarshalDoesNotAlias(t *testing.T) {
 	for i := range data {
 		data[i] = 'z'
 	}
+	if s, _ := AttributeString(m, "envoy.filters.http.ext_proc", "source.address"); s != "127.0.0.1:43210" {
+		t.Fatalf("kept attribute changed with the input: %q", s)
+	}
+	m.Attributes = Attributes(m) // decoded from the kept bytes, after the input changed
+	m.ProtoReflect().SetUnknown(nil)
 	want := requestHeaders()
 	if !proto.Equal(m, want) {
 		t.Fatalf("decoded message changed with its input: %v", m)
@@ -322,10 +361,11 @@ func TestUnmarshalAllocations(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	// The message, its block, two header slices, two text buffers, the
-	// attributes map and its Struct, the Struct's map and Values, and one
-	// oneof wrapper per Value (5).
-	if fast > 20 || fast*3 > slow {
+	// The message, its block, the header slices, the header text and raw
+	// value buffers, and the attributes kept as they came: seven. Decoding
+	// the attributes into maps cost eleven more (their map and Struct, the
+	// Struct's map and Values, a oneof wrapper per Value).
+	if fast > 8 || fast*3 > slow {
 		t.Fatalf("%v allocations per request headers message (proto.Unmarshal: %v)", fast, slow)
 	}
 }
