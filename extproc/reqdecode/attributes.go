@@ -29,9 +29,10 @@ import (
 // read them.
 
 // maxLazyFields bounds the fields of one Struct the check compares
-// pairwise for a key given twice; a larger Struct is decoded by
-// proto.Unmarshal.
-const maxLazyFields = 64
+// pairwise for a key given twice; a message with a larger Struct among its
+// attributes is decoded by proto.Unmarshal. Envoy sends one field per
+// configured attribute.
+const maxLazyFields = 32
 
 // validAttributesEntry reports whether b, one entry of the attributes map,
 // is what structMapEntry decodes: a string key and a Struct value.
