@@ -14,14 +14,15 @@
 // blocks, its header names and values in one shared buffer, its raw header
 // values in another, and the strings of metadata in a third (see decoder).
 // The attributes field is checked and kept as it came, and read in place
-// (attributes.go: Attributes, AttributeString). Whenever a message holds anything outside that canonical
-// shape (an unknown field, a field of the wrong wire type, a singular message
-// field or oneof given twice, a map entry without its value, a Struct key
-// given twice, invalid UTF-8, deep nesting, malformed bytes), it decodes the
-// message again with proto.Unmarshal, so the result, including unknown
-// fields, merges and errors, is always exactly protobuf-go's, the kept
-// attributes read through Attributes. The fuzz target FuzzUnmarshal checks
-// that against proto.Unmarshal.
+// (attributes.go: Attributes, AttributeString). Whenever a message holds
+// anything outside that canonical shape (an unknown field, a field of the
+// wrong wire type, a singular message field or oneof given twice, a map
+// entry without its value, a Struct key given twice, invalid UTF-8, deep
+// nesting, malformed bytes), it decodes the message again with
+// proto.Unmarshal, so the result, including unknown fields, merges and
+// errors, is always exactly protobuf-go's, the kept attributes read through
+// Attributes. The fuzz target FuzzUnmarshal checks that against
+// proto.Unmarshal.
 package reqdecode
 
 import (
@@ -88,10 +89,10 @@ const (
 
 // textSizes measures, before decoding, how much the message's buffers will
 // hold, so that each is allocated once at its size: header names and values
-// (headers) and raw header values (raw) exactly, and for the strings of
-// attributes and metadata (meta) the whole length of those fields, a little
-// more than their text. Bodies are copied on their own. It reports false on
-// malformed data.
+// (headers), raw header values (raw) and the attributes field as it came,
+// tags included (attrs), exactly, and for the strings of metadata (meta)
+// the whole length of that field, a little more than their text. Bodies are
+// copied on their own. It reports false on malformed data.
 func textSizes(data []byte) (headers, meta, raw, attrs int, ok bool) {
 	for b := data; len(b) > 0; {
 		num, typ, ok := wirescan.Tag(&b)
