@@ -33,6 +33,15 @@ func TestAttributesKept(t *testing.T) {
 	if !proto.Equal(back, requestHeaders()) {
 		t.Fatalf("re-encoded message decodes to %v", back)
 	}
+	// The server reads response.code_details this way from every response:
+	// in place, nothing allocated.
+	if n := testing.AllocsPerRun(100, func() {
+		if s, ok := AttributeString(m, "envoy.filters.http.ext_proc", "request.path"); !ok || s != "/api/upstream/x" {
+			t.Fatalf("AttributeString = %q, %v", s, ok)
+		}
+	}); n != 0 {
+		t.Fatalf("AttributeString allocates %v times", n)
+	}
 
 	entry := func(key, value string) []byte {
 		v := field(nil, 3, []byte(value)) // string_value
