@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/flowproc/flowproc/flowengine/dom"
 )
@@ -94,15 +93,28 @@ func Number(v Value) float64 {
 // optional whitespace. As an extension for JSON data an exponent
 // ("1e5", "2.5E-3") is accepted too. Anything else is NaN.
 func ParseNumber(s string) float64 {
-	s = strings.Trim(s, " \t\r\n")
+	s = trimXMLSpace(s)
 	i := 0
-	if i < len(s) && s[i] == '-' {
+	neg := i < len(s) && s[i] == '-'
+	if neg {
 		i++
 	}
+	// n accumulates the integer part while it is exact: up to
+	// maxExactDigits digits convert to float64 without rounding, so a plain
+	// integer (an HTTP status, a count, an ID) needs no float parsing.
+	var n uint64
 	digits := 0
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		n = n*10 + uint64(s[i]-'0')
 		i++
 		digits++
+	}
+	if i == len(s) && digits > 0 && digits <= maxExactDigits {
+		f := float64(n)
+		if neg {
+			f = -f // "-0" is negative zero, as strconv.ParseFloat has it
+		}
+		return f
 	}
 	if i < len(s) && s[i] == '.' {
 		i++
@@ -136,6 +148,24 @@ func ParseNumber(s string) float64 {
 	}
 	return f
 }
+
+// maxExactDigits is the most decimal digits whose integer value a
+// float64 always holds exactly (10^15 < 2^53).
+const maxExactDigits = 15
+
+// trimXMLSpace removes XML whitespace (space, tab, CR, LF) from both ends
+// of s.
+func trimXMLSpace(s string) string {
+	for len(s) > 0 && isXMLSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isXMLSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // FormatNumber formats f per XPath 1.0 string(number): "NaN", "Infinity",
 // "-Infinity", "0" for both zeros, integers without a fraction, other
