@@ -66,7 +66,11 @@ with their confidence intervals (6 rounds or more reach 95 %; a goal is
 met when the whole interval is on its side). -trace-compare F also runs a second flowproc child
 with a trace session sampling the fraction F of the exchanges, alternating
 rounds with the untraced child, and prints traced/untraced ratios of
-throughput and CPU per exchange, per round and overall.
+throughput and CPU per exchange, per round and overall. -compare DIR also
+runs a flowproc child serving DIR (a variant of the project: one action
+removed, one setting changed), alternating rounds with the first, and
+prints variant/flowproc ratios (and variant/no-op with -baseline): what
+the difference costs end to end. Repeat it for several variants.
 
 -rate 0 (default) is saturation: -workers closed-loop workers. -rate N is an
 open-loop schedule of N exchanges/s; latency is measured from each
@@ -82,6 +86,7 @@ Examples:
   flowproc bench -target 127.0.0.1:50051 -pid $(pgrep -n flowproc) -metrics http://127.0.0.1:9090/metrics -json
   flowproc bench -baseline -example apigee -path /v1/orders/42
   flowproc bench -trace-compare 0.01 -rounds 6
+  flowproc bench -baseline -rounds 10 -duration 3s -path /api/upstream/x ./myproject -compare ./myproject-without-log
   flowproc bench -baseline -path /api/upstream/x -cpuprofile srv.pprof -gen-cpuprofile gen.pprof
   flowproc bench -server-env GOGC=100 -server-env GOMEMLIMIT=256MiB -path /api/echo -body-size 4KiB -mode request_body=BUFFERED
 
@@ -124,6 +129,9 @@ type benchOptions struct {
 	// traceCompare is -trace-compare's sampling rate (0 = off;
 	// bench_tracecompare.go).
 	traceCompare float64
+	// compare are -compare's project directories, one variant child
+	// each (bench_compare.go).
+	compare []string
 	// memory and examples (benchmem.go)
 	metricsURL string
 	serverEnv  []string
@@ -176,7 +184,7 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := &benchOptions{}
-	var paths, headers, modes listFlag
+	var paths, headers, modes, compare listFlag
 	fs.StringVar(&o.target, "target", "", "measure the ext_proc server at this `address` (host:port) instead of starting one")
 	fs.IntVar(&o.pid, "pid", 0, "process ID of the -target server, to measure its CPU time (Linux /proc)")
 	fs.BoolVar(&o.baseline, "baseline", false, "also run the no-op ext_proc server under the same load, alternating rounds, and print ratios")
@@ -202,13 +210,14 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 		"bodies NONE|STREAMED|BUFFERED|BUFFERED_PARTIAL|FULL_DUPLEX_STREAMED (e.g. request_body=BUFFERED)")
 	envoyCfg := fs.String("envoy-config", "", "Envoy bootstrap YAML `file` with the ext_proc filter (default: envoy/envoy.yaml, embedded)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON instead of tables")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the flowproc server child's CPU profile (all rounds) to `file`, the no-op's to file.noop, the -trace-compare traced child's to file.traced (go tool pprof)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the flowproc server child's CPU profile (all rounds) to `file`, the no-op's to file.noop, the -trace-compare traced child's to file.traced, a -compare child's to file.variantN (go tool pprof)")
 	fs.StringVar(&o.genProfile, "gen-cpuprofile", "", "write the load generator's own CPU profile for each server and round to `file`.SERVER.ROUND (file.flowproc.1, file.noop.1, …), to see what the generator spends on each server's replies (go tool pprof merges several files)")
 	fs.IntVar(&o.serverProcs, "server-procs", 0, "GOMAXPROCS of the server child(ren) (0 = Go's default)")
 	fs.StringVar(&o.serverLogLevel, "server-log-level", "warn", "log level of the flowproc server child (info includes the per-request access log)")
 	fs.StringVar(&o.bodyLimit, "body-limit", "1MiB", "largest body a flow reads (server child)")
 	fs.StringVar(&o.defaultProject, "default-project", "", "project for requests no other rule selects (server child)")
 	fs.StringVar(&o.traceSample, "trace-sample", "", "open a trace session on the server child sampling this `fraction` of exchanges, read by a client that keeps up (docs/trace.md)")
+	fs.Var(&compare, "compare", "also run a flowproc child serving this project `DIR` (a variant: one action removed, one setting changed), alternating rounds with the first, and print variant/flowproc ratios per round; repeatable (docs/bench.md)")
 	traceCompare := fs.String("trace-compare", "", "also run a second flowproc child with a trace session sampling this `fraction`, alternating rounds with the untraced one, and print traced/untraced ratios per round (docs/bench.md)")
 	var serverEnv listFlag
 	addMemoryFlags(fs, o, &serverEnv)
@@ -227,6 +236,13 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 	}
 	if o.traceCompare > 0 && (o.traceSample != "" || o.target != "") {
 		return nil, errors.New("-trace-compare starts its own traced and untraced server children: it cannot be used with -trace-sample or -target")
+	}
+	o.compare = compare
+	if len(o.compare) > 0 && o.target != "" {
+		return nil, errors.New("-compare starts a server child for each directory: it cannot be used with -target")
+	}
+	if err := checkCompareDirs(o.compare); err != nil {
+		return nil, err
 	}
 	if err := checkMemoryFlags(o, serverEnv, len(o.paths) > 0); err != nil {
 		return nil, err
@@ -301,7 +317,7 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 	}
 	if o.rounds == 0 {
 		o.rounds = 1
-		if o.baseline || o.traceCompare > 0 {
+		if o.baseline || o.traceCompare > 0 || len(o.compare) > 0 {
 			o.rounds = 3
 		}
 	}
@@ -350,7 +366,10 @@ type benchReport struct {
 	// TraceCompare compares the traced flowproc child with the untraced
 	// one (nil without -trace-compare).
 	TraceCompare *traceCompare `json:"trace_compare,omitempty"`
-	Warnings     []string      `json:"warnings,omitempty"`
+	// Compare compares each -compare child with the flowproc child (and
+	// the no-op, with -baseline); nil without -compare.
+	Compare  []*variantCompare `json:"compare,omitempty"`
+	Warnings []string          `json:"warnings,omitempty"`
 }
 
 // benchHost describes the machine during the run.
@@ -454,6 +473,14 @@ func runBenchmark(ctx context.Context, o *benchOptions, stderr io.Writer) (rep *
 		}
 		targets = append(targets, t)
 	}
+	for i := range o.compare {
+		t, err := startServerChild(ctx, variantLabel(i), o, stderr)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, t)
+	}
+	// The traced child comes last: its totals are the report's last.
 	if o.traceCompare > 0 {
 		t, err := startServerChild(ctx, tracedLabel, o, stderr)
 		if err != nil {
@@ -508,6 +535,13 @@ func runBenchmark(ctx context.Context, o *benchOptions, stderr io.Writer) (rep *
 			rep.Ratios.Median = &med
 		}
 	}
+	if len(o.compare) > 0 {
+		totals := make(map[string]*loadgen.Result, len(rep.Totals))
+		for _, t := range rep.Totals {
+			totals[t.Label] = t
+		}
+		rep.Compare = newVariantCompares(o.compare, per, totals)
+	}
 	if o.traceCompare > 0 && len(rep.Totals) >= 2 {
 		rep.TraceCompare = newTraceCompare(o.traceCompare, per, rep.Totals[0], rep.Totals[len(rep.Totals)-1])
 	}
@@ -552,7 +586,13 @@ func startServerChild(ctx context.Context, label string, o *benchOptions, stderr
 		}
 	} else {
 		args = append(args, "-log-level", o.serverLogLevel)
-		profile, sample := o.cpuProfile, o.traceSample
+		profile, sample, dirs := o.cpuProfile, o.traceSample, o.dirs
+		if dir, ok := o.variantDir(label); ok {
+			dirs = []string{dir}
+			if profile != "" {
+				profile += "." + label
+			}
+		}
 		if label == tracedLabel {
 			if profile != "" {
 				profile += "." + tracedLabel
@@ -569,7 +609,7 @@ func startServerChild(ctx context.Context, label string, o *benchOptions, stderr
 			args = append(args, "-trace-sample", sample)
 		}
 		args = append(args, "--")
-		args = append(args, o.dirs...)
+		args = append(args, dirs...)
 	}
 	env := append([]string(nil), o.serverEnv...)
 	if o.serverProcs > 0 {
@@ -672,6 +712,7 @@ func writeBenchTable(w io.Writer, rep *benchReport) {
 			writeRoundRatios(w, r.Rounds, *r.Median, r.MedianInterval, "%.2f×")
 		}
 	}
+	writeVariantCompares(w, rep.Compare)
 	writeTraceCompare(w, rep.TraceCompare)
 
 	fmt.Fprintln(w, "\nper-message latency (send → reply accepted, all rounds):")

@@ -121,6 +121,22 @@ func TestParseBenchArgs(t *testing.T) {
 		{name: "trace-compare zero", args: []string{"-trace-compare", "0"}, wantErr: "(0, 1]"},
 		{name: "trace-compare with trace-sample", args: []string{"-trace-compare", "0.1", "-trace-sample", "0.1"}, wantErr: "cannot be used with -trace-sample"},
 		{name: "trace-compare with a target", args: []string{"-trace-compare", "0.1", "-target", "127.0.0.1:1"}, wantErr: "-target"},
+		{name: "compare defaults to 3 rounds", args: []string{"-compare", dir, "-compare", dir}, check: func(t *testing.T, o *benchOptions) {
+			if len(o.compare) != 2 || o.compare[1] != dir || o.rounds != 3 {
+				t.Errorf("compare %v rounds %d", o.compare, o.rounds)
+			}
+			if d, ok := o.variantDir("variant2"); !ok || d != dir {
+				t.Errorf("variantDir(variant2) = %q, %v", d, ok)
+			}
+			for _, label := range []string{"variant3", "variant0", "variant", "flowproc", "noop", "variantx"} {
+				if _, ok := o.variantDir(label); ok {
+					t.Errorf("variantDir(%s) found a directory", label)
+				}
+			}
+		}},
+		{name: "compare with a target", args: []string{"-compare", dir, "-target", "127.0.0.1:1"}, wantErr: "cannot be used with -target"},
+		{name: "compare a missing directory", args: []string{"-compare", filepath.Join(dir, "missing")}, wantErr: "-compare: stat"},
+		{name: "compare a file", args: []string{"-compare", bodyFile}, wantErr: "not a directory"},
 		{name: "bad mode", args: []string{"-mode", "request_body=SOMETIMES"}, wantErr: "-mode"},
 		{name: "two bodies", args: []string{"-body", "x", "-body-size", "10"}, wantErr: "mutually exclusive"},
 		{name: "bad body size", args: []string{"-body-size", "big"}, wantErr: "-body-size"},
@@ -164,7 +180,7 @@ func TestBenchHelpDocumentsEveryFlag(t *testing.T) {
 		"target", "pid", "baseline", "rounds", "workers", "conns", "duration", "warmup", "count", "rate", "timeout",
 		"method", "path", "authority", "H", "body", "body-file", "body-size", "response-size", "response-status",
 		"mode", "envoy-config", "json", "cpuprofile", "server-procs", "server-log-level", "body-limit", "default-project",
-		"trace-sample", "trace-compare", "gen-cpuprofile",
+		"trace-sample", "trace-compare", "gen-cpuprofile", "compare",
 	} {
 		if !strings.Contains(help, "\n  -"+name+" ") && !strings.Contains(help, "\n  -"+name+"\n") {
 			t.Errorf("-h does not document -%s", name)
@@ -299,9 +315,6 @@ func TestBenchEndToEnd(t *testing.T) {
 			}
 		}
 		var rep struct {
-			Rounds []struct {
-				Label string `json:"label"`
-			} `json:"rounds"`
 			Totals []struct {
 				Label     string `json:"label"`
 				Exchanges uint64 `json:"exchanges"`
@@ -309,16 +322,7 @@ func TestBenchEndToEnd(t *testing.T) {
 			Ratios       *struct{ Throughput float64 } `json:"ratios"`
 			TraceCompare *traceCompare                 `json:"trace_compare"`
 		}
-		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-			t.Fatalf("output is not JSON: %v\n%s", err, stdout.String())
-		}
-		var order []string
-		for _, r := range rep.Rounds {
-			order = append(order, r.Label)
-		}
-		if got := strings.Join(order, ","); got != "flowproc,noop,traced,traced,noop,flowproc" {
-			t.Errorf("round order %s, want flowproc,noop,traced,traced,noop,flowproc", got)
-		}
+		decodeReport(t, stdout.Bytes(), &rep, "flowproc,noop,traced,traced,noop,flowproc")
 		if len(rep.Totals) != 3 || rep.Totals[2].Label != "traced" || rep.Totals[2].Exchanges != 2000 {
 			t.Errorf("totals %+v", rep.Totals)
 		}
@@ -329,6 +333,57 @@ func TestBenchEndToEnd(t *testing.T) {
 		for _, r := range append(tc.Rounds, tc.Total) {
 			if r.Throughput <= 0 || r.CPUPerExchange <= 0 {
 				t.Errorf("trace ratio %+v, want throughput and CPU ratios", r)
+			}
+		}
+	})
+
+	t.Run("compare a variant with baseline", func(t *testing.T) {
+		// The variant answers /api/hello/{name} with a constant; the
+		// example's flow renders a template and runs its init flow.
+		dir := t.TempDir()
+		for name, content := range map[string]string{
+			"swagger.yaml": "swagger: \"2.0\"\nbasePath: /api\npaths:\n  /hello/{name}:\n    get:\n      x-flat-flow: hello.xml\n",
+			"hello.xml":    "<flow><template>{\"hello\": \"variant\"}</template></flow>\n",
+		} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		profile := filepath.Join(t.TempDir(), "cpu.pprof")
+		var stdout, stderr bytes.Buffer
+		args := []string{"bench", "-baseline", "-compare", dir, "-rounds", "2", "-count", "1000", "-warmup", "0", "-workers", "4", "-conns", "2",
+			"-cpuprofile", profile, "-json"}
+		if code := dispatch(ctx, args, &stdout, &stderr); code != 0 {
+			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+		}
+		var rep struct {
+			Totals []struct {
+				Label     string `json:"label"`
+				Exchanges uint64 `json:"exchanges"`
+				Immediate uint64 `json:"immediate_responses"`
+			} `json:"totals"`
+			Ratios  *struct{ Throughput float64 } `json:"ratios"`
+			Compare []*variantCompare             `json:"compare"`
+		}
+		decodeReport(t, stdout.Bytes(), &rep, "flowproc,noop,variant1,variant1,noop,flowproc")
+		if len(rep.Totals) != 3 || rep.Totals[2].Label != "variant1" || rep.Totals[2].Exchanges != 2000 || rep.Totals[2].Immediate != 2000 {
+			t.Errorf("totals %+v", rep.Totals)
+		}
+		if rep.Ratios == nil || len(rep.Compare) != 1 {
+			t.Fatalf("ratios %+v compare %+v", rep.Ratios, rep.Compare)
+		}
+		vc := rep.Compare[0]
+		if vc.Label != "variant1" || vc.Dir != dir || vc.VsNoop == nil || len(vc.VsFlowproc.Rounds) != 2 || len(vc.VsNoop.Rounds) != 2 {
+			t.Fatalf("compare %+v", vc)
+		}
+		for _, r := range []roundRatio{vc.VsFlowproc.Total, vc.VsFlowproc.Median, vc.VsNoop.Total, vc.VsNoop.Median} {
+			if r.Throughput <= 0 || r.CPUPerExchange <= 0 {
+				t.Errorf("variant ratio %+v, want throughput and CPU ratios", r)
+			}
+		}
+		for _, suffix := range []string{"", ".noop", ".variant1"} {
+			if st, err := os.Stat(profile + suffix); err != nil || st.Size() == 0 {
+				t.Errorf("server profile %s not written: %v", profile+suffix, err)
 			}
 		}
 	})
@@ -356,4 +411,28 @@ func TestBenchEndToEnd(t *testing.T) {
 			t.Errorf("exit %d, output:\n%s%s", code, stdout.String(), stderr.String())
 		}
 	})
+}
+
+// decodeReport unmarshals bench's -json output into rep and checks the
+// labels of its rounds, in order, against want (comma-separated).
+func decodeReport(t *testing.T, out []byte, rep any, want string) {
+	t.Helper()
+	var rounds struct {
+		Rounds []struct {
+			Label string `json:"label"`
+		} `json:"rounds"`
+	}
+	if err := json.Unmarshal(out, &rounds); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if err := json.Unmarshal(out, rep); err != nil {
+		t.Fatalf("output does not decode: %v\n%s", err, out)
+	}
+	order := make([]string, len(rounds.Rounds))
+	for i, r := range rounds.Rounds {
+		order[i] = r.Label
+	}
+	if got := strings.Join(order, ","); got != want {
+		t.Errorf("round order %s, want %s", got, want)
+	}
 }

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/flowproc/flowproc/internal/loadgen"
+)
+
+// -compare DIR: a variant of the project measured against it. Each DIR is
+// served by a flowproc child of its own, driven in the same rounds as the
+// first flowproc child (ABC CBA order), so that what one part of a flow
+// costs end to end is the ratio of two children measured under the same
+// load, round by round (docs/bench.md, "Measuring a part of a flow").
+
+// variantPrefix starts the labels of the -compare children: variant1,
+// variant2, … in the order of the flags.
+const variantPrefix = "variant"
+
+// variantLabel labels the -compare child of dirs[i].
+func variantLabel(i int) string { return variantPrefix + strconv.Itoa(i+1) }
+
+// variantDir returns the directory the child labelled label serves, when it
+// is a -compare child.
+func (o *benchOptions) variantDir(label string) (string, bool) {
+	n, err := strconv.Atoi(strings.TrimPrefix(label, variantPrefix))
+	if !strings.HasPrefix(label, variantPrefix) || err != nil || n < 1 || n > len(o.compare) {
+		return "", false
+	}
+	return o.compare[n-1], true
+}
+
+// checkCompareDirs checks -compare's directories before any child starts.
+func checkCompareDirs(dirs []string) error {
+	for _, d := range dirs {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return fmt.Errorf("-compare: %w", err)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("-compare %s: not a directory (want a project directory)", d)
+		}
+	}
+	return nil
+}
+
+// pairedRatios are one child's results divided by another's: round by
+// round, over the merged rounds, and the median of the rounds' ratios with
+// its confidence interval.
+type pairedRatios struct {
+	Rounds         []roundRatio   `json:"rounds"`
+	Total          roundRatio     `json:"total"`
+	Median         roundRatio     `json:"median"`
+	MedianInterval *roundInterval `json:"median_interval,omitempty"`
+}
+
+// pairedOf divides num's rounds and total by den's.
+func pairedOf(num, den []*loadgen.Result, numTotal, denTotal *loadgen.Result) pairedRatios {
+	p := pairedRatios{Total: roundRatioOf(numTotal, denTotal)}
+	p.Rounds, p.Median, p.MedianInterval = pairRounds(num, den)
+	return p
+}
+
+// variantCompare is one -compare child against the first flowproc child
+// and, with -baseline, against the no-op.
+type variantCompare struct {
+	Label string `json:"label"`
+	Dir   string `json:"dir"`
+	// VsFlowproc is the variant divided by the flowproc child.
+	VsFlowproc pairedRatios `json:"vs_flowproc"`
+	// VsNoop is the variant divided by the no-op (nil without -baseline).
+	VsNoop *pairedRatios `json:"vs_noop,omitempty"`
+}
+
+// newVariantCompares pairs every -compare child's rounds with the flowproc
+// child's and, when the no-op ran (-baseline), with the no-op's. per holds
+// each label's rounds in order, totals each label's merged rounds.
+func newVariantCompares(dirs []string, per map[string][]*loadgen.Result, totals map[string]*loadgen.Result) []*variantCompare {
+	base, noop := totals["flowproc"], totals["noop"]
+	var out []*variantCompare
+	for i, dir := range dirs {
+		label := variantLabel(i)
+		t := totals[label]
+		if t == nil || base == nil {
+			continue
+		}
+		vc := &variantCompare{Label: label, Dir: dir, VsFlowproc: pairedOf(per[label], per["flowproc"], t, base)}
+		if noop != nil {
+			p := pairedOf(per[label], per["noop"], t, noop)
+			vc.VsNoop = &p
+		}
+		out = append(out, vc)
+	}
+	return out
+}
+
+// writeVariantCompares prints each -compare child's ratios: against the
+// flowproc child (what the variant's difference costs) and, with
+// -baseline, against the no-op.
+func writeVariantCompares(w io.Writer, vcs []*variantCompare) {
+	for _, vc := range vcs {
+		writePaired(w, fmt.Sprintf("%s (%s) / flowproc", vc.Label, vc.Dir), vc.VsFlowproc)
+		if vc.VsNoop != nil {
+			writePaired(w, vc.Label+" / no-op", *vc.VsNoop)
+		}
+	}
+}
+
+// writePaired prints one pairing's ratios over the merged rounds, then
+// round by round with their medians.
+func writePaired(w io.Writer, title string, p pairedRatios) {
+	fmt.Fprintf(w, "\n%s: throughput %.3f×", title, p.Total.Throughput)
+	if p.Total.CPUPerExchange > 0 {
+		fmt.Fprintf(w, ", server CPU per exchange %.3f×", p.Total.CPUPerExchange)
+	}
+	if p.Total.P99 > 0 {
+		fmt.Fprintf(w, ", p99 %.3f×", p.Total.P99)
+	}
+	fmt.Fprintln(w)
+	writeRoundRatios(w, p.Rounds, p.Median, p.MedianInterval, "%.3f×")
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/flowproc/flowproc/internal/loadgen"
+)
+
+// TestVariantCompares pairs each -compare child's rounds with the flowproc
+// child's and the no-op's, round by round, and prints both.
+func TestVariantCompares(t *testing.T) {
+	res := func(label string, round int, thr, cpu float64) *loadgen.Result {
+		return &loadgen.Result{Label: label, Round: round, Throughput: thr, ServerCPUMeasured: true, ServerCPUPerExchangeUS: cpu}
+	}
+	per := map[string][]*loadgen.Result{
+		"flowproc": {res("flowproc", 1, 1000, 100), res("flowproc", 2, 2000, 100), res("flowproc", 3, 1000, 200)},
+		"noop":     {res("noop", 1, 2000, 50), res("noop", 2, 2000, 80), res("noop", 3, 1000, 100)},
+		"variant1": {res("variant1", 1, 1100, 90), res("variant1", 2, 2000, 95), res("variant1", 3, 1000, 150)},
+	}
+	totals := map[string]*loadgen.Result{
+		"flowproc": res("flowproc", 0, 4000, 125), "noop": res("noop", 0, 5000, 75), "variant1": res("variant1", 0, 4100, 100),
+	}
+	vcs := newVariantCompares([]string{"examples/less", "examples/missing"}, per, totals)
+	if len(vcs) != 1 {
+		t.Fatalf("%d comparisons, want 1 (variant2 never ran)", len(vcs))
+	}
+	vc := vcs[0]
+	if vc.Label != "variant1" || vc.Dir != "examples/less" {
+		t.Errorf("label %q dir %q", vc.Label, vc.Dir)
+	}
+	f := vc.VsFlowproc
+	if len(f.Rounds) != 3 || f.Rounds[0].Throughput != 1.1 || f.Rounds[2].CPUPerExchange != 0.75 || f.Total.CPUPerExchange != 0.8 {
+		t.Errorf("variant / flowproc %+v", f)
+	}
+	if f.Median.CPUPerExchange != 0.9 || f.Median.Throughput != 1 {
+		t.Errorf("variant / flowproc median %+v, want 1 and 0.9", f.Median)
+	}
+	n := vc.VsNoop
+	if n == nil || n.Rounds[0].CPUPerExchange != 1.8 || n.Median.CPUPerExchange != 1.5 {
+		t.Fatalf("variant / no-op %+v", n)
+	}
+	var b bytes.Buffer
+	writeVariantCompares(&b, vcs)
+	for _, want := range []string{
+		"variant1 (examples/less) / flowproc: throughput 1.025×, server CPU per exchange 0.800×",
+		"per round: throughput 1.100× 1.000× 1.000×; server CPU per exchange 0.900× 0.950× 0.750×",
+		"median of the rounds: throughput 1.000× [1.000× – 1.100×], server CPU per exchange 0.900× [0.750× – 0.950×]",
+		"variant1 / no-op: throughput 0.820×, server CPU per exchange 1.333×",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+
+	// Without the no-op, only the comparison with flowproc.
+	delete(totals, "noop")
+	if vcs := newVariantCompares([]string{"examples/less"}, per, totals); len(vcs) != 1 || vcs[0].VsNoop != nil {
+		t.Errorf("without -baseline: %+v", vcs)
+	}
+}
