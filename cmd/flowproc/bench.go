@@ -217,7 +217,7 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 	fs.StringVar(&o.bodyLimit, "body-limit", "1MiB", "largest body a flow reads (server child)")
 	fs.StringVar(&o.defaultProject, "default-project", "", "project for requests no other rule selects (server child)")
 	fs.StringVar(&o.traceSample, "trace-sample", "", "open a trace session on the server child sampling this `fraction` of exchanges, read by a client that keeps up (docs/trace.md)")
-	fs.Var(&compare, "compare", "also run a flowproc child serving this project `DIR` (a variant: one action removed, one setting changed), alternating rounds with the first, and print variant/flowproc ratios per round; repeatable (docs/bench.md)")
+	fs.Var(&compare, "compare", "also run a flowproc child serving this project `DIR` alone (a variant: one action removed, one setting changed), alternating rounds with the first, and print variant/flowproc ratios per round; repeatable (docs/bench.md)")
 	traceCompare := fs.String("trace-compare", "", "also run a second flowproc child with a trace session sampling this `fraction`, alternating rounds with the untraced one, and print traced/untraced ratios per round (docs/bench.md)")
 	var serverEnv listFlag
 	addMemoryFlags(fs, o, &serverEnv)
@@ -578,6 +578,22 @@ func startServerChild(ctx context.Context, label string, o *benchOptions, stderr
 	if err != nil {
 		return nil, fmt.Errorf("locate own binary for the server child: %w", err)
 	}
+	args := serverChildArgs(label, o)
+	env := append([]string(nil), o.serverEnv...)
+	if o.serverProcs > 0 {
+		env = append(env, "GOMAXPROCS="+strconv.Itoa(o.serverProcs))
+	}
+	child, err := loadgen.StartChild(ctx, exe, args, env, stderr, time.Minute)
+	if err != nil {
+		return nil, fmt.Errorf("%s server: %w", label, err)
+	}
+	return &benchTarget{label: label, addr: child.Addr, cpu: child.CPU, mem: child.Memory(), child: child}, nil
+}
+
+// serverChildArgs are the arguments of the server child labelled label:
+// the no-op ("noop"), the flowproc child ("flowproc"), a -compare variant
+// or the -trace-compare traced child.
+func serverChildArgs(label string, o *benchOptions) []string {
 	args := []string{"bench", serverChildFlag, "-body-limit", o.bodyLimit, "-example", o.example}
 	if label == "noop" {
 		args = append(args, "-noop")
@@ -586,9 +602,11 @@ func startServerChild(ctx context.Context, label string, o *benchOptions, stderr
 		}
 	} else {
 		args = append(args, "-log-level", o.serverLogLevel)
-		profile, sample, dirs := o.cpuProfile, o.traceSample, o.dirs
+		profile, sample, dirs, def := o.cpuProfile, o.traceSample, o.dirs, o.defaultProject
 		if dir, ok := o.variantDir(label); ok {
-			dirs = []string{dir}
+			// A variant serves its directory alone; its first project is
+			// the default (-default-project names one of the DIRs).
+			dirs, def = []string{dir}, ""
 			if profile != "" {
 				profile += "." + label
 			}
@@ -602,8 +620,8 @@ func startServerChild(ctx context.Context, label string, o *benchOptions, stderr
 		if profile != "" {
 			args = append(args, "-cpuprofile", profile)
 		}
-		if o.defaultProject != "" {
-			args = append(args, "-default-project", o.defaultProject)
+		if def != "" {
+			args = append(args, "-default-project", def)
 		}
 		if sample != "" {
 			args = append(args, "-trace-sample", sample)
@@ -611,15 +629,7 @@ func startServerChild(ctx context.Context, label string, o *benchOptions, stderr
 		args = append(args, "--")
 		args = append(args, dirs...)
 	}
-	env := append([]string(nil), o.serverEnv...)
-	if o.serverProcs > 0 {
-		env = append(env, "GOMAXPROCS="+strconv.Itoa(o.serverProcs))
-	}
-	child, err := loadgen.StartChild(ctx, exe, args, env, stderr, time.Minute)
-	if err != nil {
-		return nil, fmt.Errorf("%s server: %w", label, err)
-	}
-	return &benchTarget{label: label, addr: child.Addr, cpu: child.CPU, mem: child.Memory(), child: child}, nil
+	return args
 }
 
 // ratios divides flowproc's totals f by the no-op's n.

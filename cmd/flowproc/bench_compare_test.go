@@ -60,3 +60,23 @@ func TestVariantCompares(t *testing.T) {
 		t.Errorf("without -baseline: %+v", vcs)
 	}
 }
+
+// TestServerChildArgs: each child serves what its label says. A variant
+// serves its directory alone, without the first child's -default-project,
+// and writes its profile next to the others.
+func TestServerChildArgs(t *testing.T) {
+	o := &benchOptions{bodyLimit: "1MiB", example: "hello", serverLogLevel: "warn", cpuProfile: "cpu.pprof",
+		defaultProject: "shop", dirs: []string{"./shop", "./blog"}, compare: []string{"./shop-no-log", "./shop-no-cors"}, traceCompare: 0.5}
+	const common = "bench " + serverChildFlag + " -body-limit 1MiB -example hello"
+	for _, c := range []struct{ label, want string }{
+		{"noop", common + " -noop -cpuprofile cpu.pprof.noop"},
+		{"flowproc", common + " -log-level warn -cpuprofile cpu.pprof -default-project shop -- ./shop ./blog"},
+		{"variant1", common + " -log-level warn -cpuprofile cpu.pprof.variant1 -- ./shop-no-log"},
+		{"variant2", common + " -log-level warn -cpuprofile cpu.pprof.variant2 -- ./shop-no-cors"},
+		{tracedLabel, common + " -log-level warn -cpuprofile cpu.pprof.traced -default-project shop -trace-sample 0.5 -- ./shop ./blog"},
+	} {
+		if got := strings.Join(serverChildArgs(c.label, o), " "); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.label, got, c.want)
+		}
+	}
+}
