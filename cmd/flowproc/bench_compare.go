@@ -103,6 +103,9 @@ func newVariantCompares(dirs []string, per map[string][]*loadgen.Result, totals 
 func writeVariantCompares(w io.Writer, vcs []*variantCompare) {
 	for _, vc := range vcs {
 		writePaired(w, fmt.Sprintf("%s (%s) / flowproc", vc.Label, vc.Dir), vc.VsFlowproc)
+		if v := variantVerdict(vc.Label, vc.VsFlowproc.MedianInterval); v != "" {
+			fmt.Fprintln(w, "  "+v)
+		}
 		if vc.VsNoop != nil {
 			writePaired(w, vc.Label+" / no-op", *vc.VsNoop)
 		}
@@ -121,4 +124,23 @@ func writePaired(w io.Writer, title string, p pairedRatios) {
 	}
 	fmt.Fprintln(w)
 	writeRoundRatios(w, p.Rounds, p.Median, p.MedianInterval, "%.3f×")
+}
+
+// variantVerdict says whether the variant's server CPU per exchange differs
+// from the flowproc child's in this run: only when the median's whole
+// interval is on one side of 1. "" when there is no interval (one round,
+// or CPU not measured).
+func variantVerdict(label string, iv *roundInterval) string {
+	if iv == nil || iv.CPUPerExchange == nil {
+		return ""
+	}
+	c := iv.CPUPerExchange
+	conf := fmt.Sprintf("%.1f %%", 100*c.Confidence)
+	switch {
+	case c.High < 1:
+		return fmt.Sprintf("%s costs less server CPU per exchange than flowproc: the whole interval is below 1 (%s confidence)", label, conf)
+	case c.Low > 1:
+		return fmt.Sprintf("%s costs more server CPU per exchange than flowproc: the whole interval is above 1 (%s confidence)", label, conf)
+	}
+	return fmt.Sprintf("%s and flowproc cannot be told apart in server CPU in this run: the interval spans 1 (more rounds narrow it)", label)
 }

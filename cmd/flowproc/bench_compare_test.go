@@ -48,6 +48,7 @@ func TestVariantCompares(t *testing.T) {
 		"per round: throughput 1.100× 1.000× 1.000×; server CPU per exchange 0.900× 0.950× 0.750×",
 		"median of the rounds: throughput 1.000× [1.000× – 1.100×], server CPU per exchange 0.900× [0.750× – 0.950×]",
 		"variant1 / no-op: throughput 0.820×, server CPU per exchange 1.333×",
+		"variant1 costs less server CPU per exchange than flowproc: the whole interval is below 1 (75.0 % confidence)",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, b.String())
@@ -77,6 +78,29 @@ func TestServerChildArgs(t *testing.T) {
 	} {
 		if got := strings.Join(serverChildArgs(c.label, o), " "); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.label, got, c.want)
+		}
+	}
+}
+
+// TestVariantVerdict: a difference is stated only when the median's whole
+// interval is on one side of 1.
+func TestVariantVerdict(t *testing.T) {
+	iv := func(low, high float64) *roundInterval {
+		return &roundInterval{CPUPerExchange: &ciRange{Low: low, High: high, Confidence: 0.979}}
+	}
+	for _, c := range []struct {
+		iv   *roundInterval
+		want string
+	}{
+		{iv(0.84, 0.99), "variant1 costs less server CPU per exchange than flowproc: the whole interval is below 1 (97.9 % confidence)"},
+		{iv(1.01, 1.2), "variant1 costs more server CPU per exchange than flowproc: the whole interval is above 1 (97.9 % confidence)"},
+		{iv(0.88, 1.03), "variant1 and flowproc cannot be told apart in server CPU in this run: the interval spans 1 (more rounds narrow it)"},
+		{iv(0.9, 1), "variant1 and flowproc cannot be told apart in server CPU in this run: the interval spans 1 (more rounds narrow it)"},
+		{&roundInterval{}, ""},
+		{nil, ""},
+	} {
+		if got := variantVerdict("variant1", c.iv); got != c.want {
+			t.Errorf("%+v: got %q, want %q", c.iv, got, c.want)
 		}
 	}
 }
