@@ -668,7 +668,7 @@ func benchWarnings(rep *benchReport, o *benchOptions) []string {
 			w = append(w, fmt.Sprintf("%s: %.2fs of server CPU measured; /proc counts in 10 ms ticks, so CPU per exchange is coarse — run longer", t.Label, t.ServerCPUS))
 		}
 	}
-	return w
+	return append(w, variantWarnings(rep.Totals)...)
 }
 
 // writeBenchTable prints the report for people.

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -143,4 +145,81 @@ func variantVerdict(label string, iv *roundInterval) string {
 		return fmt.Sprintf("%s costs more server CPU per exchange than flowproc: the whole interval is above 1 (%s confidence)", label, conf)
 	}
 	return fmt.Sprintf("%s and flowproc cannot be told apart in server CPU in this run: the interval spans 1 (more rounds narrow it)", label)
+}
+
+// answerShareSlack is how far a status's share of the answers (or the
+// share of immediate responses) may differ between a variant and the
+// flowproc child before the variant counts as answering differently.
+const answerShareSlack = 0.01
+
+// variantWarnings warns about each -compare child that answered otherwise
+// than the flowproc child: another mix of statuses or of immediate
+// responses. Its ratios then compare different work (a variant whose
+// project failed to load answers 503 to everything, cheaply).
+func variantWarnings(totals []*loadgen.Result) []string {
+	var base *loadgen.Result
+	for _, t := range totals {
+		if t.Label == "flowproc" {
+			base = t
+		}
+	}
+	if base == nil {
+		return nil
+	}
+	var w []string
+	for _, t := range totals {
+		if !strings.HasPrefix(t.Label, variantPrefix) || sameAnswers(base, t) {
+			continue
+		}
+		w = append(w, fmt.Sprintf("%s answered otherwise than flowproc (statuses %s, %d immediate, against %s, %d immediate): its ratios compare different work",
+			t.Label, statusMix(t), t.Immediate, statusMix(base), base.Immediate))
+	}
+	return w
+}
+
+// sameAnswers reports whether a and b answered with the same shares of
+// each status and of immediate responses, within answerShareSlack.
+func sameAnswers(a, b *loadgen.Result) bool {
+	na, nb := answered(a), answered(b)
+	if na == 0 || nb == 0 {
+		return na == nb
+	}
+	share := func(n, of uint64) float64 { return float64(n) / float64(of) }
+	if math.Abs(share(a.Immediate, na)-share(b.Immediate, nb)) > answerShareSlack {
+		return false
+	}
+	for _, r := range []*loadgen.Result{a, b} {
+		for code := range r.Statuses {
+			if math.Abs(share(a.Statuses[code], na)-share(b.Statuses[code], nb)) > answerShareSlack {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// answered is how many responses r counted by status.
+func answered(r *loadgen.Result) uint64 {
+	var n uint64
+	for _, c := range r.Statuses {
+		n += c
+	}
+	return n
+}
+
+// statusMix formats r's statuses as "200×180 503×20", codes ascending.
+func statusMix(r *loadgen.Result) string {
+	codes := make([]int, 0, len(r.Statuses))
+	for c := range r.Statuses {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		parts[i] = fmt.Sprintf("%d×%d", c, r.Statuses[c])
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, " ")
 }

@@ -104,3 +104,35 @@ func TestVariantVerdict(t *testing.T) {
 		}
 	}
 }
+
+// TestVariantWarnings: a variant that answers otherwise than the flowproc
+// child (another status mix, other immediate responses) is called out;
+// small differences in counts are not.
+func TestVariantWarnings(t *testing.T) {
+	res := func(label string, immediate uint64, statuses map[int]uint64) *loadgen.Result {
+		return &loadgen.Result{Label: label, Immediate: immediate, Statuses: statuses}
+	}
+	base := res("flowproc", 0, map[int]uint64{200: 1000})
+	for _, c := range []struct {
+		name    string
+		variant *loadgen.Result
+		want    string
+	}{
+		{"same answers, other counts", res("variant1", 0, map[int]uint64{200: 1207}), ""},
+		{"a project that failed to load", res("variant1", 1000, map[int]uint64{503: 1000}),
+			"variant1 answered otherwise than flowproc (statuses 503×1000, 1000 immediate, against 200×1000, 0 immediate): its ratios compare different work"},
+		{"some errors", res("variant1", 20, map[int]uint64{200: 980, 502: 20}),
+			"variant1 answered otherwise than flowproc (statuses 200×980 502×20, 20 immediate, against 200×1000, 0 immediate): its ratios compare different work"},
+		{"within the slack", res("variant1", 0, map[int]uint64{200: 995, 404: 5}), ""},
+		{"no answers", res("variant1", 0, map[int]uint64{}),
+			"variant1 answered otherwise than flowproc (statuses none, 0 immediate, against 200×1000, 0 immediate): its ratios compare different work"},
+	} {
+		got := strings.Join(variantWarnings([]*loadgen.Result{base, res("noop", 0, map[int]uint64{200: 1000}), c.variant}), "\n")
+		if got != c.want {
+			t.Errorf("%s:\n got %q\nwant %q", c.name, got, c.want)
+		}
+	}
+	if w := variantWarnings([]*loadgen.Result{res("variant1", 0, nil)}); w != nil {
+		t.Errorf("without a flowproc child: %q", w)
+	}
+}
