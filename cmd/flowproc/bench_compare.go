@@ -49,23 +49,6 @@ func checkCompareDirs(dirs []string) error {
 	return nil
 }
 
-// pairedRatios are one child's results divided by another's: round by
-// round, over the merged rounds, and the median of the rounds' ratios with
-// its confidence interval.
-type pairedRatios struct {
-	Rounds         []roundRatio   `json:"rounds"`
-	Total          roundRatio     `json:"total"`
-	Median         roundRatio     `json:"median"`
-	MedianInterval *roundInterval `json:"median_interval,omitempty"`
-}
-
-// pairedOf divides num's rounds and total by den's.
-func pairedOf(num, den []*loadgen.Result, numTotal, denTotal *loadgen.Result) pairedRatios {
-	p := pairedRatios{Total: roundRatioOf(numTotal, denTotal)}
-	p.Rounds, p.Median, p.MedianInterval = pairRounds(num, den)
-	return p
-}
-
 // variantCompare is one -compare child against the first flowproc child
 // and, with -baseline, against the no-op.
 type variantCompare struct {
@@ -112,20 +95,6 @@ func writeVariantCompares(w io.Writer, vcs []*variantCompare) {
 			writePaired(w, vc.Label+" / no-op", *vc.VsNoop)
 		}
 	}
-}
-
-// writePaired prints one pairing's ratios over the merged rounds, then
-// round by round with their medians.
-func writePaired(w io.Writer, title string, p pairedRatios) {
-	fmt.Fprintf(w, "\n%s: throughput %.3f×", title, p.Total.Throughput)
-	if p.Total.CPUPerExchange > 0 {
-		fmt.Fprintf(w, ", server CPU per exchange %.3f×", p.Total.CPUPerExchange)
-	}
-	if p.Total.P99 > 0 {
-		fmt.Fprintf(w, ", p99 %.3f×", p.Total.P99)
-	}
-	fmt.Fprintln(w)
-	writeRoundRatios(w, p.Rounds, p.Median, p.MedianInterval, "%.3f×")
 }
 
 // variantVerdict says whether the variant's server CPU per exchange differs

@@ -11,9 +11,7 @@ import (
 // TestVariantCompares pairs each -compare child's rounds with the flowproc
 // child's and the no-op's, round by round, and prints both.
 func TestVariantCompares(t *testing.T) {
-	res := func(label string, round int, thr, cpu float64) *loadgen.Result {
-		return &loadgen.Result{Label: label, Round: round, Throughput: thr, ServerCPUMeasured: true, ServerCPUPerExchangeUS: cpu}
-	}
+	res := cpuRound
 	per := map[string][]*loadgen.Result{
 		"flowproc": {res("flowproc", 1, 1000, 100), res("flowproc", 2, 2000, 100), res("flowproc", 3, 1000, 200)},
 		"noop":     {res("noop", 1, 2000, 50), res("noop", 2, 2000, 80), res("noop", 3, 1000, 100)},

@@ -134,3 +134,39 @@ func writeRoundRatios(w io.Writer, rounds []roundRatio, med roundRatio, iv *roun
 	}
 	fmt.Fprintf(w, "  [low – high]: holds the median with %s confidence, from the order of %d rounds' ratios (fewer than 6 rounds cannot reach 95 %%)\n", conf, len(rounds))
 }
+
+// pairedRatios are one child's results divided by another's: round by
+// round, over the merged rounds, and the median of the rounds' ratios with
+// its confidence interval.
+type pairedRatios struct {
+	Rounds []roundRatio `json:"rounds"`
+	// Total is the ratio of the merged rounds.
+	Total roundRatio `json:"total"`
+	// Median is the median of the per-round ratios, each ratio on its
+	// own: one round disturbed by the machine moves it less than Total.
+	Median roundRatio `json:"median"`
+	// MedianInterval are the medians' confidence intervals
+	// (bench_interval.go); nil with one round.
+	MedianInterval *roundInterval `json:"median_interval,omitempty"`
+}
+
+// pairedOf divides num's rounds and total by den's.
+func pairedOf(num, den []*loadgen.Result, numTotal, denTotal *loadgen.Result) pairedRatios {
+	p := pairedRatios{Total: roundRatioOf(numTotal, denTotal)}
+	p.Rounds, p.Median, p.MedianInterval = pairRounds(num, den)
+	return p
+}
+
+// writePaired prints one pairing's ratios over the merged rounds, then
+// round by round with their medians.
+func writePaired(w io.Writer, title string, p pairedRatios) {
+	fmt.Fprintf(w, "\n%s: throughput %.3f×", title, p.Total.Throughput)
+	if p.Total.CPUPerExchange > 0 {
+		fmt.Fprintf(w, ", server CPU per exchange %.3f×", p.Total.CPUPerExchange)
+	}
+	if p.Total.P99 > 0 {
+		fmt.Fprintf(w, ", p99 %.3f×", p.Total.P99)
+	}
+	fmt.Fprintln(w)
+	writeRoundRatios(w, p.Rounds, p.Median, p.MedianInterval, "%.3f×")
+}

@@ -72,3 +72,9 @@ func TestBenchTablePerRoundRatios(t *testing.T) {
 		t.Errorf("one round printed per-round ratios:\n%s", b.String())
 	}
 }
+
+// cpuRound is a round's result with only what the ratios read: label,
+// round, throughput and server CPU per exchange.
+func cpuRound(label string, round int, thr, cpu float64) *loadgen.Result {
+	return &loadgen.Result{Label: label, Round: round, Throughput: thr, ServerCPUMeasured: true, ServerCPUPerExchangeUS: cpu}
+}

@@ -18,16 +18,9 @@ const tracedLabel = "traced"
 type traceCompare struct {
 	// Sample is the traced child's session sampling rate.
 	Sample float64 `json:"sample"`
-	// Rounds are traced / untraced per round.
-	Rounds []roundRatio `json:"rounds"`
-	// Total is traced / untraced over the merged rounds.
-	Total roundRatio `json:"total"`
-	// Median is the median of the per-round ratios, each ratio on its
-	// own: one round disturbed by the machine moves it less than Total.
-	Median roundRatio `json:"median"`
-	// MedianInterval are the medians' confidence intervals
-	// (bench_interval.go); nil with one round.
-	MedianInterval *roundInterval `json:"median_interval,omitempty"`
+	// pairedRatios are traced / untraced (its fields are the JSON's
+	// rounds, total, median and median_interval).
+	pairedRatios
 }
 
 // parseTraceCompare checks -trace-compare's fraction ("" = off).
@@ -45,9 +38,7 @@ func parseTraceCompare(s string) (float64, error) {
 // newTraceCompare pairs the rounds of the untraced and the traced child
 // (per holds each label's rounds in order) and their totals.
 func newTraceCompare(sample float64, per map[string][]*loadgen.Result, untraced, traced *loadgen.Result) *traceCompare {
-	tc := &traceCompare{Sample: sample, Total: roundRatioOf(traced, untraced)}
-	tc.Rounds, tc.Median, tc.MedianInterval = pairRounds(per[tracedLabel], per["flowproc"])
-	return tc
+	return &traceCompare{Sample: sample, pairedRatios: pairedOf(per[tracedLabel], per["flowproc"], traced, untraced)}
 }
 
 // writeTraceCompare prints the comparison: the ratios over all rounds,
@@ -57,10 +48,5 @@ func writeTraceCompare(w io.Writer, tc *traceCompare) {
 	if tc == nil {
 		return
 	}
-	fmt.Fprintf(w, "\ntraced (sample %g) / untraced flowproc: throughput %.3f×", tc.Sample, tc.Total.Throughput)
-	if tc.Total.CPUPerExchange > 0 {
-		fmt.Fprintf(w, ", server CPU per exchange %.3f×", tc.Total.CPUPerExchange)
-	}
-	fmt.Fprintln(w)
-	writeRoundRatios(w, tc.Rounds, tc.Median, tc.MedianInterval, "%.3f×")
+	writePaired(w, fmt.Sprintf("traced (sample %g) / untraced flowproc", tc.Sample), tc.pairedRatios)
 }

@@ -11,9 +11,7 @@ import (
 // TestTraceCompareRatios pairs the traced and untraced rounds by round,
 // takes the medians per ratio, and prints them.
 func TestTraceCompareRatios(t *testing.T) {
-	res := func(label string, round int, thr, cpu float64) *loadgen.Result {
-		return &loadgen.Result{Label: label, Round: round, Throughput: thr, ServerCPUMeasured: true, ServerCPUPerExchangeUS: cpu}
-	}
+	res := cpuRound
 	per := map[string][]*loadgen.Result{
 		"flowproc":  {res("flowproc", 1, 1000, 100), res("flowproc", 2, 2000, 100), res("flowproc", 3, 1000, 200)},
 		tracedLabel: {res(tracedLabel, 1, 500, 110), res(tracedLabel, 2, 1960, 102), res(tracedLabel, 3, 990, 300)},
