@@ -549,10 +549,9 @@ func (x *exchange) onResponseHeaders(h *extprocv3.HttpHeaders, details string) e
 	// The header slice of a reused exchange (recycle), emptied.
 	x.response = flowengine.Response{BodyKnownEmpty: d.eos, CodeDetails: details, Headers: x.response.Headers[:0]}
 	hs := h.GetHeaders().GetHeaders()
-	vals := newHeaderValues(hs)
 	x.response.Headers = slices.Grow(x.response.Headers, len(hs))
 	for _, hv := range hs {
-		k, v := hv.GetKey(), vals.next(hv)
+		k, v := hv.GetKey(), headerValue(hv)
 		switch {
 		case k == ":status":
 			x.response.Status, _ = strconv.Atoi(v)

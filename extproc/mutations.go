@@ -3,6 +3,7 @@ package extproc
 import (
 	"strconv"
 	"strings"
+	"unsafe"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	procmodev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
@@ -410,42 +411,20 @@ func details(project string) string {
 	}, project)
 }
 
-// headerValues hands out the values of one header map: raw_value, falling
-// back to value for Envoys that run with send_header_raw_value=false
-// (Envoy's ext_proc: headers are sent as raw_value with lower-case keys, pseudo-headers first). All values are copied into one string up front, so a
-// message costs one allocation instead of one per header.
-type headerValues struct {
-	all string
-	off int
-}
-
-func newHeaderValues(hs []*corev3.HeaderValue) headerValues {
-	n := 0
-	for _, h := range hs {
-		n += len(h.GetRawValue())
-		if len(h.GetRawValue()) == 0 {
-			n += len(h.GetValue())
-		}
+// headerValue returns h's value: raw_value, falling back to value for
+// Envoys that run with send_header_raw_value=false (Envoy's ext_proc sends
+// headers as raw_value, with lower-case keys and pseudo-headers first).
+//
+// A raw value is not copied: the string shares the received message's
+// bytes. That is safe because nothing writes them once the message is
+// decoded. reqdecode gives each message a buffer of its own, exactly sized
+// and never reused, and caps every value's slice; protobuf-go's Unmarshal
+// allocates each bytes field; and flowproc never changes a request message
+// it received (TestReceivedMessagesUnchanged). The strings keep the
+// message's raw-value bytes alive, as a copy of them would be.
+func headerValue(h *corev3.HeaderValue) string {
+	if raw := h.GetRawValue(); len(raw) > 0 {
+		return unsafe.String(unsafe.SliceData(raw), len(raw))
 	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, h := range hs {
-		if raw := h.GetRawValue(); len(raw) > 0 {
-			b.Write(raw)
-		} else {
-			b.WriteString(h.GetValue())
-		}
-	}
-	return headerValues{all: b.String()}
-}
-
-// next returns the value of h, which must be the next header of the map.
-func (v *headerValues) next(h *corev3.HeaderValue) string {
-	n := len(h.GetRawValue())
-	if n == 0 {
-		n = len(h.GetValue())
-	}
-	s := v.all[v.off : v.off+n]
-	v.off += n
-	return s
+	return h.GetValue()
 }

@@ -6,7 +6,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 )
 
-func TestHeaderValues(t *testing.T) {
+func TestHeaderValue(t *testing.T) {
 	tests := []struct {
 		name string
 		in   []*corev3.HeaderValue
@@ -21,9 +21,8 @@ func TestHeaderValues(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			vals := newHeaderValues(tc.in)
 			for i, h := range tc.in {
-				if got := vals.next(h); got != tc.want[i] {
+				if got := headerValue(h); got != tc.want[i] {
 					t.Errorf("header %d (%s) = %q, want %q", i, h.Key, got, tc.want[i])
 				}
 			}

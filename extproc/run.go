@@ -109,10 +109,9 @@ func (x *exchange) setup(h *extprocv3.HttpHeaders, pc *extprocv3.ProtocolConfigu
 	// exactly when the run was asked for them.
 	r.AccessLog = x.s.log.Enabled(context.Background(), slog.LevelInfo)
 	hs := h.GetHeaders().GetHeaders()
-	vals := newHeaderValues(hs)
 	r.Headers = slices.Grow(r.Headers[:0], len(hs)) // a reused exchange's slice (recycle)
 	for _, hv := range hs {
-		k, v := hv.GetKey(), vals.next(hv)
+		k, v := hv.GetKey(), headerValue(hv)
 		switch k {
 		case ":method":
 			r.Method = v
