@@ -71,6 +71,8 @@ runs a flowproc child serving DIR (a variant of the project: one action
 removed, one setting changed), alternating rounds with the first, and
 prints variant/flowproc ratios (and variant/no-op with -baseline): what
 the difference costs end to end. Repeat it for several variants.
+-compare-binary PATH does the same with another build of flowproc serving
+the same projects: what a change to flowproc itself costs or saves.
 
 -rate 0 (default) is saturation: -workers closed-loop workers. -rate N is an
 open-loop schedule of N exchanges/s; latency is measured from each
@@ -87,6 +89,7 @@ Examples:
   flowproc bench -baseline -example apigee -path /v1/orders/42
   flowproc bench -trace-compare 0.01 -rounds 6
   flowproc bench -baseline -rounds 10 -duration 3s -path /api/upstream/x ./myproject -compare ./myproject-without-log
+  flowproc bench -baseline -rounds 10 -duration 3s -path /api/upstream/x -compare-binary ./flowproc-before
   flowproc bench -baseline -path /api/upstream/x -cpuprofile srv.pprof -gen-cpuprofile gen.pprof
   flowproc bench -server-env GOGC=100 -server-env GOMEMLIMIT=256MiB -path /api/echo -body-size 4KiB -mode request_body=BUFFERED
 
@@ -129,9 +132,9 @@ type benchOptions struct {
 	// traceCompare is -trace-compare's sampling rate (0 = off;
 	// bench_tracecompare.go).
 	traceCompare float64
-	// compare are -compare's project directories, one variant child
-	// each (bench_compare.go).
-	compare []string
+	// compare are -compare's project directories and -compare-binary's
+	// binaries, one variant child each (bench_compare.go).
+	compare []compareVariant
 	// memory and examples (benchmem.go)
 	metricsURL string
 	serverEnv  []string
@@ -184,7 +187,7 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := &benchOptions{}
-	var paths, headers, modes, compare listFlag
+	var paths, headers, modes, compare, compareBinary listFlag
 	fs.StringVar(&o.target, "target", "", "measure the ext_proc server at this `address` (host:port) instead of starting one")
 	fs.IntVar(&o.pid, "pid", 0, "process ID of the -target server, to measure its CPU time (Linux /proc)")
 	fs.BoolVar(&o.baseline, "baseline", false, "also run the no-op ext_proc server under the same load, alternating rounds, and print ratios")
@@ -210,7 +213,7 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 		"bodies NONE|STREAMED|BUFFERED|BUFFERED_PARTIAL|FULL_DUPLEX_STREAMED (e.g. request_body=BUFFERED)")
 	envoyCfg := fs.String("envoy-config", "", "Envoy bootstrap YAML `file` with the ext_proc filter (default: envoy/envoy.yaml, embedded)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON instead of tables")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the flowproc server child's CPU profile (all rounds) to `file`, the no-op's to file.noop, the -trace-compare traced child's to file.traced, a -compare child's to file.variantN (go tool pprof)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the flowproc server child's CPU profile (all rounds) to `file`, the no-op's to file.noop, the -trace-compare traced child's to file.traced, a -compare or -compare-binary child's to file.variantN (go tool pprof)")
 	fs.StringVar(&o.genProfile, "gen-cpuprofile", "", "write the load generator's own CPU profile for each server and round to `file`.SERVER.ROUND (file.flowproc.1, file.noop.1, …), to see what the generator spends on each server's replies (go tool pprof merges several files)")
 	fs.IntVar(&o.serverProcs, "server-procs", 0, "GOMAXPROCS of the server child(ren) (0 = Go's default)")
 	fs.StringVar(&o.serverLogLevel, "server-log-level", "warn", "log level of the flowproc server child (info includes the per-request access log)")
@@ -218,6 +221,7 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 	fs.StringVar(&o.defaultProject, "default-project", "", "project for requests no other rule selects (server child)")
 	fs.StringVar(&o.traceSample, "trace-sample", "", "open a trace session on the server child sampling this `fraction` of exchanges, read by a client that keeps up (docs/trace.md)")
 	fs.Var(&compare, "compare", "also run a flowproc child serving this project `DIR` alone (a variant: one action removed, one setting changed), alternating rounds with the first, and print variant/flowproc ratios per round; repeatable (docs/bench.md)")
+	fs.Var(&compareBinary, "compare-binary", "also run this flowproc `binary` (another build) as a server child serving the same projects, alternating rounds with the first, and print its/flowproc ratios per round; repeatable (docs/bench.md)")
 	traceCompare := fs.String("trace-compare", "", "also run a second flowproc child with a trace session sampling this `fraction`, alternating rounds with the untraced one, and print traced/untraced ratios per round (docs/bench.md)")
 	var serverEnv listFlag
 	addMemoryFlags(fs, o, &serverEnv)
@@ -237,11 +241,10 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 	if o.traceCompare > 0 && (o.traceSample != "" || o.target != "") {
 		return nil, errors.New("-trace-compare starts its own traced and untraced server children: it cannot be used with -trace-sample or -target")
 	}
-	o.compare = compare
-	if len(o.compare) > 0 && o.target != "" {
-		return nil, errors.New("-compare starts a server child for each directory: it cannot be used with -target")
+	if (len(compare) > 0 || len(compareBinary) > 0) && o.target != "" {
+		return nil, errors.New("-compare and -compare-binary start a server child for each directory or binary: they cannot be used with -target")
 	}
-	if err := checkCompareDirs(o.compare); err != nil {
+	if o.compare, err = compareVariants(compare, compareBinary); err != nil {
 		return nil, err
 	}
 	if err := checkMemoryFlags(o, serverEnv, len(o.paths) > 0); err != nil {
@@ -574,9 +577,13 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // startServerChild re-executes this binary as the server child (the no-op
 // server for label "noop") and waits for its address.
 func startServerChild(ctx context.Context, label string, o *benchOptions, stderr io.Writer) (*benchTarget, error) {
-	exe, err := os.Executable()
+	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("locate own binary for the server child: %w", err)
+	}
+	exe := self
+	if v, ok := o.variant(label); ok && v.binary != "" {
+		exe = v.binary
 	}
 	args := serverChildArgs(label, o)
 	env := append([]string(nil), o.serverEnv...)
@@ -585,6 +592,9 @@ func startServerChild(ctx context.Context, label string, o *benchOptions, stderr
 	}
 	child, err := loadgen.StartChild(ctx, exe, args, env, stderr, time.Minute)
 	if err != nil {
+		if exe != self {
+			return nil, fmt.Errorf("%s server (%s, which must be a flowproc binary whose bench takes this one's server-child flags): %w", label, exe, err)
+		}
 		return nil, fmt.Errorf("%s server: %w", label, err)
 	}
 	return &benchTarget{label: label, addr: child.Addr, cpu: child.CPU, mem: child.Memory(), child: child}, nil
@@ -603,10 +613,13 @@ func serverChildArgs(label string, o *benchOptions) []string {
 	} else {
 		args = append(args, "-log-level", o.serverLogLevel)
 		profile, sample, dirs, def := o.cpuProfile, o.traceSample, o.dirs, o.defaultProject
-		if dir, ok := o.variantDir(label); ok {
-			// A variant serves its directory alone; its first project is
-			// the default (-default-project names one of the DIRs).
-			dirs, def = []string{dir}, ""
+		if v, ok := o.variant(label); ok {
+			if v.dir != "" {
+				// A variant serves its directory alone; its first project
+				// is the default (-default-project names one of the DIRs).
+				dirs, def = []string{v.dir}, ""
+			}
+			// Another binary serves what the first child serves.
 			if profile != "" {
 				profile += "." + label
 			}

@@ -17,43 +17,80 @@ import (
 // first flowproc child (ABC CBA order), so that what one part of a flow
 // costs end to end is the ratio of two children measured under the same
 // load, round by round (docs/bench.md, "Measuring a part of a flow").
+//
+// -compare-binary PATH: another build of flowproc serving the same
+// project(s) as the first child, in the same rounds: what a change to
+// flowproc itself costs or saves end to end (docs/bench.md, "Measuring
+// another build").
+
+// compareVariant is one -compare or -compare-binary child: a project
+// directory this binary serves alone, or another flowproc binary serving
+// the first child's projects.
+type compareVariant struct {
+	dir    string
+	binary string
+}
+
+// String names the variant in the output: its directory, or "binary PATH".
+func (v compareVariant) String() string {
+	if v.binary != "" {
+		return "binary " + v.binary
+	}
+	return v.dir
+}
 
 // variantPrefix starts the labels of the -compare children: variant1,
-// variant2, … in the order of the flags.
+// variant2, … the -compare directories first, then the -compare-binary
+// binaries, each in the order of its flags.
 const variantPrefix = "variant"
 
-// variantLabel labels the -compare child of dirs[i].
+// variantLabel labels the -compare child of o.compare[i].
 func variantLabel(i int) string { return variantPrefix + strconv.Itoa(i+1) }
 
-// variantDir returns the directory the child labelled label serves, when it
-// is a -compare child.
-func (o *benchOptions) variantDir(label string) (string, bool) {
+// variant returns the -compare child labelled label, if it is one.
+func (o *benchOptions) variant(label string) (compareVariant, bool) {
 	n, err := strconv.Atoi(strings.TrimPrefix(label, variantPrefix))
 	if !strings.HasPrefix(label, variantPrefix) || err != nil || n < 1 || n > len(o.compare) {
-		return "", false
+		return compareVariant{}, false
 	}
 	return o.compare[n-1], true
 }
 
-// checkCompareDirs checks -compare's directories before any child starts.
-func checkCompareDirs(dirs []string) error {
+// compareVariants checks -compare's directories and -compare-binary's
+// binaries before any child starts, and lists them in label order.
+func compareVariants(dirs, binaries []string) ([]compareVariant, error) {
+	var vs []compareVariant
 	for _, d := range dirs {
 		fi, err := os.Stat(d)
 		if err != nil {
-			return fmt.Errorf("-compare: %w", err)
+			return nil, fmt.Errorf("-compare: %w", err)
 		}
 		if !fi.IsDir() {
-			return fmt.Errorf("-compare %s: not a directory (want a project directory)", d)
+			return nil, fmt.Errorf("-compare %s: not a directory (want a project directory)", d)
 		}
+		vs = append(vs, compareVariant{dir: d})
 	}
-	return nil
+	for _, b := range binaries {
+		fi, err := os.Stat(b)
+		if err != nil {
+			return nil, fmt.Errorf("-compare-binary: %w", err)
+		}
+		if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+			return nil, fmt.Errorf("-compare-binary %s: not an executable file (want a flowproc binary)", b)
+		}
+		vs = append(vs, compareVariant{binary: b})
+	}
+	return vs, nil
 }
 
 // variantCompare is one -compare child against the first flowproc child
 // and, with -baseline, against the no-op.
 type variantCompare struct {
 	Label string `json:"label"`
-	Dir   string `json:"dir"`
+	// Dir is the project directory of a -compare child, Binary the
+	// flowproc binary of a -compare-binary child.
+	Dir    string `json:"dir,omitempty"`
+	Binary string `json:"binary,omitempty"`
 	// VsFlowproc is the variant divided by the flowproc child.
 	VsFlowproc pairedRatios `json:"vs_flowproc"`
 	// VsNoop is the variant divided by the no-op (nil without -baseline).
@@ -63,16 +100,16 @@ type variantCompare struct {
 // newVariantCompares pairs every -compare child's rounds with the flowproc
 // child's and, when the no-op ran (-baseline), with the no-op's. per holds
 // each label's rounds in order, totals each label's merged rounds.
-func newVariantCompares(dirs []string, per map[string][]*loadgen.Result, totals map[string]*loadgen.Result) []*variantCompare {
+func newVariantCompares(vs []compareVariant, per map[string][]*loadgen.Result, totals map[string]*loadgen.Result) []*variantCompare {
 	base, noop := totals["flowproc"], totals["noop"]
 	var out []*variantCompare
-	for i, dir := range dirs {
+	for i, v := range vs {
 		label := variantLabel(i)
 		t := totals[label]
 		if t == nil || base == nil {
 			continue
 		}
-		vc := &variantCompare{Label: label, Dir: dir, VsFlowproc: pairedOf(per[label], per["flowproc"], t, base)}
+		vc := &variantCompare{Label: label, Dir: v.dir, Binary: v.binary, VsFlowproc: pairedOf(per[label], per["flowproc"], t, base)}
 		if noop != nil {
 			p := pairedOf(per[label], per["noop"], t, noop)
 			vc.VsNoop = &p
@@ -87,7 +124,7 @@ func newVariantCompares(dirs []string, per map[string][]*loadgen.Result, totals 
 // -baseline, against the no-op.
 func writeVariantCompares(w io.Writer, vcs []*variantCompare) {
 	for _, vc := range vcs {
-		writePaired(w, fmt.Sprintf("%s (%s) / flowproc", vc.Label, vc.Dir), vc.VsFlowproc)
+		writePaired(w, fmt.Sprintf("%s (%s) / flowproc", vc.Label, compareVariant{dir: vc.Dir, binary: vc.Binary}), vc.VsFlowproc)
 		if v := variantVerdict(vc.Label, vc.VsFlowproc.MedianInterval); v != "" {
 			fmt.Fprintln(w, "  "+v)
 		}

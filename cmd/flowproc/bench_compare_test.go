@@ -20,13 +20,13 @@ func TestVariantCompares(t *testing.T) {
 	totals := map[string]*loadgen.Result{
 		"flowproc": res("flowproc", 0, 4000, 125), "noop": res("noop", 0, 5000, 75), "variant1": res("variant1", 0, 4100, 100),
 	}
-	vcs := newVariantCompares([]string{"examples/less", "examples/missing"}, per, totals)
+	vcs := newVariantCompares([]compareVariant{{dir: "examples/less"}, {binary: "./flowproc-before"}}, per, totals)
 	if len(vcs) != 1 {
 		t.Fatalf("%d comparisons, want 1 (variant2 never ran)", len(vcs))
 	}
 	vc := vcs[0]
-	if vc.Label != "variant1" || vc.Dir != "examples/less" {
-		t.Errorf("label %q dir %q", vc.Label, vc.Dir)
+	if vc.Label != "variant1" || vc.Dir != "examples/less" || vc.Binary != "" {
+		t.Errorf("label %q dir %q binary %q", vc.Label, vc.Dir, vc.Binary)
 	}
 	f := vc.VsFlowproc
 	if len(f.Rounds) != 3 || f.Rounds[0].Throughput != 1.1 || f.Rounds[2].CPUPerExchange != 0.75 || f.Total.CPUPerExchange != 0.8 {
@@ -55,8 +55,19 @@ func TestVariantCompares(t *testing.T) {
 
 	// Without the no-op, only the comparison with flowproc.
 	delete(totals, "noop")
-	if vcs := newVariantCompares([]string{"examples/less"}, per, totals); len(vcs) != 1 || vcs[0].VsNoop != nil {
+	if vcs := newVariantCompares([]compareVariant{{dir: "examples/less"}}, per, totals); len(vcs) != 1 || vcs[0].VsNoop != nil {
 		t.Errorf("without -baseline: %+v", vcs)
+	}
+
+	// Another build is named by its binary.
+	vcs = newVariantCompares([]compareVariant{{binary: "./flowproc-before"}}, per, totals)
+	if len(vcs) != 1 || vcs[0].Binary != "./flowproc-before" || vcs[0].Dir != "" {
+		t.Fatalf("binary variant: %+v", vcs)
+	}
+	b.Reset()
+	writeVariantCompares(&b, vcs)
+	if want := "variant1 (binary ./flowproc-before) / flowproc: throughput 1.025×"; !strings.Contains(b.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, b.String())
 	}
 }
 
@@ -65,13 +76,16 @@ func TestVariantCompares(t *testing.T) {
 // and writes its profile next to the others.
 func TestServerChildArgs(t *testing.T) {
 	o := &benchOptions{bodyLimit: "1MiB", example: "hello", serverLogLevel: "warn", cpuProfile: "cpu.pprof",
-		defaultProject: "shop", dirs: []string{"./shop", "./blog"}, compare: []string{"./shop-no-log", "./shop-no-cors"}, traceCompare: 0.5}
+		defaultProject: "shop", dirs: []string{"./shop", "./blog"}, traceCompare: 0.5,
+		compare: []compareVariant{{dir: "./shop-no-log"}, {dir: "./shop-no-cors"}, {binary: "./flowproc-before"}}}
 	const common = "bench " + serverChildFlag + " -body-limit 1MiB -example hello"
 	for _, c := range []struct{ label, want string }{
 		{"noop", common + " -noop -cpuprofile cpu.pprof.noop"},
 		{"flowproc", common + " -log-level warn -cpuprofile cpu.pprof -default-project shop -- ./shop ./blog"},
 		{"variant1", common + " -log-level warn -cpuprofile cpu.pprof.variant1 -- ./shop-no-log"},
 		{"variant2", common + " -log-level warn -cpuprofile cpu.pprof.variant2 -- ./shop-no-cors"},
+		// Another build serves what the first child serves.
+		{"variant3", common + " -log-level warn -cpuprofile cpu.pprof.variant3 -default-project shop -- ./shop ./blog"},
 		{tracedLabel, common + " -log-level warn -cpuprofile cpu.pprof.traced -default-project shop -trace-sample 0.5 -- ./shop ./blog"},
 	} {
 		if got := strings.Join(serverChildArgs(c.label, o), " "); got != c.want {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,10 @@ func TestParseBenchArgs(t *testing.T) {
 	dir := t.TempDir()
 	bodyFile := filepath.Join(dir, "body.json")
 	if err := os.WriteFile(bodyFile, []byte(`{"items":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -122,21 +127,31 @@ func TestParseBenchArgs(t *testing.T) {
 		{name: "trace-compare with trace-sample", args: []string{"-trace-compare", "0.1", "-trace-sample", "0.1"}, wantErr: "cannot be used with -trace-sample"},
 		{name: "trace-compare with a target", args: []string{"-trace-compare", "0.1", "-target", "127.0.0.1:1"}, wantErr: "-target"},
 		{name: "compare defaults to 3 rounds", args: []string{"-compare", dir, "-compare", dir}, check: func(t *testing.T, o *benchOptions) {
-			if len(o.compare) != 2 || o.compare[1] != dir || o.rounds != 3 {
+			if len(o.compare) != 2 || o.compare[1] != (compareVariant{dir: dir}) || o.rounds != 3 {
 				t.Errorf("compare %v rounds %d", o.compare, o.rounds)
 			}
-			if d, ok := o.variantDir("variant2"); !ok || d != dir {
-				t.Errorf("variantDir(variant2) = %q, %v", d, ok)
+			if v, ok := o.variant("variant2"); !ok || v.dir != dir {
+				t.Errorf("variant(variant2) = %+v, %v", v, ok)
 			}
 			for _, label := range []string{"variant3", "variant0", "variant", "flowproc", "noop", "variantx"} {
-				if _, ok := o.variantDir(label); ok {
-					t.Errorf("variantDir(%s) found a directory", label)
+				if _, ok := o.variant(label); ok {
+					t.Errorf("variant(%s) found one", label)
 				}
 			}
 		}},
+		{name: "compare directories first, then binaries", args: []string{"-compare-binary", exe, "-compare", dir}, check: func(t *testing.T, o *benchOptions) {
+			want := []compareVariant{{dir: dir}, {binary: exe}}
+			if !slices.Equal(o.compare, want) || o.rounds != 3 {
+				t.Errorf("compare %v rounds %d, want %v", o.compare, o.rounds, want)
+			}
+		}},
 		{name: "compare with a target", args: []string{"-compare", dir, "-target", "127.0.0.1:1"}, wantErr: "cannot be used with -target"},
+		{name: "compare-binary with a target", args: []string{"-compare-binary", exe, "-target", "127.0.0.1:1"}, wantErr: "cannot be used with -target"},
 		{name: "compare a missing directory", args: []string{"-compare", filepath.Join(dir, "missing")}, wantErr: "-compare: stat"},
 		{name: "compare a file", args: []string{"-compare", bodyFile}, wantErr: "not a directory"},
+		{name: "compare-binary a missing file", args: []string{"-compare-binary", filepath.Join(dir, "missing")}, wantErr: "-compare-binary: stat"},
+		{name: "compare-binary a file that is not executable", args: []string{"-compare-binary", bodyFile}, wantErr: "not an executable file"},
+		{name: "compare-binary a directory", args: []string{"-compare-binary", dir}, wantErr: "not an executable file"},
 		{name: "bad mode", args: []string{"-mode", "request_body=SOMETIMES"}, wantErr: "-mode"},
 		{name: "two bodies", args: []string{"-body", "x", "-body-size", "10"}, wantErr: "mutually exclusive"},
 		{name: "bad body size", args: []string{"-body-size", "big"}, wantErr: "-body-size"},
@@ -180,7 +195,7 @@ func TestBenchHelpDocumentsEveryFlag(t *testing.T) {
 		"target", "pid", "baseline", "rounds", "workers", "conns", "duration", "warmup", "count", "rate", "timeout",
 		"method", "path", "authority", "H", "body", "body-file", "body-size", "response-size", "response-status",
 		"mode", "envoy-config", "json", "cpuprofile", "server-procs", "server-log-level", "body-limit", "default-project",
-		"trace-sample", "trace-compare", "gen-cpuprofile", "compare",
+		"trace-sample", "trace-compare", "gen-cpuprofile", "compare", "compare-binary",
 	} {
 		if !strings.Contains(help, "\n  -"+name+" ") && !strings.Contains(help, "\n  -"+name+"\n") {
 			t.Errorf("-h does not document -%s", name)
@@ -385,6 +400,60 @@ func TestBenchEndToEnd(t *testing.T) {
 			if st, err := os.Stat(profile + suffix); err != nil || st.Size() == 0 {
 				t.Errorf("server profile %s not written: %v", profile+suffix, err)
 			}
+		}
+	})
+
+	t.Run("compare another binary", func(t *testing.T) {
+		// The other build is a script that notes its arguments and runs
+		// this test binary, which serves as flowproc (TestMain).
+		self, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmp := t.TempDir()
+		marker, other := filepath.Join(tmp, "args"), filepath.Join(tmp, "flowproc-other")
+		script := "#!/bin/sh\necho \"$@\" > '" + marker + "'\nexec '" + self + "' \"$@\"\n"
+		if err := os.WriteFile(other, []byte(script), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		args := []string{"bench", "-compare-binary", other, "-rounds", "2", "-count", "500", "-warmup", "0", "-workers", "4", "-conns", "2", "-json"}
+		if code := dispatch(ctx, args, &stdout, &stderr); code != 0 {
+			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+		}
+		var rep struct {
+			Totals []struct {
+				Label     string `json:"label"`
+				Exchanges uint64 `json:"exchanges"`
+			} `json:"totals"`
+			Compare []*variantCompare `json:"compare"`
+		}
+		decodeReport(t, stdout.Bytes(), &rep, "flowproc,variant1,variant1,flowproc")
+		if len(rep.Totals) != 2 || rep.Totals[1].Label != "variant1" || rep.Totals[1].Exchanges != 1000 {
+			t.Errorf("totals %+v", rep.Totals)
+		}
+		if len(rep.Compare) != 1 || rep.Compare[0].Binary != other || rep.Compare[0].Dir != "" || len(rep.Compare[0].VsFlowproc.Rounds) != 2 {
+			t.Fatalf("compare %+v", rep.Compare)
+		}
+		got, err := os.ReadFile(marker)
+		if err != nil {
+			t.Fatalf("the other binary did not run: %v", err)
+		}
+		// It serves what the first child serves: the embedded example.
+		if want := "bench " + serverChildFlag + " -body-limit 1MiB -example hello -log-level warn --\n"; string(got) != want {
+			t.Errorf("the other binary ran with %q, want %q", got, want)
+		}
+
+		// A binary that is not flowproc fails the run, and says what it needs.
+		bad := filepath.Join(tmp, "not-flowproc")
+		if err := os.WriteFile(bad, []byte("#!/bin/sh\nexit 3\n"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		stdout.Reset()
+		stderr.Reset()
+		args = []string{"bench", "-compare-binary", bad, "-rounds", "1", "-count", "10", "-warmup", "0"}
+		if code := dispatch(ctx, args, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "must be a flowproc binary") {
+			t.Errorf("exit %d; stderr:\n%s", code, stderr.String())
 		}
 	})
 
