@@ -216,6 +216,17 @@ func TestBenchHelpDocumentsEveryFlag(t *testing.T) {
 
 // TestBenchEndToEnd runs `flowproc bench` with server children (this test
 // binary re-executed) for a few hundred exchanges.
+// benchOK runs flowproc with args and fails t unless it exits 0. It
+// returns what the command wrote to stdout and stderr.
+func benchOK(ctx context.Context, t *testing.T, args ...string) (stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
+	if code := dispatch(ctx, args, stdout, stderr); code != 0 {
+		t.Fatalf("flowproc %s: exit %d; stderr:\n%s", strings.Join(args, " "), code, stderr)
+	}
+	return stdout, stderr
+}
+
 func TestBenchEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
@@ -227,12 +238,9 @@ func TestBenchEndToEnd(t *testing.T) {
 	defer cancel()
 
 	t.Run("baseline JSON", func(t *testing.T) {
-		var stdout, stderr bytes.Buffer
 		args := []string{"bench", "-baseline", "-rounds", "2", "-count", "150", "-warmup", "0", "-workers", "4", "-conns", "2",
 			"-path", "/api/hello/world", "-path", "/api/upstream/x", "-json"}
-		if code := dispatch(ctx, args, &stdout, &stderr); code != 0 {
-			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
-		}
+		stdout, _ := benchOK(ctx, t, args...)
 		var rep struct {
 			Rounds []struct {
 				Label     string `json:"label"`
@@ -291,12 +299,9 @@ func TestBenchEndToEnd(t *testing.T) {
 
 	t.Run("table with a buffered body, fixed rate and a profile", func(t *testing.T) {
 		profile := filepath.Join(t.TempDir(), "cpu.pprof")
-		var stdout, stderr bytes.Buffer
 		args := []string{"bench", "-count", "100", "-warmup", "0", "-rate", "1000", "-workers", "4", "-path", "/api/echo",
 			"-body-size", "256", "-mode", "request_body=BUFFERED", "-cpuprofile", profile}
-		if code := dispatch(ctx, args, &stdout, &stderr); code != 0 {
-			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
-		}
+		stdout, _ := benchOK(ctx, t, args...)
 		out := stdout.String()
 		for _, want := range []string{
 			"request: POST /api/echo, body 256 B", "body BUFFERED", "fixed rate 1000/s", "request_body (immediate)",
@@ -312,15 +317,12 @@ func TestBenchEndToEnd(t *testing.T) {
 	})
 
 	t.Run("trace-compare with baseline JSON", func(t *testing.T) {
-		var stdout, stderr bytes.Buffer
 		genProfile := filepath.Join(t.TempDir(), "gen.pprof")
 		// Rounds long enough for the server's CPU time, which /proc counts
 		// in 10 ms ticks: 100 exchanges could finish within one tick.
 		args := []string{"bench", "-baseline", "-trace-compare", "0.5", "-rounds", "2", "-count", "1000", "-warmup", "0", "-workers", "4", "-conns", "2", "-json",
 			"-gen-cpuprofile", genProfile}
-		if code := dispatch(ctx, args, &stdout, &stderr); code != 0 {
-			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
-		}
+		stdout, _ := benchOK(ctx, t, args...)
 		// The generator's profile: one file per server and round.
 		for _, label := range []string{"flowproc", "noop", "traced"} {
 			for _, round := range []string{"1", "2"} {
@@ -365,12 +367,9 @@ func TestBenchEndToEnd(t *testing.T) {
 			}
 		}
 		profile := filepath.Join(t.TempDir(), "cpu.pprof")
-		var stdout, stderr bytes.Buffer
 		args := []string{"bench", "-baseline", "-compare", dir, "-rounds", "2", "-count", "1000", "-warmup", "0", "-workers", "4", "-conns", "2",
 			"-cpuprofile", profile, "-json"}
-		if code := dispatch(ctx, args, &stdout, &stderr); code != 0 {
-			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
-		}
+		stdout, _ := benchOK(ctx, t, args...)
 		var rep struct {
 			Totals []struct {
 				Label     string `json:"label"`
@@ -416,11 +415,8 @@ func TestBenchEndToEnd(t *testing.T) {
 		if err := os.WriteFile(other, []byte(script), 0o700); err != nil {
 			t.Fatal(err)
 		}
-		var stdout, stderr bytes.Buffer
 		args := []string{"bench", "-compare-binary", other, "-rounds", "2", "-count", "500", "-warmup", "0", "-workers", "4", "-conns", "2", "-json"}
-		if code := dispatch(ctx, args, &stdout, &stderr); code != 0 {
-			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
-		}
+		stdout, _ := benchOK(ctx, t, args...)
 		var rep struct {
 			Totals []struct {
 				Label     string `json:"label"`
@@ -449,20 +445,16 @@ func TestBenchEndToEnd(t *testing.T) {
 		if err := os.WriteFile(bad, []byte("#!/bin/sh\nexit 3\n"), 0o700); err != nil {
 			t.Fatal(err)
 		}
-		stdout.Reset()
-		stderr.Reset()
+		var errOut bytes.Buffer
 		args = []string{"bench", "-compare-binary", bad, "-rounds", "1", "-count", "10", "-warmup", "0"}
-		if code := dispatch(ctx, args, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "must be a flowproc binary") {
-			t.Errorf("exit %d; stderr:\n%s", code, stderr.String())
+		if code := dispatch(ctx, args, io.Discard, &errOut); code == 0 || !strings.Contains(errOut.String(), "must be a flowproc binary") {
+			t.Errorf("exit %d; stderr:\n%s", code, errOut.String())
 		}
 	})
 
 	t.Run("trace-compare table", func(t *testing.T) {
-		var stdout, stderr bytes.Buffer
 		args := []string{"bench", "-trace-compare", "1", "-rounds", "2", "-count", "50", "-warmup", "0", "-workers", "2", "-conns", "1"}
-		if code := dispatch(ctx, args, &stdout, &stderr); code != 0 {
-			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
-		}
+		stdout, _ := benchOK(ctx, t, args...)
 		out := stdout.String()
 		for _, want := range []string{"traced (sample 1) / untraced flowproc: throughput ", "  per round: throughput ", "traced statuses: 200×100"} {
 			if !strings.Contains(out, want) {

@@ -85,12 +85,9 @@ func TestBenchMemoryEndToEnd(t *testing.T) {
 	defer cancel()
 
 	t.Run("JSON memory fields with a baseline", func(t *testing.T) {
-		var stdout, stderr bytes.Buffer
 		args := []string{"bench", "-baseline", "-rounds", "1", "-count", "200", "-warmup", "0", "-workers", "4", "-conns", "1",
 			"-server-env", "GOGC=200", "-json"}
-		if code := dispatch(ctx, args, &stdout, &stderr); code != 0 {
-			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
-		}
+		stdout, _ := benchOK(ctx, t, args...)
 		var rep struct {
 			Totals []struct {
 				Label         string  `json:"label"`
@@ -116,11 +113,7 @@ func TestBenchMemoryEndToEnd(t *testing.T) {
 
 	t.Run("Apigee example, answered and proxied", func(t *testing.T) {
 		for _, path := range []string{"/v1/hello?name=Ada", "/v1/orders/42"} {
-			var stdout, stderr bytes.Buffer
-			args := []string{"bench", "-example", "apigee", "-path", path, "-count", "50", "-warmup", "0", "-workers", "2", "-conns", "1"}
-			if code := dispatch(ctx, args, &stdout, &stderr); code != 0 {
-				t.Fatalf("%s: exit %d; stderr:\n%s", path, code, stderr.String())
-			}
+			stdout, _ := benchOK(ctx, t, "bench", "-example", "apigee", "-path", path, "-count", "50", "-warmup", "0", "-workers", "2", "-conns", "1")
 			out := stdout.String()
 			for _, want := range []string{"srv RSS peak", "alloc/exch", "flowproc statuses: 200×50"} {
 				if !strings.Contains(out, want) {
