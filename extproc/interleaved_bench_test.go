@@ -1,0 +1,127 @@
+package extproc
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/flowproc/flowproc/flowengine/flat"
+)
+
+// chanStream is an ext_proc stream whose messages arrive on a channel, as
+// grpc-go's reader goroutine hands them to a handler blocked in Recv, and
+// whose replies are marshalled by the server's codec and handed on, as
+// Send hands them to the writer.
+type chanStream struct {
+	fakeStream
+	in    chan *extprocv3.ProcessingRequest // closed: the end of the stream
+	out   chan struct{}
+	codec vtCodec
+}
+
+func (s *chanStream) Recv() (*extprocv3.ProcessingRequest, error) {
+	m, ok := <-s.in
+	if !ok {
+		return nil, io.EOF
+	}
+	return m, nil
+}
+
+func (s *chanStream) Send(r *extprocv3.ProcessingResponse) error {
+	b, err := s.codec.Marshal(r)
+	if err != nil {
+		return err
+	}
+	b.Free()
+	s.out <- struct{}{}
+	return nil
+}
+
+// BenchmarkProcessInterleaved drives 32 exchanges at a time, as the load
+// generator's 32 workers do: each stream's handler runs on a worker
+// goroutine of its own and blocks in Recv, and one driver goroutine hands
+// every stream its request headers, takes the replies, then the response
+// headers, then ends the streams. The handlers' steps interleave as they
+// do on a real server, where each exchange's state and the code of its
+// step have gone cold by the time its next message arrives.
+func BenchmarkProcessInterleaved(b *testing.B) {
+	const inFlight = 32
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
+	msgs := scriptFor("/api/upstream/items/42?expand=1")
+	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	handlers := []struct {
+		name string
+		dir  string
+	}{{"noop", ""}, {"minimal", "testdata/minproxy"}, {"hello-proxied", "../examples/hello"}}
+	for _, h := range handlers {
+		process := func(st *chanStream) error { noopChanHandler(st); return nil }
+		if h.dir != "" {
+			p, errs := flat.Load(h.dir, flat.Options{Env: []string{}})
+			if p == nil {
+				b.Fatal(errs)
+			}
+			s := New(Options{Resolver: one(runnerFunc(p.Run)), Logger: logger})
+			process = func(st *chanStream) error { return s.Process(st) }
+		}
+		b.Run(h.name, func(b *testing.B) {
+			jobs := make(chan *chanStream)
+			var wg sync.WaitGroup
+			for range inFlight {
+				go func() {
+					for st := range jobs {
+						if err := process(st); err != nil {
+							b.Error(err)
+						}
+						wg.Done()
+					}
+				}()
+			}
+			defer close(jobs)
+			streams := make([]*chanStream, inFlight)
+			for n := 0; n < b.N; n += inFlight {
+				batch := min(inFlight, b.N-n)
+				wg.Add(batch)
+				for i := range batch {
+					streams[i] = &chanStream{fakeStream: fakeStream{ctx: grpcStreamContext(ctx)},
+						in: make(chan *extprocv3.ProcessingRequest, 1), out: make(chan struct{}, 1), codec: newVTCodec()}
+					jobs <- streams[i]
+				}
+				for _, m := range msgs {
+					for _, st := range streams[:batch] {
+						st.in <- m
+					}
+					for _, st := range streams[:batch] {
+						<-st.out
+					}
+				}
+				for _, st := range streams[:batch] {
+					close(st.in)
+				}
+				wg.Wait()
+			}
+		})
+	}
+}
+
+// noopChanHandler is noopHandler on a chanStream: the no-op server's reply
+// to each message until the stream ends.
+func noopChanHandler(st *chanStream) {
+	for {
+		m, err := st.Recv()
+		if err != nil {
+			return
+		}
+		r := noopResponseReply
+		if m.GetRequestHeaders() != nil {
+			r = noopRequestReply
+		}
+		if st.Send(r) != nil {
+			return
+		}
+	}
+}
