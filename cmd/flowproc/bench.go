@@ -221,7 +221,7 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchOptions, error) {
 	fs.StringVar(&o.defaultProject, "default-project", "", "project for requests no other rule selects (server child)")
 	fs.StringVar(&o.traceSample, "trace-sample", "", "open a trace session on the server child sampling this `fraction` of exchanges, read by a client that keeps up (docs/trace.md)")
 	fs.Var(&compare, "compare", "also run a flowproc child serving this project `DIR` alone (a variant: one action removed, one setting changed), alternating rounds with the first, and print variant/flowproc ratios per round; repeatable (docs/bench.md)")
-	fs.Var(&compareBinary, "compare-binary", "also run this flowproc `binary` (another build) as a server child serving the same projects, alternating rounds with the first, and print its/flowproc ratios per round; repeatable (docs/bench.md)")
+	fs.Var(&compareBinary, "compare-binary", "also run this flowproc `binary` (another build) as a server child serving the same projects, alternating rounds with the first, and print variant/flowproc ratios per round; repeatable (docs/bench.md)")
 	traceCompare := fs.String("trace-compare", "", "also run a second flowproc child with a trace session sampling this `fraction`, alternating rounds with the untraced one, and print traced/untraced ratios per round (docs/bench.md)")
 	var serverEnv listFlag
 	addMemoryFlags(fs, o, &serverEnv)
