@@ -37,25 +37,24 @@ func compileSetHeaders(c *compiler, f *Flow, e *xmlsrc.Element) action {
 }
 
 func (a *setHeadersAction) Run(r *run, s *step) (ctrl, error) {
-	ms, err := r.renderObject(a.t, a.in, "set-response-headers", s)
+	fs, ms, err := r.renderMembers(a.t, a.in, "set-response-headers", s, true)
 	if err != nil {
 		return ctrlNext, err
 	}
+	// A record's fields (every value a scalar, the usual object): no tree
+	// was built for them.
+	for i, f := range fs {
+		v, ok := f.Text, f.Type != oxn.Null
+		if err := a.set(r, s, a.keys.at(i, f.Key), f.Key, v, ok); err != nil {
+			return ctrlNext, err
+		}
+	}
 	for i, m := range ms {
 		k := a.keys.at(i, m.key)
-		if k.status {
-			v, ok := m.scalar()
-			if n, err := strconv.Atoi(v); ok && err == nil && n >= 100 && n <= 599 {
-				r.x.Resp.Status = n
-			} else {
-				r.x.Resp.Status = 500
+		if m.typ() == oxn.Array && !k.status {
+			if !k.valid {
+				return ctrlNext, a.invalidName(s, m.key)
 			}
-			continue
-		}
-		if !k.valid {
-			return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: invalid header name %q", s.At.File, s.At.Line, m.key)
-		}
-		if m.typ() == oxn.Array {
 			// The first value replaces, the others are added (set-cookie).
 			first := true
 			t := m.t
@@ -77,13 +76,9 @@ func (a *setHeadersAction) Run(r *run, s *step) (ctrl, error) {
 			continue
 		}
 		v, ok := m.scalar()
-		if !ok {
-			continue // null and objects set nothing
+		if err := a.set(r, s, k, m.key, v, ok); err != nil {
+			return ctrlNext, err
 		}
-		if err := checkHeaderValue(v); err != nil {
-			return ctrlNext, fmt.Errorf("%s:%d: set-response-headers: %q: %w", s.At.File, s.At.Line, m.key, err)
-		}
-		r.setResponseHeader(k.lower, v)
 	}
 	if !a.status.empty() {
 		if err := r.applyStatus(a.status); err != nil {
@@ -91,6 +86,37 @@ func (a *setHeadersAction) Run(r *run, s *step) (ctrl, error) {
 		}
 	}
 	return ctrlNext, nil
+}
+
+// set applies one member that is not an array: key k (name as written)
+// with the scalar text v, ok false for null, an object or an array. The
+// status key sets the response status (500 unless v is one); null and
+// objects set nothing.
+func (a *setHeadersAction) set(r *run, s *step, k headerKey, name, v string, ok bool) error {
+	if k.status {
+		if n, err := strconv.Atoi(v); ok && err == nil && n >= 100 && n <= 599 {
+			r.x.Resp.Status = n
+		} else {
+			r.x.Resp.Status = 500
+		}
+		return nil
+	}
+	if !k.valid {
+		return a.invalidName(s, name)
+	}
+	if !ok {
+		return nil // null and objects set nothing
+	}
+	if err := checkHeaderValue(v); err != nil {
+		return fmt.Errorf("%s:%d: set-response-headers: %q: %w", s.At.File, s.At.Line, name, err)
+	}
+	r.setResponseHeader(k.lower, v)
+	return nil
+}
+
+// invalidName is the error for a member whose key is not a header name.
+func (a *setHeadersAction) invalidName(s *step, name string) error {
+	return fmt.Errorf("%s:%d: set-response-headers: invalid header name %q", s.At.File, s.At.Line, name)
 }
 
 // validHeaderName reports whether s is an RFC 7230 token (httpguts'

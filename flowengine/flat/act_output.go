@@ -13,6 +13,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
+	"github.com/flowproc/flowproc/flowengine/template"
 	"github.com/flowproc/flowproc/flowengine/xmlsrc"
 )
 
@@ -340,12 +341,28 @@ func (r *run) templateContext(in input) (*expr.Context, error) {
 // notJSON, when the output is not JSON, the parser's, with the output in
 // out (the run's scratch space).
 func (r *run) renderTree(t *tmpl, in input, arena *oxn.TreeArena, maxDepth int) (tree *oxn.Tree, out []byte, notJSON, err error) {
+	return r.renderShaped(t, in, arena, maxDepth, nil)
+}
+
+// renderShaped is renderTree, and when fields is not nil and t is a record
+// (template.Template.IsRecord), it runs t with ExecuteRecord: when every
+// value is a scalar, *fields gets the output object's fields (in its
+// backing array) and the tree is nil.
+func (r *run) renderShaped(t *tmpl, in input, arena *oxn.TreeArena, maxDepth int, fields *[]template.Field) (tree *oxn.Tree, out []byte, notJSON, err error) {
 	c, err := r.templateContext(in)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if t.t.HasShape() {
-		tree, err := t.t.ExecuteTree(c, arena, maxDepth)
+		if fields != nil && t.t.IsRecord() {
+			var fs []template.Field
+			fs, tree, err = t.t.ExecuteRecord(c, arena, maxDepth, *fields)
+			if err == nil && tree == nil {
+				*fields = fs
+			}
+		} else {
+			tree, err = t.t.ExecuteTree(c, arena, maxDepth)
+		}
 		if err == nil {
 			return tree, nil, nil, nil
 		}
@@ -371,17 +388,35 @@ func (r *run) renderTree(t *tmpl, in input, arena *oxn.TreeArena, maxDepth int) 
 // renderObject renders t and splits the output into JSON object members
 // (set-response-headers, log); what names the action in errors.
 func (r *run) renderObject(t *tmpl, in input, what string, s *step) ([]member, error) {
+	_, ms, err := r.renderMembers(t, in, what, s, false)
+	return ms, err
+}
+
+// renderMembers is renderObject, and when record is set and t is a record
+// (template.Template.IsRecord) whose values all turn out scalars, it
+// returns the object's fields instead of members, without building a tree
+// (set-response-headers). Exactly one of the two results is set when err
+// is nil.
+func (r *run) renderMembers(t *tmpl, in input, what string, s *step, record bool) ([]template.Field, []member, error) {
 	o := r.slab.objects()
-	tree, _, notJSON, err := r.renderTree(t, in, &o.trees, objectDepth)
+	var fields *[]template.Field
+	if record {
+		o.fields = o.fields[:0]
+		fields = &o.fields
+	}
+	tree, _, notJSON, err := r.renderShaped(t, in, &o.trees, objectDepth, fields)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if tree == nil && notJSON == nil && record {
+		return o.fields, nil, nil
 	}
 	ms, err := treeMembers(tree, notJSON, o.members)
 	if err != nil {
-		return nil, fmt.Errorf("%s:%d: %s: %w", s.At.File, s.At.Line, what, err)
+		return nil, nil, fmt.Errorf("%s:%d: %s: %w", s.At.File, s.At.Line, what, err)
 	}
 	o.members = ms
-	return ms, nil
+	return nil, ms, nil
 }
 
 // treeCtx is exprCtx with a Tree node as the context.

@@ -61,6 +61,12 @@ func (r *run) Recycle() {
 		ms := obj.members[:cap(obj.members)]
 		clear(ms)
 		obj.members = ms[:0]
+		if fs := obj.fields[:cap(obj.fields)]; cap(fs) <= maxPooledMembers {
+			clear(fs) // fields refer to the arena's text
+			obj.fields = fs[:0]
+		} else {
+			obj.fields = nil
+		}
 		if px := obj.proxy; px != nil {
 			hs := px.headers[:cap(px.headers)]
 			clear(hs) // members refer to trees

@@ -3,6 +3,7 @@ package flat
 import (
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/oxn"
+	"github.com/flowproc/flowproc/flowengine/template"
 )
 
 // slab allocates the OXN nodes a run builds ($request, $upstream, parsed
@@ -20,6 +21,8 @@ type slab struct {
 type objScratch struct {
 	trees   oxn.TreeArena
 	members []member
+	// fields is the scratch of record templates' fields (renderMembers).
+	fields []template.Field
 	// proxy is the run's proxy-request spec, made by the first one and
 	// kept (with its headers array) across recycled runs.
 	proxy *proxySpec

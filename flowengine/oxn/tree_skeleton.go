@@ -42,6 +42,14 @@ func (b *TreeBuilder) Skeleton(holes []int32) (*Skeleton, error) {
 	return &Skeleton{nodes: t.nodes, text: t.src, holes: append([]int32(nil), holes...), rootName: t.rootName}, nil
 }
 
+// Len returns the number of elements of the trees s gives, the root
+// included (Tree.Len of FillSkeleton's trees).
+func (s *Skeleton) Len() int { return len(s.nodes) }
+
+// TextLen returns the bytes of keys and constant texts s's trees refer to:
+// Tree.TextLen of a tree FillSkeleton gives, less the values' text.
+func (s *Skeleton) TextLen() int { return len(s.text) }
+
 // FillSkeleton returns s's tree with hole i given vals[i], whose texts are
 // in text; the tree and its nodes come from a (a nil a allocates them).
 // The tree is the one a TreeBuilder gives for the same elements with

@@ -238,8 +238,11 @@ func (st *state) chargeOutput(pos int) error {
 }
 
 // errorf wraps a runtime error with its template position.
-func (st *state) errorf(pos int, err error) error {
-	line, col := lineCol(st.t.src, pos)
+func (st *state) errorf(pos int, err error) error { return st.t.errorAt(pos, err) }
+
+// errorAt wraps err with the line and column of the byte pos of t's source.
+func (t *Template) errorAt(pos int, err error) error {
+	line, col := lineCol(t.src, pos)
 	return fmt.Errorf("template line %d col %d: %w", line, col, err)
 }
 
@@ -340,12 +343,15 @@ func (st *state) scalar(n *node) (expr.ScalarValue, bool) {
 // stringMember returns the value of e when e is $name/member and the scope
 // has it as a string member without building $name (expr.MemberScope:
 // FLAT's {{ $request/id }}).
-func (st *state) stringMember(e *expr.Expr) (string, bool) {
+func (st *state) stringMember(e *expr.Expr) (string, bool) { return stringMember(&st.ctx, e) }
+
+// stringMember is state.stringMember for the scope of c.
+func stringMember(c *expr.Context, e *expr.Expr) (string, bool) {
 	name, member, ok := e.VarMember()
 	if !ok {
 		return "", false
 	}
-	ms, ok := st.ctx.Scope.(expr.MemberScope)
+	ms, ok := c.Scope.(expr.MemberScope)
 	if !ok {
 		return "", false
 	}

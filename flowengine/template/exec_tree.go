@@ -25,9 +25,20 @@ var ErrNoShape = errors.New("template: output has no fixed shape")
 // output charged to c.Budget is the tree's text plus four bytes an element,
 // close to the length of Execute's output.
 func (t *Template) ExecuteTree(c *expr.Context, arena *oxn.TreeArena, maxDepth int) (*oxn.Tree, error) {
+	_, tree, err := t.executeShape(c, arena, maxDepth, nil, false)
+	return tree, err
+}
+
+// executeShape is ExecuteTree, and ExecuteRecord when record is set: then
+// the members of output whose values are all scalars are appended to
+// out[:0] and returned instead of a tree.
+func (t *Template) executeShape(c *expr.Context, arena *oxn.TreeArena, maxDepth int, out []Field, record bool) ([]Field, *oxn.Tree, error) {
 	s := t.shape
 	if s == nil {
-		return nil, ErrNoShape
+		return nil, nil, ErrNoShape
+	}
+	if record && !s.record {
+		return nil, nil, ErrNotRecord
 	}
 	if c == nil {
 		c = &emptyContext
@@ -38,10 +49,10 @@ func (t *Template) ExecuteTree(c *expr.Context, arena *oxn.TreeArena, maxDepth i
 	st := t.newState(c)
 	defer st.release()
 	if err := st.checkCtx(0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if s.depth > maxDepth {
-		return nil, st.errorf(0, errTooDeep(maxDepth))
+		return nil, nil, st.errorf(0, errTooDeep(maxDepth))
 	}
 	// The values first, in document order, each a scalar whose text goes
 	// to st.vtext, or a node to copy. Nothing a value's expression sees
@@ -52,10 +63,14 @@ func (t *Template) ExecuteTree(c *expr.Context, arena *oxn.TreeArena, maxDepth i
 	for _, i := range s.holeOps {
 		h, it, err := st.evalHole(&st.t.nodes[s.ops[i].hole])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		st.holes, st.holeItems = append(st.holes, h), append(st.holeItems, it)
 		scalars = scalars && h.Type != holeNode
+	}
+	if record && scalars {
+		out, err := st.record(arena, out)
+		return out, nil, err
 	}
 	var tree *oxn.Tree
 	if scalars && s.skel != nil {
@@ -64,15 +79,25 @@ func (t *Template) ExecuteTree(c *expr.Context, arena *oxn.TreeArena, maxDepth i
 	} else {
 		var err error
 		if tree, err = st.buildTree(arena, maxDepth); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	if n := tree.TextLen() + 4*tree.Len(); n > 0 {
+	if err := st.chargeTree(tree.TextLen(), tree.Len()); err != nil {
+		return nil, nil, err
+	}
+	return nil, tree, nil
+}
+
+// chargeTree charges the output of a tree of elements holding textLen
+// bytes of keys and texts: the text plus four bytes an element, close to
+// the length of Execute's output.
+func (st *state) chargeTree(textLen, elements int) error {
+	if n := textLen + 4*elements; n > 0 {
 		if err := st.ctx.Budget.Output(int64(n)); err != nil {
-			return nil, st.errorf(len(t.src), err)
+			return st.errorf(len(st.t.src), err)
 		}
 	}
-	return tree, nil
+	return nil
 }
 
 // holeNode marks a value that is a node to copy (st.holeItems), not a scalar.

@@ -35,6 +35,12 @@ type shape struct {
 	// skel is the tree of ops with a scalar hole for each value
 	// (ExecuteTree fills it when every value is a scalar).
 	skel *oxn.Skeleton
+	// record: the root object holds only scalars and values, so that
+	// ExecuteRecord can give its members without a tree (IsRecord).
+	record bool
+	// direct: a record whose every value is one expression (no "??"
+	// chain), so that directRecord may read them without a state.
+	direct bool
 }
 
 // shapeOp is one element of the shape, in document order.
@@ -127,6 +133,11 @@ func shapeOf(t *Template) *shape {
 	}
 	s.holes = holes
 	s.skel, s.holeOps = skeletonOf(s.ops)
+	s.record = s.skel != nil && s.depth == 1
+	s.direct = s.record
+	for _, i := range s.holeOps {
+		s.direct = s.direct && len(t.nodes[s.ops[i].hole].chain) == 1
+	}
 	return s
 }
 

@@ -244,12 +244,14 @@ func FuzzExecuteTree(f *testing.F) {
 			return // functions can be slow enough to hit the timeout in one run only
 		}
 		checkTreeMatchesExecute(t, tp, c, nil)
+		checkRecordMatchesTree(t, tp, c, nil)
 		// And against trees as values (FLAT's $request, parsed bodies),
 		// into an arena: values that are scalars fill the skeleton.
 		tc := *treeContext(t)
 		tc.Ctx = ctx
 		var arena oxn.TreeArena
 		checkTreeMatchesExecute(t, tp, &tc, &arena)
+		checkRecordMatchesTree(t, tp, &tc, &arena)
 	})
 }
 
