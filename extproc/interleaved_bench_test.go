@@ -52,15 +52,25 @@ func (s *chanStream) Send(r *extprocv3.ProcessingResponse) error {
 func BenchmarkProcessInterleaved(b *testing.B) {
 	const inFlight = 32
 	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
-	msgs := scriptFor("/api/upstream/items/42?expand=1")
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	flatPath := "/api/upstream/items/42?expand=1"
 	handlers := []struct {
-		name string
-		dir  string
-	}{{"noop", ""}, {"minimal", "testdata/minproxy"}, {"hello-proxied", "../examples/hello"}}
+		name, dir, path string
+		apigee          bool
+	}{
+		{"noop", "", flatPath, false},
+		{"minimal", "testdata/minproxy", flatPath, false},
+		{"hello-proxied", "../examples/hello", flatPath, false},
+		{"apigee-proxied", "../examples/apigee-hello", "/v1/orders/42", true},
+	}
 	for _, h := range handlers {
+		msgs := scriptFor(h.path)
 		process := func(st *chanStream) error { noopChanHandler(st); return nil }
-		if h.dir != "" {
+		switch {
+		case h.apigee:
+			s := New(Options{Resolver: loadProjectSet(b, h.dir), Logger: logger})
+			process = func(st *chanStream) error { return s.Process(st) }
+		case h.dir != "":
 			p, errs := flat.Load(h.dir, flat.Options{Env: []string{}})
 			if p == nil {
 				b.Fatal(errs)
