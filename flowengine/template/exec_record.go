@@ -76,8 +76,8 @@ func (t *Template) directRecord(c *expr.Context, out []Field) (fs []Field, ok bo
 		text += len(f.Text)
 		out = append(out, f)
 	}
-	if err := c.Budget.Output(int64(s.skel.TextLen() + text + 4*s.skel.Len())); err != nil {
-		return nil, true, t.errorAt(len(t.src), err)
+	if err := t.chargeOutputOf(c.Budget, s.skel.TextLen()+text, s.skel.Len()); err != nil {
+		return nil, true, err
 	}
 	return out, true, nil
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"unicode/utf8"
 
+	"github.com/flowproc/flowproc/flowengine/budget"
 	"github.com/flowproc/flowproc/flowengine/dom"
 	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
@@ -89,12 +90,19 @@ func (t *Template) executeShape(c *expr.Context, arena *oxn.TreeArena, maxDepth 
 }
 
 // chargeTree charges the output of a tree of elements holding textLen
-// bytes of keys and texts: the text plus four bytes an element, close to
-// the length of Execute's output.
+// bytes of keys and texts (chargeOutputOf).
 func (st *state) chargeTree(textLen, elements int) error {
+	return st.t.chargeOutputOf(st.ctx.Budget, textLen, elements)
+}
+
+// chargeOutputOf charges b the output of a tree of elements holding textLen
+// bytes of keys and texts: the text plus four bytes an element, close to
+// the length of Execute's output. Every way a shape is executed charges
+// through here, so that they charge alike.
+func (t *Template) chargeOutputOf(b *budget.Budget, textLen, elements int) error {
 	if n := textLen + 4*elements; n > 0 {
-		if err := st.ctx.Budget.Output(int64(n)); err != nil {
-			return st.errorf(len(st.t.src), err)
+		if err := b.Output(int64(n)); err != nil {
+			return t.errorAt(len(t.src), err)
 		}
 	}
 	return nil
