@@ -53,8 +53,21 @@ func (t *Template) ExecuteRecord(c *expr.Context, arena *oxn.TreeArena, maxDepth
 // values again (the scopes' answers are reads without effects) and gives
 // the error.
 func (t *Template) directRecord(c *expr.Context, out []Field) (fs []Field, ok bool, err error) {
+	if t.shape == nil || !t.shape.direct {
+		return nil, false, nil
+	}
+	return t.directFields(c, out, true)
+}
+
+// directFields reads every value of a shape whose values are single
+// expressions with directValue, and appends them to out[:0] in document
+// order, each after the constant members before it when constants is set
+// (a record's members). It charges the output ExecuteTree charges for the
+// same values. ok is false, with nothing charged, when a value is not one
+// directValue reads, or when c has ended or is over its budget.
+func (t *Template) directFields(c *expr.Context, out []Field, constants bool) (fs []Field, ok bool, err error) {
 	s := t.shape
-	if s == nil || !s.direct || c == nil || c.Scope == nil {
+	if !s.single || c == nil || c.Scope == nil {
 		return nil, false, nil
 	}
 	if c.Ctx != nil && c.Ctx.Err() != nil || c.Budget.Err() != nil {
@@ -65,7 +78,9 @@ func (t *Template) directRecord(c *expr.Context, out []Field) (fs []Field, ok bo
 	for i := 1; i < len(s.ops); i++ {
 		op := &s.ops[i]
 		if op.hole < 0 {
-			out = append(out, Field{Key: op.key, Type: op.typ, Text: op.text})
+			if constants {
+				out = append(out, Field{Key: op.key, Type: op.typ, Text: op.text})
+			}
 			continue
 		}
 		f, ok := directValue(c, t.nodes[op.hole].chain[0].e)

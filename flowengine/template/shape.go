@@ -38,8 +38,10 @@ type shape struct {
 	// record: the root object holds only scalars and values, so that
 	// ExecuteRecord can give its members without a tree (IsRecord).
 	record bool
-	// direct: a record whose every value is one expression (no "??"
-	// chain), so that directRecord may read them without a state.
+	// single: every value is one expression (no "??" chain), so that
+	// directFields may read them without a state (ExecuteValues).
+	single bool
+	// direct: a record of single values (directRecord).
 	direct bool
 }
 
@@ -134,10 +136,11 @@ func shapeOf(t *Template) *shape {
 	s.holes = holes
 	s.skel, s.holeOps = skeletonOf(s.ops)
 	s.record = s.skel != nil && s.depth == 1
-	s.direct = s.record
+	s.single = s.skel != nil
 	for _, i := range s.holeOps {
-		s.direct = s.direct && len(t.nodes[s.ops[i].hole].chain) == 1
+		s.single = s.single && len(t.nodes[s.ops[i].hole].chain) == 1
 	}
+	s.direct = s.record && s.single
 	return s
 }
 

@@ -224,13 +224,15 @@ func TestExecuteTreeAllocs(t *testing.T) {
 
 // FuzzExecuteTree: any template with a shape gives, against the fuzz
 // context and the tree context, the tree ParseTree makes of Execute's output, or fails as
-// Execute and ParseTree do.
+// Execute and ParseTree do; ExecuteRecord and ExecuteValues agree with
+// ExecuteTree (ExecuteValues also against the scope of TestExecuteValues).
 func FuzzExecuteTree(f *testing.F) {
 	for _, s := range shapedSources {
 		f.Add(s)
 	}
 	f.Add(`{ "a": {{ a/b }}, "s": {{ s }}, "o": {{ o }}, "n": {{ n }}, "arr": {{ arr }}, "je": {{ *[@name] }} }`)
 	f.Add(`{,"x": {{ $x }},, "ns": {{ $ns }}, "b": [{{ $b }}, {{ $n }}],}`)
+	f.Add(`{ "h": { "id": {{ $req/id }}, "s": {{ $up/main/status }} }, "c": [ {{ $cfg/service }} ] }`)
 	f.Fuzz(func(t *testing.T, src string) {
 		fuzzSetup(t)
 		tp, err := Parse(src)
@@ -245,6 +247,7 @@ func FuzzExecuteTree(f *testing.F) {
 		}
 		checkTreeMatchesExecute(t, tp, c, nil)
 		checkRecordMatchesTree(t, tp, c, nil)
+		checkValuesMatchTree(t, tp, &expr.Context{Ctx: ctx, Scope: newDirectScope(t)})
 		// And against trees as values (FLAT's $request, parsed bodies),
 		// into an arena: values that are scalars fill the skeleton.
 		tc := *treeContext(t)
@@ -252,6 +255,7 @@ func FuzzExecuteTree(f *testing.F) {
 		var arena oxn.TreeArena
 		checkTreeMatchesExecute(t, tp, &tc, &arena)
 		checkRecordMatchesTree(t, tp, &tc, &arena)
+		checkValuesMatchTree(t, tp, &tc)
 	})
 }
 
