@@ -39,8 +39,10 @@ type proxyAction struct {
 	// budget (see Run).
 	constant *proxySpec
 	charge   int64
-	target   targetMemo // the origin or url its template gives
-	keys     headerKeys // the header names it always sets
+	// plan is a body whose values are all header values (proxy_plan.go).
+	plan   *proxyPlan
+	target targetMemo // the origin or url its template gives
+	keys   headerKeys // the header names it always sets
 }
 
 // proxySpec is FLAT's proxy-request JSON (FLAT docs: proxy-request).
@@ -50,11 +52,20 @@ type proxySpec struct {
 	stripEndpoint bool
 	addPrefix     string
 	query         member // string, object or array; t nil = keep the client's
-	headers       []member
+	headers       []proxyHeader
 	target        *url.URL // origin or url, parsed (shared read-only)
 	// options are the request options (FLAT docs: the request action); when
 	// given, flowproc makes the call itself (see proxyByCall).
 	options *dom.Node
+}
+
+// proxyHeader is a member of a proxy-request's "headers": a header to set
+// to value, or to remove (set false: the value was null, empty, an object
+// or an array).
+type proxyHeader struct {
+	key   string
+	value string
+	set   bool
 }
 
 // targetCache remembers parsed origin/url strings: proxy-request templates
@@ -123,7 +134,9 @@ func compileProxy(c *compiler, f *Flow, e *xmlsrc.Element) action {
 	src := a.t.t.Source()
 	var err error
 	if strings.Contains(src, "{{") {
-		_, err = checkProxySkeleton(src)
+		if _, err = checkProxySkeleton(src); err == nil {
+			a.plan = newProxyPlan(a.t.t)
+		}
 	} else {
 		var spec *proxySpec
 		if spec, err = parseProxySpec([]byte(src)); err == nil {
@@ -206,11 +219,13 @@ func (s *proxySpec) read(ms []member, memo *targetMemo) error {
 			if t != oxn.Object {
 				return fmt.Errorf("%q must be an object", m.key)
 			}
-			s.headers = m.children(s.headers)
-			for _, h := range s.headers {
+			for c := m.t.FirstChild(m.i); c != oxn.NoIndex; c = m.t.Next(c) {
+				h := member{key: m.t.Key(c), t: m.t, i: c}
 				if !validHeaderName(h.key) {
 					return fmt.Errorf("headers: invalid header name %q", h.key)
 				}
+				v, ok := h.scalar()
+				s.headers = append(s.headers, proxyHeader{key: h.key, value: v, set: ok && v != ""})
 			}
 		case "options":
 			if t != oxn.Object {
@@ -273,6 +288,26 @@ func (a *proxyAction) Run(r *run, s *step) (ctrl, error) {
 	if spec == nil && a.constant != nil && a.in.kind != inContent && !r.x.Forwarded &&
 		r.budget.Err() == nil && r.budget.Output(a.charge) == nil {
 		spec = a.constant
+	}
+	if spec == nil && a.plan != nil {
+		// The values alone, into the spec read at load. The template's
+		// way below runs when a value is not one the scope answers
+		// directly: it reads the values again (reads without effects)
+		// and charges the output, which ExecuteValues charged only when
+		// it gave them.
+		c, err := r.templateContext(a.in)
+		if err != nil {
+			return ctrlNext, err
+		}
+		o := r.slab.objects()
+		fs, ok, err := a.t.t.ExecuteValues(c, objectDepth, o.fields[:0])
+		if err != nil {
+			return ctrlNext, a.t.errorf(err)
+		}
+		if ok {
+			o.fields = fs
+			spec = a.plan.fill(o, fs)
+		}
 	}
 	if spec == nil {
 		o := r.slab.objects()
@@ -355,20 +390,19 @@ func (r *run) proxy(spec *proxySpec, keys headerKeys) error {
 	// :authority, the scheme Envoy routes on and clear_route_cache.
 	f.Authority, f.Scheme = authorityOf(target), target.Scheme
 	var explicit [len(dropOnProxy)]bool
-	for i, m := range spec.headers {
-		name := keys.at(i, m.key).lower
-		for i, h := range dropOnProxy {
-			explicit[i] = explicit[i] || name == h
+	for i, h := range spec.headers {
+		name := keys.at(i, h.key).lower
+		for i, d := range dropOnProxy {
+			explicit[i] = explicit[i] || name == d
 		}
-		v, ok := m.scalar()
-		if !ok || v == "" {
+		if !h.set {
 			f.RemoveHeaders = append(f.RemoveHeaders, name)
 			continue
 		}
-		if err := checkHeaderValue(v); err != nil {
-			return fmt.Errorf("proxy-request: header %q: %w", m.key, err)
+		if err := checkHeaderValue(h.value); err != nil {
+			return fmt.Errorf("proxy-request: header %q: %w", h.key, err)
 		}
-		f.SetHeaders = append(f.SetHeaders, flowengine.Header{Name: name, Value: v})
+		f.SetHeaders = append(f.SetHeaders, flowengine.Header{Name: name, Value: h.value})
 	}
 	if r.side != nil {
 		for _, h := range r.side.jwtHeaders {
