@@ -465,6 +465,19 @@ func (x *exchange) send(r *extprocv3.ProcessingResponse) error {
 	return nil
 }
 
+// now is the time now, read from the monotonic clock alone once the
+// exchange has started: x.start, which setup took from time.Now, plus the
+// time since. time.Now reads the wall clock too, which costs a second
+// clock reading (a paravirtualised clock on most VMs); this one has the
+// same monotonic reading and the wall clock of the exchange's start moved
+// on by it, as Sub and Since measure from it anyway.
+func (x *exchange) now() time.Time {
+	if x.start.IsZero() {
+		return time.Now()
+	}
+	return x.start.Add(time.Duration(monoNow() - monoOf(x.start)))
+}
+
 // backToFlow forgets waitFrom when a Host call returns to the flow, which
 // may run for a while before the exchange waits again: a wait must not
 // start from a reading taken before it.
@@ -544,7 +557,7 @@ func (x *exchange) next(ctx context.Context) (*extprocv3.ProcessingRequest, erro
 // the filter does not ask for it).
 func (x *exchange) onResponseHeaders(h *extprocv3.HttpHeaders, details string) error {
 	d := &x.resp
-	d.seen, d.headersOwed, d.eos, d.since = true, true, h.GetEndOfStream(), time.Now()
+	d.seen, d.headersOwed, d.eos, d.since = true, true, h.GetEndOfStream(), x.now()
 	x.owe(d.since)
 	// The header slice of a reused exchange (recycle), emptied.
 	x.response = flowengine.Response{BodyKnownEmpty: d.eos, CodeDetails: details, Headers: x.response.Headers[:0]}
@@ -617,7 +630,7 @@ func (x *exchange) onBody(d *direction, b *extprocv3.HttpBody) (handled bool, er
 		// The one BUFFERED message: the whole body (end_of_stream is false
 		// when trailers follow; Envoy's ext_proc: what Envoy sends and expects in each body mode).
 		d.awaitingBody, d.bodyOwed, d.complete = false, true, true
-		d.body, d.size, d.since = b.GetBody(), int64(len(b.GetBody())), time.Now()
+		d.body, d.size, d.since = b.GetBody(), int64(len(b.GetBody())), x.now()
 		x.owe(d.since)
 	case d.bodyOwed || d.complete && !d.eager:
 		return false, x.protocolError(codes.FailedPrecondition, "unexpected %s_body after the buffered body", d.name())
@@ -628,7 +641,7 @@ func (x *exchange) onBody(d *direction, b *extprocv3.HttpBody) (handled bool, er
 		d.eager = true
 		d.held = append(d.held, chunk{b.GetBody(), b.GetEndOfStream()})
 		d.size += int64(len(b.GetBody()))
-		now := time.Now()
+		now := x.now()
 		if b.GetEndOfStream() {
 			d.complete, d.since = true, now
 		}
@@ -650,13 +663,14 @@ func (x *exchange) onTrailers(d *direction) (handled bool, err error) {
 		return true, x.send(trailersReply(d.response))
 	}
 	d.trailersOwed = true
-	x.owe(time.Now())
+	now := x.now()
+	x.owe(now)
 	switch {
 	case d.awaitingBody:
 		d.awaitingBody = false
 		d.unavailable = "trailers arrived instead of the buffered body (mode_override not honoured)"
 	case d.eager && !d.complete:
-		d.complete, d.since = true, time.Now() // trailers end a streamed body
+		d.complete, d.since = true, now // trailers end a streamed body
 	}
 	return false, nil
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	procmodev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -625,5 +627,30 @@ func TestExchange(t *testing.T) {
 				t.Fatalf("stream ended with %s, want %s; logs:\n%s", got, want, ts.logs)
 			}
 		})
+	}
+}
+
+// TestExchangeNow: once an exchange has started, now reads one clock and
+// gives a time with a monotonic reading (Sub and Since measure with it) and
+// the start's wall clock moved on by the time since.
+func TestExchangeNow(t *testing.T) {
+	x := &exchange{}
+	before := time.Now()
+	if n := x.now(); n.Before(before) || time.Since(n) > time.Second {
+		t.Fatalf("not started: now %v, before %v", n, before)
+	}
+	x.start = time.Now()
+	time.Sleep(2 * time.Millisecond)
+	n := x.now()
+	after := time.Now()
+	elapsed := n.Sub(x.start)
+	if elapsed < 2*time.Millisecond || n.After(after) {
+		t.Fatalf("now %v is %v after the start, %v before a later reading", n, elapsed, after.Sub(n))
+	}
+	if !strings.Contains(n.String(), "m=+") {
+		t.Errorf("now %v has no monotonic reading", n)
+	}
+	if wall := n.Round(0); !wall.Equal(x.start.Round(0).Add(elapsed)) {
+		t.Errorf("wall clock %v, want the start's %v plus %v", wall, x.start.Round(0), elapsed)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc/metadata"
@@ -57,25 +58,35 @@ func BenchmarkProcessInterleaved(b *testing.B) {
 	handlers := []struct {
 		name, dir, path string
 		apigee          bool
+		// watchdog: flowproc serve's message timeouts, which arm the
+		// override_message_timeout watchdog on every message.
+		watchdog bool
 	}{
-		{"noop", "", flatPath, false},
-		{"minimal", "testdata/minproxy", flatPath, false},
-		{"hello-proxied", "../examples/hello", flatPath, false},
-		{"apigee-proxied", "../examples/apigee-hello", "/v1/orders/42", true},
+		{"noop", "", flatPath, false, false},
+		{"minimal", "testdata/minproxy", flatPath, false, false},
+		{"hello-proxied", "../examples/hello", flatPath, false, false},
+		{"hello-proxied-watchdog", "../examples/hello", flatPath, false, true},
+		{"apigee-proxied", "../examples/apigee-hello", "/v1/orders/42", true, false},
 	}
 	for _, h := range handlers {
 		msgs := scriptFor(h.path)
 		process := func(st *chanStream) error { noopChanHandler(st); return nil }
+		opts := Options{Logger: logger}
+		if h.watchdog {
+			opts.MessageTimeout, opts.MaxMessageTimeout, opts.OverrideAfter = time.Second, 10*time.Second, 0.5
+		}
 		switch {
 		case h.apigee:
-			s := New(Options{Resolver: loadProjectSet(b, h.dir), Logger: logger})
+			opts.Resolver = loadProjectSet(b, h.dir)
+			s := New(opts)
 			process = func(st *chanStream) error { return s.Process(st) }
 		case h.dir != "":
 			p, errs := flat.Load(h.dir, flat.Options{Env: []string{}})
 			if p == nil {
 				b.Fatal(errs)
 			}
-			s := New(Options{Resolver: one(runnerFunc(p.Run)), Logger: logger})
+			opts.Resolver = one(runnerFunc(p.Run))
+			s := New(opts)
 			process = func(st *chanStream) error { return s.Process(st) }
 		}
 		b.Run(h.name, func(b *testing.B) {
