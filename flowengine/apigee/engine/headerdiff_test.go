@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/flowproc/flowproc/flowengine"
+	"github.com/flowproc/flowproc/internal/racecheck"
 )
 
 // diffByName is headerDiff's meaning, computed name by name without
@@ -131,5 +132,27 @@ func TestHeaderLine(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { m.HeaderLine("one") }); n != 0 {
 		t.Errorf("HeaderLine of one line: %v allocations", n)
+	}
+}
+
+// TestHeaderDiffAllocs: the names of the mutations are lower-cased without
+// allocating when a policy sets or removes a mixed-case name
+// (X-Served-By), as bundles write them, run after run.
+func TestHeaderDiffAllocs(t *testing.T) {
+	if racecheck.Enabled {
+		t.Skip("allocation counts differ under the race detector")
+	}
+	was := []flowengine.Header{{Name: "Accept", Value: "*/*"}, {Name: "X-Gone", Value: "1"}}
+	now := []flowengine.Header{{Name: "Accept", Value: "*/*"}, {Name: "X-Served-By", Value: "apigee"}}
+	set, remove := make([]flowengine.Header, 0, 4), make([]string, 0, 4)
+	headerDiff(was, now, set, remove) // the names are lowered once
+	allocs := testing.AllocsPerRun(100, func() {
+		s, r := headerDiff(was, now, set[:0], remove[:0])
+		if len(s) != 1 || s[0].Name != "x-served-by" || len(r) != 1 || r[0] != "x-gone" {
+			t.Fatalf("set %v, remove %v", s, r)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("headerDiff allocates %v times per run", allocs)
 	}
 }

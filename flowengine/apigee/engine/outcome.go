@@ -8,6 +8,7 @@ import (
 
 	"github.com/flowproc/flowproc/flowengine"
 	"github.com/flowproc/flowproc/flowengine/runtime"
+	"github.com/flowproc/flowproc/internal/lowername"
 )
 
 func httpReason(code int) string { return http.StatusText(code) }
@@ -49,7 +50,7 @@ func (r *Run) outcome(errCode string) *flowengine.Outcome {
 		}
 		x.Resp.Status = status
 		for _, h := range m.Headers {
-			ln := strings.ToLower(h.Name)
+			ln := lowername.Lower(h.Name)
 			if ln == "content-type" || ln == "content-length" || ln == "transfer-encoding" || ln == "host" || strings.HasPrefix(ln, ":") {
 				continue
 			}
@@ -59,7 +60,7 @@ func (r *Run) outcome(errCode string) *flowengine.Outcome {
 		if x.Forwarded && x.Upstream != nil {
 			// A new response replaces the upstream's: drop its headers.
 			for _, h := range x.Upstream.Headers {
-				ln := strings.ToLower(h.Name)
+				ln := lowername.Lower(h.Name)
 				if !containsFold(m.Headers, ln) && !contains(x.Resp.Removed, ln) {
 					x.Resp.Removed = append(x.Resp.Removed, ln)
 				}

@@ -14,6 +14,7 @@ import (
 	"github.com/flowproc/flowproc/flowengine/budget"
 	"github.com/flowproc/flowproc/flowengine/runtime"
 	"github.com/flowproc/flowproc/flowengine/upstream"
+	"github.com/flowproc/flowproc/internal/lowername"
 )
 
 // Segment names where a run is, as the JavaScript object model's
@@ -636,7 +637,7 @@ func headerDiff(was, now []flowengine.Header, set []flowengine.Header, remove []
 	}
 	setLines := func(name string) {
 		v, _ := headerLine(now, name)
-		set = append(set, flowengine.Header{Name: strings.ToLower(name), Value: v})
+		set = append(set, flowengine.Header{Name: lowername.Lower(name), Value: v})
 	}
 	for i := p; i < len(now); i++ {
 		h := now[i]
@@ -651,7 +652,7 @@ func headerDiff(was, now []flowengine.Header, set []flowengine.Header, remove []
 			continue // seen, or a name the first loop handled
 		}
 		if !seenBefore(now[:p], h.Name) {
-			remove = append(remove, strings.ToLower(h.Name))
+			remove = append(remove, lowername.Lower(h.Name))
 		} else if !sameLines(was, now, h.Name) {
 			// Lines removed from a name that keeps lines in the prefix.
 			setLines(h.Name)
