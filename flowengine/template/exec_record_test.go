@@ -77,18 +77,7 @@ func checkRecordMatchesTree(t *testing.T, tp *Template, c *expr.Context, arena *
 	if !tp.IsRecord() {
 		return
 	}
-	run := func(f func(c *expr.Context) error) (int64, error) {
-		var b budget.Budget
-		b.Reset(context.Background(), budget.Limits{OutputBytes: 1 << 30})
-		cc := expr.Context{}
-		if c != nil {
-			cc = *c
-		}
-		cc.Budget = &b
-		err := f(&cc)
-		_, _, _, out := b.Used()
-		return out, err
-	}
+	run := func(f func(c *expr.Context) error) (int64, error) { return withOutputBudget(c, f) }
 	var want *oxn.Tree
 	wantOut, wantErr := run(func(c *expr.Context) (err error) {
 		want, err = tp.ExecuteTree(c, nil, 0)
@@ -125,6 +114,32 @@ func checkRecordMatchesTree(t *testing.T, tp *Template, c *expr.Context, arena *
 	if fmt.Sprintf("%q", fields) != fmt.Sprintf("%q", members) {
 		t.Fatalf("%q:\nExecuteRecord %q\nExecuteTree   %q", tp.Source(), fields, members)
 	}
+}
+
+// withOutputBudget runs f on a copy of c (an empty context when nil) with
+// a budget of its own, and returns the output f charged to it.
+func withOutputBudget(c *expr.Context, f func(c *expr.Context) error) (int64, error) {
+	var b budget.Budget
+	b.Reset(context.Background(), budget.Limits{OutputBytes: 1 << 30})
+	cc := expr.Context{}
+	if c != nil {
+		cc = *c
+	}
+	cc.Budget = &b
+	err := f(&cc)
+	_, _, _, out := b.Used()
+	return out, err
+}
+
+// overOutputBudget runs f against newDirectScope with an output budget
+// of 10 bytes and returns its error's text ("" for none).
+func overOutputBudget(t *testing.T, f func(c *expr.Context) error) string {
+	var b budget.Budget
+	b.Reset(context.Background(), budget.Limits{OutputBytes: 10})
+	if err := f(&expr.Context{Scope: newDirectScope(t), Budget: &b}); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 func treeJSON(t *testing.T, tree *oxn.Tree) string {
@@ -336,14 +351,7 @@ func TestDirectRecord(t *testing.T) {
 	// Errors: the output budget gives the full path's error; an ended
 	// context goes down the full path and gives its error.
 	tp, _ := Parse(`{ "X-Status": {{ $up/main/status }}, "X-Id": {{ $req/id }}, "long": "a long literal value" }`)
-	errOf := func(f func(c *expr.Context) error) string {
-		var b budget.Budget
-		b.Reset(context.Background(), budget.Limits{OutputBytes: 10})
-		if err := f(&expr.Context{Scope: newDirectScope(t), Budget: &b}); err != nil {
-			return err.Error()
-		}
-		return ""
-	}
+	errOf := func(f func(c *expr.Context) error) string { return overOutputBudget(t, f) }
 	direct := errOf(func(c *expr.Context) error { _, _, err := tp.ExecuteRecord(c, nil, 0, nil); return err })
 	full := errOf(func(c *expr.Context) error { _, err := tp.ExecuteTree(c, nil, 0); return err })
 	if direct == "" || direct != full {

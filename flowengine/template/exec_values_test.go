@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/flowproc/flowproc/flowengine/budget"
 	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
 	"github.com/flowproc/flowproc/internal/racecheck"
@@ -63,18 +62,7 @@ func TestElements(t *testing.T) {
 // nothing. It reports whether ExecuteValues gave them.
 func checkValuesMatchTree(t *testing.T, tp *Template, c *expr.Context) bool {
 	t.Helper()
-	run := func(f func(c *expr.Context) error) (int64, error) {
-		var b budget.Budget
-		b.Reset(context.Background(), budget.Limits{OutputBytes: 1 << 30})
-		cc := expr.Context{}
-		if c != nil {
-			cc = *c
-		}
-		cc.Budget = &b
-		err := f(&cc)
-		_, _, _, out := b.Used()
-		return out, err
-	}
+	run := func(f func(c *expr.Context) error) (int64, error) { return withOutputBudget(c, f) }
 	var fields []Field
 	var ok bool
 	gotOut, err := run(func(c *expr.Context) (err error) {
@@ -167,14 +155,7 @@ func TestExecuteValues(t *testing.T) {
 		t.Errorf("maxDepth 1: ok %v, err %v", ok, err)
 	}
 	// Over the output budget: the full path's error.
-	errOf := func(f func(c *expr.Context) error) string {
-		var b budget.Budget
-		b.Reset(context.Background(), budget.Limits{OutputBytes: 10})
-		if err := f(&expr.Context{Scope: newDirectScope(t), Budget: &b}); err != nil {
-			return err.Error()
-		}
-		return ""
-	}
+	errOf := func(f func(c *expr.Context) error) string { return overOutputBudget(t, f) }
 	direct := errOf(func(c *expr.Context) error { _, _, err := tp.ExecuteValues(c, 0, nil); return err })
 	full := errOf(func(c *expr.Context) error { _, err := tp.ExecuteTree(c, nil, 0); return err })
 	if direct == "" || direct != full {
