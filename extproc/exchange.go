@@ -997,12 +997,20 @@ func (x *exchange) answer(status int, set, add []flowengine.Header, body []byte,
 	return nil
 }
 
+// streamClosed reports whether err is ErrStreamClosed, or wraps it. Every
+// stream ends with it itself (Envoy closing the stream), which is compared
+// first: errors.Is starts by asking the reflection code whether the target
+// is comparable, code nothing else in an exchange runs.
+func streamClosed(err error) bool {
+	return err == ErrStreamClosed || errors.Is(err, ErrStreamClosed)
+}
+
 // drain answers pass-through messages until Envoy ends the stream.
 func (x *exchange) drain() error {
 	for {
 		m, err := x.next(x.ctx)
 		switch {
-		case errors.Is(err, ErrStreamClosed):
+		case streamClosed(err):
 			return nil
 		case err != nil:
 			return err

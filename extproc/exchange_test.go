@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -652,5 +653,24 @@ func TestExchangeNow(t *testing.T) {
 	}
 	if wall := n.Round(0); !wall.Equal(x.start.Round(0).Add(elapsed)) {
 		t.Errorf("wall clock %v, want the start's %v plus %v", wall, x.start.Round(0), elapsed)
+	}
+}
+
+// TestStreamClosed: the end of a stream is recognised as it is and
+// wrapped; other errors are not it.
+func TestStreamClosed(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{ErrStreamClosed, true},
+		{fmt.Errorf("reading: %w", ErrStreamClosed), true},
+		{nil, false},
+		{errors.New("ext_proc stream closed by Envoy"), false},
+		{ErrBodyTooLarge, false},
+	} {
+		if got := streamClosed(tc.err); got != tc.want {
+			t.Errorf("streamClosed(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }

@@ -54,41 +54,9 @@ func BenchmarkProcessInterleaved(b *testing.B) {
 	const inFlight = 32
 	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	flatPath := "/api/upstream/items/42?expand=1"
-	handlers := []struct {
-		name, dir, path string
-		apigee          bool
-		// watchdog: flowproc serve's message timeouts, which arm the
-		// override_message_timeout watchdog on every message.
-		watchdog bool
-	}{
-		{"noop", "", flatPath, false, false},
-		{"minimal", "testdata/minproxy", flatPath, false, false},
-		{"hello-proxied", "../examples/hello", flatPath, false, false},
-		{"hello-proxied-watchdog", "../examples/hello", flatPath, false, true},
-		{"apigee-proxied", "../examples/apigee-hello", "/v1/orders/42", true, false},
-	}
-	for _, h := range handlers {
+	for _, h := range benchHandlers(b, logger) {
 		msgs := scriptFor(h.path)
-		process := func(st *chanStream) error { noopChanHandler(st); return nil }
-		opts := Options{Logger: logger}
-		if h.watchdog {
-			opts.MessageTimeout, opts.MaxMessageTimeout, opts.OverrideAfter = time.Second, 10*time.Second, 0.5
-		}
-		switch {
-		case h.apigee:
-			opts.Resolver = loadProjectSet(b, h.dir)
-			s := New(opts)
-			process = func(st *chanStream) error { return s.Process(st) }
-		case h.dir != "":
-			p, errs := flat.Load(h.dir, flat.Options{Env: []string{}})
-			if p == nil {
-				b.Fatal(errs)
-			}
-			opts.Resolver = one(runnerFunc(p.Run))
-			s := New(opts)
-			process = func(st *chanStream) error { return s.Process(st) }
-		}
+		process := h.process
 		b.Run(h.name, func(b *testing.B) {
 			jobs := make(chan *chanStream)
 			var wg sync.WaitGroup
@@ -127,6 +95,57 @@ func BenchmarkProcessInterleaved(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchHandler is a server the chanStream benchmarks drive: the no-op
+// handler or flowproc serving a project, and the path of the exchanges.
+type benchHandler struct {
+	name, path string
+	process    func(st *chanStream) error
+}
+
+// benchHandlers are the servers of BenchmarkProcessInterleaved and
+// BenchmarkProcessCold: the no-op, a minimal proxy, the FLAT example's
+// proxied route (also with flowproc serve's message timeouts, which arm
+// the override_message_timeout watchdog on every message) and the Apigee
+// bundle's.
+func benchHandlers(b *testing.B, logger *slog.Logger) []benchHandler {
+	flatPath := "/api/upstream/items/42?expand=1"
+	cases := []struct {
+		name, dir, path string
+		apigee          bool
+		watchdog        bool
+	}{
+		{"noop", "", flatPath, false, false},
+		{"minimal", "testdata/minproxy", flatPath, false, false},
+		{"hello-proxied", "../examples/hello", flatPath, false, false},
+		{"hello-proxied-watchdog", "../examples/hello", flatPath, false, true},
+		{"apigee-proxied", "../examples/apigee-hello", "/v1/orders/42", true, false},
+	}
+	var hs []benchHandler
+	for _, c := range cases {
+		h := benchHandler{name: c.name, path: c.path, process: func(st *chanStream) error { noopChanHandler(st); return nil }}
+		opts := Options{Logger: logger}
+		if c.watchdog {
+			opts.MessageTimeout, opts.MaxMessageTimeout, opts.OverrideAfter = time.Second, 10*time.Second, 0.5
+		}
+		switch {
+		case c.apigee:
+			opts.Resolver = loadProjectSet(b, c.dir)
+		case c.dir != "":
+			p, errs := flat.Load(c.dir, flat.Options{Env: []string{}})
+			if p == nil {
+				b.Fatal(errs)
+			}
+			opts.Resolver = one(runnerFunc(p.Run))
+		}
+		if opts.Resolver != nil {
+			s := New(opts)
+			h.process = func(st *chanStream) error { return s.Process(st) }
+		}
+		hs = append(hs, h)
+	}
+	return hs
 }
 
 // noopChanHandler is noopHandler on a chanStream: the no-op server's reply

@@ -41,7 +41,7 @@ var jsonHeaders = []flowengine.Header{{Name: "content-type", Value: "application
 func (x *exchange) serve() error {
 	first, err := x.first()
 	if err != nil {
-		if errors.Is(err, ErrStreamClosed) {
+		if streamClosed(err) {
 			return nil
 		}
 		return x.fatal
@@ -201,7 +201,7 @@ func (x *exchange) result(err error) error {
 	switch {
 	case x.fatal != nil:
 		return x.fatal
-	case err == nil || x.closed || errors.Is(err, ErrStreamClosed):
+	case err == nil || x.closed || streamClosed(err):
 		return nil
 	}
 	if x.refusedBody() {
@@ -229,7 +229,7 @@ func (x *exchange) answerError(code int, message string, flatCode int) error {
 		Message: message, Status: code, Code: flatCode, RequestID: x.request.ID,
 	}})
 	err := x.answer(code, jsonHeaders, nil, body, x.project)
-	if err == nil || x.closed || errors.Is(err, ErrStreamClosed) {
+	if err == nil || x.closed || streamClosed(err) {
 		return nil
 	}
 	if x.fatal != nil {
