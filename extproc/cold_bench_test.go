@@ -2,13 +2,9 @@ package extproc
 
 import (
 	"context"
-	"io"
-	"log/slog"
+	"google.golang.org/grpc/metadata"
 	"testing"
 	"time"
-
-	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
-	"google.golang.org/grpc/metadata"
 )
 
 // coldSpan is the memory BenchmarkProcessCold writes between two messages
@@ -39,8 +35,7 @@ func evict(round byte) {
 // evicts 32 MiB.
 func BenchmarkProcessCold(b *testing.B) {
 	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
-	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	for _, h := range benchHandlers(b, logger) {
+	for _, h := range benchHandlers(b) {
 		msgs := scriptFor(h.path)
 		process := h.process
 		b.Run(h.name, func(b *testing.B) {
@@ -59,8 +54,7 @@ func BenchmarkProcessCold(b *testing.B) {
 			round := byte(0)
 			b.ResetTimer()
 			for range b.N {
-				st := &chanStream{fakeStream: fakeStream{ctx: grpcStreamContext(ctx)},
-					in: make(chan *extprocv3.ProcessingRequest, 1), out: make(chan struct{}, 1), codec: newVTCodec()}
+				st := newChanStream(ctx)
 				jobs <- st
 				for _, m := range msgs {
 					round++

@@ -43,6 +43,13 @@ func (s *chanStream) Send(r *extprocv3.ProcessingResponse) error {
 	return nil
 }
 
+// newChanStream returns a stream on a context like the server's tap
+// makes, ready for one exchange.
+func newChanStream(ctx context.Context) *chanStream {
+	return &chanStream{fakeStream: fakeStream{ctx: grpcStreamContext(ctx)},
+		in: make(chan *extprocv3.ProcessingRequest, 1), out: make(chan struct{}, 1), codec: newVTCodec()}
+}
+
 // BenchmarkProcessInterleaved drives 32 exchanges at a time, as the load
 // generator's 32 workers do: each stream's handler runs on a worker
 // goroutine of its own and blocks in Recv, and one driver goroutine hands
@@ -53,8 +60,7 @@ func (s *chanStream) Send(r *extprocv3.ProcessingResponse) error {
 func BenchmarkProcessInterleaved(b *testing.B) {
 	const inFlight = 32
 	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
-	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	for _, h := range benchHandlers(b, logger) {
+	for _, h := range benchHandlers(b) {
 		msgs := scriptFor(h.path)
 		process := h.process
 		b.Run(h.name, func(b *testing.B) {
@@ -76,8 +82,7 @@ func BenchmarkProcessInterleaved(b *testing.B) {
 				batch := min(inFlight, b.N-n)
 				wg.Add(batch)
 				for i := range batch {
-					streams[i] = &chanStream{fakeStream: fakeStream{ctx: grpcStreamContext(ctx)},
-						in: make(chan *extprocv3.ProcessingRequest, 1), out: make(chan struct{}, 1), codec: newVTCodec()}
+					streams[i] = newChanStream(ctx)
 					jobs <- streams[i]
 				}
 				for _, m := range msgs {
@@ -109,7 +114,8 @@ type benchHandler struct {
 // proxied route (also with flowproc serve's message timeouts, which arm
 // the override_message_timeout watchdog on every message) and the Apigee
 // bundle's.
-func benchHandlers(b *testing.B, logger *slog.Logger) []benchHandler {
+func benchHandlers(b *testing.B) []benchHandler {
+	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	flatPath := "/api/upstream/items/42?expand=1"
 	cases := []struct {
 		name, dir, path string

@@ -353,6 +353,12 @@ func (r *run) renderShaped(t *tmpl, in input, arena *oxn.TreeArena, maxDepth int
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	return r.renderShapedIn(t, c, arena, maxDepth, fields)
+}
+
+// renderShapedIn is renderShaped with the template's context already made
+// (templateContext).
+func (r *run) renderShapedIn(t *tmpl, c *expr.Context, arena *oxn.TreeArena, maxDepth int, fields *[]template.Field) (tree *oxn.Tree, out []byte, notJSON, err error) {
 	if t.t.HasShape() {
 		if fields != nil && t.t.IsRecord() {
 			var fs []template.Field

@@ -289,46 +289,47 @@ func (a *proxyAction) Run(r *run, s *step) (ctrl, error) {
 		r.budget.Err() == nil && r.budget.Output(a.charge) == nil {
 		spec = a.constant
 	}
-	if spec == nil && a.plan != nil {
-		// The values alone, into the spec read at load. The template's
-		// way below runs when a value is not one the scope answers
-		// directly: it reads the values again (reads without effects)
-		// and charges the output, which ExecuteValues charged only when
-		// it gave them.
+	if spec == nil {
 		c, err := r.templateContext(a.in)
 		if err != nil {
 			return ctrlNext, err
 		}
 		o := r.slab.objects()
-		fs, ok, err := a.t.t.ExecuteValues(c, objectDepth, o.fields[:0])
-		if err != nil {
-			return ctrlNext, a.t.errorf(err)
-		}
-		if ok {
-			o.fields = fs
-			spec = a.plan.fill(o, fs)
-		}
-	}
-	if spec == nil {
-		o := r.slab.objects()
-		tree, _, notJSON, err := r.renderTree(a.t, a.in, &o.trees, objectDepth)
-		if err != nil {
-			return ctrlNext, err
-		}
-		ms, err := treeMembers(tree, notJSON, o.members)
-		if err == nil {
-			o.members = ms
-			if o.proxy == nil {
-				o.proxy = &proxySpec{}
+		if a.plan != nil {
+			// The values alone, into the spec read at load. When a value
+			// is not one the scope answers directly, the template's way
+			// below reads the values again (reads without effects) and
+			// charges the output, which ExecuteValues charged only when
+			// it gave them.
+			fs, ok, err := a.t.t.ExecuteValues(c, objectDepth, o.fields[:0])
+			if err != nil {
+				return ctrlNext, a.t.errorf(err)
 			}
-			spec = o.proxy
-			*spec = proxySpec{headers: spec.headers[:0]}
-			err = spec.read(ms, &a.target)
-		} else {
-			err = fmt.Errorf("invalid proxy configuration: %w", err)
+			if ok {
+				o.fields = fs
+				spec = a.plan.fill(o, fs)
+			}
 		}
-		if err != nil {
-			return ctrlNext, fmt.Errorf("%s:%d: proxy-request: %w", s.At.File, s.At.Line, err)
+		if spec == nil {
+			tree, _, notJSON, err := r.renderShapedIn(a.t, c, &o.trees, objectDepth, nil)
+			if err != nil {
+				return ctrlNext, err
+			}
+			ms, err := treeMembers(tree, notJSON, o.members)
+			if err == nil {
+				o.members = ms
+				if o.proxy == nil {
+					o.proxy = &proxySpec{}
+				}
+				spec = o.proxy
+				*spec = proxySpec{headers: spec.headers[:0]}
+				err = spec.read(ms, &a.target)
+			} else {
+				err = fmt.Errorf("invalid proxy configuration: %w", err)
+			}
+			if err != nil {
+				return ctrlNext, fmt.Errorf("%s:%d: proxy-request: %w", s.At.File, s.At.Line, err)
+			}
 		}
 	}
 	return ctrlNext, r.proxy(spec, a.keys)
