@@ -10,7 +10,11 @@ import "google.golang.org/grpc"
 // marshalling: runtime.newstack fell from 9-13 % to 2-3 % of the server's
 // CPU on the proxied route (docs/bench.md, "Levers"). 64 covers the
 // concurrent streams of a sidecar; idle workers cost their stacks (at most a
-// few MiB in all).
+// few MiB in all). grpc-go hands a stream to the worker that has waited
+// longest, so at a low rate every stream runs on a stack the others have
+// been through since: 8 workers saved about 2 % of the CPU at 2,000
+// exchanges/s and cost 15 % at saturation, 32 could not be told from 64
+// (docs/bench.md, "The idle regime probed").
 const streamWorkers = 64
 
 // transportOptions are the grpc.Server options chosen for CPU per exchange
