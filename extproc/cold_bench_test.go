@@ -2,9 +2,11 @@ package extproc
 
 import (
 	"context"
-	"google.golang.org/grpc/metadata"
+	"sync"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/metadata"
 )
 
 // coldSpan is the memory BenchmarkProcessCold writes between two messages
@@ -39,22 +41,15 @@ func BenchmarkProcessCold(b *testing.B) {
 		msgs := scriptFor(h.path)
 		process := h.process
 		b.Run(h.name, func(b *testing.B) {
-			jobs := make(chan *chanStream)
-			done := make(chan struct{})
-			go func() {
-				for st := range jobs {
-					if err := process(st); err != nil {
-						b.Error(err)
-					}
-					done <- struct{}{}
-				}
-			}()
+			var wg sync.WaitGroup
+			jobs := handlerWorkers(b, 1, process, &wg)
 			defer close(jobs)
 			var spent time.Duration
 			round := byte(0)
 			b.ResetTimer()
 			for range b.N {
 				st := newChanStream(ctx)
+				wg.Add(1)
 				jobs <- st
 				for _, m := range msgs {
 					round++
@@ -65,7 +60,7 @@ func BenchmarkProcessCold(b *testing.B) {
 					spent += time.Since(start)
 				}
 				close(st.in)
-				<-done
+				wg.Wait()
 			}
 			b.ReportMetric(float64(spent.Nanoseconds())/float64(b.N), "ns/exchange")
 		})

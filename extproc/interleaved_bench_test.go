@@ -64,18 +64,8 @@ func BenchmarkProcessInterleaved(b *testing.B) {
 		msgs := scriptFor(h.path)
 		process := h.process
 		b.Run(h.name, func(b *testing.B) {
-			jobs := make(chan *chanStream)
 			var wg sync.WaitGroup
-			for range inFlight {
-				go func() {
-					for st := range jobs {
-						if err := process(st); err != nil {
-							b.Error(err)
-						}
-						wg.Done()
-					}
-				}()
-			}
+			jobs := handlerWorkers(b, inFlight, process, &wg)
 			defer close(jobs)
 			streams := make([]*chanStream, inFlight)
 			for n := 0; n < b.N; n += inFlight {
@@ -100,6 +90,24 @@ func BenchmarkProcessInterleaved(b *testing.B) {
 			}
 		})
 	}
+}
+
+// handlerWorkers starts n goroutines that run process on each stream sent
+// to the returned channel, each calling wg.Done when its exchange has
+// ended. Closing the channel stops them.
+func handlerWorkers(b *testing.B, n int, process func(*chanStream) error, wg *sync.WaitGroup) chan<- *chanStream {
+	jobs := make(chan *chanStream)
+	for range n {
+		go func() {
+			for st := range jobs {
+				if err := process(st); err != nil {
+					b.Error(err)
+				}
+				wg.Done()
+			}
+		}()
+	}
+	return jobs
 }
 
 // benchHandler is a server the chanStream benchmarks drive: the no-op
