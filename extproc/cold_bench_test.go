@@ -1,12 +1,8 @@
 package extproc
 
 import (
-	"context"
-	"sync"
 	"testing"
 	"time"
-
-	"google.golang.org/grpc/metadata"
 )
 
 // coldSpan is the memory BenchmarkProcessCold writes between two messages
@@ -36,33 +32,25 @@ func evict(round byte) {
 // Use it with -cpu 1 and a fixed -benchtime (say 2000x): each exchange
 // evicts 32 MiB.
 func BenchmarkProcessCold(b *testing.B) {
-	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
-	for _, h := range benchHandlers(b) {
-		msgs := scriptFor(h.path)
-		process := h.process
-		b.Run(h.name, func(b *testing.B) {
-			var wg sync.WaitGroup
-			jobs := handlerWorkers(b, 1, process, &wg)
-			defer close(jobs)
-			var spent time.Duration
-			round := byte(0)
-			b.ResetTimer()
-			for range b.N {
-				st := newChanStream(ctx)
-				wg.Add(1)
-				jobs <- st
-				for _, m := range msgs {
-					round++
-					evict(round)
-					start := time.Now()
-					st.in <- m
-					<-st.out
-					spent += time.Since(start)
-				}
-				close(st.in)
-				wg.Wait()
+	eachHandler(b, 1, func(b *testing.B, h handlerRun) {
+		var spent time.Duration
+		round := byte(0)
+		b.ResetTimer()
+		for range b.N {
+			st := newChanStream(h.ctx)
+			h.wg.Add(1)
+			h.jobs <- st
+			for _, m := range h.msgs {
+				round++
+				evict(round)
+				start := time.Now()
+				st.in <- m
+				<-st.out
+				spent += time.Since(start)
 			}
-			b.ReportMetric(float64(spent.Nanoseconds())/float64(b.N), "ns/exchange")
-		})
-	}
+			close(st.in)
+			h.wg.Wait()
+		}
+		b.ReportMetric(float64(spent.Nanoseconds())/float64(b.N), "ns/exchange")
+	})
 }

@@ -59,55 +59,66 @@ func newChanStream(ctx context.Context) *chanStream {
 // step have gone cold by the time its next message arrives.
 func BenchmarkProcessInterleaved(b *testing.B) {
 	const inFlight = 32
+	eachHandler(b, inFlight, func(b *testing.B, h handlerRun) {
+		streams := make([]*chanStream, inFlight)
+		for n := 0; n < b.N; n += inFlight {
+			batch := min(inFlight, b.N-n)
+			h.wg.Add(batch)
+			for i := range batch {
+				streams[i] = newChanStream(h.ctx)
+				h.jobs <- streams[i]
+			}
+			for _, m := range h.msgs {
+				for _, st := range streams[:batch] {
+					st.in <- m
+				}
+				for _, st := range streams[:batch] {
+					<-st.out
+				}
+			}
+			for _, st := range streams[:batch] {
+				close(st.in)
+			}
+			h.wg.Wait()
+		}
+	})
+}
+
+// handlerRun is what a chanStream benchmark drives for one handler: the
+// streams' context, the exchange's messages, and the handler goroutines'
+// queue of streams with the group that counts their ended exchanges.
+type handlerRun struct {
+	ctx  context.Context
+	msgs []*extprocv3.ProcessingRequest
+	jobs chan<- *chanStream
+	wg   *sync.WaitGroup
+}
+
+// eachHandler runs drive as a sub-benchmark for each of benchHandlers,
+// with workers goroutines running the handler on every stream drive sends
+// to jobs, each calling wg.Done when its exchange has ended.
+func eachHandler(b *testing.B, workers int, drive func(b *testing.B, h handlerRun)) {
 	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{})
 	for _, h := range benchHandlers(b) {
 		msgs := scriptFor(h.path)
 		process := h.process
 		b.Run(h.name, func(b *testing.B) {
 			var wg sync.WaitGroup
-			jobs := handlerWorkers(b, inFlight, process, &wg)
+			jobs := make(chan *chanStream)
 			defer close(jobs)
-			streams := make([]*chanStream, inFlight)
-			for n := 0; n < b.N; n += inFlight {
-				batch := min(inFlight, b.N-n)
-				wg.Add(batch)
-				for i := range batch {
-					streams[i] = newChanStream(ctx)
-					jobs <- streams[i]
-				}
-				for _, m := range msgs {
-					for _, st := range streams[:batch] {
-						st.in <- m
+			for range workers {
+				go func() {
+					for st := range jobs {
+						if err := process(st); err != nil {
+							b.Error(err)
+						}
+						wg.Done()
 					}
-					for _, st := range streams[:batch] {
-						<-st.out
-					}
-				}
-				for _, st := range streams[:batch] {
-					close(st.in)
-				}
-				wg.Wait()
+				}()
 			}
+			drive(b, handlerRun{ctx: ctx, msgs: msgs, jobs: jobs, wg: &wg})
 		})
 	}
-}
-
-// handlerWorkers starts n goroutines that run process on each stream sent
-// to the returned channel, each calling wg.Done when its exchange has
-// ended. Closing the channel stops them.
-func handlerWorkers(b *testing.B, n int, process func(*chanStream) error, wg *sync.WaitGroup) chan<- *chanStream {
-	jobs := make(chan *chanStream)
-	for range n {
-		go func() {
-			for st := range jobs {
-				if err := process(st); err != nil {
-					b.Error(err)
-				}
-				wg.Done()
-			}
-		}()
-	}
-	return jobs
 }
 
 // benchHandler is a server the chanStream benchmarks drive: the no-op
