@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowproc/flowproc/flowengine/expr"
 	"github.com/flowproc/flowproc/flowengine/oxn"
+	"github.com/flowproc/flowproc/internal/racecheck"
 )
 
 // bodyScope holds $body as a Doc.
@@ -115,8 +116,9 @@ func TestStringCallAllocs(t *testing.T) {
 	if want := `["ITEM-0 \"Q\"","ITEM-1 \"Q\""]`; out != want {
 		t.Errorf("output %s, want %s", out, want)
 	}
-	many, _ := perItem(200)
-	if many > few {
+	// -race: sync.Pool drops items at random (the template's state comes
+	// from one), so allocation counts vary from run to run.
+	if many, _ := perItem(200); many > few && !racecheck.Enabled {
 		t.Errorf("%.0f allocations for 200 items, %.0f for 2: the loop allocates per item", many, few)
 	}
 
