@@ -214,20 +214,28 @@ func TestNavigatorMounts(t *testing.T) {
 	}
 	nav := NewMountNavigator(ctx.FirstChild.FirstChild, mounts)
 	tests := []struct{ expr, want string }{
-		{"/_m.doc/node()/json/a", "a=1"},
-		{"/_m.el/node()/b", "b=2"},
-		{"/_m.el/node()/..", "mount:_m.el"},
-		{"/_m.set/node()[2]", "b=2"},
-		{"/_m.set/node()[last()]", "b=2"},
-		{"count(/_m.set/node())", "2"},
-		{"/_m.txt/node()", "#x #y"},
-		{"/_m.none/node()", ""},
+		{"/following-sibling::_m.doc/node()/json/a", "a=1"},
+		{"/following-sibling::_m.el/node()/b", "b=2"},
+		{"/following-sibling::_m.el/node()/..", "mount:_m.el"},
+		{"/following-sibling::_m.set/node()[2]", "b=2"},
+		{"/following-sibling::_m.set/node()[last()]", "b=2"},
+		{"count(/following-sibling::_m.set/node())", "2"},
+		{"/following-sibling::_m.txt/node()", "#x #y"},
+		{"/following-sibling::_m.none/node()", ""},
 		{"/ctx/k", "k=v"},
 		{".", "k=v"},
-		{"../../_m.el/node()/a", "a=1"},
-		{"/*", "mount:_m.doc mount:_m.el mount:_m.set mount:_m.txt mount:_m.none ctx=v"},
-		{"/_m.set/node()/following-sibling::*", "b=2"},
-		{"/_m.el/node() | /_m.doc/node()/json", "json=12 json=12"},
+		{"../../following-sibling::_m.el/node()/a", "a=1"},
+		{"/following-sibling::*", "mount:_m.doc mount:_m.el mount:_m.set mount:_m.txt mount:_m.none"},
+		{"/following-sibling::_m.set/node()/following-sibling::*", "b=2"},
+		{"/following-sibling::_m.el/node() | /following-sibling::_m.doc/node()/json", "json=12 json=12"},
+		// The mounts follow the root as its siblings, not its children:
+		// no step over the context tree reaches them.
+		{"/*", "ctx=v"},
+		{"/node()", "ctx=v"},
+		{"count(//*)", "2"},
+		{"count(//a)", "0"},
+		{"/ctx/preceding-sibling::node()", ""},
+		{"/ctx/following-sibling::node()", ""},
 	}
 	for _, tt := range tests {
 		if got := sel(t, nav, tt.expr); got != tt.want {
@@ -236,7 +244,10 @@ func TestNavigatorMounts(t *testing.T) {
 	}
 	// Navigation primitives at the mount level.
 	n := NewMountNavigator(nil, mounts)
-	if !n.MoveToChild() || n.MountIndex() != 0 || n.Node() != nil {
+	if n.MoveToChild() {
+		t.Fatal("the root of an empty tree has a child")
+	}
+	if !n.MoveToNext() || n.MountIndex() != 0 || n.Node() != nil {
 		t.Fatal("first mount")
 	}
 	if !n.MoveToNext() || n.MountIndex() != 1 || n.MoveToNextAttribute() {
@@ -253,6 +264,16 @@ func TestNavigatorMounts(t *testing.T) {
 	}
 	if !n.MoveToFirst() || n.MountIndex() != 0 || !n.MoveToParent() || !n.IsRoot() || n.MoveToParent() {
 		t.Fatal("root")
+	}
+	last := NewMountNavigator(nil, mounts)
+	for last.MoveToNext() {
+	}
+	if last.MountIndex() != len(mounts)-1 {
+		t.Fatal("the last mount has a following sibling")
+	}
+	top := NewMountNavigator(ctx.FirstChild, mounts)
+	if top.MoveToPrevious() || top.MoveToNext() || !top.MoveToFirst() || top.Node() != ctx.FirstChild {
+		t.Fatal("a top-level node has the mounts as siblings")
 	}
 	var other xpath.NodeNavigator = NewNavigator(nil)
 	if n.MoveTo(other) {

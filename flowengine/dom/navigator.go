@@ -6,11 +6,15 @@ import (
 	"github.com/antchfx/xpath"
 )
 
-// Mount is a synthetic element that a Navigator shows as a child of its
-// root: an element named Name whose children are Nodes (the nodes keep their
-// own names, attributes and subtrees). The expression layer mounts variable
-// values and extension-function results this way so that antchfx/xpath can
-// reach them with an absolute path such as /_fp.v.body/node().
+// Mount is a synthetic element that a Navigator shows as a following
+// sibling of its root: an element named Name whose children are Nodes (the
+// nodes keep their own names, attributes and subtrees). The expression layer
+// mounts variable values and extension-function results this way so that
+// antchfx/xpath can reach them with a path such as
+// /following-sibling::_fp.v.body/node(). In XPath the root has no siblings,
+// so no step of an expression over the context tree (/*, //x, * at the root)
+// reaches a mount; only the following axis from the tree could, and the
+// expression layer writes no such step itself.
 type Mount struct {
 	// Name is the mount element's local name. It must be an XPath NCName.
 	Name string
@@ -38,8 +42,8 @@ const (
 // The navigator's root is the top of the start node's tree: when that top is
 // a DocumentNode, the document is the root; otherwise (a detached element or
 // text) the root is a synthetic document whose only child is that top node.
-// Mounts, when given, are further children of the root, placed before the
-// tree's own top-level nodes.
+// Mounts, when given, follow the root as its siblings (and are not its
+// children): the root's MoveToNext moves to the first mount.
 //
 // Inside a mount, navigation never leaves the mounted node upward: the
 // parent of a mounted node is its mount, and its siblings are the mount's
@@ -61,8 +65,8 @@ func NewNavigator(n *Node) *Navigator {
 	return NewMountNavigator(n, nil)
 }
 
-// NewMountNavigator returns a navigator positioned at n whose root also
-// shows mounts as element children. The navigator keeps mounts; the caller
+// NewMountNavigator returns a navigator positioned at n whose root is
+// followed by mounts as sibling elements. The navigator keeps mounts; the caller
 // must not change it while the navigator or its copies are in use.
 func NewMountNavigator(n *Node, mounts []Mount) *Navigator {
 	nav := &Navigator{}
@@ -284,10 +288,6 @@ func (nav *Navigator) MoveToChild() bool {
 	}
 	switch nav.kind {
 	case posRoot:
-		if len(nav.env.mounts) > 0 {
-			nav.toMount(0)
-			return true
-		}
 		if n := nav.env.firstTop(); n != nil {
 			nav.toTree(n)
 			return true
@@ -327,10 +327,6 @@ func (nav *Navigator) MoveToFirst() bool {
 			return true
 		}
 	} else if nav.env.topLevel(nav.cur) {
-		if len(nav.env.mounts) > 0 {
-			nav.toMount(0)
-			return true
-		}
 		nav.cur = nav.env.firstTop()
 		return true
 	}
@@ -348,14 +344,14 @@ func (nav *Navigator) MoveToNext() bool {
 	}
 	switch nav.kind {
 	case posRoot:
+		if len(nav.env.mounts) > 0 {
+			nav.toMount(0)
+			return true
+		}
 		return false
 	case posMount:
 		if int(nav.mount)+1 < len(nav.env.mounts) {
 			nav.toMount(int(nav.mount) + 1)
-			return true
-		}
-		if n := nav.env.firstTop(); n != nil {
-			nav.toTree(n)
 			return true
 		}
 		return false
@@ -401,10 +397,6 @@ func (nav *Navigator) MoveToPrevious() bool {
 	}
 	if nav.cur.Parent != nil && nav.cur.PrevSibling != nil {
 		nav.cur = nav.cur.PrevSibling
-		return true
-	}
-	if nav.mount < 0 && nav.env.topLevel(nav.cur) && len(nav.env.mounts) > 0 {
-		nav.toMount(len(nav.env.mounts) - 1)
 		return true
 	}
 	return false

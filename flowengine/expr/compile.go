@@ -16,13 +16,17 @@ import (
 var useFast = true
 
 // Mount element names. They are XPath NCNames that ordinary documents do not
-// use; the root of every evaluation shows one mount per referenced variable
-// and per extension call, before the context document's own top-level
-// nodes.
+// use; every evaluation shows one mount per referenced variable and per
+// extension call, as siblings following the root (mountStep).
 const (
 	varMountPrefix  = "_fp.v."
 	callMountPrefix = "_fp.f."
 )
+
+// mountStep leads to a mount from anywhere: the mounts are the root's
+// following siblings (dom.Mount), which no step over the context tree
+// reaches, so /*, //x and a wildcard at the root see the document alone.
+const mountStep = "/following-sibling::"
 
 // exprKind says how an Expr evaluates.
 type exprKind uint8
@@ -401,7 +405,7 @@ func (c *compiler) emit(a *ast, inPred bool) error {
 	case nNumber:
 		b.WriteString(strconv.FormatFloat(a.num, 'f', -1, 64))
 	case nVar:
-		b.WriteByte('/')
+		b.WriteString(mountStep)
 		b.WriteString(c.mountVar(a.name))
 		b.WriteString("/node()")
 	case nFilter:
@@ -503,7 +507,7 @@ func (c *compiler) emitCall(a *ast, inPred bool) error {
 	if err != nil {
 		return err
 	}
-	c.b.WriteByte('/')
+	c.b.WriteString(mountStep)
 	c.b.WriteString(c.mountCall(s))
 	c.b.WriteString("/node()")
 	return nil
@@ -563,7 +567,7 @@ func (c *compiler) emitBuiltin(a *ast, inPred bool) error {
 		if a.name == "last" {
 			fn = lastFunc
 		}
-		b.WriteByte('/')
+		b.WriteString(mountStep)
 		b.WriteString(c.mountCall(&callSite{fn: fn, call: fn.Call}))
 		b.WriteString("/node()")
 		return nil

@@ -350,10 +350,10 @@ func TestVarNameAndSource(t *testing.T) {
 	}{
 		{"$body", "body", true, "", "$body"},
 		{" ( $a-b ) ", "a-b", true, "", " ( $a-b ) "},
-		{"$body/json", "", false, "/_fp.v.body/node()/json", "$body/json"},
+		{"$body/json", "", false, "/following-sibling::_fp.v.body/node()/json", "$body/json"},
 		{"json-parse($x)", "", false, "", "json-parse($x)"},
-		{"json-parse($x)/a", "", false, "/_fp.f.0/node()/a", "json-parse($x)/a"},
-		{"$a = $a", "", false, "/_fp.v.a/node() = /_fp.v.a/node()", "$a = $a"},
+		{"json-parse($x)/a", "", false, "/following-sibling::_fp.f.0/node()/a", "json-parse($x)/a"},
+		{"$a = $a", "", false, "/following-sibling::_fp.v.a/node() = /following-sibling::_fp.v.a/node()", "$a = $a"},
 	}
 	for _, tt := range tests {
 		e, err := Compile(tt.src)

@@ -19,6 +19,7 @@ func FuzzCompile(f *testing.F) {
 		"string-length()", "'unterminated", "$", "foo(", "a[", "/", "(//*)[3]",
 		"concat('a', $s, $cfg/stage, toupper($n), $t = 'x', concat($f, .))", "concat($parts, @a, $xml/root/item/@id)",
 		"sum($body/json/a/c/value) + count(.)", "not($xml/root/item[@id = 2])", "$body/json/a/c/value >= 2", "1 < @a",
+		"concat('',$s,$cfg/stage,toupper($n)='',concat($f,*))", "count(//*) + count($parts)",
 	} {
 		f.Add(s)
 	}
