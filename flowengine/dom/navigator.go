@@ -43,7 +43,8 @@ const (
 // a DocumentNode, the document is the root; otherwise (a detached element or
 // text) the root is a synthetic document whose only child is that top node.
 // Mounts, when given, follow the root as its siblings (and are not its
-// children): the root's MoveToNext moves to the first mount.
+// children): the root's MoveToNext moves to the first mount, unless the
+// navigator climbed to the root from the tree (the following axis).
 //
 // Inside a mount, navigation never leaves the mounted node upward: the
 // parent of a mounted node is its mount, and its siblings are the mount's
@@ -55,6 +56,10 @@ type Navigator struct {
 	mount int32 // mount index (posMount, or posNode inside a mount); -1 = context tree
 	idx   int32 // index of the mounted node the position descends from
 	attr  int32 // attribute index, -1 when not on an attribute
+	// up: the navigator reached the root by MoveToParent. The following
+	// axis climbs that way and then asks for the root's next sibling,
+	// which must not be a mount; a path to a mount starts at / (MoveToRoot).
+	up bool
 }
 
 var _ xpath.NodeNavigator = (*Navigator)(nil)
@@ -200,7 +205,7 @@ func (nav *Navigator) Copy() xpath.NodeNavigator {
 
 // MoveToRoot implements xpath.NodeNavigator.
 func (nav *Navigator) MoveToRoot() {
-	nav.kind, nav.cur, nav.mount, nav.idx, nav.attr = posRoot, nil, -1, -1, -1
+	nav.kind, nav.cur, nav.mount, nav.idx, nav.attr, nav.up = posRoot, nil, -1, -1, -1, false
 }
 
 // base returns the mounted node the current position descends from, or nil
@@ -251,6 +256,7 @@ func (nav *Navigator) MoveToParent() bool {
 		return false
 	case posMount:
 		nav.MoveToRoot()
+		nav.up = true
 		return true
 	}
 	if nav.mount >= 0 {
@@ -263,6 +269,7 @@ func (nav *Navigator) MoveToParent() bool {
 	}
 	if nav.env.topLevel(nav.cur) || nav.cur.Parent == nil {
 		nav.MoveToRoot()
+		nav.up = true
 		return true
 	}
 	nav.cur = nav.cur.Parent
@@ -344,7 +351,7 @@ func (nav *Navigator) MoveToNext() bool {
 	}
 	switch nav.kind {
 	case posRoot:
-		if len(nav.env.mounts) > 0 {
+		if len(nav.env.mounts) > 0 && !nav.up {
 			nav.toMount(0)
 			return true
 		}

@@ -4,8 +4,8 @@ import "testing"
 
 // TestMountsOutsideTheDocument: variables and extension calls reach the
 // XPath engine as mounts that follow the root as its siblings, so a step
-// over the document (/*, //x, a wildcard at the root) sees the document
-// alone, through the engine as directly. FuzzCompile found the first case:
+// over the document (/*, //x, a wildcard at the root, the following axis)
+// sees the document alone, through the engine as directly. FuzzCompile found the first case:
 // the mounts were the root's first children, and * at the root selected
 // $s's mount.
 func TestMountsOutsideTheDocument(t *testing.T) {
@@ -20,6 +20,8 @@ func TestMountsOutsideTheDocument(t *testing.T) {
 		{"xml", `count(//token) + count($parts)`, "3"},
 		{"xml", `count(//node()) + count($parts)`, "10"},
 		{"xml", `count(//item[. = $parts]) + count(json-parse($json)//*)`, "6"},
+		{"xml", `count(/root/item[1]/following::*) + count($parts)`, "5"},
+		{"xml", `count($parts[1]/following::node()) + count(//item)`, "6"},
 	}
 	for _, tt := range tests {
 		for _, fast := range []bool{true, false} {
