@@ -12,9 +12,9 @@ import (
 // mounts variable values and extension-function results this way so that
 // antchfx/xpath can reach them with a path such as
 // /following-sibling::_fp.v.body/node(). In XPath the root has no siblings,
-// so no step of an expression over the context tree (/*, //x, * at the root)
-// reaches a mount; only the following axis from the tree could, and the
-// expression layer writes no such step itself.
+// so no step of an expression over the context tree (/*, //x, * at the root,
+// the following axis, which climbs to the root) reaches a mount; only a
+// following or following-sibling step taken at the root itself does.
 type Mount struct {
 	// Name is the mount element's local name. It must be an XPath NCName.
 	Name string

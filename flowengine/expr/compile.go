@@ -17,16 +17,11 @@ var useFast = true
 
 // Mount element names. They are XPath NCNames that ordinary documents do not
 // use; every evaluation shows one mount per referenced variable and per
-// extension call, as siblings following the root (mountStep).
+// extension call, as siblings following the root (emitMount).
 const (
 	varMountPrefix  = "_fp.v."
 	callMountPrefix = "_fp.f."
 )
-
-// mountStep leads to a mount from anywhere: the mounts are the root's
-// following siblings (dom.Mount), which no step over the context tree
-// reaches, so /*, //x and a wildcard at the root see the document alone.
-const mountStep = "/following-sibling::"
 
 // exprKind says how an Expr evaluates.
 type exprKind uint8
@@ -348,6 +343,15 @@ func (c *compiler) mountVar(name string) string {
 	return m
 }
 
+// emitMount writes the path to mount m's nodes. The mounts are the root's
+// following siblings (dom.Mount), which no step over the context tree
+// reaches, so /*, //x and a wildcard at the root see the document alone.
+func (c *compiler) emitMount(m string) {
+	c.b.WriteString("/following-sibling::")
+	c.b.WriteString(m)
+	c.b.WriteString("/node()")
+}
+
 func (c *compiler) mountCall(s *callSite) string {
 	m := callMountPrefix + strconv.Itoa(len(c.slots))
 	c.slots = append(c.slots, slot{mount: m, site: s})
@@ -405,9 +409,7 @@ func (c *compiler) emit(a *ast, inPred bool) error {
 	case nNumber:
 		b.WriteString(strconv.FormatFloat(a.num, 'f', -1, 64))
 	case nVar:
-		b.WriteString(mountStep)
-		b.WriteString(c.mountVar(a.name))
-		b.WriteString("/node()")
+		c.emitMount(c.mountVar(a.name))
 	case nFilter:
 		for j, p := range a.preds {
 			if ctxCall(p) {
@@ -507,9 +509,7 @@ func (c *compiler) emitCall(a *ast, inPred bool) error {
 	if err != nil {
 		return err
 	}
-	c.b.WriteString(mountStep)
-	c.b.WriteString(c.mountCall(s))
-	c.b.WriteString("/node()")
+	c.emitMount(c.mountCall(s))
 	return nil
 }
 
@@ -567,9 +567,7 @@ func (c *compiler) emitBuiltin(a *ast, inPred bool) error {
 		if a.name == "last" {
 			fn = lastFunc
 		}
-		b.WriteString(mountStep)
-		b.WriteString(c.mountCall(&callSite{fn: fn, call: fn.Call}))
-		b.WriteString("/node()")
+		c.emitMount(c.mountCall(&callSite{fn: fn, call: fn.Call}))
 		return nil
 	}
 	if a.name == "string-length" && len(a.kids) == 0 {

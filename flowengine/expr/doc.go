@@ -16,15 +16,15 @@
 //   - $name becomes /following-sibling::_fp.v.name/node(): at evaluation
 //     time the root of the navigated tree is followed by one mount element
 //     per referenced variable (as its siblings, which no path over the
-//     document reaches: /*, //x and a wildcard at the root see the document
-//     alone), and the mount's children are the variable's nodes, unchanged (names,
-//     attributes and subtrees), so $body/json/a (a document), $cfg/stage
-//     (an OXN element) and $parts[2] (a node-set: one child per node) all
-//     work and name($cfg) is "json".
+//     document reaches: /*, //x and a wildcard at the root see the
+//     document alone), and the mount's children are the variable's nodes,
+//     unchanged (names, attributes and subtrees), so $body/json/a (a
+//     document), $cfg/stage (an OXN element) and $parts[2] (a node-set: one
+//     child per node) all work and name($cfg) is "json".
 //   - an extension call f(a, b) becomes /following-sibling::_fp.f.N/node();
-//     each argument is
-//     compiled as its own expression, evaluated with the same Context
-//     before the engine runs, and the result is mounted like a variable.
+//     each argument is compiled as its own expression, evaluated with the
+//     same Context before the engine runs, and the result is mounted like a
+//     variable.
 //     Extension functions take precedence over antchfx functions of the same
 //     name (ends-with, matches, replace).
 //   - namespace prefixes in name tests are dropped (documents are parsed

@@ -5,9 +5,9 @@ import "testing"
 // TestMountsOutsideTheDocument: variables and extension calls reach the
 // XPath engine as mounts that follow the root as its siblings, so a step
 // over the document (/*, //x, a wildcard at the root, the following axis)
-// sees the document alone, through the engine as directly. FuzzCompile found the first case:
-// the mounts were the root's first children, and * at the root selected
-// $s's mount.
+// sees the document alone, through the engine as directly. FuzzCompile
+// found the first case: the mounts were the root's first children, and *
+// at the root selected $s's mount.
 func TestMountsOutsideTheDocument(t *testing.T) {
 	sc, docs := fixture(t)
 	tests := []struct{ node, src, want string }{

@@ -186,9 +186,7 @@ func (c *compiler) fillSite(site *filterSite, base *ast, preds []*ast) error {
 // mountFilter mounts a filter site like a function call.
 func (c *compiler) mountFilter(site *filterSite) {
 	fn := &Func{Name: "predicate", MaxArgs: -1, Call: site.eval}
-	c.b.WriteString(mountStep)
-	c.b.WriteString(c.mountCall(&callSite{fn: fn, call: fn.Call}))
-	c.b.WriteString("/node()")
+	c.emitMount(c.mountCall(&callSite{fn: fn, call: fn.Call}))
 }
 
 // predsPositional reports whether a predicate may depend on the position.
